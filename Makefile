@@ -1,0 +1,47 @@
+# seedance: build, test, demo. `make help` lists the targets.
+LUA      ?= lua5.4
+LUA_PC   ?= lua5.4
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Werror
+LUA_INC  := $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
+CURL_INC := $(shell pkg-config --cflags libcurl 2>/dev/null)
+BUSTED   ?= /usr/bin/busted
+
+CORE_SRC  = src/core.c src/validate.c src/utf8.c
+CORE_HDR  = $(wildcard src/*.h)
+CORE_SO   = build/seedance/core.so
+
+# Specs find the in-tree modules before any installed copy.
+export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
+export LUA_CPATH := $(CURDIR)/build/?.so;;
+
+.PHONY: all deps build test lint clean help
+
+all: build
+
+help:
+	@echo "make test    install what is missing, build, run the spec suite"
+	@echo "make build   build the C core into build/"
+	@echo "make lint    luacheck the Lua code"
+	@echo "make clean   remove build products"
+
+deps:
+	@sh .ci/install-deps test
+
+build: $(CORE_SO)
+
+$(CORE_SO): $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -std=c99 -fPIC -shared $(LUA_INC) $(CURL_INC) -o $@ $(CORE_SRC) -lcurl -lm
+
+test: deps
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory lint
+	$(LUA) $(BUSTED) --lua=$(LUA) spec
+
+lint:
+	luacheck -q lua spec examples bin
+
+clean:
+	rm -rf build out

@@ -1,0 +1,72 @@
+--- The one error type of seedance.
+-- Every expected failure (validation, HTTP, network, timeout, failed task)
+-- is returned as `nil, err` where `err` is one of these objects.
+-- @module seedance.errors
+
+local M = {}
+
+---@class seedance.Error
+---@field type string "validation_error"|"invalid_request_error"|"authentication_error"|"payment_required"|"permission_error"|"rate_limit_error"|"server_error"|"bad_gateway"|"network_error"|"timeout_error"|"task_failed"|"expired"
+---@field message string what went wrong, in one line
+---@field status integer|nil HTTP status, when there was an answer
+---@field retryable boolean whether trying again later may succeed
+---@field errors {field:string, message:string}[]|nil every problem, for validation errors
+---@field code integer|nil the service's own error code, when it sent one
+---@field task_id string|nil the task concerned, if any
+
+local Error = {}
+Error.__index = Error
+
+--- Render an error: its type, status, message and, for validation errors, every problem.
+function Error.__tostring(e)
+  local head = e.type
+  if e.status then head = head .. " (HTTP " .. tostring(e.status) .. ")" end
+  local out = head .. ": " .. tostring(e.message)
+  if e.errors then
+    local lines = { out }
+    for _, p in ipairs(e.errors) do
+      lines[#lines + 1] = "  " .. tostring(p.field) .. ": " .. tostring(p.message)
+    end
+    out = table.concat(lines, "\n")
+  end
+  return out
+end
+
+--- Types a caller may retry: the service's transient ones and transport failures.
+local RETRYABLE = {
+  rate_limit_error = true, server_error = true, bad_gateway = true,
+  service_unavailable = true, gateway_timeout = true, network_error = true,
+}
+
+--- Make an error object.
+-- @tparam table fields `type` and `message` required; `status`, `retryable`, `errors` and others optional
+-- @treturn seedance.Error
+function M.new(fields)
+  assert(type(fields) == "table" and type(fields.type) == "string", "error needs a type")
+  local e = {}
+  for k, v in pairs(fields) do e[k] = v end
+  if e.message == nil then e.message = e.type end
+  if e.retryable == nil then e.retryable = RETRYABLE[e.type] or false end
+  return setmetatable(e, Error)
+end
+
+--- Whether a value is a seedance error object.
+-- @param v any value
+-- @treturn boolean
+function M.is(v)
+  return getmetatable(v) == Error
+end
+
+--- The validation error for a list of `{ field, message }` problems.
+-- @tparam table problems as returned by the C validator
+-- @treturn seedance.Error
+function M.validation(problems)
+  local n = #problems
+  local first = problems[1]
+  local msg = string.format("invalid request: %d problem%s (first: %s: %s)", n,
+    n == 1 and "" or "s", tostring(first and first.field), tostring(first and first.message))
+  return M.new{ type = "validation_error", message = msg, errors = problems, retryable = false }
+end
+
+M.Error = Error
+return M

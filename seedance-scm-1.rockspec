@@ -1,0 +1,41 @@
+rockspec_format = "3.0"
+package = "seedance"
+version = "scm-1"
+source = {
+   url = "git+file:///dev/null",
+}
+description = {
+   summary = "Generate videos with ByteDance's Seedance 2.0 models from Lua",
+   detailed = [[
+      A Lua module with a C core: requests validated in C against the service's
+      rules, HTTP on libcurl's multi interface, task handles that wait in a
+      coroutine-friendly way (blocking, under seedance.run, or stepped from a
+      host's frame loop), resumable downloads, and a crash-safe journal.
+   ]],
+   license = "MIT",
+   labels = { "video", "ai", "http", "curl" },
+}
+dependencies = {
+   "lua >= 5.1",
+   "lua-cjson",
+}
+external_dependencies = {
+   -- Debian keeps curl.h under the multiarch include folder, so only the library is looked up.
+   CURL = { library = "curl" },
+}
+build = {
+   type = "builtin",
+   modules = {
+      ["seedance.core"] = {
+         sources = { "src/core.c", "src/validate.c", "src/utf8.c" },
+         libraries = { "curl" },
+         incdirs = { "$(CURL_INCDIR)" },
+         libdirs = { "$(CURL_LIBDIR)" },
+      },
+      ["seedance"] = "lua/seedance/init.lua",
+      ["seedance.errors"] = "lua/seedance/errors.lua",
+   },
+   install = {
+      bin = { seedance = "bin/seedance" },
+   },
+}

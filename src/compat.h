@@ -1,0 +1,48 @@
+/*
+ * compat.h: the one place where Lua 5.1 / 5.2 / 5.3 / 5.4 / LuaJIT differences live.
+ * Every C file of the core includes this instead of calling version-specific API.
+ */
+#ifndef SD_COMPAT_H
+#define SD_COMPAT_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <math.h>
+
+#if LUA_VERSION_NUM < 502
+/* Lua 5.1 and LuaJIT */
+#define sd_rawlen(L, i) lua_objlen((L), (i))
+#define sd_absindex(L, i) \
+    (((i) > 0 || (i) <= LUA_REGISTRYINDEX) ? (i) : lua_gettop(L) + (i) + 1)
+/* luaL_setfuncs with no upvalues is all the core needs */
+static inline void sd_setfuncs(lua_State *L, const luaL_Reg *l) {
+    for (; l->name != NULL; l++) {
+        lua_pushcfunction(L, l->func);
+        lua_setfield(L, -2, l->name);
+    }
+}
+#define sd_newlib(L, l) (lua_newtable(L), sd_setfuncs((L), (l)))
+#else
+#define sd_rawlen(L, i) lua_rawlen((L), (i))
+#define sd_absindex(L, i) lua_absindex((L), (i))
+#define sd_setfuncs(L, l) luaL_setfuncs((L), (l), 0)
+#define sd_newlib(L, l) luaL_newlib((L), (l))
+#endif
+
+/* Is the number at idx integral (5 and 5.0 both are)? Stores it in *out. */
+static inline int sd_tointegral(lua_State *L, int idx, double *out) {
+#if LUA_VERSION_NUM >= 503
+    if (lua_isinteger(L, idx)) {
+        *out = (double)lua_tointeger(L, idx);
+        return 1;
+    }
+#endif
+    {
+        double d = (double)lua_tonumber(L, idx);
+        *out = d;
+        return isfinite(d) && floor(d) == d;
+    }
+}
+
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * core.c: module glue for seedance.core. Exports luaopen_seedance_core only;
+ * lua/seedance/init.lua builds the friendly API on top of this table.
+ */
+#include <string.h>
+
+#include "compat.h"
+#include "validate.h"
+
+#define SD_VERSION "0.1.0"
+
+/* core.validate(request) -> true | nil, problems. Raises only if request is not a table. */
+static int sd_core_validate(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    if (sd_validate(L, 1) == 0) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* core.file(path) -> a marker telling the client to upload the file at path. */
+static int sd_core_file(lua_State *L) {
+    size_t len;
+    luaL_checklstring(L, 1, &len);
+    luaL_argcheck(L, len > 0, 1, "path must not be empty");
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, 1);
+    lua_setfield(L, -2, "path");
+    luaL_getmetatable(L, SD_FILE_MT);
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+/* core.is_file(v) -> whether v was made by core.file. */
+static int sd_core_is_file(lua_State *L) {
+    int yes = 0;
+    if (lua_type(L, 1) == LUA_TTABLE && lua_getmetatable(L, 1)) {
+        luaL_getmetatable(L, SD_FILE_MT);
+        yes = lua_rawequal(L, -1, -2);
+    }
+    lua_pushboolean(L, yes);
+    return 1;
+}
+
+/* __tostring of file markers: seedance.file("cat.png"). */
+static int sd_file_tostring(lua_State *L) {
+    lua_pushliteral(L, "path");
+    lua_rawget(L, 1);
+    lua_pushfstring(L, "seedance.file(\"%s\")", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+    return 1;
+}
+
+static const luaL_Reg sd_core_funcs[] = {
+    {"validate", sd_core_validate},
+    {"file", sd_core_file},
+    {"is_file", sd_core_is_file},
+    {NULL, NULL}};
+
+int luaopen_seedance_core(lua_State *L) {
+    if (luaL_newmetatable(L, SD_FILE_MT)) {
+        lua_pushcfunction(L, sd_file_tostring);
+        lua_setfield(L, -2, "__tostring");
+        lua_pushliteral(L, "seedance.file");
+        lua_setfield(L, -2, "__name");
+    }
+    lua_pop(L, 1);
+    sd_newlib(L, sd_core_funcs);
+    lua_pushliteral(L, SD_VERSION);
+    lua_setfield(L, -2, "version");
+    return 1;
+}

@@ -1,0 +1,31 @@
+/* utf8.c: strict UTF-8 validation and code point counting. */
+#include "utf8.h"
+
+int sd_utf8_count(const char *str, size_t len, size_t *count, size_t *bad) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, n = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        size_t need;
+        unsigned cp, min;
+        if (c < 0x80) { i++; n++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; min = 0x80; }
+        else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; min = 0x800; }
+        else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; min = 0x10000; }
+        else goto invalid;
+        if (len - i <= need) goto invalid;
+        for (size_t k = 1; k <= need; k++) {
+            unsigned cc = s[i + k];
+            if ((cc & 0xC0) != 0x80) goto invalid;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) goto invalid;
+        i += need + 1;
+        n++;
+    }
+    *count = n;
+    return 1;
+invalid:
+    *bad = i;
+    return 0;
+}
