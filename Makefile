@@ -38,10 +38,10 @@ $(CORE_SO): $(CORE_SRC) $(CORE_HDR)
 test: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory lint
-	$(LUA) $(BUSTED) --lua=$(LUA) spec
+	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec
 
 lint:
-	luacheck -q lua spec examples bin
+	luacheck -q lua spec bin $(wildcard examples)
 
 clean:
 	rm -rf build out

@@ -34,6 +34,7 @@ build = {
       },
       ["seedance"] = "lua/seedance/init.lua",
       ["seedance.errors"] = "lua/seedance/errors.lua",
+      ["seedance.cli"] = "lua/seedance/cli.lua",
    },
    install = {
       bin = { seedance = "bin/seedance" },

@@ -1,0 +1,5 @@
+std = "max"
+max_line_length = 120
+max_comment_line_length = false
+files["spec"] = { std = "+busted", max_line_length = false }
+exclude_files = { "build", "out" }
