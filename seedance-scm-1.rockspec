@@ -35,6 +35,11 @@ build = {
       ["seedance"] = "lua/seedance/init.lua",
       ["seedance.errors"] = "lua/seedance/errors.lua",
       ["seedance.cli"] = "lua/seedance/cli.lua",
+      ["seedance.client"] = "lua/seedance/client.lua",
+      ["seedance.task"] = "lua/seedance/task.lua",
+      ["seedance.download"] = "lua/seedance/download.lua",
+      ["seedance.http"] = "lua/seedance/http.lua",
+      ["seedance.scheduler"] = "lua/seedance/scheduler.lua",
    },
    install = {
       bin = { seedance = "bin/seedance" },

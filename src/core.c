@@ -2,7 +2,10 @@
  * core.c: module glue for seedance.core. Exports luaopen_seedance_core only;
  * lua/seedance/init.lua builds the friendly API on top of this table.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "compat.h"
 #include "validate.h"
@@ -20,6 +23,25 @@ static int sd_core_validate(lua_State *L) {
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;
+}
+
+/* core.now() -> seconds on a monotonic clock (for deadlines and timers). */
+static int sd_core_now(lua_State *L) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
+/* core.sleep(seconds): pause the whole thread (used only when nothing is in flight). */
+static int sd_core_sleep(lua_State *L) {
+    double d = (double)luaL_checknumber(L, 1);
+    struct timespec ts;
+    if (!(d > 0)) return 0;
+    ts.tv_sec = (time_t)d;
+    ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    return 0;
 }
 
 /* core.file(path) -> a marker telling the client to upload the file at path. */
@@ -58,6 +80,8 @@ static const luaL_Reg sd_core_funcs[] = {
     {"validate", sd_core_validate},
     {"file", sd_core_file},
     {"is_file", sd_core_is_file},
+    {"now", sd_core_now},
+    {"sleep", sd_core_sleep},
     {NULL, NULL}};
 
 int luaopen_seedance_core(lua_State *L) {

@@ -54,4 +54,42 @@ function M.file(path)
   return core.file(path)
 end
 
+local scheduler = require("seedance.scheduler")
+local client = require("seedance.client")
+
+--- Make a client. Options mirror the service (see `seedance.ClientOptions`):
+-- `api_key` (default $SEEDANCE_API_KEY), `base_url` (default $SEEDANCE_BASE_URL
+-- or https://xcompute.us), `timeout`, `connect_timeout`, `max_retries`,
+-- `validate`, `language`, `proxy`, `ca_file`, `allow_insecure_http`, ...
+-- @tparam[opt] seedance.ClientOptions opts
+-- @treturn seedance.Client
+M.new = client.new
+
+--- Run `fn(...)` in a coroutine and pump until it and every spawned coroutine end.
+-- Inside, network calls yield so other coroutines go on. Returns fn's results.
+-- @function run
+M.run = scheduler.run
+
+--- Start `fn(...)` as a coroutine; returns a handle whose `:wait()` gives fn's results.
+-- It first runs at the next `step` (or inside `run`).
+-- @function spawn
+M.spawn = scheduler.spawn
+
+--- Pump IO and resume coroutines whose IO finished; `step(0)` never blocks.
+-- Call it from a host's frame loop. Returns the number of coroutines alive.
+-- @function step
+M.step = scheduler.step
+
+--- Pause for a number of seconds: yields in a coroutine, blocks otherwise.
+-- @function sleep
+M.sleep = scheduler.sleep
+
+--- The sockets a host event loop should watch: `{ {fd, "r"|"w"|"rw"}, ... }`.
+-- @function sockets
+M.sockets = scheduler.sockets
+
+--- Seconds until `step` has work to do (0 if now, nil if nothing is pending).
+-- @function timeout
+M.timeout = scheduler.timeout
+
 return M

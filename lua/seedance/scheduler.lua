@@ -1,0 +1,378 @@
+--- The coroutine scheduler: one engine per Lua state, three ways to run.
+--
+-- Every network call goes through `transfer` and every pause through
+-- `sleep`. Called from a coroutine this scheduler manages (one started by
+-- `run` or `spawn`), they yield and other coroutines go on; called from plain
+-- code, they block, pumping the engine (and every managed coroutine) until
+-- done. `step(0)` pumps once and never blocks: the shape a host frame loop needs.
+--
+-- Lifetime: a transfer in flight is held by `inflight[id]` until the engine
+-- hands its result over, whatever happens to the coroutine that started it.
+-- @module seedance.scheduler
+
+local core = require("seedance.core")
+
+local M = {}
+
+local now = core.now
+local engine          -- the engine, made on first use
+local inflight = {}   -- transfer id -> handle { id, result, rec }
+local inflight_n = 0
+local ready = {}      -- records to resume, in order
+local timers = {}     -- binary heap of { at, rec, gen }
+local records = setmetatable({}, { __mode = "k" })  -- coroutine -> record (managed only)
+local live = 0        -- managed coroutines not yet finished
+local stepping = false
+local doomed = {}     -- transfer ids to cancel at the next step (from finalizers)
+
+--- A handle on a spawned coroutine.
+---@class seedance.Spawned
+---@field done boolean whether the coroutine has finished
+---@field ok boolean|nil true when it returned, false when it raised
+---@field error any what it raised, with a traceback, when ok is false
+local Spawned = {}
+Spawned.__index = Spawned
+
+--- Handler for errors of spawned coroutines nobody waits on; replaceable via `set_error_handler`.
+local function default_error_handler(err)
+  io.stderr:write("seedance: error in a spawned coroutine: ", tostring(err), "\n")
+end
+local error_handler = default_error_handler
+
+--- The engine of this Lua state.
+-- @return the `seedance.core` engine
+function M.engine()
+  if not engine then engine = core.engine() end
+  return engine
+end
+
+-- ---- timers (a binary heap ordered by `at`) ----------------------------
+
+local function heap_push(t)
+  timers[#timers + 1] = t
+  local i = #timers
+  while i > 1 do
+    local p = math.floor(i / 2)
+    if timers[p].at <= t.at then break end
+    timers[p], timers[i] = timers[i], timers[p]
+    i = p
+  end
+end
+
+local function heap_pop()
+  local n = #timers
+  local top = timers[1]
+  timers[1] = timers[n]
+  timers[n] = nil
+  n = n - 1
+  local i = 1
+  while true do
+    local l, r, m = 2 * i, 2 * i + 1, i
+    if l <= n and timers[l].at < timers[m].at then m = l end
+    if r <= n and timers[r].at < timers[m].at then m = r end
+    if m == i then break end
+    timers[m], timers[i] = timers[i], timers[m]
+    i = m
+  end
+  return top
+end
+
+-- ---- waking and resuming -------------------------------------------------
+
+-- Make a suspended record runnable; ignored unless it waits for this generation.
+local function wake(rec, gen)
+  if rec.waiting and rec.gen == gen then
+    rec.waiting = false
+    ready[#ready + 1] = rec
+  end
+end
+
+-- The record of the running coroutine when this scheduler manages it, else nil.
+local function current()
+  local co = coroutine.running()
+  return co and records[co] or nil
+end
+
+-- Suspend the running managed coroutine until woken; returns nothing.
+local function suspend(rec)
+  rec.waiting = true
+  coroutine.yield()
+end
+
+local function finish(rec, ok, ...)
+  live = live - 1
+  local h = rec.handle
+  h.done = true
+  h.ok = ok
+  if ok then
+    h.results = table.pack and table.pack(...) or { n = select("#", ...), ... }
+  else
+    h.error = ...
+    if not h.joined then error_handler(h.error) end
+  end
+  for _, waiter in ipairs(h.waiters) do wake(waiter, waiter.gen) end
+  h.waiters = {}
+end
+
+local function resume(rec)
+  -- The body runs under xpcall inside the coroutine, so errors carry a traceback.
+  local ok, err = coroutine.resume(rec.co)
+  if not ok then finish(rec, false, err) end
+end
+
+--- Start `fn(...)` as a managed coroutine; it first runs at the next step.
+-- @tparam function fn the body
+-- @return a handle with `done`, `ok`, `error`, and `:wait()` for fn's results
+function M.spawn(fn, ...)
+  if type(fn) ~= "function" then
+    error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")", 2)
+  end
+  local args = { n = select("#", ...), ... }
+  local rec = { waiting = false, gen = 0 }
+  local handle = setmetatable({ done = false, waiters = {} }, Spawned)
+  rec.handle = handle
+  rec.co = coroutine.create(function()
+    finish(rec, xpcall(function() return fn((table.unpack or unpack)(args, 1, args.n)) end,
+      debug.traceback))
+  end)
+  records[rec.co] = rec
+  live = live + 1
+  ready[#ready + 1] = rec
+  return handle
+end
+
+--- Wait for a spawned coroutine and return what it returned.
+-- Yields when called from a managed coroutine, blocks otherwise.
+-- @return the coroutine's results, or nil and its error
+function Spawned:wait()
+  self.joined = true
+  if not self.done then
+    local rec = current()
+    if rec then
+      rec.gen = rec.gen + 1
+      self.waiters[#self.waiters + 1] = rec
+      while not self.done do suspend(rec) end
+    else
+      M.block_until(function() return self.done end)
+    end
+  end
+  if self.ok then return (table.unpack or unpack)(self.results, 1, self.results.n) end
+  return nil, self.error
+end
+
+-- ---- the pump ------------------------------------------------------------
+
+-- Hand finished transfers to their handles and wake their coroutines.
+local function dispatch()
+  local eng = engine
+  if not eng then return end
+  local r = eng:next()
+  while r do
+    local h = inflight[r.id]
+    if h then
+      inflight[r.id] = nil
+      inflight_n = inflight_n - 1
+      h.result = r
+      if h.rec then wake(h.rec, h.gen) end
+    end
+    r = eng:next()
+  end
+end
+
+local function fire_timers()
+  local t = now()
+  while timers[1] and timers[1].at <= t do
+    local e = heap_pop()
+    wake(e.rec, e.gen)
+  end
+end
+
+--- Pump once: run IO for at most `timeout` seconds (0 never blocks), hand
+-- finished transfers over, fire due timers, and resume every coroutine that
+-- became ready. Safe to call from any frame loop.
+-- @tparam[opt=0] number timeout seconds to wait for IO at most
+-- @treturn integer the number of managed coroutines still alive
+function M.step(timeout)
+  if stepping then error("seedance.step called from inside a step", 2) end
+  stepping = true
+  local ok, err = pcall(function()
+    timeout = timeout or 0
+    if doomed[1] then
+      local ids = doomed
+      doomed = {}
+      for i = 1, #ids do M.cancel(ids[i]) end
+    end
+    if #ready > 0 then timeout = 0 end
+    if timeout > 0 and timers[1] then
+      timeout = math.max(0, math.min(timeout, timers[1].at - now()))
+    end
+    if inflight_n > 0 then
+      engine:step(math.floor(timeout * 1000 + 0.5))
+    elseif timeout > 0 then
+      core.sleep(timeout)
+    end
+    dispatch()
+    fire_timers()
+    local batch = ready
+    ready = {}
+    for i = 1, #batch do resume(batch[i]) end
+  end)
+  stepping = false
+  if not ok then error(err, 0) end
+  return live
+end
+
+--- Seconds until the scheduler has work to do (0 when something is ready,
+-- nil when nothing is pending at all); for hosts that sleep between steps.
+-- @treturn number|nil
+function M.timeout()
+  if #ready > 0 then return 0 end
+  local t
+  if timers[1] then t = math.max(0, timers[1].at - now()) end
+  if engine and inflight_n > 0 then
+    local ms = engine:timeout()
+    if ms and ms >= 0 and (not t or ms / 1000 < t) then t = ms / 1000 end
+    if not t then t = 1 end
+  end
+  return t
+end
+
+--- The sockets a host event loop should watch, as `{ {fd, "r"|"w"|"rw"}, ... }`.
+-- When one is ready, or `timeout()` elapses, call `step(0)`.
+-- @treturn table
+function M.sockets()
+  if not engine then return {} end
+  return engine:sockets()
+end
+
+--- Pump until `pred()` is true, blocking between steps (plain code only).
+-- @tparam function pred
+-- @tparam[opt] number deadline absolute `core.now()` time to give up at
+-- @treturn boolean whether pred became true
+function M.block_until(pred, deadline)
+  if stepping then
+    error("a blocking seedance call was made from inside seedance.step; "
+      .. "run it in a coroutine with seedance.spawn instead", 3)
+  end
+  while not pred() do
+    local wait = M.timeout() or 0.05
+    if wait > 0.05 then wait = 0.05 end
+    if deadline then
+      local left = deadline - now()
+      if left <= 0 then return false end
+      if left < wait then wait = left end
+    end
+    M.step(wait)
+  end
+  return true
+end
+
+--- Pause for `seconds`: yields in a managed coroutine, blocks otherwise.
+-- @tparam number seconds
+function M.sleep(seconds)
+  local at = now() + math.max(0, seconds)
+  local rec = current()
+  if rec then
+    rec.gen = rec.gen + 1
+    heap_push{ at = at, rec = rec, gen = rec.gen }
+    suspend(rec)
+  else
+    M.block_until(function() return now() >= at end)
+  end
+end
+
+--- Start a transfer on the engine and wait for its result.
+-- In a managed coroutine it yields; otherwise it blocks. `opts.tick` (seconds)
+-- with `opts.on_tick(id)` calls back periodically while waiting (for download
+-- progress).
+-- @tparam table spec the engine's transfer spec
+-- @tparam[opt] table opts `tick`, `on_tick`, `owner` (a table whose `_transfers` set tracks the id)
+-- @treturn table the engine's result
+function M.transfer(spec, opts)
+  local eng = M.engine()
+  local id = eng:add(spec)
+  local h = { id = id }
+  inflight[id] = h
+  inflight_n = inflight_n + 1
+  local owner = opts and opts.owner
+  if owner then owner._transfers[id] = true end
+  local tick = opts and opts.tick
+  local rec = current()
+  if rec then
+    while not h.result do
+      rec.gen = rec.gen + 1
+      h.rec, h.gen = rec, rec.gen
+      if tick then heap_push{ at = now() + tick, rec = rec, gen = rec.gen } end
+      suspend(rec)
+      if not h.result and tick then opts.on_tick(id) end
+    end
+  else
+    local next_tick = tick and now() + tick
+    M.block_until(function()
+      if h.result then return true end
+      if next_tick and now() >= next_tick then
+        opts.on_tick(id)
+        next_tick = now() + tick
+      end
+      return false
+    end)
+  end
+  if owner then owner._transfers[id] = nil end
+  return h.result
+end
+
+--- Abort a transfer in flight: its waiter gets a result with `kind = "aborted"`.
+-- @tparam integer id
+function M.cancel(id)
+  local h = inflight[id]
+  if not h then return end
+  inflight[id] = nil
+  inflight_n = inflight_n - 1
+  if engine then engine:cancel(id) end
+  h.result = { id = id, ok = false, kind = "aborted", error = "transfer cancelled", status = 0, headers = {} }
+  if h.rec then wake(h.rec, h.gen) end
+end
+
+--- Ask for a transfer to be aborted at the next step; safe from a finalizer.
+-- @tparam integer id
+function M.cancel_later(id)
+  doomed[#doomed + 1] = id
+end
+
+--- Run `fn(...)` in a managed coroutine and pump until it and every other
+-- managed coroutine have finished. Returns what fn returned; raises what fn raised.
+-- @tparam function fn
+function M.run(fn, ...)
+  if type(fn) ~= "function" then
+    error("bad argument #1 to 'run' (function expected, got " .. type(fn) .. ")", 2)
+  end
+  if current() then
+    error("seedance.run called inside seedance.run; use seedance.spawn", 2)
+  end
+  local h = M.spawn(fn, ...)
+  h.joined = true
+  M.block_until(function() return live == 0 end)
+  if not h.ok then error(h.error, 0) end
+  return (table.unpack or unpack)(h.results, 1, h.results.n)
+end
+
+--- Whether the running code is in a coroutine this scheduler manages.
+-- @treturn boolean
+function M.in_coroutine()
+  return current() ~= nil
+end
+
+--- Replace the handler called with errors of spawned coroutines nobody waits on.
+-- @tparam function|nil fn receives the error (with traceback); nil restores the default
+function M.set_error_handler(fn)
+  error_handler = fn or default_error_handler
+end
+
+--- Counts for diagnostics: managed coroutines alive, transfers in flight, timers pending.
+-- @treturn table
+function M.stats()
+  return { coroutines = live, transfers = inflight_n, timers = #timers, ready = #ready }
+end
+
+M.now = now
+return M
