@@ -1,0 +1,104 @@
+-- Specs for the coroutine scheduler without network: spawn, run, sleep, step.
+local seedance = require("seedance")
+local scheduler = require("seedance.scheduler")
+local core = require("seedance.core")
+
+describe("seedance.run", function()
+  it("returns what the function returns", function()
+    assert.same({ 1, "two" }, { seedance.run(function() return 1, "two" end) })
+  end)
+
+  it("interleaves spawned coroutines that sleep", function()
+    local order = {}
+    seedance.run(function()
+      local a = seedance.spawn(function()
+        seedance.sleep(0.03); order[#order + 1] = "a"; return "A"
+      end)
+      local b = seedance.spawn(function()
+        seedance.sleep(0.01); order[#order + 1] = "b"; return "B"
+      end)
+      assert.equals("A", a:wait())
+      assert.equals("B", b:wait())
+    end)
+    assert.same({ "b", "a" }, order)
+  end)
+
+  it("sleeps concurrently: ten 50 ms sleeps take about 50 ms, not 500", function()
+    local t0 = core.now()
+    seedance.run(function()
+      for _ = 1, 10 do seedance.spawn(function() seedance.sleep(0.05) end) end
+    end)
+    local took = core.now() - t0
+    assert.is_true(took >= 0.05 and took < 0.4, "took " .. took)
+  end)
+
+  it("raises what the function raised, with a traceback", function()
+    local ok, err = pcall(seedance.run, function() error("boom") end)
+    assert.is_false(ok)
+    assert.matches("boom", err)
+    assert.matches("traceback", err)
+  end)
+
+  it("hands a spawned coroutine's error to its waiter", function()
+    seedance.run(function()
+      local h = seedance.spawn(function() error("inner") end)
+      local v, err = h:wait()
+      assert.is_nil(v)
+      assert.matches("inner", err)
+    end)
+  end)
+
+  it("reports errors nobody waits for to the error handler, and goes on", function()
+    local seen
+    scheduler.set_error_handler(function(e) seen = e end)
+    seedance.run(function()
+      seedance.spawn(function() error("lost") end)
+      seedance.sleep(0.01)
+    end)
+    scheduler.set_error_handler(nil)
+    assert.matches("lost", seen)
+  end)
+
+  it("refuses a non-function and nested run", function()
+    assert.has_error(function() seedance.run(1) end, "bad argument #1 to 'run' (function expected, got number)")
+    local ok, err = pcall(seedance.run, function() seedance.run(function() end) end)
+    assert.is_false(ok)
+    assert.matches("inside seedance.run", err)
+  end)
+end)
+
+describe("seedance.step", function()
+  it("never blocks, and drives spawned coroutines to the end", function()
+    local done = false
+    seedance.spawn(function() seedance.sleep(0.02); done = true end)
+    local worst, steps = 0, 0
+    local deadline = core.now() + 2
+    while not done and core.now() < deadline do
+      local t0 = core.now()
+      seedance.step(0)
+      worst = math.max(worst, core.now() - t0)
+      steps = steps + 1
+    end
+    assert.is_true(done)
+    assert.is_true(steps > 1)
+    assert.is_true(worst < 0.01, "a step took " .. worst)
+  end)
+
+  it("tells the host how long it may sleep", function()
+    assert.is_nil(seedance.timeout())
+    seedance.spawn(function() seedance.sleep(0.05) end)
+    assert.equals(0, seedance.timeout())  -- ready to start
+    seedance.step(0)
+    local t = seedance.timeout()
+    assert.is_true(t > 0 and t <= 0.05)
+    while seedance.step(0.01) > 0 do end
+    assert.is_nil(seedance.timeout())
+  end)
+
+  it("blocks plain code in sleep while spawned coroutines progress", function()
+    local ran = false
+    seedance.spawn(function() ran = true end)
+    seedance.sleep(0.01)
+    assert.is_true(ran)
+  end)
+end)
