@@ -40,6 +40,7 @@ build = {
       ["seedance.download"] = "lua/seedance/download.lua",
       ["seedance.http"] = "lua/seedance/http.lua",
       ["seedance.scheduler"] = "lua/seedance/scheduler.lua",
+      ["seedance.progress"] = "lua/seedance/progress.lua",
    },
    install = {
       bin = { seedance = "bin/seedance" },

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "compat.h"
 #include "validate.h"
@@ -42,6 +43,12 @@ static int sd_core_sleep(lua_State *L) {
     ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
     return 0;
+}
+
+/* core.isatty(fd) -> whether fd (1 = stdout, 2 = stderr) is a terminal. */
+static int sd_core_isatty(lua_State *L) {
+    lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+    return 1;
 }
 
 /* core.file(path) -> a marker telling the client to upload the file at path. */
@@ -82,6 +89,7 @@ static const luaL_Reg sd_core_funcs[] = {
     {"is_file", sd_core_is_file},
     {"now", sd_core_now},
     {"sleep", sd_core_sleep},
+    {"isatty", sd_core_isatty},
     {NULL, NULL}};
 
 int luaopen_seedance_core(lua_State *L) {
