@@ -1,0 +1,28 @@
+-- Scenario 3 of the service reference: first and last frame video (首尾帧视频).
+-- Generates the video, waits with progress, and downloads it under out/.
+--
+--   seedance-emulator --speed 50 &          # or: export SEEDANCE_API_KEY=... for the real service
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test lua5.4 examples/scenario-03-first-last-frame.lua
+local seedance = require("seedance")
+
+local client = seedance.new()   -- key and service from SEEDANCE_API_KEY and SEEDANCE_BASE_URL
+
+local task = assert(client:generate({
+  model = "doubao-seedance-2.0",
+  prompt = "从白天过渡到夜晚",
+  image_with_roles = {
+    { url = "https://example.com/day.jpg", role = "first_frame" },
+    { url = "https://example.com/night.jpg", role = "last_frame" },
+  },
+  duration = 5,
+}))
+print("submitted " .. task.id)
+
+assert(task:wait{
+  on_progress = function(t) print(string.format("%-10s %3d%%", t.status, t.progress or 0)) end,
+})
+
+local dir = os.getenv("SEEDANCE_OUT_DIR") or "out"
+os.execute("mkdir -p '" .. dir .. "'")
+local path = assert(task:download(dir .. "/scenario-03.mp4"))
+print("saved " .. path)

@@ -1,0 +1,24 @@
+-- Scenario 6 of the service reference: video with generated sound (有声视频).
+-- Generates the video, waits with progress, and downloads it under out/.
+--
+--   seedance-emulator --speed 50 &          # or: export SEEDANCE_API_KEY=... for the real service
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test lua5.4 examples/scenario-06-video-with-sound.lua
+local seedance = require("seedance")
+
+local client = seedance.new()   -- key and service from SEEDANCE_API_KEY and SEEDANCE_BASE_URL
+
+local task = assert(client:generate({
+  model = "doubao-seedance-2.0",
+  prompt = "男人叫住女人说：\"你记住，以后不可以用手指指月亮。\"",
+  generate_audio = true,
+}))
+print("submitted " .. task.id)
+
+assert(task:wait{
+  on_progress = function(t) print(string.format("%-10s %3d%%", t.status, t.progress or 0)) end,
+})
+
+local dir = os.getenv("SEEDANCE_OUT_DIR") or "out"
+os.execute("mkdir -p '" .. dir .. "'")
+local path = assert(task:download(dir .. "/scenario-06.mp4"))
+print("saved " .. path)

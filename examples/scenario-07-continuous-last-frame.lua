@@ -1,0 +1,26 @@
+-- Scenario 7 of the service reference: continuous video: return the last frame (连续视频生成).
+-- Generates the video, waits with progress, and downloads it under out/.
+--
+--   seedance-emulator --speed 50 &          # or: export SEEDANCE_API_KEY=... for the real service
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test lua5.4 examples/scenario-07-continuous-last-frame.lua
+local seedance = require("seedance")
+
+local client = seedance.new()   -- key and service from SEEDANCE_API_KEY and SEEDANCE_BASE_URL
+
+local task = assert(client:generate({
+  model = "doubao-seedance-2.0",
+  prompt = "小猫继续走向镜头",
+  image_urls = { "https://example.com/last_frame_from_prev.png" },
+  return_last_frame = true,
+}))
+print("submitted " .. task.id)
+
+assert(task:wait{
+  on_progress = function(t) print(string.format("%-10s %3d%%", t.status, t.progress or 0)) end,
+})
+print("last frame: " .. tostring(task.last_frame_url))   -- the next clip's first frame
+
+local dir = os.getenv("SEEDANCE_OUT_DIR") or "out"
+os.execute("mkdir -p '" .. dir .. "'")
+local path = assert(task:download(dir .. "/scenario-07.mp4"))
+print("saved " .. path)

@@ -1,0 +1,28 @@
+-- Scenario 11 of the service reference: asset URL as a reference portrait in image_with_roles.
+-- Generates the video, waits with progress, and downloads it under out/.
+--
+--   seedance-emulator --speed 50 &          # or: export SEEDANCE_API_KEY=... for the real service
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test lua5.4 examples/scenario-11-asset-reference-role.lua
+local seedance = require("seedance")
+
+local client = seedance.new()   -- key and service from SEEDANCE_API_KEY and SEEDANCE_BASE_URL
+
+local task = assert(client:generate({
+  model = "doubao-seedance-2.0",
+  prompt = "使用参考人像，人物优雅地走向镜头",
+  image_with_roles = {
+    { url = "asset://asset_a", role = "reference_image" },
+  },
+  resolution = "720p",
+  duration = 5,
+}))
+print("submitted " .. task.id)
+
+assert(task:wait{
+  on_progress = function(t) print(string.format("%-10s %3d%%", t.status, t.progress or 0)) end,
+})
+
+local dir = os.getenv("SEEDANCE_OUT_DIR") or "out"
+os.execute("mkdir -p '" .. dir .. "'")
+local path = assert(task:download(dir .. "/scenario-11.mp4"))
+print("saved " .. path)

@@ -1,0 +1,27 @@
+-- Scenario 13 of the service reference: asset image plus reference video: motion transfer (动作迁移).
+-- Generates the video, waits with progress, and downloads it under out/.
+--
+--   seedance-emulator --speed 50 &          # or: export SEEDANCE_API_KEY=... for the real service
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test lua5.4 examples/scenario-13-asset-motion-transfer.lua
+local seedance = require("seedance")
+
+local client = seedance.new()   -- key and service from SEEDANCE_API_KEY and SEEDANCE_BASE_URL
+
+local task = assert(client:generate({
+  model = "doubao-seedance-2.0",
+  prompt = "人物按照参考视频的节奏起舞，动作连贯自然",
+  image_urls = { "https://example.com/dance_reference.jpg", "asset://asset_a" },
+  video_urls = { "https://example.com/dance_reference.mp4", "asset://asset_a" },
+  duration = 8,
+  resolution = "720p",
+}))
+print("submitted " .. task.id)
+
+assert(task:wait{
+  on_progress = function(t) print(string.format("%-10s %3d%%", t.status, t.progress or 0)) end,
+})
+
+local dir = os.getenv("SEEDANCE_OUT_DIR") or "out"
+os.execute("mkdir -p '" .. dir .. "'")
+local path = assert(task:download(dir .. "/scenario-13.mp4"))
+print("saved " .. path)
