@@ -4,8 +4,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -51,6 +53,54 @@ static int sd_core_isatty(lua_State *L) {
     return 1;
 }
 
+/* core.hash(s) -> 16 hex digits of the 64-bit FNV-1a hash of s (request identity, not security). */
+static int sd_core_hash(lua_State *L) {
+    size_t len;
+    const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
+    unsigned long long h = 14695981039346656037ULL;
+    char out[17];
+    for (size_t i = 0; i < len; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    snprintf(out, sizeof out, "%016llx", h);
+    lua_pushlstring(L, out, 16);
+    return 1;
+}
+
+/*
+ * core.append_sync(path, data) -> true | nil, message. Appends data with one
+ * write to a file opened O_APPEND and fsyncs it before returning, so a record
+ * is either on disk or (torn by a crash) detectably incomplete.
+ */
+static int sd_core_append_sync(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    size_t len, done = 0;
+    const char *data = luaL_checklstring(L, 2, &len);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) goto fail;
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            goto fail;
+        }
+        done += (size_t)n;
+    }
+    if (fsync(fd) != 0) goto fail;
+    close(fd);
+    lua_pushboolean(L, 1);
+    return 1;
+fail:
+    {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: %s", path, strerror(e));
+        return 2;
+    }
+}
+
 /* core.file(path) -> a marker telling the client to upload the file at path. */
 static int sd_core_file(lua_State *L) {
     size_t len;
@@ -90,6 +140,8 @@ static const luaL_Reg sd_core_funcs[] = {
     {"now", sd_core_now},
     {"sleep", sd_core_sleep},
     {"isatty", sd_core_isatty},
+    {"hash", sd_core_hash},
+    {"append_sync", sd_core_append_sync},
     {NULL, NULL}};
 
 int luaopen_seedance_core(lua_State *L) {
