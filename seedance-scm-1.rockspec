@@ -41,6 +41,9 @@ build = {
       ["seedance.http"] = "lua/seedance/http.lua",
       ["seedance.scheduler"] = "lua/seedance/scheduler.lua",
       ["seedance.progress"] = "lua/seedance/progress.lua",
+      ["seedance.journal"] = "lua/seedance/journal.lua",
+      ["seedance.governor"] = "lua/seedance/governor.lua",
+      ["seedance.pipeline"] = "lua/seedance/pipeline.lua",
    },
    install = {
       bin = { seedance = "bin/seedance" },

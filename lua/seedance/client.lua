@@ -5,7 +5,9 @@
 local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
+local governor = require("seedance.governor")
 local http = require("seedance.http")
+local journal = require("seedance.journal")
 local Task = require("seedance.task")
 
 local M = {}
@@ -30,6 +32,10 @@ local M = {}
 ---@field wait_timeout number|nil default deadline of task:wait (default 1800 s)
 ---@field time_scale number|nil multiply every pause by this (for a time-scaled emulator; default 1)
 ---@field on_retry fun(err:seedance.Error, attempt:integer, delay:number)|nil called before each retry
+---@field journal string|nil path of a crash-safe journal: a re-run re-attaches to tasks instead of paying twice
+---@field max_in_flight integer|nil at most this many tasks submitted and not finished (default unlimited)
+---@field max_requests integer|nil cap of the concurrent API request window (default 64)
+---@field governor boolean|nil false turns off the shared back-off on 429 (default true)
 
 ---@class seedance.Client
 local Client = {}
@@ -44,7 +50,7 @@ local OPTION_TYPES = {
   validate = "boolean", language = "string", proxy = "string", ca_file = "string",
   allow_insecure_http = "boolean", max_body = "number", poll_min = "number", poll_max = "number",
   wait_timeout = "number", time_scale = "number", on_retry = "function", user_agent = "string",
-  journal = "string",
+  journal = "string", max_in_flight = "number", max_requests = "number", governor = "boolean",
 }
 
 local function argerror(n, fname, msg)
@@ -92,6 +98,12 @@ function M.new(opts)
   local key = opts.api_key
   if key == nil then key = os.getenv("SEEDANCE_API_KEY") end
   if key == "" then key = nil end
+  local jrnl
+  if opts.journal then
+    local jerr
+    jrnl, jerr = journal.open(opts.journal)
+    if not jrnl then error("seedance.new: cannot use journal: " .. tostring(jerr), 2) end
+  end
   local self = setmetatable({
     base_url = base,
     host = host,
@@ -100,6 +112,9 @@ function M.new(opts)
     _key = key,
     _opts = opts,
     _on_retry = opts.on_retry,
+    _journal = jrnl,
+    _gov = governor.new{ max_in_flight = opts.max_in_flight, max_requests = opts.max_requests,
+                         enabled = opts.governor },
     _policy = {
       max_retries = opts.max_retries or 4,
       backoff = opts.backoff or 0.5,
@@ -224,6 +239,7 @@ end
 ---@class seedance.GenerateOptions
 ---@field validate boolean|nil false skips client-side checks for this request
 ---@field idempotency_key string|nil reuse a key (a retried submit never makes a second task)
+---@field key string|nil with a journal: the logical request's name (default: its hash and occurrence)
 
 --- Submit a generation. Validates first unless disabled; uploads `seedance.file`
 -- images; retries under one `Idempotency-Key`.
@@ -241,6 +257,23 @@ function Client:generate(request, opts)
     if not ok then return nil, errors.validation(problems) end
   end
   if not self._key then return nil, no_key() end
+  local jrnl, jkey, entry = self._journal, nil, nil
+  if jrnl then
+    jkey = opts.key or jrnl:next_key(journal.hash(request))
+    entry = jrnl:entry(jkey)
+    if entry and entry.task_id then
+      -- paid for already: re-attach instead of submitting again
+      local t = Task.new(self, entry.task_id, {
+        status = entry.status or "submitted", request = request, reattached = true,
+        video_url = entry.video_url, last_frame_url = entry.last_frame_url,
+        expires_at = entry.expires_at, error = entry.error,
+      })
+      t._journal_key = jkey
+      t._recorded = entry.status ~= nil
+      if not Task.TERMINAL[t.status] then self._gov:acquire_task(); t._slot = true end
+      return t
+    end
+  end
   local body_table, uerr = resolve_files(self, request)
   if not body_table then return nil, uerr end
   local body, jerr = cjson.encode(body_table)
@@ -248,18 +281,33 @@ function Client:generate(request, opts)
     return nil, errors.new{ type = "validation_error", message = "request cannot be encoded as JSON: " .. jerr,
                             errors = { { field = "request", message = jerr } } }
   end
-  local key = opts.idempotency_key or random_key()
+  local key = opts.idempotency_key or (entry and entry.idempotency_key) or random_key()
+  if jrnl and not entry then
+    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = journal.hash(request), idempotency_key = key }
+    if not ok then return nil, errors.new{ type = "io_error", message = "journal: " .. tostring(werr) } end
+  end
+  self._gov:acquire_task()
   local obj, r = http.json(self, {
     method = "POST", path = "/v1/videos/generations", body = body,
     headers = { "Idempotency-Key: " .. key },
   })
-  if not obj then return nil, r end
-  local id, status = submitted(obj)
-  if not id then
-    return nil, errors.new{ type = "server_error", status = r.status, retryable = false,
-      message = "submit answer has no task id: " .. (r.body or ""):sub(1, 200) }
+  if obj then obj = { submitted(obj) } end
+  if not obj or not obj[1] then
+    self._gov:release_task()
+    if obj then
+      return nil, errors.new{ type = "server_error", status = r.status, retryable = false,
+        message = "submit answer has no task id: " .. (r.body or ""):sub(1, 200) }
+    end
+    return nil, r
+  end
+  local id, status = obj[1], obj[2]
+  if jrnl then
+    local ok, werr = jrnl:append{ type = "task", key = jkey, task_id = id }
+    if not ok then io.stderr:write("seedance: journal: ", tostring(werr), "\n") end
   end
   local task = Task.new(self, id, { status = status, request = request })
+  task._slot = true
+  task._journal_key = jkey
   task.idempotency_key = key
   task.replayed = r.headers["idempotency-replayed"] == "true"
   return task

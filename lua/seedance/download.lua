@@ -72,6 +72,13 @@ function M.install(Task, check_open)
       if not ok then return nil, err end
     end
     local field = opts.source == "last_frame" and "last_frame_url" or "video_url"
+    local jrnl, jkey = self.client._journal, self._journal_key
+    if jrnl and jkey then
+      -- finished in an earlier run: nothing to fetch if the file is whole
+      local e = jrnl:entry(jkey)
+      local bytes = e and e.downloads[path]
+      if bytes and file_size(path) == bytes then return path end
+    end
     local policy = self.client._policy
     local part, meta = path .. ".part", path .. ".part.meta"
     local refreshed, attempts = false, 0
@@ -168,6 +175,10 @@ function M.install(Task, check_open)
         local ok, rerr = os.rename(part, path)
         if not ok then return fail{ type = "io_error", message = "cannot rename " .. part .. ": " .. rerr } end
         os.remove(meta)
+        if jrnl and jkey then
+          local jok, jerr = jrnl:append{ type = "download", key = jkey, task_id = self.id, path = path, bytes = size }
+          if not jok then io.stderr:write("seedance: journal: ", tostring(jerr), "\n") end
+        end
         return path
       end
       if not again then

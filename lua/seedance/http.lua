@@ -149,7 +149,10 @@ function M.call(client, req)
   local attempt = 0
   while true do
     local spec = client:_spec(req)
+    local gov = client._gov
+    gov:before_request()
     local r = scheduler.transfer(spec, req.transfer_opts)
+    gov:after_request(r.ok and r.status or 0)
     local err, wait
     if not r.ok then
       err = M.transport_error(r)
@@ -176,6 +179,7 @@ function M.call(client, req)
       return nil, err
     end
     local delay = wait or M.backoff(policy, attempt)
+    if r.status == 429 then gov:pause(delay * policy.time_scale) end
     if client._on_retry then client._on_retry(err, attempt, delay) end
     scheduler.sleep(delay * policy.time_scale)
   end

@@ -92,4 +92,16 @@ M.sockets = scheduler.sockets
 -- @function timeout
 M.timeout = scheduler.timeout
 
+local pipeline = require("seedance.pipeline")
+
+--- Generate many requests, at most `opts.concurrency` at a time; results in
+-- input order, per-item errors collected (see `seedance.pipeline.map`).
+-- @function map
+M.map = pipeline.map
+
+--- Generate clips one after another, each from the previous clip's last
+-- frame (see `seedance.pipeline.chain`).
+-- @function chain
+M.chain = pipeline.chain
+
 return M

@@ -339,6 +339,33 @@ function M.cancel_later(id)
   doomed[#doomed + 1] = id
 end
 
+--- A condition for coroutines to wait on until a predicate holds (slots of a
+-- governor, say). `wait(pred)` yields in a managed coroutine and blocks in
+-- plain code; `notify()` wakes every waiter to re-check its predicate.
+-- @treturn table with `wait(pred)` and `notify()`
+function M.condition()
+  local cond = { waiters = {} }
+  function cond.wait(pred)
+    while not pred() do
+      local rec = current()
+      if rec then
+        rec.gen = rec.gen + 1
+        cond.waiters[#cond.waiters + 1] = rec
+        suspend(rec)
+      else
+        M.block_until(pred)
+      end
+    end
+  end
+  function cond.notify()
+    local ws = cond.waiters
+    if #ws == 0 then return end
+    cond.waiters = {}
+    for i = 1, #ws do wake(ws[i], ws[i].gen) end
+  end
+  return cond
+end
+
 --- Run `fn(...)` in a managed coroutine and pump until it and every other
 -- managed coroutine have finished. Returns what fn returned; raises what fn raised.
 -- @tparam function fn

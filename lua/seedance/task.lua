@@ -50,6 +50,7 @@ end
 function Task:close()
   if self.closed then return end
   self.closed = true
+  self:_release()
   for id in pairs(self._transfers) do scheduler.cancel(id) end
   self._transfers = {}
 end
@@ -58,6 +59,7 @@ Task.__close = Task.close
 function Task:__gc()
   if self.closed then return end
   self.closed = true
+  self:_release()
   for id in pairs(self._transfers) do scheduler.cancel_later(id) end
 end
 
@@ -106,6 +108,28 @@ function Task:_apply(data)
   end
   if self.status == "completed" then self.progress = 100 end
   self._seen = scheduler.now()
+  if TERMINAL[self.status] then self:_finished() end
+end
+
+-- Give the governor's task slot back (once).
+function Task:_release()
+  if self._slot then
+    self._slot = false
+    self.client._gov:release_task()
+  end
+end
+
+-- The task ended: free its slot and note the outcome in the journal (once).
+function Task:_finished()
+  self:_release()
+  local j = self.client._journal
+  if j and self._journal_key and not self._recorded then
+    self._recorded = true
+    local ok, err = j:append{ type = "done", key = self._journal_key, task_id = self.id,
+      status = self.status, video_url = self.video_url, last_frame_url = self.last_frame_url,
+      expires_at = self.expires_at, error = self.error }
+    if not ok then io.stderr:write("seedance: journal: ", tostring(err), "\n") end
+  end
 end
 
 --- One GET /v1/tasks/{id}: updates status, progress, result and error.

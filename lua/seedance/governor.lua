@@ -1,0 +1,85 @@
+--- The per-client concurrency governor.
+--
+-- Two limits: at most `max_in_flight` tasks submitted and not finished (a
+-- slot is taken before a submit and given back when the task ends or its
+-- handle closes), and a window of concurrent API requests that halves on
+-- every 429 and grows by one on each success (additive increase,
+-- multiplicative decrease). A 429 also pauses every sender of the client
+-- until its Retry-After (or backoff) has passed, so they back off together
+-- instead of each hammering the service on its own.
+-- @module seedance.governor
+
+local scheduler = require("seedance.scheduler")
+
+local M = {}
+
+local Governor = {}
+Governor.__index = Governor
+
+--- Make a governor.
+-- @tparam table opts `max_in_flight` (default unlimited), `max_requests` (request window cap,
+--   default 64), `enabled` (false turns the 429 coordination off)
+function M.new(opts)
+  local max_requests = opts.max_requests or 64
+  return setmetatable({
+    max_in_flight = opts.max_in_flight or math.huge,
+    in_flight = 0,
+    max_requests = max_requests,
+    window = max_requests,
+    active = 0,
+    pause_until = 0,
+    enabled = opts.enabled ~= false,
+    throttled = 0,            -- 429s seen
+    cond = scheduler.condition(),
+  }, Governor)
+end
+
+--- Wait for a task slot, then take it.
+function Governor:acquire_task()
+  if self.in_flight >= self.max_in_flight then
+    self.cond.wait(function() return self.in_flight < self.max_in_flight end)
+  end
+  self.in_flight = self.in_flight + 1
+end
+
+--- Give a task slot back.
+function Governor:release_task()
+  self.in_flight = self.in_flight - 1
+  self.cond.notify()
+end
+
+--- Before an API request: wait out a shared pause, then for room in the window.
+function Governor:before_request()
+  if not self.enabled then return end
+  while scheduler.now() < self.pause_until do
+    scheduler.sleep(self.pause_until - scheduler.now())
+  end
+  if self.active >= math.floor(self.window) then
+    self.cond.wait(function() return self.active < math.floor(self.window) end)
+  end
+  self.active = self.active + 1
+end
+
+--- After an API request, with its HTTP status (0 for a transport failure).
+-- @tparam integer status
+function Governor:after_request(status)
+  if not self.enabled then return end
+  self.active = self.active - 1
+  if status == 429 then
+    self.throttled = self.throttled + 1
+    self.window = math.max(1, self.window / 2)
+  elseif status > 0 and status < 400 then
+    self.window = math.min(self.max_requests, self.window + 1)
+  end
+  self.cond.notify()
+end
+
+--- A 429 asked for a pause of `seconds`: every sender of the client waits it out.
+-- @tparam number seconds
+function Governor:pause(seconds)
+  if not self.enabled then return end
+  local until_ = scheduler.now() + seconds
+  if until_ > self.pause_until then self.pause_until = until_ end
+end
+
+return M
