@@ -16,7 +16,7 @@ CORE_SO   = build/seedance/core.so
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/build/?.so;;
 
-.PHONY: all deps build test lint clean help
+.PHONY: all deps build test lint docs clean help
 
 all: build
 
@@ -24,6 +24,7 @@ help:
 	@echo "make test    install what is missing, build, run the spec suite"
 	@echo "make build   build the C core into build/"
 	@echo "make lint    luacheck the Lua code"
+	@echo "make docs    LDoc API reference into docs/"
 	@echo "make clean   remove build products"
 
 deps:
@@ -41,7 +42,12 @@ test: deps
 	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec
 
 lint:
-	luacheck -q lua spec bin $(wildcard examples)
+	luacheck -q lua spec bin types $(wildcard examples)
+
+docs:
+	@sh .ci/install-deps docs
+	ldoc .
+	@echo "API reference written to docs/index.html"
 
 clean:
 	rm -rf build out

@@ -12,32 +12,6 @@ local Task = require("seedance.task")
 
 local M = {}
 
----@class seedance.ClientOptions
----@field api_key string|nil default: $SEEDANCE_API_KEY
----@field base_url string|nil default: $SEEDANCE_BASE_URL or https://xcompute.us
----@field timeout number|nil seconds per API request (default 60)
----@field connect_timeout number|nil seconds (default 10)
----@field max_retries integer|nil retries of 429, 5xx and transport errors (default 4)
----@field backoff number|nil first retry delay in seconds (default 0.5), doubled each time
----@field max_backoff number|nil cap of one retry delay (default 30)
----@field max_retry_after number|nil longest Retry-After honoured before giving up (default 120)
----@field validate boolean|nil check requests before sending them (default true)
----@field language "en"|"zh"|"ko"|"ja"|nil language of the service's messages
----@field proxy string|nil proxy URL for libcurl
----@field ca_file string|nil CA bundle for TLS verification
----@field allow_insecure_http boolean|nil allow http:// to hosts other than loopback
----@field max_body integer|nil cap of an API answer in bytes (default 4 MiB)
----@field poll_min number|nil shortest pause between task polls (default 1 s)
----@field poll_max number|nil longest pause between task polls (default 30 s)
----@field wait_timeout number|nil default deadline of task:wait (default 1800 s)
----@field time_scale number|nil multiply every pause by this (for a time-scaled emulator; default 1)
----@field on_retry fun(err:seedance.Error, attempt:integer, delay:number)|nil called before each retry
----@field journal string|nil path of a crash-safe journal: a re-run re-attaches to tasks instead of paying twice
----@field max_in_flight integer|nil at most this many tasks submitted and not finished (default unlimited)
----@field max_requests integer|nil cap of the concurrent API request window (default 64)
----@field governor boolean|nil false turns off the shared back-off on 429 (default true)
-
----@class seedance.Client
 local Client = {}
 Client.__index = Client
 
@@ -235,11 +209,6 @@ local function submitted(obj)
   if type(id) ~= "string" or id == "" then return nil end
   return id, type(data.status) == "string" and data.status or "submitted"
 end
-
----@class seedance.GenerateOptions
----@field validate boolean|nil false skips client-side checks for this request
----@field idempotency_key string|nil reuse a key (a retried submit never makes a second task)
----@field key string|nil with a journal: the logical request's name (default: its hash and occurrence)
 
 --- Submit a generation. Validates first unless disabled; uploads `seedance.file`
 -- images; retries under one `Idempotency-Key`.

@@ -42,12 +42,6 @@ local function fail(fields)
   return nil, errors.new(fields)
 end
 
----@class seedance.DownloadOptions
----@field on_progress fun(done:integer, total:integer|nil)|nil called about 10 times a second, and at the end
----@field source "video"|"last_frame"|nil what to download (default "video")
----@field wait seedance.WaitOptions|nil options for waiting when the task has not completed yet
----@field timeout number|nil overall seconds for one transfer (default none; stalls are detected)
-
 --- Add `download` to the task class.
 -- @tparam table Task the task metatable
 -- @tparam function check_open raises on a closed task

@@ -5,15 +5,6 @@
 
 local M = {}
 
----@class seedance.Error
----@field type string "validation_error"|"invalid_request_error"|"authentication_error"|"payment_required"|"permission_error"|"rate_limit_error"|"server_error"|"bad_gateway"|"network_error"|"timeout_error"|"task_failed"|"expired"|"callback_error"|"io_error"|"aborted"|"skipped"
----@field message string what went wrong, in one line
----@field status integer|nil HTTP status, when there was an answer
----@field retryable boolean whether trying again later may succeed
----@field errors {field:string, message:string}[]|nil every problem, for validation errors
----@field code integer|nil the service's own error code, when it sent one
----@field task_id string|nil the task concerned, if any
-
 local Error = {}
 Error.__index = Error
 

@@ -11,21 +11,6 @@ local M = {
   errors = errors,
 }
 
----@class seedance.Request
----@field model "doubao-seedance-2.0"|"doubao-seedance-2.0-fast"|"doubao-seedance-2.0-face"|"doubao-seedance-2.0-fast-face"
----@field prompt string|nil required for text-to-video; at most 4000 characters
----@field duration integer|nil seconds, 4 to 15 (default 5)
----@field size "16:9"|"9:16"|"1:1"|"4:3"|"3:4"|"21:9"|"adaptive"|nil
----@field resolution "480p"|"720p"|"1080p"|nil 1080p only on doubao-seedance-2.0 and -face
----@field seed integer|nil -1 .. 4294967295
----@field generate_audio boolean|nil
----@field return_last_frame boolean|nil
----@field tools {type:"web_search"}[]|nil
----@field image_urls (string|seedance.File)[]|nil 1 to 9 http(s):// or asset:// URLs
----@field image_with_roles {url:string|seedance.File, role:"first_frame"|"last_frame"|"reference_image"}[]|nil
----@field video_urls string[]|nil at most 3
----@field audio_urls string[]|nil at most 3; needs a reference image or video
-
 --- Check a request against the service's rules, without any network.
 -- Raises only when `request` is not a table.
 -- @tparam seedance.Request request
@@ -40,9 +25,6 @@ function M.validate(request)
   if ok then return true end
   return nil, errors.validation(problems)
 end
-
----@class seedance.File
----@field path string
 
 --- Mark a local image file to be uploaded where a URL is expected.
 -- @tparam string path the image's path

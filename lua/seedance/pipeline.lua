@@ -33,15 +33,6 @@ local function run_one(client, request, path, opts, on_task_progress)
   return item
 end
 
----@class seedance.MapOptions
----@field concurrency integer|nil items worked on at once (default 4)
----@field fail_fast boolean|nil stop starting new items after the first error (default false)
----@field output string|fun(i:integer, request:table):string|nil where item i is downloaded ("out/%03d.mp4")
----@field timeout number|nil wait deadline per item
----@field on_progress fun(stats:table)|nil batch progress: total, done, failed, running, percent
----@field generate seedance.GenerateOptions|nil options for each submit
----@field on_download fun(done:integer, total:integer|nil)|nil download progress of each item
-
 --- Generate every request, at most `concurrency` at a time. Results come back
 -- in input order as `{ task = ..., path = ..., error = ... }`; one item's error
 -- does not stop its siblings unless `fail_fast` is set.
@@ -108,13 +99,6 @@ function M.map(client, requests, opts)
   end
   return results, stats
 end
-
----@class seedance.ChainOptions
----@field output string|fun(i:integer, request:table):string|nil where clip i is downloaded
----@field frame_as "image_urls"|"first_frame"|nil how the previous last frame enters the next request (default image_urls, as in the reference's scenario 7)
----@field timeout number|nil wait deadline per clip
----@field on_clip fun(i:integer, task:seedance.Task, path:string|nil)|nil called after each clip
----@field on_progress fun(i:integer, task:seedance.Task)|nil task progress of the current clip
 
 --- Generate clips one after another, each starting from the previous clip's
 -- last frame (`return_last_frame = true` on every clip). The first request

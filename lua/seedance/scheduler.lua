@@ -26,10 +26,6 @@ local stepping = false
 local doomed = {}     -- transfer ids to cancel at the next step (from finalizers)
 
 --- A handle on a spawned coroutine.
----@class seedance.Spawned
----@field done boolean whether the coroutine has finished
----@field ok boolean|nil true when it returned, false when it raised
----@field error any what it raised, with a traceback, when ok is false
 local Spawned = {}
 Spawned.__index = Spawned
 

@@ -7,16 +7,6 @@ local scheduler = require("seedance.scheduler")
 
 local M = {}
 
----@class seedance.Task
----@field id string the task id, "task_..."
----@field status "submitted"|"pending"|"processing"|"completed"|"failed"|"cancelled"|string|nil nil until first refreshed
----@field progress integer|nil 0..100
----@field result table|nil the service's result object, once completed
----@field error table|nil the service's error object `{ code, message, type }`, once failed
----@field video_url string|nil the first video's URL, once completed
----@field last_frame_url string|nil the last frame's URL, with return_last_frame
----@field expires_at integer|nil unix time when the result URLs stop working
----@field estimated_time number|nil seconds the service expects the whole task to take
 local Task = {}
 Task.__index = Task
 
@@ -195,10 +185,6 @@ local function call_back(fn, ...)
   return nil, errors.new{ type = "callback_error", retryable = false,
                           message = "a callback raised: " .. tostring(err) }
 end
-
----@class seedance.WaitOptions
----@field timeout number|nil overall deadline in seconds (default: the client's wait_timeout)
----@field on_progress fun(task:seedance.Task)|nil called when status or progress changes
 
 --- Poll until the task ends. Yields under `seedance.run`/`spawn`, blocks otherwise.
 -- @tparam[opt] seedance.WaitOptions opts
