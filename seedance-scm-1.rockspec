@@ -27,7 +27,8 @@ build = {
    type = "builtin",
    modules = {
       ["seedance.core"] = {
-         sources = { "src/core.c", "src/validate.c", "src/utf8.c" },
+         sources = { "src/core.c", "src/validate.c", "src/utf8.c", "src/engine.c", "src/engine_loop.c",
+                     "src/engine_transfer.c", "src/buf.c" },
          libraries = { "curl" },
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },

@@ -44,5 +44,12 @@ static inline int sd_tointegral(lua_State *L, int idx, double *out) {
     }
 }
 
+/* Push a whole number that may pass 2^31 (ids, byte counts): an integer where
+ * Lua has them, else a float (exact up to 2^53). */
+#if LUA_VERSION_NUM >= 503
+#define sd_pushbig(L, n) lua_pushinteger((L), (lua_Integer)(n))
+#else
+#define sd_pushbig(L, n) lua_pushnumber((L), (lua_Number)(n))
+#endif
 
 #endif

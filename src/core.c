@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "engine.h"
 #include "validate.h"
 
 #define SD_VERSION "0.1.0"
@@ -155,5 +156,6 @@ int luaopen_seedance_core(lua_State *L) {
     sd_newlib(L, sd_core_funcs);
     lua_pushliteral(L, SD_VERSION);
     lua_setfield(L, -2, "version");
+    sd_engine_register(L);
     return 1;
 }

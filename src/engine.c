@@ -1,0 +1,422 @@
+/*
+ * engine.c: the Lua face of the HTTP engine, core.engine{...} and its methods.
+ * The only engine file that touches Lua; the IO lives in engine_loop.c and
+ * engine_transfer.c, where libcurl callbacks fill C buffers and files.
+ *
+ * Handle lifetime (as liolib's files): the userdata is born closed (NULL
+ * engine) and only then gets its engine, so a failed constructor leaves
+ * nothing to leak; one function serves __gc, __close and close(), and is safe
+ * to call twice. Closing aborts every transfer (files closed, memory freed).
+ *
+ * add() reads and checks every field of the request before it allocates
+ * anything, so a caller mistake (which raises) never leaks C memory.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+#include "compat.h"
+#include "engine.h"
+#include "engine_int.h"
+
+#define SD_ENGINE_MT "seedance.engine"
+
+/* Default cap of in-memory bodies. */
+#define SD_DEFAULT_MAX_BODY (4 * 1024 * 1024)
+
+/* The userdata: a box around the engine, NULL once closed. */
+typedef struct sd_engine_box {
+    sd_engine *e; /* the engine, or NULL when closed */
+} sd_engine_box;
+
+/* The open engine at argument 1; raises on a closed one. */
+static sd_engine *sd_check_engine(lua_State *L) {
+    sd_engine_box *b = (sd_engine_box *)luaL_checkudata(L, 1, SD_ENGINE_MT);
+    if (b->e == NULL) luaL_error(L, "attempt to use a closed engine");
+    return b->e;
+}
+
+/* Raise "bad argument #arg to 'fn' (field 'key' must be <what>, got <type>)"
+ * about the value at the top of the stack. */
+static int sd_field_error(lua_State *L, int arg, const char *key, const char *what) {
+    const char *msg = lua_pushfstring(L, "field '%s' must be %s, got %s", key, what, luaL_typename(L, -1));
+    return luaL_argerror(L, arg, msg);
+}
+
+/* Push t[key] and return it as a string without NULs, or NULL when it is nil
+ * (or required and missing: raises). The value stays on the stack, anchored. */
+static const char *sd_opt_string(lua_State *L, int t, const char *key, int arg, int required, size_t *len) {
+    size_t n;
+    const char *s;
+    lua_getfield(L, t, key);
+    if (lua_isnil(L, -1) && !required) {
+        if (len) *len = 0;
+        return NULL;
+    }
+    if (lua_type(L, -1) != LUA_TSTRING) sd_field_error(L, arg, key, "a string");
+    s = lua_tolstring(L, -1, &n);
+    if (len != NULL) *len = n;
+    else if (strlen(s) != n) luaL_argerror(L, arg, lua_pushfstring(L, "field '%s' must not contain NUL", key));
+    return s;
+}
+
+/* t[key] as a number >= 0 (def when nil); pops it. */
+static double sd_opt_number(lua_State *L, int t, const char *key, int arg, double def) {
+    double d;
+    lua_getfield(L, t, key);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return def;
+    }
+    if (lua_type(L, -1) != LUA_TNUMBER) sd_field_error(L, arg, key, "a number");
+    d = (double)lua_tonumber(L, -1);
+    if (!(d >= 0) || isinf(d)) sd_field_error(L, arg, key, "a number >= 0");
+    lua_pop(L, 1);
+    return d;
+}
+
+/* t[key] as an integral number >= 0 (def when nil); pops it. */
+static double sd_opt_count(lua_State *L, int t, const char *key, int arg, double def) {
+    double d = 0;
+    lua_getfield(L, t, key);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return def;
+    }
+    if (lua_type(L, -1) != LUA_TNUMBER || !sd_tointegral(L, -1, &d) || d < 0 || d > 9007199254740992.0)
+        sd_field_error(L, arg, key, "an integer >= 0");
+    lua_pop(L, 1);
+    return d;
+}
+
+/* t[key] as a boolean (false when nil); pops it. */
+static int sd_opt_bool(lua_State *L, int t, const char *key, int arg) {
+    int v;
+    lua_getfield(L, t, key);
+    if (lua_isnil(L, -1)) v = 0;
+    else if (lua_type(L, -1) == LUA_TBOOLEAN) v = lua_toboolean(L, -1);
+    else return sd_field_error(L, arg, key, "a boolean");
+    lua_pop(L, 1);
+    return v;
+}
+
+/* Seconds (float) to milliseconds for libcurl, rounded up, capped. */
+static long sd_ms(double s) {
+    double ms = ceil(s * 1000.0);
+    return ms > (double)LONG_MAX ? LONG_MAX : (long)ms;
+}
+
+/* core.engine([opts]) -> engine. */
+static int sd_engine_new_l(lua_State *L) {
+    sd_engine_opts o;
+    sd_engine_box *b;
+    char err[128];
+    o.max_host_connections = 32;
+    o.max_total_connections = 256;
+    o.user_agent = NULL;
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        o.max_host_connections = (long)sd_opt_count(L, 1, "max_host_connections", 1, 32);
+        o.max_total_connections = (long)sd_opt_count(L, 1, "max_total_connections", 1, 256);
+        o.user_agent = sd_opt_string(L, 1, "user_agent", 1, 0, NULL);
+    }
+    b = (sd_engine_box *)lua_newuserdata(L, sizeof *b);
+    b->e = NULL; /* born closed */
+    luaL_getmetatable(L, SD_ENGINE_MT);
+    lua_setmetatable(L, -2);
+    b->e = sd_engine_new(&o, err, sizeof err);
+    if (b->e == NULL) return luaL_error(L, "cannot make an engine: %s", err);
+    return 1;
+}
+
+/* Read the form_file table at the top of the stack into rq (values stay on the stack). */
+static void sd_read_form(lua_State *L, sd_request *rq) {
+    int f = lua_gettop(L);
+    if (lua_type(L, f) != LUA_TTABLE) sd_field_error(L, 2, "form_file", "a table");
+    rq->form_name = sd_opt_string(L, f, "name", 2, 1, NULL);
+    rq->form_path = sd_opt_string(L, f, "path", 2, 1, NULL);
+    rq->form_filename = sd_opt_string(L, f, "filename", 2, 0, NULL);
+    rq->form_type = sd_opt_string(L, f, "content_type", 2, 0, NULL);
+}
+
+/* Check the headers list at index h: strings "Name: value" without CR, LF or NUL. */
+static size_t sd_check_headers(lua_State *L, int h) {
+    size_t n, i;
+    if (lua_type(L, h) != LUA_TTABLE) sd_field_error(L, 2, "headers", "a list of strings");
+    n = sd_rawlen(L, h);
+    for (i = 1; i <= n; i++) {
+        size_t len;
+        const char *s;
+        lua_rawgeti(L, h, (int)i);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_argerror(L, 2, lua_pushfstring(L, "headers[%d] must be a string, got %s", (int)i, luaL_typename(L, -1)));
+        s = lua_tolstring(L, -1, &len);
+        if (strcspn(s, "\r\n") != len || memchr(s, ':', len) == NULL)
+            luaL_argerror(L, 2, lua_pushfstring(L, "headers[%d] must be one \"Name: value\" line", (int)i));
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
+/* eng:add(request) -> id. */
+static int sd_engine_add_l(lua_State *L) {
+    sd_engine *e = sd_check_engine(L);
+    sd_request rq;
+    int hidx = 0;
+    size_t nh = 0, i;
+    long long id;
+    memset(&rq, 0, sizeof rq);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    luaL_checkstack(L, 40, "too many fields");
+    /* phase 1: read and check everything (may raise; nothing allocated yet) */
+    rq.method = sd_opt_string(L, 2, "method", 2, 0, NULL);
+    if (rq.method == NULL) rq.method = "GET";
+    else if (strcmp(rq.method, "GET") && strcmp(rq.method, "POST") && strcmp(rq.method, "PUT") &&
+             strcmp(rq.method, "DELETE") && strcmp(rq.method, "HEAD"))
+        luaL_argerror(L, 2, lua_pushfstring(L, "field 'method' must be GET, POST, PUT, DELETE or HEAD, got '%s'", rq.method));
+    rq.url = sd_opt_string(L, 2, "url", 2, 1, NULL);
+    lua_getfield(L, 2, "headers");
+    if (!lua_isnil(L, -1)) {
+        hidx = lua_gettop(L);
+        nh = sd_check_headers(L, hidx);
+    }
+    rq.body = sd_opt_string(L, 2, "body", 2, 0, &rq.body_len);
+    lua_getfield(L, 2, "form_file");
+    if (!lua_isnil(L, -1)) sd_read_form(L, &rq);
+    if (rq.body != NULL && rq.form_name != NULL)
+        luaL_argerror(L, 2, "fields 'body' and 'form_file' cannot be used together");
+    if ((rq.body != NULL || rq.form_name != NULL) && (strcmp(rq.method, "GET") == 0 || strcmp(rq.method, "HEAD") == 0))
+        luaL_argerror(L, 2, lua_pushfstring(L, "a %s request cannot carry a body or form_file", rq.method));
+    rq.output = sd_opt_string(L, 2, "output", 2, 0, NULL);
+    rq.resume_from = (long long)sd_opt_count(L, 2, "resume_from", 2, 0);
+    rq.max_body = (size_t)sd_opt_count(L, 2, "max_body", 2, SD_DEFAULT_MAX_BODY);
+    rq.timeout_ms = sd_ms(sd_opt_number(L, 2, "timeout", 2, 0));
+    rq.connect_timeout_ms = sd_ms(sd_opt_number(L, 2, "connect_timeout", 2, 0));
+    rq.low_speed_limit = (long)sd_opt_count(L, 2, "low_speed_limit", 2, 0);
+    rq.low_speed_time = (long)sd_opt_count(L, 2, "low_speed_time", 2, 0);
+    rq.ca_file = sd_opt_string(L, 2, "ca_file", 2, 0, NULL);
+    rq.proxy = sd_opt_string(L, 2, "proxy", 2, 0, NULL);
+    rq.insecure = sd_opt_bool(L, 2, "insecure", 2);
+    rq.follow_redirects = sd_opt_bool(L, 2, "follow_redirects", 2);
+    /* phase 2: C only (the header strings are anchored in the checked list) */
+    for (i = 1; i <= nh; i++) {
+        struct curl_slist *h;
+        const char *s;
+        lua_rawgeti(L, hidx, (int)i);
+        s = lua_tostring(L, -1);
+        if (strncasecmp(s, "Authorization:", 14) == 0) rq.has_auth = 1;
+        h = curl_slist_append(rq.headers, s);
+        lua_pop(L, 1);
+        if (h == NULL) {
+            curl_slist_free_all(rq.headers);
+            return luaL_error(L, "not enough memory");
+        }
+        rq.headers = h;
+    }
+    id = sd_engine_add(e, &rq); /* owns rq.headers from here */
+    if (id < 0) return luaL_error(L, "not enough memory");
+    sd_pushbig(L, id);
+    return 1;
+}
+
+/* eng:step([timeout_ms]) -> number of results waiting. */
+static int sd_engine_step_l(lua_State *L) {
+    sd_engine *e = sd_check_engine(L);
+    double ms = (double)luaL_optnumber(L, 2, 0);
+    luaL_argcheck(L, ms >= 0, 2, "timeout must be >= 0 milliseconds");
+    lua_pushinteger(L, (lua_Integer)sd_engine_step(e, ms > (double)INT_MAX ? INT_MAX : (int)ms));
+    return 1;
+}
+
+/* Push a table of the header lines in raw: lowercased names, trimmed values, last wins. */
+static void sd_push_headers(lua_State *L, const sd_buf *raw) {
+    const char *p = raw->data, *end = raw->data + raw->len;
+    lua_newtable(L);
+    while (p != NULL && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end, *colon, *v, *ve;
+        colon = memchr(p, ':', (size_t)(line_end - p));
+        if (colon != NULL && colon > p && *p != ' ' && *p != '\t') {
+            luaL_Buffer name;
+            const char *c;
+            luaL_buffinit(L, &name);
+            for (c = p; c < colon; c++) luaL_addchar(&name, (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c));
+            luaL_pushresult(&name);
+            v = colon + 1;
+            ve = line_end;
+            while (v < ve && (*v == ' ' || *v == '\t')) v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+            lua_pushlstring(L, v, (size_t)(ve - v));
+            lua_rawset(L, -3);
+        }
+        p = eol ? eol + 1 : end;
+    }
+}
+
+/* Set t[key] = integer-valued number n in the table at the top. */
+static void sd_set_big(lua_State *L, const char *key, long long n) {
+    sd_pushbig(L, n);
+    lua_setfield(L, -2, key);
+}
+
+/* eng:next() -> the oldest finished result, or nil. */
+static int sd_engine_next_l(lua_State *L) {
+    sd_engine *e = sd_check_engine(L);
+    sd_transfer *t = e->qhead;
+    int ok;
+    if (t == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    /* build the table first: a memory error here leaves the result queued */
+    ok = sd_transfer_ok(t);
+    lua_createtable(L, 0, 12);
+    sd_set_big(L, "id", t->id);
+    lua_pushboolean(L, ok);
+    lua_setfield(L, -2, "ok");
+    sd_set_big(L, "status", t->status);
+    sd_push_headers(L, &t->head);
+    lua_setfield(L, -2, "headers");
+    lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
+    lua_setfield(L, -2, "body");
+    sd_set_big(L, "bytes", t->bytes);
+    sd_set_big(L, "curl_code", (long long)t->code);
+    lua_pushnumber(L, (lua_Number)t->time);
+    lua_setfield(L, -2, "time");
+    lua_pushstring(L, t->effective_url ? t->effective_url : t->url);
+    lua_setfield(L, -2, "url");
+    if (t->output != NULL) {
+        lua_pushboolean(L, t->resumed);
+        lua_setfield(L, -2, "resumed");
+    }
+    if (!ok) {
+        char msg[CURL_ERROR_SIZE + 400];
+        sd_transfer_error(t, msg, sizeof msg);
+        lua_pushstring(L, msg);
+        lua_setfield(L, -2, "error");
+        lua_pushstring(L, sd_transfer_kind(t));
+        lua_setfield(L, -2, "kind");
+    }
+    sd_transfer_free(sd_engine_pop(e));
+    return 1;
+}
+
+/* The id at argument 2 (a number; raises otherwise). */
+static long long sd_check_id(lua_State *L) {
+    return (long long)luaL_checknumber(L, 2);
+}
+
+/* eng:progress(id) -> bytes so far, expected total (0 = unknown); nil for an unknown id. */
+static int sd_engine_progress_l(lua_State *L) {
+    sd_engine *e = sd_check_engine(L);
+    sd_transfer *t = sd_engine_find(e, sd_check_id(L));
+    if (t == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    sd_pushbig(L, t->bytes);
+    sd_pushbig(L, sd_transfer_total(t));
+    return 2;
+}
+
+/* eng:cancel(id) -> whether a transfer (running or unread) was dropped; it yields no result. */
+static int sd_engine_cancel_l(lua_State *L) {
+    sd_engine *e = sd_check_engine(L);
+    sd_transfer *t = sd_engine_find(e, sd_check_id(L));
+    if (t != NULL) sd_engine_cancel(e, t);
+    lua_pushboolean(L, t != NULL);
+    return 1;
+}
+
+/* eng:pending() -> number of transfers running. */
+static int sd_engine_pending_l(lua_State *L) {
+    sd_engine *e = sd_check_engine(L);
+    lua_pushinteger(L, (lua_Integer)e->running);
+    return 1;
+}
+
+/* eng:timeout() -> ms until step() is wanted again, -1 when there is nothing to wait for. */
+static int sd_engine_timeout_l(lua_State *L) {
+    sd_engine *e = sd_check_engine(L);
+    lua_pushinteger(L, (lua_Integer)sd_engine_timeout(e));
+    return 1;
+}
+
+/* eng:sockets() -> { {fd, "r"|"w"|"rw"}, ... } to watch from a host event loop. */
+static int sd_engine_sockets_l(lua_State *L) {
+    sd_engine *e = sd_check_engine(L);
+    size_t i, n = 0;
+    lua_createtable(L, (int)e->nsocks, 0);
+    for (i = 0; i < e->nsocks; i++) {
+        int what = e->socks[i]->what;
+        const char *mode = what == CURL_POLL_INOUT ? "rw" : what == CURL_POLL_OUT ? "w" : what == CURL_POLL_IN ? "r" : NULL;
+        if (mode == NULL) continue;
+        lua_createtable(L, 2, 0);
+        lua_pushinteger(L, (lua_Integer)e->socks[i]->fd);
+        lua_rawseti(L, -2, 1);
+        lua_pushstring(L, mode);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, (int)++n);
+    }
+    return 1;
+}
+
+/* eng:close(), __gc, __close: abort everything and free the engine; idempotent. */
+static int sd_engine_close_l(lua_State *L) {
+    sd_engine_box *b = (sd_engine_box *)luaL_checkudata(L, 1, SD_ENGINE_MT);
+    if (b->e != NULL) {
+        sd_engine *e = b->e;
+        b->e = NULL;
+        sd_engine_free(e);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* __tostring: "seedance.engine (0x...)" or "seedance.engine (closed)". */
+static int sd_engine_tostring_l(lua_State *L) {
+    sd_engine_box *b = (sd_engine_box *)luaL_checkudata(L, 1, SD_ENGINE_MT);
+    if (b->e == NULL) lua_pushliteral(L, "seedance.engine (closed)");
+    else lua_pushfstring(L, "seedance.engine (%p)", (void *)b->e);
+    return 1;
+}
+
+static const luaL_Reg sd_engine_methods[] = {
+    {"add", sd_engine_add_l},
+    {"step", sd_engine_step_l},
+    {"next", sd_engine_next_l},
+    {"progress", sd_engine_progress_l},
+    {"cancel", sd_engine_cancel_l},
+    {"pending", sd_engine_pending_l},
+    {"timeout", sd_engine_timeout_l},
+    {"sockets", sd_engine_sockets_l},
+    {"close", sd_engine_close_l},
+    {NULL, NULL}};
+
+static const luaL_Reg sd_engine_meta[] = {
+    {"__gc", sd_engine_close_l},
+    {"__close", sd_engine_close_l},
+    {"__tostring", sd_engine_tostring_l},
+    {NULL, NULL}};
+
+void sd_engine_register(lua_State *L) {
+    static int curl_ready = 0;
+    if (!curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) luaL_error(L, "curl_global_init failed");
+        curl_ready = 1;
+    }
+    if (luaL_newmetatable(L, SD_ENGINE_MT)) {
+        sd_setfuncs(L, sd_engine_meta);
+        lua_newtable(L);
+        sd_setfuncs(L, sd_engine_methods);
+        lua_setfield(L, -2, "__index");
+        lua_pushliteral(L, SD_ENGINE_MT);
+        lua_setfield(L, -2, "__name");
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, sd_engine_new_l);
+    lua_setfield(L, -2, "engine");
+}

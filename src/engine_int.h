@@ -1,0 +1,175 @@
+/*
+ * engine_int.h: what engine.c (the Lua-facing functions) and
+ * engine_transfer.c (libcurl, sockets, timers; never Lua) share.
+ *
+ * Lifetime: an engine owns every transfer. A transfer lives from add() until
+ * Lua pops its result with next(), cancels it, or the engine is closed. Its
+ * easy handle goes back to the engine's pool as soon as the transfer
+ * finishes, so a finished transfer only holds its result (buffers, strings).
+ * libcurl callbacks only touch C fields; they never free a transfer, and no
+ * Lua code runs while libcurl is inside a call, so nothing is freed under it.
+ */
+#ifndef SD_ENGINE_INT_H
+#define SD_ENGINE_INT_H
+
+#include <stdio.h>
+#include <poll.h>
+#include <curl/curl.h>
+
+#include "buf.h"
+
+/* Why a transfer was stopped by the engine rather than by libcurl. */
+typedef enum sd_fail {
+    SD_FAIL_NONE = 0,  /* no engine-made failure */
+    SD_FAIL_TOO_LARGE, /* in-memory body passed max_body */
+    SD_FAIL_FILE,      /* output or form file could not be opened or written */
+    SD_FAIL_MEMORY     /* out of memory inside a callback */
+} sd_fail;
+
+/* A transfer's settings, read from Lua by engine.c; strings are borrowed. */
+typedef struct sd_request {
+    const char *method;          /* "GET", "POST", "PUT", "DELETE" or "HEAD" */
+    const char *url;             /* target URL */
+    struct curl_slist *headers;  /* owned: handed to the transfer */
+    int has_auth;                /* an Authorization header is in headers */
+    const char *body;            /* request body or NULL */
+    size_t body_len;             /* its length */
+    const char *form_name;       /* multipart field name, or NULL for no upload */
+    const char *form_path;       /* file to upload */
+    const char *form_filename;   /* filename sent, or NULL for the path's basename */
+    const char *form_type;       /* content type of the part, or NULL */
+    const char *output;          /* download file, or NULL for an in-memory body */
+    long long resume_from;       /* first byte asked for (Range), 0 = whole */
+    size_t max_body;             /* cap of in-memory bodies, 0 = none */
+    long timeout_ms;             /* whole transfer, 0 = none */
+    long connect_timeout_ms;     /* connection phase, 0 = libcurl's default */
+    long low_speed_limit;        /* bytes/s below which the transfer is stalled */
+    long low_speed_time;         /* seconds of stall before aborting */
+    const char *ca_file;         /* CA bundle, or NULL */
+    const char *proxy;           /* proxy URL, or NULL */
+    int insecure;                /* skip TLS verification */
+    int follow_redirects;        /* follow up to 5 redirects */
+} sd_request;
+
+/* One transfer, running or finished. */
+typedef struct sd_transfer {
+    long long id;                 /* never reused within an engine */
+    struct sd_engine *eng;        /* owner */
+    CURL *easy;                   /* while running; NULL once finished */
+    struct curl_slist *headers;   /* request headers, owned while running */
+    curl_mime *mime;              /* multipart upload, owned while running */
+    char *url;                    /* the URL asked for (owned) */
+    char *effective_url;          /* the last URL used (owned), once finished */
+    char *output;                 /* download path (owned) or NULL */
+    FILE *out;                    /* the open download file, opened on the first 2xx byte */
+    long long resume_from;        /* Range start asked for */
+    int resumed;                  /* the body was appended to existing bytes (206) */
+    sd_buf body;                  /* in-memory body of the current response */
+    sd_buf head;                  /* header lines of the current response */
+    long status;                  /* status of the current (at the end, final) response */
+    long long bytes;              /* body bytes of the current response */
+    long long total;              /* expected body bytes, once finished (0 = unknown) */
+    int done;                     /* finished: waiting in the result queue */
+    sd_fail fail;                 /* engine-made failure */
+    char failmsg[320];            /* its message */
+    CURLcode code;                /* libcurl's result */
+    double time;                  /* total seconds */
+    char errbuf[CURL_ERROR_SIZE]; /* libcurl's detailed message */
+    struct sd_transfer *hnext;    /* next in the id bucket */
+    struct sd_transfer *qnext;    /* next in the result queue */
+} sd_transfer;
+
+/* A socket libcurl asked the engine to watch. */
+typedef struct sd_sock {
+    curl_socket_t fd; /* the socket */
+    int what;         /* CURL_POLL_IN, _OUT or _INOUT */
+    size_t idx;       /* its slot in socks[] and pfds[] */
+} sd_sock;
+
+/* Engine settings, read from Lua by engine.c. */
+typedef struct sd_engine_opts {
+    long max_host_connections;  /* per host, 0 = unlimited */
+    long max_total_connections; /* in all, 0 = unlimited */
+    const char *user_agent;     /* default User-Agent, or NULL */
+} sd_engine_opts;
+
+/* The engine: one multi handle, its sockets, timer, transfers and results. */
+typedef struct sd_engine {
+    CURLM *multi;              /* the multi handle */
+    sd_sock **socks;           /* watched sockets */
+    struct pollfd *pfds;       /* the same, as poll() wants them */
+    struct pollfd *ready;      /* scratch copy of ready sockets in step() */
+    size_t nsocks, capsocks;   /* sockets in use, slots allocated */
+    long long timer_at;        /* monotonic ms when libcurl wants its timeout action, -1 = none */
+    sd_transfer **buckets;     /* id -> transfer (running and finished) */
+    size_t nbuckets, count;    /* bucket slots (power of two), transfers held */
+    sd_transfer *qhead, *qtail; /* finished transfers, in completion order */
+    size_t nqueued;            /* their number */
+    size_t running;            /* transfers inside the multi handle */
+    long long next_id;         /* id of the next transfer */
+    CURL **pool;               /* idle easy handles for reuse */
+    size_t npool;              /* their number */
+    char *user_agent;          /* default User-Agent (owned) or NULL */
+} sd_engine;
+
+/* Make an engine; NULL (with a message in err) on failure. */
+sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen);
+
+/* Abort every transfer, free every result, close the multi handle, free e. */
+void sd_engine_free(sd_engine *e);
+
+/* Start a transfer; takes rq->headers in every case. Returns its id, or -1
+ * when memory ran out. Failures such as a missing form file become results. */
+long long sd_engine_add(sd_engine *e, sd_request *rq);
+
+/* The transfer with this id (running, or finished and not popped), or NULL. */
+sd_transfer *sd_engine_find(sd_engine *e, long long id);
+
+/* Abort (if running) and forget a transfer; it yields no result. */
+void sd_engine_cancel(sd_engine *e, sd_transfer *t);
+
+/* Run IO for at most timeout_ms; returns the number of results waiting. */
+size_t sd_engine_step(sd_engine *e, int timeout_ms);
+
+/* Milliseconds until the engine wants step() again, -1 when it has nothing to do. */
+long sd_engine_timeout(sd_engine *e);
+
+/* Remove the oldest result from the queue and the id table (the caller frees it). */
+sd_transfer *sd_engine_pop(sd_engine *e);
+
+/* Free a transfer that is in no list any more. */
+void sd_transfer_free(sd_transfer *t);
+
+/* Expected body bytes of a running or finished transfer (0 = unknown). */
+long long sd_transfer_total(sd_transfer *t);
+
+/* A coarse class of a failed transfer for retry policy ("connect", "timeout", ...). */
+const char *sd_transfer_kind(const sd_transfer *t);
+
+/* Whether a finished transfer succeeded at the HTTP level. */
+int sd_transfer_ok(const sd_transfer *t);
+
+/* Write the failure message of a finished, failed transfer into out. */
+void sd_transfer_error(const sd_transfer *t, char *out, size_t outlen);
+
+/* Between engine_loop.c and engine_transfer.c only. */
+
+/* Enter a new transfer into the id table. */
+void sd_engine_track(sd_engine *e, sd_transfer *t);
+
+/* Append a finished transfer to the result queue. */
+void sd_engine_queue(sd_engine *e, sd_transfer *t);
+
+/* An easy handle from the pool (reset) or a new one; NULL when memory ran out. */
+CURL *sd_engine_easy(sd_engine *e);
+
+/* Give an easy handle (already out of the multi handle) back to the pool. */
+void sd_engine_release(sd_engine *e, CURL *easy);
+
+/* Record how a running transfer ended, take it out of the multi handle and queue its result. */
+void sd_transfer_finish(sd_transfer *t, CURLcode code);
+
+/* Take a running transfer out of the multi handle and release its request resources. */
+void sd_transfer_detach(sd_transfer *t);
+
+#endif

@@ -1,0 +1,310 @@
+/*
+ * engine_loop.c: the engine's multi handle, the sockets and timer libcurl asks
+ * it to watch (socket interface), the id table, the result queue and the pool
+ * of easy handles. No Lua here: engine.c is the only file that touches Lua.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine_int.h"
+
+/* Idle easy handles kept for reuse. */
+#define SD_POOL_MAX 64
+
+/* Monotonic milliseconds. */
+static long long sd_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* poll() events for libcurl's CURL_POLL_* wish. */
+static short sd_poll_events(int what) {
+    short ev = 0;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) ev |= POLLIN;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) ev |= POLLOUT;
+    return ev;
+}
+
+/* Grow the socket arrays to hold one more; -1 when memory ran out. */
+static int sd_socks_grow(sd_engine *e) {
+    size_t cap;
+    sd_sock **socks;
+    struct pollfd *pfds, *ready;
+    if (e->nsocks < e->capsocks) return 0;
+    cap = e->capsocks ? e->capsocks * 2 : 16;
+    socks = realloc(e->socks, cap * sizeof *socks);
+    if (socks == NULL) return -1;
+    e->socks = socks;
+    pfds = realloc(e->pfds, cap * sizeof *pfds);
+    if (pfds == NULL) return -1;
+    e->pfds = pfds;
+    ready = realloc(e->ready, cap * sizeof *ready);
+    if (ready == NULL) return -1;
+    e->ready = ready;
+    e->capsocks = cap;
+    return 0;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: start, change or stop watching a socket. */
+static int sd_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
+    sd_engine *e = userp;
+    sd_sock *k = socketp;
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (k != NULL) {
+            size_t last = e->nsocks - 1;
+            if (k->idx != last) { /* move the last socket into the freed slot */
+                e->socks[k->idx] = e->socks[last];
+                e->pfds[k->idx] = e->pfds[last];
+                e->socks[k->idx]->idx = k->idx;
+            }
+            e->nsocks--;
+            free(k);
+        }
+        return 0;
+    }
+    if (k == NULL) {
+        if (sd_socks_grow(e) != 0 || (k = malloc(sizeof *k)) == NULL) return -1;
+        k->fd = s;
+        k->idx = e->nsocks;
+        e->socks[e->nsocks] = k;
+        e->pfds[e->nsocks].fd = s;
+        e->pfds[e->nsocks].revents = 0;
+        e->nsocks++;
+        curl_multi_assign(e->multi, s, k);
+    }
+    k->what = what;
+    e->pfds[k->idx].events = sd_poll_events(what);
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: remember when libcurl wants its timeout action. */
+static int sd_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
+    sd_engine *e = userp;
+    (void)multi;
+    e->timer_at = timeout_ms < 0 ? -1 : sd_now_ms() + timeout_ms;
+    return 0;
+}
+
+sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
+    sd_engine *e = calloc(1, sizeof *e);
+    if (e == NULL) goto nomem;
+    e->timer_at = -1;
+    e->next_id = 1;
+    e->nbuckets = 64;
+    e->buckets = calloc(e->nbuckets, sizeof *e->buckets);
+    if (e->buckets == NULL) goto nomem;
+    if (o->user_agent != NULL && (e->user_agent = strdup(o->user_agent)) == NULL) goto nomem;
+    e->multi = curl_multi_init();
+    if (e->multi == NULL) {
+        snprintf(err, errlen, "curl_multi_init failed");
+        sd_engine_free(e);
+        return NULL;
+    }
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, sd_sock_cb);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, sd_timer_cb);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, o->max_host_connections);
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, o->max_total_connections);
+    /* keep as many idle connections as may be open, so they are reused */
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS,
+                      o->max_total_connections > 0 ? o->max_total_connections : 256L);
+    return e;
+nomem:
+    snprintf(err, errlen, "not enough memory");
+    if (e != NULL) sd_engine_free(e);
+    return NULL;
+}
+
+void sd_engine_free(sd_engine *e) {
+    size_t i;
+    /* running transfers first: out of the multi handle, files closed */
+    for (i = 0; i < e->nbuckets && e->buckets != NULL; i++) {
+        sd_transfer *t = e->buckets[i];
+        while (t != NULL) {
+            sd_transfer *next = t->hnext;
+            if (t->easy != NULL) sd_transfer_detach(t);
+            sd_transfer_free(t);
+            t = next;
+        }
+    }
+    free(e->buckets);
+    if (e->multi != NULL) curl_multi_cleanup(e->multi); /* may still report sockets gone */
+    for (i = 0; i < e->npool; i++) curl_easy_cleanup(e->pool[i]);
+    free(e->pool);
+    for (i = 0; i < e->nsocks; i++) free(e->socks[i]);
+    free(e->socks);
+    free(e->pfds);
+    free(e->ready);
+    free(e->user_agent);
+    free(e);
+}
+
+/* Bucket of an id. */
+static size_t sd_bucket(const sd_engine *e, long long id) {
+    return (size_t)((unsigned long long)id & (e->nbuckets - 1));
+}
+
+/* Double the id table when it gets crowded (silently stays as is without memory). */
+static void sd_rehash(sd_engine *e) {
+    size_t n = e->nbuckets * 2, i;
+    sd_transfer **b = calloc(n, sizeof *b);
+    if (b == NULL) return;
+    for (i = 0; i < e->nbuckets; i++) {
+        sd_transfer *t = e->buckets[i];
+        while (t != NULL) {
+            sd_transfer *next = t->hnext;
+            size_t j = (size_t)((unsigned long long)t->id & (n - 1));
+            t->hnext = b[j];
+            b[j] = t;
+            t = next;
+        }
+    }
+    free(e->buckets);
+    e->buckets = b;
+    e->nbuckets = n;
+}
+
+void sd_engine_track(sd_engine *e, sd_transfer *t) {
+    size_t j;
+    if (e->count >= e->nbuckets * 2) sd_rehash(e);
+    j = sd_bucket(e, t->id);
+    t->hnext = e->buckets[j];
+    e->buckets[j] = t;
+    e->count++;
+}
+
+sd_transfer *sd_engine_find(sd_engine *e, long long id) {
+    sd_transfer *t = e->buckets[sd_bucket(e, id)];
+    while (t != NULL && t->id != id) t = t->hnext;
+    return t;
+}
+
+/* Take a transfer out of the id table. */
+static void sd_untrack(sd_engine *e, sd_transfer *t) {
+    sd_transfer **p = &e->buckets[sd_bucket(e, t->id)];
+    while (*p != NULL && *p != t) p = &(*p)->hnext;
+    if (*p == t) {
+        *p = t->hnext;
+        e->count--;
+    }
+    t->hnext = NULL;
+}
+
+void sd_engine_queue(sd_engine *e, sd_transfer *t) {
+    t->done = 1;
+    t->qnext = NULL;
+    if (e->qtail != NULL) e->qtail->qnext = t;
+    else e->qhead = t;
+    e->qtail = t;
+    e->nqueued++;
+}
+
+sd_transfer *sd_engine_pop(sd_engine *e) {
+    sd_transfer *t = e->qhead;
+    if (t == NULL) return NULL;
+    e->qhead = t->qnext;
+    if (e->qhead == NULL) e->qtail = NULL;
+    e->nqueued--;
+    t->qnext = NULL;
+    sd_untrack(e, t);
+    return t;
+}
+
+void sd_engine_cancel(sd_engine *e, sd_transfer *t) {
+    if (t->done) { /* drop its waiting result */
+        sd_transfer **p = &e->qhead, *prev = NULL;
+        while (*p != NULL && *p != t) {
+            prev = *p;
+            p = &(*p)->qnext;
+        }
+        if (*p == t) {
+            *p = t->qnext;
+            if (e->qtail == t) e->qtail = prev;
+            e->nqueued--;
+        }
+    } else if (t->easy != NULL) {
+        sd_transfer_detach(t);
+    }
+    sd_untrack(e, t);
+    sd_transfer_free(t);
+}
+
+CURL *sd_engine_easy(sd_engine *e) {
+    if (e->npool > 0) return e->pool[--e->npool];
+    return curl_easy_init();
+}
+
+void sd_engine_release(sd_engine *e, CURL *easy) {
+    curl_easy_reset(easy);
+    if (e->npool < SD_POOL_MAX) {
+        if (e->pool == NULL && (e->pool = malloc(SD_POOL_MAX * sizeof *e->pool)) == NULL) {
+            curl_easy_cleanup(easy);
+            return;
+        }
+        e->pool[e->npool++] = easy;
+    } else {
+        curl_easy_cleanup(easy);
+    }
+}
+
+/* Hand finished transfers from libcurl to the result queue. */
+static void sd_collect(sd_engine *e) {
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(e->multi, &left)) != NULL) {
+        sd_transfer *t = NULL;
+        if (m->msg != CURLMSG_DONE) continue;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        if (t != NULL) sd_transfer_finish(t, m->data.result);
+    }
+}
+
+size_t sd_engine_step(sd_engine *e, int timeout_ms) {
+    int running, n, wait = timeout_ms;
+    size_t i, nready = 0;
+    if (e->running == 0) return e->nqueued;
+    if (e->nqueued > 0) wait = 0; /* results are waiting: never block */
+    if (e->timer_at >= 0) {
+        long long d = e->timer_at - sd_now_ms();
+        if (d < 0) d = 0;
+        if (d < wait) wait = (int)d;
+    }
+    n = poll(e->pfds, (nfds_t)e->nsocks, wait);
+    if (n > 0) {
+        /* copy first: socket_action may add and remove sockets under us */
+        for (i = 0; i < e->nsocks; i++) {
+            if (e->pfds[i].revents != 0) e->ready[nready++] = e->pfds[i];
+        }
+        for (i = 0; i < nready; i++) {
+            short re = e->ready[i].revents;
+            int ev = 0;
+            if (re & (POLLIN | POLLHUP)) ev |= CURL_CSELECT_IN;
+            if (re & POLLOUT) ev |= CURL_CSELECT_OUT;
+            if (re & (POLLERR | POLLNVAL)) ev |= CURL_CSELECT_ERR;
+            curl_multi_socket_action(e->multi, e->ready[i].fd, ev, &running);
+        }
+    }
+    if (e->timer_at >= 0 && sd_now_ms() >= e->timer_at) {
+        e->timer_at = -1; /* one shot: libcurl sets the next one */
+        curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    sd_collect(e);
+    return e->nqueued;
+}
+
+long sd_engine_timeout(sd_engine *e) {
+    long long d;
+    if (e->nqueued > 0) return 0;
+    if (e->running == 0 || e->timer_at < 0) return -1;
+    d = e->timer_at - sd_now_ms();
+    if (d < 0) d = 0;
+    if (d > LONG_MAX) d = LONG_MAX;
+    return (long)d;
+}
