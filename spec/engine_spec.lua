@@ -1,0 +1,569 @@
+-- Specs for the C engine (seedance.core.engine) against a small local Python
+-- server (spec/support/engine_server.py), all on 127.0.0.1.
+local core = require("seedance.core")
+local cjson = require("cjson")
+
+local SERVER = "spec/support/engine_server.py"
+
+-- Start a test server; returns { port, base, handle }.
+local function start_server()
+  local f = assert(io.popen("ENGINE_SERVER_LIFETIME=300 /usr/bin/python3 " .. SERVER, "r"))
+  local port = assert(tonumber(f:read("*l")), "the test server did not print its port")
+  return { port = port, base = "http://127.0.0.1:" .. port, handle = f }
+end
+
+-- Step until the result for id arrives (others are kept in stash); bounded by limit seconds.
+local stash = setmetatable({}, { __mode = "k" })
+local function wait_for(eng, id, limit)
+  local deadline = core.now() + (limit or 10)
+  stash[eng] = stash[eng] or {}
+  local mine = stash[eng]
+  while not mine[id] do
+    assert(core.now() < deadline, "no result for transfer " .. tostring(id) .. " in time")
+    eng:step(20)
+    local r = eng:next()
+    while r do
+      mine[r.id] = r
+      r = eng:next()
+    end
+  end
+  local r = mine[id]
+  mine[id] = nil
+  return r
+end
+
+-- Add a transfer and wait for its result.
+local function fetch(eng, spec, limit)
+  return wait_for(eng, eng:add(spec), limit)
+end
+
+-- Step until n results arrived; returns them in arrival order.
+local function collect(eng, n, limit)
+  local out, deadline = {}, core.now() + (limit or 20)
+  while #out < n do
+    assert(core.now() < deadline, ("only %d of %d results in time"):format(#out, n))
+    eng:step(20)
+    local r = eng:next()
+    while r do
+      out[#out + 1] = r
+      r = eng:next()
+    end
+  end
+  return out
+end
+
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function write_file(path, data)
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+end
+
+local function sha256_of(path)
+  local p = assert(io.popen("sha256sum '" .. path .. "'"))
+  local line = p:read("*l")
+  p:close()
+  return (line:match("^(%x+)"))
+end
+
+describe("seedance.core.engine", function()
+  local srv, srv2, eng, tmp
+
+  setup(function()
+    srv = start_server()
+    srv2 = start_server()
+    tmp = os.tmpname()
+  end)
+
+  teardown(function()
+    local e = core.engine()
+    for _, s in ipairs({ srv, srv2 }) do
+      fetch(e, { url = s.base .. "/quit" })
+      s.handle:close()
+    end
+    e:close()
+    os.remove(tmp)
+  end)
+
+  before_each(function()
+    eng = core.engine()
+  end)
+
+  after_each(function()
+    eng:close()
+  end)
+
+  describe("add and next", function()
+    it("does a GET and parses the headers (lowercase names, trimmed values, last wins)", function()
+      local r = fetch(eng, { url = srv.base .. "/echo?x=1", headers = { "X-Test: yes" } })
+      assert.is_true(r.ok)
+      assert.equal(200, r.status)
+      assert.equal(0, r.curl_code)
+      assert.is_nil(r.error)
+      assert.is_nil(r.kind)
+      assert.equal("application/json", r.headers["content-type"])
+      assert.equal("last", r.headers["x-multi"])
+      assert.equal("padded value", r.headers["x-spaced"])
+      assert.equal(#r.body, r.bytes)
+      assert.equal(srv.base .. "/echo?x=1", r.url)
+      assert.is_true(r.time >= 0 and r.time < 5)
+      local echo = cjson.decode(r.body)
+      assert.equal("GET", echo.method)
+      assert.equal("yes", echo.headers["x-test"])
+    end)
+
+    it("does a POST with its body, without an Expect: 100-continue round trip", function()
+      local body = string.rep("é{}\0", 5000)
+      local r = fetch(eng, { method = "POST", url = srv.base .. "/echo", body = body,
+                             headers = { "Content-Type: application/json" } })
+      assert.is_true(r.ok)
+      local echo = cjson.decode(r.body)
+      assert.equal("POST", echo.method)
+      assert.equal(#body, echo.body_len)
+      assert.equal("application/json", echo.headers["content-type"])
+      assert.is_nil(echo.headers["expect"])
+    end)
+
+    it("sends PUT and DELETE, and an empty POST", function()
+      for _, m in ipairs({ "PUT", "DELETE", "POST" }) do
+        local r = fetch(eng, { method = m, url = srv.base .. "/echo" })
+        assert.equal(m, cjson.decode(r.body).method)
+      end
+    end)
+
+    it("sends the engine's user_agent", function()
+      local e = core.engine{ user_agent = "seedance-spec/1" }
+      local r = fetch(e, { url = srv.base .. "/echo" })
+      e:close()
+      assert.equal("seedance-spec/1", cjson.decode(r.body).headers["user-agent"])
+    end)
+
+    it("hands back an HTTP error status as ok = true with its body and Retry-After", function()
+      local r = fetch(eng, { url = srv.base .. "/status?code=429&retry_after=5" })
+      assert.is_true(r.ok)
+      assert.equal(429, r.status)
+      assert.equal("5", r.headers["retry-after"])
+      assert.equal("status_429", cjson.decode(r.body).error.type)
+    end)
+
+    it("gives ids that are never reused and results in completion order", function()
+      local slow = eng:add{ url = srv.base .. "/slow?ms=400" }
+      local fast = eng:add{ url = srv.base .. "/echo" }
+      assert.is_true(fast > slow)
+      local rs = collect(eng, 2)
+      assert.equal(fast, rs[1].id)
+      assert.equal(slow, rs[2].id)
+      local again = eng:add{ url = srv.base .. "/echo" }
+      assert.is_true(again > fast)
+      wait_for(eng, again)
+    end)
+
+    it("completes 200 concurrent transfers", function()
+      local ids = {}
+      for i = 1, 200 do ids[eng:add{ url = srv.base .. "/echo?i=" .. i }] = i end
+      assert.equal(200, eng:pending())
+      local rs = collect(eng, 200, 60)
+      local seen = 0
+      for _, r in ipairs(rs) do
+        assert.is_true(r.ok, r.error)
+        assert.equal(200, r.status)
+        assert.equal("/echo?i=" .. ids[r.id], cjson.decode(r.body).path)
+        ids[r.id] = nil
+        seen = seen + 1
+      end
+      assert.equal(200, seen)
+      assert.is_nil(next(ids))
+      assert.equal(0, eng:pending())
+      assert.is_nil(eng:next())
+    end)
+
+    it("reuses connections (sequential and under max_host_connections)", function()
+      local function conns()
+        return cjson.decode(fetch(eng, { url = srv.base .. "/conns" }).body).conns
+      end
+      local before = conns()
+      for i = 1, 30 do assert.is_true(fetch(eng, { url = srv.base .. "/echo?seq=" .. i }).ok) end
+      local sequential = conns() - before
+      local e = core.engine{ max_host_connections = 4, max_total_connections = 8 }
+      before = conns()
+      for i = 1, 100 do e:add{ url = srv.base .. "/echo?c=" .. i } end
+      for _, r in ipairs(collect(e, 100, 60)) do assert.is_true(r.ok) end
+      e:close()
+      local concurrent = conns() - before
+      print(("\n  connections: %d for 31 sequential requests, %d for 100 concurrent (limit 4)"):format(
+        sequential, concurrent))
+      assert.is_true(sequential <= 2)
+      assert.is_true(concurrent <= 4)
+    end)
+  end)
+
+  describe("transport failures are results", function()
+    it("connect refused: kind 'connect'", function()
+      local port = cjson.decode(fetch(eng, { url = srv.base .. "/freeport" }).body).port
+      local r = fetch(eng, { url = ("http://127.0.0.1:%d/x"):format(port) })
+      assert.is_false(r.ok)
+      assert.equal("connect", r.kind, r.error)
+      assert.equal(7, r.curl_code)
+      assert.equal(0, r.status)
+      assert.matches("^Couldn't connect to server", r.error)
+    end)
+
+    it("timeout: kind 'timeout'", function()
+      local t0 = core.now()
+      local r = fetch(eng, { url = srv.base .. "/slow?ms=3000", timeout = 0.3 })
+      assert.is_false(r.ok)
+      assert.equal("timeout", r.kind)
+      assert.equal(28, r.curl_code)
+      assert.is_true(core.now() - t0 < 2)
+    end)
+
+    it("a stalled body trips low_speed_limit/low_speed_time as a timeout", function()
+      local r = fetch(eng, { url = srv.base .. "/stall?s=4", low_speed_limit = 100, low_speed_time = 1 })
+      assert.is_false(r.ok)
+      assert.equal("timeout", r.kind)
+    end)
+
+    it("a dropped connection (truncated body): ok = false, kind 'recv'", function()
+      local r = fetch(eng, { url = srv.base .. "/drop" })
+      assert.is_false(r.ok)
+      assert.equal("recv", r.kind)
+      assert.equal(18, r.curl_code) -- CURLE_PARTIAL_FILE
+      assert.equal(200, r.status)
+      assert.equal(100, r.bytes)
+    end)
+
+    it("a body over max_body: kind 'too_large'", function()
+      local r = fetch(eng, { url = srv.base .. "/big?n=100000", max_body = 1000 })
+      assert.is_false(r.ok)
+      assert.equal("too_large", r.kind)
+      assert.equal("response body exceeds 1000 bytes", r.error)
+      local ok = fetch(eng, { url = srv.base .. "/big?n=1000", max_body = 1000 })
+      assert.is_true(ok.ok)
+      assert.equal(1000, #ok.body)
+    end)
+  end)
+
+  describe("downloads", function()
+    local blob
+    setup(function()
+      local e = core.engine()
+      blob = fetch(e, { url = srv.base .. "/file", max_body = 1e6 }).body
+      e:close()
+      assert.equal(300000, #blob)
+    end)
+
+    it("writes a 2xx body to the file and reports progress", function()
+      os.remove(tmp)
+      local id = eng:add{ url = srv.base .. "/file", output = tmp }
+      local r = wait_for(eng, id)
+      assert.is_true(r.ok)
+      assert.equal(200, r.status)
+      assert.equal("", r.body)
+      assert.equal(300000, r.bytes)
+      assert.is_false(r.resumed)
+      assert.equal(blob, read_file(tmp))
+    end)
+
+    it("resumes with resume_from, appending the 206 answer", function()
+      write_file(tmp, blob:sub(1, 12345))
+      local r = fetch(eng, { url = srv.base .. "/file", output = tmp, resume_from = 12345 })
+      assert.is_true(r.ok)
+      assert.equal(206, r.status)
+      assert.is_true(r.resumed)
+      assert.equal(300000 - 12345, r.bytes)
+      assert.equal("bytes 12345-299999/300000", r.headers["content-range"])
+      assert.equal(blob, read_file(tmp))
+    end)
+
+    it("rewrites the file when a resume gets a whole 200 answer (If-Range mismatch)", function()
+      write_file(tmp, string.rep("z", 5000))
+      local r = fetch(eng, { url = srv.base .. "/file", output = tmp, resume_from = 5000,
+                             headers = { 'If-Range: "other"' } })
+      assert.is_true(r.ok)
+      assert.equal(200, r.status)
+      assert.is_false(r.resumed)
+      assert.equal(blob, read_file(tmp))
+    end)
+
+    it("leaves the file untouched on a non-2xx answer and gives its body", function()
+      write_file(tmp, "keep me")
+      local r = fetch(eng, { url = srv.base .. "/status?code=404", output = tmp, resume_from = 7 })
+      assert.is_true(r.ok)
+      assert.equal(404, r.status)
+      assert.equal("status_404", cjson.decode(r.body).error.type)
+      assert.equal("keep me", read_file(tmp))
+      r = fetch(eng, { url = srv.base .. "/file", output = tmp, resume_from = 300000 })
+      assert.equal(416, r.status)
+      assert.equal("keep me", read_file(tmp))
+      os.remove(tmp)
+      fetch(eng, { url = srv.base .. "/status?code=503", output = tmp })
+      assert.is_nil(io.open(tmp, "rb"))
+    end)
+
+    it("an unwritable output path: kind 'file'", function()
+      local r = fetch(eng, { url = srv.base .. "/file", output = "/nonexistent-dir/x.part" })
+      assert.is_false(r.ok)
+      assert.equal("file", r.kind)
+      assert.matches("/nonexistent%-dir/x%.part", r.error)
+    end)
+
+    it("reports progress of a running transfer", function()
+      local id = eng:add{ url = srv.base .. "/stall?s=2", output = tmp }
+      local deadline = core.now() + 5
+      local done, total
+      repeat
+        eng:step(20)
+        done, total = eng:progress(id)
+      until (done and done > 0) or core.now() > deadline
+      assert.equal(10, done)
+      assert.equal(1000, total)
+      assert.is_nil(eng:progress(id + 1000))
+      assert.is_true(eng:cancel(id))
+      assert.is_nil(eng:progress(id))
+    end)
+  end)
+
+  describe("uploads", function()
+    it("sends a multipart form_file with the field name, filename, type and bytes", function()
+      local data = {}
+      for i = 1, 70000 do data[i] = string.char((i * 31) % 256) end
+      write_file(tmp, table.concat(data))
+      local r = fetch(eng, { method = "POST", url = srv.base .. "/upload",
+                             form_file = { name = "file", path = tmp, filename = "cat.png",
+                                           content_type = "image/png" } })
+      assert.is_true(r.ok, r.error)
+      local got = cjson.decode(r.body)
+      assert.equal(1, #got.parts)
+      local p = got.parts[1]
+      assert.equal("file", p.name)
+      assert.equal("cat.png", p.filename)
+      assert.equal("image/png", p.content_type)
+      assert.equal(70000, p.bytes)
+      assert.equal(sha256_of(tmp), p.sha256)
+      assert.equal(cjson.null, got.expect)
+    end)
+
+    it("a missing file is a result (kind 'file'), not a raise", function()
+      local id = eng:add{ method = "POST", url = srv.base .. "/upload",
+                          form_file = { name = "file", path = "/nonexistent/cat.png" } }
+      assert.equal(1, eng:step(0))
+      local r = eng:next()
+      assert.equal(id, r.id)
+      assert.is_false(r.ok)
+      assert.equal("file", r.kind)
+      assert.matches("/nonexistent/cat.png", r.error, 1, true)
+    end)
+  end)
+
+  describe("redirects", function()
+    it("are not followed unless asked", function()
+      local r = fetch(eng, { url = srv.base .. "/redirect?to=/echo" })
+      assert.equal(302, r.status)
+      assert.equal("/echo", r.headers["location"])
+    end)
+
+    it("keep Authorization on the same host, drop it for another host or port", function()
+      local auth = "Authorization: Bearer sk-secret-123"
+      local function via(to)
+        local r = fetch(eng, { url = srv.base .. "/redirect?to=" .. to, follow_redirects = true,
+                               headers = { auth, "X-Other: kept" } })
+        assert.is_true(r.ok, r.error)
+        assert.equal(200, r.status)
+        return cjson.decode(r.body).headers, r
+      end
+      local same = via(srv.base .. "/echo")
+      assert.equal("Bearer sk-secret-123", same.authorization)
+      local host, r = via("http://localhost:" .. srv.port .. "/echo")
+      assert.is_nil(host.authorization)
+      assert.equal("kept", host["x-other"])
+      assert.equal("http://localhost:" .. srv.port .. "/echo", r.url)
+      local port = via(srv2.base .. "/echo")
+      assert.is_nil(port.authorization)
+    end)
+
+    it("stop after 5 hops", function()
+      local url = srv.base .. "/echo"
+      for _ = 1, 6 do url = srv.base .. "/redirect?to=" .. url:gsub("[%%?&=/:]", function(c)
+        return ("%%%02X"):format(c:byte()) end) end
+      local r = fetch(eng, { url = url, follow_redirects = true })
+      assert.is_false(r.ok)
+      assert.equal(47, r.curl_code) -- CURLE_TOO_MANY_REDIRECTS
+    end)
+  end)
+
+  describe("cancel", function()
+    it("aborts a running transfer, which yields no result", function()
+      local id = eng:add{ url = srv.base .. "/slow?ms=1000" }
+      eng:step(10)
+      assert.equal(1, eng:pending())
+      assert.is_true(eng:cancel(id))
+      assert.equal(0, eng:pending())
+      assert.is_false(eng:cancel(id))
+      local other = eng:add{ url = srv.base .. "/echo" }
+      local r = wait_for(eng, other)
+      assert.equal(other, r.id)
+      assert.is_nil(eng:next())
+    end)
+
+    it("drops a finished result not read yet, and a download in flight", function()
+      local id = eng:add{ url = srv.base .. "/echo" }
+      while eng:pending() > 0 do eng:step(20) end
+      assert.is_true(eng:cancel(id))
+      assert.is_nil(eng:next())
+      local dl = eng:add{ url = srv.base .. "/stall?s=2", output = tmp }
+      for _ = 1, 5 do eng:step(10) end
+      assert.is_true(eng:cancel(dl))
+    end)
+  end)
+
+  describe("stepping", function()
+    it("step(0) never blocks with slow transfers in flight", function()
+      for _ = 1, 20 do eng:add{ url = srv.base .. "/slow?ms=500" } end
+      local max, steps, got = 0, 0, 0
+      local deadline = core.now() + 10
+      while got < 20 and core.now() < deadline do
+        local t0 = core.now()
+        eng:step(0)
+        local dt = core.now() - t0
+        if dt > max then max = dt end
+        steps = steps + 1
+        while eng:next() do got = got + 1 end
+      end
+      print(("\n  step(0): max %.3f ms over %d steps with 20 slow transfers"):format(max * 1000, steps))
+      assert.equal(20, got)
+      assert.is_true(max < 0.05)
+    end)
+
+    it("timeout() and sockets() have their shapes", function()
+      assert.equal(-1, eng:timeout())
+      assert.same({}, eng:sockets())
+      eng:add{ url = srv.base .. "/slow?ms=300" }
+      local t = eng:timeout()
+      assert.equal("number", type(t))
+      assert.equal(math.floor(t), t)
+      assert.is_true(t >= 0)
+      for _ = 1, 10 do eng:step(10) end
+      local socks = eng:sockets()
+      assert.is_true(#socks >= 1)
+      for _, s in ipairs(socks) do
+        assert.equal("number", type(s[1]))
+        assert.is_true(s[2] == "r" or s[2] == "w" or s[2] == "rw")
+      end
+      collect(eng, 1)
+      assert.equal(-1, eng:timeout())
+    end)
+
+    it("a loop driven only by timeout() and sockets() completes transfers", function()
+      local ids = {}
+      for i = 1, 5 do ids[eng:add{ url = srv.base .. "/slow?ms=" .. (i * 50) }] = true end
+      local got, deadline, max_socks = 0, core.now() + 10, 0
+      while got < 5 do
+        assert.is_true(core.now() < deadline)
+        max_socks = math.max(max_socks, #eng:sockets())
+        local t = eng:timeout()
+        -- a host would wait on the sockets for at most t ms; here: sleep a little
+        core.sleep(math.min(t < 0 and 5 or t, 5) / 1000)
+        eng:step(0)
+        for r in function() return eng:next() end do
+          assert.is_true(ids[r.id])
+          got = got + 1
+        end
+      end
+      assert.is_true(max_socks >= 1)
+    end)
+  end)
+
+  describe("closing", function()
+    it("close() with transfers in flight, twice; use after close raises", function()
+      local e = core.engine()
+      for _ = 1, 20 do e:add{ url = srv.base .. "/slow?ms=2000" } end
+      e:add{ url = srv.base .. "/stall?s=2", output = tmp }
+      e:add{ method = "POST", url = srv.base .. "/upload", form_file = { name = "f", path = SERVER } }
+      for _ = 1, 5 do e:step(10) end
+      assert.is_true(e:close())
+      assert.is_true(e:close())
+      assert.equal("seedance.engine (closed)", tostring(e))
+      for _, m in ipairs({ "add", "step", "next", "progress", "cancel", "pending", "timeout", "sockets" }) do
+        assert.has_error(function() e[m](e, {}) end, "attempt to use a closed engine")
+      end
+      collectgarbage()
+      collectgarbage()
+    end)
+
+    it("is collected with transfers in flight", function()
+      local weak = setmetatable({}, { __mode = "v" })
+      do
+        local e = core.engine()
+        for _ = 1, 10 do e:add{ url = srv.base .. "/slow?ms=2000" } end
+        e:step(10)
+        weak[1] = e
+      end
+      collectgarbage()
+      collectgarbage()
+      assert.is_nil(weak[1])
+    end)
+
+    it("closes at the end of a <close> scope", function()
+      local chunk = load([[
+        local core, url = ...
+        local kept
+        do
+          local e <close> = core.engine()
+          e:add{ url = url }
+          kept = e
+        end
+        return kept
+      ]])
+      if not chunk or _VERSION < "Lua 5.4" then return end
+      local e = chunk(core, srv.base .. "/slow?ms=1000")
+      assert.equal("seedance.engine (closed)", tostring(e))
+    end)
+  end)
+
+  describe("caller mistakes raise", function()
+    it("names the bad field", function()
+      assert.has_error(function() eng:add{} end,
+        "bad argument #1 to 'add' (field 'url' must be a string, got nil)")
+      assert.has_error(function() eng:add("x") end,
+        "bad argument #1 to 'add' (table expected, got string)")
+      assert.has_error(function() eng:add{ url = "http://x/", method = "PATCH" } end,
+        "bad argument #1 to 'add' (field 'method' must be GET, POST, PUT, DELETE or HEAD, got 'PATCH')")
+      assert.has_error(function() eng:add{ url = "http://x/", headers = { "X: a\r\nY: b" } } end,
+        "bad argument #1 to 'add' (headers[1] must be one \"Name: value\" line)")
+      assert.has_error(function() eng:add{ url = "http://x/", headers = { 5 } } end,
+        "bad argument #1 to 'add' (headers[1] must be a string, got number)")
+      assert.has_error(function() eng:add{ url = "http://x/", timeout = -1 } end,
+        "bad argument #1 to 'add' (field 'timeout' must be a number >= 0, got number)")
+      assert.has_error(function() eng:add{ url = "http://x/", resume_from = 1.5 } end,
+        "bad argument #1 to 'add' (field 'resume_from' must be an integer >= 0, got number)")
+      assert.has_error(function() eng:add{ url = "http://x/", body = "a" } end,
+        "bad argument #1 to 'add' (a GET request cannot carry a body or form_file)")
+      assert.has_error(function() eng:add{ method = "POST", url = "http://x/", body = "a",
+                                           form_file = { name = "f", path = "p" } } end,
+        "bad argument #1 to 'add' (fields 'body' and 'form_file' cannot be used together)")
+      assert.has_error(function() eng:add{ method = "POST", url = "http://x/", form_file = { path = "p" } } end,
+        "bad argument #1 to 'add' (field 'name' must be a string, got nil)")
+      assert.has_error(function() eng:add{ url = "http://x/", insecure = 1 } end,
+        "bad argument #1 to 'add' (field 'insecure' must be a boolean, got number)")
+      assert.has_error(function() eng:step(-1) end,
+        "bad argument #1 to 'step' (timeout must be >= 0 milliseconds)")
+      assert.has_error(function() core.engine{ max_host_connections = -1 } end,
+        "bad argument #1 to 'engine' (field 'max_host_connections' must be an integer >= 0, got number)")
+      assert.equal(0, eng:pending())
+    end)
+
+    it("never puts the Authorization value into an error", function()
+      local port = cjson.decode(fetch(eng, { url = srv.base .. "/freeport" }).body).port
+      local r = fetch(eng, { url = ("http://127.0.0.1:%d/"):format(port),
+                             headers = { "Authorization: Bearer sk-secret-123" } })
+      assert.is_false(r.ok)
+      assert.is_nil(r.error:find("sk-secret", 1, true))
+    end)
+  end)
+end)
