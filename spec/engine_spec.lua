@@ -510,7 +510,8 @@ describe("seedance.core.engine", function()
     end)
 
     it("closes at the end of a <close> scope", function()
-      local chunk = load([[
+      if _VERSION < "Lua 5.4" then return end -- <close> is 5.4 syntax
+      local chunk = assert(load([[
         local core, url = ...
         local kept
         do
@@ -519,8 +520,7 @@ describe("seedance.core.engine", function()
           kept = e
         end
         return kept
-      ]])
-      if not chunk or _VERSION < "Lua 5.4" then return end
+      ]]))
       local e = chunk(core, srv.base .. "/slow?ms=1000")
       assert.equal("seedance.engine (closed)", tostring(e))
     end)
