@@ -4,7 +4,7 @@ local cjson = require("cjson")
 
 local function read(path)
   local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
@@ -107,9 +107,9 @@ describe("seedance.validate", function()
       { "an empty prompt for text-to-video", req{ prompt = "" }, "prompt", "must not be empty" },
       { "a blank prompt for text-to-video", req{ prompt = "  \n " }, "prompt", "must not be empty" },
       { "a prompt of 4001 characters", req{ prompt = string.rep("猫", 4001) }, "prompt", "4001 characters" },
-      { "a prompt with invalid UTF-8", req{ prompt = "ok \xC3\x28" }, "prompt", "not valid UTF%-8" },
-      { "a prompt with an overlong encoding", req{ prompt = "\xC0\xAF" }, "prompt", "not valid UTF%-8" },
-      { "a prompt with a UTF-16 surrogate", req{ prompt = "\xED\xA0\x80" }, "prompt", "not valid UTF%-8" },
+      { "a prompt with invalid UTF-8", req{ prompt = "ok \195\040" }, "prompt", "not valid UTF%-8" },
+      { "a prompt with an overlong encoding", req{ prompt = "\192\175" }, "prompt", "not valid UTF%-8" },
+      { "a prompt with a UTF-16 surrogate", req{ prompt = "\237\160\128" }, "prompt", "not valid UTF%-8" },
       { "a prompt that is a table", req{ prompt = { "x" } }, "prompt", "must be a string" },
       { "duration 3", req{ duration = 3 }, "duration", "between 4 and 15" },
       { "duration 16", req{ duration = 16 }, "duration", "between 4 and 15" },
@@ -251,7 +251,7 @@ describe("seedance.validate", function()
                      "return_last_frame", "tools", "image_urls", "image_with_roles", "video_urls",
                      "audio_urls", "url", "role", "type", 1, 2, 3, 1.5, true, "x" }
       local atoms = { "doubao-seedance-2.0", "doubao-seedance-2.0-fast-face", "asset://a", "https://e.x/a",
-                      "first_frame", "last_frame", "web_search", "720p", "1080p", "16:9", "", "\xff\xfe",
+                      "first_frame", "last_frame", "web_search", "720p", "1080p", "16:9", "", "\255\254",
                       0, -1, 5, 5.5, 2 ^ 40, -2 ^ 63, 0 / 0, math.huge, true, false, print,
                       coroutine.create(function() end), io.stdout, cjson.null, seedance.file("a.png") }
       local function value(depth)

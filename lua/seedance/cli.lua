@@ -156,7 +156,7 @@ end
 local function read_file(path)
   local f, err = io.open(path, "rb")
   if not f then return nil, err end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
@@ -357,7 +357,7 @@ function COMMANDS.validate(ctx, args)
   local path = args[1]
   if not path then ctx.err:write("seedance validate: missing FILE.json\n"); return M.EXIT.usage end
   local text, err
-  if path == "-" then text = io.stdin:read("a") else text, err = read_file(path) end
+  if path == "-" then text = io.stdin:read("*a") else text, err = read_file(path) end
   if not text then ctx.err:write("seedance validate: ", tostring(err), "\n"); return M.EXIT.io end
   local request, jerr = cjson.decode(text)
   if type(request) ~= "table" then

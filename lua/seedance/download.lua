@@ -24,7 +24,7 @@ end
 local function read_meta(path)
   local f = io.open(path, "rb")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s:match("^([^\n]+)")
 end

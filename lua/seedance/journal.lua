@@ -72,7 +72,7 @@ function M.open(path)
   local self = setmetatable({ path = path, entries = {}, counts = {}, torn = 0 }, Journal)
   local f = io.open(path, "rb")
   if f then
-    local text = f:read("a")
+    local text = f:read("*a")
     f:close()
     for line in text:gmatch("[^\n]+") do
       local rec = cjson.decode(line)

@@ -110,10 +110,25 @@ local function finish(rec, ok, ...)
   h.waiters = {}
 end
 
+-- What a resume gave back: the end of the coroutine (returned or raised), or a yield.
+local function resumed(rec, ok, ...)
+  if not ok then
+    finish(rec, false, debug.traceback(rec.co, tostring((...))))
+  elseif coroutine.status(rec.co) == "dead" then
+    finish(rec, true, ...)
+  end
+end
+
+-- The body runs directly as the coroutine (no pcall inside it), so it may
+-- yield on Lua 5.1 too; a raised error is caught by resume and given a traceback.
 local function resume(rec)
-  -- The body runs under xpcall inside the coroutine, so errors carry a traceback.
-  local ok, err = coroutine.resume(rec.co)
-  if not ok then finish(rec, false, err) end
+  local args = rec.args
+  if args then
+    rec.args = nil
+    resumed(rec, coroutine.resume(rec.co, (table.unpack or unpack)(args, 1, args.n)))
+  else
+    resumed(rec, coroutine.resume(rec.co))
+  end
 end
 
 --- Start `fn(...)` as a managed coroutine; it first runs at the next step.
@@ -127,10 +142,8 @@ function M.spawn(fn, ...)
   local rec = { waiting = false, gen = 0 }
   local handle = setmetatable({ done = false, waiters = {} }, Spawned)
   rec.handle = handle
-  rec.co = coroutine.create(function()
-    finish(rec, xpcall(function() return fn((table.unpack or unpack)(args, 1, args.n)) end,
-      debug.traceback))
-  end)
+  rec.co = coroutine.create(fn)
+  rec.args = args
   records[rec.co] = rec
   live = live + 1
   ready[#ready + 1] = rec
