@@ -440,6 +440,29 @@ describe("seedance.core.engine", function()
       assert.is_true(max < 0.05)
     end)
 
+    it("step(0) stays cheap with 1,000 transfers in flight (queued under max_host_connections)", function()
+      for _ = 1, 1000 do eng:add{ url = srv.base .. "/slow?ms=300" } end
+      -- the first step is libcurl starting all 1000 handles (most go to its pending queue)
+      local t_first = core.now()
+      eng:step(0)
+      t_first = core.now() - t_first
+      local times, got, stop = {}, 0, core.now() + 1.5
+      while core.now() < stop do
+        local t0 = core.now()
+        eng:step(0)
+        times[#times + 1] = core.now() - t0
+        while eng:next() do got = got + 1 end
+      end
+      table.sort(times)
+      local median, p99 = times[math.floor(#times / 2)], times[math.floor(#times * 0.99)]
+      print(("\n  step(0) with 1000 in flight: first %.1f ms, then median %.1f us, p99 %.1f us, max %.2f ms"
+        .. " over %d steps (%d done)"):format(t_first * 1e3, median * 1e6, p99 * 1e6, times[#times] * 1e3, #times, got))
+      assert.is_true(got > 0)
+      assert.is_true(median < 0.001)
+      assert.is_true(p99 < 0.005)
+      assert.equal(1000 - got, eng:pending())
+    end)
+
     it("timeout() and sockets() have their shapes", function()
       assert.equal(-1, eng:timeout())
       assert.same({}, eng:sockets())

@@ -306,7 +306,8 @@ static int sd_engine_next_l(lua_State *L) {
 
 /* The id at argument 2 (a number; raises otherwise). */
 static long long sd_check_id(lua_State *L) {
-    return (long long)luaL_checknumber(L, 2);
+    double d = (double)luaL_checknumber(L, 2);
+    return (d >= 1 && d < 9007199254740992.0) ? (long long)d : -1;
 }
 
 /* eng:progress(id) -> bytes so far, expected total (0 = unknown); nil for an unknown id. */

@@ -100,7 +100,7 @@ typedef struct sd_engine {
     struct pollfd *pfds;       /* the same, as poll() wants them */
     struct pollfd *ready;      /* scratch copy of ready sockets in step() */
     size_t nsocks, capsocks;   /* sockets in use, slots allocated */
-    long long timer_at;        /* monotonic ms when libcurl wants its timeout action, -1 = none */
+    long long timer_at;        /* monotonic microseconds when libcurl wants its timeout action, -1 = none */
     sd_transfer **buckets;     /* id -> transfer (running and finished) */
     size_t nbuckets, count;    /* bucket slots (power of two), transfers held */
     sd_transfer *qhead, *qtail; /* finished transfers, in completion order */

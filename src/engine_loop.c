@@ -15,11 +15,22 @@
 /* Idle easy handles kept for reuse. */
 #define SD_POOL_MAX 64
 
-/* Monotonic milliseconds. */
-static long long sd_now_ms(void) {
+/* Monotonic microseconds. The timer is kept in microseconds: libcurl rounds
+ * its timeouts up to whole ms, so the deadline we derive is never before its
+ * own, and a timeout action never runs early (an early one would leave
+ * libcurl believing it had told us about a timer it still owes). */
+static long long sd_now_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Whole milliseconds from now until the timer, rounded up; -1 without a timer. */
+static long long sd_timer_left_ms(const sd_engine *e) {
+    long long d;
+    if (e->timer_at < 0) return -1;
+    d = e->timer_at - sd_now_us();
+    return d <= 0 ? 0 : (d + 999) / 1000;
 }
 
 /* poll() events for libcurl's CURL_POLL_* wish. */
@@ -87,7 +98,7 @@ static int sd_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *
 static int sd_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
     sd_engine *e = userp;
     (void)multi;
-    e->timer_at = timeout_ms < 0 ? -1 : sd_now_ms() + timeout_ms;
+    e->timer_at = timeout_ms < 0 ? -1 : sd_now_us() + (long long)timeout_ms * 1000;
     return 0;
 }
 
@@ -272,8 +283,7 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
     if (e->running == 0) return e->nqueued;
     if (e->nqueued > 0) wait = 0; /* results are waiting: never block */
     if (e->timer_at >= 0) {
-        long long d = e->timer_at - sd_now_ms();
-        if (d < 0) d = 0;
+        long long d = sd_timer_left_ms(e);
         if (d < wait) wait = (int)d;
     }
     n = poll(e->pfds, (nfds_t)e->nsocks, wait);
@@ -291,9 +301,13 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
             curl_multi_socket_action(e->multi, e->ready[i].fd, ev, &running);
         }
     }
-    if (e->timer_at >= 0 && sd_now_ms() >= e->timer_at) {
+    if (e->timer_at >= 0 && sd_now_us() >= e->timer_at) {
+        long ms = -1;
         e->timer_at = -1; /* one shot: libcurl sets the next one */
         curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        /* and ask, in case it thinks it already told us */
+        if (e->timer_at < 0 && curl_multi_timeout(e->multi, &ms) == CURLM_OK && ms >= 0)
+            e->timer_at = sd_now_us() + (long long)ms * 1000;
     }
     sd_collect(e);
     return e->nqueued;
@@ -302,9 +316,7 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
 long sd_engine_timeout(sd_engine *e) {
     long long d;
     if (e->nqueued > 0) return 0;
-    if (e->running == 0 || e->timer_at < 0) return -1;
-    d = e->timer_at - sd_now_ms();
-    if (d < 0) d = 0;
-    if (d > LONG_MAX) d = LONG_MAX;
-    return (long)d;
+    if (e->running == 0) return -1;
+    d = sd_timer_left_ms(e);
+    return d > LONG_MAX ? LONG_MAX : (long)d;
 }

@@ -207,7 +207,7 @@ static int sd_setup_easy(sd_transfer *t, const sd_request *rq) {
     } else if (strcmp(rq->method, "GET") != 0) {
         if (rq->form_name != NULL) {
             if (sd_setup_form(t, rq) != 0) return -1;
-        } else {
+        } else if (rq->body != NULL || strcmp(rq->method, "DELETE") != 0) {
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
             if (curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, rq->body ? rq->body : "") != CURLE_OK) {
                 sd_set_fail(t, SD_FAIL_MEMORY, "not enough memory for the request body");
