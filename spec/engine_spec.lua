@@ -137,6 +137,12 @@ describe("seedance.core.engine", function()
       end
     end)
 
+    it("goes through a proxy", function()
+      local r = fetch(eng, { url = "http://media.invalid/echo", proxy = srv.base })
+      assert.is_true(r.ok, r.error)
+      assert.equal("http://media.invalid/echo", cjson.decode(r.body).path)
+    end)
+
     it("sends the engine's user_agent", function()
       local e = core.engine{ user_agent = "seedance-spec/1" }
       local r = fetch(e, { url = srv.base .. "/echo" })
@@ -236,6 +242,12 @@ describe("seedance.core.engine", function()
       assert.equal(18, r.curl_code) -- CURLE_PARTIAL_FILE
       assert.equal(200, r.status)
       assert.equal(100, r.bytes)
+    end)
+
+    it("a TLS failure: kind 'tls'", function()
+      local r = fetch(eng, { url = "https://127.0.0.1:" .. srv.port .. "/echo", connect_timeout = 5 })
+      assert.is_false(r.ok)
+      assert.equal("tls", r.kind, r.error)
     end)
 
     it("a body over max_body: kind 'too_large'", function()

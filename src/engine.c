@@ -10,6 +10,20 @@
  *
  * add() reads and checks every field of the request before it allocates
  * anything, so a caller mistake (which raises) never leaks C memory.
+ *
+ * Choices the Lua layer relies on:
+ * - resume_from sends "Range: bytes=N-" (CURLOPT_RANGE). A 206 answer is
+ *   appended to the output file (result.resumed = true); a 200 answer (an
+ *   If-Range mismatch, a server without ranges) rewrites it from byte 0.
+ * - The output file is opened on the first byte of a 2xx body (or at the end
+ *   of an empty 2xx answer); a non-2xx answer never touches it.
+ * - follow_redirects: at most 5, http/https only. A custom Authorization
+ *   header is dropped by libcurl (>= 7.83) when a redirect changes host, port
+ *   or scheme (CURLOPT_UNRESTRICTED_AUTH stays off); with an older libcurl a
+ *   transfer carrying Authorization does not follow and returns the 3xx.
+ * - max_body defaults to 4 MiB; 0 means no cap.
+ * - Methods: GET, POST, PUT, DELETE, HEAD. No Expect: 100-continue is sent
+ *   unless the caller passes an Expect header.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
