@@ -11,17 +11,24 @@ BUSTED   ?= /usr/bin/busted
 CORE_SRC  = src/core.c src/validate.c src/utf8.c src/engine.c src/engine_loop.c src/engine_transfer.c src/buf.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
+EMU_SRC   = $(wildcard emulator/*.c) src/validate.c src/utf8.c
+EMU_HDR   = $(wildcard emulator/*.h) src/validate.h src/utf8.h src/compat.h
+EMU_BIN   = build/seedance-emulator
+EMU_INC  := $(shell pkg-config --cflags libmicrohttpd libcjson 2>/dev/null)
+EMU_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson $(LUA_PC) 2>/dev/null)
 
 # Specs find the in-tree modules before any installed copy.
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/build/?.so;;
 
-.PHONY: all deps build test lint docs clean help
+.PHONY: all deps build emulator demo test lint docs clean help
 
-all: build
+all: build emulator
 
 help:
+	@echo "make demo    generate a video from a prompt against the local emulator into out/"
 	@echo "make test    install what is missing, build, run the spec suite"
+	@echo "make emulator  build build/seedance-emulator"
 	@echo "make build   build the C core into build/"
 	@echo "make lint    luacheck the Lua code"
 	@echo "make docs    LDoc API reference into docs/"
@@ -36,8 +43,20 @@ $(CORE_SO): $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=c99 -fPIC -shared $(LUA_INC) $(CURL_INC) -o $@ $(CORE_SRC) -lcurl -lm
 
+$(EMU_BIN): $(EMU_SRC) $(EMU_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) \
+		-DEMU_MEDIA_DIR='"$(CURDIR)/emulator/media"' -o $@ $(EMU_SRC) $(EMU_LIBS) -lpthread -lm
+
+emulator: $(EMU_BIN)
+
+demo:
+	@sh .ci/install-deps demo
+	@$(MAKE) --no-print-directory build emulator
+	@sh examples/demo.sh
+
 test: deps
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build emulator
 	@$(MAKE) --no-print-directory lint
 	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec
 

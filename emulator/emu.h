@@ -1,0 +1,120 @@
+/*
+ * emu.h: shared state of seedance-emulator, a local stand-in for the Seedance
+ * 2.0 gateway (../shared/API.md). One process, one global state guarded by
+ * one mutex; libmicrohttpd's threads call into routes.c.
+ */
+#ifndef EMU_H
+#define EMU_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Command-line settings. */
+typedef struct {
+    const char *host;          /* address to bind (loopback by default) */
+    int port;                  /* 0 picks a free port */
+    double speed;              /* task clock multiplier */
+    double url_ttl;            /* seconds a result URL lives after completion */
+    double task_seconds;       /* >0 overrides the estimated_time formula */
+    double fail_rate, error_rate, drop_rate, garbage_rate; /* fault probabilities */
+    unsigned long long fault_seed;
+    int latency_ms;            /* delay before every API answer */
+    long long video_bytes;     /* >0 serves a synthetic video of this size */
+    long long media_rate;      /* >0 caps media bytes per second per download */
+    int rpm;                   /* requests per window per key; 0 = unlimited */
+    double rpm_window;         /* window length in seconds (default 60) */
+    long long balance;         /* starting balance; -1 = unlimited */
+    int max_tasks;             /* tasks kept; the oldest are evicted */
+    int threads;               /* worker threads (thread pool size) */
+    const char *keys_file;     /* when set, only these keys are accepted */
+    const char *media_dir;     /* fixtures (MP4 per aspect, last-frame PNG) */
+    int url_style_string;      /* result.videos[i].url as a string, not an array */
+    int submit_object;         /* submit answers data as an object */
+    int last_frame_key;        /* 0 result.last_frame_url, 1 videos[i].last_frame_url, 2 images[0].url */
+    int quiet;                 /* no request log on stderr */
+} emu_options;
+
+/* A generation task. */
+typedef struct {
+    char id[32];               /* "task_" + 26 Crockford base32 characters */
+    char idem[128];            /* Idempotency-Key it was made under ("" if none) */
+    char aspect[12];           /* fixture name: "16x9", ... */
+    double created;            /* wall clock seconds at submit */
+    double estimated;          /* estimated_time, service seconds */
+    int duration;              /* requested seconds */
+    int fails;                 /* ends failed */
+    int last_frame;            /* return_last_frame */
+    int used;                  /* slot holds a task */
+} emu_task;
+
+/* Counters served at /_emulator/stats. */
+typedef struct {
+    long long requests, submits, tasks_created, replays, polls, rate_limited;
+    long long errors_injected, drops, garbage, uploads, media_requests, range_requests;
+    long long validation_errors, auth_errors, payment_errors, evicted;
+} emu_stats;
+
+/* The process-wide state. */
+typedef struct {
+    emu_options opt;
+    pthread_mutex_t lock;      /* guards everything below */
+    emu_task *tasks;           /* ring of opt.max_tasks slots */
+    int next_slot;             /* where the next task goes (oldest is evicted) */
+    uint64_t rng;              /* fault PRNG (xorshift64*), seeded by --fault-seed */
+    uint64_t id_rng;           /* id PRNG */
+    long long used_balance;
+    emu_stats stats;
+    char base_url[160];        /* http://HOST:PORT, for media URLs */
+    char **keys;               /* accepted keys (from --keys), or NULL */
+    int nkeys;
+    struct emu_rate *rates;    /* per-key windows */
+    struct emu_upload *uploads;/* ring of stored uploads */
+    int next_upload;
+    unsigned char *fixtures[6];/* MP4 per aspect */
+    size_t fixture_len[6];
+    unsigned char *png;        /* last frame */
+    size_t png_len;
+} emu_state;
+
+extern emu_state E;
+
+/* store.c */
+double emu_now(void);
+double emu_rand(void);                       /* [0,1), under the lock */
+int emu_store_init(void);
+void emu_store_free(void);
+emu_task *emu_task_find(const char *id);     /* under the lock */
+emu_task *emu_task_by_idem(const char *key); /* under the lock */
+emu_task *emu_task_new(void);                /* under the lock; evicts the oldest */
+void emu_task_index_idem(emu_task *t);       /* under the lock, after setting t->idem */
+void emu_task_state(const emu_task *t, double now, const char **status, int *progress, double *done_at);
+int emu_rate_check(const char *key, double now, double *retry_after); /* 1 = allowed */
+int emu_key_allowed(const char *key);
+long long emu_task_cost(const emu_task *t);
+int emu_load_keys(const char *path);
+
+/* media.c */
+int emu_media_load(const char *dir);
+void emu_media_free(void);
+int emu_aspect_index(const char *aspect);
+
+/* Uploaded images kept for serving back (bounded). */
+#define EMU_UPLOADS 64
+#define EMU_UPLOAD_MAX (20L * 1024 * 1024)
+struct emu_upload {
+    char name[40];             /* "up_<n>.<ext>" */
+    char type[24];             /* content type */
+    unsigned char *data;
+    size_t len;
+};
+
+/* Per-key rate windows (bounded table). */
+#define EMU_RATE_KEYS 256
+struct emu_rate {
+    char key[96];
+    double window_start;
+    int count;
+};
+
+#endif

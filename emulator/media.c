@@ -1,0 +1,60 @@
+/* media.c: the committed fixtures (a playable MP4 per aspect ratio, a PNG last frame). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu.h"
+
+static const char *const ASPECTS[6] = {"16x9", "9x16", "1x1", "4x3", "3x4", "21x9"};
+
+int emu_aspect_index(const char *aspect) {
+    for (int i = 0; i < 6; i++)
+        if (strcmp(ASPECTS[i], aspect) == 0) return i;
+    return 0;
+}
+
+/* Read a whole file into a new buffer. */
+static unsigned char *slurp(const char *dir, const char *name, size_t *len) {
+    char path[1024];
+    FILE *f;
+    long n;
+    unsigned char *buf;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "rb");
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    buf = malloc((size_t)n);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+int emu_media_load(const char *dir) {
+    char name[32];
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof name, "%s.mp4", ASPECTS[i]);
+        E.fixtures[i] = slurp(dir, name, &E.fixture_len[i]);
+        if (!E.fixtures[i]) {
+            fprintf(stderr, "seedance-emulator: cannot read %s/%s (use --media-dir)\n", dir, name);
+            return -1;
+        }
+    }
+    E.png = slurp(dir, "last-frame.png", &E.png_len);
+    if (!E.png) {
+        fprintf(stderr, "seedance-emulator: cannot read %s/last-frame.png (use --media-dir)\n", dir);
+        return -1;
+    }
+    return 0;
+}
+
+void emu_media_free(void) {
+    for (int i = 0; i < 6; i++) free(E.fixtures[i]);
+    free(E.png);
+}

@@ -1,0 +1,161 @@
+/*
+ * serve.c: GET /media/{task}.mp4|.png: the result files, with Range (206 and
+ * Content-Range, 416 when unsatisfiable), If-Range, expiry (403 after
+ * --url-ttl), a synthetic video of --video-bytes bytes made on the fly, and
+ * an optional per-download byte rate (--media-rate).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "emu.h"
+#include "respond.h"
+
+/* A body produced by a callback: synthetic bytes or a paced copy of a fixture. */
+typedef struct {
+    const unsigned char *fixture; /* NULL: synthetic bytes */
+    long long start;              /* first byte offset served */
+    long long len;                /* bytes to serve */
+    double began;                 /* for --media-rate pacing */
+} emu_stream;
+
+/* Byte o of the synthetic video: an MP4 'ftyp' box, then an 'mdat' box of filler. */
+static unsigned char synthetic_byte(long long o, long long total) {
+    static const unsigned char head[32] = {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0,
+                                           'i', 's', 'o', 'm', 'm', 'p', '4', '1', 0, 0, 0, 0, 'm', 'd', 'a', 't'};
+    if (o < 24) return head[o];
+    if (o < 28) { /* mdat size, big-endian 32-bit (saturated) */
+        long long m = total - 24;
+        unsigned long long v = m > 0xFFFFFFFFLL ? 1 : (unsigned long long)m;
+        return (unsigned char)(v >> (8 * (27 - o)));
+    }
+    if (o < 32) return head[o];
+    return (unsigned char)((unsigned long long)o * 2654435761ULL >> 13);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+    emu_stream *s = cls;
+    long long left = s->len - (long long)pos;
+    if (left <= 0) return MHD_CONTENT_READER_END_OF_STREAM;
+    if ((long long)max > left) max = (size_t)left;
+    if (max > 65536) max = 65536;
+    if (E.opt.media_rate > 0) { /* pace: never ahead of rate * elapsed */
+        double due = s->began + (double)(pos + max) / (double)E.opt.media_rate, now = emu_now();
+        if (due > now) {
+            struct timespec ts;
+            double d = due - now;
+            ts.tv_sec = (time_t)d;
+            ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+            nanosleep(&ts, NULL);
+        }
+    }
+    long long off = s->start + (long long)pos;
+    if (s->fixture) {
+        memcpy(buf, s->fixture + off, max);
+    } else {
+        long long total = E.opt.video_bytes;
+        for (size_t i = 0; i < max; i++) buf[i] = (char)synthetic_byte(off + (long long)i, total);
+    }
+    return (ssize_t)max;
+}
+
+/* Parse "bytes=a-" or "bytes=a-b" against size; 1 = a range, 0 = none, -1 = unsatisfiable. */
+static int parse_range(const char *h, long long size, long long *a, long long *b) {
+    char *end;
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',')) return 0;
+    h += 6;
+    if (*h == '-') { /* suffix: the last n bytes */
+        long long n = strtoll(h + 1, &end, 10);
+        if (n <= 0) return -1;
+        *a = n >= size ? 0 : size - n;
+        *b = size - 1;
+        return 1;
+    }
+    *a = strtoll(h, &end, 10);
+    if (end == h || *end != '-') return 0;
+    if (end[1]) {
+        *b = strtoll(end + 1, &end, 10);
+        if (*b >= size) *b = size - 1;
+    } else {
+        *b = size - 1;
+    }
+    if (*a >= size || *a > *b) return -1;
+    return 1;
+}
+
+enum MHD_Result emu_media(struct MHD_Connection *c, const char *name) {
+    char id[64], etag[80], cr[96];
+    const char *dot = strrchr(name, '.'), *status;
+    int progress, png;
+    double done_at;
+    emu_task copy;
+    const unsigned char *fixture;
+    long long size, a = 0, b = 0;
+
+    if (!dot || (size_t)(dot - name) >= sizeof id) return emu_send_error(c, 404, "invalid_request_error", "not found", NULL, NULL);
+    png = strcmp(dot, ".png") == 0;
+    if (!png && strcmp(dot, ".mp4") != 0) return emu_send_error(c, 404, "invalid_request_error", "not found", NULL, NULL);
+    snprintf(id, sizeof id, "%.*s", (int)(dot - name), name);
+    pthread_mutex_lock(&E.lock);
+    E.stats.media_requests++;
+    emu_task *t = emu_task_find(id);
+    if (t) copy = *t;
+    pthread_mutex_unlock(&E.lock);
+    if (!t) return emu_send_error(c, 404, "invalid_request_error", "no such file", NULL, NULL);
+    emu_task_state(&copy, emu_now(), &status, &progress, &done_at);
+    if (strcmp(status, "completed") != 0 || (png && !copy.last_frame))
+        return emu_send_error(c, 404, "invalid_request_error", "no such file", NULL, NULL);
+    if (emu_now() > done_at + E.opt.url_ttl)
+        return emu_send_error(c, 403, "permission_error", "this URL has expired", NULL, NULL);
+
+    if (png) { fixture = E.png; size = (long long)E.png_len; }
+    else if (E.opt.video_bytes > 0) { fixture = NULL; size = E.opt.video_bytes; }
+    else {
+        int i = emu_aspect_index(copy.aspect);
+        fixture = E.fixtures[i];
+        size = (long long)E.fixture_len[i];
+    }
+    snprintf(etag, sizeof etag, "\"%s%s\"", copy.id, png ? "-png" : "");
+    const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
+    const char *if_range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Range");
+    int ranged = parse_range(range, size, &a, &b);
+    if (ranged != 0 && if_range && strcmp(if_range, etag) != 0) ranged = 0; /* changed: send it whole */
+    if (ranged < 0) {
+        snprintf(cr, sizeof cr, "bytes */%lld", size);
+        return emu_send(c, 416, "application/json", "{}", 2, "Content-Range", cr);
+    }
+    if (ranged == 0) { a = 0; b = size - 1; }
+    if (ranged) {
+        pthread_mutex_lock(&E.lock);
+        E.stats.range_requests++;
+        pthread_mutex_unlock(&E.lock);
+    }
+
+    struct MHD_Response *r;
+    if (fixture && E.opt.media_rate <= 0) {
+        r = MHD_create_response_from_buffer((size_t)(b - a + 1), (void *)(fixture + a), MHD_RESPMEM_PERSISTENT);
+    } else {
+        emu_stream *s = malloc(sizeof *s);
+        if (!s) return MHD_NO;
+        s->fixture = fixture;
+        s->start = a;
+        s->len = b - a + 1;
+        s->began = emu_now();
+        r = MHD_create_response_from_callback((uint64_t)(b - a + 1), 65536, stream_read, s, free);
+        if (!r) free(s);
+    }
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", png ? "image/png" : "video/mp4");
+    MHD_add_response_header(r, "Accept-Ranges", "bytes");
+    MHD_add_response_header(r, "ETag", etag);
+    if (ranged) {
+        snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", a, b, size);
+        MHD_add_response_header(r, "Content-Range", cr);
+    }
+    enum MHD_Result ok = MHD_queue_response(c, ranged ? 206 : 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}

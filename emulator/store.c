@@ -1,0 +1,233 @@
+/* store.c: tasks, ids, the task clock, keys, rate windows and the fault PRNG. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emu.h"
+
+/* Open-addressing indexes map task ids and Idempotency-Keys to ring slots,
+ * so polling and replays stay O(1) however many tasks are kept. */
+typedef struct {
+    int *slots;     /* hash -> slot + 1, 0 = empty */
+    size_t cap;     /* a power of two, at least twice max_tasks */
+    int by_idem;    /* key on the Idempotency-Key instead of the id */
+} emu_index;
+
+static emu_index by_id = {NULL, 0, 0}, by_idem = {NULL, 0, 1};
+
+double emu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: small, fast, reproducible from a seed. */
+static uint64_t next64(uint64_t *s) {
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 2685821657736338717ULL;
+}
+
+double emu_rand(void) {
+    return (double)(next64(&E.rng) >> 11) / 9007199254740992.0;
+}
+
+int emu_store_init(void) {
+    E.tasks = calloc((size_t)E.opt.max_tasks, sizeof *E.tasks);
+    E.rates = calloc(EMU_RATE_KEYS, sizeof *E.rates);
+    E.uploads = calloc(EMU_UPLOADS, sizeof *E.uploads);
+    if (!E.tasks || !E.rates || !E.uploads) return -1;
+    E.rng = E.opt.fault_seed ? E.opt.fault_seed : 0x9E3779B97F4A7C15ULL;
+    E.id_rng = (uint64_t)emu_now() * 1000003ULL ^ 0xD1B54A32D192ED03ULL;
+    return 0;
+}
+
+void emu_store_free(void) {
+    free(by_id.slots);
+    free(by_idem.slots);
+    free(E.tasks);
+    free(E.rates);
+    if (E.uploads)
+        for (int i = 0; i < EMU_UPLOADS; i++) free(E.uploads[i].data);
+    free(E.uploads);
+    for (int i = 0; i < E.nkeys; i++) free(E.keys[i]);
+    free(E.keys);
+}
+
+static size_t hash_str(const char *s) {
+    size_t h = 1469598103934665603ULL;
+    while (*s) { h ^= (unsigned char)*s++; h *= 1099511628211ULL; }
+    return h;
+}
+
+static const char *index_key(const emu_index *ix, const emu_task *t) {
+    return ix->by_idem ? t->idem : t->id;
+}
+
+static int index_init(emu_index *ix) {
+    if (ix->slots) return 0;
+    ix->cap = 1;
+    while (ix->cap < (size_t)E.opt.max_tasks * 2) ix->cap <<= 1;
+    ix->slots = calloc(ix->cap, sizeof *ix->slots);
+    return ix->slots ? 0 : -1;
+}
+
+static void index_put(emu_index *ix, int slot) {
+    const char *key = index_key(ix, &E.tasks[slot]);
+    if (!key[0]) return;
+    size_t h = hash_str(key) & (ix->cap - 1);
+    while (ix->slots[h]) h = (h + 1) & (ix->cap - 1);
+    ix->slots[h] = slot + 1;
+}
+
+static void index_rebuild(emu_index *ix) {
+    memset(ix->slots, 0, ix->cap * sizeof *ix->slots);
+    for (int i = 0; i < E.opt.max_tasks; i++)
+        if (E.tasks[i].used) index_put(ix, i);
+}
+
+static emu_task *index_find(emu_index *ix, const char *key) {
+    if (!ix->slots || !key[0]) return NULL;
+    size_t h = hash_str(key) & (ix->cap - 1);
+    while (ix->slots[h]) {
+        emu_task *t = &E.tasks[ix->slots[h] - 1];
+        if (t->used && strcmp(index_key(ix, t), key) == 0) return t;
+        h = (h + 1) & (ix->cap - 1);
+    }
+    return NULL;
+}
+
+emu_task *emu_task_find(const char *id) {
+    return index_find(&by_id, id);
+}
+
+emu_task *emu_task_by_idem(const char *key) {
+    return index_find(&by_idem, key);
+}
+
+/* Record the task's Idempotency-Key once it is set. */
+void emu_task_index_idem(emu_task *t) {
+    index_put(&by_idem, (int)(t - E.tasks));
+}
+
+/* A ULID-like id: 48-bit millisecond time, then 80 random bits, Crockford base32. */
+static void make_id(char *out) {
+    static const char A[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    uint64_t ms = (uint64_t)(emu_now() * 1000.0);
+    uint64_t r1 = next64(&E.id_rng), r2 = next64(&E.id_rng);
+    char *p = out + 5;
+    memcpy(out, "task_", 5);
+    for (int i = 9; i >= 0; i--) { p[i] = A[ms & 31]; ms >>= 5; }
+    for (int i = 10; i < 26; i++) {
+        uint64_t *r = i < 22 ? &r1 : &r2;
+        p[i] = A[*r & 31];
+        *r >>= 5;
+    }
+    p[26] = '\0';
+}
+
+emu_task *emu_task_new(void) {
+    if (index_init(&by_id) != 0 || index_init(&by_idem) != 0) return NULL;
+    emu_task *t = &E.tasks[E.next_slot];
+    int evict = t->used;
+    E.next_slot = (E.next_slot + 1) % E.opt.max_tasks;
+    memset(t, 0, sizeof *t);
+    make_id(t->id);
+    t->used = 1;
+    if (evict) {
+        /* rare (only past max_tasks): rebuild both indexes without the old task */
+        E.stats.evicted++;
+        index_rebuild(&by_id);
+        index_rebuild(&by_idem);
+    } else {
+        index_put(&by_id, (int)(t - E.tasks));
+    }
+    return t;
+}
+
+/* Where a task stands at wall time now: pending for the first tenth of its
+ * estimated time, then processing with rising progress, then completed (or
+ * failed half-way). done_at is the wall time it ended (0 while running). */
+void emu_task_state(const emu_task *t, double now, const char **status, int *progress, double *done_at) {
+    double elapsed = (now - t->created) * E.opt.speed, est = t->estimated;
+    *done_at = 0;
+    if (t->fails && elapsed >= est * 0.5) {
+        *status = "failed";
+        *progress = 50;
+        *done_at = t->created + est * 0.5 / E.opt.speed;
+    } else if (elapsed >= est) {
+        *status = "completed";
+        *progress = 100;
+        *done_at = t->created + est / E.opt.speed;
+    } else if (elapsed < est * 0.1) {
+        *status = "pending";
+        *progress = 0;
+    } else {
+        *status = "processing";
+        *progress = (int)((elapsed - est * 0.1) / (est * 0.9) * 100.0);
+        if (*progress > 99) *progress = 99;
+        if (*progress < 1) *progress = 1;
+    }
+}
+
+long long emu_task_cost(const emu_task *t) {
+    return t->duration > 0 ? t->duration : 5;
+}
+
+int emu_rate_check(const char *key, double now, double *retry_after) {
+    struct emu_rate *slot = NULL, *oldest = &E.rates[0];
+    if (E.opt.rpm <= 0) return 1;
+    for (int i = 0; i < EMU_RATE_KEYS; i++) {
+        if (E.rates[i].key[0] && strcmp(E.rates[i].key, key) == 0) { slot = &E.rates[i]; break; }
+        if (E.rates[i].window_start < oldest->window_start) oldest = &E.rates[i];
+    }
+    if (!slot) {
+        slot = oldest;
+        snprintf(slot->key, sizeof slot->key, "%s", key);
+        slot->window_start = now;
+        slot->count = 0;
+    }
+    if (now - slot->window_start >= E.opt.rpm_window) {
+        slot->window_start = now;
+        slot->count = 0;
+    }
+    if (slot->count >= E.opt.rpm) {
+        *retry_after = ceil(slot->window_start + E.opt.rpm_window - now);
+        if (*retry_after < 1) *retry_after = 1;
+        return 0;
+    }
+    slot->count++;
+    return 1;
+}
+
+int emu_load_keys(const char *path) {
+    FILE *f = fopen(path, "r");
+    char line[256];
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#') continue;
+        char **k = realloc(E.keys, (size_t)(E.nkeys + 1) * sizeof *k);
+        if (!k) { fclose(f); return -1; }
+        E.keys = k;
+        E.keys[E.nkeys] = strdup(line);
+        if (!E.keys[E.nkeys]) { fclose(f); return -1; }
+        E.nkeys++;
+    }
+    fclose(f);
+    return 0;
+}
+
+int emu_key_allowed(const char *key) {
+    if (!key[0] || strcmp(key, "sk-test-401") == 0) return 0;
+    if (!E.keys) return 1;
+    for (int i = 0; i < E.nkeys; i++)
+        if (strcmp(E.keys[i], key) == 0) return 1;
+    return 0;
+}
