@@ -172,16 +172,17 @@ function M.call(client, req)
     end
     attempt = attempt + 1
     if wait and wait > policy.max_retry_after then
-      err.message = string.format("%s; the service asked to wait %d s before retrying, "
-        .. "more than max_retry_after (%d s)", err.message, wait, policy.max_retry_after)
+      err.message = string.format("%s; the service asked to wait %g s before retrying, "
+        .. "more than max_retry_after (%g s)", err.message, wait, policy.max_retry_after)
       err.retry_after = wait
       err.attempts = attempt
       return nil, err
     end
-    local delay = wait or M.backoff(policy, attempt)
-    if r.status == 429 then gov:pause(delay * policy.time_scale) end
+    -- Retry-After is the server's wall clock; only our own backoff follows time_scale
+    local delay = wait or M.backoff(policy, attempt) * policy.time_scale
+    if r.status == 429 then gov:pause(delay) end
     if client._on_retry then client._on_retry(err, attempt, delay) end
-    scheduler.sleep(delay * policy.time_scale)
+    scheduler.sleep(delay)
   end
 end
 

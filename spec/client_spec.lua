@@ -1,0 +1,424 @@
+-- Specs for the client against the real emulator on a loopback port, with
+-- real libcurl and real files: every call in the three ways to run, every
+-- error type, retries, idempotency, downloads, and handle lifetimes.
+local seedance = require("seedance")
+local core = require("seedance.core")
+local emulator = require("helpers.emulator")
+
+local SPEED = 200
+local tmpdir = os.getenv("TMPDIR") or "/tmp"
+
+local function client_for(emu, over)
+  local o = { api_key = "sk-spec", base_url = emu.url, time_scale = 1 / SPEED, backoff = 0.01,
+              max_backoff = 0.05, wait_timeout = 600 }
+  for k, v in pairs(over or {}) do o[k] = v end
+  return seedance.new(o)
+end
+
+local function tmpfile(name)
+  local p = string.format("%s/seedance-spec-%d-%s", tmpdir, math.random(1, 1e9), name)
+  os.remove(p)
+  os.remove(p .. ".part")
+  return p
+end
+
+local function size_of(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local n = f:seek("end")
+  f:close()
+  return n
+end
+
+local function head(path, n)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read(n)
+  f:close()
+  return s
+end
+
+local function is_mp4(path)
+  local h = head(path, 12)
+  return h and h:sub(5, 8) == "ftyp"
+end
+
+local REQ = { model = "doubao-seedance-2.0", prompt = "a kitten yawns at the camera", duration = 5 }
+
+describe("client against the emulator", function()
+  local emu
+  setup(function() emu = emulator.start{ speed = SPEED } end)
+  teardown(function() if emu then emu:stop() end end)
+
+  describe("in plain code (blocking)", function()
+    it("generates, waits with progress, and downloads a playable MP4", function()
+      local c = client_for(emu)
+      local task = assert(c:generate(REQ))
+      assert.matches("^task_", task.id)
+      assert.equals("submitted", task.status)
+      local seen = {}
+      assert(task:wait{ on_progress = function(t) seen[#seen + 1] = t.status .. ":" .. tostring(t.progress) end })
+      assert.equals("completed", task.status)
+      assert.equals(100, task.progress)
+      assert.truthy(seen[#seen]:match("^completed"))
+      assert.matches("^http://127%.0%.0%.1:%d+/", task.video_url)
+      assert.is_number(task.expires_at)
+      local path = tmpfile("plain.mp4")
+      local got = {}
+      assert.equals(path, task:download(path, { on_progress = function(d, t) got[#got + 1] = { d, t } end }))
+      assert.is_true(is_mp4(path))
+      assert.is_nil(size_of(path .. ".part"))
+      assert.equals(size_of(path), got[#got][1])
+      os.remove(path)
+    end)
+
+    it("refreshes a handle made from an id, and reads the balance", function()
+      local c = client_for(emu)
+      local task = assert(c:generate(REQ))
+      local again = c:task(task.id)
+      assert.is_nil(again.status)
+      assert(again:refresh())
+      assert.is_string(again.status)
+      local bal = assert(c:balance())
+      assert.is_number(bal.remain_balance)
+      assert.is_number(bal.used_balance)
+    end)
+
+    it("uploads a local image given as seedance.file and sends its URL", function()
+      local c = client_for(emu)
+      local png = tmpfile("cat.png")
+      local f = assert(io.open(png, "wb"))
+      f:write("\137PNG\r\n\26\n", string.rep("\0", 64))
+      f:close()
+      local url = assert(c:upload_image(png))
+      assert.matches("^https?://", url)
+      local task = assert(c:generate{ model = "doubao-seedance-2.0", image_urls = { seedance.file(png) } })
+      assert(task:wait())
+      os.remove(png)
+    end)
+
+    it("returns the last frame with return_last_frame", function()
+      local c = client_for(emu)
+      local task = assert(c:generate{ model = "doubao-seedance-2.0", prompt = "x", return_last_frame = true })
+      assert(task:wait())
+      assert.matches("^http", task.last_frame_url)
+      local path = tmpfile("last.png")
+      assert(task:download(path, { source = "last_frame" }))
+      assert.equals("\137PNG", head(path, 4))
+      os.remove(path)
+    end)
+
+    it("answers an unknown task id with an error, not a raise", function()
+      local c = client_for(emu)
+      local ok, err = c:task("task_00000000000000000000000000"):refresh()
+      assert.is_nil(ok)
+      assert.is_true(err.status == 400 or err.status == 404)
+      assert.is_false(err.retryable)
+    end)
+  end)
+
+  describe("under seedance.run", function()
+    it("runs three videos concurrently, each waiting with progress and downloading", function()
+      local c = client_for(emu)
+      local t0 = core.now()
+      local paths = seedance.run(function()
+        local jobs = {}
+        for i = 1, 3 do
+          jobs[i] = seedance.spawn(function()
+            local task = assert(c:generate(REQ))
+            local updates = 0
+            assert(task:wait{ on_progress = function() updates = updates + 1 end })
+            assert.is_true(updates >= 1)
+            return assert(task:download(tmpfile("run" .. i .. ".mp4")))
+          end)
+        end
+        local out = {}
+        for i = 1, 3 do out[i] = assert(jobs[i]:wait()) end
+        return out
+      end)
+      for _, p in ipairs(paths) do
+        assert.is_true(is_mp4(p))
+        os.remove(p)
+      end
+      print(string.format("\n  three concurrent videos took %.2f s", core.now() - t0))
+    end)
+
+    it("completes 200 tasks at once", function()
+      local c = client_for(emu)
+      local done = 0
+      seedance.run(function()
+        for _ = 1, 200 do
+          seedance.spawn(function()
+            local task = assert(c:generate(REQ))
+            assert(task:wait())
+            done = done + 1
+          end)
+        end
+      end)
+      assert.equals(200, done)
+    end)
+  end)
+
+  describe("from a frame loop with seedance.step(0)", function()
+    it("generates, waits and downloads without ever blocking", function()
+      local c = client_for(emu)
+      local path = tmpfile("frames.mp4")
+      local result
+      seedance.spawn(function()
+        local task = assert(c:generate(REQ))
+        assert(task:wait())
+        result = { task:download(path) }
+      end)
+      local worst, frames = 0, 0
+      local deadline = core.now() + 60
+      while not result and core.now() < deadline do
+        local t0 = core.now()
+        seedance.step(0)
+        worst = math.max(worst, core.now() - t0)
+        frames = frames + 1
+        core.sleep(0.001)
+      end
+      assert.equals(path, result[1])
+      assert.is_true(is_mp4(path))
+      os.remove(path)
+      print(string.format("\n  %d frames, slowest step(0) %.2f ms", frames, worst * 1000))
+      assert.is_true(worst < 0.1)
+    end)
+
+    it("keeps step(0) short with 500 tasks in flight", function()
+      local c = client_for(emu)
+      local finished = 0
+      for _ = 1, 500 do
+        seedance.spawn(function()
+          local task = assert(c:generate(REQ))
+          assert(task:wait())
+          finished = finished + 1
+        end)
+      end
+      local times = {}
+      local deadline = core.now() + 120
+      while finished < 500 and core.now() < deadline do
+        local t0 = core.now()
+        seedance.step(0)
+        times[#times + 1] = core.now() - t0
+        core.sleep(0.0005)
+      end
+      assert.equals(500, finished)
+      table.sort(times)
+      local p99 = times[math.max(1, math.floor(#times * 0.99))]
+      print(string.format("\n  500 tasks: %d steps, p50 %.3f ms, p99 %.3f ms, max %.3f ms", #times,
+        times[math.floor(#times / 2) + 1] * 1000, p99 * 1000, times[#times] * 1000))
+      -- the hard figures belong to bench/; this only proves step(0) never blocks on IO
+      assert.is_true(times[#times] < 0.25)
+    end)
+  end)
+
+  describe("lifetimes", function()
+    it("survives task handles collected mid-flight", function()
+      local c = client_for(emu)
+      local weak = setmetatable({}, { __mode = "v" })
+      for i = 1, 20 do
+        seedance.spawn(function()
+          local task = c:generate(REQ)
+          weak[i] = task
+          task:wait()
+        end)
+      end
+      for _ = 1, 5 do seedance.step(0); collectgarbage("collect") end
+      -- abandon the coroutines' results; they finish on their own
+      local deadline = core.now() + 60
+      while seedance.step(0.01) > 0 and core.now() < deadline do collectgarbage("step") end
+      collectgarbage("collect")
+      assert.equals(0, require("seedance.scheduler").stats().transfers)
+    end)
+
+    it("closes a task twice, and raises on use after close", function()
+      local c = client_for(emu)
+      local task = assert(c:generate(REQ))
+      task:close()
+      task:close()
+      assert.has_error(function() task:refresh() end, "attempt to use a closed task")
+    end)
+
+    if _VERSION == "Lua 5.4" then
+      it("closes a task with <close>", function()
+        local c = client_for(emu)
+        local chunk = assert(load([[
+          local c = ...
+          local kept
+          do
+            local t <close> = assert(c:generate{ model = "doubao-seedance-2.0", prompt = "x" })
+            kept = t
+          end
+          return kept
+        ]]))
+        local t = chunk(c)
+        assert.is_true(t.closed)
+      end)
+    end
+  end)
+end)
+
+describe("client errors against the emulator", function()
+  it("gives authentication_error (401) and payment_required (402) for the built-in test keys", function()
+    local emu = emulator.start{ speed = SPEED }
+    local _, e401 = client_for(emu, { api_key = "sk-test-401" }):generate(REQ)
+    local _, e402 = client_for(emu, { api_key = "sk-test-402" }):generate(REQ)
+    emu:stop()
+    assert.equals("authentication_error", e401.type)
+    assert.equals(401, e401.status)
+    assert.is_false(e401.retryable)
+    assert.equals("payment_required", e402.type)
+    assert.equals(402, e402.status)
+    assert.is_nil(tostring(e401):find("sk-test-401", 1, true))
+  end)
+
+  it("passes a request past client checks with validate = false, and the service's 400 names the field", function()
+    local emu = emulator.start{ speed = SPEED }
+    local c = client_for(emu, { validate = false })
+    local _, err = c:generate{ model = "doubao-seedance-2.0", prompt = "x", duration = 99 }
+    local t2, err2 = client_for(emu):generate({ model = "doubao-seedance-2.0", prompt = "x", duration = 99 },
+      { validate = false })
+    emu:stop()
+    assert.equals("invalid_request_error", err.type)
+    assert.equals(400, err.status)
+    assert.matches("duration", err.message)
+    assert.is_nil(t2)
+    assert.equals(400, err2.status)
+  end)
+
+  it("retries 429 after Retry-After, and gives up when it is longer than max_retry_after", function()
+    local emu = emulator.start{ speed = SPEED, rpm = 2, rpm_window = 1 }
+    local retries, waits = 0, {}
+    local c = client_for(emu, { on_retry = function(_, _, delay) retries = retries + 1; waits[#waits + 1] = delay end })
+    for _ = 1, 3 do assert(c:balance()) end   -- the third is over the limit: 429, then a retry after Retry-After
+    assert.is_true(retries >= 1)
+    assert.is_true(waits[1] >= 1, "delay was " .. tostring(waits[1]))
+    local strict = client_for(emu, { max_retry_after = 0.5 })
+    local err
+    for _ = 1, 5 do
+      local ok, e = strict:balance()
+      if not ok then err = e; break end
+    end
+    emu:stop()
+    assert.equals("rate_limit_error", err.type)
+    assert.equals(429, err.status)
+    assert.matches("max_retry_after", err.message)
+  end)
+
+  it("retries 5xx answers until success, and one submit makes one task", function()
+    local emu = emulator.start{ speed = SPEED, error_rate = 0.5, fault_seed = 7 }
+    local c = client_for(emu, { max_retries = 12 })
+    local retried = 0
+    c._on_retry = function() retried = retried + 1 end
+    for _ = 1, 10 do assert(c:generate(REQ)) end
+    local stats = emu:stats()
+    emu:stop()
+    assert.is_true(retried > 0)
+    assert.equals(10, stats.tasks_created)
+  end)
+
+  it("retries dropped connections, and a retried submit never makes a second task", function()
+    local emu = emulator.start{ speed = SPEED, drop_rate = 0.4, fault_seed = 11 }
+    local c = client_for(emu, { max_retries = 15 })
+    for _ = 1, 10 do assert(c:generate(REQ)) end
+    local stats = emu:stats()
+    emu:stop()
+    assert.equals(10, stats.tasks_created)
+  end)
+
+  it("turns garbage bodies into clear errors carrying the status, and retries them", function()
+    local emu = emulator.start{ speed = SPEED, garbage_rate = 1, fault_seed = 3 }
+    local c = client_for(emu, { max_retries = 0 })
+    local _, err = c:balance()
+    emu:stop()
+    assert.is_number(err.status)
+    assert.is_true(err.retryable)
+    assert.truthy(err.message:match("not the service's JSON") or err.message:match("HTTP %d+"))
+    local emu2 = emulator.start{ speed = SPEED, garbage_rate = 0.5, fault_seed = 5 }
+    local c2 = client_for(emu2, { max_retries = 15 })
+    for _ = 1, 5 do assert(c2:balance()) end
+    emu2:stop()
+  end)
+
+  it("gives task_failed with the service's error when a task fails", function()
+    local emu = emulator.start{ speed = SPEED, fail_rate = 1 }
+    local c = client_for(emu)
+    local task = assert(c:generate(REQ))
+    local ok, err = task:wait()
+    emu:stop()
+    assert.is_nil(ok)
+    assert.equals("task_failed", err.type)
+    assert.equals(task.id, err.task_id)
+    assert.is_string(err.message)
+    assert.equals("failed", task.status)
+    assert.is_table(task.error)
+  end)
+
+  it("gives timeout_error when the wait deadline passes", function()
+    local emu = emulator.start{ speed = 1 }
+    local c = client_for(emu, { time_scale = 1 })
+    local task = assert(c:generate(REQ))
+    local ok, err = task:wait{ timeout = 0.3 }
+    emu:stop()
+    assert.is_nil(ok)
+    assert.equals("timeout_error", err.type)
+    assert.equals(task.id, err.task_id)
+  end)
+
+  it("gives expired when the result URL has expired", function()
+    local emu = emulator.start{ speed = SPEED, url_ttl = 1 }
+    local c = client_for(emu)
+    local task = assert(c:generate(REQ))
+    assert(task:wait())
+    core.sleep(1.5)
+    local path = tmpfile("expired.mp4")
+    local ok, err = task:download(path)
+    emu:stop()
+    assert.is_nil(ok)
+    assert.equals("expired", err.type)
+    assert.equals(403, err.status)
+    assert.is_nil(size_of(path))
+  end)
+
+  it("resumes an interrupted download with Range", function()
+    local bytes = 8 * 1024 * 1024
+    local emu = emulator.start{ speed = SPEED, video_bytes = bytes, media_rate = 16 * 1024 * 1024 }
+    local c = client_for(emu)
+    local task = assert(c:generate(REQ))
+    assert(task:wait())
+    local path = tmpfile("resume.mp4")
+    local ok, err = task:download(path, { on_progress = function(done)
+      if done > 1024 * 1024 then error("stop here") end
+    end })
+    assert.is_nil(ok)
+    assert.equals("callback_error", err.type)
+    local partial = size_of(path .. ".part")
+    assert.is_true(partial and partial > 0 and partial < bytes)
+    assert.is_nil(size_of(path))
+    local first
+    assert(task:download(path, { on_progress = function(done) first = first or done end }))
+    emu:stop()
+    assert.equals(bytes, size_of(path))
+    assert.is_true(first >= partial, "resumed at " .. tostring(first) .. ", partial " .. partial)
+    os.remove(path)
+  end)
+
+  it("answers a replayed Idempotency-Key with the original task", function()
+    local emu = emulator.start{ speed = SPEED }
+    local c = client_for(emu)
+    local a = assert(c:generate(REQ, { idempotency_key = "spec-key-1" }))
+    local b = assert(c:generate(REQ, { idempotency_key = "spec-key-1" }))
+    local stats = emu:stats()
+    emu:stop()
+    assert.equals(a.id, b.id)
+    assert.is_true(b.replayed)
+    assert.equals(1, stats.tasks_created)
+  end)
+
+  it("gives network_error when nothing listens", function()
+    local c = seedance.new{ api_key = "k", base_url = "http://127.0.0.1:9", max_retries = 1, backoff = 0.01 }
+    local _, err = c:balance()
+    assert.equals("network_error", err.type)
+    assert.is_true(err.retryable)
+  end)
+end)
