@@ -34,6 +34,7 @@
 #include "compat.h"
 #include "engine.h"
 #include "engine_int.h"
+#include "header.h"
 
 #define SD_ENGINE_MT "seedance.engine"
 
@@ -247,26 +248,20 @@ static int sd_engine_step_l(lua_State *L) {
 
 /* Push a table of the header lines in raw: lowercased names, trimmed values, last wins. */
 static void sd_push_headers(lua_State *L, const sd_buf *raw) {
-    const char *p = raw->data, *end = raw->data + raw->len;
+    const char *p = raw->data, *end = raw->data ? raw->data + raw->len : NULL;
+    sd_header_field f;
     lua_newtable(L);
-    while (p != NULL && p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = eol ? eol : end, *colon, *v, *ve;
-        colon = memchr(p, ':', (size_t)(line_end - p));
-        if (colon != NULL && colon > p && *p != ' ' && *p != '\t') {
-            luaL_Buffer name;
-            const char *c;
-            luaL_buffinit(L, &name);
-            for (c = p; c < colon; c++) luaL_addchar(&name, (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c));
-            luaL_pushresult(&name);
-            v = colon + 1;
-            ve = line_end;
-            while (v < ve && (*v == ' ' || *v == '\t')) v++;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-            lua_pushlstring(L, v, (size_t)(ve - v));
-            lua_rawset(L, -3);
+    while (sd_header_next(&p, end, &f)) {
+        luaL_Buffer name;
+        size_t i;
+        luaL_buffinit(L, &name);
+        for (i = 0; i < f.name_len; i++) {
+            char c = f.name[i];
+            luaL_addchar(&name, (char)((c >= 'A' && c <= 'Z') ? c + 32 : c));
         }
-        p = eol ? eol + 1 : end;
+        luaL_pushresult(&name);
+        lua_pushlstring(L, f.value, f.value_len);
+        lua_rawset(L, -3);
     }
 }
 

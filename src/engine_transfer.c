@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine_int.h"
+#include "header.h"
 
 /* At most this many bytes of header lines are kept per response. */
 #define SD_HEAD_MAX (256 * 1024)
@@ -93,12 +94,8 @@ static size_t sd_write_cb(char *p, size_t size, size_t n, void *ud) {
 static size_t sd_header_cb(char *p, size_t size, size_t n, void *ud) {
     sd_transfer *t = ud;
     size_t len = size * n;
-    if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
-        size_t i = 5;
-        long code = 0;
-        while (i < len && p[i] != ' ') i++;
-        while (i < len && p[i] == ' ') i++;
-        while (i < len && p[i] >= '0' && p[i] <= '9' && code < 1000) code = code * 10 + (p[i++] - '0');
+    long code;
+    if (sd_header_status(p, len, &code)) {
         t->status = code;
         sd_buf_reset(&t->head);
         sd_buf_reset(&t->body);
