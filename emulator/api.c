@@ -88,13 +88,12 @@ enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char
             cJSON_Delete(req);
             return emu_send_error(c, 402, "payment_required", "insufficient balance: please top up", NULL, NULL);
         }
-        t = emu_task_new();
+        t = emu_task_new(emu_now());
         if (!t) {
             pthread_mutex_unlock(&E.lock);
             cJSON_Delete(req);
             return emu_send_error(c, 500, "server_error", "out of memory", NULL, NULL);
         }
-        t->created = emu_now();
         t->duration = duration;
         t->estimated = estimate(str_field(req, "model"), duration, str_field(req, "resolution"));
         t->fails = emu_rand() < E.opt.fail_rate;
@@ -121,7 +120,23 @@ static int url_json(char *out, size_t cap, const char *url) {
     return snprintf(out, cap, E.opt.url_style_string ? "\"%s\"" : "[\"%s\"]", url);
 }
 
-enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id) {
+/* Messages in the poll's ?language= (en default; zh, ko, ja; anything else falls back to en). */
+enum { MSG_NOT_FOUND, MSG_FAILED };
+static const char *message(const char *lang, int which) {
+    static const char *const text[4][2] = {
+        {"task not found: %.80s", "video generation failed: the model could not render this request"},
+        {"任务不存在: %.80s", "视频生成失败：模型无法生成此请求"},
+        {"작업을 찾을 수 없습니다: %.80s", "동영상 생성 실패: 모델이 이 요청을 생성할 수 없습니다"},
+        {"タスクが見つかりません: %.80s", "動画の生成に失敗しました: モデルはこのリクエストを生成できません"},
+    };
+    int i = 0;
+    if (lang && strcmp(lang, "zh") == 0) i = 1;
+    else if (lang && strcmp(lang, "ko") == 0) i = 2;
+    else if (lang && strcmp(lang, "ja") == 0) i = 3;
+    return text[i][which];
+}
+
+enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *lang) {
     char body[2048], video[256], frame[256], vjson[300], fjson[300], extra[1024];
     const char *status;
     int progress;
@@ -134,8 +149,8 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id) {
     if (t) copy = *t;
     pthread_mutex_unlock(&E.lock);
     if (!t) {
-        char m[160];
-        snprintf(m, sizeof m, "task not found: %.80s", id);
+        char m[240];
+        snprintf(m, sizeof m, message(lang, MSG_NOT_FOUND), id);
         return emu_send_error(c, 404, "invalid_request_error", m, NULL, NULL);
     }
     emu_task_state(&copy, now, &status, &progress, &done_at);
@@ -161,9 +176,8 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id) {
         snprintf(extra + n, sizeof extra - n, ",\"completed\":%lld,\"actual_time\":%.0f",
                  (long long)done_at, copy.estimated);
     } else if (strcmp(status, "failed") == 0) {
-        snprintf(extra, sizeof extra, ",\"completed\":%lld,\"error\":{\"code\":500,\"message\":"
-                 "\"video generation failed: the model could not render this request\","
-                 "\"type\":\"generation_failed\"}", (long long)done_at);
+        snprintf(extra, sizeof extra, ",\"completed\":%lld,\"error\":{\"code\":500,\"message\":\"%s\","
+                 "\"type\":\"generation_failed\"}", (long long)done_at, message(lang, MSG_FAILED));
     }
     snprintf(body, sizeof body, "{\"code\":200,\"data\":{\"id\":\"%s\",\"status\":\"%s\",\"progress\":%d,"
              "\"created\":%lld,\"estimated_time\":%.0f%s}}", copy.id, status, progress,
@@ -189,7 +203,7 @@ enum MHD_Result emu_stats_page(struct MHD_Connection *c) {
     char body[1024];
     int stored = 0;
     pthread_mutex_lock(&E.lock);
-    for (int i = 0; i < E.opt.max_tasks; i++) stored += E.tasks[i].used;
+    stored = E.ntasks;
     emu_stats s = E.stats;
     long long used = E.used_balance;
     pthread_mutex_unlock(&E.lock);
@@ -198,9 +212,12 @@ enum MHD_Result emu_stats_page(struct MHD_Connection *c) {
              "\"rate_limited\":%lld,\"errors_injected\":%lld,\"drops\":%lld,\"garbage\":%lld,"
              "\"uploads\":%lld,\"media_requests\":%lld,\"range_requests\":%lld,\"validation_errors\":%lld,"
              "\"auth_errors\":%lld,\"payment_errors\":%lld,\"evicted\":%lld,\"tasks_stored\":%d,"
-             "\"used_balance\":%lld}",
+             "\"used_balance\":%lld,\"endpoints\":{\"submit\":%lld,\"poll\":%lld,\"upload\":%lld,"
+             "\"balance\":%lld,\"other\":%lld}}",
              s.requests, s.submits, s.tasks_created, s.replays, s.polls, s.rate_limited, s.errors_injected,
              s.drops, s.garbage, s.uploads, s.media_requests, s.range_requests, s.validation_errors,
-             s.auth_errors, s.payment_errors, s.evicted, stored, used);
+             s.auth_errors, s.payment_errors, s.evicted, stored, used, s.by_route[EMU_ROUTE_SUBMIT],
+             s.by_route[EMU_ROUTE_POLL], s.by_route[EMU_ROUTE_UPLOAD], s.by_route[EMU_ROUTE_BALANCE],
+             s.by_route[EMU_ROUTE_OTHER]);
     return emu_send_json(c, 200, body, NULL, NULL);
 }

@@ -8,8 +8,8 @@
 /* POST /v1/videos/generations; *after_fault set: make the task, then drop the answer. */
 enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char *body, size_t len,
                            int *after_fault);
-/* GET /v1/tasks/{id} */
-enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id);
+/* GET /v1/tasks/{id}?language=en|zh|ko|ja */
+enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *lang);
 /* GET /v1/balance */
 enum MHD_Result emu_balance(struct MHD_Connection *c, const char *key);
 /* GET /_emulator/stats */

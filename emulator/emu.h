@@ -25,14 +25,14 @@ typedef struct {
     int rpm;                   /* requests per window per key; 0 = unlimited */
     double rpm_window;         /* window length in seconds (default 60) */
     long long balance;         /* starting balance; -1 = unlimited */
-    int max_tasks;             /* tasks kept; the oldest are evicted */
+    int max_tasks;             /* tasks kept; past it the oldest ended task is evicted */
     int threads;               /* worker threads (thread pool size) */
     const char *keys_file;     /* when set, only these keys are accepted */
     const char *media_dir;     /* fixtures (MP4 per aspect, last-frame PNG) */
     int url_style_string;      /* result.videos[i].url as a string, not an array */
     int submit_object;         /* submit answers data as an object */
     int last_frame_key;        /* 0 result.last_frame_url, 1 videos[i].last_frame_url, 2 images[0].url */
-    int quiet;                 /* no request log on stderr */
+    unsigned fault_routes;     /* bit per EMU_ROUTE_*: endpoints subject to faults (--fault-paths) */
 } emu_options;
 
 /* A generation task. */
@@ -46,10 +46,15 @@ typedef struct {
     int fails;                 /* ends failed */
     int last_frame;            /* return_last_frame */
     int used;                  /* slot holds a task */
+    int older, newer;          /* creation-order neighbours (-1: none); newer links the free list */
 } emu_task;
+
+/* API endpoints, for per-endpoint counters and --fault-paths. */
+enum { EMU_ROUTE_SUBMIT, EMU_ROUTE_POLL, EMU_ROUTE_UPLOAD, EMU_ROUTE_BALANCE, EMU_ROUTE_OTHER, EMU_ROUTES };
 
 /* Counters served at /_emulator/stats. */
 typedef struct {
+    long long by_route[EMU_ROUTES];   /* API requests per endpoint (before faults and auth) */
     long long requests, submits, tasks_created, replays, polls, rate_limited;
     long long errors_injected, drops, garbage, uploads, media_requests, range_requests;
     long long validation_errors, auth_errors, payment_errors, evicted;
@@ -59,8 +64,10 @@ typedef struct {
 typedef struct {
     emu_options opt;
     pthread_mutex_t lock;      /* guards everything below */
-    emu_task *tasks;           /* ring of opt.max_tasks slots */
-    int next_slot;             /* where the next task goes (oldest is evicted) */
+    emu_task *tasks;           /* opt.max_tasks slots */
+    int ntasks;                /* slots in use */
+    int oldest, newest;        /* ends of the creation-order list (-1: empty) */
+    int free_head;             /* first free slot (-1: full) */
     uint64_t rng;              /* fault PRNG (xorshift64*), seeded by --fault-seed */
     uint64_t id_rng;           /* id PRNG */
     long long used_balance;
@@ -86,7 +93,7 @@ int emu_store_init(void);
 void emu_store_free(void);
 emu_task *emu_task_find(const char *id);     /* under the lock */
 emu_task *emu_task_by_idem(const char *key); /* under the lock */
-emu_task *emu_task_new(void);                /* under the lock; evicts the oldest */
+emu_task *emu_task_new(double now);          /* under the lock; when full, evicts the oldest ended task */
 void emu_task_index_idem(emu_task *t);       /* under the lock, after setting t->idem */
 void emu_task_state(const emu_task *t, double now, const char **status, int *progress, double *done_at);
 int emu_rate_check(const char *key, double now, double *retry_after); /* 1 = allowed */

@@ -50,6 +50,8 @@ static const char USAGE[] =
     "  --drop-rate P          share of API requests whose connection is closed with no answer\n"
     "                         (half of them after the work was done)\n"
     "  --garbage-rate P       share of API answers replaced by an HTML page or truncated JSON\n"
+    "  --fault-paths LIST     endpoints the faults above apply to, comma-separated: submit,\n"
+    "                         poll, upload, balance, other (default: all of them)\n"
     "  --latency-ms N         delay every API answer\n"
     "  --video-bytes N        serve a synthetic video of exactly N bytes (download benchmarks)\n"
     "  --media-rate N         serve media at most N bytes per second per download\n"
@@ -87,6 +89,22 @@ static const char *media_dir(const char *given) {
     return "emulator/media";
 }
 
+/* "submit,poll" -> route bits; 0 when a name is unknown. */
+static unsigned fault_routes(const char *list) {
+    static const char *const names[EMU_ROUTES] = {"submit", "poll", "upload", "balance", "other"};
+    unsigned bits = 0;
+    while (*list) {
+        size_t n = strcspn(list, ","), i;
+        for (i = 0; i < EMU_ROUTES; i++)
+            if (strlen(names[i]) == n && strncmp(names[i], list, n) == 0) break;
+        if (i == EMU_ROUTES) return 0;
+        bits |= 1u << i;
+        list += n;
+        if (*list == ',') list++;
+    }
+    return bits;
+}
+
 static void parse(int argc, char **argv) {
     static const struct option opts[] = {
         {"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"speed", 1, 0, 's'}, {"task-seconds", 1, 0, 'T'},
@@ -95,7 +113,8 @@ static void parse(int argc, char **argv) {
         {"rpm-window", 1, 0, 'w'}, {"fault-seed", 1, 0, 'z'}, {"fail-rate", 1, 0, 'f'},
         {"error-rate", 1, 0, 'e'}, {"drop-rate", 1, 0, 'd'}, {"garbage-rate", 1, 0, 'g'},
         {"latency-ms", 1, 0, 'l'}, {"video-bytes", 1, 0, 'v'}, {"media-rate", 1, 0, 'm'},
-        {"max-tasks", 1, 0, 'x'}, {"threads", 1, 0, 't'}, {"media-dir", 1, 0, 'M'}, {"help", 0, 0, '?'},
+        {"max-tasks", 1, 0, 'x'}, {"threads", 1, 0, 't'}, {"media-dir", 1, 0, 'M'}, {"fault-paths", 1, 0, 'F'},
+        {"help", 0, 0, '?'},
         {0, 0, 0, 0}};
     emu_options *o = &E.opt;
     const char *mdir = NULL;
@@ -107,6 +126,7 @@ static void parse(int argc, char **argv) {
     o->balance = 1000000;
     o->max_tasks = 100000;
     o->threads = 2;
+    o->fault_routes = (1u << EMU_ROUTES) - 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'h': o->host = optarg; break;
@@ -143,6 +163,9 @@ static void parse(int argc, char **argv) {
         case 'x': o->max_tasks = (int)num("max-tasks", optarg, 1, 1e8); break;
         case 't': o->threads = (int)num("threads", optarg, 1, 256); break;
         case 'M': mdir = optarg; break;
+        case 'F':
+            if ((o->fault_routes = fault_routes(optarg)) == 0) goto bad;
+            break;
         case '?':
             if (optind > 0 && strcmp(argv[optind - 1], "--help") == 0) { fputs(USAGE, stdout); exit(0); }
             fputs(USAGE, stderr);

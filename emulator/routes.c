@@ -60,13 +60,19 @@ static void bearer(struct MHD_Connection *c, char *key, size_t cap) {
 /* Faults decided for one API request, from the seeded PRNG. */
 typedef struct { int drop, error, garbage, after; unsigned status; } emu_fault;
 
-static emu_fault pick_fault(void) {
+/* Count the request and, when its endpoint is subject to faults, draw them. */
+static emu_fault pick_fault(int route) {
     emu_fault f = {0, 0, 0, 0, 0};
     static const unsigned codes[3] = {500, 502, 503};
     pthread_mutex_lock(&E.lock);
-    if (E.opt.drop_rate > 0 && emu_rand() < E.opt.drop_rate) {
+    E.stats.requests++;
+    E.stats.by_route[route]++;
+    if (!(E.opt.fault_routes & (1u << route))) {
+        /* no faults here */
+    } else if (E.opt.drop_rate > 0 && emu_rand() < E.opt.drop_rate) {
         f.drop = 1;
-        f.after = emu_rand() < 0.5; /* half the time the work is done and only the answer is lost */
+        /* on a submit, half the drops happen after the task was made (only the answer is lost) */
+        f.after = route == EMU_ROUTE_SUBMIT && emu_rand() < 0.5;
         E.stats.drops++;
     } else if (E.opt.error_rate > 0 && emu_rand() < E.opt.error_rate) {
         f.error = 1;
@@ -88,17 +94,24 @@ static enum MHD_Result injected_error(struct MHD_Connection *c, unsigned status)
     return emu_send_error(c, 503, "service_unavailable", "service busy, please retry later", "Retry-After", "1");
 }
 
+/* Which API endpoint a method and path name (EMU_ROUTE_OTHER if none). */
+static int route_of(const char *url, const char *method) {
+    int post = strcmp(method, "POST") == 0, get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (post && strcmp(url, "/v1/videos/generations") == 0) return EMU_ROUTE_SUBMIT;
+    if (get && strncmp(url, "/v1/tasks/", 10) == 0 && url[10]) return EMU_ROUTE_POLL;
+    if (post && strcmp(url, "/v1/uploads/images") == 0) return EMU_ROUTE_UPLOAD;
+    if (get && strcmp(url, "/v1/balance") == 0) return EMU_ROUTE_BALANCE;
+    return EMU_ROUTE_OTHER;
+}
+
 static enum MHD_Result api(struct MHD_Connection *c, const char *url, const char *method, emu_req *r) {
     char key[128];
-    int post = strcmp(method, "POST") == 0, get = strcmp(method, "GET") == 0;
-    pthread_mutex_lock(&E.lock);
-    E.stats.requests++;
-    pthread_mutex_unlock(&E.lock);
-    if (E.opt.latency_ms > 0) {
+    int route = route_of(url, method);
+    if (E.opt.latency_ms > 0) { /* this mode runs a thread per connection: sleeping holds up no one else */
         struct timespec ts = {E.opt.latency_ms / 1000, (long)(E.opt.latency_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
-    emu_fault f = pick_fault();
+    emu_fault f = pick_fault(route);
     if (f.drop && !f.after) return MHD_NO;
     if (f.error) return injected_error(c, f.status);
     if (f.garbage) return emu_send_garbage(c, f.garbage == 2);
@@ -112,31 +125,32 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *url, const char
                               key[0] ? "authentication failed: invalid API key" : "authentication failed: missing API key",
                               NULL, NULL);
     }
-    double retry = 0;
-    pthread_mutex_lock(&E.lock);
-    int allowed = emu_rate_check(key, emu_now(), &retry);
-    if (!allowed) E.stats.rate_limited++;
-    pthread_mutex_unlock(&E.lock);
-    if (!allowed) {
-        char ra[32];
-        snprintf(ra, sizeof ra, "%.0f", retry);
-        return emu_send_error(c, 429, "rate_limit_error", "too many requests, please slow down", "Retry-After", ra);
+    if (E.opt.rpm > 0) {
+        double retry = 0;
+        pthread_mutex_lock(&E.lock);
+        int allowed = emu_rate_check(key, emu_now(), &retry);
+        if (!allowed) E.stats.rate_limited++;
+        pthread_mutex_unlock(&E.lock);
+        if (!allowed) {
+            char ra[32];
+            snprintf(ra, sizeof ra, "%.0f", retry);
+            return emu_send_error(c, 429, "rate_limit_error", "too many requests, please slow down", "Retry-After", ra);
+        }
     }
 
-    enum MHD_Result res;
-    if (post && strcmp(url, "/v1/videos/generations") == 0) {
+    switch (route) {
+    case EMU_ROUTE_SUBMIT:
         if (r->too_big) return emu_send_error(c, 413, "invalid_request_error", "request body too large", NULL, NULL);
         return emu_submit(c, key, r->body, r->len, &f.after);
-    } else if (get && strncmp(url, "/v1/tasks/", 10) == 0 && url[10]) {
-        res = emu_poll(c, url + 10);
-    } else if (post && strcmp(url, "/v1/uploads/images") == 0) {
-        res = emu_upload(c, r->body, r->len, r->too_big);
-    } else if (get && strcmp(url, "/v1/balance") == 0) {
-        res = emu_balance(c, key);
-    } else {
-        res = emu_send_error(c, 404, "invalid_request_error", "unknown endpoint", NULL, NULL);
+    case EMU_ROUTE_POLL:
+        return emu_poll(c, url + 10, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "language"));
+    case EMU_ROUTE_UPLOAD:
+        return emu_upload(c, r->body, r->len, r->too_big);
+    case EMU_ROUTE_BALANCE:
+        return emu_balance(c, key);
+    default:
+        return emu_send_error(c, 404, "invalid_request_error", "unknown endpoint", NULL, NULL);
     }
-    return f.after ? MHD_NO : res;
 }
 
 enum MHD_Result emu_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,

@@ -42,7 +42,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     if (left <= 0) return MHD_CONTENT_READER_END_OF_STREAM;
     if ((long long)max > left) max = (size_t)left;
     if (max > 65536) max = 65536;
-    if (E.opt.media_rate > 0) { /* pace: never ahead of rate * elapsed */
+    if (E.opt.media_rate > 0) { /* pace: small chunks, never ahead of rate * elapsed */
+        size_t chunk = (size_t)(E.opt.media_rate / 20);
+        if (chunk < 512) chunk = 512;
+        if (max > chunk) max = chunk;
         double due = s->began + (double)(pos + max) / (double)E.opt.media_rate, now = emu_now();
         if (due > now) {
             struct timespec ts;

@@ -43,6 +43,9 @@ int emu_store_init(void) {
     E.rates = calloc(EMU_RATE_KEYS, sizeof *E.rates);
     E.uploads = calloc(EMU_UPLOADS, sizeof *E.uploads);
     if (!E.tasks || !E.rates || !E.uploads) return -1;
+    for (int i = 0; i < E.opt.max_tasks; i++) E.tasks[i].newer = i + 1 < E.opt.max_tasks ? i + 1 : -1;
+    E.free_head = 0;
+    E.oldest = E.newest = -1;
     E.rng = E.opt.fault_seed ? E.opt.fault_seed : 0x9E3779B97F4A7C15ULL;
     E.id_rng = (uint64_t)emu_now() * 1000003ULL ^ 0xD1B54A32D192ED03ULL;
     return 0;
@@ -86,10 +89,25 @@ static void index_put(emu_index *ix, int slot) {
     ix->slots[h] = slot + 1;
 }
 
-static void index_rebuild(emu_index *ix) {
-    memset(ix->slots, 0, ix->cap * sizeof *ix->slots);
-    for (int i = 0; i < E.opt.max_tasks; i++)
-        if (E.tasks[i].used) index_put(ix, i);
+/* Linear probing with backward-shift deletion: no tombstones, so lookups stay
+ * short however many tasks come and go. */
+static void index_remove(emu_index *ix, int slot) {
+    const char *key = index_key(ix, &E.tasks[slot]);
+    size_t mask = ix->cap - 1, i, j, home;
+    if (!key[0]) return;
+    i = hash_str(key) & mask;
+    while (ix->slots[i] && ix->slots[i] != slot + 1) i = (i + 1) & mask;
+    if (!ix->slots[i]) return;
+    ix->slots[i] = 0;
+    for (j = (i + 1) & mask; ix->slots[j]; j = (j + 1) & mask) {
+        home = hash_str(index_key(ix, &E.tasks[ix->slots[j] - 1])) & mask;
+        /* move slots[j] into the hole unless its home lies cyclically in (i, j] */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            ix->slots[i] = ix->slots[j];
+            ix->slots[j] = 0;
+            i = j;
+        }
+    }
 }
 
 static emu_task *index_find(emu_index *ix, const char *key) {
@@ -132,22 +150,57 @@ static void make_id(char *out) {
     p[26] = '\0';
 }
 
-emu_task *emu_task_new(void) {
+/* Unlink a stored task from the creation-order list and the indexes; its slot
+ * goes back on the free list. */
+static void task_drop(int slot) {
+    emu_task *t = &E.tasks[slot];
+    index_remove(&by_id, slot);
+    index_remove(&by_idem, slot);
+    if (t->older >= 0) E.tasks[t->older].newer = t->newer;
+    else E.oldest = t->newer;
+    if (t->newer >= 0) E.tasks[t->newer].older = t->older;
+    else E.newest = t->older;
+    memset(t, 0, sizeof *t);
+    t->newer = E.free_head;
+    E.free_head = slot;
+    E.ntasks--;
+}
+
+/* The task to evict when the store is full: the oldest one that has ended
+ * (looking at most EMU_EVICT_SCAN tasks from the oldest), else the oldest. */
+#define EMU_EVICT_SCAN 1024
+static int evict_victim(double now) {
+    int slot = E.oldest;
+    for (int n = 0; slot >= 0 && n < EMU_EVICT_SCAN; n++, slot = E.tasks[slot].newer) {
+        const char *status;
+        int progress;
+        double done_at;
+        emu_task_state(&E.tasks[slot], now, &status, &progress, &done_at);
+        if (done_at > 0) return slot;
+    }
+    return E.oldest;
+}
+
+emu_task *emu_task_new(double now) {
     if (index_init(&by_id) != 0 || index_init(&by_idem) != 0) return NULL;
-    emu_task *t = &E.tasks[E.next_slot];
-    int evict = t->used;
-    E.next_slot = (E.next_slot + 1) % E.opt.max_tasks;
+    if (E.ntasks >= E.opt.max_tasks) {
+        task_drop(evict_victim(now));
+        E.stats.evicted++;
+    }
+    int slot = E.free_head;
+    emu_task *t = &E.tasks[slot];
+    E.free_head = t->newer;
     memset(t, 0, sizeof *t);
     make_id(t->id);
     t->used = 1;
-    if (evict) {
-        /* rare (only past max_tasks): rebuild both indexes without the old task */
-        E.stats.evicted++;
-        index_rebuild(&by_id);
-        index_rebuild(&by_idem);
-    } else {
-        index_put(&by_id, (int)(t - E.tasks));
-    }
+    t->created = now;
+    t->older = E.newest;
+    t->newer = -1;
+    if (E.newest >= 0) E.tasks[E.newest].newer = slot;
+    else E.oldest = slot;
+    E.newest = slot;
+    E.ntasks++;
+    index_put(&by_id, slot);
     return t;
 }
 
