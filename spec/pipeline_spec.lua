@@ -1,0 +1,221 @@
+-- Specs for pipelines against the emulator: chaining, bounded fan-out, the
+-- governor under a rate limit, and the journal surviving SIGKILL.
+local seedance = require("seedance")
+local core = require("seedance.core")
+local emulator = require("helpers.emulator")
+
+local SPEED = 200
+
+local function client_for(emu, over)
+  local o = { api_key = "sk-pipeline", base_url = emu.url, time_scale = 1 / SPEED, backoff = 0.01,
+              max_backoff = 0.05 }
+  for k, v in pairs(over or {}) do o[k] = v end
+  return seedance.new(o)
+end
+
+local function tmpdir()
+  local d = string.format("%s/seedance-pipeline-%d", os.getenv("TMPDIR") or "/tmp", math.random(1, 1e9))
+  assert(os.execute("mkdir -p '" .. d .. "'"))
+  return d
+end
+
+local function size_of(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local n = f:seek("end")
+  f:close()
+  return n
+end
+
+local function ffprobe_ok(path)
+  local p = io.popen("ffprobe -v error -show_entries format=duration -of csv=p=0 '" .. path .. "' 2>&1")
+  local out = p:read("*a")
+  p:close()
+  return tonumber(out:match("^%s*([%d.]+)%s*$")) ~= nil, out
+end
+
+describe("seedance.chain", function()
+  it("starts each clip from the previous clip's last frame, and downloads every clip", function()
+    local emu = emulator.start{ speed = SPEED }
+    local c = client_for(emu)
+    local dir = tmpdir()
+    local reqs = {}
+    for i = 1, 3 do reqs[i] = { model = "doubao-seedance-2.0", prompt = "clip " .. i } end
+    local sent = {}
+    local clips, err = seedance.chain(c, reqs, {
+      output = dir .. "/clip-%d.mp4",
+      on_clip = function(i, task) sent[i] = task.request end,
+    })
+    emu:stop()
+    assert.is_nil(err)
+    assert.equals(3, #clips)
+    for i = 1, 3 do
+      assert.is_true(sent[i].return_last_frame)
+      assert.is_true(size_of(clips[i].path) > 0)
+    end
+    assert.is_nil(sent[1].image_urls)
+    assert.equals(clips[1].task.last_frame_url, sent[2].image_urls[1])
+    assert.equals(clips[2].task.last_frame_url, sent[3].image_urls[1])
+    os.execute("rm -rf '" .. dir .. "'")
+  end)
+
+  it("can pass the last frame as image_with_roles first_frame", function()
+    local emu = emulator.start{ speed = SPEED }
+    local c = client_for(emu)
+    local sent = {}
+    local clips, err = seedance.chain(c, { { model = "doubao-seedance-2.0", prompt = "a" },
+                                          { model = "doubao-seedance-2.0", prompt = "b" } },
+      { frame_as = "first_frame", on_clip = function(i, task) sent[i] = task.request end })
+    emu:stop()
+    assert.is_nil(err)
+    assert.same({ url = clips[1].task.last_frame_url, role = "first_frame" }, sent[2].image_with_roles[1])
+  end)
+
+  it("works from a frame loop with seedance.step(0)", function()
+    local emu = emulator.start{ speed = SPEED }
+    local c = client_for(emu)
+    local clips, err, finished
+    seedance.spawn(function()
+      clips, err = seedance.chain(c, { { model = "doubao-seedance-2.0", prompt = "a" },
+                                       { model = "doubao-seedance-2.0", prompt = "b" } })
+      finished = true
+    end)
+    local deadline = core.now() + 60
+    while not finished and core.now() < deadline do seedance.step(0); core.sleep(0.001) end
+    emu:stop()
+    assert.is_true(finished)
+    assert.is_nil(err)
+    assert.equals(2, #clips)
+  end)
+end)
+
+describe("seedance.map", function()
+  it("keeps input order, collects per-item errors, and reports batch progress", function()
+    local emu = emulator.start{ speed = SPEED }
+    local c = client_for(emu)
+    local reqs = {}
+    for i = 1, 12 do reqs[i] = { model = "doubao-seedance-2.0", prompt = "item " .. i } end
+    reqs[5] = { model = "doubao-seedance-2.0", prompt = "bad", duration = 99 }   -- fails validation
+    local peak, last = 0, nil
+    local results, stats = seedance.map(c, reqs, { concurrency = 3, on_progress = function(s)
+      peak = math.max(peak, s.running); last = s.percent end })
+    emu:stop()
+    assert.equals(12, #results)
+    assert.equals("validation_error", results[5].error.type)
+    for i, r in ipairs(results) do
+      if i ~= 5 then
+        assert.is_nil(r.error)
+        assert.equals("item " .. i, r.task.request.prompt)
+      end
+    end
+    assert.same({ 11, 1 }, { stats.done, stats.failed })
+    assert.is_true(peak <= 3)
+    assert.equals(100, last)
+  end)
+
+  it("stops starting new items after the first error with fail_fast", function()
+    local emu = emulator.start{ speed = SPEED }
+    local c = client_for(emu)
+    local reqs = { { model = "doubao-seedance-2.0", prompt = "bad", duration = 99 } }
+    for i = 2, 6 do reqs[i] = { model = "doubao-seedance-2.0", prompt = "x" .. i } end
+    local results, stats = seedance.map(c, reqs, { concurrency = 1, fail_fast = true })
+    emu:stop()
+    assert.equals(5, stats.skipped)
+    assert.equals("skipped", results[6].error.type)
+  end)
+end)
+
+describe("the governor", function()
+  it("finishes a 200-item batch under --rpm with no request lost and fewer 429s than ungoverned", function()
+    local function run(governed)
+      local emu = emulator.start{ speed = SPEED, rpm = 100, rpm_window = 1 }
+      local c = client_for(emu, { governor = governed, max_retries = 50, backoff = 0.05, max_backoff = 1,
+                                  time_scale = 1, poll_min = 0.2, poll_max = 0.5 })
+      local reqs = {}
+      for i = 1, 200 do reqs[i] = { model = "doubao-seedance-2.0-fast", prompt = "g" .. i } end
+      local results, stats = seedance.map(c, reqs, { concurrency = 50 })
+      local s = emu:stats()
+      emu:stop()
+      return stats, s, results
+    end
+    local gstats, gemu = run(true)
+    local ustats, uemu = run(false)
+    print(string.format("\n  429s: governed %d, ungoverned %d", gemu.rate_limited, uemu.rate_limited))
+    assert.equals(200, gstats.done)
+    assert.equals(200, gemu.tasks_created)
+    assert.equals(200, ustats.done)
+    assert.is_true(gemu.rate_limited < uemu.rate_limited)
+  end)
+end)
+
+describe("the journal", function()
+  it("never pays twice: a pipeline killed with SIGKILL 20 times finishes with one task per request", function()
+    -- the real 16:9 fixture, served slowly so that kills land mid-download too
+    local whole = size_of("emulator/media/16x9.mp4")
+    local emu = emulator.start{ speed = 100, media_rate = 8192 }
+    local dir = tmpdir()
+    local count = 8
+    local cmd = string.format("LUA_PATH='%s' LUA_CPATH='%s' lua5.4 spec/support/crash_pipeline.lua '%s' '%s' %d %s",
+      package.path, package.cpath, emu.url, dir, count, 1 / 100)
+    math.randomseed(20261123)
+    local kills = 0
+    for round = 1, 20 do
+      local p = io.popen("sh -c '" .. cmd:gsub("'", "'\\''") .. " >/dev/null 2>&1 & echo $!'")
+      local pid = p:read("*l")
+      p:close()
+      core.sleep(0.05 + math.random() * 1.5)
+      if os.execute("kill -9 " .. pid .. " 2>/dev/null") then kills = kills + 1 end
+      os.execute("while kill -0 " .. pid .. " 2>/dev/null; do sleep 0.01; done")
+      -- nothing partial under a final name, after any kill
+      for i = 1, count do
+        local path = string.format("%s/clip-%02d.mp4", dir, i)
+        local n = size_of(path)
+        assert(n == nil or n == whole, "round " .. round .. ": partial " .. path)
+      end
+    end
+    local ok = os.execute(cmd .. " >/dev/null")
+    local stats = emu:stats()
+    emu:stop()
+    assert.truthy(ok)
+    assert.is_true(kills >= 15, "only " .. kills .. " kills landed")
+    assert.equals(count, stats.tasks_created)
+    for i = 1, count do
+      local path = string.format("%s/clip-%02d.mp4", dir, i)
+      assert.equals(whole, size_of(path))
+      assert.is_true(ffprobe_ok(path))
+    end
+    print(string.format("\n  %d kills; tasks created %d for %d requests; %d range requests (resumed downloads)",
+      kills, stats.tasks_created, count, stats.range_requests))
+    os.execute("rm -rf '" .. dir .. "'")
+  end)
+
+  it("re-attaches to journaled tasks and skips finished downloads", function()
+    local emu = emulator.start{ speed = SPEED }
+    local dir = tmpdir()
+    local function pipeline()
+      local c = client_for(emu, { journal = dir .. "/j.journal" })
+      local results = seedance.map(c, {
+        { model = "doubao-seedance-2.0", prompt = "one" },
+        { model = "doubao-seedance-2.0", prompt = "one" },   -- the same request twice: two logical requests
+      }, { output = dir .. "/v-%d.mp4" })
+      return results
+    end
+    local first = pipeline()
+    local second = pipeline()
+    local stats = emu:stats()
+    emu:stop()
+    assert.equals(2, stats.tasks_created)
+    assert.are_not.equal(first[1].task.id, first[2].task.id)
+    assert.equals(first[1].task.id, second[1].task.id)
+    assert.is_true(second[1].task.reattached)
+    local ok = ffprobe_ok(dir .. "/v-1.mp4")
+    assert.is_true(ok)
+    -- a torn last record is tolerated
+    local f = assert(io.open(dir .. "/j.journal", "ab"))
+    f:write('{"v":1,"type":"task","key":"tor')
+    f:close()
+    local j = assert(require("seedance.journal").open(dir .. "/j.journal"))
+    assert.equals(1, j.torn)
+    os.execute("rm -rf '" .. dir .. "'")
+  end)
+end)
