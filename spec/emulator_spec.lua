@@ -1,424 +1,851 @@
--- Specs for seedance-emulator, driven by clients the project did not write:
--- the curl command line and the Python requests example of the service's
--- reference page. Every option has a case.
+-- Specs for seedance-emulator (emulator/), driven only by clients the project
+-- did not write: the curl command line (the reference page's own cURL example
+-- in emulator/tests/reference-curl.sh), ffprobe, and the page's Python
+-- `requests` example (spec/support/reference_example.py). Every command-line option has a
+-- spec here. Each emulator runs on a free loopback port with a fast clock.
 local cjson = require("cjson")
 local emulator = require("helpers.emulator")
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
+local ROOT = debug.getinfo(1, "S").source:match("^@(.*)/spec/emulator_spec%.lua$") or "."
+local BIN = ROOT .. "/build/seedance-emulator"
+local KEY = "sk-spec"
+local ID_PATTERN = "^task_[0-9A-HJKMNP-TV-Z]+$"
+
+local function q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function write_file(path, data)
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+end
+
+-- Run a shell command; its stdout, and true when it exited 0 (plus the code).
+local function run(cmd)
+  local p = assert(io.popen(cmd, "r"))
   local out = p:read("*a")
   local ok, _, code = p:close()
   return out, ok, code
 end
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
--- curl: returns status, headers (lowercased names), body
-local function curl(emu, method, path, opts)
-  opts = opts or {}
-  local args = { "curl -s -S --max-time 10 -D - -X", method }
-  if opts.key ~= false then args[#args + 1] = "-H " .. q("Authorization: Bearer " .. (opts.key or "sk-spec")) end
-  for _, h in ipairs(opts.headers or {}) do args[#args + 1] = "-H " .. q(h) end
-  if opts.json then
-    args[#args + 1] = "-H 'Content-Type: application/json' --data-binary " .. q(opts.json)
-  end
-  if opts.form then args[#args + 1] = "-H 'Expect:' -F " .. q(opts.form) end
-  if opts.out then args[#args + 1] = "-o " .. q(opts.out) end
-  args[#args + 1] = q((path:match("^http") and "" or emu.url) .. path)
-  local out = sh(table.concat(args, " "))
-  local status = tonumber(out:match("^HTTP/[%d.]+ (%d+)"))
-  local headers, rest = {}, out
-  local head_end = out:find("\r\n\r\n", 1, true)
-  if head_end then
-    for name, value in out:sub(1, head_end):gmatch("([%w-]+):%s*([^\r\n]*)") do headers[name:lower()] = value end
-    rest = out:sub(head_end + 4)
-  end
-  return status, headers, rest
+-- Wall clock in seconds, sub-second (date +%s.%N).
+local function now()
+  return tonumber((run("date +%s.%N")))
 end
 
-local REQ = '{"model":"doubao-seedance-2.0","prompt":"小猫对着镜头打哈欠","resolution":"720p",'
-  .. '"size":"16:9","duration":5,"generate_audio":true}'
-
-local function submit(emu, body, opts)
-  opts = opts or {}
-  opts.json = body or REQ
-  local status, headers, out = curl(emu, "POST", "/v1/videos/generations", opts)
-  return status, headers, cjson.decode(out)
-end
-
-local function poll_until_done(emu, id, key)
-  for _ = 1, 400 do
-    local _, _, body = curl(emu, "GET", "/v1/tasks/" .. id, { key = key })
-    local data = cjson.decode(body).data
-    if data.status == "completed" or data.status == "failed" then return data end
-    os.execute("sleep 0.02")
+-- One request with curl. o: key (false: no Authorization), headers, json
+-- (a table or a raw string), form (curl -F argument), range, timeout, query.
+-- Answers { status, headers (lower-cased names), body, json, exit (curl's) }.
+local function http(method, url, o)
+  o = o or {}
+  local hdr, out, data = os.tmpname(), os.tmpname(), nil
+  local args = { "curl", "-sS", "-o", q(out), "-D", q(hdr), "-w", "'%{http_code}'", "-X", method,
+                 "--max-time", tostring(o.timeout or 10) }
+  local function add(...) for _, a in ipairs{ ... } do args[#args + 1] = a end end
+  if o.key ~= false then add("-H", q("Authorization: Bearer " .. (o.key or KEY))) end
+  for k, v in pairs(o.headers or {}) do add("-H", q(k .. ": " .. v)) end
+  if o.json ~= nil then
+    data = os.tmpname()
+    write_file(data, type(o.json) == "table" and cjson.encode(o.json) or o.json)
+    add("-H", q("Content-Type: application/json"), "--data-binary", q("@" .. data))
   end
-  error("task " .. id .. " did not end")
+  if o.form then add("-F", q(o.form)) end
+  if o.range then add("-H", q("Range: " .. o.range)) end
+  add(q(url))
+  local code, _, exit = run(table.concat(args, " ") .. " 2>/dev/null")
+  local r = { status = tonumber(code), headers = {}, body = read_file(out) or "", exit = exit }
+  for line in (read_file(hdr) or ""):gmatch("[^\r\n]+") do
+    local k, v = line:match("^([^:]+):%s*(.*)$")
+    if k then r.headers[k:lower()] = v end
+  end
+  local ok, decoded = pcall(cjson.decode, r.body)
+  if ok then r.json = decoded end
+  os.remove(hdr)
+  os.remove(out)
+  if data then os.remove(data) end
+  return r
 end
 
-local function tmp(name) return os.tmpname() .. "-" .. name end
+local BASIC = { model = "doubao-seedance-2.0", prompt = "a kitten yawns at the camera", duration = 5 }
 
-local function ffprobe(path)
-  local out = sh("ffprobe -v error -show_entries format=duration:stream=width,height -of json " .. q(path))
-  return cjson.decode(out)
+local function with(over)
+  local t = {}
+  for k, v in pairs(BASIC) do t[k] = v end
+  for k, v in pairs(over or {}) do t[k] = v end
+  return t
+end
+
+-- Submit and return the task id (asserting a 200).
+local function submit(emu, body, o)
+  o = o or {}
+  o.json = body or BASIC
+  local r = http("POST", emu.url .. "/v1/videos/generations", o)
+  assert.equals(200, r.status, r.body)
+  return r.json.data[1] and r.json.data[1].task_id or r.json.data.id, r
+end
+
+local function poll(emu, id, o)
+  return http("GET", emu.url .. "/v1/tasks/" .. id, o)
+end
+
+-- Poll until the task ends (bounded: at most `limit` seconds).
+local function wait_done(emu, id, limit)
+  local deadline = now() + (limit or 10)
+  repeat
+    local r = poll(emu, id)
+    local s = r.json and r.json.data and r.json.data.status
+    if s == "completed" or s == "failed" then return r.json.data end
+    run("sleep 0.05")
+  until now() > deadline
+  error("task " .. id .. " did not end in time")
+end
+
+local function video_url(data)
+  local u = data.result.videos[1].url
+  return type(u) == "table" and u[1] or u
+end
+
+-- Start an emulator for the duration of one spec.
+local function start(opts)
+  return emulator.start(opts)
 end
 
 describe("seedance-emulator", function()
   local emu
-  setup(function() emu = emulator.start{ speed = 200 } end)
-  teardown(function() emu:stop() end)
-
-  it("prints 'listening on http://HOST:PORT' first and binds loopback", function()
-    assert.matches("^http://127%.0%.0%.1:%d+$", emu.url)
+  after_each(function()
+    if emu then emu:stop() end
+    emu = nil
   end)
 
-  it("answers the reference page's cURL example with a task id, completes it, and serves a playable MP4", function()
-    local status, _, body = submit(emu)
-    assert.equals(200, status)
-    assert.equals(200, body.code)
-    assert.equals("submitted", body.data[1].status)
-    assert.matches("^task_[0-9A-HJKMNP-TV-Z]+$", body.data[1].task_id)
-    assert.equals(31, #body.data[1].task_id)
-    local data = poll_until_done(emu, body.data[1].task_id)
-    assert.equals("completed", data.status)
-    assert.equals(100, data.progress)
-    assert.is_number(data.estimated_time)
-    assert.is_number(data.actual_time)
-    local url = data.result.videos[1].url[1]
-    assert.matches("^" .. emu.url:gsub("%p", "%%%0") .. "/media/", url)
-    local out = tmp("ref.mp4")
-    assert.equals(200, (curl(emu, "GET", url, { key = false, out = out })))
-    local probe = ffprobe(out)
-    assert.equals(5, math.floor(tonumber(probe.format.duration) + 0.5))
-    assert.is_true(probe.streams[1].width > probe.streams[1].height) -- 16:9
-    os.remove(out)
+  describe("command line", function()
+    it("is built by make as build/seedance-emulator", function()
+      local _, ok = run("test -x " .. q(BIN))
+      assert.is_true(ok)
+    end)
+
+    it("documents every option in --help", function()
+      local out, ok = run(q(BIN) .. " --help")
+      assert.is_true(ok)
+      for _, opt in ipairs{ "--host", "--port", "--speed", "--task-seconds", "--url-ttl", "--result-url-style",
+        "--last-frame-key", "--submit-shape", "--balance", "--keys", "--rpm", "--rpm-window", "--fault-seed",
+        "--fail-rate", "--error-rate", "--drop-rate", "--garbage-rate", "--fault-paths", "--latency-ms",
+        "--video-bytes", "--media-rate", "--max-tasks", "--threads", "--media-dir", "--help",
+        "sk-test-401", "sk-test-402", "/_emulator/stats" } do
+        assert.truthy(out:find(opt, 1, true), opt .. " is not in --help")
+      end
+    end)
+
+    it("refuses unknown options and bad values with status 2", function()
+      for _, args in ipairs{ "--nope", "--speed fast", "--fail-rate 2", "--result-url-style list",
+        "--last-frame-key frame", "--submit-shape map", "--fault-paths submit,nothing", "extra" } do
+        local _, ok, code = run(q(BIN) .. " " .. args .. " 2>/dev/null")
+        assert.is_falsy(ok, args)
+        assert.equals(2, code, args)
+      end
+    end)
+
+    it("prints 'listening on http://HOST:PORT' first and exits 0 on SIGTERM and SIGINT", function()
+      for _, sig in ipairs{ "TERM", "INT" } do
+        local log = os.tmpname()
+        local out = run(string.format(
+          "%s --port 0 >%s 2>&1 & p=$!; i=0; until grep -q listening %s || [ $i -ge 500 ]; do sleep 0.01; "
+            .. "i=$((i+1)); done; kill -%s $p; wait $p; echo \"rc=$?\"", q(BIN), q(log), q(log), sig))
+        local first = (read_file(log) or ""):match("^[^\n]*")
+        os.remove(log)
+        assert.matches("^listening on http://127%.0%.0%.1:%d+$", first)
+        assert.matches("rc=0", out)
+      end
+    end)
+
+    it("--port binds the port it is given", function()
+      local probe = start()
+      local port = tonumber(probe.url:match(":(%d+)$"))
+      probe:stop() -- the port is free again: reuse it
+      emu = start{ port = port }
+      assert.equals("http://127.0.0.1:" .. port, emu.url)
+    end)
+
+    it("--host binds another address, IPv6 included", function()
+      local _, has_v6 = run("test -f /proc/net/if_inet6 && grep -q '^0\\{31\\}1 ' /proc/net/if_inet6")
+      if not has_v6 then return pending("no IPv6 loopback here") end
+      local log = os.tmpname()
+      local pid = run(string.format("%s --host ::1 >%s 2>&1 & echo $!", q(BIN), q(log))):match("%d+")
+      run("i=0; until grep -q listening " .. q(log) .. " || [ $i -ge 500 ]; do sleep 0.01; i=$((i+1)); done")
+      local url = (read_file(log) or ""):match("listening on (%S+)")
+      local r = url and http("GET", url .. "/v1/balance")
+      run("kill " .. pid .. "; sleep 0.05")
+      os.remove(log)
+      assert.matches("^http://%[::1%]:%d+$", url)
+      assert.equals(200, r.status)
+    end)
+
+    it("--media-dir is where the fixtures are read from (a wrong one fails at start)", function()
+      local _, ok, code = run(q(BIN) .. " --media-dir /nonexistent 2>/dev/null")
+      assert.is_falsy(ok)
+      assert.equals(1, code)
+      emu = start{ media_dir = ROOT .. "/emulator/media", speed = 1e5 }
+      local data = wait_done(emu, (submit(emu)))
+      assert.equals(200, http("GET", video_url(data)).status)
+    end)
+
+    it("finds its fixtures when started from build/ or the repository root", function()
+      for _, dir in ipairs{ ROOT, ROOT .. "/build" } do
+        local log = os.tmpname()
+        local pid = run(string.format("cd %s && ./%s >%s 2>&1 & echo $!", q(dir),
+          dir == ROOT and "build/seedance-emulator" or "seedance-emulator", q(log))):match("%d+")
+        run("i=0; until grep -q listening " .. q(log) .. " || [ $i -ge 500 ]; do sleep 0.01; i=$((i+1)); done")
+        local first = (read_file(log) or ""):match("^[^\n]*")
+        run("kill " .. pid)
+        os.remove(log)
+        assert.matches("^listening on ", first)
+      end
+    end)
+
+    it("--threads sets the worker pool and still answers", function()
+      emu = start{ threads = 1 }
+      assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
+    end)
   end)
 
-  it("runs the reference page's Python requests example to the end", function()
-    local out = tmp("py.mp4")
-    local text, ok = sh("/usr/bin/python3 spec/support/reference_example.py " .. q(emu.url) .. " sk-py " .. q(out))
-    assert.is_true(ok, text)
-    assert.matches("'task_id': 'task_", text)
-    assert.matches("completed 100", text)
-    assert.is_not_nil(ffprobe(out).format)
-    os.remove(out)
+  describe("the reference page's own examples", function()
+    it("the cURL example gets a task id; polling reaches completed; the video passes ffprobe", function()
+      emu = start{ speed = 1e4 }
+      local out, ok = run("sh " .. q(ROOT .. "/emulator/tests/reference-curl.sh") .. " " .. q(emu.url))
+      assert.is_true(ok)
+      local answer = cjson.decode(out)
+      assert.equals(200, answer.code)
+      assert.equals("submitted", answer.data[1].status)
+      local id = answer.data[1].task_id
+      assert.matches(ID_PATTERN, id)
+      assert.equals(31, #id)
+      local data = wait_done(emu, id)
+      assert.equals("completed", data.status)
+      assert.equals(100, data.progress)
+      local file = os.tmpname() .. ".mp4"
+      local _, got = run("curl -sS -f -o " .. q(file) .. " " .. q(video_url(data)))
+      assert.is_true(got)
+      local probe, accepted = run("ffprobe -v error -show_entries stream=codec_type,width,height "
+        .. "-show_entries format=duration -of json " .. q(file))
+      os.remove(file)
+      assert.is_true(accepted)
+      local info = cjson.decode(probe)
+      local video
+      for _, s in ipairs(info.streams) do if s.codec_type == "video" then video = s end end
+      assert.is_truthy(video)
+      assert.is_true(video.width > video.height) -- 16:9
+      assert.equals(5, math.floor(tonumber(info.format.duration) + 0.5))
+    end)
+
+    it("the Python requests example gets a task id, then polls and downloads with requests", function()
+      emu = start{ speed = 1e4 }
+      local file = os.tmpname() .. ".mp4"
+      local out, ok = run("/usr/bin/python3 " .. q(ROOT .. "/spec/support/reference_example.py") .. " "
+        .. q(emu.url) .. " sk-py " .. q(file) .. " 2>&1")
+      assert.is_true(ok, out)
+      assert.matches("'code': 200", out)
+      assert.matches("'status': 'submitted'", out)
+      assert.matches("'task_id': 'task_[0-9A-Z]+'", out)
+      assert.matches("completed 100", out)
+      local _, accepted = run("ffprobe -v error " .. q(file) .. " 2>&1")
+      os.remove(file)
+      assert.is_true(accepted)
+      assert.equals(1, emu:stats().tasks_created)
+    end)
   end)
 
-  it("moves a task pending -> processing (progress rising) -> completed on its clock", function()
-    local slow = emulator.start{ speed = 1, task_seconds = 2 }
-    local _, _, body = submit(slow)
-    local id = body.data[1].task_id
-    local seen, last = {}, -1
-    for _ = 1, 60 do
-      local _, _, b = curl(slow, "GET", "/v1/tasks/" .. id .. "?language=en")
-      local d = cjson.decode(b).data
-      seen[d.status] = true
-      assert.is_true(d.progress >= last)
-      last = d.progress
-      if d.status == "completed" then break end
-      os.execute("sleep 0.05")
+  describe("POST /v1/videos/generations", function()
+    it("answers {code=200, data=[{status=submitted, task_id}]} with distinct ULID-like ids", function()
+      emu = start()
+      local seen = {}
+      for _ = 1, 20 do
+        local id, r = submit(emu)
+        assert.equals(200, r.json.code)
+        assert.equals("submitted", r.json.data[1].status)
+        assert.matches(ID_PATTERN, id)
+        assert.equals(26, #id - 5)
+        assert.is_nil(seen[id])
+        seen[id] = true
+      end
+    end)
+
+    it("--submit-shape object answers data as {id, object, status}", function()
+      emu = start{ submit_shape = "object" }
+      local r = http("POST", emu.url .. "/v1/videos/generations", { json = BASIC })
+      assert.equals(200, r.status)
+      assert.matches(ID_PATTERN, r.json.data.id)
+      assert.equals("submitted", r.json.data.status)
+      assert.is_string(r.json.data.object)
+      assert.equals(200, poll(emu, r.json.data.id).status)
+    end)
+
+    it("rejects a bad request with 400 invalid_request_error naming each field (the project's validator)", function()
+      emu = start()
+      local r = http("POST", emu.url .. "/v1/videos/generations",
+        { json = { model = "doubao-seedance-2.0-fast", resolution = "1080p", duration = 20 } })
+      assert.equals(400, r.status)
+      assert.equals("invalid_request_error", r.json.error.type)
+      assert.equals(400, r.json.error.code)
+      assert.matches("prompt: required for text%-to%-video", r.json.error.message)
+      assert.matches("resolution:", r.json.error.message)
+      assert.matches("duration:", r.json.error.message)
+      r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ image_urls = { "ftp://x/a.jpg" } } })
+      assert.equals(400, r.status)
+      assert.matches("image_urls%[1%]", r.json.error.message)
+      r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ resoluton = "720p" } })
+      assert.equals(400, r.status)
+      assert.matches("resoluton: unknown key; did you mean resolution%?", r.json.error.message)
+      r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ aspect_ratio = "16:9" } })
+      assert.equals(400, r.status)
+      assert.matches("aspect_ratio", r.json.error.message)
+      r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ seed = cjson.null } })
+      assert.equals(400, r.status)
+      assert.matches("seed", r.json.error.message)
+      assert.equals(0, emu:stats().tasks_created)
+    end)
+
+    it("accepts all 13 scenarios of the reference page", function()
+      emu = start()
+      for i = 1, 13 do
+        local body = read_file(string.format("%s/spec/fixtures/scenario-%02d.json", ROOT, i))
+        if body then
+          local r = http("POST", emu.url .. "/v1/videos/generations", { json = body })
+          assert.equals(200, r.status, "scenario " .. i .. ": " .. r.body)
+        end
+      end
+    end)
+
+    it("answers 400 to a body that is not JSON or not an object", function()
+      emu = start()
+      for _, body in ipairs{ "not json", "[1,2]", "42", "", "{\"model\": " } do
+        local r = http("POST", emu.url .. "/v1/videos/generations", { json = body })
+        assert.equals(400, r.status, body)
+        assert.equals("invalid_request_error", r.json.error.type)
+      end
+    end)
+
+    it("honours Idempotency-Key: same task, Idempotency-Replayed: true, one task created", function()
+      emu = start()
+      local h = { ["Idempotency-Key"] = "idem-1" }
+      local id1, r1 = submit(emu, BASIC, { headers = h })
+      assert.is_nil(r1.headers["idempotency-replayed"])
+      local id2, r2 = submit(emu, BASIC, { headers = h })
+      assert.equals(id1, id2)
+      assert.equals("true", r2.headers["idempotency-replayed"])
+      -- a different body under the same key answers the original task
+      local id3 = submit(emu, with{ prompt = "something else" }, { headers = h })
+      assert.equals(id1, id3)
+      local id4 = submit(emu, BASIC, { headers = { ["Idempotency-Key"] = "idem-2" } })
+      assert.are_not.equal(id1, id4)
+      local s = emu:stats()
+      assert.equals(2, s.tasks_created)
+      assert.equals(2, s.replays)
+      assert.equals(10, s.used_balance)
+    end)
+  end)
+
+  describe("GET /v1/tasks/{id}", function()
+    it("moves pending -> processing (rising progress) -> completed on the --speed clock", function()
+      emu = start{ speed = 10, task_seconds = 10 } -- a 10 s task ends after 1 s
+      local id = submit(emu)
+      local t0 = now()
+      local statuses, last, order = {}, -1, {}
+      repeat
+        local d = poll(emu, id).json.data
+        if not statuses[d.status] then order[#order + 1] = d.status end
+        statuses[d.status] = true
+        assert.is_true(d.progress >= last)
+        last = d.progress
+        assert.equals(10, d.estimated_time)
+        if d.status == "completed" then
+          assert.equals(100, d.progress)
+          assert.is_number(d.created)
+          assert.is_number(d.completed)
+          assert.is_number(d.actual_time)
+          assert.is_true(d.completed >= d.created)
+          assert.is_string(video_url(d))
+          assert.is_number(d.result.videos[1].expires_at)
+          break
+        end
+        assert.is_nil(d.result)
+        run("sleep 0.05")
+      until now() - t0 > 5
+      assert.same({ "pending", "processing", "completed" }, order)
+      local took = now() - t0
+      assert.is_true(took > 0.8 and took < 3, "took " .. took)
+    end)
+
+    it("derives estimated_time from duration, resolution and model (--task-seconds overrides)", function()
+      emu = start()
+      local function est(over) return poll(emu, (submit(emu, with(over)))).json.data.estimated_time end
+      assert.equals(30 + 6 * 5, est{})
+      assert.equals(30 + 6 * 10 + 15, est{ duration = 10, resolution = "720p" })
+      assert.equals(30 + 6 * 5 + 40, est{ resolution = "1080p" })
+      assert.equals(math.floor((30 + 6 * 5) * 0.6), est{ model = "doubao-seedance-2.0-fast" })
+    end)
+
+    it("answers unknown ids with a 404 invalid_request_error body", function()
+      emu = start()
+      local r = poll(emu, "task_01KMCGF6BQGN3X28H3KSR50X5T")
+      assert.equals(404, r.status)
+      assert.equals("invalid_request_error", r.json.error.type)
+      assert.matches("not found", r.json.error.message)
+    end)
+
+    it("accepts language=zh|en|ko|ja and answers messages in it", function()
+      emu = start()
+      local expect = { en = "task not found", zh = "任务不存在", ko = "작업을", ja = "タスク" }
+      for lang, text in pairs(expect) do
+        local r = poll(emu, "task_nope?language=" .. lang)
+        assert.equals(404, r.status)
+        assert.truthy(r.json.error.message:find(text, 1, true), lang)
+      end
+      local id = submit(emu)
+      assert.equals(200, poll(emu, id .. "?language=zh").status)
+    end)
+
+    it("--result-url-style string makes result.videos[1].url a string (array by default)", function()
+      emu = start{ speed = 1e5 }
+      assert.is_table(wait_done(emu, (submit(emu))).result.videos[1].url)
+      emu:stop()
+      emu = start{ speed = 1e5, result_url_style = "string" }
+      local d = wait_done(emu, (submit(emu)))
+      assert.is_string(d.result.videos[1].url)
+      assert.matches("^" .. emu.url:gsub("%p", "%%%0") .. "/media/", d.result.videos[1].url)
+    end)
+
+    it("return_last_frame adds a PNG under each --last-frame-key shape", function()
+      local function png_at(url)
+        if type(url) == "table" then url = url[1] end
+        local r = http("GET", url)
+        assert.equals(200, r.status)
+        assert.equals("image/png", r.headers["content-type"])
+        assert.equals("\137PNG", r.body:sub(1, 4))
+      end
+      for _, shape in ipairs{ "result", "video", "images" } do
+        emu = start{ speed = 1e5, last_frame_key = shape }
+        local plain = wait_done(emu, (submit(emu)))
+        assert.is_nil(plain.result.last_frame_url)
+        assert.is_nil(plain.result.images)
+        assert.is_nil(plain.result.videos[1].last_frame_url)
+        local r = wait_done(emu, (submit(emu, with{ return_last_frame = true }))).result
+        if shape == "result" then png_at(r.last_frame_url)
+        elseif shape == "video" then png_at(r.videos[1].last_frame_url)
+        else png_at(r.images[1].url) end
+        emu:stop()
+        emu = nil
+      end
+    end)
+
+    it("--fail-rate ends tasks failed with an error object {code, message, type}", function()
+      emu = start{ speed = 1e5, fail_rate = 1 }
+      local d = wait_done(emu, (submit(emu)))
+      assert.equals("failed", d.status)
+      assert.is_nil(d.result)
+      assert.is_number(d.error.code)
+      assert.is_string(d.error.message)
+      assert.is_string(d.error.type)
+    end)
+  end)
+
+  describe("media", function()
+    local function completed(opts, body)
+      emu = start(opts)
+      return wait_done(emu, (submit(emu, body)))
     end
-    slow:stop()
-    assert.is_true(seen.pending and seen.processing and seen.completed)
+
+    it("picks the fixture by size (adaptive -> 16:9), each a playable MP4", function()
+      emu = start{ speed = 1e5 }
+      for size, wide in pairs{ ["16:9"] = 1, ["9:16"] = -1, ["1:1"] = 0, ["4:3"] = 1, ["3:4"] = -1,
+        ["21:9"] = 1, adaptive = 1 } do
+        local body = with{ size = size }
+        if size == "adaptive" then body.image_urls = { "https://example.com/cat.jpg" } end
+        local d = wait_done(emu, (submit(emu, body)))
+        local file = os.tmpname()
+        run("curl -sS -o " .. q(file) .. " " .. q(video_url(d)))
+        local out, ok = run("ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "
+          .. q(file))
+        os.remove(file)
+        assert.is_true(ok, size)
+        local w, h = out:match("(%d+),(%d+)")
+        w, h = tonumber(w), tonumber(h)
+        local got = w > h and 1 or (w < h and -1 or 0)
+        assert.equals(wide, got, size)
+        if size == "21:9" then assert.is_true(w / h > 2.2) end
+      end
+    end)
+
+    it("serves media without a bearer key, with Accept-Ranges and Content-Length", function()
+      local d = completed{ speed = 1e5 }
+      local r = http("GET", video_url(d), { key = false })
+      assert.equals(200, r.status)
+      assert.equals("video/mp4", r.headers["content-type"])
+      assert.equals("bytes", r.headers["accept-ranges"])
+      assert.equals(#r.body, tonumber(r.headers["content-length"]))
+      assert.equals("ftyp", r.body:sub(5, 8))
+    end)
+
+    it("answers Range with 206 and a correct Content-Range, 416 when unsatisfiable", function()
+      local d = completed{ speed = 1e5 }
+      local url = video_url(d)
+      local whole = http("GET", url).body
+      local size = #whole
+      local r = http("GET", url, { range = "bytes=0-99" })
+      assert.equals(206, r.status)
+      assert.equals("bytes 0-99/" .. size, r.headers["content-range"])
+      assert.equals(whole:sub(1, 100), r.body)
+      r = http("GET", url, { range = "bytes=100-" })
+      assert.equals(206, r.status)
+      assert.equals(string.format("bytes 100-%d/%d", size - 1, size), r.headers["content-range"])
+      assert.equals(whole:sub(101), r.body)
+      r = http("GET", url, { range = "bytes=-10" })
+      assert.equals(206, r.status)
+      assert.equals(whole:sub(-10), r.body)
+      r = http("GET", url, { range = "bytes=" .. size .. "-" })
+      assert.equals(416, r.status)
+      assert.equals("bytes */" .. size, r.headers["content-range"])
+      -- If-Range with another validator: the whole file again
+      r = http("GET", url, { range = "bytes=0-9", headers = { ["If-Range"] = "\"other\"" } })
+      assert.equals(200, r.status)
+      assert.equals(size, #r.body)
+      r = http("GET", url, { range = "bytes=0-9", headers = { ["If-Range"] = r.headers.etag } })
+      assert.equals(206, r.status)
+      assert.is_true(emu:stats().range_requests >= 4)
+    end)
+
+    it("--url-ttl: after it the media URL answers 403 and expires_at says when", function()
+      local d = completed{ speed = 1e5, url_ttl = 1 }
+      local url = video_url(d)
+      assert.is_true(d.result.videos[1].expires_at - d.completed <= 1)
+      assert.equals(200, http("GET", url).status)
+      run("sleep 1.2")
+      local r = http("GET", url)
+      assert.equals(403, r.status)
+      assert.equals("permission_error", r.json.error.type)
+    end)
+
+    it("--video-bytes N serves a synthetic video of exactly N bytes, ranges included", function()
+      local n = 3 * 1024 * 1024 + 7
+      local d = completed({ speed = 1e5, video_bytes = n })
+      local url = video_url(d)
+      local file = os.tmpname()
+      local out = run("curl -sS -o " .. q(file) .. " -w '%{size_download}' " .. q(url))
+      local head = read_file(file):sub(1, 8)
+      os.remove(file)
+      assert.equals(n, tonumber(out))
+      assert.equals("ftyp", head:sub(5, 8))
+      local r = http("GET", url, { range = "bytes=" .. (n - 5) .. "-" })
+      assert.equals(206, r.status)
+      assert.equals(5, #r.body)
+      assert.equals(string.format("bytes %d-%d/%d", n - 5, n - 1, n), r.headers["content-range"])
+    end)
+
+    it("--media-rate paces downloads to N bytes per second", function()
+      local d = completed{ speed = 1e5, video_bytes = 40000, media_rate = 100000 }
+      local t0 = now()
+      local r = http("GET", video_url(d))
+      local took = now() - t0
+      assert.equals(40000, #r.body)
+      assert.is_true(took >= 0.35, "took " .. took)
+    end)
+
+    it("answers 404 for media of unknown or unfinished tasks", function()
+      emu = start{ speed = 0.001 }
+      local id = submit(emu)
+      assert.equals(404, http("GET", emu.url .. "/media/" .. id .. ".mp4").status)
+      assert.equals(404, http("GET", emu.url .. "/media/task_nope.mp4").status)
+    end)
   end)
 
-  it("shapes the estimated time by duration, resolution and model (--task-seconds overrides)", function()
-    local _, _, a = submit(emu, '{"model":"doubao-seedance-2.0","prompt":"x","duration":5}')
-    local _, _, b = submit(emu, '{"model":"doubao-seedance-2.0-fast","prompt":"x","duration":15,"resolution":"720p"}')
-    local function est(id) return cjson.decode(select(3, curl(emu, "GET", "/v1/tasks/" .. id))).data.estimated_time end
-    assert.equals(60, est(a.data[1].task_id))
-    assert.equals(81, est(b.data[1].task_id))
-    local fixed = emulator.start{ task_seconds = 33 }
-    local _, _, c = submit(fixed)
-    assert.equals(33, cjson.decode(select(3, curl(fixed, "GET", "/v1/tasks/" .. c.data[1].task_id))).data.estimated_time)
-    fixed:stop()
+  describe("POST /v1/uploads/images", function()
+    local PNG = "\137PNG\r\n\26\n" .. string.rep("p", 100)
+    local MAGIC = { ["image/jpeg"] = "\255\216\255\224" .. string.rep("j", 50),
+                    ["image/png"] = PNG,
+                    ["image/gif"] = "GIF89a" .. string.rep("g", 50),
+                    ["image/webp"] = "RIFF\0\0\0\0WEBPVP8 " .. string.rep("w", 50) }
+
+    it("stores JPEG/PNG/WebP/GIF (by magic bytes) and serves the bytes back", function()
+      emu = start()
+      for ctype, bytes in pairs(MAGIC) do
+        local file = os.tmpname()
+        write_file(file, bytes)
+        local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file .. ";filename=pic.bin" })
+        os.remove(file)
+        assert.equals(200, r.status, r.body)
+        assert.equals(ctype, r.json.content_type)
+        assert.equals(#bytes, r.json.bytes)
+        assert.equals("pic.bin", r.json.filename)
+        assert.is_number(r.json.created_at)
+        local back = http("GET", r.json.url, { key = false })
+        assert.equals(200, back.status)
+        assert.equals(bytes, back.body)
+      end
+      assert.equals(4, emu:stats().uploads)
+    end)
+
+    it("rejects other bytes with 400 and a missing file field with 400", function()
+      emu = start()
+      local file = os.tmpname()
+      write_file(file, "just some text, not an image")
+      local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file })
+      assert.equals(400, r.status)
+      assert.equals("invalid_request_error", r.json.error.type)
+      r = http("POST", emu.url .. "/v1/uploads/images", { form = "other=@" .. file })
+      os.remove(file)
+      assert.equals(400, r.status)
+    end)
+
+    it("answers 413 over 20 MB", function()
+      emu = start()
+      local file = os.tmpname()
+      run("{ printf '\\211PNG\\r\\n\\032\\n'; head -c 21000000 /dev/zero; } > " .. q(file))
+      local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file, timeout = 30 })
+      os.remove(file)
+      assert.equals(413, r.status)
+    end)
+
+    it("needs the bearer key", function()
+      emu = start()
+      local file = os.tmpname()
+      write_file(file, PNG)
+      local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file, key = false })
+      os.remove(file)
+      assert.equals(401, r.status)
+    end)
   end)
 
-  it("rejects invalid requests with 400 invalid_request_error naming the field (the project's validator)", function()
-    local status, _, body = submit(emu, '{"model":"doubao-seedance-2.0","prompt":"x","resoluton":"720p"}')
-    assert.equals(400, status)
-    assert.equals("invalid_request_error", body.error.type)
-    assert.matches("resoluton: unknown key; did you mean resolution%?", body.error.message)
-    local s2, _, b2 = submit(emu, "not json")
-    assert.equals(400, s2)
-    assert.matches("JSON object", b2.error.message)
+  describe("GET /v1/balance and --balance", function()
+    it("drops by a task's duration per task and answers 402 payment_required at zero", function()
+      emu = start{ balance = 12 }
+      local b = http("GET", emu.url .. "/v1/balance").json
+      assert.same({ success = true, remain_balance = 12, used_balance = 0, unlimited_quota = false }, b)
+      submit(emu, with{ duration = 5 })
+      assert.equals(7, http("GET", emu.url .. "/v1/balance").json.remain_balance)
+      submit(emu, with{ duration = 4 })
+      b = http("GET", emu.url .. "/v1/balance").json
+      assert.equals(3, b.remain_balance)
+      assert.equals(9, b.used_balance)
+      local r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ duration = 4 } })
+      assert.equals(402, r.status)
+      assert.equals("payment_required", r.json.error.type)
+      assert.equals(2, emu:stats().tasks_created)
+    end)
+
+    it("--balance -1 is unlimited (remain_balance -1, unlimited_quota true)", function()
+      emu = start{ balance = -1 }
+      submit(emu)
+      local b = http("GET", emu.url .. "/v1/balance").json
+      assert.equals(-1, b.remain_balance)
+      assert.is_true(b.unlimited_quota)
+    end)
   end)
 
-  it("answers an unknown task id with an error body", function()
-    local status, _, body = curl(emu, "GET", "/v1/tasks/task_nope")
-    assert.equals(404, status)
-    assert.equals("invalid_request_error", cjson.decode(body).error.type)
+  describe("authentication", function()
+    it("answers 401 authentication_error without a key, and to sk-test-401 everywhere", function()
+      emu = start()
+      for _, o in ipairs{ { key = false }, { key = "sk-test-401" }, { key = "" } } do
+        local r = http("GET", emu.url .. "/v1/balance", o)
+        assert.equals(401, r.status)
+        assert.equals("authentication_error", r.json.error.type)
+        r = http("POST", emu.url .. "/v1/videos/generations", { key = o.key, json = BASIC })
+        assert.equals(401, r.status)
+      end
+      assert.equals(401, http("GET", emu.url .. "/v1/balance",
+        { key = false, headers = { Authorization = "Basic abc" } }).status)
+    end)
+
+    it("answers 402 to sk-test-402 on submit (other endpoints work)", function()
+      emu = start()
+      local r = http("POST", emu.url .. "/v1/videos/generations", { key = "sk-test-402", json = BASIC })
+      assert.equals(402, r.status)
+      assert.equals("payment_required", r.json.error.type)
+      assert.equals(200, http("GET", emu.url .. "/v1/balance", { key = "sk-test-402" }).status)
+    end)
+
+    it("--keys FILE accepts only the listed keys", function()
+      local file = os.tmpname()
+      write_file(file, "# spec keys\nsk-one\n\nsk-two\n")
+      emu = start{ keys = file }
+      assert.equals(200, http("GET", emu.url .. "/v1/balance", { key = "sk-one" }).status)
+      assert.equals(200, http("GET", emu.url .. "/v1/balance", { key = "sk-two" }).status)
+      local r = http("GET", emu.url .. "/v1/balance", { key = "sk-three" })
+      os.remove(file)
+      assert.equals(401, r.status)
+      assert.equals("authentication_error", r.json.error.type)
+    end)
   end)
 
-  it("honours Idempotency-Key: same key, same task, Idempotency-Replayed: true", function()
-    local before = emu:stats().tasks_created
-    local _, h1, a = submit(emu, nil, { headers = { "Idempotency-Key: spec-emu-1" } })
-    local _, h2, b = submit(emu, nil, { headers = { "Idempotency-Key: spec-emu-1" } })
-    assert.equals(a.data[1].task_id, b.data[1].task_id)
-    assert.is_nil(h1["idempotency-replayed"])
-    assert.equals("true", h2["idempotency-replayed"])
-    assert.equals(before + 1, emu:stats().tasks_created)
+  describe("rate limit", function()
+    it("--rpm N answers the N+1st request of a key with 429 rate_limit_error and Retry-After", function()
+      emu = start{ rpm = 3 }
+      for _ = 1, 3 do assert.equals(200, http("GET", emu.url .. "/v1/balance").status) end
+      local r = http("GET", emu.url .. "/v1/balance")
+      assert.equals(429, r.status)
+      assert.equals("rate_limit_error", r.json.error.type)
+      local after = tonumber(r.headers["retry-after"])
+      assert.is_true(after >= 1 and after <= 60)
+      -- per key: another key still passes
+      assert.equals(200, http("GET", emu.url .. "/v1/balance", { key = "sk-other" }).status)
+      assert.equals(1, emu:stats().rate_limited)
+    end)
+
+    it("--rpm-window sets the window; the key passes again after it", function()
+      emu = start{ rpm = 1, rpm_window = 0.5 }
+      assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
+      assert.equals(429, http("GET", emu.url .. "/v1/balance").status)
+      run("sleep 0.6")
+      assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
+    end)
   end)
 
-  it("answers Range requests with 206 and a correct Content-Range, and 416 past the end", function()
-    local _, _, body = submit(emu)
-    local data = poll_until_done(emu, body.data[1].task_id)
-    local url = data.result.videos[1].url[1]
-    local whole = tmp("whole.mp4")
-    curl(emu, "GET", url, { key = false, out = whole })
-    local f = assert(io.open(whole, "rb"))
-    local bytes = f:read("*a")
-    f:close()
-    local part = tmp("part.mp4")
-    local status, headers = curl(emu, "GET", url, { key = false, headers = { "Range: bytes=100-199" }, out = part })
-    assert.equals(206, status)
-    assert.equals("bytes 100-199/" .. #bytes, headers["content-range"])
-    f = assert(io.open(part, "rb"))
-    assert.equals(bytes:sub(101, 200), f:read("*a"))
-    f:close()
-    local s2, h2 = curl(emu, "GET", url, { key = false, headers = { "Range: bytes=" .. #bytes .. "-" } })
-    assert.equals(416, s2)
-    assert.equals("bytes */" .. #bytes, h2["content-range"])
-    local s3 = curl(emu, "GET", url, { key = false, headers = { "Range: bytes=10-", 'If-Range: "other"' },
-                                       out = part })
-    assert.equals(200, s3)
-    os.remove(whole)
-    os.remove(part)
+  describe("faults", function()
+    it("--error-rate answers 500/502/503 with the service's error bodies", function()
+      emu = start{ error_rate = 1, fault_seed = 7 }
+      local seen = {}
+      for _ = 1, 12 do
+        local r = http("GET", emu.url .. "/v1/balance")
+        assert.is_truthy(r.status == 500 or r.status == 502 or r.status == 503, r.status)
+        assert.equals(r.status, r.json.error.code)
+        assert.is_string(r.json.error.type)
+        seen[r.status] = true
+      end
+      assert.is_true(seen[500] and seen[502] and seen[503])
+    end)
+
+    it("--drop-rate closes the connection with no answer", function()
+      emu = start{ drop_rate = 1 }
+      local r = http("GET", emu.url .. "/v1/balance")
+      assert.equals(52, r.exit) -- curl: empty reply from server
+      assert.equals(1, emu:stats().drops)
+    end)
+
+    it("--drop-rate on submit sometimes loses only the answer (the task exists)", function()
+      emu = start{ drop_rate = 1, fault_seed = 1, fault_paths = "submit" }
+      for _ = 1, 10 do
+        assert.equals(52, http("POST", emu.url .. "/v1/videos/generations", { json = BASIC }).exit)
+      end
+      local s = emu:stats()
+      assert.is_true(s.tasks_created > 0 and s.tasks_created < 10, s.tasks_created)
+    end)
+
+    it("--garbage-rate answers an HTML page or a truncated JSON body", function()
+      emu = start{ garbage_rate = 1, fault_seed = 3 }
+      local html, cut = false, false
+      for _ = 1, 10 do
+        local r = http("GET", emu.url .. "/v1/balance")
+        assert.is_nil(r.json)
+        if r.body:match("^<html>") then html = true; assert.equals(502, r.status) end
+        if r.body:match("^{") then cut = true; assert.equals(200, r.status) end
+      end
+      assert.is_true(html and cut)
+    end)
+
+    it("--fault-seed makes faults reproducible", function()
+      local function sequence(seed)
+        local e = start{ error_rate = 0.5, fault_seed = seed }
+        local s = {}
+        for i = 1, 16 do s[i] = http("GET", e.url .. "/v1/balance").status end
+        e:stop()
+        return table.concat(s, ",")
+      end
+      local a, b, c = sequence(11), sequence(11), sequence(12)
+      assert.equals(a, b)
+      assert.are_not.equal(a, c)
+    end)
+
+    it("--fault-paths limits faults to the endpoints named", function()
+      emu = start{ error_rate = 1, fault_paths = "poll", speed = 1e5 }
+      local id = submit(emu)
+      assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
+      local r = poll(emu, id)
+      assert.is_true(r.status >= 500)
+    end)
+
+    it("--latency-ms delays answers without holding up other connections", function()
+      emu = start{ latency_ms = 400 }
+      local t0 = now()
+      assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
+      assert.is_true(now() - t0 >= 0.4)
+      local cmd = {}
+      for i = 1, 8 do
+        cmd[i] = "curl -s -o /dev/null -H 'Authorization: Bearer k' " .. q(emu.url .. "/v1/balance") .. " &"
+      end
+      t0 = now()
+      run(table.concat(cmd, " ") .. " wait")
+      local took = now() - t0
+      assert.is_true(took >= 0.4 and took < 1.6, "8 parallel requests took " .. took)
+      -- media are never delayed
+      emu:stop()
+      emu = start{ latency_ms = 400, speed = 1e5, fault_paths = "submit" }
+      local d = wait_done(emu, (submit(emu)))
+      t0 = now()
+      http("GET", video_url(d))
+      assert.is_true(now() - t0 < 0.35)
+    end)
   end)
 
-  it("picks the fixture by size: 9:16 is portrait", function()
-    local _, _, body = submit(emu, '{"model":"doubao-seedance-2.0","prompt":"x","size":"9:16"}')
-    local data = poll_until_done(emu, body.data[1].task_id)
-    local out = tmp("portrait.mp4")
-    curl(emu, "GET", data.result.videos[1].url[1], { key = false, out = out })
-    local s = ffprobe(out).streams[1]
-    assert.is_true(s.height > s.width)
-    os.remove(out)
+  describe("bounded task store", function()
+    it("--max-tasks keeps at most N tasks; the oldest ended one is evicted and answers 404", function()
+      emu = start{ max_tasks = 3, speed = 1e5 }
+      local ids = {}
+      for i = 1, 5 do ids[i] = submit(emu) end
+      assert.equals(404, poll(emu, ids[1]).status)
+      assert.equals(404, poll(emu, ids[2]).status)
+      for i = 3, 5 do assert.equals(200, poll(emu, ids[i]).status) end
+      local s = emu:stats()
+      assert.equals(3, s.tasks_stored)
+      assert.equals(2, s.evicted)
+    end)
+
+    it("evicts an ended task before a running one", function()
+      emu = start{ max_tasks = 2, speed = 1, task_seconds = 100 }
+      local running = submit(emu)
+      emu:stop()
+      -- a fast model with a short clock: the second task ends before the first
+      emu = start{ max_tasks = 2, speed = 1000 }
+      local long = submit(emu, with{ duration = 15, resolution = "1080p" }) -- 160 s: 0.16 s here
+      local short = submit(emu, with{ model = "doubao-seedance-2.0-fast", duration = 4 }) -- 32 s: 0.032 s
+      run("sleep 0.06")
+      local third = submit(emu)
+      assert.equals(200, poll(emu, long).status)
+      assert.equals(404, poll(emu, short).status)
+      assert.equals(200, poll(emu, third).status)
+      assert.is_string(running)
+    end)
   end)
 
-  it("adds a last-frame PNG with return_last_frame, under each --last-frame-key shape", function()
-    for _, shape in ipairs{ "result", "video", "images" } do
-      local e = emulator.start{ speed = 200, last_frame_key = shape, result_url_style = "string" }
-      local _, _, body = submit(e, '{"model":"doubao-seedance-2.0","prompt":"x","return_last_frame":true}')
-      local r = poll_until_done(e, body.data[1].task_id).result
-      local url = (shape == "result" and r.last_frame_url) or (shape == "video" and r.videos[1].last_frame_url)
-        or r.images[1].url
-      assert.is_string(url, shape)        -- string style
-      assert.is_string(r.videos[1].url)
-      local out = tmp("frame.png")
-      assert.equals(200, (curl(e, "GET", url, { key = false, out = out })))
-      local f = assert(io.open(out, "rb"))
-      assert.equals("\137PNG", f:read(4))
-      f:close()
-      os.remove(out)
-      e:stop()
-    end
-  end)
+  describe("GET /_emulator/stats", function()
+    it("counts requests per endpoint, tasks, replays and 429s without a key", function()
+      emu = start{ rpm = 4 }
+      submit(emu, BASIC, { headers = { ["Idempotency-Key"] = "a" } })
+      submit(emu, BASIC, { headers = { ["Idempotency-Key"] = "a" } })
+      http("GET", emu.url .. "/v1/balance")
+      http("GET", emu.url .. "/v1/tasks/task_x")
+      http("GET", emu.url .. "/v1/balance")
+      local r = http("GET", emu.url .. "/_emulator/stats", { key = false })
+      assert.equals(200, r.status)
+      local s = r.json
+      assert.equals(1, s.tasks_created)
+      assert.equals(2, s.submits)
+      assert.equals(1, s.replays)
+      assert.equals(1, s.rate_limited)
+      assert.equals(5, s.requests)
+      assert.same({ submit = 2, poll = 1, upload = 0, balance = 2, other = 0 }, s.endpoints)
+    end)
 
-  it("answers data as an object with --submit-shape object", function()
-    local e = emulator.start{ submit_shape = "object" }
-    local _, _, body = submit(e)
-    e:stop()
-    assert.matches("^task_", body.data.id)
-    assert.equals("submitted", body.data.status)
-  end)
-
-  it("expires result URLs after --url-ttl with 403", function()
-    local e = emulator.start{ speed = 200, url_ttl = 0.5 }
-    local _, _, body = submit(e)
-    local url = poll_until_done(e, body.data[1].task_id).result.videos[1].url[1]
-    assert.equals(200, (curl(e, "GET", url, { key = false, out = "/dev/null" })))
-    os.execute("sleep 0.8")
-    assert.equals(403, (curl(e, "GET", url, { key = false, out = "/dev/null" })))
-    e:stop()
-  end)
-
-  it("serves --video-bytes N bytes exactly, with ranges", function()
-    local e = emulator.start{ speed = 200, video_bytes = 1000000 }
-    local _, _, body = submit(e)
-    local url = poll_until_done(e, body.data[1].task_id).result.videos[1].url[1]
-    local out = tmp("big.mp4")
-    curl(e, "GET", url, { key = false, out = out })
-    local status, headers = curl(e, "GET", url, { key = false, headers = { "Range: bytes=999990-" }, out = "/dev/null" })
-    e:stop()
-    local f = assert(io.open(out, "rb"))
-    local s = f:read("*a")
-    f:close()
-    os.remove(out)
-    assert.equals(1000000, #s)
-    assert.equals("ftyp", s:sub(5, 8))
-    assert.equals(206, status)
-    assert.equals("bytes 999990-999999/1000000", headers["content-range"])
-  end)
-
-  it("paces downloads with --media-rate", function()
-    local e = emulator.start{ speed = 200, video_bytes = 200000, media_rate = 400000 }
-    local _, _, body = submit(e)
-    local url = poll_until_done(e, body.data[1].task_id).result.videos[1].url[1]
-    local t = tonumber((sh("curl -s -o /dev/null -w '%{time_total}' " .. q(url))))
-    e:stop()
-    assert.is_true(t >= 0.4, "took " .. tostring(t))
-  end)
-
-  it("takes uploads: JPEG/PNG/WebP/GIF by magic bytes, 413 over 20 MB, 400 otherwise", function()
-    local png = tmp("u.png")
-    local f = assert(io.open(png, "wb"))
-    f:write("\137PNG\r\n\26\n", string.rep("x", 100))
-    f:close()
-    local status, _, body = curl(emu, "POST", "/v1/uploads/images", { form = "file=@" .. png })
-    assert.equals(200, status)
-    local up = cjson.decode(body)
-    assert.equals("image/png", up.content_type)
-    assert.equals(108, up.bytes)
-    assert.is_number(up.created_at)
-    local s2, _, served = curl(emu, "GET", up.url, { key = false })
-    assert.equals(200, s2)
-    assert.equals(108, #served)
-    f = assert(io.open(png, "wb"))
-    f:write("plain text, not an image")
-    f:close()
-    assert.equals(400, (curl(emu, "POST", "/v1/uploads/images", { form = "file=@" .. png })))
-    local big = tmp("big.jpg")
-    f = assert(io.open(big, "wb"))
-    f:write("\255\216\255", string.rep("\0", 20 * 1024 * 1024))
-    f:close()
-    assert.equals(413, (curl(emu, "POST", "/v1/uploads/images", { form = "file=@" .. big })))
-    os.remove(png)
-    os.remove(big)
-  end)
-
-  it("lowers the balance per task and answers 402 at zero", function()
-    local e = emulator.start{ balance = 12 }
-    local _, _, b0 = curl(e, "GET", "/v1/balance")
-    assert.equals(12, cjson.decode(b0).remain_balance)
-    assert.equals(200, (submit(e)))            -- costs its duration, 5
-    assert.equals(200, (submit(e)))
-    local status, _, body = submit(e)
-    local _, _, b1 = curl(e, "GET", "/v1/balance")
-    e:stop()
-    assert.equals(402, status)
-    assert.equals("payment_required", body.error.type)
-    assert.equals(2, cjson.decode(b1).remain_balance)
-    local u = emulator.start{ balance = -1 }
-    local _, _, b2 = curl(u, "GET", "/v1/balance")
-    u:stop()
-    assert.equals(-1, cjson.decode(b2).remain_balance)
-    assert.is_true(cjson.decode(b2).unlimited_quota)
-  end)
-
-  it("answers 401 without a key or with a wrong one, and for the built-in test keys", function()
-    assert.equals(401, (curl(emu, "GET", "/v1/balance", { key = false })))
-    assert.equals(401, (curl(emu, "GET", "/v1/balance", { key = "sk-test-401" })))
-    local status, _, body = submit(emu, nil, { key = "sk-test-402" })
-    assert.equals(402, status)
-    assert.equals("payment_required", body.error.type)
-    local keys = os.tmpname()
-    local f = assert(io.open(keys, "w"))
-    f:write("sk-good\n")
-    f:close()
-    local e = emulator.start{ keys = keys }
-    assert.equals(200, (curl(e, "GET", "/v1/balance", { key = "sk-good" })))
-    assert.equals(401, (curl(e, "GET", "/v1/balance", { key = "sk-other" })))
-    e:stop()
-    os.remove(keys)
-  end)
-
-  it("limits requests per key with --rpm: 429 rate_limit_error with Retry-After", function()
-    local e = emulator.start{ rpm = 2 }
-    assert.equals(200, (curl(e, "GET", "/v1/balance")))
-    assert.equals(200, (curl(e, "GET", "/v1/balance")))
-    local status, headers, body = curl(e, "GET", "/v1/balance")
-    assert.equals(200, (curl(e, "GET", "/v1/balance", { key = "sk-another" })))
-    e:stop()
-    assert.equals(429, status)
-    assert.equals("rate_limit_error", cjson.decode(body).error.type)
-    assert.is_true(tonumber(headers["retry-after"]) >= 1)
-  end)
-
-  it("fails tasks with --fail-rate, with an error object", function()
-    local e = emulator.start{ speed = 200, fail_rate = 1 }
-    local _, _, body = submit(e)
-    local data = poll_until_done(e, body.data[1].task_id)
-    e:stop()
-    assert.equals("failed", data.status)
-    assert.is_number(data.error.code)
-    assert.is_string(data.error.message)
-    assert.is_string(data.error.type)
-    assert.is_nil(data.result)
-  end)
-
-  -- Run n balance requests; count the outcomes by kind.
-  local function outcomes(e, n)
-    local c = { ok = 0, err5xx = 0, dropped = 0, garbage = 0 }
-    for _ = 1, n do
-      local status, _, body = curl(e, "GET", "/v1/balance")
-      if not status then c.dropped = c.dropped + 1
-      elseif status >= 500 and body:match('"error"') then c.err5xx = c.err5xx + 1
-      elseif not pcall(cjson.decode, body) or (status == 200 and not body:match("remain_balance")) then
-        c.garbage = c.garbage + 1
-      else c.ok = c.ok + 1 end
-    end
-    return c
-  end
-
-  it("injects 500/502/503 with --error-rate, dropped connections with --drop-rate, garbage with --garbage-rate, "
-    .. "the same for the same --fault-seed", function()
-    local function run(opts)
-      local e = emulator.start(opts)
-      local c = outcomes(e, 30)
-      e:stop()
-      return c
-    end
-    local a = run{ error_rate = 0.3, drop_rate = 0.2, garbage_rate = 0.2, fault_seed = 42 }
-    local b = run{ error_rate = 0.3, drop_rate = 0.2, garbage_rate = 0.2, fault_seed = 42 }
-    assert.same(a, b)
-    assert.is_true(a.err5xx > 0 and a.dropped > 0 and a.garbage > 0 and a.ok > 0)
-    assert.same({ ok = 0, err5xx = 30, dropped = 0, garbage = 0 }, run{ error_rate = 1 })
-    assert.same({ ok = 0, err5xx = 0, dropped = 20, garbage = 0 }, (function()
-      local e = emulator.start{ drop_rate = 1 }
-      local c = outcomes(e, 20)
-      e:stop()
-      return c
-    end)())
-  end)
-
-  it("delays answers with --latency-ms", function()
-    local e = emulator.start{ latency_ms = 300 }
-    local t = tonumber((sh("curl -s -o /dev/null -w '%{time_total}' -H 'Authorization: Bearer k' " .. q(e.url .. "/v1/balance"))))
-    e:stop()
-    assert.is_true(t >= 0.3, "took " .. tostring(t))
-  end)
-
-  it("keeps at most --max-tasks tasks, evicting the oldest", function()
-    local e = emulator.start{ max_tasks = 3 }
-    local ids = {}
-    for i = 1, 5 do ids[i] = select(3, submit(e)).data[1].task_id end
-    local stats = e:stats()
-    local old = curl(e, "GET", "/v1/tasks/" .. ids[1])
-    local new = curl(e, "GET", "/v1/tasks/" .. ids[5])
-    e:stop()
-    assert.equals(3, stats.tasks_stored)
-    assert.equals(2, stats.evicted)
-    assert.equals(404, old)
-    assert.equals(200, new)
-  end)
-
-  it("exits cleanly on SIGTERM", function()
-    local e = emulator.start{}
-    local pid = e.pid
-    assert.truthy(os.execute("kill -0 " .. pid))
-    e:stop()
-    assert.falsy(os.execute("kill -0 " .. pid .. " 2>/dev/null"))
-  end)
-
-  it("refuses bad options with a message", function()
-    local out, ok = sh("build/seedance-emulator --fail-rate 2")
-    assert.falsy(ok)
-    assert.matches("fail%-rate", out)
-    local help = sh("build/seedance-emulator --help")
-    for _, flag in ipairs{ "--speed", "--url-ttl", "--rpm", "--fault-seed", "--video-bytes", "--keys",
-                           "--last-frame-key", "--result-url-style", "--latency-ms", "--garbage-rate" } do
-      assert.truthy(help:find(flag, 1, true), flag)
-    end
+    it("answers unknown endpoints with 404", function()
+      emu = start()
+      local r = http("GET", emu.url .. "/v2/nothing")
+      assert.equals(404, r.status)
+      assert.equals("invalid_request_error", r.json.error.type)
+    end)
   end)
 end)

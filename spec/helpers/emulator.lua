@@ -3,16 +3,21 @@
 --     local emu = require("helpers.emulator").start{ speed = 100, rpm = 5 }
 --     emu.url        -- "http://127.0.0.1:PORT"
 --     emu:stats()    -- the emulator's counters (GET /_emulator/stats)
---     emu:stop()     -- SIGTERM, then wait for it to exit
+--     emu:stop()     -- SIGTERM, wait for it to exit; true when it exited 0
 --
 -- Option names are the emulator's flags with '_' for '-' (fail_rate = 0.5 is
--- --fail-rate 0.5); `true` passes a bare flag.
+-- --fail-rate 0.5); `true` passes a bare flag. Waits are bounded: start
+-- raises after 10 s without the "listening on" line, stop sends SIGKILL after
+-- 5 s. The emulator runs as the child of a shell that waits for it, so it is
+-- reaped at once and stop() learns its exit status.
 local cjson = require("cjson")
 
 local M = {}
 
 local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)/spec/helpers/emulator%.lua$") or ".")
-local BIN = ROOT .. "/build/seedance-emulator"
+
+--- The emulator executable the helper starts.
+M.bin = ROOT .. "/build/seedance-emulator"
 
 local Emu = {}
 Emu.__index = Emu
@@ -29,8 +34,13 @@ local function read_all(path)
   return s
 end
 
+local function alive(pid)
+  return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true
+end
+
 --- Start an emulator. Raises when it does not come up within 10 seconds.
 -- @tparam[opt] table opts flags
+-- @return the emulator: `url`, `pid`, `log` (its stdout and stderr), `stats()`, `stop()`
 function M.start(opts)
   local args = { "--host", "127.0.0.1", "--port", "0" }
   for k, v in pairs(opts or {}) do
@@ -39,18 +49,19 @@ function M.start(opts)
   end
   for i = 1, #args do args[i] = sh_quote(args[i]) end
   local log = os.tmpname()
-  local p = assert(io.popen(string.format("%s %s >%s 2>&1 & echo $!", sh_quote(BIN), table.concat(args, " "),
-    sh_quote(log))))
-  local pid = p:read("*l")
-  p:close()
-  local self = setmetatable({ pid = pid, log = log }, Emu)
+  -- The shell prints the emulator's pid, then waits for it and exits with its status.
+  local cmd = string.format("%s %s >%s 2>&1 </dev/null & echo $!; wait $!", sh_quote(M.bin),
+    table.concat(args, " "), sh_quote(log))
+  local shell = assert(io.popen(cmd, "r"))
+  local pid = shell:read("*l")
+  local self = setmetatable({ pid = pid, log = log, shell = shell }, Emu)
   for _ = 1, 1000 do
     local url = read_all(log):match("^listening on (http://[^\n]+)\n")
     if url then
       self.url = url
       return self
     end
-    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
+    if not alive(pid) then break end
     os.execute("sleep 0.01")
   end
   local out = read_all(log)
@@ -68,12 +79,21 @@ function Emu:stats()
 end
 
 --- Stop the emulator (idempotent) and remove its log.
+-- @treturn boolean true when it exited with status 0 (after SIGTERM)
+-- @treturn[opt] number its exit status or signal
 function Emu:stop()
-  if not self.pid then return end
-  os.execute("kill " .. self.pid .. " 2>/dev/null; i=0; while kill -0 " .. self.pid
-    .. " 2>/dev/null && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done; kill -9 " .. self.pid .. " 2>/dev/null")
+  if not self.shell then return self.exit_ok, self.exit_code end
+  os.execute("kill " .. self.pid .. " 2>/dev/null")
+  for _ = 1, 500 do
+    if not alive(self.pid) then break end
+    os.execute("sleep 0.01")
+  end
+  if alive(self.pid) then os.execute("kill -9 " .. self.pid .. " 2>/dev/null") end
+  local ok, _, code = self.shell:close()
+  self.shell = nil
+  self.exit_ok, self.exit_code = ok == true, code
   os.remove(self.log)
-  self.pid = nil
+  return self.exit_ok, self.exit_code
 end
 
 return M
