@@ -21,7 +21,7 @@ EMU_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson $(LUA_PC) 2>/dev/nu
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/build/?.so;;
 
-.PHONY: all deps build emulator demo test lint docs clean help
+.PHONY: all deps build emulator demo examples test lint docs clean help
 
 all: build emulator
 
@@ -29,6 +29,7 @@ help:
 	@echo "make demo    generate a video from a prompt against the local emulator into out/"
 	@echo "make test    install what is missing, build, run the spec suite"
 	@echo "make emulator  build build/seedance-emulator"
+	@echo "make examples  run every example against the emulator"
 	@echo "make build   build the C core into build/"
 	@echo "make lint    luacheck the Lua code"
 	@echo "make docs    LDoc API reference into docs/"
@@ -54,6 +55,10 @@ demo:
 	@sh .ci/install-deps demo
 	@$(MAKE) --no-print-directory build emulator
 	@sh examples/demo.sh
+
+examples: deps
+	@$(MAKE) --no-print-directory build emulator
+	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec/examples_spec.lua
 
 test: deps
 	@$(MAKE) --no-print-directory build emulator

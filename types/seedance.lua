@@ -39,7 +39,7 @@
 ---@field poll_min number|nil shortest pause between task polls (default 1 s)
 ---@field poll_max number|nil longest pause between task polls (default 30 s)
 ---@field wait_timeout number|nil default deadline of task:wait (default 1800 s)
----@field time_scale number|nil multiply every pause by this (for a time-scaled emulator; default 1)
+---@field time_scale number|nil multiply every pause by this (for a time-scaled emulator; default $SEEDANCE_TIME_SCALE or 1)
 ---@field on_retry fun(err:seedance.Error, attempt:integer, delay:number)|nil called before each retry
 ---@field journal string|nil path of a crash-safe journal: a re-run re-attaches to tasks instead of paying twice
 ---@field max_in_flight integer|nil at most this many tasks submitted and not finished (default unlimited)

@@ -214,11 +214,7 @@ end
 
 -- The client for a command, from the environment.
 local function make_client(o)
-  local scale = tonumber(os.getenv("SEEDANCE_TIME_SCALE") or "")
-  return seedance.new{
-    time_scale = scale,
-    validate = not o["--no-validate"],
-  }
+  return seedance.new{ validate = not o["--no-validate"] }
 end
 
 -- A task as a plain table for --json output.

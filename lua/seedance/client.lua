@@ -94,7 +94,7 @@ function M.new(opts)
       backoff = opts.backoff or 0.5,
       max_backoff = opts.max_backoff or 30,
       max_retry_after = opts.max_retry_after or 120,
-      time_scale = opts.time_scale or 1,
+      time_scale = opts.time_scale or tonumber(os.getenv("SEEDANCE_TIME_SCALE") or "") or 1,
       poll_min = opts.poll_min or 1,
       poll_max = opts.poll_max or 30,
       wait_timeout = opts.wait_timeout or 1800,
