@@ -196,9 +196,14 @@ local function fire_timers()
   end
 end
 
+--- Seconds of coroutine work one `step` may do before leaving the rest of
+-- the ready coroutines to the next step (a frame budget; default 1 ms).
+M.budget = 0.001
+
 --- Pump once: run IO for at most `timeout` seconds (0 never blocks), hand
--- finished transfers over, fire due timers, and resume every coroutine that
--- became ready. Safe to call from any frame loop.
+-- finished transfers over, fire due timers, and resume the coroutines that
+-- became ready, within `M.budget` seconds of their work (the rest run at the
+-- next step). Safe to call from any frame loop.
 -- @tparam[opt=0] number timeout seconds to wait for IO at most
 -- @treturn integer the number of managed coroutines still alive
 function M.step(timeout)
@@ -222,9 +227,20 @@ function M.step(timeout)
     end
     dispatch()
     fire_timers()
+    -- Resume what is ready, within the frame budget; the rest waits for the next step.
     local batch = ready
     ready = {}
-    for i = 1, #batch do resume(batch[i]) end
+    local stop_at = now() + M.budget
+    for i = 1, #batch do
+      resume(batch[i])
+      if i < #batch and now() > stop_at then
+        local rest = {}
+        for j = i + 1, #batch do rest[#rest + 1] = batch[j] end
+        for j = 1, #ready do rest[#rest + 1] = ready[j] end
+        ready = rest
+        break
+      end
+    end
   end)
   stepping = false
   if not ok then error(err, 0) end
