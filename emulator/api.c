@@ -51,6 +51,8 @@ enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char
         pthread_mutex_unlock(&E.lock);
         return emu_send_error(c, 402, "payment_required", "insufficient balance: please top up", NULL, NULL);
     }
+    if (idem && strlen(idem) >= sizeof t->idem) /* never truncate a key: two keys must not meet */
+        return emu_send_error(c, 400, "invalid_request_error", "Idempotency-Key: at most 127 characters", NULL, NULL);
     req = cJSON_ParseWithLength(body ? body : "", len);
     if (!cJSON_IsObject(req)) {
         cJSON_Delete(req);

@@ -343,6 +343,10 @@ describe("seedance-emulator", function()
       -- a different body under the same key answers the original task
       local id3 = submit(emu, with{ prompt = "something else" }, { headers = h })
       assert.equals(id1, id3)
+      local long = http("POST", emu.url .. "/v1/videos/generations",
+        { json = BASIC, headers = { ["Idempotency-Key"] = string.rep("k", 128) } })
+      assert.equals(400, long.status) -- never truncated into another key
+      assert.matches("Idempotency%-Key", long.json.error.message)
       local id4 = submit(emu, BASIC, { headers = { ["Idempotency-Key"] = "idem-2" } })
       assert.are_not.equal(id1, id4)
       local s = emu:stats()
