@@ -212,6 +212,73 @@ describe("client against the emulator", function()
     end)
   end)
 
+  describe("every API call, in each of the three ways to run", function()
+    -- One pass over the whole API; returns what it saw.
+    local function every_call(c)
+      local png = tmpfile("every.png")
+      local f = assert(io.open(png, "wb"))
+      f:write("\137PNG\r\n\26\n", string.rep("\0", 16))
+      f:close()
+      local seen = {}
+      seen.upload = assert(c:upload_image(png))
+      local task = assert(c:generate{ model = "doubao-seedance-2.0", image_urls = { seedance.file(png) },
+                                      return_last_frame = true })
+      seen.generate = task.id
+      seen.refresh = assert(task:refresh()).status
+      seen.handle = assert(c:task(task.id):refresh()).id
+      seen.wait = assert(task:wait()).status
+      local out = tmpfile("every.mp4")
+      seen.download = is_mp4(assert(task:download(out)))
+      seen.balance = type(assert(c:balance()).remain_balance)
+      os.remove(out)
+      os.remove(png)
+      return seen
+    end
+    local function check(seen)
+      assert.matches("^http", seen.upload)
+      assert.matches("^task_", seen.generate)
+      assert.is_string(seen.refresh)
+      assert.equals(seen.generate, seen.handle)
+      assert.equals("completed", seen.wait)
+      assert.is_true(seen.download)
+      assert.equals("number", seen.balance)
+    end
+
+    it("blocks in plain code", function()
+      check(every_call(client_for(emu)))
+    end)
+
+    it("yields under seedance.run while another coroutine goes on", function()
+      local c = client_for(emu)
+      local ticks = 0
+      local seen = seedance.run(function()
+        local ticker = seedance.spawn(function()
+          for _ = 1, 5 do seedance.sleep(0.001); ticks = ticks + 1 end
+        end)
+        local s = every_call(c)
+        ticker:wait()
+        return s
+      end)
+      check(seen)
+      assert.equals(5, ticks)
+    end)
+
+    it("never blocks when stepped with seedance.step(0)", function()
+      local c = client_for(emu)
+      local seen
+      seedance.spawn(function() seen = every_call(c) end)
+      local worst, deadline = 0, core.now() + 60
+      while not seen and core.now() < deadline do
+        local t0 = core.now()
+        seedance.step(0)
+        worst = math.max(worst, core.now() - t0)
+        core.sleep(0.0005)
+      end
+      check(seen)
+      assert.is_true(worst < 0.1, "slowest step " .. worst)
+    end)
+  end)
+
   describe("lifetimes", function()
     it("survives task handles collected mid-flight", function()
       local c = client_for(emu)
