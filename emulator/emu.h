@@ -35,6 +35,11 @@ typedef struct {
     unsigned fault_routes;     /* bit per EMU_ROUTE_*: endpoints subject to faults (--fault-paths) */
 } emu_options;
 
+/* The fixtures: one MP4 per aspect ratio and per duration (4 to 15 s). */
+#define EMU_ASPECTS 6
+#define EMU_MIN_SECONDS 4
+#define EMU_SECONDS 12
+
 /* A generation task. */
 typedef struct {
     char id[32];               /* "task_" + 26 Crockford base32 characters */
@@ -78,8 +83,8 @@ typedef struct {
     struct emu_rate *rates;    /* per-key windows */
     struct emu_upload *uploads;/* ring of stored uploads */
     int next_upload;
-    unsigned char *fixtures[6];/* MP4 per aspect */
-    size_t fixture_len[6];
+    unsigned char *fixtures[EMU_ASPECTS][EMU_SECONDS]; /* MP4 per aspect and duration */
+    size_t fixture_len[EMU_ASPECTS][EMU_SECONDS];
     unsigned char *png;        /* last frame */
     size_t png_len;
 } emu_state;
@@ -105,6 +110,8 @@ int emu_load_keys(const char *path);
 int emu_media_load(const char *dir);
 void emu_media_free(void);
 int emu_aspect_index(const char *aspect);
+/* The MP4 for an aspect ("16x9", ...; unknown: 16x9) and a duration (clamped to 4..15 s). */
+const unsigned char *emu_fixture(const char *aspect, int seconds, size_t *len);
 
 /* Uploaded images kept for serving back (bounded). */
 #define EMU_UPLOADS 64

@@ -79,7 +79,7 @@ static const char *media_dir(const char *given) {
     char exe[PATH_MAX];
     ssize_t n;
     if (given) return given;
-    if (access(EMU_MEDIA_DIR "/16x9.mp4", R_OK) == 0) return EMU_MEDIA_DIR;
+    if (access(EMU_MEDIA_DIR "/16x9-5s.mp4", R_OK) == 0) return EMU_MEDIA_DIR;
     n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = '\0';

@@ -1,14 +1,14 @@
-/* media.c: the committed fixtures (a playable MP4 per aspect ratio, a PNG last frame). */
+/* media.c: the committed fixtures (a playable MP4 per aspect ratio and duration, a PNG last frame). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emu.h"
 
-static const char *const ASPECTS[6] = {"16x9", "9x16", "1x1", "4x3", "3x4", "21x9"};
+static const char *const ASPECTS[EMU_ASPECTS] = {"16x9", "9x16", "1x1", "4x3", "3x4", "21x9"};
 
 int emu_aspect_index(const char *aspect) {
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < EMU_ASPECTS; i++)
         if (strcmp(ASPECTS[i], aspect) == 0) return i;
     return 0;
 }
@@ -38,12 +38,14 @@ static unsigned char *slurp(const char *dir, const char *name, size_t *len) {
 
 int emu_media_load(const char *dir) {
     char name[32];
-    for (int i = 0; i < 6; i++) {
-        snprintf(name, sizeof name, "%s.mp4", ASPECTS[i]);
-        E.fixtures[i] = slurp(dir, name, &E.fixture_len[i]);
-        if (!E.fixtures[i]) {
-            fprintf(stderr, "seedance-emulator: cannot read %s/%s (use --media-dir)\n", dir, name);
-            return -1;
+    for (int i = 0; i < EMU_ASPECTS; i++) {
+        for (int s = 0; s < EMU_SECONDS; s++) {
+            snprintf(name, sizeof name, "%s-%ds.mp4", ASPECTS[i], s + EMU_MIN_SECONDS);
+            E.fixtures[i][s] = slurp(dir, name, &E.fixture_len[i][s]);
+            if (!E.fixtures[i][s]) {
+                fprintf(stderr, "seedance-emulator: cannot read %s/%s (use --media-dir)\n", dir, name);
+                return -1;
+            }
         }
     }
     E.png = slurp(dir, "last-frame.png", &E.png_len);
@@ -54,7 +56,16 @@ int emu_media_load(const char *dir) {
     return 0;
 }
 
+const unsigned char *emu_fixture(const char *aspect, int seconds, size_t *len) {
+    int i = emu_aspect_index(aspect), s = seconds - EMU_MIN_SECONDS;
+    if (s < 0) s = 0;
+    if (s >= EMU_SECONDS) s = EMU_SECONDS - 1;
+    *len = E.fixture_len[i][s];
+    return E.fixtures[i][s];
+}
+
 void emu_media_free(void) {
-    for (int i = 0; i < 6; i++) free(E.fixtures[i]);
+    for (int i = 0; i < EMU_ASPECTS; i++)
+        for (int s = 0; s < EMU_SECONDS; s++) free(E.fixtures[i][s]);
     free(E.png);
 }

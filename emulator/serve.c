@@ -117,9 +117,9 @@ enum MHD_Result emu_media(struct MHD_Connection *c, const char *name) {
     if (png) { fixture = E.png; size = (long long)E.png_len; }
     else if (E.opt.video_bytes > 0) { fixture = NULL; size = E.opt.video_bytes; }
     else {
-        int i = emu_aspect_index(copy.aspect);
-        fixture = E.fixtures[i];
-        size = (long long)E.fixture_len[i];
+        size_t n;
+        fixture = emu_fixture(copy.aspect, copy.duration, &n);
+        size = (long long)n;
     }
     snprintf(etag, sizeof etag, "\"%s%s\"", copy.id, png ? "-png" : "");
     const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");

@@ -219,7 +219,8 @@ describe("seedance-emulator", function()
   describe("the reference page's own examples", function()
     it("the cURL example gets a task id; polling reaches completed; the video passes ffprobe", function()
       emu = start{ speed = 1e4 }
-      local out, ok = run("sh " .. q(ROOT .. "/emulator/tests/reference-curl.sh") .. " " .. q(emu.url))
+      local out, ok = run("sh " .. q(ROOT .. "/emulator/tests/reference-curl.sh") .. " " .. q(emu.url)
+        .. " 2>/dev/null")
       assert.is_true(ok)
       local answer = cjson.decode(out)
       assert.equals(200, answer.code)
@@ -466,24 +467,30 @@ describe("seedance-emulator", function()
       return wait_done(emu, (submit(emu, body)))
     end
 
-    it("picks the fixture by size (adaptive -> 16:9), each a playable MP4", function()
+    it("picks the fixture by size (adaptive -> 16:9) and duration, each a playable MP4", function()
       emu = start{ speed = 1e5 }
-      for size, wide in pairs{ ["16:9"] = 1, ["9:16"] = -1, ["1:1"] = 0, ["4:3"] = 1, ["3:4"] = -1,
-        ["21:9"] = 1, adaptive = 1 } do
-        local body = with{ size = size }
+      local cases = { { "16:9", 1, 4 }, { "9:16", -1, 15 }, { "1:1", 0, 7 }, { "4:3", 1, 10 }, { "3:4", -1, 12 },
+                      { "21:9", 1, 5 }, { "adaptive", 1, 9 }, { nil, 1, nil } } -- no size, no duration: 16:9, 5 s
+      for _, case in ipairs(cases) do
+        local size, wide, seconds = case[1], case[2], case[3]
+        local body = with{ size = size, duration = seconds }
+        if not seconds then body.duration = nil end
         if size == "adaptive" then body.image_urls = { "https://example.com/cat.jpg" } end
         local d = wait_done(emu, (submit(emu, body)))
         local file = os.tmpname()
         run("curl -sS -o " .. q(file) .. " " .. q(video_url(d)))
-        local out, ok = run("ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "
-          .. q(file))
+        local out, ok = run("ffprobe -v error -select_streams v:0 -show_entries stream=width,height "
+          .. "-show_entries format=duration -of csv=p=0 " .. q(file))
         os.remove(file)
         assert.is_true(ok, size)
         local w, h = out:match("(%d+),(%d+)")
         w, h = tonumber(w), tonumber(h)
         local got = w > h and 1 or (w < h and -1 or 0)
-        assert.equals(wide, got, size)
+        local label = tostring(size) .. " " .. tostring(seconds)
+        assert.equals(wide, got, label)
         if size == "21:9" then assert.is_true(w / h > 2.2) end
+        local length = tonumber(out:match("\n([%d.]+)") or out:match("^([%d.]+)\n"))
+        assert.equals(seconds or 5, math.floor(length + 0.5), label)
       end
     end)
 
@@ -810,19 +817,16 @@ describe("seedance-emulator", function()
     end)
 
     it("evicts an ended task before a running one", function()
-      emu = start{ max_tasks = 2, speed = 1, task_seconds = 100 }
-      local running = submit(emu)
-      emu:stop()
-      -- a fast model with a short clock: the second task ends before the first
-      emu = start{ max_tasks = 2, speed = 1000 }
-      local long = submit(emu, with{ duration = 15, resolution = "1080p" }) -- 160 s: 0.16 s here
-      local short = submit(emu, with{ model = "doubao-seedance-2.0-fast", duration = 4 }) -- 32 s: 0.032 s
-      run("sleep 0.06")
+      emu = start{ max_tasks = 2, speed = 100 }
+      -- estimated 160 s (1.6 s here), then 32 s (0.32 s here): the second ends first
+      local long = submit(emu, with{ duration = 15, resolution = "1080p" })
+      local short = submit(emu, with{ model = "doubao-seedance-2.0-fast", duration = 4 })
+      run("sleep 0.5")
+      assert.equals("completed", poll(emu, short).json.data.status)
       local third = submit(emu)
-      assert.equals(200, poll(emu, long).status)
+      assert.equals("processing", poll(emu, long).json.data.status)
       assert.equals(404, poll(emu, short).status)
       assert.equals(200, poll(emu, third).status)
-      assert.is_string(running)
     end)
   end)
 

@@ -58,6 +58,9 @@ static int sd_open_output(sd_transfer *t) {
         sd_set_file_fail(t, "cannot open", t->output, err);
         return -1;
     }
+    /* Unbuffered: each libcurl chunk (up to 16 KiB) goes straight to the file,
+     * so what was received survives a killed process and a retry resumes after it. */
+    setvbuf(t->out, NULL, _IONBF, 0);
     t->resumed = append;
     return 0;
 }
