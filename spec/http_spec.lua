@@ -84,6 +84,12 @@ describe("seedance.new", function()
     assert.has_no.errors(function() seedance.new{ api_key = "k", base_url = "http://localhost:8080/" } end)
     assert.has_no.errors(function() seedance.new{ api_key = "k", base_url = "http://[::1]:8080" } end)
   end)
+  it("trims a key read from a file, and refuses one with inner spaces or control characters", function()
+    local c = seedance.new{ api_key = "sk-from-file\n", base_url = "http://127.0.0.1:9" }
+    assert.matches("key set", tostring(c))
+    assert.has_error(function() seedance.new{ api_key = "sk a", base_url = "http://127.0.0.1:9" } end,
+      "bad argument #1 to 'new' (api_key contains spaces or control characters)")
+  end)
   it("raises on unknown options and wrong types", function()
     assert.has_error(function() seedance.new{ timeot = 5 } end,
       "bad argument #1 to 'new' (unknown option 'timeot')")

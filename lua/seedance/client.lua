@@ -71,7 +71,11 @@ function M.new(opts)
   end
   local key = opts.api_key
   if key == nil then key = os.getenv("SEEDANCE_API_KEY") end
+  if key then key = key:match("^%s*(.-)%s*$") end   -- a key read from a file often ends in a newline
   if key == "" then key = nil end
+  if key and key:find("[%c ]") then
+    argerror(1, "new", "api_key contains spaces or control characters")
+  end
   local jrnl
   if opts.journal then
     local jerr
@@ -173,7 +177,10 @@ local function resolve_files(self, request)
     return uploaded[v.path]
   end
   local copy = {}
-  for k, v in pairs(request) do copy[k] = v end
+  for k, v in pairs(request) do
+    -- an empty list means none: leave it out (lua-cjson would send {} for it)
+    if not (type(v) == "table" and next(v) == nil and not core.is_file(v)) then copy[k] = v end
+  end
   if type(request.image_urls) == "table" then
     copy.image_urls = {}
     for i, v in ipairs(request.image_urls) do
