@@ -119,6 +119,7 @@ describe("the seedance command", function()
 
   it("exits 9 when the task fails", function()
     local failing = emulator.start{ speed = 200, fail_rate = 1 }
+    finally(function() failing:stop() end)
     local code, _, err = seedance("generate --prompt x --wait",
       { SEEDANCE_BASE_URL = failing.url, SEEDANCE_API_KEY = "k", SEEDANCE_TIME_SCALE = "0.005" })
     failing:stop()

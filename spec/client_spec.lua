@@ -328,6 +328,7 @@ end)
 describe("client errors against the emulator", function()
   it("gives authentication_error (401) and payment_required (402) for the built-in test keys", function()
     local emu = emulator.start{ speed = SPEED }
+    finally(function() emu:stop() end)
     local _, e401 = client_for(emu, { api_key = "sk-test-401" }):generate(REQ)
     local _, e402 = client_for(emu, { api_key = "sk-test-402" }):generate(REQ)
     emu:stop()
@@ -341,6 +342,7 @@ describe("client errors against the emulator", function()
 
   it("passes a request past client checks with validate = false, and the service's 400 names the field", function()
     local emu = emulator.start{ speed = SPEED }
+    finally(function() emu:stop() end)
     local c = client_for(emu, { validate = false })
     local _, err = c:generate{ model = "doubao-seedance-2.0", prompt = "x", duration = 99 }
     local t2, err2 = client_for(emu):generate({ model = "doubao-seedance-2.0", prompt = "x", duration = 99 },
@@ -355,6 +357,7 @@ describe("client errors against the emulator", function()
 
   it("retries 429 after Retry-After, and gives up when it is longer than max_retry_after", function()
     local emu = emulator.start{ speed = SPEED, rpm = 2, rpm_window = 1 }
+    finally(function() emu:stop() end)
     local retries, waits = 0, {}
     local c = client_for(emu, { on_retry = function(_, _, delay) retries = retries + 1; waits[#waits + 1] = delay end })
     for _ = 1, 3 do assert(c:balance()) end   -- the third is over the limit: 429, then a retry after Retry-After
@@ -374,6 +377,7 @@ describe("client errors against the emulator", function()
 
   it("retries 5xx answers until success, and one submit makes one task", function()
     local emu = emulator.start{ speed = SPEED, error_rate = 0.5, fault_seed = 7 }
+    finally(function() emu:stop() end)
     local c = client_for(emu, { max_retries = 12 })
     local retried = 0
     c._on_retry = function() retried = retried + 1 end
@@ -386,6 +390,7 @@ describe("client errors against the emulator", function()
 
   it("retries dropped connections, and a retried submit never makes a second task", function()
     local emu = emulator.start{ speed = SPEED, drop_rate = 0.4, fault_seed = 11 }
+    finally(function() emu:stop() end)
     local c = client_for(emu, { max_retries = 15 })
     for _ = 1, 10 do assert(c:generate(REQ)) end
     local stats = emu:stats()
@@ -395,6 +400,7 @@ describe("client errors against the emulator", function()
 
   it("turns garbage bodies into clear errors carrying the status, and retries them", function()
     local emu = emulator.start{ speed = SPEED, garbage_rate = 1, fault_seed = 3 }
+    finally(function() emu:stop() end)
     local c = client_for(emu, { max_retries = 0 })
     local _, err = c:balance()
     emu:stop()
@@ -402,6 +408,7 @@ describe("client errors against the emulator", function()
     assert.is_true(err.retryable)
     assert.truthy(err.message:match("not the service's JSON") or err.message:match("HTTP %d+"))
     local emu2 = emulator.start{ speed = SPEED, garbage_rate = 0.5, fault_seed = 5 }
+    finally(function() emu2:stop() end)
     local c2 = client_for(emu2, { max_retries = 15 })
     for _ = 1, 5 do assert(c2:balance()) end
     emu2:stop()
@@ -409,6 +416,7 @@ describe("client errors against the emulator", function()
 
   it("gives task_failed with the service's error when a task fails", function()
     local emu = emulator.start{ speed = SPEED, fail_rate = 1 }
+    finally(function() emu:stop() end)
     local c = client_for(emu)
     local task = assert(c:generate(REQ))
     local ok, err = task:wait()
@@ -423,6 +431,7 @@ describe("client errors against the emulator", function()
 
   it("gives timeout_error when the wait deadline passes", function()
     local emu = emulator.start{ speed = 1 }
+    finally(function() emu:stop() end)
     local c = client_for(emu, { time_scale = 1 })
     local task = assert(c:generate(REQ))
     local ok, err = task:wait{ timeout = 0.3 }
@@ -434,6 +443,7 @@ describe("client errors against the emulator", function()
 
   it("gives expired when the result URL has expired", function()
     local emu = emulator.start{ speed = SPEED, url_ttl = 1 }
+    finally(function() emu:stop() end)
     local c = client_for(emu)
     local task = assert(c:generate(REQ))
     assert(task:wait())
@@ -450,6 +460,7 @@ describe("client errors against the emulator", function()
   it("resumes an interrupted download with Range", function()
     local bytes = 8 * 1024 * 1024
     local emu = emulator.start{ speed = SPEED, video_bytes = bytes, media_rate = 16 * 1024 * 1024 }
+    finally(function() emu:stop() end)
     local c = client_for(emu)
     local task = assert(c:generate(REQ))
     assert(task:wait())
@@ -472,6 +483,7 @@ describe("client errors against the emulator", function()
 
   it("answers a replayed Idempotency-Key with the original task", function()
     local emu = emulator.start{ speed = SPEED }
+    finally(function() emu:stop() end)
     local c = client_for(emu)
     local a = assert(c:generate(REQ, { idempotency_key = "spec-key-1" }))
     local b = assert(c:generate(REQ, { idempotency_key = "spec-key-1" }))

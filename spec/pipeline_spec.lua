@@ -37,6 +37,7 @@ end
 describe("seedance.chain", function()
   it("starts each clip from the previous clip's last frame, and downloads every clip", function()
     local emu = emulator.start{ speed = SPEED }
+    finally(function() emu:stop() end)
     local c = client_for(emu)
     local dir = tmpdir()
     local reqs = {}
@@ -61,6 +62,7 @@ describe("seedance.chain", function()
 
   it("can pass the last frame as image_with_roles first_frame", function()
     local emu = emulator.start{ speed = SPEED }
+    finally(function() emu:stop() end)
     local c = client_for(emu)
     local sent = {}
     local clips, err = seedance.chain(c, { { model = "doubao-seedance-2.0", prompt = "a" },
@@ -73,6 +75,7 @@ describe("seedance.chain", function()
 
   it("works from a frame loop with seedance.step(0)", function()
     local emu = emulator.start{ speed = SPEED }
+    finally(function() emu:stop() end)
     local c = client_for(emu)
     local clips, err, finished
     seedance.spawn(function()
@@ -92,6 +95,7 @@ end)
 describe("seedance.map", function()
   it("keeps input order, collects per-item errors, and reports batch progress", function()
     local emu = emulator.start{ speed = SPEED }
+    finally(function() emu:stop() end)
     local c = client_for(emu)
     local reqs = {}
     for i = 1, 12 do reqs[i] = { model = "doubao-seedance-2.0", prompt = "item " .. i } end
@@ -115,6 +119,7 @@ describe("seedance.map", function()
 
   it("stops starting new items after the first error with fail_fast", function()
     local emu = emulator.start{ speed = SPEED }
+    finally(function() emu:stop() end)
     local c = client_for(emu)
     local reqs = { { model = "doubao-seedance-2.0", prompt = "bad", duration = 99 } }
     for i = 2, 6 do reqs[i] = { model = "doubao-seedance-2.0", prompt = "x" .. i } end
@@ -129,6 +134,7 @@ describe("the governor", function()
   it("finishes a 200-item batch under --rpm with no request lost and fewer 429s than ungoverned", function()
     local function run(governed)
       local emu = emulator.start{ speed = SPEED, rpm = 100, rpm_window = 1 }
+      finally(function() emu:stop() end)
       local c = client_for(emu, { governor = governed, max_retries = 50, backoff = 0.05, max_backoff = 1,
                                   time_scale = 1, poll_min = 0.2, poll_max = 0.5 })
       local reqs = {}
@@ -153,6 +159,7 @@ describe("the journal", function()
     -- the real 16:9 fixture, served slowly so that kills land mid-download too
     local whole = size_of("emulator/media/16x9.mp4")
     local emu = emulator.start{ speed = 100, media_rate = 4096 }
+    finally(function() emu:stop() end)
     local dir = tmpdir()
     local count = 20
     local cmd = string.format("LUA_PATH='%s' LUA_CPATH='%s' lua5.4 spec/support/crash_pipeline.lua '%s' '%s' %d %s",
@@ -193,6 +200,7 @@ describe("the journal", function()
 
   it("re-attaches to journaled tasks and skips finished downloads", function()
     local emu = emulator.start{ speed = SPEED }
+    finally(function() emu:stop() end)
     local dir = tmpdir()
     local function pipeline()
       local c = client_for(emu, { journal = dir .. "/j.journal" })
