@@ -212,12 +212,13 @@ enum MHD_Result emu_stats_page(struct MHD_Connection *c) {
     snprintf(body, sizeof body,
              "{\"requests\":%lld,\"submits\":%lld,\"tasks_created\":%lld,\"replays\":%lld,\"polls\":%lld,"
              "\"rate_limited\":%lld,\"errors_injected\":%lld,\"drops\":%lld,\"garbage\":%lld,"
-             "\"uploads\":%lld,\"media_requests\":%lld,\"range_requests\":%lld,\"validation_errors\":%lld,"
+             "\"uploads\":%lld,\"media_requests\":%lld,\"media_with_authorization\":%lld,\"range_requests\":%lld,"
+             "\"validation_errors\":%lld,"
              "\"auth_errors\":%lld,\"payment_errors\":%lld,\"evicted\":%lld,\"tasks_stored\":%d,"
              "\"used_balance\":%lld,\"endpoints\":{\"submit\":%lld,\"poll\":%lld,\"upload\":%lld,"
              "\"balance\":%lld,\"other\":%lld}}",
              s.requests, s.submits, s.tasks_created, s.replays, s.polls, s.rate_limited, s.errors_injected,
-             s.drops, s.garbage, s.uploads, s.media_requests, s.range_requests, s.validation_errors,
+             s.drops, s.garbage, s.uploads, s.media_requests, s.media_auth, s.range_requests, s.validation_errors,
              s.auth_errors, s.payment_errors, s.evicted, stored, used, s.by_route[EMU_ROUTE_SUBMIT],
              s.by_route[EMU_ROUTE_POLL], s.by_route[EMU_ROUTE_UPLOAD], s.by_route[EMU_ROUTE_BALANCE],
              s.by_route[EMU_ROUTE_OTHER]);

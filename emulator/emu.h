@@ -62,6 +62,7 @@ typedef struct {
     long long by_route[EMU_ROUTES];   /* API requests per endpoint (before faults and auth) */
     long long requests, submits, tasks_created, replays, polls, rate_limited;
     long long errors_injected, drops, garbage, uploads, media_requests, range_requests;
+    long long media_auth;         /* media requests that carried an Authorization header */
     long long validation_errors, auth_errors, payment_errors, evicted;
 } emu_stats;
 

@@ -127,6 +127,8 @@ enum MHD_Result emu_media(struct MHD_Connection *c, const char *name) {
     snprintf(id, sizeof id, "%.*s", (int)(dot - name), name);
     pthread_mutex_lock(&E.lock);
     E.stats.media_requests++;
+    /* the key belongs to the API host only: count any client that leaks it here */
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization")) E.stats.media_auth++;
     emu_task *t = emu_task_find(id);
     if (t) copy = *t;
     pthread_mutex_unlock(&E.lock);

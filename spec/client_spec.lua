@@ -65,6 +65,7 @@ describe("client against the emulator", function()
       local path = tmpfile("plain.mp4")
       local got = {}
       assert.equals(path, task:download(path, { on_progress = function(d, t) got[#got + 1] = { d, t } end }))
+      assert.equals(0, emu:stats().media_with_authorization)   -- the key never goes to the media host
       assert.is_true(is_mp4(path))
       assert.is_nil(size_of(path .. ".part"))
       assert.equals(size_of(path), got[#got][1])
