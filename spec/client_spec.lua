@@ -5,42 +5,9 @@ local seedance = require("seedance")
 local core = require("seedance.core")
 local emulator = require("helpers.emulator")
 
-local SPEED = 200
-local tmpdir = os.getenv("TMPDIR") or "/tmp"
-
-local function client_for(emu, over)
-  local o = { api_key = "sk-spec", base_url = emu.url, time_scale = 1 / SPEED, backoff = 0.01,
-              max_backoff = 0.05, wait_timeout = 600 }
-  for k, v in pairs(over or {}) do o[k] = v end
-  return seedance.new(o)
-end
-
-local function tmpfile(name)
-  local p = string.format("%s/seedance-spec-%d-%s", tmpdir, math.random(1, 1e9), name)
-  os.remove(p)
-  os.remove(p .. ".part")
-  return p
-end
-
-local function size_of(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local n = f:seek("end")
-  f:close()
-  return n
-end
-
-local function head(path, n)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read(n)
-  f:close()
-  return s
-end
-
-local function is_mp4(path)
-  local h = head(path, 12)
-  return h and h:sub(5, 8) == "ftyp"
-end
+local util = require("helpers.util")
+local SPEED, client_for, tmpfile, size_of, head, is_mp4 =
+  util.SPEED, util.client_for, util.tmpfile, util.size_of, util.head, util.is_mp4
 
 local REQ = { model = "doubao-seedance-2.0", prompt = "a kitten yawns at the camera", duration = 5 }
 

@@ -4,35 +4,9 @@ local seedance = require("seedance")
 local core = require("seedance.core")
 local emulator = require("helpers.emulator")
 
-local SPEED = 200
-
-local function client_for(emu, over)
-  local o = { api_key = "sk-pipeline", base_url = emu.url, time_scale = 1 / SPEED, backoff = 0.01,
-              max_backoff = 0.05 }
-  for k, v in pairs(over or {}) do o[k] = v end
-  return seedance.new(o)
-end
-
-local function tmpdir()
-  local d = string.format("%s/seedance-pipeline-%d", os.getenv("TMPDIR") or "/tmp", math.random(1, 1e9))
-  assert(os.execute("mkdir -p '" .. d .. "'"))
-  return d
-end
-
-local function size_of(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local n = f:seek("end")
-  f:close()
-  return n
-end
-
-local function ffprobe_ok(path)
-  local p = io.popen("ffprobe -v error -show_entries format=duration -of csv=p=0 '" .. path .. "' 2>&1")
-  local out = p:read("*a")
-  p:close()
-  return tonumber(out:match("^%s*([%d.]+)%s*$")) ~= nil, out
-end
+local util = require("helpers.util")
+local SPEED, client_for, tmpdir, size_of, ffprobe_ok =
+  util.SPEED, util.client_for, util.tmpdir, util.size_of, util.ffprobe_ok
 
 describe("seedance.chain", function()
   it("starts each clip from the previous clip's last frame, and downloads every clip", function()
