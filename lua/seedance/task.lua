@@ -156,6 +156,12 @@ function Task:_poll_delay()
   local p = self.client._policy
   local lo, hi = p.poll_min, p.poll_max
   local elapsed = (scheduler.now() - self._start) / p.time_scale
+  if self.created then
+    -- a task met after a restart has been running since `created` (whole seconds, so
+    -- only trusted when it says much more than this handle has seen)
+    local since = os.difftime(os.time(), self.created)
+    if since - (scheduler.now() - self._start) > 5 then elapsed = since / p.time_scale end
+  end
   local remaining
   if self.estimated_time then remaining = self.estimated_time - elapsed end
   local progress = self.progress or 0
