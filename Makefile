@@ -74,4 +74,4 @@ docs:
 	@echo "API reference written to docs/index.html"
 
 clean:
-	rm -rf build out
+	rm -rf build out seedance src/*.o
