@@ -1,6 +1,9 @@
 -- Regressions: each case here is a crash or sanitizer report that `make check`
 -- or `make fuzz` found once. The comment above each names what it found.
 local core = require("seedance.core")
+local seedance = require("seedance")
+local emulator = require("helpers.emulator")
+local util = require("helpers.util")
 
 -- Step until the engine hands over the result for id.
 local function result_of(eng, id)
@@ -30,6 +33,29 @@ describe("regressions", function()
       assert.equal("file", r.kind)
       assert.same({}, r.headers)
       eng:close()
+    end)
+  end)
+
+  describe("task handles", function()
+    local emu
+    setup(function() emu = emulator.start{ speed = util.SPEED } end)
+    teardown(function() if emu then emu:stop() end end)
+
+    -- spec/gc_spec.lua: a task closed by one coroutine while another slept
+    -- between polls in task:wait() made the waiter raise "attempt to use a
+    -- closed task" from its next refresh, instead of returning an aborted error.
+    it("wait() returns an aborted error when another coroutine closes the task between polls", function()
+      local c = util.client_for(emu)
+      local got
+      seedance.run(function()
+        local task = assert(c:generate{ model = "doubao-seedance-2.0", prompt = "x", duration = 5 })
+        local waiter = seedance.spawn(function() return task:wait() end)
+        seedance.sleep(0.05) -- the waiter polled once and sleeps now
+        task:close()
+        got = { waiter:wait() }
+      end)
+      assert.is_nil(got[1])
+      assert.equal("aborted", got[2].type)
     end)
   end)
 end)

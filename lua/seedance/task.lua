@@ -211,7 +211,7 @@ function Task:wait(opts)
   local failures = 0
   while true do
     local ok, err = true, nil
-    if not TERMINAL[self.status] then ok, err = self:refresh() end
+    if not TERMINAL[self.status] and not self.closed then ok, err = self:refresh() end
     if self.closed then return nil, errors.new{ type = "aborted", message = "task closed while waiting" } end
     if not ok then
       if not err.retryable then return nil, err end
