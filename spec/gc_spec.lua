@@ -1,0 +1,226 @@
+-- Lifetimes under the collector: engines, task handles and clients dropped
+-- while their transfers are in flight, collections forced between steps, and
+-- a Lua state closed with everything still running. `make check` also runs
+-- the whole suite with an aggressive collector (spec/support/check_helper.lua);
+-- these cases make sure that run has handles to drop mid-flight.
+local seedance = require("seedance")
+local core = require("seedance.core")
+local scheduler = require("seedance.scheduler")
+local emulator = require("helpers.emulator")
+local util = require("helpers.util")
+
+local SERVER = "spec/support/engine_server.py"
+local SPEED = util.SPEED
+local REQ = { model = "doubao-seedance-2.0", prompt = "a kitten yawns at the camera", duration = 5 }
+
+local function start_server()
+  local f = assert(io.popen("ENGINE_SERVER_LIFETIME=120 /usr/bin/python3 " .. SERVER, "r"))
+  local port = assert(tonumber(f:read("*l")), "the test server did not print its port")
+  return { base = "http://127.0.0.1:" .. port, handle = f }
+end
+
+local tmpfile = util.tmpfile
+
+local function full_gc()
+  collectgarbage("collect")
+  collectgarbage("collect")
+end
+
+local function count(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n
+end
+
+describe("lifetimes under the collector", function()
+  local srv, emu
+
+  setup(function()
+    srv = start_server()
+    emu = emulator.start{ speed = SPEED }
+  end)
+
+  teardown(function()
+    if emu then emu:stop() end
+    if srv then
+      os.execute("curl -s --max-time 2 " .. srv.base .. "/quit >/dev/null 2>&1")
+      srv.handle:close()
+    end
+  end)
+
+  describe("seedance.core.engine", function()
+    it("is collected in every state: idle, running, finished unread, half read, uploading, downloading", function()
+      local weak = setmetatable({}, { __mode = "k" })
+      local out = tmpfile("engine.bin")
+      for round = 1, 24 do
+        local e = core.engine{ max_host_connections = 4 }
+        weak[e] = round
+        local kind = round % 6
+        if kind >= 1 then
+          for _ = 1, 8 do e:add{ url = srv.base .. "/slow?ms=1500" } end
+          e:add{ url = srv.base .. "/echo" }
+        end
+        if kind == 4 then
+          e:add{ method = "POST", url = srv.base .. "/upload", form_file = { name = "f", path = SERVER } }
+        elseif kind == 5 then
+          e:add{ url = srv.base .. "/file", output = out }
+          e:add{ url = srv.base .. "/stall?s=3", output = out .. "2" }
+        end
+        if kind >= 2 then
+          local deadline = core.now() + 5
+          while e:pending() > 8 and core.now() < deadline do e:step(10) end
+        end
+        if kind == 3 then e:next() end -- one result read, the others left queued
+        e = nil -- luacheck: ignore 311
+        if round % 3 == 0 then full_gc() end
+      end
+      full_gc()
+      assert.equal(0, count(weak))
+      os.remove(out)
+      os.remove(out .. "2")
+    end)
+
+    it("is collected from another object's finalizer", function()
+      local weak = setmetatable({}, { __mode = "v" })
+      do
+        local e = core.engine()
+        e:add{ url = srv.base .. "/slow?ms=2000" }
+        e:step(10)
+        weak[1] = e
+        -- a finalizer that touches the engine while the collector runs
+        setmetatable({}, { __gc = function() e:step(0); e:close() end })
+      end
+      full_gc()
+      full_gc()
+      assert.is_nil(weak[1])
+    end)
+  end)
+
+  describe("task handles", function()
+    local function client(over)
+      return util.client_for(emu, over)
+    end
+
+    it("are dropped mid-flight by a host loop that collects after every step", function()
+      local weak = setmetatable({}, { __mode = "k" })
+      local finished, paths = 0, {}
+      do -- the client and the tasks are only reachable from the coroutines
+        local c = client()
+        for i = 1, 12 do
+          paths[i] = tmpfile("drop" .. i .. ".mp4")
+          seedance.spawn(function()
+            local task = assert(c:generate(REQ))
+            weak[task] = true
+            assert(task:wait())
+            if i % 3 == 0 then assert(task:download(paths[i])) end
+            finished = finished + 1
+          end)
+        end
+      end
+      local deadline = core.now() + 60
+      while seedance.step(0.005) > 0 and core.now() < deadline do
+        collectgarbage("collect")
+      end
+      assert.equal(12, finished)
+      full_gc()
+      assert.equal(0, count(weak))
+      assert.equal(0, scheduler.stats().transfers)
+      for _, p in ipairs(paths) do os.remove(p) end
+    end)
+
+    it("are closed mid-flight and dropped; waiters get an error, not a raise", function()
+      local results, started = {}, 0
+      do
+        local c, tasks = client(), {}
+        for i = 1, 6 do
+          seedance.spawn(function()
+            local task = assert(c:generate(REQ))
+            tasks[i] = task
+            started = started + 1
+            results[i] = { task:wait() }
+          end)
+        end
+        local deadline = core.now() + 30
+        while started < 6 and core.now() < deadline do seedance.step(0.005) end
+        for i = 1, 6 do tasks[i]:close() end
+      end
+      full_gc()
+      local deadline = core.now() + 30
+      while seedance.step(0.005) > 0 and core.now() < deadline do collectgarbage("step") end
+      for i = 1, 6 do
+        assert.is_nil(results[i][1])
+        assert.equal("aborted", results[i][2].type)
+      end
+      assert.equal(0, scheduler.stats().transfers)
+    end)
+
+    it("and their client are dropped while coroutines queue on the client's governor", function()
+      local weak = setmetatable({}, { __mode = "k" })
+      local finished = 0
+      do
+        local c = client{ max_in_flight = 2 }
+        weak[c] = true
+        for _ = 1, 6 do
+          seedance.spawn(function()
+            local task = assert(c:generate(REQ))
+            weak[task] = true
+            assert(task:wait())
+            finished = finished + 1
+          end)
+        end
+      end
+      local deadline = core.now() + 60
+      while seedance.step(0.005) > 0 and core.now() < deadline do collectgarbage("collect") end
+      assert.equal(6, finished)
+      full_gc()
+      assert.equal(0, count(weak))
+    end)
+  end)
+
+  describe("closing the Lua state", function()
+    -- A child interpreter (under the same sanitizer or GC settings as this run)
+    -- closes its state with engines, tasks and downloads still in flight: every
+    -- finalizer runs at lua_close, in whatever order the collector picks.
+    it("with transfers, tasks and downloads in flight exits cleanly", function()
+      local script = tmpfile("exit.lua")
+      local f = assert(io.open(script, "wb"))
+      f:write([[
+        local seedance = require("seedance")
+        local core = require("seedance.core")
+        local base, emu_url, out = ...
+        local e = core.engine()
+        for _ = 1, 10 do e:add{ url = base .. "/slow?ms=3000" } end
+        e:add{ url = base .. "/file", output = out }
+        e:step(20)
+        local c = seedance.new{ api_key = "sk-gc", base_url = emu_url, time_scale = 1 / 200 }
+        for i = 1, 8 do
+          seedance.spawn(function()
+            local task = assert(c:generate{ model = "doubao-seedance-2.0", prompt = "x", duration = 5 })
+            assert(task:wait())
+            assert(task:download(out .. i))
+          end)
+        end
+        local deadline = core.now() + 0.5
+        while core.now() < deadline do seedance.step(0.01) end
+        os.exit(0, true) -- close the state: every finalizer runs now
+      ]])
+      f:close()
+      local out = tmpfile("exit.bin")
+      -- the child finds the same modules as this run (its core build included)
+      local paths = string.format("package.path=%q package.cpath=%q", package.path, package.cpath)
+      local cmd = string.format("lua5.4 -e '%s' %s %s %s %s 2>&1", paths, script, srv.base, emu.url, out)
+      local p = assert(io.popen(cmd))
+      local output = p:read("*a")
+      local ok, how, code = p:close()
+      assert.equal("", output)
+      assert.is_true(ok, tostring(how) .. " " .. tostring(code))
+      os.remove(script)
+      os.remove(out)
+      for i = 1, 8 do
+        os.remove(out .. i)
+        os.remove(out .. i .. ".part")
+        os.remove(out .. i .. ".part.meta")
+      end
+    end)
+  end)
+end)
