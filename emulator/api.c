@@ -82,7 +82,7 @@ enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char
         const cJSON *lf = cJSON_GetObjectItemCaseSensitive(req, "return_last_frame");
         const char *size = str_field(req, "size");
         int duration = cJSON_IsNumber(d) ? (int)d->valuedouble : 5;
-        emu_task probe;
+        emu_task probe = {0}; /* only duration matters; zeroed so no field is read uninitialised */
         probe.duration = duration;
         if (E.opt.balance >= 0 && E.opt.balance - E.used_balance < emu_task_cost(&probe)) {
             E.stats.payment_errors++;
