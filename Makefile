@@ -21,7 +21,7 @@ EMU_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson $(LUA_PC) 2>/dev/nu
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/build/?.so;;
 
-.PHONY: all deps build emulator demo examples test lint docs clean help
+.PHONY: all deps build emulator demo examples test lint docs clean help check fuzz
 
 all: build emulator
 
@@ -32,6 +32,8 @@ help:
 	@echo "make examples  run every example against the emulator"
 	@echo "make build   build the C core into build/"
 	@echo "make lint    luacheck the Lua code"
+	@echo "make check   warnings, cppcheck, luacheck, specs under ASan+UBSan, valgrind and GC stress"
+	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
 	@echo "make docs    LDoc API reference into docs/"
 	@echo "make clean   remove build products"
 
@@ -75,3 +77,5 @@ docs:
 
 clean:
 	rm -rf build out seedance src/*.o
+
+include mk/check.mk

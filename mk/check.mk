@@ -1,0 +1,137 @@
+# mk/check.mk: `make check`, the quality checks (included by the Makefile).
+#
+#   check-werror    gcc -Wall -Wextra -Werror build of the core and the emulator
+#   check-cppcheck  cppcheck on src/, emulator/ and fuzz/
+#   check-luacheck  luacheck (make lint, plus fuzz/)
+#   check-asan      every spec with the core built by clang with ASan + UBSan
+#                   (LeakSanitizer on), the runtime preloaded into lua5.4
+#   check-valgrind  every spec under valgrind --leak-check=full
+#   check-gc        every spec under an aggressive collector, in each GC mode
+#
+# Each check-<name> runs alone too; `make check` runs them all in turn, prints
+# one line per check and fails when any failed. Logs go to build/check/.
+# Knobs: CHECKS (which ones), CHECK_SPECS (what asan/gc run; default spec),
+# VALGRIND_SPECS, GC_MODES, GC_EVERY.
+
+CLANG          ?= clang-14
+CPPCHECK       ?= cppcheck
+VALGRIND       ?= valgrind
+CHECKS         ?= werror cppcheck luacheck asan valgrind gc
+CHECK_SPECS    ?= spec
+VALGRIND_SPECS ?= spec
+GC_MODES       ?= incremental generational
+GC_EVERY       ?= 200
+CHECK_DIR       = build/check
+
+ASAN_RT    := $(shell $(CLANG) -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
+SAN_CFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_SO     = build/asan/seedance/core.so
+
+VALGRIND_FLAGS = --leak-check=full --errors-for-leak-kinds=definite,indirect \
+                 --show-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30
+CPPCHECK_FLAGS = -q --std=c99 --library=posix --enable=warning,performance,portability \
+                 --error-exitcode=1 --inline-suppr
+
+# busted inside this very interpreter (--ignore-lua), so valgrind and the
+# preloaded ASan runtime watch the process that runs the specs.
+BUSTED_HERE = $(LUA) $(BUSTED) --ignore-lua --helper=spec/support/check_helper.lua -o spec/support/summary.lua
+
+# A sanitizer report in the log (from this process or a child it started).
+SAN_REPORT = ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-Za-z]*Sanitizer
+
+.PHONY: check check-werror check-cppcheck check-luacheck check-asan check-valgrind check-gc check-deps
+
+check: check-deps
+	@mkdir -p $(CHECK_DIR); : > $(CHECK_DIR)/summary; fail=0; \
+	for c in $(CHECKS); do \
+	    t0=$$(date +%s); \
+	    echo "==> check-$$c"; \
+	    if $(MAKE) --no-print-directory check-$$c; then r=ok; else r=FAILED; fail=1; fi; \
+	    line=$$(cat $(CHECK_DIR)/$$c.line 2>/dev/null); \
+	    printf '%-9s %-6s %4ss  %s\n' "$$c" "$$r" "$$(( $$(date +%s) - t0 ))" "$$line" >> $(CHECK_DIR)/summary; \
+	done; \
+	echo; echo "make check:"; sed 's/^/  /' $(CHECK_DIR)/summary; \
+	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi; echo "make check: all passed"
+
+check-deps:
+	@sh .ci/install-deps check
+
+check-werror:
+	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/werror.line
+	@$(MAKE) --no-print-directory -B build emulator CC=gcc
+	@echo "gcc -Wall -Wextra -Werror: core and emulator build clean" | tee $(CHECK_DIR)/werror.line
+
+check-cppcheck:
+	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/cppcheck.line
+	$(CPPCHECK) $(CPPCHECK_FLAGS) -I src src/*.c
+	@if [ -n "$(wildcard emulator/*.c)" ]; then \
+	    echo "$(CPPCHECK) $(CPPCHECK_FLAGS) -I src -I emulator emulator/*.c"; \
+	    $(CPPCHECK) $(CPPCHECK_FLAGS) -I src -I emulator emulator/*.c; fi
+	@if [ -n "$(wildcard fuzz/*.c)" ]; then \
+	    echo "$(CPPCHECK) $(CPPCHECK_FLAGS) -I src fuzz/*.c"; \
+	    $(CPPCHECK) $(CPPCHECK_FLAGS) -I src fuzz/*.c; fi
+	@echo "cppcheck $$($(CPPCHECK) --version | cut -d' ' -f2): no findings in src/ emulator/ fuzz/" \
+	    | tee $(CHECK_DIR)/cppcheck.line
+
+check-luacheck:
+	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/luacheck.line
+	@$(MAKE) --no-print-directory lint
+	@if [ -n "$(wildcard fuzz/*.lua)" ]; then echo "luacheck -q fuzz"; luacheck -q fuzz; fi
+	@echo "luacheck: no warnings" | tee $(CHECK_DIR)/luacheck.line
+
+# The core built by clang with AddressSanitizer + UndefinedBehaviorSanitizer
+# (-Werror too). UB aborts at once (-fno-sanitize-recover).
+$(ASAN_SO): $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(SAN_CFLAGS) $(WARN) -std=c99 -fPIC -shared $(LUA_INC) $(CURL_INC) -o $@ $(CORE_SRC) -lcurl -lm
+
+# Run a spec command with output to the terminal and $(CHECK_DIR)/$(1).log;
+# its status goes to $(CHECK_DIR)/$(1).rc.
+define check_run
+( $(2); echo $$? > $(CHECK_DIR)/$(1).rc ) 2>&1 | tee $(CHECK_DIR)/$(1).log
+endef
+
+check-asan: $(ASAN_SO)
+	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/asan.line
+	@$(MAKE) --no-print-directory emulator
+	@test -f "$(ASAN_RT)" || { echo "check-asan: no ASan runtime from $(CLANG) (install libclang-rt-14-dev)"; exit 1; }
+	@$(call check_run,asan,LD_PRELOAD=$(ASAN_RT) \
+	    ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_init_order=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/spec/support/lsan.supp:print_suppressions=0 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    LUA_CPATH='$(CURDIR)/build/asan/?.so;;' SEEDANCE_CHECK_CORE=$(ASAN_SO) \
+	    $(BUSTED_HERE) --cpath='build/asan/?.so' $(CHECK_SPECS))
+	@rc=$$(cat $(CHECK_DIR)/asan.rc); reports=$$(grep -cE '$(SAN_REPORT)' $(CHECK_DIR)/asan.log); \
+	specs=$$(grep -a '^busted: ' $(CHECK_DIR)/asan.log | tail -1 | sed 's/^busted: //'); \
+	echo "ASan+UBSan+LSan: $${specs:-no busted summary}; sanitizer reports: $$reports (exit $$rc)" \
+	    | tee $(CHECK_DIR)/asan.line; \
+	test "$$rc" = 0 && test "$$reports" = 0
+
+check-valgrind: build
+	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/valgrind.line
+	@$(MAKE) --no-print-directory emulator
+	@$(call check_run,valgrind,SEEDANCE_CHECK_CORE=$(CORE_SO) $(VALGRIND) $(VALGRIND_FLAGS) --log-file=$(CHECK_DIR)/valgrind.out \
+	    $(BUSTED_HERE) $(VALGRIND_SPECS))
+	@rc=$$(cat $(CHECK_DIR)/valgrind.rc); out=$(CHECK_DIR)/valgrind.out; \
+	errs=$$(sed -n 's/.*ERROR SUMMARY: \([0-9,]*\) errors.*/\1/p' $$out | tail -1); \
+	def=$$(sed -n 's/.*definitely lost: \([0-9,]*\) bytes.*/\1/p' $$out | tail -1); \
+	ind=$$(sed -n 's/.*indirectly lost: \([0-9,]*\) bytes.*/\1/p' $$out | tail -1); \
+	specs=$$(grep -a '^busted: ' $(CHECK_DIR)/valgrind.log | tail -1 | sed 's/^busted: //'); \
+	echo "valgrind: $${specs:-no busted summary}; $${errs:-?} errors, definitely lost $${def:-0} B, indirectly lost $${ind:-0} B (exit $$rc)" \
+	    | tee $(CHECK_DIR)/valgrind.line; \
+	if [ "$$rc" != 0 ]; then grep -A40 -E 'Invalid|uninitialised|definitely lost in|indirectly lost in' $$out | head -120; fi; \
+	test "$$rc" = 0
+
+check-gc: build
+	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/gc.line; : > $(CHECK_DIR)/gc.parts
+	@$(MAKE) --no-print-directory emulator
+	@fail=0; for m in $(GC_MODES); do \
+	    $(call check_run,gc-$$m,SEEDANCE_GC_STRESS=$$m SEEDANCE_GC_EVERY=$(GC_EVERY) $(BUSTED_HERE) $(CHECK_SPECS)); \
+	    rc=$$(cat $(CHECK_DIR)/gc-$$m.rc); [ "$$rc" = 0 ] || fail=1; \
+	    specs=$$(grep -a '^busted: ' $(CHECK_DIR)/gc-$$m.log | tail -1 | sed 's/^busted: //'); \
+	    n=$$(sed -n 's/^gc stress .*: \([0-9]*\) collections$$/\1/p' $(CHECK_DIR)/gc-$$m.log | tail -1); \
+	    printf '%s%s: %s, %s collections' "$$(test -s $(CHECK_DIR)/gc.parts && echo '; ')" "$$m" \
+	        "$${specs:-no busted summary}" "$${n:-?}" >> $(CHECK_DIR)/gc.parts; \
+	done; \
+	echo "GC stress (a step every $(GC_EVERY) instructions) $$(cat $(CHECK_DIR)/gc.parts)" | tee $(CHECK_DIR)/gc.line; \
+	test $$fail = 0
