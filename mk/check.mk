@@ -34,7 +34,8 @@ CPPCHECK_FLAGS = -q --std=c99 --library=posix --enable=warning,performance,porta
 
 # busted inside this very interpreter (--ignore-lua), so valgrind and the
 # preloaded ASan runtime watch the process that runs the specs.
-BUSTED_HERE = $(LUA) $(BUSTED) --ignore-lua --helper=spec/support/check_helper.lua -o spec/support/summary.lua
+BUSTED_ARGS = $(BUSTED) --ignore-lua --helper=spec/support/check_helper.lua -o spec/support/summary.lua
+BUSTED_HERE = $(LUA) $(BUSTED_ARGS)
 
 # A sanitizer report in the log (from this process or a child it started).
 SAN_REPORT = ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-Za-z]*Sanitizer
@@ -91,15 +92,19 @@ define check_run
 ( $(2); echo $$? > $(CHECK_DIR)/$(1).rc ) 2>&1 | tee $(CHECK_DIR)/$(1).log
 endef
 
-check-asan: $(ASAN_SO)
+# Children: the preloaded runtime must not reach programs such as curl (which
+# hangs in setlocale under it), so the helper unsets LD_PRELOAD for every
+# command the specs start. Lua children load the ordinary core (LUA_CPATH),
+# while this process loads the ASan one (--cpath comes first); a spec that
+# wants its child checked too (gc_spec) preloads SEEDANCE_CHILD_PRELOAD itself.
+check-asan: $(ASAN_SO) build
 	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/asan.line
 	@$(MAKE) --no-print-directory emulator
 	@test -f "$(ASAN_RT)" || { echo "check-asan: no ASan runtime from $(CLANG) (install libclang-rt-14-dev)"; exit 1; }
-	@$(call check_run,asan,LD_PRELOAD=$(ASAN_RT) \
+	@$(call check_run,asan,LD_PRELOAD=$(ASAN_RT) SEEDANCE_CHECK_UNPRELOAD=1 SEEDANCE_CHILD_PRELOAD=$(ASAN_RT) \
 	    ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_init_order=1 \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/spec/support/lsan.supp:print_suppressions=0 \
-	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    LUA_CPATH='$(CURDIR)/build/asan/?.so;;' SEEDANCE_CHECK_CORE=$(ASAN_SO) \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SEEDANCE_CHECK_CORE=$(ASAN_SO) \
 	    $(BUSTED_HERE) --cpath='build/asan/?.so' $(CHECK_SPECS))
 	@rc=$$(cat $(CHECK_DIR)/asan.rc); reports=$$(grep -cE '$(SAN_REPORT)' $(CHECK_DIR)/asan.log); \
 	specs=$$(grep -a '^busted: ' $(CHECK_DIR)/asan.log | tail -1 | sed 's/^busted: //'); \

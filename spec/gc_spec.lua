@@ -206,9 +206,12 @@ describe("lifetimes under the collector", function()
       ]])
       f:close()
       local out = tmpfile("exit.bin")
-      -- the child finds the same modules as this run (its core build included)
+      -- the child finds the same modules as this run (its core build included),
+      -- and runs under the same sanitizer runtime when make check-asan runs this
       local paths = string.format("package.path=%q package.cpath=%q", package.path, package.cpath)
-      local cmd = string.format("lua5.4 -e '%s' %s %s %s %s 2>&1", paths, script, srv.base, emu.url, out)
+      local preload = os.getenv("SEEDANCE_CHILD_PRELOAD")
+      local cmd = string.format("%slua5.4 -e '%s' %s %s %s %s 2>&1",
+        preload and preload ~= "" and ("LD_PRELOAD=" .. preload .. " ") or "", paths, script, srv.base, emu.url, out)
       local p = assert(io.popen(cmd))
       local output = p:read("*a")
       local ok, how, code = p:close()

@@ -3,6 +3,11 @@
 -- SEEDANCE_CHECK_CORE=path  fail at once unless seedance.core resolves to this
 --                           file (so the ASan run cannot silently test the
 --                           ordinary build).
+-- SEEDANCE_CHECK_UNPRELOAD=1  run every command the specs start (io.popen,
+--                           os.execute) with LD_PRELOAD unset: the ASan run
+--                           preloads its runtime into this lua5.4 only (see
+--                           mk/check.mk; SEEDANCE_CHILD_PRELOAD names it for
+--                           specs that start a Lua child on purpose).
 -- SEEDANCE_GC_STRESS=mode   run every spec under an aggressive collector:
 --   "incremental"  restart a cycle as soon as one ends (the smallest pause),
 --                  a large step multiplier, a step every KiB allocated, and
@@ -21,6 +26,15 @@ if want and want ~= "" then
   if got ~= want and not (got and got:sub(-#want - 1) == "/" .. want) then
     io.stderr:write("check_helper: seedance.core resolves to ", tostring(got), ", expected ", want, "\n")
     os.exit(2)
+  end
+end
+
+if os.getenv("SEEDANCE_CHECK_UNPRELOAD") == "1" then
+  local popen, execute = io.popen, os.execute
+  io.popen = function(cmd, ...) return popen("unset LD_PRELOAD; " .. cmd, ...) end -- luacheck: ignore 122
+  os.execute = function(cmd, ...) -- luacheck: ignore 122
+    if cmd == nil then return execute() end
+    return execute("unset LD_PRELOAD; " .. cmd, ...)
   end
 end
 
