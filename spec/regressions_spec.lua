@@ -36,6 +36,22 @@ describe("regressions", function()
     end)
   end)
 
+  describe("seedance.core.engine form_file", function()
+    -- fuzz_form: a content_type holding CR or LF went into the multipart
+    -- part's header as it was (curl_mime_type does not escape), so a caller
+    -- could smuggle header lines into the upload. It is a caller mistake now.
+    it("refuses a content_type with CR or LF, naming the field", function()
+      local eng = core.engine()
+      for _, ct in ipairs({ "image/png\r\nX-Injected: 1", "\n", "a\rb" }) do
+        assert.has_error(function()
+          eng:add{ method = "POST", url = "http://127.0.0.1:9/",
+                   form_file = { name = "file", path = "spec/regressions_spec.lua", content_type = ct } }
+        end, "bad argument #1 to 'add' (field 'content_type' must be one line (no CR or LF))")
+      end
+      eng:close()
+    end)
+  end)
+
   describe("task handles", function()
     local emu
     setup(function() emu = emulator.start{ speed = util.SPEED } end)

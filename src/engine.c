@@ -154,6 +154,9 @@ static void sd_read_form(lua_State *L, sd_request *rq) {
     rq->form_path = sd_opt_string(L, f, "path", 2, 1, NULL);
     rq->form_filename = sd_opt_string(L, f, "filename", 2, 0, NULL);
     rq->form_type = sd_opt_string(L, f, "content_type", 2, 0, NULL);
+    /* curl_mime_type writes the type into the part's header as it is */
+    if (rq->form_type != NULL && rq->form_type[strcspn(rq->form_type, "\r\n")] != '\0')
+        luaL_argerror(L, 2, "field 'content_type' must be one line (no CR or LF)");
 }
 
 /* Check the headers list at index h: strings "Name: value" without CR, LF or NUL. */

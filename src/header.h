@@ -20,8 +20,9 @@ typedef struct sd_header_field {
 
 /*
  * Is line[0..len) a status line ("HTTP/1.1 200 OK")? Returns 1 and stores
- * its code in *code (the digits after the version, at most 4 of them; 0 when
- * there are none), or returns 0 for any other line.
+ * its code in *code (the digits after the version, read while the value is
+ * below 1000, so at most 9999; 0 when there are none), or returns 0 for any
+ * other line.
  */
 static inline int sd_header_status(const char *line, size_t len, long *code) {
     size_t i = 5;
