@@ -79,3 +79,4 @@ clean:
 	rm -rf build out seedance src/*.o
 
 include mk/check.mk
+include mk/fuzz.mk

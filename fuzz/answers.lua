@@ -1,0 +1,220 @@
+--- fuzz/answers.lua: the client against answers made of fuzz bytes.
+--
+-- Loaded once by fuzz/fuzz_answers.c; returns run(input), called for every
+-- input. By hand (LUA_PATH/LUA_CPATH pointing at lua/ and build/):
+--     lua5.4 -e 'dofile("fuzz/answers.lua")(io.read("a"))' < fuzz/corpus/answers/generate-ok
+--
+-- Input format (plain text, so seeds are readable and mutations stay near
+-- the shape):
+--
+--     <operation>\n           generate | refresh | wait | download | upload | balance | all
+--     <answer>\n===\n<answer>\n===\n...
+--
+-- An answer is a status line, header lines, an empty line and the body:
+--
+--     429
+--     Retry-After: 3
+--     Content-Type: application/json
+--
+--     {"error":{"type":"rate_limit_error","message":"slow down"}}
+--
+-- or "ERR <kind>" for a transport failure of that kind (connect, timeout,
+-- recv, ...). The status is read as the engine reads it (at most 4 digits,
+-- so 0..9999); header names are lowercased and values trimmed, last wins.
+-- Every transfer the client starts takes the next answer; when they run
+-- out, transfers fail with kind "aborted", so every operation ends.
+--
+-- Properties checked (an error raised here is a crash for libFuzzer):
+-- * no client call raises: every call returns a result, or nil and an error
+--   object with string `type` and `message` whose tostring is a string;
+-- * the API key never appears in an error's text (unless the answers hold it);
+-- * every transfer the client asks for passes the engine's own checks
+--   (eng:add would raise otherwise): header lines without CR/LF/NUL and with
+--   a colon, a known method, string URL and body;
+-- * a download either returns the target path, with the whole file there, or
+--   fails leaving nothing under the target name.
+
+local seedance = require("seedance")
+local scheduler = require("seedance.scheduler")
+
+local KEY = "sk-fuzz-secret-0123456789"
+local MEDIA = "https://media.example/v.mp4"
+
+-- ---- decoding the input ----------------------------------------------------
+
+local function parse_answer(chunk)
+  local head, body = chunk:match("^(.-)\r?\n\r?\n(.*)$")
+  if not head then head, body = chunk, "" end
+  local first, rest = head:match("^([^\n]*)\n?(.*)$")
+  local kind = first:match("^ERR%s*(%S*)")
+  if kind then
+    return { ok = false, kind = kind ~= "" and kind or "recv", error = "fuzz: transport failure",
+             status = 0, headers = {}, body = "" }
+  end
+  local status = tonumber(first:match("^%s*(%d%d?%d?%d?)") or "200")
+  local headers = {}
+  for line in rest:gmatch("[^\n]+") do
+    local name, value = line:match("^([^:%s][^:]*):[ \t]*(.-)[\r \t]*$")
+    if name then headers[name:lower()] = value end
+  end
+  return { ok = true, status = status, headers = headers, body = body }
+end
+
+-- ---- the fake network --------------------------------------------------------
+
+local METHODS = { GET = true, POST = true, PUT = true, DELETE = true, HEAD = true }
+
+-- The checks eng:add makes before it starts a transfer (a failure there raises).
+local function check_spec(spec)
+  assert(type(spec.url) == "string" and not spec.url:find("\0", 1, true), "transfer url")
+  assert(spec.method == nil or METHODS[spec.method], "transfer method")
+  assert(spec.body == nil or type(spec.body) == "string", "transfer body")
+  for i, h in ipairs(spec.headers or {}) do
+    assert(type(h) == "string", "header " .. i .. " is not a string")
+    if h:find("[\r\n%z]") or not h:find(":", 1, true) then
+      error("the client built a header line the engine refuses: " .. string.format("%q", h), 0)
+    end
+  end
+  if spec.form_file then
+    for _, k in ipairs({ "name", "path" }) do assert(type(spec.form_file[k]) == "string", "form_file." .. k) end
+  end
+end
+
+local answers, served = {}, 0
+local echoed = false -- the answers themselves hold the key (a server may echo it)
+local function fake_transfer(spec)
+  check_spec(spec)
+  served = served + 1
+  local a = answers[served]
+  if not a then
+    return { id = served, ok = false, kind = "aborted", error = "fuzz: no more answers", status = 0, headers = {},
+             body = "" }
+  end
+  local r = { id = served, ok = a.ok, kind = a.kind, error = a.error, status = a.status, headers = {},
+              body = a.body, bytes = #a.body, url = spec.url, time = 0 }
+  for k, v in pairs(a.headers) do r.headers[k] = v end
+  if a.ok and spec.output and a.status >= 200 and a.status < 300 then
+    -- the engine streams a 2xx body to the file: appended on a 206 to a Range request
+    local append = (spec.resume_from or 0) > 0 and a.status == 206
+    local f = assert(io.open(spec.output, append and "ab" or "wb"))
+    f:write(a.body)
+    f:close()
+    r.resumed = append
+    r.body = ""
+  elseif spec.output then
+    r.resumed = false
+  end
+  return r
+end
+
+scheduler.transfer = fake_transfer
+scheduler.sleep = function() end
+
+-- ---- the calls -----------------------------------------------------------------
+
+local function check_result(what, ok, err)
+  if ok then return ok end
+  if type(err) ~= "table" then error(what .. " failed without an error object: " .. tostring(err), 0) end
+  if type(err.type) ~= "string" or type(err.message) ~= "string" then
+    error(what .. ": error object without type/message: " .. tostring(err.type), 0)
+  end
+  local text = tostring(err)
+  if type(text) ~= "string" then error(what .. ": tostring(err) is not a string", 0) end
+  if (text:find(KEY, 1, true) or err.message:find(KEY, 1, true)) and not echoed then
+    error(what .. ": the API key appears in an error", 0)
+  end
+  return nil
+end
+
+-- temporary files: names derived from one os.tmpname(), removed after each use
+local prefix = os.tmpname()
+os.remove(prefix)
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local client
+local REQ = { model = "doubao-seedance-2.0", prompt = "a kitten yawns", duration = 5 }
+
+local function download(task, n)
+  local target = prefix .. "-video" .. n .. ".mp4"
+  local path, err = task:download(target, { on_progress = function() end })
+  if check_result("download", path, err) then
+    if path ~= target or not exists(target) then error("download returned a path with no file", 0) end
+  elseif exists(target) then
+    error("a failed download left a file under the target name", 0)
+  end
+  os.remove(target)
+  os.remove(target .. ".part")
+  os.remove(target .. ".part.meta")
+end
+
+local function completed_task()
+  local t = client:task("task_fuzz")
+  t:_apply{ status = "completed", result = { videos = { { url = MEDIA, expires_at = os.time() + 3600 } } } }
+  return t
+end
+
+local OPS = {}
+function OPS.generate()
+  local task = check_result("generate", client:generate(REQ))
+  if task then
+    if check_result("wait", task:wait{ timeout = 3600 }) then download(task, 1) end
+    tostring(task)
+    task:close()
+  end
+end
+function OPS.refresh()
+  local t = client:task("task_fuzz")
+  check_result("refresh", t:refresh())
+  tostring(t)
+end
+function OPS.wait()
+  local t = client:task("task_fuzz")
+  check_result("wait", t:wait{ timeout = 3600, on_progress = function(x) tostring(x) end })
+  tostring(t)
+end
+function OPS.download()
+  download(completed_task(), 2)
+end
+function OPS.upload()
+  local png = prefix .. "-image.png"
+  local f = assert(io.open(png, "wb"))
+  f:write("\137PNG\r\n\26\n", string.rep("\0", 32))
+  f:close()
+  check_result("upload_image", client:upload_image(png))
+  os.remove(png)
+end
+function OPS.balance()
+  check_result("balance", client:balance())
+end
+function OPS.all()
+  OPS.generate()
+  OPS.refresh()
+  OPS.download()
+  OPS.upload()
+  OPS.balance()
+end
+
+--- Run one input (see the format above); raises when a property fails.
+return function(input)
+  local op, rest = input:match("^([%a_]+)\r?\n(.*)$")
+  if not op then op, rest = "all", input end
+  answers, served = {}, 0
+  echoed = input:find(KEY, 1, true) ~= nil
+  local pos = 1
+  while pos <= #rest + 1 and #answers < 64 do
+    local s, e = rest:find("\n===\n", pos, true)
+    answers[#answers + 1] = parse_answer(rest:sub(pos, (s or #rest + 1) - 1))
+    if not s then break end
+    pos = e + 1
+  end
+  client = seedance.new{ api_key = KEY, base_url = "http://127.0.0.1:9", max_retries = 3,
+                         backoff = 0.001, max_backoff = 0.001, time_scale = 1e-6, wait_timeout = 3600 }
+  local ok, err = pcall(OPS[op] or OPS.all)
+  client = nil
+  if not ok then error(err, 0) end
+end

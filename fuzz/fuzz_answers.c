@@ -1,0 +1,98 @@
+/*
+ * fuzz_answers.c: what the server sends, through the Lua layer.
+ *
+ * The JSON of task answers, error bodies, Retry-After, Content-Range,
+ * Content-Length, ETag and status codes are all read by Lua code
+ * (lua/seedance/http.lua, task.lua, download.lua, client.lua), with lua-cjson
+ * decoding the bodies. This target runs that code in an embedded Lua 5.4:
+ * fuzz/answers.lua replaces the scheduler's transfer with a queue of fake
+ * answers decoded from the fuzz bytes and drives the client's calls (submit,
+ * refresh, wait, download, upload, balance) against them, checking the
+ * properties listed there. Any Lua error escaping the client is a crash.
+ *
+ * The Lua interpreter is not instrumented, so libFuzzer would be blind to the
+ * Lua branches; a line hook feeds "source:line" hits of the lua/seedance files
+ * into libFuzzer's extra counters instead, so new Lua lines count as coverage.
+ *
+ * REPO (the repository root) is set by mk/fuzz.mk. One lua_State serves every
+ * input (loading the modules takes milliseconds): answers.lua makes a new
+ * client per input, and the modules it uses keep no state between calls
+ * (the scheduler's transfer and sleep are replaced, so no engine is made).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#ifndef REPO
+#error "build with -DREPO=\"/path/to/the/repository\""
+#endif
+
+int luaopen_seedance_core(lua_State *L);
+
+/* Lua line coverage, in the section libFuzzer reads as extra counters. */
+#define COV_SIZE (1 << 16)
+__attribute__((used, section("__libfuzzer_extra_counters"))) static uint8_t lua_cov[COV_SIZE];
+
+/* Line hook: count a hit of (source, line) for the project's Lua files. */
+static void line_hook(lua_State *L, lua_Debug *ar) {
+    const char *s;
+    uint32_t h = 2166136261u;
+    if (!lua_getinfo(L, "S", ar)) return;
+    s = ar->source;
+    if (s == NULL || s[0] != '@' || strstr(s, "/lua/seedance/") == NULL) return;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    h ^= (uint32_t)ar->currentline * 2654435761u;
+    lua_cov[h % COV_SIZE]++;
+}
+
+/* Message handler: the error with a traceback. */
+static int traceback(lua_State *L) {
+    luaL_traceback(L, L, lua_tostring(L, 1), 1);
+    return 1;
+}
+
+static lua_State *L;   /* the state every input runs in */
+static int run_ref;    /* registry ref of answers.lua's run(input) */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    L = luaL_newstate();
+    if (L == NULL) abort();
+    luaL_openlibs(L);
+    /* package.path: the in-tree modules only; seedance.core from this binary */
+    lua_getglobal(L, "package");
+    lua_pushliteral(L, REPO "/lua/?.lua;" REPO "/lua/?/init.lua");
+    lua_setfield(L, -2, "path");
+    lua_getfield(L, -1, "preload");
+    lua_pushcfunction(L, luaopen_seedance_core);
+    lua_setfield(L, -2, "seedance.core");
+    lua_pop(L, 2);
+    lua_sethook(L, line_hook, LUA_MASKLINE, 0);
+    lua_pushcfunction(L, traceback);
+    if (luaL_loadfile(L, REPO "/fuzz/answers.lua") != LUA_OK || lua_pcall(L, 0, 1, -2) != LUA_OK ||
+        !lua_isfunction(L, -1)) {
+        fprintf(stderr, "fuzz_answers: cannot load answers.lua: %s\n", lua_tostring(L, -1));
+        abort();
+    }
+    run_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    lua_pushcfunction(L, traceback);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, run_ref);
+    lua_pushlstring(L, (const char *)data, size);
+    if (lua_pcall(L, 1, 0, -3) != LUA_OK) {
+        fprintf(stderr, "fuzz_answers: the client raised:\n%s\n", lua_tostring(L, -1));
+        abort();
+    }
+    lua_settop(L, 0);
+    return 0;
+}

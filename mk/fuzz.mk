@@ -1,0 +1,77 @@
+# mk/fuzz.mk: `make fuzz`, the libFuzzer targets of fuzz/ (included by the
+# Makefile; fuzz/README.md says what each target checks).
+#
+#   make fuzz                    every target for FUZZ_SECONDS (default 60) each
+#   make fuzz FUZZ_SECONDS=600   longer
+#   make fuzz-validate           one target (validate utf8 header answers form)
+#   make fuzz-build              build them only
+#
+# Working corpora grow in build/fuzz/corpus/<target> (the committed seeds in
+# fuzz/corpus/<target> are read, never written); a crash leaves its input in
+# build/fuzz/artifacts/ and fails the run.
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= validate utf8 header answers form
+FUZZ_DIR      = build/fuzz
+FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+LUA_LIBS     := $(shell pkg-config --libs $(LUA_PC) 2>/dev/null)
+FUZZ_CC       = $(CLANG) $(FUZZ_CFLAGS) $(WARN) -std=c99 -Isrc
+
+# libFuzzer options per target. answers keeps one Lua state for every input,
+# so the per-input leak check (which would always see the state's memory) is
+# off; LeakSanitizer still checks at exit.
+FUZZ_OPTS         = -timeout=10 -print_final_stats=1
+FUZZ_OPTS_validate = -max_len=2048
+FUZZ_OPTS_utf8     = -max_len=512 -dict=fuzz/utf8.dict
+FUZZ_OPTS_header   = -max_len=2048 -dict=fuzz/header.dict
+FUZZ_OPTS_answers  = -max_len=4096 -detect_leaks=0 -dict=fuzz/answers.dict
+FUZZ_OPTS_form     = -max_len=256
+
+.PHONY: fuzz fuzz-build $(FUZZ_TARGETS:%=fuzz-%)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+$(FUZZ_DIR)/fuzz_validate: fuzz/fuzz_validate.c src/validate.c src/utf8.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_validate.c src/validate.c src/utf8.c $(LUA_LIBS) -lm
+
+$(FUZZ_DIR)/fuzz_utf8: fuzz/fuzz_utf8.c src/utf8.c src/utf8.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -o $@ fuzz/fuzz_utf8.c src/utf8.c
+
+$(FUZZ_DIR)/fuzz_header: fuzz/fuzz_header.c src/buf.c src/buf.h src/header.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -o $@ fuzz/fuzz_header.c src/buf.c
+
+$(FUZZ_DIR)/fuzz_answers: fuzz/fuzz_answers.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -DREPO='"$(CURDIR)"' -o $@ fuzz/fuzz_answers.c $(CORE_SRC) $(LUA_LIBS) -lcurl -lm
+
+$(FUZZ_DIR)/fuzz_form: fuzz/fuzz_form.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -o $@ fuzz/fuzz_form.c $(CORE_SRC) $(LUA_LIBS) -lcurl -lm
+
+# fuzz-<target>: run it for FUZZ_SECONDS; one summary line in $(FUZZ_DIR)/<target>.line.
+$(FUZZ_TARGETS:%=fuzz-%): fuzz-%: $(FUZZ_DIR)/fuzz_%
+	@mkdir -p $(FUZZ_DIR)/corpus/$* $(FUZZ_DIR)/artifacts; rm -f $(FUZZ_DIR)/$*.line
+	@( ./$(FUZZ_DIR)/fuzz_$* $(FUZZ_OPTS) $(FUZZ_OPTS_$*) -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$*- $(FUZZ_DIR)/corpus/$* fuzz/corpus/$*; \
+	    echo $$? > $(FUZZ_DIR)/$*.rc ) 2>&1 | grep -vE '^#[0-9]+.*(NEW|REDUCE|pulse)|^"' | tee $(FUZZ_DIR)/$*.log
+	@rc=$$(cat $(FUZZ_DIR)/$*.rc); log=$(FUZZ_DIR)/$*.log; \
+	runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
+	rate=$$(sed -n 's/^stat::average_exec_per_sec: *//p' $$log); \
+	corpus=$$(ls $(FUZZ_DIR)/corpus/$* | wc -l); \
+	art=$$(sed -n 's/.*Test unit written to \(.*\)$$/\1/p' $$log | tail -1); \
+	if [ "$$rc" = 0 ]; then res="clean"; else res="FAILED (exit $$rc) $${art:+input: $$art}"; fi; \
+	printf '%-9s %10s runs in %ss (%s/s), corpus %s: %s\n' "$*" "$${runs:-?}" "$(FUZZ_SECONDS)" "$${rate:-?}" \
+	    "$$corpus" "$$res" | tee $(FUZZ_DIR)/$*.line; \
+	test "$$rc" = 0
+
+fuzz: check-deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	    echo "==> fuzz-$$t ($(FUZZ_SECONDS) s)"; \
+	    $(MAKE) --no-print-directory fuzz-$$t || fail=1; \
+	done; \
+	echo; echo "make fuzz:"; for t in $(FUZZ_TARGETS); do sed 's/^/  /' $(FUZZ_DIR)/$$t.line 2>/dev/null || echo "  $$t: no result"; done; \
+	if [ $$fail -ne 0 ]; then echo "make fuzz: FAILED"; exit 1; fi; echo "make fuzz: all clean"
