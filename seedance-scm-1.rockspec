@@ -34,6 +34,7 @@ build = {
          libdirs = { "$(CURL_LIBDIR)" },
       },
       ["seedance"] = "lua/seedance/init.lua",
+      ["seedance.compat"] = "lua/seedance/compat.lua",
       ["seedance.errors"] = "lua/seedance/errors.lua",
       ["seedance.cli"] = "lua/seedance/cli.lua",
       ["seedance.client"] = "lua/seedance/client.lua",

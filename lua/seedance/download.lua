@@ -5,6 +5,7 @@
 -- an expired result URL re-reads the task for a fresh URL once.
 -- @module seedance.download
 
+local compat = require("seedance.compat")
 local errors = require("seedance.errors")
 local http = require("seedance.http")
 local scheduler = require("seedance.scheduler")
@@ -102,7 +103,7 @@ function M.install(Task, check_open)
           if cb_err then return end
           local done, total = scheduler.engine():progress(id)
           if not done then return end
-          local ok, e = xpcall(opts.on_progress, debug.traceback, have + done,
+          local ok, e = compat.xpcall(opts.on_progress, debug.traceback, have + done,
             total and total > 0 and have + total or nil)
           if not ok then
             cb_err = errors.new{ type = "callback_error", message = "on_progress raised: " .. tostring(e) }
@@ -166,7 +167,7 @@ function M.install(Task, check_open)
       if done_ok then
         local size = file_size(part) or 0
         if opts.on_progress then
-          local ok, e = xpcall(opts.on_progress, debug.traceback, size, size)
+          local ok, e = compat.xpcall(opts.on_progress, debug.traceback, size, size)
           if not ok then return fail{ type = "callback_error", message = "on_progress raised: " .. tostring(e) } end
         end
         local ok, rerr = os.rename(part, path)

@@ -3,6 +3,7 @@
 -- yielding under `seedance.run`/`spawn`, and stepped by `seedance.step(0)`.
 -- @module seedance.pipeline
 
+local compat = require("seedance.compat")
 local errors = require("seedance.errors")
 local scheduler = require("seedance.scheduler")
 
@@ -57,7 +58,7 @@ function M.map(client, requests, opts)
     local sum = 0
     for i = 1, n do sum = sum + (percent[i] or 0) end
     stats.percent = n > 0 and math.floor(sum / n) or 100
-    local ok, err = xpcall(opts.on_progress, debug.traceback, stats)
+    local ok, err = compat.xpcall(opts.on_progress, debug.traceback, stats)
     if not ok then io.stderr:write("seedance.map: on_progress raised: ", tostring(err), "\n") end
   end
 

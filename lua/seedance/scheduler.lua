@@ -10,6 +10,7 @@
 -- hands its result over, whatever happens to the coroutine that started it.
 -- @module seedance.scheduler
 
+local compat = require("seedance.compat")
 local core = require("seedance.core")
 
 local M = {}
@@ -101,7 +102,7 @@ local function finish(rec, ok, ...)
   h.done = true
   h.ok = ok
   if ok then
-    h.results = table.pack and table.pack(...) or { n = select("#", ...), ... }
+    h.results = compat.pack(...)
   else
     h.error = ...
     if not h.joined then error_handler(h.error) end
@@ -125,7 +126,7 @@ local function resume(rec)
   local args = rec.args
   if args then
     rec.args = nil
-    resumed(rec, coroutine.resume(rec.co, (table.unpack or unpack)(args, 1, args.n)))
+    resumed(rec, coroutine.resume(rec.co, compat.unpack(args, 1, args.n)))
   else
     resumed(rec, coroutine.resume(rec.co))
   end
@@ -138,7 +139,7 @@ function M.spawn(fn, ...)
   if type(fn) ~= "function" then
     error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")", 2)
   end
-  local args = { n = select("#", ...), ... }
+  local args = compat.pack(...)
   local rec = { waiting = false, gen = 0 }
   local handle = setmetatable({ done = false, waiters = {} }, Spawned)
   rec.handle = handle
@@ -165,7 +166,7 @@ function Spawned:wait()
       M.block_until(function() return self.done end)
     end
   end
-  if self.ok then return (table.unpack or unpack)(self.results, 1, self.results.n) end
+  if self.ok then return compat.unpack(self.results, 1, self.results.n) end
   return nil, self.error
 end
 
@@ -405,7 +406,7 @@ function M.run(fn, ...)
   h.joined = true
   M.block_until(function() return live == 0 end)
   if not h.ok then error(h.error, 0) end
-  return (table.unpack or unpack)(h.results, 1, h.results.n)
+  return compat.unpack(h.results, 1, h.results.n)
 end
 
 --- Whether the running code is in a coroutine this scheduler manages.

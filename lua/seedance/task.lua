@@ -1,6 +1,7 @@
 --- Task handles: one generation on the service, polled until it ends, then downloaded.
 -- @module seedance.task
 
+local compat = require("seedance.compat")
 local errors = require("seedance.errors")
 local http = require("seedance.http")
 local scheduler = require("seedance.scheduler")
@@ -186,7 +187,7 @@ end
 
 -- Call a user callback under pcall; its error becomes a seedance error.
 local function call_back(fn, ...)
-  local ok, err = xpcall(fn, debug.traceback, ...)
+  local ok, err = compat.xpcall(fn, debug.traceback, ...)
   if ok then return true end
   return nil, errors.new{ type = "callback_error", retryable = false,
                           message = "a callback raised: " .. tostring(err) }

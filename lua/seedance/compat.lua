@@ -1,0 +1,27 @@
+--- What differs between Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT, in one place.
+-- @module seedance.compat
+
+local M = {}
+
+--- `table.unpack` (5.2+) or `unpack` (5.1, LuaJIT).
+M.unpack = table.unpack or unpack -- luacheck: ignore 113
+
+--- `table.pack`: the values with their count in `n`.
+function M.pack(...)
+  return { n = select("#", ...), ... }
+end
+
+-- Lua 5.1's xpcall takes no arguments for the function (LuaJIT's does).
+local passes_args = select(2, xpcall(function(a) return a end, debug.traceback, true)) == true
+
+--- `xpcall(fn, handler, ...)` on every version: calls `fn(...)` with `handler`
+-- as the message handler.
+-- @treturn boolean whether fn returned
+-- @return fn's results, or the handler's answer
+function M.xpcall(fn, handler, ...)
+  if passes_args then return xpcall(fn, handler, ...) end
+  local args = M.pack(...)
+  return xpcall(function() return fn(M.unpack(args, 1, args.n)) end, handler)
+end
+
+return M
