@@ -1,5 +1,6 @@
 -- Specs for the seedance command, run as a user runs it (lua5.4 bin/seedance ...).
 local emulator = require("helpers.emulator")
+local util = require("helpers.util")
 local cjson = require("cjson")
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
@@ -10,7 +11,7 @@ local function seedance(args, env)
   local parts = { "env", "-u SEEDANCE_API_KEY -u SEEDANCE_BASE_URL",
                   "LUA_PATH=" .. q(package.path), "LUA_CPATH=" .. q(package.cpath) }
   for k, v in pairs(env or {}) do parts[#parts + 1] = k .. "=" .. q(v) end
-  parts[#parts + 1] = "lua5.4 bin/seedance " .. args .. " >" .. q(out) .. " 2>" .. q(err) .. " </dev/null"
+  parts[#parts + 1] = util.LUA .. " bin/seedance " .. args .. " >" .. q(out) .. " 2>" .. q(err) .. " </dev/null"
   local ok, _, code = os.execute(table.concat(parts, " "))
   local function slurp(p) local f = io.open(p, "rb"); local s = f:read("*a"); f:close(); os.remove(p); return s end
   if ok == true then code = 0 elseif type(ok) == "number" then code = ok / 256 end  -- Lua 5.1 gives a number

@@ -31,10 +31,11 @@ end
 
 -- Run a shell command; its stdout, and true when it exited 0 (plus the code).
 local function run(cmd)
-  local p = assert(io.popen(cmd, "r"))
+  local p = assert(io.popen(cmd .. "; echo \"__exit=$?\"", "r"))
   local out = p:read("*a")
-  local ok, _, code = p:close()
-  return out, ok, code
+  p:close()
+  local code = tonumber(out:match("__exit=(%d+)%s*$"))
+  return (out:gsub("__exit=%d+%s*$", "")), code == 0, code
 end
 
 -- Wall clock in seconds, sub-second (date +%s.%N).

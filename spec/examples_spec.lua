@@ -1,16 +1,15 @@
 -- Every runnable example, run as a user would (lua5.4 examples/NAME.lua)
 -- against the emulator: each must exit 0 and leave its videos in place.
 local emulator = require("helpers.emulator")
+local util = require("helpers.util")
 
 local SPEED = 200
 
 local function run(emu, script, outdir)
   local cmd = string.format("cd %q && SEEDANCE_BASE_URL=%q SEEDANCE_API_KEY=sk-examples SEEDANCE_TIME_SCALE=%s "
-    .. "SEEDANCE_OUT_DIR=%q LUA_PATH=%q LUA_CPATH=%q timeout 120 lua5.4 %q 2>&1",
-    ".", emu.url, tostring(1 / SPEED), outdir, package.path, package.cpath, script)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  local ok = p:close()
+    .. "SEEDANCE_OUT_DIR=%q LUA_PATH=%q LUA_CPATH=%q timeout 120 %s %q",
+    ".", emu.url, tostring(1 / SPEED), outdir, package.path, package.cpath, util.LUA, script)
+  local ok, out = util.run(cmd)
   return ok, out
 end
 

@@ -210,13 +210,12 @@ describe("lifetimes under the collector", function()
       -- and runs under the same sanitizer runtime when make check-asan runs this
       local paths = string.format("package.path=%q package.cpath=%q", package.path, package.cpath)
       local preload = os.getenv("SEEDANCE_CHILD_PRELOAD")
-      local cmd = string.format("%slua5.4 -e '%s' %s %s %s %s 2>&1",
-        preload and preload ~= "" and ("LD_PRELOAD=" .. preload .. " ") or "", paths, script, srv.base, emu.url, out)
-      local p = assert(io.popen(cmd))
-      local output = p:read("*a")
-      local ok, how, code = p:close()
+      local cmd = string.format("%s%s -e '%s' %s %s %s %s",
+        preload and preload ~= "" and ("LD_PRELOAD=" .. preload .. " ") or "", util.LUA, paths, script, srv.base,
+        emu.url, out)
+      local ok, output, code = util.run(cmd)
       assert.equal("", output)
-      assert.is_true(ok, tostring(how) .. " " .. tostring(code))
+      assert.is_true(ok, "exit " .. tostring(code))
       os.remove(script)
       os.remove(out)
       for i = 1, 8 do

@@ -136,8 +136,8 @@ describe("the journal", function()
     finally(function() emu:stop() end)
     local dir = tmpdir()
     local count = 20
-    local cmd = string.format("LUA_PATH='%s' LUA_CPATH='%s' lua5.4 spec/support/crash_pipeline.lua '%s' '%s' %d %s",
-      package.path, package.cpath, emu.url, dir, count, 1 / 100)
+    local cmd = string.format("LUA_PATH='%s' LUA_CPATH='%s' %s spec/support/crash_pipeline.lua '%s' '%s' %d %s",
+      package.path, package.cpath, util.LUA, emu.url, dir, count, 1 / 100)
     math.randomseed(20261123)
     local kills, round = 0, 0
     while kills < 20 and round < 60 do
@@ -146,7 +146,7 @@ describe("the journal", function()
       local pid = p:read("*l")
       p:close()
       core.sleep(0.05 + math.random() * (0.4 + round * 0.1))   -- submitting, polling or mid-download
-      if os.execute("kill -9 " .. pid .. " 2>/dev/null") then kills = kills + 1 end
+      if util.run("kill -9 " .. pid) then kills = kills + 1 end
       os.execute("while kill -0 " .. pid .. " 2>/dev/null; do sleep 0.01; done")
       -- nothing partial under a final name, after any kill
       for i = 1, count do
@@ -155,7 +155,7 @@ describe("the journal", function()
         assert(n == nil or n == whole, "round " .. round .. ": partial " .. path)
       end
     end
-    local ok = os.execute(cmd .. " >/dev/null")
+    local ok = util.run(cmd .. " >/dev/null")
     local stats = emu:stats()
     emu:stop()
     assert.truthy(ok)

@@ -34,8 +34,14 @@ local function read_all(path)
   return s
 end
 
+-- os.execute gives true on success from Lua 5.2 on, 0 on Lua 5.1 and LuaJIT.
+local function sh_ok(cmd)
+  local r = os.execute(cmd)
+  return r == true or r == 0
+end
+
 local function alive(pid)
-  return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true
+  return sh_ok("kill -0 " .. pid .. " 2>/dev/null")
 end
 
 --- Start an emulator. Raises when it does not come up within 10 seconds.
@@ -49,8 +55,9 @@ function M.start(opts)
   end
   for i = 1, #args do args[i] = sh_quote(args[i]) end
   local log = os.tmpname()
-  -- The shell prints the emulator's pid, then waits for it and exits with its status.
-  local cmd = string.format("%s %s >%s 2>&1 </dev/null & echo $!; wait $!", sh_quote(M.bin),
+  -- The shell prints the emulator's pid, then waits for it and prints its
+  -- exit status (128 + N for signal N): close() does not tell on Lua 5.1.
+  local cmd = string.format("%s %s >%s 2>&1 </dev/null & echo $!; wait $!; echo \"exit=$?\"", sh_quote(M.bin),
     table.concat(args, " "), sh_quote(log))
   local shell = assert(io.popen(cmd, "r"))
   local pid = shell:read("*l")
@@ -80,7 +87,7 @@ end
 
 --- Stop the emulator (idempotent) and remove its log.
 -- @treturn boolean true when it exited with status 0 (after SIGTERM)
--- @treturn[opt] number its exit status or signal
+-- @treturn[opt] number its exit status (128 + N after signal N)
 function Emu:stop()
   if not self.shell then return self.exit_ok, self.exit_code end
   os.execute("kill " .. self.pid .. " 2>/dev/null")
@@ -89,9 +96,10 @@ function Emu:stop()
     os.execute("sleep 0.01")
   end
   if alive(self.pid) then os.execute("kill -9 " .. self.pid .. " 2>/dev/null") end
-  local ok, _, code = self.shell:close()
+  local code = tonumber((self.shell:read("*a") or ""):match("exit=(%d+)"))
+  self.shell:close()
   self.shell = nil
-  self.exit_ok, self.exit_code = ok == true, code
+  self.exit_ok, self.exit_code = code == 0, code
   os.remove(self.log)
   return self.exit_ok, self.exit_code
 end

@@ -6,6 +6,23 @@ local M = {}
 --- The emulator's --speed in these specs; clients scale their pauses by 1/SPEED.
 M.SPEED = 200
 
+--- The interpreter the specs run under, for the Lua children they start
+-- (make test-all-lua sets SEEDANCE_SPEC_LUA; the children get this run's
+-- package.path and cpath, so they must load the same core build).
+M.LUA = os.getenv("SEEDANCE_SPEC_LUA") or "lua5.4"
+
+--- Run a shell command: true when it exited 0, its output (stdout and
+-- stderr), and its exit code. The same on Lua 5.1, where close() does not
+-- report the status.
+function M.run(cmd)
+  local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"__exit=$?\""))
+  local out = p:read("*a")
+  p:close()
+  local code = tonumber(out:match("__exit=(%d+)%s*$"))
+  out = out:gsub("__exit=%d+%s*$", "")
+  return code == 0, out, code
+end
+
 --- A client for the emulator, with quick retries; `over` replaces options.
 function M.client_for(emu, over)
   local o = { api_key = "sk-spec", base_url = emu.url, time_scale = 1 / M.SPEED, backoff = 0.01,
@@ -16,7 +33,11 @@ end
 
 --- A fresh temporary path (nothing stands there, nor at path .. ".part").
 function M.tmpfile(name)
-  local p = string.format("%s/seedance-spec-%d-%s", os.getenv("TMPDIR") or "/tmp", math.random(1, 1e9), name)
+  -- os.tmpname's unique name as the stem (math.random is not seeded on Lua
+  -- 5.1, so it gave every run the same names, and a folder from an earlier run)
+  local stem = os.tmpname()
+  os.remove(stem)
+  local p = stem .. "-seedance-spec-" .. name
   os.remove(p)
   os.remove(p .. ".part")
   return p
