@@ -32,6 +32,7 @@ help:
 	@echo "make examples  run every example against the emulator"
 	@echo "make build   build the C core into build/"
 	@echo "make lint    luacheck the Lua code"
+	@echo "make test-all-lua  the spec suite under Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
 	@echo "make check   warnings, cppcheck, luacheck, specs under ASan+UBSan, valgrind and GC stress"
 	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
 	@echo "make docs    LDoc API reference into docs/"
@@ -80,3 +81,4 @@ clean:
 
 include mk/check.mk
 include mk/fuzz.mk
+include mk/lua.mk

@@ -1,0 +1,44 @@
+# mk/lua.mk: the same code under every Lua the hosts embed (included by the
+# Makefile).
+#
+#   make test-all-lua      the spec suite under Lua 5.4 (make test), then under
+#                          Lua 5.1, 5.2, 5.3 and LuaJIT, each with its own core
+#   make test-lua5.1       one of them (lua5.1 lua5.2 lua5.3 luajit)
+#   make build-luajit      build/luajit/seedance/core.so (also build-lua5.1 ...)
+#
+# Each interpreter gets the core compiled against its own headers in
+# build/<lua>/seedance/core.so, and runs busted itself (--lua and --cpath
+# override .busted, whose lua5.4 and build/?.so would otherwise win). Specs
+# that start Lua children (the CLI, the examples, the crash test) start this
+# same interpreter, named by SEEDANCE_SPEC_LUA, with this run's paths.
+# The specs that need something only one version has say so and skip
+# themselves; every skip is printed in the busted summary.
+
+OTHER_LUAS ?= lua5.1 lua5.2 lua5.3 luajit
+ALL_LUA_DIR = build/check
+
+.PHONY: test-all-lua $(OTHER_LUAS:%=test-%) $(OTHER_LUAS:%=build-%)
+
+$(OTHER_LUAS:%=build-%): build-%: build/%/seedance/core.so
+
+build/%/seedance/core.so: $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -std=c99 -fPIC -shared $$(pkg-config --cflags $*) $(CURL_INC) -o $@ $(CORE_SRC) -lcurl -lm
+
+$(OTHER_LUAS:%=test-%): test-%: build/%/seedance/core.so
+	@$(MAKE) --no-print-directory emulator
+	@mkdir -p $(ALL_LUA_DIR)
+	@( SEEDANCE_SPEC_LUA=$* LUA_CPATH='$(CURDIR)/build/$*/?.so;;' \
+	    $* $(BUSTED) --lua=$* --cpath='build/$*/?.so' -o spec/support/summary.lua spec; \
+	    echo $$? > $(ALL_LUA_DIR)/$*.rc ) 2>&1 | tee $(ALL_LUA_DIR)/$*.log
+	@test "$$(cat $(ALL_LUA_DIR)/$*.rc)" = 0
+
+test-all-lua: test
+	@fail=0; : > $(ALL_LUA_DIR)/all-lua.summary; \
+	for v in $(OTHER_LUAS); do \
+	    echo "==> specs under $$v"; \
+	    $(MAKE) --no-print-directory test-$$v || fail=1; \
+	    printf '%-7s %s\n' "$$v" "$$(grep -a '^busted: ' $(ALL_LUA_DIR)/$$v.log | tail -1)" >> $(ALL_LUA_DIR)/all-lua.summary; \
+	done; \
+	echo; echo "make test-all-lua (lua5.4: make test above):"; sed 's/^/  /' $(ALL_LUA_DIR)/all-lua.summary; \
+	test $$fail = 0
