@@ -4,10 +4,11 @@
 --                           file (so the ASan run cannot silently test the
 --                           ordinary build).
 -- SEEDANCE_CHECK_UNPRELOAD=1  run every command the specs start (io.popen,
---                           os.execute) with LD_PRELOAD unset: the ASan run
---                           preloads its runtime into this lua5.4 only (see
---                           mk/check.mk; SEEDANCE_CHILD_PRELOAD names it for
---                           specs that start a Lua child on purpose).
+--                           os.execute) with LD_PRELOAD unset and the ASan
+--                           core's cpath entry mapped to the ordinary build:
+--                           the ASan run preloads its runtime into this
+--                           lua5.4 only (see mk/check.mk; SEEDANCE_CHILD_PRELOAD
+--                           names it for specs that start a Lua child on purpose).
 -- SEEDANCE_GC_STRESS=mode   run every spec under an aggressive collector:
 --   "incremental"  restart a cycle as soon as one ends (the smallest pause),
 --                  a large step multiplier, a step every KiB allocated, and
@@ -30,11 +31,19 @@ if want and want ~= "" then
 end
 
 if os.getenv("SEEDANCE_CHECK_UNPRELOAD") == "1" then
+  -- A child is not under the preloaded runtime, so a Lua child handed this
+  -- run's package.cpath (cli_spec, examples_spec) is pointed at the ordinary
+  -- core instead of the ASan one, which needs the runtime. A command that sets
+  -- LD_PRELOAD itself (gc_spec's child) keeps the ASan core and is checked too.
+  local function child(cmd)
+    if not cmd:match("^LD_PRELOAD=") then cmd = cmd:gsub("build/asan/%?%.so", "build/?.so") end
+    return "unset LD_PRELOAD; " .. cmd
+  end
   local popen, execute = io.popen, os.execute
-  io.popen = function(cmd, ...) return popen("unset LD_PRELOAD; " .. cmd, ...) end -- luacheck: ignore 122
+  io.popen = function(cmd, ...) return popen(child(cmd), ...) end -- luacheck: ignore 122
   os.execute = function(cmd, ...) -- luacheck: ignore 122
     if cmd == nil then return execute() end
-    return execute("unset LD_PRELOAD; " .. cmd, ...)
+    return execute(child(cmd), ...)
   end
 end
 
