@@ -3,3 +3,5 @@ max_line_length = 120
 max_comment_line_length = false
 files["spec"] = { std = "+busted", max_line_length = false }
 exclude_files = { "build", "out" }
+files["examples/love"] = { globals = { "love" } }
+files["examples/nvim"] = { read_globals = { "vim" } }

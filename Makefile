@@ -33,6 +33,7 @@ help:
 	@echo "make build   build the C core into build/"
 	@echo "make lint    luacheck the Lua code"
 	@echo "make test-all-lua  the spec suite under Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
+	@echo "make hosts   build the host examples: build/c-host, the LuaJIT core, the emulator"
 	@echo "make check   warnings, cppcheck, luacheck, specs under ASan+UBSan, valgrind and GC stress"
 	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
 	@echo "make docs    LDoc API reference into docs/"
@@ -82,3 +83,4 @@ clean:
 include mk/check.mk
 include mk/fuzz.mk
 include mk/lua.mk
+include mk/hosts.mk

@@ -1,0 +1,158 @@
+-- A small LOVE game that generates and downloads a video with seedance while
+-- it keeps drawing at 60 frames per second: love.update calls
+-- seedance.step(0), which never blocks, and the generation runs in a
+-- seedance coroutine. See README.md here for how to run it.
+--
+-- Environment: SEEDANCE_BASE_URL, SEEDANCE_API_KEY (and SEEDANCE_TIME_SCALE
+-- against the emulator); SEEDANCE_LUA_DIR (the seedance lua/ folder) and
+-- SEEDANCE_CPATH (a cpath entry for the LuaJIT build of seedance.core) when
+-- the rock is not installed; SEEDANCE_OUT (the video), SEEDANCE_REPORT (a
+-- report file written at the end), SEEDANCE_SCREENSHOT (a PNG of the
+-- progress screen) and SEEDANCE_QUIT=1 to quit by itself when done.
+local lua_dir = os.getenv("SEEDANCE_LUA_DIR")
+if lua_dir then package.path = lua_dir .. "/?.lua;" .. lua_dir .. "/?/init.lua;" .. package.path end
+if os.getenv("SEEDANCE_CPATH") then package.cpath = os.getenv("SEEDANCE_CPATH") .. ";" .. package.cpath end
+
+local seedance = require("seedance")
+
+local OUT = os.getenv("SEEDANCE_OUT") or "seedance-love.mp4"
+local FRAME = 1 / 60
+local WARMUP = 3     -- the first frames create the window and its GL state: not counted
+
+local state = { status = "starting", progress = 0, bytes = 0, total = nil, done = false, ok = false }
+local frames = {}    -- seconds of work per frame (update + draw + present)
+local steps = {}     -- seconds spent in seedance.step(0) per frame
+local shot_frame    -- the frame whose pixels were captured (it also reads the framebuffer back)
+local screenshot_taken, screenshot, quit_at = false, nil, nil
+
+local function p(fmt, ...) return string.format(fmt, ...) end
+
+function love.load()
+  local client = seedance.new()
+  seedance.spawn(function()
+    local task, err = client:generate{ model = "doubao-seedance-2.0", prompt = "a red kite over green hills",
+                                       duration = 5 }
+    if not task then state.status, state.done = "failed: " .. tostring(err), true; return end
+    state.task_id = task.id
+    local ok
+    ok, err = task:wait{ on_progress = function(t)
+      state.status, state.progress = t.status, t.progress or 0
+    end }
+    if not ok then state.status, state.done = "failed: " .. tostring(err), true; return end
+    state.status = "downloading"
+    local path
+    path, err = task:download(OUT, { on_progress = function(done, total)
+      state.bytes, state.total = done, total
+    end })
+    state.ok = path ~= nil
+    state.status, state.done = path and ("saved " .. path) or ("failed: " .. tostring(err)), true
+  end)
+end
+
+function love.update()
+  local t0 = love.timer.getTime()
+  seedance.step(0)   -- pump IO and resume the generation coroutine; never blocks
+  steps[#steps + 1] = love.timer.getTime() - t0
+end
+
+function love.draw()
+  local g = love.graphics
+  g.clear(0.08, 0.09, 0.12)
+  g.setColor(1, 1, 1)
+  g.print("seedance in LOVE", 24, 20, 0, 2, 2)
+  g.print(p("task %s", state.task_id or "(submitting)"), 24, 70)
+  g.print(p("status: %s", state.status), 24, 92)
+  -- the task's progress, then the download's
+  local w = 592
+  g.setColor(0.25, 0.27, 0.33)
+  g.rectangle("fill", 24, 130, w, 24)
+  g.rectangle("fill", 24, 190, w, 24)
+  g.setColor(0.30, 0.75, 0.45)
+  g.rectangle("fill", 24, 130, w * (state.progress or 0) / 100, 24)
+  local frac = state.total and state.total > 0 and state.bytes / state.total or (state.ok and 1 or 0)
+  g.setColor(0.35, 0.55, 0.95)
+  g.rectangle("fill", 24, 190, w * frac, 24)
+  g.setColor(1, 1, 1)
+  g.print(p("generation %d%%", state.progress or 0), 30, 134)
+  g.print(p("download %d / %s bytes", state.bytes, state.total and tostring(state.total) or "?"), 30, 194)
+  local n = #frames
+  g.print(p("frame %d   fps %d", n, love.timer.getFPS()), 24, 320)
+  -- a spinner: it only turns if frames keep coming
+  local a = love.timer.getTime() * 4
+  g.circle("fill", 600 + 12 * math.cos(a), 330 + 12 * math.sin(a), 5)
+end
+
+local function write_report()
+  local path = os.getenv("SEEDANCE_REPORT")
+  if not path then return end
+  local counted, worst_at, step_worst = {}, 0, 0
+  for i = WARMUP + 1, #frames do
+    counted[#counted + 1] = frames[i]
+    if frames[i] >= (frames[worst_at] or 0) then worst_at = i end
+  end
+  for i = WARMUP + 1, #steps do step_worst = math.max(step_worst, steps[i]) end
+  table.sort(counted)
+  local worst = counted[#counted] or 0
+  local p50 = counted[math.max(1, math.ceil(#counted * 0.5))] or 0
+  local p99 = counted[math.max(1, math.ceil(#counted * 0.99))] or 0
+  local f = assert(io.open(path, "w"))
+  f:write(p("ok=%s\nstatus=%s\nframes=%d\nworst_ms=%.3f\nworst_frame=%d\np50_ms=%.3f\np99_ms=%.3f\n"
+    .. "step_worst_ms=%.3f\nscreenshot_frame=%s\nwarmup_frames=%d\nout=%s\n",
+    tostring(state.ok), state.status, #counted, worst * 1000, worst_at, p50 * 1000, p99 * 1000,
+    step_worst * 1000, tostring(shot_frame), WARMUP, OUT))
+  f:close()
+end
+
+-- Screenshot of the progress screen, once: a third into the download (or,
+-- for a download too quick to see, at the end).
+local function maybe_screenshot()
+  local path = os.getenv("SEEDANCE_SCREENSHOT")
+  if not path or screenshot_taken then return end
+  local downloading = state.status == "downloading" and state.total and state.bytes * 3 >= state.total
+  if not (downloading or state.done) then return end
+  screenshot_taken = true
+  shot_frame = #frames + 1
+  -- keep the pixels now; encode the PNG when the game quits, not mid-frame
+  love.graphics.captureScreenshot(function(image) screenshot = image end)
+end
+
+local function write_screenshot()
+  local path = os.getenv("SEEDANCE_SCREENSHOT")
+  if not (path and screenshot) then return end
+  local f = assert(io.open(path, "wb"))
+  f:write(screenshot:encode("png"):getString())
+  f:close()
+end
+
+-- The frame loop: LOVE's default, timed and paced at 60 Hz.
+function love.run()
+  love.load()
+  love.timer.step()
+  return function()
+    local t0 = love.timer.getTime()
+    love.event.pump()
+    for name, a, b, c, d, e, f in love.event.poll() do
+      if name == "quit" then
+        write_report()
+        write_screenshot()
+        return a or 0
+      end
+      love.handlers[name](a, b, c, d, e, f)
+    end
+    love.timer.step()
+    love.update(love.timer.getDelta())
+    if love.graphics.isActive() then
+      love.graphics.origin()
+      maybe_screenshot()
+      love.draw()
+      love.graphics.present()
+    end
+    local spent = love.timer.getTime() - t0
+    frames[#frames + 1] = spent
+    if state.done and os.getenv("SEEDANCE_QUIT") == "1" then
+      quit_at = quit_at or #frames + 5      -- a few more frames: the screenshot is written at the end of one
+      if #frames >= quit_at then love.event.quit(state.ok and 0 or 1) end
+    end
+    if spent < FRAME then love.timer.sleep(FRAME - spent) end
+  end
+end
