@@ -34,7 +34,7 @@ $(OTHER_LUAS:%=test-%): test-%: build/%/seedance/core.so
 	@test "$$(cat $(ALL_LUA_DIR)/$*.rc)" = 0
 
 test-all-lua: test
-	@fail=0; : > $(ALL_LUA_DIR)/all-lua.summary; \
+	@mkdir -p $(ALL_LUA_DIR); fail=0; : > $(ALL_LUA_DIR)/all-lua.summary; \
 	for v in $(OTHER_LUAS); do \
 	    echo "==> specs under $$v"; \
 	    $(MAKE) --no-print-directory test-$$v || fail=1; \
