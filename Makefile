@@ -36,6 +36,7 @@ help:
 	@echo "make hosts   build the host examples: build/c-host, the LuaJIT core, the emulator"
 	@echo "make check   warnings, cppcheck, luacheck, specs under ASan+UBSan, valgrind and GC stress"
 	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
+	@echo "make bench   benchmarks B1-B6 against peers on the emulator (BENCH_QUICK=1 for small sizes)"
 	@echo "make docs    LDoc API reference into docs/"
 	@echo "make clean   remove build products"
 
@@ -70,7 +71,7 @@ test: deps
 	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec
 
 lint:
-	luacheck -q lua spec bin types $(wildcard examples)
+	luacheck -q lua spec bin types bench $(wildcard examples)
 
 docs:
 	@sh .ci/install-deps docs
@@ -84,3 +85,4 @@ include mk/check.mk
 include mk/fuzz.mk
 include mk/lua.mk
 include mk/hosts.mk
+include mk/bench.mk

@@ -1,0 +1,43 @@
+--- Small helpers shared by the benchmark scripts (bench/*.lua).
+local M = {}
+
+--- Peak and current resident set size of this process, in KiB (Linux /proc).
+-- @treturn number VmHWM
+-- @treturn number VmRSS
+function M.rss()
+  local f = io.open("/proc/self/status", "r")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return tonumber(s:match("VmHWM:%s*(%d+)")), tonumber(s:match("VmRSS:%s*(%d+)"))
+end
+
+--- One JSON object on one line, for the runner (bench/run.lua) to read.
+function M.emit(t)
+  io.stdout:write(require("cjson").encode(t), "\n")
+  io.stdout:flush()
+end
+
+--- The p-quantile (0..1) of a list of numbers (sorts a copy).
+function M.quantile(list, p)
+  local s = {}
+  for i, v in ipairs(list) do s[i] = v end
+  table.sort(s)
+  if #s == 0 then return nil end
+  return s[math.max(1, math.ceil(#s * p))]
+end
+
+--- A typical request of the service's reference page (image-to-video with roles).
+function M.typical_request(i)
+  return {
+    model = "doubao-seedance-2.0",
+    prompt = "a paper boat drifts down a rainy street, camera follows at water level " .. (i or 0),
+    image_with_roles = {
+      { url = "https://example.com/first.png", role = "first_frame" },
+      { url = "https://example.com/last.png", role = "last_frame" },
+    },
+    resolution = "720p", duration = 5, seed = 42, generate_audio = true,
+  }
+end
+
+return M
