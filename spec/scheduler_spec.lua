@@ -84,6 +84,42 @@ describe("seedance.step", function()
     assert.is_true(worst < 0.01, "a step took " .. worst)
   end)
 
+  it("keeps to its frame budget: past it, ready coroutines wait for the next step", function()
+    local saved = scheduler.budget
+    finally(function() scheduler.budget = saved end)
+    scheduler.budget = 0          -- every step stops after its first resume
+    local ran = 0
+    for _ = 1, 5 do seedance.spawn(function() ran = ran + 1 end) end
+    seedance.step(0)
+    assert.equals(1, ran)
+    assert.equals(0, seedance.timeout())   -- the rest are ready: call again now
+    for _ = 1, 4 do seedance.step(0) end
+    assert.equals(5, ran)
+    assert.is_nil(seedance.timeout())
+  end)
+
+  it("hands finished transfers over within the budget too, and loses none", function()
+    local saved = scheduler.budget
+    finally(function() scheduler.budget = saved end)
+    scheduler.budget = 0
+    local results, done, max_per_step = {}, 0, 0
+    for i = 1, 6 do
+      seedance.spawn(function()
+        -- nothing listens on port 9 here: each transfer ends at once, refused
+        results[i] = scheduler.transfer{ url = "http://127.0.0.1:9/" }
+        done = done + 1
+      end)
+    end
+    local deadline, before, live = core.now() + 10, 0, 1
+    while live > 0 and core.now() < deadline do
+      live = seedance.step(0.01)
+      max_per_step = math.max(max_per_step, done - before)
+      before = done
+    end
+    for i = 1, 6 do assert.is_table(results[i]) end
+    assert.equals(1, max_per_step)
+  end)
+
   it("tells the host how long it may sleep", function()
     assert.is_nil(seedance.timeout())
     seedance.spawn(function() seedance.sleep(0.05) end)
