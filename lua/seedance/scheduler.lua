@@ -173,8 +173,7 @@ end
 -- ---- the pump ------------------------------------------------------------
 
 -- Hand finished transfers to their handles and wake their coroutines, until
--- stop_at (at least one);
--- the rest stay queued in the engine for the next step.
+-- stop_at (at least one); the rest stay queued in the engine for the next step.
 local function dispatch(stop_at)
   local eng = engine
   if not eng then return end
