@@ -153,6 +153,9 @@ end
 -- 128 random bits as hex, for Idempotency-Key.
 local function random_key()
   local f = io.open("/dev/urandom", "rb")
+  -- unbuffered: read the 16 bytes asked for, not a 4 KiB buffer's worth (that
+  -- made the kernel's generator a tenth of a submit's CPU time)
+  if f then f:setvbuf("no") end
   local bytes = f and f:read(16)
   if f then f:close() end
   if not bytes or #bytes ~= 16 then
