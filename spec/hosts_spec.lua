@@ -108,10 +108,11 @@ describe("real hosts", function()
   it("a Neovim plugin drives the engine from the editor's loop, the editor's timer on schedule", function()
     if not primary then return pending("hosts run their own Lua; checked in the lua5.4 run") end
     if not have("nvim") then return pending("nvim is not installed (sh .ci/install-deps test installs it)") end
-    local video, report = fresh("nvim.mp4"), fresh("nvim.report")
+    -- run.lua types :SeedanceGenerate, whose first video is <output_dir>/seedance-1.mp4
+    local video, report = fresh("nvim/seedance-1.mp4"), fresh("nvim.report")
     local ok, out, code = util.run(string.format("cd %s && %s timeout -k 5 150 nvim --headless --clean "
       .. "--cmd 'set rtp+=examples/nvim' -c 'luafile examples/nvim/run.lua' </dev/null", q(ROOT),
-      env(emu, { SEEDANCE_OUT = video, SEEDANCE_REPORT = report })))
+      env(emu, { SEEDANCE_OUT_DIR = OUT .. "/nvim", SEEDANCE_REPORT = report })))
     local r = read_report(report)
     assert(ok, "exit " .. tostring(code) .. "\n" .. out)
     assert.truthy(r, "no report: " .. out)

@@ -2,14 +2,14 @@
 --
 --   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test \
 --   SEEDANCE_LUA_DIR=$PWD/lua SEEDANCE_CPATH="$PWD/build/luajit/?.so" \
---   SEEDANCE_OUT=out/nvim.mp4 SEEDANCE_REPORT=out/nvim.report \
+--   SEEDANCE_OUT_DIR=out/nvim SEEDANCE_REPORT=out/nvim.report \
 --     nvim --headless --clean --cmd "set rtp+=examples/nvim" -c "luafile examples/nvim/run.lua"
 --
--- It starts the job :SeedanceGenerate starts, and beside it a 20 ms editor
--- timer that records how late each tick fires (the gap since the tick before,
--- less 20 ms). When the job ends it writes the report (with the editor's CPU
--- time and how many times seedance.step ran: no busy loop) and quits, exit 0
--- when the video was saved; after 120 s it gives up.
+-- It runs :SeedanceGenerate, as a user would, and beside the job a 20 ms
+-- editor timer that records how late each tick fires (the gap since the tick
+-- before, less 20 ms). When the job ends it writes the report (with the
+-- editor's CPU time and how many times seedance.step ran: no busy loop) and
+-- quits, exit 0 when the video was saved; after 120 s it gives up.
 local lua_dir = os.getenv("SEEDANCE_LUA_DIR")
 if lua_dir then package.path = lua_dir .. "/?.lua;" .. lua_dir .. "/?/init.lua;" .. package.path end
 if os.getenv("SEEDANCE_CPATH") then package.cpath = os.getenv("SEEDANCE_CPATH") .. ";" .. package.cpath end
@@ -39,14 +39,19 @@ local function report(job)
   if path then
     local f = assert(io.open(path, "w"))
     f:write(string.format("ok=%s\nstatus=%s\nticks=%d\nperiod_ms=%d\nlate_p50_ms=%.3f\nlate_p95_ms=%.3f\n"
-      .. "late_max_ms=%.3f\nseconds=%.3f\ncpu_seconds=%.3f\nsteps=%d\n", tostring(job.ok), job.text, #sorted,
-      PERIOD, pct(0.5), pct(0.95), sorted[#sorted] or 0, (uv.hrtime() - started) / 1e9, os.clock(), plugin.steps))
+      .. "late_max_ms=%.3f\nseconds=%.3f\ncpu_seconds=%.3f\nsteps=%d\npath=%s\n", tostring(job.ok), job.text,
+      #sorted, PERIOD, pct(0.5), pct(0.95), sorted[#sorted] or 0, (uv.hrtime() - started) / 1e9, os.clock(),
+      plugin.steps, tostring(job.path)))
     f:close()
   end
   vim.cmd(job.ok and "qall!" or "cquit 1")
 end
 
-local job = plugin.generate("a heron in morning fog", { output = os.getenv("SEEDANCE_OUT"), on_done = report })
+local dir = os.getenv("SEEDANCE_OUT_DIR") or "out"
+vim.fn.mkdir(dir, "p")
+plugin.setup{ output_dir = dir, on_done = report }
+vim.cmd("SeedanceGenerate a heron in morning fog")   -- defined by plugin/seedance.lua
+local job = plugin.jobs[#plugin.jobs]
 
 vim.defer_fn(function()
   if not job.done then

@@ -22,6 +22,17 @@ local pump            -- step, then re-arm the watchers (forward declaration)
 --- Jobs started by this plugin: { prompt, text, done, ok, path }.
 M.jobs = {}
 
+--- Options for every job, set with `setup`: `output_dir` (where videos go,
+-- default "."), `request` (fields added to every request), `on_done`
+-- (function(job), called on the main loop when a job ends).
+M.options = { output_dir = ".", request = {} }
+
+--- Set options for the jobs `:SeedanceGenerate` starts (see `options`).
+-- @tparam table opts
+function M.setup(opts)
+  for k, v in pairs(opts or {}) do M.options[k] = v end
+end
+
 --- How many times the plugin has called seedance.step (once per wake-up).
 M.steps = 0
 
@@ -69,25 +80,28 @@ function pump()
   timer:start(math.max(0, math.floor((t or 0.25) * 1000 + 0.5)), 0, pump)
 end
 
---- Generate a video from a prompt into `opts.output`, in the background.
+--- Generate a video from a prompt, in the background (what `:SeedanceGenerate` does).
 -- @tparam string prompt
--- @tparam[opt] table opts `output` (default "seedance-<n>.mp4"), `request` (fields added
---   to the request), `on_done` (function(job), called on the main loop)
+-- @tparam[opt] table opts `output` (default "<output_dir>/seedance-<n>.mp4"), `request`
+--   (fields added to the request), `on_done` (function(job), called on the main loop);
+--   each defaults to the one given to `setup`
 -- @treturn table the job: `text`, `done`, `ok`, `path`
 function M.generate(prompt, opts)
   opts = opts or {}
+  local on_done = opts.on_done or M.options.on_done
   timer = timer or uv.new_timer()
   local job = { prompt = prompt, text = "submitting", done = false }
   M.jobs[#M.jobs + 1] = job
-  local output = opts.output or string.format("seedance-%d.mp4", #M.jobs)
+  local output = opts.output or string.format("%s/seedance-%d.mp4", M.options.output_dir, #M.jobs)
   local function finish(ok, text)
     job.ok, job.text, job.done = ok, text, true
     show(text)
-    if opts.on_done then vim.schedule(function() opts.on_done(job) end) end
+    if on_done then vim.schedule(function() on_done(job) end) end
   end
   seedance.spawn(function()
     local client = seedance.new()
     local req = { model = "doubao-seedance-2.0", prompt = prompt }
+    for k, v in pairs(M.options.request) do req[k] = v end
     for k, v in pairs(opts.request or {}) do req[k] = v end
     local task, err = client:generate(req)
     if not task then return finish(false, "failed: " .. tostring(err)) end
