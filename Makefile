@@ -8,7 +8,8 @@ LUA_INC  := $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
 CURL_INC := $(shell pkg-config --cflags libcurl 2>/dev/null)
 BUSTED   ?= /usr/bin/busted
 
-CORE_SRC  = src/core.c src/validate.c src/utf8.c src/engine.c src/engine_loop.c src/engine_transfer.c src/buf.c
+CORE_SRC  = src/core.c src/validate.c src/utf8.c src/engine.c src/engine_loop.c src/engine_transfer.c src/engine_output.c src/buf.c \
+            src/fs.c src/text.c src/url.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
 EMU_SRC   = $(wildcard emulator/*.c) src/validate.c src/utf8.c

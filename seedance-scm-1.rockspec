@@ -28,7 +28,7 @@ build = {
    modules = {
       ["seedance.core"] = {
          sources = { "src/core.c", "src/validate.c", "src/utf8.c", "src/engine.c", "src/engine_loop.c",
-                     "src/engine_transfer.c", "src/buf.c" },
+                     "src/engine_transfer.c", "src/engine_output.c", "src/buf.c", "src/fs.c", "src/text.c", "src/url.c" },
          libraries = { "curl" },
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },

@@ -244,10 +244,10 @@ describe("seedance.core.engine", function()
       assert.equal(100, r.bytes)
     end)
 
-    it("a TLS failure: kind 'tls'", function()
+    it("a TLS handshake that breaks (a server that does not speak TLS): kind 'tls_connect'", function()
       local r = fetch(eng, { url = "https://127.0.0.1:" .. srv.port .. "/echo", connect_timeout = 5 })
       assert.is_false(r.ok)
-      assert.equal("tls", r.kind, r.error)
+      assert.equal("tls_connect", r.kind, r.error)
     end)
 
     it("a body over max_body: kind 'too_large'", function()

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "compat.h"
 #include "engine.h"
+#include "fs.h"
+#include "text.h"
+#include "url.h"
 #include "validate.h"
 
 #define SD_VERSION "0.1.0"
@@ -69,39 +71,6 @@ static int sd_core_hash(lua_State *L) {
     return 1;
 }
 
-/*
- * core.append_sync(path, data) -> true | nil, message. Appends data with one
- * write to a file opened O_APPEND and fsyncs it before returning, so a record
- * is either on disk or (torn by a crash) detectably incomplete.
- */
-static int sd_core_append_sync(lua_State *L) {
-    const char *path = luaL_checkstring(L, 1);
-    size_t len, done = 0;
-    const char *data = luaL_checklstring(L, 2, &len);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) goto fail;
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            goto fail;
-        }
-        done += (size_t)n;
-    }
-    if (fsync(fd) != 0) goto fail;
-    close(fd);
-    lua_pushboolean(L, 1);
-    return 1;
-fail:
-    {
-        int e = errno;
-        if (fd >= 0) close(fd);
-        lua_pushnil(L);
-        lua_pushfstring(L, "%s: %s", path, strerror(e));
-        return 2;
-    }
-}
-
 /* core.file(path) -> a marker telling the client to upload the file at path. */
 static int sd_core_file(lua_State *L) {
     size_t len;
@@ -142,7 +111,6 @@ static const luaL_Reg sd_core_funcs[] = {
     {"sleep", sd_core_sleep},
     {"isatty", sd_core_isatty},
     {"hash", sd_core_hash},
-    {"append_sync", sd_core_append_sync},
     {NULL, NULL}};
 
 int luaopen_seedance_core(lua_State *L) {
@@ -157,5 +125,8 @@ int luaopen_seedance_core(lua_State *L) {
     lua_pushliteral(L, SD_VERSION);
     lua_setfield(L, -2, "version");
     sd_engine_register(L);
+    sd_fs_register(L);
+    sd_text_register(L);
+    sd_url_register(L);
     return 1;
 }

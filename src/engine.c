@@ -12,11 +12,15 @@
  * anything, so a caller mistake (which raises) never leaks C memory.
  *
  * Choices the Lua layer relies on:
- * - resume_from sends "Range: bytes=N-" (CURLOPT_RANGE). A 206 answer is
- *   appended to the output file (result.resumed = true); a 200 answer (an
- *   If-Range mismatch, a server without ranges) rewrites it from byte 0.
+ * - resume_from sends "Range: bytes=N-" (CURLOPT_RANGE), and if_range an
+ *   If-Range header. A 206 answer is appended to the output file
+ *   (result.resumed = true) only when it continues it (engine_output.c has
+ *   the rules); a 200 answer (an If-Range mismatch, a server without ranges)
+ *   makes the file anew. Output files are never opened through a symbolic link.
  * - The output file is opened on the first byte of a 2xx body (or at the end
  *   of an empty 2xx answer); a non-2xx answer never touches it.
+ * - guard_link_local refuses connections to link-local peers, checked on the
+ *   address libcurl connects to (kind "denied").
  * - follow_redirects: at most 5, http/https only. A custom Authorization
  *   header is dropped by libcurl (>= 7.83) when a redirect changes host, port
  *   or scheme (CURLOPT_UNRESTRICTED_AUTH stays off); with an older libcurl a
@@ -146,6 +150,14 @@ static int sd_engine_new_l(lua_State *L) {
     return 1;
 }
 
+/* Whether s holds a control character (below 0x20, or DEL). */
+static int sd_has_control(const char *s) {
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    }
+    return 0;
+}
+
 /* Read the form_file table at the top of the stack into rq (values stay on the stack). */
 static void sd_read_form(lua_State *L, sd_request *rq) {
     int f = lua_gettop(L);
@@ -209,7 +221,12 @@ static int sd_engine_add_l(lua_State *L) {
     if ((rq.body != NULL || rq.form_name != NULL) && (strcmp(rq.method, "GET") == 0 || strcmp(rq.method, "HEAD") == 0))
         luaL_argerror(L, 2, lua_pushfstring(L, "a %s request cannot carry a body or form_file", rq.method));
     rq.output = sd_opt_string(L, 2, "output", 2, 0, NULL);
+    rq.validator_file = sd_opt_string(L, 2, "validator_file", 2, 0, NULL);
+    rq.if_range = sd_opt_string(L, 2, "if_range", 2, 0, NULL);
+    if (rq.if_range != NULL && (rq.if_range[0] == '\0' || sd_has_control(rq.if_range)))
+        luaL_argerror(L, 2, "field 'if_range' must be a non-empty line without control characters");
     rq.resume_from = (long long)sd_opt_count(L, 2, "resume_from", 2, 0);
+    rq.max_file = (long long)sd_opt_count(L, 2, "max_file", 2, 0);
     rq.max_body = (size_t)sd_opt_count(L, 2, "max_body", 2, SD_DEFAULT_MAX_BODY);
     rq.timeout_ms = sd_ms(sd_opt_number(L, 2, "timeout", 2, 0));
     rq.connect_timeout_ms = sd_ms(sd_opt_number(L, 2, "connect_timeout", 2, 0));
@@ -219,6 +236,11 @@ static int sd_engine_add_l(lua_State *L) {
     rq.proxy = sd_opt_string(L, 2, "proxy", 2, 0, NULL);
     rq.insecure = sd_opt_bool(L, 2, "insecure", 2);
     rq.follow_redirects = sd_opt_bool(L, 2, "follow_redirects", 2);
+    rq.guard_link_local = sd_opt_bool(L, 2, "guard_link_local", 2);
+    rq.redirect_protocols = sd_opt_string(L, 2, "redirect_protocols", 2, 0, NULL);
+    if (rq.redirect_protocols != NULL && strcmp(rq.redirect_protocols, "https") != 0 &&
+        strcmp(rq.redirect_protocols, "http,https") != 0)
+        luaL_argerror(L, 2, "field 'redirect_protocols' must be \"https\" or \"http,https\"");
     /* phase 2: C only (the header strings are anchored in the checked list) */
     for (i = 1; i <= nh; i++) {
         struct curl_slist *h;

@@ -2,6 +2,11 @@
  * engine_int.h: what engine.c (the Lua-facing functions) and
  * engine_transfer.c (libcurl, sockets, timers; never Lua) share.
  *
+ * Calls go one way: engine.c calls engine_loop.c (the multi handle, the id
+ * table, the result queue), which calls engine_transfer.c (one easy handle's
+ * options and callbacks), which calls engine_output.c (a download's file).
+ * None calls back up.
+ *
  * Lifetime: an engine owns every transfer. A transfer lives from add() until
  * Lua pops its result with next(), cancels it, or the engine is closed. Its
  * easy handle goes back to the engine's pool as soon as the transfer
@@ -23,7 +28,9 @@ typedef enum sd_fail {
     SD_FAIL_NONE = 0,  /* no engine-made failure */
     SD_FAIL_TOO_LARGE, /* in-memory body passed max_body */
     SD_FAIL_FILE,      /* output or form file could not be opened or written */
-    SD_FAIL_MEMORY     /* out of memory inside a callback */
+    SD_FAIL_MEMORY,    /* out of memory inside a callback */
+    SD_FAIL_RANGE,     /* a 206 answer that does not continue the partial file */
+    SD_FAIL_DENIED     /* a connection to an address the request's guard refuses */
 } sd_fail;
 
 /* A transfer's settings, read from Lua by engine.c; strings are borrowed. */
@@ -39,7 +46,10 @@ typedef struct sd_request {
     const char *form_filename;   /* filename sent, or NULL for the path's basename */
     const char *form_type;       /* content type of the part, or NULL */
     const char *output;          /* download file, or NULL for an in-memory body */
+    const char *validator_file;  /* where a download's ETag / Last-Modified is kept, or NULL */
+    const char *if_range;        /* the validator a resume sends as If-Range and a 206 must carry, or NULL */
     long long resume_from;       /* first byte asked for (Range), 0 = whole */
+    long long max_file;          /* cap of a download file's bytes, 0 = none */
     size_t max_body;             /* cap of in-memory bodies, 0 = none */
     long timeout_ms;             /* whole transfer, 0 = none */
     long connect_timeout_ms;     /* connection phase, 0 = libcurl's default */
@@ -49,6 +59,8 @@ typedef struct sd_request {
     const char *proxy;           /* proxy URL, or NULL */
     int insecure;                /* skip TLS verification */
     int follow_redirects;        /* follow up to 5 redirects */
+    const char *redirect_protocols; /* schemes a redirect may go to ("http,https" when NULL) */
+    int guard_link_local;        /* refuse to connect to link-local addresses (169.254/16, fe80::/10) */
 } sd_request;
 
 /* One transfer, running or finished. */
@@ -61,8 +73,12 @@ typedef struct sd_transfer {
     char *url;                    /* the URL asked for (owned) */
     char *effective_url;          /* the last URL used (owned), once finished */
     char *output;                 /* download path (owned) or NULL */
-    FILE *out;                    /* the open download file, opened on the first 2xx byte */
+    char *validator_file;         /* validator file path (owned) or NULL */
+    char *if_range;               /* the If-Range validator sent (owned) or NULL */
+    int out_fd;                   /* the open download file (opened on the first 2xx byte), -1 when closed */
     long long resume_from;        /* Range start asked for */
+    long long max_file;           /* cap of the download file's bytes, 0 = none */
+    int guard_link_local;         /* refuse link-local peers */
     int resumed;                  /* the body was appended to existing bytes (206) */
     sd_buf body;                  /* in-memory body of the current response */
     sd_buf head;                  /* header lines of the current response */
@@ -112,6 +128,8 @@ typedef struct sd_engine {
     char *user_agent;          /* default User-Agent (owned) or NULL */
 } sd_engine;
 
+/* ---- engine_loop.c: the multi handle, ids, results, the easy-handle pool ---- */
+
 /* Make an engine; NULL (with a message in err) on failure. */
 sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen);
 
@@ -137,6 +155,22 @@ long sd_engine_timeout(sd_engine *e);
 /* Remove the oldest result from the queue and the id table (the caller frees it). */
 sd_transfer *sd_engine_pop(sd_engine *e);
 
+/* ---- engine_transfer.c: one transfer's easy-handle options and callbacks ---- */
+
+/* A new transfer for rq (no id, no easy handle yet): takes rq->headers in
+ * every case, adds the headers the engine sends itself. NULL when memory ran out. */
+sd_transfer *sd_transfer_new(sd_request *rq);
+
+/* Set every option of rq on t->easy (a reset handle). 0, or -1 with a failure recorded. */
+int sd_transfer_setup(sd_transfer *t, const sd_request *rq);
+
+/* Read how a transfer ended from its easy handle (status, time, sizes, URL)
+ * and finish its output file. The easy handle is still attached. */
+void sd_transfer_record_end(sd_transfer *t, CURLcode code);
+
+/* Free what only a running transfer needs (form, headers, open file); not the easy handle. */
+void sd_transfer_release_request(sd_transfer *t);
+
 /* Free a transfer that is in no list any more. */
 void sd_transfer_free(sd_transfer *t);
 
@@ -152,24 +186,19 @@ int sd_transfer_ok(const sd_transfer *t);
 /* Write the failure message of a finished, failed transfer into out. */
 void sd_transfer_error(const sd_transfer *t, char *out, size_t outlen);
 
-/* Between engine_loop.c and engine_transfer.c only. */
+/* Record an engine-made failure (the first one wins). */
+void sd_transfer_fail(sd_transfer *t, sd_fail f, const char *fmt, ...);
 
-/* Enter a new transfer into the id table. */
-void sd_engine_track(sd_engine *e, sd_transfer *t);
+/* ---- engine_output.c: a download's file ---- */
 
-/* Append a finished transfer to the result queue. */
-void sd_engine_queue(sd_engine *e, sd_transfer *t);
+/* Write body bytes of a 2xx answer to the download file, opening it (with its
+ * checks) on the first call. 0, or -1 with a failure recorded. */
+int sd_output_write(sd_transfer *t, const char *p, size_t len);
 
-/* An easy handle from the pool (reset) or a new one; NULL when memory ran out. */
-CURL *sd_engine_easy(sd_engine *e);
+/* At the end of a transfer: an empty 2xx answer still makes its file; the file is closed. */
+void sd_output_end(sd_transfer *t, CURLcode code);
 
-/* Give an easy handle (already out of the multi handle) back to the pool. */
-void sd_engine_release(sd_engine *e, CURL *easy);
-
-/* Record how a running transfer ended, take it out of the multi handle and queue its result. */
-void sd_transfer_finish(sd_transfer *t, CURLcode code);
-
-/* Take a running transfer out of the multi handle and release its request resources. */
-void sd_transfer_detach(sd_transfer *t);
+/* Close the download file if it is open (an aborted transfer). */
+void sd_output_close(sd_transfer *t);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * engine_loop.c: the engine's multi handle, the sockets and timer libcurl asks
- * it to watch (socket interface), the id table, the result queue and the pool
- * of easy handles. No Lua here: engine.c is the only file that touches Lua.
+ * it to watch (socket interface), adding and finishing transfers, the id
+ * table, the result queue and the pool of easy handles. No Lua here: engine.c
+ * is the only file that touches Lua. Calls engine_transfer.c, never the reverse.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -102,6 +103,18 @@ static int sd_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
     return 0;
 }
 
+static void sd_engine_release(sd_engine *e, CURL *easy);
+
+/* Take a running transfer out of the multi handle, give its easy handle back
+ * and release what only a running transfer needs. */
+static void sd_engine_detach(sd_engine *e, sd_transfer *t) {
+    curl_multi_remove_handle(e->multi, t->easy);
+    sd_engine_release(e, t->easy); /* reset: no option points at our memory any more */
+    t->easy = NULL;
+    e->running--;
+    sd_transfer_release_request(t);
+}
+
 sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
     sd_engine *e = calloc(1, sizeof *e);
     if (e == NULL) goto nomem;
@@ -140,7 +153,7 @@ void sd_engine_free(sd_engine *e) {
         sd_transfer *t = e->buckets[i];
         while (t != NULL) {
             sd_transfer *next = t->hnext;
-            if (t->easy != NULL) sd_transfer_detach(t);
+            if (t->easy != NULL) sd_engine_detach(e, t);
             sd_transfer_free(t);
             t = next;
         }
@@ -182,7 +195,8 @@ static void sd_rehash(sd_engine *e) {
     e->nbuckets = n;
 }
 
-void sd_engine_track(sd_engine *e, sd_transfer *t) {
+/* Enter a new transfer into the id table. */
+static void sd_engine_track(sd_engine *e, sd_transfer *t) {
     size_t j;
     if (e->count >= e->nbuckets * 2) sd_rehash(e);
     j = sd_bucket(e, t->id);
@@ -208,7 +222,8 @@ static void sd_untrack(sd_engine *e, sd_transfer *t) {
     t->hnext = NULL;
 }
 
-void sd_engine_queue(sd_engine *e, sd_transfer *t) {
+/* Append a finished transfer to the result queue. */
+static void sd_engine_queue(sd_engine *e, sd_transfer *t) {
     t->done = 1;
     t->qnext = NULL;
     if (e->qtail != NULL) e->qtail->qnext = t;
@@ -241,18 +256,20 @@ void sd_engine_cancel(sd_engine *e, sd_transfer *t) {
             e->nqueued--;
         }
     } else if (t->easy != NULL) {
-        sd_transfer_detach(t);
+        sd_engine_detach(e, t);
     }
     sd_untrack(e, t);
     sd_transfer_free(t);
 }
 
-CURL *sd_engine_easy(sd_engine *e) {
+/* An easy handle from the pool (reset) or a new one; NULL when memory ran out. */
+static CURL *sd_engine_easy(sd_engine *e) {
     if (e->npool > 0) return e->pool[--e->npool];
     return curl_easy_init();
 }
 
-void sd_engine_release(sd_engine *e, CURL *easy) {
+/* Give an easy handle (already out of the multi handle) back to the pool. */
+static void sd_engine_release(sd_engine *e, CURL *easy) {
     curl_easy_reset(easy);
     if (e->npool < SD_POOL_MAX) {
         if (e->pool == NULL && (e->pool = malloc(SD_POOL_MAX * sizeof *e->pool)) == NULL) {
@@ -265,6 +282,32 @@ void sd_engine_release(sd_engine *e, CURL *easy) {
     }
 }
 
+long long sd_engine_add(sd_engine *e, sd_request *rq) {
+    sd_transfer *t = sd_transfer_new(rq); /* owns rq->headers from here */
+    if (t == NULL) return -1;
+    t->eng = e;
+    t->id = e->next_id++;
+    sd_engine_track(e, t);
+    t->easy = sd_engine_easy(e);
+    if (t->easy == NULL) {
+        sd_transfer_fail(t, SD_FAIL_MEMORY, "cannot make an easy handle");
+    } else if (sd_transfer_setup(t, rq) == 0 && curl_multi_add_handle(e->multi, t->easy) == CURLM_OK) {
+        e->running++;
+        return t->id;
+    } else {
+        sd_transfer_fail(t, SD_FAIL_MEMORY, "curl_multi_add_handle failed"); /* unless setup said why */
+    }
+    /* failed before any IO: a result right away */
+    if (t->easy != NULL) {
+        sd_engine_release(e, t->easy);
+        t->easy = NULL;
+    }
+    sd_transfer_release_request(t);
+    t->code = CURLE_OK;
+    sd_engine_queue(e, t);
+    return t->id;
+}
+
 /* Hand finished transfers from libcurl to the result queue. */
 static void sd_collect(sd_engine *e) {
     CURLMsg *m;
@@ -273,7 +316,11 @@ static void sd_collect(sd_engine *e) {
         sd_transfer *t = NULL;
         if (m->msg != CURLMSG_DONE) continue;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-        if (t != NULL) sd_transfer_finish(t, m->data.result);
+        if (t != NULL) {
+            sd_transfer_record_end(t, m->data.result);
+            sd_engine_detach(e, t);
+            sd_engine_queue(e, t);
+        }
     }
 }
 

@@ -1,11 +1,15 @@
 /*
  * engine_transfer.c: one transfer on an easy handle: its libcurl options, the
- * header and body callbacks (C buffers and files only, never Lua), how it
- * finishes, and how its failure is classed for retry policy.
+ * header and body callbacks (C buffers and files only, never Lua), the
+ * connection guard, how it ends, and how its failure is classed for retry
+ * policy. It calls only engine_output.c (a download's file), never the loop.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,74 +29,70 @@
  * another host, port or scheme; older versions only compare the host. */
 #define SD_CURL_SAFE_AUTH_REDIRECT 0x075300
 
-/* Record an engine-made failure. */
-static void sd_set_fail(sd_transfer *t, sd_fail f, const char *msg) {
+void sd_transfer_fail(sd_transfer *t, sd_fail f, const char *fmt, ...) {
+    va_list ap;
+    if (t->fail != SD_FAIL_NONE) return;
     t->fail = f;
-    snprintf(t->failmsg, sizeof t->failmsg, "%s", msg);
-}
-
-/* Record a file failure naming the path and errno. */
-static void sd_set_file_fail(sd_transfer *t, const char *what, const char *path, int err) {
-    t->fail = SD_FAIL_FILE;
-    snprintf(t->failmsg, sizeof t->failmsg, "%s %s: %s", what, path, strerror(err));
+    va_start(ap, fmt);
+    vsnprintf(t->failmsg, sizeof t->failmsg, fmt, ap);
+    va_end(ap);
 }
 
 /* libcurl's receive buffer for downloads (its default is 16 KiB; curl -o uses 100 KiB). */
 #define SD_DOWNLOAD_BUFFER (256L * 1024L)
 
-/* Is this a 2xx status? */
-static int sd_is_2xx(long status) {
-    return status >= 200 && status < 300;
-}
-
-/* Open the download file for the current (2xx) response: appended to when the
- * server sent the asked-for range (206), else truncated. 0 or -1. */
-static int sd_open_output(sd_transfer *t) {
-    int append = t->resume_from > 0 && t->status == 206;
-    int fd = open(t->output, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
-    if (fd < 0) {
-        sd_set_file_fail(t, "cannot open", t->output, errno);
-        return -1;
-    }
-    t->out = fdopen(fd, append ? "ab" : "wb");
-    if (t->out == NULL) {
-        int err = errno;
-        close(fd);
-        sd_set_file_fail(t, "cannot open", t->output, err);
-        return -1;
-    }
-    /* Unbuffered: each libcurl chunk (up to SD_DOWNLOAD_BUFFER) goes straight to the file,
-     * so what was received survives a killed process and a retry resumes after it. */
-    setvbuf(t->out, NULL, _IONBF, 0);
-    t->resumed = append;
-    return 0;
-}
-
 /* CURLOPT_WRITEFUNCTION: 2xx bodies of downloads to their file, others to memory. */
 static size_t sd_write_cb(char *p, size_t size, size_t n, void *ud) {
     sd_transfer *t = ud;
     size_t len = size * n;
-    if (t->output != NULL && sd_is_2xx(t->status)) {
-        if (t->out == NULL && sd_open_output(t) != 0) return 0;
-        if (fwrite(p, 1, len, t->out) != len) {
-            sd_set_file_fail(t, "cannot write", t->output, errno);
-            return 0;
-        }
+    if (t->output != NULL && t->status >= 200 && t->status < 300) {
+        if (sd_output_write(t, p, len) != 0) return 0;
     } else {
         int r = sd_buf_add(&t->body, p, len);
         if (r == -1) {
-            char msg[64];
-            snprintf(msg, sizeof msg, "response body exceeds %lu bytes", (unsigned long)t->body.limit);
-            sd_set_fail(t, SD_FAIL_TOO_LARGE, msg);
+            sd_transfer_fail(t, SD_FAIL_TOO_LARGE, "response body exceeds %lu bytes", (unsigned long)t->body.limit);
             return 0;
         }
         if (r != 0) {
-            sd_set_fail(t, SD_FAIL_MEMORY, "not enough memory for the response body");
+            sd_transfer_fail(t, SD_FAIL_MEMORY, "not enough memory for the response body");
             return 0;
         }
     }
     t->bytes += (long long)len;
     return len;
+}
+
+/* Whether a peer address is link-local (169.254.0.0/16, fe80::/10, or either mapped into IPv6). */
+static int sd_link_local(const struct sockaddr *sa, char *text, size_t textlen) {
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        const unsigned char *a = (const unsigned char *)&in->sin_addr;
+        inet_ntop(AF_INET, &in->sin_addr, text, (socklen_t)textlen);
+        return a[0] == 169 && a[1] == 254;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        const unsigned char *a = in6->sin6_addr.s6_addr;
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)textlen);
+        if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return 1;
+        return memcmp(a, mapped, 12) == 0 && a[12] == 169 && a[13] == 254;
+    }
+    return 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: the guard sees the address libcurl really
+ * connects to (after DNS, on every redirect and retry of an address). */
+static curl_socket_t sd_open_socket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *address) {
+    sd_transfer *t = ud;
+    char text[INET6_ADDRSTRLEN] = "";
+    (void)purpose;
+    if (t->guard_link_local && sd_link_local(&address->addr, text, sizeof text)) {
+        sd_transfer_fail(t, SD_FAIL_DENIED, "refused to connect to %s: a link-local address "
+                         "(cloud metadata and local network services live there)", text);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype, address->protocol);
 }
 
 /* CURLOPT_HEADERFUNCTION: a status line starts a new response (1xx, redirect,
@@ -126,16 +126,15 @@ static int sd_setup_form(sd_transfer *t, const sd_request *rq) {
     struct stat st;
     curl_mimepart *part;
     if (stat(rq->form_path, &st) != 0) {
-        sd_set_file_fail(t, "cannot open", rq->form_path, errno);
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", rq->form_path, strerror(errno));
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        sd_set_file_fail(t, "cannot upload", rq->form_path, EISDIR);
-        snprintf(t->failmsg, sizeof t->failmsg, "cannot upload %s: not a regular file", rq->form_path);
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot upload %s: not a regular file", rq->form_path);
         return -1;
     }
     if (access(rq->form_path, R_OK) != 0) {
-        sd_set_file_fail(t, "cannot open", rq->form_path, errno);
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", rq->form_path, strerror(errno));
         return -1;
     }
     t->mime = curl_mime_init(t->easy);
@@ -144,15 +143,14 @@ static int sd_setup_form(sd_transfer *t, const sd_request *rq) {
         curl_mime_filedata(part, rq->form_path) != CURLE_OK ||
         (rq->form_filename != NULL && curl_mime_filename(part, rq->form_filename) != CURLE_OK) ||
         (rq->form_type != NULL && curl_mime_type(part, rq->form_type) != CURLE_OK)) {
-        sd_set_fail(t, SD_FAIL_MEMORY, "cannot build the multipart upload");
+        sd_transfer_fail(t, SD_FAIL_MEMORY, "cannot build the multipart upload");
         return -1;
     }
     curl_easy_setopt(t->easy, CURLOPT_MIMEPOST, t->mime);
     return 0;
 }
 
-/* Set every option of a transfer on its (reset) easy handle. 0 or -1 with a failure recorded. */
-static int sd_setup_easy(sd_transfer *t, const sd_request *rq) {
+int sd_transfer_setup(sd_transfer *t, const sd_request *rq) {
     CURL *h = t->easy;
     int follow = rq->follow_redirects;
     /* An Authorization header we pass ourselves is only dropped across hosts by
@@ -171,6 +169,10 @@ static int sd_setup_easy(sd_transfer *t, const sd_request *rq) {
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (rq->guard_link_local) {
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, sd_open_socket_cb);
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, t);
+    }
     /* downloads: larger reads, so fewer callbacks and write calls per MiB
      * (each chunk still goes straight to the file) */
     if (rq->output != NULL) curl_easy_setopt(h, CURLOPT_BUFFERSIZE, SD_DOWNLOAD_BUFFER);
@@ -178,10 +180,12 @@ static int sd_setup_easy(sd_transfer *t, const sd_request *rq) {
     if (strncasecmp(rq->url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, rq->redirect_protocols ? rq->redirect_protocols : "http,https");
 #else
     curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
+                     (rq->redirect_protocols && strcmp(rq->redirect_protocols, "https") == 0)
+                         ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     if (t->eng->user_agent != NULL) curl_easy_setopt(h, CURLOPT_USERAGENT, t->eng->user_agent);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
@@ -216,7 +220,7 @@ static int sd_setup_easy(sd_transfer *t, const sd_request *rq) {
         } else if (rq->body != NULL || strcmp(rq->method, "DELETE") != 0) {
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
             if (curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, rq->body ? rq->body : "") != CURLE_OK) {
-                sd_set_fail(t, SD_FAIL_MEMORY, "not enough memory for the request body");
+                sd_transfer_fail(t, SD_FAIL_MEMORY, "not enough memory for the request body");
                 return -1;
             }
         }
@@ -225,74 +229,58 @@ static int sd_setup_easy(sd_transfer *t, const sd_request *rq) {
     return 0;
 }
 
-long long sd_engine_add(sd_engine *e, sd_request *rq) {
+sd_transfer *sd_transfer_new(sd_request *rq) {
     sd_transfer *t = calloc(1, sizeof *t);
+    struct curl_slist *h;
     if (t == NULL) {
         curl_slist_free_all(rq->headers);
-        return -1;
+        rq->headers = NULL;
+        return NULL;
     }
-    t->eng = e;
+    t->out_fd = -1;
     t->headers = rq->headers;
     rq->headers = NULL;
     sd_buf_init(&t->body, rq->max_body);
     sd_buf_init(&t->head, SD_HEAD_MAX);
     t->resume_from = rq->resume_from;
+    t->max_file = rq->max_file;
+    t->guard_link_local = rq->guard_link_local;
     t->url = strdup(rq->url);
-    if (t->url == NULL || (rq->output != NULL && (t->output = strdup(rq->output)) == NULL)) {
-        sd_transfer_free(t);
-        return -1;
-    }
+    if (t->url == NULL || (rq->output != NULL && (t->output = strdup(rq->output)) == NULL) ||
+        (rq->validator_file != NULL && (t->validator_file = strdup(rq->validator_file)) == NULL) ||
+        (rq->if_range != NULL && (t->if_range = strdup(rq->if_range)) == NULL))
+        goto nomem;
     /* no Expect: 100-continue round trip for bodies and uploads */
     if (!sd_has_header(t->headers, "Expect")) {
-        struct curl_slist *h = curl_slist_append(t->headers, "Expect:");
-        if (h == NULL) {
-            sd_transfer_free(t);
-            return -1;
-        }
+        if ((h = curl_slist_append(t->headers, "Expect:")) == NULL) goto nomem;
         t->headers = h;
     }
-    t->id = e->next_id++;
-    sd_engine_track(e, t);
-    t->easy = sd_engine_easy(e);
-    if (t->easy == NULL) {
-        sd_set_fail(t, SD_FAIL_MEMORY, "cannot make an easy handle");
-    } else if (sd_setup_easy(t, rq) == 0 && curl_multi_add_handle(e->multi, t->easy) == CURLM_OK) {
-        e->running++;
-        return t->id;
-    } else if (t->fail == SD_FAIL_NONE) {
-        sd_set_fail(t, SD_FAIL_MEMORY, "curl_multi_add_handle failed");
+    /* a resume names the validator it continues; the answer is checked against it */
+    if (t->if_range != NULL && rq->resume_from > 0) {
+        size_t n = strlen(t->if_range) + sizeof "If-Range: ";
+        char *line = malloc(n);
+        if (line == NULL) goto nomem;
+        snprintf(line, n, "If-Range: %s", t->if_range);
+        h = curl_slist_append(t->headers, line);
+        free(line);
+        if (h == NULL) goto nomem;
+        t->headers = h;
     }
-    /* failed before any IO: a result right away */
-    if (t->easy != NULL) {
-        sd_engine_release(e, t->easy);
-        t->easy = NULL;
-    }
+    return t;
+nomem:
+    sd_transfer_free(t);
+    return NULL;
+}
+
+void sd_transfer_release_request(sd_transfer *t) {
     curl_mime_free(t->mime);
     t->mime = NULL;
     curl_slist_free_all(t->headers);
     t->headers = NULL;
-    t->code = CURLE_OK;
-    sd_engine_queue(e, t);
-    return t->id;
+    sd_output_close(t);
 }
 
-void sd_transfer_detach(sd_transfer *t) {
-    sd_engine *e = t->eng;
-    curl_multi_remove_handle(e->multi, t->easy);
-    sd_engine_release(e, t->easy); /* reset: no option points at our memory any more */
-    t->easy = NULL;
-    e->running--;
-    curl_mime_free(t->mime);
-    t->mime = NULL;
-    curl_slist_free_all(t->headers);
-    t->headers = NULL;
-    if (t->out != NULL) {
-        fclose(t->out);
-        t->out = NULL;
-    }
-}
-
-void sd_transfer_finish(sd_transfer *t, CURLcode code) {
+void sd_transfer_record_end(sd_transfer *t, CURLcode code) {
     CURL *h = t->easy;
     char *url = NULL;
     long status = 0;
@@ -304,23 +292,11 @@ void sd_transfer_finish(sd_transfer *t, CURLcode code) {
     if (curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl > 0) t->total = (long long)cl;
     if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url != NULL)
         t->effective_url = strdup(url);
-    if (t->out != NULL) {
-        FILE *f = t->out;
-        t->out = NULL;
-        if (fclose(f) != 0 && code == CURLE_OK && t->fail == SD_FAIL_NONE)
-            sd_set_file_fail(t, "cannot write", t->output, errno);
-    } else if (t->output != NULL && code == CURLE_OK && t->fail == SD_FAIL_NONE && sd_is_2xx(t->status)) {
-        /* an empty 2xx body still leaves the file as the answer says */
-        if (sd_open_output(t) == 0 && fclose(t->out) != 0)
-            sd_set_file_fail(t, "cannot write", t->output, errno);
-        t->out = NULL;
-    }
-    sd_transfer_detach(t);
-    sd_engine_queue(t->eng, t);
+    sd_output_end(t, code);
 }
 
 void sd_transfer_free(sd_transfer *t) {
-    if (t->out != NULL) fclose(t->out);
+    sd_output_close(t);
     curl_mime_free(t->mime);
     curl_slist_free_all(t->headers);
     sd_buf_free(&t->body);
@@ -328,6 +304,8 @@ void sd_transfer_free(sd_transfer *t) {
     free(t->url);
     free(t->effective_url);
     free(t->output);
+    free(t->validator_file);
+    free(t->if_range);
     free(t);
 }
 
@@ -348,6 +326,8 @@ const char *sd_transfer_kind(const sd_transfer *t) {
     case SD_FAIL_TOO_LARGE: return "too_large";
     case SD_FAIL_FILE: return "file";
     case SD_FAIL_MEMORY: return "other";
+    case SD_FAIL_RANGE: return "range_mismatch";
+    case SD_FAIL_DENIED: return "denied";
     case SD_FAIL_NONE: break;
     }
     switch (t->code) {
@@ -356,8 +336,8 @@ const char *sd_transfer_kind(const sd_transfer *t) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY: return "dns";
     case CURLE_OPERATION_TIMEDOUT: return "timeout";
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR: return "tls_connect"; /* a handshake that broke: may pass on a retry */
+    case CURLE_PEER_FAILED_VERIFICATION: /* certificate or host name not verified: never passes on a retry */
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:

@@ -1,0 +1,209 @@
+/*
+ * engine_output.c: a download's file. Called from libcurl's write callback
+ * (C only, never Lua) on the first body byte of a 2xx answer, it decides,
+ * before a single byte lands on disk, whether the answer may be appended to
+ * the partial file, and keeps the answer's validator beside it at once, so a
+ * resume after a crash or a cut still knows what it continues.
+ *
+ * Rules (the Lua layer relies on them):
+ * - 200: the file is made anew: an existing file (or a planted symbolic link)
+ *   at the path is removed, then the file is created with O_EXCL|O_NOFOLLOW.
+ * - 206: only when a range was asked for (resume_from > 0), only when
+ *   Content-Range starts at resume_from, only when the answer's validator is
+ *   the If-Range one sent, and only when the file on disk still holds exactly
+ *   resume_from bytes; then it is opened O_APPEND|O_NOFOLLOW, never created.
+ *   Anything else fails the transfer (kind "range_mismatch") with nothing written.
+ * - validator_file: on a 200, the answer's ETag (else Last-Modified) is written
+ *   there (O_EXCL|O_NOFOLLOW after removing what stood there), or the file is
+ *   removed when the answer has none (or one with control bytes).
+ * - max_file caps the bytes the file may reach (kind "too_large").
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+#include "header.h"
+
+/* Longest validator kept (ETags are short; anything longer is not one we send back). */
+#define SD_VALIDATOR_MAX 512
+
+/* The value of the response header `name` in t->head (last one wins), or NULL; its length in *len. */
+static const char *sd_head_value(const sd_transfer *t, const char *name, size_t *len) {
+    const char *p = t->head.data, *end = t->head.data ? t->head.data + t->head.len : NULL, *v = NULL;
+    size_t n = strlen(name);
+    sd_header_field f;
+    while (sd_header_next(&p, end, &f)) {
+        if (f.name_len == n && strncasecmp(f.name, name, n) == 0) {
+            v = f.value;
+            *len = f.value_len;
+        }
+    }
+    return v;
+}
+
+/* The answer's validator (ETag, else Last-Modified) as a NUL-terminated copy
+ * in out, or 0 when it has none usable (empty, too long, control bytes). */
+static int sd_validator(const sd_transfer *t, char *out, size_t outlen) {
+    size_t len = 0, i;
+    const char *v = sd_head_value(t, "ETag", &len);
+    if (v == NULL || len == 0) v = sd_head_value(t, "Last-Modified", &len);
+    if (v == NULL || len == 0 || len >= outlen) return 0;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x20 || c == 0x7f) return 0;
+    }
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return 1;
+}
+
+/* Remove path (a file or a symbolic link, never what a link points to); 0, or -1 with errno. */
+static int sd_remove(const char *path) {
+    return (unlink(path) == 0 || errno == ENOENT) ? 0 : -1;
+}
+
+/* Create path anew (never through a symbolic link); a descriptor, or -1 with errno. */
+static int sd_create(const char *path) {
+    if (sd_remove(path) != 0) return -1;
+    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
+/* Keep (or forget) the answer's validator beside the partial file. */
+static int sd_keep_validator(sd_transfer *t) {
+    char v[SD_VALIDATOR_MAX];
+    size_t len, done = 0;
+    int fd;
+    if (t->validator_file == NULL) return 0;
+    if (!sd_validator(t, v, sizeof v)) {
+        if (sd_remove(t->validator_file) == 0) return 0;
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot remove %s: %s", t->validator_file, strerror(errno));
+        return -1;
+    }
+    len = strlen(v);
+    v[len++] = '\n';
+    fd = sd_create(t->validator_file);
+    while (fd >= 0 && done < len) {
+        ssize_t n = write(fd, v + done, len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        done += (size_t)n;
+    }
+    if (fd < 0 || done < len) {
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->validator_file, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* Whether a 206 answer continues the partial file: 0, or -1 with a failure recorded. */
+static int sd_check_range(sd_transfer *t) {
+    size_t len = 0;
+    const char *cr = sd_head_value(t, "Content-Range", &len);
+    char buf[128], v[SD_VALIDATOR_MAX];
+    long long first = -1, last = -1, total = -1;
+    char *p, *q;
+    if (t->resume_from <= 0) {
+        sd_transfer_fail(t, SD_FAIL_RANGE, "206 answer to a request that asked for no range");
+        return -1;
+    }
+    if (cr == NULL || len >= sizeof buf) {
+        sd_transfer_fail(t, SD_FAIL_RANGE, "206 answer without a usable Content-Range");
+        return -1;
+    }
+    memcpy(buf, cr, len);
+    buf[len] = '\0';
+    /* "bytes FIRST-LAST/TOTAL" or "bytes FIRST-LAST/" followed by a star; digits only */
+    if (strncmp(buf, "bytes ", 6) == 0 && buf[6] >= '0' && buf[6] <= '9') {
+        first = strtoll(buf + 6, &p, 10);
+        if (*p == '-' && p[1] >= '0' && p[1] <= '9') {
+            last = strtoll(p + 1, &q, 10);
+            if (*q == '/' && q[1] == '*' && q[2] == '\0') total = 0;
+            else if (*q == '/' && q[1] >= '0' && q[1] <= '9') {
+                total = strtoll(q + 1, &p, 10);
+                if (*p != '\0' || total <= last) total = -1;
+            }
+        }
+    }
+    if (total < 0 || first != t->resume_from || last < first) {
+        sd_transfer_fail(t, SD_FAIL_RANGE, "206 answer does not continue the partial file at byte %lld "
+                         "(Content-Range: %s)", t->resume_from, buf);
+        return -1;
+    }
+    if (t->if_range != NULL && (!sd_validator(t, v, sizeof v) || strcmp(v, t->if_range) != 0)) {
+        sd_transfer_fail(t, SD_FAIL_RANGE, "206 answer is of another version of the file "
+                         "(sent If-Range %s, got %s)", t->if_range, sd_validator(t, v, sizeof v) ? v : "no validator");
+        return -1;
+    }
+    return 0;
+}
+
+/* Open the download file for the current 2xx answer (see the rules above). 0, or -1 with a failure recorded. */
+static int sd_output_open(sd_transfer *t) {
+    struct stat st;
+    if (t->status == 206) {
+        if (sd_check_range(t) != 0) return -1;
+        t->out_fd = open(t->output, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+        if (t->out_fd < 0) {
+            sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", t->output, strerror(errno));
+            return -1;
+        }
+        if (fstat(t->out_fd, &st) != 0 || !S_ISREG(st.st_mode) || (long long)st.st_size != t->resume_from) {
+            sd_output_close(t);
+            sd_transfer_fail(t, SD_FAIL_RANGE, "partial file %s changed during the download", t->output);
+            return -1;
+        }
+        t->resumed = 1;
+        return 0;
+    }
+    if (sd_keep_validator(t) != 0) return -1;
+    t->out_fd = sd_create(t->output);
+    if (t->out_fd < 0) {
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot create %s: %s", t->output, strerror(errno));
+        return -1;
+    }
+    t->resumed = 0;
+    return 0;
+}
+
+int sd_output_write(sd_transfer *t, const char *p, size_t len) {
+    size_t done = 0;
+    if (t->out_fd < 0 && sd_output_open(t) != 0) return -1;
+    if (t->max_file > 0 && (t->resumed ? t->resume_from : 0) + t->bytes + (long long)len > t->max_file) {
+        sd_transfer_fail(t, SD_FAIL_TOO_LARGE, "download exceeds %lld bytes (max_download)", t->max_file);
+        return -1;
+    }
+    /* straight to the file, no stdio buffer: what was received survives a killed process */
+    while (done < len) {
+        ssize_t n = write(t->out_fd, p + done, len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->output, strerror(errno));
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+void sd_output_end(sd_transfer *t, CURLcode code) {
+    /* an empty 2xx body still leaves the file as the answer says */
+    if (t->output != NULL && t->out_fd < 0 && code == CURLE_OK && t->fail == SD_FAIL_NONE &&
+        t->status >= 200 && t->status < 300)
+        sd_output_open(t);
+    if (t->out_fd >= 0 && close(t->out_fd) != 0 && code == CURLE_OK)
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->output, strerror(errno));
+    t->out_fd = -1;
+}
+
+void sd_output_close(sd_transfer *t) {
+    if (t->out_fd >= 0) close(t->out_fd);
+    t->out_fd = -1;
+}

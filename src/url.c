@@ -1,0 +1,112 @@
+/*
+ * url.c: URLs and HTTP dates as libcurl reads them (core.parse_url,
+ * core.getdate). The client decides where a request may go from the parts
+ * libcurl's own URL parser (curl_url) finds, and hands libcurl the URL that
+ * parser wrote back, so the host checked is the host libcurl connects to.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+
+#include "compat.h"
+#include "url.h"
+
+/* Longest URL accepted (libcurl's own limit is 8 MB; no API or media URL comes near this). */
+#define SD_URL_MAX 8192
+
+/* Set t[key] = the part of h (when present) in the table at the top. */
+static void sd_url_field(lua_State *L, CURLU *h, CURLUPart part, unsigned int flags, const char *key) {
+    char *v = NULL;
+    if (curl_url_get(h, part, &v, flags) == CURLUE_OK && v != NULL) {
+        lua_pushstring(L, v);
+        lua_setfield(L, -2, key);
+    }
+    curl_free(v);
+}
+
+/* Whether h has this part (user, password, login options). */
+static int sd_url_has(CURLU *h, CURLUPart part) {
+    char *v = NULL;
+    int yes = curl_url_get(h, part, &v, 0) == CURLUE_OK && v != NULL;
+    curl_free(v);
+    return yes;
+}
+
+/*
+ * core.parse_url(s) -> parts | nil, message. parts: url (as libcurl writes it
+ * back: IPv4 numbers normalized, dot segments removed), scheme (lowercase),
+ * host (IPv6 in brackets; IDN hosts in punycode where libcurl can), port (a
+ * number, the scheme's default when none is given), path, query, zoneid,
+ * userinfo (true when user, password or login options are present).
+ * Only absolute URLs with a scheme are accepted; no scheme is guessed.
+ */
+static int sd_core_parse_url(lua_State *L) {
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    CURLU *h;
+    CURLUcode rc;
+    char *port = NULL, *url = NULL;
+    unsigned int host_flags = 0;
+    if (len > SD_URL_MAX || strlen(s) != len) {
+        lua_pushnil(L);
+        lua_pushstring(L, len > SD_URL_MAX ? "URL too long" : "URL contains a NUL byte");
+        return 2;
+    }
+    h = curl_url();
+    if (h == NULL) return luaL_error(L, "not enough memory");
+    rc = curl_url_set(h, CURLUPART_URL, s, 0);
+    if (rc == CURLUE_OK) rc = curl_url_get(h, CURLUPART_URL, &url, 0);
+    if (rc != CURLUE_OK) {
+        curl_url_cleanup(h);
+        lua_pushnil(L);
+        lua_pushstring(L, curl_url_strerror(rc));
+        return 2;
+    }
+    lua_createtable(L, 0, 9);
+    lua_pushstring(L, url);
+    lua_setfield(L, -2, "url");
+    curl_free(url);
+    sd_url_field(L, h, CURLUPART_SCHEME, 0, "scheme");
+#ifdef CURLU_PUNYCODE
+    host_flags = CURLU_PUNYCODE;
+#endif
+    sd_url_field(L, h, CURLUPART_HOST, host_flags, "host");
+    sd_url_field(L, h, CURLUPART_PATH, 0, "path");
+    sd_url_field(L, h, CURLUPART_QUERY, 0, "query");
+    sd_url_field(L, h, CURLUPART_ZONEID, 0, "zoneid");
+    if (curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port != NULL) {
+        lua_pushinteger(L, (lua_Integer)strtol(port, NULL, 10));
+        lua_setfield(L, -2, "port");
+    }
+    curl_free(port);
+    lua_pushboolean(L, sd_url_has(h, CURLUPART_USER) || sd_url_has(h, CURLUPART_PASSWORD) ||
+                           sd_url_has(h, CURLUPART_OPTIONS));
+    lua_setfield(L, -2, "userinfo");
+    curl_url_cleanup(h);
+    return 1;
+}
+
+/* core.getdate(s) -> unix seconds of an HTTP date in any of its three forms
+ * (RFC 1123, RFC 850, asctime), as libcurl's curl_getdate reads it; nil when it is none. */
+static int sd_core_getdate(lua_State *L) {
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    time_t t;
+    if (len == 0 || len > 128 || strlen(s) != len) {
+        lua_pushnil(L);
+        return 1;
+    }
+    t = curl_getdate(s, NULL);
+    if (t == (time_t)-1) lua_pushnil(L);
+    else sd_pushbig(L, (long long)t);
+    return 1;
+}
+
+static const luaL_Reg sd_url_funcs[] = {
+    {"parse_url", sd_core_parse_url},
+    {"getdate", sd_core_getdate},
+    {NULL, NULL}};
+
+void sd_url_register(lua_State *L) {
+    sd_setfuncs(L, sd_url_funcs);
+}
