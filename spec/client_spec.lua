@@ -346,9 +346,8 @@ describe("client errors against the emulator", function()
   it("retries 5xx answers until success, and one submit makes one task", function()
     local emu = emulator.start{ speed = SPEED, error_rate = 0.5, fault_seed = 7 }
     finally(function() emu:stop() end)
-    local c = client_for(emu, { max_retries = 12 })
     local retried = 0
-    c._on_retry = function() retried = retried + 1 end
+    local c = client_for(emu, { max_retries = 12, on_retry = function() retried = retried + 1 end })
     for _ = 1, 10 do assert(c:generate(REQ)) end
     local stats = emu:stats()
     emu:stop()

@@ -9,10 +9,11 @@ describe("seedance.http", function()
       assert.equals(5, http.retry_after("5"))
       assert.equals(0, http.retry_after(" 0 "))
     end)
-    it("reads an HTTP date relative to now", function()
-      local wall = http.parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT")
-      assert.equals(1445412480, wall)
-      assert.equals(30, http.retry_after("Wed, 21 Oct 2015 07:28:30 GMT", wall))
+    it("reads an HTTP date relative to now, in each of its three forms", function()
+      local wall = 1445412480 -- Wed, 21 Oct 2015 07:28:00 GMT
+      assert.equals(30, http.retry_after("Wed, 21 Oct 2015 07:28:30 GMT", wall))   -- RFC 1123
+      assert.equals(30, http.retry_after("Wednesday, 21-Oct-15 07:28:30 GMT", wall)) -- RFC 850
+      assert.equals(30, http.retry_after("Wed Oct 21 07:28:30 2015", wall))          -- asctime
       assert.equals(0, http.retry_after("Wed, 21 Oct 2015 07:27:00 GMT", wall))
     end)
     it("ignores what it cannot read", function()
@@ -24,11 +25,12 @@ describe("seedance.http", function()
   end)
 
   it("backs off exponentially with jitter, capped", function()
-    local policy = { backoff = 0.5, max_backoff = 4 }
+    local policy = require("seedance.retry").new({ backoff = 0.5, max_backoff = 4, time_scale = 1,
+      max_retries = 4, max_retry_after = 120 }, {})
     for attempt = 1, 8 do
       local base = math.min(0.5 * 2 ^ (attempt - 1), 4)
       for _ = 1, 20 do
-        local d = http.backoff(policy, attempt)
+        local d = policy:backoff(attempt)
         assert.is_true(d >= base / 2 and d <= base, attempt .. ": " .. d)
       end
     end
@@ -120,7 +122,8 @@ describe("seedance.new", function()
     assert.equals("validation_error", err.type)
     assert.matches("not a JPEG, PNG, WebP or GIF", err.message)
     local _, err2 = c:upload_image("/nonexistent/cat.png")
-    assert.matches("cannot open", err2.message)
+    assert.equals("io_error", err2.type)
+    assert.matches("cannot read", err2.message)
   end)
 end)
 

@@ -182,13 +182,17 @@ describe("the journal", function()
         { model = "doubao-seedance-2.0", prompt = "one" },
         { model = "doubao-seedance-2.0", prompt = "one" },   -- the same request twice: two logical requests
       }, { output = dir .. "/v-%d.mp4" })
+      c:close() -- gives the journal's lock back, for the re-run
       return results
     end
     local first = pipeline()
+    local media_first = emu:stats().media_requests
     local second = pipeline()
     local stats = emu:stats()
     emu:stop()
     assert.equals(2, stats.tasks_created)
+    assert.equals(2, media_first)
+    assert.equals(media_first, stats.media_requests) -- finished downloads are not fetched again
     assert.are_not.equal(first[1].task.id, first[2].task.id)
     assert.equals(first[1].task.id, second[1].task.id)
     assert.is_true(second[1].task.reattached)

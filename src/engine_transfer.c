@@ -360,6 +360,8 @@ const char *sd_transfer_kind(const sd_transfer *t) {
     case CURLE_READ_ERROR:
     case CURLE_FILE_COULDNT_READ_FILE: return "file";
     case CURLE_ABORTED_BY_CALLBACK: return "aborted";
+    case CURLE_UNSUPPORTED_PROTOCOL: return "protocol"; /* e.g. a redirect to a scheme the request refuses */
+    case CURLE_TOO_MANY_REDIRECTS: return "redirects";
     default: return "other";
     }
 }

@@ -240,7 +240,7 @@ end
 -- Wait for a task with a progress display, then download when asked.
 local function finish_task(ctx, task, o)
   local show = progress.new(ctx.err, { quiet = o["--quiet"] or ctx.json, tty = ctx.tty,
-                                       time_scale = task.client._policy.time_scale })
+                                       time_scale = task.client.settings.time_scale })
   local timeout = tonumber(o["--timeout"] or "")
   local ok, err = task:wait{ timeout = timeout, on_progress = function(t) show:task(t) end }
   show:done()

@@ -1,192 +1,222 @@
---- Resumable, verified downloads of a task's result.
--- The body streams (in C) to `<target>.part`; a retry resumes it with `Range`
--- and `If-Range`; the length is checked before an atomic rename to the
--- target, so a half file never stands under the final name. A 403/404 from
--- an expired result URL re-reads the task for a fresh URL once.
+--- Resumable, verified downloads of a task's result: a pure decision
+-- (`decide`: one attempt's outcome and what is on disk in, the next step out)
+-- and a thin IO loop around it (`run`, behind `Task:download`).
+--
+-- On disk: the body streams (in C) to `<target>.part`, and the answer's
+-- validator (ETag, else Last-Modified) is kept in `<target>.part.meta` as soon
+-- as the answer's head arrives. A retry resumes the part with `Range` and
+-- `If-Range` only when a validator is kept (else it starts over); the engine
+-- appends a 206 only when it continues the part (same validator, right
+-- offset), so two versions of a file are never spliced. The length is checked
+-- before an atomic rename onto the target. Neither file is ever opened through
+-- a symbolic link.
 -- @module seedance.download
 
 local compat = require("seedance.compat")
 local errors = require("seedance.errors")
+local files = require("seedance.files")
 local http = require("seedance.http")
+local retry = require("seedance.retry")
 local scheduler = require("seedance.scheduler")
+local urls = require("seedance.urls")
 
 local M = {}
 
--- Size of a file in bytes, or nil when it does not exist.
-local function file_size(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local size = f:seek("end")
-  f:close()
-  return size
-end
+--- Re-reads of the task for a result URL that is missing (answers seen
+-- `completed` before their URL) before giving up.
+M.MISSING_URL_READS = 3
 
--- The validator (ETag or Last-Modified) saved beside a .part file.
-local function read_meta(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  local v = s:match("^([^\n]+)")
-  -- a validator with control bytes cannot go into an If-Range line (the engine refuses it)
-  if v and v:find("%c") then return nil end
-  return v
-end
-
-local function write_meta(path, validator)
-  local f = io.open(path, "wb")
-  if f then
-    f:write(validator, "\n")
-    f:close()
-  end
-end
-
-local function fail(fields)
+local function err_of(fields)
   fields.retryable = fields.retryable or false
-  return nil, errors.new(fields)
+  return errors.new(fields)
 end
 
---- Add `download` to the task class.
--- @tparam table Task the task metatable
--- @tparam function check_open raises on a closed task
-function M.install(Task, check_open)
-  --- Download the result to `path` (waiting for the task first when needed).
-  -- @tparam string path the target file
-  -- @tparam[opt] seedance.DownloadOptions opts
-  -- @treturn[1] string path
-  -- @treturn[2] nil
-  -- @treturn[2] seedance.Error `expired`, `network_error`, the service's errors, ...
-  function Task:download(path, opts)
-    check_open(self, "download")
-    if type(path) ~= "string" or path == "" then
-      error("bad argument #1 to 'download' (non-empty string expected, got " .. type(path) .. ")", 2)
+--- Decide the next step after one download attempt. Pure: no IO.
+-- @tparam table o `result` (the engine's result: `ok`, `kind`, `error`, `status`, `headers`),
+--   `have` (bytes of the part before the attempt), `size` (bytes of the part after it),
+--   `refreshed` (whether the URL was already re-read for an expiry), `task_id`
+-- @treturn table `{ action = "done"|"retry"|"restart"|"refresh"|"fail", err = seedance.Error|nil,
+--   discard = true when the part must go (restart, or a failure that leaves it useless) }`.
+--   "retry" keeps the part (the next attempt resumes it when it can); "restart" starts over;
+--   "refresh" re-reads the task for a fresh URL; retry and restart go through the retry policy.
+function M.decide(o)
+  local r = o.result
+  if not r.ok then
+    local err = http.transport_error(r)
+    local kind = r.kind
+    if kind == "aborted" then return { action = "fail", err = err } end
+    if kind == "file" or kind == "too_large" then return { action = "fail", err = err, discard = true } end
+    if kind == "range_mismatch" then return { action = "restart", err = err, discard = true } end
+    if not err.retryable then return { action = "fail", err = err } end
+    return { action = "retry", err = err }
+  end
+  local status = r.status
+  if status == 403 or status == 404 or status == 410 then
+    if not o.refreshed then return { action = "refresh" } end
+    return { action = "fail", err = err_of{ type = "expired", status = status, task_id = o.task_id,
+      message = string.format("the result URL of task %s answered HTTP %d: it has expired "
+        .. "(results live about 24 hours); generate the video again", tostring(o.task_id), status) } }
+  end
+  if status == 416 then
+    -- nothing left to send: the part is whole already, or it is not of this file
+    local total = tonumber(((r.headers or {})["content-range"] or ""):match("^bytes %*/(%d+)$"))
+    if total and o.have > 0 and total == o.have then return { action = "done" } end
+    return { action = "restart", discard = true,
+             err = err_of{ type = "network_error", retryable = true, status = 416, message = "range not satisfiable" } }
+  end
+  if status >= 400 then
+    local err = http.answer_error(r)
+    return { action = err.retryable and "retry" or "fail", err = err }
+  end
+  if status < 200 or status >= 300 then
+    return { action = "fail", err = err_of{ type = "server_error", status = status,
+      message = string.format("the result URL answered HTTP %d (a redirect not followed)", status) } }
+  end
+  local total
+  if status == 206 then
+    total = tonumber(((r.headers or {})["content-range"] or ""):match("/(%d+)$"))
+  else
+    total = tonumber((r.headers or {})["content-length"] or "")
+  end
+  local size = o.size
+  if size == 0 then
+    return { action = "restart", discard = true,
+             err = err_of{ type = "network_error", retryable = true, status = status, message = "empty body" } }
+  end
+  if total == nil or size == total then return { action = "done" } end
+  if size < total then
+    return { action = "retry", err = err_of{ type = "network_error", retryable = true,
+      message = string.format("download cut short: %d of %d bytes", size, total) } }
+  end
+  return { action = "restart", discard = true, err = err_of{ type = "network_error", retryable = true,
+    message = string.format("partial file longer than the file (%d of %d bytes): starting over", size, total) } }
+end
+
+-- The URL to fetch, re-reading the task (bounded, with backoff) while it has none.
+local function url_of(task, field, env, deadline)
+  local policy = env.ctx.policy
+  local n = 0
+  while not task[field] do
+    n = n + 1
+    if n > M.MISSING_URL_READS then
+      local why = field == "last_frame_url" and " (was the task made with return_last_frame = true?)" or ""
+      return nil, err_of{ type = "server_error", task_id = task.id, missing_url = true,
+        message = string.format("task %s is %s but has no %s after %d reads%s", task.id,
+          tostring(task.status), field:gsub("_", " "), n, why) }
     end
-    if opts ~= nil and type(opts) ~= "table" then
-      error("bad argument #2 to 'download' (table expected, got " .. type(opts) .. ")", 2)
+    if n > 1 then
+      local delay = policy:backoff(n)
+      if scheduler.now() + delay > deadline then return nil, retry.timeout_error("download of task " .. task.id) end
+      scheduler.sleep(delay)
     end
-    opts = opts or {}
-    if self.status ~= "completed" then
-      local ok, err = self:wait(opts.wait)
-      if not ok then return nil, err end
+    local ok, err = task:refresh{ timeout = retry.left(deadline) }
+    if not ok then return nil, err end
+  end
+  return task[field]
+end
+
+--- Download a task's result (the loop behind `Task:download`).
+-- @tparam seedance.Task task a completed task
+-- @tparam string path the target
+-- @tparam table opts `on_progress`, `source`, `timeout` (see `Task:download`)
+-- @tparam table env from the task: `ctx`, `track` (its transfer set), `journal_key`, `closed()`
+-- @treturn[1] string path
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error
+function M.run(task, path, opts, env)
+  local ctx = env.ctx
+  local settings = ctx.settings
+  local jrnl, jkey = ctx.journal, env.journal_key
+  if jrnl and jkey then
+    -- finished in an earlier run: nothing to fetch if the file is whole
+    local e = jrnl:entry(jkey)
+    local bytes = e and e.downloads[path]
+    if bytes and files.size(path) == bytes then return path end
+  end
+  local ok, oerr = files.check_output(path)
+  if not ok then return nil, oerr end
+  local deadline = scheduler.now() + (opts.timeout or settings.download_timeout)
+  local field = opts.source == "last_frame" and "last_frame_url" or "video_url"
+  local part, meta = path .. ".part", path .. ".part.meta"
+  local refreshed, attempt, cb_err = false, 0, nil
+  if task.expires_at and os.time() >= task.expires_at then
+    refreshed = true
+    local rok, rerr = task:refresh{ timeout = retry.left(deadline) }
+    if not rok then return nil, rerr end
+  end
+  while true do
+    local url, uerr = url_of(task, field, env, deadline)
+    if not url then return nil, uerr end
+    local parts, perr = urls.check_media(url, settings.allow_insecure_media)
+    if not parts then return nil, err_of{ type = "unsafe_url", task_id = task.id, message = perr } end
+    local have = files.size(part) or 0
+    local validator = have > 0 and (files.read_small(meta) or ""):match("^([^\r\n]+)") or nil
+    if have > 0 and not validator then
+      -- a part without its validator cannot be resumed safely: start over
+      files.remove(part)
+      have = 0
     end
-    local field = opts.source == "last_frame" and "last_frame_url" or "video_url"
-    local jrnl, jkey = self.client._journal, self._journal_key
-    if jrnl and jkey then
-      -- finished in an earlier run: nothing to fetch if the file is whole
-      local e = jrnl:entry(jkey)
-      local bytes = e and e.downloads[path]
-      if bytes and file_size(path) == bytes then return path end
-    end
-    local policy = self.client._policy
-    local part, meta = path .. ".part", path .. ".part.meta"
-    local refreshed, attempts = false, 0
-    local cb_err
-    while true do
-      local url = self[field]
-      if not url then
-        return fail{ type = "server_error", task_id = self.id,
-                     message = "task " .. self.id .. " has no " .. field:gsub("_", " ") }
+    local left = retry.left(deadline)
+    if left <= 0 then return nil, retry.timeout_error("download of task " .. task.id) end
+    local on_tick
+    if opts.on_progress then
+      on_tick = function(id)
+        if cb_err then return end
+        local done, total = scheduler.engine():progress(id)
+        if not done then return end
+        local cok, e = compat.xpcall(opts.on_progress, debug.traceback, have + done,
+          total and total > 0 and have + total or nil)
+        if not cok then
+          cb_err = errors.callback("on_progress", e)
+          scheduler.cancel(id)
+        end
       end
-      if self.expires_at and os.time() >= self.expires_at and not refreshed then
-        refreshed = true
-        local ok, err = self:refresh()
-        if not ok then return nil, err end
-        url = self[field]
-      end
-      local have = file_size(part) or 0
-      local validator = have > 0 and read_meta(meta) or nil
-      local headers = {}
-      if have > 0 and validator then headers[1] = "If-Range: " .. validator end
-      local on_tick
+    end
+    local t0 = scheduler.now()
+    local r = scheduler.transfer(ctx.media_spec(parts, {
+      output = part, validator_file = meta, resume_from = have > 0 and have or nil,
+      if_range = have > 0 and validator or nil, timeout = left,
+    }), { track = env.track, tick = on_tick and 0.1 or nil, on_tick = on_tick })
+    ctx.log("info", "GET %s -> %s in %.3f s (%d bytes%s)", parts.host .. (parts.path or ""),
+      r.ok and tostring(r.status) or r.kind, scheduler.now() - t0, r.bytes or 0, have > 0 and ", resumed" or "")
+    if cb_err then return nil, cb_err end
+    if env.closed() then return nil, err_of{ type = "aborted", message = "task closed during its download" } end
+    local d = M.decide{ result = r, have = have, size = files.size(part) or 0, refreshed = refreshed,
+                        task_id = task.id }
+    if d.discard then
+      files.remove(part)
+      files.remove(meta)
+    end
+    if d.action == "done" then
+      local size = files.size(part) or 0
       if opts.on_progress then
-        on_tick = function(id)
-          if cb_err then return end
-          local done, total = scheduler.engine():progress(id)
-          if not done then return end
-          local ok, e = compat.xpcall(opts.on_progress, debug.traceback, have + done,
-            total and total > 0 and have + total or nil)
-          if not ok then
-            cb_err = errors.new{ type = "callback_error", message = "on_progress raised: " .. tostring(e) }
-            scheduler.cancel(id)
-          end
-        end
+        local cok, e = compat.xpcall(opts.on_progress, debug.traceback, size, size)
+        if not cok then return nil, errors.callback("on_progress", e) end
       end
-      local r = scheduler.transfer(self.client:_spec{
-        url = url, auth = false, follow_redirects = true, output = part, headers = headers,
-        resume_from = have > 0 and have or nil, timeout = opts.timeout or 0,
-        low_speed_limit = 1, low_speed_time = 60,
-      }, { owner = self, tick = on_tick and 0.1 or nil, on_tick = on_tick })
-      if cb_err then return nil, cb_err end
-      if self.closed then return fail{ type = "aborted", message = "task closed during its download" } end
-      local err, done_ok, again
-      if not r.ok then
-        err = http.transport_error(r)
-        if r.kind == "aborted" then return nil, err end
-      elseif r.status == 403 or r.status == 404 or r.status == 410 then
-        if not refreshed then
-          refreshed = true
-          local ok, rerr = self:refresh()
-          if not ok then return nil, rerr end
-          again = self[field] ~= nil and (self[field] ~= url or (self.expires_at or 0) > os.time())
-        end
-        if not again then
-          return fail{ type = "expired", status = r.status, task_id = self.id,
-            message = string.format("the result URL of task %s answered HTTP %d: it has expired "
-              .. "(results live about 24 hours); generate the video again", self.id, r.status) }
-        end
-      elseif r.status == 416 then
-        -- nothing left to send: either the part is whole already, or it is wrong
-        local total = tonumber((r.headers["content-range"] or ""):match("/(%d+)$"))
-        if total and total == have then done_ok = true else os.remove(part); os.remove(meta) end
-        err = errors.new{ type = "network_error", retryable = true, message = "range not satisfiable" }
-      elseif r.status >= 400 then
-        err = http.answer_error(r)
-        if not err.retryable then return nil, err end
-      else
-        local size = file_size(part) or 0
-        local total
-        if r.status == 206 then
-          local first, t = (r.headers["content-range"] or ""):match("^bytes (%d+)%-%d+/(%d+)$")
-          total = tonumber(t)
-          if tonumber(first) ~= have then total = nil end
-        else
-          total = tonumber(r.headers["content-length"] or "") or size
-        end
-        local v = r.headers["etag"] or r.headers["last-modified"]
-        if v and not v:find("%c") then write_meta(meta, v) end
-        if total and size == total then
-          done_ok = true
-        elseif total and size > total then
-          os.remove(part); os.remove(meta) -- a stale part: start over
-          err = errors.new{ type = "network_error", retryable = true, message = "stale partial file" }
-        else
-          err = errors.new{ type = "network_error", retryable = true,
-            message = string.format("download cut short: %d of %s bytes", size, tostring(total)) }
-        end
+      local rok, rerr = os.rename(part, path)
+      if not rok then
+        return nil, err_of{ type = "io_error", message = "cannot rename " .. part .. ": " .. tostring(rerr) }
       end
-      if done_ok then
-        local size = file_size(part) or 0
-        if opts.on_progress then
-          local ok, e = compat.xpcall(opts.on_progress, debug.traceback, size, size)
-          if not ok then return fail{ type = "callback_error", message = "on_progress raised: " .. tostring(e) } end
-        end
-        local ok, rerr = os.rename(part, path)
-        if not ok then return fail{ type = "io_error", message = "cannot rename " .. part .. ": " .. rerr } end
-        os.remove(meta)
-        if jrnl and jkey then
-          local jok, jerr = jrnl:append{ type = "download", key = jkey, task_id = self.id, path = path, bytes = size }
-          if not jok then io.stderr:write("seedance: journal: ", tostring(jerr), "\n") end
-        end
-        return path
+      files.remove(meta)
+      if jrnl and jkey then
+        local jok, jerr = jrnl:append{ type = "download", key = jkey, task_id = task.id, path = path, bytes = size }
+        if not jok then ctx.log("info", "journal: %s", tostring(jerr)) end
       end
-      if not again then
-        attempts = attempts + 1
-        if attempts > policy.max_retries then
-          err.attempts = attempts
-          return nil, err
-        end
-        scheduler.sleep(http.backoff(policy, attempts) * policy.time_scale)
+      return path
+    elseif d.action == "fail" then
+      return nil, d.err
+    elseif d.action == "refresh" then
+      refreshed = true
+      local rok, rerr = task:refresh{ timeout = retry.left(deadline) }
+      if not rok then return nil, rerr end
+      if task[field] == url and (task.expires_at or 0) <= os.time() then
+        return nil, M.decide{ result = r, have = have, size = 0, refreshed = true, task_id = task.id }.err
       end
+    else
+      attempt = attempt + 1
+      local delay, derr = ctx.policy:delay(d.err, attempt, deadline)
+      if not delay then return nil, derr end
+      scheduler.sleep(delay)
     end
   end
 end

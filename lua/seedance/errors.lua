@@ -59,5 +59,35 @@ function M.validation(problems)
   return M.new{ type = "validation_error", message = msg, errors = problems, retryable = false }
 end
 
+--- Raise a caller mistake as Lua's own functions do:
+-- "bad argument #n to 'fname' (msg)", blamed on the caller of the public function.
+-- @tparam integer n the argument's position
+-- @tparam string fname the public function's name
+-- @tparam string msg what is wrong
+-- @tparam[opt=3] integer level error level (3: the caller of the function that calls this)
+function M.argerror(n, fname, msg, level)
+  error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), level or 3)
+end
+
+--- Check that argument n is of type `want` (or nil when `optional`), raising a
+-- bad argument error otherwise.
+-- @tparam any v the value
+-- @tparam string want a type name
+-- @tparam integer n its position
+-- @tparam string fname the public function's name
+-- @tparam[opt] boolean optional nil is allowed
+function M.checkarg(v, want, n, fname, optional)
+  if type(v) == want or (optional and v == nil) then return end
+  M.argerror(n, fname, want .. " expected, got " .. type(v), 4)
+end
+
+--- The `callback_error` for a user callback that raised.
+-- @tparam string name the callback's name ("on_progress", ...)
+-- @param err what it raised
+-- @treturn seedance.Error
+function M.callback(name, err)
+  return M.new{ type = "callback_error", retryable = false, message = name .. " raised: " .. tostring(err) }
+end
+
 M.Error = Error
 return M

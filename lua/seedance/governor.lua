@@ -35,11 +35,16 @@ function M.new(opts)
 end
 
 --- Wait for a task slot, then take it.
-function Governor:acquire_task()
+-- @tparam[opt] number deadline absolute `scheduler.now()` time to give up at
+-- @treturn boolean whether a slot was taken (false: the deadline came first)
+function Governor:acquire_task(deadline)
   if self.in_flight >= self.max_in_flight then
-    self.cond.wait(function() return self.in_flight < self.max_in_flight end)
+    if not self.cond.wait(function() return self.in_flight < self.max_in_flight end, deadline) then
+      return false
+    end
   end
   self.in_flight = self.in_flight + 1
+  return true
 end
 
 --- Give a task slot back.
@@ -49,15 +54,23 @@ function Governor:release_task()
 end
 
 --- Before an API request: wait out a shared pause, then for room in the window.
-function Governor:before_request()
-  if not self.enabled then return end
+-- @tparam[opt] number deadline absolute time to give up at
+-- @treturn boolean|nil true, or nil and the seconds still to wait when the deadline comes first
+function Governor:before_request(deadline)
+  if not self.enabled then return true end
+  -- another sender's 429 may lengthen the pause while this one waits: re-check
   while scheduler.now() < self.pause_until do
-    scheduler.sleep(self.pause_until - scheduler.now())
+    local pause = self.pause_until - scheduler.now()
+    if deadline and scheduler.now() + pause > deadline then return nil, pause end
+    scheduler.sleep(pause)
   end
   if self.active >= math.floor(self.window) then
-    self.cond.wait(function() return self.active < math.floor(self.window) end)
+    if not self.cond.wait(function() return self.active < math.floor(self.window) end, deadline) then
+      return nil, 0
+    end
   end
   self.active = self.active + 1
+  return true
 end
 
 --- After an API request, with its HTTP status (0 for a transport failure).

@@ -1,10 +1,13 @@
---- HTTP calls to the service: request building, answers to errors, retries.
+--- HTTP calls to the service: one exchange at a time under the client's one
+-- retry and deadline policy (`seedance.retry`), answers to errors.
 -- Built on the scheduler's `transfer`, so every call blocks, yields or is
 -- stepped the same way.
 -- @module seedance.http
 
 local cjson = require("cjson.safe")
+local core = require("seedance.core")
 local errors = require("seedance.errors")
+local retry = require("seedance.retry")
 local scheduler = require("seedance.scheduler")
 
 local M = {}
@@ -31,169 +34,159 @@ function M.retryable_status(status)
   return status == 429 or status >= 500
 end
 
--- A short, printable excerpt of a body for messages.
-local function excerpt(body)
+--- A short, printable excerpt of a body for messages.
+-- @tparam string|nil body
+-- @treturn string
+function M.excerpt(body)
   if not body or body == "" then return "an empty body" end
   local s = body:sub(1, 120):gsub("%s+", " "):gsub("[%c\128-\255]", "?")
   if #body > 120 then s = s .. "..." end
   return '"' .. s .. '"'
 end
 
---- Decode a JSON answer; malformed JSON, HTML and truncated bodies become errors carrying the status.
--- @tparam table r the engine's result
--- @treturn[1] table the decoded object
--- @treturn[2] nil
--- @treturn[2] seedance.Error
-function M.decode(r)
-  local ctype = (r.headers and r.headers["content-type"]) or "no content type"
-  local obj = cjson.decode(r.body or "")
-  if type(obj) ~= "table" then
-    return nil, errors.new{
-      type = M.status_type(r.status >= 400 and r.status or 500), status = r.status,
-      retryable = true,
-      message = string.format("HTTP %d answer is not the service's JSON (%s): %s", r.status,
-        ctype, excerpt(r.body)),
-    }
-  end
-  return obj
-end
-
---- Turn an HTTP error answer (status >= 400) into an error object.
--- @tparam table r the engine's result
--- @treturn seedance.Error
-function M.answer_error(r)
-  local obj = cjson.decode(r.body or "")
-  local e = type(obj) == "table" and type(obj.error) == "table" and obj.error or nil
-  local fields = {
-    status = r.status,
-    type = M.status_type(r.status),
-    retryable = M.retryable_status(r.status),
-  }
-  if e then
-    if type(e.type) == "string" and e.type ~= "" then fields.type = e.type end
-    if type(e.message) == "string" then fields.message = e.message end
-    if type(e.code) == "number" then fields.code = e.code end
-  end
-  if not fields.message then
-    fields.message = string.format("HTTP %d with %s (%s)", r.status, excerpt(r.body),
-      (r.headers and r.headers["content-type"]) or "no content type")
-  end
-  return errors.new(fields)
-end
-
---- Turn a transport failure into an error object.
--- @tparam table r the engine's result (ok == false)
--- @treturn seedance.Error
-function M.transport_error(r)
-  local kind = r.kind or "other"
-  return errors.new{
-    type = kind == "timeout" and "timeout_error" or "network_error",
-    message = tostring(r.error or "transfer failed") .. " (" .. kind .. ")",
-    kind = kind,
-    retryable = kind ~= "file" and kind ~= "too_large" and kind ~= "aborted",
-  }
-end
-
--- Unix time of an HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT"), or nil.
-local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6,
-                 Jul = 7, Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
-function M.parse_http_date(s)
-  local d, mon, y, h, mi, sec = s:match("^%a+, (%d%d?) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
-  if not d or not MONTHS[mon] then return nil end
-  -- days from civil (proleptic Gregorian), so no local time zone is involved
-  y, d = tonumber(y), tonumber(d)
-  local m = MONTHS[mon]
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-end
-
---- Seconds a Retry-After header asks for (delta seconds or an HTTP date), or nil.
+--- Seconds a Retry-After header asks for: delta seconds, or an HTTP date in
+-- any of its three forms (RFC 1123, RFC 850, asctime; read by libcurl's
+-- curl_getdate). nil when it says nothing usable.
 -- @tparam string|nil value
 -- @tparam[opt] number wall the current unix time (default os.time())
 -- @treturn number|nil
 function M.retry_after(value, wall)
   if type(value) ~= "string" then return nil end
   value = value:match("^%s*(.-)%s*$")
-  if value:match("^%d+$") then return tonumber(value) end
-  local at = M.parse_http_date(value)
+  if value:match("^%d+$") then
+    local n = tonumber(value)
+    return n < 1e9 and n or nil
+  end
+  local at = core.getdate(value)
   if at then return math.max(0, at - (wall or os.time())) end
   return nil
 end
 
---- The delay before retry number `attempt` (1-based): exponential with full jitter.
--- @tparam table policy `backoff` (base seconds), `max_backoff`
--- @tparam integer attempt
--- @treturn number seconds
-function M.backoff(policy, attempt)
-  local base = policy.backoff * 2 ^ (attempt - 1)
-  if base > policy.max_backoff then base = policy.max_backoff end
-  return base / 2 + math.random() * base / 2
+--- Decode a JSON answer. A body whose strings only are bad (half a UTF-16
+-- surrogate pair, a stray byte) is repaired; a body that is not JSON (an HTML
+-- page, a cut body) becomes a retryable error naming the status and its first bytes.
+-- @tparam table r the engine's result
+-- @treturn[1] table the decoded object
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error with `undecodable = true`
+function M.decode(r)
+  local body = r.body or ""
+  local obj = cjson.decode(body)
+  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = cjson.decode(core.json_repair(body)) end
+  if type(obj) ~= "table" then
+    return nil, errors.new{
+      type = M.status_type(r.status >= 400 and r.status or 500), status = r.status,
+      retryable = true, undecodable = true,
+      message = string.format("HTTP %d answer is not the service's JSON (%s): %s", r.status,
+        (r.headers and r.headers["content-type"]) or "no content type", M.excerpt(body)),
+    }
+  end
+  return obj
 end
 
---- Perform one API call with retries.
--- @tparam table client the client (for base settings and the retry policy)
--- @tparam table req `method`, `path` (or `url`), `body`, `headers`, `form_file`, `output`,
---   `resume_from`, `auth` (default true), `retry` (default true), `max_body`, `timeout`
--- @treturn[1] table the engine's final result (status < 400), or with `req.decode` the decoded JSON and the result
+--- Turn an HTTP error answer (status >= 400) into an error object, with the
+-- seconds its Retry-After asks for as `retry_after`.
+-- @tparam table r the engine's result
+-- @treturn seedance.Error
+function M.answer_error(r)
+  local obj = cjson.decode(r.body or "")
+  if type(obj) ~= "table" and r.body then obj = cjson.decode(core.json_repair(r.body)) end
+  local e = type(obj) == "table" and type(obj.error) == "table" and obj.error or nil
+  local fields = {
+    status = r.status,
+    type = M.status_type(r.status),
+    retryable = M.retryable_status(r.status),
+    retry_after = M.retry_after(r.headers and r.headers["retry-after"]),
+  }
+  if e then
+    if type(e.type) == "string" and e.type ~= "" then fields.type = e.type end
+    if type(e.message) == "string" then fields.message = core.utf8_clean(e.message) end
+    if type(e.code) == "number" and e.code == e.code then fields.code = e.code end
+  end
+  if not fields.message then
+    fields.message = string.format("HTTP %d with %s (%s)", r.status, M.excerpt(r.body),
+      (r.headers and r.headers["content-type"]) or "no content type")
+  end
+  return errors.new(fields)
+end
+
+-- Error type and retry by the engine's failure kind; the rest are network errors, retried.
+local KINDS = {
+  timeout = { "timeout_error", true },
+  tls = { "tls_error", false },
+  denied = { "unsafe_url", false },
+  file = { "io_error", false },
+  too_large = { "too_large", false },
+  aborted = { "aborted", false },
+  range_mismatch = { "network_error", true },
+}
+
+--- Turn a transport failure into an error object.
+-- @tparam table r the engine's result (ok == false)
+-- @treturn seedance.Error
+function M.transport_error(r)
+  local kind = r.kind or "other"
+  local k = KINDS[kind] or { "network_error", true }
+  local msg = tostring(r.error or "transfer failed")
+  if kind == "tls" then
+    msg = "TLS verification failed (" .. msg .. "); check ca_file, or the host name in the URL"
+  end
+  return errors.new{ type = k[1], retryable = k[2], kind = kind, message = msg .. " (" .. kind .. ")" }
+end
+
+--- Perform one API call under the client's retry and deadline policy.
+-- @tparam table ctx the client's context (`seedance.context`)
+-- @tparam table req `method`, `path`, `body`, `headers`, `form_file`, `timeout`, `decode` (answer
+--   is JSON), `deadline` (absolute `scheduler.now()` time), `retry` (false: one attempt), `track`
+-- @treturn[1] table the decoded object (with `decode`) or the engine's result
+-- @treturn[1] table the engine's result (with `decode`)
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.call(client, req)
-  local policy = client._policy
-  local attempts = (req.retry == false) and 0 or policy.max_retries
-  local attempt = 0
-  while true do
-    local spec = client:_spec(req)
-    local gov = client._gov
-    gov:before_request()
-    local r = scheduler.transfer(spec, req.transfer_opts)
-    gov:after_request(r.ok and r.status or 0)
-    local err, wait
+function M.call(ctx, req)
+  local deadline = req.deadline
+  local method = req.method or "GET"
+  return ctx.policy:run(function()
+    local room, wait = ctx.governor:before_request(deadline)
+    if not room then
+      return false, errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
+        message = string.format("the client is backing off from the service's rate limit for %.3g s more, "
+          .. "past the deadline", wait) }
+    end
+    local spec = ctx.api_spec(req)
+    local left = retry.left(deadline)
+    if left then
+      if left <= 0 then return false, retry.timeout_error(method .. " " .. req.path) end
+      if spec.timeout == 0 or spec.timeout > left then spec.timeout = left end
+    end
+    local t0 = scheduler.now()
+    local r = scheduler.transfer(spec, { track = req.track })
+    ctx.governor:after_request(r.ok and r.status or 0)
+    ctx.log("info", "%s %s -> %s in %.3f s", method, req.path, r.ok and tostring(r.status) or r.kind,
+      scheduler.now() - t0)
+    local err
     if not r.ok then
       err = M.transport_error(r)
     elseif r.status >= 400 then
       err = M.answer_error(r)
-      if r.status == 429 or r.status == 503 then wait = M.retry_after(r.headers["retry-after"]) end
     elseif req.decode then
       local obj
       obj, err = M.decode(r)
-      if obj then return obj, r end
+      if obj then return true, obj, r end
     else
-      return r
+      return true, r
     end
-    if r.kind == "aborted" or not err.retryable or attempt >= attempts then
-      err.attempts = attempt + 1
-      return nil, err
-    end
-    attempt = attempt + 1
-    if wait and wait > policy.max_retry_after then
-      err.message = string.format("%s; the service asked to wait %g s before retrying, "
-        .. "more than max_retry_after (%g s)", err.message, wait, policy.max_retry_after)
-      err.retry_after = wait
-      err.attempts = attempt
-      return nil, err
-    end
-    -- Retry-After is the server's wall clock; only our own backoff follows time_scale
-    local delay = wait or M.backoff(policy, attempt) * policy.time_scale
-    if r.status == 429 then gov:pause(delay) end
-    if client._on_retry then client._on_retry(err, attempt, delay) end
-    scheduler.sleep(delay)
-  end
+    return false, ctx.redact_error(err)
+  end, { deadline = deadline, retry = req.retry })
 end
 
---- Perform an API call and decode its JSON answer.
+--- Perform an API call and decode its JSON answer (see `call`).
 -- @treturn[1] table the decoded object
 -- @treturn[1] table the engine's result
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.json(client, req)
+function M.json(ctx, req)
   req.decode = true
-  return M.call(client, req)
+  return M.call(ctx, req)
 end
 
 return M

@@ -15,11 +15,17 @@
 -- The `submit` record (with the Idempotency-Key) is on disk before the submit
 -- is sent, and the `task` record right after the answer: a crash between the
 -- two resubmits under the same key, which the service answers with the
--- original task. A torn last line (a crash mid-write) is ignored on reading.
+-- original task. A torn last line (a crash mid-write) is ignored on reading,
+-- and so is a record whose fields have the wrong types (counted in `skipped`).
+--
+-- A journal belongs to one process (one client) at a time: opening it takes
+-- an exclusive lock on the file (flock), held until the journal is closed or
+-- collected or the process ends; a second opener gets an error at once.
 -- @module seedance.journal
 
 local cjson = require("cjson.safe")
 local core = require("seedance.core")
+local urls = require("seedance.urls")
 
 local M = { VERSION = 1 }
 
@@ -63,38 +69,85 @@ function M.hash(request)
   return core.hash(canonical(request))
 end
 
---- Open (or create) a journal and read what it holds.
+-- The fields each record type must have, with their types ("?" marks optional ones).
+local SHAPES = {
+  submit = { key = "string", hash = "string", idempotency_key = "string" },
+  task = { key = "string", task_id = "string" },
+  done = { key = "string", task_id = "string", status = "string", video_url = "?string",
+           last_frame_url = "?string", expires_at = "?number", error = "?table" },
+  download = { key = "string", path = "string", bytes = "number" },
+}
+
+-- Whether a decoded record has the shape its type asks for (unknown types are skipped too).
+local function well_formed(rec)
+  if rec.type == "journal" then return true end
+  local shape = SHAPES[rec.type]
+  if not shape then return false end
+  for k, want in pairs(shape) do
+    local v = rec[k]
+    local optional = want:sub(1, 1) == "?"
+    if optional then want = want:sub(2) end
+    if not ((optional and v == nil) or type(v) == want) then return false end
+    if want == "number" and (v ~= v or v < 0 or v >= 2 ^ 53) then return false end
+  end
+  if rec.task_id ~= nil and not urls.task_id_ok(rec.task_id) then return false end
+  return true
+end
+
+--- Open (or create) a journal, take its lock, and read what it holds.
 -- @tparam string path
 -- @treturn[1] table the journal
 -- @treturn[2] nil
 -- @treturn[2] string message
 function M.open(path)
-  local self = setmetatable({ path = path, entries = {}, counts = {}, torn = 0 }, Journal)
-  local f = io.open(path, "rb")
-  if f then
-    local text = f:read("*a")
-    f:close()
+  local st = core.stat(path)
+  if st and st.type ~= "file" then
+    return nil, path .. " is a " .. st.type .. ", not a journal file"
+  end
+  local lock, lerr = core.lock(path)
+  if not lock then return nil, "cannot lock " .. tostring(lerr) end
+  local self = setmetatable({ path = path, entries = {}, counts = {}, torn = 0, skipped = 0, lock = lock }, Journal)
+  local text, rerr = core.read_file(path, 64 * 1024 * 1024)
+  if not text then
+    lock:unlock()
+    return nil, tostring(rerr)
+  end
+  if #text > 0 then
     for line in text:gmatch("[^\n]+") do
       local rec = cjson.decode(line)
       if type(rec) ~= "table" then
         self.torn = self.torn + 1
       elseif type(rec.v) == "number" and rec.v > M.VERSION then
+        lock:unlock()
         return nil, path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
-      else
+      elseif well_formed(rec) then
         self:_apply(rec)
+      else
+        self.skipped = self.skipped + 1
       end
     end
     if #text > 0 and text:sub(-1) ~= "\n" then
       -- a torn last record: end its line so the next record starts clean
       local ok, err = core.append_sync(path, "\n")
-      if not ok then return nil, err end
+      if not ok then
+        lock:unlock()
+        return nil, err
+      end
     end
   end
-  if not f or not self.header then
+  if not self.header then
     local ok, err = self:append{ type = "journal", format = "seedance-journal", created = os.time() }
-    if not ok then return nil, err end
+    if not ok then
+      lock:unlock()
+      return nil, err
+    end
   end
   return self
+end
+
+--- Release the journal's lock (another process may open it then). Safe to call twice.
+function Journal:close()
+  self.lock:unlock()
 end
 
 -- Fold one record into the in-memory state.

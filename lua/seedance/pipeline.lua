@@ -5,20 +5,64 @@
 
 local compat = require("seedance.compat")
 local errors = require("seedance.errors")
+local files = require("seedance.files")
 local scheduler = require("seedance.scheduler")
 
 local M = {}
 
--- The output path for item i: a function(i, request) or a format string ("out/%03d.mp4").
+-- The output path for item i: a function(i, request) or a format string
+-- ("out/%03d.mp4"). Returns nil, err when the function raises or returns no string.
 local function output_path(output, i, request)
-  if type(output) == "function" then return output(i, request) end
-  if type(output) == "string" then return string.format(output, i) end
-  return nil
+  if output == nil then return nil end
+  if type(output) == "string" then
+    local ok, p = pcall(string.format, output, i)
+    if not ok then
+      return nil, errors.new{ type = "validation_error",
+                              message = "output format '" .. output .. "': " .. tostring(p) }
+    end
+    return p
+  end
+  local ok, p = compat.xpcall(output, debug.traceback, i, request)
+  if not ok then return nil, errors.callback("output", p) end
+  if type(p) ~= "string" then
+    return nil, errors.new{ type = "callback_error", message = "output(" .. i .. ") returned " .. type(p) .. ", not a path" }
+  end
+  return p
+end
+
+-- Check before paying: every output can be written and every local input read.
+-- Returns the output paths, or nil and a list of { index, error }.
+local function preflight(requests, output)
+  local paths, problems = {}, {}
+  for i, req in ipairs(requests) do
+    local path, err = output_path(output, i, req)
+    if path then
+      local ok, oerr = files.check_output(path)
+      if not ok then err = oerr end
+    end
+    if not err and type(req) == "table" then
+      local ok, ierr = files.check_inputs(req)
+      if not ok then err = ierr end
+    end
+    if err then problems[#problems + 1] = { i, err } end
+    paths[i] = path
+  end
+  if #problems > 0 then return nil, problems end
+  return paths
+end
+
+-- The error of an item not started because another failed its checks.
+local function not_started(first)
+  return errors.new{ type = "skipped",
+    message = string.format("not started: item %d failed its checks before paying (%s)", first[1], first[2].message) }
 end
 
 -- Submit, wait and (when a path is given) download one request.
 local function run_one(client, request, path, opts, on_task_progress)
-  local task, err = client:generate(request, opts.generate)
+  local gopts = {}
+  for k, v in pairs(opts.generate or {}) do gopts[k] = v end
+  if gopts.timeout == nil then gopts.timeout = opts.timeout end
+  local task, err = client:generate(request, gopts)
   if not task then return { error = err } end
   local item = { task = task }
   local wopts = { timeout = opts.timeout, on_progress = on_task_progress }
@@ -37,29 +81,49 @@ end
 --- Generate every request, at most `concurrency` at a time. Results come back
 -- in input order as `{ task = ..., path = ..., error = ... }`; one item's error
 -- does not stop its siblings unless `fail_fast` is set.
+--
+-- Before the first submit, every output path is checked (its folder exists
+-- and takes a file) and every local image read: if any check fails nothing is
+-- paid for, the failing items carry their error and the others a `skipped` one.
+-- A callback that raises (`output`, `on_progress`) ends the batch like
+-- `fail_fast`, with a `callback_error` (in the item, or in `stats.error`).
 -- @tparam seedance.Client client
 -- @tparam table requests a list of request tables
 -- @tparam[opt] seedance.MapOptions opts
 -- @treturn table results in input order
--- @treturn table stats `{ total, done, failed, skipped }`
+-- @treturn table stats `{ total, done, failed, skipped, error }`
 function M.map(client, requests, opts)
-  if type(requests) ~= "table" then
-    error("bad argument #2 to 'map' (table expected, got " .. type(requests) .. ")", 2)
-  end
+  errors.checkarg(requests, "table", 2, "map")
+  errors.checkarg(opts, "table", 3, "map", true)
   opts = opts or {}
   local n = #requests
-  local concurrency = math.max(1, math.min(opts.concurrency or 4, n))
   local results, percent = {}, {}
   local stats = { total = n, done = 0, failed = 0, skipped = 0, running = 0, percent = 0 }
+  local paths, problems = preflight(requests, opts.output)
+  if not paths then
+    for _, p in ipairs(problems) do results[p[1]] = { error = p[2] } end
+    for i = 1, n do
+      if results[i] then stats.failed = stats.failed + 1
+      else
+        stats.skipped = stats.skipped + 1
+        results[i] = { error = not_started(problems[1]) }
+      end
+    end
+    return results, stats
+  end
+  local concurrency = math.max(1, math.min(opts.concurrency or 4, n))
   local next_index, stop = 1, false
 
   local function report()
-    if not opts.on_progress then return end
+    if not opts.on_progress or stats.error then return end
     local sum = 0
     for i = 1, n do sum = sum + (percent[i] or 0) end
     stats.percent = n > 0 and math.floor(sum / n) or 100
     local ok, err = compat.xpcall(opts.on_progress, debug.traceback, stats)
-    if not ok then io.stderr:write("seedance.map: on_progress raised: ", tostring(err), "\n") end
+    if not ok then
+      stats.error = errors.callback("on_progress", err)
+      stop = true
+    end
   end
 
   local function worker()
@@ -67,11 +131,10 @@ function M.map(client, requests, opts)
       local i = next_index
       next_index = next_index + 1
       stats.running = stats.running + 1
-      local item = run_one(client, requests[i], output_path(opts.output, i, requests[i]), opts,
-        function(t)
-          percent[i] = t.progress or 0
-          report()
-        end)
+      local item = run_one(client, requests[i], paths[i], opts, function(t)
+        percent[i] = t.progress or 0
+        report()
+      end)
       results[i] = item
       stats.running = stats.running - 1
       percent[i] = 100
@@ -94,8 +157,8 @@ function M.map(client, requests, opts)
   for i = 1, n do
     if not results[i] then
       stats.skipped = stats.skipped + 1
-      results[i] = { error = errors.new{ type = "skipped",
-                                         message = "not started: an earlier item failed (fail_fast)" } }
+      results[i] = { error = errors.new{ type = "skipped", message = stats.error
+        and "not started: on_progress raised" or "not started: an earlier item failed (fail_fast)" } }
     end
   end
   return results, stats
@@ -104,17 +167,20 @@ end
 --- Generate clips one after another, each starting from the previous clip's
 -- last frame (`return_last_frame = true` on every clip). The first request
 -- is sent as given; later ones get the previous last frame as their first
--- image (or `first_frame` role).
+-- image (or `first_frame` role). Every output and local image is checked
+-- before the first clip is paid for; a callback that raises stops the chain
+-- with a `callback_error`.
 -- @tparam seedance.Client client
 -- @tparam table requests a list of request tables, one per clip
 -- @tparam[opt] seedance.ChainOptions opts
 -- @treturn table clips `{ task = ..., path = ... }` done so far
 -- @treturn seedance.Error|nil the error that stopped the chain
 function M.chain(client, requests, opts)
-  if type(requests) ~= "table" then
-    error("bad argument #2 to 'chain' (table expected, got " .. type(requests) .. ")", 2)
-  end
+  errors.checkarg(requests, "table", 2, "chain")
+  errors.checkarg(opts, "table", 3, "chain", true)
   opts = opts or {}
+  local paths, problems = preflight(requests, opts.output)
+  if not paths then return {}, problems[1][2] end
   local clips, previous = {}, nil
   for i, base in ipairs(requests) do
     local req = {}
@@ -128,16 +194,19 @@ function M.chain(client, requests, opts)
         end
         req.image_with_roles = roles
       else
-        local urls = { previous }
-        for _, u in ipairs(base.image_urls or {}) do urls[#urls + 1] = u end
-        req.image_urls = urls
+        local list = { previous }
+        for _, u in ipairs(base.image_urls or {}) do list[#list + 1] = u end
+        req.image_urls = list
       end
     end
-    local item = run_one(client, req, output_path(opts.output, i, req), opts,
+    local item = run_one(client, req, paths[i], opts,
       opts.on_progress and function(t) opts.on_progress(i, t) end)
     if item.error then return clips, item.error end
     clips[i] = item
-    if opts.on_clip then opts.on_clip(i, item.task, item.path) end
+    if opts.on_clip then
+      local ok, err = compat.xpcall(opts.on_clip, debug.traceback, i, item.task, item.path)
+      if not ok then return clips, errors.callback("on_clip", err) end
+    end
     previous = item.task.last_frame_url
     if not previous and i < #requests then
       return clips, errors.new{ type = "server_error", task_id = item.task.id,

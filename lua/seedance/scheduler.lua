@@ -316,7 +316,8 @@ end
 -- with `opts.on_tick(id)` calls back periodically while waiting (for download
 -- progress).
 -- @tparam table spec the engine's transfer spec
--- @tparam[opt] table opts `tick`, `on_tick`, `owner` (a table whose `_transfers` set tracks the id)
+-- @tparam[opt] table opts `tick`, `on_tick`, `track` (a set that holds the id while the transfer runs,
+--   so its owner can cancel it)
 -- @treturn table the engine's result
 function M.transfer(spec, opts)
   local eng = M.engine()
@@ -324,8 +325,8 @@ function M.transfer(spec, opts)
   local h = { id = id }
   inflight[id] = h
   inflight_n = inflight_n + 1
-  local owner = opts and opts.owner
-  if owner then owner._transfers[id] = true end
+  local track = opts and opts.track
+  if track then track[id] = true end
   local tick = opts and opts.tick
   local rec = current()
   if rec then
@@ -347,7 +348,7 @@ function M.transfer(spec, opts)
       return false
     end)
   end
-  if owner then owner._transfers[id] = nil end
+  if track then track[id] = nil end
   return h.result
 end
 
@@ -370,28 +371,34 @@ function M.cancel_later(id)
 end
 
 --- A condition for coroutines to wait on until a predicate holds (slots of a
--- governor, say). `wait(pred)` yields in a managed coroutine and blocks in
--- plain code; `notify()` wakes every waiter to re-check its predicate.
--- @treturn table with `wait(pred)` and `notify()`
+-- governor, say). `wait(pred, deadline)` yields in a managed coroutine and
+-- blocks in plain code, and returns false if the deadline (absolute `now()`
+-- time) comes first; `notify()` wakes every waiter to re-check its predicate.
+-- @treturn table with `wait(pred, deadline)` and `notify()`
 function M.condition()
   local cond = { waiters = {} }
-  function cond.wait(pred)
+  function cond.wait(pred, deadline)
     while not pred() do
+      if deadline and now() >= deadline then return false end
       local rec = current()
       if rec then
         rec.gen = rec.gen + 1
-        cond.waiters[#cond.waiters + 1] = rec
+        -- with the generation it waits for: once the deadline has woken it, a
+        -- later notify must not wake it from whatever it waits for next
+        cond.waiters[#cond.waiters + 1] = { rec = rec, gen = rec.gen }
+        if deadline then heap_push{ at = deadline, rec = rec, gen = rec.gen } end
         suspend(rec)
-      else
-        M.block_until(pred)
+      elseif not M.block_until(pred, deadline) then
+        return false
       end
     end
+    return true
   end
   function cond.notify()
     local ws = cond.waiters
     if #ws == 0 then return end
     cond.waiters = {}
-    for i = 1, #ws do wake(ws[i], ws[i].gen) end
+    for i = 1, #ws do wake(ws[i].rec, ws[i].gen) end
   end
   return cond
 end

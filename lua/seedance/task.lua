@@ -1,10 +1,17 @@
 --- Task handles: one generation on the service, polled until it ends, then downloaded.
+-- Made by `client:generate` and `client:task`.
+--
+-- A task holds one of the client's `max_in_flight` slots from its submit
+-- until it ends, or until the call waiting on it gives up (time out, error),
+-- or the handle is closed or collected: every exit path gives the slot back.
 -- @module seedance.task
 
 local compat = require("seedance.compat")
+local core = require("seedance.core")
 local errors = require("seedance.errors")
 local http = require("seedance.http")
 local scheduler = require("seedance.scheduler")
+local urls = require("seedance.urls")
 
 local M = {}
 
@@ -13,20 +20,28 @@ Task.__index = Task
 
 local TERMINAL = { completed = true, failed = true, cancelled = true }
 
+--- Consecutive answers that are not JSON after which `wait` gives up.
+M.UNDECODABLE_MAX = 3
+
 --- Make a task handle (used by the client).
--- @tparam seedance.Client client
+-- @tparam seedance.Client client the client (kept as `task.client`)
+-- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam string id
--- @tparam table fields initial fields (`status`, `request`)
+-- @tparam table fields initial fields (`status`, `request`, ...)
+-- @tparam[opt] table own `slot` (true: the task holds a max_in_flight slot), `journal_key`, `recorded`
 -- @treturn seedance.Task
-function M.new(client, id, fields)
-  local t = setmetatable({ client = client, id = id, _transfers = {}, _seen = scheduler.now() }, Task)
+function M.new(client, ctx, id, fields, own)
+  own = own or {}
+  local t = setmetatable({ client = client, id = id }, Task)
   for k, v in pairs(fields) do t[k] = v end
+  t._ctx, t._transfers, t._seen = ctx, {}, scheduler.now()
+  t._slot, t._journal_key, t._recorded = own.slot, own.journal_key, own.recorded
   return t
 end
 
 local function check_open(self, fname)
   if getmetatable(self) ~= Task then
-    error("bad argument #1 to '" .. fname .. "' (seedance task expected, got " .. type(self) .. ")", 3)
+    errors.argerror(1, fname, "seedance task expected, got " .. type(self), 4)
   end
   if self.closed then error("attempt to use a closed task", 3) end
 end
@@ -34,6 +49,14 @@ end
 function Task:__tostring()
   return string.format("seedance.task(%s, %s%s)", self.id, tostring(self.status or "unknown"),
     self.progress and (", " .. self.progress .. "%") or "")
+end
+
+-- Give the max_in_flight slot back (once).
+function Task:_release()
+  if self._slot then
+    self._slot = false
+    self._ctx.governor:release_task()
+  end
 end
 
 --- Close the handle: transfers it has in flight are aborted; later calls raise.
@@ -54,10 +77,18 @@ function Task:__gc()
   for id in pairs(self._transfers) do scheduler.cancel_later(id) end
 end
 
+-- ---- reading the service's task object --------------------------------------
+
+-- v when it is a finite number within [lo, hi], else nil.
+local function number_in(v, lo, hi)
+  if type(v) ~= "number" or v ~= v or v < lo or v > hi then return nil end
+  return v
+end
+
 -- First string of a string-or-array URL field.
 local function first_url(v)
   if type(v) == "string" and v ~= "" then return v end
-  if type(v) == "table" and type(v[1]) == "string" then return v[1] end
+  if type(v) == "table" and type(v[1]) == "string" and v[1] ~= "" then return v[1] end
   return nil
 end
 
@@ -77,23 +108,37 @@ local function last_frame(result)
   return nil
 end
 
---- Update the handle from a task object as the service returns it.
--- @tparam table data the `data` object of GET /v1/tasks/{id}
+-- A service error object with its strings made printable (valid UTF-8, key masked).
+local function clean_error(ctx, e)
+  local out = {}
+  for k, v in pairs(e) do
+    if type(v) == "string" then v = ctx.redact(core.utf8_clean(v)) end
+    out[k] = v
+  end
+  return out
+end
+
+-- Update the handle from a task object as the service returns it. No value
+-- of any type or size makes this raise: what does not fit is ignored.
 function Task:_apply(data)
-  if type(data.status) == "string" then self.status = data.status end
-  if type(data.progress) == "number" then self.progress = math.floor(data.progress) end
-  if type(data.estimated_time) == "number" then self.estimated_time = data.estimated_time end
-  if type(data.created) == "number" then self.created = data.created end
-  if type(data.completed) == "number" then self.completed = data.completed end
-  if type(data.actual_time) == "number" then self.actual_time = data.actual_time end
-  if type(data.error) == "table" then self.error = data.error end
+  if type(data.status) == "string" and #data.status <= 64 then self.status = data.status end
+  local p = number_in(data.progress, -1e9, 1e9)
+  if p then self.progress = math.floor(math.max(0, math.min(100, p))) end
+  self.estimated_time = number_in(data.estimated_time, 0, 1e8) or self.estimated_time
+  local c = number_in(data.created, 0, 1e11)
+  if c then self.created = math.floor(c) end
+  c = number_in(data.completed, 0, 1e11)
+  if c then self.completed = math.floor(c) end
+  self.actual_time = number_in(data.actual_time, 0, 1e8) or self.actual_time
+  if type(data.error) == "table" then self.error = clean_error(self._ctx, data.error) end
   if type(data.result) == "table" then
     local result = data.result
     self.result = result
     local v = type(result.videos) == "table" and result.videos[1]
     if type(v) == "table" then
       self.video_url = first_url(v.url)
-      if type(v.expires_at) == "number" then self.expires_at = v.expires_at end
+      local e = number_in(v.expires_at, 0, 1e11)
+      if e then self.expires_at = math.floor(e) end
     end
     self.last_frame_url = last_frame(result)
   end
@@ -102,41 +147,28 @@ function Task:_apply(data)
   if TERMINAL[self.status] then self:_finished() end
 end
 
--- Give the governor's task slot back (once).
-function Task:_release()
-  if self._slot then
-    self._slot = false
-    self.client._gov:release_task()
-  end
-end
-
 -- The task ended: free its slot and note the outcome in the journal (once).
 function Task:_finished()
   self:_release()
-  local j = self.client._journal
+  local j = self._ctx.journal
   if j and self._journal_key and not self._recorded then
     self._recorded = true
     local ok, err = j:append{ type = "done", key = self._journal_key, task_id = self.id,
       status = self.status, video_url = self.video_url, last_frame_url = self.last_frame_url,
       expires_at = self.expires_at, error = self.error }
-    if not ok then io.stderr:write("seedance: journal: ", tostring(err), "\n") end
+    if not ok then self._ctx.log("info", "journal: %s", tostring(err)) end
   end
 end
 
---- One GET /v1/tasks/{id}: updates status, progress, result and error.
--- @treturn[1] seedance.Task self
--- @treturn[2] nil
--- @treturn[2] seedance.Error
-function Task:refresh()
-  check_open(self, "refresh")
-  local c = self.client
-  if not c._key then
-    return nil, errors.new{ type = "authentication_error", retryable = false,
-      message = "no API key: set SEEDANCE_API_KEY or pass api_key to seedance.new" }
-  end
-  local path = "/v1/tasks/" .. self.id
-  if c.language then path = path .. "?language=" .. c.language end
-  local obj, err = http.json(c, { path = path, transfer_opts = { owner = self } })
+-- ---- polling ------------------------------------------------------------------
+
+-- One GET /v1/tasks/{id} within an absolute deadline.
+function Task:_poll(deadline)
+  local ctx = self._ctx
+  if not ctx.has_key() then return nil, ctx.no_key() end
+  local path = "/v1/tasks/" .. urls.encode_segment(self.id)
+  if ctx.settings.language then path = path .. "?language=" .. urls.encode_segment(ctx.settings.language) end
+  local obj, err = http.json(ctx, { path = path, track = self._transfers, deadline = deadline })
   if not obj then
     err.task_id = self.id
     return nil, err
@@ -149,19 +181,31 @@ function Task:refresh()
   return self
 end
 
+--- One GET /v1/tasks/{id}: updates status, progress, result and error.
+-- @tparam[opt] table opts `timeout`: seconds for the whole call, retries included
+-- @treturn[1] seedance.Task self
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error
+function Task:refresh(opts)
+  check_open(self, "refresh")
+  errors.checkarg(opts, "table", 1, "refresh", true)
+  local timeout = opts and opts.timeout
+  return self:_poll(timeout and scheduler.now() + timeout or nil)
+end
+
 --- Seconds until the next poll: rare early on, prompt near the expected end.
 -- Uses `estimated_time` (from `created`, or from when this handle first saw the
 -- task) and the progress rate; clamped between the client's poll_min and poll_max.
 -- @treturn number seconds (on the service's clock; the caller applies time_scale)
 function Task:_poll_delay()
-  local p = self.client._policy
-  local lo, hi = p.poll_min, p.poll_max
-  local elapsed = (scheduler.now() - self._start) / p.time_scale
+  local s = self._ctx.settings
+  local lo, hi = s.poll_min, s.poll_max
+  local elapsed = (scheduler.now() - self._start) / s.time_scale
   if self.created then
     -- a task met after a restart has been running since `created` (whole seconds, so
     -- only trusted when it says much more than this handle has seen)
-    local since = os.difftime(os.time(), self.created)
-    if since - (scheduler.now() - self._start) > 5 then elapsed = since / p.time_scale end
+    local since = os.time() - self.created
+    if since - (scheduler.now() - self._start) > 5 then elapsed = since / s.time_scale end
   end
   local remaining
   if self.estimated_time then remaining = self.estimated_time - elapsed end
@@ -185,67 +229,127 @@ function Task:_poll_delay()
   return delay
 end
 
--- Call a user callback under pcall; its error becomes a seedance error.
-local function call_back(fn, ...)
-  local ok, err = compat.xpcall(fn, debug.traceback, ...)
-  if ok then return true end
-  return nil, errors.new{ type = "callback_error", retryable = false,
-                          message = "a callback raised: " .. tostring(err) }
+-- The error of a task that ended failed or cancelled.
+function Task:_failure()
+  local e = type(self.error) == "table" and self.error or {}
+  return errors.new{
+    type = "task_failed", retryable = false, task_id = self.id,
+    code = e.code, service_type = e.type, service_error = self.error,
+    message = string.format("task %s %s: %s", self.id, self.status, tostring(e.message or "no reason given")),
+  }
+end
+
+-- The wait loop; its caller gives the slot back on every failure.
+function Task:_wait(opts, deadline, timeout)
+  local ctx = self._ctx
+  local s = ctx.settings
+  local last_status, last_progress
+  local failures, undecodable = 0, 0
+  while true do
+    if self.closed then return nil, errors.new{ type = "aborted", message = "task closed while waiting" } end
+    local ok, err = true, nil
+    if not TERMINAL[self.status] then
+      if scheduler.now() >= deadline then
+        return nil, errors.new{ type = "timeout_error", retryable = true, task_id = self.id,
+          message = string.format("task %s still %s after %g s; wait again to keep waiting", self.id,
+            tostring(self.status), timeout) }
+      end
+      ok, err = self:_poll(deadline)
+      if self.closed then return nil, errors.new{ type = "aborted", message = "task closed while waiting" } end
+    end
+    if not ok then
+      if not err.retryable then return nil, err end
+      undecodable = err.undecodable and undecodable + 1 or 0
+      if undecodable >= M.UNDECODABLE_MAX then
+        err.retryable = false
+        err.message = string.format("%d answers in a row were not the service's JSON; the last: %s",
+          undecodable, err.message)
+        return nil, err
+      end
+      failures = failures + 1
+    else
+      failures, undecodable = 0, 0
+      if opts.on_progress and (self.status ~= last_status or self.progress ~= last_progress) then
+        last_status, last_progress = self.status, self.progress
+        local cok, cerr = compat.xpcall(opts.on_progress, debug.traceback, self)
+        if not cok then return nil, errors.callback("on_progress", cerr) end
+      end
+    end
+    if self.status == "completed" then return self end
+    if self.status == "failed" or self.status == "cancelled" then return nil, self:_failure() end
+    local delay
+    if ok then
+      delay = self:_poll_delay() * s.time_scale
+    else
+      delay = ctx.policy:backoff(failures)
+      local server = err.retry_after
+      if server then
+        -- never poll sooner than the server asked: honour it, or end now if it cannot be honoured
+        if server > s.max_retry_after or scheduler.now() + server > deadline then return nil, err end
+        if server > delay then delay = server end
+      end
+    end
+    local left = deadline - scheduler.now()
+    scheduler.sleep(delay < left and delay or math.max(0, left))
+  end
 end
 
 --- Poll until the task ends. Yields under `seedance.run`/`spawn`, blocks otherwise.
--- @tparam[opt] seedance.WaitOptions opts
+-- Never sleeps past its deadline, and never polls sooner than a Retry-After asked.
+-- @tparam[opt] seedance.WaitOptions opts `timeout` (seconds, default the client's wait_timeout),
+--   `on_progress(task)` (called when status or progress changes)
 -- @treturn[1] seedance.Task self, completed
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error `task_failed` (with the service's error), `timeout_error`, or the last call's error
 function Task:wait(opts)
   check_open(self, "wait")
-  if opts ~= nil and type(opts) ~= "table" then
-    error("bad argument #1 to 'wait' (table expected, got " .. type(opts) .. ")", 2)
-  end
+  errors.checkarg(opts, "table", 1, "wait", true)
   opts = opts or {}
-  local policy = self.client._policy
-  local timeout = opts.timeout or policy.wait_timeout
-  local deadline = scheduler.now() + timeout * policy.time_scale
+  local s = self._ctx.settings
+  local timeout = opts.timeout or s.wait_timeout
+  local deadline = scheduler.now() + timeout * s.time_scale
   self._start = self._start or scheduler.now()
-  local last_status, last_progress
-  local failures = 0
-  while true do
-    local ok, err = true, nil
-    if not TERMINAL[self.status] and not self.closed then ok, err = self:refresh() end
-    if self.closed then return nil, errors.new{ type = "aborted", message = "task closed while waiting" } end
-    if not ok then
-      if not err.retryable then return nil, err end
-      failures = failures + 1
-    elseif opts.on_progress and (self.status ~= last_status or self.progress ~= last_progress) then
-      last_status, last_progress = self.status, self.progress
-      local cok, cerr = call_back(opts.on_progress, self)
-      if not cok then return nil, cerr end
-    end
-    if self.status == "completed" then return self end
-    if self.status == "failed" or self.status == "cancelled" then
-      local e = type(self.error) == "table" and self.error or {}
-      return nil, errors.new{
-        type = "task_failed", retryable = false, task_id = self.id, status = nil,
-        code = e.code, service_type = e.type, service_error = self.error,
-        message = string.format("task %s %s: %s", self.id, self.status,
-          tostring(e.message or "no reason given")),
-      }
-    end
-    local delay = ok and self:_poll_delay() or math.min(policy.poll_max, policy.poll_min * 2 ^ failures)
-    local left = deadline - scheduler.now()
-    if left <= 0 then
-      return nil, errors.new{
-        type = "timeout_error", retryable = true, task_id = self.id, last_error = err,
-        message = string.format("task %s still %s after %g s; wait again to keep waiting",
-          self.id, tostring(self.status), timeout),
-      }
-    end
-    scheduler.sleep(math.min(delay * policy.time_scale, left))
+  local ok, err = self:_wait(opts, deadline, timeout)
+  if not ok then
+    self:_release()
+    return nil, self._ctx.redact_error(err)
   end
+  return ok
+end
+
+--- Download the result to `path`, waiting for the task first when needed.
+-- The body streams to `<path>.part`; a retry resumes it with `Range` and
+-- `If-Range` (restarting when the file changed on the server); the length is
+-- checked before an atomic rename, so a half file never stands under `path`.
+-- An expired result URL (403/404/410) or a missing one re-reads the task for a
+-- fresh one. Result URLs are https (or http to loopback, see `seedance.urls`).
+-- @tparam string path the target file (its folder must exist)
+-- @tparam[opt] seedance.DownloadOptions opts `on_progress(done, total)`, `source` ("video" or
+--   "last_frame"), `wait` (options for waiting first), `timeout` (seconds for the whole download,
+--   default the client's download_timeout)
+-- @treturn[1] string path
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error `expired`, `io_error`, `unsafe_url`, `too_large`, `timeout_error`, network and service errors
+function Task:download(path, opts)
+  check_open(self, "download")
+  if type(path) ~= "string" or path == "" then
+    errors.argerror(1, "download", "non-empty string expected, got " .. (path == "" and "empty string" or type(path)))
+  end
+  errors.checkarg(opts, "table", 2, "download", true)
+  opts = opts or {}
+  if self.status ~= "completed" then
+    local ok, err = self:wait(opts.wait)
+    if not ok then return nil, err end
+  end
+  local task = self
+  local ok, err = require("seedance.download").run(self, path, opts, {
+    ctx = self._ctx, track = self._transfers, journal_key = self._journal_key,
+    closed = function() return task.closed end,
+  })
+  if not ok then return nil, self._ctx.redact_error(err) end
+  return ok
 end
 
 M.Task = Task
 M.TERMINAL = TERMINAL
-require("seedance.download").install(Task, check_open)
 return M

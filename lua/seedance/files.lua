@@ -1,0 +1,154 @@
+--- Local files: the checks made before paying (outputs writable, inputs
+-- readable images) and the small file operations downloads need. Symbolic
+-- links are never followed when reading a partial file's companions.
+-- Failures are `io_error` (a file or folder problem) or `validation_error`
+-- (a file that is not an image the service accepts).
+-- @module seedance.files
+
+local core = require("seedance.core")
+local errors = require("seedance.errors")
+
+local M = {}
+
+--- Largest image the service takes (20 MB).
+M.UPLOAD_MAX = 20 * 1024 * 1024
+
+local function io_error(path, msg, extra)
+  local e = errors.new{ type = "io_error", retryable = false, path = path, message = path .. ": " .. msg }
+  for k, v in pairs(extra or {}) do e[k] = v end
+  return nil, e
+end
+
+--- The folder a path is in ("." for a bare name).
+-- @tparam string path
+-- @treturn string
+function M.dirname(path)
+  local dir = path:match("^(.*)[/\\][^/\\]*$")
+  if dir == nil then return "." end
+  if dir == "" then return "/" end
+  return dir
+end
+
+--- What stands at a path (never following a symbolic link): `{ type, size }` or nil.
+-- @tparam string path
+-- @treturn table|nil
+function M.stat(path)
+  return (core.stat(path))
+end
+
+--- Size of a regular file (not through a link), or nil when there is none.
+-- @tparam string path
+-- @treturn integer|nil
+function M.size(path)
+  local st = core.stat(path)
+  return st and st.type == "file" and st.size or nil
+end
+
+--- Remove a file (a link itself, never what it points to); quiet when absent.
+-- @tparam string path
+function M.remove(path)
+  os.remove(path)
+end
+
+--- Read a small companion file (at most 4 KiB), never through a symbolic link.
+-- @tparam string path
+-- @treturn string|nil its contents, nil when absent or unusable
+function M.read_small(path)
+  return (core.read_file(path, 4096))
+end
+
+--- Whether a file can be made at `path`: its folder exists and takes a new
+-- file (tried for real), and whatever stands at `path` is a regular file (or
+-- a link, which the final rename replaces) and not a folder, FIFO or device.
+-- @tparam string path
+-- @treturn[1] boolean true
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error `io_error`
+function M.check_output(path)
+  if type(path) ~= "string" or path == "" then
+    return nil, errors.new{ type = "io_error", retryable = false, message = "output path must be a non-empty string" }
+  end
+  local st = core.stat(path)
+  if st and st.type ~= "file" and st.type ~= "link" then
+    return io_error(path, "is a " .. st.type .. ", not a file; choose another output path")
+  end
+  local dir = M.dirname(path)
+  local dst, derr = core.stat(dir)
+  if not dst then return io_error(path, "its folder " .. dir .. " does not exist (" .. tostring(derr) .. ")") end
+  if dst.type ~= "directory" and dst.type ~= "link" then -- a link to a folder is a folder
+    return io_error(path, dir .. " is a " .. dst.type .. ", not a folder")
+  end
+  local ok, perr = core.probe_dir(dir)
+  if not ok then return io_error(path, "cannot write in its folder (" .. tostring(perr) .. ")") end
+  return true
+end
+
+-- Sniff an image type from its first bytes.
+local function image_type(head)
+  if head:sub(1, 3) == "\255\216\255" then return "image/jpeg" end
+  if head:sub(1, 8) == "\137PNG\r\n\26\n" then return "image/png" end
+  if head:sub(1, 6) == "GIF87a" or head:sub(1, 6) == "GIF89a" then return "image/gif" end
+  if head:sub(1, 4) == "RIFF" and head:sub(9, 12) == "WEBP" then return "image/webp" end
+  return nil
+end
+
+--- Check a local image before it is uploaded: readable (`io_error` if not),
+-- JPEG, PNG, WebP or GIF, at most 20 MB (`validation_error` if not).
+-- @tparam string path
+-- @treturn[1] string its content type
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error
+function M.check_image(path)
+  local f, ferr = io.open(path, "rb")
+  if not f then
+    return io_error(path, "cannot read (" .. (tostring(ferr):match(": ([^:]+)$") or tostring(ferr)) .. ")")
+  end
+  local head = f:read(12) or ""
+  local size = f:seek("end")
+  f:close()
+  local function bad(msg)
+    return nil, errors.new{ type = "validation_error", retryable = false, message = path .. ": " .. msg,
+                            errors = { { field = path, message = msg } } }
+  end
+  local st = core.stat(path)
+  if st and st.type == "directory" then return io_error(path, "is a folder, not an image") end
+  local ctype = image_type(head)
+  if not ctype then return bad("not a JPEG, PNG, WebP or GIF image") end
+  if size > M.UPLOAD_MAX then
+    return bad(string.format("is %d bytes; images may be at most %d bytes (20 MB)", size, M.UPLOAD_MAX))
+  end
+  return ctype
+end
+
+--- Every local image a request names (`seedance.file` markers in `image_urls`
+-- and `image_with_roles`), checked before anything is paid for.
+-- @tparam table request
+-- @treturn[1] boolean true
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error the first problem
+function M.check_inputs(request)
+  local function check(v)
+    if core.is_file(v) then
+      local ok, err = M.check_image(v.path)
+      if not ok then return nil, err end
+    end
+    return true
+  end
+  if type(request.image_urls) == "table" then
+    for _, v in ipairs(request.image_urls) do
+      local ok, err = check(v)
+      if not ok then return nil, err end
+    end
+  end
+  if type(request.image_with_roles) == "table" then
+    for _, item in ipairs(request.image_with_roles) do
+      if type(item) == "table" then
+        local ok, err = check(item.url)
+        if not ok then return nil, err end
+      end
+    end
+  end
+  return true
+end
+
+return M

@@ -1,0 +1,116 @@
+--- The client's options: one table of name, type, default and doc.
+-- It drives `seedance.new`'s checks and defaults; `types/seedance.lua`'s
+-- `seedance.ClientOptions` lists the same names and types (spec/options_spec.lua
+-- keeps them in agreement), and the reference documents them from here.
+-- @module seedance.options
+
+local M = {}
+
+local MiB = 1024 * 1024
+
+--- Every option: `{ name, type, default, doc, env = variable read when unset,
+-- integer = true for whole numbers, min = smallest allowed }`, in the order docs list them.
+M.list = {
+  { "api_key", "string", nil, "the API key (never printed)", env = "SEEDANCE_API_KEY" },
+  { "base_url", "string", "https://xcompute.us", "the service's address: https, or http to loopback",
+    env = "SEEDANCE_BASE_URL" },
+  { "timeout", "number", 60, "seconds per API request", min = 0 },
+  { "connect_timeout", "number", 10, "seconds to connect", min = 0 },
+  { "max_retries", "number", 4, "retries of 429, 5xx and transport errors", integer = true, min = 0 },
+  { "backoff", "number", 0.5, "first retry delay in seconds, doubled each time (with jitter)", min = 0 },
+  { "max_backoff", "number", 30, "cap of one retry delay in seconds", min = 0 },
+  { "max_retry_after", "number", 120, "longest Retry-After honoured in seconds; longer is an error", min = 0 },
+  { "validate", "boolean", true, "check requests against the service's rules before sending" },
+  { "language", "string", nil, "language of the service's messages: en, zh, ko or ja" },
+  { "proxy", "string", nil, "proxy URL for libcurl (else the https_proxy/no_proxy variables apply)" },
+  { "ca_file", "string", nil, "CA bundle for TLS verification" },
+  { "allow_insecure_http", "boolean", false, "allow an http:// base_url to a host other than loopback" },
+  { "allow_insecure_media", "boolean", false, "allow http:// result URLs to hosts other than loopback "
+    .. "(a gateway of your own); link-local addresses stay refused" },
+  { "max_body", "number", 4 * MiB, "cap of an API answer in bytes", integer = true, min = 1 },
+  { "max_download", "number", 1024 * MiB, "cap of a downloaded file in bytes", integer = true, min = 1 },
+  { "download_timeout", "number", 3600, "overall seconds of one download call (all attempts)", min = 0 },
+  { "min_download_rate", "number", 1024, "bytes per second below which, for 30 s, a download attempt "
+    .. "counts as stalled", integer = true, min = 0 },
+  { "poll_min", "number", 1, "shortest pause between task polls in seconds", min = 0 },
+  { "poll_max", "number", 30, "longest pause between task polls in seconds", min = 0 },
+  { "wait_timeout", "number", 1800, "default deadline of task:wait in seconds", min = 0 },
+  { "time_scale", "number", 1, "multiply every pause by this (for a time-scaled emulator)",
+    env = "SEEDANCE_TIME_SCALE", min = 0 },
+  { "on_retry", "function", nil, "called as on_retry(err, attempt, delay) before each retry" },
+  { "logger", "function", nil, "called as logger(level, line) for each log line (key masked); "
+    .. "default: stderr when SEEDANCE_LOG is info or debug" },
+  { "log_level", "string", nil, "info (one line per HTTP exchange) or debug; default $SEEDANCE_LOG",
+    env = "SEEDANCE_LOG" },
+  { "user_agent", "string", nil, "User-Agent header (default seedance-lua/VERSION)" },
+  { "journal", "string", nil, "path of a crash-safe journal: a re-run re-attaches to tasks instead of paying "
+    .. "twice (one process at a time)" },
+  { "max_in_flight", "number", nil, "at most this many tasks submitted and not finished (default unlimited)",
+    integer = true, min = 1 },
+  { "max_requests", "number", 64, "cap of the concurrent API request window", integer = true, min = 1 },
+  { "governor", "boolean", true, "false turns off the shared back-off on 429" },
+}
+
+--- The same, by name.
+M.by_name = {}
+for _, o in ipairs(M.list) do
+  o.name, o.type, o.default, o.doc = o[1], o[2], o[3], o[4]
+  M.by_name[o.name] = o
+end
+
+local function bad(fname, msg)
+  error(string.format("bad argument #1 to '%s' (%s)", fname, msg), 4)
+end
+
+-- A value read from the environment, converted to the option's type; nil when unset or empty.
+local function from_env(o)
+  local v = o.env and os.getenv(o.env)
+  if v == nil or v == "" then return nil end
+  if o.type == "number" then
+    local n = tonumber(v)
+    if not n then
+      error(string.format("%s must be a number, got '%s'", o.env, v), 0)
+    end
+    return n
+  end
+  return v
+end
+
+--- Check a caller's options and fill in defaults (from the environment, then
+-- the table above). Raises `bad argument #1 to '<fname>'` on an unknown name,
+-- a wrong type or a value out of range.
+-- @tparam table|nil opts
+-- @tparam string fname the public function's name, for messages
+-- @treturn table every option, resolved
+function M.resolve(opts, fname)
+  if opts ~= nil and type(opts) ~= "table" then bad(fname, "table expected, got " .. type(opts)) end
+  opts = opts or {}
+  for k, v in pairs(opts) do
+    local o = M.by_name[k]
+    if not o then bad(fname, "unknown option '" .. tostring(k) .. "'") end
+    if type(v) ~= o.type then
+      bad(fname, string.format("option '%s' must be a %s, got %s", k, o.type, type(v)))
+    end
+    if o.type == "number" then
+      if v ~= v or v == math.huge or v == -math.huge then
+        bad(fname, string.format("option '%s' must be a finite number", k))
+      end
+      if o.integer and math.floor(v) ~= v then
+        bad(fname, string.format("option '%s' must be a whole number, got %s", k, tostring(v)))
+      end
+      if o.min and v < o.min then
+        bad(fname, string.format("option '%s' must be at least %s, got %s", k, tostring(o.min), tostring(v)))
+      end
+    end
+  end
+  local out = {}
+  for _, o in ipairs(M.list) do
+    local v = opts[o.name]
+    if v == nil then v = from_env(o) end
+    if v == nil then v = o.default end
+    out[o.name] = v
+  end
+  return out
+end
+
+return M

@@ -1,0 +1,72 @@
+--- A request table to the JSON body of a submit: `seedance.file` markers
+-- become the URLs of their uploads, and every list field is a JSON array
+-- whatever its length (lua-cjson 2.1 writes an empty table as `{}`).
+-- @module seedance.request
+
+local cjson = require("cjson.safe")
+local core = require("seedance.core")
+local errors = require("seedance.errors")
+
+local M = {}
+
+--- The request keys whose values are lists.
+M.LIST_FIELDS = { image_urls = true, image_with_roles = true, video_urls = true, audio_urls = true, tools = true }
+
+-- Stands for an empty list until the JSON text is written: a string no request
+-- can hold (NUL bytes and a random part, made once per process).
+local EMPTY = "\0seedance-empty-list-" .. core.random_hex(8) .. "\0"
+local EMPTY_JSON = cjson.encode(EMPTY)
+local EMPTY_PATTERN = EMPTY_JSON:gsub("%p", "%%%0")
+
+-- A shallow copy of a list whose markers are replaced by url_of(marker).
+local function resolve_list(list, url_of, nested)
+  local out = {}
+  for i, v in ipairs(list) do
+    if nested and type(v) == "table" and not core.is_file(v) then
+      local item = {}
+      for k, x in pairs(v) do item[k] = x end
+      if core.is_file(item.url) then
+        local url, err = url_of(item.url)
+        if not url then return nil, err end
+        item.url = url
+      end
+      out[i] = item
+    elseif core.is_file(v) then
+      local url, err = url_of(v)
+      if not url then return nil, err end
+      out[i] = url
+    else
+      out[i] = v
+    end
+  end
+  return out
+end
+
+--- The JSON body of a request.
+-- @tparam table request
+-- @tparam function url_of `url_of(marker)` uploads a `seedance.file` and returns its URL (or nil, err)
+-- @treturn[1] string the JSON text
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error the upload's error, or a `validation_error` when it is not JSON-able
+function M.encode(request, url_of)
+  local copy = {}
+  for k, v in pairs(request) do
+    if M.LIST_FIELDS[k] and type(v) == "table" and not core.is_file(v) then
+      local list, err = resolve_list(v, url_of, k == "image_with_roles")
+      if not list then return nil, err end
+      copy[k] = next(list) == nil and EMPTY or list
+    else
+      copy[k] = v
+    end
+  end
+  local body, jerr = cjson.encode(copy)
+  if not body then
+    return nil, errors.new{ type = "validation_error", retryable = false,
+      message = "request cannot be encoded as JSON: " .. tostring(jerr),
+      errors = { { field = "request", message = tostring(jerr) } } }
+  end
+  if body:find(EMPTY_JSON, 1, true) then body = body:gsub(EMPTY_PATTERN, "[]") end
+  return body
+end
+
+return M
