@@ -25,7 +25,8 @@ local function output_path(output, i, request)
   local ok, p = compat.xpcall(output, debug.traceback, i, request)
   if not ok then return nil, errors.callback("output", p) end
   if type(p) ~= "string" then
-    return nil, errors.new{ type = "callback_error", message = "output(" .. i .. ") returned " .. type(p) .. ", not a path" }
+    return nil, errors.new{ type = "callback_error",
+                            message = "output(" .. i .. ") returned " .. type(p) .. ", not a path" }
   end
   return p
 end
