@@ -676,6 +676,18 @@ describe("helpers.gateway", function()
       assert.same({ true, 0 }, { short:stop() })
     end)
 
+    it("tells its own failures: stop() gives false, status 3, and the traceback in stderr", function()
+      local path = util.tmpfile("gw-gone")
+      write_file(path, "x")
+      local g = gateway.start{ cases = { { path = "/f", file = path } } }
+      os.remove(path) -- the gateway cannot answer now: its fault, not the client's
+      local r = fetch(eng, { url = g.url .. "/f" })
+      assert.is_false(r.ok)
+      assert.equal(1, #g:info().errors)
+      assert.same({ false, 3 }, { g:stop() })
+      assert.truthy(g.stderr:find("FileNotFoundError", 1, true), g.stderr)
+    end)
+
     it("stop kills a gateway in the middle of an endless answer", function()
       local g = gateway.start{ cases = { { path = "/e", endless = true, trickle = { bytes = 1, every = 0.05 } } } }
       local e2 = core.engine()

@@ -31,6 +31,11 @@
 --       end)
 --     end)
 --
+-- Mind libcurl's own retry: when a reused keep-alive connection ends with no
+-- answer at all (drop, reset), libcurl sends the request once more on a new
+-- connection, so the gateway records it twice (both answered by the fault
+-- while it applies: give the case `times = 1` to fault only the first).
+--
 -- Lua strings are sent as they are: a body or raw answer with bytes >= 0x80 goes
 -- as base64 (body_b64, raw_b64), so any bytes work there; header values, names
 -- and patterns must be UTF-8 text. Waits are bounded: start raises after 10 s

@@ -74,6 +74,7 @@ CASE, answer:
     close         true: close the connection after the answer
     forward       true: the upstream answers (status, headers, body), then this case's faults apply
     template      false: no {{placeholders}} in this answer
+  A forwarded answer is read whole from the upstream, then sent (its framing headers redone).
   Content-Length is added unless a Content-Length or Transfer-Encoding header is given, or the
   answer is chunked, endless or no_length (a given Content-Length is sent as is, true or not).
 
@@ -192,6 +193,13 @@ class Request:
 
 def read_request(rfile, sock, lst):
     """The next request on the connection, or None at a clean end of the connection."""
+    try:
+        return parse_request(rfile, sock, lst)
+    except (OSError, ssl.SSLError, ValueError) as e:  # the client's doing: a reset, a timeout, a bad length
+        raise ClientGone("%s: %s" % (type(e).__name__, e))
+
+
+def parse_request(rfile, sock, lst):
     line = rfile.readline(65537)
     while line in (b"\r\n", b"\n"):
         line = rfile.readline(65537)
@@ -487,7 +495,7 @@ def serve_conn(lst, sock, peer):
             conn_hdr = (req.header("connection") or "").lower()
             if not keep or conn_hdr == "close" or (req.version == "HTTP/1.0" and conn_hdr != "keep-alive"):
                 return
-    except (ClientGone, OSError, ssl.SSLError, ValueError) as e:
+    except ClientGone as e:
         conn["ended"] = str(e)
     except Exception:  # a gateway bug: keep it for the exit status
         msg = traceback.format_exc()
