@@ -27,7 +27,7 @@
 -- Properties checked (an error raised here is a crash for libFuzzer):
 -- * no client call raises: every call returns a result, or nil and an error
 --   object with string `type` and `message` whose tostring is a string;
--- * the API key never appears in an error's text (unless the answers hold it);
+-- * the API key never appears in an error's text, even when the answers echo it;
 -- * every transfer the client asks for passes the engine's own checks
 --   (eng:add would raise otherwise): header lines without CR/LF/NUL and with
 --   a colon, a known method, string URL and body;
@@ -81,7 +81,7 @@ local function check_spec(spec)
 end
 
 local answers, served = {}, 0
-local echoed = false -- the answers themselves hold the key (a server may echo it)
+local echoed = false -- the answers themselves hold the key (a server may echo it: it must be masked)
 local function fake_transfer(spec)
   check_spec(spec)
   served = served + 1
@@ -94,8 +94,28 @@ local function fake_transfer(spec)
               body = a.body, bytes = #a.body, url = spec.url, time = 0 }
   for k, v in pairs(a.headers) do r.headers[k] = v end
   if a.ok and spec.output and a.status >= 200 and a.status < 300 then
-    -- the engine streams a 2xx body to the file: appended on a 206 to a Range request
-    local append = (spec.resume_from or 0) > 0 and a.status == 206
+    -- the engine's rules for a download's file (src/engine_output.c): a 206 is
+    -- appended only when it continues the part with the If-Range validator;
+    -- a 200 makes the file anew and keeps its validator in validator_file
+    local h = a.headers
+    local validator = h["etag"] or h["last-modified"]
+    if validator and (validator == "" or validator:find("%c")) then validator = nil end
+    if a.status == 206 then
+      local first = tonumber((h["content-range"] or ""):match("^bytes (%d+)%-%d+/[%d*]+$"))
+      if (spec.resume_from or 0) <= 0 or first ~= spec.resume_from or
+         (spec.if_range and validator ~= spec.if_range) then
+        return { id = served, ok = false, kind = "range_mismatch", error = "fuzz: 206 does not continue the part",
+                 status = 206, headers = r.headers, body = "", bytes = 0, url = spec.url, time = 0 }
+      end
+    elseif spec.validator_file then
+      os.remove(spec.validator_file)
+      if validator then
+        local f = assert(io.open(spec.validator_file, "wb"))
+        f:write(validator, "\n")
+        f:close()
+      end
+    end
+    local append = a.status == 206
     local f = assert(io.open(spec.output, append and "ab" or "wb"))
     f:write(a.body)
     f:close()
@@ -120,8 +140,8 @@ local function check_result(what, ok, err)
   end
   local text = tostring(err)
   if type(text) ~= "string" then error(what .. ": tostring(err) is not a string", 0) end
-  if (text:find(KEY, 1, true) or err.message:find(KEY, 1, true)) and not echoed then
-    error(what .. ": the API key appears in an error", 0)
+  if text:find(KEY, 1, true) or err.message:find(KEY, 1, true) then
+    error(what .. ": the API key appears in an error" .. (echoed and " (the server echoed it)" or ""), 0)
   end
   return nil
 end

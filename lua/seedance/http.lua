@@ -119,6 +119,7 @@ local KINDS = {
   too_large = { "too_large", false },
   aborted = { "aborted", false },
   range_mismatch = { "network_error", true },
+  redirects = { "server_error", false },
 }
 
 --- Turn a transport failure into an error object.
