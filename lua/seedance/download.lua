@@ -102,7 +102,7 @@ local function url_of(task, field, env, deadline)
       local why = field == "last_frame_url" and " (was the task made with return_last_frame = true?)" or ""
       return nil, err_of{ type = "server_error", task_id = task.id, missing_url = true,
         message = string.format("task %s is %s but has no %s after %d reads%s", task.id,
-          tostring(task.status), field:gsub("_", " "), n, why) }
+          tostring(task.status), (field:gsub("_", " ")), M.MISSING_URL_READS, why) }
     end
     if n > 1 then
       local delay = policy:backoff(n)

@@ -88,7 +88,7 @@ local function well_formed(rec)
     local optional = want:sub(1, 1) == "?"
     if optional then want = want:sub(2) end
     if not ((optional and v == nil) or type(v) == want) then return false end
-    if want == "number" and (v ~= v or v < 0 or v >= 2 ^ 53) then return false end
+    if want == "number" and v ~= nil and (v ~= v or v < 0 or v >= 2 ^ 53) then return false end
   end
   if rec.task_id ~= nil and not urls.task_id_ok(rec.task_id) then return false end
   return true
