@@ -12,10 +12,13 @@
  *   type   its JSON (Schema) type: "string", "integer", "boolean", "array"
  *   rank   when its check runs, 0 first: model before anything that depends
  *          on the model (asset URLs, 1080p), the media lists before prompt
- *          (whose requirement depends on them); every rank used once
+ *          (whose requirement depends on them); each of 0 .. n-1 once (a rank
+ *          used twice or out of range does not build: -Woverride-init, bounds).
+ *          Problems are listed in this order, after the unknown keys.
  *   when   SD_ALWAYS: checked when absent too (required, or required in some
  *          requests); SD_IF_SET: only when present
- *   check  the function that checks its value (validate_int.h)
+ *   check  the function that checks its value (declared in validate_int.h,
+ *          which defines SD_ALWAYS and SD_IF_SET)
  *   doc    one line for people (types/seedance.lua's ---@field says the same)
  */
 #ifndef SD_VALIDATE_FIELDS_H
