@@ -8,12 +8,14 @@ LUA_INC  := $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
 CURL_INC := $(shell pkg-config --cflags libcurl 2>/dev/null)
 BUSTED   ?= /usr/bin/busted
 
-CORE_SRC  = src/core.c src/validate.c src/utf8.c src/engine.c src/engine_loop.c src/engine_transfer.c src/engine_output.c src/buf.c \
-            src/fs.c src/text.c src/url.c
+VALIDATE_SRC = src/validate.c src/validate_fields.c src/validate_checks.c src/validate_urls.c src/validate_rules.c \
+               src/validate_report.c src/validate_suggest.c
+CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_loop.c src/engine_transfer.c \
+            src/engine_output.c src/buf.c src/fs.c src/text.c src/url.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
-EMU_SRC   = $(wildcard emulator/*.c) src/validate.c src/utf8.c
-EMU_HDR   = $(wildcard emulator/*.h) src/validate.h src/utf8.h src/compat.h
+EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c
+EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/compat.h
 EMU_BIN   = build/seedance-emulator
 EMU_INC  := $(shell pkg-config --cflags libmicrohttpd libcjson 2>/dev/null)
 EMU_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson $(LUA_PC) 2>/dev/null)

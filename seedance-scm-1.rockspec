@@ -27,8 +27,11 @@ build = {
    type = "builtin",
    modules = {
       ["seedance.core"] = {
-         sources = { "src/core.c", "src/validate.c", "src/utf8.c", "src/engine.c", "src/engine_loop.c",
-                     "src/engine_transfer.c", "src/engine_output.c", "src/buf.c", "src/fs.c", "src/text.c", "src/url.c" },
+         sources = { "src/core.c", "src/validate.c", "src/validate_fields.c", "src/validate_checks.c",
+                     "src/validate_urls.c", "src/validate_rules.c", "src/validate_report.c",
+                     "src/validate_suggest.c", "src/utf8.c", "src/engine.c", "src/engine_loop.c",
+                     "src/engine_transfer.c", "src/engine_output.c", "src/buf.c", "src/fs.c", "src/text.c",
+                     "src/url.c" },
          libraries = { "curl" },
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },

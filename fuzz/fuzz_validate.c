@@ -14,6 +14,8 @@
  * - its answer is a sequence of { field = string, message = string } tables,
  *   at most SD_MAX_PROBLEMS + 1 long, and the count it returns matches;
  * - validating the same table twice gives the same answer;
+ * - sd_validate_problems gives the same list, and pushes nothing for a valid
+ *   request;
  * - nothing leaks (LeakSanitizer, at lua_close).
  */
 #include <stdint.h>
@@ -25,6 +27,7 @@
 #include <lua.h>
 
 #include "validate.h"
+#include "validate_fields.h"
 
 /* At most this many values on the machine's stack, tables remembered, ops run. */
 #define MAX_STACK 48
@@ -51,17 +54,18 @@ static uint8_t rd_u8(reader *r) {
     return b;
 }
 
-/* Words the validator knows: request keys, item keys, advice keys, enum values, URLs. */
+/* Words the validator knows: request keys and item keys (from the field lists of
+ * validate_fields.h), advice keys, enum values, URLs. */
 /* A string with its length (some hold NUL bytes). */
 typedef struct {
     const char *s;
     size_t len;
 } word;
 #define W(lit) {lit, sizeof(lit) - 1}
+#define W_FIELD(name, type, rank, when, check, doc) W(#name),
+#define W_ITEM(name) W(#name),
 static const word WORDS[] = {
-    W("model"), W("prompt"), W("duration"), W("size"), W("resolution"), W("seed"),
-    W("generate_audio"), W("return_last_frame"), W("tools"), W("image_urls"),
-    W("image_with_roles"), W("video_urls"), W("audio_urls"), W("url"), W("role"), W("type"),
+    SD_REQUEST_FIELDS(W_FIELD) SD_ROLE_ITEM_FIELDS(W_ITEM) SD_TOOL_ITEM_FIELDS(W_ITEM)
     W("aspect_ratio"), W("audio"), W("camera_fixed"), W("image"), W("images"), W("image_url"),
     W("video"), W("videos"), W("video_url"), W("audio_url"), W("first_frame"), W("last_frame"),
     W("reference_image"), W("ratio"), W("quality"), W("length"), W("seconds"),
@@ -262,6 +266,15 @@ static int run_validate(lua_State *L) {
     return 2;
 }
 
+/* lua_pcall body: sd_validate_problems on the request at 1; its list (or nil) and count. */
+static int run_problems(lua_State *L) {
+    int top = lua_gettop(L), n = sd_validate_problems(L, 1);
+    if (lua_gettop(L) != top + (n > 0)) abort(); /* pushes the list only when there are problems */
+    if (n == 0) lua_pushnil(L);
+    lua_pushinteger(L, n);
+    return 2;
+}
+
 /* Check the shape of the problem list at idx against the returned count. */
 static void check_list(lua_State *L, int idx, lua_Integer n) {
     if (n < 0 || n > SD_MAX_PROBLEMS + 1) abort();
@@ -324,6 +337,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lua_pop(L, 1);
     if (!same_lists(L, 2, 3)) {
         fprintf(stderr, "sd_validate answered the same request differently\n");
+        abort();
+    }
+    lua_settop(L, 2);
+    /* sd_validate_problems: the same list, or nothing for a valid request */
+    lua_pushcfunction(L, run_problems);
+    lua_pushvalue(L, 1);
+    if (lua_pcall(L, 1, 2, 0) != LUA_OK) abort();
+    if (lua_tointeger(L, -1) != (lua_Integer)lua_rawlen(L, 2)) abort();
+    lua_pop(L, 1);
+    if (lua_isnil(L, 3) ? lua_rawlen(L, 2) != 0 : !same_lists(L, 2, 3)) {
+        fprintf(stderr, "sd_validate_problems and sd_validate disagree\n");
         abort();
     }
     lua_settop(L, 1);

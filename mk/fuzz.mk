@@ -31,9 +31,9 @@ FUZZ_OPTS_form     = -max_len=256
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
-$(FUZZ_DIR)/fuzz_validate: fuzz/fuzz_validate.c src/validate.c src/utf8.c $(CORE_HDR)
+$(FUZZ_DIR)/fuzz_validate: fuzz/fuzz_validate.c $(VALIDATE_SRC) src/utf8.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_validate.c src/validate.c src/utf8.c $(LUA_LIBS) -lm
+	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_validate.c $(VALIDATE_SRC) src/utf8.c $(LUA_LIBS) -lm
 
 $(FUZZ_DIR)/fuzz_utf8: fuzz/fuzz_utf8.c src/utf8.c src/utf8.h
 	@mkdir -p $(dir $@)

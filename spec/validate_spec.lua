@@ -213,6 +213,30 @@ describe("seedance.validate", function()
     end)
   end)
 
+  describe("cost", function()
+    it("allocates nothing for a valid request (the problem list is made at the first problem)", function()
+      local core = require("seedance.core")
+      local r = req{ duration = 5, seed = 42, resolution = "720p", generate_audio = true, image_with_roles = {
+        { url = "https://e.x/first.png", role = "first_frame" }, { url = "https://e.x/last.png", role = "last_frame" },
+      } }
+      -- bytes allocated by n calls, the collector stopped (a constant part, the same for any n:
+      -- the measuring itself, LuaJIT compiling the loop, cancels out between two values of n)
+      local function allocated(n)
+        collectgarbage("collect")
+        collectgarbage("stop")
+        local before = collectgarbage("count")
+        for _ = 1, n do core.validate(r) end
+        local after = collectgarbage("count")
+        collectgarbage("restart")
+        return (after - before) * 1024
+      end
+      assert.is_true(core.validate(r))
+      allocated(1000)
+      local per_call = (allocated(11000) - allocated(1000)) / 10000
+      assert.is_true(per_call < 1, string.format("%.1f bytes allocated per call", per_call))
+    end)
+  end)
+
   describe("robustness", function()
     it("raises only when the argument is not a table", function()
       assert.has_error(function() seedance.validate(nil) end,
@@ -296,5 +320,81 @@ describe("seedance.file", function()
   it("raises on a non-string path", function()
     assert.has_error(function() seedance.file(1) end,
       "bad argument #1 to 'file' (string expected, got number)")
+  end)
+end)
+
+describe("core.request_fields", function()
+  local core = require("seedance.core")
+
+  -- The ---@field lines of types/seedance.lua's seedance.Request class, in order.
+  local function typed_fields()
+    local fields, inside = {}, false
+    for line in io.lines("types/seedance.lua") do
+      if line == "---@class seedance.Request" then
+        inside = true
+      elseif inside then
+        local name, rest = line:match("^%-%-%-@field (%S+) (.*)$")
+        if not name then break end
+        fields[#fields + 1] = { name = name, rest = rest }
+      end
+    end
+    return fields
+  end
+
+  it("lists each request key once, with its JSON type and a one-line doc, in a new table each call", function()
+    local fields = core.request_fields()
+    assert.is_true(#fields > 0)
+    local seen = {}
+    for _, f in ipairs(fields) do
+      assert.equals("string", type(f.name))
+      assert.is_nil(seen[f.name], f.name .. " listed twice")
+      seen[f.name] = true
+      assert.truthy(({ string = true, integer = true, boolean = true, array = true })[f.type], f.type)
+      assert.truthy(#f.doc > 0 and not f.doc:find("\n"), f.name)
+    end
+    fields[1].name = "changed"
+    assert.equals("model", core.request_fields()[1].name)
+  end)
+
+  it("names the keys types/seedance.lua's seedance.Request declares, in its order, with the same docs", function()
+    local typed = typed_fields()
+    local names, typed_names = {}, {}
+    for i, f in ipairs(core.request_fields()) do names[i] = f.name end
+    for i, f in ipairs(typed) do typed_names[i] = f.name end
+    assert.same(typed_names, names)
+    for i, f in ipairs(core.request_fields()) do
+      local rest = typed[i].rest
+      assert.equals(" " .. f.doc, rest:sub(-#f.doc - 1), f.name .. ": the doc of types/seedance.lua differs")
+      local lua_type = rest:sub(1, #rest - #f.doc - 1)
+      local ok = ({
+        string = lua_type:match('^"') or lua_type:match("^string"),
+        integer = lua_type:match("^integer"),
+        boolean = lua_type:match("^boolean"),
+        array = lua_type:match("%[%]|nil$"),
+      })[f.type]
+      assert(ok, f.name .. ": JSON type " .. f.type .. " but LuaLS type " .. lua_type)
+    end
+  end)
+
+  it("is the list the validator dispatches on: a value of another type is a problem naming the key", function()
+    for _, f in ipairs(core.request_fields()) do
+      local r = { model = "doubao-seedance-2.0", prompt = "x" }
+      r[f.name] = f.type == "boolean" and "yes" or true
+      local ok, problems = core.validate(r)
+      assert.is_nil(ok)
+      assert.equals(1, #problems, f.name)
+      assert.equals(f.name, problems[1].field)
+      assert.matches("^must be an? " .. f.type, problems[1].message)
+    end
+  end)
+
+  it("is the list did-you-mean draws from: each key with two letters swapped is suggested", function()
+    for _, f in ipairs(core.request_fields()) do
+      local n = #f.name
+      local typo = f.name:sub(1, n - 2) .. f.name:sub(n) .. f.name:sub(n - 1, n - 1)
+      local _, problems = core.validate{ model = "doubao-seedance-2.0", prompt = "x", [typo] = 1 }
+      assert.equals(typo, problems[1].field)
+      assert.equals("unknown key; did you mean " .. f.name .. "?", problems[1].message)
+    end
   end)
 end)

@@ -22,7 +22,7 @@
 static int sd_core_validate(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    if (sd_validate(L, 1) == 0) {
+    if (sd_validate_problems(L, 1) == 0) {
         lua_pushboolean(L, 1);
         return 1;
     }
@@ -105,6 +105,7 @@ static int sd_file_tostring(lua_State *L) {
 
 static const luaL_Reg sd_core_funcs[] = {
     {"validate", sd_core_validate},
+    {"request_fields", sd_request_fields},
     {"file", sd_core_file},
     {"is_file", sd_core_is_file},
     {"now", sd_core_now},

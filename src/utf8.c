@@ -1,5 +1,11 @@
 /* utf8.c: strict UTF-8 validation and code point counting. */
+#include <stdint.h>
+#include <string.h>
+
 #include "utf8.h"
+
+/* The high bit of each byte of a 64-bit word: set in a word that holds a non-ASCII byte. */
+#define HIGH_BITS 0x8080808080808080ULL
 
 int sd_utf8_count(const char *str, size_t len, size_t *count, size_t *bad) {
     const unsigned char *s = (const unsigned char *)str;
@@ -8,7 +14,13 @@ int sd_utf8_count(const char *str, size_t len, size_t *count, size_t *bad) {
         unsigned c = s[i];
         size_t need;
         unsigned cp, min;
-        if (c < 0x80) { i++; n++; continue; }
+        if (c < 0x80) {
+            uint64_t w;
+            /* ASCII runs (most prompts): eight bytes at a time */
+            while (len - i >= 8 && (memcpy(&w, s + i, 8), (w & HIGH_BITS) == 0)) { i += 8; n += 8; }
+            if (i < len && s[i] < 0x80) { i++; n++; }
+            continue;
+        }
         if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; min = 0x80; }
         else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; min = 0x800; }
         else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; min = 0x10000; }

@@ -1,7 +1,7 @@
 /*
  * validate.h: the request validator (API.md sections 1 and 5), walking a Lua
  * request table directly. Shared by seedance.core and the emulator, so the
- * rules live in one place.
+ * rules live in one place. The request's keys are one list, validate_fields.h.
  */
 #ifndef SD_VALIDATE_H
 #define SD_VALIDATE_H
@@ -22,5 +22,18 @@
  * The caller checks that idx holds a table.
  */
 int sd_validate(lua_State *L, int idx);
+
+/*
+ * The same, but pushes the list only when there are problems: nothing is
+ * pushed (and nothing allocated) for a valid request. Returns the count.
+ */
+int sd_validate_problems(lua_State *L, int idx);
+
+/*
+ * core.request_fields() -> a new sequence, in documentation order, of
+ * { name = "model", type = "string", doc = "..." }: one entry per request key
+ * (validate_fields.h), its JSON type and a one-line description.
+ */
+int sd_request_fields(lua_State *L);
 
 #endif

@@ -4,17 +4,17 @@
 -- Point your editor at this folder (Lua.workspace.library) to use them.
 
 ---@class seedance.Request
----@field model "doubao-seedance-2.0"|"doubao-seedance-2.0-fast"|"doubao-seedance-2.0-face"|"doubao-seedance-2.0-fast-face"
+---@field model "doubao-seedance-2.0"|"doubao-seedance-2.0-fast"|"doubao-seedance-2.0-face"|"doubao-seedance-2.0-fast-face" required: doubao-seedance-2.0, -fast, -face or -fast-face
 ---@field prompt string|nil required for text-to-video; at most 4000 characters
 ---@field duration integer|nil seconds, 4 to 15 (default 5)
----@field size "16:9"|"9:16"|"1:1"|"4:3"|"3:4"|"21:9"|"adaptive"|nil
----@field resolution "480p"|"720p"|"1080p"|nil 1080p only on doubao-seedance-2.0 and -face
+---@field size "16:9"|"9:16"|"1:1"|"4:3"|"3:4"|"21:9"|"adaptive"|nil aspect ratio (default 16:9)
+---@field resolution "480p"|"720p"|"1080p"|nil 1080p only on doubao-seedance-2.0 and -face (default 480p)
 ---@field seed integer|nil -1 .. 4294967295
----@field generate_audio boolean|nil
----@field return_last_frame boolean|nil
----@field tools {type:"web_search"}[]|nil
----@field image_urls (string|seedance.File)[]|nil 1 to 9 http(s):// or asset:// URLs
----@field image_with_roles {url:string|seedance.File, role:"first_frame"|"last_frame"|"reference_image"}[]|nil
+---@field generate_audio boolean|nil add generated sound (default false)
+---@field return_last_frame boolean|nil also return the last frame as an image URL, for chaining clips (default false)
+---@field tools {type:"web_search"}[]|nil web_search is the only tool
+---@field image_urls (string|seedance.File)[]|nil 1 to 9 http(s):// or asset:// URLs, or seedance.file(path)
+---@field image_with_roles {url:string|seedance.File, role:"first_frame"|"last_frame"|"reference_image"}[]|nil images with roles; not with image_urls; at most one first_frame and one last_frame
 ---@field video_urls string[]|nil at most 3
 ---@field audio_urls string[]|nil at most 3; needs a reference image or video
 

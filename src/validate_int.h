@@ -1,0 +1,138 @@
+/*
+ * validate_int.h: what the validator's files share (not for other callers;
+ * they use validate.h).
+ *
+ * Files, one concern each:
+ *   validate.c          entry points: the single walk of the request, dispatch
+ *   validate_fields.c   the field table (validate_fields.h), key lookup, core.request_fields()
+ *   validate_checks.c   per-field checks: model, prompt, enums, integers, booleans, tools, roles
+ *   validate_urls.c     URL values and URL lists, and the array shape check
+ *   validate_rules.c    cross-field rules of API.md section 1
+ *   validate_report.c   recording problems: the list, field paths, value rendering
+ *   validate_suggest.c  did-you-mean: edit distance, advice for keys of other APIs
+ *
+ * The valid path allocates nothing: the problem list is made at the first
+ * problem, field paths and messages are rendered only for a problem, and each
+ * table is walked once with lua_next (its values parked in stack slots).
+ */
+#ifndef SD_VALIDATE_INT_H
+#define SD_VALIDATE_INT_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "compat.h"
+#include "validate.h"
+#include "validate_fields.h"
+
+/* Where a problem is: key, key[index] (index > 0) or key[index].sub (sub set). */
+typedef struct {
+    const char *key;   /* a request key, or a rendered unknown key */
+    long index;        /* 1-based item number, 0 for none */
+    const char *sub;   /* an item's key, or NULL */
+} sd_path;
+
+/* Counters the cross-field rules need. */
+typedef struct {
+    long images;         /* entries of image_urls */
+    long roles;          /* entries of image_with_roles */
+    long role_refs;      /* reference_image entries */
+    long frames;         /* first_frame + last_frame entries */
+    long videos, audios; /* entries of video_urls / audio_urls */
+    int has_image_urls, has_roles;
+} sd_media;
+
+/* Validation state: where problems go and what earlier checks learned. */
+typedef struct {
+    lua_State *L; /* the state holding the request */
+    int list;     /* stack slot of the problem list: nil until the first problem */
+    int count;    /* problems found (listed or not) */
+    int model;    /* index into SD_MODELS, or -1 when missing/unknown */
+    sd_media m;   /* media counts, for the cross-field rules */
+} sd_vctx;
+
+/*
+ * A list of words: the keys an object may hold, or the values of an enum.
+ * Each is made from a list written once (validate_fields.h, SD_WORDS).
+ */
+typedef struct {
+    const char *const *names;  /* NULL-terminated, in documentation order */
+    const unsigned char *lens; /* their lengths */
+    int n;                     /* how many */
+    int advice;                /* whether keys of other APIs get advice (the request's keys) */
+} sd_words;
+
+/* The arrays of words id_names and id_lens from LIST(X), which calls X("word") per word;
+ * SD_WORDS_OF(id) is the sd_words of them. */
+#define SD_WORD_NAME(w) w,
+#define SD_WORD_LEN(w) sizeof w - 1,
+#define SD_WORDS(id, LIST)                                                                         \
+    static const char *const id##_names[] = {LIST(SD_WORD_NAME) NULL};                             \
+    static const unsigned char id##_lens[] = {LIST(SD_WORD_LEN)}
+#define SD_WORDS_OF(id) {id##_names, id##_lens, (int)sizeof id##_lens, 0}
+
+/* The index in w of the word s (len bytes, may hold NULs), or -1. Inline: once per key walked. */
+static inline int sd_words_find(const sd_words *w, const char *s, size_t len) {
+    for (int i = 0; i < w->n; i++)
+        if (w->lens[i] == len && w->names[i][0] == s[0] && memcmp(w->names[i], s, len) == 0) return i;
+    return -1;
+}
+
+/* One request field: the columns of SD_REQUEST_FIELDS. */
+typedef void (*sd_check_fn)(sd_vctx *v, const char *name, int idx);
+typedef struct {
+    const char *name;  /* the key */
+    const char *type;  /* JSON type */
+    const char *doc;   /* one line for people */
+    sd_check_fn check; /* checks the value at idx (nil when absent and always) */
+    int always;        /* checked when absent too */
+} sd_field;
+
+#define SD_ALWAYS 1
+#define SD_IF_SET 0
+
+/* validate_fields.c: the tables made from the field lists. */
+extern const sd_field SD_FIELDS[SD_NFIELDS];
+extern const unsigned char SD_CHECK_ORDER[SD_NFIELDS]; /* field ids by rank */
+extern const sd_words SD_REQUEST_KEYS, SD_ROLE_KEYS, SD_TOOL_KEYS;
+
+/* validate.c: walk the object at obj once; returns a bit per key of ks found. */
+unsigned sd_walk(sd_vctx *v, int obj, const sd_words *ks, int slots, const sd_path *at);
+
+/* validate_report.c */
+void sd_problem(sd_vctx *v, const sd_path *at, const char *fmt, ...);
+void sd_describe(lua_State *L, int idx, char *out, size_t cap);
+void sd_wrong_type(sd_vctx *v, const sd_path *at, int idx, const char *expected);
+void sd_key_name(lua_State *L, int idx, char *out, size_t cap);
+int sd_is_file(lua_State *L, int idx);
+
+/* validate_suggest.c */
+const char *sd_joined(char *out, size_t cap, const char *const *list);
+int sd_starts_with_ci(const char *s, size_t len, const char *prefix);
+const char *sd_closest(const char *const *list, const char *s, size_t len);
+void sd_unknown_key(sd_vctx *v, const sd_path *at, int key, const sd_words *ks);
+
+/* validate_urls.c */
+long sd_check_array(sd_vctx *v, const sd_path *at, int idx, const char *expected);
+void sd_check_url(sd_vctx *v, const sd_path *at, int idx, int files_ok);
+void sd_check_image_urls(sd_vctx *v, const char *name, int idx);
+void sd_check_video_urls(sd_vctx *v, const char *name, int idx);
+void sd_check_audio_urls(sd_vctx *v, const char *name, int idx);
+
+/* validate_checks.c */
+extern const sd_words SD_MODELS;
+enum { SD_M_STD, SD_M_FAST, SD_M_FACE, SD_M_FAST_FACE };
+void sd_check_model(sd_vctx *v, const char *name, int idx);
+void sd_check_prompt(sd_vctx *v, const char *name, int idx);
+void sd_check_duration(sd_vctx *v, const char *name, int idx);
+void sd_check_size(sd_vctx *v, const char *name, int idx);
+void sd_check_resolution(sd_vctx *v, const char *name, int idx);
+void sd_check_seed(sd_vctx *v, const char *name, int idx);
+void sd_check_boolean(sd_vctx *v, const char *name, int idx);
+void sd_check_tools(sd_vctx *v, const char *name, int idx);
+void sd_check_roles(sd_vctx *v, const char *name, int idx);
+
+/* validate_rules.c */
+void sd_check_combinations(sd_vctx *v);
+
+#endif

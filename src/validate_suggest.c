@@ -1,0 +1,119 @@
+/*
+ * validate_suggest.c: did-you-mean. Near misses of a key or of an enum value
+ * (an edit distance, or a prefix: "first" means first_frame), advice for keys
+ * people carry over from other APIs, and the messages for unknown keys.
+ * Runs only once a problem is found.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "validate_int.h"
+
+/* Keys people carry over from other APIs, with the advice to give. */
+static const char *const KEY_ADVICE[][2] = {
+    {"aspect_ratio", "this is the 1.5 Pro name; use size"},
+    {"audio", "this is the 1.5 Pro name; use generate_audio"},
+    {"camera_fixed", "this is a 1.5 Pro key with no 2.0 equivalent; remove it"},
+    {"image", "use image_urls (an array of URLs)"},
+    {"images", "use image_urls (an array of URLs)"},
+    {"image_url", "use image_urls (an array of URLs)"},
+    {"video", "use video_urls (an array of URLs)"},
+    {"videos", "use video_urls (an array of URLs)"},
+    {"video_url", "use video_urls (an array of URLs)"},
+    {"audio_url", "use audio_urls (an array of URLs)"},
+    {"first_frame", "use image_with_roles = { { url = ..., role = \"first_frame\" } }"},
+    {"last_frame", "use image_with_roles = { { url = ..., role = \"last_frame\" } }"},
+    {"ratio", "use size"},
+    {"quality", "use resolution"},
+    {"length", "use duration (seconds)"},
+    {"seconds", "use duration (seconds)"},
+    {NULL, NULL}};
+
+/* Comma-separated rendering of a NULL-terminated list. */
+const char *sd_joined(char *out, size_t cap, const char *const *list) {
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; list[i] && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", list[i]);
+    return out;
+}
+
+/* Optimal string alignment distance, case-insensitive; large for long strings. */
+static int distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    int d[33][33];
+    if (la > 32 || lb > 32) return 99;
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            int cost = ca != cb, best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best) best = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+/* Does s (len bytes) start with prefix, ignoring case? */
+int sd_starts_with_ci(const char *s, size_t len, const char *prefix) {
+    size_t n = strlen(prefix);
+    if (len < n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (tolower((unsigned char)s[i]) != tolower((unsigned char)prefix[i])) return 0;
+    return 1;
+}
+
+/* The closest entry of list to s, if close enough to be a typo; else NULL. */
+const char *sd_closest(const char *const *list, const char *s, size_t len) {
+    const char *best = NULL;
+    int bestd = 99;
+    if (len != strlen(s)) return NULL; /* embedded NUL: no suggestion */
+    for (int i = 0; list[i]; i++) {
+        int d = distance(s, list[i]);
+        if (d < bestd) { bestd = d; best = list[i]; }
+    }
+    if (best == NULL) return NULL;
+    if (len >= 3) /* "first" means first_frame */
+        for (int i = 0; list[i]; i++)
+            if (strlen(list[i]) > len && sd_starts_with_ci(list[i], len, s)) return list[i];
+    size_t limit = strlen(best) <= 4 ? 1 : strlen(best) <= 8 ? 2 : 3;
+    return bestd <= (int)limit ? best : NULL;
+}
+
+/*
+ * Record the key at stack index key (not one of ks) of the object at path
+ * prefix (NULL for the request): a key that is not a string, advice for a
+ * key of another API, a near miss, or the list of known keys.
+ */
+void sd_unknown_key(sd_vctx *v, const sd_path *prefix, int key, const sd_words *ks) {
+    lua_State *L = v->L;
+    char name[80];
+    sd_path at = {name, 0, NULL};
+    if (prefix) {
+        at = *prefix;
+        at.sub = name;
+    }
+    sd_key_name(L, key, name, sizeof name);
+    if (lua_type(L, key) != LUA_TSTRING) {
+        sd_problem(v, &at, "unexpected key: keys here are strings");
+        return;
+    }
+    size_t len;
+    const char *k = lua_tolstring(L, key, &len);
+    const char *advice = NULL;
+    if (ks->advice && len == strlen(k))
+        for (int i = 0; KEY_ADVICE[i][0]; i++)
+            if (strcmp(KEY_ADVICE[i][0], k) == 0) advice = KEY_ADVICE[i][1];
+    const char *near = sd_closest(ks->names, k, len);
+    char all[240];
+    if (advice) sd_problem(v, &at, "unknown key: %s", advice);
+    else if (near) sd_problem(v, &at, "unknown key; did you mean %s?", near);
+    else sd_problem(v, &at, "unknown key; known keys are %s", sd_joined(all, sizeof all, ks->names));
+}
