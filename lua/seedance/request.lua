@@ -9,8 +9,11 @@ local errors = require("seedance.errors")
 
 local M = {}
 
---- The request keys whose values are lists.
-M.LIST_FIELDS = { image_urls = true, image_with_roles = true, video_urls = true, audio_urls = true, tools = true }
+--- The request keys whose values are lists (from the validator's field table).
+M.LIST_FIELDS = {}
+for _, f in ipairs(core.request_fields()) do
+  if f.type == "array" then M.LIST_FIELDS[f.name] = true end
+end
 
 -- Stands for an empty list until the JSON text is written: a string no request
 -- can hold (NUL bytes and a random part, made once per process).
