@@ -217,9 +217,20 @@ local function make_client(o)
   return seedance.new{ validate = not o["--no-validate"] }
 end
 
+-- A copy of v whose strings are valid UTF-8 (bad bytes replaced): what the
+-- command prints is always valid UTF-8 (and valid JSON), whatever the server sent.
+local function clean(v, depth)
+  depth = depth or 0
+  if type(v) == "string" then return core.utf8_clean(v) end
+  if type(v) ~= "table" or depth > 32 then return v end
+  local out = {}
+  for k, x in pairs(v) do out[clean(k, depth + 1)] = clean(x, depth + 1) end
+  return out
+end
+
 -- A task as a plain table for --json output.
 local function task_json(t)
-  return {
+  return clean{
     id = t.id, status = t.status, progress = t.progress, video_url = t.video_url,
     last_frame_url = t.last_frame_url, expires_at = t.expires_at, error = t.error,
     estimated_time = t.estimated_time,
@@ -229,10 +240,10 @@ end
 -- Report an error: text to stderr (or JSON to stdout) and its exit code.
 local function report(ctx, err)
   if ctx.json then
-    ctx.out:write(cjson.encode{ error = { type = err.type, message = err.message, status = err.status,
-      errors = err.errors, task_id = err.task_id } }, "\n")
+    ctx.out:write(cjson.encode(clean{ error = { type = err.type, message = err.message, status = err.status,
+      errors = err.errors, task_id = err.task_id } }), "\n")
   else
-    ctx.err:write("seedance: ", tostring(err), "\n")
+    ctx.err:write("seedance: ", core.utf8_clean(tostring(err)), "\n")
   end
   return M.exit_code(err)
 end
@@ -339,6 +350,7 @@ function COMMANDS.balance(ctx, args)
   ctx.json = args[1] == "--json"
   local bal, err = make_client({}):balance()
   if not bal then return report(ctx, err) end
+  bal = clean(bal)
   if ctx.json then
     ctx.out:write(cjson.encode(bal), "\n")
   else
