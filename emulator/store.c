@@ -242,7 +242,7 @@ int emu_rate_check(const char *key, double now, double *retry_after) {
     }
     if (!slot) {
         slot = oldest;
-        snprintf(slot->key, sizeof slot->key, "%s", key);
+        snprintf(slot->key, sizeof slot->key, "%s", key); /* fits: keys are at most EMU_KEY_MAX bytes */
         slot->window_start = now;
         slot->count = 0;
     }
@@ -261,20 +261,31 @@ int emu_rate_check(const char *key, double now, double *retry_after) {
 
 int emu_load_keys(const char *path) {
     FILE *f = fopen(path, "r");
-    char line[256];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
     if (!f) return -1;
-    while (fgets(line, sizeof line, f)) {
+    while ((n = getline(&line, &cap, f)) >= 0) {
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0] || line[0] == '#') continue;
+        if (strlen(line) > EMU_KEY_MAX) { /* a longer key could never be sent: refuse it, never split it */
+            fprintf(stderr, "seedance-emulator: %s: a key longer than %d bytes\n", path, EMU_KEY_MAX);
+            rc = -1;
+            break;
+        }
         char **k = realloc(E.keys, (size_t)(E.nkeys + 1) * sizeof *k);
-        if (!k) { fclose(f); return -1; }
+        if (!k || !(k[E.nkeys] = strdup(line))) {
+            if (k) E.keys = k;
+            rc = -1;
+            break;
+        }
         E.keys = k;
-        E.keys[E.nkeys] = strdup(line);
-        if (!E.keys[E.nkeys]) { fclose(f); return -1; }
         E.nkeys++;
     }
+    free(line);
     fclose(f);
-    return 0;
+    return rc;
 }
 
 int emu_key_allowed(const char *key) {
