@@ -181,7 +181,7 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *l
     }
     snprintf(body, sizeof body, "{\"code\":200,\"data\":{\"id\":\"%s\",\"status\":\"%s\",\"progress\":%d,"
              "\"created\":%lld,\"estimated_time\":%.0f%s}}", copy.id, status, progress,
-             (long long)copy.created, copy.estimated, extra);
+             (long long)copy.created, copy.estimated * E.opt.estimate_factor, extra);
     return emu_send_json(c, 200, body, NULL, NULL);
 }
 

@@ -19,6 +19,8 @@ typedef struct {
     double speed;              /* task clock multiplier */
     double url_ttl;            /* seconds a result URL lives after completion */
     double task_seconds;       /* >0 overrides the estimated_time formula */
+    double estimate_factor;    /* estimated_time reported = this times the task's real time (default 1) */
+    int progress_step;         /* progress reported in steps of this many percent (default 1) */
     double fail_rate, error_rate, drop_rate, garbage_rate; /* fault probabilities */
     unsigned long long fault_seed;
     int latency_ms;            /* delay before every API answer */

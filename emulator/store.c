@@ -205,8 +205,9 @@ emu_task *emu_task_new(double now) {
 }
 
 /* Where a task stands at wall time now: pending for the first tenth of its
- * estimated time, then processing with rising progress, then completed (or
- * failed half-way). done_at is the wall time it ended (0 while running). */
+ * time, then processing with rising progress, then completed (or failed
+ * half-way). Progress other than 100 is a multiple of --progress-step.
+ * done_at is the wall time it ended (0 while running). */
 void emu_task_state(const emu_task *t, double now, const char **status, int *progress, double *done_at) {
     double elapsed = (now - t->created) * E.opt.speed, est = t->estimated;
     *done_at = 0;
@@ -227,6 +228,7 @@ void emu_task_state(const emu_task *t, double now, const char **status, int *pro
         if (*progress > 99) *progress = 99;
         if (*progress < 1) *progress = 1;
     }
+    if (*progress < 100 && E.opt.progress_step > 1) *progress -= *progress % E.opt.progress_step;
 }
 
 long long emu_task_cost(const emu_task *t) {

@@ -40,7 +40,8 @@ describe("seedance-emulator", function()
       for _, opt in ipairs{ "--host", "--port", "--speed", "--task-seconds", "--url-ttl", "--result-url-style",
         "--last-frame-key", "--submit-shape", "--balance", "--keys", "--rpm", "--rpm-window", "--fault-seed",
         "--fail-rate", "--error-rate", "--drop-rate", "--garbage-rate", "--fault-paths", "--latency-ms",
-        "--video-bytes", "--media-rate", "--max-tasks", "--threads", "--media-dir", "--help",
+        "--video-bytes", "--media-rate", "--max-tasks", "--threads", "--media-dir", "--estimate-factor",
+        "--progress-step", "--help",
         "sk-test-401", "sk-test-402", "/_emulator/stats" } do
         assert.truthy(out:find(opt, 1, true), opt .. " is not in --help")
       end
@@ -48,7 +49,8 @@ describe("seedance-emulator", function()
 
     it("refuses unknown options and bad values with status 2", function()
       for _, args in ipairs{ "--nope", "--speed fast", "--fail-rate 2", "--result-url-style list",
-        "--last-frame-key frame", "--submit-shape map", "--fault-paths submit,nothing", "extra" } do
+        "--last-frame-key frame", "--submit-shape map", "--fault-paths submit,nothing", "--estimate-factor 0",
+        "--progress-step 2.5", "--progress-step 0", "extra" } do
         local _, ok, code = run(q(BIN) .. " " .. args .. " 2>/dev/null")
         assert.is_falsy(ok, args)
         assert.equals(2, code, args)
@@ -299,6 +301,42 @@ describe("seedance-emulator", function()
       assert.equals(30 + 6 * 10 + 15, est{ duration = 10, resolution = "720p" })
       assert.equals(30 + 6 * 5 + 40, est{ resolution = "1080p" })
       assert.equals(math.floor((30 + 6 * 5) * 0.6), est{ model = "doubao-seedance-2.0-fast" })
+    end)
+
+    it("--estimate-factor F reports estimated_time as F times what the task really takes", function()
+      emu = start{ speed = 10, task_seconds = 10, estimate_factor = 4 } -- really 10 s (1 s here)
+      local id = submit(emu)
+      assert.equals(40, poll(emu, id).json.data.estimated_time)
+      local d = wait_done(emu, id)
+      assert.equals("completed", d.status)
+      assert.equals(40, d.estimated_time)
+      assert.equals(10, d.actual_time)
+      -- done long before the estimate: at most 2 s of wall clock (10 s x 1/10, rounded) x speed 10 < 40
+      assert.is_true((d.completed - d.created) * 10 < d.estimated_time, d.completed - d.created)
+      emu:stop()
+      emu = start{ speed = 1e5 } -- the default factor is 1
+      d = wait_done(emu, (submit(emu)))
+      assert.equals(d.actual_time, d.estimated_time)
+    end)
+
+    it("--progress-step N reports progress in multiples of N (100 when completed)", function()
+      emu = start{ speed = 10, task_seconds = 20, progress_step = 25 } -- 2 s here, 1.8 s of it processing
+      local id = submit(emu)
+      local processing, deadline = 0, now() + 10
+      repeat
+        local d = poll(emu, id).json.data
+        if d.status == "completed" then
+          assert.equals(100, d.progress)
+          break
+        end
+        assert.equals(0, d.progress % 25, "progress " .. d.progress)
+        if d.status == "processing" then processing = processing + 1 end
+        run("sleep 0.03")
+      until now() > deadline
+      assert.is_true(processing >= 3, "processing seen " .. processing .. " times")
+      emu:stop()
+      emu = start{ speed = 1e5, fail_rate = 1, progress_step = 30 } -- failed half-way: 50 -> 30
+      assert.equals(30, wait_done(emu, (submit(emu))).progress)
     end)
 
     it("answers unknown ids with a 404 invalid_request_error body", function()
