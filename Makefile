@@ -14,8 +14,8 @@ CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_loop.c
             src/engine_output.c src/buf.c src/fs.c src/text.c src/url.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
-EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c
-EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/compat.h
+EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c src/buf.c
+EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/buf.h src/compat.h
 EMU_BIN   = build/seedance-emulator
 EMU_INC  := $(shell pkg-config --cflags libmicrohttpd libcjson 2>/dev/null)
 EMU_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson $(LUA_PC) 2>/dev/null)

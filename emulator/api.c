@@ -9,6 +9,7 @@
 #include "api.h"
 #include "check.h"
 #include "emu.h"
+#include "parse.h"
 #include "respond.h"
 
 /* estimated_time in service seconds: 30 s plus 6 s per second of video, more
@@ -51,7 +52,8 @@ enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char
         pthread_mutex_unlock(&E.lock);
         return emu_send_error(c, 402, "payment_required", "insufficient balance: please top up", NULL, NULL);
     }
-    if (idem && strlen(idem) >= sizeof t->idem) /* never truncate a key: two keys must not meet */
+    int idem_state = emu_idem_check(idem);
+    if (idem_state < 0) /* never truncate a key: two keys must not meet */
         return emu_send_error(c, 400, "invalid_request_error", "Idempotency-Key: at most 127 characters", NULL, NULL);
     req = cJSON_ParseWithLength(body ? body : "", len);
     if (!cJSON_IsObject(req)) {
@@ -70,7 +72,7 @@ enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char
 
     pthread_mutex_lock(&E.lock);
     E.stats.submits++;
-    if (idem && idem[0] && (t = emu_task_by_idem(idem)) != NULL) {
+    if (idem_state > 0 && (t = emu_task_by_idem(idem)) != NULL) {
         E.stats.replays++;
         submit_body(t, out, sizeof out);
         pthread_mutex_unlock(&E.lock);
@@ -103,8 +105,8 @@ enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char
         snprintf(t->aspect, sizeof t->aspect, "%s", size && strcmp(size, "adaptive") != 0 ? size : "16:9");
         for (char *p = t->aspect; *p; p++)
             if (*p == ':') *p = 'x';
-        if (idem && idem[0]) {
-            snprintf(t->idem, sizeof t->idem, "%s", idem);
+        if (idem_state > 0) {
+            memcpy(t->idem, idem, strlen(idem) + 1); /* fits: emu_idem_check */
             emu_task_index_idem(t);
         }
         E.used_balance += emu_task_cost(t);
@@ -131,11 +133,7 @@ static const char *message(const char *lang, int which) {
         {"작업을 찾을 수 없습니다: %.80s", "동영상 생성 실패: 모델이 이 요청을 생성할 수 없습니다"},
         {"タスクが見つかりません: %.80s", "動画の生成に失敗しました: モデルはこのリクエストを生成できません"},
     };
-    int i = 0;
-    if (lang && strcmp(lang, "zh") == 0) i = 1;
-    else if (lang && strcmp(lang, "ko") == 0) i = 2;
-    else if (lang && strcmp(lang, "ja") == 0) i = 3;
-    return text[i][which];
+    return text[emu_lang_index(lang)][which];
 }
 
 enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *lang) {
@@ -147,7 +145,7 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *l
 
     pthread_mutex_lock(&E.lock);
     E.stats.polls++;
-    emu_task *t = emu_task_find(id);
+    emu_task *t = emu_task_id_valid(id) ? emu_task_find(id) : NULL;
     if (t) copy = *t;
     pthread_mutex_unlock(&E.lock);
     if (!t) {
@@ -183,7 +181,7 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *l
     }
     snprintf(body, sizeof body, "{\"code\":200,\"data\":{\"id\":\"%s\",\"status\":\"%s\",\"progress\":%d,"
              "\"created\":%lld,\"estimated_time\":%.0f%s}}", copy.id, status, progress,
-             (long long)copy.created, copy.estimated, extra);
+             (long long)copy.created, copy.estimated * E.opt.estimate_factor, extra);
     return emu_send_json(c, 200, body, NULL, NULL);
 }
 

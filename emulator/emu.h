@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parse.h"
+
 /* Command-line settings. */
 typedef struct {
     const char *host;          /* address to bind (loopback by default) */
@@ -17,6 +19,8 @@ typedef struct {
     double speed;              /* task clock multiplier */
     double url_ttl;            /* seconds a result URL lives after completion */
     double task_seconds;       /* >0 overrides the estimated_time formula */
+    double estimate_factor;    /* estimated_time reported = this times the task's real time (default 1) */
+    int progress_step;         /* progress reported in steps of this many percent (default 1) */
     double fail_rate, error_rate, drop_rate, garbage_rate; /* fault probabilities */
     unsigned long long fault_seed;
     int latency_ms;            /* delay before every API answer */
@@ -43,10 +47,10 @@ typedef struct {
 /* A generation task. */
 typedef struct {
     char id[32];               /* "task_" + 26 Crockford base32 characters */
-    char idem[128];            /* Idempotency-Key it was made under ("" if none) */
+    char idem[EMU_IDEM_MAX + 1]; /* Idempotency-Key it was made under ("" if none) */
     char aspect[12];           /* fixture name: "16x9", ... */
     double created;            /* wall clock seconds at submit */
-    double estimated;          /* estimated_time, service seconds */
+    double estimated;          /* how long it really takes, service seconds */
     int duration;              /* requested seconds */
     int fails;                 /* ends failed */
     int last_frame;            /* return_last_frame */
@@ -127,7 +131,7 @@ struct emu_upload {
 /* Per-key rate windows (bounded table). */
 #define EMU_RATE_KEYS 256
 struct emu_rate {
-    char key[96];
+    char key[EMU_KEY_MAX + 1];
     double window_start;
     int count;
 };

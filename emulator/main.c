@@ -33,8 +33,11 @@ static const char USAGE[] =
     "  --port N               port (default 0: a free one); the first stdout line is\n"
     "                         'listening on http://HOST:PORT'\n"
     "  --speed X              task clock multiplier (a 60 s task takes 60/X s; default 1)\n"
-    "  --task-seconds N       estimated_time of every task (default: 30 + 6*duration, +15 at\n"
-    "                         720p, +40 at 1080p, x0.6 on fast models)\n"
+    "  --task-seconds N       how long every task takes, in service seconds (default: 30 +\n"
+    "                         6*duration, +15 at 720p, +40 at 1080p, x0.6 on fast models)\n"
+    "  --estimate-factor F    report estimated_time as F times the task's real time (default 1;\n"
+    "                         the live service was seen estimating 600 s for a 155 s task)\n"
+    "  --progress-step N      report progress in steps of N percent (default 1)\n"
     "  --url-ttl SECONDS      result URLs answer 403 this long after completion (default 86400)\n"
     "  --result-url-style S   array (default) or string: the shape of result.videos[i].url\n"
     "  --last-frame-key K     result (result.last_frame_url, default), video\n"
@@ -71,6 +74,16 @@ static double num(const char *name, const char *v, double lo, double hi) {
         exit(2);
     }
     return d;
+}
+
+/* num() for a whole number. */
+static int whole(const char *name, const char *v, double lo, double hi) {
+    double d = num(name, v, lo, hi);
+    if (d != (double)(long long)d) {
+        fprintf(stderr, "seedance-emulator: --%s wants a whole number, got '%s'\n", name, v);
+        exit(2);
+    }
+    return (int)d;
 }
 
 /* The fixtures: --media-dir, else the compiled-in source path, else beside the executable. */
@@ -114,13 +127,15 @@ static void parse(int argc, char **argv) {
         {"error-rate", 1, 0, 'e'}, {"drop-rate", 1, 0, 'd'}, {"garbage-rate", 1, 0, 'g'},
         {"latency-ms", 1, 0, 'l'}, {"video-bytes", 1, 0, 'v'}, {"media-rate", 1, 0, 'm'},
         {"max-tasks", 1, 0, 'x'}, {"threads", 1, 0, 't'}, {"media-dir", 1, 0, 'M'}, {"fault-paths", 1, 0, 'F'},
-        {"help", 0, 0, '?'},
+        {"estimate-factor", 1, 0, 'E'}, {"progress-step", 1, 0, 'P'}, {"help", 0, 0, '?'},
         {0, 0, 0, 0}};
     emu_options *o = &E.opt;
     const char *mdir = NULL;
     int c;
     o->host = "127.0.0.1";
     o->speed = 1;
+    o->estimate_factor = 1;
+    o->progress_step = 1;
     o->url_ttl = 86400;
     o->rpm_window = 60;
     o->balance = 1000000;
@@ -133,6 +148,8 @@ static void parse(int argc, char **argv) {
         case 'p': o->port = (int)num("port", optarg, 0, 65535); break;
         case 's': o->speed = num("speed", optarg, 1e-3, 1e6); break;
         case 'T': o->task_seconds = num("task-seconds", optarg, 0, 1e6); break;
+        case 'E': o->estimate_factor = num("estimate-factor", optarg, 0.01, 1000); break;
+        case 'P': o->progress_step = whole("progress-step", optarg, 1, 100); break;
         case 'u': o->url_ttl = num("url-ttl", optarg, 0, 1e9); break;
         case 'U':
             if (strcmp(optarg, "array") && strcmp(optarg, "string")) goto bad;

@@ -1,20 +1,9 @@
-/* respond.c: building answers: JSON escaping, error bodies, faults' garbage. */
+/* respond.c: building answers: error bodies (messages escaped by escape.c), faults' garbage. */
 #include <stdio.h>
 #include <string.h>
 
+#include "parse.h"
 #include "respond.h"
-
-size_t emu_json_escape(char *dst, size_t cap, const char *src) {
-    size_t n = 0;
-    if (cap == 0) return 0;
-    for (const unsigned char *s = (const unsigned char *)src; *s && n + 7 < cap; s++) {
-        if (*s == '"' || *s == '\\') { dst[n++] = '\\'; dst[n++] = (char)*s; }
-        else if (*s < 0x20) n += (size_t)snprintf(dst + n, cap - n, "\\u%04x", *s);
-        else dst[n++] = (char)*s;
-    }
-    dst[n] = '\0';
-    return n;
-}
 
 enum MHD_Result emu_send(struct MHD_Connection *c, unsigned status, const char *type,
                          const char *body, size_t len, const char *h1, const char *v1) {

@@ -5,8 +5,6 @@
 #include <stddef.h>
 #include <microhttpd.h>
 
-/* Escape src into dst as JSON string content; returns the length written. */
-size_t emu_json_escape(char *dst, size_t cap, const char *src);
 /* Queue an answer with one optional extra header (h1: v1). */
 enum MHD_Result emu_send(struct MHD_Connection *c, unsigned status, const char *type,
                          const char *body, size_t len, const char *h1, const char *v1);

@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "api.h"
+#include "buf.h"
 #include "emu.h"
+#include "parse.h"
 #include "respond.h"
 #include "routes.h"
 
@@ -18,8 +20,7 @@
 
 /* Per-request state, freed by emu_request_done. */
 typedef struct {
-    char *body;   /* collected request body */
-    size_t len, cap;
+    sd_buf body;  /* collected request body (capped) */
     int too_big;  /* the body passed its cap (the rest was discarded) */
 } emu_req;
 
@@ -28,33 +29,10 @@ void emu_request_done(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls; (void)c; (void)toe;
     emu_req *r = *con_cls;
     if (r) {
-        free(r->body);
+        sd_buf_free(&r->body);
         free(r);
         *con_cls = NULL;
     }
-}
-
-static int append(emu_req *r, const char *data, size_t n, size_t max) {
-    if (r->too_big || r->len + n > max) { r->too_big = 1; return 0; }
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + n + 1) cap *= 2;
-        char *b = realloc(r->body, cap);
-        if (!b) { r->too_big = 1; return 0; }
-        r->body = b;
-        r->cap = cap;
-    }
-    memcpy(r->body + r->len, data, n);
-    r->len += n;
-    r->body[r->len] = '\0';
-    return 0;
-}
-
-/* The bearer token of the request, or "" (copied into key). */
-static void bearer(struct MHD_Connection *c, char *key, size_t cap) {
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    key[0] = '\0';
-    if (h && strncmp(h, "Bearer ", 7) == 0) snprintf(key, cap, "%s", h + 7);
 }
 
 /* Faults decided for one API request, from the seeded PRNG. */
@@ -94,19 +72,10 @@ static enum MHD_Result injected_error(struct MHD_Connection *c, unsigned status)
     return emu_send_error(c, 503, "service_unavailable", "service busy, please retry later", "Retry-After", "1");
 }
 
-/* Which API endpoint a method and path name (EMU_ROUTE_OTHER if none). */
-static int route_of(const char *url, const char *method) {
-    int post = strcmp(method, "POST") == 0, get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    if (post && strcmp(url, "/v1/videos/generations") == 0) return EMU_ROUTE_SUBMIT;
-    if (get && strncmp(url, "/v1/tasks/", 10) == 0 && url[10]) return EMU_ROUTE_POLL;
-    if (post && strcmp(url, "/v1/uploads/images") == 0) return EMU_ROUTE_UPLOAD;
-    if (get && strcmp(url, "/v1/balance") == 0) return EMU_ROUTE_BALANCE;
-    return EMU_ROUTE_OTHER;
-}
-
 static enum MHD_Result api(struct MHD_Connection *c, const char *url, const char *method, emu_req *r) {
-    char key[128];
-    int route = route_of(url, method);
+    char key[EMU_KEY_MAX + 1];
+    const char *id;
+    int route = emu_route(method, url, &id), klen;
     if (E.opt.latency_ms > 0) { /* this mode runs a thread per connection: sleeping holds up no one else */
         struct timespec ts = {E.opt.latency_ms / 1000, (long)(E.opt.latency_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -116,13 +85,13 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *url, const char
     if (f.error) return injected_error(c, f.status);
     if (f.garbage) return emu_send_garbage(c, f.garbage == 2);
 
-    bearer(c, key, sizeof key);
-    if (!emu_key_allowed(key)) {
+    klen = emu_bearer_parse(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"), key, sizeof key);
+    if (klen <= 0 || !emu_key_allowed(key)) {
         pthread_mutex_lock(&E.lock);
         E.stats.auth_errors++;
         pthread_mutex_unlock(&E.lock);
         return emu_send_error(c, 401, "authentication_error",
-                              key[0] ? "authentication failed: invalid API key" : "authentication failed: missing API key",
+                              klen ? "authentication failed: invalid API key" : "authentication failed: missing API key",
                               NULL, NULL);
     }
     if (E.opt.rpm > 0) {
@@ -141,11 +110,11 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *url, const char
     switch (route) {
     case EMU_ROUTE_SUBMIT:
         if (r->too_big) return emu_send_error(c, 413, "invalid_request_error", "request body too large", NULL, NULL);
-        return emu_submit(c, key, r->body, r->len, &f.after);
+        return emu_submit(c, key, r->body.data, r->body.len, &f.after);
     case EMU_ROUTE_POLL:
-        return emu_poll(c, url + 10, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "language"));
+        return emu_poll(c, id, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "language"));
     case EMU_ROUTE_UPLOAD:
-        return emu_upload(c, r->body, r->len, r->too_big);
+        return emu_upload(c, r->body.data, r->body.len, r->too_big);
     case EMU_ROUTE_BALANCE:
         return emu_balance(c, key);
     default:
@@ -161,12 +130,12 @@ enum MHD_Result emu_handler(void *cls, struct MHD_Connection *c, const char *url
     if (!r) {
         r = calloc(1, sizeof *r);
         if (!r) return MHD_NO;
+        sd_buf_init(&r->body, strcmp(url, "/v1/uploads/images") == 0 ? UPLOAD_BODY_MAX : API_BODY_MAX);
         *con_cls = r;
         return MHD_YES;
     }
-    if (*upload_data_size) {
-        size_t max = strcmp(url, "/v1/uploads/images") == 0 ? UPLOAD_BODY_MAX : API_BODY_MAX;
-        append(r, upload_data, *upload_data_size, max);
+    if (*upload_data_size) { /* past the cap (or out of memory) the rest is discarded: 413 */
+        if (!r->too_big && sd_buf_add(&r->body, upload_data, *upload_data_size) != 0) r->too_big = 1;
         *upload_data_size = 0;
         return MHD_YES;
     }

@@ -1,8 +1,8 @@
 /*
  * serve.c: GET /media/{task}.mp4|.png: the result files, with Range (206 and
- * Content-Range, 416 when unsatisfiable), If-Range, expiry (403 after
- * --url-ttl), a synthetic video of --video-bytes bytes made on the fly, and
- * an optional per-download byte rate (--media-rate).
+ * Content-Range; 416 when malformed or unsatisfiable, see emu_range_parse),
+ * If-Range, expiry (403 after --url-ttl), a synthetic video of --video-bytes
+ * bytes made on the fly, and an optional per-download byte rate (--media-rate).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "emu.h"
+#include "parse.h"
 #include "respond.h"
 
 /* A body produced by a callback: synthetic bytes or a paced copy of a fixture. */
@@ -88,48 +89,22 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     return (ssize_t)max;
 }
 
-/* Parse "bytes=a-" or "bytes=a-b" against size; 1 = a range, 0 = none, -1 = unsatisfiable. */
-static int parse_range(const char *h, long long size, long long *a, long long *b) {
-    char *end;
-    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',')) return 0;
-    h += 6;
-    if (*h == '-') { /* suffix: the last n bytes */
-        long long n = strtoll(h + 1, &end, 10);
-        if (n <= 0) return -1;
-        *a = n >= size ? 0 : size - n;
-        *b = size - 1;
-        return 1;
-    }
-    *a = strtoll(h, &end, 10);
-    if (end == h || *end != '-') return 0;
-    if (end[1]) {
-        *b = strtoll(end + 1, &end, 10);
-        if (*b >= size) *b = size - 1;
-    } else {
-        *b = size - 1;
-    }
-    if (*a >= size || *a > *b) return -1;
-    return 1;
-}
-
 enum MHD_Result emu_media(struct MHD_Connection *c, const char *name) {
     char id[64], etag[80], cr[96];
-    const char *dot = strrchr(name, '.'), *status;
+    const char *status;
     int progress, png;
     double done_at;
     emu_task copy;
     const unsigned char *fixture;
     long long size, a = 0, b = 0;
 
-    if (!dot || (size_t)(dot - name) >= sizeof id) return emu_send_error(c, 404, "invalid_request_error", "not found", NULL, NULL);
-    png = strcmp(dot, ".png") == 0;
-    if (!png && strcmp(dot, ".mp4") != 0) return emu_send_error(c, 404, "invalid_request_error", "not found", NULL, NULL);
-    snprintf(id, sizeof id, "%.*s", (int)(dot - name), name);
+    if (emu_media_name(name, id, sizeof id, &png) != 0)
+        return emu_send_error(c, 404, "invalid_request_error", "not found", NULL, NULL);
     pthread_mutex_lock(&E.lock);
     E.stats.media_requests++;
     /* the key belongs to the API host only: count any client that leaks it here */
     if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization")) E.stats.media_auth++;
-    emu_task *t = emu_task_find(id);
+    emu_task *t = emu_task_id_valid(id) ? emu_task_find(id) : NULL;
     if (t) copy = *t;
     pthread_mutex_unlock(&E.lock);
     if (!t) return emu_send_error(c, 404, "invalid_request_error", "no such file", NULL, NULL);
@@ -149,14 +124,15 @@ enum MHD_Result emu_media(struct MHD_Connection *c, const char *name) {
     snprintf(etag, sizeof etag, "\"%s%s\"", copy.id, png ? "-png" : "");
     const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
     const char *if_range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Range");
-    int ranged = parse_range(range, size, &a, &b);
-    if (ranged != 0 && if_range && strcmp(if_range, etag) != 0) ranged = 0; /* changed: send it whole */
-    if (ranged < 0) {
+    int ranged = emu_range_parse(range, size, &a, &b);
+    if (ranged != EMU_RANGE_NONE && if_range && strcmp(if_range, etag) != 0)
+        ranged = EMU_RANGE_NONE; /* changed: send it whole */
+    if (ranged == EMU_RANGE_BAD) { /* malformed or past the end */
         snprintf(cr, sizeof cr, "bytes */%lld", size);
         return emu_send(c, 416, "application/json", "{}", 2, "Content-Range", cr);
     }
-    if (ranged == 0) { a = 0; b = size - 1; }
-    if (ranged) {
+    if (ranged == EMU_RANGE_NONE) { a = 0; b = size - 1; }
+    else {
         pthread_mutex_lock(&E.lock);
         E.stats.range_requests++;
         pthread_mutex_unlock(&E.lock);
@@ -179,11 +155,11 @@ enum MHD_Result emu_media(struct MHD_Connection *c, const char *name) {
     MHD_add_response_header(r, "Content-Type", png ? "image/png" : "video/mp4");
     MHD_add_response_header(r, "Accept-Ranges", "bytes");
     MHD_add_response_header(r, "ETag", etag);
-    if (ranged) {
+    if (ranged == EMU_RANGE_OK) {
         snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", a, b, size);
         MHD_add_response_header(r, "Content-Range", cr);
     }
-    enum MHD_Result ok = MHD_queue_response(c, ranged ? 206 : 200, r);
+    enum MHD_Result ok = MHD_queue_response(c, ranged == EMU_RANGE_OK ? 206 : 200, r);
     MHD_destroy_response(r);
     return ok;
 }

@@ -205,8 +205,9 @@ emu_task *emu_task_new(double now) {
 }
 
 /* Where a task stands at wall time now: pending for the first tenth of its
- * estimated time, then processing with rising progress, then completed (or
- * failed half-way). done_at is the wall time it ended (0 while running). */
+ * time, then processing with rising progress, then completed (or failed
+ * half-way). Progress other than 100 is a multiple of --progress-step.
+ * done_at is the wall time it ended (0 while running). */
 void emu_task_state(const emu_task *t, double now, const char **status, int *progress, double *done_at) {
     double elapsed = (now - t->created) * E.opt.speed, est = t->estimated;
     *done_at = 0;
@@ -227,6 +228,7 @@ void emu_task_state(const emu_task *t, double now, const char **status, int *pro
         if (*progress > 99) *progress = 99;
         if (*progress < 1) *progress = 1;
     }
+    if (*progress < 100 && E.opt.progress_step > 1) *progress -= *progress % E.opt.progress_step;
 }
 
 long long emu_task_cost(const emu_task *t) {
@@ -242,7 +244,7 @@ int emu_rate_check(const char *key, double now, double *retry_after) {
     }
     if (!slot) {
         slot = oldest;
-        snprintf(slot->key, sizeof slot->key, "%s", key);
+        snprintf(slot->key, sizeof slot->key, "%s", key); /* fits: keys are at most EMU_KEY_MAX bytes */
         slot->window_start = now;
         slot->count = 0;
     }
@@ -261,20 +263,31 @@ int emu_rate_check(const char *key, double now, double *retry_after) {
 
 int emu_load_keys(const char *path) {
     FILE *f = fopen(path, "r");
-    char line[256];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
     if (!f) return -1;
-    while (fgets(line, sizeof line, f)) {
+    while ((n = getline(&line, &cap, f)) >= 0) {
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0] || line[0] == '#') continue;
+        if (strlen(line) > EMU_KEY_MAX) { /* a longer key could never be sent: refuse it, never split it */
+            fprintf(stderr, "seedance-emulator: %s: a key longer than %d bytes\n", path, EMU_KEY_MAX);
+            rc = -1;
+            break;
+        }
         char **k = realloc(E.keys, (size_t)(E.nkeys + 1) * sizeof *k);
-        if (!k) { fclose(f); return -1; }
+        if (!k || !(k[E.nkeys] = strdup(line))) {
+            if (k) E.keys = k;
+            rc = -1;
+            break;
+        }
         E.keys = k;
-        E.keys[E.nkeys] = strdup(line);
-        if (!E.keys[E.nkeys]) { fclose(f); return -1; }
         E.nkeys++;
     }
+    free(line);
     fclose(f);
-    return 0;
+    return rc;
 }
 
 int emu_key_allowed(const char *key) {

@@ -6,15 +6,8 @@
 
 #include "api.h"
 #include "emu.h"
+#include "parse.h"
 #include "respond.h"
-
-/* Find needle in haystack (binary safe). */
-static const char *memfind(const char *h, size_t hl, const char *n, size_t nl) {
-    if (nl == 0 || hl < nl) return NULL;
-    for (size_t i = 0; i + nl <= hl; i++)
-        if (h[i] == n[0] && memcmp(h + i, n, nl) == 0) return h + i;
-    return NULL;
-}
 
 /* Image type by magic bytes: JPEG, PNG, GIF, WebP; NULL otherwise. */
 static const char *sniff(const unsigned char *d, size_t n, const char **ext) {
@@ -25,51 +18,29 @@ static const char *sniff(const unsigned char *d, size_t n, const char **ext) {
     return NULL;
 }
 
-/* The part named "file": its bytes and filename. Returns 0 when found. */
-static int file_part(struct MHD_Connection *c, const char *body, size_t len, const char **data,
-                     size_t *dlen, char *filename, size_t fcap) {
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    const char *b = ct ? strstr(ct, "boundary=") : NULL;
-    char delim[128];
-    size_t dl;
-    if (!b) return -1;
-    b += 9;
-    if (*b == '"') b++;
-    dl = (size_t)snprintf(delim, sizeof delim, "--%.*s", (int)strcspn(b, "\";"), b);
-    const char *p = memfind(body, len, delim, dl), *end = body + len;
-    while (p) {
-        const char *hdr = p + dl, *hend = memfind(hdr, (size_t)(end - hdr), "\r\n\r\n", 4);
-        if (!hend) return -1;
-        const char *next = memfind(hend + 4, (size_t)(end - hend - 4), delim, dl);
-        if (!next) return -1;
-        const char *name = memfind(hdr, (size_t)(hend - hdr), "name=\"file\"", 11);
-        if (name) {
-            const char *fn = memfind(hdr, (size_t)(hend - hdr), "filename=\"", 10);
-            filename[0] = '\0';
-            if (fn) {
-                fn += 10;
-                size_t n = strcspn(fn, "\"\r\n");
-                snprintf(filename, fcap, "%.*s", (int)n, fn);
-            }
-            *data = hend + 4;
-            *dlen = (size_t)(next - 2 - *data); /* the part ends with CRLF before the delimiter */
-            return next - 2 >= *data ? 0 : -1;
-        }
-        p = next;
-    }
-    return -1;
-}
-
 enum MHD_Result emu_upload(struct MHD_Connection *c, const char *body, size_t len, int too_big) {
-    const char *data, *ext = "bin", *type;
+    const char *data, *ext = "bin", *type, *why = NULL;
     size_t dlen;
-    char filename[200], escname[420], out[800];
+    char boundary[EMU_BOUNDARY_MAX + 1], escname[6 * EMU_FILENAME_MAX + 1], out[2048];
+    emu_part part;
+    int blen, r;
     if (too_big)
         return emu_send_error(c, 413, "invalid_request_error", "file too large: images may be at most 20 MB",
                               NULL, NULL);
-    if (file_part(c, body, len, &data, &dlen, filename, sizeof filename) != 0)
-        return emu_send_error(c, 400, "invalid_request_error",
-                              "multipart form field 'file' is required", NULL, NULL);
+    blen = emu_multipart_boundary(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"), boundary,
+                                  sizeof boundary);
+    r = blen > 0 ? emu_multipart_field(body, len, boundary, (size_t)blen, "file", &part) : blen;
+    switch (r) {
+    case 0: break;
+    case EMU_MP_NOT_FORM: why = "Content-Type must be multipart/form-data with a boundary"; break;
+    case EMU_MP_BAD_BOUNDARY: why = "multipart boundary must be 1 to 70 characters of RFC 2046"; break;
+    case EMU_MP_MALFORMED: why = "malformed multipart body"; break;
+    case EMU_MP_LONG_NAME: why = "multipart filename: at most 255 bytes"; break;
+    default: why = "multipart form field 'file' is required"; break;
+    }
+    if (why) return emu_send_error(c, 400, "invalid_request_error", why, NULL, NULL);
+    data = part.data;
+    dlen = part.len;
     if (dlen > (size_t)EMU_UPLOAD_MAX)
         return emu_send_error(c, 413, "invalid_request_error", "file too large: images may be at most 20 MB",
                               NULL, NULL);
@@ -89,7 +60,7 @@ enum MHD_Result emu_upload(struct MHD_Connection *c, const char *body, size_t le
     snprintf(u->name, sizeof u->name, "up_%d.%s", E.next_upload, ext);
     E.next_upload++;
     E.stats.uploads++;
-    emu_json_escape(escname, sizeof escname, filename[0] ? filename : u->name);
+    emu_json_escape(escname, sizeof escname, part.filename[0] ? part.filename : u->name);
     snprintf(out, sizeof out, "{\"url\":\"%s/uploads/%s\",\"filename\":\"%s\",\"content_type\":\"%s\","
              "\"bytes\":%zu,\"created_at\":%lld}", E.base_url, u->name, escname, type, dlen,
              (long long)time(NULL));

@@ -5,6 +5,10 @@
 #   check-luacheck  luacheck (make lint, plus fuzz/)
 #   check-asan      every spec with the core built by clang with ASan + UBSan
 #                   (LeakSanitizer on), the runtime preloaded into lua5.4
+#   check-emulator-asan  the emulator built by clang with ASan + UBSan
+#                   (build/asan/seedance-emulator), its specs run against it
+#                   (SEEDANCE_EMULATOR_BIN); any sanitizer report in its logs
+#                   (build/check/emulator-asan/) fails the check
 #   check-valgrind  the specs under valgrind --leak-check=full (all but the
 #                   emulator's own spec)
 #   check-gc        every spec under an aggressive collector, in each GC mode
@@ -12,17 +16,18 @@
 # Each check-<name> runs alone too; `make check` runs them all in turn, prints
 # one line per check and fails when any failed. Logs go to build/check/.
 # Knobs: CHECKS (which ones), CHECK_SPECS (what asan/gc run; default spec),
-# VALGRIND_SPECS, GC_MODES, GC_EVERY.
+# EMU_ASAN_SPECS, VALGRIND_SPECS, GC_MODES, GC_EVERY.
 
 CLANG          ?= clang-14
 CPPCHECK       ?= cppcheck
 VALGRIND       ?= valgrind
-CHECKS         ?= werror cppcheck luacheck asan valgrind gc
+CHECKS         ?= werror cppcheck luacheck asan emulator-asan valgrind gc
 CHECK_SPECS    ?= spec
 # spec/emulator_spec.lua tests the emulator program (valgrind watches only
 # lua5.4, and the emulator has its own valgrind run) and its timing windows
 # (a 0.1 s "pending" phase) do not survive valgrind's slowdown of the client.
 VALGRIND_SPECS ?= $(filter-out spec/emulator_spec.lua,$(wildcard spec/*_spec.lua))
+EMU_ASAN_SPECS ?= spec/emulator_spec.lua spec/emulator_hostile_spec.lua
 GC_MODES       ?= incremental generational
 GC_EVERY       ?= 200
 CHECK_DIR       = build/check
@@ -30,6 +35,8 @@ CHECK_DIR       = build/check
 ASAN_RT    := $(shell $(CLANG) -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
 SAN_CFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ASAN_SO     = build/asan/seedance/core.so
+EMU_ASAN    = build/asan/seedance-emulator
+EMU_SAN_LOG = $(CHECK_DIR)/emulator-asan
 
 VALGRIND_FLAGS = --leak-check=full --errors-for-leak-kinds=definite,indirect \
                  --show-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30
@@ -44,7 +51,7 @@ BUSTED_HERE = $(LUA) $(BUSTED_ARGS)
 # A sanitizer report in the log (from this process or a child it started).
 SAN_REPORT = ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-Za-z]*Sanitizer
 
-.PHONY: check check-werror check-cppcheck check-luacheck check-asan check-valgrind check-gc check-deps
+.PHONY: check check-werror check-cppcheck check-luacheck check-asan check-emulator-asan check-valgrind check-gc check-deps
 
 check: check-deps
 	@mkdir -p $(CHECK_DIR); : > $(CHECK_DIR)/summary; fail=0; \
@@ -114,6 +121,30 @@ check-asan: $(ASAN_SO) build
 	specs=$$(grep -a '^busted: ' $(CHECK_DIR)/asan.log | tail -1 | sed 's/^busted: //'); \
 	echo "ASan+UBSan+LSan: $${specs:-no busted summary}; sanitizer reports: $$reports (exit $$rc)" \
 	    | tee $(CHECK_DIR)/asan.line; \
+	test "$$rc" = 0 && test "$$reports" = 0
+
+# The emulator built by clang with ASan + UBSan (-Werror too), its specs run
+# against it. The emulator's own output goes to a temporary file the spec
+# helper deletes, so the sanitizers write their reports to files of their own
+# (log_path: <prefix>.<pid>, one per emulator started) that outlive it; a
+# report there fails the check even when the spec that provoked it passed.
+$(EMU_ASAN): $(EMU_SRC) $(EMU_HDR)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(SAN_CFLAGS) $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) \
+		-DEMU_MEDIA_DIR='"$(CURDIR)/emulator/media"' -o $@ $(EMU_SRC) $(EMU_LIBS) -lpthread -lm
+
+check-emulator-asan: $(EMU_ASAN)
+	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/emulator-asan.line; rm -rf $(EMU_SAN_LOG); mkdir -p $(EMU_SAN_LOG)
+	@$(call check_run,emulator-asan,SEEDANCE_EMULATOR_BIN=$(CURDIR)/$(EMU_ASAN) \
+	    ASAN_OPTIONS=log_path=$(CURDIR)/$(EMU_SAN_LOG)/san:detect_leaks=1:detect_stack_use_after_return=1 \
+	    UBSAN_OPTIONS=log_path=$(CURDIR)/$(EMU_SAN_LOG)/san:halt_on_error=1:print_stacktrace=1 \
+	    $(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua $(EMU_ASAN_SPECS))
+	@rc=$$(cat $(CHECK_DIR)/emulator-asan.rc); \
+	reports=$$(cat $(EMU_SAN_LOG)/san.* 2>/dev/null | grep -cE '$(SAN_REPORT)'); \
+	specs=$$(grep -a '^busted: ' $(CHECK_DIR)/emulator-asan.log | tail -1 | sed 's/^busted: //'); \
+	echo "emulator ASan+UBSan+LSan: $${specs:-no busted summary}; sanitizer reports: $$reports (exit $$rc)" \
+	    | tee $(CHECK_DIR)/emulator-asan.line; \
+	if [ "$$reports" != 0 ]; then for f in $(EMU_SAN_LOG)/san.*; do echo "== $$f"; head -40 "$$f"; done; fi; \
 	test "$$rc" = 0 && test "$$reports" = 0
 
 check-valgrind: build

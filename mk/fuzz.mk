@@ -3,7 +3,8 @@
 #
 #   make fuzz                    every target for FUZZ_SECONDS (default 60) each
 #   make fuzz FUZZ_SECONDS=600   longer
-#   make fuzz-validate           one target (validate utf8 header answers form)
+#   make fuzz-validate           one target (validate utf8 header answers form, and the
+#                                emulator's parsers: emu_range emu_multipart emu_request emu_json)
 #   make fuzz-build              build them only
 #
 # Working corpora grow in build/fuzz/corpus/<target> (the committed seeds in
@@ -11,7 +12,7 @@
 # build/fuzz/artifacts/ and fails the run.
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= validate utf8 header answers form
+FUZZ_TARGETS ?= validate utf8 header answers form emu_range emu_multipart emu_request emu_json
 FUZZ_DIR      = build/fuzz
 FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 LUA_LIBS     := $(shell pkg-config --libs $(LUA_PC) 2>/dev/null)
@@ -26,6 +27,14 @@ FUZZ_OPTS_utf8     = -max_len=512 -dict=fuzz/utf8.dict
 FUZZ_OPTS_header   = -max_len=2048 -dict=fuzz/header.dict
 FUZZ_OPTS_answers  = -max_len=4096 -detect_leaks=0 -dict=fuzz/answers.dict
 FUZZ_OPTS_form     = -max_len=256
+FUZZ_OPTS_emu_range     = -max_len=256 -dict=fuzz/emu_range.dict
+FUZZ_OPTS_emu_multipart = -max_len=4096 -dict=fuzz/emu_multipart.dict
+FUZZ_OPTS_emu_request   = -max_len=1024 -dict=fuzz/emu_request.dict
+FUZZ_OPTS_emu_json      = -max_len=1024 -dict=fuzz/utf8.dict
+
+# The emulator's parsers of untrusted input: pure functions, no libmicrohttpd.
+EMU_PARSE_SRC = emulator/parse.c emulator/multipart.c emulator/escape.c src/utf8.c
+EMU_PARSE_HDR = emulator/parse.h emulator/emu.h src/utf8.h
 
 .PHONY: fuzz fuzz-build $(FUZZ_TARGETS:%=fuzz-%)
 
@@ -50,6 +59,10 @@ $(FUZZ_DIR)/fuzz_answers: fuzz/fuzz_answers.c $(CORE_SRC) $(CORE_HDR)
 $(FUZZ_DIR)/fuzz_form: fuzz/fuzz_form.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -o $@ fuzz/fuzz_form.c $(CORE_SRC) $(LUA_LIBS) -lcurl -lm
+
+$(FUZZ_DIR)/fuzz_emu_%: fuzz/fuzz_emu_%.c $(EMU_PARSE_SRC) $(EMU_PARSE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -Iemulator -o $@ $< $(EMU_PARSE_SRC)
 
 # fuzz-<target>: run it for FUZZ_SECONDS; one summary line in $(FUZZ_DIR)/<target>.line.
 $(FUZZ_TARGETS:%=fuzz-%): fuzz-%: $(FUZZ_DIR)/fuzz_%

@@ -4,116 +4,17 @@
 -- `requests` example (spec/support/reference_example.py). Every command-line option has a
 -- spec here. Each emulator runs on a free loopback port with a fast clock.
 local cjson = require("cjson")
+local curl = require("helpers.curl")
 local emulator = require("helpers.emulator")
 
 local ROOT = debug.getinfo(1, "S").source:match("^@(.*)/spec/emulator_spec%.lua$") or "."
-local BIN = ROOT .. "/build/seedance-emulator"
-local KEY = "sk-spec"
+local BIN = emulator.bin -- SEEDANCE_EMULATOR_BIN (make check-emulator-asan) or build/seedance-emulator
 local ID_PATTERN = "^task_[0-9A-HJKMNP-TV-Z]+$"
+local q, read_file, write_file, run, now, http = curl.q, curl.read_file, curl.write_file, curl.run, curl.now,
+  curl.http
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write_file(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
-
--- Run a shell command; its stdout, and true when it exited 0 (plus the code).
-local function run(cmd)
-  local p = assert(io.popen(cmd .. "; echo \"__exit=$?\"", "r"))
-  local out = p:read("*a")
-  p:close()
-  local code = tonumber(out:match("__exit=(%d+)%s*$"))
-  return (out:gsub("__exit=%d+%s*$", "")), code == 0, code
-end
-
--- Wall clock in seconds, sub-second (date +%s.%N).
-local function now()
-  return tonumber((run("date +%s.%N")))
-end
-
--- One request with curl. o: key (false: no Authorization), headers, json
--- (a table or a raw string), form (curl -F argument), range, timeout, query.
--- Answers { status, headers (lower-cased names), body, json, exit (curl's) }.
-local function http(method, url, o)
-  o = o or {}
-  local hdr, out, data = os.tmpname(), os.tmpname(), nil
-  local args = { "curl", "-sS", "-o", q(out), "-D", q(hdr), "-w", "'%{http_code}'", "-X", method,
-                 "--max-time", tostring(o.timeout or 10) }
-  local function add(...) for _, a in ipairs{ ... } do args[#args + 1] = a end end
-  if o.key ~= false then add("-H", q("Authorization: Bearer " .. (o.key or KEY))) end
-  for k, v in pairs(o.headers or {}) do add("-H", q(k .. ": " .. v)) end
-  if o.json ~= nil then
-    data = os.tmpname()
-    write_file(data, type(o.json) == "table" and cjson.encode(o.json) or o.json)
-    add("-H", q("Content-Type: application/json"), "--data-binary", q("@" .. data))
-  end
-  if o.form then add("-F", q(o.form)) end
-  if o.range then add("-H", q("Range: " .. o.range)) end
-  add(q(url))
-  local code, _, exit = run(table.concat(args, " ") .. " 2>/dev/null")
-  local r = { status = tonumber(code), headers = {}, body = read_file(out) or "", exit = exit }
-  for line in (read_file(hdr) or ""):gmatch("[^\r\n]+") do
-    local k, v = line:match("^([^:]+):%s*(.*)$")
-    if k then r.headers[k:lower()] = v end
-  end
-  local ok, decoded = pcall(cjson.decode, r.body)
-  if ok then r.json = decoded end
-  os.remove(hdr)
-  os.remove(out)
-  if data then os.remove(data) end
-  return r
-end
-
-local BASIC = { model = "doubao-seedance-2.0", prompt = "a kitten yawns at the camera", duration = 5 }
-
-local function with(over)
-  local t = {}
-  for k, v in pairs(BASIC) do t[k] = v end
-  for k, v in pairs(over or {}) do t[k] = v end
-  return t
-end
-
--- Submit and return the task id (asserting a 200).
-local function submit(emu, body, o)
-  o = o or {}
-  o.json = body or BASIC
-  local r = http("POST", emu.url .. "/v1/videos/generations", o)
-  assert.equals(200, r.status, r.body)
-  return r.json.data[1] and r.json.data[1].task_id or r.json.data.id, r
-end
-
-local function poll(emu, id, o)
-  return http("GET", emu.url .. "/v1/tasks/" .. id, o)
-end
-
--- Poll until the task ends (bounded: at most `limit` seconds).
-local function wait_done(emu, id, limit)
-  local deadline = now() + (limit or 10)
-  repeat
-    local r = poll(emu, id)
-    local s = r.json and r.json.data and r.json.data.status
-    if s == "completed" or s == "failed" then return r.json.data end
-    run("sleep 0.05")
-  until now() > deadline
-  error("task " .. id .. " did not end in time")
-end
-
-local function video_url(data)
-  local u = data.result.videos[1].url
-  return type(u) == "table" and u[1] or u
-end
+local BASIC, with, submit, poll, wait_done, video_url = curl.BASIC, curl.with, curl.submit, curl.poll,
+  curl.wait_done, curl.video_url
 
 -- Start an emulator for the duration of one spec.
 local function start(opts)
@@ -139,7 +40,8 @@ describe("seedance-emulator", function()
       for _, opt in ipairs{ "--host", "--port", "--speed", "--task-seconds", "--url-ttl", "--result-url-style",
         "--last-frame-key", "--submit-shape", "--balance", "--keys", "--rpm", "--rpm-window", "--fault-seed",
         "--fail-rate", "--error-rate", "--drop-rate", "--garbage-rate", "--fault-paths", "--latency-ms",
-        "--video-bytes", "--media-rate", "--max-tasks", "--threads", "--media-dir", "--help",
+        "--video-bytes", "--media-rate", "--max-tasks", "--threads", "--media-dir", "--estimate-factor",
+        "--progress-step", "--help",
         "sk-test-401", "sk-test-402", "/_emulator/stats" } do
         assert.truthy(out:find(opt, 1, true), opt .. " is not in --help")
       end
@@ -147,7 +49,8 @@ describe("seedance-emulator", function()
 
     it("refuses unknown options and bad values with status 2", function()
       for _, args in ipairs{ "--nope", "--speed fast", "--fail-rate 2", "--result-url-style list",
-        "--last-frame-key frame", "--submit-shape map", "--fault-paths submit,nothing", "extra" } do
+        "--last-frame-key frame", "--submit-shape map", "--fault-paths submit,nothing", "--estimate-factor 0",
+        "--progress-step 2.5", "--progress-step 0", "extra" } do
         local _, ok, code = run(q(BIN) .. " " .. args .. " 2>/dev/null")
         assert.is_falsy(ok, args)
         assert.equals(2, code, args)
@@ -199,10 +102,12 @@ describe("seedance-emulator", function()
     end)
 
     it("finds its fixtures when started from build/ or the repository root", function()
+      -- the binary by a path relative to each folder (BIN may be another build)
+      local rel = BIN:sub(1, #ROOT + 1) == ROOT .. "/" and BIN:sub(#ROOT + 2) or nil
       for _, dir in ipairs{ ROOT, ROOT .. "/build" } do
         local log = os.tmpname()
-        local pid = run(string.format("cd %s && ./%s >%s 2>&1 & echo $!", q(dir),
-          dir == ROOT and "build/seedance-emulator" or "seedance-emulator", q(log))):match("%d+")
+        local exe = rel and (dir == ROOT and "./" .. rel or "../" .. rel) or BIN
+        local pid = run(string.format("cd %s && %s >%s 2>&1 & echo $!", q(dir), q(exe), q(log))):match("%d+")
         run("i=0; until grep -q listening " .. q(log) .. " || [ $i -ge 500 ]; do sleep 0.01; i=$((i+1)); done")
         local first = (read_file(log) or ""):match("^[^\n]*")
         run("kill " .. pid)
@@ -396,6 +301,42 @@ describe("seedance-emulator", function()
       assert.equals(30 + 6 * 10 + 15, est{ duration = 10, resolution = "720p" })
       assert.equals(30 + 6 * 5 + 40, est{ resolution = "1080p" })
       assert.equals(math.floor((30 + 6 * 5) * 0.6), est{ model = "doubao-seedance-2.0-fast" })
+    end)
+
+    it("--estimate-factor F reports estimated_time as F times what the task really takes", function()
+      emu = start{ speed = 10, task_seconds = 10, estimate_factor = 4 } -- really 10 s (1 s here)
+      local id = submit(emu)
+      assert.equals(40, poll(emu, id).json.data.estimated_time)
+      local d = wait_done(emu, id)
+      assert.equals("completed", d.status)
+      assert.equals(40, d.estimated_time)
+      assert.equals(10, d.actual_time)
+      -- done long before the estimate: at most 2 s of wall clock (10 s x 1/10, rounded) x speed 10 < 40
+      assert.is_true((d.completed - d.created) * 10 < d.estimated_time, d.completed - d.created)
+      emu:stop()
+      emu = start{ speed = 1e5 } -- the default factor is 1
+      d = wait_done(emu, (submit(emu)))
+      assert.equals(d.actual_time, d.estimated_time)
+    end)
+
+    it("--progress-step N reports progress in multiples of N (100 when completed)", function()
+      emu = start{ speed = 10, task_seconds = 20, progress_step = 25 } -- 2 s here, 1.8 s of it processing
+      local id = submit(emu)
+      local processing, deadline = 0, now() + 10
+      repeat
+        local d = poll(emu, id).json.data
+        if d.status == "completed" then
+          assert.equals(100, d.progress)
+          break
+        end
+        assert.equals(0, d.progress % 25, "progress " .. d.progress)
+        if d.status == "processing" then processing = processing + 1 end
+        run("sleep 0.03")
+      until now() > deadline
+      assert.is_true(processing >= 3, "processing seen " .. processing .. " times")
+      emu:stop()
+      emu = start{ speed = 1e5, fail_rate = 1, progress_step = 30 } -- failed half-way: 50 -> 30
+      assert.equals(30, wait_done(emu, (submit(emu))).progress)
     end)
 
     it("answers unknown ids with a 404 invalid_request_error body", function()

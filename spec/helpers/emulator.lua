@@ -16,8 +16,10 @@ local M = {}
 
 local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)/spec/helpers/emulator%.lua$") or ".")
 
---- The emulator executable the helper starts.
-M.bin = ROOT .. "/build/seedance-emulator"
+--- The emulator executable the helper starts: $SEEDANCE_EMULATOR_BIN when set
+-- (make check-emulator-asan points it at the sanitizer build), else
+-- build/seedance-emulator.
+M.bin = os.getenv("SEEDANCE_EMULATOR_BIN") or ROOT .. "/build/seedance-emulator"
 
 local Emu = {}
 Emu.__index = Emu
