@@ -38,6 +38,7 @@ help:
 	@echo "make test-all-lua  the spec suite under Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
 	@echo "make hosts   build the host examples: build/c-host, the LuaJIT core, the emulator"
 	@echo "make check   warnings, cppcheck, luacheck, specs under ASan+UBSan, valgrind and GC stress"
+	@echo "make mutants  mutation testing: each mutants/*.patch removes a promise; its specs must fail"
 	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
 	@echo "make bench   benchmarks B1-B6 against peers on the emulator (BENCH_QUICK=1 for small sizes)"
 	@echo "make docs    LDoc API reference into docs/"
@@ -89,3 +90,4 @@ include mk/fuzz.mk
 include mk/lua.mk
 include mk/hosts.mk
 include mk/bench.mk
+include mk/mutants.mk

@@ -21,7 +21,7 @@
 CLANG          ?= clang-14
 CPPCHECK       ?= cppcheck
 VALGRIND       ?= valgrind
-CHECKS         ?= werror cppcheck luacheck asan emulator-asan valgrind gc
+CHECKS         ?= werror cppcheck luacheck asan emulator-asan valgrind gc mutants
 CHECK_SPECS    ?= spec
 # spec/emulator_spec.lua tests the emulator program (valgrind watches only
 # lua5.4, and the emulator has its own valgrind run) and its timing windows

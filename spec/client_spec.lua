@@ -441,8 +441,11 @@ describe("client errors against the emulator", function()
     assert.is_true(partial and partial > 0 and partial < bytes)
     assert.is_nil(size_of(path))
     local first
+    local ranges = emu:stats().range_requests
     assert(task:download(path, { on_progress = function(done) first = first or done end }))
+    local stats = emu:stats()
     emu:stop()
+    assert.equals(ranges + 1, stats.range_requests) -- the second download asked for the rest only
     assert.equals(bytes, size_of(path))
     assert.is_true(first >= partial, "resumed at " .. tostring(first) .. ", partial " .. partial)
     os.remove(path)

@@ -101,6 +101,25 @@ describe("deadlines and Retry-After", function()
     end)
   end)
 
+  it("a 429 pauses every sender of the client together, not only the one that met it", function()
+    local gw = gateway.start{ cases = {
+      busy(429, "1", { path = "/v1/balance", times = 1 }),
+      { path = "/v1/balance", json = { success = true, remain_balance = 1 } } } }
+    finally(function() gw:stop() end)
+    local c = client(gw)
+    seedance.run(function()
+      local a = seedance.spawn(function() return c:balance() end)
+      seedance.spawn(function()
+        seedance.sleep(0.3)      -- the 429 has come back by now; another sender starts
+        assert(c:balance())
+      end)
+      assert(a:wait())
+    end)
+    local r = gw:requests()
+    assert.equals(3, #r)
+    for i = 2, 3 do assert.is_true(r[i].time - r[1].time >= 0.9, i .. ": " .. (r[i].time - r[1].time)) end
+  end)
+
   describe("17. Retry-After as an HTTP date, in each of its three forms", function()
     for _, form in ipairs{ { "RFC 1123", "!%a, %d %b %Y %H:%M:%S GMT" }, { "RFC 850", "!%A, %d-%b-%y %H:%M:%S GMT" },
                            { "asctime", "!%a %b %e %H:%M:%S %Y" } } do

@@ -84,6 +84,29 @@ describe("unexpected shapes", function()
       assert.matches("my on_retry broke", err.message)
     end)
 
+    it("wait's and download's on_progress", function()
+      local c = util.client_for(emu)
+      local t = assert(c:generate(REQ))
+      local ok, err = t:wait{ on_progress = function() error("my wait progress broke") end }
+      assert.is_nil(ok)
+      assert.equals("callback_error", err.type)
+      assert.matches("my wait progress broke", err.message)
+      -- a download slow enough (0.4 s) for progress ticks during the transfer, not only at its end
+      local slow = emulator.start{ speed = util.SPEED, video_bytes = 400000, media_rate = 1000000 }
+      finally(function() slow:stop() end)
+      local t2 = assert(util.client_for(slow):generate(REQ))
+      assert(t2:wait())
+      local calls = 0
+      local path, derr = t2:download(util.tmpfile("cb.mp4"), { on_progress = function(done, total)
+        calls = calls + 1
+        if done < total then error("my bytes broke") end
+      end })
+      assert.is_nil(path)
+      assert.equals("callback_error", derr.type)
+      assert.matches("my bytes broke", derr.message)
+      assert.equals(1, calls)
+    end)
+
     it("chain's on_clip", function()
       local clips, err = seedance.chain(util.client_for(emu), { REQ, REQ },
         { on_clip = function() error("my on_clip broke") end })
@@ -108,6 +131,16 @@ describe("unexpected shapes", function()
       assert.truthy(results[1].task)
       assert.equals("skipped", results[3].error.type)
     end)
+  end)
+
+  it("caps an API answer at max_body", function()
+    local gw = gateway.start{ cases = { { path = "/v1/balance", json = { success = true, pad = string.rep("x", 5000) } } } }
+    finally(function() gw:stop() end)
+    local bal, err = seedance.new{ api_key = "sk-spec", base_url = gw.url, max_body = 1000 }:balance()
+    assert.is_nil(bal)
+    assert.equals("too_large", err.type)
+    assert.is_false(err.retryable)
+    assert.equals(1, #gw:requests())
   end)
 
   it("21. sends every list field as a JSON array, even empty, with validate = false", function()
