@@ -1,6 +1,6 @@
 --- fuzz/answers.lua: the client against answers made of fuzz bytes.
 --
--- Loaded once by fuzz/fuzz_answers.c; returns run(input), called for every
+-- Loaded once by fuzz/fuzz_lua.c (target fuzz_answers); returns run(input), called for every
 -- input. By hand (LUA_PATH/LUA_CPATH pointing at lua/ and build/):
 --     lua5.4 -e 'dofile("fuzz/answers.lua")(io.read("a"))' < fuzz/corpus/answers/generate-ok
 --

@@ -12,7 +12,7 @@
 # build/fuzz/artifacts/ and fails the run.
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= validate utf8 header answers form emu_range emu_multipart emu_request emu_json
+FUZZ_TARGETS ?= validate utf8 header range answers parsers form emu_range emu_multipart emu_request emu_json
 FUZZ_DIR      = build/fuzz
 FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 LUA_LIBS     := $(shell pkg-config --libs $(LUA_PC) 2>/dev/null)
@@ -25,7 +25,9 @@ FUZZ_OPTS         = -timeout=10 -print_final_stats=1
 FUZZ_OPTS_validate = -max_len=2048
 FUZZ_OPTS_utf8     = -max_len=512 -dict=fuzz/utf8.dict
 FUZZ_OPTS_header   = -max_len=2048 -dict=fuzz/header.dict
+FUZZ_OPTS_range    = -max_len=128 -dict=fuzz/range.dict
 FUZZ_OPTS_answers  = -max_len=4096 -detect_leaks=0 -dict=fuzz/answers.dict
+FUZZ_OPTS_parsers  = -max_len=1024 -detect_leaks=0 -dict=fuzz/parsers.dict
 FUZZ_OPTS_form     = -max_len=256
 FUZZ_OPTS_emu_range     = -max_len=256 -dict=fuzz/emu_range.dict
 FUZZ_OPTS_emu_multipart = -max_len=4096 -dict=fuzz/emu_multipart.dict
@@ -52,9 +54,15 @@ $(FUZZ_DIR)/fuzz_header: fuzz/fuzz_header.c src/buf.c src/buf.h src/header.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -o $@ fuzz/fuzz_header.c src/buf.c
 
-$(FUZZ_DIR)/fuzz_answers: fuzz/fuzz_answers.c $(CORE_SRC) $(CORE_HDR)
+$(FUZZ_DIR)/fuzz_range: fuzz/fuzz_range.c src/range.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -DREPO='"$(CURDIR)"' -o $@ fuzz/fuzz_answers.c $(CORE_SRC) $(LUA_LIBS) -lcurl -lm
+	$(FUZZ_CC) -o $@ fuzz/fuzz_range.c
+
+# Targets whose properties are Lua code (fuzz/<name>.lua) run through fuzz/fuzz_lua.c.
+$(FUZZ_DIR)/fuzz_answers $(FUZZ_DIR)/fuzz_parsers: $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_lua.c fuzz/%.lua $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -DREPO='"$(CURDIR)"' -DSCRIPT='"$*"' -o $@ fuzz/fuzz_lua.c $(CORE_SRC) \
+	    $(LUA_LIBS) -lcurl -lm
 
 $(FUZZ_DIR)/fuzz_form: fuzz/fuzz_form.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)

@@ -72,6 +72,27 @@ describe("regressions", function()
     end)
   end)
 
+  describe("the small parsers (fuzz/parsers.lua)", function()
+    -- fuzz_parsers found a result URL whose host is not UTF-8: libcurl parsed
+    -- it but could not give its host back (IDNA), and check_media raised on the
+    -- missing host. core.parse_url now refuses such a URL.
+    it("every committed fuzz_parsers seed passes the harness", function()
+      local run = dofile("fuzz/parsers.lua")
+      local p = assert(io.popen("ls fuzz/corpus/parsers"))
+      local n = 0
+      for name in p:lines() do
+        local f = assert(io.open("fuzz/corpus/parsers/" .. name, "rb"))
+        local input = f:read("*a")
+        f:close()
+        local ok, err = pcall(run, input)
+        assert(ok, name .. ": " .. tostring(err))
+        n = n + 1
+      end
+      p:close()
+      assert.is_true(n >= 10)
+    end)
+  end)
+
   describe("answers from the server (fuzz/answers.lua)", function()
     it("every committed fuzz_answers seed passes the harness", function()
       local p = assert(io.popen("ls fuzz/corpus/answers"))
@@ -86,6 +107,15 @@ describe("regressions", function()
       end
       p:close()
       assert.is_true(n >= 10)
+    end)
+
+    -- fuzz_answers: a 200 submit answer without a task id whose body echoed
+    -- the key put the key into the error's message (a body excerpt made
+    -- outside the HTTP layer's masking); every public call now masks its error.
+    it("masks the key in an error quoting a body that echoes it", function()
+      local ok, err = run_answers("generate\n200\nContent-Type: application/json\n\n"
+        .. '{"error":{"message":"bad key sk-fuzz-secret-0123456789"}}')
+      assert(ok, err)
     end)
 
     -- fuzz_answers: an ETag holding a CR ("a\rb") was saved beside the .part

@@ -29,6 +29,7 @@
 
 #include "engine_int.h"
 #include "header.h"
+#include "range.h"
 
 /* Longest validator kept (ETags are short; anything longer is not one we send back). */
 #define SD_VALIDATOR_MAX 512
@@ -107,34 +108,15 @@ static int sd_keep_validator(sd_transfer *t) {
 static int sd_check_range(sd_transfer *t) {
     size_t len = 0;
     const char *cr = sd_head_value(t, "Content-Range", &len);
-    char buf[128], v[SD_VALIDATOR_MAX];
+    char v[SD_VALIDATOR_MAX];
     long long first = -1, last = -1, total = -1;
-    char *p, *q;
     if (t->resume_from <= 0) {
         sd_transfer_fail(t, SD_FAIL_RANGE, "206 answer to a request that asked for no range");
         return -1;
     }
-    if (cr == NULL || len >= sizeof buf) {
-        sd_transfer_fail(t, SD_FAIL_RANGE, "206 answer without a usable Content-Range");
-        return -1;
-    }
-    memcpy(buf, cr, len);
-    buf[len] = '\0';
-    /* "bytes FIRST-LAST/TOTAL" or "bytes FIRST-LAST/" followed by a star; digits only */
-    if (strncmp(buf, "bytes ", 6) == 0 && buf[6] >= '0' && buf[6] <= '9') {
-        first = strtoll(buf + 6, &p, 10);
-        if (*p == '-' && p[1] >= '0' && p[1] <= '9') {
-            last = strtoll(p + 1, &q, 10);
-            if (*q == '/' && q[1] == '*' && q[2] == '\0') total = 0;
-            else if (*q == '/' && q[1] >= '0' && q[1] <= '9') {
-                total = strtoll(q + 1, &p, 10);
-                if (*p != '\0' || total <= last) total = -1;
-            }
-        }
-    }
-    if (total < 0 || first != t->resume_from || last < first) {
+    if (cr == NULL || !sd_content_range(cr, len, &first, &last, &total) || first != t->resume_from) {
         sd_transfer_fail(t, SD_FAIL_RANGE, "206 answer does not continue the partial file at byte %lld "
-                         "(Content-Range: %s)", t->resume_from, buf);
+                         "(Content-Range: %.*s)", t->resume_from, cr ? (int)(len > 120 ? 120 : len) : 4, cr ? cr : "none");
         return -1;
     }
     if (t->if_range != NULL && (!sd_validator(t, v, sizeof v) || strcmp(v, t->if_range) != 0)) {

@@ -54,8 +54,19 @@ static int sd_core_parse_url(lua_State *L) {
     }
     h = curl_url();
     if (h == NULL) return luaL_error(L, "not enough memory");
+#ifdef CURLU_PUNYCODE
+    host_flags = CURLU_PUNYCODE;
+#endif
     rc = curl_url_set(h, CURLUPART_URL, s, 0);
     if (rc == CURLUE_OK) rc = curl_url_get(h, CURLUPART_URL, &url, 0);
+    /* a host libcurl cannot spell as it would connect to it (not IDNA-convertible) is no URL to us */
+    if (rc == CURLUE_OK) {
+        char *host = NULL;
+        rc = curl_url_get(h, CURLUPART_HOST, &host, host_flags);
+        if (rc == CURLUE_OK && (host == NULL || host[0] == '\0')) rc = CURLUE_NO_HOST;
+        curl_free(host);
+        if (rc != CURLUE_OK) curl_free(url);
+    }
     if (rc != CURLUE_OK) {
         curl_url_cleanup(h);
         lua_pushnil(L);
@@ -67,9 +78,6 @@ static int sd_core_parse_url(lua_State *L) {
     lua_setfield(L, -2, "url");
     curl_free(url);
     sd_url_field(L, h, CURLUPART_SCHEME, 0, "scheme");
-#ifdef CURLU_PUNYCODE
-    host_flags = CURLU_PUNYCODE;
-#endif
     sd_url_field(L, h, CURLUPART_HOST, host_flags, "host");
     sd_url_field(L, h, CURLUPART_PATH, 0, "path");
     sd_url_field(L, h, CURLUPART_QUERY, 0, "query");

@@ -73,6 +73,8 @@ local function upload(self, path, deadline)
   return obj.url, obj
 end
 
+local submit -- defined below generate
+
 -- The task id and status from a submit answer: data as an array or an object.
 local function submitted(obj)
   local data = obj.data
@@ -95,7 +97,11 @@ end
 function Client:generate(req, opts)
   errors.checkarg(req, "table", 1, "generate")
   errors.checkarg(opts, "table", 2, "generate", true)
-  opts = opts or {}
+  return self._ctx.redact_result(submit(self, req, opts or {}))
+end
+
+-- The body of generate (its errors are masked by the caller).
+function submit(self, req, opts)
   local ctx = self._ctx
   if ctx.settings.validate and opts.validate ~= false then
     local ok, problems = core.validate(req)
@@ -192,7 +198,7 @@ end
 -- @treturn[2] seedance.Error `io_error` (cannot read), `validation_error` (not an image, too big), service errors
 function Client:upload_image(path)
   errors.checkarg(path, "string", 1, "upload_image")
-  return upload(self, path)
+  return self._ctx.redact_result(upload(self, path))
 end
 
 --- The account's balance: `{ success, remain_balance, used_balance, unlimited_quota }`.
@@ -203,7 +209,7 @@ function Client:balance()
   local ctx = self._ctx
   if not ctx.has_key() then return nil, ctx.no_key() end
   local obj, err = http.json(ctx, { path = "/v1/balance" })
-  if not obj then return nil, err end
+  if not obj then return ctx.redact_result(nil, err) end
   return obj
 end
 

@@ -55,6 +55,13 @@ function M.new(settings, key, base, jrnl)
     return err
   end
 
+  --- A call's results as they are, with the key masked in its error (the
+  -- second result) when the first is nil: every public call returns through this.
+  function ctx.redact_result(v, err, ...)
+    if v == nil and errors.is(err) then return nil, ctx.redact_error(err) end
+    return v, err, ...
+  end
+
   --- Log one line at `lvl` ("info" or "debug") when the level allows; the key is masked.
   -- A logger that raises is ignored (logging never breaks a call).
   function ctx.log(lvl, fmt, ...)

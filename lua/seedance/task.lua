@@ -190,7 +190,7 @@ function Task:refresh(opts)
   check_open(self, "refresh")
   errors.checkarg(opts, "table", 1, "refresh", true)
   local timeout = opts and opts.timeout
-  return self:_poll(timeout and scheduler.now() + timeout or nil)
+  return self._ctx.redact_result(self:_poll(timeout and scheduler.now() + timeout or nil))
 end
 
 --- Seconds until the next poll: rare early on, prompt near the expected end.
@@ -310,11 +310,8 @@ function Task:wait(opts)
   local deadline = scheduler.now() + timeout * s.time_scale
   self._start = self._start or scheduler.now()
   local ok, err = self:_wait(opts, deadline, timeout)
-  if not ok then
-    self:_release()
-    return nil, self._ctx.redact_error(err)
-  end
-  return ok
+  if not ok then self:_release() end
+  return self._ctx.redact_result(ok, err)
 end
 
 --- Download the result to `path`, waiting for the task first when needed.
@@ -346,8 +343,7 @@ function Task:download(path, opts)
     ctx = self._ctx, track = self._transfers, journal_key = self._journal_key,
     closed = function() return task.closed end,
   })
-  if not ok then return nil, self._ctx.redact_error(err) end
-  return ok
+  return self._ctx.redact_result(ok, err)
 end
 
 M.Task = Task

@@ -1,23 +1,29 @@
 /*
- * fuzz_answers.c: what the server sends, through the Lua layer.
+ * fuzz_lua.c: fuzz targets whose code under test and properties are Lua:
+ * built once per script as fuzz_<SCRIPT>, it loads fuzz/<SCRIPT>.lua, which
+ * returns run(input); an error raised by run is a crash.
  *
- * The JSON of task answers, error bodies, Retry-After, Content-Range,
- * Content-Length, ETag and status codes are all read by Lua code
- * (lua/seedance/http.lua, task.lua, download.lua, client.lua), with lua-cjson
- * decoding the bodies. This target runs that code in an embedded Lua 5.4:
- * fuzz/answers.lua replaces the scheduler's transfer with a queue of fake
- * answers decoded from the fuzz bytes and drives the client's calls (submit,
- * refresh, wait, download, upload, balance) against them, checking the
- * properties listed there. Any Lua error escaping the client is a crash.
+ * - answers (fuzz/answers.lua): what the server sends, through the Lua layer.
+ *   The JSON of task answers, error bodies, Retry-After, Content-Range,
+ *   Content-Length, ETag and status codes are all read by Lua code
+ *   (lua/seedance/http.lua, task.lua, download.lua, client.lua), with
+ *   lua-cjson decoding the bodies. answers.lua replaces the scheduler's
+ *   transfer with a queue of fake answers decoded from the fuzz bytes and
+ *   drives the client's calls (submit, refresh, wait, download, upload,
+ *   balance) against them, checking the properties listed there.
+ * - parsers (fuzz/parsers.lua): the small readers of untrusted strings:
+ *   Retry-After, URLs handed to the engine (seedance.urls on curl_url),
+ *   core.json_repair and core.utf8_clean.
  *
  * The Lua interpreter is not instrumented, so libFuzzer would be blind to the
  * Lua branches; a line hook feeds "source:line" hits of the lua/seedance files
  * into libFuzzer's extra counters instead, so new Lua lines count as coverage.
  *
- * REPO (the repository root) is set by mk/fuzz.mk. One lua_State serves every
- * input (loading the modules takes milliseconds): answers.lua makes a new
- * client per input, and the modules it uses keep no state between calls
- * (the scheduler's transfer and sleep are replaced, so no engine is made).
+ * REPO (the repository root) and SCRIPT are set by mk/fuzz.mk. One lua_State
+ * serves every input (loading the modules takes milliseconds): the scripts
+ * make what they need per input, and the modules they use keep no state
+ * between calls (answers.lua replaces the scheduler's transfer and sleep, so
+ * no engine is made).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,8 +34,8 @@
 #include <lua.h>
 #include <lualib.h>
 
-#ifndef REPO
-#error "build with -DREPO=\"/path/to/the/repository\""
+#if !defined(REPO) || !defined(SCRIPT)
+#error "build with -DREPO=\"/path/to/the/repository\" -DSCRIPT=\"answers\""
 #endif
 
 int luaopen_seedance_core(lua_State *L);
@@ -57,7 +63,7 @@ static int traceback(lua_State *L) {
 }
 
 static lua_State *L;   /* the state every input runs in */
-static int run_ref;    /* registry ref of answers.lua's run(input) */
+static int run_ref;    /* registry ref of the script's run(input) */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
@@ -75,9 +81,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     lua_pop(L, 2);
     lua_sethook(L, line_hook, LUA_MASKLINE, 0);
     lua_pushcfunction(L, traceback);
-    if (luaL_loadfile(L, REPO "/fuzz/answers.lua") != LUA_OK || lua_pcall(L, 0, 1, -2) != LUA_OK ||
+    if (luaL_loadfile(L, REPO "/fuzz/" SCRIPT ".lua") != LUA_OK || lua_pcall(L, 0, 1, -2) != LUA_OK ||
         !lua_isfunction(L, -1)) {
-        fprintf(stderr, "fuzz_answers: cannot load answers.lua: %s\n", lua_tostring(L, -1));
+        fprintf(stderr, "fuzz_" SCRIPT ": cannot load " SCRIPT ".lua: %s\n", lua_tostring(L, -1));
         abort();
     }
     run_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -90,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, run_ref);
     lua_pushlstring(L, (const char *)data, size);
     if (lua_pcall(L, 1, 0, -3) != LUA_OK) {
-        fprintf(stderr, "fuzz_answers: the client raised:\n%s\n", lua_tostring(L, -1));
+        fprintf(stderr, "fuzz_" SCRIPT ": a property failed:\n%s\n", lua_tostring(L, -1));
         abort();
     }
     lua_settop(L, 0);
