@@ -54,16 +54,7 @@ SAN_REPORT = ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-
 .PHONY: check check-werror check-cppcheck check-luacheck check-asan check-emulator-asan check-valgrind check-gc check-deps
 
 check: check-deps
-	@mkdir -p $(CHECK_DIR); : > $(CHECK_DIR)/summary; fail=0; \
-	for c in $(CHECKS); do \
-	    t0=$$(date +%s); \
-	    echo "==> check-$$c"; \
-	    if $(MAKE) --no-print-directory check-$$c; then r=ok; else r=FAILED; fail=1; fi; \
-	    line=$$(cat $(CHECK_DIR)/$$c.line 2>/dev/null); \
-	    printf '%-9s %-6s %4ss  %s\n' "$$c" "$$r" "$$(( $$(date +%s) - t0 ))" "$$line" >> $(CHECK_DIR)/summary; \
-	done; \
-	echo; echo "make check:"; sed 's/^/  /' $(CHECK_DIR)/summary; \
-	if [ $$fail -ne 0 ]; then echo "make check: FAILED"; exit 1; fi; echo "make check: all passed"
+	@MAKE="$(MAKE)" mk/run-each "make check" check $(CHECK_DIR) $(CHECKS)
 
 check-deps:
 	@sh .ci/install-deps check

@@ -90,9 +90,4 @@ $(FUZZ_TARGETS:%=fuzz-%): fuzz-%: $(FUZZ_DIR)/fuzz_%
 
 fuzz: check-deps
 	@$(MAKE) --no-print-directory fuzz-build
-	@fail=0; for t in $(FUZZ_TARGETS); do \
-	    echo "==> fuzz-$$t ($(FUZZ_SECONDS) s)"; \
-	    $(MAKE) --no-print-directory fuzz-$$t || fail=1; \
-	done; \
-	echo; echo "make fuzz:"; for t in $(FUZZ_TARGETS); do sed 's/^/  /' $(FUZZ_DIR)/$$t.line 2>/dev/null || echo "  $$t: no result"; done; \
-	if [ $$fail -ne 0 ]; then echo "make fuzz: FAILED"; exit 1; fi; echo "make fuzz: all clean"
+	@MAKE="$(MAKE)" mk/run-each "make fuzz" fuzz $(FUZZ_DIR) $(FUZZ_TARGETS)

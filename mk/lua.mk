@@ -31,14 +31,8 @@ $(OTHER_LUAS:%=test-%): test-%: build/%/seedance/core.so
 	@( SEEDANCE_SPEC_LUA=$* LUA_CPATH='$(CURDIR)/build/$*/?.so;;' \
 	    $* $(BUSTED) --lua=$* --cpath='build/$*/?.so' -o spec/support/summary.lua spec; \
 	    echo $$? > $(ALL_LUA_DIR)/$*.rc ) 2>&1 | tee $(ALL_LUA_DIR)/$*.log
+	@grep -a '^busted: ' $(ALL_LUA_DIR)/$*.log | tail -1 > $(ALL_LUA_DIR)/$*.line
 	@test "$$(cat $(ALL_LUA_DIR)/$*.rc)" = 0
 
 test-all-lua: test
-	@mkdir -p $(ALL_LUA_DIR); fail=0; : > $(ALL_LUA_DIR)/all-lua.summary; \
-	for v in $(OTHER_LUAS); do \
-	    echo "==> specs under $$v"; \
-	    $(MAKE) --no-print-directory test-$$v || fail=1; \
-	    printf '%-7s %s\n' "$$v" "$$(grep -a '^busted: ' $(ALL_LUA_DIR)/$$v.log | tail -1)" >> $(ALL_LUA_DIR)/all-lua.summary; \
-	done; \
-	echo; echo "make test-all-lua (lua5.4: make test above):"; sed 's/^/  /' $(ALL_LUA_DIR)/all-lua.summary; \
-	test $$fail = 0
+	@MAKE="$(MAKE)" mk/run-each "make test-all-lua" test $(ALL_LUA_DIR) $(OTHER_LUAS)
