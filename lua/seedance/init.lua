@@ -18,9 +18,7 @@ local M = {
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error a `validation_error` whose `errors` lists every problem
 function M.validate(request)
-  if type(request) ~= "table" then
-    error("bad argument #1 to 'validate' (table expected, got " .. type(request) .. ")", 2)
-  end
+  errors.checkarg(request, "table", 1, "validate")
   local ok, problems = core.validate(request)
   if ok then return true end
   return nil, errors.validation(problems)
@@ -30,9 +28,7 @@ end
 -- @tparam string path the image's path
 -- @treturn seedance.File
 function M.file(path)
-  if type(path) ~= "string" then
-    error("bad argument #1 to 'file' (string expected, got " .. type(path) .. ")", 2)
-  end
+  errors.checkarg(path, "string", 1, "file")
   return core.file(path)
 end
 

@@ -4,6 +4,8 @@
 -- keeps them in agreement), and the reference documents them from here.
 -- @module seedance.options
 
+local errors = require("seedance.errors")
+
 local M = {}
 
 local MiB = 1024 * 1024
@@ -59,7 +61,7 @@ for _, o in ipairs(M.list) do
 end
 
 local function bad(fname, msg)
-  error(string.format("bad argument #1 to '%s' (%s)", fname, msg), 4)
+  errors.argerror(1, fname, msg, 5)
 end
 
 -- A value read from the environment, converted to the option's type; nil when unset or empty.

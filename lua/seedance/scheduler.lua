@@ -12,6 +12,7 @@
 
 local compat = require("seedance.compat")
 local core = require("seedance.core")
+local errors = require("seedance.errors")
 
 local M = {}
 
@@ -136,9 +137,7 @@ end
 -- @tparam function fn the body
 -- @return a handle with `done`, `ok`, `error`, and `:wait()` for fn's results
 function M.spawn(fn, ...)
-  if type(fn) ~= "function" then
-    error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")", 2)
-  end
+  errors.checkarg(fn, "function", 1, "spawn")
   local args = compat.pack(...)
   local rec = { waiting = false, gen = 0 }
   local handle = setmetatable({ done = false, waiters = {} }, Spawned)
@@ -407,9 +406,7 @@ end
 -- managed coroutine have finished. Returns what fn returned; raises what fn raised.
 -- @tparam function fn
 function M.run(fn, ...)
-  if type(fn) ~= "function" then
-    error("bad argument #1 to 'run' (function expected, got " .. type(fn) .. ")", 2)
-  end
+  errors.checkarg(fn, "function", 1, "run")
   if current() then
     error("seedance.run called inside seedance.run; use seedance.spawn", 2)
   end
