@@ -4,7 +4,7 @@
 --     local adapter = require("seedance.adapters.copas").attach(copas)
 --     adapter:spawn(function() ... end)        -- or seedance.spawn: noticed at the next select
 --     copas.loop()                             -- copas 2+; see below for copas 1.x
---     -- once done: adapter:detach(), and copas.loop() (copas 4) can end
+--     -- once done: adapter:detach(), and copas.loop() (copas 3+) can end
 --
 -- copas threads wait on LuaSocket sockets, and `socket.select` takes any
 -- object with a `getfd` method. So the adapter parks, for each socket
@@ -34,9 +34,12 @@
 -- `copas.loop()` of copas 3+ (which ends when nothing is left) runs until
 -- `detach()`. seedance has one engine per Lua state: drive it from one loop;
 -- attaching again shares the first attachment's threads, which end when
--- every attachment has been detached (`seedance.adapters.attachment`). seedance coroutines are not copas
--- threads: inside them use seedance's calls, never copas's. select limits
--- descriptors to FD_SETSIZE (1024).
+-- every attachment has been detached (`seedance.adapters.attachment`).
+-- seedance coroutines are not copas threads: inside them use seedance's
+-- calls, never copas's; and from copas threads start seedance work with
+-- `spawn`, never a blocking seedance call (it stalls copas, and closes
+-- sockets behind the stand-ins' backs). select limits descriptors to
+-- FD_SETSIZE (1024).
 -- @module seedance.adapters.copas
 
 local socket = require("socket")

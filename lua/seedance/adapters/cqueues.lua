@@ -35,7 +35,9 @@
 -- error; attaching again to the same one shares its driver, which ends when
 -- every attachment has been detached (`seedance.adapters.attachment`).
 -- seedance coroutines are not cqueues coroutines: inside them use
--- seedance's calls, never `cqueues.poll`.
+-- seedance's calls, never `cqueues.poll`; and from cqueues coroutines
+-- start seedance work with `spawn`, never a blocking seedance call (it
+-- stalls the controller, and closes descriptors the driver has installed).
 -- @module seedance.adapters.cqueues
 
 local cqueues = require("cqueues")

@@ -32,6 +32,8 @@
 --
 -- Callbacks of seedance coroutines run inside the poll and timer callbacks:
 -- in Neovim these are fast contexts, so editor API calls go through `vim.schedule`.
+-- Make seedance calls in coroutines the adapter steps (`spawn`): a blocking
+-- call from a loop callback stalls the loop until it returns.
 -- @module seedance.adapters.luv
 
 local seedance = require("seedance")
