@@ -49,6 +49,10 @@ build = {
       ["seedance.journal"] = "lua/seedance/journal.lua",
       ["seedance.governor"] = "lua/seedance/governor.lua",
       ["seedance.pipeline"] = "lua/seedance/pipeline.lua",
+      ["seedance.adapters.attachment"] = "lua/seedance/adapters/attachment.lua",
+      ["seedance.adapters.luv"] = "lua/seedance/adapters/luv.lua",
+      ["seedance.adapters.copas"] = "lua/seedance/adapters/copas.lua",
+      ["seedance.adapters.cqueues"] = "lua/seedance/adapters/cqueues.lua",
    },
    install = {
       bin = { seedance = "bin/seedance" },

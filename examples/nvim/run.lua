@@ -41,7 +41,7 @@ local function report(job)
     f:write(string.format("ok=%s\nstatus=%s\nticks=%d\nperiod_ms=%d\nlate_p50_ms=%.3f\nlate_p95_ms=%.3f\n"
       .. "late_max_ms=%.3f\nseconds=%.3f\ncpu_seconds=%.3f\nsteps=%d\npath=%s\n", tostring(job.ok), job.text,
       #sorted, PERIOD, pct(0.5), pct(0.95), sorted[#sorted] or 0, (uv.hrtime() - started) / 1e9, os.clock(),
-      plugin.steps, tostring(job.path)))
+      plugin.adapter:steps(), tostring(job.path)))
     f:close()
   end
   vim.cmd(job.ok and "qall!" or "cquit 1")

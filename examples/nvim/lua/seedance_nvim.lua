@@ -1,7 +1,7 @@
 --- A Neovim plugin driving seedance from the editor's own event loop.
--- `vim.loop` is luv: one poll handle per socket the engine wants
--- (`seedance.sockets()`) and one timer for its next deadline
--- (`seedance.timeout()`) wake `seedance.step(0)`; nothing polls in a busy
+-- `vim.loop` is luv, so seedance's luv adapter (`seedance.adapters.luv`)
+-- drives the engine: one poll handle per socket libcurl wants and one timer
+-- for its next deadline wake `seedance.step(0)`; nothing polls in a busy
 -- loop and nothing blocks, so typing, timers and other plugins go on.
 --
 --     :SeedanceGenerate a paper boat on a river
@@ -10,14 +10,9 @@
 -- environment, as everywhere in seedance.
 -- @module seedance_nvim
 
-local uv = vim.loop
 local seedance = require("seedance")
 
 local M = {}
-
-local watched = {}    -- fd -> { poll = uv_poll, events = "r" | "w" | "rw" }
-local timer           -- wakes the engine for its own deadlines
-local pump            -- step, then re-arm the watchers (forward declaration)
 
 --- Jobs started by this plugin: { prompt, text, done, ok, path }.
 M.jobs = {}
@@ -33,51 +28,13 @@ function M.setup(opts)
   for k, v in pairs(opts or {}) do M.options[k] = v end
 end
 
---- How many times the plugin has called seedance.step (once per wake-up).
-M.steps = 0
+--- The luv adapter driving seedance on the editor's loop, made by the
+-- first job (`adapter:steps()` counts its seedance.step calls).
+M.adapter = nil
 
 local function show(text)
   -- luv callbacks are "fast" contexts where the editor's API is off limits
   vim.schedule(function() vim.api.nvim_echo({ { "seedance: " .. text } }, false, {}) end)
-end
-
-local function sync_watchers()
-  local want = {}
-  for _, s in ipairs(seedance.sockets()) do want[s[1]] = s[2] end
-  for fd, w in pairs(watched) do
-    if want[fd] ~= w.events then
-      w.poll:stop()
-      w.poll:close()
-      watched[fd] = nil
-    end
-  end
-  for fd, events in pairs(want) do
-    if not watched[fd] then
-      local poll = uv.new_socket_poll(fd)
-      poll:start(events, function() pump() end)
-      watched[fd] = { poll = poll, events = events }
-    end
-  end
-end
-
-local function any_running()
-  for _, job in ipairs(M.jobs) do
-    if not job.done then return true end
-  end
-  return false
-end
-
-function pump()
-  M.steps = M.steps + 1
-  seedance.step(0)
-  sync_watchers()
-  timer:stop()
-  if not any_running() then
-    for fd, w in pairs(watched) do w.poll:stop(); w.poll:close(); watched[fd] = nil end
-    return
-  end
-  local t = seedance.timeout()
-  timer:start(math.max(0, math.floor((t or 0.25) * 1000 + 0.5)), 0, pump)
 end
 
 --- Generate a video from a prompt, in the background (what `:SeedanceGenerate` does).
@@ -89,7 +46,7 @@ end
 function M.generate(prompt, opts)
   opts = opts or {}
   local on_done = opts.on_done or M.options.on_done
-  timer = timer or uv.new_timer()
+  M.adapter = M.adapter or require("seedance.adapters.luv").attach(vim.uv or vim.loop)
   local job = { prompt = prompt, text = "submitting", done = false }
   M.jobs[#M.jobs + 1] = job
   local output = opts.output or string.format("%s/seedance-%d.mp4", M.options.output_dir, #M.jobs)
@@ -98,7 +55,7 @@ function M.generate(prompt, opts)
     show(text)
     if on_done then vim.schedule(function() on_done(job) end) end
   end
-  seedance.spawn(function()
+  M.adapter:spawn(function()    -- the spawned coroutine first runs at the adapter's next step
     local client = seedance.new()
     local req = { model = "doubao-seedance-2.0", prompt = prompt }
     for k, v in pairs(M.options.request) do req[k] = v end
@@ -117,7 +74,6 @@ function M.generate(prompt, opts)
     job.path = path
     finish(path ~= nil, path and ("saved " .. path) or ("failed: " .. tostring(err)))
   end)
-  pump()    -- the spawned coroutine first runs at this step
   return job
 end
 
