@@ -126,33 +126,3 @@ describe("seedance.new", function()
     assert.matches("cannot read", err2.message)
   end)
 end)
-
-describe("the polling policy", function()
-  local scheduler = require("seedance.scheduler")
-  local function task_at(elapsed, fields)
-    local c = seedance.new{ api_key = "k", base_url = "http://127.0.0.1:9", poll_min = 1, poll_max = 30 }
-    local t = c:task("task_x")
-    t._start = scheduler.now() - elapsed
-    for k, v in pairs(fields) do t[k] = v end
-    return t
-  end
-  it("polls rarely early, promptly near the end, within the floor and the cap", function()
-    assert.equals(30, task_at(0, { estimated_time = 600 }):_poll_delay())        -- capped
-    assert.is_near(20, task_at(20, { estimated_time = 60 }):_poll_delay(), 0.01)  -- half of what is left
-    assert.equals(1, task_at(59.5, { estimated_time = 60 }):_poll_delay())       -- floor
-    assert.equals(2, task_at(10, {}):_poll_delay())                              -- nothing known yet
-  end)
-  it("trusts progress when it says the end is nearer than the estimate", function()
-    local d = task_at(30, { estimated_time = 600, progress = 75 }):_poll_delay()  -- 10 s left by rate
-    assert.is_near(5, d, 0.01)
-  end)
-  it("backs off gently from the floor once past the estimate", function()
-    local t = task_at(100, { estimated_time = 60 })
-    local a, b = t:_poll_delay(), t:_poll_delay()
-    assert.is_true(a >= 1 and b > a and b < 3)
-  end)
-  it("counts from `created` for a task met after a restart", function()
-    local t = task_at(0, { estimated_time = 60, created = os.time() - 100 })
-    assert.is_true(t:_poll_delay() < 2)
-  end)
-end)

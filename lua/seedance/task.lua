@@ -10,6 +10,7 @@ local compat = require("seedance.compat")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local http = require("seedance.http")
+local polling = require("seedance.polling")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
 
@@ -193,13 +194,13 @@ function Task:refresh(opts)
   return self._ctx.redact_result(self:_poll(timeout and scheduler.now() + timeout or nil))
 end
 
---- Seconds until the next poll: rare early on, prompt near the expected end.
--- Uses `estimated_time` (from `created`, or from when this handle first saw the
--- task) and the progress rate; clamped between the client's poll_min and poll_max.
--- @treturn number seconds (on the service's clock; the caller applies time_scale)
+--- Seconds until the next poll (service clock; the caller applies time_scale):
+-- the decision of `seedance.polling` on what this handle has seen. Elapsed
+-- time counts from `created` for a task met after a restart, else from when
+-- this handle started waiting.
+-- @treturn number seconds
 function Task:_poll_delay()
   local s = self._ctx.settings
-  local lo, hi = s.poll_min, s.poll_max
   local elapsed = (scheduler.now() - self._start) / s.time_scale
   if self.created then
     -- a task met after a restart has been running since `created` (whole seconds, so
@@ -207,26 +208,14 @@ function Task:_poll_delay()
     local since = os.time() - self.created
     if since - (scheduler.now() - self._start) > 5 then elapsed = since / s.time_scale end
   end
-  local remaining
-  if self.estimated_time then remaining = self.estimated_time - elapsed end
-  local progress = self.progress or 0
-  if progress > 0 and progress < 100 and elapsed > 0 then
-    local by_rate = (100 - progress) * elapsed / progress
-    if not remaining or by_rate < remaining then remaining = by_rate end
+  local o = self._obs
+  if not o then
+    o = {}
+    self._obs = o
   end
-  local delay
-  if not remaining then
-    delay = lo * 2
-  elseif remaining > 0 then
-    delay = remaining / 2
-  else
-    -- past the estimate: back off gently from the floor
-    self._overdue = (self._overdue or 0) + 1
-    delay = lo * (1 + self._overdue / 4)
-  end
-  if delay < lo then delay = lo end
-  if delay > hi then delay = hi end
-  return delay
+  polling.observe(o, elapsed, self.progress)
+  o.estimated_time, o.poll_min, o.poll_max = self.estimated_time, s.poll_min, s.poll_max
+  return polling.delay(o)
 end
 
 -- The error of a task that ended failed or cancelled.
