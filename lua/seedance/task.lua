@@ -30,6 +30,7 @@ M.UNDECODABLE_MAX = 3
 -- @tparam table fields initial fields (`status`, `request`, ...)
 -- @tparam[opt] table own `slot` (true: the task holds a max_in_flight slot), `journal_key`, `recorded`
 -- @treturn seedance.Task
+-- @local
 function M.new(client, ctx, id, fields, own)
   own = own or {}
   local t = setmetatable({ client = client, id = id }, Task)
@@ -197,6 +198,7 @@ end
 -- Uses `estimated_time` (from `created`, or from when this handle first saw the
 -- task) and the progress rate; clamped between the client's poll_min and poll_max.
 -- @treturn number seconds (on the service's clock; the caller applies time_scale)
+-- @local
 function Task:_poll_delay()
   local s = self._ctx.settings
   local lo, hi = s.poll_min, s.poll_max
