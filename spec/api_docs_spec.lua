@@ -57,7 +57,7 @@ end
 -- Functions a source file marks @local: the name after `function X.` / `function X:` under a comment saying @local.
 local function local_marked(path)
   local marked, comment = {}, {}
-  for line in slurp(path):gmatch("[^\n]*") do
+  for line in (slurp(path) .. "\n"):gmatch("([^\n]*)\n") do
     if line:match("^%s*%-%-") then
       comment[#comment + 1] = line
     else

@@ -4,6 +4,7 @@
 -- (SIGTERM), and keeps the .part; the printed command then finishes the job
 -- without paying again, and so does re-running with --journal.
 local emulator = require("helpers.emulator")
+local gateway = require("helpers.gateway")
 local cli = require("helpers.cli")
 local util = require("helpers.util")
 
@@ -134,6 +135,40 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.equals(0, c2, e2)
     os.remove(out)
     os.remove(keyfile)
+  end)
+
+  it("SIGINT during the submit: the submit is let finish, so the task paid for is named", function()
+    -- the answer to the submit is held 2 s after the emulator made the task
+    local gw = gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 2 } } }
+    finally(function() gw:stop() end)
+    local before = slow_task:stats().tasks_created
+    local job = cli.start("generate --prompt x", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
+                                                   SEEDANCE_TIME_SCALE = "0.05" })
+    gw:wait_requests(1, { case = "slow submit" })
+    job:signal("INT")
+    local code, stdout, err = job:finish()
+    assert.equals(130, code, err)
+    assert.equals("", stdout)
+    local id = err:match("submitted task (task_%w+)")
+    assert.truthy(id, err)
+    local line, resume = interrupt_line(err)
+    assert.matches("task " .. id .. " keeps running on the service", line)
+    assert.equals("seedance wait " .. id, resume)
+    assert.equals(before + 1, slow_task:stats().tasks_created)
+  end)
+
+  it("SIGINT while nothing is at stake (a balance) stops with one line, exit 130", function()
+    local gw = gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow balance", method = "GET", path = "/v1/balance", forward = true, stall = 5 } } }
+    finally(function() gw:stop() end)
+    local job = cli.start("balance", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt" })
+    gw:wait_requests(1, { case = "slow balance" })
+    job:signal("INT")
+    local code, stdout, err = job:finish()
+    assert.equals(130, code, err)
+    assert.equals("", stdout)
+    assert.equals("seedance: interrupted (SIGINT)\n", err)
   end)
 
   it("core.sleep ends early once a trapped signal came, and caught_signal names it", function()
