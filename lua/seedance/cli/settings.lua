@@ -6,6 +6,7 @@
 -- @local
 
 local errors = require("seedance.errors")
+local options = require("seedance.options")
 local seedance = require("seedance")
 local urls = require("seedance.urls")
 
@@ -130,7 +131,7 @@ function M.resolve(args, getenv)
     if not ok then return nil, err end
     opts.base_url = base
   else
-    opts.base_url = "https://xcompute.us"
+    opts.base_url = options.by_name.base_url.default
   end
   local key, kerr = M.read_key(args, getenv)
   if kerr then return nil, kerr end
