@@ -2,7 +2,10 @@
 -- input order, one failure never stopping the others. With a journal, a
 -- re-run after a crash re-attaches to the tasks already paid for.
 --
---   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test lua5.4 examples/batch-fanout.lua
+--   build/seedance-emulator --speed 50 &      # prints: listening on http://127.0.0.1:PORT
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test SEEDANCE_TIME_SCALE=0.02 \
+--     lua5.4 examples/batch-fanout.lua
+--   (for the real service: export SEEDANCE_API_KEY=... and leave SEEDANCE_BASE_URL unset)
 local seedance = require("seedance")
 
 local dir = os.getenv("SEEDANCE_OUT_DIR") or "out"

@@ -1,7 +1,10 @@
 -- Chained clips (the reference's "continuous video" scenario): each clip
 -- starts from the previous clip's last frame, and every clip is downloaded.
 --
---   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test lua5.4 examples/chain-clips.lua
+--   build/seedance-emulator --speed 50 &      # prints: listening on http://127.0.0.1:PORT
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test SEEDANCE_TIME_SCALE=0.02 \
+--     lua5.4 examples/chain-clips.lua
+--   (for the real service: export SEEDANCE_API_KEY=... and leave SEEDANCE_BASE_URL unset)
 local seedance = require("seedance")
 
 local client = seedance.new()

@@ -2,7 +2,10 @@
 -- seedance.step(0), which never blocks: the "game" keeps its 60 frames per
 -- second while a video is generated and downloaded in the background.
 --
---   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test lua5.4 examples/frame-loop.lua
+--   build/seedance-emulator --speed 50 &      # prints: listening on http://127.0.0.1:PORT
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test SEEDANCE_TIME_SCALE=0.02 \
+--     lua5.4 examples/frame-loop.lua
+--   (for the real service: export SEEDANCE_API_KEY=... and leave SEEDANCE_BASE_URL unset)
 local seedance = require("seedance")
 local core = require("seedance.core")   -- for a monotonic clock and a frame sleep
 

@@ -3,7 +3,10 @@
 -- timer for the engine's next deadline, each calling seedance.step(0). No busy
 -- loop, no blocking call: the host's own timer keeps its pace meanwhile.
 --
---   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test lua5.4 examples/luv-host.lua
+--   build/seedance-emulator --speed 50 &      # prints: listening on http://127.0.0.1:PORT
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test SEEDANCE_TIME_SCALE=0.02 \
+--     lua5.4 examples/luv-host.lua
+--   (for the real service: export SEEDANCE_API_KEY=... and leave SEEDANCE_BASE_URL unset)
 local uv = require("luv")
 local seedance = require("seedance")
 

@@ -2,8 +2,10 @@
 -- luacheck: no max line length
 -- Generates the video, waits with progress, and downloads it under out/.
 --
---   seedance-emulator --speed 50 &          # or: export SEEDANCE_API_KEY=... for the real service
---   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test lua5.4 examples/scenario-09-multimodal.lua
+--   build/seedance-emulator --speed 50 &      # prints: listening on http://127.0.0.1:PORT
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test SEEDANCE_TIME_SCALE=0.02 \
+--     lua5.4 examples/scenario-09-multimodal.lua
+--   (for the real service: export SEEDANCE_API_KEY=... and leave SEEDANCE_BASE_URL unset)
 local seedance = require("seedance")
 
 local client = seedance.new()   -- key and service from SEEDANCE_API_KEY and SEEDANCE_BASE_URL

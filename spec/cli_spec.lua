@@ -1,30 +1,26 @@
 -- Specs for the seedance command, run as a user runs it (lua5.4 bin/seedance ...).
+-- The parser, the checks before paying, interrupts, progress and logging have
+-- their own files (cli_parser_spec, cli_preflight_spec, cli_interrupt_spec,
+-- cli_progress_spec, cli_logging_spec).
 local emulator = require("helpers.emulator")
+local cli = require("helpers.cli")
 local util = require("helpers.util")
 local cjson = require("cjson")
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = cli.q
+local seedance = cli.run
 
--- Run the command with env overrides; returns exit code, stdout, stderr.
-local function seedance(args, env)
-  local out, err = os.tmpname(), os.tmpname()
-  local parts = { "env", "-u SEEDANCE_API_KEY -u SEEDANCE_BASE_URL",
-                  "LUA_PATH=" .. q(package.path), "LUA_CPATH=" .. q(package.cpath) }
-  for k, v in pairs(env or {}) do parts[#parts + 1] = k .. "=" .. q(v) end
-  parts[#parts + 1] = util.LUA .. " bin/seedance " .. args .. " >" .. q(out) .. " 2>" .. q(err) .. " </dev/null"
-  local ok, _, code = os.execute(table.concat(parts, " "))
-  local function slurp(p) local f = io.open(p, "rb"); local s = f:read("*a"); f:close(); os.remove(p); return s end
-  if ok == true then code = 0 elseif type(ok) == "number" then code = ok / 256 end  -- Lua 5.1 gives a number
-  return code, slurp(out), slurp(err)
-end
-
-local function write_json(text)
-  local p = os.tmpname()
-  local f = assert(io.open(p, "w"))
+local function write_file(text, suffix)
+  local p = util.tmpfile("cli" .. (suffix or ".json"))
+  local f = assert(io.open(p, "wb"))
   f:write(text)
   f:close()
   return p
 end
+
+local function write_json(text) return write_file(text, ".json") end
+
+local PNG = "\137PNG\r\n\26\n" .. string.rep("\0", 32)
 
 describe("the seedance command", function()
   local emu, env
@@ -49,7 +45,7 @@ describe("the seedance command", function()
   end)
 
   it("generates, waits and downloads with -o, printing plain progress lines off a terminal", function()
-    local out = os.tmpname() .. ".mp4"
+    local out = util.tmpfile("cli.mp4")
     local code, stdout, stderr = seedance("generate --prompt 'a paper boat' --resolution 720p --duration 5 -o " .. q(out), env)
     assert.equals(0, code, stderr)
     assert.matches("saved: " .. out:gsub("%p", "%%%0"), stdout)
@@ -57,9 +53,7 @@ describe("the seedance command", function()
     assert.matches("processing", stderr)
     assert.matches("completed%s+100%%", stderr)
     assert.is_nil(stderr:find("\r", 1, true))
-    local f = assert(io.open(out, "rb"))
-    assert.equals("ftyp", f:read(8):sub(5, 8))
-    f:close()
+    assert.is_true(util.is_mp4(out))
     os.remove(out)
     assert.is_nil((stdout .. stderr):find("sk-cli-secret", 1, true))
   end)
@@ -76,10 +70,7 @@ describe("the seedance command", function()
   end)
 
   it("uploads a local --image and shows status, waits and downloads by id", function()
-    local png = os.tmpname() .. ".png"
-    local f = assert(io.open(png, "wb"))
-    f:write("\137PNG\r\n\26\n", string.rep("\0", 32))
-    f:close()
+    local png = write_file(PNG, ".png")
     local code, id = seedance("generate --image " .. q(png) .. " --prompt 'from an image'", env)
     os.remove(png)
     assert.equals(0, code)
@@ -88,19 +79,22 @@ describe("the seedance command", function()
     local c2, status = seedance("status " .. id, env)
     assert.equals(0, c2)
     assert.matches(id, status)
-    local out = os.tmpname() .. ".mp4"
+    local out = util.tmpfile("cli-wait.mp4")
     local c3 = seedance("wait " .. id .. " -o " .. q(out), env)
     assert.equals(0, c3)
     local c4 = seedance("download " .. id .. " -o " .. q(out .. "2"), env)
     assert.equals(0, c4)
+    assert.is_true(util.is_mp4(out))
+    assert.is_true(util.is_mp4(out .. "2"))
     os.remove(out)
     os.remove(out .. "2")
   end)
 
-  it("shows the balance", function()
+  it("shows the balance with whole numbers as whole numbers", function()
     local code, out = seedance("balance", env)
     assert.equals(0, code)
-    assert.matches("remaining: %d+", out)
+    -- lua-cjson decodes every JSON number as a float under Lua 5.4: never "999873.0"
+    assert.matches("^remaining: %d+\nused: %d+\n$", out)
   end)
 
   it("exits with a distinct code per failure, never printing the key", function()
@@ -114,7 +108,8 @@ describe("the seedance command", function()
     assert.matches("network_error", err)
     assert.equals(2, (seedance("generate --bogus", env)))
     assert.equals(2, (seedance("frobnicate", env)))
-    local _, _, nokey = seedance("generate --prompt x", { SEEDANCE_BASE_URL = emu.url })
+    local nokey_code, _, nokey = seedance("generate --prompt x", { SEEDANCE_BASE_URL = emu.url })
+    assert.equals(2, nokey_code)
     assert.matches("SEEDANCE_API_KEY", nokey)
   end)
 
@@ -132,11 +127,52 @@ describe("the seedance command", function()
     for _, cmd in ipairs{ "generate", "status", "wait", "download", "validate", "balance" } do
       local code, out = seedance(cmd .. " --help")
       assert.equals(0, code)
-      assert.matches("usage: seedance " .. cmd, out)
-      assert.matches("exit codes", out)
+      assert.matches("Usage: seedance " .. cmd, out)
+      assert.matches("Exit codes", out)
+      local c2, out2 = seedance("help " .. cmd)
+      assert.equals(0, c2)
+      assert.equals(out, out2)
     end
     local code, out = seedance("--help")
     assert.equals(0, code)
     assert.matches("task failed", out)
+  end)
+
+  describe("keeps 'use this image as the last frame' apart from 'save the last frame'", function()
+    it("--first-frame a.png --last-frame a.png -o out.mp4 saves the video in out.mp4, not the frame", function()
+      local png = write_file(PNG, ".png")
+      local out, frame = util.tmpfile("cli-fl.mp4"), util.tmpfile("cli-fl.png")
+      local code, stdout, stderr = seedance(("generate --first-frame %s --last-frame %s --return-last-frame "
+        .. "--prompt x -o %s --save-last-frame %s"):format(q(png), q(png), q(out), q(frame)), env)
+      os.remove(png)
+      assert.equals(0, code, stderr)
+      assert.is_true(util.is_mp4(out), "the video file holds " .. tostring(util.head(out, 8)))
+      assert.equals("\137PNG", util.head(frame, 4))
+      assert.matches("saved last frame: ", stdout)
+      os.remove(out)
+      os.remove(frame)
+    end)
+
+    it("--save-last-frame alone asks the service for the last frame (return_last_frame)", function()
+      local frame = util.tmpfile("cli-only.png")
+      local code, _, stderr = seedance("generate --prompt x --save-last-frame " .. q(frame), env)
+      assert.equals(0, code, stderr)
+      assert.equals("\137PNG", util.head(frame, 4))
+      os.remove(frame)
+    end)
+
+    it("download --save-last-frame of a task made without return_last_frame says so, exit 2, at once", function()
+      local code, id = seedance("generate --prompt x --wait", env)
+      assert.equals(0, code)
+      id = id:match("(task_%w+)")
+      local frame = util.tmpfile("cli-none.png")
+      local before = emu:stats().polls
+      local c2, out, err = seedance("download " .. id .. " --save-last-frame " .. q(frame), env)
+      assert.equals(2, c2, err)
+      assert.equals("", out)
+      assert.matches("task " .. id .. " has no last frame: it was generated without %-%-return%-last%-frame", err)
+      assert.is_nil(util.size_of(frame))
+      assert.equals(1, emu:stats().polls - before)   -- one read of the task, no re-reads for a URL
+    end)
   end)
 end)

@@ -12,6 +12,7 @@
 #include "compat.h"
 #include "engine.h"
 #include "fs.h"
+#include "signals.h"
 #include "text.h"
 #include "url.h"
 #include "validate.h"
@@ -39,14 +40,15 @@ static int sd_core_now(lua_State *L) {
     return 1;
 }
 
-/* core.sleep(seconds): pause the whole thread (used only when nothing is in flight). */
+/* core.sleep(seconds): pause the whole thread (used only when nothing is in flight);
+ * returns early once a trapped signal has arrived (see signals.c). */
 static int sd_core_sleep(lua_State *L) {
     double d = (double)luaL_checknumber(L, 1);
     struct timespec ts;
     if (!(d > 0)) return 0;
     ts.tv_sec = (time_t)d;
     ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !sd_signal_caught()) {}
     return 0;
 }
 
@@ -129,5 +131,6 @@ int luaopen_seedance_core(lua_State *L) {
     sd_fs_register(L);
     sd_text_register(L);
     sd_url_register(L);
+    sd_signal_register(L);
     return 1;
 }

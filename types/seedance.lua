@@ -22,10 +22,10 @@
 ---@field path string
 
 ---@class seedance.ClientOptions
----@field api_key string|nil default: $SEEDANCE_API_KEY
----@field base_url string|nil default: $SEEDANCE_BASE_URL or https://xcompute.us
+---@field api_key string|nil the API key, never printed (default $SEEDANCE_API_KEY)
+---@field base_url string|nil https, or http to loopback (default $SEEDANCE_BASE_URL or https://xcompute.us)
 ---@field timeout number|nil seconds per API request (default 60)
----@field connect_timeout number|nil seconds (default 10)
+---@field connect_timeout number|nil seconds to connect (default 10)
 ---@field max_retries integer|nil retries of 429, 5xx and transport errors (default 4)
 ---@field backoff number|nil first retry delay in seconds (default 0.5), doubled each time
 ---@field max_backoff number|nil cap of one retry delay (default 30)
@@ -34,13 +34,20 @@
 ---@field language "en"|"zh"|"ko"|"ja"|nil language of the service's messages
 ---@field proxy string|nil proxy URL for libcurl
 ---@field ca_file string|nil CA bundle for TLS verification
----@field allow_insecure_http boolean|nil allow http:// to hosts other than loopback
+---@field allow_insecure_http boolean|nil allow an http:// base_url to hosts other than loopback
+---@field allow_insecure_media boolean|nil allow http:// result URLs to hosts other than loopback (a gateway of your own)
 ---@field max_body integer|nil cap of an API answer in bytes (default 4 MiB)
+---@field max_download integer|nil cap of a downloaded file in bytes (default 1 GiB)
+---@field download_timeout number|nil overall seconds of one download call (default 3600)
+---@field min_download_rate integer|nil bytes per second below which, for 30 s, a download attempt counts as stalled (default 1024)
 ---@field poll_min number|nil shortest pause between task polls (default 1 s)
 ---@field poll_max number|nil longest pause between task polls (default 30 s)
 ---@field wait_timeout number|nil default deadline of task:wait (default 1800 s)
 ---@field time_scale number|nil multiply every pause by this (for a time-scaled emulator; default $SEEDANCE_TIME_SCALE or 1)
 ---@field on_retry fun(err:seedance.Error, attempt:integer, delay:number)|nil called before each retry
+---@field logger fun(level:"info"|"debug", line:string)|nil receives each log line, the key masked (default: standard error when log_level is set)
+---@field log_level "info"|"debug"|nil info: one line per HTTP exchange and per retry; debug: more (default $SEEDANCE_LOG)
+---@field user_agent string|nil the User-Agent header (default seedance-lua/VERSION)
 ---@field journal string|nil path of a crash-safe journal: a re-run re-attaches to tasks instead of paying twice
 ---@field max_in_flight integer|nil at most this many tasks submitted and not finished (default unlimited)
 ---@field max_requests integer|nil cap of the concurrent API request window (default 64)
@@ -61,7 +68,13 @@
 ---@field error table|nil the service's error object `{ code, message, type }`, once failed
 ---@field video_url string|nil the first video's URL, once completed
 ---@field last_frame_url string|nil the last frame's URL, with return_last_frame
----@field expires_at integer|nil unix time when the result URLs stop working
+---@field expires_at number|nil unix time (seconds) when the result URLs stop working
+---@field created number|nil unix time (seconds) when the service made the task
+---@field completed number|nil unix time (seconds) when the task completed
+---@field actual_time number|nil seconds the task took, once completed
+---@field reattached boolean|nil true when a journal re-attached this handle to a task paid for before
+---@field idempotency_key string|nil the Idempotency-Key of its submit
+---@field client seedance.Client the client that made it
 ---@field estimated_time number|nil seconds the service expects the whole task to take
 
 ---@class seedance.WaitOptions
@@ -72,7 +85,7 @@
 ---@field on_progress fun(done:integer, total:integer|nil)|nil called about 10 times a second, and at the end
 ---@field source "video"|"last_frame"|nil what to download (default "video")
 ---@field wait seedance.WaitOptions|nil options for waiting when the task has not completed yet
----@field timeout number|nil overall seconds for one transfer (default none; stalls are detected)
+---@field timeout number|nil seconds for the whole download, retries included (default: the client's download_timeout)
 
 ---@class seedance.MapOptions
 ---@field concurrency integer|nil items worked on at once (default 4)
@@ -91,7 +104,7 @@
 ---@field on_progress fun(i:integer, task:seedance.Task)|nil task progress of the current clip
 
 ---@class seedance.Error
----@field type string "validation_error"|"invalid_request_error"|"authentication_error"|"payment_required"|"permission_error"|"rate_limit_error"|"server_error"|"bad_gateway"|"network_error"|"timeout_error"|"task_failed"|"expired"|"callback_error"|"io_error"|"aborted"|"skipped"
+---@field type "validation_error"|"invalid_request_error"|"authentication_error"|"payment_required"|"permission_error"|"rate_limit_error"|"server_error"|"bad_gateway"|"service_unavailable"|"gateway_timeout"|"network_error"|"tls_error"|"timeout_error"|"task_failed"|"expired"|"unsafe_url"|"too_large"|"callback_error"|"io_error"|"aborted"|"skipped"|string
 ---@field message string what went wrong, in one line
 ---@field status integer|nil HTTP status, when there was an answer
 ---@field retryable boolean whether trying again later may succeed
@@ -103,21 +116,31 @@
 ---@field done boolean whether the coroutine has finished
 ---@field ok boolean|nil true when it returned, false when it raised
 ---@field error any what it raised, with a traceback, when ok is false
+---@field wait fun(self:seedance.Spawned):any ... the coroutine's results, or nil and its error (yields in a coroutine, blocks otherwise)
 
 ---@class seedance.Client
 ---@field base_url string
+---@field settings table the resolved options (never the key)
 ---@field generate fun(self:seedance.Client, request:seedance.Request, opts:seedance.GenerateOptions|nil):seedance.Task|nil, seedance.Error|nil
 ---@field task fun(self:seedance.Client, id:string):seedance.Task
 ---@field upload_image fun(self:seedance.Client, path:string):string|nil, seedance.Error|table|nil
 ---@field balance fun(self:seedance.Client):table|nil, seedance.Error|nil
+---@field close fun(self:seedance.Client)
 
 ---@class seedance.Task
----@field refresh fun(self:seedance.Task):seedance.Task|nil, seedance.Error|nil
+---@field refresh fun(self:seedance.Task, opts:{timeout:number|nil}|nil):seedance.Task|nil, seedance.Error|nil
 ---@field wait fun(self:seedance.Task, opts:seedance.WaitOptions|nil):seedance.Task|nil, seedance.Error|nil
 ---@field download fun(self:seedance.Task, path:string, opts:seedance.DownloadOptions|nil):string|nil, seedance.Error|nil
 ---@field close fun(self:seedance.Task)
 
+---@class seedance.errors
+---@field new fun(fields:table):seedance.Error make an error object (`type` and `message` required)
+---@field is fun(v:any):boolean whether v is a seedance error object
+---@field Error table the metatable of error objects
+
 ---@class seedance
+---@field _VERSION string "MAJOR.MINOR.PATCH"
+---@field errors seedance.errors
 ---@field validate fun(request:seedance.Request):boolean|nil, seedance.Error|nil
 ---@field new fun(opts:seedance.ClientOptions|nil):seedance.Client
 ---@field file fun(path:string):seedance.File

@@ -5,7 +5,8 @@
  * then) and sleeps out the rest of a 60 Hz frame.
  *
  *   make c-host
- *   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test \
+ *   build/seedance-emulator --speed 30 &     # prints "listening on http://127.0.0.1:PORT"
+ *   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test SEEDANCE_TIME_SCALE=0.033 \
  *     build/c-host examples/c-host/job.lua out/c-host.mp4
  *
  * job.lua returns a table with start(path) and status(); the host never calls

@@ -1,6 +1,7 @@
 -- Headless run of the Neovim example, for the spec and by hand:
 --
---   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test \
+--   build/seedance-emulator --speed 30 &          # prints "listening on http://127.0.0.1:PORT"
+--   SEEDANCE_BASE_URL=http://127.0.0.1:PORT SEEDANCE_API_KEY=test SEEDANCE_TIME_SCALE=0.033 \
 --   SEEDANCE_LUA_DIR=$PWD/lua SEEDANCE_CPATH="$PWD/build/luajit/?.so" \
 --   SEEDANCE_OUT_DIR=out/nvim SEEDANCE_REPORT=out/nvim.report \
 --     nvim --headless --clean --cmd "set rtp+=examples/nvim" -c "luafile examples/nvim/run.lua"

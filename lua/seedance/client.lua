@@ -88,7 +88,7 @@ end
 --- Submit a generation. Checks first, before anything is paid for: the request
 -- against the service's rules (unless disabled) and every local image it names.
 -- Uploads `seedance.file` images; retries under one `Idempotency-Key`.
--- @tparam seedance.Request request
+-- @tparam seedance.Request req
 -- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key`, `key` (journal),
 --   `timeout` (seconds for the whole submit: waiting for a max_in_flight slot and retries)
 -- @treturn[1] seedance.Task

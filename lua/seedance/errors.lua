@@ -51,6 +51,7 @@ end
 --- The validation error for a list of `{ field, message }` problems.
 -- @tparam table problems as returned by the C validator
 -- @treturn seedance.Error
+-- @local (for the library's own modules)
 function M.validation(problems)
   local n = #problems
   local first = problems[1]
@@ -65,6 +66,7 @@ end
 -- @tparam string fname the public function's name
 -- @tparam string msg what is wrong
 -- @tparam[opt=3] integer level error level (3: the caller of the function that calls this)
+-- @local (for the library's own modules)
 function M.argerror(n, fname, msg, level)
   error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), level or 3)
 end
@@ -76,6 +78,7 @@ end
 -- @tparam integer n its position
 -- @tparam string fname the public function's name
 -- @tparam[opt] boolean optional nil is allowed
+-- @local (for the library's own modules)
 function M.checkarg(v, want, n, fname, optional)
   if type(v) == want or (optional and v == nil) then return end
   M.argerror(n, fname, want .. " expected, got " .. type(v), 4)
@@ -85,6 +88,7 @@ end
 -- @tparam string name the callback's name ("on_progress", ...)
 -- @param err what it raised
 -- @treturn seedance.Error
+-- @local (for the library's own modules)
 function M.callback(name, err)
   return M.new{ type = "callback_error", retryable = false, message = name .. " raised: " .. tostring(err) }
 end

@@ -31,6 +31,7 @@ M.UNDECODABLE_MAX = 3
 -- @tparam table fields initial fields (`status`, `request`, ...)
 -- @tparam[opt] table own `slot` (true: the task holds a max_in_flight slot), `journal_key`, `recorded`
 -- @treturn seedance.Task
+-- @local
 function M.new(client, ctx, id, fields, own)
   own = own or {}
   local t = setmetatable({ client = client, id = id }, Task)
@@ -199,6 +200,7 @@ end
 -- time counts from `created` for a task met after a restart, else from when
 -- this handle started waiting.
 -- @treturn number seconds
+-- @local
 function Task:_poll_delay()
   local s = self._ctx.settings
   local elapsed = (scheduler.now() - self._start) / s.time_scale

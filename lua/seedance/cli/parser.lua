@@ -1,0 +1,182 @@
+--- The command's parser (lua-argparse): one declared parser per subcommand,
+-- help generated from it. Unknown flags, missing values and stray arguments
+-- are usage errors (exit 2).
+-- @module seedance.cli.parser
+-- @local
+
+local argparse = require("argparse")
+local compat = require("seedance.compat")
+local exit = require("seedance.cli.exit")
+local request = require("seedance.cli.request")
+
+local M = {}
+
+local unpack = compat.unpack
+
+local ENVIRONMENT = [[
+Environment:
+  SEEDANCE_API_KEY     the API key (never printed); --api-key-file FILE reads it from a file
+  SEEDANCE_BASE_URL    the service (default https://xcompute.us); --base-url overrides it
+  SEEDANCE_TIME_SCALE  1/speed of a sped-up seedance-emulator: 0.05 for its --speed 20
+  SEEDANCE_LOG         info: one line per HTTP exchange; debug: more (-v, -vv)
+  SEEDANCE_DEBUG       1: a failure inside the command prints its stack trace]]
+
+-- A number of seconds above 0, for argparse's convert.
+local function seconds(flag)
+  return function(s)
+    local n = tonumber(s)
+    if not n or n ~= n or n <= 0 or n == math.huge then
+      return nil, string.format("%s must be a number of seconds above 0, got '%s'", flag, s)
+    end
+    return n
+  end
+end
+
+-- -h/--help that records the request instead of printing and exiting.
+local function add_help(cmd, state)
+  cmd:add_help(false)
+  cmd:flag("-h --help", "Show this help and exit."):action(function()
+    state.help = cmd
+    error("seedance: help requested", 0)
+  end)
+end
+
+local function settings_flags(cmd)
+  cmd:group("Settings",
+    cmd:option("--base-url", "The service's address (default $SEEDANCE_BASE_URL or https://xcompute.us).")
+      :argname("URL"),
+    cmd:option("--api-key-file", "Read the API key from FILE (default $SEEDANCE_API_KEY)."):argname("FILE"),
+    cmd:flag("--allow-insecure-http", "Allow a plain http:// base URL to a host other than this machine."),
+    cmd:option("--proxy", "Proxy for every request, e.g. http://HOST:PORT."):argname("URL"),
+    cmd:option("--timeout", "Seconds per HTTP request (default 60)."):argname("SECONDS")
+      :convert(seconds("--timeout")),
+    cmd:flag("-v --verbose", "Log each HTTP exchange to standard error (-vv: more)."):count("0-2")
+      :target("verbose"))
+end
+
+-- Flags of the result: where to save it, how long to wait; `extra` are more flags for the group.
+local function result_flags(cmd, extra)
+  local els = {
+    cmd:option("--output", "Save the video to FILE (-o FILE for short); a cut download resumes."):argname("FILE")
+      :hidden_name("-o"),
+    cmd:option("--save-last-frame", "Save the result's last frame (a PNG) to FILE."):argname("FILE"),
+    cmd:option("--wait-timeout", "Seconds to wait for the task to end (default 1800)."):argname("SECONDS")
+      :convert(seconds("--wait-timeout")),
+  }
+  for _, e in ipairs(extra or {}) do els[#els + 1] = e end
+  cmd:group("Result", unpack(els))
+end
+
+local function output_flags(cmd, quiet)
+  local json = cmd:flag("--json", "Print one JSON object on standard output instead of text.")
+  if quiet then
+    cmd:group("Output", json, cmd:flag("-q --quiet", "No progress display."))
+  else
+    cmd:group("Output", json)
+  end
+end
+
+local function epilog(with_env)
+  return (with_env and (ENVIRONMENT .. "\n\n") or "") .. exit.help()
+end
+
+local function request_flags(cmd)
+  local els = { cmd:option("--request", "Start from the request in FILE (JSON; - for standard input); "
+    .. "the flags below override its keys."):argname("FILE") }
+  for _, f in ipairs(request.flags()) do
+    local el
+    if f.kind == "flag" then
+      el = cmd:flag(f.name, f.doc .. ".")
+    else
+      el = cmd:option(f.name, f.doc .. "."):argname(f.arg)
+      if f.kind == "list" then el:count("*") end
+    end
+    els[#els + 1] = el:target(f.target)
+  end
+  cmd:group("Request (each flag sets the request key of its name)", unpack(els))
+end
+
+-- A subcommand with its help flag, an optional task id argument and its epilog.
+local function command(p, state, name, doc, opts)
+  local c = p:command(name, doc)
+  state.commands[name] = c
+  add_help(c, state)
+  if opts.id then c:argument("id", "The task id."):argname("ID") end
+  c:epilog(epilog(opts.env))
+  return c
+end
+
+--- Make the parser. `state.help` is set to the (sub)parser whose -h/--help was
+-- given; `state.commands` holds the subcommands' parsers by name.
+-- @tparam table state
+-- @return the argparse parser
+function M.new(state)
+  state.commands = {}
+  local p = argparse("seedance", "Generate videos with ByteDance's Seedance 2.0 models.")
+    :command_target("command"):help_max_width(100):help_description_margin(30)
+    :epilog("`seedance COMMAND --help` describes each command.\n\n" .. epilog(true))
+  add_help(p, state)
+  p:flag("--version", "Print the version and exit.")
+  p:require_command(false)
+
+  local g = command(p, state, "generate", "Submit a generation; with --wait, -o or --save-last-frame, wait for "
+    .. "it and save the result.", { env = true })
+  request_flags(g)
+  result_flags(g, {
+    g:flag("--wait", "Wait for the task to end (implied by -o and --save-last-frame)."),
+    g:option("--journal", "Record the task in FILE: re-running the command after an interrupt re-attaches "
+      .. "to it instead of paying again."):argname("FILE"),
+    g:flag("--no-validate", "Skip the client-side checks (for a service newer than this client)."),
+  })
+  output_flags(g, true)
+  settings_flags(g)
+
+  local s = command(p, state, "status", "Show a task's status, progress and result URLs.", { id = true, env = true })
+  output_flags(s, false)
+  settings_flags(s)
+
+  local w = command(p, state, "wait", "Wait for a task to end; with -o or --save-last-frame, save its result.",
+    { id = true, env = true })
+  result_flags(w)
+  output_flags(w, true)
+  settings_flags(w)
+
+  local d = command(p, state, "download", "Save a task's video (-o) or last frame (--save-last-frame), resuming "
+    .. "a cut download; waits first if the task has not ended.", { id = true, env = true })
+  result_flags(d)
+  output_flags(d, true)
+  settings_flags(d)
+
+  local v = command(p, state, "validate", "Check the request in FILE.json against the service's rules and list "
+    .. "every problem (no network).", { env = false })
+  v:argument("file", "The request (- for standard input)."):argname("FILE.json")
+
+  local b = command(p, state, "balance", "Show the account's balance.", { env = true })
+  output_flags(b, false)
+  settings_flags(b)
+
+  command(p, state, "version", "Print the version.", { env = false })
+  local h = command(p, state, "help", "Describe a command.", { env = false })
+  h:argument("topic", "The command."):args("?"):argname("COMMAND")
+  return p
+end
+
+--- Parse argv.
+-- @tparam table argv
+-- @treturn[1] table the parsed flags (`command` names the subcommand)
+-- @treturn[2] nil
+-- @treturn[2] string|nil the error message (nil when help was asked for)
+-- @treturn[2] table the state: `help` is the parser whose help was asked for, `commands` the
+--   subcommands' parsers by name
+-- @treturn[2] table the parser
+function M.parse(argv)
+  local state = {}
+  local p = M.new(state)
+  local ok, pok, result = pcall(p.pparse, p, argv)
+  if state.help then return nil, nil, state, p end
+  if not ok then error(pok, 0) end
+  if not pok then return nil, result, state, p end
+  return result, nil, state, p
+end
+
+return M

@@ -1,0 +1,199 @@
+-- SIGINT and SIGTERM sent to a real `seedance` process: during a wait or a
+-- download it stops with ONE line (the task id, that it keeps running on the
+-- service, the exact command that picks it up), exits 130 (SIGINT) or 143
+-- (SIGTERM), and keeps the .part; the printed command then finishes the job
+-- without paying again, and so does re-running with --journal.
+local emulator = require("helpers.emulator")
+local gateway = require("helpers.gateway")
+local cli = require("helpers.cli")
+local util = require("helpers.util")
+
+local q = cli.q
+
+-- The interrupt line of a run's standard error, and the command it names.
+local function interrupt_line(err)
+  local lines = {}
+  for line in err:gmatch("[^\n]+") do
+    if line:find("interrupted", 1, true) then lines[#lines + 1] = line end
+  end
+  assert.equals(1, #lines, err)
+  local resume = lines[1]:match("pick it up with: (seedance wait [^;]+)")
+  assert.truthy(resume, lines[1])
+  return lines[1], resume
+end
+
+-- Run a printed `seedance ...` command as it is (through the shell, as a user pastes it).
+local function run_printed(command, env)
+  return cli.run((command:gsub("^seedance ", "")), env)
+end
+
+describe("the seedance command on SIGINT and SIGTERM", function()
+  -- a task of 80 service seconds at speed 20: 4 s of wall time to interrupt its wait in
+  local slow_task, env_task
+  -- quick tasks, slow media: 120,000 bytes at 20,000 bytes per second
+  local slow_media, env_media
+  setup(function()
+    slow_task = emulator.start{ speed = 20, task_seconds = 80 }
+    env_task = { SEEDANCE_BASE_URL = slow_task.url, SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" }
+    slow_media = emulator.start{ speed = 20, task_seconds = 4, media_rate = 20000, video_bytes = 120000 }
+    env_media = { SEEDANCE_BASE_URL = slow_media.url, SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" }
+  end)
+  teardown(function()
+    slow_task:stop()
+    slow_media:stop()
+  end)
+
+  it("SIGINT during the wait: one line with the task id and `seedance wait ID -o FILE`, exit 130", function()
+    local out = util.tmpfile("int.mp4")
+    local before = slow_task:stats().tasks_created
+    local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_task)
+    assert.is_true(cli.until_true(function() return job:stderr():find("submitted task task_") ~= nil end))
+    job:signal("INT")
+    local code, stdout, err = job:finish()
+    assert.equals(130, code, err)
+    assert.equals("", stdout)
+    local id = err:match("submitted task (task_%w+)")
+    local line, resume = interrupt_line(err)
+    assert.matches("^seedance: interrupted %(SIGINT%): task " .. id .. " keeps running on the service", line)
+    assert.equals("seedance wait " .. id .. " -o " .. out, resume)
+    assert.is_nil(err:find("traceback", 1, true))
+    assert.is_nil(util.size_of(out))
+    -- the printed command picks it up: no second task
+    local c2, o2, e2 = run_printed(resume, env_task)
+    assert.equals(0, c2, e2)
+    assert.matches("saved: ", o2)
+    assert.is_true(util.is_mp4(out))
+    assert.equals(before + 1, slow_task:stats().tasks_created)
+    os.remove(out)
+  end)
+
+  it("SIGTERM during the download: exit 143, the .part kept, and the printed command resumes it", function()
+    local out = util.tmpfile("term.mp4")
+    local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_media)
+    assert.is_true(cli.until_true(function() return (util.size_of(out .. ".part") or 0) >= 30000 end))
+    job:signal("TERM")
+    local code, _, err = job:finish()
+    assert.equals(143, code, err)
+    local line, resume = interrupt_line(err)
+    local id = err:match("submitted task (task_%w+)")
+    assert.matches("^seedance: interrupted %(SIGTERM%): task " .. id .. " has completed on the service", line)
+    assert.truthy(line:find("the partial download " .. out .. ".part is kept", 1, true), line)
+    assert.equals("seedance wait " .. id .. " -o " .. out, resume)
+    local kept = util.size_of(out .. ".part")
+    assert.is_true(kept >= 30000 and kept < 120000, tostring(kept))
+    assert.is_nil(util.size_of(out))
+    local stats = slow_media:stats()
+    local c2, _, e2 = run_printed(resume, env_media)
+    assert.equals(0, c2, e2)
+    assert.equals(120000, util.size_of(out))
+    local after = slow_media:stats()
+    assert.equals(stats.range_requests + 1, after.range_requests)   -- resumed, not fetched again
+    assert.equals(stats.tasks_created, after.tasks_created)
+    os.remove(out)
+  end)
+
+  it("with --journal, running the same command again re-attaches instead of paying again", function()
+    local out = util.tmpfile("journal.mp4")
+    local journal = util.tmpfile("cli.journal")
+    local cmd = ("generate --prompt 'a journaled heron' -o %s --journal %s"):format(q(out), q(journal))
+    local before = slow_task:stats().tasks_created
+    local job = cli.start(cmd, env_task)
+    assert.is_true(cli.until_true(function() return job:stderr():find("submitted task task_") ~= nil end))
+    job:signal("INT")
+    local code, _, err = job:finish()
+    assert.equals(130, code, err)
+    local line = interrupt_line(err)
+    assert.truthy(line:find("or run this command again (--journal " .. journal .. " re-attaches)", 1, true), line)
+    local id = err:match("submitted task (task_%w+)")
+    local c2, o2, e2 = cli.run(cmd, env_task)
+    assert.equals(0, c2, e2)
+    assert.matches("re%-attached to task " .. id .. " %(from %-%-journal", e2)
+    assert.matches("saved: ", o2)
+    assert.is_true(util.is_mp4(out))
+    assert.equals(before + 1, slow_task:stats().tasks_created)
+    os.remove(out)
+    os.remove(journal)
+  end)
+
+  it("carries the settings flags (never the key) into the printed command", function()
+    local out = util.tmpfile("flags.mp4")
+    local keyfile = util.tmpfile("flags.key")
+    local f = assert(io.open(keyfile, "w"))
+    f:write("sk-in-a-file\n")
+    f:close()
+    local job = cli.start(("generate --prompt x -o %s --base-url %s --api-key-file %s"):format(q(out),
+      slow_task.url, q(keyfile)), { SEEDANCE_TIME_SCALE = "0.05" })
+    assert.is_true(cli.until_true(function() return job:stderr():find("submitted task task_") ~= nil end))
+    job:signal("INT")
+    local code, _, err = job:finish()
+    assert.equals(130, code, err)
+    local _, resume = interrupt_line(err)
+    assert.truthy(resume:find("--base-url " .. slow_task.url, 1, true), resume)
+    assert.truthy(resume:find("--api-key-file " .. keyfile, 1, true), resume)
+    assert.is_nil(err:find("sk-in-a-file", 1, true))
+    local c2, _, e2 = run_printed(resume, { SEEDANCE_TIME_SCALE = "0.05" })
+    assert.equals(0, c2, e2)
+    os.remove(out)
+    os.remove(keyfile)
+  end)
+
+  it("SIGINT during the submit: the submit is let finish, so the task paid for is named", function()
+    -- the answer to the submit is held 2 s after the emulator made the task
+    local gw = gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 2 } } }
+    finally(function() gw:stop() end)
+    local before = slow_task:stats().tasks_created
+    local job = cli.start("generate --prompt x", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
+                                                   SEEDANCE_TIME_SCALE = "0.05" })
+    gw:wait_requests(1, { case = "slow submit" })
+    job:signal("INT")
+    local code, stdout, err = job:finish()
+    assert.equals(130, code, err)
+    assert.equals("", stdout)
+    local id = err:match("submitted task (task_%w+)")
+    assert.truthy(id, err)
+    local line, resume = interrupt_line(err)
+    assert.matches("task " .. id .. " keeps running on the service", line)
+    assert.equals("seedance wait " .. id, resume)
+    assert.equals(before + 1, slow_task:stats().tasks_created)
+  end)
+
+  it("SIGINT while nothing is at stake (a balance) stops with one line, exit 130", function()
+    local gw = gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow balance", method = "GET", path = "/v1/balance", forward = true, stall = 5 } } }
+    finally(function() gw:stop() end)
+    local job = cli.start("balance", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt" })
+    gw:wait_requests(1, { case = "slow balance" })
+    job:signal("INT")
+    local code, stdout, err = job:finish()
+    assert.equals(130, code, err)
+    assert.equals("", stdout)
+    assert.equals("seedance: interrupted (SIGINT)\n", err)
+  end)
+
+  it("core.sleep ends early once a trapped signal came, and caught_signal names it", function()
+    local script = util.tmpfile("sleep.lua")
+    local f = assert(io.open(script, "w"))
+    f:write("local core = require('seedance.core')\ncore.trap_signals()\nio.stderr:write('trapped\\n')\n"
+      .. "core.sleep(60)\nio.stderr:write('caught ', tostring(core.caught_signal()), '\\n')\n")
+    f:close()
+    local out, err = os.tmpname(), os.tmpname()
+    local shell = assert(io.popen(("env --default-signal=INT,TERM LUA_PATH=%s LUA_CPATH=%s %s %s >%s 2>%s & "
+      .. "echo $!; wait $!; echo \"exit=$?\""):format(q(package.path), q(package.cpath), util.LUA, script, out, err)))
+    local pid = shell:read("*l")
+    assert.is_true(cli.until_true(function() return cli.slurp(err):find("trapped", 1, true) ~= nil end))
+    os.execute("kill -TERM " .. pid)
+    -- a sleep that ignored the signal would still be asleep when this bounded wait gives up
+    local ended = cli.until_true(function() return not util.run("kill -0 " .. pid .. " 2>/dev/null") end, 20)
+    if not ended then os.execute("kill -9 " .. pid) end
+    local code = tonumber(shell:read("*a"):match("exit=(%d+)"))
+    shell:close()
+    local text = cli.slurp(err)
+    os.remove(script)
+    os.remove(out)
+    os.remove(err)
+    assert.is_true(ended, "core.sleep(60) went on after SIGTERM")
+    assert.equals(0, code, text)
+    assert.matches("caught TERM", text)
+  end)
+end)

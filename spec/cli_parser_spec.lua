@@ -1,0 +1,126 @@
+-- The command's parser (lua-argparse): a declared parser per subcommand,
+-- help made from it, every mistake on the command line a usage error (exit 2)
+-- that sends nothing.
+local emulator = require("helpers.emulator")
+local cli = require("helpers.cli")
+local core = require("seedance.core")
+local parser = require("seedance.cli.parser")
+local request = require("seedance.cli.request")
+local exit = require("seedance.cli.exit")
+
+local ID = "task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ"
+
+describe("the seedance command's parser", function()
+  local emu, env
+  setup(function()
+    emu = emulator.start{ speed = 200 }
+    env = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-parser", SEEDANCE_TIME_SCALE = "0.005" }
+  end)
+  teardown(function() emu:stop() end)
+
+  -- Run a command that must be refused before anything is sent.
+  local function refused(args)
+    local before = emu:stats().requests
+    local code, out, err = cli.run(args, env)
+    assert.equals(2, code, args .. ": " .. err)
+    assert.equals("", out, args)
+    assert.equals(before, emu:stats().requests, args .. " sent a request")
+    assert.is_nil(err:find("traceback", 1, true), err)
+    return err
+  end
+
+  it("refuses an unknown flag on every subcommand, suggesting the right one", function()
+    for _, args in ipairs{ "wait " .. ID .. " --ouptut f.mp4", "download " .. ID .. " --ouptut f.mp4",
+                           "generate --prompt x --ouptut f.mp4" } do
+      local err = refused(args)
+      assert.matches("unknown option '%-%-ouptut' %(did you mean '%-%-output'%?%)", err)
+      assert.matches("Usage: seedance %a+", err)
+    end
+    for _, args in ipairs{ "status " .. ID .. " --bogus", "balance --bogus", "validate x.json --bogus",
+                           "version --bogus" } do
+      assert.matches("unknown option '%-%-bogus'", refused(args))
+    end
+  end)
+
+  it("refuses a flag without its value, a value that is not a number, and stray or missing arguments", function()
+    assert.matches("option '%-%-prompt' requires an argument", refused("generate --prompt"))
+    assert.matches("requires an argument", refused("wait " .. ID .. " -o"))
+    assert.matches("%-%-timeout must be a number of seconds above 0, got 'soon'", refused("balance --timeout soon"))
+    assert.matches("%-%-wait%-timeout must be a number of seconds above 0, got '0'",
+      refused("wait " .. ID .. " --wait-timeout 0"))
+    assert.matches("%-%-duration must be a whole number, got '5%.5'", refused("generate --prompt x --duration 5.5"))
+    assert.matches("too many arguments", refused("status " .. ID .. " " .. ID))
+    assert.matches("missing argument 'id'", refused("wait"))
+    assert.matches("unknown command 'frobnicate'", refused("frobnicate"))
+    assert.matches("download needs %-o FILE", refused("download " .. ID))
+  end)
+
+  it("takes the request flags from the validator's own field table, each setting its key", function()
+    local flags = request.flags()
+    local covered = {}
+    for _, f in ipairs(flags) do covered[f.field] = true end
+    for _, field in ipairs(core.request_fields()) do
+      assert.is_true(covered[field.name], "no flag sets " .. field.name)
+    end
+    -- each flag, given alone, sets its own key (and no other, besides the default model)
+    for _, f in ipairs(flags) do
+      local argv = { "generate", f.name }
+      if f.kind ~= "flag" then argv[3] = f.integer and "7" or "https://example.com/x.png" end
+      local args = assert(parser.parse(argv))
+      local req = assert(request.build(args))
+      local v = req[f.field]
+      assert.is_not_nil(v, f.name .. " did not set " .. f.field)
+      if f.role then
+        assert.same({ { url = "https://example.com/x.png", role = f.role } }, v)
+      elseif f.kind == "list" then
+        assert.same({ "https://example.com/x.png" }, v)
+      elseif f.integer then
+        assert.equals(7, v)
+      end
+      for k in pairs(req) do
+        assert.is_true(k == f.field or k == "model", f.name .. " also set " .. k)
+      end
+    end
+  end)
+
+  it("--last-frame is an input image, --save-last-frame the result's last frame", function()
+    local req = assert(request.build(assert(parser.parse{ "generate", "--prompt", "x", "--last-frame", "end.png" })))
+    assert.equals("last_frame", req.image_with_roles[1].role)
+    assert.is_true(core.is_file(req.image_with_roles[1].url))
+    assert.equals("end.png", req.image_with_roles[1].url.path)
+    assert.is_nil(req.return_last_frame)
+    local args = assert(parser.parse{ "generate", "--prompt", "x", "--save-last-frame", "end.png" })
+    req = assert(request.build(args))
+    assert.is_nil(req.image_with_roles)
+    assert.is_true(req.return_last_frame)
+    assert.equals("end.png", args.save_last_frame)
+    -- the old spelling (a bare --last-frame meaning "download the last frame") is refused
+    assert.matches("option '%-%-last%-frame' requires an argument",
+      refused("generate --prompt x --return-last-frame --last-frame"))
+  end)
+
+  it("generates help from the parser: every request flag, every exit code", function()
+    local code, out = cli.run("generate --help")
+    assert.equals(0, code)
+    for _, f in ipairs(request.flags()) do
+      assert.truthy(out:find("\n   " .. f.name, 1, true), f.name .. " missing from help")
+    end
+    for _, row in ipairs(exit.CODES) do
+      assert.truthy(out:find(string.format("%3d %s", row[1], row[3]), 1, true), row[3] .. " missing from help")
+    end
+    for _, flag in ipairs{ "--base-url", "--api-key-file", "--allow-insecure-http", "--proxy", "--timeout",
+                           "--verbose", "--journal", "--save-last-frame", "--output" } do
+      assert.truthy(out:find(flag, 1, true), flag)
+    end
+  end)
+
+  it("maps each error type to one exit code", function()
+    local want = { usage_error = 2, validation_error = 3, invalid_request_error = 3, authentication_error = 4,
+      permission_error = 4, payment_required = 5, rate_limit_error = 6, server_error = 7, bad_gateway = 7,
+      service_unavailable = 7, gateway_timeout = 7, network_error = 8, tls_error = 8, task_failed = 9,
+      io_error = 10, expired = 11, timeout_error = 12, callback_error = 1, something_new = 1 }
+    for t, code in pairs(want) do assert.equals(code, exit.code{ type = t }, t) end
+    assert.equals(130, exit.for_signal("INT"))
+    assert.equals(143, exit.for_signal("TERM"))
+  end)
+end)

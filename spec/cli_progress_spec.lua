@@ -1,0 +1,216 @@
+-- Progress that tells the truth: the display's figures with clocks the spec
+-- sets (no waiting), then the real command on a pseudo-terminal (util-linux
+-- `script`) against the emulator.
+local emulator = require("helpers.emulator")
+local cli = require("helpers.cli")
+local util = require("helpers.util")
+local progress = require("seedance.progress")
+local output = require("seedance.cli.output")
+
+local q = cli.q
+
+-- A display writing into a table, with a clock the spec moves.
+local function display(opts)
+  local written = {}
+  local stream = { write = function(self, ...) for _, s in ipairs{ ... } do written[#written + 1] = s end
+    return self end, flush = function() end }
+  local t = { now = 100, wall = 1700000000 }
+  opts = opts or {}
+  opts.clock = function() return t.now end
+  opts.wall = function() return t.wall end
+  local d = progress.new(stream, opts)
+  return d, t, written
+end
+
+-- Seconds from an "ETA m:ss" in a line, or nil.
+local function eta_of(line)
+  local m, s = line:match("ETA (%d+):(%d%d)")
+  return m and tonumber(m) * 60 + tonumber(s) or nil
+end
+
+local function hashes(line)
+  return #(line:match("%[(#*)") or "")
+end
+
+describe("progress.lua", function()
+  it("gives the ETA in wall time: the service's estimate times the time scale", function()
+    local d, t = display{ time_scale = 0.05, tty = true }
+    d:task{ status = "pending", progress = 0, estimated_time = 60 }
+    assert.equals(3, d:eta(t.now))             -- 60 service seconds at speed 20: 3 wall seconds
+    assert.equals(3, eta_of(d:render()))
+    t.now = t.now + 1
+    assert.near(2, d:eta(t.now), 1e-9)
+    local real = display{ tty = true }
+    real:task{ status = "pending", progress = 0, estimated_time = 600 }
+    assert.equals("10:00", real:render():match("ETA (%S+)"))
+  end)
+
+  it("goes by the progress rate once it has one, and by created for a task met by its id", function()
+    local d, t = display{ tty = true }
+    d:task{ status = "processing", progress = 10, estimated_time = 600 }
+    t.now = t.now + 10
+    d:task{ status = "processing", progress = 20, estimated_time = 600 }
+    assert.near(80, d:eta(t.now), 1e-9)        -- 1 % a second, 80 % to go (the estimate said 580 s)
+    local e, et = display{ tty = true }
+    e:task{ status = "processing", progress = 0, estimated_time = 100, created = et.wall - 40 }
+    assert.near(60, e:eta(et.now), 1e-9)       -- running for 40 s already, by its created time
+  end)
+
+  it("moves the bar between polls, never past 99 % before completion, never backwards", function()
+    local d, t = display{ tty = true }
+    d:task{ status = "processing", progress = 10, estimated_time = 100 }
+    t.now = t.now + 10
+    d:task{ status = "processing", progress = 20, estimated_time = 100 }
+    local at_poll = hashes(d:render(t.now))
+    t.now = t.now + 20                           -- no poll for 20 s: the rate says about 40 %
+    local between = d:render(t.now)
+    assert.is_true(hashes(between) > at_poll, between)
+    assert.matches(" 20%%", between)             -- the figure stays what the service said
+    assert.near(40, d:predicted(t.now), 1e-9)
+    t.now = t.now + 1000
+    assert.equals(99, d:predicted(t.now))
+    assert.is_nil(d:render(t.now):find("ETA", 1, true))   -- past the rate's end: no made-up ETA
+    d:task{ status = "processing", progress = 30, estimated_time = 100 }
+    assert.equals(99, d:predicted(t.now))        -- a lower report does not pull the bar back
+    d:task{ status = "completed", progress = 100 }
+    assert.equals(progress.WIDTH, hashes(d:render(t.now)))
+  end)
+
+  it("off a terminal the bar is what the service said, in one line per change", function()
+    local d, t, written = display{ tty = false }
+    d:task{ status = "processing", progress = 10, estimated_time = 100 }
+    t.now = t.now + 5
+    d:task{ status = "processing", progress = 12, estimated_time = 100 }   -- same tens: no line
+    t.now = t.now + 5
+    d:tick()
+    d:task{ status = "processing", progress = 25, estimated_time = 100 }
+    local text = table.concat(written)
+    assert.is_nil(text:find("\r", 1, true))
+    local lines = {}
+    for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.equals(2, #lines, text)
+    assert.equals(math.floor(0.25 * progress.WIDTH), hashes(lines[2]))
+  end)
+
+  it("shows no ETA once the task has ended", function()
+    for _, status in ipairs{ "failed", "cancelled", "completed" } do
+      local d, t = display{ tty = true, time_scale = 1 }
+      d:task{ status = "processing", progress = 40, estimated_time = 100 }
+      t.now = t.now + 5
+      d:task{ status = status, progress = status == "completed" and 100 or 50, estimated_time = 100 }
+      assert.is_nil(d:eta(t.now), status)
+      assert.is_nil(d:render(t.now):find("ETA", 1, true), status)
+      assert.matches(status, d:render(t.now))
+    end
+  end)
+
+  it("measures download speed from this attempt's bytes only", function()
+    local d, t = display{ tty = true }
+    -- a resumed download: 1,000,000 bytes were on disk before this attempt
+    d:bytes(1000000 + 5000, 2000000)
+    assert.is_nil(d:speed(t.now))                -- one sample: too early to tell
+    assert.is_nil(d:render(t.now):find("/s", 1, true))
+    t.now = t.now + 1
+    d:bytes(1000000 + 55000, 2000000)
+    assert.near(50000, d:speed(t.now), 1e-6)     -- 50 KB in a second, not 1 MB
+    assert.matches("48%.8 KiB/s", d:render(t.now))
+    -- a sliding window: a stall shows as a falling speed, not an average since the start
+    for _ = 1, 4 do
+      t.now = t.now + 1
+      d:bytes(1000000 + 55000, 2000000)
+    end
+    assert.near(0, d:speed(t.now), 1e-6)
+    -- a download that starts over measures afresh
+    t.now = t.now + 1
+    d:bytes(1000, 2000000)
+    assert.is_nil(d:speed(t.now))
+  end)
+
+  it("prints whole numbers as whole numbers", function()
+    assert.equals("999873", output.number(999873.0))
+    assert.equals("-1", output.number(-1.0))
+    assert.equals("0.5", output.number(0.5))
+    assert.equals("0:05", progress.clock(4.6))
+    assert.equals("1:00:00", progress.clock(3600))
+    assert.equals("1.5 KiB", progress.bytes(1536))
+  end)
+end)
+
+describe("the seedance command's progress on a terminal", function()
+  local emu, env
+  setup(function()
+    emu = emulator.start{ speed = 20, task_seconds = 100 }   -- 5 s of wall time
+    env = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-pty", SEEDANCE_TIME_SCALE = "0.05" }
+  end)
+  teardown(function() emu:stop() end)
+
+  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed", function()
+    local out = util.tmpfile("pty.mp4")
+    local polls = emu:stats().polls
+    local code, screen = cli.pty("generate --prompt 'a heron' -o " .. q(out), env)
+    assert.equals(0, code, screen)
+    polls = emu:stats().polls - polls
+    local frames = cli.frames(screen)
+    local task_frames, states, etas = {}, {}, {}
+    for _, f in ipairs(frames) do
+      if f:match("^%[[#%-]+%] %a") then
+        task_frames[#task_frames + 1] = f
+        states[f:match("^%S+") .. f:match("(%d+)%%")] = true
+        etas[#etas + 1] = eta_of(f)
+      end
+    end
+    local n = 0
+    for _ in pairs(states) do n = n + 1 end
+    -- more distinct (bar, reported percent) pairs than polls: the bar moved while no poll came
+    assert.is_true(n > polls, ("%d bar states for %d polls:\n%s"):format(n, polls, table.concat(frames, "\n")))
+    -- a 100 s task at speed 20 takes 5 s of wall time: no ETA says more than that (plus rounding),
+    -- where the service's clock would say up to 1:40
+    assert.is_true(#etas > 0)
+    for _, e in ipairs(etas) do assert.is_true(e <= 6, "ETA of " .. e .. " s on a 5 s task") end
+    local last = task_frames[#task_frames]
+    assert.matches("^%[#+%] completed  100%%$", last)
+    assert.truthy(screen:find("4.6 KiB / 4.6 KiB", 1, true), screen)
+    assert.is_true(util.is_mp4(out))
+    os.remove(out)
+  end)
+
+  it("a failed task ends on its status, without an ETA", function()
+    local failing = emulator.start{ speed = 20, fail_rate = 1 }
+    finally(function() failing:stop() end)
+    local code, screen = cli.pty("generate --prompt x --wait",
+      { SEEDANCE_BASE_URL = failing.url, SEEDANCE_API_KEY = "k", SEEDANCE_TIME_SCALE = "0.05" })
+    assert.equals(9, code)
+    local frames = cli.frames(screen)
+    local last
+    for _, f in ipairs(frames) do if f:match("^%[") then last = f end end
+    assert.matches("failed", last)
+    assert.is_nil(last:find("ETA", 1, true), last)
+    assert.matches("task_failed", screen)
+  end)
+
+  it("after a resume, the speed is this attempt's (bytes on disk do not count)", function()
+    local rate = 20000
+    local media = emulator.start{ speed = 20, task_seconds = 4, media_rate = rate, video_bytes = 120000 }
+    finally(function() media:stop() end)
+    local menv = { SEEDANCE_BASE_URL = media.url, SEEDANCE_API_KEY = "k", SEEDANCE_TIME_SCALE = "0.05" }
+    local out = util.tmpfile("resume.mp4")
+    local job = cli.start("generate --prompt x -o " .. q(out), menv)
+    assert.is_true(cli.until_true(function() return (util.size_of(out .. ".part") or 0) >= 60000 end))
+    job:signal("TERM")
+    local c1, _, e1 = job:finish()
+    assert.equals(143, c1, e1)
+    local id = e1:match("submitted task (task_%w+)")
+    local code, screen = cli.pty("wait " .. id .. " -o " .. q(out), menv)
+    assert.equals(0, code, screen)
+    local speeds = {}
+    for _, f in ipairs(cli.frames(screen)) do
+      local v, unit = f:match("([%d.]+) (%a+)/s")
+      if v then speeds[#speeds + 1] = tonumber(v) * (unit == "MiB" and 1048576 or unit == "KiB" and 1024 or 1) end
+    end
+    assert.is_true(#speeds > 0, screen)
+    -- the media host sends 20,000 bytes a second; counting the 60,000+ bytes on disk would show far more
+    for _, s in ipairs(speeds) do assert.is_true(s <= 3 * rate, ("%.0f B/s from a %d B/s host"):format(s, rate)) end
+    assert.equals(120000, util.size_of(out))
+    os.remove(out)
+  end)
+end)

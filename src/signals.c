@@ -1,0 +1,71 @@
+/*
+ * signals.c: core.trap_signals() and core.caught_signal().
+ *
+ * Nothing is trapped until the command line asks (a library must not take
+ * a host's signals). Once trapped, SIGINT or SIGTERM only records which one
+ * came: the handler touches nothing but a sig_atomic_t. The handlers are
+ * installed without SA_RESTART, so a blocking poll() or nanosleep() returns
+ * early with EINTR (core.sleep then stops sleeping), and with SA_RESETHAND,
+ * so a second Ctrl-C kills the process at once, as users expect.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <string.h>
+
+#include "compat.h"
+#include "signals.h"
+
+static volatile sig_atomic_t sd_caught = 0; /* the first trapped signal's number, 0 before */
+
+/* Record the signal; async-signal-safe (one store). */
+static void sd_on_signal(int sig) {
+    if (sd_caught == 0) sd_caught = sig;
+}
+
+int sd_signal_caught(void) {
+    return sd_caught != 0;
+}
+
+/* Install the recording handler for one signal; 0 on success. A signal the
+ * process inherited as ignored (a background job of a script) stays ignored. */
+static int sd_trap(int sig) {
+#ifdef _WIN32
+    void (*old)(int) = signal(sig, sd_on_signal);
+    if (old == SIG_IGN) signal(sig, SIG_IGN);
+    return old == SIG_ERR ? -1 : 0;
+#else
+    struct sigaction sa, old;
+    if (sigaction(sig, NULL, &old) != 0) return -1;
+    if (old.sa_handler == SIG_IGN) return 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = sd_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND; /* no SA_RESTART: blocking calls return EINTR */
+    return sigaction(sig, &sa, NULL);
+#endif
+}
+
+/* core.trap_signals() -> true: from now on SIGINT and SIGTERM are recorded, not fatal (the first time). */
+static int sd_core_trap_signals(lua_State *L) {
+    if (sd_trap(SIGINT) != 0 || sd_trap(SIGTERM) != 0) return luaL_error(L, "cannot trap signals");
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* core.caught_signal() -> "INT" | "TERM" | nil: the first trapped signal that arrived. */
+static int sd_core_caught_signal(lua_State *L) {
+    int sig = sd_caught;
+    if (sig == SIGINT) lua_pushliteral(L, "INT");
+    else if (sig == SIGTERM) lua_pushliteral(L, "TERM");
+    else lua_pushnil(L);
+    return 1;
+}
+
+static const luaL_Reg sd_signal_funcs[] = {
+    {"trap_signals", sd_core_trap_signals},
+    {"caught_signal", sd_core_caught_signal},
+    {NULL, NULL}};
+
+void sd_signal_register(lua_State *L) {
+    sd_setfuncs(L, sd_signal_funcs);
+}
