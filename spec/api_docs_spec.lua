@@ -187,7 +187,8 @@ describe("the public API, its reference and its types", function()
     assert.equals("timeout", reference.seedance.step.params[1])
     assert.truthy(reference.seedance["Spawned:wait"])
     same_set({ seedance = true, ["seedance.client"] = true, ["seedance.task"] = true, ["seedance.errors"] = true,
-               ["seedance.pipeline"] = true }, reference, "the modules of the reference")
+               ["seedance.pipeline"] = true, ["seedance.adapters.luv"] = true, ["seedance.adapters.copas"] = true,
+               ["seedance.adapters.cqueues"] = true }, reference, "the modules of the reference")
     for mod, items in pairs(reference) do
       for name in pairs(items) do
         local last = name:match("([%w_]+)$")
@@ -197,6 +198,13 @@ describe("the public API, its reference and its types", function()
     end
     -- every function the reference lists is one of the objects' (checked against types above), or one of these
     local accounted = { ["seedance.client"] = { new = true }, ["seedance.pipeline"] = { map = true, chain = true } }
+    for _, loop in ipairs{ "luv", "copas", "cqueues" } do
+      local mod = "seedance.adapters." .. loop
+      accounted[mod] = {}
+      for k, v in pairs(require(mod)) do
+        if type(v) == "function" then accounted[mod][k] = true end
+      end
+    end
     for _, o in ipairs(objects) do
       accounted[o.doc.module] = accounted[o.doc.module] or {}
       for k, v in pairs(o.value) do
