@@ -41,6 +41,8 @@ help:
 	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
 	@echo "make bench   benchmarks B1-B6 against peers on the emulator (BENCH_QUICK=1 for small sizes)"
 	@echo "make docs    LDoc API reference into docs/"
+	@echo "make windows   cross-build for Windows (MinGW-w64) into build/windows/dist/"
+	@echo "make windows-smoke  the Windows build under Wine against the emulator"
 	@echo "make clean   remove build products"
 
 deps:
@@ -89,3 +91,4 @@ include mk/fuzz.mk
 include mk/lua.mk
 include mk/hosts.mk
 include mk/bench.mk
+include mk/windows.mk
