@@ -18,6 +18,8 @@ EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c src/buf.c
 EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/buf.h src/compat.h
 EMU_BIN   = build/seedance-emulator
 EMU_INC  := $(shell pkg-config --cflags libmicrohttpd libcjson 2>/dev/null)
+# Where the emulator's fixtures are (compiled in; the emulator rock points it into its install).
+EMU_MEDIA ?= $(CURDIR)/emulator/media
 EMU_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson $(LUA_PC) 2>/dev/null)
 
 # Specs find the in-tree modules before any installed copy.
@@ -41,6 +43,7 @@ help:
 	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
 	@echo "make bench   benchmarks B1-B6 against peers on the emulator (BENCH_QUICK=1 for small sizes)"
 	@echo "make docs    LDoc API reference into docs/"
+	@echo "make rock    the LuaRocks source rocks of seedance and seedance-emulator into build/rock/"
 	@echo "make windows   cross-build for Windows (MinGW-w64) into build/windows/dist/"
 	@echo "make windows-smoke  the Windows build under Wine against the emulator"
 	@echo "make clean   remove build products"
@@ -57,7 +60,7 @@ $(CORE_SO): $(CORE_SRC) $(CORE_HDR)
 $(EMU_BIN): $(EMU_SRC) $(EMU_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) \
-		-DEMU_MEDIA_DIR='"$(CURDIR)/emulator/media"' -o $@ $(EMU_SRC) $(EMU_LIBS) -lpthread -lm
+		-DEMU_MEDIA_DIR='"$(EMU_MEDIA)"' -o $@ $(EMU_SRC) $(EMU_LIBS) -lpthread -lm
 
 emulator: $(EMU_BIN)
 
@@ -76,7 +79,7 @@ test: deps
 	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec
 
 lint:
-	luacheck -q lua spec bin types bench $(wildcard examples)
+	luacheck -q lua spec bin types bench windows $(wildcard examples)
 
 docs:
 	@sh .ci/install-deps docs
@@ -92,3 +95,4 @@ include mk/lua.mk
 include mk/hosts.mk
 include mk/bench.mk
 include mk/windows.mk
+include mk/rock.mk

@@ -14,7 +14,7 @@
 #include "url.h"
 #include "validate.h"
 
-#define SD_VERSION "0.1.0"
+#define SD_VERSION "0.2.0"
 
 /* core.validate(request) -> true | nil, problems. Raises only if request is not a table. */
 static int sd_core_validate(lua_State *L) {
