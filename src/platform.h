@@ -58,7 +58,9 @@ long long sd_clock_us(void);
 /* Pause the calling thread for about `seconds` (nothing for 0 or less). */
 void sd_sleep(double seconds);
 
-/* Whether descriptor fd (0 stdin, 1 stdout, 2 stderr) is a terminal (a console on Windows). */
+/* Whether descriptor fd (0 stdin, 1 stdout, 2 stderr) is a terminal. On
+ * Windows a console, whose output is switched to ANSI escape handling (a
+ * console that refuses it, before Windows 10, counts as no terminal). */
 int sd_isatty(int fd);
 
 /* ---- random bytes ---- */

@@ -16,6 +16,9 @@
  *   excludes other holders without stopping reads and appends of the file's
  *   bytes through other handles (Windows byte-range locks are mandatory).
  * - Appends use FILE_APPEND_DATA access: every write lands at the end.
+ * - A console counts as a terminal only once it takes ANSI escapes
+ *   (ENABLE_VIRTUAL_TERMINAL_PROCESSING, Windows 10 and later): the progress
+ *   bar redraws its line with them.
  */
 #ifdef _WIN32
 #include "platform.h"
@@ -33,8 +36,8 @@
 #ifndef EWOULDBLOCK
 #define EWOULDBLOCK 140
 #endif
-#ifndef IO_REPARSE_TAG_SYMLINK
-#define IO_REPARSE_TAG_SYMLINK 0xA000000CL
+#ifndef ENABLE_VIRTUAL_TERMINAL_PROCESSING
+#define ENABLE_VIRTUAL_TERMINAL_PROCESSING 0x0004
 #endif
 
 /* The errno nearest to a Windows error code. */
@@ -126,7 +129,15 @@ void sd_sleep(double seconds) {
 }
 
 int sd_isatty(int fd) {
-    return _isatty(fd) != 0;
+    HANDLE h;
+    DWORD mode;
+    if (!_isatty(fd)) return 0;
+    h = (HANDLE)_get_osfhandle(fd);
+    /* NUL is a character device too, but no console */
+    if (h == INVALID_HANDLE_VALUE || !GetConsoleMode(h, &mode)) return 0;
+    if (fd == 0 || (mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING)) return 1;
+    /* output redrawn in place uses ANSI escapes: a console that cannot take them counts as none */
+    return SetConsoleMode(h, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING) ? 1 : 0;
 }
 
 int sd_random(void *buf, size_t n) {
