@@ -5,6 +5,9 @@
 #                     tracks, plus new ones it does not ignore) and, from it, the
 #                     source rocks build/rock/seedance-$(ROCK_VERSION)-1.src.rock
 #                     and build/rock/seedance-emulator-$(ROCK_VERSION)-1.src.rock
+#                     (its rockspec is emulator/seedance-emulator-*.rockspec, out
+#                     of the top folder so that a bare `luarocks make` there
+#                     builds seedance)
 #                     (luarocks pack). `luarocks install <src.rock>` builds and
 #                     installs from either without a network.
 #
@@ -25,7 +28,7 @@ ROCK_VERSION  = 0.2.0
 ROCK_DIR      = build/rock
 ROCK_NAME     = seedance-$(ROCK_VERSION)
 ROCK_TGZ      = $(ROCK_DIR)/$(ROCK_NAME).tar.gz
-ROCK_SPECS    = seedance-$(ROCK_VERSION)-1.rockspec seedance-emulator-$(ROCK_VERSION)-1.rockspec
+ROCK_SPECS    = seedance-$(ROCK_VERSION)-1.rockspec emulator/seedance-emulator-$(ROCK_VERSION)-1.rockspec
 LUAROCKS     ?= luarocks --lua-version=5.4
 EMU_ROCK_BIN  = build/rock-emulator/seedance-emulator
 # LuaRocks tells a make build where Lua's headers are (LUA_INC) and which
@@ -40,8 +43,9 @@ ROCK_LUA_LIBS = $(shell for p in lua$(ROCK_LUA_VER) lua-$(ROCK_LUA_VER) lua; do 
 
 rock: rock-source
 	@for spec in $(ROCK_SPECS); do \
-	    sed 's|url = "file://build/rock/|url = "file://$(CURDIR)/build/rock/|' $$spec > $(ROCK_DIR)/$$spec || exit 1; \
-	    (cd $(ROCK_DIR) && $(LUAROCKS) pack $$spec) || exit 1; \
+	    name=$$(basename $$spec); \
+	    sed 's|url = "file://build/rock/|url = "file://$(CURDIR)/build/rock/|' $$spec > $(ROCK_DIR)/$$name || exit 1; \
+	    (cd $(ROCK_DIR) && $(LUAROCKS) pack $$name) || exit 1; \
 	done
 	@ls $(ROCK_DIR)/*.src.rock
 

@@ -11,7 +11,7 @@ local core = require("seedance.core")
 local V = util.LUA == "luajit" and "5.1" or util.LUA:match("^lua(5%.%d)$") or "5.4"
 local VERSION = "0.2.0"
 local ROCKSPECS = { "seedance-scm-1.rockspec", "seedance-" .. VERSION .. "-1.rockspec" }
-local EMU_ROCKSPEC = "seedance-emulator-" .. VERSION .. "-1.rockspec"
+local EMU_ROCKSPEC = "emulator/seedance-emulator-" .. VERSION .. "-1.rockspec"
 
 -- No trace of this checkout's module paths in the children.
 local CLEAN = "env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_1 -u LUA_CPATH_5_1 -u LUA_PATH_5_2 -u LUA_CPATH_5_2 "
@@ -170,10 +170,12 @@ describe("the rockspecs", function()
 end)
 
 describe("seedance-scm-1.rockspec", function()
-  it("installs with luarocks make into an empty tree, and every module loads from it", function()
+  it("installs with a bare luarocks make into an empty tree, and every module loads from it", function()
     local tree = tmptree("scm")
-    local ok, out = luarocks(tree, "make --deps-mode=none seedance-scm-1.rockspec")
+    -- no rockspec named: the one the README's install line picks in the top folder
+    local ok, out = luarocks(tree, "make --deps-mode=none")
     assert(ok, out)
+    assert.matches("seedance scm%-1 is now installed", out)
     local mods = sorted_keys(tree_modules())
     mods[#mods + 1] = "seedance.core"
     out = load_from(tree, mods)

@@ -3,8 +3,9 @@ package = "seedance-emulator"
 version = "0.2.0-1"
 source = {
    -- The same release tarball as seedance-0.2.0-1.rockspec (see the comment there): `make rock` makes it
-   -- from this checkout and packs seedance-emulator-0.2.0-1.src.rock from it; `luarocks make` of this
-   -- rockspec builds from the checkout itself. A published release names the tarball's https URL and md5.
+   -- from this checkout and packs seedance-emulator-0.2.0-1.src.rock from it. From the checkout's top
+   -- folder, `luarocks make emulator/seedance-emulator-0.2.0-1.rockspec` builds the checkout itself.
+   -- A published release names the tarball's https URL and md5.
    url = "file://build/rock/seedance-0.2.0.tar.gz",
    dir = "seedance-0.2.0",
 }
