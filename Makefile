@@ -11,13 +11,16 @@ BUSTED   ?= /usr/bin/busted
 VALIDATE_SRC = src/validate.c src/validate_fields.c src/validate_checks.c src/validate_urls.c src/validate_rules.c \
                src/validate_report.c src/validate_suggest.c
 CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_loop.c src/engine_transfer.c \
-            src/engine_output.c src/buf.c src/fs.c src/text.c src/url.c src/signals.c
+            src/engine_output.c src/buf.c src/fs.c src/text.c src/url.c src/signals.c src/platform_posix.c \
+            src/platform_win32.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
 EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c src/buf.c
 EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/buf.h src/compat.h
 EMU_BIN   = build/seedance-emulator
 EMU_INC  := $(shell pkg-config --cflags libmicrohttpd libcjson 2>/dev/null)
+# Where the emulator's fixtures are (compiled in; the emulator rock points it into its install).
+EMU_MEDIA ?= $(CURDIR)/emulator/media
 EMU_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson $(LUA_PC) 2>/dev/null)
 
 # Specs find the in-tree modules before any installed copy.
@@ -42,6 +45,9 @@ help:
 	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
 	@echo "make bench   benchmarks B1-B6 against peers on the emulator (BENCH_QUICK=1 for small sizes)"
 	@echo "make docs    LDoc API reference into docs/"
+	@echo "make rock    the LuaRocks source rocks of seedance and seedance-emulator into build/rock/"
+	@echo "make windows   cross-build for Windows (MinGW-w64) into build/windows/dist/"
+	@echo "make windows-smoke  the Windows build under Wine against the emulator"
 	@echo "make clean   remove build products"
 
 deps:
@@ -56,7 +62,7 @@ $(CORE_SO): $(CORE_SRC) $(CORE_HDR)
 $(EMU_BIN): $(EMU_SRC) $(EMU_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) \
-		-DEMU_MEDIA_DIR='"$(CURDIR)/emulator/media"' -o $@ $(EMU_SRC) $(EMU_LIBS) -lpthread -lm
+		-DEMU_MEDIA_DIR='"$(EMU_MEDIA)"' -o $@ $(EMU_SRC) $(EMU_LIBS) -lpthread -lm
 
 emulator: $(EMU_BIN)
 
@@ -75,7 +81,7 @@ test: deps
 	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec
 
 lint:
-	luacheck -q lua spec bin types bench $(wildcard examples)
+	luacheck -q lua spec bin types bench windows $(wildcard examples)
 
 docs:
 	@sh .ci/install-deps docs
@@ -91,3 +97,5 @@ include mk/lua.mk
 include mk/hosts.mk
 include mk/bench.mk
 include mk/mutants.mk
+include mk/windows.mk
+include mk/rock.mk

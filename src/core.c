@@ -3,21 +3,19 @@
  * lua/seedance/init.lua builds the friendly API on top of this table.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "compat.h"
 #include "engine.h"
 #include "fs.h"
+#include "platform.h"
 #include "signals.h"
 #include "text.h"
 #include "url.h"
 #include "validate.h"
 
-#define SD_VERSION "0.1.0"
+#define SD_VERSION "0.2.0"
 
 /* core.validate(request) -> true | nil, problems. Raises only if request is not a table. */
 static int sd_core_validate(lua_State *L) {
@@ -34,27 +32,20 @@ static int sd_core_validate(lua_State *L) {
 
 /* core.now() -> seconds on a monotonic clock (for deadlines and timers). */
 static int sd_core_now(lua_State *L) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    lua_pushnumber(L, (lua_Number)sd_clock_us() / 1e6);
     return 1;
 }
 
 /* core.sleep(seconds): pause the whole thread (used only when nothing is in flight);
  * returns early once a trapped signal has arrived (see signals.c). */
 static int sd_core_sleep(lua_State *L) {
-    double d = (double)luaL_checknumber(L, 1);
-    struct timespec ts;
-    if (!(d > 0)) return 0;
-    ts.tv_sec = (time_t)d;
-    ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !sd_signal_caught()) {}
+    sd_sleep((double)luaL_checknumber(L, 1), sd_signal_caught);
     return 0;
 }
 
 /* core.isatty(fd) -> whether fd (1 = stdout, 2 = stderr) is a terminal. */
 static int sd_core_isatty(lua_State *L) {
-    lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+    lua_pushboolean(L, sd_isatty((int)luaL_checkinteger(L, 1)));
     return 1;
 }
 

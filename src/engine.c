@@ -33,7 +33,6 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
-#include <strings.h>
 
 #include "compat.h"
 #include "engine.h"
@@ -247,7 +246,7 @@ static int sd_engine_add_l(lua_State *L) {
         const char *s;
         lua_rawgeti(L, hidx, (int)i);
         s = lua_tostring(L, -1);
-        if (strncasecmp(s, "Authorization:", 14) == 0) rq.has_auth = 1;
+        if (sd_strncasecmp(s, "Authorization:", 14) == 0) rq.has_auth = 1;
         h = curl_slist_append(rq.headers, s);
         lua_pop(L, 1);
         if (h == NULL) {

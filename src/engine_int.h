@@ -18,10 +18,10 @@
 #define SD_ENGINE_INT_H
 
 #include <stdio.h>
-#include <poll.h>
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "platform.h"
 
 /* Why a transfer was stopped by the engine rather than by libcurl. */
 typedef enum sd_fail {
@@ -75,7 +75,7 @@ typedef struct sd_transfer {
     char *output;                 /* download path (owned) or NULL */
     char *validator_file;         /* validator file path (owned) or NULL */
     char *if_range;               /* the If-Range validator sent (owned) or NULL */
-    int out_fd;                   /* the open download file (opened on the first 2xx byte), -1 when closed */
+    sd_file out_file;             /* the open download file (opened on the first 2xx byte), SD_NOFILE when closed */
     long long resume_from;        /* Range start asked for */
     long long max_file;           /* cap of the download file's bytes, 0 = none */
     int guard_link_local;         /* refuse link-local peers */
@@ -113,8 +113,8 @@ typedef struct sd_engine_opts {
 typedef struct sd_engine {
     CURLM *multi;              /* the multi handle */
     sd_sock **socks;           /* watched sockets */
-    struct pollfd *pfds;       /* the same, as poll() wants them */
-    struct pollfd *ready;      /* scratch copy of ready sockets in step() */
+    sd_pollfd *pfds;           /* the same, as sd_poll() (poll, WSAPoll) wants them */
+    sd_pollfd *ready;          /* scratch copy of ready sockets in step() */
     size_t nsocks, capsocks;   /* sockets in use, slots allocated */
     long long timer_at;        /* monotonic microseconds when libcurl wants its timeout action, -1 = none */
     sd_transfer **buckets;     /* id -> transfer (running and finished) */

@@ -9,9 +9,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine_int.h"
+#include "platform.h"
 
 /* Idle easy handles kept for reuse. */
 #define SD_POOL_MAX 64
@@ -21,9 +21,7 @@
  * own, and a timeout action never runs early (an early one would leave
  * libcurl believing it had told us about a timer it still owes). */
 static long long sd_now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return sd_clock_us();
 }
 
 /* Whole milliseconds from now until the timer, rounded up; -1 without a timer. */
@@ -34,7 +32,7 @@ static long long sd_timer_left_ms(const sd_engine *e) {
     return d <= 0 ? 0 : (d + 999) / 1000;
 }
 
-/* poll() events for libcurl's CURL_POLL_* wish. */
+/* poll() / WSAPoll() events for libcurl's CURL_POLL_* wish. */
 static short sd_poll_events(int what) {
     short ev = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) ev |= POLLIN;
@@ -46,7 +44,7 @@ static short sd_poll_events(int what) {
 static int sd_socks_grow(sd_engine *e) {
     size_t cap;
     sd_sock **socks;
-    struct pollfd *pfds, *ready;
+    sd_pollfd *pfds, *ready;
     if (e->nsocks < e->capsocks) return 0;
     cap = e->capsocks ? e->capsocks * 2 : 16;
     socks = realloc(e->socks, cap * sizeof *socks);
@@ -333,7 +331,7 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
         long long d = sd_timer_left_ms(e);
         if (d < wait) wait = (int)d;
     }
-    n = poll(e->pfds, (nfds_t)e->nsocks, wait);
+    n = sd_poll(e->pfds, e->nsocks, wait);
     if (n > 0) {
         /* copy first: socket_action may add and remove sockets under us */
         for (i = 0; i < e->nsocks; i++) {

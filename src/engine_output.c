@@ -7,28 +7,27 @@
  *
  * Rules (the Lua layer relies on them):
  * - 200: the file is made anew: an existing file (or a planted symbolic link)
- *   at the path is removed, then the file is created with O_EXCL|O_NOFOLLOW.
+ *   at the path is removed, then the file is created exclusively (O_EXCL),
+ *   never through a link (platform.h: sd_file_open).
  * - 206: only when a range was asked for (resume_from > 0), only when
  *   Content-Range starts at resume_from, only when the answer's validator is
  *   the If-Range one sent, and only when the file on disk still holds exactly
- *   resume_from bytes; then it is opened O_APPEND|O_NOFOLLOW, never created.
+ *   resume_from bytes; then it is opened for appending, never through a
+ *   link, never created.
  *   Anything else fails the transfer (kind "range_mismatch") with nothing written.
  * - validator_file: on a 200, the answer's ETag (else Last-Modified) is written
- *   there (O_EXCL|O_NOFOLLOW after removing what stood there), or the file is
+ *   there (created exclusively after removing what stood there), or the file is
  *   removed when the answer has none (or one with control bytes).
  * - max_file caps the bytes the file may reach (kind "too_large").
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "engine_int.h"
 #include "header.h"
+#include "platform.h"
 #include "range.h"
 
 /* Longest validator kept (ETags are short; anything longer is not one we send back). */
@@ -40,7 +39,7 @@ static const char *sd_head_value(const sd_transfer *t, const char *name, size_t 
     size_t n = strlen(name);
     sd_header_field f;
     while (sd_header_next(&p, end, &f)) {
-        if (f.name_len == n && strncasecmp(f.name, name, n) == 0) {
+        if (f.name_len == n && sd_strncasecmp(f.name, name, n) == 0) {
             v = f.value;
             *len = f.value_len;
         }
@@ -66,41 +65,35 @@ static int sd_validator(const sd_transfer *t, char *out, size_t outlen) {
 
 /* Remove path (a file or a symbolic link, never what a link points to); 0, or -1 with errno. */
 static int sd_remove(const char *path) {
-    return (unlink(path) == 0 || errno == ENOENT) ? 0 : -1;
+    return (sd_path_remove(path) == 0 || errno == ENOENT) ? 0 : -1;
 }
 
-/* Create path anew (never through a symbolic link); a descriptor, or -1 with errno. */
-static int sd_create(const char *path) {
-    if (sd_remove(path) != 0) return -1;
-    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+/* Create path anew (never through a symbolic link); the open file, or SD_NOFILE with errno. */
+static sd_file sd_create(const char *path) {
+    if (sd_remove(path) != 0) return SD_NOFILE;
+    return sd_file_open(path, SD_WRITE | SD_CREATE | SD_EXCL);
 }
 
 /* Keep (or forget) the answer's validator beside the partial file. */
 static int sd_keep_validator(sd_transfer *t) {
     char v[SD_VALIDATOR_MAX];
-    size_t len, done = 0;
-    int fd;
+    size_t len;
+    sd_file f;
     if (t->validator_file == NULL) return 0;
     if (!sd_validator(t, v, sizeof v)) {
         if (sd_remove(t->validator_file) == 0) return 0;
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot remove %s: %s", t->validator_file, strerror(errno));
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot remove %s: %s", t->validator_file, sd_errstr(errno));
         return -1;
     }
     len = strlen(v);
     v[len++] = '\n';
-    fd = sd_create(t->validator_file);
-    while (fd >= 0 && done < len) {
-        ssize_t n = write(fd, v + done, len - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        done += (size_t)n;
-    }
-    if (fd < 0 || done < len) {
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->validator_file, strerror(errno));
-        if (fd >= 0) close(fd);
+    f = sd_create(t->validator_file);
+    if (f == SD_NOFILE || sd_file_write(f, v, len) != 0) {
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->validator_file, sd_errstr(errno));
+        sd_file_close(f);
         return -1;
     }
-    close(fd);
+    sd_file_close(f);
     return 0;
 }
 
@@ -129,15 +122,15 @@ static int sd_check_range(sd_transfer *t) {
 
 /* Open the download file for the current 2xx answer (see the rules above). 0, or -1 with a failure recorded. */
 static int sd_output_open(sd_transfer *t) {
-    struct stat st;
+    sd_stat st;
     if (t->status == 206) {
         if (sd_check_range(t) != 0) return -1;
-        t->out_fd = open(t->output, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-        if (t->out_fd < 0) {
-            sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", t->output, strerror(errno));
+        t->out_file = sd_file_open(t->output, SD_APPEND);
+        if (t->out_file == SD_NOFILE) {
+            sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", t->output, sd_errstr(errno));
             return -1;
         }
-        if (fstat(t->out_fd, &st) != 0 || !S_ISREG(st.st_mode) || (long long)st.st_size != t->resume_from) {
+        if (sd_file_info(t->out_file, &st) != 0 || st.type != SD_TYPE_FILE || st.size != t->resume_from) {
             sd_output_close(t);
             sd_transfer_fail(t, SD_FAIL_RANGE, "partial file %s changed during the download", t->output);
             return -1;
@@ -146,9 +139,9 @@ static int sd_output_open(sd_transfer *t) {
         return 0;
     }
     if (sd_keep_validator(t) != 0) return -1;
-    t->out_fd = sd_create(t->output);
-    if (t->out_fd < 0) {
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot create %s: %s", t->output, strerror(errno));
+    t->out_file = sd_create(t->output);
+    if (t->out_file == SD_NOFILE) {
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot create %s: %s", t->output, sd_errstr(errno));
         return -1;
     }
     t->resumed = 0;
@@ -156,36 +149,30 @@ static int sd_output_open(sd_transfer *t) {
 }
 
 int sd_output_write(sd_transfer *t, const char *p, size_t len) {
-    size_t done = 0;
-    if (t->out_fd < 0 && sd_output_open(t) != 0) return -1;
+    if (t->out_file == SD_NOFILE && sd_output_open(t) != 0) return -1;
     if (t->max_file > 0 && (t->resumed ? t->resume_from : 0) + t->bytes + (long long)len > t->max_file) {
         sd_transfer_fail(t, SD_FAIL_TOO_LARGE, "download exceeds %lld bytes (max_download)", t->max_file);
         return -1;
     }
     /* straight to the file, no stdio buffer: what was received survives a killed process */
-    while (done < len) {
-        ssize_t n = write(t->out_fd, p + done, len - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->output, strerror(errno));
-            return -1;
-        }
-        done += (size_t)n;
+    if (sd_file_write(t->out_file, p, len) != 0) {
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->output, sd_errstr(errno));
+        return -1;
     }
     return 0;
 }
 
 void sd_output_end(sd_transfer *t, CURLcode code) {
     /* an empty 2xx body still leaves the file as the answer says */
-    if (t->output != NULL && t->out_fd < 0 && code == CURLE_OK && t->fail == SD_FAIL_NONE &&
+    if (t->output != NULL && t->out_file == SD_NOFILE && code == CURLE_OK && t->fail == SD_FAIL_NONE &&
         t->status >= 200 && t->status < 300)
         sd_output_open(t);
-    if (t->out_fd >= 0 && close(t->out_fd) != 0 && code == CURLE_OK)
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->output, strerror(errno));
-    t->out_fd = -1;
+    if (t->out_file != SD_NOFILE && sd_file_close(t->out_file) != 0 && code == CURLE_OK)
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->output, sd_errstr(errno));
+    t->out_file = SD_NOFILE;
 }
 
 void sd_output_close(sd_transfer *t) {
-    if (t->out_fd >= 0) close(t->out_fd);
-    t->out_fd = -1;
+    sd_file_close(t->out_file);
+    t->out_file = SD_NOFILE;
 }

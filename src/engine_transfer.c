@@ -5,19 +5,14 @@
  * policy. It calls only engine_output.c (a download's file), never the loop.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "engine_int.h"
 #include "header.h"
+#include "platform.h"
 
 /* At most this many bytes of header lines are kept per response. */
 #define SD_HEAD_MAX (256 * 1024)
@@ -92,7 +87,7 @@ static curl_socket_t sd_open_socket_cb(void *ud, curlsocktype purpose, struct cu
                          "(cloud metadata and local network services live there)", text);
         return CURL_SOCKET_BAD;
     }
-    return socket(address->family, address->socktype, address->protocol);
+    return (curl_socket_t)sd_socket_open(address->family, address->socktype, address->protocol);
 }
 
 /* CURLOPT_HEADERFUNCTION: a status line starts a new response (1xx, redirect,
@@ -116,25 +111,25 @@ static size_t sd_header_cb(char *p, size_t size, size_t n, void *ud) {
 static int sd_has_header(const struct curl_slist *h, const char *name) {
     size_t n = strlen(name);
     for (; h != NULL; h = h->next) {
-        if (strncasecmp(h->data, name, n) == 0 && h->data[n] == ':') return 1;
+        if (sd_strncasecmp(h->data, name, n) == 0 && h->data[n] == ':') return 1;
     }
     return 0;
 }
 
 /* Set up the multipart upload; 0, or -1 with a failure recorded. */
 static int sd_setup_form(sd_transfer *t, const sd_request *rq) {
-    struct stat st;
+    sd_stat st;
     curl_mimepart *part;
-    if (stat(rq->form_path, &st) != 0) {
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", rq->form_path, strerror(errno));
+    if (sd_path_stat(rq->form_path, &st, 1) != 0) {
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", rq->form_path, sd_errstr(errno));
         return -1;
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (st.type != SD_TYPE_FILE) {
         sd_transfer_fail(t, SD_FAIL_FILE, "cannot upload %s: not a regular file", rq->form_path);
         return -1;
     }
-    if (access(rq->form_path, R_OK) != 0) {
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", rq->form_path, strerror(errno));
+    if (sd_path_readable(rq->form_path) != 0) {
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", rq->form_path, sd_errstr(errno));
         return -1;
     }
     t->mime = curl_mime_init(t->easy);
@@ -177,7 +172,7 @@ int sd_transfer_setup(sd_transfer *t, const sd_request *rq) {
      * (each chunk still goes straight to the file) */
     if (rq->output != NULL) curl_easy_setopt(h, CURLOPT_BUFFERSIZE, SD_DOWNLOAD_BUFFER);
     /* over TLS, wait for a connection that may multiplex (HTTP/2) rather than open more */
-    if (strncasecmp(rq->url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    if (sd_strncasecmp(rq->url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, rq->redirect_protocols ? rq->redirect_protocols : "http,https");
@@ -237,7 +232,7 @@ sd_transfer *sd_transfer_new(sd_request *rq) {
         rq->headers = NULL;
         return NULL;
     }
-    t->out_fd = -1;
+    t->out_file = SD_NOFILE;
     t->headers = rq->headers;
     rq->headers = NULL;
     sd_buf_init(&t->body, rq->max_body);

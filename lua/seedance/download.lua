@@ -193,7 +193,7 @@ function M.run(task, path, opts, env)
         local cok, e = compat.xpcall(opts.on_progress, debug.traceback, size, size)
         if not cok then return nil, errors.callback("on_progress", e) end
       end
-      local rok, rerr = os.rename(part, path)
+      local rok, rerr = files.replace(part, path)
       if not rok then
         return nil, err_of{ type = "io_error", message = "cannot rename " .. part .. ": " .. tostring(rerr) }
       end

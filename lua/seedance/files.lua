@@ -19,14 +19,23 @@ local function io_error(path, msg, extra)
   return nil, e
 end
 
---- The folder a path is in ("." for a bare name).
+--- Whether this Lua runs on Windows (its package path separator is `\`).
+M.WINDOWS = package.config:sub(1, 1) == "\\"
+
+--- The folder a path is in ("." for a bare name). Both `/` and `\` separate
+-- folders. On Windows a drive keeps its root (`C:\x` is in `C:\`) and a
+-- drive-relative name stays in its drive's current folder (`C:x` is in `C:.`).
 -- @tparam string path
+-- @tparam[opt] boolean windows read the path as Windows does (default: this platform)
 -- @treturn string
-function M.dirname(path)
-  local dir = path:match("^(.*)[/\\][^/\\]*$")
-  if dir == nil then return "." end
-  if dir == "" then return "/" end
-  return dir
+function M.dirname(path, windows)
+  if windows == nil then windows = M.WINDOWS end
+  local drive, rest = "", path
+  if windows and path:match("^%a:") then drive, rest = path:sub(1, 2), path:sub(3) end
+  local dir = rest:match("^(.*)[/\\][^/\\]*$")
+  if dir == nil then return drive .. "." end
+  if dir == "" then return drive .. rest:sub(1, 1) end -- the root: "/", "\\" or "C:\\"
+  return drive .. dir
 end
 
 --- What stands at a path (never following a symbolic link): `{ type, size }` or nil.
@@ -47,7 +56,21 @@ end
 --- Remove a file (a link itself, never what it points to); quiet when absent.
 -- @tparam string path
 function M.remove(path)
-  os.remove(path)
+  core.remove(path)
+end
+
+--- Move `from` onto `to` in one step, replacing a file (or a link itself) at
+-- `to`: what `os.rename` does on POSIX, and refuses to do on Windows when `to`
+-- exists (the core uses MoveFileEx there).
+-- @tparam string from
+-- @tparam string to
+-- @treturn[1] boolean true
+-- @treturn[2] nil
+-- @treturn[2] string message
+function M.replace(from, to)
+  local ok, err = core.replace(from, to)
+  if not ok then return nil, err end
+  return true
 end
 
 --- Read a small companion file (at most 4 KiB), never through a symbolic link.

@@ -1,0 +1,52 @@
+rockspec_format = "3.0"
+package = "seedance-emulator"
+version = "0.2.0-1"
+source = {
+   -- The same release tarball as seedance-0.2.0-1.rockspec (see the comment there): `make rock` makes it
+   -- from this checkout and packs seedance-emulator-0.2.0-1.src.rock from it. From the checkout's top
+   -- folder, `luarocks make emulator/seedance-emulator-0.2.0-1.rockspec` builds the checkout itself.
+   -- A published release names the tarball's https URL and md5.
+   url = "file://build/rock/seedance-0.2.0.tar.gz",
+   dir = "seedance-0.2.0",
+}
+description = {
+   summary = "A local emulator of the Seedance 2.0 video service, for offline development and tests",
+   detailed = [[
+      seedance-emulator serves the whole Seedance 2.0 gateway API on loopback: submits
+      validated with the same rules as the seedance client, a task clock scaled by
+      --speed, real playable MP4s with Range, uploads, balance, keys, rate limits and
+      seeded faults. Point SEEDANCE_BASE_URL at it to develop without a key, a network
+      or a bill. A C program (libmicrohttpd, cJSON, and Lua for the shared validator).
+   ]],
+   license = "MIT",
+   labels = { "video", "ai", "http", "emulator", "testing" },
+}
+-- POSIX only (threads, signals, /proc or the build path for its fixtures); built and run on Linux.
+supported_platforms = { "unix" }
+dependencies = {
+   "lua >= 5.1",
+}
+external_dependencies = {
+   MICROHTTPD = { header = "microhttpd.h", library = "microhttpd" },
+   CJSON = { header = "cjson/cJSON.h", library = "cjson" },
+}
+build = {
+   -- The Makefile's own emulator rule (its source list lives there only), with LuaRocks' compiler and the
+   -- libraries LuaRocks found; the fixtures (emulator/media) go beside the installed rock.
+   type = "make",
+   build_target = "emulator-rock",
+   build_variables = {
+      CC = "$(CC)",
+      CFLAGS = "$(CFLAGS)",
+      LUA = "$(LUA)",
+      LUA_INC = "-I$(LUA_INCDIR)",
+      EMU_INC = "-I$(MICROHTTPD_INCDIR) -I$(CJSON_INCDIR)/cjson",
+      EMU_LIBS = "-L$(MICROHTTPD_LIBDIR) -L$(CJSON_LIBDIR) -lmicrohttpd -lcjson",
+      EMU_MEDIA = "$(PREFIX)/media",
+   },
+   install_target = "install-emulator-rock",
+   install_variables = {
+      BINDIR = "$(BINDIR)",
+      EMU_MEDIA = "$(PREFIX)/media",
+   },
+}

@@ -1,0 +1,119 @@
+# mk/windows.mk: seedance for 64-bit Windows, cross-built on Debian with
+# MinGW-w64 and tried under Wine (included by the Makefile).
+#
+#   make windows        fetch Debian's sources of Lua 5.4, curl and lua-cjson
+#                       (apt-get source: needs a deb-src entry, which
+#                       `sh .ci/install-deps windows` adds), build them and
+#                       seedance.core for Windows into build/windows/dist/:
+#                         lua.exe, lua54.dll        Lua 5.4
+#                         libcurl.dll               curl with Schannel (Windows' own TLS:
+#                                                   no OpenSSL), IPv6, SSPI; no optional libraries
+#                         cjson.dll                 lua-cjson
+#                         seedance/core.dll         the C core
+#                         lua/seedance/*.lua        the Lua modules
+#                         seedance.lua, seedance.cmd  the command and its launcher
+#                       That folder runs as it is on Windows: Lua finds modules
+#                       beside lua.exe (`!\lua\?.lua`, `!\?.dll`).
+#   make windows-smoke  windows/smoke.lua (plain Lua, no busted) under Wine's
+#                       lua.exe against the Linux emulator on loopback; its
+#                       log goes to build/windows/smoke.log.
+#
+# Knobs: WIN_CROSS (the tool prefix), WINE (Debian's wine64 launcher, not on
+# PATH), WIN_JOBS (parallel jobs for curl).
+
+WIN_CROSS  ?= x86_64-w64-mingw32-
+WIN_CC      = $(WIN_CROSS)gcc
+WINE       ?= /usr/lib/wine/wine64
+WIN_JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+WIN_DIR     = build/windows
+WIN_SRC     = $(WIN_DIR)/src
+WIN_OBJ     = $(WIN_DIR)/obj
+WIN_DIST    = $(WIN_DIR)/dist
+WIN_FLAGS   = -O2 -D_WIN32_WINNT=0x0600 -DLUA_BUILD_AS_DLL
+WIN_LDFLAGS = -static-libgcc -s
+
+WIN_LUA_DIR   = $(WIN_SRC)/lua5.4
+WIN_CURL_DIR  = $(WIN_SRC)/curl
+WIN_CJSON_DIR = $(WIN_SRC)/lua-cjson
+WIN_LUA_CORE  = lapi lcode lctype ldebug ldo ldump lfunc lgc llex lmem lobject lopcodes lparser lstate lstring \
+                ltable ltm lundump lvm lzio lauxlib lbaselib lcorolib ldblib liolib lmathlib loadlib loslib \
+                lstrlib ltablib lutf8lib linit
+WIN_LUA_OBJ   = $(patsubst %,$(WIN_OBJ)/lua/%.o,$(WIN_LUA_CORE))
+WIN_LUA_LIB   = $(WIN_OBJ)/liblua54.dll.a
+WIN_CURL_LIB  = $(WIN_CURL_DIR)/lib/libcurl.dll.a
+WIN_LUA_MODS  = $(patsubst lua/%,$(WIN_DIST)/lua/%,$(wildcard lua/seedance/*.lua))
+
+.PHONY: windows windows-smoke windows-clean
+
+windows: $(WIN_DIST)/lua.exe $(WIN_DIST)/lua54.dll $(WIN_DIST)/libcurl.dll $(WIN_DIST)/cjson.dll \
+         $(WIN_DIST)/seedance/core.dll $(WIN_LUA_MODS) $(WIN_DIST)/seedance.lua $(WIN_DIST)/seedance.cmd
+	@echo "make windows: $(WIN_DIST)/ holds lua.exe, lua54.dll, libcurl.dll, cjson.dll, seedance/core.dll and the Lua modules"
+
+# ---- sources: Debian's source packages, patched as Debian ships them ----
+# apt-get source downloads into WIN_SRC; dpkg-source unpacks into a folder
+# named without the version, so the rules below do not depend on it.
+$(WIN_SRC)/%/.fetched:
+	@mkdir -p $(WIN_SRC)/$*.dl
+	@command -v dpkg-source >/dev/null || { echo "make windows: dpkg-source missing: sh .ci/install-deps windows" >&2; exit 1; }
+	cd $(WIN_SRC)/$*.dl && apt-get source --download-only $* >/dev/null || { \
+	    echo "make windows: apt-get source $* failed (no deb-src entry? sh .ci/install-deps windows adds one)" >&2; exit 1; }
+	rm -rf $(WIN_SRC)/$*
+	dpkg-source --no-check -x $$(ls $(WIN_SRC)/$*.dl/$*_*.dsc | head -n 1) $(WIN_SRC)/$* >/dev/null
+	@touch $@
+
+.PRECIOUS: $(WIN_SRC)/%/.fetched
+
+# ---- Lua 5.4: lua54.dll (with its import library) and lua.exe ----
+$(WIN_OBJ)/lua/%.o: $(WIN_SRC)/lua5.4/.fetched
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_FLAGS) -std=gnu99 -c -o $@ $(WIN_LUA_DIR)/src/$*.c
+
+$(WIN_DIST)/lua54.dll: $(WIN_LUA_OBJ)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) -shared $(WIN_LDFLAGS) -o $@ $(WIN_LUA_OBJ) -Wl,--out-implib,$(WIN_LUA_LIB)
+
+$(WIN_LUA_LIB): $(WIN_DIST)/lua54.dll ;
+
+$(WIN_DIST)/lua.exe: $(WIN_LUA_LIB)
+	$(WIN_CC) $(WIN_FLAGS) $(WIN_LDFLAGS) -o $@ $(WIN_LUA_DIR)/src/lua.c $(WIN_LUA_LIB)
+
+# ---- curl: libcurl.dll with Schannel, by curl's own GCC makefile ----
+$(WIN_CURL_LIB): $(WIN_SRC)/curl/.fetched
+	mkdir -p $(WIN_CURL_DIR)/lib/x86_64-w64-mingw32
+	cd $(WIN_CURL_DIR)/lib && env -u CC -u CFLAGS -u CPPFLAGS -u LIBS MAKEFLAGS= LDFLAGS="$(WIN_LDFLAGS)" \
+	    $(MAKE) -j$(WIN_JOBS) -f Makefile.mk CROSSPREFIX=$(WIN_CROSS) CFG=-schannel-ipv6-sspi \
+	    libcurl.dll >../../curl-build.log 2>&1 || { \
+	    tail -n 20 $(WIN_SRC)/curl-build.log; exit 1; }
+
+$(WIN_DIST)/libcurl.dll: $(WIN_CURL_LIB)
+	@mkdir -p $(dir $@)
+	cp $(WIN_CURL_DIR)/lib/libcurl.dll $@
+
+# ---- lua-cjson: cjson.dll ----
+$(WIN_DIST)/cjson.dll: $(WIN_SRC)/lua-cjson/.fetched $(WIN_LUA_LIB)
+	$(WIN_CC) $(WIN_FLAGS) -shared $(WIN_LDFLAGS) -I$(WIN_LUA_DIR)/src -o $@ \
+	    $(WIN_CJSON_DIR)/lua_cjson.c $(WIN_CJSON_DIR)/strbuf.c $(WIN_CJSON_DIR)/fpconv.c $(WIN_LUA_LIB)
+
+# ---- seedance: core.dll, the Lua modules, the command ----
+$(WIN_DIST)/seedance/core.dll: $(CORE_SRC) $(CORE_HDR) $(WIN_LUA_LIB) $(WIN_CURL_LIB)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_FLAGS) $(WARN) -std=c99 -shared $(WIN_LDFLAGS) -I$(WIN_LUA_DIR)/src -I$(WIN_CURL_DIR)/include \
+	    -o $@ $(CORE_SRC) $(WIN_LUA_LIB) $(WIN_CURL_LIB) -lws2_32 -lbcrypt
+
+$(WIN_DIST)/lua/%.lua: lua/%.lua
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(WIN_DIST)/seedance.lua: bin/seedance
+	cp $< $@
+
+$(WIN_DIST)/seedance.cmd:
+	@mkdir -p $(dir $@)
+	printf '@"%%~dp0lua.exe" "%%~dp0seedance.lua" %%*\r\n' > $@
+
+# ---- the smoke suite under Wine ----
+windows-smoke: windows emulator
+	@sh windows/smoke.sh "$(WINE)" "$(WIN_DIST)" "$(EMU_BIN)"
+
+windows-clean:
+	rm -rf $(WIN_DIR)

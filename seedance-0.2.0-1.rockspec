@@ -1,0 +1,102 @@
+rockspec_format = "3.0"
+package = "seedance"
+version = "0.2.0-1"
+source = {
+   -- The release tarball. `make rock` makes it from this checkout (the files git tracks) at
+   -- build/rock/seedance-0.2.0.tar.gz and packs the source rock from it; a relative file:// URL works
+   -- for `luarocks build` run from the checkout, and make rock makes it absolute for `luarocks pack`
+   -- (which fetches from a temporary folder). A published release replaces this with the tarball's
+   -- public URL and checksum, e.g.
+   --   url = "https://<release host>/seedance/releases/download/v0.2.0/seedance-0.2.0.tar.gz",
+   --   md5 = "<md5sum of that file>",
+   url = "file://build/rock/seedance-0.2.0.tar.gz",
+   dir = "seedance-0.2.0",
+}
+description = {
+   summary = "Generate videos with ByteDance's Seedance 2.0 models from Lua",
+   detailed = [[
+      A Lua module with a C core: requests validated in C against the service's
+      rules, HTTP on libcurl's multi interface, task handles that wait in a
+      coroutine-friendly way (blocking, under seedance.run, or stepped from a
+      host's frame loop), resumable downloads, and a crash-safe journal.
+   ]],
+   license = "MIT",
+   labels = { "video", "ai", "http", "curl" },
+}
+dependencies = {
+   "lua >= 5.1",
+   "lua-cjson",
+   "argparse",   -- the seedance command's parser (Debian: lua-argparse)
+}
+external_dependencies = {
+   -- Debian keeps curl.h under the multiarch include folder, so only the library is looked up.
+   CURL = { library = "curl" },
+   platforms = {
+      -- Windows: curl's own builds and vcpkg ship libcurl.lib (MSVC) and libcurl.dll.a (MinGW);
+      -- point LuaRocks at them with CURL_DIR=C:\path\to\curl (include\curl\curl.h, lib\, bin\libcurl.dll).
+      windows = { CURL = { header = "curl/curl.h", library = "libcurl" } },
+      mingw32 = { CURL = { header = "curl/curl.h", library = "curl" } },
+      -- macOS: Homebrew's curl is keg-only (not linked into its prefix), so name it:
+      --   luarocks install seedance CURL_DIR="$(brew --prefix curl)"
+      -- (without CURL_DIR, a curl under /usr/local or /opt/homebrew is used if LuaRocks finds one).
+      macosx = { CURL = { header = "curl/curl.h", library = "curl" } },
+   },
+}
+build = {
+   type = "builtin",
+   modules = {
+      -- every src/*.c: the platform files compile to nothing off their platform (spec/rockspec_spec.lua
+      -- checks that this list, the Lua modules below and the scm rockspec's stay the same as the tree)
+      ["seedance.core"] = {
+         sources = { "src/core.c", "src/validate.c", "src/validate_fields.c", "src/validate_checks.c",
+                     "src/validate_urls.c", "src/validate_rules.c", "src/validate_report.c",
+                     "src/validate_suggest.c", "src/utf8.c", "src/engine.c", "src/engine_loop.c",
+                     "src/engine_transfer.c", "src/engine_output.c", "src/buf.c", "src/fs.c", "src/text.c",
+                     "src/url.c", "src/signals.c", "src/platform_posix.c", "src/platform_win32.c" },
+         libraries = { "curl" },
+         incdirs = { "$(CURL_INCDIR)" },
+         libdirs = { "$(CURL_LIBDIR)" },
+      },
+      ["seedance"] = "lua/seedance/init.lua",
+      ["seedance.adapters.attachment"] = "lua/seedance/adapters/attachment.lua",
+      ["seedance.adapters.copas"] = "lua/seedance/adapters/copas.lua",
+      ["seedance.adapters.cqueues"] = "lua/seedance/adapters/cqueues.lua",
+      ["seedance.adapters.luv"] = "lua/seedance/adapters/luv.lua",
+      ["seedance.cli"] = "lua/seedance/cli.lua",
+      ["seedance.cli.commands"] = "lua/seedance/cli/commands.lua",
+      ["seedance.cli.exit"] = "lua/seedance/cli/exit.lua",
+      ["seedance.cli.guard"] = "lua/seedance/cli/guard.lua",
+      ["seedance.cli.output"] = "lua/seedance/cli/output.lua",
+      ["seedance.cli.parser"] = "lua/seedance/cli/parser.lua",
+      ["seedance.cli.request"] = "lua/seedance/cli/request.lua",
+      ["seedance.cli.settings"] = "lua/seedance/cli/settings.lua",
+      ["seedance.client"] = "lua/seedance/client.lua",
+      ["seedance.compat"] = "lua/seedance/compat.lua",
+      ["seedance.context"] = "lua/seedance/context.lua",
+      ["seedance.download"] = "lua/seedance/download.lua",
+      ["seedance.errors"] = "lua/seedance/errors.lua",
+      ["seedance.files"] = "lua/seedance/files.lua",
+      ["seedance.governor"] = "lua/seedance/governor.lua",
+      ["seedance.http"] = "lua/seedance/http.lua",
+      ["seedance.journal"] = "lua/seedance/journal.lua",
+      ["seedance.options"] = "lua/seedance/options.lua",
+      ["seedance.pipeline"] = "lua/seedance/pipeline.lua",
+      ["seedance.polling"] = "lua/seedance/polling.lua",
+      ["seedance.progress"] = "lua/seedance/progress.lua",
+      ["seedance.request"] = "lua/seedance/request.lua",
+      ["seedance.retry"] = "lua/seedance/retry.lua",
+      ["seedance.scheduler"] = "lua/seedance/scheduler.lua",
+      ["seedance.task"] = "lua/seedance/task.lua",
+      ["seedance.urls"] = "lua/seedance/urls.lua",
+   },
+   platforms = {
+      -- the core calls Winsock (WSAPoll, socket) and BCryptGenRandom itself; Vista is the oldest Windows with WSAPoll
+      windows = { modules = { ["seedance.core"] = { libraries = { "libcurl", "ws2_32", "bcrypt" },
+                                                    defines = { "_WIN32_WINNT=0x0600" } } } },
+      mingw32 = { modules = { ["seedance.core"] = { libraries = { "curl", "ws2_32", "bcrypt" },
+                                                    defines = { "_WIN32_WINNT=0x0600" } } } },
+   },
+   install = {
+      bin = { seedance = "bin/seedance" },
+   },
+}

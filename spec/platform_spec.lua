@@ -1,0 +1,116 @@
+-- The platform layer as the Lua layer sees it (src/platform.h through
+-- core.replace, core.remove, core.probe_dir, core.lock, core.now) and path
+-- handling that must hold on Windows too (files.dirname). The same checks run
+-- under Wine by windows/smoke.lua (make windows-smoke).
+local core = require("seedance.core")
+local files = require("seedance.files")
+local util = require("helpers.util")
+
+local function write(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+describe("core.replace", function()
+  local dir
+  before_each(function() dir = util.tmpdir() end)
+  after_each(function() os.execute("rm -rf '" .. dir .. "'") end)
+
+  it("moves a file over an existing one in one step", function()
+    write(dir .. "/a", "new")
+    write(dir .. "/b", "old")
+    assert.is_true(core.replace(dir .. "/a", dir .. "/b"))
+    assert.equal("new", read(dir .. "/b"))
+    assert.is_nil(core.stat(dir .. "/a"))
+  end)
+
+  it("replaces a symbolic link at the target, never what it points to", function()
+    write(dir .. "/victim", "keep")
+    assert(os.execute("ln -s '" .. dir .. "/victim' '" .. dir .. "/b'"))
+    write(dir .. "/a", "new")
+    assert.is_true(core.replace(dir .. "/a", dir .. "/b"))
+    assert.equal("file", core.stat(dir .. "/b").type)
+    assert.equal("new", read(dir .. "/b"))
+    assert.equal("keep", read(dir .. "/victim"))
+  end)
+
+  it("reports a missing source as nil, message, ENOENT", function()
+    local ok, msg, code = core.replace(dir .. "/none", dir .. "/b")
+    assert.is_nil(ok)
+    assert.matches("none", msg)
+    assert.equal("ENOENT", code)
+  end)
+end)
+
+describe("core.remove", function()
+  it("removes a link itself, never its target, and is quiet when nothing is there", function()
+    local dir = util.tmpdir()
+    write(dir .. "/target", "keep")
+    assert(os.execute("ln -s '" .. dir .. "/target' '" .. dir .. "/link'"))
+    assert.is_true(core.remove(dir .. "/link"))
+    assert.is_nil(core.stat(dir .. "/link"))
+    assert.equal("keep", read(dir .. "/target"))
+    assert.is_true(core.remove(dir .. "/link"))
+    local ok, _, code = core.remove(dir)
+    assert.is_nil(ok)
+    assert.is_truthy(code)
+    os.execute("rm -rf '" .. dir .. "'")
+  end)
+end)
+
+describe("core.probe_dir", function()
+  it("takes a folder with or without a trailing separator and leaves nothing behind", function()
+    local dir = util.tmpdir()
+    assert.is_true(core.probe_dir(dir))
+    assert.is_true(core.probe_dir(dir .. "/"))
+    local p = io.popen("ls -A '" .. dir .. "'")
+    local left = p:read("*a")
+    p:close()
+    assert.equal("", left)
+    os.execute("rm -rf '" .. dir .. "'")
+  end)
+end)
+
+describe("core.now", function()
+  it("is monotonic and counts a sleep", function()
+    local t0 = core.now()
+    core.sleep(0.02)
+    local t1 = core.now()
+    assert.is_true(t1 - t0 >= 0.019, tostring(t1 - t0))
+  end)
+end)
+
+describe("files.dirname", function()
+  it("reads POSIX paths", function()
+    assert.equal("a", files.dirname("a/b", false))
+    assert.equal("/", files.dirname("/x", false))
+    assert.equal(".", files.dirname("x", false))
+    assert.equal("a/b", files.dirname("a/b/c.mp4", false))
+    -- a drive letter means nothing off Windows
+    assert.equal(".", files.dirname("C:x", false))
+  end)
+
+  it("reads Windows paths: both separators, drive roots, drive-relative names, UNC shares", function()
+    assert.equal("C:\\", files.dirname("C:\\x.mp4", true))
+    assert.equal("C:/", files.dirname("C:/x.mp4", true))
+    assert.equal("C:\\a", files.dirname("C:\\a\\b.mp4", true))
+    assert.equal("C:.", files.dirname("C:x.mp4", true))
+    assert.equal("a\\b", files.dirname("a\\b\\c.mp4", true))
+    assert.equal("\\\\srv\\share", files.dirname("\\\\srv\\share\\f.mp4", true))
+    assert.equal(".", files.dirname("x.mp4", true))
+  end)
+
+  it("follows the platform it runs on by default", function()
+    assert.equal(package.config:sub(1, 1) == "\\", files.WINDOWS)
+    assert.equal(files.dirname("C:\\x", files.WINDOWS), files.dirname("C:\\x"))
+  end)
+end)

@@ -1,0 +1,155 @@
+/*
+ * platform.h: every call the core makes to the operating system, in one
+ * place. The rest of the core is portable C99 plus libcurl and Lua; it
+ * reaches the clock, random bytes, files and sockets only through these.
+ *
+ * Two implementations, each a whole file guarded by its platform so both
+ * compile everywhere (one build list for make, LuaRocks and the cross-build):
+ *   platform_posix.c  Linux, macOS and the BSDs (clock_gettime, nanosleep,
+ *                     getrandom or arc4random_buf, open with O_NOFOLLOW,
+ *                     flock, fsync, lstat, rename, poll, socket)
+ *   platform_win32.c  Windows (QueryPerformanceCounter, Sleep,
+ *                     BCryptGenRandom, CreateFileW without following reparse
+ *                     points, LockFileEx, FlushFileBuffers, MoveFileExW,
+ *                     WSAPoll, socket)
+ *
+ * Errors are errno values on both (the Windows file reports its own as the
+ * nearest errno), so callers print them with sd_errstr() and name them the
+ * same way. Paths are UTF-8 (on Windows a path that is not valid UTF-8 is
+ * read in the ANSI code page, as Lua's io library reads every path).
+ */
+#ifndef SD_PLATFORM_H
+#define SD_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef _WIN32
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0600 /* Vista: WSAPoll, inet_ntop */
+#endif
+#include <winsock2.h>
+#include <ws2tcpip.h>
+typedef WSAPOLLFD sd_pollfd;  /* .fd is a SOCKET */
+typedef SOCKET sd_socket;
+#define SD_BAD_SOCKET INVALID_SOCKET
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+typedef struct pollfd sd_pollfd; /* .fd is an int */
+typedef int sd_socket;
+#define SD_BAD_SOCKET (-1)
+#endif
+
+#if defined(_MSC_VER)
+#define sd_strncasecmp _strnicmp
+#else
+#include <strings.h>
+#define sd_strncasecmp strncasecmp
+#endif
+
+/* ---- time ---- */
+
+/* Microseconds on a monotonic clock (never goes back, unrelated to the date). */
+long long sd_clock_us(void);
+
+/* Pause the calling thread for about `seconds` (nothing for 0 or less); when
+ * `stop` is given, return early once it says so (a trapped signal arrived). */
+void sd_sleep(double seconds, int (*stop)(void));
+
+/* Whether descriptor fd (0 stdin, 1 stdout, 2 stderr) is a terminal. On
+ * Windows a console, whose output is switched to ANSI escape handling (a
+ * console that refuses it, before Windows 10, counts as no terminal). */
+int sd_isatty(int fd);
+
+/* ---- random bytes ---- */
+
+/* Fill buf with n bytes from the system's random source. 0, or -1 with errno. */
+int sd_random(void *buf, size_t n);
+
+/* ---- files ----
+ * An open file is an sd_file: a descriptor on POSIX, a HANDLE on Windows,
+ * SD_NOFILE when closed. Every open refuses to go through a symbolic link
+ * (or a Windows reparse point) in the last component of the path (ELOOP),
+ * is not inherited by child processes, and never blocks on a FIFO. */
+typedef intptr_t sd_file;
+#define SD_NOFILE ((sd_file)-1)
+
+/* How sd_file_open opens (or-ed together). */
+#define SD_READ 0x01    /* for reading */
+#define SD_WRITE 0x02   /* for writing */
+#define SD_APPEND 0x04  /* every write goes to the end (implies SD_WRITE) */
+#define SD_CREATE 0x08  /* create when missing */
+#define SD_EXCL 0x10    /* with SD_CREATE: fail (EEXIST) when anything stands at the path */
+#define SD_PRIVATE 0x20 /* a created file is readable by its owner only (0600) */
+
+/* What stands at a path. */
+typedef enum sd_ftype {
+    SD_TYPE_FILE = 0,
+    SD_TYPE_DIR,
+    SD_TYPE_LINK, /* a symbolic link (on Windows any reparse point) */
+    SD_TYPE_FIFO,
+    SD_TYPE_CHAR,
+    SD_TYPE_BLOCK,
+    SD_TYPE_SOCKET,
+    SD_TYPE_OTHER
+} sd_ftype;
+
+typedef struct sd_stat {
+    sd_ftype type;  /* what it is */
+    long long size; /* bytes (regular files) */
+} sd_stat;
+
+/* Open path (flags above). The file, or SD_NOFILE with errno. */
+sd_file sd_file_open(const char *path, int flags);
+
+/* Read at most len bytes; *got is 0 at the end of the file. 0, or -1 with errno. */
+int sd_file_read(sd_file f, void *buf, size_t len, size_t *got);
+
+/* Write all len bytes (retrying short writes). 0, or -1 with errno. */
+int sd_file_write(sd_file f, const void *buf, size_t len);
+
+/* Push what was written to the disk (fsync, FlushFileBuffers). 0, or -1 with errno. */
+int sd_file_sync(sd_file f);
+
+/* What an open file is. 0, or -1 with errno. */
+int sd_file_info(sd_file f, sd_stat *st);
+
+/* Take an exclusive lock on the open file without waiting: -1 with errno
+ * EWOULDBLOCK when another holder (another process, or another open of the
+ * same file in this one) has it. The lock lasts until the file is closed.
+ * The file's bytes stay readable and writable through other opens. */
+int sd_file_lock(sd_file f);
+
+/* Close; safe with SD_NOFILE. 0, or -1 with errno (a write that failed late). */
+int sd_file_close(sd_file f);
+
+/* What stands at path: with follow 0 a symbolic link in its last component
+ * is reported as SD_TYPE_LINK (lstat), with follow 1 what it points to (stat). 0, or -1 with errno. */
+int sd_path_stat(const char *path, sd_stat *st, int follow);
+
+/* Whether the file at path (following links) can be opened for reading. 0, or -1 with errno. */
+int sd_path_readable(const char *path);
+
+/* Remove the file (or the symbolic link itself) at path. 0, or -1 with errno (ENOENT when nothing is there). */
+int sd_path_remove(const char *path);
+
+/* Rename from to to, replacing a file at to in one step (rename, MoveFileExW
+ * with MOVEFILE_REPLACE_EXISTING). A link at to is replaced, never followed. 0, or -1 with errno. */
+int sd_path_replace(const char *from, const char *to);
+
+/* A message for an errno value (strerror, plus the codes the Windows C library lacks). */
+const char *sd_errstr(int err);
+
+/* ---- sockets ---- */
+
+/* A new socket for libcurl's open-socket callback (what libcurl itself would open). */
+sd_socket sd_socket_open(int family, int type, int protocol);
+
+/* Wait up to timeout_ms (-1: no limit) for the sockets; n may be 0 (then it
+ * only sleeps). The number ready, or -1 with errno (EINTR). */
+int sd_poll(sd_pollfd *fds, size_t n, int timeout_ms);
+
+#endif
