@@ -24,7 +24,7 @@ end
 local CHILD = [[
 local seedance = require("seedance")
 local o = { api_key = os.getenv("SPEC_KEY"), base_url = os.getenv("SPEC_URL"), ca_file = os.getenv("SPEC_CA"),
-            max_retries = 0, time_scale = 0.005, wait_timeout = 60 }
+            max_retries = 0, time_scale = 0.005, wait_timeout = 6000 } -- on the service clock: 30 s of wall clock
 o.proxy = os.getenv("SPEC_PROXY_OPTION")
 local c = seedance.new(o)
 if os.getenv("SPEC_FULL") then
@@ -96,7 +96,7 @@ describe("through a real proxy (tinyproxy)", function()
 
   it("the proxy option: generation, wait and download over one CONNECT tunnel; the proxy sees no key", function()
     local c = seedance.new{ api_key = KEY, base_url = stack.url, ca_file = certs.ca, proxy = px.url,
-                            time_scale = 1 / util.SPEED, wait_timeout = 60 }
+                            time_scale = 1 / util.SPEED, wait_timeout = 6000 }
     local task = assert(c:generate(REQ))
     assert(task:wait())
     local out = util.tmpfile("proxy.mp4")
@@ -141,6 +141,24 @@ describe("through a real proxy (tinyproxy)", function()
     tunnels_only(1)
     -- the live proxy in the variable, and the option empty: direct
     assert.matches("^balance ", child(stack.url, certs.ca, { https_proxy = px.url }, { proxy = "" }))
+    tunnels_only(1)
+  end)
+
+  it("verifies an https:// proxy against ca_file too, and refuses it with tls_error otherwise", function()
+    -- an HTTPS proxy: nghttpx in forward-proxy mode (TLS, test certificate) in front of tinyproxy
+    local hp = nghttpx.start{ backend = px.url, tls = certs.server, args = { "--http2-proxy" } }
+    finally(function() hp:stop() end)
+    local c = seedance.new{ api_key = KEY, base_url = stack.url, ca_file = certs.ca, proxy = hp.url, max_retries = 0 }
+    assert(c:balance())
+    tunnels_only(1)
+    -- the same proxy with the system's CAs only: refused at once, before any CONNECT
+    local retries = 0
+    local plain = seedance.new{ api_key = KEY, base_url = stack.url, proxy = hp.url, max_retries = 3,
+                                on_retry = function() retries = retries + 1 end }
+    local bal, err = plain:balance()
+    assert.is_nil(bal)
+    assert.equals("tls_error", err.type)
+    assert.equals(0, retries)
     tunnels_only(1)
   end)
 

@@ -16,7 +16,7 @@ local POOL = 32
 
 local function client(url, over)
   local o = { api_key = KEY, base_url = url, time_scale = 1 / util.SPEED, backoff = 0.01, max_backoff = 0.05,
-              wait_timeout = 120 }
+              wait_timeout = 6000 } -- on the service clock: 30 s of wall clock
   for k, v in pairs(over or {}) do o[k] = v end
   return seedance.new(o)
 end
