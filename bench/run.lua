@@ -202,31 +202,39 @@ local function b7()
   local emu = emulator.start{ speed = 1000000, max_tasks = 1000000 }
   local res = { h2 = { cpu = math.huge, wall = math.huge, conns = 0, reqs = 0, ok = true },
                 h1 = { cpu = math.huge, wall = math.huge, conns = 0, reqs = 0, ok = true } }
-  -- the same loop through nghttpx offering h2 (then http/1.1), and offering http/1.1 only;
-  -- alternating, best of the rounds for time, the most connections any round used
-  for _ = 1, rounds do
-    for _, mode in ipairs{ "h2", "h1" } do
-      local ng = nghttpx.start{ backend = emu.url, tls = certs.server, http2 = mode == "h2",
-                                args = { "--backend-connections-per-host=64" } }
-      local s0 = emu:stats()
-      local r = json_of(string.format("%s bench/http2.lua %s %s %d %d", LUA, ng.url, certs.ca, n, conc))
-      local reqs = stats_delta(emu, s0)
-      ng:wait_requests(reqs)
-      local conns = ng:connections()
-      local protocols = {}
-      for _, req in ipairs(ng:requests()) do protocols[req.protocol] = true end
-      ng:stop()
-      local m = res[mode]
-      m.cpu, m.wall = math.min(m.cpu, r.cpu / n), math.min(m.wall, r.wall)
-      m.conns, m.reqs = math.max(m.conns, #conns), reqs
-      m.ok = m.ok and r._ok and r.failed == 0 and protocols[mode == "h2" and "HTTP/2" or "HTTP/1.1"]
-        and next(protocols, next(protocols)) == nil
-      log("  %s: %d tasks, %.0f us CPU/task, %.2f s wall, %d connections, %d requests", mode, r.done,
-        r.cpu / n * 1e6, r.wall, #conns, reqs)
-    end
+  local ng
+  -- the loop through nghttpx offering h2 (then http/1.1), or offering http/1.1 only
+  local function measure(mode)
+    ng = nghttpx.start{ backend = emu.url, tls = certs.server, http2 = mode == "h2",
+                        args = { "--backend-connections-per-host=64" } }
+    local s0 = emu:stats()
+    local r = json_of(string.format("%s bench/http2.lua %s %s %d %d", LUA, ng.url, certs.ca, n, conc))
+    local reqs = stats_delta(emu, s0)
+    ng:wait_requests(reqs)
+    local conns = ng:connections()
+    local protocols = {}
+    for _, req in ipairs(ng:requests()) do protocols[req.protocol] = true end
+    ng:stop()
+    local m = res[mode]
+    m.cpu, m.wall = math.min(m.cpu, r.cpu / n), math.min(m.wall, r.wall)
+    m.conns, m.reqs = math.max(m.conns, #conns), reqs
+    m.ok = m.ok and r._ok and r.failed == 0 and protocols[mode == "h2" and "HTTP/2" or "HTTP/1.1"]
+      and next(protocols, next(protocols)) == nil
+    log("  %s: %d tasks, %.0f us CPU/task, %.2f s wall, %d connections, %d requests", mode, r.done,
+      r.cpu / n * 1e6, r.wall, #conns, reqs)
   end
+  -- alternating; best of the rounds for time, the most connections any round used
+  local done, err = pcall(function()
+    for _ = 1, rounds do
+      measure("h2")
+      measure("h1")
+    end
+  end)
+  -- stopped whatever happened: a server left running would hold this runner at exit
+  if ng then ng:stop() end
   emu:stop()
   certs:remove()
+  if not done then error(err, 0) end
   local h2, h1 = res.h2, res.h1
   local function figure(m)
     return string.format("%d connection%s, %.0f requests/connection, %.0f us CPU/task (%.0f tasks/s)", m.conns,
