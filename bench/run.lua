@@ -1,11 +1,11 @@
--- make bench: B1-B6 of issue 7, each against a fresh seedance-emulator on
+-- make bench: B1-B6 of issue 7 and B7 of issue 17, each against a fresh seedance-emulator on
 -- loopback, with its peer measured in the same run. Prints one table (and
 -- writes it to build/bench/table.md); a figure that misses its target says
 -- MISSED.
 --
 --   lua5.4 bench/run.lua [quick]
 --
--- quick: smaller sizes (B1 500/2000 tasks, B2 500/2000, B5 64 MiB), for a
+-- quick: smaller sizes (B1 500/2000 tasks, B2 500/2000, B5 64 MiB, B7 1000), for a
 -- first look; the figures in bench/RESULTS.md come from the full run.
 package.path = "bench/?.lua;spec/?.lua;" .. package.path
 local cjson = require("cjson")
@@ -193,9 +193,63 @@ local function b6()
     string.format("<= %d instructions", r.target), ir.both <= r.target)
 end
 
+-- B7 ---------------------------------------------------------------------
+local function b7()
+  log("B7 HTTP/2 vs HTTP/1.1 over TLS")
+  local nghttpx = require("helpers.nghttpx")
+  local certs = require("helpers.tls").make()
+  local n, conc, rounds = QUICK and 1000 or 5000, 100, 3
+  local emu = emulator.start{ speed = 1000000, max_tasks = 1000000 }
+  local res = { h2 = { cpu = math.huge, wall = math.huge, conns = 0, reqs = 0, ok = true },
+                h1 = { cpu = math.huge, wall = math.huge, conns = 0, reqs = 0, ok = true } }
+  local ng
+  -- the loop through nghttpx offering h2 (then http/1.1), or offering http/1.1 only
+  local function measure(mode)
+    ng = nghttpx.start{ backend = emu.url, tls = certs.server, http2 = mode == "h2",
+                        args = { "--backend-connections-per-host=64" } }
+    local s0 = emu:stats()
+    local r = json_of(string.format("%s bench/http2.lua %s %s %d %d", LUA, ng.url, certs.ca, n, conc))
+    local reqs = stats_delta(emu, s0)
+    ng:wait_requests(reqs)
+    local conns = ng:connections()
+    local protocols = {}
+    for _, req in ipairs(ng:requests()) do protocols[req.protocol] = true end
+    ng:stop()
+    local m = res[mode]
+    m.cpu, m.wall = math.min(m.cpu, r.cpu / n), math.min(m.wall, r.wall)
+    m.conns, m.reqs = math.max(m.conns, #conns), reqs
+    m.ok = m.ok and r._ok and r.failed == 0 and protocols[mode == "h2" and "HTTP/2" or "HTTP/1.1"]
+      and next(protocols, next(protocols)) == nil
+    log("  %s: %d tasks, %.0f us CPU/task, %.2f s wall, %d connections, %d requests", mode, r.done,
+      r.cpu / n * 1e6, r.wall, #conns, reqs)
+  end
+  -- alternating; best of the rounds for time, the most connections any round used
+  local done, err = pcall(function()
+    for _ = 1, rounds do
+      measure("h2")
+      measure("h1")
+    end
+  end)
+  -- stopped whatever happened: a server left running would hold this runner at exit
+  if ng then ng:stop() end
+  emu:stop()
+  certs:remove()
+  if not done then error(err, 0) end
+  local h2, h1 = res.h2, res.h1
+  local function figure(m)
+    return string.format("%d connection%s, %.0f requests/connection, %.0f us CPU/task (%.0f tasks/s)", m.conns,
+      m.conns == 1 and "" or "s", m.reqs / m.conns, m.cpu * 1e6, n / m.wall)
+  end
+  local ratio = h2.cpu / h1.cpu
+  row(string.format("B7 HTTP/2 vs HTTP/1.1, TLS via nghttpx, %d tasks, %d at once", n, conc), "HTTP/2: " .. figure(h2),
+    "HTTP/1.1: " .. figure(h1), string.format("%.2fx CPU", ratio), "HTTP/2 on 1 connection, CPU/task <= 1.1x HTTP/1.1",
+    h2.ok and h1.ok and h2.conns == 1 and ratio <= 1.1)
+end
+
 local only = {}
 for i = QUICK and 2 or 1, #arg do only[arg[i]] = true end
-for _, b in ipairs{ { "b1", b1 }, { "b2", b2 }, { "b3", b3 }, { "b4", b4 }, { "b5", b5 }, { "b6", b6 } } do
+for _, b in ipairs{ { "b1", b1 }, { "b2", b2 }, { "b3", b3 }, { "b4", b4 }, { "b5", b5 }, { "b6", b6 },
+                    { "b7", b7 } } do
   if next(only) == nil or only[b[1]] then
     local ok, err = pcall(b[2])
     if not ok then row(b[1]:upper() .. " (did not run)", tostring(err), "", "", "", false) end

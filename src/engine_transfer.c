@@ -194,7 +194,14 @@ int sd_transfer_setup(sd_transfer *t, const sd_request *rq) {
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, rq->low_speed_limit > 0 ? rq->low_speed_limit : 1L);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, rq->low_speed_time);
     }
-    if (rq->ca_file != NULL) curl_easy_setopt(h, CURLOPT_CAINFO, rq->ca_file);
+    if (rq->ca_file != NULL) {
+        curl_easy_setopt(h, CURLOPT_CAINFO, rq->ca_file);
+#if LIBCURL_VERSION_NUM >= 0x073400
+        /* the same bundle for an https:// proxy (from the option or https_proxy), which
+         * libcurl verifies against its own CURLOPT_PROXY_CAINFO */
+        curl_easy_setopt(h, CURLOPT_PROXY_CAINFO, rq->ca_file);
+#endif
+    }
     if (rq->proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, rq->proxy);
     if (rq->insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);

@@ -1,0 +1,160 @@
+--- Background servers for specs (nghttpx, tinyproxy, a recording relay): start one
+-- under a watchdog, learn its pid, stop it with a bounded wait.
+--
+--     local process = require("helpers.process")
+--     local port = process.free_port()
+--     local p = process.spawn{ argv = { "nghttpx", ... }, log = path, lifetime = 120 }
+--     p:running()
+--     p:stop()          -- SIGTERM, SIGKILL after 5 s; true when it exited 0
+--
+-- The command runs under coreutils' `timeout` (the watchdog: SIGTERM after
+-- `lifetime` seconds, SIGKILL 2 s later), as the child of a shell that waits for
+-- it and prints its exit status, so it is reaped at once and stop() learns the
+-- status on every Lua. A process a spec forgot to stop is killed when its handle
+-- is collected, or at the latest by the watchdog.
+-- Works on Lua 5.1 to 5.4 and LuaJIT (io.popen and os.execute only).
+local M = {}
+
+--- A string quoted for the shell.
+-- @tparam any s
+-- @treturn string
+function M.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- The whole content of a file ("" when it cannot be read).
+-- @tparam string path
+-- @treturn string
+function M.read(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+--- Write a file whole.
+-- @tparam string path
+-- @tparam string data
+function M.write(path, data)
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+end
+
+-- os.execute gives true on success from Lua 5.2 on, 0 on Lua 5.1 and LuaJIT.
+local function sh_ok(cmd)
+  local r = os.execute(cmd)
+  return r == true or r == 0
+end
+
+--- Whether a process is alive.
+-- @tparam string|number pid
+-- @treturn boolean
+function M.alive(pid)
+  return sh_ok("kill -0 " .. pid .. " 2>/dev/null")
+end
+
+--- Sleep (the sleep command: fractions of a second work).
+-- @tparam number s seconds
+function M.sleep(s)
+  os.execute("sleep " .. s)
+end
+
+--- A TCP port on 127.0.0.1 that was free a moment ago (for servers that cannot take port 0:
+-- callers retry on another port when the bind fails).
+-- @treturn number
+function M.free_port()
+  local p = assert(io.popen("/usr/bin/python3 -c 'import socket; s = socket.socket(); "
+    .. "s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])' 2>&1"))
+  local out = p:read("*a")
+  p:close()
+  return assert(tonumber(out:match("^(%d+)")), "no free port: " .. out)
+end
+
+--- A fresh temporary folder (removed by `remove_dir`).
+-- @tparam string tag part of its name
+-- @treturn string its path
+function M.tmpdir(tag)
+  local stem = os.tmpname()
+  os.remove(stem)
+  local dir = stem .. "-seedance-" .. tag
+  assert(sh_ok("mkdir -p " .. M.quote(dir)))
+  return dir
+end
+
+--- Remove a folder and everything in it.
+-- @tparam string dir
+function M.remove_dir(dir)
+  if dir then os.execute("rm -rf " .. M.quote(dir)) end
+end
+
+local Proc = {}
+Proc.__index = Proc
+Proc.__gc = function(self)
+  if self.shell then os.execute("kill " .. self.pid .. " 2>/dev/null") end
+end
+
+--- Start a command in the background.
+-- @tparam table opts `argv` (list: the program and its arguments), `log` (path for its stdout and
+--   stderr; default /dev/null), `lifetime` (seconds before the watchdog ends it; default 120)
+-- @return the process: `pid`, `running()`, `stop()`
+function M.spawn(opts)
+  local args = {}
+  for i, a in ipairs(opts.argv) do args[i] = M.quote(a) end
+  -- the shell's own stderr goes nowhere: it would print "Terminated" when the command ends by SIGTERM
+  local cmd = string.format("exec 2>/dev/null; timeout -k 2 %d %s >%s 2>&1 </dev/null & echo $!; wait $!; "
+    .. "echo \"exit=$?\"",
+    opts.lifetime or 120, table.concat(args, " "), M.quote(opts.log or "/dev/null"))
+  local shell = assert(io.popen(cmd, "r"))
+  local pid = shell:read("*l")
+  local self = setmetatable({ pid = pid, shell = shell }, Proc)
+  -- Lua 5.1 and LuaJIT call __gc on userdata only
+  if newproxy then
+    local guard = newproxy(true)
+    getmetatable(guard).__gc = function() os.execute("kill " .. pid .. " 2>/dev/null") end
+    self.guard = guard
+  end
+  return self
+end
+
+--- Whether the process is still running.
+-- @treturn boolean
+function Proc:running()
+  return self.shell ~= nil and M.alive(self.pid)
+end
+
+--- Wait until ready() is true, at most limit seconds (default 10), while the process runs.
+-- @tparam function ready called with no argument, every 10 ms
+-- @tparam[opt] number limit seconds
+-- @treturn boolean whether ready() became true
+function Proc:wait_for(ready, limit)
+  local deadline = os.time() + (limit or 10) + 1
+  repeat
+    if ready() then return true end
+    if not M.alive(self.pid) then return ready() and true or false end
+    M.sleep(0.01)
+  until os.time() > deadline
+  return false
+end
+
+--- Stop the process (idempotent): SIGTERM, SIGKILL (to its process group) after 5 seconds.
+-- @treturn boolean true when it exited with status 0
+-- @treturn[opt] number its exit status (128 + N after signal N)
+function Proc:stop()
+  if not self.shell then return self.exit_ok, self.exit_code end
+  os.execute("kill " .. self.pid .. " 2>/dev/null")
+  for _ = 1, 500 do
+    if not M.alive(self.pid) then break end
+    M.sleep(0.01)
+  end
+  -- timeout leads its own process group: the group goes, the command with it
+  if M.alive(self.pid) then os.execute("kill -9 -- -" .. self.pid .. " 2>/dev/null") end
+  local code = tonumber((self.shell:read("*a") or ""):match("exit=(%d+)"))
+  self.shell:close()
+  self.shell = nil
+  self.exit_ok, self.exit_code = code == 0, code
+  return self.exit_ok, self.exit_code
+end
+
+return M
