@@ -366,16 +366,15 @@ describe("client errors against the emulator", function()
   end)
 
   it("turns garbage bodies into clear errors carrying the status, and retries them", function()
-    local emu = emulator.start{ speed = SPEED, garbage_rate = 1, fault_seed = 3 }
-    finally(function() emu:stop() end)
+    local emu, emu2 = emulator.start{ speed = SPEED, garbage_rate = 1, fault_seed = 3 }, nil
+    finally(function() emu:stop(); if emu2 then emu2:stop() end end) -- busted keeps one finally per test
     local c = client_for(emu, { max_retries = 0 })
     local _, err = c:balance()
     emu:stop()
     assert.is_number(err.status)
     assert.is_true(err.retryable)
     assert.truthy(err.message:match("not the service's JSON") or err.message:match("HTTP %d+"))
-    local emu2 = emulator.start{ speed = SPEED, garbage_rate = 0.5, fault_seed = 5 }
-    finally(function() emu2:stop() end)
+    emu2 = emulator.start{ speed = SPEED, garbage_rate = 0.5, fault_seed = 5 }
     local c2 = client_for(emu2, { max_retries = 15 })
     for _ = 1, 5 do assert(c2:balance()) end
     emu2:stop()
