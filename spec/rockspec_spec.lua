@@ -192,11 +192,11 @@ describe("the source rock (make rock)", function()
     local rock = "build/rock/seedance-" .. VERSION .. "-1.src.rock"
     assert.is_true((util.run("test -s " .. rock)), out)
     assert.is_true((util.run("test -s build/rock/seedance-emulator-" .. VERSION .. "-1.src.rock")), out)
-    -- Debian's lua-cjson is in no LuaRocks manifest: declared as provided, it satisfies the dependency
-    -- without a server (what README tells Debian users to do)
+    -- Debian's lua-cjson and lua-argparse are in no LuaRocks manifest: declared as provided, they
+    -- satisfy the dependencies without a server (what README tells Debian users to do)
     local conf = os.tmpname()
     local f = assert(io.open(conf, "w"))
-    f:write('rocks_provided = { ["lua-cjson"] = "2.1.0-1" }\n')
+    f:write('rocks_provided = { ["lua-cjson"] = "2.1.0-1", argparse = "0.7.1-1" }\n')
     f:close()
     local tree = tmptree("rock")
     local _, cwd = util.run("pwd")
@@ -204,6 +204,7 @@ describe("the source rock (make rock)", function()
     os.remove(conf)
     assert(ok, out)
     assert.matches("lua%-cjson %(2%.1%.0%-1 provided by VM%)", out)
+    assert.matches("argparse %(0%.7%.1%-1 provided by VM%)", out)
     assert.is_nil(out:find("Missing dependencies", 1, true), out)
     assert.is_nil(out:lower():find("warning", 1, true), out)
     local mods = { "seedance", "seedance.core", "seedance.client", "seedance.files" }
