@@ -2,6 +2,8 @@
 -- server (spec/support/engine_server.py), all on 127.0.0.1.
 local core = require("seedance.core")
 local cjson = require("cjson")
+local process = require("helpers.process")
+local read_file, write_file = process.read, process.write
 
 local SERVER = "spec/support/engine_server.py"
 
@@ -50,19 +52,6 @@ local function collect(eng, n, limit)
     end
   end
   return out
-end
-
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write_file(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
 end
 
 local function sha256_of(path)

@@ -8,6 +8,8 @@ local gateway = require("helpers.gateway")
 local emulator = require("helpers.emulator")
 local tls = require("helpers.tls")
 local util = require("helpers.util")
+local process = require("helpers.process")
+local read_file, write_file = process.read, process.write
 
 -- Add a transfer and step until its result comes (bounded by limit seconds).
 local function fetch(eng, spec, limit)
@@ -32,19 +34,6 @@ end
 local function curl(args)
   local _, out, code = util.run("curl -sS --max-time 5 " .. args)
   return out, code
-end
-
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write_file(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
 end
 
 -- Wait until the gateway has recorded request n with an outcome other than "answering".

@@ -5,20 +5,8 @@
 local core = require("seedance.core")
 local files = require("seedance.files")
 local util = require("helpers.util")
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local process = require("helpers.process")
+local write, read = process.write, util.read_file
 
 describe("core.replace", function()
   local dir

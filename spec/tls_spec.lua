@@ -8,6 +8,8 @@ local emulator = require("helpers.emulator")
 local nghttpx = require("helpers.nghttpx")
 local tls = require("helpers.tls")
 local util = require("helpers.util")
+local process = require("helpers.process")
+local read_file = process.read
 
 local KEY = "sk-tls-spec-0123456789abcdef"
 local REQ = { model = "doubao-seedance-2.0", prompt = "a paper boat", duration = 5 }
@@ -27,13 +29,6 @@ local function fetch(url)
   local body = p:read("*a")
   p:close()
   return body
-end
-
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
 end
 
 describe("TLS through nghttpx", function()

@@ -5,6 +5,7 @@ local seedance = require("seedance")
 local core = require("seedance.core")
 local gateway = require("helpers.gateway")
 local util = require("helpers.util")
+local read = util.read_file
 
 local N = 200000
 local A, B = string.rep("A", N), string.rep("B", N)
@@ -26,14 +27,6 @@ local function script(media)
     cases[#cases + 1] = c
   end
   return { cases = cases }
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
 end
 
 local function completed_task(c)

@@ -10,24 +10,18 @@
 -- run's package paths and interpreter (util.LUA). Waits are bounded.
 local util = require("helpers.util")
 
+local process = require("helpers.process")
+
 local M = {}
 
 local VARS = { "SEEDANCE_API_KEY", "SEEDANCE_BASE_URL", "SEEDANCE_TIME_SCALE", "SEEDANCE_LOG", "SEEDANCE_DEBUG" }
 
 --- Quote a word for the shell.
-function M.q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+M.q = process.quote
 local q = M.q
 
 --- Read a whole file ("" when absent).
-function M.slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+M.slurp = process.read
 
 --- The shell command that runs `seedance ARGS` with `env` (a table; false unsets a variable).
 function M.command(args, env)

@@ -5,15 +5,15 @@
 --     local r = curl.http("GET", emu.url .. "/v1/balance")   -- r.status, r.headers, r.body, r.json
 local cjson = require("cjson")
 
+local process = require("helpers.process")
+
 local M = {}
 
 --- The key sent when a request names none.
 M.KEY = "sk-spec"
 
 --- s quoted for the shell.
-function M.q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+M.q = process.quote
 
 --- A whole file, or nil.
 function M.read_file(path)
@@ -25,19 +25,12 @@ function M.read_file(path)
 end
 
 --- Write data to path.
-function M.write_file(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
+M.write_file = process.write
 
 --- Run a shell command: its stdout, true when it exited 0, and the code.
 function M.run(cmd)
-  local p = assert(io.popen(cmd .. "; echo \"__exit=$?\"", "r"))
-  local out = p:read("*a")
-  p:close()
-  local code = tonumber(out:match("__exit=(%d+)%s*$"))
-  return (out:gsub("__exit=%d+%s*$", "")), code == 0, code
+  local ok, out, code = process.run(cmd .. " 2>/dev/null")
+  return out, ok, code
 end
 
 --- Wall clock in seconds, sub-second (date +%s.%N).

@@ -24,27 +24,8 @@ M.bin = os.getenv("SEEDANCE_EMULATOR_BIN") or ROOT .. "/build/seedance-emulator"
 local Emu = {}
 Emu.__index = Emu
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_all(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
--- os.execute gives true on success from Lua 5.2 on, 0 on Lua 5.1 and LuaJIT.
-local function sh_ok(cmd)
-  local r = os.execute(cmd)
-  return r == true or r == 0
-end
-
-local function alive(pid)
-  return sh_ok("kill -0 " .. pid .. " 2>/dev/null")
-end
+local process = require("helpers.process")
+local sh_quote, read_all, alive = process.quote, process.read, process.alive
 
 --- Start an emulator. Raises when it does not come up within 10 seconds.
 -- @tparam[opt] table opts flags

@@ -62,37 +62,9 @@ end
 local Record = {}
 Record.__index = Record
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_all(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write_all(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
-
--- os.execute gives true on success from Lua 5.2 on, 0 on Lua 5.1 and LuaJIT.
-local function sh_ok(cmd)
-  local r = os.execute(cmd)
-  return r == true or r == 0
-end
-
-local function alive(pid)
-  return sh_ok("kill -0 " .. pid .. " 2>/dev/null")
-end
-
-local function sleep(s)
-  os.execute("sleep " .. s)
-end
+local process = require("helpers.process")
+local sh_quote, read_all, write_all, alive, sleep = process.quote, process.read, process.write, process.alive,
+  process.sleep
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 local B64_VALUE = {}

@@ -1,5 +1,7 @@
---- Background servers for specs (nghttpx, tinyproxy, a recording relay): start one
--- under a watchdog, learn its pid, stop it with a bounded wait.
+--- The shell and file helpers every spec helper shares (quote, read, write, run, ok,
+-- alive, sleep, temporary folders), and background servers for specs (nghttpx,
+-- tinyproxy, a recording relay): start one under a watchdog, learn its pid, stop
+-- it with a bounded wait.
 --
 --     local process = require("helpers.process")
 --     local port = process.free_port()
@@ -42,10 +44,29 @@ function M.write(path, data)
   f:close()
 end
 
--- os.execute gives true on success from Lua 5.2 on, 0 on Lua 5.1 and LuaJIT.
-local function sh_ok(cmd)
+--- Whether a shell command exited 0 (os.execute gives true on success from Lua 5.2 on,
+-- 0 on Lua 5.1 and LuaJIT).
+-- @tparam string cmd
+-- @treturn boolean
+function M.ok(cmd)
   local r = os.execute(cmd)
   return r == true or r == 0
+end
+local sh_ok = M.ok
+
+--- Run a shell command: true when it exited 0, its output (stdout and stderr),
+-- and its exit code. The same on Lua 5.1, where close() does not report the status.
+-- @tparam string cmd
+-- @treturn boolean
+-- @treturn string
+-- @treturn number
+function M.run(cmd)
+  local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"__exit=$?\""))
+  local out = p:read("*a")
+  p:close()
+  local code = tonumber(out:match("__exit=(%d+)%s*$"))
+  out = out:gsub("__exit=%d+%s*$", "")
+  return code == 0, out, code
 end
 
 --- Whether a process is alive.

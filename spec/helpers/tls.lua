@@ -18,17 +18,8 @@
 -- `openssl` command (Debian package openssl); raises with its output when it fails.
 local M = {}
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function run(cmd)
-  local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"__exit=$?\""))
-  local out = p:read("*a")
-  p:close()
-  local code = tonumber(out:match("__exit=(%d+)%s*$"))
-  return code == 0, out
-end
+local process = require("helpers.process")
+local sh_quote, run = process.quote, process.run
 
 local EXTENSIONS = [[
 [server]

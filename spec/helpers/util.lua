@@ -1,5 +1,6 @@
 --- Small helpers shared by the specs that run against the emulator.
 local seedance = require("seedance")
+local process = require("helpers.process")
 
 local M = {}
 
@@ -11,16 +12,16 @@ M.SPEED = 200
 -- package.path and cpath, so they must load the same core build).
 M.LUA = os.getenv("SEEDANCE_SPEC_LUA") or "lua5.4"
 
---- Run a shell command: true when it exited 0, its output (stdout and
--- stderr), and its exit code. The same on Lua 5.1, where close() does not
--- report the status.
-function M.run(cmd)
-  local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"__exit=$?\""))
-  local out = p:read("*a")
-  p:close()
-  local code = tonumber(out:match("__exit=(%d+)%s*$"))
-  out = out:gsub("__exit=%d+%s*$", "")
-  return code == 0, out, code
+--- Run a shell command: true when it exited 0, its output and its exit code (helpers.process).
+M.run = process.run
+
+--- A whole file, or nil when it cannot be read.
+function M.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
 end
 
 --- A client for the emulator, with quick retries; `over` replaces options.
