@@ -16,13 +16,7 @@ M.KEY = "sk-spec"
 M.q = process.quote
 
 --- A whole file, or nil.
-function M.read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+M.read_file = process.read_file
 
 --- Write data to path.
 M.write_file = process.write

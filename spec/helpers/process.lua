@@ -35,6 +35,17 @@ function M.read(path)
   return s
 end
 
+--- The whole content of a file, or nil when it cannot be read.
+-- @tparam string path
+-- @treturn string|nil
+function M.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
 --- Write a file whole.
 -- @tparam string path
 -- @tparam string data

@@ -16,13 +16,7 @@ M.LUA = os.getenv("SEEDANCE_SPEC_LUA") or "lua5.4"
 M.run = process.run
 
 --- A whole file, or nil when it cannot be read.
-function M.read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+M.read_file = process.read_file
 
 --- A client for the emulator, with quick retries; `over` replaces options.
 function M.client_for(emu, over)
