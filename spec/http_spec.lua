@@ -92,6 +92,20 @@ describe("seedance.new", function()
     assert.has_error(function() seedance.new{ api_key = "sk a", base_url = "http://127.0.0.1:9" } end,
       "bad argument #1 to 'new' (api_key contains spaces or control characters)")
   end)
+  it("takes SEEDANCE_TIME_SCALE (meant for an emulator) only for a loopback base URL", function()
+    local function scale(url, opts)
+      local o = { api_key = "k", base_url = url, allow_insecure_http = true }
+      for k, v in pairs(opts or {}) do o[k] = v end
+      return seedance.new(o).settings.time_scale
+    end
+    local saved = os.getenv
+    finally(function() os.getenv = saved end) -- luacheck: ignore 122
+    os.getenv = function(k) if k == "SEEDANCE_TIME_SCALE" then return "0.01" end return saved(k) end -- luacheck: ignore 122
+    assert.equals(0.01, scale("http://127.0.0.1:9"))
+    assert.equals(1, scale("https://xcompute.us"))
+    assert.equals(0.5, scale("https://xcompute.us", { time_scale = 0.5 })) -- given on purpose
+  end)
+
   it("raises on unknown options and wrong types", function()
     assert.has_error(function() seedance.new{ timeot = 5 } end,
       "bad argument #1 to 'new' (unknown option 'timeot')")

@@ -47,6 +47,23 @@ describe("money and paid videos", function()
       assert.truthy(c:generate(REQ, { timeout = 5 }))
     end)
 
+    it("when the task is closed during a long pause between polls, at once", function()
+      local c = client_for(emu, { time_scale = 1, poll_min = 20, poll_max = 60 })
+      local t = assert(c:generate(REQ))
+      local t0, took = require("seedance.core").now(), nil
+      seedance.run(function()
+        local w = seedance.spawn(function() return t:wait{ timeout = 600 } end)
+        seedance.sleep(0.3) -- the wait is in its 20 s pause now
+        t:close()
+        local ok, err = w:wait()
+        took = require("seedance.core").now() - t0
+        assert.is_nil(ok)
+        assert.equals("aborted", err.type)
+      end)
+      assert.is_true(took < 2, "took " .. took)
+      assert.truthy(c:generate(REQ, { timeout = 5 })) -- and its slot came back
+    end)
+
     it("and waiting for a slot honours the caller's deadline", function()
       local c = slot_client()
       assert(c:generate(REQ))
@@ -256,6 +273,31 @@ describe("money and paid videos", function()
       local clips, err = seedance.chain(client_for(emu), { REQ, REQ }, {
         output = function(i) return i == 1 and tmpfile("clip1.mp4") or "/nonexistent-seedance-dir/2.mp4" end })
       assert.equals(0, #clips)
+      assert.equals("io_error", err.type)
+      assert.equals(before, emu:stats().tasks_created)
+    end)
+
+    it("map pays for nothing when a download's companion file could not be made", function()
+      local dir = tmpdir()
+      local before = emu:stats().tasks_created
+      os.execute("mkdir '" .. dir .. "/002.mp4.part'")
+      local long = dir .. "/" .. string.rep("n", 250) .. ".mp4"
+      local _, stats = seedance.map(client_for(emu), { REQ, REQ }, { output = dir .. "/%03d.mp4" })
+      assert.equals(1, stats.failed)
+      local r2 = seedance.map(client_for(emu), { REQ }, { output = function() return long end })
+      assert.equals("io_error", r2[1].error.type)
+      assert.equals(before, emu:stats().tasks_created)
+      os.execute("rm -rf '" .. dir .. "'")
+    end)
+
+    it("generate reads a FIFO named as an image without hanging, and pays for nothing", function()
+      local fifo = tmpfile("image.png")
+      assert(os.execute("mkfifo '" .. fifo .. "'"))
+      local before = emu:stats().tasks_created
+      local t, err = client_for(emu):generate{ model = "doubao-seedance-2.0", prompt = "x",
+        image_urls = { seedance.file(fifo) } }
+      os.remove(fifo)
+      assert.is_nil(t)
       assert.equals("io_error", err.type)
       assert.equals(before, emu:stats().tasks_created)
     end)

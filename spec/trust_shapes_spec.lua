@@ -62,6 +62,28 @@ describe("unexpected shapes", function()
       os.execute("rm -rf '" .. dir .. "'")
     end)
 
+    it("never appends to a file that is not a journal", function()
+      local path = util.tmpfile("notes.txt")
+      local f = assert(io.open(path, "wb")); f:write("my notes\nline two\n"); f:close()
+      local ok, err = pcall(seedance.new, { api_key = "k", base_url = "http://127.0.0.1:9", journal = path })
+      assert.is_false(ok)
+      assert.matches("not a seedance journal", err)
+      assert.equals("my notes\nline two\n", util.read_file(path))
+      os.remove(path)
+    end)
+
+    it("tells a request whose local image changed from the one journaled", function()
+      local img = util.tmpfile("img.png")
+      local function write(bytes) local f = assert(io.open(img, "wb")); f:write(bytes); f:close() end
+      local journal = require("seedance.journal")
+      write("\137PNG\r\n\26\nfirst")
+      local req = { model = "doubao-seedance-2.0", image_urls = { seedance.file(img) } }
+      local h1 = journal.hash(req)
+      write("\137PNG\r\n\26\nsecond")
+      assert.are_not.equal(h1, journal.hash(req))
+      os.remove(img)
+    end)
+
     it("gives a clear error for a journal path that is a folder", function()
       local dir = util.tmpdir()
       local ok, err = pcall(seedance.new, { api_key = "k", base_url = "http://127.0.0.1:9", journal = dir })

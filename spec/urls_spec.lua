@@ -17,6 +17,22 @@ describe("seedance.urls", function()
         assert.is_string(err)
       end
     end)
+    it("refuses a query, a fragment, or an empty URL", function()
+      for _, u in ipairs{ "http://127.0.0.1:8080/?x=1", "https://xcompute.us#top", "" } do
+        local p, err = urls.check_base(u, false)
+        assert.is_nil(p, u)
+        assert.is_string(err)
+      end
+    end)
+    it("never quotes a password in its messages, with or without a scheme", function()
+      for _, u in ipairs{ "http://user:hunter2@10.0.0.1", "user:hunter2@bad host:1", "ftp://u:hunter2@x/" } do
+        local _, err = urls.check_base(u, false)
+        assert.is_nil(err:find("hunter2", 1, true), err)
+      end
+      assert.equals("***@bad host:1", urls.redact("user:hunter2@bad host:1"))
+      assert.equals("http://***@h/x?y@z", urls.redact("http://u:p@h/x?y@z"))
+      assert.equals("https://h/a@b", urls.redact("https://h/a@b"))
+    end)
     it("lets allow_insecure_http reach other hosts over http, never link-local ones", function()
       assert.truthy(urls.check_base("http://10.0.0.1", true))
       assert.is_nil(urls.check_base("http://169.254.169.254", true))

@@ -37,12 +37,13 @@ static const char *sd_fs_type(sd_ftype t) {
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "other";
 }
 
-/* core.stat(path) -> { type = "file"|"directory"|"link"|"fifo"|..., size = bytes } | nil, message, code.
- * lstat: a symbolic link is reported as "link", never followed. */
+/* core.stat(path[, follow]) -> { type = "file"|"directory"|"link"|"fifo"|..., size = bytes } | nil, message, code.
+ * Without follow a symbolic link is reported as "link", never followed; with it, what it points to. */
 static int sd_core_stat(lua_State *L) {
     const char *path = luaL_checkstring(L, 1);
+    int follow = lua_toboolean(L, 2);
     sd_stat st;
-    if (sd_path_stat(path, &st, 0) != 0) return sd_fs_fail(L, path, errno);
+    if (sd_path_stat(path, &st, follow) != 0) return sd_fs_fail(L, path, errno);
     lua_createtable(L, 0, 2);
     lua_pushstring(L, sd_fs_type(st.type));
     lua_setfield(L, -2, "type");

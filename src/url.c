@@ -36,7 +36,7 @@ static int sd_url_has(CURLU *h, CURLUPart part) {
  * core.parse_url(s) -> parts | nil, message. parts: url (as libcurl writes it
  * back: IPv4 numbers normalized, dot segments removed), scheme (lowercase),
  * host (IPv6 in brackets; IDN hosts in punycode where libcurl can), port (a
- * number, the scheme's default when none is given), path, query, zoneid,
+ * number, the scheme's default when none is given), path, query, fragment, zoneid,
  * userinfo (true when user, password or login options are present).
  * Only absolute URLs with a scheme are accepted; no scheme is guessed.
  */
@@ -82,6 +82,7 @@ static int sd_core_parse_url(lua_State *L) {
     sd_url_field(L, h, CURLUPART_PATH, 0, "path");
     sd_url_field(L, h, CURLUPART_QUERY, 0, "query");
     sd_url_field(L, h, CURLUPART_ZONEID, 0, "zoneid");
+    sd_url_field(L, h, CURLUPART_FRAGMENT, 0, "fragment");
     if (curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port != NULL) {
         lua_pushinteger(L, (lua_Integer)strtol(port, NULL, 10));
         lua_setfield(L, -2, "port");

@@ -43,7 +43,7 @@
 ---@field poll_min number|nil shortest pause between task polls (default 1 s)
 ---@field poll_max number|nil longest pause between task polls (default 30 s)
 ---@field wait_timeout number|nil default deadline of task:wait (default 1800 s)
----@field time_scale number|nil multiply every pause by this (for a time-scaled emulator; default $SEEDANCE_TIME_SCALE or 1)
+---@field time_scale number|nil multiply every pause by this (for a time-scaled emulator; default $SEEDANCE_TIME_SCALE, for a loopback base_url only, or 1)
 ---@field on_retry fun(err:seedance.Error, attempt:integer, delay:number)|nil called before each retry
 ---@field logger fun(level:"info"|"debug", line:string)|nil receives each log line, the key masked (default: standard error when log_level is set)
 ---@field log_level "info"|"debug"|nil info: one line per HTTP exchange and per retry; debug: more (default $SEEDANCE_LOG)

@@ -25,9 +25,12 @@ Client.__index = Client
 -- @treturn seedance.Client
 function M.new(opts)
   local s = options.resolve(opts, "new")
-  if s.base_url == "" then s.base_url = options.by_name.base_url.default end
   local base, berr = urls.check_base(s.base_url, s.allow_insecure_http)
   if not base then errors.argerror(1, "new", berr) end
+  if (opts == nil or opts.time_scale == nil) and s.time_scale ~= 1 and not urls.is_loopback(base.host) then
+    -- SEEDANCE_TIME_SCALE is for an emulator on this machine: the real service's clock is the wall's
+    s.time_scale = 1
+  end
   local key = s.api_key
   s.api_key = nil -- the key lives in the context's closures only
   if key then key = key:match("^%s*(.-)%s*$") end   -- a key read from a file often ends in a newline

@@ -107,7 +107,7 @@ local function url_of(task, field, env, deadline)
     if n > 1 then
       local delay = policy:backoff(n)
       if scheduler.now() + delay > deadline then return nil, retry.timeout_error("download of task " .. task.id) end
-      scheduler.sleep(delay)
+      env.nap(delay)
     end
     local ok, err = task:refresh{ timeout = retry.left(deadline) }
     if not ok then return nil, err end
@@ -119,7 +119,8 @@ end
 -- @tparam seedance.Task task a completed task
 -- @tparam string path the target
 -- @tparam table opts `on_progress`, `source`, `timeout` (see `Task:download`)
--- @tparam table env from the task: `ctx`, `track` (its transfer set), `journal_key`, `closed()`
+-- @tparam table env from the task: `ctx`, `track` (its transfer set), `journal_key`, `closed()`,
+--   `nap(seconds)` (a pause that ends early when the task is closed)
 -- @treturn[1] string path
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
@@ -216,7 +217,7 @@ function M.run(task, path, opts, env)
       attempt = attempt + 1
       local delay, derr = ctx.policy:delay(d.err, attempt, deadline)
       if not delay then return nil, derr end
-      scheduler.sleep(delay)
+      env.nap(delay)
     end
   end
 end

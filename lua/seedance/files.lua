@@ -13,6 +13,9 @@ local M = {}
 --- Largest image the service takes (20 MB).
 M.UPLOAD_MAX = 20 * 1024 * 1024
 
+--- Longest file name (one path component, in bytes) the file systems we run on take.
+M.NAME_MAX = 255
+
 local function io_error(path, msg, extra)
   local e = errors.new{ type = "io_error", retryable = false, path = path, message = path .. ": " .. msg }
   for k, v in pairs(extra or {}) do e[k] = v end
@@ -95,6 +98,19 @@ function M.check_output(path)
   if st and st.type ~= "file" and st.type ~= "link" then
     return io_error(path, "is a " .. st.type .. ", not a file; choose another output path")
   end
+  -- the companions the download makes beside it: never anything but files, and names that fit
+  for _, suffix in ipairs{ ".part", ".part.meta" } do
+    local cst = core.stat(path .. suffix)
+    if cst and cst.type ~= "file" and cst.type ~= "link" then
+      return io_error(path, path .. suffix .. " (where the download is kept while it runs) is a " .. cst.type
+        .. "; remove it or choose another output path")
+    end
+  end
+  local base = path:match("([^/\\]*)$")
+  if #base + #".part.meta" > M.NAME_MAX then
+    return io_error(path, string.format("the file name is %d bytes; with the download's companion "
+      .. "'.part.meta' it would pass the %d-byte limit of a name", #base, M.NAME_MAX))
+  end
   local dir = M.dirname(path)
   local dst, derr = core.stat(dir)
   if not dst then return io_error(path, "its folder " .. dir .. " does not exist (" .. tostring(derr) .. ")") end
@@ -122,6 +138,12 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
 function M.check_image(path)
+  -- what the path names (through links): a FIFO or a device would block or never end an upload
+  local target, terr = core.stat(path, true)
+  if not target then
+    return io_error(path, "cannot read (" .. (tostring(terr):match(": ([^:]+)$") or tostring(terr)) .. ")")
+  end
+  if target.type ~= "file" then return io_error(path, "is a " .. target.type .. ", not an image file") end
   local f, ferr = io.open(path, "rb")
   if not f then
     return io_error(path, "cannot read (" .. (tostring(ferr):match(": ([^:]+)$") or tostring(ferr)) .. ")")
@@ -133,8 +155,6 @@ function M.check_image(path)
     return nil, errors.new{ type = "validation_error", retryable = false, message = path .. ": " .. msg,
                             errors = { { field = path, message = msg } } }
   end
-  local st = core.stat(path)
-  if st and st.type == "directory" then return io_error(path, "is a folder, not an image") end
   local ctype = image_type(head)
   if not ctype then return bad("not a JPEG, PNG, WebP or GIF image") end
   if size > M.UPLOAD_MAX then

@@ -138,7 +138,8 @@ end
 --- Perform one API call under the client's retry and deadline policy.
 -- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam table req `method`, `path`, `body`, `headers`, `form_file`, `timeout`, `decode` (answer
---   is JSON), `deadline` (absolute `scheduler.now()` time), `retry` (false: one attempt), `track`
+--   is JSON), `deadline` (absolute `scheduler.now()` time), `retry` (false: one attempt), `track`,
+--   `nap` (the pause between attempts; default scheduler.sleep)
 -- @treturn[1] table the decoded object (with `decode`) or the engine's result
 -- @treturn[1] table the engine's result (with `decode`)
 -- @treturn[2] nil
@@ -177,7 +178,7 @@ function M.call(ctx, req)
       return true, r
     end
     return false, ctx.redact_error(err)
-  end, { deadline = deadline, retry = req.retry })
+  end, { deadline = deadline, retry = req.retry, nap = req.nap })
 end
 
 --- Perform an API call and decode its JSON answer (see `call`).

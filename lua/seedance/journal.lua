@@ -36,7 +36,11 @@ Journal.__index = Journal
 local function canonical(v, seen)
   local t = type(v)
   if t == "table" then
-    if core.is_file(v) then return cjson.encode({ ["$file"] = v.path }) end
+    if core.is_file(v) then
+      -- a local image by its bytes too: a re-run after the image changed is another request
+      local bytes = core.read_file(v.path, 64 * 1024 * 1024)
+      return cjson.encode({ ["$file"] = v.path, bytes = bytes and core.hash(bytes) or "unreadable" })
+    end
     seen = seen or {}
     if seen[v] then return '"<cycle>"' end
     seen[v] = true
@@ -113,6 +117,14 @@ function M.open(path)
     return nil, tostring(rerr)
   end
   if #text > 0 then
+    -- a file that is not a journal is the user's, not ours to append to
+    local first = cjson.decode(text:match("^[^\n]*"))
+    local only_line = not text:find("\n.", 1)
+    if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
+      lock:unlock()
+      return nil, path .. " is not a seedance journal (its first line is no journal header); "
+        .. "choose a new path for the journal"
+    end
     for line in text:gmatch("[^\n]+") do
       local rec = cjson.decode(line)
       if type(rec) ~= "table" then

@@ -37,8 +37,8 @@ M.list = {
   { "poll_min", "number", 1, "shortest pause between task polls in seconds", min = 0 },
   { "poll_max", "number", 30, "longest pause between task polls in seconds", min = 0 },
   { "wait_timeout", "number", 1800, "default deadline of task:wait in seconds", min = 0 },
-  { "time_scale", "number", 1, "multiply every pause by this (for a time-scaled emulator)",
-    env = "SEEDANCE_TIME_SCALE", min = 0 },
+  { "time_scale", "number", 1, "multiply every pause by this (for a time-scaled emulator; "
+    .. "$SEEDANCE_TIME_SCALE applies only to a loopback base_url)", env = "SEEDANCE_TIME_SCALE", min = 0 },
   { "on_retry", "function", nil, "called as on_retry(err, attempt, delay) before each retry" },
   { "logger", "function", nil, "called as logger(level, line) for each log line (key masked); "
     .. "default: stderr when SEEDANCE_LOG is info or debug" },

@@ -92,11 +92,13 @@ end
 --- Run `attempt_fn(n)` (n = 1, 2, ...) until it succeeds or the policy gives up.
 -- `attempt_fn` returns true and its results, or false and an error.
 -- @tparam function attempt_fn
--- @tparam[opt] table opts `deadline` (absolute), `retry` (false: one attempt), `max_retries`
+-- @tparam[opt] table opts `deadline` (absolute), `retry` (false: one attempt), `max_retries`,
+--   `nap` (the pause: default scheduler.sleep)
 -- @return attempt_fn's results after true, or nil and the final error
 function Policy:run(attempt_fn, opts)
   opts = opts or {}
   local max = opts.retry == false and 0 or opts.max_retries
+  local nap = opts.nap or scheduler.sleep
   local n = 0
   while true do
     n = n + 1
@@ -104,7 +106,7 @@ function Policy:run(attempt_fn, opts)
     if r[1] then return compat.unpack(r, 2, r.n) end
     local delay, err = self:delay(r[2], n, opts.deadline, max)
     if not delay then return nil, err end
-    scheduler.sleep(delay)
+    nap(delay)
   end
 end
 

@@ -69,6 +69,18 @@ function Task:close()
   self:_release()
   for id in pairs(self._transfers) do scheduler.cancel(id) end
   self._transfers = {}
+  if self._cond then self._cond.notify() end -- a wait or download pausing between requests ends now
+end
+
+-- Pause for `seconds` (wall), ending early when the handle is closed.
+function Task:_nap(seconds)
+  local cond = self._cond
+  if not cond then
+    cond = scheduler.condition()
+    self._cond = cond
+  end
+  local task = self
+  cond.wait(function() return task.closed end, scheduler.now() + seconds)
 end
 Task.__close = Task.close
 -- Collection may happen inside an engine call: abort transfers at the next step instead.
@@ -170,7 +182,9 @@ function Task:_poll(deadline)
   if not ctx.has_key() then return nil, ctx.no_key() end
   local path = "/v1/tasks/" .. urls.encode_segment(self.id)
   if ctx.settings.language then path = path .. "?language=" .. urls.encode_segment(ctx.settings.language) end
-  local obj, err = http.json(ctx, { path = path, track = self._transfers, deadline = deadline })
+  local task = self
+  local obj, err = http.json(ctx, { path = path, track = self._transfers, deadline = deadline,
+                                   nap = function(seconds) task:_nap(seconds) end })
   if not obj then
     err.task_id = self.id
     return nil, err
@@ -281,7 +295,7 @@ function Task:_wait(opts, deadline, timeout)
       end
     end
     local left = deadline - scheduler.now()
-    scheduler.sleep(delay < left and delay or math.max(0, left))
+    self:_nap(delay < left and delay or math.max(0, left))
   end
 end
 
@@ -333,6 +347,7 @@ function Task:download(path, opts)
   local ok, err = require("seedance.download").run(self, path, opts, {
     ctx = self._ctx, track = self._transfers, journal_key = self._journal_key,
     closed = function() return task.closed end,
+    nap = function(seconds) task:_nap(seconds) end,
   })
   return self._ctx.redact_result(ok, err)
 end

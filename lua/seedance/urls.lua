@@ -48,6 +48,20 @@ function M.is_link_local(host)
   return host:match("^%[::ffff:169%.254%.") ~= nil
 end
 
+--- A URL (or what was meant as one) fit to quote in a message: any user info
+-- (what stands before '@' in its authority, with or without a scheme) masked.
+-- @tparam any s
+-- @treturn string
+function M.redact(s)
+  s = tostring(s)
+  local scheme, rest = s:match("^(%a[%w+.-]*://)(.*)$")
+  if not scheme then scheme, rest = "", s end
+  local stop = rest:find("[/?#]") or #rest + 1
+  local at = rest:sub(1, stop - 1):match(".*()@")
+  if at then rest = "***" .. rest:sub(at) end
+  return scheme .. rest
+end
+
 --- Check a base URL; returns its parts with `url` lacking a trailing slash.
 -- @tparam string s
 -- @tparam boolean allow_insecure_http
@@ -55,24 +69,30 @@ end
 -- @treturn[2] nil
 -- @treturn[2] string why it is refused (a sentence naming the fix)
 function M.check_base(s, allow_insecure_http)
+  if s == "" then return nil, "base_url is empty; give a URL such as https://xcompute.us" end
   local p, err = M.parse(s)
+  local shown = M.redact(s)
   if not p then
     return nil, string.format("base_url '%s' is not a URL (%s); write it in full, e.g. https://xcompute.us "
-      .. "or http://127.0.0.1:8080", s, err)
+      .. "or http://127.0.0.1:8080", shown, err)
   end
   if p.scheme ~= "http" and p.scheme ~= "https" then
-    return nil, string.format("base_url '%s' must be an http(s) URL", s)
+    return nil, string.format("base_url '%s' must be an http(s) URL", shown)
   end
   if p.userinfo then
     return nil, string.format("base_url '%s' holds user info before '@' (libcurl would connect to %s); "
-      .. "remove it", s, p.host)
+      .. "remove it", shown, p.host)
+  end
+  if p.query or p.fragment then
+    return nil, string.format("base_url '%s' has a query or a fragment ('?' or '#'); give the service's "
+      .. "address only, e.g. https://xcompute.us", shown)
   end
   if M.is_link_local(p.host) then
-    return nil, string.format("base_url '%s' is a link-local address", s)
+    return nil, string.format("base_url '%s' is a link-local address", shown)
   end
   if p.scheme == "http" and not M.is_loopback(p.host) and not allow_insecure_http then
     return nil, string.format("base_url '%s' is plain http to %s, which is not this machine: the key would "
-      .. "cross the network in clear text; use https (or allow_insecure_http)", s, p.host)
+      .. "cross the network in clear text; use https (or allow_insecure_http)", shown, p.host)
   end
   p.url = p.url:gsub("/+$", "")
   return p
@@ -87,15 +107,16 @@ end
 function M.check_media(s, allow_insecure)
   local p, err = M.parse(s)
   if not p then return nil, string.format("result URL is not a URL (%s)", tostring(err)) end
+  local shown = M.redact(s)
   if p.scheme ~= "http" and p.scheme ~= "https" then
-    return nil, string.format("result URL '%s' is not http(s)", s)
+    return nil, string.format("result URL '%s' is not http(s)", shown)
   end
   if M.is_link_local(p.host) then
-    return nil, string.format("result URL '%s' points at a link-local address (where cloud metadata lives)", s)
+    return nil, string.format("result URL '%s' points at a link-local address (where cloud metadata lives)", shown)
   end
   if p.scheme == "http" and not M.is_loopback(p.host) and not allow_insecure then
     return nil, string.format("result URL '%s' is plain http to another host; only https (or http to this "
-      .. "machine) is fetched, unless allow_insecure_media is set for a gateway of your own", s)
+      .. "machine) is fetched, unless allow_insecure_media is set for a gateway of your own", shown)
   end
   return p
 end
