@@ -179,6 +179,19 @@ describe("adversary: where requests go", function()
     assert.equals(0, #gw:requests{ path = "/plain.mp4" })
   end)
 
+  -- FOUND: a poll answer about another task (data.id "task_OTHER", as a cache keyed without the path would
+  -- serve) is applied as it is: task_A ends completed with task_OTHER's video
+  it("never takes a poll answer about another task as this task's state", function()
+    local answer = completed("https://videos.example/other.mp4")
+    answer.data.id = "task_OTHER"
+    local gw = gateway.start{ cases = { { method = "GET", pattern = "^/v1/tasks/", json = answer } } }
+    finally(function() gw:stop() end)
+    local task = client(gw.url, { poll_min = 0.05 }):task("task_A")
+    local ok = task:wait{ timeout = 1 }
+    assert.is_nil(ok, "task_A completed with " .. tostring(task.video_url))
+    assert.is_nil(task.video_url)
+  end)
+
   it("reads base URLs as libcurl does: a percent-encoded loopback name is loopback, a mapped one is refused", function()
     local gw = gateway.start{ cases = { { path = "/v1/balance", json = { success = true, remain_balance = 2 } } } }
     finally(function() gw:stop() end)
