@@ -9,8 +9,9 @@ end
 local function failure(kind)
   return { ok = false, kind = kind, error = "failed: " .. kind, status = 0, headers = {} }
 end
-local function d(result, have, size, refreshed)
-  return decide{ result = result, have = have or 0, size = size or 0, refreshed = refreshed, task_id = "task_D" }
+local function d(result, have, size, refreshed, validator)
+  return decide{ result = result, have = have or 0, size = size or 0, refreshed = refreshed, task_id = "task_D",
+                 validator = validator }
 end
 
 describe("seedance.download.decide", function()
@@ -62,8 +63,13 @@ describe("seedance.download.decide", function()
         assert.equals(status, x.err.status)
       end
     end)
-    it("takes a 416 as done when the part is the whole file, else starts over", function()
-      assert.equals("done", d(answer(416, { ["content-range"] = "bytes */500" }), 500, 500).action)
+    it("takes a 416 as done when the part is the whole file, of the same version, else starts over", function()
+      local same = { ["content-range"] = "bytes */500", etag = '"A"' }
+      assert.equals("done", d(answer(416, same), 500, 500, nil, '"A"').action)
+      assert.equals("restart", d(answer(416, same), 500, 500, nil, '"B"').action)  -- another version
+      assert.equals("restart", d(answer(416, { ["content-range"] = "bytes */500" }), 500, 500, nil, '"A"').action)
+      assert.equals("restart", d(answer(416, { ["content-range"] = "bytes */500", etag = 'W/"A"' }), 500, 500, nil,
+        'W/"A"').action) -- a weak ETag proves nothing
       local x = d(answer(416, { ["content-range"] = "bytes */400" }), 500, 500)
       assert.equals("restart", x.action)
       assert.is_true(x.discard)
@@ -78,10 +84,18 @@ describe("seedance.download.decide", function()
       assert.equals("fail", y.action)
       assert.is_false(y.err.retryable)
     end)
-    it("fails on a redirect that was not followed", function()
-      local x = d(answer(302, { location = "ftp://x/" }))
-      assert.equals("fail", x.action)
-      assert.equals(302, x.err.status)
+    it("hands a redirect's Location to the caller (which checks it as a result URL)", function()
+      for _, status in ipairs{ 301, 302, 303, 307, 308 } do
+        local x = d(answer(status, { location = "/other.mp4" }))
+        assert.equals("redirect", x.action)
+        assert.equals("/other.mp4", x.location)
+      end
+    end)
+    it("fails on a redirect with no usable Location, and on other 3xx", function()
+      for _, x in ipairs{ d(answer(302)), d(answer(302, { location = "" })), d(answer(304)),
+                          d(answer(302, { location = "a\nb" })) } do
+        assert.equals("fail", x.action)
+      end
     end)
   end)
 

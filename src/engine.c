@@ -270,7 +270,9 @@ static int sd_engine_step_l(lua_State *L) {
     return 1;
 }
 
-/* Push a table of the header lines in raw: lowercased names, trimmed values, last wins. */
+/* Push a table of the header lines in raw: lowercased names, trimmed values; a
+ * name sent more than once maps to its values joined by LF, in order (no value
+ * holds a LF, so the join is unambiguous and a reader sees every one). */
 static void sd_push_headers(lua_State *L, const sd_buf *raw) {
     const char *p = raw->data, *end = raw->data ? raw->data + raw->len : NULL;
     sd_header_field f;
@@ -284,7 +286,16 @@ static void sd_push_headers(lua_State *L, const sd_buf *raw) {
             luaL_addchar(&name, (char)((c >= 'A' && c <= 'Z') ? c + 32 : c));
         }
         luaL_pushresult(&name);
-        lua_pushlstring(L, f.value, f.value_len);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (lua_isstring(L, -1)) { /* seen before: previous LF this one */
+            lua_pushliteral(L, "\n");
+            lua_pushlstring(L, f.value, f.value_len);
+            lua_concat(L, 3);
+        } else {
+            lua_pop(L, 1);
+            lua_pushlstring(L, f.value, f.value_len);
+        }
         lua_rawset(L, -3);
     }
 }

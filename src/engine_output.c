@@ -47,11 +47,13 @@ static const char *sd_head_value(const sd_transfer *t, const char *name, size_t 
     return v;
 }
 
-/* The answer's validator (ETag, else Last-Modified) as a NUL-terminated copy
- * in out, or 0 when it has none usable (empty, too long, control bytes). */
+/* The answer's validator (a strong ETag, else Last-Modified) as a NUL-terminated
+ * copy in out, or 0 when it has none usable (empty, too long, control bytes). A
+ * weak ETag (W/"...") promises no byte equality, so it never validates a range. */
 static int sd_validator(const sd_transfer *t, char *out, size_t outlen) {
     size_t len = 0, i;
     const char *v = sd_head_value(t, "ETag", &len);
+    if (v != NULL && len >= 2 && (v[0] == 'W' || v[0] == 'w') && v[1] == '/') v = NULL;
     if (v == NULL || len == 0) v = sd_head_value(t, "Last-Modified", &len);
     if (v == NULL || len == 0 || len >= outlen) return 0;
     for (i = 0; i < len; i++) {

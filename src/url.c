@@ -33,7 +33,8 @@ static int sd_url_has(CURLU *h, CURLUPart part) {
 }
 
 /*
- * core.parse_url(s) -> parts | nil, message. parts: url (as libcurl writes it
+ * core.parse_url(s[, base]) -> parts | nil, message. With base, s may be
+ * relative to it (as a redirect's Location is). parts: url (as libcurl writes it
  * back: IPv4 numbers normalized, dot segments removed), scheme (lowercase),
  * host (IPv6 in brackets; IDN hosts in punycode where libcurl can), port (a
  * number, the scheme's default when none is given), path, query, fragment, zoneid,
@@ -43,6 +44,7 @@ static int sd_url_has(CURLU *h, CURLUPart part) {
 static int sd_core_parse_url(lua_State *L) {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
+    const char *base = luaL_optstring(L, 2, NULL);
     CURLU *h;
     CURLUcode rc;
     char *port = NULL, *url = NULL;
@@ -57,7 +59,9 @@ static int sd_core_parse_url(lua_State *L) {
 #ifdef CURLU_PUNYCODE
     host_flags = CURLU_PUNYCODE;
 #endif
-    rc = curl_url_set(h, CURLUPART_URL, s, 0);
+    /* with a base, s may be relative to it (a redirect's Location), resolved as libcurl does */
+    rc = base != NULL ? curl_url_set(h, CURLUPART_URL, base, 0) : CURLUE_OK;
+    if (rc == CURLUE_OK) rc = curl_url_set(h, CURLUPART_URL, s, 0);
     if (rc == CURLUE_OK) rc = curl_url_get(h, CURLUPART_URL, &url, 0);
     /* a host libcurl cannot spell as it would connect to it (not IDNA-convertible) is no URL to us */
     if (rc == CURLUE_OK) {

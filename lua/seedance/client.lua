@@ -76,7 +76,7 @@ local function upload(self, path, deadline)
   return obj.url, obj
 end
 
-local submit -- defined below generate
+local submit, attach_or_pay -- defined below generate
 
 -- The task id and status from a submit answer: data as an array or an object.
 local function submitted(obj)
@@ -86,6 +86,11 @@ local function submitted(obj)
   local id = data.task_id or data.id
   if type(id) ~= "string" or id == "" then return nil end
   return id, type(data.status) == "string" and #data.status <= 64 and data.status or "submitted"
+end
+
+-- Calls on a closed client are caller mistakes.
+local function check_open(self)
+  if self._closed then error("attempt to use a closed client", 3) end
 end
 
 --- Submit a generation. Checks first, before anything is paid for: the request
@@ -98,8 +103,13 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
 function Client:generate(req, opts)
+  check_open(self)
   errors.checkarg(req, "table", 1, "generate")
   errors.checkarg(opts, "table", 2, "generate", true)
+  errors.checktimeout(opts and opts.timeout, "generate", 2)
+  if opts and opts.idempotency_key ~= nil and not journal.key_ok(opts.idempotency_key) then
+    errors.argerror(2, "generate", "field 'idempotency_key' must be 1 to 128 letters, digits, '-', '_' or '.'")
+  end
   return self._ctx.redact_result(submit(self, req, opts or {}))
 end
 
@@ -114,9 +124,22 @@ function submit(self, req, opts)
   local iok, ierr = files.check_inputs(req)
   if not iok then return nil, ierr end
   local deadline = opts.timeout and scheduler.now() + opts.timeout or nil
-  local jrnl, jkey, entry = ctx.journal, nil, nil
+  local jrnl, jkey, hash = ctx.journal, nil, nil
   if jrnl then
-    jkey = opts.key or jrnl:next_key(journal.hash(req))
+    hash = journal.hash(req)
+    jkey = opts.key or jrnl:take_key(hash)
+  end
+  local task, err = attach_or_pay(self, req, opts, deadline, jkey, hash)
+  -- no task: the occurrence is the next call's (a script's retry, or a re-run; see Journal:take_key)
+  if not task and jkey and not opts.key then jrnl:release(jkey) end
+  return task, err
+end
+
+-- Re-attach to the journal's task for key jkey, or submit (and pay).
+function attach_or_pay(self, req, opts, deadline, jkey, hash)
+  local ctx = self._ctx
+  local jrnl, entry = ctx.journal, nil
+  if jrnl then
     entry = jrnl:entry(jkey)
     if entry and entry.task_id then
       -- paid for already: re-attach instead of submitting again
@@ -151,7 +174,7 @@ function submit(self, req, opts)
   end
   local key = opts.idempotency_key or (entry and entry.idempotency_key) or core.random_hex(16)
   if jrnl and not entry then
-    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = journal.hash(req), idempotency_key = key }
+    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key }
     if not ok then
       ctx.governor:release_task()
       return nil, errors.new{ type = "io_error", message = "journal: " .. tostring(werr) }
@@ -185,6 +208,7 @@ end
 -- @tparam string id a task id (letters, digits, `_` and `-`)
 -- @treturn seedance.Task
 function Client:task(id)
+  check_open(self)
   if not urls.task_id_ok(id) then
     errors.argerror(1, "task", type(id) == "string"
       and "task id must be 1 to 128 letters, digits, '_' or '-', got '" .. core.utf8_clean(id):sub(1, 40) .. "'"
@@ -200,6 +224,7 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error `io_error` (cannot read), `validation_error` (not an image, too big), service errors
 function Client:upload_image(path)
+  check_open(self)
   errors.checkarg(path, "string", 1, "upload_image")
   return self._ctx.redact_result(upload(self, path))
 end
@@ -209,6 +234,7 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
 function Client:balance()
+  check_open(self)
   local ctx = self._ctx
   if not ctx.has_key() then return nil, ctx.no_key() end
   local obj, err = http.json(ctx, { path = "/v1/balance" })
@@ -216,9 +242,11 @@ function Client:balance()
   return obj
 end
 
---- Close the client: its journal's lock is released (another process may use it).
--- Safe to call twice; tasks of this client keep working without the journal's lock.
+--- Close the client: its journal's lock is released (another process may use
+-- it), and the client may make no more calls (they raise "attempt to use a closed
+-- client"). Safe to call twice; tasks of this client keep working, without the journal.
 function Client:close()
+  self._closed = true
   if self._ctx.journal then self._ctx.journal:close() end
 end
 

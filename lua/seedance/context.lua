@@ -14,6 +14,9 @@ local retry = require("seedance.retry")
 local M = {}
 
 local USER_AGENT = "seedance-lua/" .. core.version
+
+--- Characters of the key's start that, found anywhere, are masked as a cut copy of the key.
+M.KEY_PREFIX = 10
 local LEVELS = { info = 1, debug = 2 }
 
 --- Make the context of a client.
@@ -25,31 +28,62 @@ local LEVELS = { info = 1, debug = 2 }
 function M.new(settings, key, base, jrnl)
   local ctx = { settings = settings, base = base, journal = jrnl }
   local key_pattern = key and #key >= 4 and key:gsub("%p", "%%%0") or nil
+  local key_start = key and key:sub(1, M.KEY_PREFIX)
 
   -- Logging: the `logger` option, else stderr when log_level (SEEDANCE_LOG) asks.
   local level = LEVELS[settings.log_level or ""] or (settings.logger and 1) or 0
   local sink = settings.logger or function(lvl, line) io.stderr:write("seedance ", lvl, ": ", line, "\n") end
 
-  --- Mask the API key (and any bearer token) in a string.
+  --- Mask the API key (and any bearer token) in a string: the whole key, and
+  -- any start of it of KEY_PREFIX characters or more (an excerpt cut inside the key).
   -- @tparam any s
-  -- @treturn any s with the key replaced by "sk-...(masked)" (non-strings are returned as they are)
+  -- @treturn any s with the key replaced by "[key masked]" (non-strings are returned as they are)
   function ctx.redact(s)
     if type(s) ~= "string" then return s end
-    if key_pattern then s = s:gsub(key_pattern, "[key masked]") end
+    if key_pattern then
+      s = s:gsub(key_pattern, "[key masked]")
+      if #key > M.KEY_PREFIX and s:find(key_start, 1, true) then
+        -- each cut copy of the key: its first KEY_PREFIX bytes, then as far as it goes on matching
+        local out, i = {}, 1
+        while true do
+          local a = s:find(key_start, i, true)
+          if not a then break end
+          local b = a + M.KEY_PREFIX - 1
+          while b < #s and b - a + 2 <= #key and s:byte(b + 1) == key:byte(b - a + 2) do b = b + 1 end
+          out[#out + 1] = s:sub(i, a - 1) .. "[key masked]"
+          i = b + 1
+        end
+        out[#out + 1] = s:sub(i)
+        s = table.concat(out)
+      end
+    end
     return (s:gsub("([Bb][Ee][Aa][Rr][Ee][Rr]%s+)[^%s\"',;]+", "%1[masked]"))
   end
 
-  --- Mask the key in an error's strings (message, service message), in place.
+  -- Mask the key in every string of a value, nested tables too (a copy for tables, depth-limited).
+  local function deep(v, depth)
+    if type(v) == "string" then return ctx.redact(v) end
+    if type(v) ~= "table" or depth > 16 or errors.is(v) then return v end
+    local out = {}
+    for k, x in pairs(v) do out[deep(k, depth + 1)] = deep(x, depth + 1) end
+    return out
+  end
+
+  --- A copy of a value from the service (a task's error object, say) with the
+  -- key masked in every string, nested ones too.
+  -- @param v
+  -- @return the copy
+  function ctx.redact_deep(v)
+    return deep(v, 0)
+  end
+
+  --- Mask the key in an error's strings (message, service error, nested ones), in place.
   -- @tparam seedance.Error err
   -- @treturn seedance.Error err
   function ctx.redact_error(err)
     for k, v in pairs(err) do
-      if type(v) == "string" then err[k] = ctx.redact(v) end
-    end
-    if type(err.service_error) == "table" then
-      for k, v in pairs(err.service_error) do
-        if type(v) == "string" then err.service_error[k] = ctx.redact(v) end
-      end
+      if type(v) == "string" then err[k] = ctx.redact(v)
+      elseif type(v) == "table" and not errors.is(v) then err[k] = deep(v, 0) end
     end
     if errors.is(err.last_error) then ctx.redact_error(err.last_error) end
     return err
@@ -68,7 +102,9 @@ function M.new(settings, key, base, jrnl)
     if (LEVELS[lvl] or 2) > level then return end
     local ok, line = pcall(string.format, fmt, ...)
     if not ok then line = fmt end
-    pcall(sink, lvl, ctx.redact(line))
+    -- one line of valid UTF-8, whatever a server's bytes in it held
+    line = core.utf8_clean(ctx.redact(line)):gsub("[%c]", " ")
+    pcall(sink, lvl, line)
   end
 
   --- Whether an API key is set.
@@ -81,11 +117,17 @@ function M.new(settings, key, base, jrnl)
   end
 
   -- Settings every transfer shares.
-  local function spec_of(url, timeout)
+  -- Plain http never goes through a proxy from the environment (http_proxy): it
+  -- would show the proxy the key in clear text (and plain http is only allowed to
+  -- this machine's loopback, which the proxy's is not). https goes through one in
+  -- a CONNECT tunnel; the `proxy` option is used as given.
+  local function spec_of(url, timeout, scheme)
+    local proxy = settings.proxy
+    if proxy == nil and scheme == "http" then proxy = "" end
     return {
       url = url, headers = { "User-Agent: " .. (settings.user_agent or USER_AGENT) },
       timeout = timeout, connect_timeout = settings.connect_timeout,
-      ca_file = settings.ca_file, proxy = settings.proxy, guard_link_local = true,
+      ca_file = settings.ca_file, proxy = proxy, guard_link_local = true,
     }
   end
 
@@ -93,7 +135,7 @@ function M.new(settings, key, base, jrnl)
   -- @tparam table req `method`, `path` (under the base URL), `body`, `headers`, `form_file`, `timeout`
   -- @treturn table
   function ctx.api_spec(req)
-    local spec = spec_of(base.url .. req.path, req.timeout or settings.timeout)
+    local spec = spec_of(base.url .. req.path, req.timeout or settings.timeout, base.scheme)
     local h = spec.headers
     h[#h + 1] = "Authorization: Bearer " .. key
     h[#h + 1] = "Accept: application/json"
@@ -104,15 +146,14 @@ function M.new(settings, key, base, jrnl)
     return spec
   end
 
-  --- The engine transfer spec of a media download: never the key; redirects
-  -- to https only (or http too when the URL itself is http, i.e. loopback or allowed).
+  --- The engine transfer spec of a media download: never the key, and no
+  -- redirect followed by libcurl (the download checks each Location as a result
+  -- URL and follows it itself, so a proxy in the way hides no target from it).
   -- @tparam table parts the checked URL (see `seedance.urls.check_media`)
   -- @tparam table dl `output`, `validator_file`, `resume_from`, `if_range`, `timeout`
   -- @treturn table
   function ctx.media_spec(parts, dl)
-    local spec = spec_of(parts.url, dl.timeout)
-    spec.follow_redirects = true
-    spec.redirect_protocols = parts.scheme == "https" and "https" or "http,https"
+    local spec = spec_of(parts.url, dl.timeout, parts.scheme)
     spec.output, spec.validator_file = dl.output, dl.validator_file
     spec.resume_from, spec.if_range = dl.resume_from, dl.if_range
     spec.max_file = settings.max_download

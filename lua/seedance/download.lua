@@ -26,6 +26,9 @@ local M = {}
 -- `completed` before their URL) before giving up.
 M.MISSING_URL_READS = 3
 
+--- Redirects followed from one URL before giving up.
+M.MAX_REDIRECTS = 5
+
 local function err_of(fields)
   fields.retryable = fields.retryable or false
   return errors.new(fields)
@@ -33,12 +36,15 @@ end
 
 --- Decide the next step after one download attempt. Pure: no IO.
 -- @tparam table o `result` (the engine's result: `ok`, `kind`, `error`, `status`, `headers`),
---   `have` (bytes of the part before the attempt), `size` (bytes of the part after it),
+--   `have` (bytes of the part before the attempt), `validator` (the part's, sent as If-Range),
+--   `size` (bytes of the part after it),
 --   `refreshed` (whether the URL was already re-read for an expiry), `task_id`
--- @treturn table `{ action = "done"|"retry"|"restart"|"refresh"|"fail", err = seedance.Error|nil,
---   discard = true when the part must go (restart, or a failure that leaves it useless) }`.
+-- @treturn table `{ action = "done"|"retry"|"restart"|"refresh"|"redirect"|"fail", err = seedance.Error|nil,
+--   discard = true when the part must go (restart, or a failure that leaves it useless),
+--   location = the Location of a redirect }`.
 --   "retry" keeps the part (the next attempt resumes it when it can); "restart" starts over;
---   "refresh" re-reads the task for a fresh URL; retry and restart go through the retry policy.
+--   "refresh" re-reads the task for a fresh URL; "redirect" fetches the Location (checked by the
+--   caller as a result URL); retry and restart go through the retry policy.
 function M.decide(o)
   local r = o.result
   if not r.ok then
@@ -58,9 +64,14 @@ function M.decide(o)
         .. "(results live about 24 hours); generate the video again", tostring(o.task_id), status) } }
   end
   if status == 416 then
-    -- nothing left to send: the part is whole already, or it is not of this file
-    local total = tonumber(((r.headers or {})["content-range"] or ""):match("^bytes %*/(%d+)$"))
-    if total and o.have > 0 and total == o.have then return { action = "done" } end
+    -- nothing left to send: the part is whole already (the answer names the part's length and
+    -- carries the validator it was fetched under), or it is not of this file
+    local h = r.headers or {}
+    local total = tonumber((h["content-range"] or ""):match("^bytes %*/(%d+)$"))
+    local etag = h["etag"]
+    if etag and etag:match("^[Ww]/") then etag = nil end
+    local same = o.validator ~= nil and (etag or h["last-modified"]) == o.validator
+    if total and o.have > 0 and total == o.have and same then return { action = "done" } end
     return { action = "restart", discard = true,
              err = err_of{ type = "network_error", retryable = true, status = 416, message = "range not satisfiable" } }
   end
@@ -68,9 +79,14 @@ function M.decide(o)
     local err = http.answer_error(r)
     return { action = err.retryable and "retry" or "fail", err = err }
   end
+  local location = (r.headers or {}).location
+  if (status == 301 or status == 302 or status == 303 or status == 307 or status == 308)
+     and type(location) == "string" and location ~= "" and not location:find("\n") then
+    return { action = "redirect", location = location }
+  end
   if status < 200 or status >= 300 then
     return { action = "fail", err = err_of{ type = "server_error", status = status,
-      message = string.format("the result URL answered HTTP %d (a redirect not followed)", status) } }
+      message = string.format("the result URL answered HTTP %d (a redirect with no usable Location)", status) } }
   end
   local total
   if status == 206 then
@@ -140,18 +156,25 @@ function M.run(task, path, opts, env)
   local field = opts.source == "last_frame" and "last_frame_url" or "video_url"
   local part, meta = path .. ".part", path .. ".part.meta"
   local refreshed, attempt, cb_err = false, 0, nil
+  local first_scheme
   if task.expires_at and os.time() >= task.expires_at then
     refreshed = true
     local rok, rerr = task:refresh{ timeout = retry.left(deadline) }
     if not rok then return nil, rerr end
   end
+  local hop, hops = nil, 0 -- a redirect's target, and how many were followed from the task's URL
   while true do
     local url, uerr = url_of(task, field, env, deadline)
     if not url then return nil, uerr end
-    local parts, perr = urls.check_media(url, settings.allow_insecure_media)
+    local parts, perr = urls.check_media(hop or url, settings.allow_insecure_media)
     if not parts then return nil, err_of{ type = "unsafe_url", task_id = task.id, message = perr } end
+    if hop and first_scheme == "https" and parts.scheme ~= "https" then
+      return nil, err_of{ type = "unsafe_url", task_id = task.id,
+        message = "the result URL redirected from https to " .. urls.redact(hop) .. "; refused" }
+    end
     local have = files.size(part) or 0
     local validator = have > 0 and (files.read_small(meta) or ""):match("^([^\r\n]+)") or nil
+    if validator and validator:find("%c") then validator = nil end -- damaged (a crash mid-write): none
     if have > 0 and not validator then
       -- a part without its validator cannot be resumed safely: start over
       files.remove(part)
@@ -173,6 +196,7 @@ function M.run(task, path, opts, env)
         end
       end
     end
+    if not hop then first_scheme = parts.scheme end
     local t0 = scheduler.now()
     local r = scheduler.transfer(ctx.media_spec(parts, {
       output = part, validator_file = meta, resume_from = have > 0 and have or nil,
@@ -182,13 +206,26 @@ function M.run(task, path, opts, env)
       r.ok and tostring(r.status) or r.kind, scheduler.now() - t0, r.bytes or 0, have > 0 and ", resumed" or "")
     if cb_err then return nil, cb_err end
     if env.closed() then return nil, err_of{ type = "aborted", message = "task closed during its download" } end
-    local d = M.decide{ result = r, have = have, size = files.size(part) or 0, refreshed = refreshed,
-                        task_id = task.id }
+    local d = M.decide{ result = r, have = have, validator = validator, size = files.size(part) or 0,
+                        refreshed = refreshed, task_id = task.id }
     if d.discard then
       files.remove(part)
       files.remove(meta)
     end
-    if d.action == "done" then
+    if d.action ~= "redirect" then hop, hops = nil, 0 end
+    if d.action == "redirect" then
+      hops = hops + 1
+      if hops > M.MAX_REDIRECTS then
+        return nil, err_of{ type = "server_error", task_id = task.id,
+          message = "the result URL redirected more than " .. M.MAX_REDIRECTS .. " times" }
+      end
+      local next_parts = urls.parse(d.location, parts.url)
+      if not next_parts then
+        return nil, err_of{ type = "server_error", task_id = task.id,
+          message = "the result URL redirected to something that is not a URL: " .. http.excerpt(d.location) }
+      end
+      hop = next_parts.url
+    elseif d.action == "done" then
       local size = files.size(part) or 0
       if opts.on_progress then
         local cok, e = compat.xpcall(opts.on_progress, debug.traceback, size, size)

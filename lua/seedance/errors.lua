@@ -90,7 +90,21 @@ end
 -- @treturn seedance.Error
 -- @local (for the library's own modules)
 function M.callback(name, err)
-  return M.new{ type = "callback_error", retryable = false, message = name .. " raised: " .. tostring(err) }
+  local ok, text = pcall(tostring, err) -- an object whose __tostring raises is still reported
+  if not ok or type(text) ~= "string" then text = "a " .. type(err) .. " that cannot be printed" end
+  return M.new{ type = "callback_error", retryable = false, value = err, message = name .. " raised: " .. text }
+end
+
+--- Check an optional timeout argument (seconds): nil, or a number that is not NaN
+-- (negative means "now"; math.huge means no limit). Raises a bad argument error otherwise.
+-- @param v the value
+-- @tparam string fname the public function's name
+-- @tparam integer n the argument's position
+function M.checktimeout(v, fname, n)
+  if v == nil then return end
+  if type(v) ~= "number" or v ~= v then
+    M.argerror(n, fname, "field 'timeout' must be a number of seconds, got " .. (v ~= v and "NaN" or type(v)), 4)
+  end
 end
 
 M.Error = Error

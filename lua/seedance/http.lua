@@ -44,22 +44,29 @@ function M.excerpt(body)
   return '"' .. s .. '"'
 end
 
---- Seconds a Retry-After header asks for: delta seconds, or an HTTP date in
--- any of its three forms (RFC 1123, RFC 850, asctime; read by libcurl's
--- curl_getdate). nil when it says nothing usable.
+--- Seconds a Retry-After header asks for: delta seconds (fractions rounded
+-- up), or an HTTP date in any of its three forms (RFC 1123, RFC 850, asctime;
+-- read by libcurl's curl_getdate). A header sent several times (values joined
+-- by LF, as the engine gives them) counts by its longest ask. nil when it says
+-- nothing usable.
 -- @tparam string|nil value
 -- @tparam[opt] number wall the current unix time (default os.time())
 -- @treturn number|nil
 function M.retry_after(value, wall)
   if type(value) ~= "string" then return nil end
-  value = value:match("^%s*(.-)%s*$")
-  if value:match("^%d+$") then
-    local n = tonumber(value)
-    return n < 1e9 and n or nil
+  local longest
+  for one in value:gmatch("[^\n]+") do
+    one = one:match("^%s*(.-)%s*$")
+    local n
+    if one:match("^%d+%.?%d*$") then
+      n = math.min(math.ceil(tonumber(one)), 1e12) -- absurdly long stays long, and finite
+    else
+      local at = core.getdate(one)
+      if at then n = math.max(0, at - (wall or os.time())) end
+    end
+    if n and n == n and (not longest or n > longest) then longest = n end
   end
-  local at = core.getdate(value)
-  if at then return math.max(0, at - (wall or os.time())) end
-  return nil
+  return longest
 end
 
 --- Decode a JSON answer. A body whose strings only are bad (half a UTF-16
@@ -157,7 +164,10 @@ function M.call(ctx, req)
     local spec = ctx.api_spec(req)
     local left = retry.left(deadline)
     if left then
-      if left <= 0 then return false, retry.timeout_error(method .. " " .. req.path) end
+      if left <= 0 then
+        ctx.governor:after_request(0) -- the window's slot it took
+        return false, retry.timeout_error(method .. " " .. req.path)
+      end
       if spec.timeout == 0 or spec.timeout > left then spec.timeout = left end
     end
     local t0 = scheduler.now()

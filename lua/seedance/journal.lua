@@ -75,7 +75,7 @@ end
 
 -- The fields each record type must have, with their types ("?" marks optional ones).
 local SHAPES = {
-  submit = { key = "string", hash = "string", idempotency_key = "string" },
+  submit = { key = "string", hash = "string", idempotency_key = "key" },
   task = { key = "string", task_id = "string" },
   done = { key = "string", task_id = "string", status = "string", video_url = "?string",
            last_frame_url = "?string", expires_at = "?number", error = "?table" },
@@ -91,11 +91,22 @@ local function well_formed(rec)
     local v = rec[k]
     local optional = want:sub(1, 1) == "?"
     if optional then want = want:sub(2) end
+    if want == "key" then -- a value that goes into a header line: a safe token only
+      if not M.key_ok(v) then return false end
+      want = "string"
+    end
     if not ((optional and v == nil) or type(v) == want) then return false end
     if want == "number" and v ~= nil and (v ~= v or v < 0 or v >= 2 ^ 53) then return false end
   end
   if rec.task_id ~= nil and not urls.task_id_ok(rec.task_id) then return false end
   return true
+end
+
+--- Whether an Idempotency-Key is a safe header value: 1 to 128 letters, digits, '-', '_' or '.'.
+-- @param v
+-- @treturn boolean
+function M.key_ok(v)
+  return type(v) == "string" and #v >= 1 and #v <= 128 and v:match("^[%w%-_%.]+$") ~= nil
 end
 
 --- Open (or create) a journal, take its lock, and read what it holds.
@@ -111,7 +122,10 @@ function M.open(path)
   local lock, lerr = core.lock(path)
   if not lock then return nil, "cannot lock " .. tostring(lerr) end
   local self = setmetatable({ path = path, entries = {}, counts = {}, torn = 0, skipped = 0, lock = lock }, Journal)
-  local text, rerr = core.read_file(path, 64 * 1024 * 1024)
+  -- the whole file, however long (the lock's open refused anything but a regular file)
+  local f, rerr = io.open(path, "rb")
+  local text = f and f:read("*a")
+  if f then f:close() end
   if not text then
     lock:unlock()
     return nil, tostring(rerr)
@@ -157,8 +171,10 @@ function M.open(path)
   return self
 end
 
---- Release the journal's lock (another process may open it then). Safe to call twice.
+--- Release the journal's lock (another process may open it then); later
+-- appends fail. Safe to call twice.
 function Journal:close()
+  self.closed = true
   self.lock:unlock()
 end
 
@@ -190,6 +206,7 @@ end
 -- @treturn[2] nil
 -- @treturn[2] string message
 function Journal:append(rec)
+  if self.closed then return nil, self.path .. ": journal closed" end
   rec.v = M.VERSION
   rec.time = rec.time or os.time()
   local line, err = cjson.encode(rec)
@@ -200,13 +217,31 @@ function Journal:append(rec)
   return true
 end
 
---- The key for the next occurrence of a request hash in this run: `hash#n`.
+--- Take the key of the next occurrence of a request hash in this run,
+-- `hash#n`: the smallest n not taken yet (by a call that got its task, or one
+-- still submitting). A call that ends without a task gives it back with
+-- `release`, so a try that paid for nothing does not use its occurrence up:
+-- the script's retry takes the same key (and Idempotency-Key), as a re-run will.
 -- @tparam string hash
--- @treturn string
-function Journal:next_key(hash)
-  local n = (self.counts[hash] or 0) + 1
-  self.counts[hash] = n
+-- @treturn string the key
+function Journal:take_key(hash)
+  local taken = self.counts[hash]
+  if not taken then
+    taken = {}
+    self.counts[hash] = taken
+  end
+  local n = 1
+  while taken[n] do n = n + 1 end
+  taken[n] = true
   return hash .. "#" .. n
+end
+
+--- Give back a key from `take_key` whose call got no task.
+-- @tparam string key
+function Journal:release(key)
+  local hash, n = key:match("^(.*)#(%d+)$")
+  local taken = hash and self.counts[hash]
+  if taken then taken[tonumber(n)] = nil end
 end
 
 --- What the journal knows of a logical request, or nil.

@@ -38,7 +38,7 @@ M.list = {
   { "poll_max", "number", 30, "longest pause between task polls in seconds", min = 0 },
   { "wait_timeout", "number", 1800, "default deadline of task:wait in seconds", min = 0 },
   { "time_scale", "number", 1, "multiply every pause by this (for a time-scaled emulator; "
-    .. "$SEEDANCE_TIME_SCALE applies only to a loopback base_url)", env = "SEEDANCE_TIME_SCALE", min = 0 },
+    .. "$SEEDANCE_TIME_SCALE applies only to a loopback base_url)", env = "SEEDANCE_TIME_SCALE", min = 1e-6 },
   { "on_retry", "function", nil, "called as on_retry(err, attempt, delay) before each retry" },
   { "logger", "function", nil, "called as logger(level, line) for each log line (key masked); "
     .. "default: stderr when SEEDANCE_LOG is info or debug" },
@@ -68,19 +68,24 @@ end
 local function from_env(o)
   local v = o.env and os.getenv(o.env)
   if v == nil or v == "" then return nil end
-  if o.type == "number" then
-    local n = tonumber(v)
-    if not n then
-      error(string.format("%s must be a number, got '%s'", o.env, v), 0)
-    end
-    return n
-  end
+  if o.type == "number" then return tonumber(v) or v end -- not a number: the caller's check says so
   return v
+end
+
+-- Why v is not acceptable for option o (nil when it is): type, finiteness, whole numbers, minimum.
+local function problem(o, v)
+  if type(v) ~= o.type then return string.format("must be a %s, got %s", o.type, type(v)) end
+  if o.type ~= "number" then return nil end
+  if v ~= v or v == math.huge or v == -math.huge then return "must be a finite number" end
+  if o.integer and math.floor(v) ~= v then return "must be a whole number, got " .. tostring(v) end
+  if o.min and v < o.min then return string.format("must be at least %s, got %s", tostring(o.min), tostring(v)) end
+  return nil
 end
 
 --- Check a caller's options and fill in defaults (from the environment, then
 -- the table above). Raises `bad argument #1 to '<fname>'` on an unknown name,
--- a wrong type or a value out of range.
+-- a wrong type or a value out of range; a value from the environment is held
+-- to the same rules (its message names the variable).
 -- @tparam table|nil opts
 -- @tparam string fname the public function's name, for messages
 -- @treturn table every option, resolved
@@ -90,25 +95,17 @@ function M.resolve(opts, fname)
   for k, v in pairs(opts) do
     local o = M.by_name[k]
     if not o then bad(fname, "unknown option '" .. tostring(k) .. "'") end
-    if type(v) ~= o.type then
-      bad(fname, string.format("option '%s' must be a %s, got %s", k, o.type, type(v)))
-    end
-    if o.type == "number" then
-      if v ~= v or v == math.huge or v == -math.huge then
-        bad(fname, string.format("option '%s' must be a finite number", k))
-      end
-      if o.integer and math.floor(v) ~= v then
-        bad(fname, string.format("option '%s' must be a whole number, got %s", k, tostring(v)))
-      end
-      if o.min and v < o.min then
-        bad(fname, string.format("option '%s' must be at least %s, got %s", k, tostring(o.min), tostring(v)))
-      end
-    end
+    local why = problem(o, v)
+    if why then bad(fname, string.format("option '%s' %s", k, why)) end
   end
   local out = {}
   for _, o in ipairs(M.list) do
     local v = opts[o.name]
-    if v == nil then v = from_env(o) end
+    if v == nil then
+      v = from_env(o)
+      local why = v ~= nil and problem(o, v)
+      if why then bad(fname, string.format("%s (for option '%s') %s", o.env, o.name, why)) end
+    end
     if v == nil then v = o.default end
     out[o.name] = v
   end

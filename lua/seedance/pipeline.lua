@@ -4,6 +4,7 @@
 -- @module seedance.pipeline
 
 local compat = require("seedance.compat")
+local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
 local scheduler = require("seedance.scheduler")
@@ -31,17 +32,48 @@ local function output_path(output, i, request)
   return p
 end
 
--- Check before paying: every output can be written and every local input read.
--- Returns the output paths, or nil and a list of { index, error }.
-local function preflight(requests, output)
-  local paths, problems = {}, {}
+-- A path with "." segments and repeated separators removed, for comparing outputs.
+local function normalized(path)
+  local abs = path:sub(1, 1) == "/"
+  local out = {}
+  for seg in path:gmatch("[^/\\]+") do
+    if seg == ".." and #out > 0 and out[#out] ~= ".." then out[#out] = nil
+    elseif seg ~= "." then out[#out + 1] = seg end
+  end
+  return (abs and "/" or "") .. table.concat(out, "/")
+end
+
+-- The identity of the file a path names, however spelled: its folder's identity (through
+-- links) and its name; the normalized text where the folder cannot be read.
+local function identity(path)
+  local dir, name = files.dirname(path), path:match("([^/\\]*)$")
+  local id = core.file_id and core.file_id(dir, true)
+  return id and (id .. "/" .. name) or normalized(path)
+end
+
+-- Check before paying: every output can be written and names a file of its
+-- own, every local input can be read, and (with `validate`, unless the client's
+-- validation is off) every request is one the validator takes, as `shape(i, req)`
+-- says it will be sent. Returns the output paths, or nil and a list of { index, error }.
+local function preflight(client, requests, output, validate, shape)
+  local paths, problems, seen = {}, {}, {}
   for i, req in ipairs(requests) do
     local path, err = output_path(output, i, req)
-    if path then
+    if validate and client.settings.validate then
+      local ok, verr = require("seedance").validate(shape(i, req))
+      if not ok then err = err or verr end
+    end
+    if path and not err then
       local ok, oerr = files.check_output(path)
       if not ok then err = oerr end
+      local id = identity(path)
+      if not err and seen[id] then
+        err = errors.new{ type = "io_error", message = string.format("%s: item %d writes to the same file as "
+          .. "item %d; give every item its own output (\"out/%%03d.mp4\")", path, i, seen[id]) }
+      end
+      seen[id] = seen[id] or i
     end
-    if not err and type(req) == "table" then
+    if not err then
       local ok, ierr = files.check_inputs(req)
       if not ok then err = ierr end
     end
@@ -53,6 +85,16 @@ local function preflight(requests, output)
 end
 
 -- The error of an item not started because another failed its checks.
+-- Requests must be tables: anything else is a caller mistake, raised before anything is paid.
+local function check_requests(requests, fname)
+  errors.checkarg(requests, "table", 2, fname)
+  for i, req in ipairs(requests) do
+    if type(req) ~= "table" then
+      errors.argerror(2, fname, string.format("request %d is a %s, not a table", i, type(req)), 4)
+    end
+  end
+end
+
 local function not_started(first)
   return errors.new{ type = "skipped",
     message = string.format("not started: item %d failed its checks before paying (%s)", first[1], first[2].message) }
@@ -81,11 +123,14 @@ end
 
 --- Generate every request, at most `concurrency` at a time. Results come back
 -- in input order as `{ task = ..., path = ..., error = ... }`; one item's error
--- does not stop its siblings unless `fail_fast` is set.
+-- does not stop its siblings unless `fail_fast` is set (an invalid request is
+-- its own item's `validation_error`, and is not paid for).
 --
 -- Before the first submit, every output path is checked (its folder exists
--- and takes a file) and every local image read: if any check fails nothing is
--- paid for, the failing items carry their error and the others a `skipped` one.
+-- and takes a file, and no two items write to one file, however the paths are
+-- spelled) and every local image read: if any check fails nothing is paid
+-- for, the failing items carry their error and the others a `skipped` one.
+-- A request that is not a table is a caller mistake, raised before anything is paid.
 -- A callback that raises (`output`, `on_progress`) ends the batch like
 -- `fail_fast`, with a `callback_error` (in the item, or in `stats.error`).
 -- @tparam seedance.Client client
@@ -94,13 +139,14 @@ end
 -- @treturn table results in input order
 -- @treturn table stats `{ total, done, failed, skipped, error }`
 function M.map(client, requests, opts)
-  errors.checkarg(requests, "table", 2, "map")
+  check_requests(requests, "map")
   errors.checkarg(opts, "table", 3, "map", true)
   opts = opts or {}
   local n = #requests
   local results, percent = {}, {}
   local stats = { total = n, done = 0, failed = 0, skipped = 0, running = 0, percent = 0 }
-  local paths, problems = preflight(requests, opts.output)
+  -- (an invalid request is its own item's error, as its siblings go on: it is not paid for)
+  local paths, problems = preflight(client, requests, opts.output, false)
   if not paths then
     for _, p in ipairs(problems) do results[p[1]] = { error = p[2] } end
     for i = 1, n do
@@ -168,38 +214,48 @@ end
 --- Generate clips one after another, each starting from the previous clip's
 -- last frame (`return_last_frame = true` on every clip). The first request
 -- is sent as given; later ones get the previous last frame as their first
--- image (or `first_frame` role). Every output and local image is checked
--- before the first clip is paid for; a callback that raises stops the chain
--- with a `callback_error`.
+-- image (or `first_frame` role). Every clip (as it will be sent), output and
+-- local image is checked before the first clip is paid for, since a chain that
+-- stops half-way has paid for clips it cannot use; a callback that raises stops
+-- the chain with a `callback_error`.
 -- @tparam seedance.Client client
 -- @tparam table requests a list of request tables, one per clip
 -- @tparam[opt] seedance.ChainOptions opts
 -- @treturn table clips `{ task = ..., path = ... }` done so far
 -- @treturn seedance.Error|nil the error that stopped the chain
 function M.chain(client, requests, opts)
-  errors.checkarg(requests, "table", 2, "chain")
+  check_requests(requests, "chain")
   errors.checkarg(opts, "table", 3, "chain", true)
   opts = opts or {}
-  local paths, problems = preflight(requests, opts.output)
-  if not paths then return {}, problems[1][2] end
-  local clips, previous = {}, nil
-  for i, base in ipairs(requests) do
+  -- clip i as it will be sent: its request, with the previous clip's last frame for i > 1
+  local function clip(base, previous)
     local req = {}
     for k, v in pairs(base) do req[k] = v end
     req.return_last_frame = true
     if previous then
       if opts.frame_as == "first_frame" then
         local roles = { { url = previous, role = "first_frame" } }
-        for _, r in ipairs(base.image_with_roles or {}) do
-          if r.role ~= "first_frame" then roles[#roles + 1] = r end
+        for _, r in ipairs(type(base.image_with_roles) == "table" and base.image_with_roles or {}) do
+          if type(r) ~= "table" or r.role ~= "first_frame" then roles[#roles + 1] = r end
         end
         req.image_with_roles = roles
       else
         local list = { previous }
-        for _, u in ipairs(base.image_urls or {}) do list[#list + 1] = u end
+        for _, u in ipairs(type(base.image_urls) == "table" and base.image_urls or {}) do list[#list + 1] = u end
         req.image_urls = list
       end
     end
+    return req
+  end
+  local validate = not (opts.generate and opts.generate.validate == false)
+  local paths, problems = preflight(client, requests, opts.output, validate, function(i, base)
+    -- a stand-in for the frame clip i - 1 will return, so the check sees the request as it will go
+    return clip(base, i > 1 and "https://seedance.invalid/previous-last-frame.png" or nil)
+  end)
+  if not paths then return {}, problems[1][2] end
+  local clips, previous = {}, nil
+  for i, base in ipairs(requests) do
+    local req = clip(base, previous)
     local item = run_one(client, req, paths[i], opts,
       opts.on_progress and function(t) opts.on_progress(i, t) end)
     if item.error then return clips, item.error end

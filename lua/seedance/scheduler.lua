@@ -113,11 +113,17 @@ local function finish(rec, ok, ...)
 end
 
 -- What a resume gave back: the end of the coroutine (returned or raised), or a yield.
+-- A yield that is not one of ours (a bare coroutine.yield() in user code, in a
+-- callback say) is a cooperative one: the coroutine runs again at the next step.
 local function resumed(rec, ok, ...)
   if not ok then
-    finish(rec, false, debug.traceback(rec.co, tostring((...))))
+    local e = ...
+    local okt, text = pcall(tostring, e)
+    finish(rec, false, debug.traceback(rec.co, okt and text or "an error object that cannot be printed"))
   elseif coroutine.status(rec.co) == "dead" then
     finish(rec, true, ...)
+  elseif not rec.waiting then
+    ready[#ready + 1] = rec
   end
 end
 
@@ -299,6 +305,9 @@ end
 --- Pause for `seconds`: yields in a managed coroutine, blocks otherwise.
 -- @tparam number seconds
 function M.sleep(seconds)
+  if type(seconds) ~= "number" or seconds ~= seconds then
+    errors.argerror(1, "sleep", "number of seconds expected, got " .. (seconds ~= seconds and "NaN" or type(seconds)))
+  end
   local at = now() + math.max(0, seconds)
   local rec = current()
   if rec then

@@ -122,11 +122,12 @@ local function last_frame(result)
   return nil
 end
 
--- A service error object with its strings made printable (valid UTF-8, key masked).
-local function clean_error(ctx, e)
+-- A service error object with its strings made printable (valid UTF-8, key masked), nested ones too.
+local function clean_error(ctx, e, depth)
   local out = {}
   for k, v in pairs(e) do
-    if type(v) == "string" then v = ctx.redact(core.utf8_clean(v)) end
+    if type(v) == "string" then v = ctx.redact(core.utf8_clean(v))
+    elseif type(v) == "table" then v = depth < 8 and clean_error(ctx, v, depth + 1) or nil end
     out[k] = v
   end
   return out
@@ -144,7 +145,7 @@ function Task:_apply(data)
   c = number_in(data.completed, 0, 1e11)
   if c then self.completed = math.floor(c) end
   self.actual_time = number_in(data.actual_time, 0, 1e8) or self.actual_time
-  if type(data.error) == "table" then self.error = clean_error(self._ctx, data.error) end
+  if type(data.error) == "table" then self.error = clean_error(self._ctx, data.error, 0) end
   if type(data.result) == "table" then
     local result = data.result
     self.result = result
@@ -193,6 +194,13 @@ function Task:_poll(deadline)
     return nil, errors.new{ type = "server_error", retryable = true, task_id = self.id,
       message = "task answer has no data object" }
   end
+  local about = obj.data.id or obj.data.task_id
+  if about ~= nil and about ~= self.id then
+    -- an answer about another task (a cache keyed without the path, say): never this task's state;
+    -- counted like an undecodable answer, so a wait does not go on reading them for ever
+    return nil, errors.new{ type = "server_error", retryable = true, undecodable = true, task_id = self.id,
+      message = "the answer to a poll of task " .. self.id .. " is about " .. http.excerpt(tostring(about)) }
+  end
   self:_apply(obj.data)
   return self
 end
@@ -206,6 +214,7 @@ function Task:refresh(opts)
   check_open(self, "refresh")
   errors.checkarg(opts, "table", 1, "refresh", true)
   local timeout = opts and opts.timeout
+  errors.checktimeout(timeout, "refresh", 1)
   return self._ctx.redact_result(self:_poll(timeout and scheduler.now() + timeout or nil))
 end
 
@@ -310,6 +319,7 @@ function Task:wait(opts)
   check_open(self, "wait")
   errors.checkarg(opts, "table", 1, "wait", true)
   opts = opts or {}
+  errors.checktimeout(opts.timeout, "wait", 1)
   local s = self._ctx.settings
   local timeout = opts.timeout or s.wait_timeout
   local deadline = scheduler.now() + timeout * s.time_scale
@@ -339,6 +349,7 @@ function Task:download(path, opts)
   end
   errors.checkarg(opts, "table", 2, "download", true)
   opts = opts or {}
+  errors.checktimeout(opts.timeout, "download", 2)
   if self.status ~= "completed" then
     local ok, err = self:wait(opts.wait)
     if not ok then return nil, err end

@@ -22,12 +22,13 @@ local M = {}
 
 --- Parse a URL as libcurl does.
 -- @tparam string s
+-- @tparam[opt] string base a URL s is relative to (a redirect's Location)
 -- @treturn[1] table parts: `url` (as libcurl writes it back), `scheme`, `host`, `port`, `path`, `userinfo`
 -- @treturn[2] nil
 -- @treturn[2] string why it is not a URL
-function M.parse(s)
+function M.parse(s, base)
   if type(s) ~= "string" then return nil, "not a string" end
-  return core.parse_url(s)
+  return core.parse_url(s, base)
 end
 
 --- Whether a host (as parsed) is this machine's loopback.
