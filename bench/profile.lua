@@ -81,22 +81,29 @@ local LUA_PARTS = {
   ["lstrlib.o"] = "Lua string library", ["ltablib.o"] = "Lua table library", ["lbaselib.o"] = "Lua base library",
   ["lcorolib.o"] = "Lua coroutine library", ["ldebug.o"] = "Lua debug (ldebug)",
 }
+-- A symbol without the compiler's clone suffixes (.isra.0, .constprop.0, .part.0, .cold).
+local function base_name(fn)
+  return (fn:gsub("%.isra%.%d+", ""):gsub("%.constprop%.%d+", ""):gsub("%.part%.%d+", ""):gsub("%.cold$", ""))
+end
 local owner = {}
 for line in sh("nm -A " .. LIB .. "/liblua5.4.a 2>/dev/null"):gmatch("[^\n]+") do
   local obj, name = line:match(":([%w_]+%.o):%x+ [TtWw] ([%w_.]+)")
-  if obj and not owner[name] then owner[name] = LUA_PARTS[obj] or ("Lua other (" .. obj:gsub("%.o$", "") .. ")") end
+  if obj then
+    name = base_name(name)
+    if not owner[name] then owner[name] = LUA_PARTS[obj] or ("Lua other (" .. obj:gsub("%.o$", "") .. ")") end
+  end
 end
 for line in sh("nm " .. LIB .. "/libcurl.a 2>/dev/null"):gmatch("[^\n]+") do
   local name = line:match("^%x+ [TtWw] ([%w_.]+)")
-  if name and not owner[name] then owner[name] = "libcurl" end
+  if name and not owner[base_name(name)] then owner[base_name(name)] = "libcurl" end
 end
 
 -- The area of a function, from its name and the object callgrind names.
 local function area(fn, obj)
-  local base = fn:gsub("%.isra%.%d+", ""):gsub("%.constprop%.%d+", ""):gsub("%.part%.%d+", ""):gsub("%.cold", "")
+  local base = base_name(fn)
   if obj:find("core%.so") then return "seedance C core (core.so)" end
+  if obj:find("libcjson") then return "cJSON (the C peer's JSON)" end
   if obj:find("cjson") then return "lua-cjson" end
-  if obj:find("libcjson") then return "cJSON" end
   if obj:find("lua%-prof") or obj:find("peer_c") then return owner[base] or ("program: " .. base) end
   if obj:find("libc%.so") then
     if fn:find("malloc") or fn:find("free") or fn:find("realloc") or fn:find("calloc") or fn:find("consolidate")
@@ -312,6 +319,11 @@ local function massif(cmd)
   assert(last, "no massif snapshot")
   local heap = tonumber(last:match("mem_heap_B=(%d+)"))
   local extra = tonumber(last:match("mem_heap_extra_B=(%d+)"))
+  -- the largest heap of any snapshot (the peak while the tasks were being put in flight)
+  local peak = 0
+  for h, x in text:gmatch("mem_heap_B=(%d+)\nmem_heap_extra_B=(%d+)") do
+    peak = math.max(peak, tonumber(h) + tonumber(x))
+  end
   local sites = {}
   for line in last:gmatch("[^\n]+") do
     -- the top level's children: one space of indent
@@ -321,21 +333,23 @@ local function massif(cmd)
       sites[name] = (sites[name] or 0) + tonumber(bytes)
     end
   end
-  return sites, heap, extra
+  return sites, heap, extra, peak
 end
 
 local function b2_massif(mode, n1, n2)
   local runs = {}
   for i, n in ipairs{ n1, n2 } do
     local emu = emulator.start{ speed = 1, task_seconds = 100000, max_tasks = 1000000 }
-    local sites, heap, extra = massif(string.format("%s bench/hold.lua %s %d %s", LUA_PROF, emu.url, n, mode))
+    local sites, heap, extra, peak = massif(string.format("%s bench/hold.lua %s %d %s", LUA_PROF, emu.url, n, mode))
     emu:stop()
-    runs[i] = { sites = sites, heap = heap, extra = extra }
+    runs[i] = { sites = sites, heap = heap, extra = extra, peak = peak }
   end
   local dn = n2 - n1
   local a, b = runs[1], runs[2]
   say("  %s: malloc'd heap %s B/task, malloc's own overhead %s B/task (massif, %d vs %d tasks)", mode,
     commas((b.heap - a.heap) / dn), commas((b.extra - a.extra) / dn), n1, n2)
+  say("    (at its peak, while they were being put in flight: heap + overhead %s B/task; RSS keeps that peak)",
+    commas((b.peak - a.peak) / dn))
   local diff = {}
   for k, v in pairs(b.sites) do diff[k] = (v - (a.sites[k] or 0)) / dn end
   for k, v in pairs(a.sites) do if not b.sites[k] then diff[k] = -v / dn end end
@@ -379,13 +393,19 @@ local function b3()
   say("  the engine's calls (engine:step, libcurl and file I/O; engine:next) and the rest (Lua, GC)")
   say("  GC mode   p50 ms  p99 ms  max ms  CPU p99  CPU max  steps  >1ms  >1ms with GC seen  cycles  "
     .. "slowest 1%%: engine + Lua ms")
-  for _, gc in ipairs{ "default", "stop", "gen", "inc" } do
+  -- the last run writes its downloads to tmpfs: how much of a step is the disk's file creation
+  local tmpfs = "/dev/shm/seedance-bench-frame"
+  for _, run in ipairs{ { "default", OUT .. "/frame" }, { "stop", OUT .. "/frame" }, { "gen", OUT .. "/frame" },
+                        { "inc", OUT .. "/frame" }, { "default", tmpfs, "tmpfs" } } do
+    local gc, dir = run[1], run[2]
     local emu = emulator.start{ speed = 30, max_tasks = 1000000 }
-    os.execute("mkdir -p " .. OUT .. "/frame")
-    local out = sh(string.format("%s lua5.4 bench/frame.lua %s %d %s %s/frame %s split", ENV:gsub("build/bench/prof",
-      "build"), emu.url, n, tostring(1 / 30), OUT, gc))
+    os.execute("mkdir -p " .. dir)
+    local out = sh(string.format("%s lua5.4 bench/frame.lua %s %d %s %s %s split", ENV:gsub("build/bench/prof",
+      "build"), emu.url, n, tostring(1 / 30), dir, gc))
     emu:stop()
+    if dir == tmpfs then os.execute("rmdir " .. tmpfs) end
     local r = require("cjson").decode(out:match("({.-})%s*$") or "{}")
+    gc = run[3] and (gc .. ", files on " .. run[3]) or gc
     if r.p99_ms then
       say("  %-8s %7.2f %7.2f %7.2f %8.2f %8.2f %6d %5d %18d %7d  %.2f + %.2f", gc, r.p50_ms, r.p99_ms, r.max_ms,
         r.cpu_p99_ms, r.cpu_max_ms, r.steps, r.slow_steps, r.slow_steps_with_gc, r.cycles, r.slowest_engine_ms,

@@ -24,8 +24,15 @@ local function key(info)
   return k
 end
 
+-- Each sample sets the next one a random count away (PERIOD/2 .. 3*PERIOD/2): a
+-- fixed count aliases with loops that repeat a similar number of instructions
+-- (a worker's cycle per task) and would land on the same few lines each time.
 local seen = {}
-local function hook()
+local sethook, random = debug.sethook, math.random
+local lo, span = math.max(1, math.floor(period / 2)), math.max(1, period)
+local hook
+function hook()
+  sethook(hook, "", lo + random(0, span))
   total = total + 1
   local info = getinfo(2, "Sn")
   if not info then return end
