@@ -217,11 +217,12 @@ local function lua_samples(cmd_tail, title, n)
   local file = os.tmpname()
   sh(string.format("%s %s bench/sampler.lua %s 1000 %s >/dev/null 2>&1", ENV, LUA_PROF, file, cmd_tail))
   local f = io.open(file, "r")
-  local rows, total = {}, 0
+  local rows, lines, total = {}, {}, 0
   if f then
     for line in f:lines() do
-      local s, i, name = line:match("^(%d+)\t(%d+)\t(.*)$")
+      local s, i, name = line:match("^(%d+)\t(%-?%d+)\t(.*)$")
       if name == "(total samples)" then total = tonumber(s)
+      elseif name and name:match("^line ") then lines[#lines + 1] = { n = tonumber(s), at = name:sub(6) }
       elseif name then rows[#rows + 1] = { self = tonumber(s), incl = tonumber(i), name = name } end
     end
     f:close()
@@ -234,6 +235,9 @@ local function lua_samples(cmd_tail, title, n)
     local r = rows[i]
     say("    %5.1f  %5.1f  %s", r.self * 100 / total, r.incl * 100 / total, r.name)
   end
+  table.sort(lines, function(a, b) return a.n > b.n end)
+  say("  ... the source lines the samples landed on:")
+  for i = 1, math.min(12, #lines) do say("    %5.1f  %s", lines[i].n * 100 / total, lines[i].at) end
   table.sort(rows, function(a, b) return a.incl > b.incl end)
   say("  ... by inclusive share (the callers the work runs under):")
   for i = 1, math.min(n, #rows) do

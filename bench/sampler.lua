@@ -9,12 +9,13 @@
 --
 --   lua5.4 bench/sampler.lua OUT PERIOD SCRIPT [ARGS...]
 --
--- OUT gets one line per function: self, inclusive, name (tab-separated),
+-- OUT gets one line per function: self, inclusive, name (tab-separated), and
+-- one per source line where samples landed: count, -1, "line SOURCE:LINE";
 -- written when the script returns or calls os.exit.
 local out, period, script = arg[1], tonumber(arg[2]), arg[3]
 assert(out and period and script, "usage: sampler.lua OUT PERIOD SCRIPT [ARGS...]")
 
-local self_n, incl_n, total = {}, {}, 0
+local self_n, incl_n, line_n, total = {}, {}, {}, 0
 local getinfo = debug.getinfo
 local names = {}
 
@@ -34,10 +35,12 @@ local hook
 function hook()
   sethook(hook, "", lo + random(0, span))
   total = total + 1
-  local info = getinfo(2, "Sn")
+  local info = getinfo(2, "Snl")
   if not info then return end
   local k = key(info)
   self_n[k] = (self_n[k] or 0) + 1
+  local at = info.short_src .. ":" .. info.currentline
+  line_n[at] = (line_n[at] or 0) + 1
   local level, mark = 2, total
   while info do
     k = key(info)
@@ -55,6 +58,7 @@ local function dump()
   local f = assert(io.open(out, "w"))
   f:write(string.format("%d\t%d\t(total samples)\n", total, total))
   for k, n in pairs(incl_n) do f:write(string.format("%d\t%d\t%s\n", self_n[k] or 0, n, names[k])) end
+  for at, n in pairs(line_n) do f:write(string.format("%d\t-1\tline %s\n", n, at)) end
   f:close()
 end
 
