@@ -66,6 +66,9 @@ seedance.run(function()
   seedance.sleep(0.2) -- the last answers handed over, their coroutines asleep
   collectgarbage("collect")
   collectgarbage("collect")
+  -- under bench/profile.lua (massif in build/bench/lua-prof): a detailed heap snapshot of this moment
+  local snapshot, monitor = os.getenv("SEEDANCE_BENCH_SNAPSHOT"), rawget(_G, "valgrind_monitor")
+  if snapshot and monitor then monitor("detailed_snapshot " .. snapshot) end
   local hwm, rss = common.rss()
   common.emit{ mode = mode, tasks = total, submits = submits, polls = polls, rss_kib = rss, hwm_kib = hwm,
                lua_kib = collectgarbage("count"), seconds = seconds,

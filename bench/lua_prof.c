@@ -10,12 +10,24 @@
  *
  * Like `lua5.4 SCRIPT ARGS...`: the standard libraries, LUA_PATH and
  * LUA_CPATH, the global `arg` (arg[0] the script, arg[-1] this program), an
- * error printed with its traceback and exit status 1.
+ * error printed with its traceback and exit status 1. One more global,
+ * valgrind_monitor(COMMAND), runs a valgrind gdbserver monitor command from
+ * the script (under valgrind; nothing otherwise): a script takes massif's
+ * `detailed_snapshot FILE` at the moment it measures (bench/hold.lua).
  */
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 #include <stdio.h>
+#include <valgrind/valgrind.h>
+
+/* valgrind_monitor(command) -> true when running under valgrind */
+static int monitor(lua_State *L) {
+    const char *cmd = luaL_checkstring(L, 1);
+    if (RUNNING_ON_VALGRIND) VALGRIND_MONITOR_COMMAND(cmd);
+    lua_pushboolean(L, RUNNING_ON_VALGRIND ? 1 : 0);
+    return 1;
+}
 
 static int traceback(lua_State *L) {
     const char *msg = lua_tostring(L, 1);
@@ -33,6 +45,8 @@ int main(int argc, char **argv) {
     L = luaL_newstate();
     if (L == NULL) return 1;
     luaL_openlibs(L);
+    lua_pushcfunction(L, monitor);
+    lua_setglobal(L, "valgrind_monitor");
     lua_createtable(L, argc, 2);
     for (i = 0; i < argc; i++) {
         lua_pushstring(L, argv[i]);

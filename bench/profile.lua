@@ -305,22 +305,24 @@ end
 -- Massif's last snapshot of a run: { [site] = bytes }, heap bytes, malloc's extra bytes.
 local ALLOC_FNS = { "l_alloc", "luaM_malloc_", "luaM_realloc_", "luaM_saferealloc_", "luaM_growaux_",
                     "luaM_shrinkvector_", "luaC_newobj", "luaS_createlngstrobj", "luaS_newudata" }
-local function massif(cmd)
-  local file = os.tmpname()
-  local fns = {}
-  for _, f in ipairs(ALLOC_FNS) do fns[#fns + 1] = "--alloc-fn=" .. f end
-  sh(string.format("%s valgrind --tool=massif --massif-out-file=%s --detailed-freq=1 --max-snapshots=60 "
-    .. "--threshold=0.2 --time-unit=B %s %s >/dev/null 2>&1", ENV, file, table.concat(fns, " "), cmd))
-  local f = assert(io.open(file, "r"))
+local function read(path)
+  local f = io.open(path, "r")
+  if not f then return "" end
   local text = f:read("*a")
   f:close()
-  os.remove(file)
-  -- the last detailed snapshot
-  local last
-  for snap in text:gmatch("snapshot=%d+\n(.-)\n#%-%-%-") do last = snap end
-  local tail = text:match(".*snapshot=%d+\n(.*)$")
-  if tail and tail:find("heap_tree=detailed") then last = tail end
-  assert(last, "no massif snapshot")
+  os.remove(path)
+  return text
+end
+local function massif(cmd)
+  local file, snap = os.tmpname(), os.tmpname()
+  local fns = {}
+  for _, f in ipairs(ALLOC_FNS) do fns[#fns + 1] = "--alloc-fn=" .. f end
+  -- bench/hold.lua takes a detailed snapshot (into $SEEDANCE_BENCH_SNAPSHOT) when it measures
+  sh(string.format("%s SEEDANCE_BENCH_SNAPSHOT=%s valgrind --tool=massif --massif-out-file=%s --max-snapshots=60 "
+    .. "--threshold=0.2 --time-unit=B %s %s >/dev/null 2>&1", ENV, snap, file, table.concat(fns, " "), cmd))
+  local text = read(file)
+  local last = read(snap):match("snapshot=%d+\n(.*)$")
+  assert(last and last:find("heap_tree=detailed"), "no massif snapshot from " .. cmd)
   local heap = tonumber(last:match("mem_heap_B=(%d+)"))
   local extra = tonumber(last:match("mem_heap_extra_B=(%d+)"))
   -- the largest heap of any snapshot (the peak while the tasks were being put in flight)
@@ -367,9 +369,10 @@ local function b2()
   local n1, n2 = QUICK and 200 or 500, QUICK and 800 or 2000
   say("B2 memory per task in flight (bench/hold.lua), emulator --speed 1 --task-seconds 100000")
   say("")
-  say("massif: the heap at the measurement point, by the function that allocated it (Lua's allocator")
-  say("functions folded in: luaH_new is a table, luaH_resize its slots, lua_newthread a coroutine,")
-  say("luaD_reallocstack and luaE_extendCI its stack and call frames, luaF_newLclosure a closure)")
+  say("massif: the heap at the measurement point (a detailed snapshot bench/hold.lua takes then), by the")
+  say("function that allocated it (Lua's allocator functions folded in: luaH_new is a table, luaH_resize")
+  say("its slots, lua_newthread a coroutine, luaD_reallocstack and luaE_extendCI its stack and call")
+  say("frames, luaF_newLclosure a closure)")
   b2_massif("map", n1, n2)
   b2_massif("wait", n1, n2)
   say("")
