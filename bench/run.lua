@@ -374,8 +374,10 @@ local only = {}
 for i = QUICK and 2 or 1, #arg do only[arg[i]] = true end
 for _, b in ipairs{ { "b1", b1 }, { "b2", b2 }, { "b3", b3 }, { "b4", b4 }, { "b5", b5 }, { "b6", b6 } } do
   if next(only) == nil or only[b[1]] then
+    local t0 = os.time()
     local ok, err = pcall(b[2])
     stop_emulators()
+    log("  (%s: %d s)", b[1], os.time() - t0)
     if not ok then row(b[1]:upper() .. " (did not run)", tostring(err), "", "", "", false) end
   end
 end
