@@ -302,6 +302,11 @@ local function b4_factor(factor, n, speed, step)
     log("  x%g %s: %.1f polls/task (the emulator counted %d), lag p50 %.2f s, p95 %.2f s, max %.2f s; "
       .. "p95 of lag/allowed %.2f", factor, mode, res[mode].polls_per_task, res[mode].server_polls,
       res[mode].lag_p50_s, res[mode].lag_p95_s, res[mode].lag_max_s, res[mode].lag_over_allowed_p95)
+    local w = {}
+    for _, t in ipairs(res[mode].worst or {}) do
+      w[#w + 1] = string.format("%.0f s task (estimated %.0f) seen %.1f s late", t.duration, t.estimated or 0, t.lag)
+    end
+    if #w > 0 then log("    latest against their allowance: %s", table.concat(w, "; ")) end
   end
   local a, f = res.adaptive, res.fixed
   local share = a.polls_per_task / f.polls_per_task
