@@ -36,8 +36,9 @@ local LUA_PROF, PEER_PROF = "build/bench/lua-prof", "build/bench/peer_c-prof"
 local LIB = "/usr/lib/x86_64-linux-gnu"
 local OUT = "build/bench"
 -- Lua modules from the tree; the core built against lua-prof's own libcurl
+local here = io.popen("pwd"):read("*l")
 local ENV = string.format("LUA_PATH='%s/lua/?.lua;%s/lua/?/init.lua;;' LUA_CPATH='%s/build/bench/prof/?.so;;'",
-  os.getenv("PWD"), os.getenv("PWD"), os.getenv("PWD"))
+  here, here, here)
 os.execute("mkdir -p " .. OUT)
 
 local report = {}

@@ -17,7 +17,7 @@ PEER_C     = build/bench/peer_c
 CJSON_INC := $(shell pkg-config --cflags libcjson 2>/dev/null)
 CJSON_LIB := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
 
-.PHONY: bench bench-tools bench-profile
+.PHONY: bench bench-tools bench-profile bench-profile-tools
 
 $(PEER_C): bench/peer_c.c
 	@mkdir -p $(dir $@)
@@ -55,7 +55,9 @@ $(CORE_PROF): $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -std=c99 -fPIC -shared $(LUA_INC) $(CURL_INC) -o $@ $(CORE_SRC) -lm
 
-bench-tools: $(PEER_C) $(LUA_PROF) $(PEER_C_PROF) $(CORE_PROF)
+bench-tools: $(PEER_C)
+
+bench-profile-tools: $(PEER_C) $(LUA_PROF) $(PEER_C_PROF) $(CORE_PROF)
 
 bench:
 	@sh .ci/install-deps bench
@@ -64,5 +66,5 @@ bench:
 
 bench-profile:
 	@sh .ci/install-deps bench
-	@$(MAKE) --no-print-directory build emulator bench-tools
+	@$(MAKE) --no-print-directory build emulator bench-profile-tools
 	$(LUA) bench/profile.lua $(PROFILE)
