@@ -12,6 +12,23 @@ function M.rss()
   return tonumber(s:match("VmHWM:%s*(%d+)")), tonumber(s:match("VmRSS:%s*(%d+)"))
 end
 
+--- CPU seconds this process has used, user and system (/proc/self/stat, in
+-- clock ticks of 1/100 s: for splits; os.clock() is the precise total).
+-- @treturn number user seconds
+-- @treturn number system seconds
+function M.cpu()
+  local f = io.open("/proc/self/stat", "r")
+  if not f then return 0, 0 end
+  local s = f:read("*a")
+  f:close()
+  -- fields after the command name (which may hold spaces, in parentheses)
+  local rest = s:match("%)%s+(.*)$") or ""
+  local fields = {}
+  for w in rest:gmatch("%S+") do fields[#fields + 1] = w end
+  -- utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name
+  return (tonumber(fields[12]) or 0) / 100, (tonumber(fields[13]) or 0) / 100
+end
+
 --- One JSON object on one line, for the runner (bench/run.lua) to read.
 function M.emit(t)
   io.stdout:write(require("cjson").encode(t), "\n")

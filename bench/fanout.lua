@@ -1,63 +1,27 @@
--- B1 fan-out and B2 memory: many generations through one seedance client.
+-- B1 fan-out: many generations through one seedance client.
 --
---   lua5.4 bench/fanout.lua URL TASKS CONCURRENCY TIME_SCALE            (B1)
---   lua5.4 bench/fanout.lua URL TASKS 0 TIME_SCALE hold                 (B2)
+--   lua5.4 bench/fanout.lua URL TASKS CONCURRENCY TIME_SCALE
 --
--- B1: CONCURRENCY coroutines under seedance.run take tasks from a shared
--- counter: generate, wait until completed, close. Prints wall and CPU
--- seconds, tasks and peak RSS as one JSON line.
--- B2 (hold): TASKS submitted and polled once by 100 submitters, then left
--- in flight (the emulator's clock is slow), each held by a coroutine asleep
--- on a timer as task:wait is between polls; then RSS is read.
+-- CONCURRENCY coroutines under seedance.run take tasks from a shared
+-- counter: generate, wait until completed, close (the loop of
+-- bench/peer_c.c and bench/fanout_aiohttp.py). Prints one JSON line: wall
+-- seconds, CPU seconds of this process over the loop (os.clock, user + sys;
+-- cpu_user and cpu_sys from /proc at 10 ms resolution), tasks/s, peak RSS.
+-- B2's memory benchmark is bench/hold.lua.
 package.path = "bench/?.lua;" .. package.path
 local seedance = require("seedance")
 local core = require("seedance.core")
 local common = require("common")
 
-local url, total, conc, scale, mode = arg[1], tonumber(arg[2]), tonumber(arg[3]), tonumber(arg[4]), arg[5]
-assert(url and total and conc and scale, "usage: fanout.lua URL TASKS CONCURRENCY TIME_SCALE [hold]")
+local url, total, conc, scale = arg[1], tonumber(arg[2]), tonumber(arg[3]), tonumber(arg[4])
+assert(url and total and conc and scale, "usage: fanout.lua URL TASKS CONCURRENCY TIME_SCALE")
 
-local client = seedance.new{ base_url = url, api_key = "sk-bench", time_scale = scale, wait_timeout = 3600 }
+-- wait_timeout is scaled by time_scale like every pause: an hour of real time
+local client = seedance.new{ base_url = url, api_key = "sk-bench", time_scale = scale, wait_timeout = 3600 / scale }
 local req = { model = "doubao-seedance-2.0", prompt = "bench fan-out", duration = 5 }
 
-if mode == "hold" then
-  local submitted, failed, next_i = 0, 0, 0
-  seedance.run(function()
-    local submitters = {}
-    for w = 1, 100 do
-      submitters[w] = seedance.spawn(function()
-        while next_i < total do
-          next_i = next_i + 1
-          local task, err = client:generate(req)
-          if not task then
-            failed = failed + 1
-            io.stderr:write(tostring(err), "\n")
-          else
-            task:refresh()
-            submitted = submitted + 1
-            -- between polls, as in task:wait: a coroutine asleep on a timer, holding its task
-            seedance.spawn(function()
-              seedance.sleep(3600)
-              return task
-            end)
-          end
-        end
-      end)
-    end
-    for _, w in ipairs(submitters) do w:wait() end
-    local t0 = core.now()
-    while submitted + failed < total and core.now() - t0 < 300 do seedance.sleep(0.05) end
-    collectgarbage("collect")
-    local hwm, rss = common.rss()
-    common.emit{ tasks = total, submitted = submitted, failed = failed, rss_kib = rss, hwm_kib = hwm,
-                 lua_kib = collectgarbage("count") }
-    os.exit(failed == 0 and 0 or 1)
-  end)
-  return
-end
-
 local next_i, done, failed = 0, 0, 0
-local t0, c0 = core.now(), os.clock()
+local t0, c0, u0, s0 = core.now(), os.clock(), common.cpu()
 seedance.run(function()
   local workers = {}
   for w = 1, conc do
@@ -79,7 +43,8 @@ seedance.run(function()
   for _, w in ipairs(workers) do w:wait() end
 end)
 local wall, cpu = core.now() - t0, os.clock() - c0
+local u1, s1 = common.cpu()
 local hwm = common.rss()
-common.emit{ tasks = total, done = done, failed = failed, wall = wall, cpu = cpu, hwm_kib = hwm,
-             tasks_per_s = done / wall }
+common.emit{ tasks = total, done = done, failed = failed, wall = wall, cpu = cpu, cpu_user = u1 - u0,
+             cpu_sys = s1 - s0, hwm_kib = hwm, tasks_per_s = done / wall }
 os.exit(failed == 0 and 0 or 1)
