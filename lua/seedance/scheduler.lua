@@ -20,7 +20,14 @@ local now = core.now
 local engine          -- the engine, made on first use
 local inflight = {}   -- transfer id -> handle { id, result, rec }
 local inflight_n = 0
-local ready = {}      -- records to resume, in order
+local ready = {}      -- records to resume, in order: a queue from ready_head to ready_tail
+local ready_head, ready_tail = 1, 0
+
+-- Queue a record to resume.
+local function push_ready(rec)
+  ready_tail = ready_tail + 1
+  ready[ready_tail] = rec
+end
 local timers = {}     -- binary heap of { at, rec, gen }
 local records = setmetatable({}, { __mode = "k" })  -- coroutine -> record (managed only)
 local live = 0        -- managed coroutines not yet finished
@@ -81,7 +88,7 @@ end
 local function wake(rec, gen)
   if rec.waiting and rec.gen == gen then
     rec.waiting = false
-    ready[#ready + 1] = rec
+    push_ready(rec)
   end
 end
 
@@ -123,7 +130,7 @@ local function resumed(rec, ok, ...)
   elseif coroutine.status(rec.co) == "dead" then
     finish(rec, true, ...)
   elseif not rec.waiting then
-    ready[#ready + 1] = rec
+    push_ready(rec)
   end
 end
 
@@ -152,7 +159,7 @@ function M.spawn(fn, ...)
   rec.args = args
   records[rec.co] = rec
   live = live + 1
-  ready[#ready + 1] = rec
+  push_ready(rec)
   return handle
 end
 
@@ -210,6 +217,40 @@ end
 -- step. libcurl's own work in the engine step is not bounded by it.
 M.budget = 0.0006
 
+-- The body of step (a named function: no closure is made per step).
+local function step_body(timeout)
+  timeout = timeout or 0
+  if doomed[1] then
+    local ids = doomed
+    doomed = {}
+    for i = 1, #ids do M.cancel(ids[i]) end
+  end
+  if ready_tail >= ready_head then timeout = 0 end
+  if timeout > 0 and timers[1] then
+    timeout = math.max(0, math.min(timeout, timers[1].at - now()))
+  end
+  if inflight_n > 0 then
+    engine:step(math.floor(timeout * 1000 + 0.5))
+  elseif timeout > 0 then
+    core.sleep(timeout)
+  end
+  local stop_at = now() + M.budget
+  dispatch(stop_at)
+  fire_timers()
+  -- Resume what was ready when the step began, within the frame budget; the
+  -- rest (and what these resumes make ready) waits in the queue for the next step.
+  local last, i = ready_tail, ready_head
+  while i <= last do
+    local rec = ready[i]
+    ready[i] = nil
+    i = i + 1
+    ready_head = i
+    resume(rec)
+    if i <= last and now() > stop_at then break end
+  end
+  if ready_head > ready_tail then ready_head, ready_tail = 1, 0 end
+end
+
 --- Pump once: run IO for at most `timeout` seconds (0 never blocks), hand
 -- finished transfers over, fire due timers, and resume the coroutines that
 -- became ready, within `M.budget` seconds of their work (the rest run at the
@@ -219,39 +260,7 @@ M.budget = 0.0006
 function M.step(timeout)
   if stepping then error("seedance.step called from inside a step", 2) end
   stepping = true
-  local ok, err = pcall(function()
-    timeout = timeout or 0
-    if doomed[1] then
-      local ids = doomed
-      doomed = {}
-      for i = 1, #ids do M.cancel(ids[i]) end
-    end
-    if #ready > 0 then timeout = 0 end
-    if timeout > 0 and timers[1] then
-      timeout = math.max(0, math.min(timeout, timers[1].at - now()))
-    end
-    if inflight_n > 0 then
-      engine:step(math.floor(timeout * 1000 + 0.5))
-    elseif timeout > 0 then
-      core.sleep(timeout)
-    end
-    local stop_at = now() + M.budget
-    dispatch(stop_at)
-    fire_timers()
-    -- Resume what is ready, within the frame budget; the rest waits for the next step.
-    local batch = ready
-    ready = {}
-    for i = 1, #batch do
-      resume(batch[i])
-      if i < #batch and now() > stop_at then
-        local rest = {}
-        for j = i + 1, #batch do rest[#rest + 1] = batch[j] end
-        for j = 1, #ready do rest[#rest + 1] = ready[j] end
-        ready = rest
-        break
-      end
-    end
-  end)
+  local ok, err = pcall(step_body, timeout)
   stepping = false
   if not ok then error(err, 0) end
   return live
@@ -261,7 +270,7 @@ end
 -- nil when nothing is pending at all); for hosts that sleep between steps.
 -- @treturn number|nil
 function M.timeout()
-  if #ready > 0 then return 0 end
+  if ready_tail >= ready_head then return 0 end
   local t
   if timers[1] then t = math.max(0, timers[1].at - now()) end
   if engine and inflight_n > 0 then
@@ -441,7 +450,7 @@ end
 --- Counts for diagnostics: managed coroutines alive, transfers in flight, timers pending.
 -- @treturn table
 function M.stats()
-  return { coroutines = live, transfers = inflight_n, timers = #timers, ready = #ready }
+  return { coroutines = live, transfers = inflight_n, timers = #timers, ready = ready_tail - ready_head + 1 }
 end
 
 M.now = now
