@@ -30,7 +30,8 @@ function M.new(opts)
     pause_until = 0,
     enabled = opts.enabled ~= false,
     throttled = 0,            -- 429s seen
-    cond = scheduler.condition(),
+    slots = scheduler.condition(),   -- waiters for a task slot
+    room = scheduler.condition(),    -- waiters for room in the request window
   }, Governor)
 end
 
@@ -39,7 +40,7 @@ end
 -- @treturn boolean whether a slot was taken (false: the deadline came first)
 function Governor:acquire_task(deadline)
   if self.in_flight >= self.max_in_flight then
-    if not self.cond.wait(function() return self.in_flight < self.max_in_flight end, deadline) then
+    if not self.slots.wait(function() return self.in_flight < self.max_in_flight end, deadline) then
       return false
     end
   end
@@ -50,7 +51,7 @@ end
 --- Give a task slot back.
 function Governor:release_task()
   self.in_flight = self.in_flight - 1
-  self.cond.notify()
+  self.slots.notify(1) -- one slot: one waiter (the longest)
 end
 
 --- Before an API request: wait out a shared pause, then for room in the window.
@@ -65,7 +66,7 @@ function Governor:before_request(deadline)
     scheduler.sleep(pause)
   end
   if self.active >= math.floor(self.window) then
-    if not self.cond.wait(function() return self.active < math.floor(self.window) end, deadline) then
+    if not self.room.wait(function() return self.active < math.floor(self.window) end, deadline) then
       return nil, 0
     end
   end
@@ -84,7 +85,8 @@ function Governor:after_request(status)
   elseif status > 0 and status < 400 then
     self.window = math.min(self.max_requests, self.window + 1)
   end
-  self.cond.notify()
+  local free = math.floor(self.window) - self.active
+  if free > 0 then self.room.notify(free) end -- as many waiters as there is room
 end
 
 --- A 429 asked for a pause of `seconds`: every sender of the client waits it out.

@@ -312,20 +312,32 @@ function M.block_until(pred, deadline)
 end
 
 --- Pause for `seconds`: yields in a managed coroutine, blocks otherwise.
+-- With a `token` (any table), `interrupt(token)` ends the pause early.
 -- @tparam number seconds
-function M.sleep(seconds)
+-- @tparam[opt] table token
+function M.sleep(seconds, token)
   if type(seconds) ~= "number" or seconds ~= seconds then
     errors.argerror(1, "sleep", "number of seconds expected, got " .. (seconds ~= seconds and "NaN" or type(seconds)))
   end
   local at = now() + math.max(0, seconds)
+  if token and token.interrupted then return end
   local rec = current()
   if rec then
     rec.gen = rec.gen + 1
     heap_push{ at = at, rec = rec, gen = rec.gen }
+    if token then token.rec, token.gen = rec, rec.gen end
     suspend(rec)
+    if token then token.rec = nil end
   else
-    M.block_until(function() return now() >= at end)
+    M.block_until(function() return now() >= at or (token ~= nil and token.interrupted == true) end)
   end
+end
+
+--- End, now and for good, every pause made with this token (see `sleep`).
+-- @tparam table token
+function M.interrupt(token)
+  token.interrupted = true
+  if token.rec then wake(token.rec, token.gen) end
 end
 
 --- Start a transfer on the engine and wait for its result.
@@ -390,10 +402,11 @@ end
 --- A condition for coroutines to wait on until a predicate holds (slots of a
 -- governor, say). `wait(pred, deadline)` yields in a managed coroutine and
 -- blocks in plain code, and returns false if the deadline (absolute `now()`
--- time) comes first; `notify()` wakes every waiter to re-check its predicate.
--- @treturn table with `wait(pred, deadline)` and `notify()`
+-- time) comes first; `notify(n)` wakes the n longest waiters (every one when n
+-- is nil) to re-check their predicate.
+-- @treturn table with `wait(pred, deadline)` and `notify(n)`
 function M.condition()
-  local cond = { waiters = {} }
+  local cond = { waiters = {}, head = 1, tail = 0 }
   function cond.wait(pred, deadline)
     while not pred() do
       if deadline and now() >= deadline then return false end
@@ -402,7 +415,8 @@ function M.condition()
         rec.gen = rec.gen + 1
         -- with the generation it waits for: once the deadline has woken it, a
         -- later notify must not wake it from whatever it waits for next
-        cond.waiters[#cond.waiters + 1] = { rec = rec, gen = rec.gen }
+        cond.tail = cond.tail + 1
+        cond.waiters[cond.tail] = { rec = rec, gen = rec.gen }
         if deadline then heap_push{ at = deadline, rec = rec, gen = rec.gen } end
         suspend(rec)
       elseif not M.block_until(pred, deadline) then
@@ -411,11 +425,19 @@ function M.condition()
     end
     return true
   end
-  function cond.notify()
-    local ws = cond.waiters
-    if #ws == 0 then return end
-    cond.waiters = {}
-    for i = 1, #ws do wake(ws[i].rec, ws[i].gen) end
+  function cond.notify(n)
+    local ws, woke = cond.waiters, 0
+    while cond.head <= cond.tail and (not n or woke < n) do
+      local w = ws[cond.head]
+      ws[cond.head] = nil
+      cond.head = cond.head + 1
+      -- a waiter that left (its deadline came) is skipped: the wake goes to the next
+      if w.rec.waiting and w.rec.gen == w.gen then
+        wake(w.rec, w.gen)
+        woke = woke + 1
+      end
+    end
+    if cond.head > cond.tail then cond.head, cond.tail = 1, 0 end
   end
   return cond
 end

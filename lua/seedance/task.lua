@@ -69,18 +69,17 @@ function Task:close()
   self:_release()
   for id in pairs(self._transfers) do scheduler.cancel(id) end
   self._transfers = {}
-  if self._cond then self._cond.notify() end -- a wait or download pausing between requests ends now
+  if self._naps then scheduler.interrupt(self._naps) end -- a wait or download pausing between requests ends now
 end
 
 -- Pause for `seconds` (wall), ending early when the handle is closed.
 function Task:_nap(seconds)
-  local cond = self._cond
-  if not cond then
-    cond = scheduler.condition()
-    self._cond = cond
+  local naps = self._naps
+  if not naps then
+    naps = {}
+    self._naps = naps
   end
-  local task = self
-  cond.wait(function() return task.closed end, scheduler.now() + seconds)
+  scheduler.sleep(seconds, naps)
 end
 Task.__close = Task.close
 -- Collection may happen inside an engine call: abort transfers at the next step instead.
