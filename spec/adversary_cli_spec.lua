@@ -414,6 +414,45 @@ describe("adversary: the seedance command", function()
     assert.equals(1, paid2)
   end)
 
+  it("--journal naming a file that is not a journal: refused before paying, the file left as it was", function()
+    -- FOUND: `--journal notes.txt` (or a PNG) counts the lines as "torn records", then appends JSON to the user's file.
+    local dir = util.tmpdir()
+    local notes = write_file(dir .. "/notes.txt", "my notes\nsecond line\n")
+    local img = copy(PNG, dir .. "/cat.png")
+    for _, path in ipairs{ notes, img } do
+      local before = cli.slurp(path)
+      local paid, code, _, err = cost(function() return cli.run("generate --prompt x -q --journal " .. q(path), env) end)
+      assert.equals(0, paid, path .. ": a task was paid for: " .. err)
+      assert.are_not.equal(0, code)
+      assert.equals(before, cli.slurp(path), path .. " was changed")
+    end
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  describe("the time scale", function()
+    local mid, env_mid    -- a task of 80 service seconds at speed 20: 4 s of wall time
+    setup(function()
+      mid = emulator.start{ speed = 20, task_seconds = 80 }
+      env_mid = { SEEDANCE_BASE_URL = mid.url, SEEDANCE_API_KEY = "sk-adversary", SEEDANCE_TIME_SCALE = "0.05" }
+    end)
+    teardown(function() mid:stop() end)
+
+    it("--wait-timeout counts wall seconds, as its help says", function()
+      -- FOUND: the deadline is multiplied by SEEDANCE_TIME_SCALE: `--wait-timeout 30` gives up after 1.5 s, saying "after 30 s".
+      local code, _, err = cli.run("generate --prompt x -q --wait --wait-timeout 30", env_mid)
+      assert.equals(0, code, err)
+    end)
+
+    it("SEEDANCE_TIME_SCALE, meant for an emulator, does not speed up polling of a remote service", function()
+      -- FOUND: a stale SEEDANCE_TIME_SCALE=0.001 applies to https://xcompute.us too: polls ~1000x too often, 1.8 s wait deadline.
+      local settings = require("seedance.cli.settings")
+      local vars = { SEEDANCE_TIME_SCALE = "0.001", SEEDANCE_API_KEY = "sk-x" }
+      local opts, err = settings.resolve({ base_url = "https://xcompute.us" }, function(k) return vars[k] end)
+      assert.is_true(opts == nil or opts.time_scale == 1, "time_scale " .. tostring(opts and opts.time_scale))
+      assert.is_true(opts ~= nil or err.type == "usage_error")
+    end)
+  end)
+
   describe("text from the server", function()
     local gw, genv
     setup(function()
