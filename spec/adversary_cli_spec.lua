@@ -429,6 +429,23 @@ describe("adversary: the seedance command", function()
     os.execute("rm -rf " .. q(dir))
   end)
 
+  it("--journal: re-running after the task failed tries again, or says how to", function()
+    -- FOUND: the re-run re-attaches to the failed task ("not paid again") and exits 9 again, forever, with no way out named.
+    local failing = emulator.start{ speed = 200, fail_rate = 1 }
+    local fenv = with(env, { SEEDANCE_BASE_URL = failing.url })
+    local dir = util.tmpdir()
+    local cmd = ("generate --prompt x -q --journal %s -o %s"):format(q(dir .. "/run.journal"), q(dir .. "/v.mp4"))
+    local c1, _, e1 = cli.run(cmd, fenv)
+    local before = failing:stats().tasks_created
+    local c2, _, e2 = cli.run(cmd, fenv)
+    local paid2 = failing:stats().tasks_created - before
+    failing:stop()
+    os.execute("rm -rf " .. q(dir))
+    assert.equals(9, c1, e1)
+    assert.is_true(paid2 == 1 or (e2:find("remove", 1, true) or e2:find("delete", 1, true)) ~= nil,
+      "c2=" .. tostring(c2) .. ": " .. e2)
+  end)
+
   describe("the time scale", function()
     local mid, env_mid    -- a task of 80 service seconds at speed 20: 4 s of wall time
     setup(function()
