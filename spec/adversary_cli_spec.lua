@@ -287,6 +287,31 @@ describe("adversary: the seedance command", function()
     end)
   end)
 
+  it("a password in a proxy or base URL written without its scheme is masked in the error too", function()
+    -- FOUND: masking only knows URLs with a scheme: `--proxy 'user:hunter2@bad host:1'` prints hunter2.
+    for _, args in ipairs{ "balance --proxy 'user:hunter2@bad host:1'", "balance --base-url 'user:hunter2@127.0.0.1:1'" } do
+      local code, _, err = cli.run(args, env)
+      assert.equals(2, code, err)
+      assert.is_nil(err:find("hunter2", 1, true), err)
+    end
+  end)
+
+  it("--image naming a pipe (bash's <(...), a FIFO) is one line, never an internal error or a hang", function()
+    -- FOUND: check_image seeks a pipe: "internal error: files.lua:140: attempt to compare number with nil", exit 1;
+    -- a FIFO with no writer blocks the command forever.
+    local dir = util.tmpdir()
+    local fifo = dir .. "/in.png"
+    assert(os.execute("mkfifo " .. q(fifo)))
+    os.execute("timeout 10 sh -c " .. q("cat " .. q(PNG) .. " > " .. q(fifo)) .. " >/dev/null 2>&1 &")
+    local c1, _, e1 = cli.run("generate --prompt x -q --image " .. q(fifo), env)
+    local _, _, c2 = util.run("timeout 10 " .. cli.command("generate --prompt x -q --image " .. q(fifo), env)
+      .. " </dev/null")
+    os.execute("rm -rf " .. q(dir))
+    assert.is_nil(e1:find("internal error", 1, true), e1)
+    assert.are_not.equal(1, c1, e1)
+    assert.are_not.equal(124, c2, "hung on a FIFO with no writer")
+  end)
+
   describe("request files", function()
     it("a request file saved with a UTF-8 byte order mark is read", function()
       -- FOUND: "is not a JSON object: Expected value but found invalid token at character 1", exit 3.
