@@ -228,6 +228,21 @@ describe("adversary: the seedance command", function()
     assert.matches("task_%w+", err)
   end)
 
+  it("with standard error closed (2>&-), nothing is written into the journal that took its descriptor", function()
+    -- FOUND: the journal opens as fd 2, so "submitted task" and the progress lines overwrite its records; the re-run pays again.
+    local dir = util.tmpdir()
+    local j = dir .. "/run.journal"
+    local cmd = cli.command(("generate --prompt x --journal %s -o %s"):format(q(j), q(dir .. "/v.mp4")), env)
+    local paid = cost(function()
+      util.run(cmd .. " >/dev/null 2>&- </dev/null")
+      return util.run(cmd .. " >/dev/null 2>/dev/null </dev/null")
+    end)
+    local first = cli.slurp(j):match("^[^\n]*")
+    os.execute("rm -rf " .. q(dir))
+    assert.matches('"seedance%-journal"', first)
+    assert.equals(1, paid, "the re-run paid again")
+  end)
+
   it("Ctrl-C during a long pause between polls stops within seconds", function()
     -- FOUND: the handle is closed but the wait's sleep is not woken: SIGINT acts at the next poll, up to 30 s later.
     local slow = emulator.start{ speed = 1, task_seconds = 600 }
