@@ -337,6 +337,17 @@ describe("adversary: the seedance command", function()
       assert.matches(": valid\n$", out)
     end)
 
+    it("a local image path inside --request gets advice a command-line user can follow", function()
+      -- FOUND: "for a local image use seedance.file(path), which uploads it": Lua advice; the command's way is --image PATH.
+      local p = write_file(util.tmpfile("local.json"),
+        '{"model":"doubao-seedance-2.0","prompt":"x","image_urls":["./cat.png"]}')
+      local code, _, err = cli.run("generate -q --request " .. q(p), env)
+      os.remove(p)
+      assert.equals(3, code, err)
+      assert.is_nil(err:find("seedance.file", 1, true), err)
+      assert.truthy(err:find("--image", 1, true), err)
+    end)
+
     it("wrong types, huge numbers, deep nesting, trailing bytes: exit 3, one line, no task, no trace", function()
       local cases = {
         '{"model":"doubao-seedance-2.0","prompt":"x","duration":1e999}',
