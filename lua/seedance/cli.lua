@@ -83,8 +83,7 @@ end
 function M.finish_output(ctx, code)
   local ok, why = ctx.out:flush()
   if ok then return code end
-  local paid = ctx.paid and string.format("; task %s was paid for: %s", ctx.paid.id,
-    output.resume_command(ctx.paid.id, ctx.paid.args)) or ""
+  local paid = output.paid_suffix(ctx)
   ctx.err:write("seedance: io_error: cannot write standard output (", output.line(why), ")", paid, "\n")
   return code == exit.EXIT.ok and exit.EXIT.io or code
 end
@@ -113,8 +112,7 @@ function M.main(argv, out, errout)
   if ok then return M.finish_output(ctx, code) end
   if ctx.show then ctx.show:clear() end
   local debug_on = (os.getenv("SEEDANCE_DEBUG") or "") ~= "" and os.getenv("SEEDANCE_DEBUG") ~= "0"
-  local paid = ctx.paid and string.format("; task %s was paid for: %s", ctx.paid.id,
-    output.resume_command(ctx.paid.id, ctx.paid.args)) or ""
+  local paid = output.paid_suffix(ctx)
   if debug_on then
     ctx.err:write("seedance: internal error: ", core.utf8_clean(tostring(code)), paid, "\n")
   else

@@ -99,7 +99,8 @@ function M.checked(stream)
       local ok, err = stream:flush()
       if not ok then self.failed = tostring(err) end
     end
-    return not self.failed, self.failed
+    if self.failed then return nil, self.failed end
+    return true
   end
   return c
 end
@@ -209,8 +210,16 @@ local function paid_note(ctx, err)
     return nil
   end
   local resume = M.resume_command(paid.id, args)
-  return string.format("task %s was paid for and its result stays on the service: fetch it with: %s",
-    paid.id, resume), resume
+  return string.format("task %s was paid for; pick it up with: %s", paid.id, resume), resume
+end
+
+--- What an error line met after paying ends with: "; task ID was paid for;
+-- pick it up with: seedance wait ID ..." ("" when nothing was paid for).
+-- @tparam table ctx the command's context (`paid`)
+-- @treturn string
+function M.paid_suffix(ctx)
+  local note = paid_note(ctx, { type = "io_error" })
+  return note and ("; " .. note) or ""
 end
 
 --- Report an error: one line on standard error (plus one line per problem of

@@ -66,9 +66,7 @@ function M.check(outputs, inputs)
   end
   for _, i in ipairs(inputs) do
     local it = item(i[1] .. " " .. i[2], i.writes)
-    add_name(it, i[2], true)
-    local e = entry(i[2])   -- a link given as an input is kept too, not only the file it points to
-    if e then it.entries[e] = i[2] end
+    add_name(it, i[2], true)   -- its name (a link too is kept) and the file it leads to
     items[#items + 1] = it
   end
   for a = 1, #items do

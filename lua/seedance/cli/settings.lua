@@ -130,13 +130,14 @@ function M.resolve(args, getenv)
   getenv = getenv or os.getenv
   local opts = { allow_insecure_http = args.allow_insecure_http or nil }
   local base, source = args.base_url, "--base-url"
-  if base == nil then base, source = getenv("SEEDANCE_BASE_URL"), "SEEDANCE_BASE_URL" end
   if base == "" then
-    -- most often a shell variable that was not set: never take it for "the real, paid service"
-    return nil, M.usage("%s is empty (a shell variable that is not set?); give the service's URL, or leave %s "
-      .. "out for the default %s", source, source == "--base-url" and "the flag" or "the variable unset",
-      options.by_name.base_url.default)
-  elseif base ~= nil then
+    -- `--base-url "$URL"` with URL not set: never taken for "the real, paid service" (an empty
+    -- variable is unset, as every SEEDANCE_* variable is)
+    return nil, M.usage("--base-url is empty (a shell variable that is not set?); give the service's URL, or "
+      .. "leave the flag out for the default %s", options.by_name.base_url.default)
+  end
+  if base == nil then base, source = getenv("SEEDANCE_BASE_URL"), "SEEDANCE_BASE_URL" end
+  if base ~= nil and base ~= "" then
     local ok, err = M.check_base_url(base, source, args.allow_insecure_http)
     if not ok then return nil, err end
     opts.base_url = base
