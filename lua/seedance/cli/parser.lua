@@ -17,7 +17,7 @@ local ENVIRONMENT = [[
 Environment:
   SEEDANCE_API_KEY     the API key (never printed); --api-key-file FILE reads it from a file
   SEEDANCE_BASE_URL    the service (default https://xcompute.us); --base-url overrides it
-  SEEDANCE_TIME_SCALE  1/speed of a sped-up seedance-emulator: 0.05 for its --speed 20
+  SEEDANCE_TIME_SCALE  1/speed of a local seedance-emulator (0.05 for --speed 20; loopback only)
   SEEDANCE_LOG         info: one line per HTTP exchange; debug: more (-v, -vv)
   SEEDANCE_DEBUG       1: a failure inside the command prints its stack trace]]
 
@@ -82,7 +82,7 @@ local function result_flags(cmd, extra)
     option(cmd, "--output", "Save the video to FILE (-o FILE for short); a cut download resumes."):argname("FILE")
       :hidden_name("-o"),
     option(cmd, "--save-last-frame", "Save the result's last frame (a PNG) to FILE."):argname("FILE"),
-    option(cmd, "--wait-timeout", "Seconds to wait for the task to end (default 1800)."):argname("SECONDS")
+    option(cmd, "--wait-timeout", "Wall-clock seconds to wait for the task to end (default 1800)."):argname("SECONDS")
       :convert(seconds("--wait-timeout")),
   }
   for _, e in ipairs(extra or {}) do els[#els + 1] = e end
@@ -147,7 +147,8 @@ function M.new(state)
   result_flags(g, {
     flag(g, "--wait", "Wait for the task to end (implied by -o and --save-last-frame)."),
     option(g, "--journal", "Record the task in FILE: re-running the command after an interrupt re-attaches "
-      .. "to it instead of paying again."):argname("FILE"),
+      .. "to it instead of paying again (after a failed task too: delete FILE to pay for a new "
+      .. "attempt)."):argname("FILE"),
     flag(g, "--no-validate", "Skip the client-side checks (for a service newer than this client)."),
   })
   output_flags(g, true)
