@@ -185,6 +185,7 @@ function M.client(args, logger, getenv)
   local ok, client = pcall(seedance.new, opts)
   if ok then return client, opts end
   local msg = tostring(client)
+  for _, url in ipairs{ opts.proxy or "", opts.base_url or "" } do msg = replace(msg, url, masked(url)) end
   local journal_why = msg:match("cannot use journal: (.*)$")
   if journal_why then
     return nil, errors.new{ type = "io_error", retryable = false,
