@@ -10,7 +10,8 @@
 #                                                   no OpenSSL), IPv6, SSPI; no optional libraries
 #                         cjson.dll                 lua-cjson
 #                         seedance/core.dll         the C core
-#                         lua/seedance/*.lua        the Lua modules
+#                         lua/seedance/**.lua       the Lua modules (the command's and the adapters' too)
+#                         lua/argparse.lua          lua-argparse (plain Lua), which the command parses with
 #                         seedance.lua, seedance.cmd  the command and its launcher
 #                       That folder runs as it is on Windows: Lua finds modules
 #                       beside lua.exe (`!\lua\?.lua`, `!\?.dll`).
@@ -19,7 +20,8 @@
 #                       log goes to build/windows/smoke.log.
 #
 # Knobs: WIN_CROSS (the tool prefix), WINE (Debian's wine64 launcher, not on
-# PATH), WIN_JOBS (parallel jobs for curl).
+# PATH), WIN_JOBS (parallel jobs for curl), WIN_ARGPARSE (the argparse.lua to
+# ship: Debian's lua-argparse by default).
 
 WIN_CROSS  ?= x86_64-w64-mingw32-
 WIN_CC      = $(WIN_CROSS)gcc
@@ -41,7 +43,9 @@ WIN_LUA_CORE  = lapi lcode lctype ldebug ldo ldump lfunc lgc llex lmem lobject l
 WIN_LUA_OBJ   = $(patsubst %,$(WIN_OBJ)/lua/%.o,$(WIN_LUA_CORE))
 WIN_LUA_LIB   = $(WIN_OBJ)/liblua54.dll.a
 WIN_CURL_LIB  = $(WIN_CURL_DIR)/lib/libcurl.dll.a
-WIN_LUA_MODS  = $(patsubst lua/%,$(WIN_DIST)/lua/%,$(wildcard lua/seedance/*.lua))
+WIN_LUA_MODS  = $(patsubst lua/%,$(WIN_DIST)/lua/%,$(wildcard lua/seedance/*.lua lua/seedance/*/*.lua)) \
+                $(WIN_DIST)/lua/argparse.lua
+WIN_ARGPARSE ?= /usr/share/lua/5.4/argparse.lua
 
 .PHONY: windows windows-smoke windows-clean
 
@@ -101,6 +105,10 @@ $(WIN_DIST)/seedance/core.dll: $(CORE_SRC) $(CORE_HDR) $(WIN_LUA_LIB) $(WIN_CURL
 	    -o $@ $(CORE_SRC) $(WIN_LUA_LIB) $(WIN_CURL_LIB) -lws2_32 -lbcrypt
 
 $(WIN_DIST)/lua/%.lua: lua/%.lua
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(WIN_DIST)/lua/argparse.lua: $(WIN_ARGPARSE)
 	@mkdir -p $(dir $@)
 	cp $< $@
 

@@ -55,6 +55,34 @@ describe("the seedance command's parser", function()
     assert.matches("download needs %-o FILE", refused("download " .. ID))
   end)
 
+  it("takes a value that begins with a dash as the value: a negative number, a prompt", function()
+    local args = assert(parser.parse{ "generate", "--duration", "-5", "--prompt", "-a dash", "--seed", "-1" })
+    local req = assert(request.build(args))
+    assert.equals(-5, req.duration)
+    assert.equals("-a dash", req.prompt)
+    assert.equals(-1, req.seed)
+    -- so the validator, not the parser, has the last word on it (exit 3 naming the field, nothing sent)
+    local before = emu:stats().requests
+    local code, _, err = cli.run("generate --prompt x --duration -5", env)
+    assert.equals(3, code, err)
+    assert.matches("duration: must be between", err)
+    assert.equals(before, emu:stats().requests)
+    -- an option after an option still means its value is missing
+    assert.matches("option '%-%-prompt' requires an argument", refused("generate --prompt -o x.mp4"))
+  end)
+
+  it("with --json, every usage error is one JSON object on standard output", function()
+    for _, args in ipairs{ "genrate --json", "generate --json --prompt x stray", "balance --json --timeout soon",
+                           "download --json " .. ID } do
+      local code, out, err = cli.run(args, env)
+      assert.equals(2, code, args .. ": " .. err)
+      local ok, obj = pcall(require("cjson").decode, out)
+      assert.is_true(ok and type(obj) == "table", args .. ": stdout was " .. ("%q"):format(out))
+      assert.equals("usage_error", obj.error.type, args)
+      assert.is_nil(out:find("\n.", 1), out)
+    end
+  end)
+
   it("takes the request flags from the validator's own field table, each setting its key", function()
     local flags = request.flags()
     local covered = {}

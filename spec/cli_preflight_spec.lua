@@ -9,13 +9,18 @@ local settings = require("seedance.cli.settings")
 
 local q = cli.q
 
-local function write_file(text, name)
-  local p = util.tmpfile(name)
+local function write_file_at(p, text)
   local f = assert(io.open(p, "wb"))
   f:write(text)
   f:close()
   return p
 end
+
+local function write_file(text, name)
+  return write_file_at(util.tmpfile(name), text)
+end
+
+local PNG = "emulator/media/last-frame.png"
 
 describe("the seedance command checks before paying", function()
   local emu, env
@@ -63,6 +68,50 @@ describe("the seedance command checks before paying", function()
     it("one file named by -o and --save-last-frame", function()
       local p = util.tmpfile("same.out")
       assert.matches("name the same file", refused(("generate --prompt x -o %s --save-last-frame %s"):format(q(p), q(p)), 2))
+    end)
+
+    it("one file under two names, whatever the spelling: a folder reached through a link, `..`", function()
+      local dir = util.tmpdir()
+      assert(os.execute("mkdir " .. q(dir .. "/real") .. " && ln -s real " .. q(dir .. "/via")))
+      for _, pair in ipairs{ { "/real/v.mp4", "/via/v.mp4" }, { "/real/v.mp4", "/via/../real/v.mp4" } } do
+        assert.matches("name the same file", refused(("generate --prompt x -o %s --save-last-frame %s")
+          :format(q(dir .. pair[1]), q(dir .. pair[2])), 2))
+      end
+      os.execute("rm -rf " .. q(dir))
+    end)
+
+    it("an output, or the partial file it writes, naming a file the run reads: refused, the file kept", function()
+      local dir = util.tmpdir()
+      local png = cli.slurp(PNG)
+      local cat = write_file_at(dir .. "/cat.png", png)
+      write_file_at(dir .. "/v.mp4.part", png)             -- an image where -o v.mp4 puts its partial file
+      assert(os.execute("ln -s cat.png " .. q(dir .. "/link.png") .. " && ln " .. q(cat) .. " " .. q(dir .. "/hard.png")))
+      local key = write_file_at(dir .. "/key.txt", "sk-preflight-secret\n")
+      local cases = {
+        "generate --prompt x --image " .. q(dir .. "/v.mp4.part") .. " -o " .. q(dir .. "/v.mp4"),
+        "generate --prompt x --image " .. q(dir .. "/link.png") .. " -o " .. q(cat),     -- through a link
+        "generate --prompt x --image " .. q(cat) .. " --save-last-frame " .. q(dir .. "/hard.png"), -- a hard link
+        "generate --prompt x --api-key-file " .. q(key) .. " -o " .. q(key),
+        "wait task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ --api-key-file " .. q(key) .. " -o " .. q(key),
+      }
+      for _, args in ipairs(cases) do
+        assert.matches("name the same file", refused(args .. " --api-key-file " .. q(key), 2, { SEEDANCE_API_KEY = false }))
+      end
+      assert.equals(png, cli.slurp(cat))
+      assert.equals(png, cli.slurp(dir .. "/v.mp4.part"))
+      assert.equals("sk-preflight-secret\n", cli.slurp(key))
+      os.execute("rm -rf " .. q(dir))
+    end)
+
+    it("`-` where only a file can go: refused, no file named '-' made", function()
+      for _, flags in ipairs{ "-o -", "--save-last-frame -", "--journal -", "--image -", "--first-frame -",
+                              "--api-key-file -" } do
+        local code, out, err = cli.run("generate --prompt x -q " .. flags, env)
+        assert.equals(2, code, flags .. ": " .. err)
+        assert.equals("", out)
+        assert.matches("^seedance: [^\n]*name a file %(%./%- for one named '%-'%)", err)
+      end
+      assert.is_nil(util.size_of("-"))
     end)
   end)
 
@@ -126,6 +175,63 @@ describe("the seedance command checks before paying", function()
       assert.matches("cannot read %-%-api%-key%-file", refused("balance --api-key-file " .. q(util.tmpfile("no.key")), 10))
       assert.matches("no API key: set SEEDANCE_API_KEY, or pass %-%-api%-key%-file FILE",
         refused("generate --prompt x", 2, { SEEDANCE_API_KEY = false }))
+    end)
+
+    it("a key file as editors save it: a folder or UTF-16 text said as such, a BOM and CRLF dropped", function()
+      local dir = util.tmpdir()
+      assert.matches("cannot read %-%-api%-key%-file .* %(Is a directory%)", refused("balance --api-key-file " .. q(dir), 10,
+        { SEEDANCE_API_KEY = false }))
+      local utf16 = write_file("\255\254s\0k\0", "utf16.key")
+      assert.matches("is UTF%-16 text; save it as UTF%-8", refused("balance --api-key-file " .. q(utf16), 2))
+      local bom = write_file("\239\187\191sk-from-file\r\n", "bom2.key")
+      local code, _, err = cli.run("balance --api-key-file " .. q(bom), { SEEDANCE_BASE_URL = emu.url })
+      assert.equals(0, code, err)
+      os.remove(utf16)
+      os.remove(bom)
+      os.execute("rmdir " .. q(dir))
+    end)
+
+    it("a request file as editors save it: BOM on standard input too, an empty file never 'a folder'", function()
+      local bom = write_file('\239\187\191{"model":"doubao-seedance-2.0","prompt":"x"}', "bom2.json")
+      local code, out, err = cli.run("validate -", nil, bom)
+      assert.equals(0, code, err)
+      assert.equals("-: valid\n", out)
+      local empty = write_file("", "empty2.json")
+      local err2 = refused("generate --request " .. q(empty), 3)
+      assert.matches("is not a JSON object", err2)
+      assert.is_nil(err2:find("folder", 1, true))
+      local utf16 = write_file("\255\254{\0}\0", "utf16.json")
+      assert.matches("is UTF%-16 text; save it as UTF%-8", refused("generate --request " .. q(utf16), 3))
+      for _, p in ipairs{ bom, empty, utf16 } do os.remove(p) end
+    end)
+
+    it("--request with what only --image can do: the command's advice, never the Lua API's", function()
+      local cases = {
+        '{"model":"doubao-seedance-2.0","prompt":"x","image_urls":["file:///tmp/cat.png"]}',
+        '{"model":"doubao-seedance-2.0","prompt":"x","image_urls":["data:image/png;base64,iVBORw0KGgo="]}',
+        '{"model":"doubao-seedance-2.0","prompt":"x","image_with_roles":[{"url":5,"role":"first_frame"}]}',
+      }
+      for _, body in ipairs(cases) do
+        local p = write_file(body, "advice.json")
+        local err = refused("generate --request " .. q(p), 3)
+        os.remove(p)
+        assert.is_nil(err:find("seedance.file", 1, true), err)
+        assert.truthy(err:find("--image PATH", 1, true), err)
+      end
+    end)
+
+    it("--base-url '' (a variable not set) is refused; an empty SEEDANCE_BASE_URL is unset", function()
+      assert.matches("%-%-base%-url is empty", refused("balance --base-url ''", 2))
+      local opts = assert(settings.resolve({}, function(k) return ({ SEEDANCE_BASE_URL = "" })[k] end))
+      assert.equals("https://xcompute.us", opts.base_url)
+    end)
+
+    it("SEEDANCE_TIME_SCALE applies to an emulator on this machine only", function()
+      local vars = { SEEDANCE_TIME_SCALE = "0.05" }
+      local function getenv(k) return vars[k] end
+      assert.equals(0.05, assert(settings.resolve({ base_url = emu.url }, getenv)).time_scale)
+      assert.equals(0.05, assert(settings.resolve({ base_url = "http://localhost:9" }, getenv)).time_scale)
+      assert.equals(1, assert(settings.resolve({ base_url = "https://10.0.0.7" }, getenv)).time_scale)
     end)
 
     it("a key file that works, its newline dropped and its key never printed", function()

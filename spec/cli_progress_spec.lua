@@ -126,6 +126,39 @@ describe("progress.lua", function()
     assert.is_nil(d:speed(t.now))
   end)
 
+  it("fits the terminal's width: the bar shrinks, then goes, then the text is cut; a resize is followed", function()
+    local cols = 80
+    local d, t = display{ tty = true, columns = function() return cols end }
+    d:task{ status = "processing", progress = 42, estimated_time = 600 }
+    for _, w in ipairs{ 80, 40, 30, 24, 12, 5, 1 } do
+      cols = w
+      local line = d:render(t.now)
+      assert.is_true(#line <= math.max(0, w - 1), ("%d columns: %q"):format(w, line))
+      assert.is_true(line:find("processing", 1, true) ~= nil or w < 12, line)
+    end
+    cols = 80
+    assert.equals(progress.WIDTH, hashes(d:render(t.now)) + #d:render(t.now):match("%[#*(%-*)%]"))
+    cols = 40
+    assert.matches("^%[#*%-*%] processing", d:render(t.now))          -- a narrower bar, the text whole
+    assert.is_true(hashes(d:render(t.now)) + #d:render(t.now):match("%[#*(%-*)%]") < progress.WIDTH)
+    d:bytes(500000, 2000000)
+    for _, w in ipairs{ 80, 30, 10 } do
+      cols = w
+      assert.is_true(#d:render(t.now) <= w - 1, d:render(t.now))
+    end
+    assert.equals("ab", progress.cut("ab\226\130\172", 4))           -- never half a UTF-8 character
+  end)
+
+  it("shows a status the server sent without control characters", function()
+    local d, _, written = display{ tty = true }
+    d:task{ status = "\27]0;PWNED\7\27[2J\r\nx", progress = 1 }
+    local all = table.concat(written):gsub("\r\27%[K", "")          -- the display's own redraw
+    assert.is_nil(all:find("[%c]"), ("%q"):format(all))
+    local plain, _, lines = display{}
+    plain:task{ status = "\27[31mred\nline", progress = 1 }
+    assert.is_nil(table.concat(lines):gsub("\n$", ""):find("[%c]"), table.concat(lines))
+  end)
+
   it("prints whole numbers as whole numbers", function()
     assert.equals("999873", output.number(999873.0))
     assert.equals("-1", output.number(-1.0))

@@ -174,5 +174,66 @@ describe("the seedance command", function()
       assert.is_nil(util.size_of(frame))
       assert.equals(1, emu:stats().polls - before)   -- one read of the task, no re-reads for a URL
     end)
+
+    it("wait -o --save-last-frame of a task without a last frame saves the video first, then says so", function()
+      local code, id = seedance("generate --prompt x --wait", env)
+      assert.equals(0, code)
+      id = id:match("(task_%w+)")
+      local video, frame = util.tmpfile("cli-first.mp4"), util.tmpfile("cli-first.png")
+      local c2, _, err = seedance(("wait %s -o %s --save-last-frame %s"):format(id, q(video), q(frame)), env)
+      assert.equals(2, c2, err)
+      assert.is_true(util.is_mp4(video), err)
+      assert.matches("has no last frame", err)
+      assert.truthy(err:find("its video was saved to " .. video, 1, true), err)
+      assert.is_nil(util.size_of(frame))
+      os.remove(video)
+    end)
+  end)
+
+  describe("after a task was paid for", function()
+    local slow, senv     -- 80 service seconds at speed 20: 4 s of wall time
+    setup(function()
+      slow = emulator.start{ speed = 20, task_seconds = 80 }
+      senv = { SEEDANCE_BASE_URL = slow.url, SEEDANCE_API_KEY = "sk-cli-secret", SEEDANCE_TIME_SCALE = "0.05" }
+    end)
+    teardown(function() slow:stop() end)
+
+    it("a --wait-timeout that runs out says its own seconds and how to pick the task up (--json too)", function()
+      local out = util.tmpfile("cli-timeout.mp4")
+      local code, _, err = seedance("generate --prompt x -q --wait-timeout 0.3 -o " .. q(out), senv)
+      assert.equals(12, code, err)
+      local id = err:match("submitted task (task_%w+)")
+      assert.truthy(id, err)
+      assert.matches("still %a+ after 0%.3 s %(%-%-wait%-timeout%)", err)
+      assert.truthy(err:find("pick it up with: seedance wait " .. id .. " -o " .. out, 1, true), err)
+      local c2, jout, jerr = seedance("generate --prompt x --json --wait-timeout 0.3 -o " .. q(out), senv)
+      assert.equals(12, c2, jerr)
+      local obj = cjson.decode(jout).error
+      assert.equals("timeout_error", obj.type)
+      assert.equals(jerr:match("submitted task (task_%w+)"), obj.task_id)
+      assert.equals("seedance wait " .. obj.task_id .. " -o " .. out, obj.resume)
+    end)
+
+    it("a standard output that is closed is a file error naming the task, and no file takes its place", function()
+      local dir = util.tmpdir()
+      local cmd = cli.command(("generate --prompt x -q --journal %s -o %s"):format(q(dir .. "/j"), q(dir .. "/v.mp4")),
+        env)
+      local errf = dir .. "/err"
+      local _, _, code = util.run(cmd .. " >&- 2>" .. q(errf) .. " </dev/null")
+      local err = cli.slurp(errf)
+      assert.equals(10, code, err)
+      assert.matches("cannot write standard output", err)
+      local id = err:match("submitted task (task_%w+)")
+      assert.truthy(err:find("task " .. id .. " was paid for; pick it up with: seedance wait " .. id, 1, true), err)
+      assert.matches('^{[^\n]*"seedance%-journal"', cli.slurp(dir .. "/j"))   -- the journal is the journal
+      local before = emu:stats().tasks_created
+      local c2, _, e2 = seedance(("generate --prompt x -q --journal %s -o %s"):format(q(dir .. "/j"),
+        q(dir .. "/v.mp4")), env)
+      assert.equals(0, c2, e2)
+      assert.equals(before, emu:stats().tasks_created)                   -- re-attached, not paid again
+      local _, _, c3 = util.run(cli.command("balance", env) .. " >/dev/full 2>" .. q(errf) .. " </dev/null")
+      assert.equals(10, c3, cli.slurp(errf))
+      os.execute("rm -rf " .. q(dir))
+    end)
   end)
 end)

@@ -49,6 +49,14 @@ static int sd_core_isatty(lua_State *L) {
     return 1;
 }
 
+/* core.terminal_width(fd) -> columns of the terminal at fd, or nil when it is none or does not say. */
+static int sd_core_terminal_width(lua_State *L) {
+    int w = sd_terminal_width((int)luaL_checkinteger(L, 1));
+    if (w > 0) lua_pushinteger(L, w);
+    else lua_pushnil(L);
+    return 1;
+}
+
 /* core.hash(s) -> 16 hex digits of the 64-bit FNV-1a hash of s (request identity, not security). */
 static int sd_core_hash(lua_State *L) {
     size_t len;
@@ -104,6 +112,7 @@ static const luaL_Reg sd_core_funcs[] = {
     {"now", sd_core_now},
     {"sleep", sd_core_sleep},
     {"isatty", sd_core_isatty},
+    {"terminal_width", sd_core_terminal_width},
     {"hash", sd_core_hash},
     {NULL, NULL}};
 

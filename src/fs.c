@@ -1,7 +1,7 @@
 /*
  * fs.c: the local file operations the Lua layer needs and plain Lua lacks
  * (core.stat, core.read_file, core.probe_dir, core.lock, core.append_sync,
- * core.remove, core.replace, core.random_hex). Every path opened here is
+ * core.remove, core.replace, core.random_hex, core.file_id). Every path opened here is
  * opened without following a symbolic link in its last component, so a
  * planted link never redirects a read or a write. The calls themselves are in the platform layer
  * (platform.h); this file and engine_output.c (a download's file) are the
@@ -49,6 +49,21 @@ static int sd_core_stat(lua_State *L) {
     lua_setfield(L, -2, "type");
     sd_pushbig(L, st.size);
     lua_setfield(L, -2, "size");
+    return 1;
+}
+
+/* core.file_id(path[, follow]) -> "dev:ino" | nil, message, code. The identity
+ * of what stands at path (the file a symbolic link points to when follow is
+ * true): two paths name one file when their identities are equal, however
+ * they are spelled (./a, a, a hard link, a folder reached through a link). */
+static int sd_core_file_id(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    int follow = lua_toboolean(L, 2);
+    sd_fileid id;
+    char out[40];
+    if (sd_path_id(path, follow, &id) != 0) return sd_fs_fail(L, path, errno);
+    snprintf(out, sizeof out, "%llx:%llx", id.dev, id.ino);
+    lua_pushstring(L, out);
     return 1;
 }
 
@@ -228,6 +243,7 @@ static int sd_lock_unlock(lua_State *L) {
 
 static const luaL_Reg sd_fs_funcs[] = {
     {"stat", sd_core_stat},
+    {"file_id", sd_core_file_id},
     {"read_file", sd_core_read_file},
     {"probe_dir", sd_core_probe_dir},
     {"append_sync", sd_core_append_sync},

@@ -64,6 +64,17 @@ void sd_sleep(double seconds, int (*stop)(void));
  * console that refuses it, before Windows 10, counts as no terminal). */
 int sd_isatty(int fd);
 
+/* Columns of the terminal at fd (its window's width on Windows), or 0 when
+ * fd is no terminal or does not say. */
+int sd_terminal_width(int fd);
+
+/* Make sure descriptors 0, 1 and 2 are open, each closed one on the null
+ * device opened the other way round (standard input for writing, output and
+ * error for reading), so nothing opened later takes a standard stream's
+ * number and a write to a closed output still fails. Nothing on Windows,
+ * where the core's files are handles, never C-library descriptors. */
+void sd_std_fds_open(void);
+
 /* ---- random bytes ---- */
 
 /* Fill buf with n bytes from the system's random source. 0, or -1 with errno. */
@@ -139,6 +150,16 @@ int sd_path_remove(const char *path);
 /* Rename from to to, replacing a file at to in one step (rename, MoveFileExW
  * with MOVEFILE_REPLACE_EXISTING). A link at to is replaced, never followed. 0, or -1 with errno. */
 int sd_path_replace(const char *from, const char *to);
+
+/* The identity of what stands at path: two paths name one file when their
+ * identities are equal (device and inode; on Windows the volume's serial
+ * number and the file index). With follow 0 a symbolic link in the last
+ * component is itself identified, with follow 1 what it points to. 0, or -1 with errno. */
+typedef struct sd_fileid {
+    unsigned long long dev; /* device (volume serial number) */
+    unsigned long long ino; /* inode (file index) on that device */
+} sd_fileid;
+int sd_path_id(const char *path, int follow, sd_fileid *id);
 
 /* A message for an errno value (strerror, plus the codes the Windows C library lacks). */
 const char *sd_errstr(int err);

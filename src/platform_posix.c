@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +39,26 @@ void sd_sleep(double seconds, int (*stop)(void)) {
 
 int sd_isatty(int fd) {
     return isatty(fd);
+}
+
+int sd_terminal_width(int fd) {
+    struct winsize w;
+    if (ioctl(fd, TIOCGWINSZ, &w) != 0) return 0;
+    return w.ws_col;
+}
+
+void sd_std_fds_open(void) {
+    int fd;
+    for (fd = 0; fd <= 2; fd++) {
+        int n;
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        /* the other way round: a read of a closed input, a write to a closed output, still fails */
+        n = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
+        }
+    }
 }
 
 int sd_random(void *buf, size_t n) {
@@ -130,6 +151,14 @@ int sd_path_stat(const char *path, sd_stat *st, int follow) {
     if ((follow ? stat(path, &s) : lstat(path, &s)) != 0) return -1;
     st->type = sd_type_of(s.st_mode);
     st->size = (long long)s.st_size;
+    return 0;
+}
+
+int sd_path_id(const char *path, int follow, sd_fileid *id) {
+    struct stat s;
+    if ((follow ? stat(path, &s) : lstat(path, &s)) != 0) return -1;
+    id->dev = (unsigned long long)s.st_dev;
+    id->ino = (unsigned long long)s.st_ino;
     return 0;
 }
 

@@ -145,6 +145,19 @@ int sd_isatty(int fd) {
     return SetConsoleMode(h, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING) ? 1 : 0;
 }
 
+int sd_terminal_width(int fd) {
+    CONSOLE_SCREEN_BUFFER_INFO info;
+    HANDLE h;
+    if (!_isatty(fd)) return 0;
+    h = (HANDLE)_get_osfhandle(fd);
+    if (h == INVALID_HANDLE_VALUE || !GetConsoleScreenBufferInfo(h, &info)) return 0;
+    return info.srWindow.Right - info.srWindow.Left + 1;
+}
+
+void sd_std_fds_open(void) {
+    /* the core's files are handles (CreateFileW), never C-library descriptors: none can take 0, 1 or 2 */
+}
+
 int sd_random(void *buf, size_t n) {
     if (n > 0xFFFFFFFFu || !BCRYPT_SUCCESS(BCryptGenRandom(NULL, buf, (ULONG)n, BCRYPT_USE_SYSTEM_PREFERRED_RNG))) {
         errno = EIO;
@@ -302,6 +315,30 @@ int sd_path_stat(const char *path, sd_stat *st, int follow) {
         }
     }
     free(w);
+    return 0;
+}
+
+int sd_path_id(const char *path, int follow, sd_fileid *id) {
+    BY_HANDLE_FILE_INFORMATION info;
+    HANDLE h;
+    BOOL ok;
+    DWORD e;
+    wchar_t *w = sd_wide(path);
+    if (w == NULL) return -1;
+    /* no access asked: only the file's identity; backup semantics open folders too */
+    h = CreateFileW(w, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                    FILE_FLAG_BACKUP_SEMANTICS | (follow ? 0 : FILE_FLAG_OPEN_REPARSE_POINT), NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) return sd_fail_last();
+    ok = GetFileInformationByHandle(h, &info);
+    e = GetLastError();
+    CloseHandle(h);
+    if (!ok) {
+        errno = sd_errno_of(e);
+        return -1;
+    }
+    id->dev = info.dwVolumeSerialNumber;
+    id->ino = ((unsigned long long)info.nFileIndexHigh << 32) | info.nFileIndexLow;
     return 0;
 }
 

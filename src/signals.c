@@ -7,12 +7,19 @@
  * installed without SA_RESTART, so a blocking poll() or nanosleep() returns
  * early with EINTR (core.sleep then stops sleeping), and with SA_RESETHAND,
  * so a second Ctrl-C kills the process at once, as users expect.
+ *
+ * core.prepare_command() readies the command's process, also only when the
+ * command asks: descriptors 0-2 open (a journal opened while standard error
+ * is closed would otherwise become standard error), and SIGXFSZ ignored, so
+ * a file size limit (ulimit -f) makes a write fail with EFBIG, a file error
+ * the command reports with the task it paid for, instead of killing it silently.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <string.h>
 
 #include "compat.h"
+#include "platform.h"
 #include "signals.h"
 
 static volatile sig_atomic_t sd_caught = 0; /* the first trapped signal's number, 0 before */
@@ -61,7 +68,24 @@ static int sd_core_caught_signal(lua_State *L) {
     return 1;
 }
 
+/* core.prepare_command() -> true: descriptors 0-2 open, SIGXFSZ ignored (see above). */
+static int sd_core_prepare_command(lua_State *L) {
+    sd_std_fds_open();
+#ifdef SIGXFSZ
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_IGN;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGXFSZ, &sa, NULL);
+    }
+#endif
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static const luaL_Reg sd_signal_funcs[] = {
+    {"prepare_command", sd_core_prepare_command},
     {"trap_signals", sd_core_trap_signals},
     {"caught_signal", sd_core_caught_signal},
     {NULL, NULL}};

@@ -276,6 +276,9 @@ check("the seedance command", function()
   out, code = run(cmd .. ' generate --prompt "a kite over a beach" -o ' .. path)
   expect(code == 0, "generate exit", code, out)
   expect(is_mp4(path), "generate -o: not an MP4:", out)
+  -- files compared by identity (core.file_id): another spelling, another case, is the same file
+  out, code = run(cmd .. " generate --prompt x -o " .. path .. " --save-last-frame " .. OUT .. "\\.\\COMMAND.MP4")
+  expect(code == 2 and out:find("name the same file", 1, true), "one file named twice:", code, out)
 end)
 
 print(string.format("windows smoke: %d passed, %d failed", passed, failed))

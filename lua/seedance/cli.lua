@@ -13,6 +13,7 @@ local compat = require("seedance.compat")
 local core = require("seedance.core")
 local commands = require("seedance.cli.commands")
 local exit = require("seedance.cli.exit")
+local output = require("seedance.cli.output")
 local parser = require("seedance.cli.parser")
 
 local M = {}
@@ -46,8 +47,14 @@ local function run(ctx, argv)
       end
     end
     local msg = perr:gsub("\nDid you mean (.-)%?", " (did you mean %1?)"):gsub("\n", "; ")
-    ctx.err:write(core.utf8_clean(string.format("%s: %s\n%s\nRun `%s --help` for every flag.\n", name, msg,
-      sub:get_usage(), name)))
+    if parser.wants_json(argv) then
+      -- --json promises one JSON object on standard output, for a usage error too
+      output.json(ctx.out, { error = { type = "usage_error", message = string.format("%s: %s (run `%s --help` "
+        .. "for every flag)", name, msg, name) } })
+      return exit.EXIT.usage
+    end
+    ctx.err:write(output.line(string.format("%s: %s", name, msg)), "\n", sub:get_usage(),
+      "\nRun `", name, " --help` for every flag.\n")
     return exit.EXIT.usage
   end
   if args.version then args.command = "version" end
@@ -58,7 +65,7 @@ local function run(ctx, argv)
   if args.command == "help" then
     local topic = args.topic and state.commands[args.topic] or p
     if args.topic and topic == p then
-      ctx.err:write("seedance help: no command '", core.utf8_clean(args.topic), "'\n")
+      ctx.err:write("seedance help: no command '", output.line(args.topic), "'\n")
       return exit.EXIT.usage
     end
     ctx.out:write(topic:get_help(), "\n")
@@ -67,31 +74,56 @@ local function run(ctx, argv)
   return commands[args.command](ctx, args)
 end
 
+--- Make sure standard output got what the command wrote: output that never
+-- arrived (a full disk, a closed descriptor) is a file error, not a success,
+-- and names the task paid for, if any, on standard error.
+-- @tparam table ctx the command's context
+-- @tparam integer code the command's exit code
+-- @treturn integer the exit code
+function M.finish_output(ctx, code)
+  local ok, why = ctx.out:flush()
+  if ok then return code end
+  local paid = output.paid_suffix(ctx)
+  ctx.err:write("seedance: io_error: cannot write standard output (", output.line(why), ")", paid, "\n")
+  return code == exit.EXIT.ok and exit.EXIT.io or code
+end
+
 --- Run the command line.
 -- @tparam table argv the arguments (as in the global `arg`)
 -- @tparam[opt] file out where normal output goes (default io.stdout)
 -- @tparam[opt] file errout where errors and progress go (default io.stderr)
 -- @treturn integer the exit code
 function M.main(argv, out, errout)
-  local ctx = { out = out or io.stdout, err = errout or io.stderr }
+  -- the process's own streams: none of 0-2 left closed for a file to take, no death by SIGXFSZ
+  if out == nil and errout == nil then core.prepare_command() end
+  local ctx = { out = output.checked(out or io.stdout), err = errout or io.stderr }
   ctx.tty = errout == nil and core.isatty(2)
+  -- the terminal's width now (it may change while the bar runs), else $COLUMNS
+  function ctx.columns()
+    return core.terminal_width(2) or tonumber(os.getenv("COLUMNS") or "")
+  end
   function ctx.log(level, line)
-    line = "seedance " .. level .. ": " .. core.utf8_clean(line)
+    line = "seedance " .. level .. ": " .. output.line(line)
     if ctx.show then ctx.show:log(line) else ctx.err:write(line, "\n") end
   end
   local list = {}
   for i = 1, #argv do list[i] = argv[i] end
   local ok, code = compat.xpcall(run, debug.traceback, ctx, list)
-  if ok then return code end
+  if ok then return M.finish_output(ctx, code) end
   if ctx.show then ctx.show:clear() end
   local debug_on = (os.getenv("SEEDANCE_DEBUG") or "") ~= "" and os.getenv("SEEDANCE_DEBUG") ~= "0"
+  local paid = output.paid_suffix(ctx)
   if debug_on then
-    ctx.err:write("seedance: internal error: ", core.utf8_clean(tostring(code)), "\n")
+    ctx.err:write("seedance: internal error: ", core.utf8_clean(tostring(code)), paid, "\n")
   else
-    ctx.err:write("seedance: internal error: ", core.utf8_clean(first_line(code)),
-      " (set SEEDANCE_DEBUG=1 for details)\n")
+    ctx.err:write("seedance: internal error: ", output.line(first_line(code)),
+      " (set SEEDANCE_DEBUG=1 for details)", paid, "\n")
   end
-  return exit.EXIT.failure
+  if ctx.json then
+    output.json(ctx.out, { error = { type = "internal_error", message = first_line(code),
+      task_id = ctx.paid and ctx.paid.id } })
+  end
+  return M.finish_output(ctx, exit.EXIT.failure)
 end
 
 return M

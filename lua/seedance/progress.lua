@@ -11,7 +11,10 @@
 --   the one the service reported;
 -- - a task that has ended shows no ETA;
 -- - download speed is measured over the last few seconds of this attempt's
---   bytes, so bytes already on disk from a cut download never count.
+--   bytes, so bytes already on disk from a cut download never count;
+-- - on a terminal a line never wraps: it fits the terminal's width (read
+--   at each redraw, so a resize is followed), the bar shrinking first, then
+--   the text cut; a status the server sent is shown without control characters.
 --
 -- The clocks are injectable (`clock`, `wall`), so every figure can be checked
 -- without waiting.
@@ -19,11 +22,16 @@
 -- @local
 
 local core = require("seedance.core")
+local output = require("seedance.cli.output")
 
 local M = {}
 
 --- Width of the bar in characters.
 M.WIDTH = 28
+--- Narrowest bar drawn; on a terminal narrower than that and the text, the bar is left out.
+M.MIN_WIDTH = 8
+--- Terminal width assumed when the terminal does not say.
+M.COLUMNS = 80
 --- Seconds between redraws on a terminal (see `Progress:tick`).
 M.TICK = 0.2
 --- Seconds of download history the speed is measured over.
@@ -39,12 +47,13 @@ Progress.__index = Progress
 --- Make a display writing to `stream`.
 -- @tparam file stream usually io.stderr
 -- @tparam[opt] table opts `quiet`, `tty` (redraw in place), `time_scale` (service seconds to wall
---   seconds; default 1), `clock` (monotonic seconds; default `core.now`), `wall` (unix time; default `os.time`)
+--   seconds; default 1), `columns` (the terminal's width: a number, or a function returning one or nil;
+--   default `COLUMNS`), `clock` (monotonic seconds; default `core.now`), `wall` (unix time; default `os.time`)
 -- @treturn table the display
 function M.new(stream, opts)
   opts = opts or {}
   return setmetatable({
-    out = stream, quiet = opts.quiet, tty = opts.tty, scale = opts.time_scale or 1,
+    out = stream, quiet = opts.quiet, tty = opts.tty, scale = opts.time_scale or 1, columns = opts.columns,
     clock = opts.clock or core.now, wall = opts.wall or os.time,
     drawn = nil, last_key = nil, last_plain = -math.huge,
   }, Progress)
@@ -52,11 +61,51 @@ end
 
 --- A bar for a fraction in [0, 1].
 -- @tparam number fraction
+-- @tparam[opt] integer width cells inside the brackets (default `WIDTH`)
 -- @treturn string
-function M.bar(fraction)
+function M.bar(fraction, width)
+  width = width or M.WIDTH
   fraction = math.max(0, math.min(1, fraction))
-  local full = math.floor(fraction * M.WIDTH + 1e-9)
-  return "[" .. string.rep("#", full) .. string.rep("-", M.WIDTH - full) .. "]"
+  local full = math.floor(fraction * width + 1e-9)
+  return "[" .. string.rep("#", full) .. string.rep("-", width - full) .. "]"
+end
+
+--- At most `n` bytes of s, never cutting a UTF-8 character in two.
+-- @tparam string s
+-- @tparam integer n
+-- @treturn string
+function M.cut(s, n)
+  if #s <= n then return s end
+  n = math.max(0, n)
+  while n > 0 and s:byte(n + 1) and s:byte(n + 1) >= 0x80 and s:byte(n + 1) < 0xC0 do n = n - 1 end
+  return s:sub(1, n)
+end
+
+--- A bar and its text as one line of at most `columns - 1` bytes (the last
+-- column stays free: writing there makes some terminals wrap): the bar
+-- shrinks first, down to `MIN_WIDTH`, then goes, then the text is cut.
+-- Without `columns`, the full bar and text.
+-- @tparam number fraction
+-- @tparam string text
+-- @tparam[opt] integer columns
+-- @treturn string
+function M.fit(fraction, text, columns)
+  if not columns then return M.bar(fraction) .. " " .. text end
+  local room = columns - 1
+  local width = math.min(M.WIDTH, room - 3 - #text)   -- "[", "]" and a space
+  if width >= M.MIN_WIDTH then return M.bar(fraction, width) .. " " .. text end
+  return M.cut(text, room)
+end
+
+--- The terminal's width now (on a terminal), or nil off one.
+-- @treturn integer|nil
+function Progress:width()
+  if not self.tty then return nil end
+  local c = self.columns
+  if type(c) == "function" then c = c() end
+  c = tonumber(c)
+  if not c or c < 1 then c = M.COLUMNS end
+  return math.floor(c)
 end
 
 --- Seconds as `m:ss` (or `h:mm:ss`).
@@ -89,7 +138,8 @@ function Progress:task(t)
   end
   local p = math.max(0, math.min(100, math.floor(tonumber(t.progress) or 0)))
   if t.status == "completed" then p = 100 end
-  self.status, self.estimated, self.created = tostring(t.status or "unknown"), t.estimated_time, t.created
+  self.status = output.line(t.status or "unknown")
+  self.estimated, self.created = t.estimated_time, t.created
   if not self.last or p ~= self.last.p then
     self.last = { t = now, p = p }
     if p > 0 and not self.first then self.first = self.last end
@@ -172,8 +222,8 @@ function Progress:render(now)
   local reported = self.last and self.last.p or 0
   local shown = self.tty and self:predicted(now) or reported
   local eta = self:eta(now)
-  return string.format("%s %-10s %3d%%%s", M.bar(shown / 100), self.status, reported,
-    eta and ("  ETA " .. M.clock(eta)) or "")
+  return M.fit(shown / 100, string.format("%-10s %3d%%%s", self.status, reported,
+    eta and ("  ETA " .. M.clock(eta)) or ""), self:width())
 end
 
 -- ---- the download phase -----------------------------------------------------
@@ -214,9 +264,11 @@ function Progress:_bytes_line(now)
   if total and total > 0 then
     local eta = ""
     if speed and speed > 0 and done < total then eta = "  ETA " .. M.clock((total - done) / speed) end
-    return string.format("%s %s / %s%s%s", M.bar(done / total), M.bytes(done), M.bytes(total), rate, eta)
+    return M.fit(done / total, string.format("%s / %s%s%s", M.bytes(done), M.bytes(total), rate, eta), self:width())
   end
-  return string.format("downloading %s%s", M.bytes(done), rate)
+  local line = string.format("downloading %s%s", M.bytes(done), rate)
+  local width = self:width()
+  return width and M.cut(line, width - 1) or line
 end
 
 -- ---- drawing ------------------------------------------------------------------

@@ -6,6 +6,7 @@
 -- @local
 
 local cjson = require("cjson.safe")
+local errors = require("seedance.errors")
 local exit = require("seedance.cli.exit")
 local guard = require("seedance.cli.guard")
 local output = require("seedance.cli.output")
@@ -18,33 +19,11 @@ local M = {}
 
 local report = output.report
 
--- A word for the shell: quoted unless it is plainly safe.
-local function shell_word(s)
-  if s:match("^[%w%./_:=@%-]+$") then return s end
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+--- The command that picks a task up again (`seedance.cli.output.resume_command`).
+M.resume_command = output.resume_command
 
---- The command that picks a task up again: `seedance wait ID -o FILE`, with
--- the settings flags this run was given (never the key itself).
--- @tparam string id
--- @tparam table args the parsed flags
--- @treturn string
-function M.resume_command(id, args)
-  local words = { "seedance", "wait", id }
-  local function add(flag, v)
-    if v ~= nil and v ~= false then
-      words[#words + 1] = flag
-      if v ~= true then words[#words + 1] = shell_word(tostring(v)) end
-    end
-  end
-  add("-o", args.output)
-  add("--save-last-frame", args.save_last_frame)
-  add("--base-url", args.base_url)
-  add("--api-key-file", args.api_key_file)
-  add("--allow-insecure-http", args.allow_insecure_http)
-  add("--proxy", args.proxy)
-  return table.concat(words, " ")
-end
+--- Seconds `--wait-timeout` stands for when it is not given (wall-clock seconds).
+M.WAIT_TIMEOUT = 1800
 
 -- Report an interrupt in one line: the task, where it stands, what picks it up.
 local function interrupted(ctx, g, task, args, partial)
@@ -79,15 +58,17 @@ local function client_for(ctx, args)
   local client, opts = settings.client(args, function(level, line) ctx.log(level, line) end)
   if not client then return nil, opts end
   if not opts.api_key then
+    client:close()
     return nil, settings.usage("no API key: set SEEDANCE_API_KEY, or pass --api-key-file FILE")
   end
+  ctx.time_scale = opts.time_scale
   return client
 end
 
--- A progress display on standard error.
-local function display(ctx, args, client)
+-- A progress display on standard error, as wide as the terminal.
+local function display(ctx, args)
   ctx.show = progress.new(ctx.err, { quiet = args.quiet or ctx.json, tty = ctx.tty,
-                                     time_scale = client.settings.time_scale })
+                                     time_scale = ctx.time_scale, columns = ctx.columns })
   return ctx.show
 end
 
@@ -99,30 +80,50 @@ local function print_result(ctx, task, saved)
     output.json(ctx.out, j)
     return
   end
-  local lines = { string.format("task %s %s", task.id, tostring(task.status)) }
-  if task.video_url then lines[#lines + 1] = "video: " .. task.video_url end
-  if task.last_frame_url then lines[#lines + 1] = "last frame: " .. task.last_frame_url end
-  if saved.video then lines[#lines + 1] = "saved: " .. saved.video end
-  if saved.last_frame then lines[#lines + 1] = "saved last frame: " .. saved.last_frame end
-  ctx.out:write(output.clean(table.concat(lines, "\n")), "\n")
+  local lines = { string.format("task %s %s", task.id, output.line(task.status)) }
+  if task.video_url then lines[#lines + 1] = "video: " .. output.line(task.video_url) end
+  if task.last_frame_url then lines[#lines + 1] = "last frame: " .. output.line(task.last_frame_url) end
+  if saved.video then lines[#lines + 1] = "saved: " .. output.line(saved.video) end
+  if saved.last_frame then lines[#lines + 1] = "saved last frame: " .. output.line(saved.last_frame) end
+  ctx.out:write(table.concat(lines, "\n"), "\n")
 end
 
--- Wait for a task (showing progress), then save what the flags ask for.
+-- The error of a completed task with no last frame to save (after its video, if asked for, was saved).
+local function no_last_frame(task, args, saved)
+  local kept = saved.video and ("; its video was saved to " .. saved.video) or ""
+  if args.command == "generate" then
+    -- this request asked for one (--save-last-frame sets return_last_frame): the service did not deliver
+    return errors.new{ type = "server_error", retryable = false, resume = false, message = string.format(
+      "task %s has no last frame: the service sent none, though the request asked for one%s", task.id, kept) }
+  end
+  return settings.usage("task %s has no last frame: it was generated without --return-last-frame "
+    .. "(return_last_frame = true)%s", task.id, kept)
+end
+
+-- Wait for a task (showing progress), then save what the flags ask for: the
+-- video first, so a missing last frame never costs the video paid for.
 local function finish(ctx, g, task, args)
   local show = ctx.show
   if not g:phase("wait", task) then return interrupted(ctx, g, task, args) end
-  local ok, err = task:wait{ timeout = args.wait_timeout, on_progress = function(t) show:task(t) end }
+  -- --wait-timeout counts wall seconds; the library's timeout is on the service's clock
+  local wall = args.wait_timeout or M.WAIT_TIMEOUT
+  local ok, err = task:wait{ timeout = wall / (ctx.time_scale or 1), on_progress = function(t) show:task(t) end }
   show:done()
   if g.signal then return interrupted(ctx, g, task, args) end
-  if not ok then return report(ctx, err) end
-  if args.save_last_frame and not task.last_frame_url and task.video_url then
-    return report(ctx, settings.usage("task %s has no last frame: it was generated without --return-last-frame "
-      .. "(return_last_frame = true)", task.id))
+  if not ok then
+    if err.type == "timeout_error" and err.task_id == task.id then
+      err.message = string.format("task %s still %s after %s s (--wait-timeout)", task.id, tostring(task.status),
+        output.number(wall))
+    end
+    return report(ctx, err)
   end
   local saved = {}
   for _, want in ipairs{ { args.output, "video" }, { args.save_last_frame, "last_frame" } } do
     local path = want[1]
     if path then
+      if want[2] == "last_frame" and not task.last_frame_url and task.video_url then
+        return report(ctx, no_last_frame(task, args, saved))
+      end
       if not g:phase("download", task) then return interrupted(ctx, g, task, args) end
       local done, derr = task:download(path, { source = want[2],
         on_progress = function(n, total) show:bytes(n, total) end })
@@ -144,14 +145,18 @@ end
 -- @treturn integer exit code
 function M.generate(ctx, args)
   ctx.json = args.json
+  if args.journal == "-" then return report(ctx, request.no_dash("--journal")) end
   local req, rerr = request.build(args)
   if not req then return report(ctx, rerr) end
   local client, cerr = client_for(ctx, args)
   if not client then return report(ctx, cerr) end
   local ok, perr = request.preflight(req, { ["-o"] = args.output, ["--save-last-frame"] = args.save_last_frame },
-    not args.no_validate)
-  if not ok then return report(ctx, perr) end
-  local show = display(ctx, args, client)
+    not args.no_validate, args)
+  if not ok then
+    client:close()
+    return report(ctx, perr)
+  end
+  local show = display(ctx, args)
   local _, code = guard.run(function(g)
     g:phase("submit")
     local task, err = client:generate(req)
@@ -159,10 +164,11 @@ function M.generate(ctx, args)
       report(ctx, err)
       return g.signal and exit.for_signal(g.signal) or exit.code(err)
     end
-    if not ctx.json then
-      ctx.err:write(task.reattached and string.format("re-attached to task %s (from --journal %s): not paid again\n",
-        task.id, args.journal) or string.format("submitted task %s\n", task.id))
-    end
+    -- paid for: from here every failure names the task and the command that fetches its result, and the
+    -- id reaches standard error in every mode, whatever becomes of standard output
+    ctx.paid = { id = task.id, args = args }
+    ctx.err:write(task.reattached and string.format("re-attached to task %s (from --journal %s): not paid again\n",
+      task.id, output.line(args.journal)) or string.format("submitted task %s\n", task.id))
     if g.signal then return interrupted(ctx, g, task, args) end
     if not (args.wait or args.output or args.save_last_frame) then
       g:phase("idle")
@@ -186,13 +192,15 @@ function M.wait(ctx, args)
   end
   local client, cerr = client_for(ctx, args)
   if not client then return report(ctx, cerr) end
-  local ok, perr = request.check_outputs{ ["-o"] = args.output, ["--save-last-frame"] = args.save_last_frame }
+  local ok, perr = request.check_outputs({ ["-o"] = args.output, ["--save-last-frame"] = args.save_last_frame },
+    request.inputs(nil, args))
   if not ok then return report(ctx, perr) end
   local tok, task = pcall(client.task, client, args.id)
   if not tok then
     return report(ctx, settings.usage("%s", tostring(task):match("%((.*)%)$") or tostring(task)))
   end
-  local show = display(ctx, args, client)
+  ctx.paid = { id = task.id, args = args }
+  local show = display(ctx, args)
   local _, code = guard.run(function(g) return finish(ctx, g, task, args) end,
     { show = show, stop_now = stop_now(ctx) })
   return code
@@ -218,12 +226,14 @@ function M.status(ctx, args)
       output.json(ctx.out, output.task_json(task))
       return exit.EXIT.ok
     end
-    local lines = { string.format("%s  %s  %s%%", task.id, tostring(task.status), output.number(task.progress or 0)) }
-    if task.video_url then lines[#lines + 1] = "video: " .. task.video_url end
-    if task.last_frame_url then lines[#lines + 1] = "last frame: " .. task.last_frame_url end
-    if task.expires_at then lines[#lines + 1] = "expires: " .. os.date("!%Y-%m-%d %H:%M:%S UTC", task.expires_at) end
-    if task.error then lines[#lines + 1] = "error: " .. tostring(task.error.message) end
-    ctx.out:write(output.clean(table.concat(lines, "\n")), "\n")
+    local lines = { string.format("%s  %s  %s%%", task.id, output.line(task.status), output.value(task.progress or 0)) }
+    if task.video_url then lines[#lines + 1] = "video: " .. output.line(task.video_url) end
+    if task.last_frame_url then lines[#lines + 1] = "last frame: " .. output.line(task.last_frame_url) end
+    if type(task.expires_at) == "number" then
+      lines[#lines + 1] = "expires: " .. os.date("!%Y-%m-%d %H:%M:%S UTC", task.expires_at)
+    end
+    if task.error then lines[#lines + 1] = "error: " .. output.line(output.advice(task.error.message)) end
+    ctx.out:write(table.concat(lines, "\n"), "\n")
     return exit.EXIT.ok
   end, { stop_now = stop_now(ctx) })
   return code
@@ -246,7 +256,7 @@ function M.balance(ctx, args)
     else
       local remain = bal.remain_balance
       ctx.out:write("remaining: ", (remain == -1 or bal.unlimited_quota == true) and "unlimited"
-        or output.number(remain), "\nused: ", output.number(bal.used_balance), "\n")
+        or output.value(remain), "\nused: ", output.value(bal.used_balance), "\n")
     end
     return exit.EXIT.ok
   end, { stop_now = stop_now(ctx) })
@@ -262,7 +272,7 @@ function M.validate(ctx, args)
   if not req then return report(ctx, err) end
   local ok, verr = seedance.validate(req)
   if not ok then return report(ctx, verr) end
-  ctx.out:write(output.clean(args.file), ": valid\n")
+  ctx.out:write(output.line(args.file), ": valid\n")
   return exit.EXIT.ok
 end
 

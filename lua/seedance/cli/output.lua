@@ -1,5 +1,9 @@
---- What the command prints: valid UTF-8 whatever the server sent, numbers as
--- people write them, one line per error (JSON on standard output with --json).
+--- What the command prints: valid UTF-8 whatever the server sent, one line
+-- per message with no control characters (a server's text can neither move
+-- the cursor, retitle the window nor split an error in two), numbers as
+-- people write them, the library's advice in the command's own words, one
+-- line per error (JSON on standard output with --json), and after a task was
+-- paid for, the task and the exact command that fetches its result.
 -- @module seedance.cli.output
 -- @local
 
@@ -22,6 +26,17 @@ function M.clean(v, depth)
   return out
 end
 
+--- Text fit for one line of a terminal: valid UTF-8, line breaks and tabs as
+-- spaces, every other control character (C0, DEL, C1: ESC and CSI start
+-- terminal escape sequences, BEL rings) shown as `?`.
+-- @param s any value (tostring'd)
+-- @treturn string
+function M.line(s)
+  s = core.utf8_clean(tostring(s))
+  s = s:gsub("\r\n", " "):gsub("[\r\n\t\v\f]", " "):gsub("[%z\1-\31\127]", "?"):gsub("\194[\128-\159]", "?")
+  return s
+end
+
 --- A number as text: whole numbers without a fraction (`999873`, not `999873.0`).
 -- @param n a number (anything else goes through tostring)
 -- @treturn string
@@ -29,6 +44,21 @@ function M.number(n)
   if type(n) ~= "number" then return tostring(n) end
   if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then return string.format("%.0f", n) end
   return string.format("%.6g", n)
+end
+
+--- A value a server sent where a number belongs, as text: a number as
+-- `number` writes it, text that reads as a number as it is, anything else
+-- (a list, an object, a word) as its JSON followed by "(not a number)",
+-- "unknown" when absent. Never a Lua table address, never a control character.
+-- @param v any value
+-- @treturn string
+function M.value(v)
+  if type(v) == "number" then return M.number(v) end
+  if v == nil then return "unknown" end
+  if type(v) == "string" and tonumber(v) then return M.line(v) end
+  local text = type(v) == "string" and v or cjson.encode(M.clean(v)) or "?"
+  if #text > 60 then text = text:sub(1, 57) .. "..." end
+  return M.line(text) .. " (not a number)"
 end
 
 --- A task as a plain table for --json output.
@@ -49,35 +79,189 @@ function M.json(stream, obj)
   stream:write(cjson.encode(M.clean(obj)), "\n")
 end
 
--- The problems of a validation error worth listing under its message: all of
--- them when there are several, none when the message already says the only one.
-local function extra_problems(err)
-  local list = type(err.errors) == "table" and err.errors or {}
-  if #list == 1 and tostring(err.message):find(tostring(list[1].message), 1, true) then return {} end
-  return list
+--- A stream that remembers its first failed write: `write` as a file's,
+-- `flush()` returns true, or nil and the first error (a full disk, a closed
+-- descriptor). Standard output goes through one, so output that never
+-- arrived is not taken for a success.
+-- @param stream a file (or anything with `write` and, optionally, `flush`)
+-- @treturn table
+function M.checked(stream)
+  local c = {}
+  function c.write(self, ...)
+    if not self.failed then
+      local ok, err = stream:write(...)
+      if not ok then self.failed = tostring(err) end
+    end
+    return self
+  end
+  function c.flush(self)
+    if not self.failed and stream.flush then
+      local ok, err = stream:flush()
+      if not ok then self.failed = tostring(err) end
+    end
+    if self.failed then return nil, self.failed end
+    return true
+  end
+  return c
+end
+
+-- ---- the library's advice, in the command's words ---------------------------
+
+--- What the library tells a Lua caller to do, and what a command-line user
+-- does instead: `{ library phrase, command phrase }`, applied to every
+-- message the command prints.
+M.ADVICE = {
+  { "for a local image use seedance.file(path), which uploads it",
+    "--request takes URLs only: give a local image with --image PATH (or --first-frame, --last-frame, "
+      .. "--reference-image PATH), which uploads it" },
+  { "upload the image with seedance.file(path)", "give the image's file with --image PATH, which uploads it" },
+  { "a URL string or seedance.file(path)", "a URL string (a local image goes in --image PATH)" },
+  { "seedance.file(path)", "--image PATH" },
+  { "was the task made with return_last_frame = true?", "was the task generated with --save-last-frame?" },
+  { "check ca_file, or the host name in the URL", "check the host name in the URL" },
+  { "use https (or allow_insecure_http)", "use https, or pass --allow-insecure-http" },
+  { "unless allow_insecure_media is set for a gateway of your own",
+    "(the command fetches results only over https, or plain http from this machine)" },
+  { "allow_insecure_http", "--allow-insecure-http" },
+  { "wait again to keep waiting", "run `seedance wait` with its id to keep waiting" },
+}
+
+--- A library message in the command's words (see `ADVICE`).
+-- @param s any value (tostring'd)
+-- @treturn string
+function M.advice(s)
+  s = tostring(s)
+  for _, pair in ipairs(M.ADVICE) do
+    local from, to = pair[1], pair[2]
+    local i = s:find(from, 1, true)
+    while i do
+      s = s:sub(1, i - 1) .. to .. s:sub(i + #from)
+      i = s:find(from, i + #to, true)
+    end
+  end
+  return s
+end
+
+-- ---- errors -------------------------------------------------------------------
+
+--- A URL fit to print: its user info (a password, perhaps) masked, with or
+-- without a scheme (`user:pw@host:1` as much as `http://user:pw@host:1`).
+-- The user info is everything before the last `@` of the part before the path.
+-- @tparam string s
+-- @treturn string
+function M.masked(s)
+  local scheme, rest = s:match("^(%a[%w+.-]*://)(.*)$")
+  if not scheme then scheme, rest = "", s end
+  local authority = rest:match("^[^/?#]*")
+  local at = authority:match("^.*()@")
+  if not at then return s end
+  return scheme .. "***" .. rest:sub(at)
+end
+
+-- A word for the shell: quoted unless it is plainly safe.
+local function shell_word(s)
+  if s:match("^[%w%./_:=@%-]+$") then return s end
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+--- The command that picks a task up again: `seedance wait ID -o FILE`, with
+-- the settings flags this run was given (never the key itself).
+-- @tparam string id
+-- @tparam table args the parsed flags
+-- @treturn string
+function M.resume_command(id, args)
+  local words = { "seedance", "wait", id }
+  local function add(flag, v, long)
+    if v ~= nil and v ~= false then
+      v = v ~= true and tostring(v) or nil
+      if v and v:sub(1, 1) == "-" then
+        words[#words + 1] = (long or flag) .. "=" .. shell_word(v)   -- a value that looks like a flag
+      else
+        words[#words + 1] = flag
+        if v then words[#words + 1] = shell_word(v) end
+      end
+    end
+  end
+  add("-o", args.output, "--output")
+  add("--save-last-frame", args.save_last_frame)
+  add("--base-url", args.base_url)
+  add("--api-key-file", args.api_key_file)
+  add("--allow-insecure-http", args.allow_insecure_http)
+  add("--proxy", args.proxy and M.masked(args.proxy))   -- a proxy's password is never printed
+  add("--timeout", args.timeout)
+  return table.concat(words, " ")
+end
+
+-- Errors after which fetching the task again cannot help: it failed, its result is gone, or the
+-- user must change something first.
+local NO_RESUME = { task_failed = true, expired = true, usage_error = true }
+
+-- What to add to an error met after a task was paid for: a sentence, and the resume command or nil.
+local function paid_note(ctx, err)
+  local paid = ctx.paid
+  if not paid then return nil end
+  local args = paid.args
+  if NO_RESUME[err.type] or err.resume == false then
+    if args.journal and (err.type == "task_failed" or err.type == "expired") then
+      return string.format("--journal %s records task %s, so running this command again re-attaches to it; "
+        .. "to pay for a new attempt, delete %s (or name another --journal file)", args.journal, paid.id,
+        args.journal)
+    end
+    return nil
+  end
+  local resume = M.resume_command(paid.id, args)
+  return string.format("task %s was paid for; pick it up with: %s", paid.id, resume), resume
+end
+
+--- What an error line met after paying ends with: "; task ID was paid for;
+-- pick it up with: seedance wait ID ..." ("" when nothing was paid for).
+-- @tparam table ctx the command's context (`paid`)
+-- @treturn string
+function M.paid_suffix(ctx)
+  local note = paid_note(ctx, { type = "io_error" })
+  return note and ("; " .. note) or ""
 end
 
 --- Report an error: one line on standard error (plus one line per problem of
 -- a request with several), or a JSON object on standard output with --json.
--- @tparam table ctx the command's context (`out`, `err`, `json`)
+-- After a task was paid for (`ctx.paid = { id, args }`), the line names the
+-- task and the command that fetches its result (in JSON: `task_id`, `resume`).
+-- @tparam table ctx the command's context (`out`, `err`, `json`, `paid`)
 -- @tparam table err a seedance error (or the command's own `usage_error`)
 -- @treturn integer the exit code
 function M.report(ctx, err)
+  local note, resume = paid_note(ctx, err)
+  local message = M.advice(err.message)
   if ctx.json then
-    M.json(ctx.out, { error = { type = err.type, message = err.message, status = err.status,
-      errors = err.errors, task_id = err.task_id } })
+    local problems
+    if type(err.errors) == "table" then
+      problems = {}
+      for i, p in ipairs(err.errors) do problems[i] = { field = p.field, message = M.advice(p.message) } end
+    end
+    M.json(ctx.out, { error = { type = err.type, message = message .. (note and ("; " .. note) or ""),
+      status = err.status, errors = problems, task_id = err.task_id or (ctx.paid and ctx.paid.id),
+      resume = resume } })
   else
-    local head = err.type == "usage_error" and tostring(err.message)
-      or (err.type .. (err.status and (" (HTTP " .. M.number(err.status) .. ")") or "") .. ": "
-          .. tostring(err.message))
-    local lines = { "seedance: " .. head }
-    for _, p in ipairs(extra_problems(err)) do
-      lines[#lines + 1] = "  " .. tostring(p.field) .. ": " .. tostring(p.message)
+    local head = err.type == "usage_error" and message
+      or (err.type .. (err.status and (" (HTTP " .. M.number(err.status) .. ")") or "") .. ": " .. message)
+    local lines = { "seedance: " .. M.line(head .. (note and ("; " .. note) or "")) }
+    for _, p in ipairs(M.problems(err)) do
+      lines[#lines + 1] = "  " .. M.line(tostring(p.field) .. ": " .. M.advice(p.message))
     end
     if ctx.show then ctx.show:clear() end
-    ctx.err:write(core.utf8_clean(table.concat(lines, "\n")), "\n")
+    ctx.err:write(table.concat(lines, "\n"), "\n")
   end
   return exit.code(err)
+end
+
+--- The problems of a validation error worth listing under its message: all of
+-- them when there are several, none when the message already says the only one.
+-- @tparam table err
+-- @treturn table
+function M.problems(err)
+  local list = type(err.errors) == "table" and err.errors or {}
+  if #list == 1 and tostring(err.message):find(tostring(list[1].message), 1, true) then return {} end
+  return list
 end
 
 return M

@@ -17,16 +17,37 @@ local ENVIRONMENT = [[
 Environment:
   SEEDANCE_API_KEY     the API key (never printed); --api-key-file FILE reads it from a file
   SEEDANCE_BASE_URL    the service (default https://xcompute.us); --base-url overrides it
-  SEEDANCE_TIME_SCALE  1/speed of a sped-up seedance-emulator: 0.05 for its --speed 20
+  SEEDANCE_TIME_SCALE  1/speed of a local seedance-emulator (0.05 for --speed 20; loopback only)
   SEEDANCE_LOG         info: one line per HTTP exchange; debug: more (-v, -vv)
   SEEDANCE_DEBUG       1: a failure inside the command prints its stack trace]]
 
+-- Every option name the parser declares: VALUE[name] for one that takes a value, KNOWN[name] for all.
+local VALUE, KNOWN = {}, {}
+
+local function note(names, takes_value)
+  for name in names:gmatch("%S+") do
+    KNOWN[name] = true
+    if takes_value then VALUE[name] = true end
+  end
+end
+
+-- cmd:option and cmd:flag, noting the names.
+local function option(cmd, names, ...)
+  note(names, true)
+  return cmd:option(names, ...)
+end
+
+local function flag(cmd, names, ...)
+  note(names, false)
+  return cmd:flag(names, ...)
+end
+
 -- A number of seconds above 0, for argparse's convert.
-local function seconds(flag)
+local function seconds(name)
   return function(s)
     local n = tonumber(s)
     if not n or n ~= n or n <= 0 or n == math.huge then
-      return nil, string.format("%s must be a number of seconds above 0, got '%s'", flag, s)
+      return nil, string.format("%s must be a number of seconds above 0, got '%s'", name, s)
     end
     return n
   end
@@ -35,7 +56,7 @@ end
 -- -h/--help that records the request instead of printing and exiting.
 local function add_help(cmd, state)
   cmd:add_help(false)
-  cmd:flag("-h --help", "Show this help and exit."):action(function()
+  flag(cmd, "-h --help", "Show this help and exit."):action(function()
     state.help = cmd
     error("seedance: help requested", 0)
   end)
@@ -43,24 +64,25 @@ end
 
 local function settings_flags(cmd)
   cmd:group("Settings",
-    cmd:option("--base-url", "The service's address (default $SEEDANCE_BASE_URL or https://xcompute.us).")
+    option(cmd, "--base-url", "The service's address (default $SEEDANCE_BASE_URL or https://xcompute.us).")
       :argname("URL"),
-    cmd:option("--api-key-file", "Read the API key from FILE (default $SEEDANCE_API_KEY)."):argname("FILE"),
-    cmd:flag("--allow-insecure-http", "Allow a plain http:// base URL to a host other than this machine."),
-    cmd:option("--proxy", "Proxy for every request, e.g. http://HOST:PORT."):argname("URL"),
-    cmd:option("--timeout", "Seconds per HTTP request (default 60)."):argname("SECONDS")
+    option(cmd, "--api-key-file", "Read the API key from FILE (default $SEEDANCE_API_KEY)."):argname("FILE"),
+    flag(cmd, "--allow-insecure-http", "Allow a plain http:// base URL to a host other than this machine."),
+    option(cmd, "--proxy", "Proxy for every request, e.g. http://HOST:PORT."):argname("URL"),
+    option(cmd, "--timeout", "Seconds per HTTP request (default 60)."):argname("SECONDS")
       :convert(seconds("--timeout")),
-    cmd:flag("-v --verbose", "Log each HTTP exchange to standard error (-vv: more)."):count("0-2")
+    flag(cmd, "-v --verbose", "Log each HTTP exchange to standard error (-vv: more)."):count("0-2")
       :target("verbose"))
 end
 
 -- Flags of the result: where to save it, how long to wait; `extra` are more flags for the group.
 local function result_flags(cmd, extra)
+  note("-o", true)   -- --output's hidden short name
   local els = {
-    cmd:option("--output", "Save the video to FILE (-o FILE for short); a cut download resumes."):argname("FILE")
+    option(cmd, "--output", "Save the video to FILE (-o FILE for short); a cut download resumes."):argname("FILE")
       :hidden_name("-o"),
-    cmd:option("--save-last-frame", "Save the result's last frame (a PNG) to FILE."):argname("FILE"),
-    cmd:option("--wait-timeout", "Seconds to wait for the task to end (default 1800)."):argname("SECONDS")
+    option(cmd, "--save-last-frame", "Save the result's last frame (a PNG) to FILE."):argname("FILE"),
+    option(cmd, "--wait-timeout", "Wall-clock seconds to wait for the task to end (default 1800)."):argname("SECONDS")
       :convert(seconds("--wait-timeout")),
   }
   for _, e in ipairs(extra or {}) do els[#els + 1] = e end
@@ -68,9 +90,9 @@ local function result_flags(cmd, extra)
 end
 
 local function output_flags(cmd, quiet)
-  local json = cmd:flag("--json", "Print one JSON object on standard output instead of text.")
+  local json = flag(cmd, "--json", "Print one JSON object on standard output instead of text.")
   if quiet then
-    cmd:group("Output", json, cmd:flag("-q --quiet", "No progress display."))
+    cmd:group("Output", json, flag(cmd, "-q --quiet", "No progress display."))
   else
     cmd:group("Output", json)
   end
@@ -81,14 +103,14 @@ local function epilog(with_env)
 end
 
 local function request_flags(cmd)
-  local els = { cmd:option("--request", "Start from the request in FILE (JSON; - for standard input); "
+  local els = { option(cmd, "--request", "Start from the request in FILE (JSON; - for standard input); "
     .. "the flags below override its keys."):argname("FILE") }
   for _, f in ipairs(request.flags()) do
     local el
     if f.kind == "flag" then
-      el = cmd:flag(f.name, f.doc .. ".")
+      el = flag(cmd, f.name, f.doc .. ".")
     else
-      el = cmd:option(f.name, f.doc .. "."):argname(f.arg)
+      el = option(cmd, f.name, f.doc .. "."):argname(f.arg)
       if f.kind == "list" then el:count("*") end
     end
     els[#els + 1] = el:target(f.target)
@@ -116,17 +138,18 @@ function M.new(state)
     :command_target("command"):help_max_width(100):help_description_margin(30)
     :epilog("`seedance COMMAND --help` describes each command.\n\n" .. epilog(true))
   add_help(p, state)
-  p:flag("--version", "Print the version and exit.")
+  flag(p, "--version", "Print the version and exit.")
   p:require_command(false)
 
   local g = command(p, state, "generate", "Submit a generation; with --wait, -o or --save-last-frame, wait for "
     .. "it and save the result.", { env = true })
   request_flags(g)
   result_flags(g, {
-    g:flag("--wait", "Wait for the task to end (implied by -o and --save-last-frame)."),
-    g:option("--journal", "Record the task in FILE: re-running the command after an interrupt re-attaches "
-      .. "to it instead of paying again."):argname("FILE"),
-    g:flag("--no-validate", "Skip the client-side checks (for a service newer than this client)."),
+    flag(g, "--wait", "Wait for the task to end (implied by -o and --save-last-frame)."),
+    option(g, "--journal", "Record the task in FILE: re-running the command after an interrupt re-attaches "
+      .. "to it instead of paying again (after a failed task too: delete FILE to pay for a new "
+      .. "attempt)."):argname("FILE"),
+    flag(g, "--no-validate", "Skip the client-side checks (for a service newer than this client)."),
   })
   output_flags(g, true)
   settings_flags(g)
@@ -161,6 +184,53 @@ function M.new(state)
   return p
 end
 
+--- Whether a word is one of the parser's options: a declared name (before
+-- any `=VALUE`), or short flags run together whose first letter is one (`-vv`, `-ofile`).
+-- @tparam string word
+-- @treturn boolean
+function M.is_option(word)
+  if word:sub(1, 2) == "--" then return KNOWN[word:match("^[^=]*")] == true end
+  return word:sub(1, 1) == "-" and KNOWN[word:sub(1, 2)] == true
+end
+
+--- The arguments with every value that begins with `-` attached to its
+-- option (`--seed -1` becomes `--seed=-1`, `-o -x.mp4` becomes `-o-x.mp4`):
+-- after an option that takes a value, a word that is none of the parser's
+-- options is that value (a negative number, a prompt that starts with a
+-- dash), never an "unknown option". Nothing after `--` is touched.
+-- @tparam table argv
+-- @treturn table
+function M.attach_values(argv)
+  local out, i = {}, 1
+  while i <= #argv do
+    local word, nxt = argv[i], argv[i + 1]
+    if word == "--" then
+      for j = i, #argv do out[#out + 1] = argv[j] end
+      break
+    end
+    if VALUE[word] and nxt and nxt:sub(1, 1) == "-" and #nxt > 1 and nxt ~= "--" and not M.is_option(nxt) then
+      out[#out + 1] = word .. (word:sub(1, 2) == "--" and "=" or "") .. nxt
+      i = i + 2
+    else
+      out[#out + 1] = word
+      i = i + 1
+    end
+  end
+  return out
+end
+
+--- Whether the arguments ask for --json output (before any `--`), so that a
+-- usage error too is one JSON object.
+-- @tparam table argv
+-- @treturn boolean
+function M.wants_json(argv)
+  for _, a in ipairs(argv) do
+    if a == "--" then return false end
+    if a == "--json" then return true end
+  end
+  return false
+end
+
 --- Parse argv.
 -- @tparam table argv
 -- @treturn[1] table the parsed flags (`command` names the subcommand)
@@ -172,7 +242,7 @@ end
 function M.parse(argv)
   local state = {}
   local p = M.new(state)
-  local ok, pok, result = pcall(p.pparse, p, argv)
+  local ok, pok, result = pcall(p.pparse, p, M.attach_values(argv))
   if state.help then return nil, nil, state, p end
   if not ok then error(pok, 0) end
   if not pok then return nil, result, state, p end

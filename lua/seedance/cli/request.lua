@@ -10,7 +10,9 @@ local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
+local paths = require("seedance.cli.paths")
 local seedance = require("seedance")
+local text = require("seedance.cli.text")
 
 local M = {}
 
@@ -60,36 +62,35 @@ function M.flags()
   return out
 end
 
--- A URL stays a URL; anything else is a local file to upload.
-local function image_ref(v)
-  if v:match("^%a[%w+.-]*://") or v:match("^data:") then return v end
-  return seedance.file(v)
-end
-
 local function usage(fmt, ...)
   return errors.new{ type = "usage_error", retryable = false, message = string.format(fmt, ...) }
+end
+
+--- The refusal of `-` where it would be a file named "-": only --request and
+-- `validate` read standard input; no flag writes standard output.
+-- @tparam string flag
+-- @treturn seedance.Error `usage_error`
+function M.no_dash(flag)
+  return usage("%s -: only --request reads standard input, and the command writes no file to standard output; "
+    .. "name a file (./- for one named '-')", flag)
+end
+
+-- A URL stays a URL; anything else is a local file to upload.
+local function image_ref(v, flag)
+  if v:match("^%a[%w+.-]*://") or v:match("^data:") then return v end
+  if v == "-" then return nil, M.no_dash(flag) end
+  return seedance.file(v)
 end
 
 --- Read a request from a JSON file (`-` for standard input).
 -- @tparam string path
 -- @treturn[1] table the request
 -- @treturn[2] nil
--- @treturn[2] seedance.Error `io_error` (unreadable) or `validation_error` (not a JSON object)
+-- @treturn[2] seedance.Error `io_error` (unreadable) or `validation_error` (not a JSON object, UTF-16)
 function M.read(path)
-  local text, ferr
-  if path == "-" then
-    text = io.stdin:read("*a")
-  else
-    local f
-    f, ferr = io.open(path, "rb")
-    text = f and f:read("*a")
-    if f then f:close() end
-  end
-  if not text then
-    return nil, errors.new{ type = "io_error", retryable = false, message = string.format("cannot read %s (%s)",
-      path, tostring(ferr or "is a folder"):match(": ([^:]+)$") or tostring(ferr or "is a folder")) }
-  end
-  local obj, jerr = cjson.decode(text)
+  local body, err = text.read(path, { stdin = true, format_error = "validation_error" })
+  if not body then return nil, err end
+  local obj, jerr = cjson.decode(body)
   if type(obj) ~= "table" then
     return nil, errors.new{ type = "validation_error", retryable = false,
       message = path .. " is not a JSON object" .. (jerr and (": " .. jerr) or "") }
@@ -125,11 +126,18 @@ function M.build(args)
     elseif flag.role and v ~= nil then
       roles = roles or {}
       for _, x in ipairs(flag.single and { v } or v) do
-        roles[#roles + 1] = { url = image_ref(x), role = flag.role }
+        local url, err = image_ref(x, flag.name)
+        if not url then return nil, err end
+        roles[#roles + 1] = { url = url, role = flag.role }
       end
     elseif flag.kind == "list" and v ~= nil then
       local list = {}
-      for i, x in ipairs(v) do list[i] = flag.image and image_ref(x) or x end
+      for i, x in ipairs(v) do
+        local item, err = x, nil
+        if flag.image then item, err = image_ref(x, flag.name) end
+        if not item then return nil, err end
+        list[i] = item
+      end
       req[flag.field] = list
     end
   end
@@ -139,41 +147,72 @@ function M.build(args)
   return req
 end
 
+--- The local files a run reads or keeps, for `check_outputs`: the images a
+-- request uploads, and the --request, --api-key-file and --journal files.
+-- @tparam[opt] table req the request (its `seedance.file` images)
+-- @tparam table args the parsed flags
+-- @treturn table `{ { label, path, writes = boolean }, ... }`
+function M.inputs(req, args)
+  args = args or {}
+  local list = {}
+  local function image(v)
+    if core.is_file(v) then list[#list + 1] = { "the image", v.path } end
+  end
+  if req and type(req.image_urls) == "table" then
+    for _, v in ipairs(req.image_urls) do image(v) end
+  end
+  if req and type(req.image_with_roles) == "table" then
+    for _, item in ipairs(req.image_with_roles) do
+      if type(item) == "table" then image(item.url) end
+    end
+  end
+  if args.request and args.request ~= "-" then list[#list + 1] = { "--request", args.request } end
+  if args.api_key_file then list[#list + 1] = { "--api-key-file", args.api_key_file } end
+  if args.journal then list[#list + 1] = { "--journal", args.journal, writes = true } end
+  return list
+end
+
 --- The checks made before paying: the request against the service's rules
 -- (unless `validate` is false), every local input readable and an image, and
--- every output path writable (its folder exists, it is not a folder).
+-- every output path writable and no file the run reads or keeps (see `check_outputs`).
 -- @tparam table req
 -- @tparam table outputs paths the command will write, by flag (`["-o"] = path`)
 -- @tparam boolean validate
+-- @tparam table args the parsed flags (for the files the run reads, `inputs`)
 -- @treturn[1] boolean true
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.preflight(req, outputs, validate)
+function M.preflight(req, outputs, validate, args)
   if validate then
     local ok, err = seedance.validate(req)
     if not ok then return nil, err end
   end
   local ok, err = files.check_inputs(req)
   if not ok then return nil, err end
-  return M.check_outputs(outputs)
+  return M.check_outputs(outputs, M.inputs(req, args))
 end
 
---- Check the output paths: writable, and not two flags naming one file.
+--- Check the output paths: writable (`files.check_output`), and none of them
+-- naming, in any spelling, another output, its partial file, or a file the
+-- run reads or keeps (`seedance.cli.paths`).
 -- @tparam table outputs `{ [flag] = path }`
+-- @tparam[opt] table inputs as `inputs` returns
 -- @treturn[1] boolean true
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.check_outputs(outputs)
-  local seen = {}
+function M.check_outputs(outputs, inputs)
+  local list = {}
   for _, flag in ipairs{ "-o", "--save-last-frame" } do
     local path = outputs[flag]
     if path then
-      if seen[path] then return nil, usage("%s and %s name the same file %s", seen[path], flag, path) end
-      seen[path] = flag
+      if path == "-" then return nil, M.no_dash(flag) end
       local ok, err = files.check_output(path)
       if not ok then return nil, err end
+      list[#list + 1] = { flag, path }
     end
   end
+  local ok, why = paths.check(list, inputs or {})
+  if not ok then return nil, usage("%s", why) end
   return true
 end
 

@@ -7,7 +7,9 @@
 
 local errors = require("seedance.errors")
 local options = require("seedance.options")
+local output = require("seedance.cli.output")
 local seedance = require("seedance")
+local text = require("seedance.cli.text")
 local urls = require("seedance.urls")
 
 local M = {}
@@ -19,10 +21,7 @@ function M.usage(fmt, ...)
   return errors.new{ type = "usage_error", retryable = false, message = string.format(fmt, ...) }
 end
 
--- A URL fit to print: user info (a password, perhaps) masked.
-local function masked(s)
-  return (s:gsub("^(%a[%w+.-]*://)[^/@]*@", "%1***@"))
-end
+local masked = output.masked
 
 -- Replace every plain occurrence of `what` in s.
 local function replace(s, what, by)
@@ -80,16 +79,14 @@ function M.read_key(args, getenv)
   local key, source = getenv("SEEDANCE_API_KEY"), "SEEDANCE_API_KEY"
   if args.api_key_file then
     source = "--api-key-file " .. args.api_key_file
-    local f, ferr = io.open(args.api_key_file, "rb")
-    local text = f and f:read(4097)
-    if f then f:close() end
-    if not text then
-      return nil, errors.new{ type = "io_error", retryable = false, message = string.format(
-        "cannot read --api-key-file %s (%s)", args.api_key_file,
-        (tostring(ferr or "is a folder"):match(": ([^:]+)$") or tostring(ferr or "is a folder"))) }
+    if args.api_key_file == "-" then
+      return nil, M.usage("--api-key-file -: only --request reads standard input; name a file (./- for one "
+        .. "named '-'), or set SEEDANCE_API_KEY")
     end
-    if #text > 4096 then return nil, M.usage("%s holds more than a key (over 4096 bytes)", source) end
-    key = text
+    local body, err = text.read(args.api_key_file, { label = source, max = 4096 })
+    if not body then return nil, err end
+    if #body > 4096 then return nil, M.usage("%s holds more than a key (over 4096 bytes)", source) end
+    key = body
     if key:match("^%s*$") then return nil, M.usage("%s is empty; put the API key in it", source) end
   end
   if key == nil then return nil end
@@ -99,6 +96,14 @@ function M.read_key(args, getenv)
     return nil, M.usage("%s contains spaces or control characters; it must hold the API key alone", source)
   end
   return key
+end
+
+--- Whether a base URL is on this machine (loopback), where a sped-up emulator may run.
+-- @tparam string base
+-- @treturn boolean
+function M.is_local(base)
+  local p = urls.parse(base)
+  return p ~= nil and p.host ~= nil and urls.is_loopback(p.host)
 end
 
 -- A positive number from a variable, or nil, error.
@@ -125,6 +130,12 @@ function M.resolve(args, getenv)
   getenv = getenv or os.getenv
   local opts = { allow_insecure_http = args.allow_insecure_http or nil }
   local base, source = args.base_url, "--base-url"
+  if base == "" then
+    -- `--base-url "$URL"` with URL not set: never taken for "the real, paid service" (an empty
+    -- variable is unset, as every SEEDANCE_* variable is)
+    return nil, M.usage("--base-url is empty (a shell variable that is not set?); give the service's URL, or "
+      .. "leave the flag out for the default %s", options.by_name.base_url.default)
+  end
   if base == nil then base, source = getenv("SEEDANCE_BASE_URL"), "SEEDANCE_BASE_URL" end
   if base ~= nil and base ~= "" then
     local ok, err = M.check_base_url(base, source, args.allow_insecure_http)
@@ -143,7 +154,8 @@ function M.resolve(args, getenv)
   end
   local scale, serr = env_number(getenv, "SEEDANCE_TIME_SCALE", " (1/speed for a sped-up emulator)")
   if not scale then return nil, serr end
-  opts.time_scale = scale ~= true and scale or 1
+  -- an emulator runs on this machine: a stale SEEDANCE_TIME_SCALE never speeds up polling of a remote service
+  opts.time_scale = scale ~= true and M.is_local(opts.base_url) and scale or 1
   local level = getenv("SEEDANCE_LOG")
   if level == "" then level = nil end
   if level ~= nil and not LOG_LEVELS[level] then
@@ -173,6 +185,7 @@ function M.client(args, logger, getenv)
   local ok, client = pcall(seedance.new, opts)
   if ok then return client, opts end
   local msg = tostring(client)
+  for _, url in ipairs{ opts.proxy or "", opts.base_url or "" } do msg = replace(msg, url, masked(url)) end
   local journal_why = msg:match("cannot use journal: (.*)$")
   if journal_why then
     return nil, errors.new{ type = "io_error", retryable = false,
