@@ -100,6 +100,7 @@ end
 -- @param v the value
 -- @tparam string fname the public function's name
 -- @tparam integer n the argument's position
+-- @local
 function M.checktimeout(v, fname, n)
   if v == nil then return end
   if type(v) ~= "number" or v ~= v then

@@ -108,9 +108,10 @@ M.spawn = scheduler.spawn
 M.step = scheduler.step
 
 --- Pause: yields in a coroutine (others go on), blocks otherwise.
--- @function sleep
 -- @tparam number seconds
-M.sleep = scheduler.sleep
+function M.sleep(seconds)
+  return scheduler.sleep(seconds)
+end
 
 --- The sockets a host event loop should watch; when one is ready, or `timeout()`
 -- elapses, call `step(0)`.
