@@ -8,6 +8,7 @@
 
 local compat = require("seedance.compat")
 local core = require("seedance.core")
+local download = require("seedance.download")
 local errors = require("seedance.errors")
 local http = require("seedance.http")
 local polling = require("seedance.polling")
@@ -354,7 +355,7 @@ function Task:download(path, opts)
     if not ok then return nil, err end
   end
   local task = self
-  local ok, err = require("seedance.download").run(self, path, opts, {
+  local ok, err = download.run(self, path, opts, {
     ctx = self._ctx, track = self._transfers, journal_key = self._journal_key,
     closed = function() return task.closed end,
     nap = function(seconds) task:_nap(seconds) end,
