@@ -150,7 +150,7 @@ function M.run(task, path, opts, env)
     local bytes = e and e.downloads[path]
     if bytes and files.size(path) == bytes then return path end
   end
-  local ok, oerr = files.check_output(path)
+  local ok, oerr = files.check_output(path, false) -- (no probe file: the download's own file is one)
   if not ok then return nil, oerr end
   local deadline = scheduler.now() + (opts.timeout or settings.download_timeout)
   local field = opts.source == "last_frame" and "last_frame_url" or "video_url"

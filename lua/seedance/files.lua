@@ -84,13 +84,16 @@ function M.read_small(path)
 end
 
 --- Whether a file can be made at `path`: its folder exists and takes a new
--- file (tried for real), and whatever stands at `path` is a regular file (or
--- a link, which the final rename replaces) and not a folder, FIFO or device.
+-- file (tried for real, unless `probe` is false: a download about to make its
+-- file learns the same at once, and a frame loop is spared a file made and
+-- removed), and whatever stands at `path` is a regular file (or a link, which
+-- the final rename replaces) and not a folder, FIFO or device.
 -- @tparam string path
+-- @tparam[opt=true] boolean probe
 -- @treturn[1] boolean true
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error `io_error`
-function M.check_output(path)
+function M.check_output(path, probe)
   if type(path) ~= "string" or path == "" then
     return nil, errors.new{ type = "io_error", retryable = false, message = "output path must be a non-empty string" }
   end
@@ -117,6 +120,7 @@ function M.check_output(path)
   if dst.type ~= "directory" and dst.type ~= "link" then -- a link to a folder is a folder
     return io_error(path, dir .. " is a " .. dst.type .. ", not a folder")
   end
+  if probe == false then return true end
   local ok, perr = core.probe_dir(dir)
   if not ok then return io_error(path, "cannot write in its folder (" .. tostring(perr) .. ")") end
   return true

@@ -142,6 +142,44 @@ function M.transport_error(r)
   return errors.new{ type = k[1], retryable = k[2], kind = kind, message = msg .. " (" .. kind .. ")" }
 end
 
+-- One attempt of an API call: true and the results, or false and the error.
+local function attempt(ctx, req)
+  local deadline = req.deadline
+  local room, wait = ctx.governor:before_request(deadline)
+  if not room then
+    return false, errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
+      message = string.format("the client is backing off from the service's rate limit for %.3g s more, "
+        .. "past the deadline", wait) }
+  end
+  local spec = ctx.api_spec(req)
+  local left = retry.left(deadline)
+  if left then
+    if left <= 0 then
+      ctx.governor:after_request(0) -- the window's slot it took
+      return false, retry.timeout_error((req.method or "GET") .. " " .. req.path)
+    end
+    if spec.timeout == 0 or spec.timeout > left then spec.timeout = left end
+  end
+  local t0 = scheduler.now()
+  local r = scheduler.transfer(spec, req.track and req)
+  ctx.governor:after_request(r.ok and r.status or 0)
+  ctx.log("info", "%s %s -> %s in %.3f s", req.method or "GET", req.path, r.ok and r.status or r.kind,
+    scheduler.now() - t0)
+  local err
+  if not r.ok then
+    err = M.transport_error(r)
+  elseif r.status >= 400 then
+    err = M.answer_error(r)
+  elseif req.decode then
+    local obj
+    obj, err = M.decode(r)
+    if obj then return true, obj, r end
+  else
+    return true, r
+  end
+  return false, ctx.redact_error(err)
+end
+
 --- Perform one API call under the client's retry and deadline policy.
 -- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam table req `method`, `path`, `body`, `headers`, `form_file`, `timeout`, `decode` (answer
@@ -152,43 +190,15 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
 function M.call(ctx, req)
-  local deadline = req.deadline
-  local method = req.method or "GET"
-  return ctx.policy:run(function()
-    local room, wait = ctx.governor:before_request(deadline)
-    if not room then
-      return false, errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
-        message = string.format("the client is backing off from the service's rate limit for %.3g s more, "
-          .. "past the deadline", wait) }
-    end
-    local spec = ctx.api_spec(req)
-    local left = retry.left(deadline)
-    if left then
-      if left <= 0 then
-        ctx.governor:after_request(0) -- the window's slot it took
-        return false, retry.timeout_error(method .. " " .. req.path)
-      end
-      if spec.timeout == 0 or spec.timeout > left then spec.timeout = left end
-    end
-    local t0 = scheduler.now()
-    local r = scheduler.transfer(spec, { track = req.track })
-    ctx.governor:after_request(r.ok and r.status or 0)
-    ctx.log("info", "%s %s -> %s in %.3f s", method, req.path, r.ok and tostring(r.status) or r.kind,
-      scheduler.now() - t0)
-    local err
-    if not r.ok then
-      err = M.transport_error(r)
-    elseif r.status >= 400 then
-      err = M.answer_error(r)
-    elseif req.decode then
-      local obj
-      obj, err = M.decode(r)
-      if obj then return true, obj, r end
-    else
-      return true, r
-    end
-    return false, ctx.redact_error(err)
-  end, { deadline = deadline, retry = req.retry, nap = req.nap })
+  local n = 0
+  while true do
+    n = n + 1
+    local ok, a, b = attempt(ctx, req)
+    if ok then return a, b end
+    local delay, err = ctx.policy:delay(a, n, req.deadline, req.retry == false and 0 or nil)
+    if not delay then return nil, err end
+    if req.nap then req.nap(delay) else scheduler.sleep(delay) end
+  end
 end
 
 --- Perform an API call and decode its JSON answer (see `call`).

@@ -89,27 +89,6 @@ function Policy:delay(err, attempt, deadline, max_retries)
   return delay
 end
 
---- Run `attempt_fn(n)` (n = 1, 2, ...) until it succeeds or the policy gives up.
--- `attempt_fn` returns true and its results, or false and an error.
--- @tparam function attempt_fn
--- @tparam[opt] table opts `deadline` (absolute), `retry` (false: one attempt), `max_retries`,
---   `nap` (the pause: default scheduler.sleep)
--- @return attempt_fn's results after true, or nil and the final error
-function Policy:run(attempt_fn, opts)
-  opts = opts or {}
-  local max = opts.retry == false and 0 or opts.max_retries
-  local nap = opts.nap or scheduler.sleep
-  local n = 0
-  while true do
-    n = n + 1
-    local r = compat.pack(attempt_fn(n))
-    if r[1] then return compat.unpack(r, 2, r.n) end
-    local delay, err = self:delay(r[2], n, opts.deadline, max)
-    if not delay then return nil, err end
-    nap(delay)
-  end
-end
-
 --- Seconds left before an absolute deadline (nil: none), never below 0.
 -- @tparam number|nil deadline
 -- @treturn number|nil

@@ -73,6 +73,17 @@ function Task:close()
   if self._naps then scheduler.interrupt(self._naps) end -- a wait or download pausing between requests ends now
 end
 
+-- The task's pause as a function (made once): what http and download call between tries.
+function Task:_napper()
+  local f = self._nap_fn
+  if not f then
+    local task = self
+    f = function(seconds) task:_nap(seconds) end
+    self._nap_fn = f
+  end
+  return f
+end
+
 -- Pause for `seconds` (wall), ending early when the handle is closed.
 function Task:_nap(seconds)
   local naps = self._naps
@@ -183,9 +194,8 @@ function Task:_poll(deadline)
   if not ctx.has_key() then return nil, ctx.no_key() end
   local path = "/v1/tasks/" .. urls.encode_segment(self.id)
   if ctx.settings.language then path = path .. "?language=" .. urls.encode_segment(ctx.settings.language) end
-  local task = self
   local obj, err = http.json(ctx, { path = path, track = self._transfers, deadline = deadline,
-                                   nap = function(seconds) task:_nap(seconds) end })
+                                   nap = self:_napper() })
   if not obj then
     err.task_id = self.id
     return nil, err
@@ -358,7 +368,7 @@ function Task:download(path, opts)
   local ok, err = download.run(self, path, opts, {
     ctx = self._ctx, track = self._transfers, journal_key = self._journal_key,
     closed = function() return task.closed end,
-    nap = function(seconds) task:_nap(seconds) end,
+    nap = self:_napper(),
   })
   return self._ctx.redact_result(ok, err)
 end
