@@ -28,13 +28,13 @@ describe("seedance.polling.delay", function()
 
   it("sleeps until the progress still missing could be done at the fastest rate seen", function()
     -- 20% to 40% in 10 s with 10% steps: at most 3%/s, 50% left: at least 16.7 s more
-    local d = delay{ elapsed = 40, progress = 40, prev_elapsed = 30, prev_progress = 20, step = 10,
+    local d = delay{ elapsed = 40, progress = 40, prev_elapsed = 30, prev_progress = 20, progress_step = 10,
                      estimated_time = 100 }
     assert.is_near(50 / 3, d, 1e-9)
   end)
 
   it("reads no rate from a poll at 0% (a queued task starts late) nor before a step is known", function()
-    assert.equals(2, delay{ elapsed = 10, progress = 10, prev_elapsed = 5, prev_progress = 0, step = 10 })
+    assert.equals(2, delay{ elapsed = 10, progress = 10, prev_elapsed = 5, prev_progress = 0, progress_step = 10 })
     assert.equals(2, delay{ elapsed = 10, progress = 30, prev_elapsed = 5, prev_progress = 20 })
   end)
 
@@ -51,7 +51,7 @@ describe("seedance.polling.observe", function()
     polling.observe(o, 5, 20)
     polling.observe(o, 9, 30)
     polling.observe(o, 12, 30)
-    assert.equals(10, o.step)
+    assert.equals(10, o.progress_step)
     assert.equals(9, o.prev_elapsed)
     assert.equals(30, o.prev_progress)
     assert.equals(12, o.elapsed)
@@ -62,15 +62,14 @@ describe("Task:_poll_delay", function()
   local function task_at(elapsed, fields)
     local c = seedance.new{ api_key = "k", base_url = "http://127.0.0.1:9", poll_min = 1, poll_max = 100 }
     local t = c:task("task_x")
-    t._start = scheduler.now() - elapsed
     for k, v in pairs(fields) do t[k] = v end
-    return t
+    return t, { start = scheduler.now() - elapsed } -- the task, and a waiter's state
   end
   it("counts from `created` for a task met after a restart", function()
     -- created 1000 s ago, estimated 600: running past its estimate, so 5% of 1000 s
-    local t = task_at(0, { estimated_time = 600, created = os.time() - 1000 })
-    assert.is_near(50, t:_poll_delay(), 1)
-    local fresh = task_at(0, { estimated_time = 600 })
-    assert.equals(100, fresh:_poll_delay()) -- 150 s until the earliest end, capped at poll_max
+    local t, w = task_at(0, { estimated_time = 600, created = os.time() - 1000 })
+    assert.is_near(50, t:_poll_delay(w), 1)
+    local fresh, fw = task_at(0, { estimated_time = 600 })
+    assert.equals(100, fresh:_poll_delay(fw)) -- 150 s until the earliest end, capped at poll_max
   end)
 end)

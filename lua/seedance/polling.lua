@@ -29,7 +29,7 @@ M.ESTIMATE_SLACK = 4
 
 --- The next poll's delay.
 -- @tparam table s `elapsed` (seconds the task has run), `estimated_time`, `progress` (0..100),
---   `prev_elapsed` and `prev_progress` (the poll before), `step` (smallest progress step seen),
+--   `prev_elapsed` and `prev_progress` (the poll before), `progress_step` (smallest progress step seen),
 --   `poll_min`, `poll_max`
 -- @treturn number seconds
 function M.delay(s)
@@ -38,12 +38,12 @@ function M.delay(s)
   if delay < M.LAG_FLOOR then delay = M.LAG_FLOOR end
   local earliest = s.estimated_time and s.estimated_time / M.ESTIMATE_SLACK or 0
   local p, pp = s.progress, s.prev_progress
-  if p and pp and pp > 0 and s.step and s.prev_elapsed and t > s.prev_elapsed and p >= pp then
+  if p and pp and pp > 0 and s.progress_step and s.prev_elapsed and t > s.prev_elapsed and p >= pp then
     -- progress seen as p rounded down to its step: the true gain since the last poll is below
     -- p - pp + step. Only from a poll that already saw progress: a task queued (0%) before it
     -- starts makes the rate from a 0% poll too slow, and the end too late.
-    local rate = (p - pp + s.step) / (t - s.prev_elapsed)
-    local left = 100 - p - s.step
+    local rate = (p - pp + s.progress_step) / (t - s.prev_elapsed)
+    local left = 100 - p - s.progress_step
     if left > 0 and t + left / rate > earliest then earliest = t + left / rate end
   end
   if earliest - t > delay then delay = earliest - t end
@@ -54,13 +54,13 @@ end
 
 --- Fold one poll's progress into the observation state `o` (a table the task
 -- keeps): remembers the previous poll and the smallest progress step seen.
--- @tparam table o `{ elapsed, progress, prev_elapsed, prev_progress, step }`, updated in place
+-- @tparam table o `{ elapsed, progress, prev_elapsed, prev_progress, progress_step }`, updated in place
 -- @tparam number elapsed
 -- @tparam number|nil progress
 function M.observe(o, elapsed, progress)
   if o.progress and progress and progress > o.progress then
     local d = progress - o.progress
-    if not o.step or d < o.step then o.step = d end
+    if not o.progress_step or d < o.progress_step then o.progress_step = d end
   end
   o.prev_elapsed, o.prev_progress = o.elapsed, o.progress
   o.elapsed, o.progress = elapsed, progress

@@ -37,7 +37,7 @@ function M.new(client, ctx, id, fields, own)
   own = own or {}
   local t = setmetatable({ client = client, id = id }, Task)
   for k, v in pairs(fields) do t[k] = v end
-  t._ctx, t._transfers, t._seen = ctx, {}, scheduler.now()
+  t._ctx, t._transfers = ctx, {}
   t._slot, t._journal_key, t._recorded = own.slot, own.journal_key, own.recorded
   return t
 end
@@ -169,7 +169,6 @@ function Task:_apply(data)
     self.last_frame_url = last_frame(result)
   end
   if self.status == "completed" then self.progress = 100 end
-  self._seen = scheduler.now()
   if TERMINAL[self.status] then self:_finished() end
 end
 
@@ -229,28 +228,24 @@ function Task:refresh(opts)
 end
 
 --- Seconds until the next poll (service clock; the caller applies time_scale):
--- the decision of `seedance.polling` on what this handle has seen. Elapsed
+-- the decision of `seedance.polling` on what the waiter `w` has seen. Elapsed
 -- time counts from `created` for a task met after a restart, else from when
--- this handle started waiting.
+-- the wait started.
+-- @tparam table w the waiter (its `start` and polling observations)
 -- @treturn number seconds
 -- @local
-function Task:_poll_delay()
+function Task:_poll_delay(w)
   local s = self._ctx.settings
-  local elapsed = (scheduler.now() - self._start) / s.time_scale
+  local elapsed = (scheduler.now() - w.start) / s.time_scale
   if self.created then
     -- a task met after a restart has been running since `created` (whole seconds, so
-    -- only trusted when it says much more than this handle has seen)
+    -- only trusted when it says much more than this wait has seen)
     local since = os.time() - self.created
-    if since - (scheduler.now() - self._start) > 5 then elapsed = since / s.time_scale end
+    if since - (scheduler.now() - w.start) > 5 then elapsed = since / s.time_scale end
   end
-  local o = self._obs
-  if not o then
-    o = {}
-    self._obs = o
-  end
-  polling.observe(o, elapsed, self.progress)
-  o.estimated_time, o.poll_min, o.poll_max = self.estimated_time, s.poll_min, s.poll_max
-  return polling.delay(o)
+  polling.observe(w, elapsed, self.progress)
+  w.estimated_time, w.poll_min, w.poll_max = self.estimated_time, s.poll_min, s.poll_max
+  return polling.delay(w)
 end
 
 -- The error of a task that ended failed or cancelled.
@@ -263,59 +258,91 @@ function Task:_failure()
   }
 end
 
--- The wait loop; its caller gives the slot back on every failure.
-function Task:_wait(opts, deadline, timeout)
-  local ctx = self._ctx
-  local s = ctx.settings
-  local last_status, last_progress
-  local failures, undecodable = 0, 0
-  while true do
-    if self.closed then return nil, errors.new{ type = "aborted", message = "task closed while waiting" } end
-    local ok, err = true, nil
-    if not TERMINAL[self.status] then
-      if scheduler.now() >= deadline then
-        return nil, errors.new{ type = "timeout_error", retryable = true, task_id = self.id,
-          message = string.format("task %s still %s after %g s; wait again to keep waiting", self.id,
-            tostring(self.status), timeout) }
-      end
-      ok, err = self:_poll(deadline)
-      if self.closed then return nil, errors.new{ type = "aborted", message = "task closed while waiting" } end
+-- ---- waiting: one step at a time ----------------------------------------------
+
+local Waiter = {}
+Waiter.__index = Waiter
+
+--- A waiter: the state of one wait for this task, stepped by `wait` (or by a
+-- pool of pollers that serves many tasks, as `seedance.map` does).
+-- @tparam table opts `timeout` (service seconds), `on_progress(task)`
+-- @treturn table with `step()`
+-- @local
+function Task:waiter(opts)
+  local s = self._ctx.settings
+  local timeout = opts.timeout or s.wait_timeout
+  return setmetatable({ task = self, timeout = timeout, on_progress = opts.on_progress,
+    deadline = scheduler.now() + timeout * s.time_scale, start = scheduler.now(),
+    failures = 0, undecodable = 0 }, Waiter)
+end
+
+local function aborted()
+  return errors.new{ type = "aborted", message = "task closed while waiting" }
+end
+
+-- One poll (unless the task has ended) and the decision that follows:
+-- "again", seconds until the next; "done", the task; or "fail", an error.
+function Waiter:_decide()
+  local task = self.task
+  if task.closed then return "fail", aborted() end
+  local ok, err = true, nil
+  if not TERMINAL[task.status] then
+    if scheduler.now() >= self.deadline then
+      return "fail", errors.new{ type = "timeout_error", retryable = true, task_id = task.id,
+        message = string.format("task %s still %s after %g s; wait again to keep waiting", task.id,
+          tostring(task.status), self.timeout) }
     end
-    if not ok then
-      if not err.retryable then return nil, err end
-      undecodable = err.undecodable and undecodable + 1 or 0
-      if undecodable >= M.UNDECODABLE_MAX then
-        err.retryable = false
-        err.message = string.format("%d answers in a row were not the service's JSON; the last: %s",
-          undecodable, err.message)
-        return nil, err
-      end
-      failures = failures + 1
-    else
-      failures, undecodable = 0, 0
-      if opts.on_progress and (self.status ~= last_status or self.progress ~= last_progress) then
-        last_status, last_progress = self.status, self.progress
-        local cok, cerr = compat.xpcall(opts.on_progress, debug.traceback, self)
-        if not cok then return nil, errors.callback("on_progress", cerr) end
-      end
-    end
-    if self.status == "completed" then return self end
-    if self.status == "failed" or self.status == "cancelled" then return nil, self:_failure() end
-    local delay
-    if ok then
-      delay = self:_poll_delay() * s.time_scale
-    else
-      delay = ctx.policy:backoff(failures)
-      local server = err.retry_after
-      if server then
-        -- never poll sooner than the server asked: honour it, or end now if it cannot be honoured
-        if server > s.max_retry_after or scheduler.now() + server > deadline then return nil, err end
-        if server > delay then delay = server end
-      end
-    end
-    local left = deadline - scheduler.now()
-    self:_nap(delay < left and delay or math.max(0, left))
+    ok, err = task:_poll(self.deadline)
+    if task.closed then return "fail", aborted() end
   end
+  if not ok then
+    if not err.retryable then return "fail", err end
+    self.undecodable = err.undecodable and self.undecodable + 1 or 0
+    if self.undecodable >= M.UNDECODABLE_MAX then
+      err.retryable = false
+      err.message = string.format("%d answers in a row were not the service's JSON; the last: %s",
+        self.undecodable, err.message)
+      return "fail", err
+    end
+    self.failures = self.failures + 1
+  else
+    self.failures, self.undecodable = 0, 0
+    if self.on_progress and (task.status ~= self.last_status or task.progress ~= self.last_progress) then
+      self.last_status, self.last_progress = task.status, task.progress
+      local cok, cerr = compat.xpcall(self.on_progress, debug.traceback, task)
+      if not cok then return "fail", errors.callback("on_progress", cerr) end
+    end
+  end
+  if task.status == "completed" then return "done", task end
+  if task.status == "failed" or task.status == "cancelled" then return "fail", task:_failure() end
+  local s = task._ctx.settings
+  local delay
+  if ok then
+    delay = task:_poll_delay(self) * s.time_scale
+  else
+    delay = task._ctx.policy:backoff(self.failures)
+    local server = err.retry_after
+    if server then
+      -- never poll sooner than the server asked: honour it, or end now if it cannot be honoured
+      if server > s.max_retry_after or scheduler.now() + server > self.deadline then return "fail", err end
+      if server > delay then delay = server end
+    end
+  end
+  local left = self.deadline - scheduler.now()
+  return "again", delay < left and delay or math.max(0, left)
+end
+
+--- One step of the wait: as `_decide`, and a wait that ends without success
+-- gives the task's max_in_flight slot back (its error masked).
+-- @return "again", seconds | "done", task | "fail", error
+-- @local
+function Waiter:step()
+  local what, x = self:_decide()
+  if what == "fail" then
+    self.task:_release()
+    x = self.task._ctx.redact_error(x)
+  end
+  return what, x
 end
 
 --- Poll until the task ends. Yields under `seedance.run`/`spawn`, blocks otherwise.
@@ -330,13 +357,13 @@ function Task:wait(opts)
   errors.checkarg(opts, "table", 1, "wait", true)
   opts = opts or {}
   errors.checktimeout(opts.timeout, "wait", 1)
-  local s = self._ctx.settings
-  local timeout = opts.timeout or s.wait_timeout
-  local deadline = scheduler.now() + timeout * s.time_scale
-  self._start = self._start or scheduler.now()
-  local ok, err = self:_wait(opts, deadline, timeout)
-  if not ok then self:_release() end
-  return self._ctx.redact_result(ok, err)
+  local w = self:waiter(opts)
+  while true do
+    local what, x = w:step()
+    if what == "done" then return self end
+    if what == "fail" then return nil, x end
+    self:_nap(x)
+  end
 end
 
 --- Download the result to `path`, waiting for the task first when needed.
