@@ -4,9 +4,7 @@ local seedance = require("seedance")
 local scheduler = require("seedance.scheduler")
 
 local function delay(s)
-  s.poll_min = s.poll_min or 1
-  s.poll_max = s.poll_max or 30
-  return polling.delay(s)
+  return polling.delay(s, s.estimated_time, s.poll_min or 1, s.poll_max or 30)
 end
 
 describe("seedance.polling.delay", function()

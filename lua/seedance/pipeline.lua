@@ -11,6 +11,8 @@ local scheduler = require("seedance.scheduler")
 
 local M = {}
 
+local generate_options -- defined below
+
 -- The output path for item i: a function(i, request) or a format string
 -- ("out/%03d.mp4"). Returns nil, err when the function raises or returns no string.
 local function output_path(output, i, request)
@@ -86,6 +88,14 @@ end
 
 -- The error of an item not started because another failed its checks.
 -- Requests must be tables: anything else is a caller mistake, raised before anything is paid.
+-- The options of each submit: opts.generate, with opts.timeout as its deadline unless it has one.
+function generate_options(opts)
+  local g = {}
+  for k, v in pairs(opts.generate or {}) do g[k] = v end
+  if g.timeout == nil then g.timeout = opts.timeout end
+  return g
+end
+
 local function check_requests(requests, fname)
   errors.checkarg(requests, "table", 2, fname)
   for i, req in ipairs(requests) do
@@ -100,17 +110,13 @@ local function not_started(first)
     message = string.format("not started: item %d failed its checks before paying (%s)", first[1], first[2].message) }
 end
 
--- Submit, wait and (when a path is given) download one request.
+-- Submit, wait and (when a path is given) download one request (chain's clips).
 local function run_one(client, request, path, opts, on_task_progress)
-  local gopts = {}
-  for k, v in pairs(opts.generate or {}) do gopts[k] = v end
-  if gopts.timeout == nil then gopts.timeout = opts.timeout end
-  local task, err = client:generate(request, gopts)
+  local task, err = client:generate(request, generate_options(opts))
   if not task then return { error = err } end
   local item = { task = task }
-  local wopts = { timeout = opts.timeout, on_progress = on_task_progress }
   local ok
-  ok, err = task:wait(wopts)
+  ok, err = task:wait{ timeout = opts.timeout, on_progress = on_task_progress }
   if not ok then item.error = err; return item end
   if path then
     local saved
@@ -120,6 +126,39 @@ local function run_one(client, request, path, opts, on_task_progress)
   end
   return item
 end
+
+-- A binary heap of entries ordered by `at` (the waiters due for their next poll).
+local function heap_push(h, e)
+  h[#h + 1] = e
+  local i = #h
+  while i > 1 do
+    local p = math.floor(i / 2)
+    if h[p].at <= e.at then break end
+    h[p], h[i] = h[i], h[p]
+    i = p
+  end
+end
+
+local function heap_pop(h)
+  local n, top = #h, h[1]
+  h[1] = h[n]
+  h[n] = nil
+  n = n - 1
+  local i = 1
+  while true do
+    local l, r, m = 2 * i, 2 * i + 1, i
+    if l <= n and h[l].at < h[m].at then m = l end
+    if r <= n and h[r].at < h[m].at then m = r end
+    if m == i then break end
+    h[m], h[i] = h[i], h[m]
+    i = m
+  end
+  return top
+end
+
+--- Coroutines of each pool of `map`, at most: submitting, polling and downloading. The
+-- items in flight (`concurrency`) are handles and small waiters, not a coroutine each.
+M.POOLS = { submit = 16, poll = 32, download = 8 }
 
 --- Generate every request, at most `concurrency` at a time. Results come back
 -- in input order as `{ task = ..., path = ..., error = ... }`; one item's error
@@ -160,45 +199,119 @@ function M.map(client, requests, opts)
   end
   local concurrency = math.max(1, math.min(opts.concurrency or 4, n))
   local next_index, stop = 1, false
+  local started, finished, in_flight, percent_sum = 0, 0, 0, 0
+  local due, downloads = {}, {} -- waiters by their next poll; completed items to download
+  local version = 0               -- bumped on every change the pools wait for
+  local changed = scheduler.condition()
+  local gopts = generate_options(opts)
 
   local function report()
     if not opts.on_progress or stats.error then return end
-    local sum = 0
-    for i = 1, n do sum = sum + (percent[i] or 0) end
-    stats.percent = n > 0 and math.floor(sum / n) or 100
+    stats.percent = n > 0 and math.floor(percent_sum / n) or 100
     local ok, err = compat.xpcall(opts.on_progress, debug.traceback, stats)
     if not ok then
       stats.error = errors.callback("on_progress", err)
       stop = true
     end
   end
+  local function set_percent(i, p)
+    percent_sum = percent_sum + p - (percent[i] or 0)
+    percent[i] = p
+  end
+  local function poke()
+    version = version + 1
+    changed.notify()
+  end
+  local function finish(i, item)
+    results[i] = item
+    finished, in_flight = finished + 1, in_flight - 1
+    stats.running = stats.running - 1
+    set_percent(i, 100)
+    if item.error then
+      stats.failed = stats.failed + 1
+      if opts.fail_fast then stop = true end
+    else
+      stats.done = stats.done + 1
+    end
+    report()
+    poke()
+  end
+  -- every item started has finished, and no more will start
+  local function over()
+    return finished == started and (stop or next_index > n)
+  end
 
-  local function worker()
+  local function submitter()
     while not stop and next_index <= n do
-      local i = next_index
-      next_index = next_index + 1
-      stats.running = stats.running + 1
-      local item = run_one(client, requests[i], paths[i], opts, function(t)
-        percent[i] = t.progress or 0
-        report()
-      end)
-      results[i] = item
-      stats.running = stats.running - 1
-      percent[i] = 100
-      if item.error then
-        stats.failed = stats.failed + 1
-        if opts.fail_fast then stop = true end
+      if in_flight >= concurrency then
+        changed.wait(function() return in_flight < concurrency or stop end)
       else
-        stats.done = stats.done + 1
+        local i = next_index
+        next_index, started, in_flight = i + 1, started + 1, in_flight + 1
+        stats.running = stats.running + 1
+        local task, err = client:generate(requests[i], gopts)
+        if not task then
+          finish(i, { error = err })
+        else
+          local w = task:waiter{ timeout = opts.timeout, on_progress = opts.on_progress and function(t)
+            set_percent(i, t.progress or 0)
+            report()
+          end }
+          w.at, w.i = scheduler.now(), i
+          heap_push(due, w)
+          poke()
+        end
       end
-      report()
+    end
+    poke() -- no more to submit: pools waiting on that may end
+  end
+
+  local function poller()
+    while not over() do
+      local w = due[1]
+      if not w then
+        local v = version
+        changed.wait(function() return version ~= v end)
+      elseif w.at > scheduler.now() then
+        local v = version -- until it is due, or something earlier may have come
+        changed.wait(function() return version ~= v end, w.at)
+      else
+        heap_pop(due)
+        local what, x = w:step()
+        if what == "again" then
+          w.at = scheduler.now() + x
+          heap_push(due, w)
+        elseif what == "done" and paths[w.i] then
+          downloads[#downloads + 1] = w
+          poke()
+        else
+          finish(w.i, { task = w.task, error = what == "fail" and x or nil })
+        end
+      end
     end
   end
 
-  local workers = {}
-  for w = 1, concurrency do workers[w] = scheduler.spawn(worker) end
-  for w = 1, concurrency do
-    local _, err = workers[w]:wait()
+  local function downloader()
+    while not over() do
+      local w = table.remove(downloads, 1)
+      if not w then
+        local v = version
+        changed.wait(function() return version ~= v end)
+      else
+        local item = { task = w.task }
+        local saved, err = w.task:download(paths[w.i], { on_progress = opts.on_download })
+        if saved then item.path = saved else item.error = err end
+        finish(w.i, item)
+      end
+    end
+  end
+
+  local pool = {}
+  for _, p in ipairs{ { submitter, M.POOLS.submit }, { poller, M.POOLS.poll }, { downloader, M.POOLS.download } } do
+    for _ = 1, math.min(concurrency, p[2]) do pool[#pool + 1] = scheduler.spawn(p[1]) end
+  end
+  for _, h in ipairs(pool) do
+    local _, err = h:wait()
     if err then error(err, 0) end
   end
   for i = 1, n do

@@ -28,15 +28,17 @@ M.LAG_SHARE = 0.05
 M.ESTIMATE_SLACK = 4
 
 --- The next poll's delay.
--- @tparam table s `elapsed` (seconds the task has run), `estimated_time`, `progress` (0..100),
---   `prev_elapsed` and `prev_progress` (the poll before), `progress_step` (smallest progress step seen),
---   `poll_min`, `poll_max`
+-- @tparam table s what was seen (see `observe`): `elapsed` (seconds the task has run), `progress`
+--   (0..100), `prev_elapsed` and `prev_progress` (the poll before), `progress_step` (smallest step seen)
+-- @tparam number|nil estimated_time the service's estimate of the whole task, in seconds
+-- @tparam number poll_min
+-- @tparam number poll_max
 -- @treturn number seconds
-function M.delay(s)
+function M.delay(s, estimated_time, poll_min, poll_max)
   local t = s.elapsed
   local delay = M.LAG_SHARE * t
   if delay < M.LAG_FLOOR then delay = M.LAG_FLOOR end
-  local earliest = s.estimated_time and s.estimated_time / M.ESTIMATE_SLACK or 0
+  local earliest = estimated_time and estimated_time / M.ESTIMATE_SLACK or 0
   local p, pp = s.progress, s.prev_progress
   if p and pp and pp > 0 and s.progress_step and s.prev_elapsed and t > s.prev_elapsed and p >= pp then
     -- progress seen as p rounded down to its step: the true gain since the last poll is below
@@ -47,8 +49,8 @@ function M.delay(s)
     if left > 0 and t + left / rate > earliest then earliest = t + left / rate end
   end
   if earliest - t > delay then delay = earliest - t end
-  if delay < s.poll_min then delay = s.poll_min end
-  if delay > s.poll_max then delay = s.poll_max end
+  if delay < poll_min then delay = poll_min end
+  if delay > poll_max then delay = poll_max end
   return delay
 end
 

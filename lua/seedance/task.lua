@@ -73,15 +73,11 @@ function Task:close()
   if self._naps then scheduler.interrupt(self._naps) end -- a wait or download pausing between requests ends now
 end
 
--- The task's pause as a function (made once): what http and download call between tries.
+-- The task's pause as a function: what http and download call between tries
+-- (made per call, not kept: a handle stays small, for the thousands a batch holds).
 function Task:_napper()
-  local f = self._nap_fn
-  if not f then
-    local task = self
-    f = function(seconds) task:_nap(seconds) end
-    self._nap_fn = f
-  end
-  return f
+  local task = self
+  return function(seconds) task:_nap(seconds) end
 end
 
 -- Pause for `seconds` (wall), ending early when the handle is closed.
@@ -244,8 +240,7 @@ function Task:_poll_delay(w)
     if since - (scheduler.now() - w.start) > 5 then elapsed = since / s.time_scale end
   end
   polling.observe(w, elapsed, self.progress)
-  w.estimated_time, w.poll_min, w.poll_max = self.estimated_time, s.poll_min, s.poll_max
-  return polling.delay(w)
+  return polling.delay(w, self.estimated_time, s.poll_min, s.poll_max)
 end
 
 -- The error of a task that ended failed or cancelled.
@@ -272,8 +267,7 @@ function Task:waiter(opts)
   local s = self._ctx.settings
   local timeout = opts.timeout or s.wait_timeout
   return setmetatable({ task = self, timeout = timeout, on_progress = opts.on_progress,
-    deadline = scheduler.now() + timeout * s.time_scale, start = scheduler.now(),
-    failures = 0, undecodable = 0 }, Waiter)
+    deadline = scheduler.now() + timeout * s.time_scale, start = scheduler.now() }, Waiter)
 end
 
 local function aborted()
@@ -297,16 +291,17 @@ function Waiter:_decide()
   end
   if not ok then
     if not err.retryable then return "fail", err end
-    self.undecodable = err.undecodable and self.undecodable + 1 or 0
-    if self.undecodable >= M.UNDECODABLE_MAX then
+    -- (counts are nil when 0: a waiter is small, for the thousands a batch may hold)
+    self.undecodable = err.undecodable and (self.undecodable or 0) + 1 or nil
+    if (self.undecodable or 0) >= M.UNDECODABLE_MAX then
       err.retryable = false
       err.message = string.format("%d answers in a row were not the service's JSON; the last: %s",
         self.undecodable, err.message)
       return "fail", err
     end
-    self.failures = self.failures + 1
+    self.failures = (self.failures or 0) + 1
   else
-    self.failures, self.undecodable = 0, 0
+    self.failures, self.undecodable = nil, nil
     if self.on_progress and (task.status ~= self.last_status or task.progress ~= self.last_progress) then
       self.last_status, self.last_progress = task.status, task.progress
       local cok, cerr = compat.xpcall(self.on_progress, debug.traceback, task)
