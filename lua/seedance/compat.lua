@@ -24,4 +24,21 @@ function M.xpcall(fn, handler, ...)
   return xpcall(function() return fn(M.unpack(args, 1, args.n)) end, handler)
 end
 
+-- Lua 5.1 and LuaJIT call __gc on userdata only, never on tables.
+local tables_finalized = not rawget(_G, "newproxy")
+
+--- Have `fn(obj)` called when the table `obj` is collected, on every version:
+-- 5.2+ do it from obj's metatable's __gc (which must be set before, as it is
+-- for the classes that use this); on 5.1 and LuaJIT a userdata kept in
+-- `obj[key]` carries the finalizer.
+-- @tparam table obj
+-- @tparam string key the field that holds the userdata on 5.1
+-- @tparam function fn
+function M.on_collect(obj, key, fn)
+  if tables_finalized then return end
+  local proxy = newproxy(true) -- luacheck: ignore 113
+  getmetatable(proxy).__gc = function() fn(obj) end
+  obj[key] = proxy
+end
+
 return M

@@ -38,6 +38,7 @@ function M.new(client, ctx, id, fields, own)
   local t = setmetatable({ client = client, id = id }, Task)
   for k, v in pairs(fields) do t[k] = v end
   t._ctx, t._transfers = ctx, {}
+  compat.on_collect(t, "_gc", Task.__gc)
   t._slot, t._journal_key, t._recorded = own.slot, own.journal_key, own.recorded
   return t
 end
