@@ -87,6 +87,7 @@ build = {
       ["seedance.progress"] = "lua/seedance/progress.lua",
       ["seedance.request"] = "lua/seedance/request.lua",
       ["seedance.retry"] = "lua/seedance/retry.lua",
+      ["seedance.heap"] = "lua/seedance/heap.lua",
       ["seedance.scheduler"] = "lua/seedance/scheduler.lua",
       ["seedance.task"] = "lua/seedance/task.lua",
       ["seedance.urls"] = "lua/seedance/urls.lua",

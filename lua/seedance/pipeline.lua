@@ -7,6 +7,7 @@ local compat = require("seedance.compat")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
+local heap = require("seedance.heap")
 local scheduler = require("seedance.scheduler")
 
 local M = {}
@@ -127,35 +128,6 @@ local function run_one(client, request, path, opts, on_task_progress)
   return item
 end
 
--- A binary heap of entries ordered by `at` (the waiters due for their next poll).
-local function heap_push(h, e)
-  h[#h + 1] = e
-  local i = #h
-  while i > 1 do
-    local p = math.floor(i / 2)
-    if h[p].at <= e.at then break end
-    h[p], h[i] = h[i], h[p]
-    i = p
-  end
-end
-
-local function heap_pop(h)
-  local n, top = #h, h[1]
-  h[1] = h[n]
-  h[n] = nil
-  n = n - 1
-  local i = 1
-  while true do
-    local l, r, m = 2 * i, 2 * i + 1, i
-    if l <= n and h[l].at < h[m].at then m = l end
-    if r <= n and h[r].at < h[m].at then m = r end
-    if m == i then break end
-    h[m], h[i] = h[i], h[m]
-    i = m
-  end
-  return top
-end
-
 --- Coroutines of each pool of `map`, at most: submitting, polling and downloading. The
 -- items in flight (`concurrency`) are handles and small waiters, not a coroutine each.
 M.POOLS = { submit = 16, poll = 32, download = 8 }
@@ -258,7 +230,7 @@ function M.map(client, requests, opts)
             report()
           end }
           w.at, w.i = scheduler.now(), i
-          heap_push(due, w)
+          heap.push(due, w)
           poke()
         end
       end
@@ -276,11 +248,11 @@ function M.map(client, requests, opts)
         local v = version -- until it is due, or something earlier may have come
         changed.wait(function() return version ~= v end, w.at)
       else
-        heap_pop(due)
+        heap.pop(due)
         local what, x = w:step()
         if what == "again" then
           w.at = scheduler.now() + x
-          heap_push(due, w)
+          heap.push(due, w)
         elseif what == "done" and paths[w.i] then
           downloads[#downloads + 1] = w
           poke()

@@ -13,6 +13,7 @@
 local compat = require("seedance.compat")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
+local heap = require("seedance.heap")
 
 local M = {}
 
@@ -51,36 +52,7 @@ function M.engine()
   return engine
 end
 
--- ---- timers (a binary heap ordered by `at`) ----------------------------
-
-local function heap_push(t)
-  timers[#timers + 1] = t
-  local i = #timers
-  while i > 1 do
-    local p = math.floor(i / 2)
-    if timers[p].at <= t.at then break end
-    timers[p], timers[i] = timers[i], timers[p]
-    i = p
-  end
-end
-
-local function heap_pop()
-  local n = #timers
-  local top = timers[1]
-  timers[1] = timers[n]
-  timers[n] = nil
-  n = n - 1
-  local i = 1
-  while true do
-    local l, r, m = 2 * i, 2 * i + 1, i
-    if l <= n and timers[l].at < timers[m].at then m = l end
-    if r <= n and timers[r].at < timers[m].at then m = r end
-    if m == i then break end
-    timers[m], timers[i] = timers[i], timers[m]
-    i = m
-  end
-  return top
-end
+-- ---- timers: a binary heap (seedance.heap) ordered by `at` ---------------
 
 -- ---- waking and resuming -------------------------------------------------
 
@@ -206,7 +178,7 @@ end
 local function fire_timers()
   local t = now()
   while timers[1] and timers[1].at <= t do
-    local e = heap_pop()
+    local e = heap.pop(timers)
     wake(e.rec, e.gen)
   end
 end
@@ -324,7 +296,7 @@ function M.sleep(seconds, token)
   local rec = current()
   if rec then
     rec.gen = rec.gen + 1
-    heap_push{ at = at, rec = rec, gen = rec.gen }
+    heap.push(timers, { at = at, rec = rec, gen = rec.gen })
     if token then token.rec, token.gen = rec, rec.gen end
     suspend(rec)
     if token then token.rec = nil end
@@ -362,7 +334,7 @@ function M.transfer(spec, opts)
     while not h.result do
       rec.gen = rec.gen + 1
       h.rec, h.gen = rec, rec.gen
-      if tick then heap_push{ at = now() + tick, rec = rec, gen = rec.gen } end
+      if tick then heap.push(timers, { at = now() + tick, rec = rec, gen = rec.gen }) end
       suspend(rec)
       if not h.result and tick then opts.on_tick(id) end
     end
@@ -417,7 +389,7 @@ function M.condition()
         -- later notify must not wake it from whatever it waits for next
         cond.tail = cond.tail + 1
         cond.waiters[cond.tail] = { rec = rec, gen = rec.gen }
-        if deadline then heap_push{ at = deadline, rec = rec, gen = rec.gen } end
+        if deadline then heap.push(timers, { at = deadline, rec = rec, gen = rec.gen }) end
         suspend(rec)
       elseif not M.block_until(pred, deadline) then
         return false
