@@ -57,4 +57,35 @@ function M.typical_request(i)
   }
 end
 
+--- The fan-out loop of B1 and B7 (and of bench/peer_c.c): `conc` coroutines
+-- under seedance.run take tasks from a shared counter up to `total`: generate
+-- `req`, wait until completed, close. The first few errors go to stderr.
+-- @treturn number tasks done
+-- @treturn number tasks failed
+function M.fanout(client, req, total, conc)
+  local seedance = require("seedance")
+  local next_i, done, failed = 0, 0, 0
+  seedance.run(function()
+    local workers = {}
+    for w = 1, conc do
+      workers[w] = seedance.spawn(function()
+        while next_i < total do
+          next_i = next_i + 1
+          local task, err = client:generate(req)
+          if task then task, err = task:wait() end
+          if task then
+            done = done + 1
+            task:close()
+          else
+            failed = failed + 1
+            if failed < 5 then io.stderr:write(tostring(err), "\n") end
+          end
+        end
+      end)
+    end
+    for _, w in ipairs(workers) do w:wait() end
+  end)
+  return done, failed
+end
+
 return M

@@ -20,28 +20,8 @@ assert(url and total and conc and scale, "usage: fanout.lua URL TASKS CONCURRENC
 local client = seedance.new{ base_url = url, api_key = "sk-bench", time_scale = scale, wait_timeout = 3600 / scale }
 local req = { model = "doubao-seedance-2.0", prompt = "bench fan-out", duration = 5 }
 
-local next_i, done, failed = 0, 0, 0
 local t0, c0, u0, s0 = core.now(), os.clock(), common.cpu()
-seedance.run(function()
-  local workers = {}
-  for w = 1, conc do
-    workers[w] = seedance.spawn(function()
-      while next_i < total do
-        next_i = next_i + 1
-        local task, err = client:generate(req)
-        if task then task, err = task:wait() end
-        if task then
-          done = done + 1
-          task:close()
-        else
-          failed = failed + 1
-          if failed < 5 then io.stderr:write(tostring(err), "\n") end
-        end
-      end
-    end)
-  end
-  for _, w in ipairs(workers) do w:wait() end
-end)
+local done, failed = common.fanout(client, req, total, conc)
 local wall, cpu = core.now() - t0, os.clock() - c0
 local u1, s1 = common.cpu()
 local hwm = common.rss()

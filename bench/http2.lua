@@ -22,28 +22,8 @@ local client = seedance.new{ base_url = url, ca_file = ca, api_key = "sk-bench",
                              wait_timeout = 1e9 }
 local req = { model = "doubao-seedance-2.0", prompt = "bench http2", duration = 5 }
 
-local next_i, done, failed = 0, 0, 0
 local t0, c0 = core.now(), os.clock()
-seedance.run(function()
-  local workers = {}
-  for w = 1, conc do
-    workers[w] = seedance.spawn(function()
-      while next_i < total do
-        next_i = next_i + 1
-        local task, err = client:generate(req)
-        if task then task, err = task:wait() end
-        if task then
-          done = done + 1
-          task:close()
-        else
-          failed = failed + 1
-          if failed < 5 then io.stderr:write(tostring(err), "\n") end
-        end
-      end
-    end)
-  end
-  for _, w in ipairs(workers) do w:wait() end
-end)
+local done, failed = common.fanout(client, req, total, conc)
 local wall, cpu = core.now() - t0, os.clock() - c0
 common.emit{ tasks = total, done = done, failed = failed, wall = wall, cpu = cpu, tasks_per_s = done / wall,
              cpu_us_per_task = cpu / math.max(done, 1) * 1e6, hwm_kib = common.rss() }
