@@ -9,26 +9,14 @@ local core = require("seedance.core")
 local emulator = require("helpers.emulator")
 local gateway = require("helpers.gateway")
 local journal = require("seedance.journal")
+local process = require("helpers.process")
 local util = require("helpers.util")
 
 local REQ = { model = "doubao-seedance-2.0", prompt = "a paper boat", duration = 5 }
 local N = 200000
 local A, B = string.rep("A", N), string.rep("B", N)
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
+local read, write = process.read_file, process.write
 local function rmrf(dir) os.execute("rm -rf '" .. dir .. "'") end
 
 describe("adversary: checks before paying", function()
@@ -216,17 +204,7 @@ describe("adversary: paid videos", function()
   before_each(function() gw = gateway.start{ listeners = { "api", "media" }, cases = {} } end)
   after_each(function() assert.is_true(gw:stop(), gw:log()) end)
 
-  local function script(media)
-    local cases = { { listener = "api", method = "GET", pattern = "^/v1/tasks/",
-      json = { code = 200, data = { id = "task_V", status = "completed", progress = 100,
-        result = { videos = { { url = "{{base:media}}/v.mp4", expires_at = os.time() + 3600 } } } } } } }
-    for _, c in ipairs(media) do
-      c.listener = "media"
-      c.path = c.path or "/v.mp4"
-      cases[#cases + 1] = c
-    end
-    gw:script{ cases = cases }
-  end
+  local function script(media) gw:script(gateway.completed_video(media)) end
 
   local function download(target, over)
     local o = { api_key = "sk-x", base_url = gw.urls.api, backoff = 0.01, max_backoff = 0.02, max_retries = 3 }

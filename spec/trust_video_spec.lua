@@ -16,18 +16,7 @@ local function client(gw, over)
   return seedance.new(o)
 end
 
--- The cases of a completed task whose video is the media listener's /v.mp4, then `media` cases.
-local function script(media)
-  local cases = { { listener = "api", method = "GET", pattern = "^/v1/tasks/",
-    json = { code = 200, data = { id = "task_V", status = "completed", progress = 100,
-      result = { videos = { { url = "{{base:media}}/v.mp4", expires_at = os.time() + 3600 } } } } } } }
-  for _, c in ipairs(media) do
-    c.listener = "media"
-    c.path = c.path or "/v.mp4"
-    cases[#cases + 1] = c
-  end
-  return { cases = cases }
-end
+local script = gateway.completed_video
 
 local function completed_task(c)
   local t = c:task("task_V")

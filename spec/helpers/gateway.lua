@@ -105,6 +105,22 @@ function M.b64decode(s)
   return table.concat(out)
 end
 
+--- The cases of a completed task `task_V` whose one video is the media listener's
+-- `/v.mp4`, followed by `media` (cases for the media listener; `path` defaults to /v.mp4).
+-- @tparam table media
+-- @treturn table a script (`{ cases = ... }`) for `gw:script`
+function M.completed_video(media)
+  local cases = { { listener = "api", method = "GET", pattern = "^/v1/tasks/",
+    json = { code = 200, data = { id = "task_V", status = "completed", progress = 100,
+      result = { videos = { { url = "{{base:media}}/v.mp4", expires_at = os.time() + 3600 } } } } } } }
+  for _, c in ipairs(media) do
+    c.listener = "media"
+    c.path = c.path or "/v.mp4"
+    cases[#cases + 1] = c
+  end
+  return { cases = cases }
+end
+
 local block
 --- n bytes of the gateway's generated body (`bytes = N`, `endless`), from offset (default 0):
 -- byte i is (i*7 + floor(i/256)) % 256, so a shifted or repeated range never compares equal.
