@@ -57,6 +57,25 @@ function M.typical_request(i)
   }
 end
 
+--- Track every emulator that `emulator.start` (spec/helpers/emulator.lua) starts
+-- from now on, and return a function that stops them all: runners call it after
+-- each benchmark, also after one raised (an emulator left running would hold
+-- the exit: Lua's close waits on its shell).
+-- @tparam table emulator the spec helper module
+-- @treturn function stop_all()
+function M.track_emulators(emulator)
+  local started, start = {}, emulator.start
+  emulator.start = function(opts)
+    local e = start(opts)
+    started[#started + 1] = e
+    return e
+  end
+  return function()
+    for _, e in ipairs(started) do e:stop() end
+    started = {}
+  end
+end
+
 --- The fan-out loop of B1 and B7 (and of bench/peer_c.c): `conc` coroutines
 -- under seedance.run take tasks from a shared counter up to `total`: generate
 -- `req`, wait until completed, close. The first few errors go to stderr.

@@ -18,16 +18,10 @@
 --     perf of the frame loop.
 -- The report goes to stdout and to build/bench/profile-<b>.txt.
 package.path = "bench/?.lua;spec/?.lua;" .. package.path
+local common = require("common")
 local emulator = require("helpers.emulator")
 
--- Every emulator started here is stopped at the end, also after an error
--- (an emulator left running would hold the exit: Lua's close waits on its shell).
-local started, start = {}, emulator.start
-emulator.start = function(opts)
-  local e = start(opts)
-  started[#started + 1] = e
-  return e
-end
+local stop_emulators = common.track_emulators(emulator)
 
 local which, QUICK = arg[1], arg[2] == "quick"
 assert(which == "b1" or which == "b2" or which == "b3", "usage: profile.lua b1|b2|b3 [quick]")
@@ -435,7 +429,7 @@ end
 
 local t0 = os.time()
 local ok, err = pcall(which == "b1" and b1 or which == "b2" and b2 or b3)
-for _, e in ipairs(started) do e:stop() end
+stop_emulators()
 if not ok then say("profile %s failed: %s", which, tostring(err)) end
 say("")
 say("(%s, %d s)", os.date("!%Y-%m-%d %H:%M UTC"), os.time() - t0)

@@ -11,21 +11,10 @@
 -- time and memory go.
 package.path = "bench/?.lua;spec/?.lua;" .. package.path
 local cjson = require("cjson")
+local common = require("common")
 local emulator = require("helpers.emulator")
 
--- Every emulator a benchmark starts is stopped when it ends, also when it
--- raised (an emulator left running would hold the exit: Lua's close waits on
--- its shell).
-local started, start = {}, emulator.start
-emulator.start = function(opts)
-  local e = start(opts)
-  started[#started + 1] = e
-  return e
-end
-local function stop_emulators()
-  for _, e in ipairs(started) do e:stop() end
-  started = {}
-end
+local stop_emulators = common.track_emulators(emulator)
 
 local QUICK = arg[1] == "quick"
 local LUA = "lua5.4"
