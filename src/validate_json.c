@@ -130,8 +130,9 @@ slow:
 
 void sd_json_integer(sd_vctx *v, double d) {
     char digits[24], *q = digits + sizeof digits;
-    unsigned long long u = (unsigned long long)(d < 0 ? -d : d); /* the checks bound it: -1 .. 2^32-1 */
-    if (!SD_WRITING(v)) return;
+    unsigned long long u;
+    if (!SD_WRITING(v)) return; /* first: d is out of range when the check found a problem */
+    u = (unsigned long long)(d < 0 ? -d : d); /* a valid duration or seed: -1 .. 2^32-1 */
     do {
         *--q = (char)('0' + u % 10);
         u /= 10;
