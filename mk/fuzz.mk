@@ -3,7 +3,7 @@
 #
 #   make fuzz                    every target for FUZZ_SECONDS (default 60) each
 #   make fuzz FUZZ_SECONDS=600   longer
-#   make fuzz-validate           one target (validate utf8 header answers form, and the
+#   make fuzz-validate           one target (validate encode utf8 header answers form, and the
 #                                emulator's parsers: emu_range emu_multipart emu_request emu_json)
 #   make fuzz-build              build them only
 #
@@ -12,7 +12,7 @@
 # build/fuzz/artifacts/ and fails the run.
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= validate utf8 header range answers parsers form emu_range emu_multipart emu_request emu_json
+FUZZ_TARGETS ?= validate encode utf8 header range answers parsers form emu_range emu_multipart emu_request emu_json
 FUZZ_DIR      = build/fuzz
 FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 LUA_LIBS     := $(shell pkg-config --libs $(LUA_PC) 2>/dev/null)
@@ -23,6 +23,7 @@ FUZZ_CC       = $(CLANG) $(FUZZ_CFLAGS) $(WARN) -std=c99 -Isrc
 # off; LeakSanitizer still checks at exit.
 FUZZ_OPTS         = -timeout=10 -print_final_stats=1
 FUZZ_OPTS_validate = -max_len=2048
+FUZZ_OPTS_encode   = -max_len=2048
 FUZZ_OPTS_utf8     = -max_len=512 -dict=fuzz/utf8.dict
 FUZZ_OPTS_header   = -max_len=2048 -dict=fuzz/header.dict
 FUZZ_OPTS_range    = -max_len=128 -dict=fuzz/range.dict
@@ -45,6 +46,11 @@ fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 $(FUZZ_DIR)/fuzz_validate: fuzz/fuzz_validate.c $(VALIDATE_SRC) src/utf8.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_validate.c $(VALIDATE_SRC) src/utf8.c $(LUA_LIBS) -lm
+
+# fuzz_encode loads lua-cjson (Debian's, for the Lua it links) to read the validator's JSON text.
+$(FUZZ_DIR)/fuzz_encode: fuzz/fuzz_encode.c $(VALIDATE_SRC) src/utf8.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_encode.c $(VALIDATE_SRC) src/utf8.c $(LUA_LIBS) -lm
 
 $(FUZZ_DIR)/fuzz_utf8: fuzz/fuzz_utf8.c src/utf8.c src/utf8.h
 	@mkdir -p $(dir $@)

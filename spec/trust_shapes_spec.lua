@@ -177,6 +177,20 @@ describe("unexpected shapes", function()
     end
   end)
 
+  it("21. sends every list field as a JSON array, even empty, with validation on (the validator writes the body)",
+    function()
+    local gw = gateway.start{ upstream = emu.url, cases = {} }
+    finally(function() gw:stop() end)
+    local c = seedance.new{ api_key = "sk-spec", base_url = gw.url }
+    assert(c:generate{ model = "doubao-seedance-2.0", prompt = "x", image_urls = { "https://example.com/a.png" },
+                       video_urls = {}, audio_urls = {}, tools = {} })
+    local body = gw:requests{ method = "POST" }[1].body
+    for _, k in ipairs{ "video_urls", "audio_urls", "tools" } do
+      assert.matches('"' .. k .. '":%[%]', body)
+    end
+    assert.matches('"image_urls":%["https://example.com/a.png"%]', body)
+  end)
+
   it("22. prints valid UTF-8 (and valid JSON) whatever the server's strings hold", function()
     local gw = gateway.start{ cases = { { path = "/v1/balance", headers = { { "Content-Type", "application/json" } },
       body = '{"success":true,"remain_balance":5,"note":"caf\233 \255\254"}' } } }

@@ -30,6 +30,43 @@ static int sd_core_validate(lua_State *L) {
     return 2;
 }
 
+/*
+ * core.validate_encode(request) -> true, json | true | nil, problems: the
+ * validator's walk, writing the JSON text of a valid request as it goes
+ * (src/validate_json.c). A valid request holding a seedance.file marker gets
+ * true alone: its text is for the caller to write once the file is uploaded.
+ * Raises only if request is not a table.
+ */
+static int sd_core_validate_encode(lua_State *L) {
+    int wrote, n;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    n = sd_validate_json(L, 1, &wrote);
+    if (n > 0) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    if (!wrote) return 1;
+    lua_insert(L, -2);
+    return 2;
+}
+
+/*
+ * core.encode_request(request) -> json | nil: the same text without the
+ * problems: nil for a request that is not valid or holds a seedance.file
+ * marker (the caller encodes those another way). Raises only if request is
+ * not a table.
+ */
+static int sd_core_encode_request(lua_State *L) {
+    int wrote;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    if (sd_validate_json(L, 1, &wrote) > 0 || !wrote) lua_pushnil(L);
+    return 1;
+}
+
 /* core.now() -> seconds on a monotonic clock (for deadlines and timers). */
 static int sd_core_now(lua_State *L) {
     lua_pushnumber(L, (lua_Number)sd_clock_us() / 1e6);
@@ -106,6 +143,8 @@ static int sd_file_tostring(lua_State *L) {
 
 static const luaL_Reg sd_core_funcs[] = {
     {"validate", sd_core_validate},
+    {"validate_encode", sd_core_validate_encode},
+    {"encode_request", sd_core_encode_request},
     {"request_fields", sd_request_fields},
     {"file", sd_core_file},
     {"is_file", sd_core_is_file},

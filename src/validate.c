@@ -12,23 +12,28 @@
 #include "validate_int.h"
 
 /*
- * Walk the object at obj once with lua_next. The value of each key of ks goes
- * to stack slot slots + (its index in ks), which the caller filled with nils;
- * any other key is recorded as a problem under at (NULL for the request).
- * Returns one bit per key of ks found.
+ * Walk the object at obj once with lua_next. Each key of ks found stays on
+ * the stack with its value above it (the walk goes on from a copy of the
+ * key), and slots[its index in ks] gets the value's stack index; any other
+ * key is recorded as a problem under at (NULL for the request). Leaves two
+ * stack slots per key found (the caller makes room for them). Returns one bit
+ * per key of ks found.
  */
-unsigned sd_walk(sd_vctx *v, int obj, const sd_words *ks, int slots, const sd_path *at) {
+unsigned sd_walk(sd_vctx *v, int obj, const sd_words *ks, int *slots, const sd_path *at) {
     lua_State *L = v->L;
     unsigned found = 0;
+    int top = lua_gettop(L); /* the value of the next key found will be at top + 2 */
     lua_pushnil(L);
     while (lua_next(L, obj) != 0) {
         if (lua_type(L, -2) == LUA_TSTRING) {
             size_t len;
             const char *k = lua_tolstring(L, -2, &len);
             int i = sd_words_find(ks, k, len);
-            if (i >= 0) {
-                lua_replace(L, slots + i); /* pops the value */
+            if (i >= 0) { /* a table's keys are distinct: each i is met once */
+                top += 2;
+                slots[i] = top;
                 found |= 1u << i;
+                lua_pushvalue(L, top - 1);
                 continue;
             }
         }
@@ -40,27 +45,34 @@ unsigned sd_walk(sd_vctx *v, int obj, const sd_words *ks, int slots, const sd_pa
 
 /*
  * Validate the request at idx: leaves the problem list (or nil when there is
- * none) on top of the stack and returns the number of entries.
+ * none) on top of the stack and returns the number of entries. With json, a
+ * valid request's JSON text is written in the same walk and left instead of
+ * the nil (still nil when the writer declined a value).
  */
-static int validate(lua_State *L, int idx) {
+static int validate(lua_State *L, int idx, sd_json *json) {
     sd_vctx v = {0};
-    int slots;
+    int slots[SD_NFIELDS], nil;
     unsigned found;
     v.L = L;
     v.model = -1;
     idx = sd_absindex(L, idx);
-    luaL_checkstack(L, SD_NFIELDS + 24, "validating a request");
+    luaL_checkstack(L, 2 * SD_NFIELDS + 32, "validating a request");
     v.list = lua_gettop(L) + 1;
-    slots = v.list + 1;
-    lua_settop(L, slots + SD_NFIELDS - 1); /* the list, then one slot per field: nil */
+    nil = v.list + 2;
+    lua_settop(L, nil); /* the list, the text's buffer and a nil for absent fields: nil */
+    if (json) sd_json_begin(&v, json, v.list + 1);
 
     found = sd_walk(&v, idx, &SD_REQUEST_KEYS, slots, NULL);
     for (int r = 0; r < SD_NFIELDS; r++) {
-        const sd_field *f = &SD_FIELDS[SD_CHECK_ORDER[r]];
-        if (f->always || (found >> SD_CHECK_ORDER[r] & 1u)) f->check(&v, f->name, slots + SD_CHECK_ORDER[r]);
+        int id = SD_CHECK_ORDER[r], has = found >> id & 1u;
+        const sd_field *f = &SD_FIELDS[id];
+        if (!has && !f->always) continue;
+        if (has) sd_json_key(&v, f);
+        f->check(&v, f->name, has ? slots[id] : nil); /* writes the value it checked */
     }
     sd_check_combinations(&v);
 
+    if (sd_json_finish(&v)) lua_replace(L, v.list); /* the text, in place of the nil */
     lua_settop(L, v.list);
     if (v.count > SD_MAX_PROBLEMS) { /* one closing entry sums up the rest */
         lua_createtable(L, 0, 2);
@@ -75,16 +87,24 @@ static int validate(lua_State *L, int idx) {
 }
 
 int sd_validate_problems(lua_State *L, int idx) {
-    int n = validate(L, idx);
+    int n = validate(L, idx, NULL);
     if (n == 0) lua_pop(L, 1);
     return n;
 }
 
 int sd_validate(lua_State *L, int idx) {
-    int n = validate(L, idx);
+    int n = validate(L, idx, NULL);
     if (n == 0) {
         lua_pop(L, 1);
         lua_newtable(L);
     }
+    return n;
+}
+
+int sd_validate_json(lua_State *L, int idx, int *wrote) {
+    sd_json json;
+    int n = validate(L, idx, &json);
+    *wrote = n == 0 && !lua_isnil(L, -1);
+    if (n == 0 && !*wrote) lua_pop(L, 1);
     return n;
 }

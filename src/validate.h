@@ -30,6 +30,15 @@ int sd_validate(lua_State *L, int idx);
 int sd_validate_problems(lua_State *L, int idx);
 
 /*
+ * The same, and for a valid request also its JSON text, written in the same
+ * walk (validate_json.c says what it writes): pushes the problem list when
+ * there are problems; else pushes the text and sets *wrote to 1, or pushes
+ * nothing and sets *wrote to 0 when the request holds a value the writer
+ * declines (a seedance.file marker). Returns the problem count.
+ */
+int sd_validate_json(lua_State *L, int idx, int *wrote);
+
+/*
  * core.request_fields() -> a new sequence, in documentation order, of
  * { name = "model", type = "string", doc = "..." }: one entry per request key
  * (validate_fields.h), its JSON type and a one-line description.

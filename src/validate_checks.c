@@ -2,7 +2,9 @@
  * validate_checks.c: the checks of one field's value, as the field table
  * (validate_fields.h) dispatches them: model, prompt, the enum, integer and
  * boolean fields, tools and image_with_roles. Each gets the field's name and
- * the stack slot holding its value (nil when absent).
+ * the stack slot holding its value (nil when absent), and writes the value it
+ * has checked as JSON (validate_json.c; a no-op unless the text is being
+ * written, and once a problem is recorded).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -43,7 +45,10 @@ static int check_enum(sd_vctx *v, const sd_path *at, int idx, const sd_words *al
     if (lua_type(L, idx) == LUA_TSTRING) {
         const char *s = lua_tolstring(L, idx, &len);
         int found = sd_words_find(allowed, s, len);
-        if (found >= 0) return found;
+        if (found >= 0) {
+            sd_json_word(v, allowed, found);
+            return found;
+        }
         const char *near = sd_closest(allowed->names, s, len);
         sd_joined(all, sizeof all, allowed->names);
         sd_describe(L, idx, got, sizeof got);
@@ -80,6 +85,7 @@ static void check_integer(sd_vctx *v, const char *name, int idx, double lo, doub
         snprintf(msg, sizeof msg, "must be between %.0f and %.0f, got %.14g", lo, hi, d);
         sd_problem(v, &at, "%s", msg);
     }
+    sd_json_integer(v, d); /* a no-op once a problem is recorded, as every write */
 }
 
 void sd_check_model(sd_vctx *v, const char *name, int idx) {
@@ -90,7 +96,10 @@ void sd_check_model(sd_vctx *v, const char *name, int idx) {
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
         v->model = sd_words_find(&SD_MODELS, s, len);
-        if (v->model >= 0) return;
+        if (v->model >= 0) {
+            sd_json_word(v, &SD_MODELS, v->model);
+            return;
+        }
         sd_describe(L, idx, got, sizeof got);
         const char *near = sd_closest(SD_MODELS.names, s, len);
         if (strstr(s, "1.5") || strstr(s, "seedance-1"))
@@ -134,6 +143,7 @@ void sd_check_prompt(sd_vctx *v, const char *name, int idx) {
             for (i = 0; i < len && isspace((unsigned char)s[i]); i++) {}
             if (i == len) sd_problem(v, &at, "must not be empty for text-to-video");
         }
+        sd_json_text(v, s, len, 1); /* valid UTF-8, as checked above */
     }
 }
 
@@ -160,39 +170,46 @@ void sd_check_resolution(sd_vctx *v, const char *name, int idx) {
 void sd_check_boolean(sd_vctx *v, const char *name, int idx) {
     sd_path at = {name, 0, NULL};
     if (lua_type(v->L, idx) != LUA_TBOOLEAN) sd_wrong_type(v, &at, idx, "a boolean (true or false)");
+    else if (lua_toboolean(v->L, idx)) SD_JSON_LIT(v, "true");
+    else SD_JSON_LIT(v, "false");
 }
 
 /*
  * The item on top of the stack (at idx) of a list of objects: a table, not a
- * file marker, walked into the ks->n slots above it. Returns a bit per key
- * found, or -1 after recording a problem.
+ * file marker, walked (sd_walk: slots[k] is the stack index of key k's value).
+ * Returns a bit per key found, or -1 after recording a problem.
  */
-static long item_walk(sd_vctx *v, const sd_path *at, int idx, const sd_words *ks, const char *expected) {
+static long item_walk(sd_vctx *v, const sd_path *at, int idx, const sd_words *ks, int *slots,
+                      const char *expected) {
     lua_State *L = v->L;
     if (lua_type(L, idx) != LUA_TTABLE || sd_is_file(L, idx)) {
         sd_wrong_type(v, at, idx, expected);
         return -1;
     }
-    lua_settop(L, idx + ks->n); /* one nil slot per key */
-    return (long)sd_walk(v, idx, ks, idx + 1, at);
+    return (long)sd_walk(v, idx, ks, slots, at);
 }
 
 void sd_check_tools(sd_vctx *v, const char *name, int t) {
     lua_State *L = v->L;
     sd_path at = {name, 0, NULL};
     long n = sd_check_array(v, &at, t, "an array of { type = \"web_search\" } tables");
+    SD_JSON_LIT(v, "[");
     for (long i = 1; i <= n; i++) {
         sd_path item = {name, i, NULL}, type = {name, i, "type"};
-        int top = lua_gettop(L);
+        int top = lua_gettop(L), slots[SD_NTOOL_FIELDS];
         long found;
         lua_rawgeti(L, t, (int)i);
-        found = item_walk(v, &item, top + 1, &SD_TOOL_KEYS, "a table { type = \"web_search\" }");
+        found = item_walk(v, &item, top + 1, &SD_TOOL_KEYS, slots, "a table { type = \"web_search\" }");
         if (found >= 0) {
+            if (i > 1) SD_JSON_LIT(v, ",");
+            SD_JSON_LIT(v, "{\"type\":");
             if (!(found >> SD_T_type & 1)) sd_problem(v, &type, "required: web_search");
-            else check_enum(v, &type, top + 2 + SD_T_type, &TOOL_TYPES);
+            else check_enum(v, &type, slots[SD_T_type], &TOOL_TYPES);
+            SD_JSON_LIT(v, "}");
         }
         lua_settop(L, top);
     }
+    SD_JSON_LIT(v, "]");
 }
 
 void sd_check_roles(sd_vctx *v, const char *name, int t) {
@@ -206,27 +223,33 @@ void sd_check_roles(sd_vctx *v, const char *name, int t) {
     m->roles = n;
     if (n == 0) sd_problem(v, &at, "must hold 1 to %d images, got none", IMAGES_MAX);
     if (n > IMAGES_MAX) sd_problem(v, &at, "holds %d images; at most %d are allowed", (int)n, IMAGES_MAX);
+    SD_JSON_LIT(v, "[");
     for (long i = 1; i <= n; i++) {
         sd_path item = {name, i, NULL}, url = {name, i, "url"}, role = {name, i, "role"};
-        int top = lua_gettop(L), slots = top + 2;
+        int top = lua_gettop(L), slots[SD_NROLE_FIELDS];
         long found;
         lua_rawgeti(L, t, (int)i);
-        found = item_walk(v, &item, top + 1, &SD_ROLE_KEYS, "a table { url = ..., role = ... }");
+        found = item_walk(v, &item, top + 1, &SD_ROLE_KEYS, slots, "a table { url = ..., role = ... }");
         if (found < 0) {
             lua_settop(L, top);
             continue;
         }
+        if (i > 1) SD_JSON_LIT(v, ",");
+        SD_JSON_LIT(v, "{\"url\":");
         if (!(found >> SD_R_url & 1)) sd_problem(v, &url, "required: the image's URL");
-        else sd_check_url(v, &url, slots + SD_R_url, 1);
+        else sd_check_url(v, &url, slots[SD_R_url], 1);
+        SD_JSON_LIT(v, ",\"role\":");
         if (!(found >> SD_R_role & 1)) {
             sd_problem(v, &role, "required: one of first_frame, last_frame, reference_image");
         } else {
-            int r = check_enum(v, &role, slots + SD_R_role, &ROLES);
+            int r = check_enum(v, &role, slots[SD_R_role], &ROLES);
             if (r == 0 && ++first > 1) sd_problem(v, &role, "a second first_frame; at most one is allowed");
             if (r == 1 && ++last > 1) sd_problem(v, &role, "a second last_frame; at most one is allowed");
             if (r == 2) m->role_refs++;
         }
+        SD_JSON_LIT(v, "}");
         lua_settop(L, top);
     }
+    SD_JSON_LIT(v, "]");
     m->frames = first + last;
 }

@@ -1,12 +1,13 @@
 /*
  * validate_fields.c: the tables made from the field lists of
- * validate_fields.h (the dispatch table, the check order, the key lists the
- * walk looks keys up in) and core.request_fields(), which hands the same
- * list to Lua.
+ * validate_fields.h (the dispatch table with each key as JSON writes it, the
+ * check order, the key lists the walk looks keys up in) and
+ * core.request_fields(), which hands the same list to Lua.
  */
 #include "validate_int.h"
 
-#define SD_FIELD_ROW(name, type, rank, when, check, doc) {#name, type, doc, check, when},
+#define SD_FIELD_ROW(name, type, rank, when, check, doc)                                            \
+    {#name, type, doc, check, when, (int)sizeof ",\"" #name "\":" - 1, ",\"" #name "\":"},
 const sd_field SD_FIELDS[SD_NFIELDS] = {SD_REQUEST_FIELDS(SD_FIELD_ROW)};
 #undef SD_FIELD_ROW
 
@@ -32,9 +33,9 @@ static const unsigned char TOOL_LENS[] = {SD_TOOL_ITEM_FIELDS(SD_ITEM_LEN)};
 #undef SD_ITEM_NAME
 #undef SD_ITEM_LEN
 
-const sd_words SD_REQUEST_KEYS = {REQUEST_NAMES, REQUEST_LENS, SD_NFIELDS, 1};
-const sd_words SD_ROLE_KEYS = {ROLE_NAMES, ROLE_LENS, SD_NROLE_FIELDS, 0};
-const sd_words SD_TOOL_KEYS = {TOOL_NAMES, TOOL_LENS, SD_NTOOL_FIELDS, 0};
+const sd_words SD_REQUEST_KEYS = {REQUEST_NAMES, REQUEST_LENS, SD_NFIELDS, 1, NULL};
+const sd_words SD_ROLE_KEYS = {ROLE_NAMES, ROLE_LENS, SD_NROLE_FIELDS, 0, NULL};
+const sd_words SD_TOOL_KEYS = {TOOL_NAMES, TOOL_LENS, SD_NTOOL_FIELDS, 0, NULL};
 
 int sd_request_fields(lua_State *L) {
     lua_createtable(L, SD_NFIELDS, 0);

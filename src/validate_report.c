@@ -22,6 +22,7 @@ void sd_problem(sd_vctx *v, const sd_path *at, const char *fmt, ...) {
     char field[192];
     va_list ap;
     v->count++;
+    v->json = NULL; /* an invalid request's JSON text is not written */
     if (v->count > SD_MAX_PROBLEMS) return; /* counted only: the closing entry sums these up */
     if (lua_isnil(L, v->list)) {
         lua_newtable(L);

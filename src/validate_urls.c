@@ -124,6 +124,8 @@ void sd_check_url(sd_vctx *v, const sd_path *at, int idx, int files_ok) {
         else if (!files_ok)
             sd_problem(v, at, "cannot be a local file: the service has no upload for video or audio; "
                               "host the file and give its http(s):// URL");
+        else
+            sd_json_decline(v); /* a valid file: its URL is known once it is uploaded */
         return;
     }
     s = lua_tolstring(L, idx, &len);
@@ -142,13 +144,15 @@ void sd_check_url(sd_vctx *v, const sd_path *at, int idx, int files_ok) {
     if (skip) {
         if (skip == len || s[skip] == '/' || s[skip] == '?' || s[skip] == '#')
             sd_problem(v, at, "URL has no host");
-        return;
+    } else if (scheme(s, len, "asset://", 8)) {
+        check_asset(v, at, s, len);
+    } else {
+        not_a_url(v, at, idx, s, len, files_ok);
     }
-    if (scheme(s, len, "asset://", 8)) check_asset(v, at, s, len);
-    else not_a_url(v, at, idx, s, len, files_ok);
+    sd_json_text(v, s, len, 0); /* a no-op once a problem is recorded */
 }
 
-/* A list of URLs under key: min..max entries, each checked; *count gets its length. */
+/* A list of URLs under key: min..max entries, each checked (and written); *count gets its length. */
 static void check_url_list(sd_vctx *v, const char *key, int t, long min, long max, int files_ok,
                            const char *noun, long *count) {
     lua_State *L = v->L;
@@ -158,12 +162,15 @@ static void check_url_list(sd_vctx *v, const char *key, int t, long min, long ma
     *count = n;
     if (n < min) sd_problem(v, &at, "must hold %d to %d %ss, got none", (int)min, (int)max, noun);
     if (n > max) sd_problem(v, &at, "holds %d %ss; at most %d are allowed", (int)n, noun, (int)max);
+    SD_JSON_LIT(v, "[");
     for (long i = 1; i <= n; i++) {
         sd_path item = {key, i, NULL};
         lua_rawgeti(L, t, (int)i);
+        if (i > 1) SD_JSON_LIT(v, ",");
         sd_check_url(v, &item, -1, files_ok);
         lua_pop(L, 1);
     }
+    SD_JSON_LIT(v, "]");
 }
 
 void sd_check_image_urls(sd_vctx *v, const char *name, int idx) {

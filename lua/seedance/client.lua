@@ -116,9 +116,11 @@ end
 -- The body of generate (its errors are masked by the caller).
 function submit(self, req, opts)
   local ctx = self._ctx
+  local body -- the JSON text, written by the validator's walk when it validates (nil: written later)
   if ctx.settings.validate and opts.validate ~= false then
-    local ok, problems = core.validate(req)
-    if not ok then return nil, errors.validation(problems) end
+    local ok, res = request.check(req)
+    if not ok then return nil, errors.validation(res) end
+    body = res
   end
   if not ctx.has_key() then return nil, ctx.no_key() end
   local iok, ierr = files.check_inputs(req)
@@ -129,14 +131,14 @@ function submit(self, req, opts)
     hash = journal.hash(req)
     jkey = opts.key or jrnl:take_key(hash)
   end
-  local task, err = attach_or_pay(self, req, opts, deadline, jkey, hash)
+  local task, err = attach_or_pay(self, req, opts, deadline, jkey, hash, body)
   -- no task: the occurrence is the next call's (a script's retry, or a re-run; see Journal:take_key)
   if not task and jkey and not opts.key then jrnl:release(jkey) end
   return task, err
 end
 
--- Re-attach to the journal's task for key jkey, or submit (and pay).
-function attach_or_pay(self, req, opts, deadline, jkey, hash)
+-- Re-attach to the journal's task for key jkey, or submit (and pay) body, or req's JSON when body is nil.
+function attach_or_pay(self, req, opts, deadline, jkey, hash, body)
   local ctx = self._ctx
   local jrnl, entry = ctx.journal, nil
   if jrnl then
@@ -159,15 +161,17 @@ function attach_or_pay(self, req, opts, deadline, jkey, hash)
     return nil, errors.new{ type = "timeout_error", retryable = true,
       message = "no max_in_flight slot came free before the deadline" }
   end
-  local uploaded = {}
-  local body, berr = request.encode(req, function(marker)
-    if not uploaded[marker.path] then
-      local url, err = upload(self, marker.path, deadline)
-      if not url then return nil, err end
-      uploaded[marker.path] = url
-    end
-    return uploaded[marker.path]
-  end)
+  local uploaded, berr = {}, nil
+  if not body then
+    body, berr = request.encode(req, function(marker)
+      if not uploaded[marker.path] then
+        local url, err = upload(self, marker.path, deadline)
+        if not url then return nil, err end
+        uploaded[marker.path] = url
+      end
+      return uploaded[marker.path]
+    end)
+  end
   if not body then
     ctx.governor:release_task()
     return nil, berr

@@ -1,6 +1,9 @@
 --- A request table to the JSON body of a submit: `seedance.file` markers
 -- become the URLs of their uploads, and every list field is a JSON array
 -- whatever its length (lua-cjson 2.1 writes an empty table as `{}`).
+-- A valid request with no markers is written by the validator's own walk
+-- (`core.validate_encode`, src/validate_json.c); any other goes through
+-- lua-cjson here.
 -- @module seedance.request
 
 local cjson = require("cjson.safe")
@@ -45,6 +48,17 @@ local function resolve_list(list, url_of, nested)
   return out
 end
 
+--- Validate a request and write its JSON body in the same walk: what a submit
+-- with validation on calls (one C call; `core.validate_encode`).
+-- @function check
+-- @tparam table request
+-- @treturn[1] true
+-- @treturn[1] string|nil the JSON body; nil when the request names `seedance.file` images
+-- (or holds a URL that is not UTF-8): `M.encode` writes those
+-- @treturn[2] nil
+-- @treturn[2] table the problems, as `core.validate` lists them
+M.check = core.validate_encode
+
 --- The JSON body of a request.
 -- @tparam table request
 -- @tparam function url_of `url_of(marker)` uploads a `seedance.file` and returns its URL (or nil, err)
@@ -52,6 +66,8 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error the upload's error, or a `validation_error` when it is not JSON-able
 function M.encode(request, url_of)
+  local body = core.encode_request(request) -- nil unless valid and free of markers
+  if body then return body end
   local copy = {}
   for k, v in pairs(request) do
     if M.LIST_FIELDS[k] and type(v) == "table" and not core.is_file(v) then
@@ -62,7 +78,8 @@ function M.encode(request, url_of)
       copy[k] = v
     end
   end
-  local body, jerr = cjson.encode(copy)
+  local jerr
+  body, jerr = cjson.encode(copy)
   if not body then
     return nil, errors.new{ type = "validation_error", retryable = false,
       message = "request cannot be encoded as JSON: " .. tostring(jerr),
