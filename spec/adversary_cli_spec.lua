@@ -8,6 +8,7 @@ local emulator = require("helpers.emulator")
 local gateway = require("helpers.gateway")
 local cli = require("helpers.cli")
 local util = require("helpers.util")
+local process = require("helpers.process")
 local cjson = require("cjson")
 
 local q = cli.q
@@ -49,10 +50,6 @@ local function run_in(dir, args, env, redirect)
   return code, o, e
 end
 
--- Whether a process is still there.
-local function alive(pid)
-  return (util.run("kill -0 " .. pid .. " 2>/dev/null"))
-end
 
 describe("adversary: the seedance command", function()
   local fast, env          -- tasks of about a second of wall time
@@ -250,7 +247,7 @@ describe("adversary: the seedance command", function()
     local polled = cli.until_true(function() return job:stderr():find("pending", 1, true) ~= nil end, 10)
     os.execute("sleep 0.3")
     job:signal("INT")
-    local stopped = cli.until_true(function() return not alive(job.pid) end, 8)
+    local stopped = cli.until_true(function() return not process.alive(job.pid) end, 8)
     if not stopped then job:signal("INT") end   -- the second Ctrl-C kills at once (SA_RESETHAND)
     local code, _, err = job:finish()
     slow:stop()

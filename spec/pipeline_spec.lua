@@ -5,6 +5,7 @@ local core = require("seedance.core")
 local emulator = require("helpers.emulator")
 
 local util = require("helpers.util")
+local process = require("helpers.process")
 local SPEED, client_for, tmpdir, size_of, ffprobe_ok =
   util.SPEED, util.client_for, util.tmpdir, util.size_of, util.ffprobe_ok
 
@@ -145,9 +146,12 @@ describe("the journal", function()
       local p = io.popen("sh -c '" .. cmd:gsub("'", "'\\''") .. " >/dev/null 2>&1 & echo $!'")
       local pid = p:read("*l")
       p:close()
-      core.sleep(0.05 + math.random() * (0.4 + round * 0.1))   -- submitting, polling or mid-download
+      core.sleep(0.05 + math.random() * (0.3 + round * 0.05))   -- submitting, polling or mid-download
       if util.run("kill -9 " .. pid) then kills = kills + 1 end
-      os.execute("while kill -0 " .. pid .. " 2>/dev/null; do sleep 0.01; done")
+      for _ = 1, 1000 do -- until it is gone (a zombie counts as gone: PID 1 reaps orphans when it likes)
+        if not process.alive(pid) then break end
+        core.sleep(0.01)
+      end
       -- nothing partial under a final name, after any kill
       for i = 1, count do
         local path = string.format("%s/clip-%02d.mp4", dir, i)

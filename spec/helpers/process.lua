@@ -80,10 +80,19 @@ function M.run(cmd)
   return code == 0, out, code
 end
 
---- Whether a process is alive.
+--- Whether a process is alive: a zombie is not (an orphan waits for PID 1 to
+-- reap it, which in a container may take seconds).
 -- @tparam string|number pid
 -- @treturn boolean
 function M.alive(pid)
+  local f = io.open("/proc/" .. pid .. "/stat", "r")
+  if f then
+    local stat = f:read("*a") or ""
+    f:close()
+    return stat:match("%) (%a)") ~= "Z"
+  end
+  local self_stat = io.open("/proc/self/stat", "r")
+  if self_stat then self_stat:close() return false end -- /proc works, and the pid is gone
   return sh_ok("kill -0 " .. pid .. " 2>/dev/null")
 end
 
