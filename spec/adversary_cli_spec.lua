@@ -50,7 +50,6 @@ local function run_in(dir, args, env, redirect)
   return code, o, e
 end
 
-
 describe("adversary: the seedance command", function()
   local fast, env          -- tasks of about a second of wall time
   setup(function()
