@@ -230,6 +230,7 @@ end
 function Client:upload_image(path)
   check_open(self)
   errors.checkarg(path, "string", 1, "upload_image")
+  errors.checkpath(path, 1, "upload_image")
   return self._ctx.redact_result(upload(self, path))
 end
 

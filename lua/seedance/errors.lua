@@ -84,6 +84,16 @@ function M.checkarg(v, want, n, fname, optional)
   M.argerror(n, fname, want .. " expected, got " .. type(v), 4)
 end
 
+--- Check that the string argument n can be a path: C reads a string up to its
+-- first NUL byte, so "a.mp4\0x" would name a.mp4. Raises a bad argument error.
+-- @tparam string v the value (already known to be a string)
+-- @tparam integer n its position
+-- @tparam string fname the public function's name
+-- @local (for the library's own modules)
+function M.checkpath(v, n, fname)
+  if v:find("\0", 1, true) then M.argerror(n, fname, "path must not contain NUL bytes", 4) end
+end
+
 --- The `callback_error` for a user callback that raised.
 -- @tparam string name the callback's name ("on_progress", ...)
 -- @param err what it raised
