@@ -121,6 +121,7 @@
 ---@class seedance.Client
 ---@field base_url string
 ---@field settings table the resolved options (never the key)
+---@field closed boolean|nil true once `close` was called
 ---@field generate fun(self:seedance.Client, request:seedance.Request, opts:seedance.GenerateOptions|nil):seedance.Task|nil, seedance.Error|nil
 ---@field task fun(self:seedance.Client, id:string):seedance.Task
 ---@field upload_image fun(self:seedance.Client, path:string):string|nil, seedance.Error|table|nil
