@@ -63,15 +63,20 @@ function M.new()
   return setmetatable({ keys = {} }, Set)
 end
 
---- The sentence for a clash: `x` would write `path`, which is `y`'s file.
+-- " (its file P)" after a label that does not end with P.
+local function its(label, path)
+  return label:sub(-#path) == path and "" or (" (its file " .. path .. ")")
+end
+
+--- The sentence for a clash: `x` would write its file `xpath`, which is `y`'s file `ypath`.
 -- @tparam string x the label of the file that writes
--- @tparam string path its file that clashes
+-- @tparam string xpath its file that clashes (the target or a companion)
 -- @tparam string y the other's label
+-- @tparam string ypath its file that clashes
 -- @treturn string
-function M.clash(x, path, y)
-  local what = x:sub(-#path) == path and "" or (" (its file " .. path .. ")")
-  return string.format("%s%s and %s name the same file; the run would overwrite one with the other: "
-    .. "choose another name", x, what, y)
+function M.clash(x, xpath, y, ypath)
+  return string.format("%s%s and %s%s name the same file; the run would overwrite one with the other: "
+    .. "choose another name", x, its(x, xpath), y, its(y, ypath))
 end
 
 --- Add a file of the run, unless it names (in any spelling) a file added
@@ -90,8 +95,8 @@ function Set:add(label, path, how)
   local keys = keys_of(path, how.output)
   for _, k in ipairs(keys) do
     local seen = self.keys[k[1]]
-    if seen and seen.writer then return nil, M.clash(seen.writer.label, seen.writer.path, label) end
-    if seen and item.writes then return nil, M.clash(label, k[2], seen.first.label) end
+    if seen and seen.writer then return nil, M.clash(seen.writer.label, seen.writer.path, label, k[2]) end
+    if seen and item.writes then return nil, M.clash(label, k[2], seen.first.label, seen.first.path) end
   end
   for _, k in ipairs(keys) do
     local seen = self.keys[k[1]]
