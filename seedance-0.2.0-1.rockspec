@@ -84,6 +84,7 @@ build = {
       ["seedance.paths"] = "lua/seedance/paths.lua",
       ["seedance.pipeline"] = "lua/seedance/pipeline.lua",
       ["seedance.polling"] = "lua/seedance/polling.lua",
+      ["seedance.preflight"] = "lua/seedance/preflight.lua",
       ["seedance.progress"] = "lua/seedance/progress.lua",
       ["seedance.request"] = "lua/seedance/request.lua",
       ["seedance.retry"] = "lua/seedance/retry.lua",

@@ -94,15 +94,17 @@ function M.checkpath(v, n, fname)
   if v:find("\0", 1, true) then M.argerror(n, fname, "path must not contain NUL bytes", 4) end
 end
 
---- The `callback_error` for a user callback that raised.
+--- The `callback_error` for a user callback that raised (or, with `kind`, the
+-- error of that type for another call that raised).
 -- @tparam string name the callback's name ("on_progress", ...)
 -- @param err what it raised
+-- @tparam[opt="callback_error"] string kind the error's type
 -- @treturn seedance.Error
 -- @local (for the library's own modules)
-function M.callback(name, err)
+function M.callback(name, err, kind)
   local ok, text = pcall(tostring, err) -- an object whose __tostring raises is still reported
   if not ok or type(text) ~= "string" then text = "a " .. type(err) .. " that cannot be printed" end
-  return M.new{ type = "callback_error", retryable = false, value = err, message = name .. " raised: " .. text }
+  return M.new{ type = kind or "callback_error", retryable = false, value = err, message = name .. " raised: " .. text }
 end
 
 --- Check an optional timeout argument (seconds): nil, or a number that is not NaN
