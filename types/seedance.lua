@@ -93,7 +93,7 @@
 ---@field output string|fun(i:integer, request:table):string|nil where item i is downloaded ("out/%03d.mp4")
 ---@field timeout number|nil wait deadline per item
 ---@field on_progress fun(stats:table)|nil batch progress: total, done, failed, running, percent
----@field generate seedance.GenerateOptions|nil options for each submit
+---@field generate {validate:boolean|nil, timeout:number|nil}|nil options for each submit (no key: it would be every item's)
 ---@field on_download fun(done:integer, total:integer|nil)|nil download progress of each item
 
 ---@class seedance.ChainOptions
@@ -102,6 +102,8 @@
 ---@field timeout number|nil wait deadline per clip
 ---@field on_clip fun(i:integer, task:seedance.Task, path:string|nil)|nil called after each clip
 ---@field on_progress fun(i:integer, task:seedance.Task)|nil task progress of the current clip
+---@field generate {validate:boolean|nil, timeout:number|nil}|nil options for each submit (no key: it would be every clip's)
+---@field on_download fun(done:integer, total:integer|nil)|nil download progress of each clip
 
 ---@class seedance.Error
 ---@field type "validation_error"|"invalid_request_error"|"authentication_error"|"payment_required"|"permission_error"|"rate_limit_error"|"server_error"|"bad_gateway"|"service_unavailable"|"gateway_timeout"|"network_error"|"tls_error"|"timeout_error"|"task_failed"|"expired"|"unsafe_url"|"too_large"|"callback_error"|"io_error"|"aborted"|"skipped"|string
