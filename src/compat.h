@@ -8,6 +8,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <math.h>
+#include <string.h>
 
 #if LUA_VERSION_NUM < 502
 /* Lua 5.1 and LuaJIT */
@@ -28,6 +29,15 @@ static inline void sd_setfuncs(lua_State *L, const luaL_Reg *l) {
 #define sd_setfuncs(L, l) luaL_setfuncs((L), (l), 0)
 #define sd_newlib(L, l) luaL_newlib((L), (l))
 #endif
+
+/* The string argument arg as a C string: raises a bad argument error when it holds a
+ * NUL byte, which C would read as its end (a path "a.mp4\0x" would name "a.mp4"). */
+static inline const char *sd_checkcstring(lua_State *L, int arg) {
+    size_t len;
+    const char *s = luaL_checklstring(L, arg, &len);
+    if (strlen(s) != len) luaL_argerror(L, arg, "must not contain NUL bytes");
+    return s;
+}
 
 /* Is the number at idx integral (5 and 5.0 both are)? Stores it in *out. */
 static inline int sd_tointegral(lua_State *L, int idx, double *out) {

@@ -111,9 +111,7 @@ static int sd_core_hash(lua_State *L) {
 
 /* core.file(path) -> a marker telling the client to upload the file at path. */
 static int sd_core_file(lua_State *L) {
-    size_t len;
-    luaL_checklstring(L, 1, &len);
-    luaL_argcheck(L, len > 0, 1, "path must not be empty");
+    luaL_argcheck(L, *sd_checkcstring(L, 1) != '\0', 1, "path must not be empty");
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, 1);
     lua_setfield(L, -2, "path");

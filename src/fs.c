@@ -40,7 +40,7 @@ static const char *sd_fs_type(sd_ftype t) {
 /* core.stat(path[, follow]) -> { type = "file"|"directory"|"link"|"fifo"|..., size = bytes } | nil, message, code.
  * Without follow a symbolic link is reported as "link", never followed; with it, what it points to. */
 static int sd_core_stat(lua_State *L) {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = sd_checkcstring(L, 1);
     int follow = lua_toboolean(L, 2);
     sd_stat st;
     if (sd_path_stat(path, &st, follow) != 0) return sd_fs_fail(L, path, errno);
@@ -57,7 +57,7 @@ static int sd_core_stat(lua_State *L) {
  * true): two paths name one file when their identities are equal, however
  * they are spelled (./a, a, a hard link, a folder reached through a link). */
 static int sd_core_file_id(lua_State *L) {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = sd_checkcstring(L, 1);
     int follow = lua_toboolean(L, 2);
     sd_fileid id;
     char out[40];
@@ -70,7 +70,7 @@ static int sd_core_file_id(lua_State *L) {
 /* core.read_file(path, max) -> contents | nil, message, code. Only a regular
  * file, never through a symbolic link; at most max bytes are read. */
 static int sd_core_read_file(lua_State *L) {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = sd_checkcstring(L, 1);
     lua_Integer max = luaL_checkinteger(L, 2);
     sd_stat st;
     luaL_Buffer b;
@@ -117,8 +117,8 @@ static int sd_core_read_file(lua_State *L) {
  * made in dir: creates a uniquely named empty file there and removes it (a
  * real check, where permission bits say nothing, e.g. for root or read-only mounts). */
 static int sd_core_probe_dir(lua_State *L) {
-    size_t len;
-    const char *dir = luaL_checklstring(L, 1, &len);
+    const char *dir = sd_checkcstring(L, 1);
+    size_t len = strlen(dir);
     const char *sep = (len > 0 && (dir[len - 1] == '/' || dir[len - 1] == '\\')) ? "" : "/";
     unsigned char r[8];
     char path[4096];
@@ -141,7 +141,7 @@ static int sd_core_probe_dir(lua_State *L) {
  * record is either on disk or (torn by a crash) detectably incomplete.
  */
 static int sd_core_append_sync(lua_State *L) {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = sd_checkcstring(L, 1);
     size_t len;
     const char *data = luaL_checklstring(L, 2, &len);
     sd_file f = sd_file_open(path, SD_APPEND | SD_CREATE);
@@ -159,7 +159,7 @@ static int sd_core_append_sync(lua_State *L) {
 /* core.remove(path) -> true | nil, message, code. Removes a file, or a
  * symbolic link itself (never what it points to); nothing there is success. */
 static int sd_core_remove(lua_State *L) {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = sd_checkcstring(L, 1);
     if (sd_path_remove(path) != 0 && errno != ENOENT) return sd_fs_fail(L, path, errno);
     lua_pushboolean(L, 1);
     return 1;
@@ -170,8 +170,8 @@ static int sd_core_remove(lua_State *L) {
  * POSIX, MoveFileExW with MOVEFILE_REPLACE_EXISTING on Windows, where
  * os.rename refuses an existing target. */
 static int sd_core_replace(lua_State *L) {
-    const char *from = luaL_checkstring(L, 1);
-    const char *to = luaL_checkstring(L, 2);
+    const char *from = sd_checkcstring(L, 1);
+    const char *to = sd_checkcstring(L, 2);
     if (sd_path_replace(from, to) != 0) return sd_fs_fail(L, from, errno);
     lua_pushboolean(L, 1);
     return 1;
@@ -202,7 +202,7 @@ typedef struct sd_lock {
  * another process, gets nil, "<path>: held by another process", "EWOULDBLOCK".
  * The lock lasts until lock:unlock(), its collection, or the process's end. */
 static int sd_core_lock(lua_State *L) {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = sd_checkcstring(L, 1);
     sd_stat st;
     sd_lock *k = (sd_lock *)lua_newuserdata(L, sizeof *k);
     k->f = SD_NOFILE; /* born released */

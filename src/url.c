@@ -44,7 +44,7 @@ static int sd_url_has(CURLU *h, CURLUPart part) {
 static int sd_core_parse_url(lua_State *L) {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    const char *base = luaL_optstring(L, 2, NULL);
+    const char *base = lua_isnoneornil(L, 2) ? NULL : sd_checkcstring(L, 2);
     CURLU *h;
     CURLUcode rc;
     char *port = NULL, *url = NULL;

@@ -93,7 +93,7 @@
 ---@field output string|fun(i:integer, request:table):string|nil where item i is downloaded ("out/%03d.mp4")
 ---@field timeout number|nil wait deadline per item
 ---@field on_progress fun(stats:table)|nil batch progress: total, done, failed, running, percent
----@field generate seedance.GenerateOptions|nil options for each submit
+---@field generate {validate:boolean|nil, timeout:number|nil}|nil options for each submit (no key: it would be every item's)
 ---@field on_download fun(done:integer, total:integer|nil)|nil download progress of each item
 
 ---@class seedance.ChainOptions
@@ -102,6 +102,8 @@
 ---@field timeout number|nil wait deadline per clip
 ---@field on_clip fun(i:integer, task:seedance.Task, path:string|nil)|nil called after each clip
 ---@field on_progress fun(i:integer, task:seedance.Task)|nil task progress of the current clip
+---@field generate {validate:boolean|nil, timeout:number|nil}|nil options for each submit (no key: it would be every clip's)
+---@field on_download fun(done:integer, total:integer|nil)|nil download progress of each clip
 
 ---@class seedance.Error
 ---@field type "validation_error"|"invalid_request_error"|"authentication_error"|"payment_required"|"permission_error"|"rate_limit_error"|"server_error"|"bad_gateway"|"service_unavailable"|"gateway_timeout"|"network_error"|"tls_error"|"timeout_error"|"task_failed"|"expired"|"unsafe_url"|"too_large"|"callback_error"|"io_error"|"aborted"|"skipped"|string
@@ -121,6 +123,7 @@
 ---@class seedance.Client
 ---@field base_url string
 ---@field settings table the resolved options (never the key)
+---@field closed boolean|nil true once `close` was called
 ---@field generate fun(self:seedance.Client, request:seedance.Request, opts:seedance.GenerateOptions|nil):seedance.Task|nil, seedance.Error|nil
 ---@field task fun(self:seedance.Client, id:string):seedance.Task
 ---@field upload_image fun(self:seedance.Client, path:string):string|nil, seedance.Error|table|nil

@@ -90,7 +90,7 @@ end
 
 -- Calls on a closed client are caller mistakes.
 local function check_open(self)
-  if self._closed then error("attempt to use a closed client", 3) end
+  if self.closed then error("attempt to use a closed client", 3) end
 end
 
 --- Submit a generation. Checks first, before anything is paid for: the request
@@ -116,29 +116,41 @@ end
 -- The body of generate (its errors are masked by the caller).
 function submit(self, req, opts)
   local ctx = self._ctx
+  local validate = ctx.settings.validate and opts.validate ~= false
   local body -- the JSON text, written by the validator's walk when it validates (nil: written later)
-  if ctx.settings.validate and opts.validate ~= false then
+  if validate then
     local ok, res = request.check(req)
     if not ok then return nil, errors.validation(res) end
     body = res
   end
+  local sent = req -- what is sent: req itself when its text is written now, else a copy made now
+  if not body then
+    -- the text is written after the wait for a slot and the uploads, when the caller may have
+    -- changed req: it is written from a copy made now, and that copy is what is checked
+    sent = request.copy(req)
+    if validate then
+      local ok, res = request.check(sent)
+      if not ok then return nil, errors.validation(res) end
+    end
+  end
   if not ctx.has_key() then return nil, ctx.no_key() end
-  local iok, ierr = files.check_inputs(req)
+  local iok, ierr = files.check_inputs(sent)
   if not iok then return nil, ierr end
   local deadline = opts.timeout and scheduler.now() + opts.timeout or nil
   local jrnl, jkey, hash = ctx.journal, nil, nil
   if jrnl then
-    hash = journal.hash(req)
+    hash = journal.hash(sent)
     jkey = opts.key or jrnl:take_key(hash)
   end
-  local task, err = attach_or_pay(self, req, opts, deadline, jkey, hash, body)
+  local task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   -- no task: the occurrence is the next call's (a script's retry, or a re-run; see Journal:take_key)
   if not task and jkey and not opts.key then jrnl:release(jkey) end
   return task, err
 end
 
--- Re-attach to the journal's task for key jkey, or submit (and pay) body, or req's JSON when body is nil.
-function attach_or_pay(self, req, opts, deadline, jkey, hash, body)
+-- Re-attach to the journal's task for key jkey, or submit (and pay) body, or sent's JSON when body is nil
+-- (req: the caller's request, kept by the task).
+function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   local ctx = self._ctx
   local jrnl, entry = ctx.journal, nil
   if jrnl then
@@ -161,9 +173,13 @@ function attach_or_pay(self, req, opts, deadline, jkey, hash, body)
     return nil, errors.new{ type = "timeout_error", retryable = true,
       message = "no max_in_flight slot came free before the deadline" }
   end
+  if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
+    ctx.governor:release_task()
+    return nil, errors.new{ type = "aborted", message = "the client was closed while this submit waited" }
+  end
   local uploaded, berr = {}, nil
   if not body then
-    body, berr = request.encode(req, function(marker)
+    body, berr = request.encode(sent, function(marker)
       if not uploaded[marker.path] then
         local url, err = upload(self, marker.path, deadline)
         if not url then return nil, err end
@@ -230,6 +246,7 @@ end
 function Client:upload_image(path)
   check_open(self)
   errors.checkarg(path, "string", 1, "upload_image")
+  errors.checkpath(path, 1, "upload_image")
   return self._ctx.redact_result(upload(self, path))
 end
 
@@ -248,9 +265,11 @@ end
 
 --- Close the client: its journal's lock is released (another process may use
 -- it), and the client may make no more calls (they raise "attempt to use a closed
--- client"). Safe to call twice; tasks of this client keep working, without the journal.
+-- client", and `client.closed` is true). A submit that was waiting for a max_in_flight slot
+-- pays for nothing: it ends with an `aborted` error. Safe to call twice; tasks of this client
+-- keep working, without the journal.
 function Client:close()
-  self._closed = true
+  self.closed = true
   if self._ctx.journal then self._ctx.journal:close() end
 end
 

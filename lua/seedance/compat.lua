@@ -24,6 +24,9 @@ function M.xpcall(fn, handler, ...)
   return xpcall(function() return fn(M.unpack(args, 1, args.n)) end, handler)
 end
 
+--- Whether a coroutine may yield from inside `pcall`/`xpcall` (5.2+ and LuaJIT; not Lua 5.1).
+M.yield_in_pcall = coroutine.wrap(function() return pcall(coroutine.yield, true) end)() == true
+
 -- Lua 5.1 and LuaJIT call __gc on userdata only, never on tables.
 local tables_finalized = not rawget(_G, "newproxy")
 

@@ -84,15 +84,27 @@ function M.checkarg(v, want, n, fname, optional)
   M.argerror(n, fname, want .. " expected, got " .. type(v), 4)
 end
 
---- The `callback_error` for a user callback that raised.
+--- Check that the string argument n can be a path: C reads a string up to its
+-- first NUL byte, so "a.mp4\0x" would name a.mp4. Raises a bad argument error.
+-- @tparam string v the value (already known to be a string)
+-- @tparam integer n its position
+-- @tparam string fname the public function's name
+-- @local (for the library's own modules)
+function M.checkpath(v, n, fname)
+  if v:find("\0", 1, true) then M.argerror(n, fname, "path must not contain NUL bytes", 4) end
+end
+
+--- The `callback_error` for a user callback that raised (or, with `kind`, the
+-- error of that type for another call that raised).
 -- @tparam string name the callback's name ("on_progress", ...)
 -- @param err what it raised
+-- @tparam[opt="callback_error"] string kind the error's type
 -- @treturn seedance.Error
 -- @local (for the library's own modules)
-function M.callback(name, err)
+function M.callback(name, err, kind)
   local ok, text = pcall(tostring, err) -- an object whose __tostring raises is still reported
   if not ok or type(text) ~= "string" then text = "a " .. type(err) .. " that cannot be printed" end
-  return M.new{ type = "callback_error", retryable = false, value = err, message = name .. " raised: " .. text }
+  return M.new{ type = kind or "callback_error", retryable = false, value = err, message = name .. " raised: " .. text }
 end
 
 --- Check an optional timeout argument (seconds): nil, or a number that is not NaN

@@ -83,6 +83,19 @@ function M.read_small(path)
   return (core.read_file(path, 4096))
 end
 
+--- Why a value cannot be a path (nil when it can be tried): not a string, empty,
+-- or holding a NUL byte (C reads a string up to its first NUL: "a.mp4\0x" would be a.mp4).
+-- @param path
+-- @treturn string|nil
+function M.path_problem(path)
+  if type(path) ~= "string" then return "a path must be a string, got " .. type(path) end
+  if path == "" then return "a path must not be empty" end
+  local nul = path:find("\0", 1, true)
+  if nul then return string.format("the path '%s' holds a NUL byte (at byte %d)", core.utf8_clean(path:sub(1, nul - 1)),
+    nul) end
+  return nil
+end
+
 --- Whether a file can be made at `path`: its folder exists and takes a new
 -- file (tried for real, unless `probe` is false: a download about to make its
 -- file learns the same at once, and a frame loop is spared a file made and
@@ -97,6 +110,8 @@ function M.check_output(path, probe)
   if type(path) ~= "string" or path == "" then
     return nil, errors.new{ type = "io_error", retryable = false, message = "output path must be a non-empty string" }
   end
+  local why = M.path_problem(path)
+  if why then return nil, errors.new{ type = "io_error", retryable = false, message = "output: " .. why } end
   local st = core.stat(path)
   if st and st.type ~= "file" and st.type ~= "link" then
     return io_error(path, "is a " .. st.type .. ", not a file; choose another output path")
@@ -142,6 +157,8 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
 function M.check_image(path)
+  local why = M.path_problem(path)
+  if why then return nil, errors.new{ type = "io_error", retryable = false, message = "image: " .. why } end
   -- what the path names (through links): a FIFO or a device would block or never end an upload
   local target, terr = core.stat(path, true)
   if not target then

@@ -32,6 +32,7 @@ end
 -- @treturn seedance.File
 function M.file(path)
   errors.checkarg(path, "string", 1, "file")
+  errors.checkpath(path, 1, "file")
   return core.file(path)
 end
 

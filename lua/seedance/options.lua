@@ -75,6 +75,8 @@ end
 -- Why v is not acceptable for option o (nil when it is): type, finiteness, whole numbers, minimum.
 local function problem(o, v)
   if type(v) ~= o.type then return string.format("must be a %s, got %s", o.type, type(v)) end
+  -- (every string option reaches C, which reads a string up to its first NUL)
+  if o.type == "string" and v:find("\0", 1, true) then return "must not contain NUL bytes" end
   if o.type ~= "number" then return nil end
   if v ~= v or v == math.huge or v == -math.huge then return "must be a finite number" end
   if o.integer and math.floor(v) ~= v then return "must be a whole number, got " .. tostring(v) end

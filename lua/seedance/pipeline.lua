@@ -4,124 +4,46 @@
 -- @module seedance.pipeline
 
 local compat = require("seedance.compat")
-local core = require("seedance.core")
 local errors = require("seedance.errors")
-local files = require("seedance.files")
 local heap = require("seedance.heap")
+local preflight = require("seedance.preflight")
 local scheduler = require("seedance.scheduler")
 
 local M = {}
 
-local generate_options -- defined below
-
--- The output path for item i: a function(i, request) or a format string
--- ("out/%03d.mp4"). Returns nil, err when the function raises or returns no string.
-local function output_path(output, i, request)
-  if output == nil then return nil end
-  if type(output) == "string" then
-    local ok, p = pcall(string.format, output, i)
-    if not ok then
-      return nil, errors.new{ type = "validation_error",
-                              message = "output format '" .. output .. "': " .. tostring(p) }
-    end
-    return p
-  end
-  local ok, p = compat.xpcall(output, debug.traceback, i, request)
-  if not ok then return nil, errors.callback("output", p) end
-  if type(p) ~= "string" then
-    return nil, errors.new{ type = "callback_error",
-                            message = "output(" .. i .. ") returned " .. type(p) .. ", not a path" }
-  end
-  return p
-end
-
--- A path with "." segments and repeated separators removed, for comparing outputs.
-local function normalized(path)
-  local abs = path:sub(1, 1) == "/"
-  local out = {}
-  for seg in path:gmatch("[^/\\]+") do
-    if seg == ".." and #out > 0 and out[#out] ~= ".." then out[#out] = nil
-    elseif seg ~= "." then out[#out + 1] = seg end
-  end
-  return (abs and "/" or "") .. table.concat(out, "/")
-end
-
--- The identity of the file a path names, however spelled: its folder's identity (through
--- links) and its name; the normalized text where the folder cannot be read.
-local function identity(path)
-  local dir, name = files.dirname(path), path:match("([^/\\]*)$")
-  local id = core.file_id and core.file_id(dir, true)
-  return id and (id .. "/" .. name) or normalized(path)
-end
-
--- Check before paying: every output can be written and names a file of its
--- own, every local input can be read, and (with `validate`, unless the client's
--- validation is off) every request is one the validator takes, as `shape(i, req)`
--- says it will be sent. Returns the output paths, or nil and a list of { index, error }.
-local function preflight(client, requests, output, validate, shape)
-  local paths, problems, seen = {}, {}, {}
-  for i, req in ipairs(requests) do
-    local path, err = output_path(output, i, req)
-    if validate and client.settings.validate then
-      local ok, verr = require("seedance").validate(shape(i, req))
-      if not ok then err = err or verr end
-    end
-    if path and not err then
-      local ok, oerr = files.check_output(path)
-      if not ok then err = oerr end
-      local id = identity(path)
-      if not err and seen[id] then
-        err = errors.new{ type = "io_error", message = string.format("%s: item %d writes to the same file as "
-          .. "item %d; give every item its own output (\"out/%%03d.mp4\")", path, i, seen[id]) }
-      end
-      seen[id] = seen[id] or i
-    end
-    if not err then
-      local ok, ierr = files.check_inputs(req)
-      if not ok then err = ierr end
-    end
-    if err then problems[#problems + 1] = { i, err } end
-    paths[i] = path
-  end
-  if #problems > 0 then return nil, problems end
-  return paths
-end
-
--- The error of an item not started because another failed its checks.
--- Requests must be tables: anything else is a caller mistake, raised before anything is paid.
 -- The options of each submit: opts.generate, with opts.timeout as its deadline unless it has one.
-function generate_options(opts)
+local function generate_options(opts)
   local g = {}
   for k, v in pairs(opts.generate or {}) do g[k] = v end
   if g.timeout == nil then g.timeout = opts.timeout end
   return g
 end
 
-local function check_requests(requests, fname)
-  errors.checkarg(requests, "table", 2, fname)
-  for i, req in ipairs(requests) do
-    if type(req) ~= "table" then
-      errors.argerror(2, fname, string.format("request %d is a %s, not a table", i, type(req)), 4)
-    end
-  end
-end
-
+-- The error of an item not started because another failed its checks.
 local function not_started(first)
   return errors.new{ type = "skipped",
     message = string.format("not started: item %d failed its checks before paying (%s)", first[1], first[2].message) }
 end
 
+-- Call task:method(...) or client:method(...) protected: what it raised is an `aborted` error.
+local function call(obj, method, ...)
+  local ok, a, b = scheduler.protect(obj[method], obj, ...)
+  if not ok then return nil, errors.callback(method, a, "aborted") end
+  return a, b
+end
+
 -- Submit, wait and (when a path is given) download one request (chain's clips).
+-- Never raises: whatever a call raises (a client closed by a callback, say) is the item's error.
 local function run_one(client, request, path, opts, on_task_progress)
-  local task, err = client:generate(request, generate_options(opts))
+  local task, err = call(client, "generate", request, generate_options(opts))
   if not task then return { error = err } end
   local item = { task = task }
   local ok
-  ok, err = task:wait{ timeout = opts.timeout, on_progress = on_task_progress }
+  ok, err = call(task, "wait", { timeout = opts.timeout, on_progress = on_task_progress })
   if not ok then item.error = err; return item end
   if path then
     local saved
-    saved, err = task:download(path, { on_progress = opts.on_download })
+    saved, err = call(task, "download", path, { on_progress = opts.on_download })
     if not saved then item.error = err; return item end
     item.path = saved
   end
@@ -137,27 +59,36 @@ M.POOLS = { submit = 16, poll = 32, download = 8 }
 -- does not stop its siblings unless `fail_fast` is set (an invalid request is
 -- its own item's `validation_error`, and is not paid for).
 --
--- Before the first submit, every output path is checked (its folder exists
--- and takes a file, and no two items write to one file, however the paths are
--- spelled) and every local image read: if any check fails nothing is paid
--- for, the failing items carry their error and the others a `skipped` one.
--- A request that is not a table is a caller mistake, raised before anything is paid.
+-- Caller mistakes raise before anything starts: a client that is not one (or
+-- is closed), requests that are not a list of tables (a hole in it too), an
+-- unknown option or one of the wrong type (`concurrency` a whole number of at
+-- least 1, `timeout` a number, callbacks functions, `output` a format string
+-- without NUL bytes or a function, `generate` without a key that every item would share).
+-- Then, before the first submit, every output path is checked (its folder exists
+-- and takes a file, and no file of the batch is another's, however the paths are
+-- spelled: two outputs, an output and another's download companion, an output and
+-- an image a request reads or the client's journal) and every local image read:
+-- if any check fails nothing is paid for, the failing items carry their error
+-- and the others a `skipped` one.
 -- A callback that raises (`output`, `on_progress`) ends the batch like
--- `fail_fast`, with a `callback_error` (in the item, or in `stats.error`).
+-- `fail_fast`, with a `callback_error` (in the item, or in `stats.error`); so
+-- does the client closed mid-batch, or anything raised inside it, with an
+-- `aborted` one: items not started are `skipped`, and every task paid for comes
+-- back in its item.
 -- @tparam seedance.Client client
 -- @tparam table requests a list of request tables
 -- @tparam[opt] seedance.MapOptions opts
 -- @treturn table results in input order
 -- @treturn table stats `{ total, done, failed, skipped, error }`
 function M.map(client, requests, opts)
-  check_requests(requests, "map")
-  errors.checkarg(opts, "table", 3, "map", true)
-  opts = opts or {}
+  preflight.client(client, "map")
+  preflight.requests(requests, "map")
+  opts = preflight.options(opts, preflight.MAP, "map")
   local n = #requests
-  local results, percent = {}, {}
+  local results, percent, tasks = {}, {}, {}
   local stats = { total = n, done = 0, failed = 0, skipped = 0, running = 0, percent = 0 }
   -- (an invalid request is its own item's error, as its siblings go on: it is not paid for)
-  local paths, problems = preflight(client, requests, opts.output, false)
+  local paths, problems = preflight.items(client, requests, opts.output, false)
   if not paths then
     for _, p in ipairs(problems) do results[p[1]] = { error = p[2] } end
     for i = 1, n do
@@ -176,6 +107,7 @@ function M.map(client, requests, opts)
   local version = 0               -- bumped on every change the pools wait for
   local changed = scheduler.condition()
   local gopts = generate_options(opts)
+  local fatal                     -- what a pool raised outside any item (a bug): the batch ends
 
   local function report()
     if not opts.on_progress or stats.error then return end
@@ -194,6 +126,13 @@ function M.map(client, requests, opts)
     version = version + 1
     changed.notify()
   end
+  -- What a call of an item raised (a client closed under it, say): the item's error, and the batch ends.
+  local function raised(what, err)
+    local e = errors.callback(what, err, "aborted")
+    stats.error = stats.error or e
+    stop = true
+    return e
+  end
   local function finish(i, item)
     results[i] = item
     finished, in_flight = finished + 1, in_flight - 1
@@ -208,23 +147,29 @@ function M.map(client, requests, opts)
     report()
     poke()
   end
-  -- every item started has finished, and no more will start
+  -- every item started has finished, and no more will start (or a pool broke)
   local function over()
-    return finished == started and (stop or next_index > n)
+    return fatal ~= nil or (finished == started and (stop or next_index > n))
   end
 
   local function submitter()
     while not stop and next_index <= n do
       if in_flight >= concurrency then
         changed.wait(function() return in_flight < concurrency or stop end)
+      elseif client.closed then -- closed by a callback, say: no more submits
+        stop = true
+        stats.error = stats.error or errors.new{ type = "aborted", message = "the client was closed" }
       else
         local i = next_index
         next_index, started, in_flight = i + 1, started + 1, in_flight + 1
         stats.running = stats.running + 1
-        local task, err = client:generate(requests[i], gopts)
-        if not task then
+        local ok, task, err = scheduler.protect(client.generate, client, requests[i], gopts)
+        if not ok then
+          finish(i, { error = raised("generate", task) })
+        elseif not task then
           finish(i, { error = err })
         else
+          tasks[i] = task
           local w = task:waiter{ timeout = opts.timeout, on_progress = opts.on_progress and function(t)
             set_percent(i, t.progress or 0)
             report()
@@ -249,8 +194,11 @@ function M.map(client, requests, opts)
         changed.wait(function() return version ~= v end, w.at)
       else
         heap.pop(due)
-        local what, x = w:step()
-        if what == "again" then
+        local ok, what, x = scheduler.protect(w.step, w)
+        if not ok then
+          w.task:close() -- its max_in_flight slot back; the handle is the item's still
+          finish(w.i, { task = w.task, error = raised("polling", what) })
+        elseif what == "again" then
           w.at = scheduler.now() + x
           heap.push(due, w)
         elseif what == "done" and paths[w.i] then
@@ -271,28 +219,47 @@ function M.map(client, requests, opts)
         changed.wait(function() return version ~= v end)
       else
         local item = { task = w.task }
-        local saved, err = w.task:download(paths[w.i], { on_progress = opts.on_download })
-        if saved then item.path = saved else item.error = err end
+        local ok, saved, err = scheduler.protect(w.task.download, w.task, paths[w.i],
+          { on_progress = opts.on_download })
+        if not ok then item.error = raised("download", saved)
+        elseif saved then item.path = saved
+        else item.error = err end
         finish(w.i, item)
       end
     end
   end
 
+  -- A pool's coroutine: whatever it raises ends the batch, and wakes the others to end too.
+  local function worker(body)
+    return scheduler.spawn(function()
+      local ok, err = scheduler.protect(body)
+      if not ok then
+        fatal = fatal or err
+        stop = true
+        poke()
+      end
+    end)
+  end
   local pool = {}
   for _, p in ipairs{ { submitter, M.POOLS.submit }, { poller, M.POOLS.poll }, { downloader, M.POOLS.download } } do
-    for _ = 1, math.min(concurrency, p[2]) do pool[#pool + 1] = scheduler.spawn(p[1]) end
+    for _ = 1, math.min(concurrency, p[2]) do pool[#pool + 1] = worker(p[1]) end
   end
   for _, h in ipairs(pool) do
     local _, err = h:wait()
-    if err then error(err, 0) end
+    if err then fatal = fatal or err end
   end
+  if fatal then stats.error = stats.error or errors.callback("map", fatal, "aborted") end
   for i = 1, n do
-    if not results[i] then
+    if not results[i] and tasks[i] then -- paid for, and the batch ended under it: the handle is the caller's
+      stats.failed = stats.failed + 1
+      results[i] = { task = tasks[i], error = stats.error }
+    elseif not results[i] then
       stats.skipped = stats.skipped + 1
-      results[i] = { error = errors.new{ type = "skipped", message = stats.error
-        and "not started: on_progress raised" or "not started: an earlier item failed (fail_fast)" } }
+      results[i] = { error = errors.new{ type = "skipped", message = "not started: " .. (stats.error
+        and stats.error.message:match("[^\n]*") or "an earlier item failed (fail_fast)") } }
     end
   end
+  stats.running = 0
   return results, stats
 end
 
@@ -301,17 +268,19 @@ end
 -- is sent as given; later ones get the previous last frame as their first
 -- image (or `first_frame` role). Every clip (as it will be sent), output and
 -- local image is checked before the first clip is paid for, since a chain that
--- stops half-way has paid for clips it cannot use; a callback that raises stops
--- the chain with a `callback_error`.
+-- stops half-way has paid for clips it cannot use; caller mistakes (arguments,
+-- options: as for `map`) raise before that. A callback that raises stops the
+-- chain with a `callback_error`; the client closed under it, or a call that
+-- raises, with an `aborted` one.
 -- @tparam seedance.Client client
 -- @tparam table requests a list of request tables, one per clip
 -- @tparam[opt] seedance.ChainOptions opts
 -- @treturn table clips `{ task = ..., path = ... }` done so far
 -- @treturn seedance.Error|nil the error that stopped the chain
 function M.chain(client, requests, opts)
-  check_requests(requests, "chain")
-  errors.checkarg(opts, "table", 3, "chain", true)
-  opts = opts or {}
+  preflight.client(client, "chain")
+  preflight.requests(requests, "chain")
+  opts = preflight.options(opts, preflight.CHAIN, "chain")
   -- clip i as it will be sent: its request, with the previous clip's last frame for i > 1
   local function clip(base, previous)
     local req = {}
@@ -333,13 +302,16 @@ function M.chain(client, requests, opts)
     return req
   end
   local validate = not (opts.generate and opts.generate.validate == false)
-  local paths, problems = preflight(client, requests, opts.output, validate, function(i, base)
+  local paths, problems = preflight.items(client, requests, opts.output, validate, function(i, base)
     -- a stand-in for the frame clip i - 1 will return, so the check sees the request as it will go
     return clip(base, i > 1 and "https://seedance.invalid/previous-last-frame.png" or nil)
   end)
   if not paths then return {}, problems[1][2] end
   local clips, previous = {}, nil
   for i, base in ipairs(requests) do
+    if client.closed then -- closed by a callback, say: no more clips
+      return clips, errors.new{ type = "aborted", message = "the client was closed before clip " .. i }
+    end
     local req = clip(base, previous)
     local item = run_one(client, req, paths[i], opts,
       opts.on_progress and function(t) opts.on_progress(i, t) end)

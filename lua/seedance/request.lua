@@ -48,6 +48,32 @@ local function resolve_list(list, url_of, nested)
   return out
 end
 
+--- A deep copy of a request as it stands now, read with raw accesses (as the
+-- validator reads it): what a submit checks and then sends, whatever the caller
+-- changes while the submit waits for a max_in_flight slot or its uploads.
+-- `seedance.file` markers are copied as markers; other tables lose their
+-- metatables; a table met twice (a cycle) is copied once. Past a depth no
+-- request has (nor JSON writer takes: lua-cjson stops at 1000), tables are kept as they are.
+-- @tparam table request
+-- @treturn table
+function M.copy(request)
+  local seen = {}
+  local function copy(t, depth)
+    if seen[t] then return seen[t] end
+    if depth > 64 then return t end
+    local out = {}
+    seen[t] = out
+    if core.is_file(t) then setmetatable(out, getmetatable(t)) end
+    local k, v = next(t)
+    while k ~= nil do
+      rawset(out, k, type(v) == "table" and copy(v, depth + 1) or v)
+      k, v = next(t, k)
+    end
+    return out
+  end
+  return copy(request, 1)
+end
+
 --- Validate a request and write its JSON body in the same walk: what a submit
 -- with validation on calls (one C call; `core.validate_encode`).
 -- @function check

@@ -135,6 +135,22 @@ function M.spawn(fn, ...)
   return handle
 end
 
+--- Call `fn(...)` protected, where it may still yield to this scheduler (a
+-- network call in it goes on yielding): with `xpcall` where a coroutine can
+-- yield inside one (5.2+, LuaJIT, and plain code, which blocks), else (Lua
+-- 5.1) in a managed coroutine of its own that this one waits for.
+-- @tparam function fn
+-- @param ... its arguments
+-- @treturn boolean whether fn returned
+-- @return fn's results, or what it raised (with a traceback)
+function M.protect(fn, ...)
+  if compat.yield_in_pcall or not current() then return compat.xpcall(fn, debug.traceback, ...) end
+  local h = M.spawn(fn, ...)
+  h:wait()
+  if h.ok then return true, compat.unpack(h.results, 1, h.results.n) end
+  return false, h.error
+end
+
 --- Wait for a spawned coroutine and return what it returned.
 -- Yields when called from a managed coroutine, blocks otherwise.
 -- @return the coroutine's results, or nil and its error

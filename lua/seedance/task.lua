@@ -380,6 +380,7 @@ function Task:download(path, opts)
   if type(path) ~= "string" or path == "" then
     errors.argerror(1, "download", "non-empty string expected, got " .. (path == "" and "empty string" or type(path)))
   end
+  errors.checkpath(path, 1, "download")
   errors.checkarg(opts, "table", 2, "download", true)
   opts = opts or {}
   errors.checktimeout(opts.timeout, "download", 2)

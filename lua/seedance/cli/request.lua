@@ -10,7 +10,7 @@ local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
-local paths = require("seedance.cli.paths")
+local paths = require("seedance.paths")
 local seedance = require("seedance")
 local text = require("seedance.cli.text")
 
@@ -194,7 +194,7 @@ end
 
 --- Check the output paths: writable (`files.check_output`), and none of them
 -- naming, in any spelling, another output, its partial file, or a file the
--- run reads or keeps (`seedance.cli.paths`).
+-- run reads or keeps (`seedance.paths`).
 -- @tparam table outputs `{ [flag] = path }`
 -- @tparam[opt] table inputs as `inputs` returns
 -- @treturn[1] boolean true
