@@ -145,12 +145,15 @@ describe("adversary: the journal", function()
   -- generate raise into the host (the engine refuses the header line)
   it("a submit record whose idempotency key is not a header value never makes generate raise", function()
     local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local c
+    finally(function() -- one finally per test: busted keeps only the last one given
+      if c then c:close() end
+      rmrf(dir)
+    end)
     local h = journal.hash(REQ)
     write(dir .. "/j", cjson.encode{ v = 1, type = "journal", format = "seedance-journal" } .. "\n"
       .. cjson.encode{ v = 1, type = "submit", key = h .. "#1", hash = h, idempotency_key = "k\r\nX-Evil: 1" } .. "\n")
-    local c = seedance.new{ api_key = "sk-x", base_url = gw.url, journal = dir .. "/j" }
-    finally(function() c:close() end)
+    c = seedance.new{ api_key = "sk-x", base_url = gw.url, journal = dir .. "/j" }
     local ok, t, err = pcall(c.generate, c, REQ)
     assert.is_true(ok, "generate raised: " .. tostring(t))
     assert.truthy(t or err)

@@ -163,9 +163,12 @@ describe("adversary: where requests go", function()
   it("refuses a media redirect from https down to plain http", function()
     local tls = require("helpers.tls")
     local certs = tls.make()
-    finally(function() certs:remove() end)
-    local gw = gateway.start{ listeners = { { name = "api" }, { name = "media", tls = certs.server } }, cases = {} }
-    finally(function() gw:stop() end)
+    local gw
+    finally(function() -- one finally per test: busted keeps only the last one given
+      if gw then gw:stop() end
+      certs:remove()
+    end)
+    gw = gateway.start{ listeners = { { name = "api" }, { name = "media", tls = certs.server } }, cases = {} }
     local media = gw.urls.media:gsub("^http:", "https:"):gsub("127%.0%.0%.1", "localhost")
     gw:script{ cases = {
       { listener = "api", method = "GET", pattern = "^/v1/tasks/", json = completed(media .. "/v.mp4") },
