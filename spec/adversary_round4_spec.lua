@@ -267,6 +267,45 @@ describe("adversary round 4: callbacks that do IO, nested batches, a closed clie
     assert.equals(before, created())
   end)
 
+  it("a hole made in the list by on_progress after the checks: the batch ends, every paid task comes back", function()
+    local before = created()
+    local ok, out = child(emu.url, [[
+      local reqs = { R"a", R"b", R"c", R"d" }
+      local results, stats = seedance.map(c, reqs, { concurrency = 1,
+        on_progress = function(s) if s.done == 1 then reqs[3] = nil end end })
+      local n = 0
+      for _, r in ipairs(results) do if r.task then n = n + 1 end end
+      io.write(stats.error and stats.error.type or "none", "; ", results[3].error.type, "; handles=", n, "; ")
+      seedance.run(function() end)
+      io.write("run returned")]])
+    assert.is_true(ok, out)
+    local paid = created() - before
+    assert.equals(("aborted; aborted; handles=%d; run returned"):format(paid), out)
+  end)
+
+  it("a client closed by on_download: downloads of paid items go on, nothing more is submitted", function()
+    local dir = util.tmpdir()
+    finally(function() rmrf(dir) end)
+    local c = util.client_for(emu)
+    local before = created()
+    local reqs = {}
+    for i = 1, 6 do reqs[i] = R("d" .. i) end
+    local results, stats = seedance.map(c, reqs, { concurrency = 2, output = dir .. "/%d.mp4",
+      on_download = function() c:close() end })
+    local paid = created() - before
+    assert.is_true(paid >= 1 and paid < 6, "paid " .. paid)
+    assert.equals("aborted", stats.error.type)
+    for i = 1, 6 do
+      if results[i].task then
+        assert.truthy(results[i].path or results[i].error, "item " .. i)
+      else
+        assert.equals("skipped", results[i].error.type)
+      end
+    end
+    assert.truthy(results[1].path, tostring(results[1].error))
+    assert.is_true(util.ffprobe_ok(results[1].path))
+  end)
+
   it("closes the client from a spawned coroutine while map runs beside it: paid tasks all come back", function()
     local c = util.client_for(emu)
     local before = created()
