@@ -407,7 +407,8 @@ describe("adversary map: money and hangs", function()
     local reqs = {}
     for i = 1, 1500 do reqs[i] = { model = "doubao-seedance-2.0-fast", prompt = "n" .. i } end
     local calls, last = 0, nil
-    local results, stats = seedance.map(util.client_for(emu, { time_scale = 1 / 2000 }), reqs, {
+    -- wait_timeout in service seconds: 1e6 of them, not 600 (0.3 s of wall time at this clock)
+    local results, stats = seedance.map(util.client_for(emu, { time_scale = 1 / 2000, wait_timeout = 1e6 }), reqs, {
       concurrency = 300, on_progress = function(s) calls = calls + 1; last = s.percent end })
     assert.equals(1500, created() - before)
     assert.same({ 1500, 1500, 0, 0 }, { stats.total, stats.done, stats.failed, stats.skipped })

@@ -1,6 +1,7 @@
 -- Round 4 adversary: fresh attacks on the fixes of spec/adversary_map_spec.lua (preflight of map and
 -- chain, seedance.paths, scheduler.protect, NUL checks, request copies), as a new user would meet them.
--- A spec marked `-- FOUND` fails on the code it was written against (a real problem, not fixed here);
+-- A spec marked `-- FOUND` failed on the code it was written against (a real problem; each says how it
+-- was fixed, and mutants/ holds a mutation that removes the fix);
 -- the others are attacks the library survived.
 -- Run under Lua 5.1 too: make build-lua5.1, then
 --   SEEDANCE_SPEC_LUA=lua5.1 LUA_CPATH="$PWD/build/lua5.1/?.so;;" lua5.1 /usr/bin/busted --lua=lua5.1 \
@@ -49,6 +50,7 @@ describe("adversary round 4: chain keeps what it paid for", function()
   -- (errors.callback). Here clip 2's on_progress raises: clip 2 is paid for (and goes on rendering on the
   -- service), yet the caller holds neither its handle nor its id. README promises "A raise inside the
   -- batch (a callback, a closed client) ends it with every paid task in its item" for map and chain.
+  -- Fixed: a chain stopped at a paid clip names its task in the error (task_id); mutants/chain-error-names-task.
   it("returns the paid task of a clip whose on_progress raises", function()
     local before = created()
     local clips, err = seedance.chain(util.client_for(emu), { R"a", R"b", R"c" },
@@ -64,6 +66,7 @@ describe("adversary round 4: chain keeps what it paid for", function()
   -- its download fails (here on_download raises; a media server that keeps failing, an io_error on
   -- rename, a stall: download.lua's err_of errors mostly carry no task_id), and chain returns {} and the
   -- error: the completed clip's handle is lost (pipeline.lua M.chain, `if item.error then return clips, ...`).
+  -- Fixed: as above (task_id on the error); mutants/chain-error-names-task.
   it("returns the completed, paid clip whose download fails", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
@@ -132,6 +135,8 @@ describe("adversary round 4: options and requests that are not plain tables", fu
   -- common Lua idiom) is never checked. A string on_progress is paid for first, then ends the batch
   -- with a callback_error (pipeline.lua report); a string on_download fails every download after the
   -- video was paid and rendered. The same mistake given directly raises before anything is paid.
+  -- Fixed: preflight.options reads every known option as the table gives it (__index too), checks it and
+  -- returns a plain copy that the batch runs with; mutants/options-through-index.
   it("checks options a defaults table gives through __index before paying", function()
     local c = util.client_for(emu)
     local before = created()
@@ -210,6 +215,9 @@ describe("adversary round 4: callbacks that do IO, nested batches, a closed clie
   -- M.run, `error(h.error, 0)` with h.error nil) or never returns (live stays below 0). A nested map also
   -- leaves its 14 pool coroutines parked. scheduler.protect exists for exactly this on 5.1 (a managed
   -- coroutine of its own) but user callbacks do not go through it. Run in children: they hang.
+  -- Fixed: every user callback goes through scheduler.protect (its own coroutine on 5.1), and a coroutine
+  -- ends once (a stale wake of a finished one is ignored: the spec "a seedance call that cannot
+  -- yield" holds it on every Lua; mutants/scheduler-stale-wake).
   it("lets Task:wait's on_progress call seedance.sleep under seedance.run; seedance.run works after", function()
     local ok, out = child(emu.url, [[
       local ok, err = seedance.run(function()
@@ -222,6 +230,23 @@ describe("adversary round 4: callbacks that do IO, nested batches, a closed clie
       io.write("run: ", tostring(rok), " ", tostring(v))]], { limit = 20 })
     assert.is_true(ok, "the child hung or failed: " .. out)
     assert.equals("waited; run: true 42", out)
+  end)
+
+  -- The kind on every Lua: a seedance call whose yield raises (inside a C call, here string.gsub's
+  -- callback) has registered its wake first; the coroutine ends, and the stale wake must not end it twice.
+  it("a seedance call that cannot yield (inside a C call) ends its coroutine once; seedance.run works after", function()
+    local ok, out = child(emu.url, [[
+      local h = seedance.spawn(function()
+        ("x"):gsub("x", function() seedance.sleep(0.05) end)
+      end)
+      local wok, werr = h:wait()
+      io.write(tostring(wok), " ", tostring(werr and tostring(werr):match("yield") or werr), "; ")
+      io.stdout:flush()
+      seedance.sleep(0.1) -- the stale timer fires here
+      local rok, v = pcall(seedance.run, function() seedance.sleep(0.01) return 42 end)
+      io.write("run: ", tostring(rok), " ", tostring(v))]], { limit = 20 })
+    assert.is_true(ok, "the child hung or failed: " .. out)
+    assert.equals("nil yield; run: true 42", out)
   end)
 
   it("lets map's on_progress make a network call and run a nested map; seedance.run works after", function()
@@ -342,6 +367,9 @@ describe("adversary round 4: files of a batch under other spellings", function()
       { dir .. "/v.mp4", dir .. "/v.mp4.part.meta" },
       { dir .. "/sub/../w.mp4", dir .. "/w.mp4" },
       { "v.mp4", "./v.mp4" },
+      -- one file where case is ignored (macOS, Windows, a FAT or SMB folder mounted here)
+      { dir .. "/Out.mp4", dir .. "/out.MP4" },
+      { dir .. "/sub/Clip.mp4", dir .. "/sub/clip.mp4.part" },
     } do
       local results = seedance.map(util.client_for(emu), { R"a", R"b" },
         { output = function(i) return pair[i] end })
@@ -353,6 +381,15 @@ describe("adversary round 4: files of a batch under other spellings", function()
       assert.matches("name the same file", err.message)
     end
     assert.equals(before, created())
+  end)
+
+  it("takes a backslash in a POSIX name as a character of the name, not a folder", function()
+    if package.config:sub(1, 1) == "\\" then return end -- a separator on Windows
+    local dir = util.tmpdir()
+    finally(function() rmrf(dir) end)
+    local results = seedance.map(util.client_for(emu), { R"a" }, { output = dir .. "/a\\b-%d.mp4" })
+    assert.is_nil(results[1].error, tostring(results[1].error))
+    assert.is_true(util.is_mp4(dir .. "/a\\b-1.mp4"))
   end)
 
   it("refuses an image that is another item's .part.meta reached through a linked folder, before paying", function()

@@ -83,8 +83,10 @@ describe("files.dirname", function()
     assert.equal("/", files.dirname("/x", false))
     assert.equal(".", files.dirname("x", false))
     assert.equal("a/b", files.dirname("a/b/c.mp4", false))
-    -- a drive letter means nothing off Windows
+    -- a drive letter means nothing off Windows, nor does a backslash (a character of a name)
     assert.equal(".", files.dirname("C:x", false))
+    assert.equal(".", files.dirname("a\\b.mp4", false))
+    assert.equal("d", files.dirname("d/a\\b.mp4", false))
   end)
 
   it("reads Windows paths: both separators, drive roots, drive-relative names, UNC shares", function()

@@ -12,7 +12,6 @@
 -- a symbolic link.
 -- @module seedance.download
 
-local compat = require("seedance.compat")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
 local http = require("seedance.http")
@@ -188,7 +187,7 @@ function M.run(task, path, opts, env)
         if cb_err then return end
         local done, total = scheduler.engine():progress(id)
         if not done then return end
-        local cok, e = compat.xpcall(opts.on_progress, debug.traceback, have + done,
+        local cok, e = scheduler.protect(opts.on_progress, have + done,
           total and total > 0 and have + total or nil)
         if not cok then
           cb_err = errors.callback("on_progress", e)
@@ -228,7 +227,7 @@ function M.run(task, path, opts, env)
     elseif d.action == "done" then
       local size = files.size(part) or 0
       if opts.on_progress then
-        local cok, e = compat.xpcall(opts.on_progress, debug.traceback, size, size)
+        local cok, e = scheduler.protect(opts.on_progress, size, size)
         if not cok then return nil, errors.callback("on_progress", e) end
       end
       local rok, rerr = files.replace(part, path)

@@ -25,8 +25,9 @@ end
 --- Whether this Lua runs on Windows (its package path separator is `\`).
 M.WINDOWS = package.config:sub(1, 1) == "\\"
 
---- The folder a path is in ("." for a bare name). Both `/` and `\` separate
--- folders. On Windows a drive keeps its root (`C:\x` is in `C:\`) and a
+--- The folder a path is in ("." for a bare name). `/` separates folders, and
+-- `\` too on Windows (elsewhere it is a character of a name: `a\b.mp4` is one
+-- file in "."). On Windows a drive keeps its root (`C:\x` is in `C:\`) and a
 -- drive-relative name stays in its drive's current folder (`C:x` is in `C:.`).
 -- @tparam string path
 -- @tparam[opt] boolean windows read the path as Windows does (default: this platform)
@@ -35,7 +36,8 @@ function M.dirname(path, windows)
   if windows == nil then windows = M.WINDOWS end
   local drive, rest = "", path
   if windows and path:match("^%a:") then drive, rest = path:sub(1, 2), path:sub(3) end
-  local dir = rest:match("^(.*)[/\\][^/\\]*$")
+  local dir
+  if windows then dir = rest:match("^(.*)[/\\][^/\\]*$") else dir = rest:match("^(.*)/[^/]*$") end
   if dir == nil then return drive .. "." end
   if dir == "" then return drive .. rest:sub(1, 1) end -- the root: "/", "\\" or "C:\\"
   return drive .. dir

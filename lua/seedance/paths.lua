@@ -7,8 +7,9 @@
 -- `FILE.part.meta`: `seedance.download`).
 --
 -- Two names are one entry when their folders have the same identity
--- (`core.file_id`: device and inode) and their last names are equal (without
--- regard to case on Windows). Two existing files are one file when their
+-- (`core.file_id`: device and inode) and their last names are equal without
+-- regard to ASCII case (on every platform: macOS and Windows ignore case by
+-- default, and so does a FAT or SMB folder mounted on Linux). Two existing files are one file when their
 -- identities are equal: a hard link, or another spelling of a name on a
 -- file system that ignores case.
 -- @module seedance.paths
@@ -25,12 +26,13 @@ M.COMPANIONS = { "", ".part", ".part.meta" }
 -- The entry a path names ("<folder id>/<name>"), or nil when its folder does not exist or
 -- it names no file (a trailing slash, "." or ".."): the output checks report those.
 local function entry(path)
-  local name = path:match("[^/\\]*$")
+  local name = files.WINDOWS and path:match("[^/\\]*$") or path:match("[^/]*$")
   if name == "" or name == "." or name == ".." then return nil end
   local dir_id = core.file_id(files.dirname(path), true)
   if not dir_id then return nil end
-  if files.WINDOWS then name = name:lower() end
-  return dir_id .. "/" .. name
+  -- case folded on every platform: Windows and macOS ignore case by default, and so does a
+  -- FAT or SMB folder mounted on Linux; two outputs that differ only in case are a mistake anyway
+  return dir_id .. "/" .. name:lower()
 end
 M.entry = entry
 

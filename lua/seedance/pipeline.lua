@@ -3,7 +3,6 @@
 -- yielding under `seedance.run`/`spawn`, and stepped by `seedance.step(0)`.
 -- @module seedance.pipeline
 
-local compat = require("seedance.compat")
 local errors = require("seedance.errors")
 local heap = require("seedance.heap")
 local preflight = require("seedance.preflight")
@@ -112,7 +111,7 @@ function M.map(client, requests, opts)
   local function report()
     if not opts.on_progress or stats.error then return end
     stats.percent = n > 0 and math.floor(percent_sum / n) or 100
-    local ok, err = compat.xpcall(opts.on_progress, debug.traceback, stats)
+    local ok, err = scheduler.protect(opts.on_progress, stats)
     if not ok then
       stats.error = errors.callback("on_progress", err)
       stop = true
@@ -276,7 +275,8 @@ end
 -- @tparam table requests a list of request tables, one per clip
 -- @tparam[opt] seedance.ChainOptions opts
 -- @treturn table clips `{ task = ..., path = ... }` done so far
--- @treturn seedance.Error|nil the error that stopped the chain
+-- @treturn seedance.Error|nil the error that stopped the chain; when the clip it stopped at
+-- was paid for, its `task_id` names that clip's task
 function M.chain(client, requests, opts)
   preflight.client(client, "chain")
   preflight.requests(requests, "chain")
@@ -315,10 +315,15 @@ function M.chain(client, requests, opts)
     local req = clip(base, previous)
     local item = run_one(client, req, paths[i], opts,
       opts.on_progress and function(t) opts.on_progress(i, t) end)
-    if item.error then return clips, item.error end
+    if item.error then
+      -- a clip paid for and not finished (its wait, download or a callback failed): the error
+      -- names its task, which goes on on the service (client:task(id) picks it up)
+      if item.task and not item.error.task_id then item.error.task_id = item.task.id end
+      return clips, item.error
+    end
     clips[i] = item
     if opts.on_clip then
-      local ok, err = compat.xpcall(opts.on_clip, debug.traceback, i, item.task, item.path)
+      local ok, err = scheduler.protect(opts.on_clip, i, item.task, item.path)
       if not ok then return clips, errors.callback("on_clip", err) end
     end
     previous = item.task.last_frame_url

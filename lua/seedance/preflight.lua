@@ -9,11 +9,11 @@
 -- @module seedance.preflight
 -- @local
 
-local compat = require("seedance.compat")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
 local paths = require("seedance.paths")
+local scheduler = require("seedance.scheduler")
 
 local M = {}
 
@@ -119,19 +119,35 @@ M.CHAIN = { output = "output", frame_as = "frame_as", timeout = "timeout", on_cl
 
 --- Check the options argument (argument 3) against `spec` (`M.MAP`, `M.CHAIN`):
 -- a table or nil, known names, each value of its kind. Raises a bad argument error.
+-- Returns a plain copy of the known options (those an `__index` gives too): what
+-- the batch reads is what was checked.
 -- @param opts
 -- @tparam table spec
 -- @tparam string fname the public function's name
 -- @treturn table opts, or an empty table
 function M.options(opts, spec, fname)
   errors.checkarg(opts, "table", 3, fname, true)
-  for k, v in pairs(opts or {}) do
-    local kind = spec[k]
-    if not kind then errors.argerror(3, fname, "unknown option '" .. tostring(k) .. "'", 4) end
-    local why = KINDS[kind](v)
-    if why then errors.argerror(3, fname, "option '" .. k .. "' " .. why, 4) end
+  local out = {}
+  if opts == nil then return out end
+  for k in pairs(opts) do
+    if not spec[k] then errors.argerror(3, fname, "unknown option '" .. tostring(k) .. "'", 4) end
   end
-  return opts or {}
+  -- each known option read as a caller's table gives it (a default through __index too), checked,
+  -- and copied: what runs is what was checked, whatever the table does later
+  for name, kind in pairs(spec) do
+    local v = opts[name]
+    if v ~= nil then
+      local why = KINDS[kind](v)
+      if why then errors.argerror(3, fname, "option '" .. name .. "' " .. why, 4) end
+      if kind == "generate" then -- its fields as checked (raw, by pairs)
+        local g = {}
+        for k, x in pairs(v) do g[k] = x end
+        v = g
+      end
+      out[name] = v
+    end
+  end
+  return out
 end
 
 --- The output path for item i: a function(i, request) or a format string
@@ -151,7 +167,7 @@ function M.output_path(output, i, request)
     end
     return p
   end
-  local ok, p = compat.xpcall(output, debug.traceback, i, request)
+  local ok, p = scheduler.protect(output, i, request)
   if not ok then return nil, errors.callback("output", p) end
   if type(p) ~= "string" then
     return nil, errors.new{ type = "callback_error",

@@ -13,7 +13,6 @@
 -- the call ends with a `callback_error`.
 -- @module seedance.retry
 
-local compat = require("seedance.compat")
 local errors = require("seedance.errors")
 local scheduler = require("seedance.scheduler")
 
@@ -80,7 +79,7 @@ function Policy:delay(err, attempt, deadline, max_retries)
   end
   if err.status == 429 then self.governor:pause(delay) end
   if self.on_retry then
-    local ok, cerr = compat.xpcall(self.on_retry, debug.traceback, err, attempt, delay)
+    local ok, cerr = scheduler.protect(self.on_retry, err, attempt, delay)
     if not ok then
       return nil, errors.new{ type = "callback_error", message = "on_retry raised: " .. tostring(cerr) }
     end

@@ -305,7 +305,7 @@ function Waiter:_decide()
     self.failures, self.undecodable = nil, nil
     if self.on_progress and (task.status ~= self.last_status or task.progress ~= self.last_progress) then
       self.last_status, self.last_progress = task.status, task.progress
-      local cok, cerr = compat.xpcall(self.on_progress, debug.traceback, task)
+      local cok, cerr = scheduler.protect(self.on_progress, task)
       if not cok then return "fail", errors.callback("on_progress", cerr) end
     end
   end
