@@ -19,21 +19,7 @@ local function rmrf(dir) os.execute("rm -rf " .. q(dir)) end
 local function R(p, d) return { model = "doubao-seedance-2.0", prompt = p, duration = d } end
 local PNG = "\137PNG\r\n\26\n" .. string.rep("\0", 64)
 
--- The child's first lines: a client `c` for $URL (the emulator at util.SPEED), `R(prompt)`, and
--- quiet spawned-coroutine errors (what a pool raises is the finding, not log noise).
-local PRELUDE = [[
-local seedance = require("seedance")
-local c = seedance.new{ api_key = "sk-adv", base_url = os.getenv("URL"), time_scale = 1 / 200,
-                        backoff = 0.01, max_backoff = 0.05 }
-local function R(p) return { model = "doubao-seedance-2.0", prompt = p } end
-require("seedance.scheduler").set_error_handler(function() end)
-]]
-
--- Run PRELUDE .. code in a child with URL = url, killed after `limit` seconds: ok, output, exit code.
-local function child(url, code, limit)
-  return util.run(("URL=%s timeout -s KILL %d env LUA_PATH=%s LUA_CPATH=%s %s -e %s"):format(q(url), limit or 20,
-    q(package.path), q(package.cpath), util.LUA, q(PRELUDE .. code)))
-end
+local child = require("helpers.child").run
 
 describe("adversary map: money and hangs", function()
   local emu
@@ -140,7 +126,7 @@ describe("adversary map: money and hangs", function()
       for _, r in ipairs(results) do if r.task then n = n + 1 end end
       io.write(stats.error.type, " ", stats.error.message:match("[^\n]*"), "; handles=", n, "; ")
       seedance.run(function() end)
-      io.write("run returned")]], 30)
+      io.write("run returned")]], { limit = 30 })
     assert.is_true(ok, out)
     assert.matches("^aborted map raised: [^;]*injected bug; handles=(%d+); run returned$", out)
     assert.equals(created() - before, tonumber(out:match("handles=(%d+)")))
@@ -157,7 +143,7 @@ describe("adversary map: money and hangs", function()
       local ok, err = pcall(seedance.map, c, { R"a", R"b" }, { timeout = 0 / 0 })
       io.write(ok and "returned" or ("raised: " .. tostring(err):match("[^\n]*")), "\n")
       seedance.run(function() end)
-      io.write("run returned")]], 10)
+      io.write("run returned")]], { limit = 10 })
     assert.is_true(ok, "seedance.run never returned after the map raised: " .. out)
     assert.equals(before, created())
     assert.truthy(out:find("'map'", 1, true), "the error blames another function: " .. out)

@@ -17,26 +17,7 @@ local function rmrf(dir) os.execute("rm -rf " .. q(dir)) end
 local function R(p, d) return { model = "doubao-seedance-2.0", prompt = p, duration = d } end
 local PNG = "\137PNG\r\n\26\n" .. string.rep("\0", 64)
 
--- The child's first lines: a client `c` for $URL (the emulator at util.SPEED), `R(prompt)`, and
--- quiet spawned-coroutine errors.
-local PRELUDE = [[
-local seedance = require("seedance")
-local c = seedance.new{ api_key = "sk-adv", base_url = os.getenv("URL"), time_scale = 1 / 200,
-                        backoff = 0.01, max_backoff = 0.05, journal = os.getenv("JOURNAL") }
-local function R(p) return { model = "doubao-seedance-2.0", prompt = p } end
-require("seedance.scheduler").set_error_handler(function() end)
-]]
-
--- Run PRELUDE .. code in a child (in folder `cwd`, with env JOURNAL = journal when given),
--- killed after `limit` seconds: ok, output, exit code.
-local function child(url, code, opts)
-  opts = opts or {}
-  local cd = opts.cwd and ("cd " .. q(opts.cwd) .. " && ") or ""
-  local jr = opts.journal and ("JOURNAL=" .. q(opts.journal) .. " ") or ""
-  -- (package.path is made absolute by the caller: the child may run in another folder)
-  return util.run(("%sURL=%s %stimeout -s KILL %d env LUA_PATH=%s LUA_CPATH=%s %s -e %s"):format(cd, q(url), jr,
-    opts.limit or 20, q(package.path), q(package.cpath), util.LUA, q(PRELUDE .. code)))
-end
+local child = require("helpers.child").run
 
 describe("adversary round 4: chain keeps what it paid for", function()
   local emu
