@@ -426,19 +426,24 @@ describe("seedance.core.engine", function()
   describe("stepping", function()
     it("step(0) never blocks with slow transfers in flight", function()
       for _ = 1, 20 do eng:add{ url = srv.base .. "/slow?ms=500" } end
-      local max, steps, got = 0, 0, 0
+      local times, got = {}, 0
       local deadline = core.now() + 10
       while got < 20 and core.now() < deadline do
         local t0 = core.now()
         eng:step(0)
-        local dt = core.now() - t0
-        if dt > max then max = dt end
-        steps = steps + 1
+        times[#times + 1] = core.now() - t0
         while eng:next() do got = got + 1 end
       end
-      print(("\n  step(0): max %.3f ms over %d steps with 20 slow transfers"):format(max * 1000, steps))
+      table.sort(times)
+      local median = times[math.floor(#times / 2) + 1]
+      print(("\n  step(0): median %.3f ms, max %.3f ms over %d steps with 20 slow transfers")
+        :format(median * 1000, times[#times] * 1000, #times))
       assert.equal(20, got)
-      assert.is_true(max < 0.05)
+      -- the server holds each answer 500 ms: steps that never wait on IO make
+      -- hundreds of thousands of turns in that time, steps that wait make a few.
+      -- A count, not a clock: one descheduled step on a loaded machine is no
+      -- fault (the step's cost is a bench/ figure)
+      assert.is_true(#times > 1000, #times .. " steps")
     end)
 
     it("step(0) stays cheap with 1,000 transfers in flight (queued under max_host_connections)", function()
@@ -459,8 +464,10 @@ describe("seedance.core.engine", function()
       print(("\n  step(0) with 1000 in flight: first %.1f ms, then median %.1f us, p99 %.1f us, max %.2f ms"
         .. " over %d steps (%d done)"):format(t_first * 1e3, median * 1e6, p99 * 1e6, times[#times] * 1e3, #times, got))
       assert.is_true(got > 0)
-      assert.is_true(median < 0.001)
-      assert.is_true(p99 < 0.005)
+      -- each answer is held 300 ms: steps that never wait on IO turn over
+      -- hundreds of thousands of times in 1.5 s, steps that wait a few hundred
+      -- (their cost is a bench/ figure, B4, not a clock here)
+      assert.is_true(#times > 1000, #times .. " steps")
       assert.equal(1000 - got, eng:pending())
     end)
 

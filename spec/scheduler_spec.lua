@@ -2,6 +2,7 @@
 local seedance = require("seedance")
 local scheduler = require("seedance.scheduler")
 local core = require("seedance.core")
+local nowait = require("helpers.nowait")
 
 describe("seedance.run", function()
   it("returns what the function returns", function()
@@ -23,13 +24,14 @@ describe("seedance.run", function()
     assert.same({ "b", "a" }, order)
   end)
 
-  it("sleeps concurrently: ten 50 ms sleeps take about 50 ms, not 500", function()
+  it("sleeps concurrently: ten 200 ms sleeps take about 200 ms, not 2 s", function()
     local t0 = core.now()
     seedance.run(function()
-      for _ = 1, 10 do seedance.spawn(function() seedance.sleep(0.05) end) end
+      for _ = 1, 10 do seedance.spawn(function() seedance.sleep(0.2) end) end
     end)
     local took = core.now() - t0
-    assert.is_true(took >= 0.05 and took < 0.4, "took " .. took)
+    -- halfway between the two answers: room for a loaded machine either way
+    assert.is_true(took >= 0.2 and took < 1.1, "took " .. took)
   end)
 
   it("raises what the function raised, with a traceback", function()
@@ -71,13 +73,8 @@ describe("seedance.step", function()
   it("never blocks, and drives spawned coroutines to the end", function()
     -- "never blocks" checked on what step(0) asks for, not on a clock: every
     -- wait it hands to the engine's poll or to core.sleep is zero
-    local eng = scheduler.engine()
-    local methods = getmetatable(eng).__index
-    local real_step, real_sleep = methods.step, core.sleep
-    local waits = {}
-    methods.step = function(e, ms) waits[#waits + 1] = ms or 0; return real_step(e, ms) end
-    core.sleep = function(sec) waits[#waits + 1] = sec; return real_sleep(sec) end
-    finally(function() methods.step, core.sleep = real_step, real_sleep end)
+    local waits, stop = nowait.record()
+    finally(stop)
     local done = false
     seedance.spawn(function()
       seedance.sleep(0.02)
@@ -94,7 +91,7 @@ describe("seedance.step", function()
     assert.is_true(done)
     assert.is_true(steps > 1)
     assert.is_true(#waits > 0)
-    for i, w in ipairs(waits) do assert.equals(0, w, "wait " .. i) end
+    assert.is_nil(nowait.first_wait(waits))
   end)
 
   it("keeps to its frame budget: past it, ready coroutines wait for the next step", function()
