@@ -93,8 +93,8 @@ local function write_report()
     if frames[i] >= (frames[worst_at] or 0) then worst_at = i end
   end
   for i = WARMUP + 1, #steps do step_worst = math.max(step_worst, steps[i]) end
-  local gaps = {}
-  for i = WARMUP + 1, #intervals do gaps[#gaps + 1] = intervals[i] end
+  local gaps, seconds = {}, 0
+  for i = WARMUP + 1, #intervals do gaps[#gaps + 1] = intervals[i]; seconds = seconds + intervals[i] end
   table.sort(gaps)
   table.sort(counted)
   local worst = counted[#counted] or 0
@@ -103,10 +103,10 @@ local function write_report()
   local f = assert(io.open(path, "w"))
   f:write(p("ok=%s\nstatus=%s\nframes=%d\nworst_ms=%.3f\nworst_frame=%d\np50_ms=%.3f\np99_ms=%.3f\n"
     .. "step_worst_ms=%.3f\ninterval_p99_ms=%.3f\ninterval_worst_ms=%.3f\n"
-    .. "screenshot_frame=%s\nwarmup_frames=%d\nout=%s\n",
+    .. "screenshot_frame=%s\nwarmup_frames=%d\nout=%s\nseconds=%.3f\n",
     tostring(state.ok), state.status, #counted, worst * 1000, worst_at, p50 * 1000, p99 * 1000,
     step_worst * 1000, (gaps[math.max(1, math.ceil(#gaps * 0.99))] or 0) * 1000, (gaps[#gaps] or 0) * 1000,
-    tostring(shot_frame), WARMUP, OUT))
+    tostring(shot_frame), WARMUP, OUT, seconds))
   f:close()
 end
 
