@@ -34,6 +34,7 @@
 #include <lualib.h>
 
 #include "utf8.h"
+#include "alloc.h"
 #include "validate.h"
 #include "validate_fields.h"
 
@@ -350,21 +351,6 @@ static int run_json(lua_State *L) {
 static int run_validate(lua_State *L) {
     lua_pushinteger(L, sd_validate(L, 1));
     return 2;
-}
-
-typedef struct {
-    long left; /* allocations still allowed, < 0 = no limit */
-} alloc_state;
-
-static void *fuzz_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-    alloc_state *a = ud;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    if (a->left == 0 && nsize > osize) return NULL;
-    if (a->left > 0) a->left--;
-    return realloc(ptr, nsize);
 }
 
 /* cjson.decode(text at idx) on top, or abort. */

@@ -26,6 +26,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "alloc.h"
 #include "validate.h"
 #include "validate_fields.h"
 
@@ -107,23 +108,6 @@ static void push_hostile_mt(lua_State *L) {
         else lua_pushcfunction(L, hostile);
         lua_setfield(L, -2, events[i]);
     }
-}
-
-/* Allocator with an optional limit on the number of allocations (memory errors on demand). */
-typedef struct {
-    long left; /* allocations still allowed, < 0 = no limit */
-} alloc_state;
-
-static void *fuzz_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-    alloc_state *a = ud;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    if (a->left == 0 && nsize > osize) return NULL;
-    if (a->left > 0) a->left--;
-    return realloc(ptr, nsize);
 }
 
 /* Run the program: build values on the Lua stack above slot 1 (the request). */

@@ -43,12 +43,12 @@ EMU_PARSE_HDR = emulator/parse.h emulator/emu.h src/utf8.h
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
-$(FUZZ_DIR)/fuzz_validate: fuzz/fuzz_validate.c $(VALIDATE_SRC) src/utf8.c $(CORE_HDR)
+$(FUZZ_DIR)/fuzz_validate: fuzz/fuzz_validate.c fuzz/alloc.h $(VALIDATE_SRC) src/utf8.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_validate.c $(VALIDATE_SRC) src/utf8.c $(LUA_LIBS) -lm
 
 # fuzz_encode loads lua-cjson (Debian's, for the Lua it links) to read the validator's JSON text.
-$(FUZZ_DIR)/fuzz_encode: fuzz/fuzz_encode.c $(VALIDATE_SRC) src/utf8.c $(CORE_HDR)
+$(FUZZ_DIR)/fuzz_encode: fuzz/fuzz_encode.c fuzz/alloc.h $(VALIDATE_SRC) src/utf8.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_encode.c $(VALIDATE_SRC) src/utf8.c $(LUA_LIBS) -lm
 
