@@ -40,12 +40,15 @@ describe("seedance.chain", function()
     finally(function() emu:stop() end)
     local c = client_for(emu)
     local sent = {}
+    -- clip 2's own first frame gives way to the previous last frame; its last frame stays
+    local own = { { url = "https://example.com/own-first.png", role = "first_frame" },
+                  { url = "https://example.com/own-last.png", role = "last_frame" } }
     local clips, err = seedance.chain(c, { { model = "doubao-seedance-2.0", prompt = "a" },
-                                          { model = "doubao-seedance-2.0", prompt = "b" } },
+                                          { model = "doubao-seedance-2.0", prompt = "b", image_with_roles = own } },
       { frame_as = "first_frame", on_clip = function(i, task) sent[i] = task.request end })
     emu:stop()
     assert.is_nil(err)
-    assert.same({ url = clips[1].task.last_frame_url, role = "first_frame" }, sent[2].image_with_roles[1])
+    assert.same({ { url = clips[1].task.last_frame_url, role = "first_frame" }, own[2] }, sent[2].image_with_roles)
   end)
 
   it("works from a frame loop with seedance.step(0)", function()
