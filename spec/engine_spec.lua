@@ -466,7 +466,7 @@ describe("seedance.core.engine", function()
       assert.is_true(got > 0)
       -- each answer is held 300 ms: steps that never wait on IO turn over
       -- hundreds of thousands of times in 1.5 s, steps that wait a few hundred
-      -- (their cost is a bench/ figure, B4, not a clock here)
+      -- (their cost is a bench/ figure, B3, not a clock here)
       assert.is_true(#times > 1000, #times .. " steps")
       assert.equal(1000 - got, eng:pending())
     end)

@@ -125,7 +125,7 @@ describe("real hosts", function()
     assert.equal("true", r.ok)
     assert.equal("saved " .. video, r.status)
     assert.is_true((util.ffprobe_ok(video)))
-    -- the editor's 20 ms timer kept firing: as many ticks as the time allows,
+    -- the editor's 20 ms timer kept firing: as many ticks as the time allows
     -- (how late they fired is printed, not asserted: one descheduling on a
     -- loaded machine decides it)
     assert.is_true(r.ticks >= r.seconds * 1000 / r.period_ms * 0.9, "ticks: " .. r.ticks)
