@@ -17,7 +17,7 @@ local N = 200000
 local A, B = string.rep("A", N), string.rep("B", N)
 
 local read, write = process.read_file, process.write
-local function rmrf(dir) os.execute("rm -rf '" .. dir .. "'") end
+local rmrf = process.remove_dir
 
 describe("adversary: checks before paying", function()
   local emu

@@ -15,7 +15,7 @@ local process = require("helpers.process")
 local util = require("helpers.util")
 
 local q = process.quote
-local function rmrf(dir) os.execute("rm -rf " .. q(dir)) end
+local rmrf = process.remove_dir
 local function R(p, d) return { model = "doubao-seedance-2.0", prompt = p, duration = d } end
 local PNG = "\137PNG\r\n\26\n" .. string.rep("\0", 64)
 

@@ -5,6 +5,7 @@ local seedance = require("seedance")
 local scheduler = require("seedance.scheduler")
 local emulator = require("helpers.emulator")
 local gateway = require("helpers.gateway")
+local process = require("helpers.process")
 local util = require("helpers.util")
 
 local REQ = { model = "doubao-seedance-2.0", prompt = "a paper boat", duration = 5 }
@@ -123,7 +124,7 @@ describe("bite5: the journal", function()
     local dir = util.tmpdir()
     finally(function() -- (one finally: busted keeps only the last one given)
       emu:stop()
-      os.execute("rm -rf '" .. dir .. "'")
+      process.remove_dir(dir)
     end)
     local path = dir .. "/v.mp4"
     local function once()
