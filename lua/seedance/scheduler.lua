@@ -78,8 +78,8 @@ end
 
 local function finish(rec, ok, ...)
   -- a coroutine ends once: a wake it registered before its end (a yield that raised, as
-  -- Lua 5.1 does across a pcall) finds it finished and is ignored
-  rec.finished, rec.waiting = true, false
+  -- Lua 5.1 does across a pcall) is ignored: wake finds it not waiting, resume finds it done
+  rec.waiting = false
   live = live - 1
   local h = rec.handle
   h.done = true
@@ -112,7 +112,7 @@ end
 -- The body runs directly as the coroutine (no pcall inside it), so it may
 -- yield on Lua 5.1 too; a raised error is caught by resume and given a traceback.
 local function resume(rec)
-  if rec.finished then return end
+  if rec.handle.done then return end
   local args = rec.args
   if args then
     rec.args = nil
