@@ -1,14 +1,16 @@
-# mk/mutants.mk: `make mutants`, mutation testing of the guarantees (included
+# mk/mutants.mk: `make mutants`, mutation testing of the promises (included
 # by the Makefile; mutants/run says how it works).
 #
-#   make mutants                      every mutation in mutants/, two at a time
-#   make mutants MUTANTS=mutants/key-masked.patch   some of them
+#   make mutants                      every mutation of mutants/*.lua, two at a time
+#   make mutants MUTANTS="atomic-rename journal"   some of them: names or catalogues
 #   make check-mutants                the same, as one line of `make check`
+#   mutants/run --list                the promises held, per source file
 #
-# Each mutants/<name>.patch removes one promise; its header names the promise
-# and the specs that must catch it. A mutation is killed (the specs fail),
-# SURVIVED (they pass: the promise is not pinned), STALE (the patch no longer
-# applies) or BROKEN (it does not build, or no spec ran). Only "all killed" passes.
+# Each row of a catalogue (mutants/<area>.lua) removes one promise by replacing
+# its exact lines; the specs that must catch it carry #m-<name>. A mutation is
+# killed (the specs fail), SURVIVED (they pass: the promise is not pinned),
+# STALE (its lines no longer stand once) or BROKEN (it does not build, or no
+# spec carries its tag). Only "all killed" passes.
 
 MUTANTS ?=
 

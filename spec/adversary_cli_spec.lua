@@ -196,7 +196,7 @@ describe("adversary: the seedance command", function()
     end)
   end)
 
-  it("a file size limit (ulimit -f) during the download: a file error naming the task, not death by SIGXFSZ", function()
+  it("a file size limit (ulimit -f) during the download: a file error naming the task, not death by SIGXFSZ #m-cli-sigxfsz-ignored", function()
     -- FOUND: the command dies of SIGXFSZ (exit 153) with no line at all; the paid task is named only by "submitted".
     local out = util.tmpfile("xfsz.mp4")
     local errf = os.tmpname()
@@ -224,7 +224,7 @@ describe("adversary: the seedance command", function()
     assert.matches("task_%w+", err)
   end)
 
-  it("with standard error closed (2>&-), nothing is written into the journal that took its descriptor", function()
+  it("with standard error closed (2>&-), nothing is written into the journal that took its descriptor #m-cli-std-fds-open", function()
     -- FOUND: the journal opens as fd 2, so "submitted task" and the progress lines overwrite its records; the re-run pays again.
     local dir = util.tmpdir()
     local j = dir .. "/run.journal"
@@ -501,7 +501,7 @@ describe("adversary: the seedance command", function()
     end)
     teardown(function() mid:stop() end)
 
-    it("--wait-timeout counts wall seconds, as its help says", function()
+    it("--wait-timeout counts wall seconds, as its help says #m-cli-wait-timeout-wall", function()
       -- FOUND: the deadline is multiplied by SEEDANCE_TIME_SCALE: `--wait-timeout 30` gives up after 1.5 s, saying "after 30 s".
       local code, _, err = cli.run("generate --prompt x -q --wait --wait-timeout 30", env_mid)
       assert.equals(0, code, err)

@@ -26,7 +26,7 @@ describe("adversary: checks before paying", function()
 
   -- FOUND: map with an output that names one file for every item ("out/clip.mp4", no %d) pays for each,
   -- downloads them all to that one file and reports every item done: all but one paid video are lost
-  it("map refuses, before paying, outputs that name the same file twice", function()
+  it("map refuses, before paying, outputs that name the same file twice #m-map-distinct-outputs", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     local before = emu:stats().tasks_created
@@ -38,7 +38,7 @@ describe("adversary: checks before paying", function()
   end)
 
   -- FOUND: the same with an output function whose two paths are two spellings of one file
-  it("map refuses two spellings of one output path", function()
+  it("map refuses two spellings of one output path #m-map-distinct-outputs", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     local before = emu:stats().tasks_created
@@ -50,7 +50,7 @@ describe("adversary: checks before paying", function()
 
   -- FOUND: a request that is not a table passes map's checks; map pays for its siblings, then raises,
   -- and the caller never sees the handles of what was paid for
-  it("map pays for nothing when one request is not a table", function()
+  it("map pays for nothing when one request is not a table #m-map-requests-tables", function()
     local before = emu:stats().tasks_created
     local scheduler = require("seedance.scheduler")
     scheduler.set_error_handler(function() end) -- the worker's raise is the finding; keep the log quiet
@@ -61,7 +61,7 @@ describe("adversary: checks before paying", function()
 
   -- FOUND: chain checks only outputs and local images before paying: a later clip the validator refuses
   -- (or one the previous frame makes invalid) is found out after clip 1 is paid for
-  it("chain pays for nothing when a later clip would fail validation", function()
+  it("chain pays for nothing when a later clip would fail validation #m-chain-validates-clips", function()
     local c = util.client_for(emu)
     local later = {
       { model = "doubao-seedance-2.0", prompt = "too long", duration = 99 },
@@ -107,7 +107,7 @@ describe("adversary: the journal", function()
 
   -- FOUND: a failed generate uses up its occurrence number (hash#1) without a task; the script's retry
   -- pays under hash#2; a re-run's first generate is hash#1 again, finds no task and pays a second time
-  it("a re-run never pays again for a request whose first try failed and whose retry was paid", function()
+  it("a re-run never pays again for a request whose first try failed and whose retry was paid #m-journal-failed-try-keeps-occurrence", function()
     gw:script{ cases = {
       { method = "POST", times = 1, status = 503, json = { error = { type = "bad_gateway", message = "busy" } } },
       { method = "POST", json = { code = 200, data = { { status = "submitted", task_id = "task_T{{n}}" } } } } } }
@@ -128,7 +128,7 @@ describe("adversary: the journal", function()
 
   -- FOUND: client:close() gives the journal's lock back but the client goes on reading and writing the
   -- journal: with a second client on it, both pay for the same logical request
-  it("a closed client does not pay under a journal it gave back", function()
+  it("a closed client does not pay under a journal it gave back #m-closed-client-refuses", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     local o = { api_key = "sk-x", base_url = gw.url, journal = dir .. "/j" }
@@ -143,7 +143,7 @@ describe("adversary: the journal", function()
 
   -- FOUND: a journal record's idempotency key is checked for its type only: one holding CR LF makes
   -- generate raise into the host (the engine refuses the header line)
-  it("a submit record whose idempotency key is not a header value never makes generate raise", function()
+  it("a submit record whose idempotency key is not a header value never makes generate raise #m-journal-key-token", function()
     local dir = util.tmpdir()
     local c
     finally(function() -- one finally per test: busted keeps only the last one given
@@ -161,7 +161,7 @@ describe("adversary: the journal", function()
 
   -- FOUND: a journal longer than 64 MiB is read only up to 64 MiB, silently: the records after that
   -- point are ignored and a re-run pays again for the tasks they name
-  it("never ignores the records of a long journal", function()
+  it("never ignores the records of a long journal #m-journal-read-whole", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     local h = journal.hash(REQ)
@@ -219,7 +219,7 @@ describe("adversary: paid videos", function()
 
   -- FOUND: a weak ETag (W/"…", which promises no byte equality) is kept as the validator and sent as
   -- If-Range; a server that answers it with a 206 of changed bytes gets them spliced onto the old half
-  it("never splices two versions under a weak ETag", function()
+  it("never splices two versions under a weak ETag #m-weak-etag-no-resume", function()
     script{
       { times = 1, headers = { { "ETag", 'W/"v1"' } }, body = A, cut_after = N / 2 },
       { times = 1, status = 206, body = B:sub(N / 2 + 1),
@@ -235,7 +235,7 @@ describe("adversary: paid videos", function()
 
   -- FOUND: a 416 whose "bytes */SIZE" equals the part's size ends the download as done whatever its
   -- validator: the first half of the old file is renamed onto the target as the whole video
-  it("never takes a 416 of another version as proof that the part is whole", function()
+  it("never takes a 416 of another version as proof that the part is whole #m-range-416-validator", function()
     script{
       { times = 1, headers = { { "ETag", '"A"' } }, body = A, cut_after = N / 2 },
       { times = 1, status = 416, headers = { { "ETag", '"B"' }, { "Content-Range", ("bytes */%d"):format(N / 2) } } },
@@ -251,7 +251,7 @@ describe("adversary: paid videos", function()
 
   -- FOUND: a validator file whose first line holds a control byte (a zero-filled block after a crash:
   -- the companion is written without fsync) makes download raise into the host (the engine refuses if_range)
-  it("never raises over a damaged validator file beside the part", function()
+  it("never raises over a damaged validator file beside the part #m-damaged-validator", function()
     script{ { headers = { { "ETag", '"A"' } }, body = A, ranges = true } }
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)

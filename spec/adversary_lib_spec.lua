@@ -43,7 +43,7 @@ end
 
 describe("adversary: the key", function()
   -- FOUND: an echoed key cut by the 120-byte body excerpt is not masked: 20 of its characters leak
-  it("is masked in an error message even when the body excerpt cuts it in half", function()
+  it("is masked in an error message even when the body excerpt cuts it in half #m-key-prefix-masked", function()
     local body = "Unauthorized: " .. string.rep("x", 84) .. " key=" .. KEY .. " was rejected"
     local gw = gateway.start{ cases = { { path = "/v1/balance", status = 401,
       headers = { { "Content-Type", "text/plain" } }, body = body } } }
@@ -56,7 +56,7 @@ describe("adversary: the key", function()
   end)
 
   -- FOUND: the key in a nested field of a failed task's error (error.details.hint) is kept as sent
-  it("is masked in every string of a failed task's error, nested ones too", function()
+  it("is masked in every string of a failed task's error, nested ones too #m-key-nested-masked", function()
     local gw = gateway.start{ cases = { { pattern = "^/v1/tasks/", json = { code = 200, data = { id = "task_A",
       status = "failed", error = { code = 1, type = "x", message = "no", details = { hint = "key " .. KEY } } } } } } }
     finally(function() gw:stop() end)
@@ -76,7 +76,7 @@ describe("adversary: the key", function()
   end)
 
   -- FOUND: with http_proxy in the environment, a plain-http loopback base_url sends the key to the proxy in clear text
-  it("never goes to a proxy in clear text: a plain-http loopback base_url is not proxied", function()
+  it("never goes to a proxy in clear text: a plain-http loopback base_url is not proxied #m-http-no-env-proxy", function()
     local gw = gateway.start{ cases = { { pattern = "balance", json = { success = true, remain_balance = 1 } } } }
     finally(function() gw:stop() end)
     child(([[
@@ -110,7 +110,7 @@ end)
 describe("adversary: where requests go", function()
   -- FOUND: behind a proxy the link-local guard sees only the proxy's address: a redirect to 169.254.169.254
   -- (or to plain http on another host) is followed and its body saved as the video
-  it("does not follow a media redirect to cloud metadata through a proxy", function()
+  it("does not follow a media redirect to cloud metadata through a proxy #m-media-redirect-checked", function()
     local gw = gateway.start{ cases = {
       { method = "GET", pattern = "/v1/tasks/", json = completed("http://127.0.0.1:9/v.mp4") },
       { pattern = "127\\.0\\.0\\.1:9/v\\.mp4", status = 302,
@@ -129,7 +129,7 @@ describe("adversary: where requests go", function()
   end)
 
   -- FOUND: the same, a redirect from a loopback media URL to plain http on another host (TEST-NET) through a proxy
-  it("does not follow a media redirect to plain http on another host (through a proxy)", function()
+  it("does not follow a media redirect to plain http on another host (through a proxy) #m-media-redirect-checked", function()
     local gw = gateway.start{ cases = {
       { method = "GET", pattern = "/v1/tasks/", json = completed("http://127.0.0.1:9/v.mp4") },
       { pattern = "127\\.0\\.0\\.1:9/v\\.mp4", status = 302, headers = { { "Location", "http://203.0.113.7/v.mp4" } } },
@@ -184,7 +184,7 @@ describe("adversary: where requests go", function()
 
   -- FOUND: a poll answer about another task (data.id "task_OTHER", as a cache keyed without the path would
   -- serve) is applied as it is: task_A ends completed with task_OTHER's video
-  it("never takes a poll answer about another task as this task's state", function()
+  it("never takes a poll answer about another task as this task's state #m-poll-answer-other-task", function()
     local answer = completed("https://videos.example/other.mp4")
     answer.data.id = "task_OTHER"
     local gw = gateway.start{ cases = { { method = "GET", pattern = "^/v1/tasks/", json = answer } } }
@@ -220,27 +220,27 @@ describe("adversary: deadlines and Retry-After", function()
   end
 
   -- FOUND: `Retry-After: 1000000000` is read as no Retry-After at all, and the call retries after its own 10 ms backoff
-  it("never retries sooner than a huge delta-seconds Retry-After asks", function()
+  it("never retries sooner than a huge delta-seconds Retry-After asks #m-retry-after-fraction-huge", function()
     local r, err = busy{ "1000000000" }
     assert.equals(1, #r, "retried " .. (#r - 1) .. " time(s) although the server asked for 10^9 s")
     assert.equals("rate_limit_error", err.type)
   end)
 
   -- FOUND: of two Retry-After headers the last wins: "30" then "0" retries at once
-  it("never retries sooner than the longest of several Retry-After headers", function()
+  it("never retries sooner than the longest of several Retry-After headers #m-retry-after-longest", function()
     local r = busy({ "30", "0" }, { max_retry_after = 10 })
     assert.is_true(#r == 1 or r[2].time - r[1].time >= 29, "retried after " .. (r[2] and r[2].time - r[1].time or 0))
   end)
 
   -- FOUND: a fractional Retry-After ("2.5") is ignored and the call retries after 10 ms
-  it("never retries sooner than a fractional Retry-After asks", function()
+  it("never retries sooner than a fractional Retry-After asks #m-retry-after-fraction-huge", function()
     local r = busy({ "2.5" }, { max_retry_after = 1 })
     assert.is_true(#r == 1 or r[2].time - r[1].time >= 2.4, "retried after " .. (r[2] and r[2].time - r[1].time or 0))
   end)
 
   -- FOUND: wait{ timeout = 0/0 } never ends; worse, the NaN deadline goes into the scheduler's timer heap,
   -- where it sits on top and no timer of any coroutine fires again (every sleep of the process hangs)
-  it("ends a wait whose timeout is NaN (raises as a caller mistake, or returns an error)", function()
+  it("ends a wait whose timeout is NaN (raises as a caller mistake, or returns an error) #m-timeout-nan-refused", function()
     local gw = gateway.start{ cases = { { method = "GET", pattern = "^/v1/tasks/",
       json = { code = 200, data = { id = "task_A", status = "processing", progress = 10 } } } } }
     finally(function() gw:stop() end)
@@ -256,7 +256,7 @@ describe("adversary: deadlines and Retry-After", function()
   -- FOUND: an API call whose deadline has passed when its attempt starts takes a slot of the request window
   -- and never gives it back (http.call returns before governor:after_request); with max_requests = 1 (or a
   -- window halved by 429s) one such call blocks every later call of the client
-  it("gives the request window's slot back when a call's deadline has already passed", function()
+  it("gives the request window's slot back when a call's deadline has already passed #m-window-slot-on-deadline", function()
     local gw = gateway.start{ cases = { { method = "GET", pattern = "^/v1/tasks/",
       json = { code = 200, data = { id = "task_A", status = "processing", progress = 10 } } } } }
     finally(function() gw:stop() end)
@@ -270,7 +270,7 @@ describe("adversary: deadlines and Retry-After", function()
   end)
 
   -- FOUND: SEEDANCE_TIME_SCALE=1e999 (infinity) is taken unchecked: wait{ timeout = 1 } never returns
-  it("checks options read from the environment as it checks options passed in", function()
+  it("checks options read from the environment as it checks options passed in #m-env-options-checked", function()
     local gw = gateway.start{ cases = { { method = "GET", pattern = "^/v1/tasks/",
       json = { code = 200, data = { id = "task_A", status = "processing", progress = 10 } } } } }
     finally(function() gw:stop() end)
@@ -315,7 +315,7 @@ describe("adversary: callbacks", function()
   end)
 
   -- FOUND: a callback raising an object whose __tostring fails makes wait raise into the host
-  it("never raise into the host, even when what they raise cannot be printed", function()
+  it("never raise into the host, even when what they raise cannot be printed #m-callback-unprintable", function()
     local gw = gateway.start{ cases = { { method = "GET", pattern = "^/v1/tasks/",
       json = { code = 200, data = { id = "task_A", status = "processing", progress = 10 } } } } }
     finally(function() gw:stop() end)
@@ -329,7 +329,7 @@ describe("adversary: callbacks", function()
 
   -- FOUND: a callback that yields (coroutine.yield) under the scheduler parks its coroutine forever:
   -- wait{ timeout = 2 } never returns and seedance.run never ends
-  it("that yield do not hang the coroutine past its deadline", function()
+  it("that yield do not hang the coroutine past its deadline #m-bare-yield-cooperative", function()
     local gw = gateway.start{ cases = { { method = "GET", pattern = "^/v1/tasks/",
       json = { code = 200, data = { id = "task_A", status = "processing", progress = 10 } } } } }
     finally(function() gw:stop() end)
@@ -350,7 +350,7 @@ describe("adversary: callbacks", function()
   end)
 
   -- FOUND: the library's log lines carry a result URL's raw bytes: invalid UTF-8 reaches the logger
-  it("log only valid UTF-8", function()
+  it("log only valid UTF-8 #m-log-utf8", function()
     local gw = gateway.start{ listeners = { "api", "media" }, cases = {} }
     finally(function() gw:stop() end)
     gw:script{ cases = {

@@ -32,7 +32,7 @@ describe("adversary map: money and hangs", function()
   -- "bad argument #1 to 'generate'" from inside a pool: the handles of both paid tasks were lost.
   -- Fixed: map and chain take a list whose every key is one of 1 to # and every one of those a table
   -- (preflight.requests), whichever border # gives; anything else raises before anything starts.
-  it("pays for nothing when the request list has a hole", function()
+  it("pays for nothing when the request list has a hole #m-map-list-no-holes", function()
     local before = created()
     local ok, out = child(emu.url, [[
       local short = { R"a" }
@@ -54,7 +54,7 @@ describe("adversary map: money and hangs", function()
   -- Fixed: a submitter stops at a closed client (the batch ends `aborted`, items never submitted are
   -- `skipped`), a submit that waited for a slot meanwhile pays for nothing, and every call a pool makes
   -- goes through scheduler.protect: what it raises is its item's error (see the specs below).
-  it("returns every paid task when the client is closed mid-map", function()
+  it("returns every paid task when the client is closed mid-map #m-map-closed-client-stops", function()
     local before = created()
     local ok, out = child(emu.url, [[
       local reqs = {}
@@ -75,7 +75,7 @@ describe("adversary map: money and hangs", function()
     assert.equals(("aborted the client was closed; handles=%d; run returned"):format(paid), out)
   end)
 
-  it("pays for nothing when the client is closed while a submit waits for its max_in_flight slot", function()
+  it("pays for nothing when the client is closed while a submit waits for its max_in_flight slot #m-submit-closed-while-waiting", function()
     local c = util.client_for(emu, { max_in_flight = 1 })
     local before = created()
     local second, err
@@ -92,7 +92,7 @@ describe("adversary map: money and hangs", function()
     assert.equals(1, created() - before)
   end)
 
-  it("makes what a pool's call raises its item's error, and ends the batch; no coroutine parked", function()
+  it("makes what a pool's call raises its item's error, and ends the batch; no coroutine parked #m-map-pool-call-protected", function()
     local before = created()
     local ok, out = child(emu.url, [[
       local calls = 0
@@ -111,7 +111,7 @@ describe("adversary map: money and hangs", function()
     assert.equals(1, created() - before)
   end)
 
-  it("ends the batch when a pool itself raises, every paid task in its item; no coroutine parked", function()
+  it("ends the batch when a pool itself raises, every paid task in its item; no coroutine parked #m-map-pool-raise-ends-batch", function()
     local before = created()
     local ok, out = child(emu.url, [[
       -- a fault injected into map's own pollers (a bug of map, say): heap.pop raises when map calls it
@@ -137,7 +137,7 @@ describe("adversary map: money and hangs", function()
   -- downloaders parked for ever, so every later seedance.run in the process never returned.
   -- Fixed: map and chain check every option (names, types, ranges) before anything starts
   -- (preflight.options), blaming 'map' or 'chain'; and a raise inside a pool no longer parks the others.
-  it("a map given a bad timeout raises before starting anything, and seedance.run still works after", function()
+  it("a map given a bad timeout raises before starting anything, and seedance.run still works after #m-map-options-checked", function()
     local before = created()
     local ok, out = child(emu.url, [[
       local ok, err = pcall(seedance.map, c, { R"a", R"b" }, { timeout = 0 / 0 })
@@ -149,7 +149,7 @@ describe("adversary map: money and hangs", function()
     assert.truthy(out:find("'map'", 1, true), "the error blames another function: " .. out)
   end)
 
-  it("refuses every ill-typed option of map and chain, blaming them, before anything is paid", function()
+  it("refuses every ill-typed option of map and chain, blaming them, before anything is paid #m-map-options-checked", function()
     local c = util.client_for(emu)
     local before = created()
     local bad = {
@@ -187,7 +187,7 @@ describe("adversary map: money and hangs", function()
   -- NUL), both tasks were paid, then the download raised inside a downloader ("field 'output' must not
   -- contain NUL", via scheduler.transfer), the item never finished, and map hung for ever.
   -- Fixed as a kind with the next one (see below): the output checks before paying refuse such a path.
-  it("refuses an output path holding a NUL byte before paying, and never hangs", function()
+  it("refuses an output path holding a NUL byte before paying, and never hangs #m-paths-nul-refused", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     local before = created()
@@ -200,7 +200,7 @@ describe("adversary map: money and hangs", function()
     assert.equals(before, created())
   end)
 
-  it("never lets a string holding a NUL byte reach C cut short: core, options, paths", function()
+  it("never lets a string holding a NUL byte reach C cut short: core, options, paths #m-core-strings-nul #m-options-nul-refused", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     local p = dir .. "/f\0.x"
@@ -234,7 +234,7 @@ describe("adversary map: money and hangs", function()
   -- Fixed with the next two as one kind: the command's check of the files a run touches moved to the
   -- library (seedance.paths) and map and chain use it (preflight.items): every output with the download's
   -- companions, every image a request reads and the client's journal, compared by identity.
-  it("never lets one item's download run over another item's output (.part)", function()
+  it("never lets one item's download run over another item's output (.part) #m-map-output-companions", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     local before = created()
@@ -259,7 +259,7 @@ describe("adversary map: money and hangs", function()
   -- it): the video replaced the journal, the next records were appended to the video (a paid video with
   -- JSON lines at its end), and a re-run could not open the journal at all, so it re-attached to nothing.
   -- Fixed with the one above (the journal is a file the batch keeps, in seedance.paths' terms).
-  it("refuses an output that names the client's journal", function()
+  it("refuses an output that names the client's journal #m-map-journal-kept", function()
     local dir = util.tmpdir()
     local c = util.client_for(emu, { journal = dir .. "/run.journal" })
     finally(function() c:close(); rmrf(dir) end) -- (busted runs one finally per test: the last given)
@@ -279,7 +279,7 @@ describe("adversary map: money and hangs", function()
   -- FOUND (fixed): an output naming a local image a request of the batch reads passed map's checks (the
   -- command compared outputs with its inputs by identity): item 1's video replaced item 2's input image.
   -- Fixed with the two above.
-  it("refuses an output that names a local image of the batch", function()
+  it("refuses an output that names a local image of the batch #m-map-images-kept", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     process.write(dir .. "/in.png", PNG)
@@ -308,7 +308,7 @@ describe("adversary map: money and hangs", function()
   -- raises; the core's file calls refuse such strings (src/compat.h sd_checkcstring); the checks before
   -- paying (files.path_problem) make a marker whose path was changed afterwards an io_error of generate,
   -- returned before any slot is taken.
-  it("refuses a seedance.file path holding a NUL byte before paying, and keeps no slot", function()
+  it("refuses a seedance.file path holding a NUL byte before paying, and keeps no slot #m-paths-nul-refused", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     process.write(dir .. "/in.png", PNG)
@@ -332,7 +332,7 @@ describe("adversary map: money and hangs", function()
   -- first report failed ("attempt to call a string value") and ended the batch with a callback_error; the
   -- caller's fix and re-run paid for them again. Fixed: every option's type is checked before anything
   -- starts (preflight.options; see "refuses every ill-typed option" above).
-  it("refuses a wrong-typed callback before paying", function()
+  it("refuses a wrong-typed callback before paying #m-map-callbacks-typed", function()
     local before = created()
     local ok, err = pcall(seedance.map, util.client_for(emu), { R"a", R"b" }, { on_progress = "print" })
     assert.equals(before, created(), "paid, then " .. (ok and "returned a callback_error" or "raised"))
@@ -342,7 +342,7 @@ describe("adversary map: money and hangs", function()
   -- FOUND (fixed): concurrency = 2.5 made two submitters (for _ = 1, 2.5) but let a third item start
   -- (in_flight >= 2.5 is false at 2): three items in flight. Fixed: concurrency must be a whole number
   -- of at least 1 (fractions, NaN and infinity are caller mistakes), as the client's integer options are.
-  it("never has more items in flight than concurrency (2.5)", function()
+  it("never has more items in flight than concurrency (2.5) #m-map-concurrency-whole", function()
     local peak = 0
     local reqs = {}
     for i = 1, 8 do reqs[i] = R("c" .. i) end
@@ -361,7 +361,7 @@ describe("adversary map: money and hangs", function()
   -- sent a request the validator never saw (here duration 99, which the emulator refuses; a service that
   -- took it would charge for it). Fixed: generate copies such a request at the call (request.copy) and
   -- checks, hashes and sends the copy; the caller's table is the task's `request` still.
-  it("never sends a request changed after it was validated (a seedance.file request waiting for a slot)", function()
+  it("never sends a request changed after it was validated (a seedance.file request waiting for a slot) #m-generate-sends-what-it-checked", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     process.write(dir .. "/in.png", PNG)

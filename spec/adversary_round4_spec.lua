@@ -32,7 +32,7 @@ describe("adversary round 4: chain keeps what it paid for", function()
   -- service), yet the caller holds neither its handle nor its id. README promises "A raise inside the
   -- batch (a callback, a closed client) ends it with every paid task in its item" for map and chain.
   -- Fixed: a chain stopped at a paid clip names its task in the error (task_id); mutants/chain-error-names-task.
-  it("returns the paid task of a clip whose on_progress raises", function()
+  it("returns the paid task of a clip whose on_progress raises #m-chain-error-names-task", function()
     local before = created()
     local clips, err = seedance.chain(util.client_for(emu), { R"a", R"b", R"c" },
       { on_progress = function(i) if i == 2 then error("a bug in the caller's progress bar") end end })
@@ -48,7 +48,7 @@ describe("adversary round 4: chain keeps what it paid for", function()
   -- rename, a stall: download.lua's err_of errors mostly carry no task_id), and chain returns {} and the
   -- error: the completed clip's handle is lost (pipeline.lua M.chain, `if item.error then return clips, ...`).
   -- Fixed: as above (task_id on the error); mutants/chain-error-names-task.
-  it("returns the completed, paid clip whose download fails", function()
+  it("returns the completed, paid clip whose download fails #m-chain-error-names-task", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     local before = created()
@@ -118,7 +118,7 @@ describe("adversary round 4: options and requests that are not plain tables", fu
   -- video was paid and rendered. The same mistake given directly raises before anything is paid.
   -- Fixed: preflight.options reads every known option as the table gives it (__index too), checks it and
   -- returns a plain copy that the batch runs with; mutants/options-through-index.
-  it("checks options a defaults table gives through __index before paying", function()
+  it("checks options a defaults table gives through __index before paying #m-options-through-index", function()
     local c = util.client_for(emu)
     local before = created()
     for _, defaults in ipairs{ { on_progress = "print" }, { on_download = "print", output = nil } } do
@@ -199,7 +199,7 @@ describe("adversary round 4: callbacks that do IO, nested batches, a closed clie
   -- Fixed: every user callback goes through scheduler.protect (its own coroutine on 5.1), and a coroutine
   -- ends once (a stale wake of a finished one is ignored: the spec "a seedance call that cannot
   -- yield" holds it on every Lua; mutants/scheduler-stale-wake).
-  it("lets Task:wait's on_progress call seedance.sleep under seedance.run; seedance.run works after", function()
+  it("lets Task:wait's on_progress call seedance.sleep under seedance.run; seedance.run works after #m-protect-coroutine-lua51", function()
     local ok, out = child(emu.url, [[
       local ok, err = seedance.run(function()
         local t = assert(c:generate(R"w"))
@@ -215,7 +215,7 @@ describe("adversary round 4: callbacks that do IO, nested batches, a closed clie
 
   -- The kind on every Lua: a seedance call whose yield raises (inside a C call, here string.gsub's
   -- callback) has registered its wake first; the coroutine ends, and the stale wake must not end it twice.
-  it("a seedance call that cannot yield (inside a C call) ends its coroutine once; seedance.run works after", function()
+  it("a seedance call that cannot yield (inside a C call) ends its coroutine once; seedance.run works after #m-scheduler-stale-wake", function()
     local ok, out = child(emu.url, [[
       local h = seedance.spawn(function()
         ("x"):gsub("x", function() seedance.sleep(0.05) end)
@@ -230,7 +230,7 @@ describe("adversary round 4: callbacks that do IO, nested batches, a closed clie
     assert.equals("nil yield; run: true 42", out)
   end)
 
-  it("lets map's on_progress make a network call and run a nested map; seedance.run works after", function()
+  it("lets map's on_progress make a network call and run a nested map; seedance.run works after #m-protect-coroutine-lua51", function()
     local before = created()
     local ok, out = child(emu.url, [[
       local inner, balance
@@ -338,7 +338,7 @@ describe("adversary round 4: files of a batch under other spellings", function()
   teardown(function() emu:stop() end)
   local function created() return emu:stats().tasks_created end
 
-  it("refuses an output that is another's .part.meta, or the same file through '..', for map and chain", function()
+  it("refuses an output that is another's .part.meta, or the same file through '..', for map and chain #m-paths-case-folded", function()
     local dir = util.tmpdir()
     finally(function() rmrf(dir) end)
     assert(os.execute("mkdir " .. q(dir .. "/sub")))

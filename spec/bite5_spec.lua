@@ -29,7 +29,7 @@ end
 
 describe("bite5: the scheduler", function()
   -- mutants/error-handler-unjoined.patch
-  it("hands the error handler only errors nobody waits on (not a waited spawn's, not run's own)", function()
+  it("hands the error handler only errors nobody waits on (not a waited spawn's, not run's own) #m-error-handler-unjoined", function()
     local seen = {}
     scheduler.set_error_handler(function(e) seen[#seen + 1] = e end)
     finally(function() scheduler.set_error_handler(nil) end)
@@ -46,7 +46,7 @@ describe("bite5: the scheduler", function()
   end)
 
   -- mutants/step-ready-snapshot.patch
-  it("resumes in one step only what was ready when it began: a bare yield runs again at the next step", function()
+  it("resumes in one step only what was ready when it began: a bare yield runs again at the next step #m-step-ready-snapshot", function()
     local saved = scheduler.budget
     finally(function() scheduler.budget = saved end)
     scheduler.budget = math.huge -- no frame budget cuts the step short
@@ -68,14 +68,14 @@ describe("bite5: the scheduler", function()
   end)
 
   -- mutants/sleep-nan-refused.patch
-  it("refuses a NaN pause as a caller mistake", function()
+  it("refuses a NaN pause as a caller mistake #m-sleep-nan-refused", function()
     local ok, err = pcall(seedance.sleep, 0 / 0)
     assert.is_false(ok)
     assert.matches("bad argument #1 to 'sleep' %(number of seconds expected, got NaN%)", err)
   end)
 
   -- mutants/step-not-reentrant.patch
-  it("raises when step is called from inside a step", function()
+  it("raises when step is called from inside a step #m-step-not-reentrant", function()
     local ok, err
     seedance.spawn(function() ok, err = pcall(seedance.step, 0) end)
     drain()
@@ -86,7 +86,7 @@ end)
 
 describe("bite5: Task:wait", function()
   -- mutants/wait-progress-on-change.patch
-  it("calls on_progress only when the status or the progress changed", function()
+  it("calls on_progress only when the status or the progress changed #m-wait-progress-on-change", function()
     local gw = gateway.start{ listeners = { "api" }, cases = {} }
     finally(function() gw:stop() end)
     gw:script{ cases = {
@@ -104,7 +104,7 @@ describe("bite5: Task:wait", function()
   end)
 
   -- mutants/wait-timeout-option.patch
-  it("takes its deadline from the client's wait_timeout when given none", function()
+  it("takes its deadline from the client's wait_timeout when given none #m-wait-timeout-option", function()
     local gw = gateway.start{ listeners = { "api" }, cases = {} }
     finally(function() gw:stop() end)
     gw:script{ cases = {
@@ -119,7 +119,7 @@ end)
 
 describe("bite5: the journal", function()
   -- mutants/journal-download-size.patch
-  it("fetches a journaled download again when its file is gone, without paying again", function()
+  it("fetches a journaled download again when its file is gone, without paying again #m-journal-download-size", function()
     local emu = emulator.start{ speed = util.SPEED }
     local dir = util.tmpdir()
     finally(function() -- (one finally: busted keeps only the last one given)
@@ -148,7 +148,7 @@ end)
 
 describe("bite5: seedance.chain", function()
   -- mutants/chain-keeps-images.patch
-  it("puts the previous last frame before a clip's own images, keeping them", function()
+  it("puts the previous last frame before a clip's own images, keeping them #m-chain-keeps-images", function()
     local emu = emulator.start{ speed = util.SPEED }
     finally(function() emu:stop() end)
     local own = "https://example.com/style.png"
@@ -175,13 +175,13 @@ describe("bite5: seedance.new's checks", function()
   end
 
   -- mutants/options-whole-numbers.patch
-  it("refuses a fraction where an option is a whole number", function()
+  it("refuses a fraction where an option is a whole number #m-options-whole-numbers", function()
     assert.matches("option 'max_retries' must be a whole number, got 1.5", new_error{ max_retries = 1.5 })
     assert.matches("option 'max_in_flight' must be a whole number", new_error{ max_in_flight = 2.5 })
   end)
 
   -- mutants/options-minimum.patch
-  it("refuses a value below an option's minimum", function()
+  it("refuses a value below an option's minimum #m-options-minimum", function()
     assert.matches("option 'max_retries' must be at least 0, got %-1", new_error{ max_retries = -1 })
     assert.matches("option 'max_in_flight' must be at least 1, got 0", new_error{ max_in_flight = 0 })
     assert.matches("option 'timeout' must be at least 0", new_error{ timeout = -5 })

@@ -43,7 +43,7 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     slow_media:stop()
   end)
 
-  it("SIGINT during the wait: one line with the task id and `seedance wait ID -o FILE`, exit 130", function()
+  it("SIGINT during the wait: one line with the task id and `seedance wait ID -o FILE`, exit 130 #m-cli-interrupt-trap", function()
     local out = util.tmpfile("int.mp4")
     local before = slow_task:stats().tasks_created
     local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_task)
@@ -67,7 +67,7 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     os.remove(out)
   end)
 
-  it("SIGTERM during the download: exit 143, the .part kept, and the printed command resumes it", function()
+  it("SIGTERM during the download: exit 143, the .part kept, and the printed command resumes it #m-cli-interrupt-closes-task", function()
     local out = util.tmpfile("term.mp4")
     local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_media)
     assert.is_true(cli.until_true(function() return (util.size_of(out .. ".part") or 0) >= 30000 end))
@@ -92,7 +92,7 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     os.remove(out)
   end)
 
-  it("with --journal, running the same command again re-attaches instead of paying again", function()
+  it("with --journal, running the same command again re-attaches instead of paying again #m-cli-journal-flag", function()
     local out = util.tmpfile("journal.mp4")
     local journal = util.tmpfile("cli.journal")
     local cmd = ("generate --prompt 'a journaled heron' -o %s --journal %s"):format(q(out), q(journal))
@@ -137,7 +137,7 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     os.remove(keyfile)
   end)
 
-  it("SIGINT during the submit: the submit is let finish, so the task paid for is named", function()
+  it("SIGINT during the submit: the submit is let finish, so the task paid for is named #m-cli-interrupt-submit-finishes", function()
     -- the answer to the submit is held 2 s after the emulator made the task
     local gw = gateway.start{ upstream = slow_task.url, cases = {
       { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 2 } } }
@@ -171,7 +171,7 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.equals("seedance: interrupted (SIGINT)\n", err)
   end)
 
-  it("core.sleep ends early once a trapped signal came, and caught_signal names it", function()
+  it("core.sleep ends early once a trapped signal came, and caught_signal names it #m-signal-sleep-returns", function()
     local script = util.tmpfile("sleep.lua")
     local f = assert(io.open(script, "w"))
     f:write("local core = require('seedance.core')\ncore.trap_signals()\nio.stderr:write('trapped\\n')\n"

@@ -55,7 +55,7 @@ describe("the seedance command's parser", function()
     assert.matches("download needs %-o FILE", refused("download " .. ID))
   end)
 
-  it("takes a value that begins with a dash as the value: a negative number, a prompt", function()
+  it("takes a value that begins with a dash as the value: a negative number, a prompt #m-cli-dash-values", function()
     local args = assert(parser.parse{ "generate", "--duration", "-5", "--prompt", "-a dash", "--seed", "-1" })
     local req = assert(request.build(args))
     assert.equals(-5, req.duration)
@@ -71,7 +71,7 @@ describe("the seedance command's parser", function()
     assert.matches("option '%-%-prompt' requires an argument", refused("generate --prompt -o x.mp4"))
   end)
 
-  it("with --json, every usage error is one JSON object on standard output", function()
+  it("with --json, every usage error is one JSON object on standard output #m-cli-json-usage-errors", function()
     for _, args in ipairs{ "genrate --json", "generate --json --prompt x stray", "balance --json --timeout soon",
                            "download --json " .. ID } do
       local code, out, err = cli.run(args, env)

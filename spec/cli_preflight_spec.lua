@@ -51,7 +51,7 @@ describe("the seedance command checks before paying", function()
   end
 
   describe("the output paths", function()
-    it("a missing folder (-o nodir/x.mp4): a file error naming the folder, no task", function()
+    it("a missing folder (-o nodir/x.mp4): a file error naming the folder, no task #m-cli-preflight-outputs", function()
       local dir = util.tmpfile("nodir")
       local err = refused("generate --prompt x -o " .. q(dir .. "/x.mp4"), 10)
       assert.matches("its folder " .. dir:gsub("%p", "%%%0") .. " does not exist", err)
@@ -59,18 +59,18 @@ describe("the seedance command checks before paying", function()
       refused("wait task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ -o " .. q(dir .. "/x.mp4"), 10)
     end)
 
-    it("a folder where the file should go", function()
+    it("a folder where the file should go #m-cli-preflight-outputs", function()
       local dir = util.tmpdir()
       assert.matches("is a directory, not a file", refused("generate --prompt x -o " .. q(dir), 10))
       os.execute("rmdir " .. q(dir))
     end)
 
-    it("one file named by -o and --save-last-frame", function()
+    it("one file named by -o and --save-last-frame #m-cli-preflight-outputs", function()
       local p = util.tmpfile("same.out")
       assert.matches("name the same file", refused(("generate --prompt x -o %s --save-last-frame %s"):format(q(p), q(p)), 2))
     end)
 
-    it("one file under two names, whatever the spelling: a folder reached through a link, `..`", function()
+    it("one file under two names, whatever the spelling: a folder reached through a link, `..` #m-cli-outputs-by-identity #m-cli-preflight-outputs", function()
       local dir = util.tmpdir()
       assert(os.execute("mkdir " .. q(dir .. "/real") .. " && ln -s real " .. q(dir .. "/via")))
       for _, pair in ipairs{ { "/real/v.mp4", "/via/v.mp4" }, { "/real/v.mp4", "/via/../real/v.mp4" } } do
@@ -80,7 +80,7 @@ describe("the seedance command checks before paying", function()
       os.execute("rm -rf " .. q(dir))
     end)
 
-    it("an output, or the partial file it writes, naming a file the run reads: refused, the file kept", function()
+    it("an output, or the partial file it writes, naming a file the run reads: refused, the file kept #m-cli-outputs-companions #m-cli-outputs-file-identity #m-cli-preflight-outputs", function()
       local dir = util.tmpdir()
       local png = cli.slurp(PNG)
       local cat = write_file_at(dir .. "/cat.png", png)
@@ -103,7 +103,7 @@ describe("the seedance command checks before paying", function()
       os.execute("rm -rf " .. q(dir))
     end)
 
-    it("`-` where only a file can go: refused, no file named '-' made", function()
+    it("`-` where only a file can go: refused, no file named '-' made #m-cli-dash-not-a-file #m-cli-preflight-outputs", function()
       for _, flags in ipairs{ "-o -", "--save-last-frame -", "--journal -", "--image -", "--first-frame -",
                               "--api-key-file -" } do
         local code, out, err = cli.run("generate --prompt x -q " .. flags, env)
@@ -151,7 +151,7 @@ describe("the seedance command checks before paying", function()
       assert.matches("%-%-base%-url 'localhost:1' is not a URL", refused("balance --base-url localhost:1", 2))
     end)
 
-    it("plain http to another host: use https, or pass --allow-insecure-http (never a Lua option name)", function()
+    it("plain http to another host: use https, or pass --allow-insecure-http (never a Lua option name) #m-cli-settings-http-message", function()
       local err = refused("balance", 2, { SEEDANCE_BASE_URL = "http://10.1.2.3" })
       assert.matches("SEEDANCE_BASE_URL 'http://10%.1%.2%.3' is plain http to 10%.1%.2%.3", err)
       assert.matches("use https, or pass %-%-allow%-insecure%-http", err)
@@ -177,7 +177,7 @@ describe("the seedance command checks before paying", function()
         refused("generate --prompt x", 2, { SEEDANCE_API_KEY = false }))
     end)
 
-    it("a key file as editors save it: a folder or UTF-16 text said as such, a BOM and CRLF dropped", function()
+    it("a key file as editors save it: a folder or UTF-16 text said as such, a BOM and CRLF dropped #m-cli-text-bom", function()
       local dir = util.tmpdir()
       assert.matches("cannot read %-%-api%-key%-file .* %(Is a directory%)", refused("balance --api-key-file " .. q(dir), 10,
         { SEEDANCE_API_KEY = false }))
@@ -191,7 +191,7 @@ describe("the seedance command checks before paying", function()
       os.execute("rmdir " .. q(dir))
     end)
 
-    it("a request file as editors save it: BOM on standard input too, an empty file never 'a folder'", function()
+    it("a request file as editors save it: BOM on standard input too, an empty file never 'a folder' #m-cli-text-bom", function()
       local bom = write_file('\239\187\191{"model":"doubao-seedance-2.0","prompt":"x"}', "bom2.json")
       local code, out, err = cli.run("validate -", nil, bom)
       assert.equals(0, code, err)
@@ -205,7 +205,7 @@ describe("the seedance command checks before paying", function()
       for _, p in ipairs{ bom, empty, utf16 } do os.remove(p) end
     end)
 
-    it("--request with what only --image can do: the command's advice, never the Lua API's", function()
+    it("--request with what only --image can do: the command's advice, never the Lua API's #m-cli-advice-translated", function()
       local cases = {
         '{"model":"doubao-seedance-2.0","prompt":"x","image_urls":["file:///tmp/cat.png"]}',
         '{"model":"doubao-seedance-2.0","prompt":"x","image_urls":["data:image/png;base64,iVBORw0KGgo="]}',
@@ -226,7 +226,7 @@ describe("the seedance command checks before paying", function()
       assert.equals("https://xcompute.us", opts.base_url)
     end)
 
-    it("SEEDANCE_TIME_SCALE applies to an emulator on this machine only", function()
+    it("SEEDANCE_TIME_SCALE applies to an emulator on this machine only #m-cli-time-scale-local", function()
       local vars = { SEEDANCE_TIME_SCALE = "0.05" }
       local function getenv(k) return vars[k] end
       assert.equals(0.05, assert(settings.resolve({ base_url = emu.url }, getenv)).time_scale)

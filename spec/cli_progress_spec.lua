@@ -33,7 +33,7 @@ local function hashes(line)
 end
 
 describe("progress.lua", function()
-  it("gives the ETA in wall time: the service's estimate times the time scale", function()
+  it("gives the ETA in wall time: the service's estimate times the time scale #m-progress-eta-wall-time", function()
     local d, t = display{ time_scale = 0.05, tty = true }
     d:task{ status = "pending", progress = 0, estimated_time = 60 }
     assert.equals(3, d:eta(t.now))             -- 60 service seconds at speed 20: 3 wall seconds
@@ -92,7 +92,7 @@ describe("progress.lua", function()
     assert.equals(math.floor(0.25 * progress.WIDTH), hashes(lines[2]))
   end)
 
-  it("shows no ETA once the task has ended", function()
+  it("shows no ETA once the task has ended #m-progress-no-eta-after-end", function()
     for _, status in ipairs{ "failed", "cancelled", "completed" } do
       local d, t = display{ tty = true, time_scale = 1 }
       d:task{ status = "processing", progress = 40, estimated_time = 100 }
@@ -104,7 +104,7 @@ describe("progress.lua", function()
     end
   end)
 
-  it("measures download speed from this attempt's bytes only", function()
+  it("measures download speed from this attempt's bytes only #m-progress-speed-this-attempt", function()
     local d, t = display{ tty = true }
     -- a resumed download: 1,000,000 bytes were on disk before this attempt
     d:bytes(1000000 + 5000, 2000000)
@@ -126,7 +126,7 @@ describe("progress.lua", function()
     assert.is_nil(d:speed(t.now))
   end)
 
-  it("fits the terminal's width: the bar shrinks, then goes, then the text is cut; a resize is followed", function()
+  it("fits the terminal's width: the bar shrinks, then goes, then the text is cut; a resize is followed #m-progress-fits-width", function()
     local cols = 80
     local d, t = display{ tty = true, columns = function() return cols end }
     d:task{ status = "processing", progress = 42, estimated_time = 600 }
@@ -177,7 +177,7 @@ describe("the seedance command's progress on a terminal", function()
   end)
   teardown(function() emu:stop() end)
 
-  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed", function()
+  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed #m-progress-bar-between-polls #m-progress-eta-wall-time", function()
     local out = util.tmpfile("pty.mp4")
     local polls = emu:stats().polls
     local code, screen = cli.pty("generate --prompt 'a heron' -o " .. q(out), env)
@@ -207,7 +207,7 @@ describe("the seedance command's progress on a terminal", function()
     os.remove(out)
   end)
 
-  it("a failed task ends on its status, without an ETA", function()
+  it("a failed task ends on its status, without an ETA #m-progress-no-eta-after-end", function()
     local failing = emulator.start{ speed = 20, fail_rate = 1 }
     finally(function() failing:stop() end)
     local code, screen = cli.pty("generate --prompt x --wait",
@@ -221,7 +221,7 @@ describe("the seedance command's progress on a terminal", function()
     assert.matches("task_failed", screen)
   end)
 
-  it("after a resume, the speed is this attempt's (bytes on disk do not count)", function()
+  it("after a resume, the speed is this attempt's (bytes on disk do not count) #m-progress-speed-this-attempt", function()
     local rate = 20000
     local media = emulator.start{ speed = 20, task_seconds = 4, media_rate = rate, video_bytes = 120000 }
     finally(function() media:stop() end)

@@ -128,7 +128,7 @@ describe("client against the emulator", function()
   end)
 
   describe("from a frame loop with seedance.step(0)", function()
-    it("generates, waits and downloads without ever blocking", function()
+    it("generates, waits and downloads without ever blocking #m-step-never-blocks", function()
       local c = client_for(emu)
       local path = tmpfile("frames.mp4")
       local result
@@ -157,7 +157,7 @@ describe("client against the emulator", function()
       assert.is_nil(nowait.first_wait(waits))
     end)
 
-    it("keeps step(0) short with 500 tasks in flight", function()
+    it("keeps step(0) short with 500 tasks in flight #m-step-never-blocks", function()
       -- the wait's bound in wall seconds, not service seconds sped up: valgrind
       -- slows the client, not the emulator's clock
       local c = client_for(emu, { wait_timeout = 1e6 })
@@ -243,7 +243,7 @@ describe("client against the emulator", function()
       assert.equals(5, ticks)
     end)
 
-    it("never blocks when stepped with seedance.step(0)", function()
+    it("never blocks when stepped with seedance.step(0) #m-step-never-blocks", function()
       local c = client_for(emu)
       local seen
       seedance.spawn(function() seen = every_call(c) end)
@@ -372,7 +372,7 @@ describe("client errors against the emulator", function()
     assert.equals(10, stats.tasks_created)
   end)
 
-  it("retries dropped connections, and a retried submit never makes a second task", function()
+  it("retries dropped connections, and a retried submit never makes a second task #m-idempotency-key-same-every-retry #m-submit-no-idempotency-key", function()
     local emu = emulator.start{ speed = SPEED, drop_rate = 0.4, fault_seed = 11 }
     finally(function() emu:stop() end)
     local c = client_for(emu, { max_retries = 15 })
@@ -440,7 +440,7 @@ describe("client errors against the emulator", function()
     assert.is_nil(size_of(path))
   end)
 
-  it("resumes an interrupted download with Range", function()
+  it("resumes an interrupted download with Range #m-download-progress-counts-part #m-download-progress-total-whole #m-range-resume", function()
     local bytes = 8 * 1024 * 1024
     local emu = emulator.start{ speed = SPEED, video_bytes = bytes, media_rate = 4 * 1024 * 1024 } -- the resumed 2 MB take 0.5 s: ticks
     finally(function() emu:stop() end)

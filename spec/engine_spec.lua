@@ -424,7 +424,7 @@ describe("seedance.core.engine", function()
   end)
 
   describe("stepping", function()
-    it("step(0) never blocks with slow transfers in flight", function()
+    it("step(0) never blocks with slow transfers in flight #m-engine-step-zero-never-waits", function()
       for _ = 1, 20 do eng:add{ url = srv.base .. "/slow?ms=500" } end
       local times, got = {}, 0
       local deadline = core.now() + 10
@@ -446,7 +446,7 @@ describe("seedance.core.engine", function()
       assert.is_true(#times > 1000, #times .. " steps")
     end)
 
-    it("step(0) stays cheap with 1,000 transfers in flight (queued under max_host_connections)", function()
+    it("step(0) stays cheap with 1,000 transfers in flight (queued under max_host_connections) #m-engine-step-zero-never-waits", function()
       for _ = 1, 1000 do eng:add{ url = srv.base .. "/slow?ms=300" } end
       -- the first step is libcurl starting all 1000 handles (most go to its pending queue)
       local t_first = core.now()

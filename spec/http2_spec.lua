@@ -55,7 +55,7 @@ describe("HTTP/2 through nghttpx", function()
     return emu:stats().requests - before, failures
   end
 
-  it("runs 50 generations at once on one connection, every request a stream of it", function()
+  it("runs 50 generations at once on one connection, every request a stream of it #m-h2-one-connection", function()
     local ng = nghttpx.start{ backend = emu.url, tls = certs.server }
     finally(function() ng:stop() end)
     local requests, failures = burst(ng.url, 50, 4)

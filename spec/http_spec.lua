@@ -9,7 +9,7 @@ describe("seedance.http", function()
       assert.equals(5, http.retry_after("5"))
       assert.equals(0, http.retry_after(" 0 "))
     end)
-    it("reads an HTTP date relative to now, in each of its three forms", function()
+    it("reads an HTTP date relative to now, in each of its three forms #m-retry-after-http-date", function()
       local wall = 1445412480 -- Wed, 21 Oct 2015 07:28:00 GMT
       assert.equals(30, http.retry_after("Wed, 21 Oct 2015 07:28:30 GMT", wall))   -- RFC 1123
       assert.equals(30, http.retry_after("Wednesday, 21-Oct-15 07:28:30 GMT", wall)) -- RFC 850
@@ -55,7 +55,7 @@ describe("seedance.http", function()
       assert.matches("HTTP 502", e.message)
       assert.matches("text/html", e.message)
     end)
-    it("never retries 4xx", function()
+    it("never retries 4xx #m-no-retry-4xx", function()
       for _, s in ipairs{ 400, 401, 402, 403, 404 } do
         assert.is_false(http.answer_error{ status = s, headers = {}, body = "" }.retryable)
       end
@@ -73,7 +73,7 @@ describe("seedance.http", function()
 end)
 
 describe("seedance.new", function()
-  it("never prints the key", function()
+  it("never prints the key #m-key-not-in-tostring", function()
     local c = seedance.new{ api_key = "sk-very-secret", base_url = "http://127.0.0.1:9" }
     assert.is_nil(tostring(c):find("secret", 1, true))
     assert.matches("key set", tostring(c))
@@ -92,7 +92,7 @@ describe("seedance.new", function()
     assert.has_error(function() seedance.new{ api_key = "sk a", base_url = "http://127.0.0.1:9" } end,
       "bad argument #1 to 'new' (api_key contains spaces or control characters)")
   end)
-  it("takes SEEDANCE_TIME_SCALE (meant for an emulator) only for a loopback base URL", function()
+  it("takes SEEDANCE_TIME_SCALE (meant for an emulator) only for a loopback base URL #m-time-scale-loopback-only", function()
     local function scale(url, opts)
       local o = { api_key = "k", base_url = url, allow_insecure_http = true }
       for k, v in pairs(opts or {}) do o[k] = v end

@@ -35,7 +35,7 @@ describe("seedance.chain", function()
     process.remove_dir(dir)
   end)
 
-  it("can pass the last frame as image_with_roles first_frame", function()
+  it("can pass the last frame as image_with_roles first_frame #m-chain-first-frame-replaced", function()
     local emu = emulator.start{ speed = SPEED }
     finally(function() emu:stop() end)
     local c = client_for(emu)
@@ -179,7 +179,7 @@ describe("the journal", function()
     process.remove_dir(dir)
   end)
 
-  it("re-attaches to journaled tasks and skips finished downloads", function()
+  it("re-attaches to journaled tasks and skips finished downloads #m-journal-reattach", function()
     local emu = emulator.start{ speed = SPEED }
     finally(function() emu:stop() end)
     local dir = tmpdir()

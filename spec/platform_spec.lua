@@ -78,7 +78,7 @@ describe("core.now", function()
 end)
 
 describe("files.dirname", function()
-  it("reads POSIX paths", function()
+  it("reads POSIX paths #m-dirname-posix-backslash", function()
     assert.equal("a", files.dirname("a/b", false))
     assert.equal("/", files.dirname("/x", false))
     assert.equal(".", files.dirname("x", false))

@@ -94,7 +94,7 @@ describe("through a real proxy (tinyproxy)", function()
     assert_blind(caps)
   end
 
-  it("the proxy option: generation, wait and download over one CONNECT tunnel; the proxy sees no key", function()
+  it("the proxy option: generation, wait and download over one CONNECT tunnel; the proxy sees no key #m-proxy-option", function()
     local c = seedance.new{ api_key = KEY, base_url = stack.url, ca_file = certs.ca, proxy = px.url,
                             time_scale = 1 / util.SPEED, wait_timeout = 6000 }
     local task = assert(c:generate(REQ))
@@ -118,7 +118,7 @@ describe("through a real proxy (tinyproxy)", function()
     assert.truthy(caps[1]:find("Authorization: Bearer " .. KEY, 1, true))
   end)
 
-  it("takes https_proxy from the environment, for API calls and the download", function()
+  it("takes https_proxy from the environment, for API calls and the download #m-proxy-environment", function()
     local out = util.tmpfile("proxy-env.mp4")
     finally(function() os.remove(out) end)
     local said = child(stack.url, certs.ca, { https_proxy = px.url }, { out = out })
@@ -134,7 +134,7 @@ describe("through a real proxy (tinyproxy)", function()
     assert.equals(0, #px:requests())
   end)
 
-  it("lets the proxy option win over https_proxy; proxy = \"\" turns proxies off", function()
+  it("lets the proxy option win over https_proxy; proxy = \"\" turns proxies off #m-proxy-option", function()
     -- a dead proxy in the variable: the option's proxy is used
     assert.matches("^balance ", child(stack.url, certs.ca, { https_proxy = "http://127.0.0.1:1" },
       { proxy = px.url }))
@@ -144,7 +144,7 @@ describe("through a real proxy (tinyproxy)", function()
     tunnels_only(1)
   end)
 
-  it("verifies an https:// proxy against ca_file too, and refuses it with tls_error otherwise", function()
+  it("verifies an https:// proxy against ca_file too, and refuses it with tls_error otherwise #m-proxy-ca-file", function()
     -- an HTTPS proxy: nghttpx in forward-proxy mode (TLS, test certificate) in front of tinyproxy
     local hp = nghttpx.start{ backend = px.url, tls = certs.server, args = { "--http2-proxy" } }
     finally(function() hp:stop() end)

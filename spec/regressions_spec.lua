@@ -112,7 +112,7 @@ describe("regressions", function()
     -- fuzz_answers: a 200 submit answer without a task id whose body echoed
     -- the key put the key into the error's message (a body excerpt made
     -- outside the HTTP layer's masking); every public call now masks its error.
-    it("masks the key in an error quoting a body that echoes it", function()
+    it("masks the key in an error quoting a body that echoes it #m-key-masked-every-call", function()
       local ok, err = run_answers("generate\n200\nContent-Type: application/json\n\n"
         .. '{"error":{"message":"bad key sk-fuzz-secret-0123456789"}}')
       assert(ok, err)

@@ -76,7 +76,7 @@ describe("seedance.request", function()
       end
     end)
 
-    it("writes each list field as a JSON array, empty ones as []", function()
+    it("writes each list field as a JSON array, empty ones as [] #m-empty-lists-arrays-validator", function()
       local body = round_trips(req{ video_urls = {}, audio_urls = {}, tools = {} })
       for _, k in ipairs{ "video_urls", "audio_urls", "tools" } do
         assert.matches('"' .. k .. '":%[%]', body)
@@ -120,7 +120,7 @@ describe("seedance.request", function()
       assert.matches('"return_last_frame":false', body)
     end)
 
-    it("escapes '\"', '\\\\' and every control character; passes UTF-8 and DEL through", function()
+    it("escapes '\"', '\\\\' and every control character; passes UTF-8 and DEL through #m-json-escapes-control", function()
       local all = {}
       for c = 0, 31 do all[#all + 1] = string.char(c) end
       local prompt = "q\"b\\s/" .. table.concat(all) .. "\127 caf\195\169 \228\184\173 \240\159\152\128 \226\128\168"

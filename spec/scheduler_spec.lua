@@ -70,7 +70,7 @@ describe("seedance.run", function()
 end)
 
 describe("seedance.step", function()
-  it("never blocks, and drives spawned coroutines to the end", function()
+  it("never blocks, and drives spawned coroutines to the end #m-step-never-blocks", function()
     -- "never blocks" checked on what step(0) asks for, not on a clock: every
     -- wait it hands to the engine's poll or to core.sleep is zero
     local waits, stop = nowait.record()
@@ -94,7 +94,7 @@ describe("seedance.step", function()
     assert.is_nil(nowait.first_wait(waits))
   end)
 
-  it("keeps to its frame budget: past it, ready coroutines wait for the next step", function()
+  it("keeps to its frame budget: past it, ready coroutines wait for the next step #m-resume-budget", function()
     local saved = scheduler.budget
     finally(function() scheduler.budget = saved end)
     scheduler.budget = 0          -- every step stops after its first resume
@@ -108,7 +108,7 @@ describe("seedance.step", function()
     assert.is_nil(seedance.timeout())
   end)
 
-  it("hands finished transfers over within the budget too, and loses none", function()
+  it("hands finished transfers over within the budget too, and loses none #m-dispatch-budget", function()
     local saved = scheduler.budget
     finally(function() scheduler.budget = saved end)
     local results, done = {}, 0

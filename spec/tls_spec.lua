@@ -44,7 +44,7 @@ describe("TLS through nghttpx", function()
 
   for _, h2 in ipairs{ true, false } do
     local proto = h2 and "HTTP/2" or "HTTP/1.1"
-    it("generates, waits and downloads over HTTPS with the test CA as ca_file (" .. proto .. ")", function()
+    it("generates, waits and downloads over HTTPS with the test CA as ca_file (" .. proto .. ") #m-tls-ca-file", function()
       local stack = nghttpx.in_front_of(emu, { tls = certs.server, http2 = h2 })
       local out = util.tmpfile("tls.mp4")
       -- one finally per test: busted keeps only the last one given
@@ -138,7 +138,7 @@ describe("TLS through nghttpx", function()
     assert.equals(0, #requests)
   end)
 
-  it("reuses connections: 1,000 polls from 50 coroutines cost at most the pool's size in handshakes", function()
+  it("reuses connections: 1,000 polls from 50 coroutines cost at most the pool's size in handshakes #m-tls-connection-reuse", function()
     -- HTTP/1.1 only, where each request in flight needs a connection of its own (HTTP/2: http2_spec)
     local ng = nghttpx.start{ backend = emu.url, tls = certs.server, http2 = false, log_level = "INFO" }
     finally(function() ng:stop() end)

@@ -23,7 +23,7 @@ end
 
 describe("deadlines and Retry-After", function()
   describe("15. a Retry-After past the caller's deadline ends the call at once, with the server's error", function()
-    it("in wait", function()
+    it("in wait #m-retry-after-deadline #m-wait-retry-after-too-long", function()
       local gw = gateway.start{ cases = { busy(503, "20", { method = "GET", pattern = "^/v1/tasks/" }) } }
       finally(function() gw:stop() end)
       local t0 = core.now()
@@ -35,7 +35,7 @@ describe("deadlines and Retry-After", function()
       assert.equals(1, #gw:requests())
     end)
 
-    it("in a submit with a timeout", function()
+    it("in a submit with a timeout #m-retry-after-deadline", function()
       local gw = gateway.start{ cases = { busy(503, "20", { method = "POST" }) } }
       finally(function() gw:stop() end)
       local t0 = core.now()
@@ -74,7 +74,7 @@ describe("deadlines and Retry-After", function()
   end)
 
   describe("16. never sooner than the server asked", function()
-    it("ends wait at once when every poll asks for more than max_retry_after", function()
+    it("ends wait at once when every poll asks for more than max_retry_after #m-wait-retry-after-too-long", function()
       local gw = gateway.start{ cases = { busy(429, "600", { method = "GET", pattern = "^/v1/tasks/" }) } }
       finally(function() gw:stop() end)
       local t0 = core.now()
@@ -86,7 +86,7 @@ describe("deadlines and Retry-After", function()
       assert.is_true(core.now() - t0 < 5)
     end)
 
-    it("waits the asked seconds between polls when it fits the deadline", function()
+    it("waits the asked seconds between polls when it fits the deadline #m-wait-honours-retry-after", function()
       local gw = gateway.start{ cases = {
         busy(503, "1", { method = "GET", pattern = "^/v1/tasks/", times = 2 }),
         { method = "GET", pattern = "^/v1/tasks/", json = { code = 200, data = { id = "task_A", status = "failed",
@@ -101,7 +101,7 @@ describe("deadlines and Retry-After", function()
     end)
   end)
 
-  it("a 429 pauses every sender of the client together, not only the one that met it", function()
+  it("a 429 pauses every sender of the client together, not only the one that met it #m-shared-429-backoff", function()
     local gw = gateway.start{ cases = {
       busy(429, "1", { path = "/v1/balance", times = 1 }),
       { path = "/v1/balance", json = { success = true, remain_balance = 1 } } } }
@@ -123,7 +123,7 @@ describe("deadlines and Retry-After", function()
   describe("17. Retry-After as an HTTP date, in each of its three forms", function()
     for _, form in ipairs{ { "RFC 1123", "!%a, %d %b %Y %H:%M:%S GMT" }, { "RFC 850", "!%A, %d-%b-%y %H:%M:%S GMT" },
                            { "asctime", "!%a %b %e %H:%M:%S %Y" } } do
-      it("honours " .. form[1], function()
+      it("honours " .. form[1] .. " #m-retry-after-http-date", function()
         local at = os.date(form[2], os.time() + 2)
         local gw = gateway.start{ cases = {
           busy(503, at, { path = "/v1/balance", times = 1 }),

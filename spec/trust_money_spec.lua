@@ -16,7 +16,7 @@ describe("money and paid videos", function()
     teardown(function() emu:stop() end)
     local function slot_client() return client_for(emu, { max_in_flight = 1, time_scale = 1 }) end
 
-    it("when wait times out, so the next generate does not hang", function()
+    it("when wait times out, so the next generate does not hang #m-slot-back-when-wait-fails", function()
       local c = slot_client()
       local t1 = assert(c:generate(REQ))
       local ok, err = t1:wait{ timeout = 0.2 }
@@ -26,7 +26,7 @@ describe("money and paid videos", function()
       assert.truthy(t2, tostring(err2))
     end)
 
-    it("when the task is closed, and when its handle is collected", function()
+    it("when the task is closed, and when its handle is collected #m-slot-back-when-closed #m-slot-back-when-collected", function()
       local c = slot_client()
       local t1 = assert(c:generate(REQ))
       t1:close()
@@ -36,7 +36,7 @@ describe("money and paid videos", function()
       assert.truthy(c:generate(REQ, { timeout = 5 }))
     end)
 
-    it("when wait ends with an error that is not retried", function()
+    it("when wait ends with an error that is not retried #m-slot-back-when-wait-fails", function()
       local gw = gateway.start{ upstream = emu.url, cases = {
         { method = "GET", pattern = "^/v1/tasks/", status = 400,
           json = { error = { code = 400, type = "invalid_request_error", message = "no such task" } } } } }
@@ -48,7 +48,7 @@ describe("money and paid videos", function()
       assert.truthy(c:generate(REQ, { timeout = 5 }))
     end)
 
-    it("when the task is closed during a long pause between polls, at once", function()
+    it("when the task is closed during a long pause between polls, at once #m-close-wakes-wait", function()
       local c = client_for(emu, { time_scale = 1, poll_min = 20, poll_max = 60 })
       local t = assert(c:generate(REQ))
       local t0, took = require("seedance.core").now(), nil
@@ -65,7 +65,7 @@ describe("money and paid videos", function()
       assert.truthy(c:generate(REQ, { timeout = 5 })) -- and its slot came back
     end)
 
-    it("and waiting for a slot honours the caller's deadline", function()
+    it("and waiting for a slot honours the caller's deadline #m-slot-wait-deadline", function()
       local c = slot_client()
       -- held to the end: a collected handle gives its slot back (a GC-stress run collects it early)
       local first = assert(c:generate(REQ))
@@ -106,7 +106,7 @@ describe("money and paid videos", function()
       return gw, t.id
     end
 
-    it("re-reads the task for it, then downloads the paid video", function()
+    it("re-reads the task for it, then downloads the paid video #m-missing-url-reread", function()
       local gw, id = finished_task_behind(2)
       finally(function() gw:stop() end)
       local c = seedance.new{ api_key = "sk-spec", base_url = gw.url, backoff = 0.01, max_backoff = 0.02 }
@@ -138,7 +138,7 @@ describe("money and paid videos", function()
       process.remove_dir(dir)
     end)
 
-    it("with a journal, a re-run re-attaches to the paid task and fetches its video", function()
+    it("with a journal, a re-run re-attaches to the paid task and fetches its video #m-missing-url-reread", function()
       local dir = tmpdir()
       local jpath = dir .. "/j"
       -- run 1: every poll through the gateway says completed, without a URL
@@ -166,7 +166,7 @@ describe("money and paid videos", function()
   end)
 
   describe("8. answers that cannot be read", function()
-    it("reads a failed task whose message ends in half a surrogate pair, at the first poll", function()
+    it("reads a failed task whose message ends in half a surrogate pair, at the first poll #m-json-lone-surrogate", function()
       local gw = gateway.start{ cases = { { method = "GET", pattern = "^/v1/tasks/",
         headers = { { "Content-Type", "application/json" } },
         body = '{"code":200,"data":{"id":"task_A","status":"failed",'
@@ -180,7 +180,7 @@ describe("money and paid videos", function()
       assert.equals(1, #gw:requests())
     end)
 
-    it("gives up after a few answers in a row that are not JSON, naming the status and the first bytes", function()
+    it("gives up after a few answers in a row that are not JSON, naming the status and the first bytes #m-undecodable-cap", function()
       local gw = gateway.start{ cases = { { method = "GET", pattern = "^/v1/tasks/",
         headers = { { "Content-Type", "text/html" } }, body = "<html><body>proxy says hi</body></html>" } } }
       finally(function() gw:stop() end)
@@ -196,7 +196,7 @@ describe("money and paid videos", function()
   end)
 
   describe("the journal", function()
-    it("has the submit, with its Idempotency-Key, on disk before the submit is sent", function()
+    it("has the submit, with its Idempotency-Key, on disk before the submit is sent #m-journal-submit-before-send", function()
       local gw = gateway.start{ cases = { { method = "POST", drop = true } } }
       finally(function() gw:stop() end)
       local dir = tmpdir()
@@ -215,7 +215,7 @@ describe("money and paid videos", function()
   end)
 
   describe("9. one process per journal", function()
-    it("refuses a second client on the same journal, in this process or another", function()
+    it("refuses a second client on the same journal, in this process or another #m-journal-lock", function()
       local dir = tmpdir()
       local jpath = dir .. "/j"
       local c1 = seedance.new{ api_key = "k", base_url = "http://127.0.0.1:9", journal = jpath }
@@ -245,7 +245,7 @@ describe("money and paid videos", function()
     setup(function() emu = emulator.start{ speed = util.SPEED } end)
     teardown(function() emu:stop() end)
 
-    it("map pays for nothing when an output folder is missing", function()
+    it("map pays for nothing when an output folder is missing #m-preflight-map", function()
       local before = emu:stats().tasks_created
       local results, stats = seedance.map(client_for(emu), { REQ, REQ, REQ },
         { output = "/nonexistent-seedance-dir/%03d.mp4" })
@@ -255,7 +255,7 @@ describe("money and paid videos", function()
       assert.matches("does not exist", results[1].error.message)
     end)
 
-    it("map pays for nothing when one local image cannot be read, or one output is a folder", function()
+    it("map pays for nothing when one local image cannot be read, or one output is a folder #m-preflight-map", function()
       local dir = tmpdir()
       local before = emu:stats().tasks_created
       os.execute("mkdir '" .. dir .. "/002.mp4'")
@@ -271,7 +271,7 @@ describe("money and paid videos", function()
       process.remove_dir(dir)
     end)
 
-    it("chain pays for nothing when a later clip's folder is missing", function()
+    it("chain pays for nothing when a later clip's folder is missing #m-preflight-chain", function()
       local before = emu:stats().tasks_created
       local clips, err = seedance.chain(client_for(emu), { REQ, REQ }, {
         output = function(i) return i == 1 and tmpfile("clip1.mp4") or "/nonexistent-seedance-dir/2.mp4" end })
@@ -280,7 +280,7 @@ describe("money and paid videos", function()
       assert.equals(before, emu:stats().tasks_created)
     end)
 
-    it("map pays for nothing when a download's companion file could not be made", function()
+    it("map pays for nothing when a download's companion file could not be made #m-output-companions #m-preflight-map", function()
       local dir = tmpdir()
       local before = emu:stats().tasks_created
       os.execute("mkdir '" .. dir .. "/002.mp4.part'")
@@ -293,7 +293,7 @@ describe("money and paid videos", function()
       process.remove_dir(dir)
     end)
 
-    it("generate reads a FIFO named as an image without hanging, and pays for nothing", function()
+    it("generate reads a FIFO named as an image without hanging, and pays for nothing #m-image-not-fifo", function()
       local fifo = tmpfile("image.png")
       assert(os.execute("mkfifo '" .. fifo .. "'"))
       local before = emu:stats().tasks_created
@@ -305,7 +305,7 @@ describe("money and paid videos", function()
       assert.equals(before, emu:stats().tasks_created)
     end)
 
-    it("generate uploads and pays for nothing when a later local image cannot be read", function()
+    it("generate uploads and pays for nothing when a later local image cannot be read #m-preflight-generate-inputs", function()
       local png = tmpfile("ok.png")
       local f = assert(io.open(png, "wb"))
       f:write("\137PNG\r\n\26\n", string.rep("\0", 64))

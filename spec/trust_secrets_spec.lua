@@ -23,7 +23,7 @@ end
 
 describe("secrets and where requests go", function()
   describe("1. base_url is read as libcurl reads it", function()
-    it("refuses user info, which would send the key to the host after '@'", function()
+    it("refuses user info, which would send the key to the host after '@' #m-base-url-userinfo", function()
       for _, url in ipairs{ "http://localhost:80@evil.example", "http://127.0.0.1@evil.example:8080",
                             "https://user:pass@xcompute.us", "http://evil.example\\@127.0.0.1/" } do
         local ok, err = pcall(seedance.new, { api_key = KEY, base_url = url })
@@ -44,7 +44,7 @@ describe("secrets and where requests go", function()
       assert.equals(4, #gw:requests())
     end)
 
-    it("refuses plain http to names that merely look local, and to other hosts", function()
+    it("refuses plain http to names that merely look local, and to other hosts #m-base-url-http-loopback-only", function()
       for _, url in ipairs{ "http://127.0.0.1.nip.io", "http://10.1.2.3", "http://[fd00::1]:8080",
                             "http://169.254.169.254", "127.0.0.1:8080", "ftp://127.0.0.1/" } do
         local ok, err = pcall(seedance.new, { api_key = KEY, base_url = url })
@@ -72,7 +72,7 @@ describe("secrets and where requests go", function()
       return path, err
     end
 
-    it("never fetches plain http from another host, nor anything link-local", function()
+    it("never fetches plain http from another host, nor anything link-local #m-media-http-loopback-only", function()
       for _, url in ipairs{ "http://169.254.169.254/latest/meta-data/iam", "http://10.0.0.1/v.mp4",
                             "http://[fd00::1]/v.mp4", "http://[fe80::1%25eth0]/v.mp4", "ftp://127.0.0.1/v.mp4",
                             "https://169.254.169.254/v.mp4" } do
@@ -89,7 +89,7 @@ describe("secrets and where requests go", function()
       assert.equals("unsafe_url", err.type)
     end)
 
-    it("refuses a redirect to a link-local address at connect time, and sends no key to the media host", function()
+    it("refuses a redirect to a link-local address at connect time, and sends no key to the media host #m-authorization-api-only", function()
       gw:script{ cases = {
         { method = "GET", pattern = "^/v1/tasks/", json = completed("{{base:media}}/v.mp4") },
         { listener = "media", path = "/v.mp4", status = 302, headers = { { "Location", "http://169.254.169.254/x" } } },
@@ -103,7 +103,7 @@ describe("secrets and where requests go", function()
       for _, r in ipairs(gw:requests{ listener = "media" }) do assert.is_nil(r:header("authorization")) end
     end)
 
-    it("guards the engine on the address it connects to, before any packet", function()
+    it("guards the engine on the address it connects to, before any packet #m-guard-link-local-connect", function()
       local eng = core.engine()
       eng:add{ url = "http://169.254.169.254/latest/meta-data/", guard_link_local = true, connect_timeout = 5 }
       local r
@@ -119,7 +119,7 @@ describe("secrets and where requests go", function()
   end)
 
   describe("3. task ids go into paths safely", function()
-    it("refuses a submit answer whose task id would climb out of /v1/tasks/", function()
+    it("refuses a submit answer whose task id would climb out of /v1/tasks/ #m-task-id-safe", function()
       local gw = gateway.start{ cases = {
         { method = "POST", path = "/v1/videos/generations",
           json = { code = 200, data = { { status = "submitted", task_id = "../../v1/balance" } } } },
@@ -143,7 +143,7 @@ describe("secrets and where requests go", function()
   end)
 
   describe("4. the key is masked wherever a server echoes it", function()
-    it("in errors, their tostring and the log", function()
+    it("in errors, their tostring and the log #m-key-masked", function()
       local gw = gateway.start{ cases = {
         { status = 401, json = { error = { code = 401, type = "authentication_error",
           message = "Incorrect API key provided: Bearer " .. KEY .. " (key " .. KEY .. ")" } } },
@@ -161,7 +161,7 @@ describe("secrets and where requests go", function()
       assert.is_nil(tostring(c):find(KEY, 1, true))
     end)
 
-    it("in a failed task's error", function()
+    it("in a failed task's error #m-key-masked", function()
       local gw = gateway.start{ cases = {
         { pattern = "^/v1/tasks/", json = { code = 200, data = { id = "task_A", status = "failed",
           error = { code = 1, type = "x", message = "your key " .. KEY .. " is odd" } } } },
@@ -196,7 +196,7 @@ describe("secrets and where requests go", function()
       assert.equals(1, bal.remain_balance)
     end)
 
-    it("gives tls_error at once, never retried, for an untrusted certificate", function()
+    it("gives tls_error at once, never retried, for an untrusted certificate #m-tls-not-retried #m-tls-verify-on", function()
       local bal, err, conns = try(certs.self_signed, { ca_file = certs.ca, max_retries = 4 })
       assert.is_nil(bal)
       assert.equals("tls_error", err.type)
@@ -205,7 +205,7 @@ describe("secrets and where requests go", function()
       assert.equals(1, conns)
     end)
 
-    it("gives tls_error at once for a certificate of another host name", function()
+    it("gives tls_error at once for a certificate of another host name #m-tls-not-retried #m-tls-verify-on", function()
       local bal, err, conns = try(certs.wrong_host, { ca_file = certs.ca, max_retries = 4 })
       assert.is_nil(bal)
       assert.equals("tls_error", err.type)

@@ -14,7 +14,7 @@ describe("unexpected shapes", function()
   setup(function() emu = emulator.start{ speed = util.SPEED } end)
   teardown(function() emu:stop() end)
 
-  it("18. reads task answers of any shape without raising, and finishes", function()
+  it("18. reads task answers of any shape without raising, and finishes #m-answers-never-raise", function()
     local id = assert(util.client_for(emu):generate(REQ)).id
     local odd = {
       { id = id, status = "processing", created = 1700000000.5, progress = "50", estimated_time = 1e308 },
@@ -37,7 +37,7 @@ describe("unexpected shapes", function()
   end)
 
   describe("19. journals", function()
-    it("skips records of the wrong types, and says how many", function()
+    it("skips records of the wrong types, and says how many #m-journal-bad-records", function()
       local dir = util.tmpdir()
       local path = dir .. "/j"
       local f = assert(io.open(path, "wb"))
@@ -62,7 +62,7 @@ describe("unexpected shapes", function()
       os.execute("rm -rf '" .. dir .. "'")
     end)
 
-    it("never appends to a file that is not a journal", function()
+    it("never appends to a file that is not a journal #m-journal-not-foreign", function()
       local path = util.tmpfile("notes.txt")
       local f = assert(io.open(path, "wb")); f:write("my notes\nline two\n"); f:close()
       local ok, err = pcall(seedance.new, { api_key = "k", base_url = "http://127.0.0.1:9", journal = path })
@@ -72,7 +72,7 @@ describe("unexpected shapes", function()
       os.remove(path)
     end)
 
-    it("tells a request whose local image changed from the one journaled", function()
+    it("tells a request whose local image changed from the one journaled #m-journal-hash-image-bytes", function()
       local img = util.tmpfile("img.png")
       local function write(bytes) local f = assert(io.open(img, "wb")); f:write(bytes); f:close() end
       local journal = require("seedance.journal")
@@ -94,7 +94,7 @@ describe("unexpected shapes", function()
   end)
 
   describe("20. a user callback that raises comes back as callback_error", function()
-    it("on_retry", function()
+    it("on_retry #m-on-retry-protected", function()
       local gw = gateway.start{ upstream = emu.url, cases = { { method = "POST", times = 1, status = 503,
         json = { error = { type = "bad_gateway", message = "busy" } } } } }
       finally(function() gw:stop() end)
@@ -106,7 +106,7 @@ describe("unexpected shapes", function()
       assert.matches("my on_retry broke", err.message)
     end)
 
-    it("wait's and download's on_progress", function()
+    it("wait's and download's on_progress #m-download-callback-protected #m-wait-callback-protected", function()
       local c = util.client_for(emu)
       local t = assert(c:generate(REQ))
       local ok, err = t:wait{ on_progress = function() error("my wait progress broke") end }
@@ -129,7 +129,7 @@ describe("unexpected shapes", function()
       assert.equals(1, calls)
     end)
 
-    it("chain's on_clip", function()
+    it("chain's on_clip #m-on-clip-protected", function()
       local clips, err = seedance.chain(util.client_for(emu), { REQ, REQ },
         { on_clip = function() error("my on_clip broke") end })
       assert.equals(1, #clips)
@@ -155,7 +155,7 @@ describe("unexpected shapes", function()
     end)
   end)
 
-  it("caps an API answer at max_body", function()
+  it("caps an API answer at max_body #m-response-size-cap", function()
     local gw = gateway.start{ cases = { { path = "/v1/balance", json = { success = true, pad = string.rep("x", 5000) } } } }
     finally(function() gw:stop() end)
     local bal, err = seedance.new{ api_key = "sk-spec", base_url = gw.url, max_body = 1000 }:balance()
@@ -165,7 +165,7 @@ describe("unexpected shapes", function()
     assert.equals(1, #gw:requests())
   end)
 
-  it("21. sends every list field as a JSON array, even empty, with validate = false", function()
+  it("21. sends every list field as a JSON array, even empty, with validate = false #m-empty-lists-arrays", function()
     local gw = gateway.start{ upstream = emu.url, cases = {} }
     finally(function() gw:stop() end)
     local c = seedance.new{ api_key = "sk-spec", base_url = gw.url, validate = false }
@@ -177,7 +177,7 @@ describe("unexpected shapes", function()
     end
   end)
 
-  it("21. sends every list field as a JSON array, even empty, with validation on (the validator writes the body)",
+  it("21. sends every list field as a JSON array, even empty, with validation on (the validator writes the body) #m-empty-lists-arrays-validator",
     function()
     local gw = gateway.start{ upstream = emu.url, cases = {} }
     finally(function() gw:stop() end)
@@ -191,7 +191,7 @@ describe("unexpected shapes", function()
     assert.matches('"image_urls":%["https://example.com/a.png"%]', body)
   end)
 
-  it("22. prints valid UTF-8 (and valid JSON) whatever the server's strings hold", function()
+  it("22. prints valid UTF-8 (and valid JSON) whatever the server's strings hold #m-cli-output-utf8", function()
     local gw = gateway.start{ cases = { { path = "/v1/balance", headers = { { "Content-Type", "application/json" } },
       body = '{"success":true,"remain_balance":5,"note":"caf\233 \255\254"}' } } }
     finally(function() gw:stop() end)

@@ -30,7 +30,7 @@ describe("video integrity", function()
   after_each(function() assert.is_true(gw:stop(), gw:log()) end)
 
   describe("11. a file that changes between a cut and its resume", function()
-    it("keeps the first answer's validator at once and resumes with If-Range: the new file, whole", function()
+    it("keeps the first answer's validator at once and resumes with If-Range: the new file, whole #m-if-range-sent #m-range-resume #m-validator-kept-at-once", function()
       gw:script(script{
         { times = 1, headers = { { "ETag", '"A"' } }, body = A, cut_after = N / 2 },
         { headers = { { "ETag", '"B"' }, { "Accept-Ranges", "bytes" } }, body = B, ranges = true },
@@ -45,7 +45,7 @@ describe("video integrity", function()
       os.remove(target)
     end)
 
-    it("refuses a 206 of another version (a server that ignores If-Range), and starts over", function()
+    it("refuses a 206 of another version (a server that ignores If-Range), and starts over #m-range-206-validator", function()
       gw:script(script{
         { times = 1, headers = { { "ETag", '"A"' } }, body = A, cut_after = N / 2 },
         { times = 1, status = 206, body = B:sub(N / 2 + 1),
@@ -59,7 +59,7 @@ describe("video integrity", function()
       os.remove(target)
     end)
 
-    it("refuses a 206 that does not start where the part ends", function()
+    it("refuses a 206 that does not start where the part ends #m-range-206-offset", function()
       local P = gateway.pattern(N)
       gw:script(script{
         { times = 1, headers = { { "ETag", '"P"' } }, body = P, cut_after = N / 2 },
@@ -74,7 +74,7 @@ describe("video integrity", function()
       os.remove(target)
     end)
 
-    it("starts over, rather than resume blind, when the server sent no validator", function()
+    it("starts over, rather than resume blind, when the server sent no validator #m-resume-needs-validator", function()
       gw:script(script{
         { times = 1, body = A, cut_after = N / 2 },
         { body = B, ranges = true },
@@ -87,7 +87,7 @@ describe("video integrity", function()
     end)
   end)
 
-  it("leaves nothing under the target name when a download fails for good, and keeps the part to resume", function()
+  it("leaves nothing under the target name when a download fails for good, and keeps the part to resume #m-atomic-rename", function()
     gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A, cut_after = 1000 } })
     local target = util.tmpfile("cut.mp4")
     local path, err = completed_task(client(gw, { max_retries = 1 })):download(target)
@@ -100,7 +100,7 @@ describe("video integrity", function()
   end)
 
   describe("12. bodies that never end", function()
-    it("stops an endless body at max_download, leaving nothing behind", function()
+    it("stops an endless body at max_download, leaving nothing behind #m-download-size-cap", function()
       gw:script(script{ { headers = { { "ETag", '"E"' } }, endless = true } })
       local target = util.tmpfile("endless.mp4")
       local path, err = completed_task(client(gw, { max_download = 1000000 })):download(target, { timeout = 10 })
@@ -111,7 +111,7 @@ describe("video integrity", function()
       assert.equals(1, #gw:requests{ listener = "media" })
     end)
 
-    it("ends a trickling body at the download's deadline", function()
+    it("ends a trickling body at the download's deadline #m-download-deadline", function()
       gw:script(script{ { headers = { { "ETag", '"T"' } }, bytes = 100000, trickle = { bytes = 2, every = 1 } } })
       local target = util.tmpfile("trickle.mp4")
       local t0 = core.now()
@@ -127,7 +127,7 @@ describe("video integrity", function()
 
   describe("13. targets that are not regular files", function()
     -- (a FIFO, not a device: a mutant that lost this check must not replace /dev/null as root)
-    it("refuses a FIFO as the target, and leaves it as it was", function()
+    it("refuses a FIFO as the target, and leaves it as it was #m-target-regular-file", function()
       gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A } })
       local fifo = util.tmpfile("fifo.mp4")
       assert(os.execute("mkfifo '" .. fifo .. "'"))
@@ -139,7 +139,7 @@ describe("video integrity", function()
       os.remove(fifo)
     end)
 
-    it("never writes through a planted .part symlink", function()
+    it("never writes through a planted .part symlink #m-part-nofollow", function()
       gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A, ranges = true } })
       local dir = util.tmpdir()
       local target, victim = dir .. "/v.mp4", dir .. "/victim.txt"
@@ -151,7 +151,7 @@ describe("video integrity", function()
       os.execute("rm -rf '" .. dir .. "'")
     end)
 
-    it("never reads a planted .part.meta symlink (its target's first line would go out as If-Range)", function()
+    it("never reads a planted .part.meta symlink (its target's first line would go out as If-Range) #m-meta-nofollow", function()
       gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A, ranges = true } })
       local dir = util.tmpdir()
       local target, secret = dir .. "/v.mp4", dir .. "/secret.txt"
@@ -177,7 +177,7 @@ describe("video integrity", function()
       assert.equals(0, #gw:requests{ listener = "media" })
     end)
 
-    it("a full disk (a file size limit) fails once, as io_error, and removes the part", function()
+    it("a full disk (a file size limit) fails once, as io_error, and removes the part #m-io-error-drops-part #m-io-error-not-retried", function()
       gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A } })
       local target = util.tmpfile("full.mp4")
       -- a child whose files may not pass 64 KiB: writes fail with EFBIG, as on a full disk

@@ -9,7 +9,7 @@ describe("seedance.urls", function()
       assert.equals("http://[::1]:8080", urls.check_base("http://[::1]:8080/", false).url)
       assert.truthy(urls.check_base("http://localhost:9", false))
     end)
-    it("refuses user info, other schemes, link-local hosts and plain http elsewhere", function()
+    it("refuses user info, other schemes, link-local hosts and plain http elsewhere #m-base-url-http-loopback-only", function()
       for _, u in ipairs{ "http://localhost:80@evil.example", "ftp://127.0.0.1", "http://169.254.1.1",
                           "https://[fe80::1]/", "http://10.0.0.1", "http://127.0.0.1.nip.io", "127.0.0.1:80" } do
         local p, err = urls.check_base(u, false)
@@ -17,14 +17,14 @@ describe("seedance.urls", function()
         assert.is_string(err)
       end
     end)
-    it("refuses a query, a fragment, or an empty URL", function()
+    it("refuses a query, a fragment, or an empty URL #m-base-url-query", function()
       for _, u in ipairs{ "http://127.0.0.1:8080/?x=1", "https://xcompute.us#top", "" } do
         local p, err = urls.check_base(u, false)
         assert.is_nil(p, u)
         assert.is_string(err)
       end
     end)
-    it("never quotes a password in its messages, with or without a scheme", function()
+    it("never quotes a password in its messages, with or without a scheme #m-url-message-masks-userinfo", function()
       for _, u in ipairs{ "http://user:hunter2@10.0.0.1", "user:hunter2@bad host:1", "ftp://u:hunter2@x/" } do
         local _, err = urls.check_base(u, false)
         assert.is_nil(err:find("hunter2", 1, true), err)
@@ -44,7 +44,7 @@ describe("seedance.urls", function()
       assert.truthy(urls.check_media("https://cdn.example/v.mp4", false))
       assert.truthy(urls.check_media("http://127.0.0.1:8080/media/a.mp4", false))
     end)
-    it("refuses link-local addresses in every spelling, whatever the scheme or option", function()
+    it("refuses link-local addresses in every spelling, whatever the scheme or option #m-media-link-local", function()
       for _, u in ipairs{ "http://169.254.169.254/latest/", "https://169.254.169.254/", "http://[fe80::1]/",
                           "https://[FE80::1%25eth0]/", "http://[::ffff:169.254.169.254]/",
                           "http://0xa9.0xfe.0xa9.0xfe/" } do
@@ -52,7 +52,7 @@ describe("seedance.urls", function()
         assert.is_nil(urls.check_media(u, false), u)
       end
     end)
-    it("refuses plain http to other hosts unless allow_insecure_media", function()
+    it("refuses plain http to other hosts unless allow_insecure_media #m-media-http-loopback-only", function()
       assert.is_nil(urls.check_media("http://10.0.0.1/v.mp4", false))
       assert.truthy(urls.check_media("http://10.0.0.1/v.mp4", true))
     end)

@@ -184,7 +184,7 @@ describe("seedance.validate", function()
   end)
 
   describe("reports", function()
-    it("every problem at once, each naming its field, and tostring prints them all", function()
+    it("every problem at once, each naming its field, and tostring prints them all #m-validator-every-problem", function()
       local _, err = seedance.validate{
         model = "doubao-seedance-2.0-fast", resolution = "1080p", duration = 99,
         size = "wide", seed = "x", image_urls = { "asset://a", "nope" }, resoluton = 1,
@@ -199,7 +199,7 @@ describe("seedance.validate", function()
       end
       assert.is_false(err.retryable)
     end)
-    it("a closing entry when there are more than 100 problems", function()
+    it("a closing entry when there are more than 100 problems #m-validator-every-problem", function()
       local r = req{}
       for i = 1, 150 do r["junk" .. i] = i end
       local _, err = seedance.validate(r)
@@ -257,7 +257,7 @@ describe("seedance.validate", function()
       assert.truthy(problem(err, "image_urls"))
     end)
 
-    it("survives cycles and huge strings", function()
+    it("survives cycles and huge strings #m-validator-every-problem", function()
       local t = {}
       t.self = t
       t[1] = t

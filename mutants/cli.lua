@@ -1,0 +1,254 @@
+-- mutants/cli.lua: mutations of the cli promises (mutants/catalogue.lua says how a row reads).
+return {
+  { name = "cli-advice-translated",
+    promise = "the library's Lua advice reaches the command's user in the command's words",
+    file = "lua/seedance/cli/output.lua",
+    from = [[
+  for _, pair in ipairs(M.ADVICE) do
+]],
+    to = [[
+  for _, pair in ipairs({}) do
+]] },
+  { name = "cli-dash-not-a-file",
+    promise = "'-' is refused where only a file can go (no file named '-')",
+    file = "lua/seedance/cli/request.lua",
+    from = [[
+      if path == "-" then return nil, M.no_dash(flag) end
+]],
+    to = [[
+]] },
+  { name = "cli-dash-values",
+    promise = "a value beginning with a dash (--seed -1) is the option's value, not an unknown option",
+    file = "lua/seedance/cli/parser.lua",
+    from = [[
+  local ok, pok, result = pcall(p.pparse, p, M.attach_values(argv))
+]],
+    to = [[
+  local ok, pok, result = pcall(p.pparse, p, argv)
+]] },
+  { name = "cli-interrupt-closes-task",
+    promise = "an interrupt during a download aborts it at once and keeps the .part",
+    file = "lua/seedance/cli/guard.lua",
+    from = [[
+    self.task:close()
+]],
+    to = [[
+    self.noted = true
+]] },
+  { name = "cli-interrupt-submit-finishes",
+    promise = "an interrupt during the submit lets it finish, so the task paid for is named",
+    file = "lua/seedance/cli/guard.lua",
+    from = [[
+  elseif self.name ~= "submit" then
+]],
+    to = [[
+  else
+]] },
+  { name = "cli-interrupt-trap",
+    promise = "SIGINT during a wait stops with one line naming the task and the command that picks it up (exit 130)",
+    file = "lua/seedance/cli/guard.lua",
+    from = [[
+    core.trap_signals()
+]],
+    to = [[
+]] },
+  { name = "cli-journal-flag",
+    promise = "generate --journal FILE makes a re-run re-attach instead of paying again",
+    file = "lua/seedance/cli/settings.lua",
+    from = [[
+  opts.timeout, opts.wait_timeout, opts.journal = args.timeout, args.wait_timeout, args.journal
+]],
+    to = [[
+  opts.timeout, opts.wait_timeout = args.timeout, args.wait_timeout
+]] },
+  { name = "cli-json-usage-errors",
+    promise = "with --json a usage error is one JSON object on standard output",
+    file = "lua/seedance/cli/parser.lua",
+    from = [[
+    if a == "--json" then return true end
+]],
+    to = [[
+    if a == "--json" then return false end
+]] },
+  { name = "cli-last-frame-missing",
+    promise = "download --save-last-frame of a task made without return_last_frame says so at once (exit 2)",
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+      if want[2] == "last_frame" and not task.last_frame_url and task.video_url then
+]],
+    to = [[
+      if false and want[2] == "last_frame" and not task.last_frame_url and task.video_url then
+]] },
+  { name = "cli-masked-without-scheme",
+    promise = "user info is masked in a URL written without its scheme",
+    file = "lua/seedance/cli/output.lua",
+    from = [[
+  if not scheme then scheme, rest = "", s end
+]],
+    to = [[
+  if not scheme then return s end
+]] },
+  { name = "cli-one-line-no-escapes",
+    promise = "a server's text reaches the terminal without control characters, on one line",
+    file = "lua/seedance/cli/output.lua",
+    from = [[
+  s = s:gsub("\r\n", " "):gsub("[\r\n\t\v\f]", " "):gsub("[%z\1-\31\127]", "?"):gsub("\194[\128-\159]", "?")
+]],
+    to = [[
+]] },
+  { name = "cli-output-utf8",
+    promise = "the command's output is valid UTF-8 whatever the server sent",
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+    bal = output.clean(bal)
+]],
+    to = [[
+
+]] },
+  { name = "cli-paid-task-named",
+    promise = "after paying, every failure names the task and the command that picks it up",
+    file = "lua/seedance/cli/output.lua",
+    from = [[
+  local paid = ctx.paid
+]],
+    to = [[
+  local paid = nil
+]] },
+  { name = "cli-preflight-outputs",
+    promise = "the command checks its output paths before paying (a missing folder creates no task)",
+    file = "lua/seedance/cli/request.lua",
+    from = [[
+  return M.check_outputs(outputs, M.inputs(req, args))
+]],
+    to = [[
+  return true
+]] },
+  { name = "cli-settings-http-message",
+    promise = "a plain-http base URL is refused in the command user's words (--allow-insecure-http)",
+    edits = {
+      { file = "lua/seedance/cli/output.lua",
+        from = [[
+  { "use https (or allow_insecure_http)", "use https, or pass --allow-insecure-http" },
+  { "unless allow_insecure_media is set for a gateway of your own",
+    "(the command fetches results only over https, or plain http from this machine)" },
+  { "allow_insecure_http", "--allow-insecure-http" },
+]],
+        to = [[
+  { "unless allow_insecure_media is set for a gateway of your own",
+    "(the command fetches results only over https, or plain http from this machine)" },
+]] },
+      { file = "lua/seedance/cli/settings.lua",
+        from = [[
+  if p and p.scheme == "http" and not p.userinfo and not urls.is_link_local(p.host) then
+]],
+        to = [[
+  if false and p and p.scheme == "http" and not p.userinfo and not urls.is_link_local(p.host) then
+]] },
+    } },
+  { name = "cli-std-fds-open",
+    promise = "descriptors 0-2 are open before the command opens a file (a journal never becomes stdout or stderr)",
+    file = "lua/seedance/cli.lua",
+    from = [[
+  if out == nil and errout == nil then core.prepare_command() end
+]],
+    to = [[
+]] },
+  { name = "cli-stdout-checked",
+    promise = "a standard output that cannot be written is a file error, not a success",
+    file = "lua/seedance/cli.lua",
+    from = [[
+  if ok then return code end
+]],
+    to = [[
+  if ok or true then return code end
+]] },
+  { name = "cli-text-bom",
+    promise = "a key or request file saved with a UTF-8 byte order mark is read",
+    file = "lua/seedance/cli/text.lua",
+    from = [[
+  if text:sub(1, 3) == M.BOM then text = text:sub(4) end
+]],
+    to = [[
+]] },
+  { name = "cli-time-scale-local",
+    promise = "SEEDANCE_TIME_SCALE applies only to a base URL on this machine",
+    file = "lua/seedance/cli/settings.lua",
+    from = [[
+  opts.time_scale = scale ~= true and M.is_local(opts.base_url) and scale or 1
+]],
+    to = [[
+  opts.time_scale = scale ~= true and scale or 1
+]] },
+  { name = "cli-video-before-frame",
+    promise = "the paid video is saved before a missing last frame is reported",
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+  local saved = {}
+]],
+    to = [[
+  local saved = {}
+  if args.save_last_frame and not task.last_frame_url and task.video_url then
+    return report(ctx, no_last_frame(task, args, saved))
+  end
+]] },
+  { name = "cli-wait-timeout-wall",
+    promise = "--wait-timeout counts wall seconds, whatever SEEDANCE_TIME_SCALE",
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+  local ok, err = task:wait{ timeout = wall / (ctx.time_scale or 1), on_progress = function(t) show:task(t) end }
+]],
+    to = [[
+  local ok, err = task:wait{ timeout = wall, on_progress = function(t) show:task(t) end }
+]] },
+  { name = "cli-whole-numbers",
+    promise = "whole numbers print as whole numbers (balance: 999873, not 999873.0)",
+    file = "lua/seedance/cli/output.lua",
+    from = [[
+  if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then return string.format("%.0f", n) end
+]],
+    to = [[
+]] },
+  { name = "progress-bar-between-polls",
+    promise = "the bar moves between polls (a ticker redraws from the estimate)",
+    file = "lua/seedance/cli/guard.lua",
+    from = [[
+          opts.show:tick()
+]],
+    to = [[
+]] },
+  { name = "progress-eta-wall-time",
+    promise = "the ETA is in wall time (the service's estimate times time_scale)",
+    file = "lua/seedance/progress.lua",
+    from = [[
+    local left = est * self.scale - self:elapsed(now)
+]],
+    to = [[
+    local left = est - self:elapsed(now)
+]] },
+  { name = "progress-fits-width",
+    promise = "the progress line fits the terminal's width",
+    file = "lua/seedance/progress.lua",
+    from = [[
+  if not columns then return M.bar(fraction) .. " " .. text end
+]],
+    to = [[
+  do return M.bar(fraction) .. " " .. text end
+]] },
+  { name = "progress-no-eta-after-end",
+    promise = "a task that has ended shows no ETA",
+    file = "lua/seedance/progress.lua",
+    from = [[
+  if TERMINAL[self.status] then return nil end
+]],
+    to = [[
+]] },
+  { name = "progress-speed-this-attempt",
+    promise = "download speed counts only this attempt's bytes (a sliding window)",
+    file = "lua/seedance/progress.lua",
+    from = [[
+  return (b.done - a.done) / span
+]],
+    to = [[
+  return b.done / span
+]] },
+}

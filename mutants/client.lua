@@ -1,0 +1,240 @@
+-- mutants/client.lua: mutations of the client promises (mutants/catalogue.lua says how a row reads).
+return {
+  { name = "authorization-api-only",
+    promise = "Authorization goes only to the API host, never to the media host",
+    file = "lua/seedance/context.lua",
+    from = [[
+    local spec = spec_of(parts.url, dl.timeout, parts.scheme)
+]],
+    to = [[
+    local spec = spec_of(parts.url, dl.timeout, parts.scheme); spec.headers[#spec.headers + 1] = "Authorization: Bearer " .. key
+]] },
+  { name = "closed-client-refuses",
+    promise = "a closed client makes no more calls, and its journal takes no more records",
+    edits = {
+      { file = "lua/seedance/client.lua",
+        from = [[
+  if self.closed then error("attempt to use a closed client", 3) end
+]],
+        to = [[
+
+]] },
+      { file = "lua/seedance/client.lua",
+        from = [[
+  if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
+    ctx.governor:release_task()
+    return nil, errors.new{ type = "aborted", message = "the client was closed while this submit waited" }
+  end
+]],
+        to = [[
+]] },
+      { file = "lua/seedance/journal.lua",
+        from = [[
+  if self.closed then return nil, self.path .. ": journal closed" end
+]],
+        to = [[
+]] },
+    } },
+  { name = "download-size-cap",
+    promise = "a download stops at max_download",
+    file = "lua/seedance/context.lua",
+    from = [[
+    spec.max_file = settings.max_download
+]],
+    to = [[
+
+]] },
+  { name = "env-options-checked",
+    promise = "options from the environment are checked like options passed in",
+    timeout = 30,
+    file = "lua/seedance/options.lua",
+    from = [[
+      if why then bad(fname, string.format("%s (for option '%s') %s", o.env, o.name, why)) end
+]],
+    to = [[
+
+]] },
+  { name = "generate-sends-what-it-checked",
+    promise = "generate sends the request it checked, whatever the caller changes while it waits for a slot",
+    file = "lua/seedance/client.lua",
+    from = [[
+    sent = request.copy(req)
+]],
+    to = [[
+    sent = req
+]] },
+  { name = "http-no-env-proxy",
+    promise = "plain http never goes through a proxy from the environment (it would see the key)",
+    file = "lua/seedance/context.lua",
+    from = [[
+    if proxy == nil and scheme == "http" then proxy = "" end
+]],
+    to = [[
+
+]] },
+  { name = "idempotency-key-same-every-retry",
+    promise = "every retry of a submit carries the same Idempotency-Key",
+    file = "lua/seedance/context.lua",
+    from = [[
+    for _, line in ipairs(req.headers or {}) do h[#h + 1] = line end
+]],
+    to = [[
+    for _, line in ipairs(req.headers or {}) do h[#h + 1] = (line:gsub("^Idempotency%-Key: .*", "Idempotency-Key: " .. core.random_hex(16))) end
+]] },
+  { name = "journal-failed-try-keeps-occurrence",
+    promise = "a try that paid for nothing does not use up its journal occurrence",
+    file = "lua/seedance/client.lua",
+    from = [[
+  if not task and jkey and not opts.key then jrnl:release(jkey) end
+]],
+    to = [[
+
+]] },
+  { name = "journal-reattach",
+    promise = "a re-run re-attaches to the tasks its journal paid for instead of paying again",
+    file = "lua/seedance/client.lua",
+    from = [[
+    if entry and entry.task_id then
+]],
+    to = [[
+    if false then
+]] },
+  { name = "journal-submit-before-send",
+    promise = "the journal has the submit, with its Idempotency-Key, on disk before the submit is sent",
+    file = "lua/seedance/client.lua",
+    from = [[
+    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key }
+]],
+    to = [[
+    local ok, werr = true, nil
+]] },
+  { name = "key-masked-every-call",
+    promise = "every public call masks the key in the error it returns (bodies quoted outside the HTTP layer too)",
+    file = "lua/seedance/context.lua",
+    from = [[
+    if v == nil and errors.is(err) then return nil, ctx.redact_error(err) end
+]],
+    to = [[
+
+]] },
+  { name = "key-masked",
+    promise = "the API key is masked wherever a server echoes it (errors, logs)",
+    file = "lua/seedance/context.lua",
+    from = [[
+      s = s:gsub(key_pattern, "[key masked]")
+      if #key > M.KEY_PREFIX and s:find(key_start, 1, true) then
+]],
+    to = [[
+      if false and #key > M.KEY_PREFIX and s:find(key_start, 1, true) then
+]] },
+  { name = "key-not-in-tostring",
+    promise = "tostring(client) never shows the key",
+    file = "lua/seedance/client.lua",
+    from = [[
+  return string.format("seedance.client(%s, %s)", self.base_url, self._ctx.has_key() and "key set" or "no key")
+]],
+    to = [[
+  return string.format("seedance.client(%s, %s)", self.base_url, self._ctx.redact("x") .. tostring(self.settings.api_key or os.getenv("SEEDANCE_API_KEY") or (self._ctx.api_spec{ path = "/" }.headers[2])))
+]] },
+  { name = "key-prefix-masked",
+    promise = "a cut copy of the key (an excerpt ending inside it) is masked too",
+    file = "lua/seedance/context.lua",
+    from = [[
+      if #key > M.KEY_PREFIX and s:find(key_start, 1, true) then
+]],
+    to = [[
+      if false then
+]] },
+  { name = "log-utf8",
+    promise = "log lines are one line of valid UTF-8",
+    file = "lua/seedance/context.lua",
+    from = [[
+    line = core.utf8_clean(ctx.redact(line)):gsub("[%c]", " ")
+]],
+    to = [[
+    line = ctx.redact(line)
+]] },
+  { name = "options-minimum",
+    promise = "seedance.new refuses an option below its minimum",
+    file = "lua/seedance/options.lua",
+    from = [[
+  if o.min and v < o.min then return string.format("must be at least %s, got %s", tostring(o.min), tostring(v)) end
+]],
+    to = [[
+  if false then return string.format("must be at least %s, got %s", tostring(o.min), tostring(v)) end
+]] },
+  { name = "options-nul-refused",
+    promise = "seedance.new refuses a string option holding a NUL byte",
+    file = "lua/seedance/options.lua",
+    from = [[
+  if o.type == "string" and v:find("\0", 1, true) then return "must not contain NUL bytes" end
+]],
+    to = [[
+
+]] },
+  { name = "options-whole-numbers",
+    promise = "seedance.new refuses a fraction for a whole-number option",
+    file = "lua/seedance/options.lua",
+    from = [[
+  if o.integer and math.floor(v) ~= v then return "must be a whole number, got " .. tostring(v) end
+]],
+    to = [[
+  if false then return "must be a whole number, got " .. tostring(v) end
+]] },
+  { name = "preflight-generate-inputs",
+    promise = "generate checks every local image before uploading or paying",
+    file = "lua/seedance/client.lua",
+    from = [[
+  local iok, ierr = files.check_inputs(sent)
+]],
+    to = [[
+  local iok, ierr = true, nil
+]] },
+  { name = "response-size-cap",
+    promise = "API answers have a size cap (max_body)",
+    file = "lua/seedance/context.lua",
+    from = [[
+    spec.max_body = settings.max_body
+]],
+    to = [[
+
+]] },
+  { name = "submit-closed-while-waiting",
+    promise = "a submit that waited for a max_in_flight slot on a client closed meanwhile pays for nothing",
+    file = "lua/seedance/client.lua",
+    from = [[
+  if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
+    ctx.governor:release_task()
+    return nil, errors.new{ type = "aborted", message = "the client was closed while this submit waited" }
+  end
+]],
+    to = [[
+]] },
+  { name = "submit-no-idempotency-key",
+    promise = "a submit carries an Idempotency-Key, the same on every retry, so a retried submit never makes a second paid task",
+    file = "lua/seedance/client.lua",
+    from = [[
+    headers = { "Idempotency-Key: " .. key }, deadline = deadline,
+]],
+    to = [[
+    headers = {}, deadline = deadline,
+]] },
+  { name = "task-id-safe",
+    promise = "task ids from the service go into paths only when safe",
+    file = "lua/seedance/client.lua",
+    from = [[
+  if not id or not urls.task_id_ok(id) then
+]],
+    to = [[
+  if not id then
+]] },
+  { name = "time-scale-loopback-only",
+    promise = "SEEDANCE_TIME_SCALE applies only to a loopback base URL",
+    file = "lua/seedance/client.lua",
+    from = [[
+    s.time_scale = 1
+]],
+    to = [[
+
+]] },
+}

@@ -1,0 +1,140 @@
+-- mutants/download.lua: mutations of the download promises (mutants/catalogue.lua says how a row reads).
+return {
+  { name = "atomic-rename",
+    promise = "the body streams to <target>.part and is renamed onto the target only when whole",
+    file = "lua/seedance/download.lua",
+    from = [[
+  local part, meta = path .. ".part", path .. ".part.meta"
+]],
+    to = [[
+  local part, meta = path, path .. ".part.meta"
+]] },
+  { name = "damaged-validator",
+    promise = "a damaged validator file (control bytes) counts as none",
+    file = "lua/seedance/download.lua",
+    from = [[
+    if validator and validator:find("%c") then validator = nil end -- damaged (a crash mid-write): none
+]],
+    to = [[
+
+]] },
+  { name = "download-callback-protected",
+    promise = "a raising on_progress in download comes back as callback_error",
+    file = "lua/seedance/download.lua",
+    from = [[
+        local cok, e = scheduler.protect(opts.on_progress, have + done,
+          total and total > 0 and have + total or nil)
+]],
+    to = [[
+        local cok, e = true, opts.on_progress(have + done, total and total > 0 and have + total or nil)
+]] },
+  { name = "download-deadline",
+    promise = "a download ends at its overall deadline",
+    timeout = 120,
+    file = "lua/seedance/download.lua",
+    from = [[
+      if_range = have > 0 and validator or nil, timeout = left,
+]],
+    to = [[
+      if_range = have > 0 and validator or nil, timeout = 0,
+]] },
+  { name = "download-progress-counts-part",
+    promise = "a resumed download's on_progress counts the bytes already in .part (done from the part's size, total the whole file)",
+    file = "lua/seedance/download.lua",
+    from = [[
+        local cok, e = scheduler.protect(opts.on_progress, have + done,
+]],
+    to = [[
+        local cok, e = scheduler.protect(opts.on_progress, done,
+]] },
+  { name = "download-progress-total-whole",
+    promise = "a resumed download's on_progress gives the whole file's size as its total, not what is left",
+    file = "lua/seedance/download.lua",
+    from = [[
+          total and total > 0 and have + total or nil)
+]],
+    to = [[
+          total and total > 0 and total or nil)
+]] },
+  { name = "expired-rereads-task",
+    promise = "an expired result URL (403/404/410) re-reads the task for a fresh one before giving up",
+    file = "lua/seedance/download.lua",
+    from = [[
+    if not o.refreshed then return { action = "refresh" } end
+]],
+    to = [[
+
+]] },
+  { name = "io-error-drops-part",
+    promise = "a partial file that cannot be resumed (local failure) is removed",
+    file = "lua/seedance/download.lua",
+    from = [[
+    if kind == "file" or kind == "too_large" then return { action = "fail", err = err, discard = true } end
+]],
+    to = [[
+    if kind == "file" or kind == "too_large" then return { action = "fail", err = err } end
+]] },
+  { name = "journal-download-size",
+    promise = "a journaled download is skipped only while its file is whole; a file gone or cut is fetched again",
+    file = "lua/seedance/download.lua",
+    from = [[
+    if bytes and files.size(path) == bytes then return path end
+]],
+    to = [[
+    if bytes then return path end
+]] },
+  { name = "length-check",
+    promise = "the file's length is checked against the announced one before the rename",
+    file = "lua/seedance/download.lua",
+    from = [[
+  if total == nil or size == total then return { action = "done" } end
+]],
+    to = [[
+  do return { action = "done" } end
+]] },
+  { name = "media-redirect-checked",
+    promise = "every redirect of a result URL is checked as a result URL (a proxy hides the address)",
+    file = "lua/seedance/download.lua",
+    from = [[
+    local parts, perr = urls.check_media(hop or url, settings.allow_insecure_media)
+]],
+    to = [[
+    local parts, perr = hop and urls.parse(hop) or urls.check_media(url, settings.allow_insecure_media)
+]] },
+  { name = "missing-url-reread",
+    promise = "a task seen completed before its URL is re-read (bounded) before the download gives up",
+    file = "lua/seedance/download.lua",
+    from = [[
+    if n > M.MISSING_URL_READS then
+]],
+    to = [[
+    if n > 0 then
+]] },
+  { name = "range-416-validator",
+    promise = "a 416 ends a download as done only with the part's own validator",
+    file = "lua/seedance/download.lua",
+    from = [[
+    if total and o.have > 0 and total == o.have and same then return { action = "done" } end
+]],
+    to = [[
+    if total and o.have > 0 and total == o.have then return { action = "done" } end
+]] },
+  { name = "range-resume",
+    promise = "a retried download resumes the part with Range instead of fetching it all again",
+    file = "lua/seedance/download.lua",
+    from = [[
+      output = part, validator_file = meta, resume_from = have > 0 and have or nil,
+]],
+    to = [[
+      output = part, validator_file = meta, resume_from = nil,
+]] },
+  { name = "resume-needs-validator",
+    promise = "a part is resumed only when its validator was kept; else the download starts over",
+    file = "lua/seedance/download.lua",
+    from = [[
+    if have > 0 and not validator then
+]],
+    to = [[
+    if false then
+]] },
+}

@@ -1,0 +1,151 @@
+-- mutants/engine.lua: mutations of the engine promises (mutants/catalogue.lua says how a row reads).
+return {
+  { name = "engine-step-zero-never-waits",
+    promise = "the engine's step(0) never waits on IO: its poll is asked for no wait",
+    file = "src/engine_loop.c",
+    from = [[
+    n = sd_poll(e->pfds, e->nsocks, wait);
+]],
+    to = [[
+    n = sd_poll(e->pfds, e->nsocks, wait + 100);
+]] },
+  { name = "guard-link-local-connect",
+    promise = "the engine refuses link-local peers on the address it connects to",
+    file = "src/engine_transfer.c",
+    from = [[
+    if (t->guard_link_local && sd_link_local(&address->addr, text, sizeof text)) {
+]],
+    to = [[
+    if (0 && sd_link_local(&address->addr, text, sizeof text)) {
+]] },
+  { name = "h2-one-connection",
+    promise = "where the API host speaks HTTP/2, a burst of requests waits for one multiplexed connection (PIPEWAIT)",
+    file = "src/engine_transfer.c",
+    from = [[
+    if (sd_strncasecmp(rq->url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+]],
+    to = [[
+    (void)0;
+]] },
+  { name = "if-range-sent",
+    promise = "a resume sends If-Range with the kept validator",
+    file = "src/engine_transfer.c",
+    from = [[
+    if (t->if_range != NULL && rq->resume_from > 0) {
+]],
+    to = [[
+    if (0) {
+]] },
+  { name = "part-nofollow",
+    promise = "the partial file is made anew, never written through a symbolic link",
+    edits = {
+      { file = "src/engine_output.c",
+        from = [[
+#include <errno.h>
+]],
+        to = [[
+#include <errno.h>
+#include <fcntl.h>
+]] },
+      { file = "src/engine_output.c",
+        from = [[
+    if (sd_remove(path) != 0) return SD_NOFILE;
+    return sd_file_open(path, SD_WRITE | SD_CREATE | SD_EXCL);
+]],
+        to = [[
+    (void)sd_remove;
+    return (sd_file)open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+]] },
+    } },
+  { name = "proxy-ca-file",
+    promise = "ca_file also verifies an https:// proxy",
+    file = "src/engine_transfer.c",
+    from = [[
+        curl_easy_setopt(h, CURLOPT_PROXY_CAINFO, rq->ca_file);
+]],
+    to = [[
+        (void)0;
+]] },
+  { name = "proxy-environment",
+    promise = "without the proxy option, libcurl reads https_proxy and no_proxy from the environment",
+    file = "src/engine_transfer.c",
+    from = [[
+    if (rq->proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, rq->proxy);
+]],
+    to = [[
+    curl_easy_setopt(h, CURLOPT_PROXY, rq->proxy != NULL ? rq->proxy : "");
+]] },
+  { name = "proxy-option",
+    promise = "the proxy option is the proxy every transfer goes through",
+    file = "src/engine_transfer.c",
+    from = [[
+    if (rq->proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, rq->proxy);
+]],
+    to = [[
+    (void)0;
+]] },
+  { name = "range-206-offset",
+    promise = "a 206 is appended only when it starts where the part ends",
+    file = "src/engine_output.c",
+    from = [[
+    if (cr == NULL || !sd_content_range(cr, len, &first, &last, &total) || first != t->resume_from) {
+]],
+    to = [[
+    if (cr == NULL || !sd_content_range(cr, len, &first, &last, &total)) {
+]] },
+  { name = "range-206-validator",
+    promise = "a 206 of another version of the file is never appended (If-Range honoured or not)",
+    file = "src/engine_output.c",
+    from = [[
+    if (t->if_range != NULL && (!sd_validator(t, v, sizeof v) || strcmp(v, t->if_range) != 0)) {
+]],
+    to = [[
+    if (0) {
+]] },
+  { name = "tls-ca-file",
+    promise = "ca_file is the CA bundle TLS verifies the service and its media against",
+    file = "src/engine_transfer.c",
+    from = [[
+        curl_easy_setopt(h, CURLOPT_CAINFO, rq->ca_file);
+]],
+    to = [[
+        (void)0;
+]] },
+  { name = "tls-connection-reuse",
+    promise = "TLS connections are kept and reused: at most the pool's size in handshakes per 1,000 polls",
+    file = "src/engine_transfer.c",
+    from = [[
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+]],
+    to = [[
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+]] },
+  { name = "tls-verify-on",
+    promise = "TLS verification is on (certificates and host names)",
+    file = "src/engine_transfer.c",
+    from = [[
+    if (rq->insecure) {
+]],
+    to = [[
+    if (1) {
+]] },
+  { name = "validator-kept-at-once",
+    promise = "the first answer's validator is kept beside the part as soon as its head arrives",
+    file = "src/engine_output.c",
+    from = [[
+    if (t->validator_file == NULL) return 0;
+]],
+    to = [[
+    if (t->validator_file == NULL || t->status != 999) return 0;
+]] },
+  { name = "weak-etag-no-resume",
+    promise = "a weak ETag never validates a resume",
+    file = "src/engine_output.c",
+    from = [[
+    if (v != NULL && len >= 2 && (v[0] == 'W' || v[0] == 'w') && v[1] == '/') v = NULL;
+]],
+    to = [[
+
+]] },
+}

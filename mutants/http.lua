@@ -1,0 +1,112 @@
+-- mutants/http.lua: mutations of the http promises (mutants/catalogue.lua says how a row reads).
+return {
+  { name = "io-error-not-retried",
+    promise = "local file failures are io_error and never retried",
+    file = "lua/seedance/http.lua",
+    from = [[
+  file = { "io_error", false },
+]],
+    to = [[
+  file = { "io_error", true },
+]] },
+  { name = "json-lone-surrogate",
+    promise = "an answer whose strings only are bad (half a surrogate pair) is repaired, not retried",
+    file = "lua/seedance/http.lua",
+    from = [[
+  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = cjson.decode(core.json_repair(body)) end
+]],
+    to = [[
+
+]] },
+  { name = "no-retry-4xx",
+    promise = "4xx answers are never retried",
+    file = "lua/seedance/http.lua",
+    from = [[
+  return status == 429 or status >= 500
+]],
+    to = [[
+  return status >= 400
+]] },
+  { name = "on-retry-protected",
+    promise = "an on_retry that raises comes back as callback_error",
+    file = "lua/seedance/retry.lua",
+    from = [[
+    local ok, cerr = scheduler.protect(self.on_retry, err, attempt, delay)
+]],
+    to = [[
+    local ok, cerr = true, self.on_retry(err, attempt, delay)
+]] },
+  { name = "retry-after-deadline",
+    promise = "a Retry-After or backoff that would end past the caller's deadline ends the call at once",
+    timeout = 30,
+    file = "lua/seedance/retry.lua",
+    from = [[
+    if delay > left then return past_deadline(err, delay, left) end
+]],
+    to = [[
+
+]] },
+  { name = "retry-after-fraction-huge",
+    promise = "a fractional or huge Retry-After is honoured (rounded up), never ignored",
+    file = "lua/seedance/http.lua",
+    from = [[
+    if one:match("^%d+%.?%d*$") then
+]],
+    to = [[
+    if one:match("^%d%d?%d?%d?%d?%d?%d?%d?%d?$") then
+]] },
+  { name = "retry-after-http-date",
+    promise = "Retry-After is read as delta seconds or an HTTP date in any of its three forms",
+    file = "lua/seedance/http.lua",
+    from = [[
+      local at = core.getdate(one)
+]],
+    to = [[
+      local at = nil
+]] },
+  { name = "retry-after-longest",
+    promise = "of several Retry-After headers, the longest ask counts",
+    file = "lua/seedance/http.lua",
+    from = [[
+    if n and n == n and (not longest or n > longest) then longest = n end
+]],
+    to = [[
+    if n and n == n then longest = n end
+]] },
+  { name = "shared-429-backoff",
+    promise = "on a 429 every sender of the client backs off together (the governor)",
+    file = "lua/seedance/governor.lua",
+    from = [[
+  local until_ = scheduler.now() + seconds
+]],
+    to = [[
+  local until_ = 0
+]] },
+  { name = "slot-wait-deadline",
+    promise = "waiting for a max_in_flight slot honours the caller's deadline",
+    timeout = 20,
+    file = "lua/seedance/governor.lua",
+    from = [[
+    if not self.slots.wait(function() return self.in_flight < self.max_in_flight end, deadline) then
+]],
+    to = [[
+    if not self.slots.wait(function() return self.in_flight < self.max_in_flight end) then
+]] },
+  { name = "tls-not-retried",
+    promise = "a TLS verification failure is a tls_error, never retried",
+    file = "lua/seedance/http.lua",
+    from = [[
+  tls = { "tls_error", false },
+]],
+    to = [[
+
+]] },
+  { name = "window-slot-on-deadline",
+    promise = "a call whose deadline passed gives the request window's slot back",
+    file = "lua/seedance/http.lua",
+    from = [[
+      ctx.governor:after_request(0) -- the window's slot it took
+]],
+    to = [[
+]] },
+}

@@ -1,0 +1,39 @@
+-- mutants/paths.lua: mutations of the paths promises (mutants/catalogue.lua says how a row reads).
+return {
+  { name = "cli-outputs-by-identity",
+    promise = "the command compares output paths by the identity of their folder, not their spelling",
+    file = "lua/seedance/paths.lua",
+    from = [[
+  return dir_id .. "/" .. name:lower()
+]],
+    to = [[
+  return files.dirname(path) .. "/" .. name:lower()
+]] },
+  { name = "cli-outputs-companions",
+    promise = "an output's partial file and companion never name a file the run reads",
+    file = "lua/seedance/paths.lua",
+    from = [[
+M.COMPANIONS = { "", ".part", ".part.meta" }
+]],
+    to = [[
+M.COMPANIONS = { "" }
+]] },
+  { name = "cli-outputs-file-identity",
+    promise = "an output that is the same file as an input (a hard link, through a link) is refused",
+    file = "lua/seedance/paths.lua",
+    from = [[
+    if id then keys[#keys + 1] = { "i" .. id, p } end
+]],
+    to = [[
+    if false then keys[#keys + 1] = { "i" .. id, p } end
+]] },
+  { name = "paths-case-folded",
+    promise = "outputs that differ only in case are one file (case-insensitive file systems)",
+    file = "lua/seedance/paths.lua",
+    from = [[
+  return dir_id .. "/" .. name:lower()
+]],
+    to = [[
+  return dir_id .. "/" .. name
+]] },
+}

@@ -1,0 +1,197 @@
+-- mutants/pipeline.lua: mutations of the pipeline promises (mutants/catalogue.lua says how a row reads).
+return {
+  { name = "chain-error-names-task",
+    promise = "a chain stopped at a paid clip names that clip's task in its error",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+      if item.task and not item.error.task_id then item.error.task_id = item.task.id end
+]],
+    to = [[
+]] },
+  { name = "chain-first-frame-replaced",
+    promise = "chain with frame_as = \"first_frame\": the previous last frame replaces a clip's own first_frame role, its other roles kept",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+          if type(r) ~= "table" or r.role ~= "first_frame" then roles[#roles + 1] = r end
+]],
+    to = [[
+          roles[#roles + 1] = r
+]] },
+  { name = "chain-keeps-images",
+    promise = "chain puts the previous last frame before a clip's own images, keeping them",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+        for _, u in ipairs(type(base.image_urls) == "table" and base.image_urls or {}) do list[#list + 1] = u end
+]],
+    to = [[
+        
+]] },
+  { name = "chain-validates-clips",
+    promise = "chain validates every clip as it will be sent before paying for the first",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+  local paths, problems = preflight.items(client, requests, opts.output, validate, function(i, base)
+]],
+    to = [[
+  local paths, problems = preflight.items(client, requests, opts.output, false, function(i, base)
+]] },
+  { name = "map-callbacks-typed",
+    promise = "map's and chain's callbacks must be functions, refused before paying",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    if not callable(v) then return "must be a function, got " .. type(v) end
+]],
+    to = [[
+    if false then return "must be a function, got " .. type(v) end
+]] },
+  { name = "map-closed-client-stops",
+    promise = "a client closed mid-map stops the submitters: the batch ends aborted, items never submitted are skipped",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+      elseif client.closed then -- closed by a callback, say: no more submits
+        stop = true
+        stats.error = stats.error or errors.new{ type = "aborted", message = "the client was closed" }
+]],
+    to = [[
+]] },
+  { name = "map-concurrency-whole",
+    promise = "map's concurrency is a whole number of at least 1 (2.5 is refused, never three items in flight)",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    if v ~= v or v == math.huge or math.floor(v) ~= v or v < 1 then
+]],
+    to = [[
+    if v ~= v or v == math.huge or v < 1 then
+]] },
+  { name = "map-distinct-outputs",
+    promise = "map refuses, before paying, two items writing to one file",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+      local ok, why = set:add(string.format("item %d's output %s", i, path), path, { output = true })
+]],
+    to = [[
+      local ok, why = true, nil
+]] },
+  { name = "map-images-kept",
+    promise = "no map output names a local image a request of the batch reads, however spelled",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+      for _, image in ipairs(images(req)) do
+]],
+    to = [[
+      for _, image in ipairs({}) do
+]] },
+  { name = "map-journal-kept",
+    promise = "no map output names the client's journal, however spelled",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+  if client.settings.journal then
+]],
+    to = [[
+  if false then
+]] },
+  { name = "map-list-no-holes",
+    promise = "map and chain refuse a request list with a hole (whichever border # gives) before paying",
+    edits = {
+      { file = "lua/seedance/preflight.lua",
+        from = [[
+  for k in pairs(requests) do
+]],
+        to = [[
+  for k in pairs({}) do
+]] },
+      { file = "lua/seedance/preflight.lua",
+        from = [[
+    if type(requests[i]) ~= "table" then
+]],
+        to = [[
+    if requests[i] ~= nil and type(requests[i]) ~= "table" then
+]] },
+    } },
+  { name = "map-options-checked",
+    promise = "map checks its options before anything starts, blaming 'map'",
+    timeout = 120,
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+  opts = preflight.options(opts, preflight.MAP, "map")
+]],
+    to = [[
+  opts = opts or {}
+]] },
+  { name = "map-output-companions",
+    promise = "no map output is another item's download companion (.part, .part.meta)",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+      local ok, why = set:add(string.format("item %d's output %s", i, path), path, { output = true })
+]],
+    to = [[
+      local ok, why = set:add(string.format("item %d's output %s", i, path), path, { writes = true })
+]] },
+  { name = "map-pool-call-protected",
+    promise = "what a submit raises inside map is its item's aborted error, and ends the batch",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+        local ok, task, err = scheduler.protect(client.generate, client, requests[i], gopts)
+]],
+    to = [[
+        local ok, task, err = true, client:generate(requests[i], gopts)
+]] },
+  { name = "map-pool-raise-ends-batch",
+    promise = "a pool of map that raises ends the batch (no coroutine left parked), every paid task in its item",
+    timeout = 120,
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+      local ok, err = scheduler.protect(body)
+]],
+    to = [[
+      local ok, err = true, body()
+]] },
+  { name = "map-requests-tables",
+    promise = "map and chain raise on a request that is not a table, before paying",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    if type(requests[i]) ~= "table" then
+]],
+    to = [[
+    if false then
+]] },
+  { name = "on-clip-protected",
+    promise = "chain's on_clip that raises comes back as callback_error",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+      local ok, err = scheduler.protect(opts.on_clip, i, item.task, item.path)
+]],
+    to = [[
+      local ok, err = true, opts.on_clip(i, item.task, item.path)
+]] },
+  { name = "options-through-index",
+    promise = "map and chain check the options a table gives through __index, and run with what they checked",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    local v = opts[name]
+]],
+    to = [[
+    local v = rawget(opts, name)
+]] },
+  { name = "preflight-chain",
+    promise = "chain checks every output before the first clip is paid for",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+  if not paths then return {}, problems[1][2] end
+]],
+    to = [[
+  if not paths then paths = {}; for i, r in ipairs(requests) do paths[i] = preflight.output_path(opts.output, i, r) end end
+]] },
+  { name = "preflight-map",
+    promise = "map checks every output and local input before the first submit",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+  local paths, problems = preflight.items(client, requests, opts.output, false)
+  if not paths then
+]],
+    to = [[
+  local paths, problems = {}, nil
+  for i, r in ipairs(requests) do paths[i] = preflight.output_path(opts.output, i, r) end
+  if false then
+]] },
+}

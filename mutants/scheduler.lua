@@ -1,0 +1,101 @@
+-- mutants/scheduler.lua: mutations of the scheduler promises (mutants/catalogue.lua says how a row reads).
+return {
+  { name = "bare-yield-cooperative",
+    promise = "a bare coroutine.yield in a managed coroutine resumes at the next step",
+    timeout = 30,
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  elseif not rec.waiting then
+]],
+    to = [[
+  elseif false then
+]] },
+  { name = "dispatch-budget",
+    promise = "one step hands finished transfers over within the frame budget; the rest wait in the engine",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+    if now() > stop_at then return end
+]],
+    to = [[
+]] },
+  { name = "error-handler-unjoined",
+    promise = "the error handler gets only errors of spawned coroutines nobody waits on (never a waited one's, nor run's own)",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+    if not h.joined then error_handler(h.error) end
+]],
+    to = [[
+    error_handler(h.error)
+]] },
+  { name = "protect-coroutine-lua51",
+    promise = "Lua 5.1: a user callback runs in a coroutine of its own (scheduler.protect), so it may call seedance (yield); xpcall cannot yield there",
+    lua = "lua5.1",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  if compat.yield_in_pcall or not current() then return compat.xpcall(fn, debug.traceback, ...) end
+]],
+    to = [[
+  if true then return compat.xpcall(fn, debug.traceback, ...) end
+]] },
+  { name = "resume-budget",
+    promise = "one step resumes ready coroutines within the frame budget; the rest run at the next step",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+    if i <= last and now() > stop_at then break end
+]],
+    to = [[
+
+]] },
+  { name = "scheduler-stale-wake",
+    promise = "a coroutine ends once: a wake it registered before a yield that raised is ignored",
+    timeout = 60,
+    edits = {
+      { file = "lua/seedance/scheduler.lua",
+        from = [[
+  rec.waiting = false
+]],
+        to = [[
+]] },
+      { file = "lua/seedance/scheduler.lua",
+        from = [[
+  if rec.handle.done then return end
+]],
+        to = [[
+]] },
+    } },
+  { name = "sleep-nan-refused",
+    promise = "seedance.sleep refuses a NaN pause as a caller mistake",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  if type(seconds) ~= "number" or seconds ~= seconds then
+]],
+    to = [[
+  if type(seconds) ~= "number" then
+]] },
+  { name = "step-never-blocks",
+    promise = "seedance.step(0) never blocks: it asks the engine's poll and core.sleep for no wait",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  timeout = timeout or 0
+]],
+    to = [[
+  timeout = (timeout or 0) + 0.002
+]] },
+  { name = "step-not-reentrant",
+    promise = "seedance.step called from inside a step raises",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  if stepping then error("seedance.step called from inside a step", 2) end
+]],
+    to = [[
+]] },
+  { name = "step-ready-snapshot",
+    promise = "a step resumes only what was ready when it began: what its resumes make ready (a bare yield, a spawn) runs at the next step",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  while i <= last do
+]],
+    to = [[
+  while i <= ready_tail do
+]] },
+}

@@ -1,0 +1,156 @@
+-- mutants/task.lua: mutations of the task promises (mutants/catalogue.lua says how a row reads).
+return {
+  { name = "answers-never-raise",
+    promise = "no value in a task answer makes a call raise (wrong types, fractions, huge numbers)",
+    file = "lua/seedance/task.lua",
+    from = [[
+  local p = number_in(data.progress, -1e9, 1e9)
+]],
+    to = [[
+  local p = data.progress
+]] },
+  { name = "close-wakes-wait",
+    promise = "closing a task wakes a wait or download pausing between requests, at once",
+    timeout = 15,
+    file = "lua/seedance/task.lua",
+    from = [[
+  if self._naps then scheduler.interrupt(self._naps) end -- a wait or download pausing between requests ends now
+]],
+    to = [[
+
+]] },
+  { name = "key-nested-masked",
+    promise = "the key is masked in every string of a service error, nested ones too",
+    file = "lua/seedance/task.lua",
+    from = [[
+    elseif type(v) == "table" then v = depth < 8 and clean_error(ctx, v, depth + 1) or nil end
+]],
+    to = [[
+    elseif type(v) == "table" and depth > 8 then v = nil end
+]] },
+  { name = "poll-answer-other-task",
+    promise = "a poll answer about another task is never taken as this task's state",
+    file = "lua/seedance/task.lua",
+    from = [[
+  if about ~= nil and about ~= self.id then
+]],
+    to = [[
+  if false then
+]] },
+  { name = "poll-estimate-slack",
+    promise = "polling trusts the estimate only as an upper bound up to 4x too long",
+    file = "lua/seedance/polling.lua",
+    from = [[
+  local earliest = estimated_time and estimated_time / M.ESTIMATE_SLACK or 0
+]],
+    to = [[
+  local earliest = estimated_time and estimated_time / 2 or 0
+]] },
+  { name = "poll-lag-bound",
+    promise = "polling never sleeps more than max(2 s, 5% of the elapsed time) when a task could be ending",
+    file = "lua/seedance/polling.lua",
+    from = [[
+  local delay = M.LAG_SHARE * t
+]],
+    to = [[
+  local delay = 0.5 * t
+]] },
+  { name = "poll-rate-not-from-zero",
+    promise = "polling reads no progress rate from a poll at 0% (queued tasks start late)",
+    file = "lua/seedance/polling.lua",
+    from = [[
+  if p and pp and pp > 0 and s.progress_step and s.prev_elapsed and t > s.prev_elapsed and p >= pp then
+]],
+    to = [[
+  if p and pp and s.progress_step and s.prev_elapsed and t > s.prev_elapsed and p >= pp then
+]] },
+  { name = "slot-back-when-closed",
+    promise = "a closed task gives its max_in_flight slot back",
+    file = "lua/seedance/task.lua",
+    from = [[
+function Task:close()
+  if self.closed then return end
+  self.closed = true
+  self:_release()
+]],
+    to = [[
+function Task:close()
+  if self.closed then return end
+  self.closed = true
+]] },
+  { name = "slot-back-when-collected",
+    promise = "a collected task gives its max_in_flight slot back",
+    file = "lua/seedance/task.lua",
+    from = [[
+function Task:__gc()
+  if self.closed then return end
+  self.closed = true
+  self:_release()
+]],
+    to = [[
+function Task:__gc()
+  if self.closed then return end
+  self.closed = true
+]] },
+  { name = "slot-back-when-wait-fails",
+    promise = "a task gives its max_in_flight slot back when wait ends without success (timeout, error)",
+    file = "lua/seedance/task.lua",
+    from = [[
+    self.task:_release()
+]],
+    to = [[
+]] },
+  { name = "undecodable-cap",
+    promise = "wait gives up after a few undecodable answers in a row",
+    file = "lua/seedance/task.lua",
+    from = [[
+    if (self.undecodable or 0) >= M.UNDECODABLE_MAX then
+]],
+    to = [[
+    if false then
+]] },
+  { name = "wait-callback-protected",
+    promise = "a raising on_progress in wait comes back as callback_error, never raised into the host",
+    file = "lua/seedance/task.lua",
+    from = [[
+      local cok, cerr = scheduler.protect(self.on_progress, task)
+]],
+    to = [[
+      local cok, cerr = true, self.on_progress(task)
+]] },
+  { name = "wait-honours-retry-after",
+    promise = "wait never polls sooner than a Retry-After asked, and ends at once when it cannot honour it",
+    file = "lua/seedance/task.lua",
+    from = [[
+      if server > delay then delay = server end
+]],
+    to = [[
+]] },
+  { name = "wait-progress-on-change",
+    promise = "wait calls on_progress only when the task's status or progress changed",
+    file = "lua/seedance/task.lua",
+    from = [[
+    if self.on_progress and (task.status ~= self.last_status or task.progress ~= self.last_progress) then
+]],
+    to = [[
+    if self.on_progress then
+]] },
+  { name = "wait-retry-after-too-long",
+    promise = "wait ends at once when the server asks for more than max_retry_after or the deadline allows",
+    timeout = 30,
+    file = "lua/seedance/task.lua",
+    from = [[
+      if server > s.max_retry_after or scheduler.now() + server > self.deadline then return "fail", err end
+]],
+    to = [[
+]] },
+  { name = "wait-timeout-option",
+    promise = "the client's wait_timeout is the deadline of a wait given none",
+    file = "lua/seedance/task.lua",
+    from = [[
+  local timeout = opts.timeout or s.wait_timeout
+]],
+    to = [[
+  local timeout = opts.timeout or 1800
+]] },
+}
