@@ -81,7 +81,7 @@ test: deps
 	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec
 
 lint:
-	luacheck -q lua spec bin types bench windows $(wildcard examples)
+	luacheck -q lua spec bin types bench windows mutants $(wildcard examples)
 
 docs:
 	@sh .ci/install-deps docs
