@@ -73,7 +73,7 @@ demo:
 
 examples: deps
 	@$(MAKE) --no-print-directory build emulator
-	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec/examples_spec.lua
+	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec/hosts/examples_spec.lua
 
 test: deps
 	@$(MAKE) --no-print-directory build emulator

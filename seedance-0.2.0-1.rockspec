@@ -45,7 +45,7 @@ external_dependencies = {
 build = {
    type = "builtin",
    modules = {
-      -- every src/*.c: the platform files compile to nothing off their platform (spec/rockspec_spec.lua
+      -- every src/*.c: the platform files compile to nothing off their platform (spec/packaging/rockspec_spec.lua
       -- checks that this list, the Lua modules below and the scm rockspec's stay the same as the tree)
       ["seedance.core"] = {
          sources = { "src/core.c", "src/validate.c", "src/validate_fields.c", "src/validate_checks.c",

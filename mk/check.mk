@@ -27,15 +27,15 @@ CHECKS         ?= werror cppcheck luacheck asan emulator-asan valgrind gc mutant
 # stress watch the busted process only (a child runs the ordinary core), so
 # those runs leave them out; make test and the other Luas run them. The
 # emulator program has its own ASan run (check-emulator-asan), and
-# spec/emulator_spec.lua's timing windows (a 0.1 s "pending" phase) would not
+# spec/emulator/service_spec.lua's timing windows (a 0.1 s "pending" phase) would not
 # survive valgrind's slowdown of the client anyway.
-CHILD_SPECS    ?= spec/adversary_cli_spec.lua spec/cli_spec.lua spec/cli_interrupt_spec.lua \
-                  spec/cli_logging_spec.lua spec/cli_progress_spec.lua spec/examples_spec.lua \
-                  spec/hosts_spec.lua spec/rockspec_spec.lua spec/emulator_spec.lua \
-                  spec/emulator_hostile_spec.lua
+CHILD_SPECS    ?= spec/adversary_cli_spec.lua spec/cli/command_spec.lua spec/cli/interrupt_spec.lua \
+                  spec/cli/logging_spec.lua spec/cli/progress_spec.lua spec/hosts/examples_spec.lua \
+                  spec/hosts/hosts_spec.lua spec/packaging/rockspec_spec.lua spec/emulator/service_spec.lua \
+                  spec/emulator/hostile_input_spec.lua
 CHECK_SPECS    ?= $(filter-out $(CHILD_SPECS),$(wildcard spec/*_spec.lua))
 VALGRIND_SPECS ?= $(CHECK_SPECS)
-EMU_ASAN_SPECS ?= spec/emulator_spec.lua spec/emulator_hostile_spec.lua
+EMU_ASAN_SPECS ?= spec/emulator/service_spec.lua spec/emulator/hostile_input_spec.lua
 GC_MODES       ?= incremental generational
 GC_EVERY       ?= 200
 CHECK_DIR       = build/check

@@ -6,7 +6,7 @@
 #                   core for LOVE and Neovim (build/luajit/seedance/core.so),
 #                   the emulator
 #
-# spec/hosts_spec.lua runs each host against the emulator (under make test).
+# spec/hosts/hosts_spec.lua runs each host against the emulator (under make test).
 
 C_HOST = build/c-host
 

@@ -17,7 +17,7 @@
 OTHER_LUAS ?= lua5.1 lua5.2 lua5.3 luajit
 # The emulator's own specs test a C program the same under every Lua: the
 # lua5.4 run (make test) has them.
-OTHER_LUA_SPECS ?= $(filter-out spec/emulator_spec.lua spec/emulator_hostile_spec.lua,$(wildcard spec/*_spec.lua))
+OTHER_LUA_SPECS ?= $(filter-out spec/emulator/service_spec.lua spec/emulator/hostile_input_spec.lua,$(wildcard spec/*_spec.lua))
 ALL_LUA_DIR = build/check
 
 .PHONY: test-all-lua $(OTHER_LUAS:%=test-%) $(OTHER_LUAS:%=build-%)

@@ -133,7 +133,7 @@ describe("regressions", function()
     setup(function() emu = emulator.start{ speed = util.SPEED } end)
     teardown(function() if emu then emu:stop() end end)
 
-    -- spec/gc_spec.lua: a task closed by one coroutine while another slept
+    -- spec/core/lifetime_spec.lua: a task closed by one coroutine while another slept
     -- between polls in task:wait() made the waiter raise "attempt to use a
     -- closed task" from its next refresh, instead of returning an aborted error.
     it("wait() returns an aborted error when another coroutine closes the task between polls", function()

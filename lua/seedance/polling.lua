@@ -1,5 +1,5 @@
 --- When to poll a task next: a pure decision (what has been seen in, seconds
--- out), specced on its own (spec/polling_spec.lua) and used by `Task:wait`.
+-- out), specced on its own (spec/unit/polling_spec.lua) and used by `Task:wait`.
 --
 -- The aim: see a task done within `max(2 s, 5% of its duration)` of its end,
 -- with few requests, even when the service's `estimated_time` is several

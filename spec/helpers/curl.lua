@@ -1,5 +1,5 @@
 --- Drive the emulator with the curl command line, a client the project did
--- not write (spec/emulator_spec.lua, spec/emulator_hostile_spec.lua).
+-- not write (spec/emulator/service_spec.lua, spec/emulator/hostile_input_spec.lua).
 --
 --     local curl = require("helpers.curl")
 --     local r = curl.http("GET", emu.url .. "/v1/balance")   -- r.status, r.headers, r.body, r.json

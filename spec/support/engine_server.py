@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A small HTTP server for spec/engine_spec.lua (stdlib only, 127.0.0.1).
+"""A small HTTP server for spec/core/engine_spec.lua (stdlib only, 127.0.0.1).
 
 Started on port 0; prints its port on the first line of stdout. Exits on
 GET /quit or after a watchdog (ENGINE_SERVER_LIFETIME seconds, 120 by default).
