@@ -23,6 +23,30 @@ EMU_INC  := $(shell pkg-config --cflags libmicrohttpd libcjson 2>/dev/null)
 EMU_MEDIA ?= $(CURDIR)/emulator/media
 EMU_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson $(LUA_PC) 2>/dev/null)
 
+# Each C file compiles to its own object (make -j2 builds two at a time), one
+# folder of objects per build: build/obj/<variant>/. -MMD writes each object's
+# header dependencies beside it, so a changed header rebuilds only its users.
+OBJ       = build/obj
+objs_of   = $(patsubst %.c,$(OBJ)/$(1)/%.o,$(2))
+CORE_OBJ  = $(call objs_of,core,$(CORE_SRC))
+EMU_OBJ_DIR ?= emu
+EMU_OBJ   = $(call objs_of,$(EMU_OBJ_DIR),$(EMU_SRC))
+CORE_CFLAGS = $(WARN) -std=c99 -fPIC $(CURL_INC)
+EMU_CFLAGS  = $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) -DEMU_MEDIA_DIR='"$(EMU_MEDIA)"'
+
+# $(call c_objects,VARIANT,COMPILER AND FLAGS): the rule that compiles a
+# source into build/obj/VARIANT/, and its dependency files.
+define c_objects
+$(OBJ)/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$(2) -MMD -MP -c -o $$@ $$<
+endef
+$(eval $(call c_objects,core,$(CC) $(CFLAGS) $(CORE_CFLAGS) $(LUA_INC)))
+$(eval $(call c_objects,$(EMU_OBJ_DIR),$(CC) $(CFLAGS) $(EMU_CFLAGS)))
+-include $(wildcard $(OBJ)/*/src/*.d $(OBJ)/*/emulator/*.d)
+# objects reached through a pattern (build/lua5.1/seedance/core.so) are kept, not removed as intermediates
+.SECONDARY:
+
 # Specs find the in-tree modules before any installed copy.
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/build/?.so;;
@@ -55,14 +79,13 @@ deps:
 
 build: $(CORE_SO)
 
-$(CORE_SO): $(CORE_SRC) $(CORE_HDR)
+$(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -std=c99 -fPIC -shared $(LUA_INC) $(CURL_INC) -o $@ $(CORE_SRC) -lcurl -lm
+	$(CC) $(CFLAGS) -shared -o $@ $(CORE_OBJ) -lcurl -lm
 
-$(EMU_BIN): $(EMU_SRC) $(EMU_HDR)
+$(EMU_BIN): $(EMU_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) \
-		-DEMU_MEDIA_DIR='"$(EMU_MEDIA)"' -o $@ $(EMU_SRC) $(EMU_LIBS) -lpthread -lm
+	$(CC) $(CFLAGS) -o $@ $(EMU_OBJ) $(EMU_LIBS) -lpthread -lm
 
 emulator: $(EMU_BIN)
 

@@ -69,8 +69,9 @@ check-deps:
 
 check-werror:
 	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/werror.line
-	@$(MAKE) --no-print-directory -B build emulator CC=gcc
-	@echo "gcc -Wall -Wextra -Werror: core and emulator build clean" | tee $(CHECK_DIR)/werror.line
+	@$(MAKE) --no-print-directory build emulator c-host
+	@echo "$(CC) -Wall -Wextra -Werror: core, emulator and C host build clean (every build here uses these flags)" \
+	    | tee $(CHECK_DIR)/werror.line
 
 check-cppcheck:
 	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/cppcheck.line
@@ -92,9 +93,12 @@ check-luacheck:
 
 # The core built by clang with AddressSanitizer + UndefinedBehaviorSanitizer
 # (-Werror too). UB aborts at once (-fno-sanitize-recover).
-$(ASAN_SO): $(CORE_SRC) $(CORE_HDR)
+$(eval $(call c_objects,asan,$(CLANG) $(SAN_CFLAGS) $(CORE_CFLAGS) $(LUA_INC)))
+$(eval $(call c_objects,emu-asan,$(CLANG) $(SAN_CFLAGS) $(EMU_CFLAGS)))
+
+$(ASAN_SO): $(call objs_of,asan,$(CORE_SRC))
 	@mkdir -p $(dir $@)
-	$(CLANG) $(SAN_CFLAGS) $(WARN) -std=c99 -fPIC -shared $(LUA_INC) $(CURL_INC) -o $@ $(CORE_SRC) -lcurl -lm
+	$(CLANG) $(SAN_CFLAGS) -shared -o $@ $^ -lcurl -lm
 
 # Run a spec command with output to the terminal and $(CHECK_DIR)/$(1).log;
 # its status goes to $(CHECK_DIR)/$(1).rc.
@@ -127,10 +131,9 @@ check-asan: $(ASAN_SO) build
 # helper deletes, so the sanitizers write their reports to files of their own
 # (log_path: <prefix>.<pid>, one per emulator started) that outlive it; a
 # report there fails the check even when the spec that provoked it passed.
-$(EMU_ASAN): $(EMU_SRC) $(EMU_HDR)
+$(EMU_ASAN): $(call objs_of,emu-asan,$(EMU_SRC))
 	@mkdir -p $(dir $@)
-	$(CLANG) $(SAN_CFLAGS) $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) \
-		-DEMU_MEDIA_DIR='"$(CURDIR)/emulator/media"' -o $@ $(EMU_SRC) $(EMU_LIBS) -lpthread -lm
+	$(CLANG) $(SAN_CFLAGS) -o $@ $^ $(EMU_LIBS) -lpthread -lm
 
 check-emulator-asan: $(EMU_ASAN)
 	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/emulator-asan.line; rm -rf $(EMU_SAN_LOG); mkdir -p $(EMU_SAN_LOG)

@@ -24,9 +24,13 @@ ALL_LUA_DIR = build/check
 
 $(OTHER_LUAS:%=build-%): build-%: build/%/seedance/core.so
 
-build/%/seedance/core.so: $(CORE_SRC) $(CORE_HDR)
+# one folder of objects per interpreter, compiled against its headers
+$(foreach l,$(OTHER_LUAS),$(eval $(call c_objects,$(l),$(CC) $(CFLAGS) $(CORE_CFLAGS) $(shell pkg-config --cflags $(l) 2>/dev/null))))
+
+.SECONDEXPANSION:
+build/%/seedance/core.so: $$(call objs_of,$$*,$(CORE_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -std=c99 -fPIC -shared $$(pkg-config --cflags $*) $(CURL_INC) -o $@ $(CORE_SRC) -lcurl -lm
+	$(CC) $(CFLAGS) -shared -o $@ $^ -lcurl -lm
 
 $(OTHER_LUAS:%=test-%): test-%: build/%/seedance/core.so
 	@$(MAKE) --no-print-directory emulator

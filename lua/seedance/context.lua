@@ -13,7 +13,7 @@ local retry = require("seedance.retry")
 
 local M = {}
 
-local USER_AGENT = "seedance-lua/" .. core.version
+local USER_AGENT = "seedance-lua/" .. require("seedance.version")
 
 --- Characters of the key's start that, found anywhere, are masked as a cut copy of the key.
 M.KEY_PREFIX = 10
