@@ -49,7 +49,7 @@ return {
     timeout = 30,
     file = "lua/seedance/options.lua",
     from = [[
-      if why then bad(fname, string.format("%s (for option '%s') %s", o.env, o.name, why)) end
+      if why then return nil, string.format("%s (for option '%s') %s", o.env, o.name, why), o.name end
 ]],
     to = [[
 
