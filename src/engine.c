@@ -37,20 +37,13 @@
 #include "compat.h"
 #include "engine.h"
 #include "engine_int.h"
+#include "engine_lua.h"
 #include "header.h"
-
-#define SD_ENGINE_MT "seedance.engine"
 
 /* Default cap of in-memory bodies. */
 #define SD_DEFAULT_MAX_BODY (4 * 1024 * 1024)
 
-/* The userdata: a box around the engine, NULL once closed. */
-typedef struct sd_engine_box {
-    sd_engine *e; /* the engine, or NULL when closed */
-} sd_engine_box;
-
-/* The open engine at argument 1; raises on a closed one. */
-static sd_engine *sd_check_engine(lua_State *L) {
+sd_engine *sd_check_engine(lua_State *L) {
     sd_engine_box *b = (sd_engine_box *)luaL_checkudata(L, 1, SD_ENGINE_MT);
     if (b->e == NULL) luaL_error(L, "attempt to use a closed engine");
     return b->e;
@@ -273,7 +266,7 @@ static int sd_engine_step_l(lua_State *L) {
 /* Push a table of the header lines in raw: lowercased names, trimmed values; a
  * name sent more than once maps to its values joined by LF, in order (no value
  * holds a LF, so the join is unambiguous and a reader sees every one). */
-static void sd_push_headers(lua_State *L, const sd_buf *raw) {
+void sd_push_headers(lua_State *L, const sd_buf *raw) {
     const char *p = raw->data, *end = raw->data ? raw->data + raw->len : NULL;
     sd_header_field f;
     lua_newtable(L);
@@ -306,19 +299,10 @@ static void sd_set_big(lua_State *L, const char *key, long long n) {
     lua_setfield(L, -2, key);
 }
 
-/* eng:next() -> the oldest finished result, or nil. */
-static int sd_engine_next_l(lua_State *L) {
-    sd_engine *e = sd_check_engine(L);
-    sd_transfer *t = e->qhead;
-    int ok;
-    if (t == NULL) {
-        lua_pushnil(L);
-        return 1;
-    }
-    /* build the table first: a memory error here leaves the result queued */
-    ok = sd_transfer_ok(t);
+void sd_push_result(lua_State *L, sd_transfer *t) {
+    int ok = sd_transfer_ok(t);
     lua_createtable(L, 0, 12);
-    sd_set_big(L, "id", t->id);
+    sd_set_big(L, "id", t->q.id);
     lua_pushboolean(L, ok);
     lua_setfield(L, -2, "ok");
     sd_set_big(L, "status", t->status);
@@ -330,7 +314,7 @@ static int sd_engine_next_l(lua_State *L) {
     sd_set_big(L, "curl_code", (long long)t->code);
     lua_pushnumber(L, (lua_Number)t->time);
     lua_setfield(L, -2, "time");
-    lua_pushstring(L, t->effective_url ? t->effective_url : t->url);
+    lua_pushstring(L, t->effective_url ? t->effective_url : t->url ? t->url : "");
     lua_setfield(L, -2, "url");
     if (t->output != NULL) {
         lua_pushboolean(L, t->resumed);
@@ -343,8 +327,33 @@ static int sd_engine_next_l(lua_State *L) {
         lua_setfield(L, -2, "error");
         lua_pushstring(L, sd_transfer_kind(t));
         lua_setfield(L, -2, "kind");
+        if (t->fail == SD_FAIL_PAUSED) {
+            lua_pushnumber(L, (lua_Number)t->wait_s);
+            lua_setfield(L, -2, "wait");
+        }
     }
-    sd_transfer_free(sd_engine_pop(e));
+}
+
+/* eng:next() -> the oldest finished result (a table), or nil. A watch's event
+ * in the queue comes as { id = its id, event = true } (the event stays for eng:take). */
+static int sd_engine_next_l(lua_State *L) {
+    sd_engine *e = sd_check_engine(L);
+    sd_qnode *n = e->qhead;
+    if (n == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (n->kind == SD_NODE_WATCH) {
+        lua_createtable(L, 0, 2);
+        sd_set_big(L, "id", n->id);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "event");
+        sd_engine_hand(e);
+        return 1;
+    }
+    /* build the table first: a memory error here leaves the result queued */
+    sd_push_result(L, (sd_transfer *)n);
+    sd_transfer_free((sd_transfer *)sd_engine_pop(e));
     return 1;
 }
 
@@ -357,7 +366,8 @@ static long long sd_check_id(lua_State *L) {
 /* eng:progress(id) -> bytes so far, expected total (0 = unknown); nil for an unknown id. */
 static int sd_engine_progress_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
-    sd_transfer *t = sd_engine_find(e, sd_check_id(L));
+    sd_qnode *n = sd_engine_find(e, sd_check_id(L));
+    sd_transfer *t = n != NULL && n->kind == SD_NODE_TRANSFER ? (sd_transfer *)n : NULL;
     if (t == NULL) {
         lua_pushnil(L);
         return 1;
@@ -367,19 +377,19 @@ static int sd_engine_progress_l(lua_State *L) {
     return 2;
 }
 
-/* eng:cancel(id) -> whether a transfer (running or unread) was dropped; it yields no result. */
+/* eng:cancel(id) -> whether a transfer (running or unread) or a watch was dropped; it yields no result. */
 static int sd_engine_cancel_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
-    sd_transfer *t = sd_engine_find(e, sd_check_id(L));
-    if (t != NULL) sd_engine_cancel(e, t);
-    lua_pushboolean(L, t != NULL);
+    sd_qnode *n = sd_engine_find(e, sd_check_id(L));
+    if (n != NULL) sd_engine_cancel(e, n);
+    lua_pushboolean(L, n != NULL);
     return 1;
 }
 
-/* eng:pending() -> number of transfers running. */
+/* eng:pending() -> number of transfers not finished (starting, waiting for a window, running). */
 static int sd_engine_pending_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
-    lua_pushinteger(L, (lua_Integer)e->running);
+    lua_pushinteger(L, (lua_Integer)sd_engine_pending(e));
     return 1;
 }
 
@@ -431,6 +441,21 @@ static int sd_engine_tostring_l(lua_State *L) {
 
 static const luaL_Reg sd_engine_methods[] = {
     {"add", sd_engine_add_l},
+    {"profile", sd_engine_profile_l},
+    {"api", sd_engine_api_l},
+    {"pop", sd_engine_pop_l},
+    {"take", sd_engine_take_l},
+    {"result", sd_engine_result_l},
+    {"watch", sd_engine_watch_l},
+    {"event", sd_engine_event_l},
+    {"rearm", sd_engine_rearm_l},
+    {"seen", sd_engine_seen_l},
+    {"watch_info", sd_engine_watch_info_l},
+    {"park", sd_engine_park_l},
+    {"parked", sd_engine_parked_l},
+    {"counts", sd_engine_counts_l},
+    {"budget", sd_engine_budget_l},
+    {"stats", sd_engine_stats_l},
     {"step", sd_engine_step_l},
     {"next", sd_engine_next_l},
     {"progress", sd_engine_progress_l},
@@ -462,6 +487,7 @@ void sd_engine_register(lua_State *L) {
         lua_setfield(L, -2, "__name");
     }
     lua_pop(L, 1);
+    sd_api_register(L);
     lua_pushcfunction(L, sd_engine_new_l);
     lua_setfield(L, -2, "engine");
 }

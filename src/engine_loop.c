@@ -1,8 +1,17 @@
 /*
  * engine_loop.c: the engine's multi handle, the sockets and timer libcurl asks
- * it to watch (socket interface), adding and finishing transfers, the id
- * table, the result queue and the pool of easy handles. No Lua here: engine.c
- * is the only file that touches Lua. Calls engine_transfer.c, never the reverse.
+ * it to watch (socket interface), starting and finishing transfers, the id
+ * table, the result queue, the pools of easy handles, the watches' polls, and
+ * the step with its work budget. No Lua here: engine.c and engine_api.c touch
+ * Lua. Calls engine_transfer.c and engine_sched.c, never the reverse.
+ *
+ * A step does bounded work: it hands at most budget.starts transfers to
+ * libcurl, at most budget.sockets ready sockets (taken in turn, so none
+ * waits for ever), reads at most budget.answers finished transfers, and stops
+ * early once budget.us has passed; what does not fit waits for the next step,
+ * which is then due at once (timeout 0). New transfers wait in a start queue
+ * until a step hands them over, so however many are added at once, libcurl's
+ * own timer work in one step is bounded by the starts too.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -16,6 +25,12 @@
 /* Idle easy handles kept for reuse. */
 #define SD_POOL_MAX 64
 
+/* The default budget of one step: about a frame's share of engine work. */
+#define SD_BUDGET_STARTS 16
+#define SD_BUDGET_SOCKETS 24
+#define SD_BUDGET_ANSWERS 48
+#define SD_BUDGET_US 600
+
 /* Monotonic microseconds. The timer is kept in microseconds: libcurl rounds
  * its timeouts up to whole ms, so the deadline we derive is never before its
  * own, and a timeout action never runs early (an early one would leave
@@ -24,11 +39,11 @@ static long long sd_now_us(void) {
     return sd_clock_us();
 }
 
-/* Whole milliseconds from now until the timer, rounded up; -1 without a timer. */
-static long long sd_timer_left_ms(const sd_engine *e) {
+/* Whole milliseconds from now until t (monotonic us), rounded up; -1 for t < 0. */
+static long long sd_ms_until(long long t, long long now) {
     long long d;
-    if (e->timer_at < 0) return -1;
-    d = e->timer_at - sd_now_us();
+    if (t < 0) return -1;
+    d = t - now;
     return d <= 0 ? 0 : (d + 999) / 1000;
 }
 
@@ -101,17 +116,446 @@ static int sd_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
     return 0;
 }
 
-static void sd_engine_release(sd_engine *e, CURL *easy);
+/* ---- easy handles ---- */
 
-/* Take a running transfer out of the multi handle, give its easy handle back
- * and release what only a running transfer needs. */
+/* An easy handle from the pool (reset) or a new one; NULL when memory ran out. */
+static CURL *sd_engine_easy(sd_engine *e) {
+    if (e->npool > 0) return e->pool[--e->npool];
+    return curl_easy_init();
+}
+
+/* Give an easy handle (already out of the multi handle) back to the pool. */
+static void sd_engine_release(sd_engine *e, CURL *easy) {
+    curl_easy_reset(easy);
+    if (e->npool < SD_POOL_MAX) {
+        if (e->pool == NULL && (e->pool = malloc(SD_POOL_MAX * sizeof *e->pool)) == NULL) {
+            curl_easy_cleanup(easy);
+            return;
+        }
+        e->pool[e->npool++] = easy;
+    } else {
+        curl_easy_cleanup(easy);
+    }
+}
+
+/* Give a finished (or never started) transfer's easy handle back: to its
+ * profile's pool as it is set up, when it may serve the profile's next call,
+ * else reset to the engine's. */
+static void sd_give_back(sd_engine *e, sd_transfer *t) {
+    CURL *h = t->easy;
+    sd_profile *p = t->prof;
+    t->easy = NULL;
+    if (h == NULL) return;
+    if (p != NULL && p->eng == e && sd_api_reusable(t) && p->npool < SD_PROFILE_POOL) {
+        /* no option may point at this transfer's memory once it is freed */
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+        p->pool[p->npool++] = h;
+        return;
+    }
+    sd_engine_release(e, h);
+}
+
+/* Take a running transfer out of the multi handle and release what only a running transfer needs. */
 static void sd_engine_detach(sd_engine *e, sd_transfer *t) {
     curl_multi_remove_handle(e->multi, t->easy);
-    sd_engine_release(e, t->easy); /* reset: no option points at our memory any more */
-    t->easy = NULL;
+    sd_give_back(e, t);
     e->running--;
     sd_transfer_release_request(t);
 }
+
+/* ---- the id table and the result queue ---- */
+
+/* Bucket of an id. */
+static size_t sd_bucket(const sd_engine *e, long long id) {
+    return (size_t)((unsigned long long)id & (e->nbuckets - 1));
+}
+
+/* Double the id table when it gets crowded (silently stays as is without memory). */
+static void sd_rehash(sd_engine *e) {
+    size_t n = e->nbuckets * 2, i;
+    sd_qnode **b = calloc(n, sizeof *b);
+    if (b == NULL) return;
+    for (i = 0; i < e->nbuckets; i++) {
+        sd_qnode *t = e->buckets[i];
+        while (t != NULL) {
+            sd_qnode *next = t->hnext;
+            size_t j = (size_t)((unsigned long long)t->id & (n - 1));
+            t->hnext = b[j];
+            b[j] = t;
+            t = next;
+        }
+    }
+    free(e->buckets);
+    e->buckets = b;
+    e->nbuckets = n;
+}
+
+/* Give a node its id and enter it into the id table. */
+static void sd_engine_track(sd_engine *e, sd_qnode *n, int kind) {
+    size_t j;
+    n->id = e->next_id++;
+    n->kind = kind;
+    if (e->count >= e->nbuckets * 2) sd_rehash(e);
+    j = sd_bucket(e, n->id);
+    n->hnext = e->buckets[j];
+    e->buckets[j] = n;
+    e->count++;
+}
+
+sd_qnode *sd_engine_find(sd_engine *e, long long id) {
+    sd_qnode *n = e->buckets[sd_bucket(e, id)];
+    while (n != NULL && n->id != id) n = n->hnext;
+    return n;
+}
+
+/* Take a node out of the id table (a watch's poll was never in it: nothing happens). */
+static void sd_untrack(sd_engine *e, sd_qnode *n) {
+    sd_qnode **p;
+    if (n->id == 0) return;
+    p = &e->buckets[sd_bucket(e, n->id)];
+    while (*p != NULL && *p != n) p = &(*p)->hnext;
+    if (*p == n) {
+        *p = n->hnext;
+        e->count--;
+    }
+    n->hnext = NULL;
+}
+
+/* Append a result or event to the queue. */
+static void sd_engine_queue(sd_engine *e, sd_qnode *n) {
+    n->queued = 1;
+    n->qnext = NULL;
+    if (e->qtail != NULL) e->qtail->qnext = n;
+    else e->qhead = n;
+    e->qtail = n;
+    e->nqueued++;
+}
+
+/* Take a node out of the queue wherever it stands. */
+static void sd_unqueue(sd_engine *e, sd_qnode *n) {
+    sd_qnode **p = &e->qhead, *prev = NULL;
+    if (!n->queued) return;
+    while (*p != NULL && *p != n) {
+        prev = *p;
+        p = &(*p)->qnext;
+    }
+    if (*p == n) {
+        *p = n->qnext;
+        if (e->qtail == n) e->qtail = prev;
+        e->nqueued--;
+    }
+    n->queued = 0;
+    n->qnext = NULL;
+}
+
+sd_qnode *sd_engine_hand(sd_engine *e) {
+    sd_qnode *n = e->qhead;
+    if (n == NULL) return NULL;
+    e->qhead = n->qnext;
+    if (e->qhead == NULL) e->qtail = NULL;
+    e->nqueued--;
+    n->queued = 0;
+    n->qnext = NULL;
+    return n;
+}
+
+sd_qnode *sd_engine_pop(sd_engine *e) {
+    sd_qnode *n = sd_engine_hand(e);
+    if (n != NULL && n->kind == SD_NODE_TRANSFER) sd_untrack(e, n);
+    return n;
+}
+
+void sd_engine_forget(sd_engine *e, sd_transfer *t) {
+    sd_unqueue(e, &t->q);
+    sd_untrack(e, &t->q);
+}
+
+/* ---- starting and finishing ---- */
+
+/* Append a transfer to a FIFO (the start queue, or a window's waiting calls). */
+static void sd_fifo_push(sd_transfer **head, sd_transfer **tail, sd_transfer *t) {
+    t->snext = NULL;
+    if (*tail != NULL) (*tail)->snext = t;
+    else *head = t;
+    *tail = t;
+}
+
+/* Remove t from a FIFO wherever it stands; 1 when it was there. */
+static int sd_fifo_remove(sd_transfer **head, sd_transfer **tail, sd_transfer *t) {
+    sd_transfer **p = head, *prev = NULL;
+    while (*p != NULL && *p != t) {
+        prev = *p;
+        p = &(*p)->snext;
+    }
+    if (*p != t) return 0;
+    *p = t->snext;
+    if (*tail == t) *tail = prev;
+    t->snext = NULL;
+    return 1;
+}
+
+static void sd_watch_done(sd_engine *e, sd_transfer *t, long long now);
+
+/* A transfer is finished (or failed before any IO): its window moves, and its
+ * result goes to the queue, or to its watch. */
+static void sd_finish(sd_engine *e, sd_transfer *t, int admitted, long long now) {
+    t->state = SD_T_DONE;
+    if (t->prof != NULL && admitted) sd_window_done(t->prof, sd_transfer_ok(t) ? t->status : 0);
+    if (t->watch != NULL) sd_watch_done(e, t, now);
+    else sd_engine_queue(e, &t->q);
+}
+
+/* An API call that will not start: it fails at once (a result, not a raise). */
+static void sd_refuse(sd_engine *e, sd_transfer *t, sd_fail why, long long now) {
+    sd_profile *p = t->prof;
+    if (why == SD_FAIL_PAUSED) {
+        t->wait_s = now < p->pause_until_us ? (double)(p->pause_until_us - now) / 1e6 : 0;
+        sd_transfer_fail(t, why, "the client is backing off from the service's rate limit for %.3g s more, "
+                         "past the deadline", t->wait_s);
+    } else {
+        sd_transfer_fail(t, why, "the deadline passed before the request could be sent");
+    }
+    sd_transfer_release_request(t);
+    t->code = CURLE_OK;
+    sd_finish(e, t, 0, now);
+}
+
+/* Refuse a profile's waiting calls that can wait no more (a deadline passed,
+ * a pause that ends past it), and note when the next one may have to be. */
+static void sd_expire(sd_engine *e, sd_profile *p, long long now) {
+    sd_transfer *t = p->wait_head, *next;
+    p->check_us = -1;
+    for (; t != NULL; t = next) {
+        sd_fail why = sd_window_refuses(p, t, now);
+        next = t->snext;
+        if (why != SD_FAIL_NONE) {
+            sd_fifo_remove(&p->wait_head, &p->wait_tail, t);
+            p->nwaiting--;
+            sd_refuse(e, t, why, now);
+        } else if (t->deadline_us >= 0 && (p->check_us < 0 || t->deadline_us < p->check_us)) {
+            p->check_us = t->deadline_us;
+        }
+    }
+}
+
+/* Let a profile's waiting calls through while its window has room. */
+static void sd_admit(sd_engine *e, sd_profile *p, long long now) {
+    sd_transfer *t;
+    if (p->check_us >= 0 && now >= p->check_us) sd_expire(e, p, now);
+    while (p->wait_head != NULL && sd_window_open(p, now)) {
+        t = p->wait_head;
+        p->wait_head = t->snext;
+        if (p->wait_head == NULL) p->wait_tail = NULL;
+        p->nwaiting--;
+        if (p->governed) p->active++;
+        t->state = SD_T_STARTING;
+        sd_fifo_push(&e->shead, &e->stail, t);
+        e->nstarting++;
+    }
+}
+
+/* An API call enters its window (or its queue). */
+static void sd_enter_window(sd_engine *e, sd_transfer *t, long long now) {
+    sd_profile *p = t->prof;
+    sd_fail why = sd_window_refuses(p, t, now);
+    t->eng = e;
+    if (why != SD_FAIL_NONE) {
+        sd_refuse(e, t, why, now);
+        return;
+    }
+    t->state = SD_T_WAITING;
+    sd_fifo_push(&p->wait_head, &p->wait_tail, t);
+    p->nwaiting++;
+    if (t->deadline_us >= 0 && (p->check_us < 0 || t->deadline_us < p->check_us)) p->check_us = t->deadline_us;
+    sd_admit(e, p, now);
+}
+
+long long sd_engine_api(sd_engine *e, sd_transfer *t) {
+    sd_engine_track(e, &t->q, SD_NODE_TRANSFER);
+    sd_enter_window(e, t, sd_now_us());
+    return t->q.id;
+}
+
+long long sd_engine_add(sd_engine *e, sd_request *rq) {
+    sd_transfer *t = sd_transfer_new(rq); /* owns rq->headers from here */
+    if (t == NULL) return -1;
+    t->eng = e;
+    sd_engine_track(e, &t->q, SD_NODE_TRANSFER);
+    t->easy = sd_engine_easy(e);
+    if (t->easy == NULL) {
+        sd_transfer_fail(t, SD_FAIL_MEMORY, "cannot make an easy handle");
+    } else if (sd_transfer_setup(t, rq) == 0) {
+        t->state = SD_T_STARTING;
+        sd_fifo_push(&e->shead, &e->stail, t);
+        e->nstarting++;
+        return t->q.id;
+    }
+    /* failed before any IO: a result right away */
+    if (t->easy != NULL) sd_engine_release(e, t->easy);
+    t->easy = NULL;
+    sd_transfer_release_request(t);
+    t->code = CURLE_OK;
+    sd_finish(e, t, 0, sd_now_us());
+    return t->q.id;
+}
+
+/* Hand one transfer of the start queue to libcurl. */
+static void sd_start(sd_engine *e, sd_transfer *t, long long now) {
+    int api = t->prof != NULL;
+    if (api) {
+        sd_profile *p = t->prof;
+        int fresh = 1;
+        if (t->form == NULL && p->npool > 0) {
+            t->easy = p->pool[--p->npool];
+            fresh = 0;
+        } else {
+            t->easy = sd_engine_easy(e);
+        }
+        if (t->easy == NULL) {
+            sd_transfer_fail(t, SD_FAIL_MEMORY, "cannot make an easy handle");
+        } else if (t->deadline_us >= 0 && now >= t->deadline_us) {
+            sd_transfer_fail(t, SD_FAIL_DEADLINE, "the deadline passed before the request could be sent");
+        } else {
+            /* a call with a deadline never runs past it */
+            if (t->deadline_us >= 0) {
+                long left = (long)((t->deadline_us - now + 999) / 1000);
+                if (t->timeout_ms == 0 || t->timeout_ms > left) t->timeout_ms = left;
+            }
+            if (sd_api_setup(t, fresh) != 0) t->fail = t->fail ? t->fail : SD_FAIL_MEMORY;
+        }
+    }
+    if (t->fail == SD_FAIL_NONE && curl_multi_add_handle(e->multi, t->easy) == CURLM_OK) {
+        t->state = SD_T_RUNNING;
+        e->running++;
+        return;
+    }
+    sd_transfer_fail(t, SD_FAIL_MEMORY, "curl_multi_add_handle failed"); /* unless it said why */
+    if (t->easy != NULL) {
+        curl_easy_reset(t->easy); /* never back to the profile's pool half set up */
+        sd_engine_release(e, t->easy);
+        t->easy = NULL;
+    }
+    sd_transfer_release_request(t);
+    t->code = CURLE_OK;
+    sd_finish(e, t, api, now);
+}
+
+/* ---- watches ---- */
+
+/* A watch has something for Lua (t: the answer, or NULL for its deadline). */
+static void sd_watch_event(sd_engine *e, sd_watch *w, int kind, sd_transfer *t) {
+    w->event = t;
+    w->event_kind = kind;
+    w->armed = 0;
+    if (!w->q.queued) sd_engine_queue(e, &w->q);
+}
+
+/* Put an armed watch in the heap for its next poll, at its deadline at the latest. */
+static void sd_watch_schedule(sd_engine *e, sd_watch *w, long long next) {
+    if (w->deadline_us >= 0 && next >= w->deadline_us) next = w->deadline_us;
+    w->next_us = next;
+    w->armed = 1;
+    if (sd_heap_push(e, w) != 0) sd_watch_event(e, w, SD_EV_DEADLINE, NULL); /* no memory: end the wait */
+}
+
+/* The poll of a watch ended. */
+static void sd_watch_done(sd_engine *e, sd_transfer *t, long long now) {
+    sd_watch *w = t->watch;
+    sd_task_answer a;
+    w->poll = NULL;
+    t->watch = NULL;
+    if (!sd_transfer_ok(t) || t->status >= 400) {
+        sd_watch_event(e, w, SD_EV_ANSWER, t);
+        return;
+    }
+    sd_answer_task(t->body.data ? t->body.data : "", t->body.len, w->task_id, w->id_len, &a);
+    if (!a.clean) {
+        sd_watch_event(e, w, SD_EV_ANSWER, t);
+    } else if (sd_watch_answer(w, &a, now)) {
+        /* kept as read, for Lua to take without reading it again */
+        if ((t->parsed = malloc(sizeof *t->parsed)) != NULL) *t->parsed = a;
+        sd_watch_event(e, w, SD_EV_TASK, t);
+    } else {
+        /* nothing its waiter asked about changed: Lua is not woken */
+        w->absorbed++;
+        sd_transfer_free(t);
+        sd_watch_schedule(e, w, now + sd_watch_delay_us(w));
+    }
+}
+
+/* A watch's poll is due: its deadline, or a GET of the task. */
+static void sd_watch_fire(sd_engine *e, sd_watch *w, long long now) {
+    sd_profile *p = w->prof;
+    char path[32 + 128 + 64];
+    size_t n = 0, q = p->poll_query ? strlen(p->poll_query) : 0;
+    sd_transfer *t;
+    sd_heap_remove(e, w);
+    if (w->deadline_us >= 0 && now >= w->deadline_us) {
+        sd_watch_event(e, w, SD_EV_DEADLINE, NULL);
+        return;
+    }
+    if (w->id_len > 128 || q > 63) {
+        sd_watch_event(e, w, SD_EV_DEADLINE, NULL); /* cannot happen: ids and languages are checked in Lua */
+        return;
+    }
+    memcpy(path, "/v1/tasks/", 10);
+    n = 10;
+    memcpy(path + n, w->task_id, w->id_len);
+    n += w->id_len;
+    if (q > 0) memcpy(path + n, p->poll_query, q);
+    n += q;
+    t = sd_api_new(p, path, n, NULL, 0, NULL, -1, w->deadline_us, SD_SHAPE_TASK);
+    if (t == NULL) { /* no memory now: try again in a second */
+        sd_watch_schedule(e, w, now + 1000000);
+        return;
+    }
+    t->watch = w;
+    w->poll = t;
+    sd_enter_window(e, t, now);
+}
+
+long long sd_engine_watch(sd_engine *e, sd_watch *w) {
+    sd_engine_track(e, &w->q, SD_NODE_WATCH);
+    e->nwatches++;
+    w->heap_idx = SD_NO_HEAP;
+    sd_watch_schedule(e, w, sd_now_us());
+    return w->q.id;
+}
+
+void sd_engine_rearm(sd_engine *e, sd_watch *w, double delay_s) {
+    long long now = sd_now_us(), d;
+    if (w->armed || w->poll != NULL) return;
+    if (w->event != NULL) {
+        sd_transfer_free(w->event);
+        w->event = NULL;
+    }
+    w->event_kind = SD_EV_NONE;
+    sd_unqueue(e, &w->q);
+    if (delay_s >= 0) d = delay_s > 1e9 ? (long long)1e15 : (long long)(delay_s * 1e6);
+    else d = sd_watch_delay_us(w);
+    sd_watch_schedule(e, w, now + d);
+}
+
+/* Free a watch (out of every list already but the id table). */
+static void sd_watch_free(sd_engine *e, sd_watch *w) {
+    sd_heap_remove(e, w);
+    if (w->poll != NULL) {
+        sd_transfer *t = w->poll;
+        w->poll = NULL;
+        t->watch = NULL;
+        sd_engine_cancel(e, &t->q);
+    }
+    if (w->event != NULL) sd_transfer_free(w->event);
+    sd_profile_release(w->prof);
+    e->nwatches--;
+    free(w->key);
+    free(w->told_long);
+    free(w);
+}
+
+/* ---- the engine ---- */
 
 sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
     sd_engine *e = calloc(1, sizeof *e);
@@ -119,6 +563,10 @@ sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
     e->timer_at = -1;
     e->next_id = 1;
     e->nbuckets = 64;
+    e->budget.starts = SD_BUDGET_STARTS;
+    e->budget.sockets = SD_BUDGET_SOCKETS;
+    e->budget.answers = SD_BUDGET_ANSWERS;
+    e->budget.us = SD_BUDGET_US;
     e->buckets = calloc(e->nbuckets, sizeof *e->buckets);
     if (e->buckets == NULL) goto nomem;
     if (o->user_agent != NULL && (e->user_agent = strdup(o->user_agent)) == NULL) goto nomem;
@@ -146,205 +594,204 @@ nomem:
 
 void sd_engine_free(sd_engine *e) {
     size_t i;
-    /* running transfers first: out of the multi handle, files closed */
+    sd_profile *p;
+    /* watches first (they cancel their polls), then the transfers left */
     for (i = 0; i < e->nbuckets && e->buckets != NULL; i++) {
-        sd_transfer *t = e->buckets[i];
-        while (t != NULL) {
-            sd_transfer *next = t->hnext;
-            if (t->easy != NULL) sd_engine_detach(e, t);
-            sd_transfer_free(t);
-            t = next;
+        sd_qnode *n = e->buckets[i];
+        while (n != NULL) {
+            sd_qnode *next = n->hnext;
+            if (n->kind == SD_NODE_WATCH) {
+                sd_untrack(e, n);
+                sd_unqueue(e, n);
+                sd_watch_free(e, (sd_watch *)n);
+            }
+            n = next;
         }
     }
+    for (i = 0; i < e->nbuckets && e->buckets != NULL; i++) {
+        while (e->buckets[i] != NULL) sd_engine_cancel(e, e->buckets[i]);
+    }
+    /* calls left untracked: none but watches' polls, cancelled with their watches */
     free(e->buckets);
     if (e->multi != NULL) curl_multi_cleanup(e->multi); /* may still report sockets gone */
     for (i = 0; i < e->npool; i++) curl_easy_cleanup(e->pool[i]);
     free(e->pool);
+    /* profiles outlive their engine (their Lua boxes hold them): they let go of it */
+    for (p = e->profiles; p != NULL; p = p->next) {
+        for (i = 0; i < p->npool; i++) curl_easy_cleanup(p->pool[i]);
+        p->npool = 0;
+        p->eng = NULL;
+    }
     for (i = 0; i < e->nsocks; i++) free(e->socks[i]);
     free(e->socks);
     free(e->pfds);
     free(e->ready);
+    free(e->heap);
     free(e->user_agent);
     free(e);
 }
 
-/* Bucket of an id. */
-static size_t sd_bucket(const sd_engine *e, long long id) {
-    return (size_t)((unsigned long long)id & (e->nbuckets - 1));
-}
-
-/* Double the id table when it gets crowded (silently stays as is without memory). */
-static void sd_rehash(sd_engine *e) {
-    size_t n = e->nbuckets * 2, i;
-    sd_transfer **b = calloc(n, sizeof *b);
-    if (b == NULL) return;
-    for (i = 0; i < e->nbuckets; i++) {
-        sd_transfer *t = e->buckets[i];
-        while (t != NULL) {
-            sd_transfer *next = t->hnext;
-            size_t j = (size_t)((unsigned long long)t->id & (n - 1));
-            t->hnext = b[j];
-            b[j] = t;
-            t = next;
-        }
+void sd_engine_cancel(sd_engine *e, sd_qnode *n) {
+    sd_transfer *t;
+    if (n->kind == SD_NODE_WATCH) {
+        sd_unqueue(e, n);
+        sd_untrack(e, n);
+        sd_watch_free(e, (sd_watch *)n);
+        return;
     }
-    free(e->buckets);
-    e->buckets = b;
-    e->nbuckets = n;
-}
-
-/* Enter a new transfer into the id table. */
-static void sd_engine_track(sd_engine *e, sd_transfer *t) {
-    size_t j;
-    if (e->count >= e->nbuckets * 2) sd_rehash(e);
-    j = sd_bucket(e, t->id);
-    t->hnext = e->buckets[j];
-    e->buckets[j] = t;
-    e->count++;
-}
-
-sd_transfer *sd_engine_find(sd_engine *e, long long id) {
-    sd_transfer *t = e->buckets[sd_bucket(e, id)];
-    while (t != NULL && t->id != id) t = t->hnext;
-    return t;
-}
-
-/* Take a transfer out of the id table. */
-static void sd_untrack(sd_engine *e, sd_transfer *t) {
-    sd_transfer **p = &e->buckets[sd_bucket(e, t->id)];
-    while (*p != NULL && *p != t) p = &(*p)->hnext;
-    if (*p == t) {
-        *p = t->hnext;
-        e->count--;
-    }
-    t->hnext = NULL;
-}
-
-/* Append a finished transfer to the result queue. */
-static void sd_engine_queue(sd_engine *e, sd_transfer *t) {
-    t->done = 1;
-    t->qnext = NULL;
-    if (e->qtail != NULL) e->qtail->qnext = t;
-    else e->qhead = t;
-    e->qtail = t;
-    e->nqueued++;
-}
-
-sd_transfer *sd_engine_pop(sd_engine *e) {
-    sd_transfer *t = e->qhead;
-    if (t == NULL) return NULL;
-    e->qhead = t->qnext;
-    if (e->qhead == NULL) e->qtail = NULL;
-    e->nqueued--;
-    t->qnext = NULL;
-    sd_untrack(e, t);
-    return t;
-}
-
-void sd_engine_cancel(sd_engine *e, sd_transfer *t) {
-    if (t->done) { /* drop its waiting result */
-        sd_transfer **p = &e->qhead, *prev = NULL;
-        while (*p != NULL && *p != t) {
-            prev = *p;
-            p = &(*p)->qnext;
+    t = (sd_transfer *)n;
+    switch (t->state) {
+    case SD_T_STARTING:
+        if (sd_fifo_remove(&e->shead, &e->stail, t)) e->nstarting--;
+        if (t->prof != NULL) sd_window_done(t->prof, 0); /* it held a place in its window */
+        if (t->easy != NULL) sd_engine_release(e, t->easy);
+        t->easy = NULL;
+        break;
+    case SD_T_WAITING:
+        if (sd_fifo_remove(&t->prof->wait_head, &t->prof->wait_tail, t)) t->prof->nwaiting--;
+        break;
+    case SD_T_RUNNING:
+        if (t->easy != NULL) {
+            curl_multi_remove_handle(e->multi, t->easy);
+            curl_easy_reset(t->easy); /* cut off mid-transfer: never reused as it is */
+            sd_engine_release(e, t->easy);
+            t->easy = NULL;
+            e->running--;
         }
-        if (*p == t) {
-            *p = t->qnext;
-            if (e->qtail == t) e->qtail = prev;
-            e->nqueued--;
-        }
-    } else if (t->easy != NULL) {
-        sd_engine_detach(e, t);
+        if (t->prof != NULL) sd_window_done(t->prof, 0);
+        break;
+    default: /* done: drop its result */
+        sd_unqueue(e, n);
+        break;
     }
-    sd_untrack(e, t);
+    if (t->watch != NULL) {
+        t->watch->poll = NULL;
+        t->watch = NULL;
+    }
+    sd_untrack(e, n);
+    if (t->prof != NULL && t->prof->eng == e && t->state != SD_T_DONE) sd_admit(e, t->prof, sd_now_us());
     sd_transfer_free(t);
 }
 
-/* An easy handle from the pool (reset) or a new one; NULL when memory ran out. */
-static CURL *sd_engine_easy(sd_engine *e) {
-    if (e->npool > 0) return e->pool[--e->npool];
-    return curl_easy_init();
-}
-
-/* Give an easy handle (already out of the multi handle) back to the pool. */
-static void sd_engine_release(sd_engine *e, CURL *easy) {
-    curl_easy_reset(easy);
-    if (e->npool < SD_POOL_MAX) {
-        if (e->pool == NULL && (e->pool = malloc(SD_POOL_MAX * sizeof *e->pool)) == NULL) {
-            curl_easy_cleanup(easy);
-            return;
-        }
-        e->pool[e->npool++] = easy;
-    } else {
-        curl_easy_cleanup(easy);
-    }
-}
-
-long long sd_engine_add(sd_engine *e, sd_request *rq) {
-    sd_transfer *t = sd_transfer_new(rq); /* owns rq->headers from here */
-    if (t == NULL) return -1;
-    t->eng = e;
-    t->id = e->next_id++;
-    sd_engine_track(e, t);
-    t->easy = sd_engine_easy(e);
-    if (t->easy == NULL) {
-        sd_transfer_fail(t, SD_FAIL_MEMORY, "cannot make an easy handle");
-    } else if (sd_transfer_setup(t, rq) == 0 && curl_multi_add_handle(e->multi, t->easy) == CURLM_OK) {
-        e->running++;
-        return t->id;
-    } else {
-        sd_transfer_fail(t, SD_FAIL_MEMORY, "curl_multi_add_handle failed"); /* unless setup said why */
-    }
-    /* failed before any IO: a result right away */
-    if (t->easy != NULL) {
-        sd_engine_release(e, t->easy);
-        t->easy = NULL;
-    }
-    sd_transfer_release_request(t);
-    t->code = CURLE_OK;
-    sd_engine_queue(e, t);
-    return t->id;
-}
-
-/* Hand finished transfers from libcurl to the result queue. */
-static void sd_collect(sd_engine *e) {
+/* Hand finished transfers from libcurl over, at most `max` (0: all); how many. */
+static int sd_collect(sd_engine *e, int max, long long t0) {
     CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(e->multi, &left)) != NULL) {
+    int left = 0, n = 0;
+    while ((max == 0 || n < max) && (m = curl_multi_info_read(e->multi, &left)) != NULL) {
         sd_transfer *t = NULL;
+        sd_profile *p;
+        long long now;
         if (m->msg != CURLMSG_DONE) continue;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-        if (t != NULL) {
-            sd_transfer_record_end(t, m->data.result);
-            sd_engine_detach(e, t);
-            sd_engine_queue(e, t);
+        if (t == NULL) continue;
+        now = sd_now_us();
+        sd_transfer_record_end(t, m->data.result);
+        sd_engine_detach(e, t);
+        p = t->prof; /* (finishing may free t: a watch's poll that changed nothing) */
+        if (p != NULL) p->refs++;
+        sd_finish(e, t, 1, now);
+        if (p != NULL) {
+            if (p->eng == e) sd_admit(e, p, now);
+            sd_profile_release(p);
         }
+        n++;
+        if (e->budget.us > 0 && sd_now_us() - t0 > e->budget.us) break;
     }
+    e->pending_msgs = (size_t)left;
+    return n;
+}
+
+/* Whether work is ready for a step now (it must not block). */
+static int sd_ready_now(sd_engine *e, long long now) {
+    sd_watch *w = sd_heap_top(e);
+    return e->nqueued > 0 || e->nstarting > 0 || e->pending_msgs > 0 || e->more ||
+           (w != NULL && w->next_us <= now);
+}
+
+/* The earliest time a waiting call of any profile may change state (pause end, deadline), -1 none. */
+static long long sd_window_wake(sd_engine *e) {
+    long long at = -1;
+    sd_profile *p;
+    for (p = e->profiles; p != NULL; p = p->next) {
+        if (p->nwaiting == 0) continue;
+        if (p->governed && p->pause_until_us > 0 && (at < 0 || p->pause_until_us < at)) at = p->pause_until_us;
+        if (p->check_us >= 0 && (at < 0 || p->check_us < at)) at = p->check_us;
+    }
+    return at;
 }
 
 size_t sd_engine_step(sd_engine *e, int timeout_ms) {
-    int running, n, wait = timeout_ms;
+    int running, n, wait = timeout_ms, starts = 0, socks = 0, fired = 0;
     size_t i, nready = 0;
-    if (e->running == 0) return e->nqueued;
-    if (e->nqueued > 0) wait = 0; /* results are waiting: never block */
-    if (e->timer_at >= 0) {
-        long long d = sd_timer_left_ms(e);
+    long long now = sd_now_us(), t0, at;
+    sd_budget *b = &e->budget;
+    sd_watch *w;
+    sd_profile *p;
+    e->last.starts = e->last.sockets = e->last.answers = 0;
+    if (sd_ready_now(e, now)) wait = 0; /* results or work are waiting: never block */
+    if (wait > 0 && e->timer_at >= 0) {
+        long long d = sd_ms_until(e->timer_at, now);
         if (d < wait) wait = (int)d;
     }
-    n = sd_poll(e->pfds, e->nsocks, wait);
+    if (wait > 0 && (at = sd_window_wake(e)) >= 0) {
+        long long d = sd_ms_until(at, now);
+        if (d < wait) wait = (int)d;
+    }
+    if (wait > 0 && (w = sd_heap_top(e)) != NULL) {
+        long long d = sd_ms_until(w->next_us, now);
+        if (d < wait) wait = (int)d;
+    }
+    n = e->nsocks > 0 || wait > 0 ? sd_poll(e->pfds, e->nsocks, wait) : 0;
+    t0 = now = sd_now_us();
+    e->more = 0;
+    /* calls waiting for a window that opened (a pause ended), or that can wait no more */
+    for (p = e->profiles; p != NULL; p = p->next)
+        if (p->nwaiting > 0) sd_admit(e, p, now);
+    /* watches whose poll is due: each a call into its window, started below within the budget */
+    while ((w = sd_heap_top(e)) != NULL && w->next_us <= now) {
+        if (b->starts > 0 && (fired >= b->starts || (int)e->nstarting >= b->starts)) {
+            e->more = 1;
+            break;
+        }
+        sd_watch_fire(e, w, now);
+        fired++;
+    }
+    /* new transfers to libcurl (its timer action below sends them) */
+    while (e->shead != NULL) {
+        sd_transfer *t;
+        if ((b->starts > 0 && starts >= b->starts) || (b->us > 0 && starts > 0 && sd_now_us() - t0 > b->us)) {
+            e->more = 1;
+            break;
+        }
+        t = e->shead;
+        e->shead = t->snext;
+        if (e->shead == NULL) e->stail = NULL;
+        e->nstarting--;
+        t->snext = NULL;
+        sd_start(e, t, now);
+        starts++;
+    }
     if (n > 0) {
         /* copy first: socket_action may add and remove sockets under us */
         for (i = 0; i < e->nsocks; i++) {
             if (e->pfds[i].revents != 0) e->ready[nready++] = e->pfds[i];
         }
         for (i = 0; i < nready; i++) {
-            short re = e->ready[i].revents;
+            /* in turn from where the last step stopped, so no socket waits for ever */
+            sd_pollfd *r = &e->ready[(i + e->rotor) % nready];
+            short re = r->revents;
             int ev = 0;
+            if ((b->sockets > 0 && socks >= b->sockets) || (b->us > 0 && socks > 0 && sd_now_us() - t0 > b->us)) {
+                e->more = 1;
+                break;
+            }
             if (re & (POLLIN | POLLHUP)) ev |= CURL_CSELECT_IN;
             if (re & POLLOUT) ev |= CURL_CSELECT_OUT;
             if (re & (POLLERR | POLLNVAL)) ev |= CURL_CSELECT_ERR;
-            curl_multi_socket_action(e->multi, e->ready[i].fd, ev, &running);
+            curl_multi_socket_action(e->multi, r->fd, ev, &running);
+            socks++;
         }
+        e->rotor += (size_t)socks;
     }
     if (e->timer_at >= 0 && sd_now_us() >= e->timer_at) {
         long ms = -1;
@@ -354,14 +801,29 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
         if (e->timer_at < 0 && curl_multi_timeout(e->multi, &ms) == CURLM_OK && ms >= 0)
             e->timer_at = sd_now_us() + (long long)ms * 1000;
     }
-    sd_collect(e);
+    e->last.answers = sd_collect(e, b->answers, t0);
+    if (e->pending_msgs > 0) e->more = 1;
+    e->last.starts = starts;
+    e->last.sockets = socks;
     return e->nqueued;
 }
 
 long sd_engine_timeout(sd_engine *e) {
-    long long d;
-    if (e->nqueued > 0) return 0;
-    if (e->running == 0) return -1;
-    d = sd_timer_left_ms(e);
+    long long now = sd_now_us(), at = -1, d;
+    sd_watch *w = sd_heap_top(e);
+    if (sd_ready_now(e, now)) return 0;
+    if (e->running > 0) at = e->timer_at >= 0 ? e->timer_at : -1;
+    if (w != NULL && (at < 0 || w->next_us < at)) at = w->next_us;
+    d = sd_window_wake(e);
+    if (d >= 0 && (at < 0 || d < at)) at = d;
+    if (at < 0) return (e->running > 0 || sd_engine_pending(e) > 0) ? 1000 : -1;
+    d = sd_ms_until(at, now);
     return d > LONG_MAX ? LONG_MAX : (long)d;
+}
+
+size_t sd_engine_pending(sd_engine *e) {
+    size_t n = e->running + e->nstarting;
+    sd_profile *p;
+    for (p = e->profiles; p != NULL; p = p->next) n += p->nwaiting;
+    return n;
 }

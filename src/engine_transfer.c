@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,33 +108,87 @@ static int sd_has_header(const struct curl_slist *h, const char *name) {
     return 0;
 }
 
-/* Set up the multipart upload; 0, or -1 with a failure recorded. */
-static int sd_setup_form(sd_transfer *t, const sd_request *rq) {
+/* Set up the multipart upload of one file; 0, or -1 with a failure recorded. */
+static int sd_setup_form(sd_transfer *t, const char *name, const char *path, const char *filename,
+                         const char *type) {
     sd_stat st;
     curl_mimepart *part;
-    if (sd_path_stat(rq->form_path, &st, 1) != 0) {
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", rq->form_path, sd_errstr(errno));
+    if (sd_path_stat(path, &st, 1) != 0) {
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", path, sd_errstr(errno));
         return -1;
     }
     if (st.type != SD_TYPE_FILE) {
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot upload %s: not a regular file", rq->form_path);
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot upload %s: not a regular file", path);
         return -1;
     }
-    if (sd_path_readable(rq->form_path) != 0) {
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", rq->form_path, sd_errstr(errno));
+    if (sd_path_readable(path) != 0) {
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", path, sd_errstr(errno));
         return -1;
     }
     t->mime = curl_mime_init(t->easy);
     if (t->mime == NULL || (part = curl_mime_addpart(t->mime)) == NULL ||
-        curl_mime_name(part, rq->form_name) != CURLE_OK ||
-        curl_mime_filedata(part, rq->form_path) != CURLE_OK ||
-        (rq->form_filename != NULL && curl_mime_filename(part, rq->form_filename) != CURLE_OK) ||
-        (rq->form_type != NULL && curl_mime_type(part, rq->form_type) != CURLE_OK)) {
+        curl_mime_name(part, name) != CURLE_OK ||
+        curl_mime_filedata(part, path) != CURLE_OK ||
+        (filename != NULL && curl_mime_filename(part, filename) != CURLE_OK) ||
+        (type != NULL && curl_mime_type(part, type) != CURLE_OK)) {
         sd_transfer_fail(t, SD_FAIL_MEMORY, "cannot build the multipart upload");
         return -1;
     }
     curl_easy_setopt(t->easy, CURLOPT_MIMEPOST, t->mime);
     return 0;
+}
+
+/* Give t its error buffer (once); 0, or -1 with a failure recorded. */
+static int sd_errbuf(sd_transfer *t) {
+    if (t->errbuf == NULL && (t->errbuf = calloc(1, CURL_ERROR_SIZE)) == NULL) {
+        sd_transfer_fail(t, SD_FAIL_MEMORY, "not enough memory");
+        return -1;
+    }
+    t->errbuf[0] = '\0';
+    return 0;
+}
+
+/* The options every transfer has, whatever it sends. */
+static void sd_common_options(CURL *h, int guard) {
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sd_write_cb);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, sd_header_cb);
+    curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (guard) curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, sd_open_socket_cb);
+}
+
+/* The options a transfer points at itself with (set again for every transfer on a handle). */
+static void sd_self_options(CURL *h, sd_transfer *t) {
+    curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)t);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
+    if (t->guard_link_local) curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, t);
+}
+
+/* Which schemes a transfer and its redirects may use. */
+static void sd_protocol_options(CURL *h, const char *redirect_protocols) {
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, redirect_protocols ? redirect_protocols : "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
+                     (redirect_protocols && strcmp(redirect_protocols, "https") == 0)
+                         ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+}
+
+/* The CA bundle, for the host and for an https:// proxy. */
+static void sd_ca_options(CURL *h, const char *ca_file) {
+    if (ca_file == NULL) return;
+    curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
+#if LIBCURL_VERSION_NUM >= 0x073400
+    /* the same bundle for an https:// proxy (from the option or https_proxy), which
+     * libcurl verifies against its own CURLOPT_PROXY_CAINFO */
+    curl_easy_setopt(h, CURLOPT_PROXY_CAINFO, ca_file);
+#endif
 }
 
 int sd_transfer_setup(sd_transfer *t, const sd_request *rq) {
@@ -144,35 +199,17 @@ int sd_transfer_setup(sd_transfer *t, const sd_request *rq) {
      * such a transfer does not follow redirects and hands back the 3xx. */
     if (follow && rq->has_auth && curl_version_info(CURLVERSION_NOW)->version_num < SD_CURL_SAFE_AUTH_REDIRECT)
         follow = 0;
-    curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)t);
+    if (sd_errbuf(t) != 0) return -1;
+    sd_common_options(h, rq->guard_link_local);
+    sd_self_options(h, t);
     curl_easy_setopt(h, CURLOPT_URL, rq->url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sd_write_cb);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, sd_header_cb);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
-    curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    if (rq->guard_link_local) {
-        curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, sd_open_socket_cb);
-        curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, t);
-    }
     /* downloads: larger reads, so fewer callbacks and write calls per MiB
      * (each chunk still goes straight to the file) */
     if (rq->output != NULL) curl_easy_setopt(h, CURLOPT_BUFFERSIZE, SD_DOWNLOAD_BUFFER);
     /* over TLS, wait for a connection that may multiplex (HTTP/2) rather than open more */
     if (sd_strncasecmp(rq->url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, rq->redirect_protocols ? rq->redirect_protocols : "http,https");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
-                     (rq->redirect_protocols && strcmp(rq->redirect_protocols, "https") == 0)
-                         ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
+    sd_protocol_options(h, rq->redirect_protocols);
     if (t->eng->user_agent != NULL) curl_easy_setopt(h, CURLOPT_USERAGENT, t->eng->user_agent);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
     if (follow) {
@@ -185,14 +222,7 @@ int sd_transfer_setup(sd_transfer *t, const sd_request *rq) {
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, rq->low_speed_limit > 0 ? rq->low_speed_limit : 1L);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, rq->low_speed_time);
     }
-    if (rq->ca_file != NULL) {
-        curl_easy_setopt(h, CURLOPT_CAINFO, rq->ca_file);
-#if LIBCURL_VERSION_NUM >= 0x073400
-        /* the same bundle for an https:// proxy (from the option or https_proxy), which
-         * libcurl verifies against its own CURLOPT_PROXY_CAINFO */
-        curl_easy_setopt(h, CURLOPT_PROXY_CAINFO, rq->ca_file);
-#endif
-    }
+    sd_ca_options(h, rq->ca_file);
     if (rq->proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, rq->proxy);
     if (rq->insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -209,7 +239,7 @@ int sd_transfer_setup(sd_transfer *t, const sd_request *rq) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (strcmp(rq->method, "GET") != 0) {
         if (rq->form_name != NULL) {
-            if (sd_setup_form(t, rq) != 0) return -1;
+            if (sd_setup_form(t, rq->form_name, rq->form_path, rq->form_filename, rq->form_type) != 0) return -1;
         } else if (rq->body != NULL || strcmp(rq->method, "DELETE") != 0) {
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
             if (curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, rq->body ? rq->body : "") != CURLE_OK) {
@@ -265,11 +295,34 @@ nomem:
     return NULL;
 }
 
+/* Free an API call's own request line (made here, not by curl_slist_append). */
+static void sd_line_free(struct curl_slist *line) {
+    if (line == NULL) return;
+    free(line->data);
+    free(line);
+}
+
+/* Free an API call's upload. */
+static void sd_form_free(sd_form *f) {
+    if (f == NULL) return;
+    free(f->name);
+    free(f->path);
+    free(f->filename);
+    free(f->type);
+    free(f);
+}
+
 void sd_transfer_release_request(sd_transfer *t) {
     curl_mime_free(t->mime);
     t->mime = NULL;
     curl_slist_free_all(t->headers);
     t->headers = NULL;
+    sd_line_free(t->line);
+    t->line = NULL;
+    free(t->body_text);
+    t->body_text = NULL;
+    sd_form_free(t->form);
+    t->form = NULL;
     sd_output_close(t);
 }
 
@@ -289,9 +342,11 @@ void sd_transfer_record_end(sd_transfer *t, CURLcode code) {
 }
 
 void sd_transfer_free(sd_transfer *t) {
-    sd_output_close(t);
-    curl_mime_free(t->mime);
-    curl_slist_free_all(t->headers);
+    sd_transfer_release_request(t);
+    sd_profile_release(t->prof);
+    free(t->parsed);
+    free(t->failmsg);
+    free(t->errbuf);
     sd_buf_free(&t->body);
     sd_buf_free(&t->head);
     free(t->url);
@@ -321,6 +376,8 @@ const char *sd_transfer_kind(const sd_transfer *t) {
     case SD_FAIL_MEMORY: return "other";
     case SD_FAIL_RANGE: return "range_mismatch";
     case SD_FAIL_DENIED: return "denied";
+    case SD_FAIL_DEADLINE: return "deadline";
+    case SD_FAIL_PAUSED: return "paused";
     case SD_FAIL_NONE: break;
     }
     switch (t->code) {
@@ -360,7 +417,97 @@ const char *sd_transfer_kind(const sd_transfer *t) {
 }
 
 void sd_transfer_error(const sd_transfer *t, char *out, size_t outlen) {
-    if (t->fail != SD_FAIL_NONE) snprintf(out, outlen, "%s", t->failmsg);
-    else if (t->errbuf[0] != '\0') snprintf(out, outlen, "%s: %s", curl_easy_strerror(t->code), t->errbuf);
+    if (t->fail != SD_FAIL_NONE) snprintf(out, outlen, "%s", t->failmsg ? t->failmsg : "not enough memory");
+    else if (t->errbuf != NULL && t->errbuf[0] != '\0') snprintf(out, outlen, "%s: %s", curl_easy_strerror(t->code), t->errbuf);
     else snprintf(out, outlen, "%s", curl_easy_strerror(t->code));
+}
+
+/* ---- API calls: a profile's settings, set once per easy handle ---------------------- */
+
+sd_transfer *sd_api_new(sd_profile *p, const char *path, size_t path_len, const char *body, size_t body_len,
+                        const char *header, double timeout_s, long long deadline_us, int shape) {
+    sd_transfer *t = calloc(1, sizeof *t);
+    if (t == NULL) return NULL;
+    t->out_file = SD_NOFILE;
+    t->prof = p;
+    p->refs++;
+    t->shape = shape;
+    t->deadline_us = deadline_us;
+    t->guard_link_local = p->guard_link_local;
+    sd_buf_init(&t->body, p->max_body);
+    sd_buf_init(&t->head, SD_HEAD_MAX);
+    if (timeout_s > 0) t->timeout_ms = timeout_s * 1000.0 >= 2147483647.0 ? 2147483647L : (long)ceil(timeout_s * 1000.0);
+    else if (timeout_s < 0) t->timeout_ms = p->timeout_ms;
+    t->url = malloc(p->base_len + path_len + 1);
+    if (t->url == NULL) goto nomem;
+    memcpy(t->url, p->base, p->base_len);
+    memcpy(t->url + p->base_len, path, path_len);
+    t->url[p->base_len + path_len] = '\0';
+    if (body != NULL) {
+        t->post = 1;
+        if ((t->body_text = malloc(body_len + 1)) == NULL) goto nomem;
+        memcpy(t->body_text, body, body_len);
+        t->body_text[body_len] = '\0';
+        t->body_text_len = body_len;
+    }
+    if (header != NULL) {
+        if ((t->line = calloc(1, sizeof *t->line)) == NULL || (t->line->data = strdup(header)) == NULL) goto nomem;
+    }
+    return t;
+nomem:
+    sd_transfer_free(t);
+    return NULL;
+}
+
+int sd_api_form(sd_transfer *t, const char *name, const char *path, const char *filename, const char *type) {
+    sd_form *f = calloc(1, sizeof *f);
+    if (f == NULL) return -1;
+    t->form = f;
+    t->post = 1;
+    if ((f->name = strdup(name)) == NULL || (f->path = strdup(path)) == NULL ||
+        (filename != NULL && (f->filename = strdup(filename)) == NULL) ||
+        (type != NULL && (f->type = strdup(type)) == NULL))
+        return -1;
+    return 0;
+}
+
+int sd_api_reusable(const sd_transfer *t) {
+    return t->form == NULL;
+}
+
+int sd_api_setup(sd_transfer *t, int fresh) {
+    CURL *h = t->easy;
+    const sd_profile *p = t->prof;
+    struct curl_slist *lines = t->body_text != NULL ? p->json_headers : p->get_headers;
+    if (sd_errbuf(t) != 0) return -1;
+    if (fresh || t->form != NULL) {
+        /* the profile's settings: the same for every call, set once per handle */
+        sd_common_options(h, p->guard_link_local);
+        sd_protocol_options(h, NULL);
+        if (sd_strncasecmp(p->base, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+        if (t->eng->user_agent != NULL) curl_easy_setopt(h, CURLOPT_USERAGENT, t->eng->user_agent);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+        if (p->connect_timeout_ms > 0) curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
+        sd_ca_options(h, p->ca_file);
+        if (p->proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, p->proxy);
+    }
+    /* the call's own */
+    sd_self_options(h, t);
+    curl_easy_setopt(h, CURLOPT_URL, t->url);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, t->timeout_ms);
+    if (t->line != NULL) {
+        t->line->next = lines; /* the call's line, then the profile's (which it does not own) */
+        lines = t->line;
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, lines);
+    if (t->form != NULL) {
+        if (sd_setup_form(t, t->form->name, t->form->path, t->form->filename, t->form->type) != 0) return -1;
+    } else if (t->body_text != NULL) {
+        /* the body stays ours until the transfer ends: no copy */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body_text_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, t->body_text);
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    return 0;
 }

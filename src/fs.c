@@ -185,7 +185,10 @@ static int sd_core_random_hex(lua_State *L) {
     size_t i;
     luaL_argcheck(L, n >= 1 && n <= 64, 1, "1 .. 64 bytes");
     if (sd_random(bytes, (size_t)n) != 0) return luaL_error(L, "random bytes: %s", sd_errstr(errno));
-    for (i = 0; i < (size_t)n; i++) snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+    for (i = 0; i < (size_t)n; i++) {
+        hex[2 * i] = "0123456789abcdef"[bytes[i] >> 4];
+        hex[2 * i + 1] = "0123456789abcdef"[bytes[i] & 15];
+    }
     lua_pushlstring(L, hex, 2 * (size_t)n);
     return 1;
 }

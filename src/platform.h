@@ -55,6 +55,10 @@ typedef int sd_socket;
 /* Microseconds on a monotonic clock (never goes back, unrelated to the date). */
 long long sd_clock_us(void);
 
+/* The date: whole seconds since 1970 (what os.time() says), for comparing
+ * with the unix times a service sends. */
+long long sd_wall_s(void);
+
 /* Pause the calling thread for about `seconds` (nothing for 0 or less); when
  * `stop` is given, return early once it says so (a trapped signal arrived). */
 void sd_sleep(double seconds, int (*stop)(void));

@@ -28,6 +28,10 @@ long long sd_clock_us(void) {
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+long long sd_wall_s(void) {
+    return (long long)time(NULL);
+}
+
 void sd_sleep(double seconds, int (*stop)(void)) {
     struct timespec ts;
     if (!(seconds > 0)) return;

@@ -121,6 +121,15 @@ long long sd_clock_us(void) {
     return (c.QuadPart / freq.QuadPart) * 1000000 + (c.QuadPart % freq.QuadPart) * 1000000 / freq.QuadPart;
 }
 
+long long sd_wall_s(void) {
+    FILETIME ft;
+    ULARGE_INTEGER u;
+    GetSystemTimeAsFileTime(&ft); /* 100 ns steps since 1601 */
+    u.LowPart = ft.dwLowDateTime;
+    u.HighPart = ft.dwHighDateTime;
+    return (long long)(u.QuadPart / 10000000ULL) - 11644473600LL;
+}
+
 void sd_sleep(double seconds, int (*stop)(void)) {
     double ms = seconds * 1000.0;
     if (!(seconds > 0)) return;

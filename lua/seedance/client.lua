@@ -19,6 +19,8 @@ local M = {}
 local Client = {}
 Client.__index = Client
 
+local NO_OPTS = {}
+
 --- Make a client, or say why not (what `seedance.new` raises, as a value).
 -- @tparam[opt] seedance.ClientOptions opts
 -- @treturn[1] seedance.Client
@@ -135,7 +137,7 @@ function Client:generate(req, opts)
   if opts and opts.idempotency_key ~= nil and not journal.key_ok(opts.idempotency_key) then
     errors.argerror(2, "generate", "field 'idempotency_key' must be 1 to 128 letters, digits, '-', '_' or '.'")
   end
-  return self._ctx.redact_result(submit(self, req, opts or {}))
+  return self._ctx.redact_result(submit(self, req, opts or NO_OPTS))
 end
 
 -- The body of generate (its errors are masked by the caller).
@@ -159,8 +161,10 @@ function submit(self, req, opts)
     end
   end
   if not ctx.has_key() then return nil, ctx.no_key() end
-  local iok, ierr = files.check_inputs(sent)
-  if not iok then return nil, ierr end
+  if not body then -- (a body the validator wrote names no local image)
+    local iok, ierr = files.check_inputs(sent)
+    if not iok then return nil, ierr end
+  end
   local deadline = opts.timeout and scheduler.now() + opts.timeout or nil
   local jrnl, jkey, hash = ctx.journal, nil, nil
   if jrnl then
@@ -187,11 +191,10 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
         return nil, errors.new{ type = "timeout_error", retryable = true,
           message = "no max_in_flight slot came free before the deadline" }
       end
-      return Task.new(self, ctx, entry.task_id, {
-        status = entry.status or "submitted", request = req, reattached = true,
-        video_url = entry.video_url, last_frame_url = entry.last_frame_url,
-        expires_at = entry.expires_at, error = entry.error,
-      }, { slot = slot, journal_key = jkey, recorded = entry.status ~= nil })
+      return Task.new(self, ctx, entry.task_id, entry.status or "submitted", req, nil, slot, {
+        reattached = true, video_url = entry.video_url, last_frame_url = entry.last_frame_url,
+        expires_at = entry.expires_at, error = entry.error, journal_key = jkey, recorded = entry.status ~= nil,
+      })
     end
   end
   if not ctx.governor:acquire_task(deadline) then
@@ -202,8 +205,9 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
     ctx.governor:release_task()
     return nil, errors.new{ type = "aborted", message = "the client was closed while this submit waited" }
   end
-  local uploaded, berr = {}, nil
+  local berr
   if not body then
+    local uploaded = {}
     body, berr = request.encode(sent, function(marker)
       if not uploaded[marker.path] then
         local url, err = upload(self, marker.path, deadline)
@@ -225,27 +229,28 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
       return nil, errors.new{ type = "io_error", message = "journal: " .. tostring(werr) }
     end
   end
-  local obj, r = http.json(ctx, {
-    method = "POST", path = "/v1/videos/generations", body = body,
-    headers = { "Idempotency-Key: " .. key }, deadline = deadline,
-  })
-  local id, status
-  if obj then id, status = submitted(obj) end
-  if not id or not urls.task_id_ok(id) then
+  -- the engine reads the task id from a clean answer (a, b, c: id, status, replayed); any other is decoded here
+  local obj, a, b, c = http.request(ctx, "POST", "/v1/videos/generations", body, key, http.SUBMIT, nil, deadline)
+  local id, status, replayed
+  if obj == true then
+    id, status, replayed = a, b or "submitted", c
+  elseif obj then
+    id, status = submitted(obj)
+    replayed = a.headers["idempotency-replayed"] == "true"
+  end
+  if not id or (obj ~= true and not urls.task_id_ok(id)) then -- (the engine reads only a usable id)
     ctx.governor:release_task()
-    if not obj then return nil, r end
-    return nil, errors.new{ type = "server_error", status = r.status, retryable = false, idempotency_key = key,
+    if not obj then return nil, a end
+    return nil, errors.new{ type = "server_error", status = a.status, retryable = false, idempotency_key = key,
       message = (id and "submit answer has an unusable task id (letters, digits, '_' and '-' only): "
-        or "submit answer has no task id: ") .. http.excerpt(r.body) }
+        or "submit answer has no task id: ") .. http.excerpt(a.body) }
   end
   if jrnl then
     local ok, werr = jrnl:append{ type = "task", key = jkey, task_id = id }
     if not ok then ctx.log("info", "journal: %s", tostring(werr)) end
   end
-  local task = Task.new(self, ctx, id, { status = status, request = req }, { slot = true, journal_key = jkey })
-  task.idempotency_key = key
-  task.replayed = r.headers["idempotency-replayed"] == "true"
-  return task
+  return Task.new(self, ctx, id, status, req, key, true,
+    (replayed or jkey) and { replayed = replayed or nil, journal_key = jkey } or nil)
 end
 
 --- A handle for an existing task (after a restart, say). No network is used;
@@ -259,7 +264,7 @@ function Client:task(id)
       and "task id must be 1 to 128 letters, digits, '_' or '-', got '" .. core.utf8_clean(id):sub(1, 40) .. "'"
       or "string expected, got " .. type(id))
   end
-  return Task.new(self, self._ctx, id, {})
+  return Task.new(self, self._ctx, id)
 end
 
 --- Upload a local image (JPEG, PNG, WebP or GIF, at most 20 MB).

@@ -9,7 +9,10 @@
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local governor = require("seedance.governor")
+local polling = require("seedance.polling")
 local retry = require("seedance.retry")
+local scheduler = require("seedance.scheduler")
+local urls = require("seedance.urls")
 
 local M = {}
 
@@ -33,6 +36,8 @@ function M.new(settings, key, base, jrnl)
   -- Logging: the `logger` option, else stderr when log_level (SEEDANCE_LOG) asks for it; with
   -- neither, nothing is written anywhere (the library never writes to stderr on its own).
   local level = LEVELS[settings.log_level or ""] or (settings.logger and LEVELS.info) or -1
+  --- Whether each HTTP exchange is logged (log level info or debug).
+  ctx.logs = level >= LEVELS.info
   local sink = settings.logger or function(lvl, line) io.stderr:write("seedance ", lvl, ": ", line, "\n") end
 
   --- Mask the API key (and any bearer token) in a string: the whole key, and
@@ -117,34 +122,41 @@ function M.new(settings, key, base, jrnl)
       message = "no API key: set SEEDANCE_API_KEY or pass api_key to seedance.new" }
   end
 
-  -- Settings every transfer shares.
   -- Plain http never goes through a proxy from the environment (http_proxy): it
   -- would show the proxy the key in clear text (and plain http is only allowed to
   -- this machine's loopback, which the proxy's is not). https goes through one in
   -- a CONNECT tunnel; the `proxy` option is used as given.
-  local function spec_of(url, timeout, scheme)
+  local function proxy_for(scheme)
     local proxy = settings.proxy
     if proxy == nil and scheme == "http" then proxy = "" end
-    return {
-      url = url, headers = { "User-Agent: " .. (settings.user_agent or USER_AGENT) },
-      timeout = timeout, connect_timeout = settings.connect_timeout,
-      ca_file = settings.ca_file, proxy = proxy, guard_link_local = true,
-    }
+    return proxy
   end
+  local user_agent = "User-Agent: " .. (settings.user_agent or USER_AGENT)
 
-  --- The engine transfer spec of an API call: the only spec with the key.
-  -- @tparam table req `method`, `path` (under the base URL), `body`, `headers`, `form_file`, `timeout`
-  -- @treturn table
-  function ctx.api_spec(req)
-    local spec = spec_of(base.url .. req.path, req.timeout or settings.timeout, base.scheme)
-    local h = spec.headers
-    h[#h + 1] = "Authorization: Bearer " .. key
-    h[#h + 1] = "Accept: application/json"
-    if req.body then h[#h + 1] = "Content-Type: application/json" end
-    for _, line in ipairs(req.headers or {}) do h[#h + 1] = line end
-    spec.method, spec.body, spec.form_file = req.method or "GET", req.body, req.form_file
-    spec.max_body = settings.max_body
-    return spec
+  -- Every API call's settings, given to the engine once: the only place the key goes.
+  local lines = { user_agent, "Accept: application/json" }
+  if key then table.insert(lines, 2, "Authorization: Bearer " .. key) end
+  --- The client's profile in the engine (`engine:profile`): its base URL and
+  -- header lines (the key among them, in C), TLS, proxy, timeouts, the answer's
+  -- size cap, its request window (the governor) and its polls' schedule.
+  ctx.profile = scheduler.engine():profile{
+    base = base.url, headers = lines, ca_file = settings.ca_file, proxy = proxy_for(base.scheme),
+    poll_query = settings.language and ("?language=" .. urls.encode_segment(settings.language)) or nil,
+    timeout = settings.timeout, connect_timeout = settings.connect_timeout, max_body = settings.max_body,
+    guard_link_local = true, governed = settings.governor, max_requests = settings.max_requests,
+    poll_min = settings.poll_min, poll_max = settings.poll_max, time_scale = settings.time_scale,
+    lag_floor = polling.LAG_FLOOR, lag_share = polling.LAG_SHARE, slack = polling.ESTIMATE_SLACK,
+    wake_all = ctx.logs, -- a poll the engine makes is logged by the Lua layer: it is told of each
+  }
+  lines = nil
+
+  -- Settings every other transfer (a download) shares.
+  local function spec_of(url, timeout, scheme)
+    return {
+      url = url, headers = { user_agent },
+      timeout = timeout, connect_timeout = settings.connect_timeout,
+      ca_file = settings.ca_file, proxy = proxy_for(scheme), guard_link_local = true,
+    }
   end
 
   --- The engine transfer spec of a media download: never the key, and no
@@ -163,7 +175,7 @@ function M.new(settings, key, base, jrnl)
     return spec
   end
 
-  ctx.governor = governor.new{ max_in_flight = settings.max_in_flight, max_requests = settings.max_requests,
+  ctx.governor = governor.new{ max_in_flight = settings.max_in_flight, profile = ctx.profile,
                                enabled = settings.governor }
   ctx.policy = retry.new(settings, ctx.governor, ctx.log)
   return ctx

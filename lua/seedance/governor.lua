@@ -2,11 +2,13 @@
 --
 -- Two limits: at most `max_in_flight` tasks submitted and not finished (a
 -- slot is taken before a submit and given back when the task ends or its
--- handle closes), and a window of concurrent API requests that halves on
--- every 429 and grows by one on each success (additive increase,
--- multiplicative decrease). A 429 also pauses every sender of the client
--- until its Retry-After (or backoff) has passed, so they back off together
--- instead of each hammering the service on its own.
+-- handle closes), kept here; and a window of concurrent API requests that
+-- halves on every 429 and grows by one on each success (additive increase,
+-- multiplicative decrease), kept by the engine with the client's profile
+-- (`src/engine_sched.c`), so that the polls the engine makes on its own go
+-- through it too. A 429 also pauses every sender of the client until its
+-- Retry-After (or backoff) has passed, so they back off together instead of
+-- each hammering the service on its own: `pause` hands that to the engine.
 -- @module seedance.governor
 
 local scheduler = require("seedance.scheduler")
@@ -17,21 +19,15 @@ local Governor = {}
 Governor.__index = Governor
 
 --- Make a governor.
--- @tparam table opts `max_in_flight` (default unlimited), `max_requests` (request window cap,
---   default 64), `enabled` (false turns the 429 coordination off)
+-- @tparam table opts `max_in_flight` (default unlimited), `profile` (the client's engine profile,
+--   which holds the request window), `enabled` (false turns the 429 coordination off)
 function M.new(opts)
-  local max_requests = opts.max_requests or 64
   return setmetatable({
     max_in_flight = opts.max_in_flight or math.huge,
     in_flight = 0,
-    max_requests = max_requests,
-    window = max_requests,
-    active = 0,
-    pause_until = 0,
+    profile = opts.profile,
     enabled = opts.enabled ~= false,
-    throttled = 0,            -- 429s seen
     slots = scheduler.condition(),   -- waiters for a task slot
-    room = scheduler.condition(),    -- waiters for room in the request window
   }, Governor)
 end
 
@@ -54,47 +50,17 @@ function Governor:release_task()
   self.slots.notify(1) -- one slot: one waiter (the longest)
 end
 
---- Before an API request: wait out a shared pause, then for room in the window.
--- @tparam[opt] number deadline absolute time to give up at
--- @treturn boolean|nil true, or nil and the seconds still to wait when the deadline comes first
-function Governor:before_request(deadline)
-  if not self.enabled then return true end
-  -- another sender's 429 may lengthen the pause while this one waits: re-check
-  while scheduler.now() < self.pause_until do
-    local pause = self.pause_until - scheduler.now()
-    if deadline and scheduler.now() + pause > deadline then return nil, pause end
-    scheduler.sleep(pause)
-  end
-  if self.active >= math.floor(self.window) then
-    if not self.room.wait(function() return self.active < math.floor(self.window) end, deadline) then
-      return nil, 0
-    end
-  end
-  self.active = self.active + 1
-  return true
-end
-
---- After an API request, with its HTTP status (0 for a transport failure).
--- @tparam integer status
-function Governor:after_request(status)
-  if not self.enabled then return end
-  self.active = self.active - 1
-  if status == 429 then
-    self.throttled = self.throttled + 1
-    self.window = math.max(1, self.window / 2)
-  elseif status > 0 and status < 400 then
-    self.window = math.min(self.max_requests, self.window + 1)
-  end
-  local free = math.floor(self.window) - self.active
-  if free > 0 then self.room.notify(free) end -- as many waiters as there is room
-end
-
 --- A 429 asked for a pause of `seconds`: every sender of the client waits it out.
 -- @tparam number seconds
 function Governor:pause(seconds)
   if not self.enabled then return end
-  local until_ = scheduler.now() + seconds
-  if until_ > self.pause_until then self.pause_until = until_ end
+  self.profile:pause(seconds)
+end
+
+--- The request window as it stands: `{ active, window, throttled (429s seen), waiting, paused (seconds) }`.
+-- @treturn table
+function Governor:stats()
+  return self.profile:stats()
 end
 
 return M

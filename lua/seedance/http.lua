@@ -137,35 +137,48 @@ function M.transport_error(r)
   return errors.new{ type = k[1], retryable = k[2], kind = kind, message = msg .. " (" .. kind .. ")" }
 end
 
--- One attempt of an API call: true and the results, or false and the error.
-local function attempt(ctx, req)
-  local deadline = req.deadline
-  local room, wait = ctx.governor:before_request(deadline)
-  if not room then
-    return false, errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
+--- How an API call's answer is read in C (`engine:api`'s shape): not at all,
+-- a submit's task id, or a poll's task fields.
+M.RAW, M.SUBMIT, M.TASK = 0, 1, 2
+
+--- What an API call's finished transfer comes to, from `engine:take`'s values:
+-- true and what the engine read from a clean answer; else the error, or (with
+-- `decode`) the answer decoded here (an odd body: repaired strings, say).
+-- @tparam table ctx the client's context
+-- @tparam string method
+-- @tparam string path
+-- @tparam boolean decode the answer is JSON to decode here when the engine did not read it
+-- @tparam number t0 when the attempt began (for the log line)
+-- @param ok, ... what `engine:take` gave: true, HTTP status, seconds, the fields; or false, the
+--   engine's result; or nil (the transfer was cancelled)
+-- @treturn[1] true
+-- @return[1] true and the fields (a shape's clean answer), the decoded object and the result
+--   (decode), or the result
+-- @treturn[2] false
+-- @treturn[2] seedance.Error
+function M.settle(ctx, method, path, decode, t0, ok, a, b, ...)
+  if ok then
+    if ctx.logs then ctx.log("info", "%s %s -> %s in %.3f s", method, path, a, scheduler.now() - t0) end
+    return true, true, ...
+  end
+  local r = a or scheduler.aborted_result(0)
+  if ctx.logs then
+    ctx.log("info", "%s %s -> %s in %.3f s", method, path, r.ok and r.status or r.kind, scheduler.now() - t0)
+  end
+  local err
+  if r.kind == "paused" then
+    -- the client's window was paused past the deadline (a 429's pause) or stayed full until it came
+    local wait = r.wait or 0
+    err = errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
       message = string.format("the client is backing off from the service's rate limit for %.3g s more, "
         .. "past the deadline", wait) }
-  end
-  local spec = ctx.api_spec(req)
-  local left = retry.left(deadline)
-  if left then
-    if left <= 0 then
-      ctx.governor:after_request(0) -- the window's slot it took
-      return false, retry.timeout_error((req.method or "GET") .. " " .. req.path)
-    end
-    if spec.timeout == 0 or spec.timeout > left then spec.timeout = left end
-  end
-  local t0 = scheduler.now()
-  local r = scheduler.transfer(spec, req.track and req)
-  ctx.governor:after_request(r.ok and r.status or 0)
-  ctx.log("info", "%s %s -> %s in %.3f s", req.method or "GET", req.path, r.ok and r.status or r.kind,
-    scheduler.now() - t0)
-  local err
-  if not r.ok then
+  elseif r.kind == "deadline" then
+    err = retry.timeout_error(method .. " " .. path)
+  elseif not r.ok then
     err = M.transport_error(r)
   elseif r.status >= 400 then
     err = M.answer_error(r)
-  elseif req.decode then
+  elseif decode then
     local obj
     obj, err = M.decode(r)
     if obj then return true, obj, r end
@@ -175,25 +188,62 @@ local function attempt(ctx, req)
   return false, ctx.redact_error(err)
 end
 
---- Perform one API call under the client's retry and deadline policy.
+-- One attempt of an API call: true and the results, or false and the error.
+-- The engine sends it through the client's request window (the governor), within its deadline.
+local function attempt(ctx, method, path, body, key, shape, task_id, deadline, opt)
+  local eng = scheduler.engine()
+  local t0 = scheduler.now()
+  local id = eng:api(ctx.profile, method, path, body, key, opt and opt.timeout, deadline, shape)
+  scheduler.await(id, opt and opt.track and opt)
+  return M.settle(ctx, method, path, shape ~= 0 or (opt ~= nil and opt.decode), t0, eng:take(id, task_id))
+end
+
+local call_from
+
+-- After attempt n: its results, or (a failure) the pause the retry policy
+-- asks for and attempt n + 1 (tail calls: any number of results, no table).
+local function after(ctx, method, path, body, key, shape, task_id, deadline, opt, n, ok, a, ...)
+  if ok then return a, ... end
+  local delay, err = ctx.policy:delay(a, n, deadline, opt and opt.retry == false and 0 or nil)
+  if not delay then return nil, err end
+  if opt and opt.nap then opt.nap(delay) else scheduler.sleep(delay) end
+  return call_from(ctx, method, path, body, key, shape, task_id, deadline, opt, n + 1)
+end
+
+-- Attempt n of a call, and what follows.
+function call_from(ctx, method, path, body, key, shape, task_id, deadline, opt, n)
+  return after(ctx, method, path, body, key, shape, task_id, deadline, opt, n,
+    attempt(ctx, method, path, body, key, shape, task_id, deadline, opt))
+end
+
+--- Perform one API call under the client's retry and deadline policy (the
+-- hot paths' form: no table per call).
 -- @tparam table ctx the client's context (`seedance.context`)
--- @tparam table req `method`, `path`, `body`, `headers`, `form_file`, `timeout`, `decode` (answer
---   is JSON), `deadline` (absolute `scheduler.now()` time), `retry` (false: one attempt), `track`,
---   `nap` (the pause between attempts; default scheduler.sleep)
--- @treturn[1] table the decoded object (with `decode`) or the engine's result
--- @treturn[1] table the engine's result (with `decode`)
+-- @tparam string method "GET" or "POST"
+-- @tparam string path under the base URL
+-- @param body the JSON text, a `form_file` table, or nil
+-- @tparam[opt] string key the call's Idempotency-Key
+-- @tparam integer shape `RAW`, `SUBMIT`, `TASK`: what the engine reads from a clean answer
+-- @tparam[opt] string task_id the task a `TASK` answer must be about
+-- @tparam[opt] number deadline absolute `scheduler.now()` time
+-- @tparam[opt] table opt `timeout`, `decode` (a `RAW` answer is JSON), `retry` (false: one attempt),
+--   `track`, `nap` (the pause between attempts; default scheduler.sleep)
+-- @return[1] `true` and the fields the engine read (a shape's clean answer); else the decoded
+--   object and the engine's result (decode, or a shape), or the engine's result
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
+function M.request(ctx, method, path, body, key, shape, task_id, deadline, opt)
+  return call_from(ctx, method, path, body, key, shape, task_id, deadline, opt, 1)
+end
+
+--- Perform one API call under the client's retry and deadline policy.
+-- @tparam table ctx the client's context (`seedance.context`)
+-- @tparam table req `method`, `path`, `body`, `key` (Idempotency-Key), `form_file`, `timeout`,
+--   `decode`, `shape`, `task_id`, `deadline`, `retry`, `track`, `nap` (see `request`)
+-- @return what `request` returns
 function M.call(ctx, req)
-  local n = 0
-  while true do
-    n = n + 1
-    local ok, a, b = attempt(ctx, req)
-    if ok then return a, b end
-    local delay, err = ctx.policy:delay(a, n, req.deadline, req.retry == false and 0 or nil)
-    if not delay then return nil, err end
-    if req.nap then req.nap(delay) else scheduler.sleep(delay) end
-  end
+  return call_from(ctx, req.method or "GET", req.path, req.body or req.form_file, req.key, req.shape or 0,
+    req.task_id, req.deadline, req, 1)
 end
 
 --- Perform an API call and decode its JSON answer (see `call`).

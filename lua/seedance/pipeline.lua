@@ -7,6 +7,7 @@ local errors = require("seedance.errors")
 local heap = require("seedance.heap")
 local preflight = require("seedance.preflight")
 local scheduler = require("seedance.scheduler")
+local tasks_mod = require("seedance.task")
 
 local M = {}
 
@@ -50,8 +51,10 @@ local function run_one(client, request, path, opts, on_task_progress)
 end
 
 --- Coroutines of each pool of `map`, at most: submitting, polling and downloading. The
--- items in flight (`concurrency`) are handles and small waiters, not a coroutine each.
-M.POOLS = { submit = 16, poll = 32, download = 8 }
+-- items in flight (`concurrency`) are handles and small waiters whose tasks the engine
+-- polls (it wakes a poller only for a change, an answer it cannot read or a deadline),
+-- not a coroutine each.
+M.POOLS = { submit = 16, poll = 4, download = 8 }
 
 --- Generate every request, at most `concurrency` at a time. Results come back
 -- in input order as `{ task = ..., path = ..., error = ... }`; one item's error
@@ -102,7 +105,8 @@ function M.map(client, requests, opts)
   local concurrency = math.max(1, math.min(opts.concurrency or 4, n))
   local next_index, stop = 1, false
   local started, finished, in_flight, percent_sum = 0, 0, 0, 0
-  local due, downloads = {}, {} -- waiters by their next poll; completed items to download
+  local due, downloads = {}, {} -- watches with an event to read, by when it came; completed items to download
+  local held = {}                 -- watch id -> its item's waiter, for the few tasks that are not parked
   local version = 0               -- bumped on every change the pools wait for
   local changed = scheduler.condition()
   local gopts = generate_options(opts)
@@ -150,6 +154,37 @@ function M.map(client, requests, opts)
   local function over()
     return fatal ~= nil or (finished == started and (stop or next_index > n))
   end
+  -- a task's progress, for the batch's percent (one function for every item: its index comes along)
+  local on_task_progress = opts.on_progress and function(t, i)
+    set_percent(i, t.progress or 0)
+    report()
+  end
+  -- the engine has something for an item it polls: the pollers read it (called inside a step: no
+  -- yield, no raise)
+  local function sink(wid)
+    heap.push(due, { at = scheduler.now(), wid = wid })
+    poke()
+  end
+  local kind = tasks_mod.waiters(opts.timeout, on_task_progress, sink)
+  kind.requests = requests
+
+  -- One step of an item's wait (at the start, and at each event): what comes of it. While the
+  -- engine polls, the item is parked: its task is a record in the engine (tasks[i] its watch id).
+  local function step(w)
+    local ok, what, x = scheduler.protect(w.step, w)
+    if not ok then
+      w.task:close() -- its max_in_flight slot back; the handle is the item's still
+      tasks[w.i] = w.task
+      finish(w.i, { task = w.task, error = raised("polling", what) })
+    elseif what == "wait" then
+      if w:park() then tasks[w.i] = w.wid else held[w.wid], tasks[w.i] = w, w.task end
+    elseif what == "done" and paths[w.i] then
+      downloads[#downloads + 1] = w
+      poke()
+    else
+      finish(w.i, { task = w.task, error = what == "fail" and x or nil })
+    end
+  end
 
   local function submitter()
     while not stop and next_index <= n do
@@ -169,13 +204,7 @@ function M.map(client, requests, opts)
           finish(i, { error = err })
         else
           tasks[i] = task
-          local w = task:waiter{ timeout = opts.timeout, on_progress = opts.on_progress and function(t)
-            set_percent(i, t.progress or 0)
-            report()
-          end }
-          w.at, w.i = scheduler.now(), i
-          heap.push(due, w)
-          poke()
+          step(task:waiter(kind, i))
         end
       end
     end
@@ -184,28 +213,15 @@ function M.map(client, requests, opts)
 
   local function poller()
     while not over() do
-      local w = due[1]
-      if not w then
+      if not due[1] then
         local v = version
         changed.wait(function() return version ~= v end)
-      elseif w.at > scheduler.now() then
-        local v = version -- until it is due, or something earlier may have come
-        changed.wait(function() return version ~= v end, w.at)
       else
-        heap.pop(due)
-        local ok, what, x = scheduler.protect(w.step, w)
-        if not ok then
-          w.task:close() -- its max_in_flight slot back; the handle is the item's still
-          finish(w.i, { task = w.task, error = raised("polling", what) })
-        elseif what == "again" then
-          w.at = scheduler.now() + x
-          heap.push(due, w)
-        elseif what == "done" and paths[w.i] then
-          downloads[#downloads + 1] = w
-          poke()
-        else
-          finish(w.i, { task = w.task, error = what == "fail" and x or nil })
-        end
+        local wid = heap.pop(due).wid
+        local w = held[wid]
+        held[wid] = nil
+        w = w or tasks_mod.unpark(kind, wid) -- nil: its wait ended already
+        if w then step(w) end
       end
     end
   end
@@ -248,10 +264,20 @@ function M.map(client, requests, opts)
     if err then fatal = fatal or err end
   end
   if fatal then stats.error = stats.error or errors.callback("map", fatal, "aborted") end
+  for wid in pairs(held) do -- waits the batch ended under: the engine stops polling
+    scheduler.unwatch(wid)
+    held[wid] = nil
+  end
   for i = 1, n do
-    if not results[i] and tasks[i] then -- paid for, and the batch ended under it: the handle is the caller's
+    local task = tasks[i]
+    if not results[i] and task then -- paid for, and the batch ended under it: the handle is the caller's
+      if type(task) == "number" then -- parked: its handle again, and the engine stops polling it
+        local w = tasks_mod.unpark(kind, task)
+        scheduler.unwatch(task)
+        task = w and w.task
+      end
       stats.failed = stats.failed + 1
-      results[i] = { task = tasks[i], error = stats.error }
+      results[i] = { task = task, error = stats.error }
     elseif not results[i] then
       stats.skipped = stats.skipped + 1
       results[i] = { error = errors.new{ type = "skipped", message = "not started: " .. (stats.error

@@ -7,7 +7,15 @@
 -- done. `step(0)` pumps once and never blocks: the shape a host frame loop needs.
 --
 -- Lifetime: a transfer in flight is held by `inflight[id]` until the engine
--- hands its result over, whatever happens to the coroutine that started it.
+-- hands its result over, whatever happens to the coroutine that started it;
+-- the result then stays in C until its waiter reads it (`engine:take`,
+-- `engine:result`). A watch (the engine polling a task) is held by
+-- `watchers[id]` until its waiter ends it.
+--
+-- A step does bounded work: the engine's own budget (`ENGINE_BUDGET`: new
+-- transfers, sockets, answers read, microseconds), then at most `HANDOVERS`
+-- results handed over and `RESUMES` coroutines resumed, within `budget`
+-- seconds of Lua work; what does not fit waits for the next step.
 -- @module seedance.scheduler
 
 local compat = require("seedance.compat")
@@ -19,8 +27,12 @@ local M = {}
 
 local now = core.now
 local engine          -- the engine, made on first use
-local inflight = {}   -- transfer id -> handle { id, result, rec }
+local BLOCKED = {}    -- stands for plain code blocked on an id (no coroutine to wake)
+local inflight = {}   -- transfer id -> the record of the coroutine waiting for it, or BLOCKED
 local inflight_n = 0
+local watchers = {}   -- watch id -> the record of the coroutine waiting for its events, a sink
+                      -- function(id) (a pool serving many), or BLOCKED
+local watchers_n = 0
 local ready = {}      -- records to resume, in order: a queue from ready_head to ready_tail
 local ready_head, ready_tail = 1, 0
 
@@ -45,10 +57,23 @@ local function default_error_handler(err)
 end
 local error_handler = default_error_handler
 
+--- How much the engine may do in one step: transfers handed to libcurl,
+-- ready sockets, finished transfers read, microseconds (see `engine:budget`).
+M.ENGINE_BUDGET = { starts = 16, sockets = 24, answers = 48, us = 400 }
+
+--- Results and watch events handed over in one step, at most.
+M.HANDOVERS = 64
+
+--- Coroutines resumed in one step, at most.
+M.RESUMES = 64
+
 --- The engine of this Lua state.
 -- @return the `seedance.core` engine
 function M.engine()
-  if not engine then engine = core.engine() end
+  if not engine then
+    engine = core.engine()
+    engine:budget(M.ENGINE_BUDGET)
+  end
   return engine
 end
 
@@ -59,6 +84,14 @@ end
 -- Make a suspended record runnable; ignored unless it waits for this generation.
 local function wake(rec, gen)
   if rec.waiting and rec.gen == gen then
+    rec.waiting = false
+    push_ready(rec)
+  end
+end
+
+-- Make a suspended record runnable when it waits for engine id `id` (a transfer or a watch).
+local function wake_for(rec, id)
+  if rec.waiting and rec.await == id then
     rec.waiting = false
     push_ready(rec)
   end
@@ -176,22 +209,32 @@ end
 
 -- ---- the pump ------------------------------------------------------------
 
--- Hand finished transfers to their handles and wake their coroutines, until
--- stop_at (at least one); the rest stay queued in the engine for the next step.
+-- Hand finished transfers and watch events to their waiters, at most HANDOVERS
+-- and until stop_at (at least one); the rest stay queued in the engine for the next step.
 local function dispatch(stop_at)
   local eng = engine
   if not eng then return end
-  local r = eng:next()
-  while r do
-    local h = inflight[r.id]
-    if h then
-      inflight[r.id] = nil
+  local n = 0
+  local id = eng:pop()
+  while id do
+    local w = inflight[id]
+    if w then
+      inflight[id] = nil
       inflight_n = inflight_n - 1
-      h.result = r
-      if h.rec then wake(h.rec, h.gen) end
+      if w ~= BLOCKED then wake_for(w, id) end
+    else
+      w = watchers[id]
+      if w == nil then
+        eng:cancel(id) -- nobody waits for it any more
+      elseif type(w) == "function" then
+        w(id)
+      elseif w ~= BLOCKED then
+        wake_for(w, id)
+      end
     end
-    if now() > stop_at then return end
-    r = eng:next()
+    n = n + 1
+    if n >= M.HANDOVERS or now() > stop_at then return end
+    id = eng:pop()
   end
 end
 
@@ -203,11 +246,12 @@ local function fire_timers()
   end
 end
 
---- Seconds of Lua work one `step` may do (a frame budget; default 0.6 ms):
+--- Seconds of Lua work one `step` may do (a frame budget; default 0.4 ms):
 -- handing finished transfers over and resuming ready coroutines stop once
--- it is spent (after at least one of each), and the rest wait for the next
--- step. libcurl's own work in the engine step is not bounded by it.
-M.budget = 0.0006
+-- it is spent (after at least one of each), or after HANDOVERS and RESUMES,
+-- and the rest wait for the next step. The engine's own work has its budget
+-- (`ENGINE_BUDGET`).
+M.budget = 0.0004
 
 -- The body of step (a named function: no closure is made per step).
 local function step_body(timeout)
@@ -221,7 +265,7 @@ local function step_body(timeout)
   if timeout > 0 and timers[1] then
     timeout = math.max(0, math.min(timeout, timers[1].at - now()))
   end
-  if inflight_n > 0 then
+  if inflight_n > 0 or watchers_n > 0 then
     engine:step(math.floor(timeout * 1000 + 0.5))
   elseif timeout > 0 then
     core.sleep(timeout)
@@ -232,6 +276,7 @@ local function step_body(timeout)
   -- Resume what was ready when the step began, within the frame budget; the
   -- rest (and what these resumes make ready) waits in the queue for the next step.
   local last, i = ready_tail, ready_head
+  if last - i >= M.RESUMES then last = i + M.RESUMES - 1 end
   while i <= last do
     local rec = ready[i]
     ready[i] = nil
@@ -265,7 +310,7 @@ function M.timeout()
   if ready_tail >= ready_head then return 0 end
   local t
   if timers[1] then t = math.max(0, timers[1].at - now()) end
-  if engine and inflight_n > 0 then
+  if engine and (inflight_n > 0 or watchers_n > 0) then
     local ms = engine:timeout()
     if ms and ms >= 0 and (not t or ms / 1000 < t) then t = ms / 1000 end
     if not t then t = 1 end
@@ -332,6 +377,51 @@ function M.interrupt(token)
   if token.rec then wake(token.rec, token.gen) end
 end
 
+--- Wait until the engine has finished transfer `id` (or it was cancelled):
+-- yields in a managed coroutine, blocks otherwise. The result stays in the
+-- engine for the caller to read (`engine:take(id)`, `engine:result(id)`;
+-- nil once cancelled). `opts.tick` (seconds) with `opts.on_tick(id)` calls
+-- back periodically while waiting (for download progress).
+-- @tparam integer id the engine's transfer id
+-- @tparam[opt] table opts `tick`, `on_tick`, `track` (a set that holds the id while the transfer runs,
+--   so its owner can cancel it)
+function M.await(id, opts)
+  inflight_n = inflight_n + 1
+  local track = opts and opts.track
+  if track then track[id] = true end
+  local tick = opts and opts.tick
+  local rec = current()
+  if rec then
+    inflight[id] = rec
+    while inflight[id] do
+      rec.gen = rec.gen + 1
+      rec.await = id
+      if tick then heap.push(timers, { at = now() + tick, rec = rec, gen = rec.gen }) end
+      suspend(rec)
+      rec.await = nil
+      if inflight[id] and tick then opts.on_tick(id) end
+    end
+  else
+    inflight[id] = BLOCKED
+    local next_tick = tick and now() + tick
+    M.block_until(function()
+      if not inflight[id] then return true end
+      if next_tick and now() >= next_tick then
+        opts.on_tick(id)
+        next_tick = now() + tick
+      end
+      return false
+    end)
+  end
+  if track then track[id] = nil end
+end
+
+-- The result of a transfer cut off by `cancel`.
+local function aborted_result(id)
+  return { id = id, ok = false, kind = "aborted", error = "transfer cancelled", status = 0, headers = {} }
+end
+M.aborted_result = aborted_result
+
 --- Start a transfer on the engine and wait for its result.
 -- In a managed coroutine it yields; otherwise it blocks. `opts.tick` (seconds)
 -- with `opts.on_tick(id)` calls back periodically while waiting (for download
@@ -343,52 +433,70 @@ end
 function M.transfer(spec, opts)
   local eng = M.engine()
   local id = eng:add(spec)
-  local h = { id = id }
-  inflight[id] = h
-  inflight_n = inflight_n + 1
-  local track = opts and opts.track
-  if track then track[id] = true end
-  local tick = opts and opts.tick
-  local rec = current()
-  if rec then
-    while not h.result do
-      rec.gen = rec.gen + 1
-      h.rec, h.gen = rec, rec.gen
-      if tick then heap.push(timers, { at = now() + tick, rec = rec, gen = rec.gen }) end
-      suspend(rec)
-      if not h.result and tick then opts.on_tick(id) end
-    end
-  else
-    local next_tick = tick and now() + tick
-    M.block_until(function()
-      if h.result then return true end
-      if next_tick and now() >= next_tick then
-        opts.on_tick(id)
-        next_tick = now() + tick
-      end
-      return false
-    end)
-  end
-  if track then track[id] = nil end
-  return h.result
+  M.await(id, opts)
+  return eng:result(id) or aborted_result(id)
 end
 
---- Abort a transfer in flight: its waiter gets a result with `kind = "aborted"`.
+--- Abort a transfer in flight (its waiter then finds no result: `aborted`),
+-- or end a watch (its waiter is woken).
 -- @tparam integer id
 function M.cancel(id)
-  local h = inflight[id]
-  if not h then return end
-  inflight[id] = nil
-  inflight_n = inflight_n - 1
-  if engine then engine:cancel(id) end
-  h.result = { id = id, ok = false, kind = "aborted", error = "transfer cancelled", status = 0, headers = {} }
-  if h.rec then wake(h.rec, h.gen) end
+  if inflight[id] then
+    local w = inflight[id]
+    inflight[id] = nil
+    inflight_n = inflight_n - 1
+    if engine then engine:cancel(id) end
+    if w ~= BLOCKED then wake_for(w, id) end
+  elseif watchers[id] then
+    M.unwatch(id)
+  end
 end
 
---- Ask for a transfer to be aborted at the next step; safe from a finalizer.
+--- Ask for a transfer to be aborted (or a watch ended) at the next step; safe from a finalizer.
 -- @tparam integer id
 function M.cancel_later(id)
   doomed[#doomed + 1] = id
+end
+
+--- Route the events of watch `id` (see `engine:watch`) to a waiter: the
+-- running managed coroutine (which waits with `wait_event`), a sink
+-- `function(id)` called inside the step for each event (it must neither
+-- yield nor raise), or, in plain code, nobody (`wait_event` blocks).
+-- @tparam integer id
+-- @tparam[opt] function sink
+function M.watch(id, sink)
+  watchers[id] = sink or current() or BLOCKED
+  watchers_n = watchers_n + 1
+end
+
+--- End watch `id`: the engine stops polling, and its waiter is woken (a sink is called).
+-- @tparam integer id
+function M.unwatch(id)
+  local w = watchers[id]
+  if w == nil then return end
+  watchers[id] = nil
+  watchers_n = watchers_n - 1
+  if engine then engine:cancel(id) end
+  if type(w) == "function" then w(id) elseif w ~= BLOCKED then wake_for(w, id) end
+end
+
+--- Wait until watch `id` has an event for its waiter (or has ended): yields
+-- in a managed coroutine, blocks otherwise. The event stays in the engine
+-- (`engine:event(id)`, `engine:take(id)`).
+-- @tparam integer id
+function M.wait_event(id)
+  local eng = engine
+  local rec = current()
+  if rec then
+    if watchers[id] and not eng:event(id) then
+      rec.gen = rec.gen + 1
+      rec.await = id
+      suspend(rec)
+      rec.await = nil
+    end
+  else
+    M.block_until(function() return watchers[id] == nil or eng:event(id) ~= nil end)
+  end
 end
 
 --- A condition for coroutines to wait on until a predicate holds (slots of a
@@ -464,7 +572,8 @@ end
 --- Counts for diagnostics: managed coroutines alive, transfers in flight, timers pending.
 -- @treturn table
 function M.stats()
-  return { coroutines = live, transfers = inflight_n, timers = #timers, ready = ready_tail - ready_head + 1 }
+  return { coroutines = live, transfers = inflight_n, watches = watchers_n, timers = #timers,
+           ready = ready_tail - ready_head + 1 }
 end
 
 M.now = now

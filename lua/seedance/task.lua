@@ -11,7 +11,6 @@ local core = require("seedance.core")
 local download = require("seedance.download")
 local errors = require("seedance.errors")
 local http = require("seedance.http")
-local polling = require("seedance.polling")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
 
@@ -20,31 +19,52 @@ local M = {}
 local Task = {}
 Task.__index = Task
 
+-- The metatable of a handle whose `result` (the service's result object) is
+-- still the JSON text the engine read: decoded when first read, and the
+-- handle is a plain Task again.
+local Unread = {}
+function Unread.__index(t, k)
+  if k ~= "result" then return Task[k] end
+  local r = core.json_decode(rawget(t, "_result")) -- JSON read whole: the table lua-cjson would make of it
+  t._result, t.result = nil, r
+  setmetatable(t, Task)
+  return r
+end
+
 local TERMINAL = { completed = true, failed = true, cancelled = true }
+local NO_OPTS = {}
 
 --- Consecutive answers that are not JSON after which `wait` gives up.
 M.UNDECODABLE_MAX = 3
 
---- Make a task handle (used by the client).
+--- Make a task handle (used by the client). A handle is one small table (the
+-- fields the user reads, its context and its slot), for the thousands a batch holds.
 -- @tparam seedance.Client client the client (kept as `task.client`)
 -- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam string id
--- @tparam table fields initial fields (`status`, `request`, ...)
--- @tparam[opt] table own `slot` (true: the task holds a max_in_flight slot), `journal_key`, `recorded`
+-- @tparam[opt] string status
+-- @tparam[opt] table request the caller's request
+-- @tparam[opt] string idempotency_key
+-- @tparam[opt] boolean slot the task holds a max_in_flight slot
+-- @tparam[opt] table extra more fields (`replayed`, `reattached`, `video_url`, ...) and `journal_key`,
+--   `recorded`
 -- @treturn seedance.Task
 -- @local
-function M.new(client, ctx, id, fields, own)
-  own = own or {}
-  local t = setmetatable({ client = client, id = id }, Task)
-  for k, v in pairs(fields) do t[k] = v end
-  t._ctx, t._transfers = ctx, {}
+function M.new(client, ctx, id, status, request, idempotency_key, slot, extra)
+  local t = setmetatable({ client = client, id = id, status = status, request = request,
+                           idempotency_key = idempotency_key, _ctx = ctx, _slot = slot }, Task)
+  if extra then
+    for k, v in pairs(extra) do
+      if k == "journal_key" then t._journal_key = v elseif k == "recorded" then t._recorded = v else t[k] = v end
+    end
+  end
   compat.on_collect(t, "_gc", Task.__gc)
-  t._slot, t._journal_key, t._recorded = own.slot, own.journal_key, own.recorded
   return t
 end
 
 local function check_open(self, fname)
-  if getmetatable(self) ~= Task then
+  local mt = getmetatable(self)
+  if mt ~= Task and mt ~= Unread then
     errors.argerror(1, fname, "seedance task expected, got " .. type(self), 4)
   end
   if self.closed then error("attempt to use a closed task", 3) end
@@ -69,9 +89,22 @@ function Task:close()
   if self.closed then return end
   self.closed = true
   self:_release()
-  for id in pairs(self._transfers) do scheduler.cancel(id) end
-  self._transfers = {}
+  if self._transfers then
+    for id in pairs(self._transfers) do scheduler.cancel(id) end
+    self._transfers = nil
+  end
+  if self._watch then scheduler.unwatch(self._watch) end -- a wait ends now (its waiter is woken)
   if self._naps then scheduler.interrupt(self._naps) end -- a wait or download pausing between requests ends now
+end
+
+-- The set of this handle's transfers in flight (so close can cancel them), made when first needed.
+function Task:_track()
+  local t = self._transfers
+  if not t then
+    t = {}
+    self._transfers = t
+  end
+  return t
 end
 
 -- The task's pause as a function: what http and download call between tries
@@ -91,13 +124,16 @@ function Task:_nap(seconds)
   scheduler.sleep(seconds, naps)
 end
 Task.__close = Task.close
+Unread.__close = Task.close
 -- Collection may happen inside an engine call: abort transfers at the next step instead.
 function Task:__gc()
   if self.closed then return end
   self.closed = true
   self:_release()
-  for id in pairs(self._transfers) do scheduler.cancel_later(id) end
+  for id in pairs(self._transfers or {}) do scheduler.cancel_later(id) end
+  if self._watch then scheduler.cancel_later(self._watch) end
 end
+Unread.__gc, Unread.__tostring = Task.__gc, Task.__tostring
 
 -- ---- reading the service's task object --------------------------------------
 
@@ -141,32 +177,58 @@ local function clean_error(ctx, e, depth)
   return out
 end
 
--- Update the handle from a task object as the service returns it. No value
--- of any type or size makes this raise: what does not fit is ignored.
-function Task:_apply(data)
-  if type(data.status) == "string" and #data.status <= 64 then self.status = data.status end
-  local p = number_in(data.progress, -1e9, 1e9)
-  if p then self.progress = math.floor(math.max(0, math.min(100, p))) end
-  self.estimated_time = number_in(data.estimated_time, 0, 1e8) or self.estimated_time
-  local c = number_in(data.created, 0, 1e11)
-  if c then self.created = math.floor(c) end
-  c = number_in(data.completed, 0, 1e11)
-  if c then self.completed = math.floor(c) end
-  self.actual_time = number_in(data.actual_time, 0, 1e8) or self.actual_time
-  if type(data.error) == "table" then self.error = clean_error(self._ctx, data.error, 0) end
-  if type(data.result) == "table" then
-    local result = data.result
-    self.result = result
-    local v = type(result.videos) == "table" and result.videos[1]
-    if type(v) == "table" then
-      self.video_url = first_url(v.url)
-      local e = number_in(v.expires_at, 0, 1e11)
-      if e then self.expires_at = math.floor(e) end
+-- Update the handle from the fields of a task answer, as the engine reads a
+-- clean one (src/answer.c) and `_apply` any other: each already checked (nil:
+-- the answer did not give it, or gave what does not fit). `result` is the
+-- result object (or its JSON text, decoded when `task.result` is first read);
+-- with it, `video` is the first video's URL (false: none; nil: the answer has
+-- no first video to read one from), `expires` its expiry, `frame` the last
+-- frame's URL (false: none). `err` is the service's error object.
+function Task:_set(status, progress, estimated, created, completed, actual, result, video, expires, frame, err)
+  if status then self.status = status end
+  if progress then self.progress = progress end
+  if estimated then self.estimated_time = estimated end
+  if created then self.created = created end
+  if completed then self.completed = completed end
+  if actual then self.actual_time = actual end
+  if err then self.error = clean_error(self._ctx, err, 0) end
+  if result then
+    if type(result) == "string" then
+      self._result, self.result = result, nil
+      setmetatable(self, Unread)
+    else
+      self._result, self.result = nil, result
+      setmetatable(self, Task)
     end
-    self.last_frame_url = last_frame(result)
+    if video ~= nil then self.video_url = video or nil end
+    if expires then self.expires_at = expires end
+    self.last_frame_url = frame or nil
   end
   if self.status == "completed" then self.progress = 100 end
   if TERMINAL[self.status] then self:_finished() end
+end
+
+-- Update the handle from a task object as the service returns it (decoded by
+-- the Lua layer: an answer the engine does not read). No value of any type
+-- or size makes this raise: what does not fit is ignored.
+function Task:_apply(data)
+  local p = number_in(data.progress, -1e9, 1e9)
+  if p then p = math.floor(math.max(0, math.min(100, p))) end
+  local c, d = number_in(data.created, 0, 1e11), number_in(data.completed, 0, 1e11)
+  local result, video, expires, frame = type(data.result) == "table" and data.result or nil, nil, nil, nil
+  if result then
+    local v = type(result.videos) == "table" and result.videos[1]
+    if type(v) == "table" then
+      video = first_url(v.url) or false
+      local e = number_in(v.expires_at, 0, 1e11)
+      expires = e and math.floor(e)
+    end
+    frame = last_frame(result) or false
+  end
+  self:_set(type(data.status) == "string" and #data.status <= 64 and data.status or nil, p,
+    number_in(data.estimated_time, 0, 1e8), c and math.floor(c), d and math.floor(d),
+    number_in(data.actual_time, 0, 1e8), result, video, expires, frame,
+    type(data.error) == "table" and data.error or nil)
 end
 
 -- The task ended: free its slot and note the outcome in the journal (once).
@@ -184,18 +246,16 @@ end
 
 -- ---- polling ------------------------------------------------------------------
 
--- One GET /v1/tasks/{id} within an absolute deadline.
-function Task:_poll(deadline)
-  local ctx = self._ctx
-  if not ctx.has_key() then return nil, ctx.no_key() end
+-- The path of a poll of this task.
+function Task:_path()
   local path = "/v1/tasks/" .. urls.encode_segment(self.id)
-  if ctx.settings.language then path = path .. "?language=" .. urls.encode_segment(ctx.settings.language) end
-  local obj, err = http.json(ctx, { path = path, track = self._transfers, deadline = deadline,
-                                   nap = self:_napper() })
-  if not obj then
-    err.task_id = self.id
-    return nil, err
-  end
+  local lang = self._ctx.settings.language
+  if lang then path = path .. "?language=" .. urls.encode_segment(lang) end
+  return path
+end
+
+-- A poll's decoded answer (one the engine did not read) applied: the handle, or the error.
+function Task:_read(obj)
   if type(obj.data) ~= "table" then
     return nil, errors.new{ type = "server_error", retryable = true, task_id = self.id,
       message = "task answer has no data object" }
@@ -211,6 +271,27 @@ function Task:_poll(deadline)
   return self
 end
 
+-- What a poll came to (http.call's results): the handle, or nil and the error.
+local function polled(self, a, b, ...)
+  if a == true then
+    self:_set(b, ...)
+    return self
+  end
+  if not a then
+    b.task_id = self.id
+    return nil, b
+  end
+  return self:_read(a)
+end
+
+-- One GET /v1/tasks/{id} within an absolute deadline (the engine reads a clean answer).
+function Task:_poll(deadline)
+  local ctx = self._ctx
+  if not ctx.has_key() then return nil, ctx.no_key() end
+  return polled(self, http.request(ctx, "GET", self:_path(), nil, nil, http.TASK, self.id, deadline,
+    { track = self:_track(), nap = self:_napper() }))
+end
+
 --- One GET /v1/tasks/{id}: updates status, progress, result and error.
 -- @tparam[opt] table opts `timeout`: seconds for the whole call, retries included
 -- @treturn[1] seedance.Task self
@@ -224,26 +305,6 @@ function Task:refresh(opts)
   return self._ctx.redact_result(self:_poll(timeout and scheduler.now() + timeout or nil))
 end
 
---- Seconds until the next poll (service clock; the caller applies time_scale):
--- the decision of `seedance.polling` on what the waiter `w` has seen. Elapsed
--- time counts from `created` for a task met after a restart, else from when
--- the wait started.
--- @tparam table w the waiter (its `start` and polling observations)
--- @treturn number seconds
--- @local
-function Task:_poll_delay(w)
-  local s = self._ctx.settings
-  local elapsed = (scheduler.now() - w.start) / s.time_scale
-  if self.created then
-    -- a task met after a restart has been running since `created` (whole seconds, so
-    -- only trusted when it says much more than this wait has seen)
-    local since = os.time() - self.created
-    if since - (scheduler.now() - w.start) > 5 then elapsed = since / s.time_scale end
-  end
-  polling.observe(w, elapsed, self.progress)
-  return polling.delay(w, self.estimated_time, s.poll_min, s.poll_max)
-end
-
 -- The error of a task that ended failed or cancelled.
 function Task:_failure()
   local e = type(self.error) == "table" and self.error or {}
@@ -254,88 +315,267 @@ function Task:_failure()
   }
 end
 
--- ---- waiting: one step at a time ----------------------------------------------
+-- ---- waiting: the engine polls, the waiter decides ------------------------------
+--
+-- A wait hands the task to the engine (`engine:watch`), which polls it on the
+-- schedule of `seedance.polling` (src/engine_sched.c) and wakes the waiter
+-- only for a change it asked about (the status; the progress too when there
+-- is an on_progress), an answer the engine does not read (an error, an odd
+-- body), or the deadline. Polls that change nothing never reach Lua. The
+-- waiter makes every decision the Lua layer kept: the retries of one poll
+-- (`seedance.retry`, Retry-After honoured), undecodable answers counted,
+-- on_progress, the end.
 
 local Waiter = {}
 Waiter.__index = Waiter
 
---- A waiter: the state of one wait for this task, stepped by `wait` (or by a
--- pool of pollers that serves many tasks, as `seedance.map` does).
--- @tparam table opts `timeout` (service seconds), `on_progress(task)`
--- @treturn table with `step()`
+--- A kind of waiter: what every wait of a pool shares (`seedance.map`'s),
+-- so that each of its waiters is a small table.
+-- @tparam[opt] number timeout service seconds (default the client's wait_timeout)
+-- @tparam[opt] function on_progress `on_progress(task, i)`
+-- @tparam[opt] function sink `sink(watch id)`, called inside a step for each event (see `scheduler.watch`)
+-- @treturn table the kind, for `Task:waiter`
 -- @local
-function Task:waiter(opts)
+function M.waiters(timeout, on_progress, sink)
+  local kind = { timeout = timeout, on_progress = on_progress, sink = sink, quiet = true }
+  kind.__index = kind
+  return setmetatable(kind, Waiter)
+end
+
+--- A waiter: the state of one wait for this task, stepped by `wait` (or by a
+-- pool that serves many tasks, as `seedance.map` does).
+-- @tparam table opts `timeout` (service seconds), `on_progress(task)`; or a kind (`waiters`)
+-- @tparam[opt] integer i with a kind: passed to its on_progress
+-- @treturn table with `step()` and `wid` (the engine's watch, once started)
+-- @local
+function Task:waiter(opts, i)
   local s = self._ctx.settings
+  if getmetatable(opts) == Waiter then
+    if not opts.timeout then opts.timeout = s.wait_timeout end -- (a pool's waiters are one client's)
+    return setmetatable({ task = self, i = i, deadline = scheduler.now() + opts.timeout * s.time_scale }, opts)
+  end
   local timeout = opts.timeout or s.wait_timeout
   return setmetatable({ task = self, timeout = timeout, on_progress = opts.on_progress,
-    deadline = scheduler.now() + timeout * s.time_scale, start = scheduler.now() }, Waiter)
+    deadline = scheduler.now() + timeout * s.time_scale }, Waiter)
 end
 
 local function aborted()
   return errors.new{ type = "aborted", message = "task closed while waiting" }
 end
 
--- One poll (unless the task has ended) and the decision that follows:
--- "again", seconds until the next; "done", the task; or "fail", an error.
-function Waiter:_decide()
+-- The error of a wait whose deadline came.
+function Waiter:_timeout()
   local task = self.task
-  if task.closed then return "fail", aborted() end
-  local ok, err = true, nil
-  if not TERMINAL[task.status] then
-    if scheduler.now() >= self.deadline then
-      return "fail", errors.new{ type = "timeout_error", retryable = true, task_id = task.id,
-        message = string.format("task %s still %s after %g s; wait again to keep waiting", task.id,
-          tostring(task.status), self.timeout) }
-    end
-    ok, err = task:_poll(self.deadline)
-    if task.closed then return "fail", aborted() end
-  end
-  if not ok then
-    if not err.retryable then return "fail", err end
-    -- (counts are nil when 0: a waiter is small, for the thousands a batch may hold)
-    self.undecodable = err.undecodable and (self.undecodable or 0) + 1 or nil
-    if (self.undecodable or 0) >= M.UNDECODABLE_MAX then
-      err.retryable = false
-      err.message = string.format("%d answers in a row were not the service's JSON; the last: %s",
-        self.undecodable, err.message)
-      return "fail", err
-    end
-    self.failures = (self.failures or 0) + 1
-  else
-    self.failures, self.undecodable = nil, nil
-    if self.on_progress and (task.status ~= self.last_status or task.progress ~= self.last_progress) then
-      self.last_status, self.last_progress = task.status, task.progress
-      local cok, cerr = scheduler.protect(self.on_progress, task)
-      if not cok then return "fail", errors.callback("on_progress", cerr) end
-    end
+  return errors.new{ type = "timeout_error", retryable = true, task_id = task.id,
+    message = string.format("task %s still %s after %g s; wait again to keep waiting", task.id,
+      tostring(task.status), self.timeout) }
+end
+
+-- After a poll that read the task: on_progress when it `changed` (its status or progress is not
+-- what the waiter was told before: the engine keeps that), then the outcome ("done", "fail") or
+-- nil to go on.
+function Waiter:_seen(changed)
+  local task = self.task
+  self.failures, self.undecodable, self.n = nil, nil, nil
+  if self.on_progress and changed then
+    local cok, cerr
+    if self.i then cok, cerr = scheduler.protect(self.on_progress, task, self.i)
+    else cok, cerr = scheduler.protect(self.on_progress, task) end
+    if not cok then return "fail", errors.callback("on_progress", cerr) end
   end
   if task.status == "completed" then return "done", task end
   if task.status == "failed" or task.status == "cancelled" then return "fail", task:_failure() end
-  local s = task._ctx.settings
-  local delay
-  if ok then
-    delay = task:_poll_delay(self) * s.time_scale
-  else
-    -- the client's one rule (seedance.retry): never sooner than the server asked, or end now
-    local perr
-    delay, perr = task._ctx.policy:pause(err, self.failures, self.deadline)
-    if not delay then return "fail", perr end
-  end
-  local left = self.deadline - scheduler.now()
-  return "again", delay < left and delay or math.max(0, left)
+  return nil
 end
 
---- One step of the wait: as `_decide`, and a wait that ends without success
--- gives the task's max_in_flight slot back (its error masked).
--- @return "again", seconds | "done", task | "fail", error
+-- After a poll that failed with err: the retries of one poll (http.call's), then the wait's own
+-- decision (the pause before the next poll, or the end). Returns a delay in seconds, or "fail", err.
+function Waiter:_failed(err, http_level)
+  local task = self.task
+  local ctx = task._ctx
+  if http_level then
+    -- the poll's own retries: never sooner than the server asked (the client's one rule)
+    local n = self.n or 1
+    local delay, derr = ctx.policy:delay(err, n, self.deadline)
+    if delay then
+      self.n = n + 1
+      return delay
+    end
+    err = derr
+  end
+  err.task_id = task.id
+  self.n = nil
+  if not err.retryable then return "fail", err end
+  -- (counts are nil when 0: a waiter is small, for the thousands a batch may hold)
+  self.undecodable = err.undecodable and (self.undecodable or 0) + 1 or nil
+  if (self.undecodable or 0) >= M.UNDECODABLE_MAX then
+    err.retryable = false
+    err.message = string.format("%d answers in a row were not the service's JSON; the last: %s",
+      self.undecodable, err.message)
+    return "fail", err
+  end
+  self.failures = (self.failures or 0) + 1
+  -- the client's one rule (seedance.retry): never sooner than the server asked, or end now
+  local delay, perr = ctx.policy:pause(err, self.failures, self.deadline)
+  if not delay then return "fail", perr end
+  return delay
+end
+
+-- A poll the engine read: logged (when the client logs each exchange) and applied.
+function Waiter:_took(_, status, seconds, ...)
+  local task = self.task
+  local ctx = task._ctx
+  if ctx.logs then ctx.log("info", "GET %s -> %s in %.3f s", task:_path(), status, seconds) end
+  task:_set(...)
+end
+
+-- The decision after the watch's event (or, first, whether to start one):
+-- "wait" (the engine goes on polling), "done", the task, or "fail", an error.
+function Waiter:_decide()
+  local task = self.task
+  if task.closed then return "fail", aborted() end
+  local ctx = task._ctx
+  local eng = scheduler.engine()
+  local wid = self.wid
+  if not wid then
+    if TERMINAL[task.status] then return self:_seen(true) end
+    if scheduler.now() >= self.deadline then return "fail", self:_timeout() end
+    if not ctx.has_key() then return "fail", ctx.no_key() end
+    -- what the waiter knows: the engine tells it of anything else it asks about: the status (a
+    -- wait's handle is the user's, read between wakes; a pool's is parked), the progress with an
+    -- on_progress; and always the end, errors and answers it does not read
+    local told_status = not self.on_progress and task.status or nil
+    local wake = (self.on_progress and 1 or 0) + (self.quiet and 0 or 2)
+    wid = eng:watch(ctx.profile, task.id, self.deadline, wake, told_status, nil,
+      task.progress, task.estimated_time, task.created)
+    self.wid, task._watch = wid, wid
+    scheduler.watch(wid, self.sink)
+    return "wait"
+  end
+  local kind, absorbed, changed = eng:event(wid)
+  if not kind then return "wait" end
+  -- polls the engine read in between (they changed nothing): the counts of failures in a row start again
+  if absorbed then self.failures, self.undecodable, self.n = nil, nil, nil end
+  local what, x
+  if kind == "deadline" then
+    eng:take(wid)
+    return "fail", self:_timeout()
+  elseif kind == "task" then
+    self:_took(eng:take(wid))
+    what, x = self:_seen(changed)
+    if what then return what, x end
+    eng:rearm(wid)
+    return "wait"
+  end
+  -- an answer the engine does not read: the Lua layer's reading (http.lua, Task:_read)
+  local _, r = eng:take(wid)
+  local ok, obj, err = http.settle(ctx, "GET", task:_path(), true, scheduler.now() - (r.time or 0), false, r)
+  local delay
+  if not ok then
+    delay, x = self:_failed(obj, true)
+  else
+    ok, err = task:_read(obj)
+    if ok then
+      what, x = self:_seen(eng:seen(wid, task.status, task.progress, task.estimated_time, task.created))
+      if what then return what, x end
+      eng:rearm(wid)
+      return "wait"
+    end
+    delay, x = self:_failed(err, false)
+  end
+  if delay == "fail" then return "fail", x end
+  local left = self.deadline - scheduler.now()
+  eng:rearm(wid, delay < left and delay or math.max(0, left))
+  return "wait"
+end
+
+--- One step of the wait: as `_decide`; a wait that ends stops its watch, and
+-- one that ends without success gives the task's max_in_flight slot back (its
+-- error masked).
+-- @return "wait" | "done", task | "fail", error
 -- @local
 function Waiter:step()
   local what, x = self:_decide()
-  if what == "fail" then
-    self.task:_release()
-    x = self.task._ctx.redact_error(x)
+  if what ~= "wait" then
+    local task = self.task
+    if self.wid then
+      if task._watch == self.wid then task._watch = nil end
+      scheduler.unwatch(self.wid)
+    end
+    if what == "fail" then
+      task:_release()
+      x = task._ctx.redact_error(x)
+    end
   end
   return what, x
+end
+
+-- ---- parked tasks: a pool's items while the engine polls them ------------------
+
+-- A handle's flags, as a parked task keeps them (sums of these: Lua 5.1 has no bit operators).
+local SLOT, REPLAYED, REATTACHED, RECORDED = 1, 2, 4, 8
+
+-- The fields a parked task keeps (in its watch, in C); a handle with any other (a journal's
+-- URLs of a task re-attached, say) stays a handle.
+local PARKABLE = { client = true, id = true, status = true, request = true, idempotency_key = true,
+  progress = true, created = true, estimated_time = true, replayed = true, reattached = true,
+  _ctx = true, _slot = true, _watch = true, _journal_key = true, _recorded = true, _gc = true }
+
+-- Whether flag f is in the sum of flags.
+local function has(flags, f)
+  return math.floor(flags / f) % 2 == 1
+end
+
+--- Park this waiter's task (a pool's item, after a step that said "wait"):
+-- what its handle held goes to its watch in the engine (the Idempotency-Key,
+-- the item's number, its flags, its waiter's counts) and the handle goes
+-- away, so a task the engine polls costs a record in C, not a table web;
+-- `unpark` makes the handle again for its next event.
+-- @treturn boolean whether it was parked (a handle with more than these fields is not)
+-- @local
+function Waiter:park()
+  local task, kind = self.task, getmetatable(self)
+  for k in pairs(task) do
+    if not PARKABLE[k] then return false end
+  end
+  local flags = (task._slot and SLOT or 0) + (task.replayed and REPLAYED or 0) + (task.reattached and REATTACHED or 0)
+    + (task._recorded and RECORDED or 0)
+  local eng = scheduler.engine()
+  eng:park(self.wid, task.idempotency_key, self.i, flags)
+  eng:counts(self.wid, self.n, self.failures, self.undecodable)
+  if task._journal_key then
+    kind.keys = kind.keys or {}
+    kind.keys[self.i] = task._journal_key
+  end
+  kind.client, kind.ctx = task.client, task._ctx
+  -- the handle goes, and nothing it would do when collected (its slot is the parked task's)
+  task._slot, task._watch, task.closed = nil, nil, true
+  setmetatable(task, nil)
+  return true
+end
+
+--- The handle of a parked task again, with its waiter: for its watch's next
+-- event, or for the end of its pool. nil when the watch has ended.
+-- @tparam table kind the pool's kind of waiter (`waiters`), with `requests` (the pool's
+--   requests, by item number)
+-- @tparam integer wid the task's watch
+-- @treturn table|nil the waiter (its `task`)
+-- @local
+function M.unpark(kind, wid)
+  local eng = scheduler.engine()
+  local id, status, progress, est, created, key, i, flags, deadline = eng:parked(wid)
+  if not id then return nil end
+  local extra
+  if flags > SLOT or (kind.keys and kind.keys[i]) then
+    extra = { replayed = has(flags, REPLAYED) or nil, reattached = has(flags, REATTACHED) or nil,
+              recorded = has(flags, RECORDED) or nil, journal_key = kind.keys and kind.keys[i] }
+  end
+  local t = M.new(kind.client, kind.ctx, id, status, kind.requests and kind.requests[i], key, has(flags, SLOT),
+    extra)
+  t.progress, t.estimated_time, t.created, t._watch = progress, est, created, wid
+  local n, failures, undecodable = eng:counts(wid)
+  return setmetatable({ task = t, i = i, wid = wid, deadline = deadline or math.huge, n = n, failures = failures,
+                        undecodable = undecodable }, kind)
 end
 
 --- Poll until the task ends. Yields under `seedance.run`/`spawn`, blocks otherwise.
@@ -348,14 +588,14 @@ end
 function Task:wait(opts)
   check_open(self, "wait")
   errors.checkarg(opts, "table", 1, "wait", true)
-  opts = opts or {}
+  opts = opts or NO_OPTS
   errors.checktimeout(opts.timeout, "wait", 1)
   local w = self:waiter(opts)
   while true do
     local what, x = w:step()
     if what == "done" then return self end
     if what == "fail" then return nil, x end
-    self:_nap(x)
+    scheduler.wait_event(w.wid)
   end
 end
 
@@ -387,7 +627,7 @@ function Task:download(path, opts)
   end
   local task = self
   local ok, err = download.run(self, path, opts, {
-    ctx = self._ctx, track = self._transfers, journal_key = self._journal_key,
+    ctx = self._ctx, track = self:_track(), journal_key = self._journal_key,
     closed = function() return task.closed end,
     nap = self:_napper(),
   })

@@ -56,18 +56,43 @@ describe("seedance.polling.observe", function()
   end)
 end)
 
-describe("Task:_poll_delay", function()
-  local function task_at(elapsed, fields)
-    local c = seedance.new{ api_key = "k", base_url = "http://127.0.0.1:9", poll_min = 1, poll_max = 100 }
-    local t = c:task("task_x")
-    for k, v in pairs(fields) do t[k] = v end
-    return t, { start = scheduler.now() - elapsed } -- the task, and a waiter's state
+-- The engine applies the schedule to the tasks it polls (src/engine_sched.c,
+-- sd_poll_delay): it must be polling.delay, whatever the observations.
+describe("the engine's poll schedule #c", function()
+  local core = require("seedance.core")
+  local function engine_delay(o, est, lo, hi)
+    return core.poll_delay(o.elapsed, o.progress, o.prev_elapsed, o.prev_progress, o.progress_step, est, lo, hi,
+      polling.LAG_FLOOR, polling.LAG_SHARE, polling.ESTIMATE_SLACK)
   end
-  it("counts from `created` for a task met after a restart #m-poll-lag-bound", function()
-    -- created 1000 s ago, estimated 600: running past its estimate, so 5% of 1000 s
-    local t, w = task_at(0, { estimated_time = 600, created = os.time() - 1000 })
-    assert.is_near(50, t:_poll_delay(w), 1)
-    local fresh, fw = task_at(0, { estimated_time = 600 })
-    assert.equals(100, fresh:_poll_delay(fw)) -- 150 s until the earliest end, capped at poll_max
+
+  it("is polling.delay on every state (elapsed, progress, the poll before, steps, estimates, bounds) #m-poll-lag-bound #m-poll-estimate-slack #m-poll-rate-not-from-zero #m-engine-poll-delay #m-engine-poll-rate", function()
+    local progress = { nil, 0, 1, 10, 20, 35, 50, 90, 99, 100 }
+    local n = 0
+    for _, t in ipairs{ 0, 1, 5, 14, 30, 40, 100, 400, 1000 } do
+      for pi = 1, 10 do
+        for ppi = 1, 10 do
+          for _, dt in ipairs{ 1, 10, 60 } do
+            for _, step in ipairs{ false, 1, 5, 10 } do
+              for _, est in ipairs{ false, 0, 60, 100, 600, 5000 } do
+                for _, bounds in ipairs{ { 1, 30 }, { 0, 1e9 }, { 5, 100 } } do
+                  local o = { elapsed = t, progress = progress[pi], prev_elapsed = t > dt and t - dt or nil,
+                              prev_progress = progress[ppi], progress_step = step or nil }
+                  local want = polling.delay(o, est or nil, bounds[1], bounds[2])
+                  local got = engine_delay(o, est or nil, bounds[1], bounds[2])
+                  n = n + 1
+                  if math.abs(want - got) > 1e-9 * math.max(1, want) then
+                    error(string.format("elapsed %s progress %s prev %s/%s step %s estimate %s bounds %s..%s: "
+                      .. "polling.delay %s, the engine %s", t, tostring(o.progress), tostring(o.prev_elapsed),
+                      tostring(o.prev_progress), tostring(o.progress_step), tostring(est), bounds[1], bounds[2],
+                      want, got))
+                  end
+                end
+              end
+            end
+          end
+        end
+      end
+    end
+    assert.is_true(n > 100000)
   end)
 end)
