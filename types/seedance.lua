@@ -113,6 +113,7 @@
 ---@field errors {field:string, message:string}[]|nil every problem, for validation errors
 ---@field code integer|nil the service's own error code, when it sent one
 ---@field task_id string|nil the task concerned, if any
+---@field idempotency_key string|nil the Idempotency-Key of the submit the error ended: pass it back (`generate(req, { idempotency_key = ... })`) to pick up a task it may have made, never paying twice
 
 ---@class seedance.Spawned
 ---@field done boolean whether the coroutine has finished
@@ -151,6 +152,7 @@
 ---@field spawn fun(fn:function, ...):seedance.Spawned
 ---@field step fun(timeout:number|nil):integer
 ---@field sleep fun(seconds:number)
+---@field now fun():number seconds on a monotonic clock (only differences mean anything)
 ---@field sockets fun():table
 ---@field timeout fun():number|nil
 ---@field map fun(client:seedance.Client, requests:seedance.Request[], opts:seedance.MapOptions|nil):table, table

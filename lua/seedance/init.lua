@@ -108,11 +108,20 @@ M.spawn = scheduler.spawn
 -- @treturn integer the number of coroutines still alive
 M.step = scheduler.step
 
---- Pause: yields in a coroutine (others go on), blocks otherwise.
+--- Pause: yields in a coroutine (others go on), blocks otherwise. In plain
+-- code it sleeps `seconds` (to about a millisecond), pumping IO and the
+-- spawned coroutines meanwhile, so `sleep(1/60)` paces a 60 Hz loop.
 -- @tparam number seconds
 function M.sleep(seconds)
   return scheduler.sleep(seconds)
 end
+
+--- Seconds on a monotonic clock: it never goes back and does not follow the
+-- date (a wall-clock step, an NTP correction, changes nothing). The clock of
+-- every deadline, timer and `timeout()`; only differences between two readings mean anything.
+-- @function now
+-- @treturn number seconds (with a fraction)
+M.now = scheduler.now
 
 --- The sockets a host event loop should watch; when one is ready, or `timeout()`
 -- elapses, call `step(0)`.

@@ -281,18 +281,27 @@ function M.sockets()
   return engine:sockets()
 end
 
+--- Longest wait of one step while plain code blocks (a predicate that no
+-- timer or transfer announces, a callback's flag say, is looked at this often).
+M.BLOCK_SLICE = 0.05
+
 --- Pump until `pred()` is true, blocking between steps (plain code only).
+-- Each step waits until the next thing due: a timer, a transfer, `wake_at`
+-- (when pred turns true by the clock alone, a plain sleep's end), the
+-- deadline, and at most `BLOCK_SLICE`.
 -- @tparam function pred
 -- @tparam[opt] number deadline absolute `core.now()` time to give up at
+-- @tparam[opt] number wake_at absolute `core.now()` time at which pred may turn true with nothing else due
 -- @treturn boolean whether pred became true
-function M.block_until(pred, deadline)
+function M.block_until(pred, deadline, wake_at)
   if stepping then
     error("a blocking seedance call was made from inside seedance.step; "
       .. "run it in a coroutine with seedance.spawn instead", 3)
   end
   while not pred() do
-    local wait = M.timeout() or 0.05
-    if wait > 0.05 then wait = 0.05 end
+    local wait = M.timeout() or M.BLOCK_SLICE
+    if wait > M.BLOCK_SLICE then wait = M.BLOCK_SLICE end
+    if wake_at and wake_at - now() < wait then wait = math.max(0, wake_at - now()) end
     if deadline then
       local left = deadline - now()
       if left <= 0 then return false end
@@ -321,7 +330,7 @@ function M.sleep(seconds, token)
     suspend(rec)
     if token then token.rec = nil end
   else
-    M.block_until(function() return now() >= at or (token ~= nil and token.interrupted == true) end)
+    M.block_until(function() return now() >= at or (token ~= nil and token.interrupted == true) end, nil, at)
   end
 end
 
