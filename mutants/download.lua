@@ -137,4 +137,22 @@ return {
     to = [[
     if false then
 ]] },
+  { name = "expiry-server-clock",
+    promise = "a result's expires_at is compared with the service's clock (its answers' Date), not this machine's",
+    edits = {
+      { file = "lua/seedance/download.lua",
+        from = [[
+  if task.expires_at and env.server_now() >= task.expires_at then
+]],
+        to = [[
+  if task.expires_at and os.time() >= task.expires_at then
+]] },
+      { file = "lua/seedance/download.lua",
+        from = [[
+      if task[field] == url and (task.expires_at or 0) <= env.server_now() then
+]],
+        to = [[
+      if task[field] == url and (task.expires_at or 0) <= os.time() then
+]] },
+    } },
 }

@@ -109,4 +109,14 @@ return {
 ]],
     to = [[
 ]] },
+  { name = "retry-after-server-date",
+    promise = "a date-form Retry-After is measured against the answer's own Date header (a server whose clock "
+      .. "is off is still waited for as long as it asked)",
+    file = "lua/seedance/http.lua",
+    from = [[
+    retry_after = M.retry_after(r.headers and r.headers["retry-after"], M.server_time(r.headers)),
+]],
+    to = [[
+    retry_after = M.retry_after(r.headers and r.headers["retry-after"]),
+]] },
 }

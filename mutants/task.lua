@@ -153,4 +153,13 @@ function Task:__gc()
     to = [[
   local timeout = opts.timeout or 1800
 ]] },
+  { name = "task-created-server-clock",
+    promise = "a task's age (from its created) is read on the service's clock (its answer's Date), not this machine's",
+    file = "lua/seedance/task.lua",
+    from = [[
+    local since = self:_server_now() - self.created
+]],
+    to = [[
+    local since = os.time() - self.created
+]] },
 }

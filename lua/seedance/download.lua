@@ -135,7 +135,8 @@ end
 -- @tparam string path the target
 -- @tparam table opts `on_progress`, `source`, `timeout` (see `Task:download`)
 -- @tparam table env from the task: `ctx`, `track` (its transfer set), `journal_key`, `closed()`,
---   `nap(seconds)` (a pause that ends early when the task is closed)
+--   `nap(seconds)` (a pause that ends early when the task is closed), `server_now()` (unix time on
+--   the service's clock, which `expires_at` is written against)
 -- @treturn[1] string path
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
@@ -156,7 +157,7 @@ function M.run(task, path, opts, env)
   local part, meta = path .. ".part", path .. ".part.meta"
   local refreshed, attempt, cb_err = false, 0, nil
   local first_scheme
-  if task.expires_at and os.time() >= task.expires_at then
+  if task.expires_at and env.server_now() >= task.expires_at then
     refreshed = true
     local rok, rerr = task:refresh{ timeout = retry.left(deadline) }
     if not rok then return nil, rerr end
@@ -246,7 +247,7 @@ function M.run(task, path, opts, env)
       refreshed = true
       local rok, rerr = task:refresh{ timeout = retry.left(deadline) }
       if not rok then return nil, rerr end
-      if task[field] == url and (task.expires_at or 0) <= os.time() then
+      if task[field] == url and (task.expires_at or 0) <= env.server_now() then
         return nil, M.decide{ result = r, have = have, size = 0, refreshed = true, task_id = task.id }.err
       end
     else

@@ -44,25 +44,47 @@ function M.excerpt(body)
   return '"' .. s .. '"'
 end
 
+--- The server's clock when it answered: its `Date` header (an HTTP date in
+-- any of its three forms, read by libcurl's curl_getdate), else this
+-- machine's `os.time()`. A value the server wrote against its own clock (an
+-- HTTP date in Retry-After, a task's `created`) is measured against this, so
+-- a server whose clock is off by minutes is still waited for as it asked.
+-- @tparam[opt] table headers an answer's headers (lower-case names)
+-- @treturn number unix seconds
+function M.server_time(headers)
+  local date = type(headers) == "table" and headers.date
+  if type(date) == "string" then
+    for one in date:gmatch("[^\n]+") do
+      local t = core.getdate((one:match("^%s*(.-)%s*$")))
+      if t then return t end
+    end
+  end
+  return os.time()
+end
+
 --- Seconds a Retry-After header asks for: delta seconds (fractions rounded
 -- up), or an HTTP date in any of its three forms (RFC 1123, RFC 850, asctime;
--- read by libcurl's curl_getdate). A header sent several times (values joined
--- by LF, as the engine gives them) counts by its longest ask. nil when it says
--- nothing usable.
+-- read by libcurl's curl_getdate), counted from `server_now`, the server's
+-- clock when it answered (`server_time`). A header sent several times (values
+-- joined by LF, as the engine gives them) counts by its longest ask. nil when
+-- it says nothing usable. Read without the process's locale (no `tonumber` of
+-- a fraction, which Lua 5.1 reads with the locale's decimal point).
 -- @tparam string|nil value
--- @tparam[opt] number wall the current unix time (default os.time())
+-- @tparam[opt] number server_now unix time on the server's clock (default os.time())
 -- @treturn number|nil
-function M.retry_after(value, wall)
+function M.retry_after(value, server_now)
   if type(value) ~= "string" then return nil end
   local longest
   for one in value:gmatch("[^\n]+") do
     one = one:match("^%s*(.-)%s*$")
     local n
-    if one:match("^%d+%.?%d*$") then
-      n = math.min(math.ceil(tonumber(one)), 1e12) -- absurdly long stays long, and finite
+    local whole, fraction = one:match("^(%d+)%.?(%d*)$")
+    if whole then
+      -- whole seconds, one more for any fraction; absurdly long stays long, and finite
+      n = math.min(tonumber(whole) + (fraction:find("[1-9]") and 1 or 0), 1e12)
     else
       local at = core.getdate(one)
-      if at then n = math.max(0, at - (wall or os.time())) end
+      if at then n = math.max(0, at - (server_now or os.time())) end
     end
     if n and n == n and (not longest or n > longest) then longest = n end
   end
@@ -103,7 +125,7 @@ function M.answer_error(r)
     status = r.status,
     type = M.status_type(r.status),
     retryable = M.retryable_status(r.status),
-    retry_after = M.retry_after(r.headers and r.headers["retry-after"]),
+    retry_after = M.retry_after(r.headers and r.headers["retry-after"], M.server_time(r.headers)),
   }
   if e then
     if type(e.type) == "string" and e.type ~= "" then fields.type = e.type end

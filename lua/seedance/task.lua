@@ -190,12 +190,14 @@ function Task:_poll(deadline)
   if not ctx.has_key() then return nil, ctx.no_key() end
   local path = "/v1/tasks/" .. urls.encode_segment(self.id)
   if ctx.settings.language then path = path .. "?language=" .. urls.encode_segment(ctx.settings.language) end
-  local obj, err = http.json(ctx, { path = path, track = self._transfers, deadline = deadline,
-                                   nap = self:_napper() })
+  local obj, r = http.json(ctx, { path = path, track = self._transfers, deadline = deadline,
+                                 nap = self:_napper() })
   if not obj then
-    err.task_id = self.id
-    return nil, err
+    r.task_id = self.id
+    return nil, r
   end
+  -- the service's clock, as its answer's Date says, against ours: its times (created, expires_at) are its own
+  self._server_offset = http.server_time(r.headers) - scheduler.now()
   if type(obj.data) ~= "table" then
     return nil, errors.new{ type = "server_error", retryable = true, task_id = self.id,
       message = "task answer has no data object" }
@@ -237,11 +239,18 @@ function Task:_poll_delay(w)
   if self.created then
     -- a task met after a restart has been running since `created` (whole seconds, so
     -- only trusted when it says much more than this wait has seen)
-    local since = os.time() - self.created
+    local since = self:_server_now() - self.created
     if since - (scheduler.now() - w.start) > 5 then elapsed = since / s.time_scale end
   end
   polling.observe(w, elapsed, self.progress)
   return polling.delay(w, self.estimated_time, s.poll_min, s.poll_max)
+end
+
+-- Unix time on the service's clock now: the last answer's Date header carried on by the monotonic
+-- clock (what the service's own times, `created` and `expires_at`, are compared with), else os.time().
+function Task:_server_now()
+  if self._server_offset then return scheduler.now() + self._server_offset end
+  return os.time()
 end
 
 -- The error of a task that ended failed or cancelled.
@@ -393,6 +402,7 @@ function Task:download(path, opts)
     ctx = self._ctx, track = self._transfers, journal_key = self._journal_key,
     closed = function() return task.closed end,
     nap = self:_napper(),
+    server_now = function() return task:_server_now() end,
   })
   return self._ctx.redact_result(ok, err)
 end
