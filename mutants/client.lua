@@ -237,4 +237,13 @@ return {
     to = [[
 
 ]] },
+  { name = "submit-error-carries-key",
+    promise = "every error that ends a submit carries its Idempotency-Key (and maybe_paid when an attempt went "
+      .. "unanswered), so the caller's retry picks up a task the service made instead of paying again",
+    file = "lua/seedance/client.lua",
+    from = [[
+    err.idempotency_key = key
+]],
+    to = [[
+]] },
 }

@@ -119,4 +119,13 @@ return {
     to = [[
     retry_after = M.retry_after(r.headers and r.headers["retry-after"]),
 ]] },
+  { name = "submit-maybe-paid",
+    promise = "an attempt that went unanswered (or answered 5xx) marks its call: a submit's error then says "
+      .. "maybe_paid, and map submits the item again under its key",
+    file = "lua/seedance/http.lua",
+    from = [[
+    if not unsent and not (a.status and a.status >= 400 and a.status < 500) then req.unanswered = true end
+]],
+    to = [[
+]] },
 }

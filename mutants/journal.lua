@@ -54,4 +54,14 @@ return {
     to = [[
   local text = f and f:read(64 * 1024 * 1024)
 ]] },
+  { name = "journal-key-wins",
+    promise = "with a journal, a submit goes under the Idempotency-Key the journal recorded for the request, "
+      .. "never another the caller passes (that one could pay twice)",
+    file = "lua/seedance/client.lua",
+    from = [[
+  local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+]],
+    to = [[
+  local key = opts.idempotency_key or (entry and entry.idempotency_key) or core.random_hex(16)
+]] },
 }

@@ -194,4 +194,14 @@ return {
   for i, r in ipairs(requests) do paths[i] = preflight.output_path(opts.output, i, r) end
   if false then
 ]] },
+  { name = "pipeline-submit-rounds",
+    promise = "map and chain submit an item again under its own key while its answers were lost, so a task the "
+      .. "service made lands in its item",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+  for _ = 2, M.SUBMIT_ROUNDS do
+]],
+    to = [[
+  for _ = 2, 1 do
+]] },
 }

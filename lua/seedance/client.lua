@@ -95,9 +95,15 @@ end
 
 --- Submit a generation. Checks first, before anything is paid for: the request
 -- against the service's rules (unless disabled) and every local image it names.
--- Uploads `seedance.file` images; retries under one `Idempotency-Key`.
+-- Uploads `seedance.file` images; retries under one `Idempotency-Key`. Every
+-- error after the checks carries that key as `err.idempotency_key`: when the
+-- answers were lost (a network outage, a laptop that slept) the service may
+-- have made and billed the task, and `generate(req, { idempotency_key =
+-- err.idempotency_key })` picks it up instead of paying again.
 -- @tparam seedance.Request req
--- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key`, `key` (journal),
+-- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key` (the key to submit
+--   under: an earlier error's, to pick up the task it may have made; with a journal, the key the journal
+--   recorded for this request wins), `key` (journal),
 --   `timeout` (seconds for the whole submit: waiting for a max_in_flight slot and retries)
 -- @treturn[1] seedance.Task
 -- @treturn[2] nil
@@ -149,7 +155,9 @@ function submit(self, req, opts)
 end
 
 -- Re-attach to the journal's task for key jkey, or submit (and pay) body, or sent's JSON when body is nil
--- (req: the caller's request, kept by the task).
+-- (req: the caller's request, kept by the task). Once the submit's Idempotency-Key is chosen, every error
+-- it ends with carries it (`idempotency_key`): an answer lost after the service made (and billed) the task
+-- leaves the caller the one key that picks that task up (`generate(req, { idempotency_key = ... })`).
 function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   local ctx = self._ctx
   local jrnl, entry = ctx.journal, nil
@@ -159,7 +167,7 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
       -- paid for already: re-attach instead of submitting again
       local slot = entry.status == nil or not Task.TERMINAL[entry.status]
       if slot and not ctx.governor:acquire_task(deadline) then
-        return nil, errors.new{ type = "timeout_error", retryable = true,
+        return nil, errors.new{ type = "timeout_error", retryable = true, task_id = entry.task_id,
           message = "no max_in_flight slot came free before the deadline" }
       end
       return Task.new(self, ctx, entry.task_id, {
@@ -169,13 +177,19 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
       }, { slot = slot, journal_key = jkey, recorded = entry.status ~= nil })
     end
   end
+  -- the journal's key first: a submit it recorded may have made a task under that key alone
+  local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+  local function fail(err)
+    err.idempotency_key = key
+    return nil, err
+  end
   if not ctx.governor:acquire_task(deadline) then
-    return nil, errors.new{ type = "timeout_error", retryable = true,
-      message = "no max_in_flight slot came free before the deadline" }
+    return fail(errors.new{ type = "timeout_error", retryable = true,
+      message = "no max_in_flight slot came free before the deadline" })
   end
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
     ctx.governor:release_task()
-    return nil, errors.new{ type = "aborted", message = "the client was closed while this submit waited" }
+    return fail(errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
   end
   local uploaded, berr = {}, nil
   if not body then
@@ -190,28 +204,38 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   end
   if not body then
     ctx.governor:release_task()
-    return nil, berr
+    return fail(berr)
   end
-  local key = opts.idempotency_key or (entry and entry.idempotency_key) or core.random_hex(16)
   if jrnl and not entry then
     local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key }
     if not ok then
       ctx.governor:release_task()
-      return nil, errors.new{ type = "io_error", message = "journal: " .. tostring(werr) }
+      return fail(errors.new{ type = "io_error", message = "journal: " .. tostring(werr) })
     end
   end
-  local obj, r = http.json(ctx, {
-    method = "POST", path = "/v1/videos/generations", body = body,
-    headers = { "Idempotency-Key: " .. key }, deadline = deadline,
-  })
+  if opts.before_submit then
+    local pok, go = scheduler.protect(opts.before_submit, key)
+    if not pok or go == false then
+      ctx.governor:release_task() -- called off (or the callback raised): nothing was sent
+      return fail(pok and errors.new{ type = "aborted", message = "the submit was called off before it was sent" }
+        or errors.callback("before_submit", go))
+    end
+  end
+  local call = { method = "POST", path = "/v1/videos/generations", body = body,
+                 headers = { "Idempotency-Key: " .. key }, deadline = deadline }
+  local obj, r = http.json(ctx, call)
   local id, status
   if obj then id, status = submitted(obj) end
   if not id or not urls.task_id_ok(id) then
     ctx.governor:release_task()
-    if not obj then return nil, r end
-    return nil, errors.new{ type = "server_error", status = r.status, retryable = false, idempotency_key = key,
+    if not obj then
+      -- an attempt went unanswered (or answered 5xx): the service may have made the task under this key
+      r.maybe_paid = call.unanswered or nil
+      return fail(r)
+    end
+    return fail(errors.new{ type = "server_error", status = r.status, retryable = false, maybe_paid = true,
       message = (id and "submit answer has an unusable task id (letters, digits, '_' and '-' only): "
-        or "submit answer has no task id: ") .. http.excerpt(r.body) }
+        or "submit answer has no task id: ") .. http.excerpt(r.body) })
   end
   if jrnl then
     local ok, werr = jrnl:append{ type = "task", key = jkey, task_id = id }

@@ -164,21 +164,21 @@ function M.transport_error(r)
   return errors.new{ type = k[1], retryable = k[2], kind = kind, message = msg .. " (" .. kind .. ")" }
 end
 
--- One attempt of an API call: true and the results, or false and the error.
+-- One attempt of an API call: true and the results, or false, the error, nil and whether nothing was sent.
 local function attempt(ctx, req)
   local deadline = req.deadline
   local room, wait = ctx.governor:before_request(deadline)
   if not room then
     return false, errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
       message = string.format("the client is backing off from the service's rate limit for %.3g s more, "
-        .. "past the deadline", wait) }
+        .. "past the deadline", wait) }, nil, true
   end
   local spec = ctx.api_spec(req)
   local left = retry.left(deadline)
   if left then
     if left <= 0 then
       ctx.governor:after_request(0) -- the window's slot it took
-      return false, retry.timeout_error((req.method or "GET") .. " " .. req.path)
+      return false, retry.timeout_error((req.method or "GET") .. " " .. req.path), nil, true
     end
     if spec.timeout == 0 or spec.timeout > left then spec.timeout = left end
   end
@@ -202,7 +202,10 @@ local function attempt(ctx, req)
   return false, ctx.redact_error(err)
 end
 
---- Perform one API call under the client's retry and deadline policy.
+--- Perform one API call under the client's retry and deadline policy. When
+-- an attempt ends without a 4xx answer (a transport error, a 5xx, an answer
+-- that is not the service's JSON), `req.unanswered` is set: the service may
+-- have done the work behind it (for a submit: made and billed a task).
 -- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam table req `method`, `path`, `body`, `headers`, `form_file`, `timeout`, `decode` (answer
 --   is JSON), `deadline` (absolute `scheduler.now()` time), `retry` (false: one attempt), `track`,
@@ -215,8 +218,9 @@ function M.call(ctx, req)
   local n = 0
   while true do
     n = n + 1
-    local ok, a, b = attempt(ctx, req)
+    local ok, a, b, unsent = attempt(ctx, req)
     if ok then return a, b end
+    if not unsent and not (a.status and a.status >= 400 and a.status < 500) then req.unanswered = true end
     local delay, err = ctx.policy:delay(a, n, req.deadline, req.retry == false and 0 or nil)
     if not delay then return nil, err end
     if req.nap then req.nap(delay) else scheduler.sleep(delay) end

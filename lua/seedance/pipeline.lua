@@ -31,13 +31,43 @@ local function call(obj, method, ...)
   return a, b
 end
 
+--- Rounds of an item's submit: a submit that ends with an error the service may have made a
+-- task behind (`maybe_paid`: its answers were lost, or were 5xx) is tried again under that
+-- same key (`idempotency_key`), up to this many times in all, so a task the service made and
+-- billed lands in its item (the service answers the key with it) instead of being paid for
+-- again by a later run. An item that still fails carries the key in its error.
+M.SUBMIT_ROUNDS = 3
+
+-- Whether an item's submit that ended with err is worth another round under its key.
+local function again(err)
+  return err ~= nil and err.idempotency_key ~= nil and err.maybe_paid == true
+end
+
+-- Submit one item: generate(request, gopts), and again under the same Idempotency-Key while
+-- `again` says so (at most SUBMIT_ROUNDS in all; `stopped()` ends it early), with the client's
+-- longest backoff between rounds. Returns as `scheduler.protect` does: ok (false: generate raised),
+-- then the task or nil and the error (which carries the key).
+local function submit_item(client, request, gopts, stopped)
+  local ok, task, err = scheduler.protect(client.generate, client, request, gopts)
+  for _ = 2, M.SUBMIT_ROUNDS do
+    if not ok or task or not again(err) or client.closed or (stopped and stopped()) then break end
+    local s = client.settings
+    scheduler.sleep(math.min(s.max_backoff, s.backoff * 2 ^ s.max_retries) * s.time_scale)
+    local g = {}
+    for k, v in pairs(gopts) do g[k] = v end
+    g.idempotency_key = err.idempotency_key
+    ok, task, err = scheduler.protect(client.generate, client, request, g)
+  end
+  return ok, task, err
+end
+
 -- Submit, wait and (when a path is given) download one request (chain's clips).
 -- Never raises: whatever a call raises (a client closed by a callback, say) is the item's error.
 local function run_one(client, request, path, opts, on_task_progress)
-  local task, err = call(client, "generate", request, generate_options(opts))
+  local ok, task, err = submit_item(client, request, generate_options(opts))
+  if not ok then return { error = errors.callback("generate", task, "aborted") } end
   if not task then return { error = err } end
   local item = { task = task }
-  local ok
   ok, err = call(task, "wait", { timeout = opts.timeout, on_progress = on_task_progress })
   if not ok then item.error = err; return item end
   if path then
@@ -162,7 +192,7 @@ function M.map(client, requests, opts)
         local i = next_index
         next_index, started, in_flight = i + 1, started + 1, in_flight + 1
         stats.running = stats.running + 1
-        local ok, task, err = scheduler.protect(client.generate, client, requests[i], gopts)
+        local ok, task, err = submit_item(client, requests[i], gopts, function() return stop end)
         if not ok then
           finish(i, { error = raised("generate", task) })
         elseif not task then
