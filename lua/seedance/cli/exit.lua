@@ -22,6 +22,7 @@ M.CODES = {
   { 10, "io", "file error", types = { "io_error" } },
   { 11, "expired", "result expired", types = { "expired" } },
   { 12, "timeout", "timed out", types = { "timeout_error" } },
+  { 129, "hangup", "hung up (SIGHUP)", types = { "interrupted_HUP" } },
   { 130, "interrupted", "interrupted (SIGINT)", types = { "interrupted_INT" } },
   { 143, "terminated", "terminated (SIGTERM)", types = { "interrupted_TERM" } },
 }
@@ -46,8 +47,8 @@ function M.code(err)
 end
 
 --- The exit code of an interrupt.
--- @tparam string sig "INT" or "TERM"
--- @treturn integer 130 or 143
+-- @tparam string sig "INT", "TERM" or "HUP"
+-- @treturn integer 130, 143 or 129
 function M.for_signal(sig)
   return M.BY_TYPE["interrupted_" .. sig] or M.EXIT.interrupted
 end

@@ -192,6 +192,60 @@ function M.resume_command(id, args)
   return table.concat(words, " ")
 end
 
+-- The flags whose value may hold a password (masked in a printed command).
+local URL_FLAGS = { ["--proxy"] = true, ["--base-url"] = true }
+
+--- The command that submits again under an Idempotency-Key: this run's own
+-- words (`argv`, shell-quoted; a password in a proxy or base URL masked),
+-- with `--idempotency-key KEY` in place of any it had. Run again, it picks up
+-- the task the first submit may have made instead of paying for another.
+-- @tparam table argv the command's arguments (after `seedance`)
+-- @tparam string key
+-- @treturn string
+function M.generate_command(argv, key)
+  local words, i = { "seedance" }, 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--idempotency-key" then
+      i = i + 2
+    elseif a:match("^%-%-idempotency%-key=") then
+      i = i + 1
+    else
+      local flag, value = a:match("^(%-%-[%w-]+)=(.*)$")
+      if flag and URL_FLAGS[flag] then
+        a = flag .. "=" .. M.masked(value)
+      elseif URL_FLAGS[argv[i - 1] or ""] then
+        a = M.masked(a)
+      end
+      words[#words + 1] = shell_word(a)
+      i = i + 1
+    end
+  end
+  words[#words + 1] = "--idempotency-key"
+  words[#words + 1] = shell_word(key)
+  return table.concat(words, " ")
+end
+
+--- Whether an error may have left a paid task behind with no id to name:
+-- a submit some of whose answers were lost (`maybe_paid`, with its key).
+-- @tparam table err
+-- @treturn boolean
+function M.maybe_paid(err)
+  return err.maybe_paid == true and type(err.idempotency_key) == "string"
+end
+
+--- The sentence naming a submit that may have paid, and the command that picks its task up.
+-- @tparam table ctx the command's context (`argv`)
+-- @tparam string key the submit's Idempotency-Key
+-- @tparam[opt] string why why it may have paid (default: an answer was lost)
+-- @treturn string the sentence
+-- @treturn string the command
+function M.unanswered_note(ctx, key, why)
+  local resume = M.generate_command(ctx.argv or {}, key)
+  return string.format("the service may have made (and billed) the task: %s; its Idempotency-Key is %s; pick the "
+    .. "task up without paying again with: %s", why or "an answer to its submit was lost", key, resume), resume
+end
+
 -- Errors after which fetching the task again cannot help: it failed, its result is gone, or the
 -- user must change something first.
 local NO_RESUME = { task_failed = true, expired = true, usage_error = true }
@@ -231,6 +285,11 @@ end
 -- @treturn integer the exit code
 function M.report(ctx, err)
   local note, resume = paid_note(ctx, err)
+  local key
+  if not ctx.paid and ctx.argv and M.maybe_paid(err) then
+    key = err.idempotency_key
+    note, resume = M.unanswered_note(ctx, key)
+  end
   local message = M.advice(err.message)
   if ctx.json then
     local problems
@@ -240,7 +299,7 @@ function M.report(ctx, err)
     end
     M.json(ctx.out, { error = { type = err.type, message = message .. (note and ("; " .. note) or ""),
       status = err.status, errors = problems, task_id = err.task_id or (ctx.paid and ctx.paid.id),
-      resume = resume } })
+      idempotency_key = key, resume = resume } })
   else
     local head = err.type == "usage_error" and message
       or (err.type .. (err.status and (" (HTTP " .. M.number(err.status) .. ")") or "") .. ": " .. message)
@@ -249,9 +308,19 @@ function M.report(ctx, err)
       lines[#lines + 1] = "  " .. M.line(tostring(p.field) .. ": " .. M.advice(p.message))
     end
     if ctx.show then ctx.show:clear() end
-    ctx.err:write(table.concat(lines, "\n"), "\n")
+    M.tell(ctx, table.concat(lines, "\n"))
   end
   return exit.code(err)
+end
+
+--- Write a message (one or more lines) to standard error; when standard error
+-- cannot be written (its reader went away), to standard output instead, so
+-- a task paid for is still named where it can be.
+-- @tparam table ctx the command's context (`err`, `out`: checked streams)
+-- @tparam string text without its last newline
+function M.tell(ctx, text)
+  ctx.err:write(text, "\n")
+  if ctx.err.failed then ctx.out:write(text, "\n") end
 end
 
 --- The problems of a validation error worth listing under its message: all of

@@ -53,6 +53,12 @@ local function seconds(name)
   end
 end
 
+-- An Idempotency-Key, for argparse's convert: what the library takes (1 to 128 letters, digits, '-', '_', '.').
+local function idempotency_key(s)
+  if #s >= 1 and #s <= 128 and s:match("^[%w%-_%.]+$") then return s end
+  return nil, string.format("--idempotency-key must be 1 to 128 letters, digits, '-', '_' or '.', got '%s'", s)
+end
+
 -- -h/--help that records the request instead of printing and exiting.
 local function add_help(cmd, state)
   cmd:add_help(false)
@@ -150,6 +156,9 @@ function M.new(state)
       .. "to it instead of paying again (after a failed task too: delete FILE to pay for a new "
       .. "attempt)."):argname("FILE"),
     flag(g, "--no-validate", "Skip the client-side checks (for a service newer than this client)."),
+    option(g, "--idempotency-key", "Submit under KEY, the key a run whose submit went unanswered printed: the "
+      .. "service answers with the task that submit made, instead of making (and billing) another."):argname("KEY")
+      :convert(idempotency_key),
   })
   output_flags(g, true)
   settings_flags(g)

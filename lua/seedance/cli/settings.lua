@@ -174,14 +174,16 @@ end
 -- @tparam table args the parsed flags
 -- @tparam[opt] function logger `logger(level, line)` for the library's log lines
 -- @tparam[opt] function getenv
+-- @tparam[opt] table extra more options for `seedance.new` (the command's own `on_retry`)
 -- @treturn[1] seedance.Client
 -- @treturn[1] table the options it was made with
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.client(args, logger, getenv)
+function M.client(args, logger, getenv, extra)
   local opts, err = M.resolve(args, getenv)
   if not opts then return nil, err end
   opts.logger = opts.log_level and logger or nil
+  for k, v in pairs(extra or {}) do opts[k] = v end
   local ok, client = pcall(seedance.new, opts)
   if ok then return client, opts end
   local msg = tostring(client)
