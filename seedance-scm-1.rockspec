@@ -3,7 +3,8 @@ package = "seedance"
 version = "scm-1"
 source = {
    -- `luarocks make` builds from this checkout and never fetches; a published scm rockspec names the
-   -- repository here (git+https://.../seedance.git).
+   -- repository here (git+https://.../seedance.git). `make rock` writes the release rockspec from this
+   -- one (mk/release-rockspec.lua): the version of lua/seedance/version.lua, the release tarball as source.
    url = "git+file:///dev/null",
 }
 description = {
@@ -86,6 +87,7 @@ build = {
       ["seedance.scheduler"] = "lua/seedance/scheduler.lua",
       ["seedance.task"] = "lua/seedance/task.lua",
       ["seedance.urls"] = "lua/seedance/urls.lua",
+      ["seedance.version"] = "lua/seedance/version.lua",
    },
    platforms = {
       -- the core calls Winsock (WSAPoll, socket) and BCryptGenRandom itself; Vista is the oldest Windows with WSAPoll

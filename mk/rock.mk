@@ -11,12 +11,12 @@
 #                     (luarocks pack). `luarocks install <src.rock>` builds and
 #                     installs from either without a network.
 #
-# The versioned rockspecs name the tarball as file://build/rock/... (relative
-# to the checkout): `luarocks build seedance-0.2.0-1.rockspec` from the
-# checkout finds it, but `luarocks pack` fetches from its own temporary
-# folder, so make rock packs copies of them whose URL is made absolute. A
-# published release names its tarball's https URL (and md5) instead; see the
-# comment in the rockspecs.
+# The version is lua/seedance/version.lua's, written nowhere else: make rock
+# writes the release rockspecs build/rock/seedance-VERSION-1.rockspec and
+# build/rock/seedance-emulator-VERSION-1.rockspec from the scm ones
+# (mk/release-rockspec.lua), with the tarball as their source (an absolute
+# file:// URL: `luarocks pack` fetches from a temporary folder). A published
+# release names its tarball's https URL (and md5) instead (ROCK_URL).
 #
 # The emulator rock builds with this Makefile (LuaRocks' make back end):
 #   emulator-rock           the emulator with its fixtures' folder (EMU_MEDIA)
@@ -24,11 +24,12 @@
 #                           the Lua library of LuaRocks' interpreter (LUA)
 #   install-emulator-rock   copy it to BINDIR and the fixtures to EMU_MEDIA
 
-ROCK_VERSION  = 0.2.0
+ROCK_VERSION := $(shell sed -n 's/^return "\(.*\)"$$/\1/p' lua/seedance/version.lua)
 ROCK_DIR      = build/rock
 ROCK_NAME     = seedance-$(ROCK_VERSION)
 ROCK_TGZ      = $(ROCK_DIR)/$(ROCK_NAME).tar.gz
-ROCK_SPECS    = seedance-$(ROCK_VERSION)-1.rockspec emulator/seedance-emulator-$(ROCK_VERSION)-1.rockspec
+ROCK_URL     ?= file://$(CURDIR)/$(ROCK_TGZ)
+ROCK_SPECS    = seedance-scm-1.rockspec emulator/seedance-emulator-scm-1.rockspec
 LUAROCKS     ?= luarocks --lua-version=5.4
 EMU_ROCK_BIN  = build/rock-emulator/seedance-emulator
 # LuaRocks tells a make build where Lua's headers are (LUA_INC) and which
@@ -39,15 +40,22 @@ ROCK_LUA_LIBS = $(shell for p in lua$(ROCK_LUA_VER) lua-$(ROCK_LUA_VER) lua; do 
                     pkg-config --exists $$p 2>/dev/null && { pkg-config --libs $$p; exit 0; }; done; \
                     echo -llua$(ROCK_LUA_VER))
 
-.PHONY: rock rock-source emulator-rock install-emulator-rock
+.PHONY: rock rock-source release-rockspecs emulator-rock install-emulator-rock
 
-rock: rock-source
+rock: rock-source release-rockspecs
 	@for spec in $(ROCK_SPECS); do \
-	    name=$$(basename $$spec); \
-	    sed 's|url = "file://build/rock/|url = "file://$(CURDIR)/build/rock/|' $$spec > $(ROCK_DIR)/$$name || exit 1; \
+	    name=$$(basename $$spec | sed 's/-scm-1\.rockspec$$/-$(ROCK_VERSION)-1.rockspec/'); \
 	    (cd $(ROCK_DIR) && $(LUAROCKS) pack $$name) || exit 1; \
 	done
 	@ls $(ROCK_DIR)/*.src.rock
+
+# build/rock/seedance-VERSION-1.rockspec and the emulator's, from the scm rockspecs
+release-rockspecs:
+	@mkdir -p $(ROCK_DIR)
+	@for spec in $(ROCK_SPECS); do \
+	    name=$$(basename $$spec | sed 's/-scm-1\.rockspec$$/-$(ROCK_VERSION)-1.rockspec/'); \
+	    $(LUA) mk/release-rockspec.lua $$spec $(ROCK_VERSION) "$(ROCK_URL)" $(ROCK_NAME) > $(ROCK_DIR)/$$name || exit 1; \
+	done
 
 # Always remade: it is what the checkout holds now. Files git tracks but that
 # were deleted are left out; ignored files (build/, out/) never go in.
@@ -61,7 +69,8 @@ rock-source:
 	        --transform 's|^|$(ROCK_NAME)/|S' -czf $(ROCK_TGZ)
 
 emulator-rock:
-	@$(MAKE) --no-print-directory -B EMU_BIN=$(EMU_ROCK_BIN) EMU_LIBS="$(EMU_LIBS) $(ROCK_LUA_LIBS)" $(EMU_ROCK_BIN)
+	@$(MAKE) --no-print-directory -B EMU_BIN=$(EMU_ROCK_BIN) EMU_OBJ_DIR=emu-rock EMU_LIBS="$(EMU_LIBS) $(ROCK_LUA_LIBS)" \
+	    $(EMU_ROCK_BIN)
 
 install-emulator-rock:
 	@test -n "$(BINDIR)" || { echo "install-emulator-rock: BINDIR unset (LuaRocks sets it)" >&2; exit 1; }

@@ -21,7 +21,7 @@ local function start(opts)
   return emulator.start(opts)
 end
 
-describe("seedance-emulator", function()
+describe("seedance-emulator #emulator #child", function()
   local emu
   after_each(function()
     if emu then emu:stop() end

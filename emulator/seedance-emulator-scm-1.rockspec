@@ -1,13 +1,11 @@
 rockspec_format = "3.0"
 package = "seedance-emulator"
-version = "0.2.0-1"
+version = "scm-1"
 source = {
-   -- The same release tarball as seedance-0.2.0-1.rockspec (see the comment there): `make rock` makes it
-   -- from this checkout and packs seedance-emulator-0.2.0-1.src.rock from it. From the checkout's top
-   -- folder, `luarocks make emulator/seedance-emulator-0.2.0-1.rockspec` builds the checkout itself.
-   -- A published release names the tarball's https URL and md5.
-   url = "file://build/rock/seedance-0.2.0.tar.gz",
-   dir = "seedance-0.2.0",
+   -- `luarocks make emulator/seedance-emulator-scm-1.rockspec` from the checkout's top folder builds the
+   -- checkout itself; `make rock` writes the release rockspec from this one (mk/release-rockspec.lua: the
+   -- version of lua/seedance/version.lua and the release tarball as its source) and packs its source rock.
+   url = "git+file:///dev/null",
 }
 description = {
    summary = "A local emulator of the Seedance 2.0 video service, for offline development and tests",
