@@ -157,10 +157,10 @@ return {
     promise = "a standard output that cannot be written is a file error, not a success",
     file = "lua/seedance/cli.lua",
     from = [[
-  if ok then return code end
+  local ok, why = ctx.out:flush()
 ]],
     to = [[
-  if ok or true then return code end
+  local ok, why = true, nil
 ]] },
   { name = "cli-text-bom",
     promise = "a key or request file saved with a UTF-8 byte order mark is read",

@@ -23,7 +23,7 @@ return {
         from = [[
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
     ctx.governor:release_task()
-    return nil, errors.new{ type = "aborted", message = "the client was closed while this submit waited" }
+    return fail(errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
   end
 ]],
         to = [[
@@ -205,7 +205,7 @@ return {
     from = [[
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
     ctx.governor:release_task()
-    return nil, errors.new{ type = "aborted", message = "the client was closed while this submit waited" }
+    return fail(errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
   end
 ]],
     to = [[
@@ -214,10 +214,10 @@ return {
     promise = "a submit carries an Idempotency-Key, the same on every retry, so a retried submit never makes a second paid task",
     file = "lua/seedance/client.lua",
     from = [[
-    headers = { "Idempotency-Key: " .. key }, deadline = deadline,
+                 headers = { "Idempotency-Key: " .. key }, deadline = deadline }
 ]],
     to = [[
-    headers = {}, deadline = deadline,
+                 headers = {}, deadline = deadline }
 ]] },
   { name = "task-id-safe",
     promise = "task ids from the service go into paths only when safe",

@@ -40,10 +40,10 @@ return {
     promise = "a fractional or huge Retry-After is honoured (rounded up), never ignored",
     file = "lua/seedance/http.lua",
     from = [[
-    if one:match("^%d+%.?%d*$") then
+    local whole, fraction = one:match("^(%d+)%.?(%d*)$")
 ]],
     to = [[
-    if one:match("^%d%d?%d?%d?%d?%d?%d?%d?%d?$") then
+    local whole, fraction = one:match("^(%d%d?%d?%d?%d?%d?%d?%d?%d?)(%d*)$")
 ]] },
   { name = "retry-after-http-date",
     promise = "Retry-After is read as delta seconds or an HTTP date in any of its three forms",

@@ -131,10 +131,10 @@ return {
     promise = "what a submit raises inside map is its item's aborted error, and ends the batch",
     file = "lua/seedance/pipeline.lua",
     from = [[
-        local ok, task, err = scheduler.protect(client.generate, client, requests[i], gopts)
+  local ok, task, err = scheduler.protect(client.generate, client, request, gopts)
 ]],
     to = [[
-        local ok, task, err = true, client:generate(requests[i], gopts)
+  local ok, task, err = true, client:generate(request, gopts)
 ]] },
   { name = "map-pool-raise-ends-batch",
     promise = "a pool of map that raises ends the batch (no coroutine left parked), every paid task in its item",
