@@ -68,11 +68,11 @@ $(FUZZ_DIR)/fuzz_range: fuzz/fuzz_range.c src/range.h
 $(FUZZ_DIR)/fuzz_answers $(FUZZ_DIR)/fuzz_parsers: $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_lua.c fuzz/%.lua $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -DREPO='"$(CURDIR)"' -DSCRIPT='"$*"' -o $@ fuzz/fuzz_lua.c $(CORE_SRC) \
-	    $(LUA_LIBS) -lcurl -lm
+	    $(LUA_LIBS) -lcurl -lpthread -lm
 
 $(FUZZ_DIR)/fuzz_form: fuzz/fuzz_form.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -o $@ fuzz/fuzz_form.c $(CORE_SRC) $(LUA_LIBS) -lcurl -lm
+	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -o $@ fuzz/fuzz_form.c $(CORE_SRC) $(LUA_LIBS) -lcurl -lpthread -lm
 
 $(FUZZ_DIR)/fuzz_emu_%: fuzz/fuzz_emu_%.c $(EMU_PARSE_SRC) $(EMU_PARSE_HDR)
 	@mkdir -p $(dir $@)

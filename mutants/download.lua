@@ -155,4 +155,14 @@ return {
       if task[field] == url and (task.expires_at or 0) <= os.time() then
 ]] },
     } },
+  { name = "download-path-resolved",
+    promise = "a download saves where its path named when download was called (the .part too), whatever folder "
+      .. "the host changes to while it runs",
+    file = "lua/seedance/download.lua",
+    from = [[
+  local target = files.absolute(path)
+]],
+    to = [[
+  local target = path
+]] },
 }

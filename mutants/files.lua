@@ -56,4 +56,13 @@ return {
     to = [[
   if false then
 ]] },
+  { name = "file-marker-resolved",
+    promise = "seedance.file(path) names the file path named when it was called, whatever folder the host is in later",
+    file = "lua/seedance/init.lua",
+    from = [[
+  marker.resolved = core.absolute(path) or path
+]],
+    to = [[
+  marker.resolved = path
+]] },
 }

@@ -64,4 +64,23 @@ return {
     to = [[
   local key = opts.idempotency_key or (entry and entry.idempotency_key) or core.random_hex(16)
 ]] },
+  { name = "journal-by-descriptor",
+    promise = "a journal's records go to the file it opened, through its descriptor, whatever folder the host "
+      .. "changed to (never a new, headerless, unlocked file of that name elsewhere)",
+    file = "lua/seedance/journal.lua",
+    from = [[
+  local r = scheduler.job{ op = "append", file = self.lock, data = line .. "\n" }
+]],
+    to = [[
+  local r = { ok = core.append_sync(self.path, line .. "\n") }
+]] },
+  { name = "journal-path-resolved",
+    promise = "map and chain compare their files with the client's journal as it was resolved when the client was made",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    set:add("the client's journal " .. client.settings.journal, client.journal_path or client.settings.journal,
+]],
+    to = [[
+    set:add("the client's journal " .. client.settings.journal, client.settings.journal,
+]] },
 }

@@ -204,4 +204,14 @@ return {
     to = [[
   for _ = 2, 1 do
 ]] },
+  { name = "map-outputs-resolved",
+    promise = "map and chain resolve every output when they are called: items are saved there whatever folder "
+      .. "the host changes to meanwhile",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    local full = path and files.absolute(path)
+]],
+    to = [[
+    local full = path
+]] },
 }

@@ -19,7 +19,8 @@
 ---@field audio_urls string[]|nil at most 3; needs a reference image or video
 
 ---@class seedance.File
----@field path string
+---@field path string the path as given
+---@field resolved string the file it names, resolved against the working directory when seedance.file was called
 
 ---@class seedance.ClientOptions
 ---@field api_key string|nil the API key, never printed (default $SEEDANCE_API_KEY)
@@ -124,6 +125,7 @@
 ---@class seedance.Client
 ---@field base_url string
 ---@field settings table the resolved options (never the key)
+---@field journal_path string|nil the journal's file, resolved (absolute) when the client was made
 ---@field closed boolean|nil true once `close` was called
 ---@field generate fun(self:seedance.Client, request:seedance.Request, opts:seedance.GenerateOptions|nil):seedance.Task|nil, seedance.Error|nil
 ---@field task fun(self:seedance.Client, id:string):seedance.Task

@@ -60,7 +60,7 @@ function M.open(opts)
   -- the client's own settings stay its own: the public field is a copy
   local copy = {}
   for k, v in pairs(s) do copy[k] = v end
-  return setmetatable({ base_url = base.url, settings = copy, _ctx = ctx }, Client)
+  return setmetatable({ base_url = base.url, settings = copy, journal_path = jrnl and jrnl.file, _ctx = ctx }, Client)
 end
 
 --- Make a client. Raises on unknown options, wrong types, a refused base URL,
@@ -80,13 +80,14 @@ function Client:__tostring()
   return string.format("seedance.client(%s, %s)", self.base_url, self._ctx.has_key() and "key set" or "no key")
 end
 
--- POST /v1/uploads/images within an optional absolute deadline.
-local function upload(self, path, deadline)
+-- POST /v1/uploads/images of the file at path (resolved: absolute) within an optional absolute deadline;
+-- `shown` is the path as the caller gave it (messages, the file name sent).
+local function upload(self, path, deadline, shown)
   local ctx = self._ctx
-  local ctype, ferr = files.check_image(path)
+  local ctype, ferr = files.check_image(path, shown)
   if not ctype then return nil, ferr end
   if not ctx.has_key() then return nil, ctx.no_key() end
-  local name = path:match("([^/\\]+)$") or path
+  local name = shown:match("([^/\\]+)$") or shown
   local obj, err = http.json(ctx, {
     method = "POST", path = "/v1/uploads/images", deadline = deadline,
     form_file = { name = "file", path = path, filename = name, content_type = ctype },
@@ -219,12 +220,13 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   local uploaded, berr = {}, nil
   if not body then
     body, berr = request.encode(sent, function(marker)
-      if not uploaded[marker.path] then
-        local url, err = upload(self, marker.path, deadline)
+      local file = marker.resolved or marker.path -- the file it named when seedance.file was called
+      if not uploaded[file] then
+        local url, err = upload(self, file, deadline, marker.path)
         if not url then return nil, err end
-        uploaded[marker.path] = url
+        uploaded[file] = url
       end
-      return uploaded[marker.path]
+      return uploaded[file]
     end)
   end
   if not body then
@@ -296,7 +298,7 @@ function Client:upload_image(path)
   check_open(self)
   errors.checkarg(path, "string", 1, "upload_image")
   errors.checkpath(path, 1, "upload_image")
-  return self._ctx.redact_result(upload(self, path))
+  return self._ctx.redact_result(upload(self, files.absolute(path), nil, path))
 end
 
 --- The account's balance: `{ success, remain_balance, used_balance, unlimited_quota }`.

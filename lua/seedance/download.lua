@@ -147,17 +147,19 @@ function M.run(task, path, opts, env)
   local ctx = env.ctx
   local settings = ctx.settings
   local jrnl, jkey = ctx.journal, env.journal_key
+  -- the file path names now: a host that changes folder during the download changes nothing
+  local target = files.absolute(path)
   if jrnl and jkey then
     -- finished in an earlier run: nothing to fetch if the file is whole
     local e = jrnl:entry(jkey)
     local bytes = e and e.downloads[path]
-    if bytes and files.size(path) == bytes then return path end
+    if bytes and files.size(target) == bytes then return path end
   end
-  local ok, oerr = files.check_output(path, false) -- (no probe file: the download's own file is one)
+  local ok, oerr = files.check_output(target, false, path) -- (no probe file: the download's own file is one)
   if not ok then return nil, oerr end
   local deadline = scheduler.now() + (opts.timeout or settings.download_timeout)
   local field = opts.source == "last_frame" and "last_frame_url" or "video_url"
-  local part, meta = path .. ".part", path .. ".part.meta"
+  local part, meta = target .. ".part", target .. ".part.meta"
   local refreshed, attempt, cb_err = false, 0, nil
   local first_scheme
   if task.expires_at and env.server_now() >= task.expires_at then
@@ -234,9 +236,9 @@ function M.run(task, path, opts, env)
         local cok, e = scheduler.protect(opts.on_progress, size, size)
         if not cok then return nil, errors.callback("on_progress", e) end
       end
-      local rok, rerr = files.replace(part, path)
+      local rok, rerr = files.replace(part, target)
       if not rok then
-        return nil, err_of{ type = "io_error", message = "cannot rename " .. part .. ": " .. tostring(rerr) }
+        return nil, err_of{ type = "io_error", message = "cannot rename " .. path .. ".part: " .. tostring(rerr) }
       end
       files.remove(meta)
       if jrnl and jkey then

@@ -27,13 +27,17 @@ function M.validate(request)
   return nil, errors.validation(problems)
 end
 
---- Mark a local image file to be uploaded where a URL is expected.
+--- Mark a local image file to be uploaded where a URL is expected. The path
+-- is resolved now, against the current working directory: a host that
+-- changes folder later changes nothing about which file is uploaded.
 -- @tparam string path the image's path
 -- @treturn seedance.File
 function M.file(path)
   errors.checkarg(path, "string", 1, "file")
   errors.checkpath(path, 1, "file")
-  return core.file(path)
+  local marker = core.file(path)
+  marker.resolved = core.absolute(path) or path
+  return marker
 end
 
 local scheduler = require("seedance.scheduler")

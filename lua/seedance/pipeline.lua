@@ -63,7 +63,7 @@ end
 
 -- Submit, wait and (when a path is given) download one request (chain's clips).
 -- Never raises: whatever a call raises (a client closed by a callback, say) is the item's error.
-local function run_one(client, request, path, opts, on_task_progress)
+local function run_one(client, request, path, shown, opts, on_task_progress)
   local ok, task, err = submit_item(client, request, generate_options(opts))
   if not ok then return { error = errors.callback("generate", task, "aborted") } end
   if not task then return { error = err } end
@@ -74,7 +74,7 @@ local function run_one(client, request, path, opts, on_task_progress)
     local saved
     saved, err = call(task, "download", path, { on_progress = opts.on_download })
     if not saved then item.error = err; return item end
-    item.path = saved
+    item.path = shown
   end
   return item
 end
@@ -117,7 +117,9 @@ function M.map(client, requests, opts)
   local results, percent, tasks = {}, {}, {}
   local stats = { total = n, done = 0, failed = 0, skipped = 0, running = 0, percent = 0 }
   -- (an invalid request is its own item's error, as its siblings go on: it is not paid for)
-  local paths, problems = preflight.items(client, requests, opts.output, false)
+  -- (paths: each output as resolved now, what is downloaded to whatever folder the host is in later;
+  -- given: as the output option named it, what the results say)
+  local paths, problems, given = preflight.items(client, requests, opts.output, false)
   if not paths then
     for _, p in ipairs(problems) do results[p[1]] = { error = p[2] } end
     for i = 1, n do
@@ -251,7 +253,7 @@ function M.map(client, requests, opts)
         local ok, saved, err = scheduler.protect(w.task.download, w.task, paths[w.i],
           { on_progress = opts.on_download })
         if not ok then item.error = raised("download", saved)
-        elseif saved then item.path = saved
+        elseif saved then item.path = given[w.i]
         else item.error = err end
         finish(w.i, item)
       end
@@ -332,7 +334,7 @@ function M.chain(client, requests, opts)
     return req
   end
   local validate = not (opts.generate and opts.generate.validate == false)
-  local paths, problems = preflight.items(client, requests, opts.output, validate, function(i, base)
+  local paths, problems, given = preflight.items(client, requests, opts.output, validate, function(i, base)
     -- a stand-in for the frame clip i - 1 will return, so the check sees the request as it will go
     return clip(base, i > 1 and "https://seedance.invalid/previous-last-frame.png" or nil)
   end)
@@ -343,7 +345,7 @@ function M.chain(client, requests, opts)
       return clips, errors.new{ type = "aborted", message = "the client was closed before clip " .. i }
     end
     local req = clip(base, previous)
-    local item = run_one(client, req, paths[i], opts,
+    local item = run_one(client, req, paths[i], given[i], opts,
       opts.on_progress and function(t) opts.on_progress(i, t) end)
     if item.error then
       -- a clip paid for and not finished (its wait, download or a callback failed): the error

@@ -350,8 +350,30 @@ end
 --   so its owner can cancel it)
 -- @treturn table the engine's result
 function M.transfer(spec, opts)
-  local eng = M.engine()
-  local id = eng:add(spec)
+  return M.await(M.engine():add(spec), opts)
+end
+
+--- File work on the engine's worker thread, off the host's frame: `op = "hash"` (`path`, `max`: FNV-1a
+-- of the file's first max bytes, never through a link), `"append"` (`file`, a held `core.lock`, and
+-- `data`: written at its end and synced to disk), `"read"` (`file`, `max`: what it holds). Yields in a
+-- managed coroutine, blocks otherwise; a step only collects what the worker finished.
+-- @tparam table spec
+-- @treturn table the result: `ok`, `hash` or `data`, `error`
+function M.job(spec)
+  return M.await(M.engine():job(spec))
+end
+
+--- Let the other coroutines and the host's frame go on: in a managed coroutine, resume at the next
+-- step (the rest of a long piece of Lua work waits a frame); in plain code, nothing.
+function M.pass()
+  if current() then coroutine.yield() end
+end
+
+--- Wait for the result of the engine's transfer or job `id` (see `transfer`).
+-- @tparam integer id
+-- @tparam[opt] table opts as for `transfer`
+-- @treturn table the engine's result
+function M.await(id, opts)
   local h = { id = id }
   inflight[id] = h
   inflight_n = inflight_n + 1
