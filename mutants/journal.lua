@@ -83,4 +83,23 @@ return {
     to = [[
     set:add("the client's journal " .. client.settings.journal, client.settings.journal,
 ]] },
+  { name = "image-hash-off-frame",
+    promise = "a request's local images are read and hashed for its journal identity on the worker thread, never "
+      .. "inside a host's step(0)",
+    file = "lua/seedance/journal.lua",
+    from = [[
+      local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
+]],
+    to = [[
+      local bytes = core.read_file(v.resolved or v.path, M.HASH_MAX)
+      local r = { ok = bytes ~= nil, hash = bytes and core.hash(bytes) }
+]] },
+  { name = "journal-read-sliced",
+    promise = "a journal of thousands of records is read over several frames (a slice per step), not in one step",
+    file = "lua/seedance/journal.lua",
+    from = [[
+      if n % M.SLICE == 0 then scheduler.pass() end -- a long journal is read over several frames
+]],
+    to = [[
+]] },
 }

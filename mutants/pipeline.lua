@@ -214,4 +214,12 @@ return {
     to = [[
     local full = path
 ]] },
+  { name = "preflight-sliced",
+    promise = "map and chain check a batch of hundreds of items over several frames (a slice per step)",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    if i % M.SLICE == 0 then scheduler.pass() end
+]],
+    to = [[
+]] },
 }

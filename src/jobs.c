@@ -78,7 +78,7 @@ static void sd_job_hash(sd_job *j) {
     j->ok = 1;
 }
 
-/* Read at most j->max bytes of j->file, from where it stands, into j->data. */
+/* Read at most j->max bytes of j->file, from its start, into j->data. */
 static void sd_job_read(sd_job *j) {
     size_t cap = 0;
     for (;;) {
@@ -96,7 +96,7 @@ static void sd_job_read(sd_job *j) {
         }
         want = cap - j->len;
         if ((long long)want > j->max - (long long)j->len) want = (size_t)(j->max - (long long)j->len);
-        if (sd_file_read(j->file, j->data + j->len, want, &got) != 0) {
+        if (sd_file_read_at(j->file, j->data + j->len, want, (long long)j->len, &got) != 0) {
             j->err = errno;
             return;
         }

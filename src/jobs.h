@@ -15,7 +15,7 @@
 typedef enum sd_job_op {
     SD_JOB_HASH,   /* read path (at most max bytes, never through a link) and hash it: FNV-1a 64 */
     SD_JOB_APPEND, /* write data at the end of file, then sync it to disk */
-    SD_JOB_READ    /* read file from where it stands, at most max bytes */
+    SD_JOB_READ    /* read file from its start, at most max bytes */
 } sd_job_op;
 
 /* One job; the worker touches it only between taking it and finishing it. */

@@ -128,6 +128,10 @@ sd_file sd_file_open(const char *path, int flags);
 /* Read at most len bytes; *got is 0 at the end of the file. 0, or -1 with errno. */
 int sd_file_read(sd_file f, void *buf, size_t len, size_t *got);
 
+/* Read at most len bytes from byte offset (pread, ReadFile with an offset), wherever the file's
+ * position stands (an appending handle's is at the end); *got is 0 at the end. 0, or -1 with errno. */
+int sd_file_read_at(sd_file f, void *buf, size_t len, long long offset, size_t *got);
+
 /* Write all len bytes (retrying short writes). 0, or -1 with errno. */
 int sd_file_write(sd_file f, const void *buf, size_t len);
 

@@ -102,6 +102,16 @@ int sd_file_read(sd_file f, void *buf, size_t len, size_t *got) {
     }
 }
 
+int sd_file_read_at(sd_file f, void *buf, size_t len, long long offset, size_t *got) {
+    for (;;) {
+        ssize_t r = pread((int)f, buf, len, (off_t)offset);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        *got = (size_t)r;
+        return 0;
+    }
+}
+
 int sd_file_write(sd_file f, const void *buf, size_t len) {
     size_t done = 0;
     while (done < len) {

@@ -230,6 +230,24 @@ int sd_file_read(sd_file f, void *buf, size_t len, size_t *got) {
     return 0;
 }
 
+int sd_file_read_at(sd_file f, void *buf, size_t len, long long offset, size_t *got) {
+    OVERLAPPED at;
+    DWORD n = 0;
+    memset(&at, 0, sizeof at);
+    at.Offset = (DWORD)((unsigned long long)offset & 0xFFFFFFFFu);
+    at.OffsetHigh = (DWORD)((unsigned long long)offset >> 32);
+    if (len > 0x7FFFFFFF) len = 0x7FFFFFFF;
+    if (!ReadFile((HANDLE)f, buf, (DWORD)len, &n, &at)) {
+        if (GetLastError() == ERROR_HANDLE_EOF) {
+            *got = 0;
+            return 0;
+        }
+        return sd_fail_last();
+    }
+    *got = n;
+    return 0;
+}
+
 int sd_file_write(sd_file f, const void *buf, size_t len) {
     size_t done = 0;
     while (done < len) {
