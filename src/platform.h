@@ -84,6 +84,21 @@ int sd_terminal_width(int fd);
  * where the core's files are handles, never C-library descriptors. */
 void sd_std_fds_open(void);
 
+/* ---- numbers, whatever the process's locale ----
+ * A host may set LC_NUMERIC (os.setlocale, a GTK program's setlocale(LC_ALL,
+ * "")) at any time; the C library's strtod and printf then read and write a
+ * comma for the decimal point. The core reads and writes numbers through
+ * these two, which use the "C" locale's rules always (strtod_l and a
+ * per-thread uselocale on POSIX, _strtod_l and _snprintf_l on Windows) and
+ * never change, nor read, the process's locale. */
+
+/* strtod in the "C" locale: "1.5" is one and a half, "200," is 200 followed by a comma. */
+double sd_strtod(const char *s, char **end);
+
+/* snprintf of one double in the "C" locale; fmt holds exactly one floating-point conversion
+ * (%g, %.14g, %.1f, ...). What snprintf returns (out is NUL-terminated when n > 0). */
+int sd_format_double(char *out, size_t n, const char *fmt, double x);
+
 /* ---- random bytes ---- */
 
 /* Fill buf with n bytes from the system's random source. 0, or -1 with errno. */

@@ -8,6 +8,8 @@
 #define _GNU_SOURCE /* flock, O_NOFOLLOW, O_CLOEXEC, getrandom */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,9 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/random.h>
+#endif
+#ifdef __APPLE__
+#include <xlocale.h>
 #endif
 
 #include "platform.h"
@@ -60,6 +65,42 @@ void sd_std_fds_open(void) {
             close(n);
         }
     }
+}
+
+/* The "C" numeric locale, made once (newlocale), shared by every thread. */
+static locale_t sd_c_numeric = (locale_t)0;
+static pthread_once_t sd_c_numeric_once = PTHREAD_ONCE_INIT;
+
+static void sd_c_numeric_make(void) {
+    sd_c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+static locale_t sd_c_locale(void) {
+    pthread_once(&sd_c_numeric_once, sd_c_numeric_make);
+    return sd_c_numeric;
+}
+
+double sd_strtod(const char *s, char **end) {
+    locale_t c = sd_c_locale();
+    if (c == (locale_t)0) { /* no memory for a locale object: parse the "C" way by hand is not possible here */
+        if (end) *end = (char *)s;
+        errno = ENOMEM;
+        return 0;
+    }
+    return strtod_l(s, end, c);
+}
+
+int sd_format_double(char *out, size_t n, const char *fmt, double x) {
+    locale_t c = sd_c_locale(), old;
+    int r;
+    if (c == (locale_t)0) {
+        if (n > 0) out[0] = '\0';
+        return -1;
+    }
+    old = uselocale(c); /* this thread only, and only for this call */
+    r = snprintf(out, n, fmt, x);
+    uselocale(old);
+    return r;
 }
 
 int sd_random(void *buf, size_t n) {

@@ -26,6 +26,8 @@
 #include <bcrypt.h>
 #include <errno.h>
 #include <io.h>
+#include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <windows.h>
@@ -110,6 +112,36 @@ static wchar_t *sd_wide(const char *path) {
     }
     MultiByteToWideChar(cp, how, path, -1, w, n);
     return w;
+}
+
+/* The "C" numeric locale, made once; a race of two first calls makes two and keeps one (harmless). */
+static _locale_t sd_c_numeric_locale(void) {
+    static _locale_t c = NULL;
+    if (c == NULL) c = _create_locale(LC_NUMERIC, "C");
+    return c;
+}
+
+double sd_strtod(const char *s, char **end) {
+    _locale_t c = sd_c_numeric_locale();
+    if (c == NULL) {
+        if (end) *end = (char *)s;
+        errno = ENOMEM;
+        return 0;
+    }
+    return _strtod_l(s, end, c);
+}
+
+int sd_format_double(char *out, size_t n, const char *fmt, double x) {
+    _locale_t c = sd_c_numeric_locale();
+    int r;
+    if (n == 0) return -1;
+    if (c == NULL) {
+        out[0] = '\0';
+        return -1;
+    }
+    r = _snprintf_l(out, n, fmt, c, x);
+    out[n - 1] = '\0'; /* _snprintf_l does not terminate a cut string */
+    return r;
 }
 
 long long sd_clock_us(void) {

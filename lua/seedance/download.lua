@@ -15,6 +15,7 @@
 local errors = require("seedance.errors")
 local files = require("seedance.files")
 local http = require("seedance.http")
+local numbers = require("seedance.numbers")
 local retry = require("seedance.retry")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
@@ -207,8 +208,9 @@ function M.run(task, path, opts, env)
       output = part, validator_file = meta, resume_from = have > 0 and have or nil,
       if_range = have > 0 and validator or nil, timeout = left,
     }), { track = env.track, tick = on_tick and 0.1 or nil, on_tick = on_tick })
-    ctx.log("info", "GET %s -> %s in %.3f s (%d bytes%s)", parts.host .. (parts.path or ""),
-      r.ok and tostring(r.status) or r.kind, scheduler.now() - t0, r.bytes or 0, have > 0 and ", resumed" or "")
+    ctx.log("info", "GET %s -> %s in %s s (%d bytes%s)", parts.host .. (parts.path or ""),
+      r.ok and tostring(r.status) or r.kind, numbers.format("%.3f", scheduler.now() - t0), r.bytes or 0,
+      have > 0 and ", resumed" or "")
     if cb_err then return nil, cb_err end
     if env.closed() then return nil, err_of{ type = "aborted", message = "task closed during its download" } end
     local d = M.decide{ result = r, have = have, validator = validator, size = files.size(part) or 0,

@@ -4,9 +4,10 @@
 -- stepped the same way.
 -- @module seedance.http
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
+local json = require("seedance.json")
+local numbers = require("seedance.numbers")
 local retry = require("seedance.retry")
 local scheduler = require("seedance.scheduler")
 
@@ -100,8 +101,8 @@ end
 -- @treturn[2] seedance.Error with `undecodable = true`
 function M.decode(r)
   local body = r.body or ""
-  local obj = cjson.decode(body)
-  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = cjson.decode(core.json_repair(body)) end
+  local obj = json.decode(body)
+  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = json.decode(core.json_repair(body)) end
   if type(obj) ~= "table" then
     return nil, errors.new{
       type = M.status_type(r.status >= 400 and r.status or 500), status = r.status,
@@ -118,8 +119,8 @@ end
 -- @tparam table r the engine's result
 -- @treturn seedance.Error
 function M.answer_error(r)
-  local obj = cjson.decode(r.body or "")
-  if type(obj) ~= "table" and r.body then obj = cjson.decode(core.json_repair(r.body)) end
+  local obj = json.decode(r.body or "")
+  if type(obj) ~= "table" and r.body then obj = json.decode(core.json_repair(r.body)) end
   local e = type(obj) == "table" and type(obj.error) == "table" and obj.error or nil
   local fields = {
     status = r.status,
@@ -170,8 +171,8 @@ local function attempt(ctx, req)
   local room, wait = ctx.governor:before_request(deadline)
   if not room then
     return false, errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
-      message = string.format("the client is backing off from the service's rate limit for %.3g s more, "
-        .. "past the deadline", wait) }, nil, true
+      message = string.format("the client is backing off from the service's rate limit for %s s more, "
+        .. "past the deadline", numbers.format("%.3g", wait)) }, nil, true
   end
   local spec = ctx.api_spec(req)
   local left = retry.left(deadline)
@@ -185,8 +186,8 @@ local function attempt(ctx, req)
   local t0 = scheduler.now()
   local r = scheduler.transfer(spec, req.track and req)
   ctx.governor:after_request(r.ok and r.status or 0)
-  ctx.log("info", "%s %s -> %s in %.3f s", req.method or "GET", req.path, r.ok and r.status or r.kind,
-    scheduler.now() - t0)
+  ctx.log("info", "%s %s -> %s in %s s", req.method or "GET", req.path, r.ok and r.status or r.kind,
+    numbers.format("%.3f", scheduler.now() - t0))
   local err
   if not r.ok then
     err = M.transport_error(r)

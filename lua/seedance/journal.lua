@@ -30,8 +30,8 @@
 -- host's frame: in a coroutine they yield, in plain code they block.
 -- @module seedance.journal
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
+local json = require("seedance.json")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
 
@@ -51,7 +51,7 @@ local function canonical(v, seen)
       -- a local image by its bytes too: a re-run after the image changed is another request; read and
       -- hashed on the worker thread (the file, as it was named when seedance.file was called)
       local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
-      return cjson.encode({ ["$file"] = v.path, bytes = r.ok and r.hash or "unreadable" })
+      return json.encode({ ["$file"] = v.path, bytes = r.ok and r.hash or "unreadable" })
     end
     seen = seen or {}
     if seen[v] then return '"<cycle>"' end
@@ -67,12 +67,12 @@ local function canonical(v, seen)
     for k in pairs(v) do keys[#keys + 1] = tostring(k) end
     table.sort(keys)
     for i, k in ipairs(keys) do
-      parts[i] = cjson.encode(k) .. ":" .. canonical(v[k], seen)
+      parts[i] = json.encode(k) .. ":" .. canonical(v[k], seen)
     end
     seen[v] = nil
     return "{" .. table.concat(parts, ",") .. "}"
   elseif t == "string" or t == "number" or t == "boolean" then
-    return cjson.encode(v) or "null"
+    return json.encode(v) or "null"
   end
   return "null"
 end
@@ -153,7 +153,7 @@ function M.open(path)
   end
   if #text > 0 then
     -- a file that is not a journal is the user's, not ours to append to
-    local first = cjson.decode(text:match("^[^\n]*"))
+    local first = json.decode(text:match("^[^\n]*"))
     local only_line = not text:find("\n.", 1)
     if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
       lock:unlock()
@@ -164,7 +164,7 @@ function M.open(path)
     for line in text:gmatch("[^\n]+") do
       n = n + 1
       if n % M.SLICE == 0 then scheduler.pass() end -- a long journal is read over several frames
-      local rec = cjson.decode(line)
+      local rec = json.decode(line)
       if type(rec) ~= "table" then
         self.torn = self.torn + 1
       elseif type(rec.v) == "number" and rec.v > M.VERSION then
@@ -234,7 +234,7 @@ function Journal:append(rec)
   if self.closed then return nil, self.path .. ": journal closed" end
   rec.v = M.VERSION
   rec.time = rec.time or os.time()
-  local line, err = cjson.encode(rec)
+  local line, err = json.encode(rec)
   if not line then return nil, err end
   local r = scheduler.job{ op = "append", file = self.lock, data = line .. "\n" }
   if not r.ok then return nil, self.path .. ": " .. tostring(r.error) end

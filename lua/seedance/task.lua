@@ -11,6 +11,7 @@ local core = require("seedance.core")
 local download = require("seedance.download")
 local errors = require("seedance.errors")
 local http = require("seedance.http")
+local numbers = require("seedance.numbers")
 local polling = require("seedance.polling")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
@@ -293,8 +294,8 @@ function Waiter:_decide()
   if not TERMINAL[task.status] then
     if scheduler.now() >= self.deadline then
       return "fail", errors.new{ type = "timeout_error", retryable = true, task_id = task.id,
-        message = string.format("task %s still %s after %g s; wait again to keep waiting", task.id,
-          tostring(task.status), self.timeout) }
+        message = string.format("task %s still %s after %s s; wait again to keep waiting", task.id,
+          tostring(task.status), numbers.format("%g", self.timeout)) }
     end
     ok, err = task:_poll(self.deadline)
     if task.closed then return "fail", aborted() end

@@ -72,7 +72,7 @@ describe("file work and the host's frame #found", function()
     end
     process.write(path, table.concat(lines, "\n") .. "\n")
     -- records read in each step: each is decoded once
-    local json = require("cjson.safe")
+    local json = require("seedance.json")
     local real, decoded, most = json.decode, 0, 0
     json.decode = function(text) decoded = decoded + 1; return real(text) end
     finally(function() json.decode = real end)

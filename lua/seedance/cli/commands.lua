@@ -5,11 +5,11 @@
 -- @module seedance.cli.commands
 -- @local
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local exit = require("seedance.cli.exit")
 local guard = require("seedance.cli.guard")
+local json = require("seedance.json")
 local output = require("seedance.cli.output")
 local progress = require("seedance.progress")
 local request = require("seedance.cli.request")
@@ -328,7 +328,7 @@ function M.balance(ctx, args)
     if not bal then return report(ctx, err) end
     bal = output.clean(bal)
     if ctx.json then
-      ctx.out:write(cjson.encode(bal), "\n")
+      ctx.out:write(json.encode(bal), "\n")
     else
       local remain = bal.remain_balance
       ctx.out:write("remaining: ", (remain == -1 or bal.unlimited_quota == true) and "unlimited"

@@ -7,9 +7,10 @@
 -- @module seedance.cli.output
 -- @local
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local exit = require("seedance.cli.exit")
+local json = require("seedance.json")
+local numbers = require("seedance.numbers")
 
 local M = {}
 
@@ -42,8 +43,8 @@ end
 -- @treturn string
 function M.number(n)
   if type(n) ~= "number" then return tostring(n) end
-  if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then return string.format("%.0f", n) end
-  return string.format("%.6g", n)
+  if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then return numbers.format("%.0f", n) end
+  return numbers.format("%.6g", n)
 end
 
 --- A value a server sent where a number belongs, as text: a number as
@@ -55,8 +56,8 @@ end
 function M.value(v)
   if type(v) == "number" then return M.number(v) end
   if v == nil then return "unknown" end
-  if type(v) == "string" and tonumber(v) then return M.line(v) end
-  local text = type(v) == "string" and v or cjson.encode(M.clean(v)) or "?"
+  if type(v) == "string" and numbers.parse(v) then return M.line(v) end
+  local text = type(v) == "string" and v or json.encode(M.clean(v)) or "?"
   if #text > 60 then text = text:sub(1, 57) .. "..." end
   return M.line(text) .. " (not a number)"
 end
@@ -76,7 +77,7 @@ end
 -- @param stream
 -- @tparam table obj
 function M.json(stream, obj)
-  stream:write(cjson.encode(M.clean(obj)), "\n")
+  stream:write(json.encode(M.clean(obj)), "\n")
 end
 
 --- A stream that remembers its first failed write: `write` as a file's,

@@ -7,6 +7,7 @@
 local argparse = require("argparse")
 local compat = require("seedance.compat")
 local exit = require("seedance.cli.exit")
+local numbers = require("seedance.numbers")
 local request = require("seedance.cli.request")
 
 local M = {}
@@ -45,7 +46,7 @@ end
 -- A number of seconds above 0, for argparse's convert.
 local function seconds(name)
   return function(s)
-    local n = tonumber(s)
+    local n = numbers.parse(s)
     if not n or n ~= n or n <= 0 or n == math.huge then
       return nil, string.format("%s must be a number of seconds above 0, got '%s'", name, s)
     end

@@ -6,10 +6,11 @@
 -- @module seedance.cli.request
 -- @local
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
+local json = require("seedance.json")
+local numbers = require("seedance.numbers")
 local paths = require("seedance.paths")
 local seedance = require("seedance")
 local text = require("seedance.cli.text")
@@ -90,7 +91,7 @@ end
 function M.read(path)
   local body, err = text.read(path, { stdin = true, format_error = "validation_error" })
   if not body then return nil, err end
-  local obj, jerr = cjson.decode(body)
+  local obj, jerr = json.decode(body)
   if type(obj) ~= "table" then
     return nil, errors.new{ type = "validation_error", retryable = false,
       message = path .. " is not a JSON object" .. (jerr and (": " .. jerr) or "") }
@@ -118,7 +119,7 @@ function M.build(args)
       if v then req[flag.field] = flag.value and { flag.value() } or true end
     elseif flag.kind == "option" and v ~= nil and not flag.role then
       if flag.integer then
-        local n = tonumber(v)
+        local n = numbers.parse(v)
         if not n or n ~= math.floor(n) then return nil, usage("%s must be a whole number, got '%s'", flag.name, v) end
         v = n
       end

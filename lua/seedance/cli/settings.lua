@@ -6,6 +6,7 @@
 -- @local
 
 local errors = require("seedance.errors")
+local numbers = require("seedance.numbers")
 local options = require("seedance.options")
 local output = require("seedance.cli.output")
 local seedance_client = require("seedance.client")
@@ -110,7 +111,7 @@ end
 local function env_number(getenv, name, hint)
   local v = getenv(name)
   if v == nil or v == "" then return true end
-  local n = tonumber(v)
+  local n = numbers.parse(v)
   if not n or n ~= n or n <= 0 or n == math.huge then
     return nil, M.usage("%s must be a number above 0%s, got '%s'", name, hint, v)
   end
