@@ -15,8 +15,10 @@ CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_loop.c
             src/signals.c src/platform_posix.c src/platform_win32.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
-EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c src/buf.c
-EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/buf.h src/compat.h
+# (the validator writes its numbers through platform.h: the emulator links the platform files too)
+PLATFORM_SRC = src/platform_posix.c src/platform_win32.c
+EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c src/buf.c $(PLATFORM_SRC)
+EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/buf.h src/compat.h src/platform.h
 EMU_BIN   = build/seedance-emulator
 EMU_INC  := $(shell pkg-config --cflags libmicrohttpd libcjson 2>/dev/null)
 # Where the emulator's fixtures are (compiled in; the emulator rock points it into its install).

@@ -319,4 +319,22 @@ return {
     to = [[
   if false then
 ]] },
+  { name = "cli-figures-locale-free",
+    promise = "the command's figures (sizes, seconds, balances) read the same under any locale",
+    edits = {
+      { file = "lua/seedance/progress.lua",
+        from = [[
+  if n >= 1024 * 1024 then return numbers.format("%.1f", n / 1048576) .. " MiB" end
+]],
+        to = [[
+  if n >= 1024 * 1024 then return string.format("%.1f", n / 1048576) .. " MiB" end
+]] },
+      { file = "lua/seedance/cli/output.lua",
+        from = [[
+  return numbers.format("%.6g", n)
+]],
+        to = [[
+  return string.format("%.6g", n)
+]] },
+    } },
 }

@@ -273,4 +273,14 @@ return {
     to = [[
       return nil, errors.new{ type = "io_error", reason = tostring(jerr),
 ]] },
+  { name = "env-number-locale-free",
+    promise = "Lua 5.1: a number option from the environment (SEEDANCE_TIME_SCALE=0.05) is read under a comma locale",
+    lua = "lua5.1",
+    file = "lua/seedance/options.lua",
+    from = [[
+  if o.type == "number" then return numbers.parse(v) or v end -- not a number: the caller's check says so
+]],
+    to = [[
+  if o.type == "number" then return tonumber(v) or v end -- not a number: the caller's check says so
+]] },
 }

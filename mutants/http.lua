@@ -164,4 +164,14 @@ end
         to = [[
 ]] },
     } },
+  { name = "retry-after-locale-free",
+    promise = "Lua 5.1: a fractional Retry-After is read under a comma locale (no tonumber of \"1.5\")",
+    lua = "lua5.1",
+    file = "lua/seedance/http.lua",
+    from = [[
+      n = math.min(tonumber(whole) + (fraction:find("[1-9]") and 1 or 0), 1e12)
+]],
+    to = [[
+      n = math.min(math.ceil(tonumber(one) or 0 / 0), 1e12)
+]] },
 }
