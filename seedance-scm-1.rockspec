@@ -20,8 +20,7 @@ description = {
 }
 dependencies = {
    "lua >= 5.1",
-   "lua-cjson",
-   "argparse",   -- the seedance command's parser (Debian: lua-argparse)
+   "argparse",   -- the seedance command's parser (Debian: lua-argparse); JSON is the core's own (src/json.c)
 }
 external_dependencies = {
    -- Debian keeps curl.h under the multiarch include folder, so only the library is looked up.
