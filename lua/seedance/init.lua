@@ -123,9 +123,10 @@ end
 --- Seconds on a monotonic clock: it never goes back and does not follow the
 -- date (a wall-clock step, an NTP correction, changes nothing). The clock of
 -- every deadline, timer and `timeout()`; only differences between two readings mean anything.
--- @function now
 -- @treturn number seconds (with a fraction)
-M.now = scheduler.now
+function M.now()
+  return scheduler.now()
+end
 
 --- The sockets a host event loop should watch; when one is ready, or `timeout()`
 -- elapses, call `step(0)`.
