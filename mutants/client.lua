@@ -283,4 +283,13 @@ return {
     to = [[
   if o.type == "number" then return tonumber(v) or v end -- not a number: the caller's check says so
 ]] },
+  { name = "before-submit-calls-off",
+    promise = "a submit's before_submit(key) that returns false sends nothing: an aborted error carrying the key",
+    file = "lua/seedance/client.lua",
+    from = [[
+    if not pok or go == false then
+]],
+    to = [[
+    if not pok then
+]] },
 }

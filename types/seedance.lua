@@ -58,8 +58,9 @@
 
 ---@class seedance.GenerateOptions
 ---@field validate boolean|nil false skips client-side checks for this request
----@field idempotency_key string|nil reuse a key (a retried submit never makes a second task)
+---@field idempotency_key string|nil the key to submit under: an earlier error's `idempotency_key` picks up the task that submit may have made (a retried submit never makes a second task)
 ---@field key string|nil with a journal: the logical request's name (default: its hash and occurrence)
+---@field before_submit fun(key:string):boolean|nil|nil called right before the submit is first sent, with its Idempotency-Key; false sends nothing (an `aborted` error)
 
 ---@class seedance.Task
 ---@field id string the task id, "task_..."
@@ -115,6 +116,7 @@
 ---@field code integer|nil the service's own error code, when it sent one
 ---@field task_id string|nil the task concerned, if any
 ---@field idempotency_key string|nil the Idempotency-Key of the submit the error ended: pass it back (`generate(req, { idempotency_key = ... })`) to pick up a task it may have made, never paying twice
+---@field maybe_paid boolean|nil true when an answer to the submit was lost (or was a 5xx): the service may have made and billed the task under idempotency_key
 
 ---@class seedance.Spawned
 ---@field done boolean whether the coroutine has finished

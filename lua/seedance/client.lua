@@ -130,7 +130,10 @@ end
 -- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key` (the key to submit
 --   under: an earlier error's, to pick up the task it may have made; with a journal, the key the journal
 --   recorded for this request wins), `key` (journal),
---   `timeout` (seconds for the whole submit: waiting for a max_in_flight slot and retries)
+--   `timeout` (seconds for the whole submit: waiting for a max_in_flight slot and retries),
+--   `before_submit(key)` (called once the checks, the slot and the uploads are done, right before the
+--   submit is first sent; returning false sends nothing and ends with an `aborted` error: a host's
+--   "cancel" that can still pay nothing)
 -- @treturn[1] seedance.Task
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error

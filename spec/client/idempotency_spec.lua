@@ -120,4 +120,17 @@ describe("a paid submit whose every answer is lost #found", function()
     assert.equals(1, emu:stats().tasks_created)
     c:close()
   end)
+
+  it("before_submit sees the key before anything is sent, and false sends nothing #m-before-submit-calls-off", function()
+    gw:script{ upstream = emu.url }
+    local seen
+    local task, err = client():generate(REQ, { before_submit = function(key) seen = key; return false end })
+    assert.is_nil(task)
+    assert.equals("aborted", err.type)
+    assert.equals(seen, err.idempotency_key)
+    assert.is_nil(err.maybe_paid)
+    assert.equals(0, #gw:requests{ method = "POST" })
+    task = assert(client():generate(REQ, { before_submit = function(key) seen = key end }))
+    assert.equals(seen, task.idempotency_key)
+  end)
 end)
