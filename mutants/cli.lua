@@ -337,4 +337,12 @@ return {
   return string.format("%.6g", n)
 ]] },
     } },
+  { name = "progress-server-clock",
+    promise = "the command's progress reads a task's age (its created) on the service's clock, not this machine's",
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+  show.wall = function() return task:server_time() end
+]],
+    to = [[
+]] },
 }

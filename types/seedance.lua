@@ -140,6 +140,7 @@
 ---@field wait fun(self:seedance.Task, opts:seedance.WaitOptions|nil):seedance.Task|nil, seedance.Error|nil
 ---@field download fun(self:seedance.Task, path:string, opts:seedance.DownloadOptions|nil):string|nil, seedance.Error|nil
 ---@field close fun(self:seedance.Task)
+---@field server_time fun(self:seedance.Task):number unix seconds on the service's clock now (its last answer's Date), what created and expires_at are compared with
 
 ---@class seedance.errors
 ---@field new fun(fields:table):seedance.Error make an error object (`type` and `message` required)

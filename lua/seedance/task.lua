@@ -240,16 +240,20 @@ function Task:_poll_delay(w)
   if self.created then
     -- a task met after a restart has been running since `created` (whole seconds, so
     -- only trusted when it says much more than this wait has seen)
-    local since = self:_server_now() - self.created
+    local since = self:server_time() - self.created
     if since - (scheduler.now() - w.start) > 5 then elapsed = since / s.time_scale end
   end
   polling.observe(w, elapsed, self.progress)
   return polling.delay(w, self.estimated_time, s.poll_min, s.poll_max)
 end
 
--- Unix time on the service's clock now: the last answer's Date header carried on by the monotonic
--- clock (what the service's own times, `created` and `expires_at`, are compared with), else os.time().
-function Task:_server_now()
+--- Unix time on the service's clock now: its last answer's `Date` header,
+-- carried on by the monotonic clock (`os.time()` before any answer). What the
+-- service's own times (`created`, `expires_at`) are compared with: a machine
+-- whose clock is minutes off still reads a task's age and its result's
+-- lifetime right (`task.expires_at - task:server_time()` seconds are left).
+-- @treturn number seconds
+function Task:server_time()
   if self._server_offset then return scheduler.now() + self._server_offset end
   return os.time()
 end
@@ -400,7 +404,7 @@ function Task:download(path, opts)
     ctx = self._ctx, track = self._transfers, journal_key = self._journal_key,
     closed = function() return task.closed end,
     nap = self:_napper(),
-    server_now = function() return task:_server_now() end,
+    server_now = function() return task:server_time() end,
   })
   return self._ctx.redact_result(ok, err)
 end
