@@ -12,6 +12,7 @@
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
+local numbers = require("seedance.numbers")
 local paths = require("seedance.paths")
 local scheduler = require("seedance.scheduler")
 
@@ -63,7 +64,7 @@ local KINDS = {
   count = function(v) -- a whole number of at least 1
     if type(v) ~= "number" then return "must be a whole number, got " .. type(v) end
     if v ~= v or v == math.huge or math.floor(v) ~= v or v < 1 then
-      return "must be a whole number of at least 1, got " .. tostring(v)
+      return "must be a whole number of at least 1, got " .. numbers.text(v)
     end
   end,
   timeout = function(v) -- seconds: negative means now, math.huge no limit

@@ -174,7 +174,7 @@ function M.resume_command(id, args)
   local words = { "seedance", "wait", id }
   local function add(flag, v, long)
     if v ~= nil and v ~= false then
-      v = v ~= true and tostring(v) or nil
+      v = v ~= true and (type(v) == "number" and numbers.text(v) or tostring(v)) or nil
       if v and v:sub(1, 1) == "-" then
         words[#words + 1] = (long or flag) .. "=" .. shell_word(v)   -- a value that looks like a flag
       else
