@@ -65,4 +65,12 @@ return {
     to = [[
   marker.resolved = path
 ]] },
+  { name = "ca-file-resolved",
+    promise = "a client's ca_file is resolved when the client is made: TLS verifies after the host changes folder",
+    file = "lua/seedance/client.lua",
+    from = [[
+  if s.ca_file then s.ca_file = files.absolute(s.ca_file) end
+]],
+    to = [[
+]] },
 }

@@ -36,6 +36,8 @@ function M.open(opts)
     -- SEEDANCE_TIME_SCALE is for an emulator on this machine: the real service's clock is the wall's
     s.time_scale = 1
   end
+  -- libcurl reads the CA bundle at every connection: resolved now, a host's later chdir changes nothing
+  if s.ca_file then s.ca_file = files.absolute(s.ca_file) end
   local key = s.api_key
   s.api_key = nil -- the key lives in the context's closures only
   if key then key = key:match("^%s*(.-)%s*$") end   -- a key read from a file often ends in a newline

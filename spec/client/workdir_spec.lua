@@ -5,7 +5,9 @@
 -- this process, made by luv (lua-luv) as a host would make it.
 local seedance = require("seedance")
 local emulator = require("helpers.emulator")
+local nghttpx = require("helpers.nghttpx")
 local process = require("helpers.process")
+local tls = require("helpers.tls")
 local util = require("helpers.util")
 
 local ok_luv, uv = pcall(require, "luv")
@@ -115,5 +117,19 @@ describe("the host's working directory #found #compat", function()
       assert.equals(400000, util.size_of(a .. "/item-" .. i .. ".mp4"))
     end
     assert.is_nil(util.size_of(b .. "/item-1.mp4"))
+  end)
+
+  it("verifies TLS with the ca_file it was given, named relative to the folder the client was made in "
+    .. "#m-ca-file-resolved", function()
+    assert(uv.chdir(home)) -- the helpers start their servers from the repository's folder
+    local certs = tls.make()
+    finally(function() certs:remove() end)
+    local stack = nghttpx.in_front_of(emu, { tls = certs.server, http2 = false })
+    finally(function() stack.stop() end)
+    assert(uv.chdir(certs.ca:match("^(.*)/[^/]+$")))
+    local c = util.client_for(emu, { base_url = stack.url, ca_file = certs.ca:match("([^/]+)$") })
+    assert(uv.chdir(b))
+    local bal, err = c:balance()
+    assert.is_truthy(bal, tostring(err))
   end)
 end)
