@@ -50,10 +50,10 @@ static int check_enum(sd_vctx *v, const sd_path *at, int idx, const sd_words *al
             sd_json_word(v, allowed, found);
             return found;
         }
-        const char *near = sd_closest(allowed->names, s, len);
+        const char *closest = sd_closest(allowed->names, s, len);
         sd_joined(all, sizeof all, allowed->names);
         sd_describe(L, idx, got, sizeof got);
-        if (near) sd_problem(v, at, "must be one of %s, got %s; did you mean %s?", all, got, near);
+        if (closest) sd_problem(v, at, "must be one of %s, got %s; did you mean %s?", all, got, closest);
         else sd_problem(v, at, "must be one of %s, got %s", all, got);
         return -1;
     }
@@ -106,12 +106,12 @@ void sd_check_model(sd_vctx *v, const char *name, int idx) {
             return;
         }
         sd_describe(L, idx, got, sizeof got);
-        const char *near = sd_closest(SD_MODELS.names, s, len);
+        const char *closest = sd_closest(SD_MODELS.names, s, len);
         if (strstr(s, "1.5") || strstr(s, "seedance-1"))
             sd_problem(v, &at, "%s is not a Seedance 2.0 model; use one of %s", got,
                        sd_joined(all, sizeof all, SD_MODELS.names));
-        else if (near)
-            sd_problem(v, &at, "unknown model %s; did you mean %s?", got, near);
+        else if (closest)
+            sd_problem(v, &at, "unknown model %s; did you mean %s?", got, closest);
         else
             sd_problem(v, &at, "must be one of %s, got %s", sd_joined(all, sizeof all, SD_MODELS.names), got);
     } else if (lua_isnil(L, idx)) {
