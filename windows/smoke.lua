@@ -112,7 +112,7 @@ local function run(cmd)
   return out, code
 end
 
-print("seedance " .. tostring(seedance._VERSION) .. " (core " .. core.version .. ") on " .. _VERSION ..
+print("seedance " .. tostring(seedance._VERSION) .. " on " .. _VERSION ..
   ", emulator " .. BASE .. ", out " .. OUT)
 
 check("platform: Windows Lua, random bytes, monotonic clock, sleep, tty", function()
