@@ -71,6 +71,7 @@ build = {
       ["seedance.context"] = "lua/seedance/context.lua",
       ["seedance.download"] = "lua/seedance/download.lua",
       ["seedance.errors"] = "lua/seedance/errors.lua",
+      ["seedance.estimate"] = "lua/seedance/estimate.lua",
       ["seedance.files"] = "lua/seedance/files.lua",
       ["seedance.governor"] = "lua/seedance/governor.lua",
       ["seedance.http"] = "lua/seedance/http.lua",
