@@ -100,4 +100,8 @@ build = {
    install = {
       bin = { seedance = "bin/seedance" },
    },
+   -- into the installed rock's folder (`luarocks show --rock-dir seedance`): the HTML reference
+   -- (`luarocks doc seedance` opens docs/index.html; make rock writes it with LDoc, a checkout has
+   -- it after make docs), the runnable examples and the LuaLS types (types/seedance.lua)
+   copy_directories = { "docs", "examples", "types" },
 }
