@@ -70,6 +70,7 @@ build = {
       ["seedance.compat"] = "lua/seedance/compat.lua",
       ["seedance.context"] = "lua/seedance/context.lua",
       ["seedance.download"] = "lua/seedance/download.lua",
+      ["seedance.error_types"] = "lua/seedance/error_types.lua",
       ["seedance.errors"] = "lua/seedance/errors.lua",
       ["seedance.estimate"] = "lua/seedance/estimate.lua",
       ["seedance.files"] = "lua/seedance/files.lua",
