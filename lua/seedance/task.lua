@@ -179,7 +179,8 @@ end
 -- Polls come seconds apart; between them the estimate moves on from the
 -- progress rate seen so far, else from the task's `estimated_time` and the
 -- time since it began. Cheap (no IO, no allocation); a closed handle answers too.
--- @tparam[opt] number now seconds on the library's monotonic clock (`seedance.now()`); default: now
+-- @tparam[opt] number now seconds on the library's monotonic clock (the scheduler's,
+--   `require("seedance.scheduler").now()`; not an engine's own timer); default: now
 -- @treturn number percent, in [0, 100] and not always whole: never less than an earlier reading
 --   of this handle nor than the service reported, at most 99 until the task has completed, 100 once
 --   it has (a task that failed or was cancelled stays where it stood)
