@@ -136,7 +136,8 @@ describe("seedance.estimate", function()
   end)
 
   it("costs no allocation per reading #compat #m-estimate-no-allocation", function()
-    -- (LuaJIT's compiler keeps its traces on the heap it counts: measured with it off)
+    -- 10,000 readings: a table each would be hundreds of KB. LuaJIT's compiler keeps its traces
+    -- on the heap it counts (measured with it off), and its count still wanders by a few KB.
     local jit = rawget(_G, "jit")
     if jit then jit.off() end
     local e = estimate.new(0, 1)
@@ -150,6 +151,6 @@ describe("seedance.estimate", function()
     local after = collectgarbage("count")
     collectgarbage("restart")
     if jit then jit.on() end
-    assert.equals(before, after)
+    assert.is_true(after - before < 32, ("%.1f KB for 10,000 readings"):format(after - before))
   end)
 end)
