@@ -20,7 +20,10 @@ description = {
 }
 dependencies = {
    "lua >= 5.1",
-   "argparse",   -- the seedance command's parser (Debian: lua-argparse); JSON is the core's own (src/json.c)
+   -- the library reads and writes JSON with the core's own code (src/json.c, the same under any locale);
+   -- lua-cjson stays a dependency for the specs, tools and Windows package that use it
+   "lua-cjson",
+   "argparse",   -- the seedance command's parser (Debian: lua-argparse)
 }
 external_dependencies = {
    -- Debian keeps curl.h under the multiarch include folder, so only the library is looked up.
@@ -70,7 +73,9 @@ build = {
       ["seedance.compat"] = "lua/seedance/compat.lua",
       ["seedance.context"] = "lua/seedance/context.lua",
       ["seedance.download"] = "lua/seedance/download.lua",
+      ["seedance.error_types"] = "lua/seedance/error_types.lua",
       ["seedance.errors"] = "lua/seedance/errors.lua",
+      ["seedance.estimate"] = "lua/seedance/estimate.lua",
       ["seedance.files"] = "lua/seedance/files.lua",
       ["seedance.governor"] = "lua/seedance/governor.lua",
       ["seedance.http"] = "lua/seedance/http.lua",
@@ -101,4 +106,8 @@ build = {
    install = {
       bin = { seedance = "bin/seedance" },
    },
+   -- into the installed rock's folder (`luarocks show --rock-dir seedance`): the HTML reference
+   -- (`luarocks doc seedance` opens docs/index.html; make rock writes it with LDoc, a checkout has
+   -- it after make docs), the runnable examples and the LuaLS types (types/seedance.lua)
+   copy_directories = { "docs", "examples", "types" },
 }

@@ -158,10 +158,10 @@ return {
     promise = "seedance.new refuses an option below its minimum",
     file = "lua/seedance/options.lua",
     from = [[
-  if o.min and v < o.min then return string.format("must be at least %s, got %s", tostring(o.min), tostring(v)) end
+  if o.min and v < o.min then
 ]],
     to = [[
-  if false then return string.format("must be at least %s, got %s", tostring(o.min), tostring(v)) end
+  if false then
 ]] },
   { name = "options-nul-refused",
     promise = "seedance.new refuses a string option holding a NUL byte",
@@ -176,10 +176,10 @@ return {
     promise = "seedance.new refuses a fraction for a whole-number option",
     file = "lua/seedance/options.lua",
     from = [[
-  if o.integer and math.floor(v) ~= v then return "must be a whole number, got " .. tostring(v) end
+  if o.integer and math.floor(v) ~= v then return "must be a whole number, got " .. numbers.text(v) end
 ]],
     to = [[
-  if false then return "must be a whole number, got " .. tostring(v) end
+  if false then return "must be a whole number, got " .. numbers.text(v) end
 ]] },
   { name = "preflight-generate-inputs",
     promise = "generate checks every local image before uploading or paying",
@@ -250,10 +250,10 @@ return {
     promise = "client.settings is a copy: changing it changes nothing the client does",
     file = "lua/seedance/client.lua",
     from = [[
-  return setmetatable({ base_url = base.url, settings = copy, _ctx = ctx }, Client)
+  return setmetatable({ base_url = base.url, settings = copy, journal_path = jrnl and jrnl.file, _ctx = ctx }, Client)
 ]],
     to = [[
-  return setmetatable({ base_url = base.url, settings = s, _ctx = ctx }, Client)
+  return setmetatable({ base_url = base.url, settings = s, journal_path = jrnl and jrnl.file, _ctx = ctx }, Client)
 ]] },
   { name = "journal-notice-logger",
     promise = "the library writes nothing to stderr itself: a journal's skipped records go to the logger",

@@ -4,10 +4,10 @@ return {
     promise = "the body streams to <target>.part and is renamed onto the target only when whole",
     file = "lua/seedance/download.lua",
     from = [[
-  local part, meta = path .. ".part", path .. ".part.meta"
+  local part, meta = target .. ".part", target .. ".part.meta"
 ]],
     to = [[
-  local part, meta = path, path .. ".part.meta"
+  local part, meta = target, target .. ".part.meta"
 ]] },
   { name = "damaged-validator",
     promise = "a damaged validator file (control bytes) counts as none",
@@ -78,7 +78,7 @@ return {
     promise = "a journaled download is skipped only while its file is whole; a file gone or cut is fetched again",
     file = "lua/seedance/download.lua",
     from = [[
-    if bytes and files.size(path) == bytes then return path end
+    if bytes and files.size(target) == bytes then return path end
 ]],
     to = [[
     if bytes then return path end

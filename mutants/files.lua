@@ -14,7 +14,7 @@ return {
     timeout = 10,
     file = "lua/seedance/files.lua",
     from = [[
-  if target.type ~= "file" then return io_error(path, "is a " .. target.type .. ", not an image file") end
+  if target.type ~= "file" then return io_error(shown, "is a " .. target.type .. ", not an image file") end
 ]],
     to = [[
 

@@ -13,7 +13,7 @@ return {
     promise = "an answer whose strings only are bad (half a surrogate pair) is repaired, not retried",
     file = "lua/seedance/http.lua",
     from = [[
-  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = cjson.decode(core.json_repair(body)) end
+  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = json.decode(core.json_repair(body)) end
 ]],
     to = [[
 

@@ -13,10 +13,10 @@ return {
     promise = "a journaled request with a local image is told apart by the image's bytes",
     file = "lua/seedance/journal.lua",
     from = [[
-      local bytes = core.read_file(v.path, 64 * 1024 * 1024)
+      local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
 ]],
     to = [[
-      local bytes = nil
+      local r = { ok = false }
 ]] },
   { name = "journal-key-token",
     promise = "a journal's Idempotency-Key must be a header-safe token",
@@ -29,12 +29,12 @@ return {
 ]] },
   { name = "journal-lock",
     promise = "a journal belongs to one process (client) at a time",
-    file = "lua/seedance/journal.lua",
+    file = "src/platform_posix.c",
     from = [[
-  local lock, lerr = core.lock(path)
+    return flock((int)f, LOCK_EX | LOCK_NB);
 ]],
     to = [[
-  local lock, lerr = { unlock = function() end }
+    return 0;
 ]] },
   { name = "journal-not-foreign",
     promise = "a journal is never appended to a file that is not a journal",
@@ -49,10 +49,10 @@ return {
     promise = "a journal is read whole, however long",
     file = "lua/seedance/journal.lua",
     from = [[
-  local text = f and f:read("*a")
+  local r = scheduler.job{ op = "read", file = lock, max = 2 ^ 50 }
 ]],
     to = [[
-  local text = f and f:read(64 * 1024 * 1024)
+  local r = scheduler.job{ op = "read", file = lock, max = 64 * 1024 * 1024 }
 ]] },
   { name = "journal-key-wins",
     promise = "with a journal, a submit goes under the Idempotency-Key the journal recorded for the request, "

@@ -1,7 +1,7 @@
 --- The client's options: one table of name, type, default and doc.
 -- It drives `seedance.new`'s checks and defaults; `types/seedance.lua`'s
--- `seedance.ClientOptions` lists the same names and types (spec/options_spec.lua
--- keeps them in agreement), and the reference documents them from here.
+-- `seedance.ClientOptions` lists the same names and types, and the reference
+-- documents them from here (spec/packaging/docs_spec.lua keeps the three in agreement).
 -- @module seedance.options
 
 local errors = require("seedance.errors")

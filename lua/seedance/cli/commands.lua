@@ -70,8 +70,7 @@ end
 
 -- A progress display on standard error, as wide as the terminal.
 local function display(ctx, args)
-  ctx.show = progress.new(ctx.err, { quiet = args.quiet or ctx.json, tty = ctx.tty,
-                                     time_scale = ctx.time_scale, columns = ctx.columns })
+  ctx.show = progress.new(ctx.err, { quiet = args.quiet or ctx.json, tty = ctx.tty, columns = ctx.columns })
   return ctx.show
 end
 
@@ -107,8 +106,6 @@ end
 -- video first, so a missing last frame never costs the video paid for.
 local function finish(ctx, g, task, args)
   local show = ctx.show
-  -- the task's created time is the service's: its age is read on the service's clock
-  show.wall = function() return task:server_time() end
   if not g:phase("wait", task) then return interrupted(ctx, g, task, args) end
   -- --wait-timeout counts wall seconds; the library's timeout is on the service's clock
   local wall = args.wait_timeout or M.WAIT_TIMEOUT
