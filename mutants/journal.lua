@@ -34,7 +34,7 @@ return {
     return flock((int)f, LOCK_EX | LOCK_NB);
 ]],
     to = [[
-    return 0;
+    return f == SD_NOFILE ? -1 : 0; /* no lock taken: every opener holds it */
 ]] },
   { name = "journal-not-foreign",
     promise = "a journal is never appended to a file that is not a journal",
