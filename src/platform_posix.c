@@ -82,7 +82,7 @@ static locale_t sd_c_locale(void) {
 
 double sd_strtod(const char *s, char **end) {
     locale_t c = sd_c_locale();
-    if (c == (locale_t)0) { /* no memory for a locale object: parse the "C" way by hand is not possible here */
+    if (c == (locale_t)0) { /* no memory for the locale object: no number rather than a misread one */
         if (end) *end = (char *)s;
         errno = ENOMEM;
         return 0;
