@@ -51,6 +51,7 @@ end
 -- @tparam string path
 -- @treturn string
 function M.absolute(path)
+  if M.path_problem(path) then return path end -- refused where it is checked, never raised here
   return core.absolute(path) or path
 end
 
@@ -177,7 +178,8 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
 function M.check_image(path, shown)
-  local why = M.path_problem(path)
+  -- (both spellings: a marker's path changed after seedance.file would go out as the upload's name)
+  local why = (shown and M.path_problem(shown)) or M.path_problem(path)
   if why then return nil, errors.new{ type = "io_error", retryable = false, message = "image: " .. why } end
   shown = shown or path
   -- what the path names (through links): a FIFO or a device would block or never end an upload
