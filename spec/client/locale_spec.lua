@@ -23,7 +23,11 @@ local function comma_locale()
   end
   assert(name, "no comma locale on this machine: run sh .ci/install-deps test (it makes de_DE.UTF-8)")
   finally(function() os.setlocale("C") end)
-  assert.equals(",", string.format("%.1f", 0.5):sub(2, 2), "the locale's decimal point is not a comma")
+  -- (LuaJIT formats its numbers itself, with a dot whatever the locale; the C library's strtod and printf
+  -- follow it there too)
+  if not rawget(_G, "jit") then
+    assert.equals(",", string.format("%.1f", 0.5):sub(2, 2), "the locale's decimal point is not a comma")
+  end
   return name
 end
 
