@@ -2,7 +2,8 @@
  * validate_fields.c: the tables made from the field lists of
  * validate_fields.h (the dispatch table with each key as JSON writes it, the
  * check order, the key lists the walk looks keys up in) and
- * core.request_fields(), which hands the same list to Lua.
+ * core.request_fields(), which hands the same list to Lua (with the values
+ * of each enum field).
  */
 #include "validate_int.h"
 
@@ -40,13 +41,22 @@ const sd_words SD_TOOL_KEYS = {TOOL_NAMES, TOOL_LENS, SD_NTOOL_FIELDS, 0, NULL};
 int sd_request_fields(lua_State *L) {
     lua_createtable(L, SD_NFIELDS, 0);
     for (int i = 0; i < SD_NFIELDS; i++) {
-        lua_createtable(L, 0, 3);
+        lua_createtable(L, 0, 4);
         lua_pushstring(L, SD_FIELDS[i].name);
         lua_setfield(L, -2, "name");
         lua_pushstring(L, SD_FIELDS[i].type);
         lua_setfield(L, -2, "type");
         lua_pushstring(L, SD_FIELDS[i].doc);
         lua_setfield(L, -2, "doc");
+        const sd_words *values = sd_field_values(i);
+        if (values) { /* an enum: its values, for the command's completion */
+            lua_createtable(L, values->n, 0);
+            for (int k = 0; k < values->n; k++) {
+                lua_pushstring(L, values->names[k]);
+                lua_rawseti(L, -2, k + 1);
+            }
+            lua_setfield(L, -2, "values");
+        }
         lua_rawseti(L, -2, i + 1);
     }
     return 1;
