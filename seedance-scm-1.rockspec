@@ -99,4 +99,8 @@ build = {
    install = {
       bin = { seedance = "bin/seedance" },
    },
+   -- the source rock's doc/ (made by `make rock`: the manual page seedance.1, README.md) is copied
+   -- where LuaRocks keeps the rock's documentation (`luarocks doc seedance`); from a checkout,
+   -- `make install-man` installs the manual page
+
 }

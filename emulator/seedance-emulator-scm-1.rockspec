@@ -42,6 +42,8 @@ build = {
       EMU_LIBS = "-L$(MICROHTTPD_LIBDIR) -L$(CJSON_LIBDIR) -lmicrohttpd -lcjson",
       EMU_MEDIA = "$(PREFIX)/media",
    },
+   -- the tarball's doc/ is seedance's (its manual page): not this rock's documentation
+   copy_directories = {},
    install_target = "install-emulator-rock",
    install_variables = {
       BINDIR = "$(BINDIR)",

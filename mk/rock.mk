@@ -2,7 +2,8 @@
 #
 #   make rock         the release tarball of this checkout
 #                     (build/rock/seedance-$(ROCK_VERSION).tar.gz: the files git
-#                     tracks, plus new ones it does not ignore) and, from it, the
+#                     tracks, plus new ones it does not ignore, plus doc/ with
+#                     the manual page seedance.1) and, from it, the
 #                     source rocks build/rock/seedance-$(ROCK_VERSION)-1.src.rock
 #                     and build/rock/seedance-emulator-$(ROCK_VERSION)-1.src.rock
 #                     (its rockspec is emulator/seedance-emulator-*.rockspec, out
@@ -57,16 +58,24 @@ release-rockspecs:
 	    $(LUA) mk/release-rockspec.lua $$spec $(ROCK_VERSION) "$(ROCK_URL)" $(ROCK_NAME) > $(ROCK_DIR)/$$name || exit 1; \
 	done
 
+# What the tarball carries in doc/, made at build time: LuaRocks copies a
+# rock's doc/ folder where it keeps the rock's documentation (`luarocks doc
+# seedance`; its default copy_directories), and installs README.md there
+# itself only when there is no doc/.
+ROCK_DOCS = $(MAN_PAGE) README.md
+
 # Always remade: it is what the checkout holds now. Files git tracks but that
-# were deleted are left out; ignored files (build/, out/) never go in.
-rock-source:
+# were deleted are left out; ignored files (build/, out/) never go in, but
+# ROCK_DOCS go in as doc/.
+rock-source: $(ROCK_DOCS)
 	@mkdir -p $(ROCK_DIR)
 	@command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1 || \
 	    { echo "make rock: needs a git checkout (the tarball holds the files git knows)" >&2; exit 1; }
+	rm -rf $(ROCK_DIR)/stage && mkdir -p $(ROCK_DIR)/stage/doc && cp $(ROCK_DOCS) $(ROCK_DIR)/stage/doc/
 	git ls-files -z --cached --others --exclude-standard | \
 	    xargs -0 sh -c 'for f; do [ -e "$$f" ] || [ -L "$$f" ] && printf "%s\0" "$$f"; done' sh | \
 	    tar --null -T - --sort=name --owner=0 --group=0 --numeric-owner \
-	        --transform 's|^|$(ROCK_NAME)/|S' -czf $(ROCK_TGZ)
+	        --transform 's|^|$(ROCK_NAME)/|S' -czf $(ROCK_TGZ) -C $(ROCK_DIR)/stage doc
 
 emulator-rock:
 	@$(MAKE) --no-print-directory -B EMU_BIN=$(EMU_ROCK_BIN) EMU_OBJ_DIR=emu-rock EMU_LIBS="$(EMU_LIBS) $(ROCK_LUA_LIBS)" \
