@@ -251,9 +251,9 @@ add(".SH FILES")
 add(".TP")
 add("\\fI$XDG_CONFIG_HOME/seedance/config\\fR (default \\fI~/.config/seedance/config\\fR; \\fBSEEDANCE_CONFIG\\fR "
   .. "names another)")
-add(line(esc("The config file: one key = value per line, # comments; the keys are " .. table.concat(config.KEYS, ", ")
-  .. ". Flags beat environment variables beat the file beat the defaults; `seedance config` shows what is in "
-  .. "effect and where each setting came from.", true)))
+add(line(inline("The config file: one `key = value` per line, `#` comments; the keys are `"
+  .. table.concat(config.KEYS, "`, `") .. "`. Flags beat environment variables beat the file beat the defaults; "
+  .. "`seedance config` shows what is in effect and where each setting came from.")))
 add(".SH SEE ALSO")
 add("\\fBseedance COMMAND \\-\\-help\\fR; \\fBseedance\\-emulator \\-\\-help\\fR; the README.md of seedance.")
 io.write(table.concat(out, "\n"), "\n")

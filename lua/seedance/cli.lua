@@ -61,7 +61,11 @@ local function run(ctx, argv)
   if args.command == "help" then
     local topic = args.topic and state.commands[args.topic] or p
     if args.topic and topic == p then
-      ctx.err:write("seedance help: no command '", output.line(args.topic), "'\n")
+      local names = {}
+      for name in pairs(state.commands) do names[#names + 1] = name end
+      table.sort(names)
+      ctx.err:write("seedance help: no command '", output.line(args.topic), "'; the commands are ",
+        table.concat(names, ", "), "\n")
       return exit.EXIT.usage
     end
     ctx.out:write(topic:get_help(), "\n")

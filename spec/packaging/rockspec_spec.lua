@@ -199,7 +199,7 @@ describe("seedance-scm-1.rockspec", function()
 end)
 
 describe("the source rock (make rock)", function()
-  it("installs into an empty tree with Debian's lua-cjson counted, no missing dependency, and loads", function()
+  it("installs into an empty tree with Debian's lua-cjson counted, no missing dependency, and loads; its doc/ holds the manual page #m-man-in-rock", function()
     local ok, out = util.run("make -s --no-print-directory rock LUAROCKS='" .. CLEAN .. " luarocks --lua-version=5.4'")
     assert(ok, out)
     local rock = "build/rock/seedance-" .. VERSION .. "-1.src.rock"
@@ -226,6 +226,9 @@ describe("the source rock (make rock)", function()
       .. " --tree " .. q(tree) .. " path)\" && " .. q(tree .. "/bin/seedance") .. " version"))
     assert(vok, vout)
     assert.matches("seedance " .. VERSION:gsub("%.", "%%."), vout)
+    -- the manual page, where LuaRocks keeps the rock's documentation
+    local page = ("%s/lib/luarocks/rocks-%s/seedance/%s-1/doc/seedance.1"):format(tree, V, VERSION)
+    assert.equals(util.read_file("build/man/seedance.1"), util.read_file(page))
     os.execute("rm -rf " .. q(tree))
   end)
 end)

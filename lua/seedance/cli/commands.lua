@@ -125,8 +125,10 @@ local function finish(ctx, g, task, args)
   if g.signal then return interrupted(ctx, g, task, args) end
   if not ok then
     if err.type == "timeout_error" and err.task_id == task.id then
-      err.message = string.format("task %s still %s after %s s (--wait-timeout)", task.id, tostring(task.status),
-        output.number(wall))
+      local source = not args.wait_timeout and ctx.settings and ctx.settings.sources.wait_timeout
+      source = (source and source ~= "default") and ("wait_timeout, " .. source) or "--wait-timeout"
+      err.message = string.format("task %s still %s after %s s (%s)", task.id, tostring(task.status),
+        output.number(wall), source)
     end
     return report(ctx, err)
   end

@@ -2,8 +2,10 @@
 -- command-line user: a refused connection asks whether the service (or the
 -- proxy) at the address, and where that address came from, is running; a
 -- refused key says where the key came from; a task that is not found without
--- its `task_` prefix gets the id it probably meant. libcurl's words are said
--- once (its error text repeats its error name).
+-- its `task_` prefix gets the id it probably meant; a rate limit or a
+-- failing service, once retried, says to come back later (unless a task was
+-- paid for: then the line names the command that picks it up). libcurl's
+-- words are said once (its error text repeats its error name).
 -- @module seedance.cli.hints
 -- @local
 
@@ -55,7 +57,7 @@ end
 -- @tparam table err a seedance error
 -- @tparam string message its message, in the command's words
 -- @tparam table ctx the command's context: `settings` (what `seedance.cli.settings.resolve` says of the
---   settings: `values`, `sources`), `task_arg` (the task id the user typed)
+--   settings: `values`, `sources`), `task_arg` (the task id the user typed), `paid` (a task was paid for)
 -- @treturn string
 function M.apply(err, message, ctx)
   local settings = ctx.settings
@@ -72,6 +74,13 @@ function M.apply(err, message, ctx)
       message = string.format("%s; the key came from %s: check it%s", message, source,
         source == "SEEDANCE_API_KEY" and ", or name a key file with --api-key-file FILE" or "")
     end
+  elseif err.type == "rate_limit_error" or (err.status and err.status >= 500) then
+    local tried = type(err.attempts) == "number" and err.attempts > 1
+      and string.format(" (tried %d times)", err.attempts) or ""
+    -- after paying, the line goes on with the command that picks the task up: never "run it again"
+    message = string.format("%s; the service %s%s%s", message,
+      err.type == "rate_limit_error" and "is limiting this key's requests" or "is failing", tried,
+      ctx.paid and "" or ": run the command again later")
   elseif err.type == "payment_required" then
     message = message .. "; `seedance balance` shows what is left"
   elseif err.status == 404 and ctx.task_arg and err.type == "invalid_request_error" then

@@ -193,7 +193,7 @@ local function check_file(conf, args, getenv)
         end
       else
         err = request.check_value(key, e.value)
-        if err then err = M.usage("%s %s", what, err) end
+        if err then err = M.usage("%s: %s", what, err) end
       end
       if not ok or err then return nil, err end
     end

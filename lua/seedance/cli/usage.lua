@@ -162,7 +162,20 @@ function M.explain(perr, argv, state, p)
       end
     end
     local advice = M.key_advice(unknown)
-    if advice then msg = string.format("unknown option '%s': %s", unknown, advice) end
+    if advice then
+      msg = string.format("unknown option '%s': %s", unknown, advice)
+    elseif parser.is_option(unknown) and #unknown == 2 then
+      -- argparse's tip for a short option is every other short option: say what is wrong instead
+      msg = string.format("unknown option '%s': `%s` takes no %s (other commands do); remove it", unknown, name,
+        unknown)
+    end
+    return sub, name, msg
+  end
+  local needs = msg:match("^option '([^']+)' requires an argument$")
+  if needs then
+    -- the usage line names the value: [--prompt TEXT]
+    local value = sub:get_usage():gsub("%s+", " "):match("%[" .. needs:gsub("%p", "%%%0") .. " ([^%]%s]+)%]")
+    if value then msg = string.format("%s: give it one (%s %s)", msg, needs, value) end
     return sub, name, msg
   end
   if msg == "too many arguments" then return sub, name, M.too_many(argv) end
