@@ -63,14 +63,4 @@ return {
     to = [[
 	install -m 644 $(MAN_PAGE) "$(DESTDIR)$(MANDIR)/seedance.1"
 ]] },
-  { name = "man-in-rock",
-    promise = "the source rock carries the manual page in doc/, which LuaRocks installs with the rock's documentation",
-    file = "mk/rock.mk",
-    from = [[
-	        --transform 's|^|$(ROCK_NAME)/|S' -czf $(ROCK_TGZ) -C $(ROCK_DIR)/stage doc
-]],
-    to = [[
-	        --transform 's|^|$(ROCK_NAME)/|S' -czf $(ROCK_TGZ)
-]],
-    timeout = 300 },
 }

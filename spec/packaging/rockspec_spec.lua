@@ -199,7 +199,7 @@ describe("seedance-scm-1.rockspec", function()
 end)
 
 describe("the source rock (make rock)", function()
-  it("installs into an empty tree with Debian's lua-cjson counted, no missing dependency, and loads; its doc/ holds the manual page #m-man-in-rock", function()
+  it("installs into an empty tree with Debian's lua-cjson counted, no missing dependency, and loads; its doc/ holds the manual page", function()
     local ok, out = util.run("make -s --no-print-directory rock LUAROCKS='" .. CLEAN .. " luarocks --lua-version=5.4'")
     assert(ok, out)
     local rock = "build/rock/seedance-" .. VERSION .. "-1.src.rock"
