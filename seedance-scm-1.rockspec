@@ -73,6 +73,7 @@ build = {
       ["seedance.compat"] = "lua/seedance/compat.lua",
       ["seedance.context"] = "lua/seedance/context.lua",
       ["seedance.download"] = "lua/seedance/download.lua",
+      ["seedance.error_types"] = "lua/seedance/error_types.lua",
       ["seedance.errors"] = "lua/seedance/errors.lua",
       ["seedance.files"] = "lua/seedance/files.lua",
       ["seedance.governor"] = "lua/seedance/governor.lua",

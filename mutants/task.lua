@@ -118,14 +118,6 @@ function Task:__gc()
     to = [[
       local cok, cerr = true, self.on_progress(task)
 ]] },
-  { name = "wait-honours-retry-after",
-    promise = "wait never polls sooner than a Retry-After asked, and ends at once when it cannot honour it",
-    file = "lua/seedance/task.lua",
-    from = [[
-      if server > delay then delay = server end
-]],
-    to = [[
-]] },
   { name = "wait-progress-on-change",
     promise = "wait calls on_progress only when the task's status or progress changed",
     file = "lua/seedance/task.lua",
@@ -134,15 +126,6 @@ function Task:__gc()
 ]],
     to = [[
     if self.on_progress then
-]] },
-  { name = "wait-retry-after-too-long",
-    promise = "wait ends at once when the server asks for more than max_retry_after or the deadline allows",
-    timeout = 30,
-    file = "lua/seedance/task.lua",
-    from = [[
-      if server > s.max_retry_after or scheduler.now() + server > self.deadline then return "fail", err end
-]],
-    to = [[
 ]] },
   { name = "wait-timeout-option",
     promise = "the client's wait_timeout is the deadline of a wait given none",

@@ -316,13 +316,10 @@ function Waiter:_decide()
   if ok then
     delay = task:_poll_delay(self) * s.time_scale
   else
-    delay = task._ctx.policy:backoff(self.failures)
-    local server = err.retry_after
-    if server then
-      -- never poll sooner than the server asked: honour it, or end now if it cannot be honoured
-      if server > s.max_retry_after or scheduler.now() + server > self.deadline then return "fail", err end
-      if server > delay then delay = server end
-    end
+    -- the client's one rule (seedance.retry): never sooner than the server asked, or end now
+    local perr
+    delay, perr = task._ctx.policy:pause(err, self.failures, self.deadline)
+    if not delay then return "fail", perr end
   end
   local left = self.deadline - scheduler.now()
   return "again", delay < left and delay or math.max(0, left)

@@ -63,6 +63,7 @@ describe("the config file #child", function()
                   "wait_timeout = 600", "model = doubao-seedance-2.0-fast", "resolution = '720p'" }
     -- the file alone: its base URL and its key file (the emulator takes only the keys it lists)
     local code, out, err = run("balance")
+    local _
     assert.equals(0, code, err)
     assert.matches("^remaining: ", out)
     local s = settings()

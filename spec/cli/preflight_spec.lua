@@ -250,7 +250,7 @@ describe("the seedance command checks before paying", function()
       assert.matches("SEEDANCE_LOG must be info or debug, got 'loud'", refused("balance", 2, { SEEDANCE_LOG = "loud" }))
     end)
 
-    it("a journal that cannot be used: a file error", function()
+    it("a journal that cannot be used: a file error #m-cli-error-by-fields", function()
       local err = refused("generate --prompt x --journal " .. q(util.tmpfile("nodir") .. "/j.journal"), 10)
       assert.matches("^seedance: io_error: %-%-journal ", err)
     end)

@@ -13,7 +13,7 @@ local errors = require("seedance.errors")
 local options = require("seedance.options")
 local output = require("seedance.cli.output")
 local request = require("seedance.cli.request")
-local seedance = require("seedance")
+local seedance_client = require("seedance.client")
 local text = require("seedance.cli.text")
 local urls = require("seedance.urls")
 
@@ -329,8 +329,8 @@ function M.resolve(args, getenv)
   return opts, info
 end
 
---- Make the client from resolved options; `seedance.new`'s own refusals
--- become one line too.
+--- Make the client from resolved options (`seedance.client.open`), whose
+-- refusals become one line too.
 -- @tparam table opts as `resolve` returns them
 -- @tparam table args the parsed flags
 -- @tparam[opt] function logger `logger(level, line)` for the library's log lines
@@ -338,17 +338,18 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
 function M.client_from(opts, args, logger)
-  opts.logger = opts.log_level and logger or nil
-  local ok, client = pcall(seedance.new, opts)
-  if ok then return client end
-  local msg = tostring(client)
-  for _, url in ipairs{ opts.proxy or "", opts.base_url or "" } do msg = replace(msg, url, masked(url)) end
-  local journal_why = msg:match("cannot use journal: (.*)$")
-  if journal_why then
+  -- the library's notices (a journal's skipped records) always reach the command's stderr
+  opts.logger = logger
+  opts.log_level = opts.log_level or "warn"
+  local client, cerr = seedance_client.open(opts)
+  if client then return client end
+  if cerr.journal then
     return nil, errors.new{ type = "io_error", retryable = false,
-      message = string.format("--journal %s: %s", tostring(args.journal), journal_why) }
+      message = string.format("--journal %s: %s", tostring(args.journal), cerr.reason) }
   end
-  return nil, M.usage("%s", msg:match("^bad argument #1 to 'new' %((.*)%)$") or msg)
+  local msg = tostring(cerr.message)
+  for _, url in ipairs{ opts.proxy or "", opts.base_url or "" } do msg = replace(msg, url, masked(url)) end
+  return nil, M.usage("%s", msg)
 end
 
 --- Make the client: settings resolved and checked (`resolve`), then `client_from`.
