@@ -18,7 +18,7 @@ local unpack = compat.unpack
 M.ENVIRONMENT = {
   { "SEEDANCE_API_KEY", "the API key (never printed); --api-key-file FILE reads it from a file" },
   { "SEEDANCE_BASE_URL", "the service (default https://xcompute.us); --base-url overrides it" },
-  { "SEEDANCE_CONFIG", "the config file (default $XDG_CONFIG_HOME/seedance/config, ~/.config/seedance/config)" },
+  { "SEEDANCE_CONFIG", "the config file, instead of $XDG_CONFIG_HOME/seedance/config" },
   { "SEEDANCE_TIME_SCALE", "1/speed of a local seedance-emulator (0.05 for --speed 20; loopback only)" },
   { "SEEDANCE_LOG", "info: one line per HTTP exchange; debug: more (-v, -vv)" },
   { "SEEDANCE_DEBUG", "1: a failure inside the command prints its stack trace" },
