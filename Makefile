@@ -85,8 +85,11 @@ help:
 	@echo "make docs    LDoc API reference into docs/"
 	@echo "make man     the manual page seedance(1) into build/man/ (make install-man: into MANDIR, PREFIX/share/man)"
 	@echo "make rock    the LuaRocks source rocks of seedance and seedance-emulator into build/rock/"
+	@echo "make rock-install  make rock, then install seedance into TREE (default ~/.luarocks), first try"
 	@echo "make windows   cross-build for Windows (MinGW-w64) into build/windows/dist/"
 	@echo "make windows-smoke  the Windows build under Wine against the emulator"
+	@echo "make windows-dist   the zip for game developers: LuaJIT (lua51.dll) and Lua 5.4 builds"
+	@echo "make windows-dist-smoke  the smoke suite from the unpacked zip, both ABIs, under Wine"
 	@echo "make clean   remove build products"
 
 deps:

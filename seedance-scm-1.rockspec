@@ -75,6 +75,7 @@ build = {
       ["seedance.download"] = "lua/seedance/download.lua",
       ["seedance.error_types"] = "lua/seedance/error_types.lua",
       ["seedance.errors"] = "lua/seedance/errors.lua",
+      ["seedance.estimate"] = "lua/seedance/estimate.lua",
       ["seedance.files"] = "lua/seedance/files.lua",
       ["seedance.governor"] = "lua/seedance/governor.lua",
       ["seedance.http"] = "lua/seedance/http.lua",
@@ -103,8 +104,10 @@ build = {
    install = {
       bin = { seedance = "bin/seedance" },
    },
-   -- the source rock's doc/ (made by `make rock`: the manual page seedance.1, README.md) is copied
-   -- where LuaRocks keeps the rock's documentation (`luarocks doc seedance`); from a checkout,
-   -- `make install-man` installs the manual page
-
+   -- into the installed rock's folder (`luarocks show --rock-dir seedance`): the HTML reference
+   -- (`luarocks doc seedance` opens docs/index.html; make rock writes it with LDoc, a checkout has
+   -- it after make docs) and, in the source rock, the manual page docs/seedance.1 (make rock packs
+   -- build/man/seedance.1 there; from a checkout, `make install-man`), the runnable examples and the
+   -- LuaLS types (types/seedance.lua)
+   copy_directories = { "docs", "examples", "types" },
 }

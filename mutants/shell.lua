@@ -63,4 +63,14 @@ return {
     to = [[
 	install -m 644 $(MAN_PAGE) "$(DESTDIR)$(MANDIR)/seedance.1"
 ]] },
+  { name = "man-in-rock",
+    promise = "the source rock carries the manual page in docs/, installed with the rock's reference",
+    git = true, timeout = 300,
+    file = "mk/rock.mk",
+    from = [[
+	        --transform 's|^$(MAN_PAGE)$$|docs/seedance.1|' --transform 's|^|$(ROCK_NAME)/|S' -czf $(ROCK_TGZ)
+]],
+    to = [[
+	        --transform 's|^$(MAN_PAGE)$$|build/man/seedance.1|' --transform 's|^|$(ROCK_NAME)/|S' -czf $(ROCK_TGZ)
+]] },
 }

@@ -1,5 +1,13 @@
 -- mutants/task.lua: mutations of the task promises (mutants/catalogue.lua says how a row reads).
 return {
+  { name = "task-progress-observes",
+    promise = "every answer a task handle reads feeds its progress estimate (task:progress_at)",
+    file = "lua/seedance/task.lua",
+    from = [[
+  self._estimate:observe(scheduler.now(), self.status, self.progress, self.estimated_time, self.created, os.time())
+]],
+    to = [[
+]] },
   { name = "answers-never-raise",
     promise = "no value in a task answer makes a call raise (wrong types, fractions, huge numbers)",
     file = "lua/seedance/task.lua",

@@ -242,7 +242,8 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
     local ok, werr = jrnl:append{ type = "task", key = jkey, task_id = id }
     if not ok then ctx.log("info", "journal: %s", tostring(werr)) end
   end
-  local task = Task.new(self, ctx, id, { status = status, request = req }, { slot = true, journal_key = jkey })
+  local task = Task.new(self, ctx, id, { status = status, request = req }, { slot = true, journal_key = jkey,
+    submitted = true })
   task.idempotency_key = key
   task.replayed = r.headers["idempotency-replayed"] == "true"
   return task
