@@ -53,6 +53,34 @@ static int sd_jfail(sd_jdec *d, const char *what) {
     return 0;
 }
 
+static int sd_jword(const sd_jdec *d, const char *w);
+
+/* lua-cjson's name of the token at the current position (its messages name what they found so). */
+static const char *sd_jtoken(const sd_jdec *d) {
+    if (d->p >= d->end) return "T_END";
+    switch (*d->p) {
+    case '{': return "T_OBJ_BEGIN";
+    case '}': return "T_OBJ_END";
+    case '[': return "T_ARR_BEGIN";
+    case ']': return "T_ARR_END";
+    case ',': return "T_COMMA";
+    case ':': return "T_COLON";
+    case '"': return "T_STRING";
+    default: break;
+    }
+    if (*d->p == '-' || (*d->p >= '0' && *d->p <= '9')) return "T_NUMBER";
+    if (sd_jword(d, "true") || sd_jword(d, "false")) return "T_BOOLEAN";
+    if (sd_jword(d, "null")) return "T_NULL";
+    return "invalid token";
+}
+
+/* "Expected <what> but found <the token here>" at the current position; returns 0. */
+static int sd_jexpected(sd_jdec *d, const char *what) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "Expected %s but found %s", what, sd_jtoken(d));
+    return sd_jfail(d, msg);
+}
+
 static void sd_jspace(sd_jdec *d) {
     while (d->p < d->end && (*d->p == ' ' || *d->p == '\t' || *d->p == '\n' || *d->p == '\r')) d->p++;
 }
@@ -194,7 +222,11 @@ static int sd_jnumber(sd_jdec *d) {
         }
     }
     v = sd_strtod(d->p, &stop);
-    if (stop == NULL || stop == d->p || stop > d->end) return sd_jfail(d, "Expected value but found invalid number");
+    if (stop == NULL || stop == d->p || stop > d->end) {
+        /* a word that is no number (nul, Infinite) is an invalid token, as lua-cjson says */
+        if (*d->p != '-' && (*d->p < '0' || *d->p > '9')) return sd_jexpected(d, "value");
+        return sd_jfail(d, "Expected value but found invalid number");
+    }
     d->p = stop;
     lua_pushnumber(d->L, (lua_Number)v);
     return 1;
@@ -212,12 +244,12 @@ static int sd_jobject(sd_jdec *d) {
         return 1;
     }
     for (;;) {
-        if (d->p >= d->end || *d->p != '"') return sd_jfail(d, "Expected object key string but found invalid token");
+        if (d->p >= d->end || *d->p != '"') return sd_jexpected(d, "object key string");
         if (!sd_jstring(d)) return 0;
         sd_jspace(d);
         if (d->p >= d->end || *d->p != ':') {
             lua_pop(d->L, 1);
-            return sd_jfail(d, "Expected colon but found invalid token");
+            return sd_jexpected(d, "colon");
         }
         d->p++;
         if (!sd_jvalue(d)) {
@@ -235,7 +267,7 @@ static int sd_jobject(sd_jdec *d) {
             d->p++;
             return 1;
         }
-        return sd_jfail(d, "Expected comma or object end but found invalid token");
+        return sd_jexpected(d, "comma or object end");
     }
 }
 
@@ -261,7 +293,7 @@ static int sd_jarray(sd_jdec *d) {
             d->p++;
             return 1;
         }
-        return sd_jfail(d, "Expected comma or array end but found invalid token");
+        return sd_jexpected(d, "comma or array end");
     }
 }
 
@@ -269,7 +301,7 @@ static int sd_jarray(sd_jdec *d) {
 static int sd_jvalue(sd_jdec *d) {
     int ok;
     sd_jspace(d);
-    if (d->p >= d->end) return sd_jfail(d, "Expected value but found T_END");
+    if (d->p >= d->end) return sd_jexpected(d, "value");
     switch (*d->p) {
     case '{':
     case '[':
@@ -303,7 +335,7 @@ static int sd_jvalue(sd_jdec *d) {
             return sd_jnumber(d);
         break;
     }
-    return sd_jfail(d, "Expected value but found invalid token");
+    return sd_jexpected(d, "value");
 }
 
 int sd_json_decode(lua_State *L, const char *text, size_t len, char *err, size_t errlen) {
@@ -319,7 +351,7 @@ int sd_json_decode(lua_State *L, const char *text, size_t len, char *err, size_t
     sd_jspace(&d);
     if (d.p < d.end) {
         lua_pop(L, 1);
-        return sd_jfail(&d, "Expected the end but found invalid token");
+        return sd_jexpected(&d, "the end");
     }
     return 1;
 }
