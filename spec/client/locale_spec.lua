@@ -71,6 +71,12 @@ describe("the host's locale #found #compat", function()
         assert.is_nil(v)
         assert.is_string(err)
       end
+      -- its messages say what they expected and found, where, as lua-cjson's (the command turns them into
+      -- line:column hints)
+      for _, bad in ipairs{ '{"a":1,}', '[1,2,]', '{"a":1 "b":2}', '[1 2]', '{"a":1}}', '{a:1}', '[True]', '',
+                            '{"a":', '"abc', 'nul', '[1.2.3]', '"\\x"' } do
+        assert.equals(select(2, cjson.decode(bad)), select(2, json.decode(bad)), bad)
+      end
       assert.is_nil((json.encode(0 / 0)))
       assert.is_nil((json.encode{ [1] = 1, [30] = 2 }))
       local cycle = {}
