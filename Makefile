@@ -11,12 +11,15 @@ BUSTED   ?= /usr/bin/busted
 VALIDATE_SRC = src/validate.c src/validate_fields.c src/validate_checks.c src/validate_urls.c src/validate_rules.c \
                src/validate_report.c src/validate_suggest.c src/validate_json.c
 CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_api.c src/engine_loop.c \
-            src/engine_sched.c src/engine_transfer.c src/engine_output.c src/json.c src/json_lua.c src/answer.c \
-            src/buf.c src/fs.c src/text.c src/url.c src/signals.c src/platform_posix.c src/platform_win32.c
+            src/engine_sched.c src/engine_transfer.c src/engine_output.c src/answer.c src/jobs.c src/buf.c \
+            src/fs.c src/json.c src/jsonread.c src/number.c src/text.c src/url.c src/signals.c \
+            src/platform_posix.c src/platform_win32.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
-EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c src/buf.c
-EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/buf.h src/compat.h
+# (the validator writes its numbers through platform.h: the emulator links the platform files too)
+PLATFORM_SRC = src/platform_posix.c src/platform_win32.c
+EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c src/buf.c $(PLATFORM_SRC)
+EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/buf.h src/compat.h src/platform.h
 EMU_BIN   = build/seedance-emulator
 EMU_INC  := $(shell pkg-config --cflags libmicrohttpd libcjson 2>/dev/null)
 # Where the emulator's fixtures are (compiled in; the emulator rock points it into its install).
@@ -64,9 +67,9 @@ NPROC      := $(shell nproc 2>/dev/null || echo 2)
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/build/?.so;;
 
-.PHONY: all deps build emulator demo examples test lint docs clean help check fuzz
+.PHONY: all deps build emulator demo examples test lint docs clean help check fuzz man install-man
 
-all: build emulator
+all: build emulator man
 
 help:
 	@echo "make demo    generate a video from a prompt against the local emulator into out/"
@@ -83,9 +86,13 @@ help:
 	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
 	@echo "make bench   benchmarks B1-B6 against peers on the emulator (BENCH_QUICK=1 for small sizes)"
 	@echo "make docs    LDoc API reference into docs/"
+	@echo "make man     the manual page seedance(1) into build/man/ (make install-man: into MANDIR, PREFIX/share/man)"
 	@echo "make rock    the LuaRocks source rocks of seedance and seedance-emulator into build/rock/"
+	@echo "make rock-install  make rock, then install seedance into TREE (default ~/.luarocks), first try"
 	@echo "make windows   cross-build for Windows (MinGW-w64) into build/windows/dist/"
 	@echo "make windows-smoke  the Windows build under Wine against the emulator"
+	@echo "make windows-dist   the zip for game developers: LuaJIT (lua51.dll) and Lua 5.4 builds"
+	@echo "make windows-dist-smoke  the smoke suite from the unpacked zip, both ABIs, under Wine"
 	@echo "make clean   remove build products"
 
 deps:
@@ -95,13 +102,30 @@ build: $(CORE_SO)
 
 $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -shared -o $@ $(CORE_OBJ) -lcurl -lm
+	$(CC) $(CFLAGS) -shared -o $@ $(CORE_OBJ) -lcurl -lpthread -lm
 
 $(EMU_BIN): $(EMU_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(EMU_OBJ) $(EMU_LIBS) -lpthread -lm
 
 emulator: $(EMU_BIN)
+
+# The manual page seedance(1), written from the command's parsers and README's
+# command section (mk/man.lua); `make install-man` copies it into
+# $(DESTDIR)$(MANDIR)/man1 (MANDIR defaults to $(PREFIX)/share/man).
+PREFIX  ?= /usr/local
+MANDIR  ?= $(PREFIX)/share/man
+MAN_PAGE = build/man/seedance.1
+
+man: $(MAN_PAGE)
+
+$(MAN_PAGE): $(CORE_SO) mk/man.lua README.md $(wildcard lua/seedance/cli/*.lua) lua/seedance/version.lua
+	@mkdir -p $(dir $@)
+	$(LUA) mk/man.lua README.md > $@.tmp && mv $@.tmp $@
+
+install-man: $(MAN_PAGE)
+	install -d "$(DESTDIR)$(MANDIR)/man1"
+	install -m 644 $(MAN_PAGE) "$(DESTDIR)$(MANDIR)/man1/seedance.1"
 
 demo:
 	@sh .ci/install-deps demo

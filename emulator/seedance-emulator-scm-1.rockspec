@@ -30,7 +30,10 @@ external_dependencies = {
 }
 build = {
    -- The Makefile's own emulator rule (its source list lives there only), with LuaRocks' compiler and the
-   -- libraries LuaRocks found; the fixtures (emulator/media) go beside the installed rock.
+   -- libraries LuaRocks found. The fixtures (emulator/media) are copied into the installed rock's folder,
+   -- where the emulator is built to find them; the install target puts emulator/README.md in its doc/
+   -- (`luarocks doc seedance-emulator`). Naming a folder to copy also keeps LuaRocks from filling doc/
+   -- with the top folder's README, which is seedance's.
    type = "make",
    build_target = "emulator-rock",
    build_variables = {
@@ -40,11 +43,12 @@ build = {
       LUA_INC = "-I$(LUA_INCDIR)",
       EMU_INC = "-I$(MICROHTTPD_INCDIR) -I$(CJSON_INCDIR)/cjson",
       EMU_LIBS = "-L$(MICROHTTPD_LIBDIR) -L$(CJSON_LIBDIR) -lmicrohttpd -lcjson",
-      EMU_MEDIA = "$(PREFIX)/media",
+      EMU_MEDIA = "$(PREFIX)/emulator/media",
    },
    install_target = "install-emulator-rock",
    install_variables = {
       BINDIR = "$(BINDIR)",
-      EMU_MEDIA = "$(PREFIX)/media",
+      EMU_DOC = "$(PREFIX)/doc",
    },
+   copy_directories = { "emulator/media" },
 }

@@ -13,7 +13,8 @@
 #   ci-luajit                          every spec under LuaJIT (what engines embed)
 #   ci-lua5.1, ci-lua5.2, ci-lua5.3    the #compat specs under each
 #   ci-mutants                         every mutation killed
-#   ci-windows                         the MinGW-w64 build and its smoke suite under Wine
+#   ci-windows                         the MinGW-w64 builds, the zip for game developers (make windows-dist)
+#                                      and its smoke suite under Wine from the unpacked zip, both ABIs
 #   ci-cppcheck, ci-werror
 # Nothing is built twice: ci-build compiles every core and emulator the
 # stages use, one object per file, CI_JOBS at a time.
@@ -47,5 +48,6 @@ ci-valgrind ci-gc-incremental ci-gc-generational ci-asan ci-emulator-asan ci-mut
 	@cp $(CHECK_DIR)/$*.line $(CI_DIR)/ci-$*.line 2>/dev/null || true
 
 ci-windows:
-	@$(MAKE) --no-print-directory windows windows-smoke
-	@tail -1 build/windows/smoke.log > $(CI_DIR)/ci-windows.line 2>/dev/null || true
+	@$(MAKE) --no-print-directory windows-dist-smoke
+	@{ printf 'lua54 '; tail -1 build/windows/smoke-lua54.log; printf 'luajit '; tail -1 build/windows/smoke-luajit.log; } \
+	    | paste -sd ';' > $(CI_DIR)/ci-windows.line 2>/dev/null || true

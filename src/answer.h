@@ -6,7 +6,7 @@
  *
  * An answer is "clean" when it is JSON a strict reader and lua-cjson read
  * alike (no string to repair, every number exact, nothing after the value,
- * nesting within SD_JSON_MAX_DEPTH) and of the shape the fields come from.
+ * nesting within SD_JR_MAX_DEPTH) and of the shape the fields come from.
  * Only a clean answer's fields are used; any other answer goes to the Lua
  * layer whole (http.lua, task.lua), which keeps every rule about odd answers
  * (repairs, undecodable answers, values of the wrong type) in one place.
@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "json.h"
+#include "jsonread.h"
 
 /* Longest status taken (a longer one is ignored, as task.lua ignores it). */
 #define SD_STATUS_MAX 64
@@ -33,7 +33,7 @@ typedef struct sd_answer_num {
 /* A string field: whether the answer gave one, and its span (escapes not yet decoded). */
 typedef struct sd_answer_str {
     int set;         /* 1 when given (see the field) */
-    sd_json_str s;   /* its span */
+    sd_jr_str s;   /* its span */
 } sd_answer_str;
 
 /* What a poll answer says about the task ({"data": {...}}). */
@@ -69,8 +69,8 @@ void sd_answer_task(const char *body, size_t len, const char *id, size_t id_len,
 /* What a submit answer says ({"data": [{...}]} or {"data": {...}}). */
 typedef struct sd_submit_answer {
     int clean;          /* a task id was read (see above) */
-    sd_json_str id;     /* data.task_id, else data.id: a task id (1 to 128 letters, digits, '_', '-') */
-    sd_json_str status; /* data.status when status_set */
+    sd_jr_str id;     /* data.task_id, else data.id: a task id (1 to 128 letters, digits, '_', '-') */
+    sd_jr_str status; /* data.status when status_set */
     int status_set;     /* a string of at most SD_STATUS_MAX bytes */
 } sd_submit_answer;
 

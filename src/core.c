@@ -9,7 +9,8 @@
 #include "compat.h"
 #include "engine.h"
 #include "fs.h"
-#include "json_lua.h"
+#include "json.h"
+#include "number.h"
 #include "platform.h"
 #include "signals.h"
 #include "text.h"
@@ -165,6 +166,7 @@ int luaopen_seedance_core(lua_State *L) {
     sd_engine_register(L);
     sd_fs_register(L);
     sd_json_register(L);
+    sd_number_register(L);
     sd_text_register(L);
     sd_url_register(L);
     sd_signal_register(L);

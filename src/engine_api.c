@@ -29,7 +29,6 @@
 #include "compat.h"
 #include "engine_lua.h"
 #include "header.h"
-#include "json_lua.h"
 
 #define SD_PROFILE_MT "seedance.profile"
 
@@ -344,6 +343,13 @@ static void sd_push_floor(lua_State *L, const sd_answer_num *f) {
     else lua_pushnil(L);
 }
 
+/* Push the service's clock when it answered (its Date header: unix seconds), or nil. */
+static void sd_push_date(lua_State *L, const sd_transfer *t) {
+    long long d = sd_transfer_date(t);
+    if (d >= 0) sd_pushbig(L, d);
+    else lua_pushnil(L);
+}
+
 /* Push a string field decoded (escapes), or nil. */
 static void sd_push_str(lua_State *L, const sd_answer_str *f) {
     char small[256];
@@ -353,21 +359,22 @@ static void sd_push_str(lua_State *L, const sd_answer_str *f) {
         lua_pushnil(L);
         return;
     }
-    if (!(f->s.flags & (SD_JSON_ESCAPED | SD_JSON_REPAIRED))) {
+    if (!(f->s.flags & (SD_JR_ESCAPED | SD_JR_REPAIRED))) {
         lua_pushlstring(L, f->s.raw, f->s.len);
         return;
     }
-    max = SD_JSON_DECODED_MAX(f->s.len);
+    max = SD_JR_DECODED_MAX(f->s.len);
     out = max <= sizeof small ? small : (char *)lua_newuserdata(L, max);
-    lua_pushlstring(L, out, sd_json_decode(&f->s, out));
+    lua_pushlstring(L, out, sd_jr_decode(&f->s, out));
     if (out != small) lua_remove(L, -2);
 }
 
 /* Push a clean task answer's fields as Task:_apply reads them (task.lua's
- * Task:_set takes them): true, HTTP status, seconds, then status, progress,
+ * Task:_set takes them): true, HTTP status, seconds, the service's clock (its
+ * Date, unix seconds; nil: none), then status, progress,
  * estimated_time, created, completed, actual_time, the result's JSON text,
  * video_url (false: set to none), expires_at, last_frame_url (false: none),
- * the error { code, message, type } (14 values); or nothing (0) when the
+ * the error { code, message, type } (15 values); or nothing (0) when the
  * answer is not clean. */
 static int sd_push_task(lua_State *L, sd_transfer *t, const char *id, size_t id_len) {
     sd_task_answer a;
@@ -379,6 +386,7 @@ static int sd_push_task(lua_State *L, sd_transfer *t, const char *id, size_t id_
     lua_pushboolean(L, 1);
     sd_pushbig(L, t->status);
     lua_pushnumber(L, (lua_Number)t->time);
+    sd_push_date(L, t);
     sd_push_str(L, &a.status);
     if (a.progress.set) {
         double v = a.progress.v < 0 ? 0 : a.progress.v > 100 ? 100 : a.progress.v;
@@ -422,7 +430,7 @@ static int sd_push_task(lua_State *L, sd_transfer *t, const char *id, size_t id_
     } else {
         lua_pushnil(L);
     }
-    return 14;
+    return 15;
 }
 
 /* Whether the answer says Idempotency-Replayed: true (once: a header sent twice joins as "true\ntrue"). */
@@ -439,7 +447,8 @@ static int sd_replayed(const sd_transfer *t) {
     return n == 1 && yes;
 }
 
-/* Push a clean submit answer: true, HTTP status, seconds, task id, status (or nil), replayed (6 values); or 0. */
+/* Push a clean submit answer: true, HTTP status, seconds, the service's clock (unix seconds, or nil),
+ * task id, status (or nil), replayed (7 values); or 0. */
 static int sd_push_submit(lua_State *L, sd_transfer *t) {
     sd_submit_answer a;
     if (!sd_transfer_ok(t) || t->status >= 400) return 0;
@@ -449,11 +458,12 @@ static int sd_push_submit(lua_State *L, sd_transfer *t) {
     lua_pushboolean(L, 1);
     sd_pushbig(L, t->status);
     lua_pushnumber(L, (lua_Number)t->time);
+    sd_push_date(L, t);
     lua_pushlstring(L, a.id.raw, a.id.len);
     if (a.status_set) lua_pushlstring(L, a.status.raw, a.status.len);
     else lua_pushnil(L);
     lua_pushboolean(L, sd_replayed(t));
-    return 6;
+    return 7;
 }
 
 /* Read a watch's event: its task fields (true, ...), its answer (false, result), or false for its deadline. */
@@ -478,9 +488,10 @@ static int sd_take_event(lua_State *L, sd_engine *e, sd_watch *w) {
 }
 
 /* eng:take(id[, task_id]): what a finished API call (or a watch's event) says.
- * A clean answer of a submit: true, HTTP status, seconds, task id, status|nil, replayed.
- * A clean answer of a task poll (task_id given): true, HTTP status, seconds, and the task's
- * fields (see sd_push_task).
+ * A clean answer of a submit: true, HTTP status, seconds, the service's clock, task id,
+ * status|nil, replayed.
+ * A clean answer of a task poll (task_id given): true, HTTP status, seconds, the service's
+ * clock, and the task's fields (see sd_push_task).
  * Anything else: false, the result table (the same as eng:next() gives).
  * A watch's deadline: false. nil when there is nothing (an id cancelled, or not finished). */
 int sd_engine_take_l(lua_State *L) {
@@ -515,11 +526,16 @@ int sd_engine_take_l(lua_State *L) {
     return n;
 }
 
-/* eng:result(id) -> the result table of a finished transfer (frees it), or nil. */
+/* eng:result(id) -> the result table of a finished transfer or file job (frees it), or nil. */
 int sd_engine_result_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
     sd_qnode *node = sd_engine_find(e, sd_arg_id(L, 2));
     sd_transfer *t;
+    if (node != NULL && node->kind == SD_NODE_JOB) {
+        sd_push_job(L, ((sd_jobnode *)node)->job);
+        sd_engine_cancel(e, node);
+        return 1;
+    }
     if (node == NULL || node->kind != SD_NODE_TRANSFER || ((sd_transfer *)node)->state != SD_T_DONE) {
         lua_pushnil(L);
         return 1;

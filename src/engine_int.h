@@ -29,6 +29,7 @@
 
 #include "answer.h"
 #include "buf.h"
+#include "jobs.h"
 #include "platform.h"
 
 /* Why a transfer was stopped by the engine rather than by libcurl. */
@@ -61,6 +62,13 @@ typedef struct sd_qnode {
 
 #define SD_NODE_TRANSFER 1
 #define SD_NODE_WATCH 2
+#define SD_NODE_JOB 3
+
+/* A file job the worker finished (jobs.h), as it waits in the result queue. */
+typedef struct sd_jobnode {
+    sd_qnode q;  /* its id (the job's) and queue links (first member) */
+    sd_job *job; /* the job (owned) */
+} sd_jobnode;
 
 /* A transfer's settings, read from Lua by engine.c; strings are borrowed. */
 typedef struct sd_request {
@@ -217,6 +225,7 @@ typedef struct sd_watch {
     /* the task as the last answers left it (task.lua's Task:_apply; -1: nil) */
     double estimated;          /* estimated_time */
     double created;            /* created (unix seconds): a task met after a restart counts from it */
+    double server_offset;      /* the service's clock less ours (its answers' Date), seconds; 0: not known */
     /* polling.observe's state (-1: nil) */
     double elapsed, prev_elapsed;
     char *key;                 /* a parked task's Idempotency-Key (owned), or NULL */
@@ -316,6 +325,7 @@ typedef struct sd_engine {
     struct {                   /* what the last step did (eng:stats(), for specs and the bench) */
         int starts, sockets, answers;
     } last;
+    sd_jobs jobs;              /* file work on the worker thread (jobs.c); ids from next_id too */
 } sd_engine;
 
 /* ---- engine_loop.c: the multi handle, ids, results, the step ---- */
@@ -346,7 +356,9 @@ sd_qnode *sd_engine_find(sd_engine *e, long long id);
 /* Abort (if running) and forget a transfer or a watch; it yields no result. */
 void sd_engine_cancel(sd_engine *e, sd_qnode *n);
 
-/* Run IO for at most timeout_ms, within the step's budget; returns the number of results waiting. */
+/* Run IO for at most timeout_ms (while file jobs are outstanding, at most 1 ms:
+ * the worker's results are looked for that often), within the step's budget;
+ * returns the number of results waiting (transfers, watch events, finished jobs). */
 size_t sd_engine_step(sd_engine *e, int timeout_ms);
 
 /* Milliseconds until the engine wants step() again, -1 when it has nothing to do. */
@@ -355,8 +367,11 @@ long sd_engine_timeout(sd_engine *e);
 /* Transfers not finished: starting, waiting for room, running. */
 size_t sd_engine_pending(sd_engine *e);
 
-/* Remove the oldest result or event from the queue; a transfer also leaves the
- * id table (the caller frees it), a watch stays. */
+/* Queue a file job under a new id; the id, or -1 (the job is freed) when the worker cannot start. */
+long long sd_engine_add_job(sd_engine *e, sd_job *j);
+
+/* Remove the oldest result or event from the queue; a transfer or a job also
+ * leaves the id table (the caller frees it), a watch stays. */
 sd_qnode *sd_engine_pop(sd_engine *e);
 
 /* Take the oldest result or event off the queue, leaving it in the id table (eng:pop()). */
@@ -429,6 +444,9 @@ int sd_api_setup(sd_transfer *t, int fresh);
 
 /* Whether an API call's easy handle may serve its profile's next call as it is. */
 int sd_api_reusable(const sd_transfer *t);
+
+/* The service's clock when it answered (its Date header, read by curl_getdate): unix seconds, or -1. */
+long long sd_transfer_date(const sd_transfer *t);
 
 /* Read how a transfer ended from its easy handle (status, time, sizes, URL)
  * and finish its output file. The easy handle is still attached. */

@@ -263,8 +263,46 @@ sd_qnode *sd_engine_hand(sd_engine *e) {
 
 sd_qnode *sd_engine_pop(sd_engine *e) {
     sd_qnode *n = sd_engine_hand(e);
-    if (n != NULL && n->kind == SD_NODE_TRANSFER) sd_untrack(e, n);
+    if (n != NULL && n->kind != SD_NODE_WATCH) sd_untrack(e, n);
     return n;
+}
+
+/* Enter a node into the id table under the id it has (a job's, taken from next_id when queued). */
+static void sd_engine_track_as(sd_engine *e, sd_qnode *n, long long id, int kind) {
+    size_t j;
+    n->id = id;
+    n->kind = kind;
+    if (e->count >= e->nbuckets * 2) sd_rehash(e);
+    j = sd_bucket(e, n->id);
+    n->hnext = e->buckets[j];
+    e->buckets[j] = n;
+    e->count++;
+}
+
+long long sd_engine_add_job(sd_engine *e, sd_job *j) {
+    j->id = e->next_id;
+    if (sd_jobs_add(&e->jobs, j) != 0) {
+        sd_job_free(j);
+        return -1;
+    }
+    return e->next_id++;
+}
+
+/* Move the jobs the worker finished into the result queue, each a node of its own. */
+static void sd_collect_jobs(sd_engine *e) {
+    sd_job *j;
+    while (sd_jobs_finished(&e->jobs)) {
+        sd_jobnode *n = calloc(1, sizeof *n);
+        if (n == NULL) return; /* no memory now: the job waits in the worker's list for the next step */
+        j = sd_jobs_take(&e->jobs);
+        if (j == NULL) {
+            free(n);
+            return;
+        }
+        n->job = j;
+        sd_engine_track_as(e, &n->q, j->id, SD_NODE_JOB);
+        sd_engine_queue(e, &n->q);
+    }
 }
 
 void sd_engine_forget(sd_engine *e, sd_transfer *t) {
@@ -471,6 +509,10 @@ static void sd_watch_done(sd_engine *e, sd_transfer *t, long long now) {
         return;
     }
     sd_answer_task(t->body.data ? t->body.data : "", t->body.len, w->task_id, w->id_len, &a);
+    if (a.clean) {
+        long long date = sd_transfer_date(t);
+        if (date >= 0) w->server_offset = (double)date - (double)now / 1e6;
+    }
     if (!a.clean) {
         sd_watch_event(e, w, SD_EV_ANSWER, t);
     } else if (sd_watch_answer(w, &a, now)) {
@@ -595,6 +637,7 @@ nomem:
 void sd_engine_free(sd_engine *e) {
     size_t i;
     sd_profile *p;
+    sd_jobs_free(&e->jobs); /* the worker finishes what was queued (a journal record lands), then stops */
     /* watches first (they cancel their polls), then the transfers left */
     for (i = 0; i < e->nbuckets && e->buckets != NULL; i++) {
         sd_qnode *n = e->buckets[i];
@@ -633,6 +676,13 @@ void sd_engine_free(sd_engine *e) {
 
 void sd_engine_cancel(sd_engine *e, sd_qnode *n) {
     sd_transfer *t;
+    if (n->kind == SD_NODE_JOB) {
+        sd_unqueue(e, n);
+        sd_untrack(e, n);
+        sd_job_free(((sd_jobnode *)n)->job);
+        free(n);
+        return;
+    }
     if (n->kind == SD_NODE_WATCH) {
         sd_unqueue(e, n);
         sd_untrack(e, n);
@@ -704,7 +754,7 @@ static int sd_collect(sd_engine *e, int max, long long t0) {
 /* Whether work is ready for a step now (it must not block). */
 static int sd_ready_now(sd_engine *e, long long now) {
     sd_watch *w = sd_heap_top(e);
-    return e->nqueued > 0 || e->nstarting > 0 || e->pending_msgs > 0 || e->more ||
+    return e->nqueued > 0 || e->nstarting > 0 || e->pending_msgs > 0 || e->more || sd_jobs_finished(&e->jobs) ||
            (w != NULL && w->next_us <= now);
 }
 
@@ -741,7 +791,9 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
         long long d = sd_ms_until(w->next_us, now);
         if (d < wait) wait = (int)d;
     }
+    if (wait > 1 && sd_jobs_outstanding(&e->jobs) > 0) wait = 1; /* the worker's results are looked for every ms */
     n = e->nsocks > 0 || wait > 0 ? sd_poll(e->pfds, e->nsocks, wait) : 0;
+    sd_collect_jobs(e);
     t0 = now = sd_now_us();
     e->more = 0;
     /* calls waiting for a window that opened (a pause ended), or that can wait no more */
@@ -812,7 +864,8 @@ long sd_engine_timeout(sd_engine *e) {
     long long now = sd_now_us(), at = -1, d;
     sd_watch *w = sd_heap_top(e);
     if (sd_ready_now(e, now)) return 0;
-    if (e->running > 0) at = e->timer_at >= 0 ? e->timer_at : -1;
+    if (sd_jobs_outstanding(&e->jobs) > 0) at = now + 1000; /* the worker's results: looked for every ms */
+    if (e->running > 0 && e->timer_at >= 0 && (at < 0 || e->timer_at < at)) at = e->timer_at;
     if (w != NULL && (at < 0 || w->next_us < at)) at = w->next_us;
     d = sd_window_wake(e);
     if (d >= 0 && (at < 0 || d < at)) at = d;

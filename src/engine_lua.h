@@ -26,6 +26,9 @@ void sd_push_headers(lua_State *L, const sd_buf *raw);
 /* Push the result table of a finished transfer (what eng:next() gives). */
 void sd_push_result(lua_State *L, sd_transfer *t);
 
+/* Push the result table of a finished file job. */
+void sd_push_job(lua_State *L, const sd_job *j);
+
 /* The methods of engine_api.c. */
 int sd_engine_profile_l(lua_State *L);
 int sd_engine_api_l(lua_State *L);

@@ -102,7 +102,9 @@ static double sd_watch_elapsed(const sd_watch *w, long long now) {
     double waited = (double)(now - w->start_us) / 1e6;
     double scale = w->prof->time_scale;
     if (w->created >= 0) {
-        double since = (double)sd_wall_s() - w->created;
+        /* the task's age on the service's clock (its answers' Date), else on this machine's */
+        double server_now = w->server_offset != 0 ? (double)now / 1e6 + w->server_offset : (double)sd_wall_s();
+        double since = server_now - w->created;
         if (since - waited > 5) return since / scale;
     }
     return waited / scale;

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine_int.h"
 #include "header.h"
@@ -510,4 +511,20 @@ int sd_api_setup(sd_transfer *t, int fresh) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
     return 0;
+}
+
+long long sd_transfer_date(const sd_transfer *t) {
+    const char *p = t->head.data, *end = t->head.data ? t->head.data + t->head.len : NULL;
+    sd_header_field f;
+    while (sd_header_next(&p, end, &f)) {
+        if (f.name_len == 4 && sd_strncasecmp(f.name, "Date", 4) == 0 && f.value_len < 64) {
+            char v[64];
+            time_t d;
+            memcpy(v, f.value, f.value_len);
+            v[f.value_len] = '\0';
+            d = curl_getdate(v, NULL);
+            if (d != (time_t)-1) return (long long)d;
+        }
+    }
+    return -1;
 }

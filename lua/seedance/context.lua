@@ -148,7 +148,6 @@ function M.new(settings, key, base, jrnl)
     lag_floor = polling.LAG_FLOOR, lag_share = polling.LAG_SHARE, slack = polling.ESTIMATE_SLACK,
     wake_all = ctx.logs, -- a poll the engine makes is logged by the Lua layer: it is told of each
   }
-  lines = nil
 
   -- Settings every other transfer (a download) shares.
   local function spec_of(url, timeout, scheme)

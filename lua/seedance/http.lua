@@ -4,9 +4,10 @@
 -- stepped the same way.
 -- @module seedance.http
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
+local json = require("seedance.json")
+local numbers = require("seedance.numbers")
 local retry = require("seedance.retry")
 local scheduler = require("seedance.scheduler")
 
@@ -39,25 +40,47 @@ function M.excerpt(body)
   return '"' .. s .. '"'
 end
 
+--- The server's clock when it answered: its `Date` header (an HTTP date in
+-- any of its three forms, read by libcurl's curl_getdate), else this
+-- machine's `os.time()`. A value the server wrote against its own clock (an
+-- HTTP date in Retry-After, a task's `created`) is measured against this, so
+-- a server whose clock is off by minutes is still waited for as it asked.
+-- @tparam[opt] table headers an answer's headers (lower-case names)
+-- @treturn number unix seconds
+function M.server_time(headers)
+  local date = type(headers) == "table" and headers.date
+  if type(date) == "string" then
+    for one in date:gmatch("[^\n]+") do
+      local t = core.getdate((one:match("^%s*(.-)%s*$")))
+      if t then return t end
+    end
+  end
+  return os.time()
+end
+
 --- Seconds a Retry-After header asks for: delta seconds (fractions rounded
 -- up), or an HTTP date in any of its three forms (RFC 1123, RFC 850, asctime;
--- read by libcurl's curl_getdate). A header sent several times (values joined
--- by LF, as the engine gives them) counts by its longest ask. nil when it says
--- nothing usable.
+-- read by libcurl's curl_getdate), counted from `server_now`, the server's
+-- clock when it answered (`server_time`). A header sent several times (values
+-- joined by LF, as the engine gives them) counts by its longest ask. nil when
+-- it says nothing usable. Read without the process's locale (no `tonumber` of
+-- a fraction, which Lua 5.1 reads with the locale's decimal point).
 -- @tparam string|nil value
--- @tparam[opt] number wall the current unix time (default os.time())
+-- @tparam[opt] number server_now unix time on the server's clock (default os.time())
 -- @treturn number|nil
-function M.retry_after(value, wall)
+function M.retry_after(value, server_now)
   if type(value) ~= "string" then return nil end
   local longest
   for one in value:gmatch("[^\n]+") do
     one = one:match("^%s*(.-)%s*$")
     local n
-    if one:match("^%d+%.?%d*$") then
-      n = math.min(math.ceil(tonumber(one)), 1e12) -- absurdly long stays long, and finite
+    local whole, fraction = one:match("^(%d+)%.?(%d*)$")
+    if whole then
+      -- whole seconds, one more for any fraction; absurdly long stays long, and finite
+      n = math.min(tonumber(whole) + (fraction:find("[1-9]") and 1 or 0), 1e12)
     else
       local at = core.getdate(one)
-      if at then n = math.max(0, at - (wall or os.time())) end
+      if at then n = math.max(0, at - (server_now or os.time())) end
     end
     if n and n == n and (not longest or n > longest) then longest = n end
   end
@@ -73,8 +96,8 @@ end
 -- @treturn[2] seedance.Error with `undecodable = true`
 function M.decode(r)
   local body = r.body or ""
-  local obj = cjson.decode(body)
-  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = cjson.decode(core.json_repair(body)) end
+  local obj = json.decode(body)
+  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = json.decode(core.json_repair(body)) end
   if type(obj) ~= "table" then
     return nil, errors.new{
       type = M.status_type(r.status >= 400 and r.status or 500), status = r.status,
@@ -91,14 +114,14 @@ end
 -- @tparam table r the engine's result
 -- @treturn seedance.Error
 function M.answer_error(r)
-  local obj = cjson.decode(r.body or "")
-  if type(obj) ~= "table" and r.body then obj = cjson.decode(core.json_repair(r.body)) end
+  local obj = json.decode(r.body or "")
+  if type(obj) ~= "table" and r.body then obj = json.decode(core.json_repair(r.body)) end
   local e = type(obj) == "table" and type(obj.error) == "table" and obj.error or nil
   local fields = {
     status = r.status,
     type = M.status_type(r.status),
     retryable = M.retryable_status(r.status),
-    retry_after = M.retry_after(r.headers and r.headers["retry-after"]),
+    retry_after = M.retry_after(r.headers and r.headers["retry-after"], M.server_time(r.headers)),
   }
   if e then
     if type(e.type) == "string" and e.type ~= "" then fields.type = e.type end
@@ -142,7 +165,8 @@ end
 M.RAW, M.SUBMIT, M.TASK = 0, 1, 2
 
 --- What an API call's finished transfer comes to, from `engine:take`'s values:
--- true and what the engine read from a clean answer; else the error, or (with
+-- true and what the engine read from a clean answer; else false, the error
+-- and whether the call never went out (its window refused it), or (with
 -- `decode`) the answer decoded here (an odd body: repaired strings, say).
 -- @tparam table ctx the client's context
 -- @tparam string method
@@ -156,24 +180,28 @@ M.RAW, M.SUBMIT, M.TASK = 0, 1, 2
 --   (decode), or the result
 -- @treturn[2] false
 -- @treturn[2] seedance.Error
-function M.settle(ctx, method, path, decode, t0, ok, a, b, ...)
+-- @treturn[2] boolean|nil true when nothing was sent
+function M.settle(ctx, method, path, decode, t0, ok, a, _, ...)
   if ok then
-    if ctx.logs then ctx.log("info", "%s %s -> %s in %.3f s", method, path, a, scheduler.now() - t0) end
+    if ctx.logs then
+      ctx.log("info", "%s %s -> %s in %s s", method, path, a, numbers.format("%.3f", scheduler.now() - t0))
+    end
     return true, true, ...
   end
   local r = a or scheduler.aborted_result(0)
   if ctx.logs then
-    ctx.log("info", "%s %s -> %s in %.3f s", method, path, r.ok and r.status or r.kind, scheduler.now() - t0)
+    ctx.log("info", "%s %s -> %s in %s s", method, path, r.ok and r.status or r.kind,
+      numbers.format("%.3f", scheduler.now() - t0))
   end
   local err
   if r.kind == "paused" then
     -- the client's window was paused past the deadline (a 429's pause) or stayed full until it came
     local wait = r.wait or 0
-    err = errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
-      message = string.format("the client is backing off from the service's rate limit for %.3g s more, "
-        .. "past the deadline", wait) }
+    return false, errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
+      message = string.format("the client is backing off from the service's rate limit for %s s more, "
+        .. "past the deadline", numbers.format("%.3g", wait)) }, true
   elseif r.kind == "deadline" then
-    err = retry.timeout_error(method .. " " .. path)
+    return false, retry.timeout_error(method .. " " .. path), true
   elseif not r.ok then
     err = M.transport_error(r)
   elseif r.status >= 400 then
@@ -194,7 +222,7 @@ local function attempt(ctx, method, path, body, key, shape, task_id, deadline, o
   local eng = scheduler.engine()
   local t0 = scheduler.now()
   local id = eng:api(ctx.profile, method, path, body, key, opt and opt.timeout, deadline, shape)
-  scheduler.await(id, opt and opt.track and opt)
+  scheduler.wait_for(id, opt and opt.track and opt)
   return M.settle(ctx, method, path, shape ~= 0 or (opt ~= nil and opt.decode), t0, eng:take(id, task_id))
 end
 
@@ -204,6 +232,8 @@ local call_from
 -- asks for and attempt n + 1 (tail calls: any number of results, no table).
 local function after(ctx, method, path, body, key, shape, task_id, deadline, opt, n, ok, a, ...)
   if ok then return a, ... end
+  local unsent = ...
+  if opt and not unsent and not (a.status and a.status >= 400 and a.status < 500) then opt.unanswered = true end
   local delay, err = ctx.policy:delay(a, n, deadline, opt and opt.retry == false and 0 or nil)
   if not delay then return nil, err end
   if opt and opt.nap then opt.nap(delay) else scheduler.sleep(delay) end
@@ -217,7 +247,10 @@ function call_from(ctx, method, path, body, key, shape, task_id, deadline, opt, 
 end
 
 --- Perform one API call under the client's retry and deadline policy (the
--- hot paths' form: no table per call).
+-- hot paths' form: no table per call). When an attempt ends without a 4xx
+-- answer (a transport error, a 5xx, an answer that is not the service's
+-- JSON), `opt.unanswered` is set: the service may have done the work behind
+-- it (for a submit: made and billed a task).
 -- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam string method "GET" or "POST"
 -- @tparam string path under the base URL
@@ -227,7 +260,7 @@ end
 -- @tparam[opt] string task_id the task a `TASK` answer must be about
 -- @tparam[opt] number deadline absolute `scheduler.now()` time
 -- @tparam[opt] table opt `timeout`, `decode` (a `RAW` answer is JSON), `retry` (false: one attempt),
---   `track`, `nap` (the pause between attempts; default scheduler.sleep)
+--   `track`, `nap` (the pause between attempts; default scheduler.sleep); gets `unanswered`
 -- @return[1] `true` and the fields the engine read (a shape's clean answer); else the decoded
 --   object and the engine's result (decode, or a shape), or the engine's result
 -- @treturn[2] nil

@@ -10,7 +10,9 @@ local compat = require("seedance.compat")
 local core = require("seedance.core")
 local download = require("seedance.download")
 local errors = require("seedance.errors")
+local estimate = require("seedance.estimate")
 local http = require("seedance.http")
+local numbers = require("seedance.numbers")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
 
@@ -48,16 +50,21 @@ M.UNDECODABLE_MAX = 3
 -- @tparam[opt] boolean slot the task holds a max_in_flight slot
 -- @tparam[opt] table extra more fields (`replayed`, `reattached`, `video_url`, ...) and `journal_key`,
 --   `recorded`
+-- @tparam[opt] boolean submitted this handle was made by the task's own submit, so it began now
+-- @tparam[opt] number server_now the service's clock at its last answer (unix seconds, its Date)
 -- @treturn seedance.Task
 -- @local
-function M.new(client, ctx, id, status, request, idempotency_key, slot, extra)
+function M.new(client, ctx, id, status, request, idempotency_key, slot, extra, submitted, server_now)
+  local now = scheduler.now()
   local t = setmetatable({ client = client, id = id, status = status, request = request,
-                           idempotency_key = idempotency_key, _ctx = ctx, _slot = slot }, Task)
+                           idempotency_key = idempotency_key, _ctx = ctx, _slot = slot, _t0 = now }, Task)
   if extra then
     for k, v in pairs(extra) do
       if k == "journal_key" then t._journal_key = v elseif k == "recorded" then t._recorded = v else t[k] = v end
     end
   end
+  if not submitted then t._met = true end -- met by its id (after a restart): `created` may say when it began
+  if server_now then t._server_offset = server_now - now end
   compat.on_collect(t, "_gc", Task.__gc)
   return t
 end
@@ -205,7 +212,54 @@ function Task:_set(status, progress, estimated, created, completed, actual, resu
     self.last_frame_url = frame or nil
   end
   if self.status == "completed" then self.progress = 100 end
+  -- (created is the service's time: the task's age is read on its clock)
+  if self._estimate then self:_observe(scheduler.now()) end
   if TERMINAL[self.status] then self:_finished() end
+end
+
+-- Note the task as it stands in its estimate (made by the first progress_at).
+function Task:_observe(now)
+  self._estimate:observe(now, self.status, self.progress, self.estimated_time, self.created, self:server_time())
+end
+
+--- How far along the task is at `now`, for a progress bar drawn every frame.
+-- Polls come seconds apart; between them the estimate moves on from the
+-- progress rate seen so far, else from the task's `estimated_time` and the
+-- time since it began. Cheap (no IO, no allocation); a closed handle answers
+-- too. While a wait lets the engine poll the task, what the engine's last
+-- answer said counts (a wait without on_progress is not woken by progress).
+-- @tparam[opt] number now seconds on the library's monotonic clock (the scheduler's,
+--   `require("seedance.scheduler").now()`; not an engine's own timer); default: now
+-- @treturn number percent, in [0, 100] and not always whole: never less than an earlier reading
+--   of this handle nor than the service reported, at most 99 until the task has completed, 100 once
+--   it has (a task that failed or was cancelled stays where it stood)
+-- @treturn number|nil seconds left (wall clock), or nil once the task has ended or when nothing
+--   tells (no `estimated_time` yet, or past it with no progress rate to go by)
+function Task:progress_at(now)
+  local mt = getmetatable(self)
+  if mt ~= Task and mt ~= Unread then
+    errors.argerror(1, "progress_at", "seedance task expected, got " .. type(self))
+  end
+  if now == nil then
+    now = scheduler.now()
+  elseif type(now) ~= "number" or now ~= now then
+    errors.argerror(1, "progress_at", "number expected, got " .. (now ~= now and "nan" or type(now)))
+  end
+  local e = self._estimate
+  if not e then -- made when first read: a handle nobody draws costs no estimate
+    e = estimate.new(self._t0, self._ctx.settings.time_scale, self._met)
+    self._estimate = e
+    if self.status then self:_observe(now) end
+  end
+  local wid = self._watch
+  if wid and not self.closed then
+    -- the engine polls this task for a wait: the progress of its last answer, whether or not it woke the wait
+    local id, status, progress = scheduler.engine():parked(wid)
+    if id and status == self.status and progress and progress ~= self.progress then
+      e:observe(now, status, progress, self.estimated_time, self.created, self:server_time())
+    end
+  end
+  return e:at(now)
 end
 
 -- Update the handle from a task object as the service returns it (decoded by
@@ -272,15 +326,18 @@ function Task:_read(obj)
 end
 
 -- What a poll came to (http.call's results): the handle, or nil and the error.
-local function polled(self, a, b, ...)
-  if a == true then
-    self:_set(b, ...)
+local function polled(self, a, b, server_now, ...)
+  if a == true then -- the engine read it: b, the service's clock; then the fields
+    if b then self._server_offset = b - scheduler.now() end
+    self:_set(server_now, ...)
     return self
   end
   if not a then
     b.task_id = self.id
     return nil, b
   end
+  -- the service's clock, as its answer's Date says, against ours: its times (created, expires_at) are its own
+  self._server_offset = http.server_time(b.headers) - scheduler.now()
   return self:_read(a)
 end
 
@@ -303,6 +360,17 @@ function Task:refresh(opts)
   local timeout = opts and opts.timeout
   errors.checktimeout(timeout, "refresh", 1)
   return self._ctx.redact_result(self:_poll(timeout and scheduler.now() + timeout or nil))
+end
+
+--- Unix time on the service's clock now: its last answer's `Date` header,
+-- carried on by the monotonic clock (`os.time()` before any answer). What the
+-- service's own times (`created`, `expires_at`) are compared with: a machine
+-- whose clock is minutes off still reads a task's age and its result's
+-- lifetime right (`task.expires_at - task:server_time()` seconds are left).
+-- @treturn number seconds
+function Task:server_time()
+  if self._server_offset then return scheduler.now() + self._server_offset end
+  return os.time()
 end
 
 -- The error of a task that ended failed or cancelled.
@@ -367,8 +435,8 @@ end
 function Waiter:_timeout()
   local task = self.task
   return errors.new{ type = "timeout_error", retryable = true, task_id = task.id,
-    message = string.format("task %s still %s after %g s; wait again to keep waiting", task.id,
-      tostring(task.status), self.timeout) }
+    message = string.format("task %s still %s after %s s; wait again to keep waiting", task.id,
+      tostring(task.status), numbers.format("%g", self.timeout)) }
 end
 
 -- After a poll that read the task: on_progress when it `changed` (its status or progress is not
@@ -422,10 +490,13 @@ function Waiter:_failed(err, http_level)
 end
 
 -- A poll the engine read: logged (when the client logs each exchange) and applied.
-function Waiter:_took(_, status, seconds, ...)
+function Waiter:_took(_, status, seconds, server_now, ...)
   local task = self.task
   local ctx = task._ctx
-  if ctx.logs then ctx.log("info", "GET %s -> %s in %.3f s", task:_path(), status, seconds) end
+  if ctx.logs then
+    ctx.log("info", "GET %s -> %s in %s s", task:_path(), status, numbers.format("%.3f", seconds))
+  end
+  if server_now then task._server_offset = server_now - scheduler.now() end
   task:_set(...)
 end
 
@@ -469,11 +540,12 @@ function Waiter:_decide()
   end
   -- an answer the engine does not read: the Lua layer's reading (http.lua, Task:_read)
   local _, r = eng:take(wid)
-  local ok, obj, err = http.settle(ctx, "GET", task:_path(), true, scheduler.now() - (r.time or 0), false, r)
-  local delay
+  local ok, obj = http.settle(ctx, "GET", task:_path(), true, scheduler.now() - (r.time or 0), false, r)
+  local delay, err
   if not ok then
     delay, x = self:_failed(obj, true)
   else
+    task._server_offset = http.server_time(r.headers) - scheduler.now()
     ok, err = task:_read(obj)
     if ok then
       what, x = self:_seen(eng:seen(wid, task.status, task.progress, task.estimated_time, task.created))
@@ -519,7 +591,8 @@ local SLOT, REPLAYED, REATTACHED, RECORDED = 1, 2, 4, 8
 -- URLs of a task re-attached, say) stays a handle.
 local PARKABLE = { client = true, id = true, status = true, request = true, idempotency_key = true,
   progress = true, created = true, estimated_time = true, replayed = true, reattached = true,
-  _ctx = true, _slot = true, _watch = true, _journal_key = true, _recorded = true, _gc = true }
+  _ctx = true, _slot = true, _watch = true, _journal_key = true, _recorded = true, _gc = true,
+  _t0 = true, _server_offset = true }
 
 -- Whether flag f is in the sum of flags.
 local function has(flags, f)
@@ -571,7 +644,7 @@ function M.unpark(kind, wid)
               recorded = has(flags, RECORDED) or nil, journal_key = kind.keys and kind.keys[i] }
   end
   local t = M.new(kind.client, kind.ctx, id, status, kind.requests and kind.requests[i], key, has(flags, SLOT),
-    extra)
+    extra, true)
   t.progress, t.estimated_time, t.created, t._watch = progress, est, created, wid
   local n, failures, undecodable = eng:counts(wid)
   return setmetatable({ task = t, i = i, wid = wid, deadline = deadline or math.huge, n = n, failures = failures,
@@ -630,6 +703,7 @@ function Task:download(path, opts)
     ctx = self._ctx, track = self:_track(), journal_key = self._journal_key,
     closed = function() return task.closed end,
     nap = self:_napper(),
+    server_now = function() return task:server_time() end,
   })
   return self._ctx.redact_result(ok, err)
 end

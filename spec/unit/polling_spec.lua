@@ -1,7 +1,5 @@
 -- seedance.polling: when to poll a task next. Pure: no network, no clock.
 local polling = require("seedance.polling")
-local seedance = require("seedance")
-local scheduler = require("seedance.scheduler")
 
 local function delay(s)
   return polling.delay(s, s.estimated_time, s.poll_min or 1, s.poll_max or 30)
