@@ -787,13 +787,14 @@ int sd_engine_watch_info_l(lua_State *L) {
     return 1;
 }
 
-/* eng:budget([{ starts, sockets, answers, us }]) -> the budget of one step (0: no limit). */
+/* eng:budget([{ starts, downloads, sockets, answers, us }]) -> the budget of one step (0: no limit). */
 int sd_engine_budget_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
     sd_budget *b = &e->budget;
     if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
         b->starts = (int)sd_field_number(L, 2, "starts", b->starts);
+        b->downloads = (int)sd_field_number(L, 2, "downloads", b->downloads);
         b->sockets = (int)sd_field_number(L, 2, "sockets", b->sockets);
         b->answers = (int)sd_field_number(L, 2, "answers", b->answers);
         b->us = (long long)sd_field_number(L, 2, "us", (double)b->us);
@@ -801,6 +802,8 @@ int sd_engine_budget_l(lua_State *L) {
     lua_createtable(L, 0, 4);
     lua_pushinteger(L, b->starts);
     lua_setfield(L, -2, "starts");
+    lua_pushinteger(L, b->downloads);
+    lua_setfield(L, -2, "downloads");
     lua_pushinteger(L, b->sockets);
     lua_setfield(L, -2, "sockets");
     lua_pushinteger(L, b->answers);
@@ -810,12 +813,14 @@ int sd_engine_budget_l(lua_State *L) {
     return 1;
 }
 
-/* eng:stats() -> { starts, sockets, answers (what the last step did), more, queued, pending, watches }. */
+/* eng:stats() -> { starts, downloads, sockets, answers (what the last step did), more, queued, pending, watches }. */
 int sd_engine_stats_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
     lua_createtable(L, 0, 7);
     lua_pushinteger(L, e->last.starts);
     lua_setfield(L, -2, "starts");
+    lua_pushinteger(L, e->last.downloads);
+    lua_setfield(L, -2, "downloads");
     lua_pushinteger(L, e->last.sockets);
     lua_setfield(L, -2, "sockets");
     lua_pushinteger(L, e->last.answers);

@@ -276,6 +276,7 @@ static inline int sd_told_is(const sd_watch *w, const char *s, size_t n) {
 /* How much one step may do (a frame's budget). 0 in a field means no limit. */
 typedef struct sd_budget {
     int starts;    /* transfers handed to libcurl (new ones and API calls let through a window) */
+    int downloads; /* of those, transfers that are not API calls (downloads: a new file each, their own buffers) */
     int sockets;   /* ready sockets handed to libcurl */
     int answers;   /* finished transfers read from libcurl (answers parsed, watches advanced) */
     long long us;  /* microseconds of engine work, checked after each unit (0 = none) */
@@ -311,6 +312,7 @@ typedef struct sd_engine {
     sd_transfer *shead, *stail; /* transfers waiting in the start queue */
     size_t nstarting;          /* their number */
     size_t running;            /* transfers inside the multi handle */
+    size_t max_running;        /* most transfers handed to libcurl at once (its connections per host), 0 = no cap */
     size_t pending_msgs;       /* finished transfers libcurl holds that a step has not read yet */
     long long next_id;         /* id of the next transfer or watch */
     CURL **pool;               /* idle easy handles for reuse (reset) */
@@ -323,7 +325,7 @@ typedef struct sd_engine {
     sd_budget budget;          /* how much one step may do */
     int more;                  /* the last step left work for the next one */
     struct {                   /* what the last step did (eng:stats(), for specs and the bench) */
-        int starts, sockets, answers;
+        int starts, downloads, sockets, answers;
     } last;
     sd_jobs jobs;              /* file work on the worker thread (jobs.c); ids from next_id too */
 } sd_engine;

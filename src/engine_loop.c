@@ -27,6 +27,7 @@
 
 /* The default budget of one step: about a frame's share of engine work. */
 #define SD_BUDGET_STARTS 16
+#define SD_BUDGET_DOWNLOADS 2
 #define SD_BUDGET_SOCKETS 24
 #define SD_BUDGET_ANSWERS 48
 #define SD_BUDGET_US 600
@@ -606,6 +607,7 @@ sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
     e->next_id = 1;
     e->nbuckets = 64;
     e->budget.starts = SD_BUDGET_STARTS;
+    e->budget.downloads = SD_BUDGET_DOWNLOADS;
     e->budget.sockets = SD_BUDGET_SOCKETS;
     e->budget.answers = SD_BUDGET_ANSWERS;
     e->budget.us = SD_BUDGET_US;
@@ -623,6 +625,9 @@ sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, sd_timer_cb);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, o->max_host_connections);
+    /* no more transfers in libcurl than it has connections for: one waiting for a connection costs
+     * a connect attempt (URL parsing, the connection cache) each time another one ends */
+    e->max_running = o->max_host_connections > 0 ? (size_t)o->max_host_connections : 0;
     curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, o->max_total_connections);
     /* keep as many idle connections as may be open, so they are reused */
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS,
@@ -751,11 +756,16 @@ static int sd_collect(sd_engine *e, int max, long long t0) {
     return n;
 }
 
+/* Whether libcurl may take one more transfer. */
+static int sd_room(const sd_engine *e) {
+    return e->max_running == 0 || e->running < e->max_running;
+}
+
 /* Whether work is ready for a step now (it must not block). */
 static int sd_ready_now(sd_engine *e, long long now) {
     sd_watch *w = sd_heap_top(e);
-    return e->nqueued > 0 || e->nstarting > 0 || e->pending_msgs > 0 || e->more || sd_jobs_finished(&e->jobs) ||
-           (w != NULL && w->next_us <= now);
+    return e->nqueued > 0 || (e->nstarting > 0 && sd_room(e)) || e->pending_msgs > 0 || e->more ||
+           sd_jobs_finished(&e->jobs) || (w != NULL && w->next_us <= now);
 }
 
 /* The earliest time a waiting call of any profile may change state (pause end, deadline), -1 none. */
@@ -771,13 +781,13 @@ static long long sd_window_wake(sd_engine *e) {
 }
 
 size_t sd_engine_step(sd_engine *e, int timeout_ms) {
-    int running, n, wait = timeout_ms, starts = 0, socks = 0, fired = 0;
+    int running, n, wait = timeout_ms, starts = 0, downloads = 0, socks = 0, fired = 0;
     size_t i, nready = 0;
     long long now = sd_now_us(), t0, at;
     sd_budget *b = &e->budget;
     sd_watch *w;
     sd_profile *p;
-    e->last.starts = e->last.sockets = e->last.answers = 0;
+    e->last.starts = e->last.downloads = e->last.sockets = e->last.answers = 0;
     if (sd_ready_now(e, now)) wait = 0; /* results or work are waiting: never block */
     if (wait > 0 && e->timer_at >= 0) {
         long long d = sd_ms_until(e->timer_at, now);
@@ -808,20 +818,32 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
         sd_watch_fire(e, w, now);
         fired++;
     }
-    /* new transfers to libcurl (its timer action below sends them) */
-    while (e->shead != NULL) {
-        sd_transfer *t;
-        if ((b->starts > 0 && starts >= b->starts) || (b->us > 0 && starts > 0 && sd_now_us() - t0 > b->us)) {
-            e->more = 1;
-            break;
+    /* new transfers to libcurl (its timer action below sends them), as many as it has connections for;
+     * at most budget.downloads of them not API calls (a download makes its files as its answer comes) */
+    {
+        sd_transfer **pp = &e->shead, *prev = NULL;
+        while (*pp != NULL && sd_room(e)) {
+            sd_transfer *t = *pp;
+            int generic = t->prof == NULL;
+            if ((b->starts > 0 && starts >= b->starts) || (b->us > 0 && starts > 0 && sd_now_us() - t0 > b->us)) {
+                e->more = 1;
+                break;
+            }
+            if (generic && b->downloads > 0 && downloads >= b->downloads) {
+                /* it keeps its place: the API calls behind it go on */
+                e->more = 1;
+                prev = t;
+                pp = &t->snext;
+                continue;
+            }
+            *pp = t->snext;
+            if (e->stail == t) e->stail = prev;
+            e->nstarting--;
+            t->snext = NULL;
+            sd_start(e, t, now);
+            starts++;
+            downloads += generic;
         }
-        t = e->shead;
-        e->shead = t->snext;
-        if (e->shead == NULL) e->stail = NULL;
-        e->nstarting--;
-        t->snext = NULL;
-        sd_start(e, t, now);
-        starts++;
     }
     if (n > 0) {
         /* copy first: socket_action may add and remove sockets under us */
@@ -856,6 +878,7 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
     e->last.answers = sd_collect(e, b->answers, t0);
     if (e->pending_msgs > 0) e->more = 1;
     e->last.starts = starts;
+    e->last.downloads = downloads;
     e->last.sockets = socks;
     return e->nqueued;
 }

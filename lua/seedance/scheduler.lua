@@ -28,10 +28,11 @@ local M = {}
 local now = core.now
 local engine          -- the engine, made on first use
 local BLOCKED = {}    -- stands for plain code blocked on an id (no coroutine to wake)
-local inflight = {}   -- transfer id -> the record of the coroutine waiting for it, or BLOCKED
+local BUSY = {}       -- stands for a coroutine waiting for an id that is not suspended waiting now
+local inflight = {}   -- transfer id -> the record of the coroutine suspended waiting for it, BUSY or BLOCKED
 local inflight_n = 0
-local watchers = {}   -- watch id -> the record of the coroutine waiting for its events, a sink
-                      -- function(id) (a pool serving many), or BLOCKED
+local watchers = {}   -- watch id -> the record of the coroutine suspended waiting for its events, BUSY,
+                      -- a sink function(id) (a pool serving many), or BLOCKED
 local watchers_n = 0
 local ready = {}      -- records to resume, in order: a queue from ready_head to ready_tail
 local ready_head, ready_tail = 1, 0
@@ -57,15 +58,16 @@ local function default_error_handler(err)
 end
 local error_handler = default_error_handler
 
---- How much the engine may do in one step: transfers handed to libcurl,
--- ready sockets, finished transfers read, microseconds (see `engine:budget`).
-M.ENGINE_BUDGET = { starts = 16, sockets = 24, answers = 48, us = 400 }
+--- How much the engine may do in one step: transfers handed to libcurl (of
+-- them, downloads: each makes its files as its answer comes), ready sockets,
+-- finished transfers read, microseconds (see `engine:budget`).
+M.ENGINE_BUDGET = { starts = 12, downloads = 2, sockets = 16, answers = 32, us = 300 }
 
 --- Results and watch events handed over in one step, at most.
-M.HANDOVERS = 64
+M.HANDOVERS = 32
 
 --- Coroutines resumed in one step, at most.
-M.RESUMES = 64
+M.RESUMES = 32
 
 --- The engine of this Lua state.
 -- @return the `seedance.core` engine
@@ -89,11 +91,11 @@ local function wake(rec, gen)
   end
 end
 
--- Make a suspended record runnable when it waits for engine id `id` (a transfer or a watch).
-local function wake_for(rec, id)
-  if rec.waiting and rec.await == id then
-    rec.waiting = false
-    push_ready(rec)
+-- Make the record waiting for an engine id runnable (it is there only while suspended waiting for it).
+local function wake_waiter(w)
+  if w ~= BUSY and w ~= BLOCKED and w.waiting then
+    w.waiting = false
+    push_ready(w)
   end
 end
 
@@ -114,7 +116,7 @@ local function finish(rec, ok, ...)
   -- Lua 5.1 does across a pcall) is ignored: wake finds it not waiting, resume finds it done
   rec.waiting = false
   live = live - 1
-  local h = rec.handle
+  local h = rec -- (a coroutine's record is its handle)
   h.done = true
   h.ok = ok
   if ok then
@@ -123,8 +125,10 @@ local function finish(rec, ok, ...)
     h.error = ...
     if not h.joined then error_handler(h.error) end
   end
-  for _, waiter in ipairs(h.waiters) do wake(waiter, waiter.gen) end
-  h.waiters = {}
+  if h.waiters then
+    for _, waiter in ipairs(h.waiters) do wake(waiter, waiter.gen) end
+    h.waiters = nil
+  end
 end
 
 -- What a resume gave back: the end of the coroutine (returned or raised), or a yield.
@@ -145,7 +149,7 @@ end
 -- The body runs directly as the coroutine (no pcall inside it), so it may
 -- yield on Lua 5.1 too; a raised error is caught by resume and given a traceback.
 local function resume(rec)
-  if rec.handle.done then return end
+  if rec.done then return end
   local args = rec.args
   if args then
     rec.args = nil
@@ -160,16 +164,14 @@ end
 -- @return a handle with `done`, `ok`, `error`, and `:wait()` for fn's results
 function M.spawn(fn, ...)
   errors.checkarg(fn, "function", 1, "spawn")
-  local args = compat.pack(...)
-  local rec = { waiting = false, gen = 0 }
-  local handle = setmetatable({ done = false, waiters = {} }, Spawned)
-  rec.handle = handle
-  rec.co = coroutine.create(fn)
-  rec.args = args
-  records[rec.co] = rec
+  local co = coroutine.create(fn)
+  -- one small table: the coroutine's record is the handle returned
+  local rec = setmetatable({ co = co, gen = 0, waiting = false, done = false }, Spawned)
+  if select("#", ...) > 0 then rec.args = compat.pack(...) end
+  records[co] = rec
   live = live + 1
   push_ready(rec)
-  return handle
+  return rec
 end
 
 --- Call `fn(...)` protected, where it may still yield to this scheduler (a
@@ -197,7 +199,12 @@ function Spawned:wait()
     local rec = current()
     if rec then
       rec.gen = rec.gen + 1
-      self.waiters[#self.waiters + 1] = rec
+      local ws = self.waiters
+      if not ws then
+        ws = {}
+        self.waiters = ws
+      end
+      ws[#ws + 1] = rec
       while not self.done do suspend(rec) end
     else
       M.block_until(function() return self.done end)
@@ -221,15 +228,15 @@ local function dispatch(stop_at)
     if w then
       inflight[id] = nil
       inflight_n = inflight_n - 1
-      if w ~= BLOCKED then wake_for(w, id) end
+      wake_waiter(w)
     else
       w = watchers[id]
       if w == nil then
         eng:cancel(id) -- nobody waits for it any more
       elseif type(w) == "function" then
         w(id)
-      elseif w ~= BLOCKED then
-        wake_for(w, id)
+      else
+        wake_waiter(w)
       end
     end
     n = n + 1
@@ -246,12 +253,12 @@ local function fire_timers()
   end
 end
 
---- Seconds of Lua work one `step` may do (a frame budget; default 0.4 ms):
+--- Seconds of Lua work one `step` may do (a frame budget; default 0.3 ms):
 -- handing finished transfers over and resuming ready coroutines stop once
 -- it is spent (after at least one of each), or after HANDOVERS and RESUMES,
 -- and the rest wait for the next step. The engine's own work has its budget
 -- (`ENGINE_BUDGET`).
-M.budget = 0.0004
+M.budget = 0.0003
 
 -- The body of step (a named function: no closure is made per step).
 local function step_body(timeout)
@@ -401,14 +408,16 @@ function M.wait_for(id, opts)
   local tick = opts and opts.tick
   local rec = current()
   if rec then
-    inflight[id] = rec
+    inflight[id] = BUSY
     while inflight[id] do
+      inflight[id] = rec -- (only while suspended here: a wake for it is for this wait)
       rec.gen = rec.gen + 1
-      rec.await = id
       if tick then heap.push(timers, { at = now() + tick, rec = rec, gen = rec.gen }) end
       suspend(rec)
-      rec.await = nil
-      if inflight[id] and tick then opts.on_tick(id) end
+      if inflight[id] then -- the tick: the transfer runs on
+        inflight[id] = BUSY
+        if tick then opts.on_tick(id) end
+      end
     end
   else
     inflight[id] = BLOCKED
@@ -477,7 +486,7 @@ function M.cancel(id)
     inflight[id] = nil
     inflight_n = inflight_n - 1
     if engine then engine:cancel(id) end
-    if w ~= BLOCKED then wake_for(w, id) end
+    wake_waiter(w)
   elseif watchers[id] then
     M.unwatch(id)
   end
@@ -490,13 +499,15 @@ function M.cancel_later(id)
 end
 
 --- Route the events of watch `id` (see `engine:watch`) to a waiter: the
--- running managed coroutine (which waits with `wait_event`), a sink
+-- running managed coroutine (which waits with `wait_event`: woken only while
+-- suspended there; an event that comes while it does something else waits in
+-- the engine, where `wait_event` looks first), a sink
 -- `function(id)` called inside the step for each event (it must neither
 -- yield nor raise), or, in plain code, nobody (`wait_event` blocks).
 -- @tparam integer id
 -- @tparam[opt] function sink
 function M.watch(id, sink)
-  watchers[id] = sink or current() or BLOCKED
+  watchers[id] = sink or (current() and BUSY) or BLOCKED
   watchers_n = watchers_n + 1
 end
 
@@ -508,7 +519,7 @@ function M.unwatch(id)
   watchers[id] = nil
   watchers_n = watchers_n - 1
   if engine then engine:cancel(id) end
-  if type(w) == "function" then w(id) elseif w ~= BLOCKED then wake_for(w, id) end
+  if type(w) == "function" then w(id) else wake_waiter(w) end
 end
 
 --- Wait until watch `id` has an event for its waiter (or has ended): yields
@@ -520,10 +531,10 @@ function M.wait_event(id)
   local rec = current()
   if rec then
     if watchers[id] and not eng:event(id) then
+      watchers[id] = rec -- (only while suspended here)
       rec.gen = rec.gen + 1
-      rec.await = id
       suspend(rec)
-      rec.await = nil
+      if watchers[id] then watchers[id] = BUSY end
     end
   else
     M.block_until(function() return watchers[id] == nil or eng:event(id) ~= nil end)

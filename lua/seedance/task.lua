@@ -423,8 +423,11 @@ function Task:waiter(opts, i)
     return setmetatable({ task = self, i = i, deadline = scheduler.now() + opts.timeout * s.time_scale }, opts)
   end
   local timeout = opts.timeout or s.wait_timeout
-  return setmetatable({ task = self, timeout = timeout, on_progress = opts.on_progress,
-    deadline = scheduler.now() + timeout * s.time_scale }, Waiter)
+  -- (four fields: a small table; an on_progress is a fifth)
+  local w = setmetatable({ task = self, timeout = timeout, deadline = scheduler.now() + timeout * s.time_scale,
+    wid = false }, Waiter)
+  if opts.on_progress then w.on_progress = opts.on_progress end
+  return w
 end
 
 local function aborted()
