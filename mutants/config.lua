@@ -73,4 +73,63 @@ return {
     to = [[
   set("api_key", key, key_source or "none: set SEEDANCE_API_KEY, or api_key_file in the config file")
 ]] },
+  { name = "cli-config-comment-note",
+    promise = "a config value refused with a '# ...' after it says that a # starts a comment only at a line's start",
+    file = "lua/seedance/cli/config.lua",
+    from = [[
+  if tostring(value):find("%s#") then return " (a # starts a comment only at the start of a line)" end
+]],
+    to = [[
+  if false then return "" end
+]] },
+  { name = "cli-config-quote",
+    promise = "a config value that opens a quote it does not close is refused, naming the quote",
+    file = "lua/seedance/cli/config.lua",
+    from = [[
+        if #value < 2 or value:sub(-1) ~= q then
+]],
+    to = [[
+        if false then
+]] },
+  { name = "cli-config-hints",
+    promise = "a [section] line, and a key written as its variable (SEEDANCE_BASE_URL, export ...), are said to be that",
+    edits = {
+      { file = "lua/seedance/cli/config.lua", from = [[
+        local why = line:match("^%s*%[.*%]%s*$") and " (the file has no [sections]: only key = value lines)"
+]], to = [[
+        local why = false and ""
+]] },
+      { file = "lua/seedance/cli/config.lua", from = [[
+  return (k:lower():gsub("[%s%-]+", "_"):gsub("^export_", ""):gsub("^seedance_", ""))
+]], to = [[
+  return (k:lower():gsub("[%s%-]+", "_"))
+]] },
+    } },
+  { name = "cli-config-key-folder",
+    promise = "a key file named in the config file that is a folder is said to be one, not told to be chmod 600",
+    file = "lua/seedance/cli/settings.lua",
+    from = [[
+    if st and st.type == "file" then
+]],
+    to = [[
+    if st then
+]] },
+  { name = "cli-config-unused-key-file",
+    promise = "seedance config marks the config file's api_key_file unused when SEEDANCE_API_KEY's key is in effect",
+    file = "lua/seedance/cli/settings.lua",
+    from = [[
+  if not args.api_key_file and file.api_key_file and key_source == "SEEDANCE_API_KEY" then
+]],
+    to = [[
+  if false then
+]] },
+  { name = "cli-config-ca-source",
+    promise = "the config file's ca_file has FILE:LINE as its source, as every other setting from the file",
+    file = "lua/seedance/cli/settings.lua",
+    from = [[
+    path, source = file.ca_file.path, file.ca_file.where
+]],
+    to = [[
+    path, source = file.ca_file.path, "ca_file " .. file.ca_file.where
+]] },
 }
