@@ -48,7 +48,7 @@ describe("seedance completion #child", function()
     local code, out, err = cli.run("completion tcsh")
     assert.equals(2, code)
     assert.equals("", out)
-    assert.matches("argument 'shell' must be one of 'bash', 'zsh', 'fish'", err)
+    assert.matches("argument 'SHELL' must be one of 'bash', 'zsh', 'fish'", err)
   end)
 
   it("bash: loads, completes a subcommand, a model name and a resolution #m-cli-completion-values #m-cli-completion-shell", function()
@@ -73,6 +73,31 @@ describe("seedance completion #child", function()
       complete("seedance", "generate", "--model", "doubao-seedance-2.0-fast"))
     assert.equals("1080p\n", complete("seedance", "generate", "--prompt", "x", "--resolution", "10"))
     assert.equals("--save-last-frame\n", complete("seedance", "wait", "--save-l"))
+  end)
+
+  it("#found bash: completes the shell of `seedance completion` and the command of `seedance help` #m-cli-completion-arguments", function()
+    local file = dir .. "/seedance.bash"
+    script("bash", file)
+    local function complete(...)
+      local words = { ... }
+      local quoted = {}
+      for i, w in ipairs(words) do quoted[i] = q(w) end
+      local ok, out = util.run("bash -c " .. q("source " .. q(file) .. " && COMP_WORDS=(" .. table.concat(quoted, " ")
+        .. ") && COMP_CWORD=" .. (#words - 1) .. " && _seedance && printf '%s\\n' \"${COMPREPLY[@]}\""))
+      assert(ok, out)
+      return out
+    end
+    local state = {}
+    parser.new(state)
+    local names = {}
+    for name in pairs(state.commands) do names[#names + 1] = name end
+    table.sort(names)
+    assert.equals("bash\nzsh\nfish\n", complete("seedance", "completion", ""))
+    assert.equals("zsh\n", complete("seedance", "completion", "z"))
+    assert.equals(table.concat(names, "\n") .. "\n", complete("seedance", "help", ""))
+    assert.equals("generate\n", complete("seedance", "help", "gen"))
+    -- only right after the command: an option's value is still the option's
+    assert.equals(table.concat(values_of("model"), "\n") .. "\n", complete("seedance", "generate", "--model", ""))
   end)
 
   it("zsh: compinit takes it from fpath and completes a subcommand and a model name on a terminal #m-cli-completion-values", function()
@@ -139,5 +164,29 @@ print -r -- "$out"
     local sizes = { unpack(values_of("size")) }
     table.sort(sizes)
     assert.same(sizes, complete("seedance generate --size "))
+  end)
+
+  it("#found fish: completes the shell of `seedance completion` and the command of `seedance help` #m-cli-completion-arguments", function()
+    if not has("fish") then
+      pending("fish is not installed (sh .ci/install-deps test installs it)")
+      return
+    end
+    local file = dir .. "/seedance.fish"
+    script("fish", file)
+    local function complete(line)
+      local ok, out = util.run("fish --no-config -c " .. q("source " .. q(file) .. "; complete -C " .. q(line)))
+      assert(ok, out)
+      local names = {}
+      for l in out:gmatch("[^\n]+") do names[#names + 1] = l:match("^[^\t]*") end
+      table.sort(names)
+      return names
+    end
+    assert.same({ "bash", "fish", "zsh" }, complete("seedance completion "))
+    local state = {}
+    parser.new(state)
+    local names = {}
+    for name in pairs(state.commands) do names[#names + 1] = name end
+    table.sort(names)
+    assert.same(names, complete("seedance help "))
   end)
 end)

@@ -414,15 +414,12 @@ function M.config(ctx, args)
 end
 
 --- `seedance completion bash|zsh|fish`: the completion script, written from
--- the same parsers as help (`seedance.cli.parser.completion`).
+-- the same parsers as help (`seedance.cli.parser.completion_script`).
 -- @tparam table ctx
 -- @tparam table args
 -- @treturn integer exit code
 function M.completion(ctx, args)
-  local p = parser.completion()
-  local script = args.shell == "bash" and p:get_bash_complete() or args.shell == "zsh" and p:get_zsh_complete()
-    or p:get_fish_complete()
-  ctx.out:write(script)
+  ctx.out:write(parser.completion_script(args.shell))
   return exit.EXIT.ok
 end
 
