@@ -86,10 +86,10 @@ return {
     promise = "a task id without its task_ prefix that is not found gets the id meant",
     file = "lua/seedance/cli/hints.lua",
     from = [[
-    if not id:match("^task_") then
+    elseif not id:match("^task_") then
 ]],
     to = [[
-    if false then
+    elseif false then
 ]] },
   { name = "cli-msg-connect-hint",
     promise = "a refused connection asks whether the service (or proxy) at the address, and where it came from, runs",
@@ -173,4 +173,24 @@ function M.validate(ctx, args)
   if false then
 ]] },
     } },
+  { name = "cli-msg-task-id-case",
+    promise = "a task id typed with TASK_ in capitals that is not found gets the lower-case id, not task_TASK_...",
+    file = "lua/seedance/cli/hints.lua",
+    from = [[
+    if id:match("^[Tt][Aa][Ss][Kk]_") and not id:match("^task_") then
+]],
+    to = [[
+    if false then
+]] },
+  { name = "cli-msg-task-id-inner",
+    promise = "a malformed task id says what an id looks like, and one found inside a URL or blanks is offered",
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+  return nil, settings.usage("%s; %s", tostring(task):match("%((.*)%)$") or tostring(task),
+    inner and inner ~= id and string.format("did you mean %s?", inner)
+      or "give the id as `seedance generate` printed it (task_...)")
+]],
+    to = [[
+  return nil, settings.usage("%s", tostring(task):match("%((.*)%)$") or tostring(task))
+]] },
 }

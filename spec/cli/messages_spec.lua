@@ -146,7 +146,12 @@ local ROWS = {
   { "generate --prompt x -o {D}/v.mp4 --save-last-frame {D}/v.mp4", 2, "seedance: -o {D}/v.mp4 and --save-last-frame "
     .. "{D}/v.mp4 name the same file; the run would overwrite one with the other: choose another name" },
   { "download {ID}", 2, "seedance: download needs -o FILE (the video) or --save-last-frame FILE" },
-  { "status 'bad id!'", 2, "seedance: task id must be 1 to 128 letters, digits, '_' or '-', got 'bad id!'" },
+  { "status 'bad id!'", 2, "seedance: task id must be 1 to 128 letters, digits, '_' or '-', got 'bad id!'; give "
+    .. "the id as `seedance generate` printed it (task_...)", tags = "#found #m-cli-msg-task-id-inner" },
+  { "status https://xcompute.us/v1/tasks/{ID}", 2, "seedance: task id must be 1 to 128 letters, digits, '_' or '-', "
+    .. "got 'https://xcompute.us/v1/tasks/task_01M8KX'; did you mean {ID}?", tags = "#found #m-cli-msg-task-id-inner" },
+  { "wait '{ID} ' -o {D}/w.mp4", 2, "seedance: task id must be 1 to 128 letters, digits, '_' or '-', got '{ID} '; "
+    .. "did you mean {ID}?", tags = "#found #m-cli-msg-task-id-inner" },
 
   -- ---- the settings ----
   { "balance --base-url ''", 2, "seedance: --base-url is empty (a shell variable that is not set?); give the "
@@ -188,6 +193,9 @@ local ROWS = {
   { "wait 01M8KXCEGT13GWE6Y1Y5Z7S7BQ -o {D}/w.mp4", 3, "seedance: invalid_request_error (HTTP 404): task not found: "
     .. "01M8KXCEGT13GWE6Y1Y5Z7S7BQ; task ids begin with task_: did you mean task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ?",
     tags = "#m-cli-msg-task-prefix" },
+  { "status TASK_01M8KXCEGT13GWE6Y1Y5Z7S7BQ", 3, "seedance: invalid_request_error (HTTP 404): task not found: "
+    .. "TASK_01M8KXCEGT13GWE6Y1Y5Z7S7BQ; task ids begin with task_ in lower case: did you mean {ID}?",
+    tags = "#found #m-cli-msg-task-id-case" },
   { "status {ID}", 3, "seedance: invalid_request_error (HTTP 404): task not found: {ID}; check the id (as `seedance "
     .. "generate` printed it), and that the task was made on {URL} (SEEDANCE_BASE_URL)" },
   { "balance", 8, "seedance: network_error: Failed to connect to 127.0.0.1 port {DEADPORT} after 0 ms: Couldn't "

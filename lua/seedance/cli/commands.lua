@@ -275,6 +275,17 @@ function M.generate(ctx, args)
   return code
 end
 
+-- The handle of the task the user named, or a usage error that says what an id looks like: one
+-- inside a URL or with blanks around it (a copy and paste) gets "did you mean task_...?".
+local function task_of(client, id)
+  local ok, task = pcall(client.task, client, id)
+  if ok then return task end
+  local inner = id:match("task_[%w_%-]+")
+  return nil, settings.usage("%s; %s", tostring(task):match("%((.*)%)$") or tostring(task),
+    inner and inner ~= id and string.format("did you mean %s?", inner)
+      or "give the id as `seedance generate` printed it (task_...)")
+end
+
 --- `seedance wait ID` and `seedance download ID`: wait for the task, save what the flags ask for.
 -- @tparam table ctx
 -- @tparam table args
@@ -293,9 +304,10 @@ function M.wait(ctx, args)
     client:close()
     return report(ctx, perr)
   end
-  local tok, task = pcall(client.task, client, args.id)
-  if not tok then
-    return report(ctx, settings.usage("%s", tostring(task):match("%((.*)%)$") or tostring(task)))
+  local task, terr = task_of(client, args.id)
+  if not task then
+    client:close()
+    return report(ctx, terr)
   end
   ctx.paid = { id = task.id, args = args }
   local show = display(ctx, args)
@@ -314,9 +326,10 @@ function M.status(ctx, args)
   ctx.task_arg = args.id
   local client, cerr = client_for(ctx, args)
   if not client then return report(ctx, cerr) end
-  local tok, task = pcall(client.task, client, args.id)
-  if not tok then
-    return report(ctx, settings.usage("%s", tostring(task):match("%((.*)%)$") or tostring(task)))
+  local task, terr = task_of(client, args.id)
+  if not task then
+    client:close()
+    return report(ctx, terr)
   end
   local _, code = guard.run(function()
     local ok, err = task:refresh()

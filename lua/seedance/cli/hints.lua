@@ -85,7 +85,11 @@ function M.apply(err, message, ctx)
     message = message .. "; `seedance balance` shows what is left"
   elseif err.status == 404 and ctx.task_arg and err.type == "invalid_request_error" then
     local id = ctx.task_arg
-    if not id:match("^task_") then
+    if id:match("^[Tt][Aa][Ss][Kk]_") and not id:match("^task_") then
+      -- TASK_01... (a caps lock, a spreadsheet): the prefix is lower case
+      message = string.format("%s; task ids begin with task_ in lower case: did you mean task_%s?", message,
+        id:sub(6))
+    elseif not id:match("^task_") then
       message = string.format("%s; task ids begin with task_: did you mean task_%s?", message, id)
     elseif settings then
       message = string.format("%s; check the id (as `seedance generate` printed it), and that the task was made "
