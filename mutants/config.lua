@@ -23,10 +23,10 @@ return {
     promise = "the config file's model is the request's default (a flag or the request file beats it)",
     file = "lua/seedance/cli/request.lua",
     from = [[
-  if req.model == nil then req.model = defaults.model or M.DEFAULTS.model end
+    if req[name] == nil and defaults[name] ~= nil then req[name], used[name] = defaults[name], true end
 ]],
     to = [[
-  if req.model == nil then req.model = M.DEFAULTS.model end
+    if false then req[name], used[name] = defaults[name], true end
 ]] },
   { name = "cli-config-no-key",
     promise = "an API key written in the config file is refused with the fix (api_key_file, chmod 600)",
@@ -131,5 +131,23 @@ return {
 ]],
     to = [[
     path, source = file.ca_file.path, "ca_file " .. file.ca_file.where
+]] },
+  { name = "cli-config-default-named",
+    promise = "a request the validator refuses for a model or resolution the config file gave names the file's line "
+      .. "and the flag that overrides it (never one the request did not take)",
+    file = "lua/seedance/cli/hints.lua",
+    from = [[
+    if from then message = message .. "; " .. from end
+]],
+    to = [[
+]] },
+  { name = "cli-config-default-used",
+    promise = "the config file's model or resolution is named in a refusal only when the request took it",
+    file = "lua/seedance/cli/hints.lua",
+    from = [[
+    local value = settings.used[name] and settings.defaults[name]
+]],
+    to = [[
+    local value = settings.defaults[name]
 ]] },
 }

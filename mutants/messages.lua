@@ -193,4 +193,13 @@ function M.validate(ctx, args)
     to = [[
   return nil, settings.usage("%s", tostring(task):match("%((.*)%)$") or tostring(task))
 ]] },
+  { name = "cli-msg-help-word",
+    promise = "help written as a word after a command (seedance generate help) says to write --help",
+    file = "lua/seedance/cli/usage.lua",
+    from = [[
+  if word == "help" and name then
+]],
+    to = [[
+  if false then
+]] },
 }

@@ -132,6 +132,32 @@ describe("the config file #child", function()
     assert.equals(0, code, err)
   end)
 
+  it("#found a request refused for the file's model or resolution names its line and the flag that overrides it #m-cli-config-default-named #m-cli-config-default-used", function()
+    write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile, "model = doubao-seedance-2.0-fast",
+                  "resolution = 1080p" }
+    local before = emu:stats().requests
+    local code, _, err = run("generate --prompt x")
+    assert.equals(3, code, err)
+    assert.equals(("seedance: validation_error: invalid request: 1 problem (first: resolution: 1080p is available only "
+      .. "on doubao-seedance-2.0 and doubao-seedance-2.0-face, not on doubao-seedance-2.0-fast); model "
+      .. "doubao-seedance-2.0-fast comes from the config file (%s:3): pass --model to override it; resolution 1080p "
+      .. "comes from the config file (%s:4): pass --resolution to override it\n"):format(conf, conf), err)
+    -- the flag's value is the user's own: only the file's other key is named
+    code, _, err = run("generate --prompt x --resolution 1080p")
+    assert.equals(3, code, err)
+    assert.truthy(err:find("; model doubao-seedance-2.0-fast comes from the config file (" .. conf .. ":3): pass "
+      .. "--model to override it\n", 1, true), err)
+    assert.is_nil(err:find("resolution 1080p comes from", 1, true), err)
+    -- a request file that names both takes neither from the file: nothing is said of it
+    process.write(dir .. "/fast.json", '{"model":"doubao-seedance-2.0-fast","prompt":"x","resolution":"1080p"}')
+    write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile, "model = doubao-seedance-2.0",
+                  "resolution = 720p" }
+    code, _, err = run("generate --request " .. q(dir .. "/fast.json"))
+    assert.equals(3, code, err)
+    assert.is_nil(err:find("config file", 1, true), err)
+    assert.equals(before, emu:stats().requests)
+  end)
+
   it("the file's wait_timeout bounds a wait, and the message names it", function()
     write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile, "wait_timeout = 0.2" }
     local code, _, err = run("generate --prompt x -q --wait", { SEEDANCE_TIME_SCALE = "1" })

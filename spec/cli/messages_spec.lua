@@ -85,6 +85,8 @@ local ROWS = {
   { "generate --prompt a cat", 2, "seedance generate: too many arguments: 'cat' follows --prompt a; put a value with "
     .. "spaces in quotes (--prompt \"a cat\")", tags = "#m-cli-msg-unquoted-value" },
   { "status {ID} {ID}", 2, "seedance status: too many arguments: '{ID}' is one too many" },
+  { "generate help", 2, "seedance generate: too many arguments: 'help' is one too many; for help, write seedance "
+    .. "generate --help", tags = "#found #m-cli-msg-help-word" },
   { "generate --prompt x -o {D}/a.mp4 -o {D}/b.mp4", 2, "seedance generate: -o is given more than once; give it once "
     .. "(the last would silently win)", tags = "#m-cli-msg-repeated-option" },
   { "generate --prompt", 2, "seedance generate: option '--prompt' requires an argument: give it one (--prompt TEXT)" },

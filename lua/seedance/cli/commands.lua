@@ -224,7 +224,8 @@ function M.generate(ctx, args)
   if args.journal == "-" then return report(ctx, request.no_dash("--journal")) end
   local opts, serr = resolve(ctx, args)
   if not opts then return report(ctx, serr) end
-  local req, rerr = request.build(args, ctx.settings.defaults)
+  ctx.settings.used = {}   -- the config file's request keys the request took (for the validator's messages)
+  local req, rerr = request.build(args, ctx.settings.defaults, ctx.settings.used)
   if not req then return report(ctx, rerr) end
   local sub = submit_state(ctx, args.idempotency_key or core.random_hex(16))
   opts.on_retry = sub.on_retry

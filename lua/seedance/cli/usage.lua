@@ -133,8 +133,9 @@ end
 
 --- What "too many arguments" means: the word that is one too many, and why.
 -- @tparam table argv
+-- @tparam[opt] string name the command ("seedance generate"), for `help` given as a word
 -- @treturn string
-function M.too_many(argv)
+function M.too_many(argv, name)
   local pos = positionals(argv)
   -- drop positional words from the end until the rest fits: the first dropped one is the stray
   local stray
@@ -159,6 +160,10 @@ function M.too_many(argv)
   if before and before2 and parser.takes_value(before2) and not before2:find("=", 1, true) then
     return string.format("too many arguments: '%s' follows %s %s; put a value with spaces in quotes (%s \"%s %s\")",
       word, before2, before, before2, before, word)
+  end
+  if word == "help" and name then
+    -- `seedance generate help`, as some commands take it
+    return string.format("too many arguments: 'help' is one too many; for help, write %s --help", name)
   end
   return string.format("too many arguments: '%s' is one too many", word)
 end
@@ -219,7 +224,7 @@ function M.explain(perr, argv, state, p)
     if value then msg = string.format("%s: give it one (%s %s)", msg, needs, value) end
     return sub, name, msg
   end
-  if msg == "too many arguments" then return sub, name, M.too_many(argv) end
+  if msg == "too many arguments" then return sub, name, M.too_many(argv, name) end
   if msg:match("^unknown command '[^']*'$") then
     local names = {}
     for c in pairs(state.commands) do names[#names + 1] = c end
