@@ -14,10 +14,10 @@ return {
     promise = "seedance completion bash prints a script bash loads",
     file = "lua/seedance/cli/parser.lua",
     from = [[
-    return (p:get_bash_complete():gsub('\n(    if %[%[ "%$cur" = %-%* %]%]; then)', function(options)
+    local script = p:get_bash_complete():gsub('\n(    if %[%[ "%$cur" = %-%* %]%]; then)', function(options)
 ]],
     to = [[
-    return (p:get_zsh_complete():gsub('\n(    if %[%[ "%$cur" = %-%* %]%]; then)', function(options)
+    local script = p:get_zsh_complete():gsub('\n(    if %[%[ "%$cur" = %-%* %]%]; then)', function(options)
 ]] },
   { name = "man-every-command",
     promise = "the manual page lists every subcommand the root parser has, with its options",
@@ -102,4 +102,19 @@ return {
 ]],
     to = [[
 ]] },
+  { name = "cli-completion-colons",
+    promise = "the bash and zsh scripts complete a value with a colon (--size 16:9)",
+    edits = {
+      { file = "lua/seedance/cli/parser.lua", from = [[
+    return (p:get_zsh_complete():gsub(": :(%b())", function(list) return ": :" .. list:gsub(":", "\\:") end))
+]], to = [[
+    return p:get_zsh_complete()
+]] },
+      { file = "lua/seedance/cli/parser.lua", from = [[
+    return (script:gsub("^_seedance%(%)", "_seedance_words()"):gsub("\n(complete %-F _seedance )",
+      function(complete) return "\n" .. BASH_COLONS .. "\n" .. complete end))
+]], to = [[
+    return script
+]] },
+    } },
 }

@@ -100,7 +100,28 @@ describe("seedance completion #child", function()
     assert.equals(table.concat(values_of("model"), "\n") .. "\n", complete("seedance", "generate", "--model", ""))
   end)
 
-  it("zsh: compinit takes it from fpath and completes a subcommand and a model name on a terminal #m-cli-completion-values", function()
+  it("#found bash: completes a value with a colon, which bash splits at the colon (--size 4: gave file names) #m-cli-completion-colons", function()
+    local file = dir .. "/seedance.bash"
+    script("bash", file)
+    -- as bash calls it: COMP_WORDS split at the colon (COMP_WORDBREAKS), COMP_LINE and COMP_POINT as typed
+    local function complete(line, words)
+      local quoted = {}
+      for i, w in ipairs(words) do quoted[i] = q(w) end
+      local ok, out = util.run("bash -c " .. q("source " .. q(file) .. " && COMP_LINE=" .. q(line) .. " && COMP_POINT="
+        .. #line .. " && COMP_WORDS=(" .. table.concat(quoted, " ") .. ") && COMP_CWORD=" .. (#words - 1)
+        .. " && _seedance && printf '%s\\n' \"${COMPREPLY[@]}\""))
+      assert(ok, out)
+      return out
+    end
+    -- bash replaces what follows the colon: the reply is that part
+    assert.equals("3\n", complete("seedance generate --size 4:", { "seedance", "generate", "--size", "4", ":", "" }))
+    assert.equals("16\n", complete("seedance generate --size 9:1", { "seedance", "generate", "--size", "9", ":", "1" }))
+    assert.equals("21:9\n", complete("seedance generate --size 21", { "seedance", "generate", "--size", "21" }))
+    assert.equals("--model\n", complete("seedance generate --prompt 'a: cat' --mo",
+      { "seedance", "generate", "--prompt", "'a", ":", " cat'", "--mo" }))
+  end)
+
+  it("zsh: compinit takes it from fpath and completes a subcommand, a model name and a size on a terminal #m-cli-completion-values #m-cli-completion-colons", function()
     if not has("zsh") then
       pending("zsh is not installed (sh .ci/install-deps test installs it)")
       return
@@ -140,6 +161,10 @@ print -r -- "$out"
     assert.matches("generate[%s%-]+Submit a generation", subs)
     local models = choices("seedance generate --model ", "doubao-seedance-2.0-fast-face")
     for _, m in ipairs(values_of("model")) do assert.truthy(models:find(m, 1, true), m .. " in " .. models) end
+    -- #found: a value with a colon (16:9) broke _arguments ("parse error near `(16 )'") #m-cli-completion-colons
+    local sizes = choices("seedance generate --size ", "adaptive")
+    assert.is_nil(sizes:find("parse error", 1, true), sizes)
+    for _, v in ipairs(values_of("size")) do assert.truthy(sizes:find(v, 1, true), v .. " in " .. sizes) end
   end)
 
   it("fish: complete -C lists a subcommand and the model names #m-cli-completion-values", function()

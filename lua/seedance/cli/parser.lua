@@ -276,16 +276,45 @@ function M.completion()
   return p, names
 end
 
+-- bash splits a word at a colon (COMP_WORDBREAKS has one), so `--size 16:` reaches the completion as
+-- `16` `:` and lua-argparse's function offers file names: the words are taken again from the line
+-- split at blanks only, and bash is given what follows the word's last colon, the part it replaces.
+local BASH_COLONS = [==[
+_seedance() {
+    local line="${COMP_LINE:0:COMP_POINT}"
+    if [[ "$COMP_WORDBREAKS" != *:* || "$line" != *:* ]]; then
+        _seedance_words
+        return
+    fi
+    local -a words
+    read -ra words <<< "$line"
+    [[ "$line" == *[[:space:]] ]] && words+=("")
+    COMP_WORDS=("${words[@]}")
+    COMP_CWORD=$(( ${#words[@]} - 1 ))
+    _seedance_words
+    local cur="${words[COMP_CWORD]}"
+    if [[ "$cur" == *:* ]]; then
+        local prefix="${cur%"${cur##*:}"}"
+        COMPREPLY=("${COMPREPLY[@]#"$prefix"}")
+    fi
+}
+]==]
+
 --- The completion script for a shell (`M.SHELLS`): lua-argparse's, from
 -- `completion()`'s parser, with the values of the commands' own arguments
 -- (`seedance completion SHELL`, `seedance help COMMAND`), which its bash and
--- fish scripts leave out (its zsh script has them).
+-- fish scripts leave out (its zsh script has them), and values with a colon
+-- (`--size 16:9`) completed in bash and zsh.
 -- @tparam string shell
 -- @treturn string
 function M.completion_script(shell)
   local p, names = M.completion()
   local values = { { "completion", M.SHELLS }, { "help", names } }
-  if shell == "zsh" then return p:get_zsh_complete() end
+  if shell == "zsh" then
+    -- a value with a colon (--size 16:9) is written \: in _arguments' list of values, which lua-argparse
+    -- leaves bare (zsh's "parse error near `(16 )'" at TAB)
+    return (p:get_zsh_complete():gsub(": :(%b())", function(list) return ": :" .. list:gsub(":", "\\:") end))
+  end
   if shell == "bash" then
     local block = { "    # the values of a command's own argument, right after the command",
                     '    if [[ "$prev" == "$cmd" && "$cur" != -* ]]; then', '        case "$cmd" in' }
@@ -294,9 +323,11 @@ function M.completion_script(shell)
         table.concat(v[2], " "))
     end
     block[#block + 1] = "        esac\n    fi\n"
-    return (p:get_bash_complete():gsub('\n(    if %[%[ "%$cur" = %-%* %]%]; then)', function(options)
+    local script = p:get_bash_complete():gsub('\n(    if %[%[ "%$cur" = %-%* %]%]; then)', function(options)
       return "\n" .. table.concat(block, "\n") .. "\n" .. options
-    end))
+    end)
+    return (script:gsub("^_seedance%(%)", "_seedance_words()"):gsub("\n(complete %-F _seedance )",
+      function(complete) return "\n" .. BASH_COLONS .. "\n" .. complete end))
   end
   local lines = { (p:get_fish_complete():gsub("\n$", "")) }
   for _, v in ipairs(values) do
