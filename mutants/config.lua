@@ -92,7 +92,8 @@ return {
         if false then
 ]] },
   { name = "cli-config-hints",
-    promise = "a [section] line, and a key written as its variable (SEEDANCE_BASE_URL, export ...), are said to be that",
+    promise = "a [section] line, a key written as its variable (SEEDANCE_BASE_URL, export ...) and a full-width = are "
+      .. "said to be that; a no-break space is a blank",
     edits = {
       { file = "lua/seedance/cli/config.lua", from = [[
         local why = line:match("^%s*%[.*%]%s*$") and " (the file has no [sections]: only key = value lines)"
@@ -103,6 +104,15 @@ return {
   return (k:lower():gsub("[%s%-]+", "_"):gsub("^export_", ""):gsub("^seedance_", ""))
 ]], to = [[
   return (k:lower():gsub("[%s%-]+", "_"))
+]] },
+      { file = "lua/seedance/cli/config.lua", from = [[
+          or line:find("\239\188\157", 1, true) and " (write = as ASCII, not the full-width \239\188\157)"
+]], to = [[
+]] },
+      { file = "lua/seedance/cli/config.lua", from = [[
+    local line = raw:gsub("\r$", ""):gsub("\194\160", " ")
+]], to = [[
+    local line = raw:gsub("\r$", "")
 ]] },
     } },
   { name = "cli-config-key-folder",

@@ -243,6 +243,8 @@ describe("the config file #child", function()
       { "resolution = '", "the value of resolution opens a quote (') it does not close; close it at the end of the "
         .. "line, or remove it" },
       { "[seedance]", "expected key = value, got '[seedance]' (the file has no [sections]: only key = value lines)" },
+      { "timeout \239\188\157 30", "expected key = value, got 'timeout \239\188\157 30' (write = as ASCII, not the "
+        .. "full-width \239\188\157)" },
       { "SEEDANCE_BASE_URL = " .. emu.url, "unknown key 'SEEDANCE_BASE_URL' (did you mean base_url?); " .. KEYS },
       { "export SEEDANCE_BASE_URL=" .. emu.url, "unknown key 'export SEEDANCE_BASE_URL' (did you mean base_url?); "
         .. KEYS },
@@ -251,6 +253,9 @@ describe("the config file #child", function()
       write_config{ "# a comment", c[1] }
       assert.equals(conf .. ":2: " .. c[2], refused("balance"))
     end
+    -- a no-break space (text copied from a web page) is a blank
+    write_config{ "timeout\194\160=\194\16030\194\160" }
+    assert.same({ value = 30, source = conf .. ":1" }, settings().settings.timeout)
     -- a path: the file it names is not there, and the line says why
     write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile .. " # mine" }
     local code, _, err = run("balance", { SEEDANCE_API_KEY = false })

@@ -85,12 +85,14 @@ function M.parse(body, path)
   local values, n = {}, 0
   for raw in (body .. "\n"):gmatch("([^\n]*)\n") do
     n = n + 1
-    local line = raw:gsub("\r$", "")
+    -- (a no-break space, as text copied from a web page has it, is a blank like any other)
+    local line = raw:gsub("\r$", ""):gsub("\194\160", " ")
     local where = path .. ":" .. n
     if not (line:match("^%s*$") or line:match("^%s*#")) then
       local key, value = line:match("^%s*([^=]-)%s*=%s*(.-)%s*$")
       if not key or key == "" then
         local why = line:match("^%s*%[.*%]%s*$") and " (the file has no [sections]: only key = value lines)"
+          or line:find("\239\188\157", 1, true) and " (write = as ASCII, not the full-width \239\188\157)"
           or line:find("#", 1, true) and " (a # starts a comment only at the start of a line)" or ""
         return nil, usage("%s: expected key = value, got '%s'%s", where, line, why)
       end
