@@ -339,4 +339,13 @@ return {
     to = [[
     os.time())
 ]] },
+  { name = "cli-help-argument-names",
+    promise = "each command's help names its arguments (ID, FILE.json, COMMAND) as its usage line does",
+    file = "lua/seedance/cli/parser.lua",
+    from = [[
+  if opts.id then c:argument("ID", "The task id."):target("id"):argname("ID") end
+]],
+    to = [[
+  if opts.id then c:argument("id", "The task id."):argname("ID") end
+]] },
 }
