@@ -27,4 +27,31 @@ return {
     to = [[
     sd_sleep((double)luaL_checknumber(L, 1), NULL);
 ]] },
+  { name = "http-fixdate-days",
+    promise = "an answer's Date in IMF-fixdate is read without curl_getdate, to the second curl_getdate gives",
+    file = "src/url.c",
+    from = [[
+    return ((((long long)(year - 1970) * 365 + leap + cumulative[mon] + mday - 1) * 24 + hour) * 60 + min) * 60 +
+]],
+    to = [[
+    return ((((long long)(year - 1970) * 365 + leap + cumulative[mon] + mday) * 24 + hour) * 60 + min) * 60 +
+]] },
+  { name = "http-fixdate-leap",
+    promise = "the fast read of an HTTP date counts leap days as curl_getdate does (2000 was one, 2100 is not)",
+    file = "src/url.c",
+    from = [[
+    leap = leap / 4 - leap / 100 + leap / 400 - (1969 / 4 - 1969 / 100 + 1969 / 400);
+]],
+    to = [[
+    leap = leap / 4 - (1969 / 4);
+]] },
+  { name = "http-fixdate-zone",
+    promise = "a date in another form or zone than IMF-fixdate's GMT is curl_getdate's to read",
+    file = "src/url.c",
+    from = [[
+        s[22] != ':' || s[25] != ' ' || memcmp(s + 26, "GMT", 3) != 0)
+]],
+    to = [[
+        s[22] != ':' || s[25] != ' ')
+]] },
 }

@@ -304,6 +304,7 @@ typedef struct sd_engine {
     sd_pollfd *ready;          /* scratch copy of ready sockets in step() */
     size_t nsocks, capsocks;   /* sockets in use, slots allocated */
     size_t rotor;              /* where the next step starts handing ready sockets over */
+    sd_poller *poller;         /* the kernel's set of the same sockets (epoll), or NULL: pfds are polled */
     long long timer_at;        /* monotonic microseconds when libcurl wants its timeout action, -1 = none */
     sd_qnode **buckets;        /* id -> transfer or watch */
     size_t nbuckets, count;    /* bucket slots (power of two), nodes held */

@@ -84,6 +84,7 @@ static int sd_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *
     if (what == CURL_POLL_REMOVE) {
         if (k != NULL) {
             size_t last = e->nsocks - 1;
+            if (e->poller != NULL) sd_poller_del(e->poller, k->fd);
             if (k->idx != last) { /* move the last socket into the freed slot */
                 e->socks[k->idx] = e->socks[last];
                 e->pfds[k->idx] = e->pfds[last];
@@ -97,12 +98,19 @@ static int sd_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *
     if (k == NULL) {
         if (sd_socks_grow(e) != 0 || (k = malloc(sizeof *k)) == NULL) return -1;
         k->fd = s;
+        k->what = 0; /* not watched yet */
         k->idx = e->nsocks;
         e->socks[e->nsocks] = k;
         e->pfds[e->nsocks].fd = s;
         e->pfds[e->nsocks].revents = 0;
         e->nsocks++;
         curl_multi_assign(e->multi, s, k);
+    }
+    if (e->poller != NULL && (k->what == 0 || k->what != what) &&
+        sd_poller_set(e->poller, s, sd_poll_events(what), k->what != 0) != 0) {
+        /* the kernel's set refused it: poll the array from now on (it holds every socket) */
+        sd_poller_free(e->poller);
+        e->poller = NULL;
     }
     k->what = what;
     e->pfds[k->idx].events = sd_poll_events(what);
@@ -620,6 +628,7 @@ sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
         sd_engine_free(e);
         return NULL;
     }
+    e->poller = sd_poller_new(); /* NULL: the array is polled */
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, sd_sock_cb);
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, sd_timer_cb);
@@ -674,6 +683,7 @@ void sd_engine_free(sd_engine *e) {
     free(e->socks);
     free(e->pfds);
     free(e->ready);
+    sd_poller_free(e->poller);
     free(e->heap);
     free(e->user_agent);
     free(e);
@@ -761,9 +771,22 @@ static int sd_room(const sd_engine *e) {
     return e->max_running == 0 || e->running < e->max_running;
 }
 
+/* Whether due watches may fire: not while a step's worth of calls waits to start and libcurl has no
+ * room for them (a poll fired then only lengthens the queue; a transfer that ends makes room, and
+ * its socket wakes the step). */
+static int sd_may_fire(const sd_engine *e) {
+    return e->budget.starts <= 0 || (int)e->nstarting < e->budget.starts || sd_room(e);
+}
+
+/* The watch due first, when it may fire (NULL: none, or not now). */
+static sd_watch *sd_next_watch(sd_engine *e) {
+    sd_watch *w = sd_heap_top(e);
+    return w != NULL && sd_may_fire(e) ? w : NULL;
+}
+
 /* Whether work is ready for a step now (it must not block). */
 static int sd_ready_now(sd_engine *e, long long now) {
-    sd_watch *w = sd_heap_top(e);
+    sd_watch *w = sd_next_watch(e);
     return e->nqueued > 0 || (e->nstarting > 0 && sd_room(e)) || e->pending_msgs > 0 || e->more ||
            sd_jobs_finished(&e->jobs) || (w != NULL && w->next_us <= now);
 }
@@ -797,12 +820,24 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
         long long d = sd_ms_until(at, now);
         if (d < wait) wait = (int)d;
     }
-    if (wait > 0 && (w = sd_heap_top(e)) != NULL) {
+    if (wait > 0 && (w = sd_next_watch(e)) != NULL) {
         long long d = sd_ms_until(w->next_us, now);
         if (d < wait) wait = (int)d;
     }
     if (wait > 1 && sd_jobs_outstanding(&e->jobs) > 0) wait = 1; /* the worker's results are looked for every ms */
-    n = e->nsocks > 0 || wait > 0 ? sd_poll(e->pfds, e->nsocks, wait) : 0;
+    if (e->poller != NULL && e->nsocks > 0) {
+        /* the kernel's set: only the ready sockets come back */
+        n = sd_poller_wait(e->poller, e->ready, e->nsocks, wait);
+        if (n > 0) nready = (size_t)n;
+    } else {
+        n = e->nsocks > 0 || wait > 0 ? sd_poll(e->pfds, e->nsocks, wait) : 0;
+        if (n > 0) {
+            /* copy first: socket_action may add and remove sockets under us */
+            for (i = 0; i < e->nsocks; i++) {
+                if (e->pfds[i].revents != 0) e->ready[nready++] = e->pfds[i];
+            }
+        }
+    }
     sd_collect_jobs(e);
     t0 = now = sd_now_us();
     e->more = 0;
@@ -812,7 +847,8 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
     /* watches whose poll is due: each a call into its window, started below within the budget */
     while ((w = sd_heap_top(e)) != NULL && w->next_us <= now) {
         if (b->starts > 0 && (fired >= b->starts || (int)e->nstarting >= b->starts)) {
-            e->more = 1;
+            /* the rest at the next step; at once when it was this step's budget, else once there is room */
+            if (fired >= b->starts || sd_room(e)) e->more = 1;
             break;
         }
         sd_watch_fire(e, w, now);
@@ -845,11 +881,7 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
             downloads += generic;
         }
     }
-    if (n > 0) {
-        /* copy first: socket_action may add and remove sockets under us */
-        for (i = 0; i < e->nsocks; i++) {
-            if (e->pfds[i].revents != 0) e->ready[nready++] = e->pfds[i];
-        }
+    if (nready > 0) {
         for (i = 0; i < nready; i++) {
             /* in turn from where the last step stopped, so no socket waits for ever */
             sd_pollfd *r = &e->ready[(i + e->rotor) % nready];
@@ -885,7 +917,7 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
 
 long sd_engine_timeout(sd_engine *e) {
     long long now = sd_now_us(), at = -1, d;
-    sd_watch *w = sd_heap_top(e);
+    sd_watch *w = sd_next_watch(e);
     if (sd_ready_now(e, now)) return 0;
     if (sd_jobs_outstanding(&e->jobs) > 0) at = now + 1000; /* the worker's results: looked for every ms */
     if (e->running > 0 && e->timer_at >= 0 && (at < 0 || e->timer_at < at)) at = e->timer_at;

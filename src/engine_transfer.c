@@ -14,6 +14,7 @@
 
 #include "engine_int.h"
 #include "header.h"
+#include "url.h"
 #include "platform.h"
 
 /* At most this many bytes of header lines are kept per response. */
@@ -517,13 +518,9 @@ long long sd_transfer_date(const sd_transfer *t) {
     const char *p = t->head.data, *end = t->head.data ? t->head.data + t->head.len : NULL;
     sd_header_field f;
     while (sd_header_next(&p, end, &f)) {
-        if (f.name_len == 4 && sd_strncasecmp(f.name, "Date", 4) == 0 && f.value_len < 64) {
-            char v[64];
-            time_t d;
-            memcpy(v, f.value, f.value_len);
-            v[f.value_len] = '\0';
-            d = curl_getdate(v, NULL);
-            if (d != (time_t)-1) return (long long)d;
+        if (f.name_len == 4 && sd_strncasecmp(f.name, "Date", 4) == 0 && f.value_len <= 128) {
+            long long d = sd_http_date(f.value, f.value_len);
+            if (d >= 0) return d;
         }
     }
     return -1;

@@ -217,6 +217,21 @@ sd_socket sd_socket_open(int family, int type, int protocol);
  * only sleeps). The number ready, or -1 with errno (EINTR). */
 int sd_poll(sd_pollfd *fds, size_t n, int timeout_ms);
 
+/* A set of sockets the kernel keeps (epoll on Linux), so a wait costs what is
+ * ready, not every socket watched (poll looks at each of a hundred connections
+ * at every step). NULL where there is none (macOS, the BSDs, Windows) or it
+ * could not be made: the caller polls its array with sd_poll then. */
+typedef struct sd_poller sd_poller;
+sd_poller *sd_poller_new(void);
+void sd_poller_free(sd_poller *p);
+/* Watch fd for events (POLLIN, POLLOUT) (`known`: it is watched already, for other events). 0, or -1. */
+int sd_poller_set(sd_poller *p, sd_socket fd, short events, int known);
+/* Stop watching fd (before it is closed, or after: a closed one is gone already). */
+void sd_poller_del(sd_poller *p, sd_socket fd);
+/* Wait up to timeout_ms for the sockets; at most max ready ones into ready[]
+ * (.fd and .revents as poll sets them). The number, or -1 with errno. */
+int sd_poller_wait(sd_poller *p, sd_pollfd *ready, size_t max, int timeout_ms);
+
 /* ---- threads (the engine's file worker: src/jobs.c) ---- */
 
 /* A mutex and a condition variable (pthreads; a critical section and a

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <sys/epoll.h>
 #include <sys/random.h>
 #endif
 #ifdef __APPLE__
@@ -280,6 +281,87 @@ sd_socket sd_socket_open(int family, int type, int protocol) {
 int sd_poll(sd_pollfd *fds, size_t n, int timeout_ms) {
     return poll(fds, (nfds_t)n, timeout_ms);
 }
+
+#ifdef __linux__
+struct sd_poller {
+    int fd;
+    struct epoll_event ev[64];
+};
+
+sd_poller *sd_poller_new(void) {
+    sd_poller *p = malloc(sizeof *p);
+    if (p == NULL) return NULL;
+    p->fd = epoll_create1(EPOLL_CLOEXEC);
+    if (p->fd < 0) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void sd_poller_free(sd_poller *p) {
+    if (p == NULL) return;
+    close(p->fd);
+    free(p);
+}
+
+int sd_poller_set(sd_poller *p, sd_socket fd, short events, int known) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = ((events & POLLIN) ? EPOLLIN : 0) | ((events & POLLOUT) ? EPOLLOUT : 0);
+    ev.data.fd = fd;
+    if (epoll_ctl(p->fd, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0) return 0;
+    /* a number closed and opened again unseen (EEXIST), or one the kernel dropped (ENOENT) */
+    if (errno == EEXIST && epoll_ctl(p->fd, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
+    if (errno == ENOENT && epoll_ctl(p->fd, EPOLL_CTL_ADD, fd, &ev) == 0) return 0;
+    return -1;
+}
+
+void sd_poller_del(sd_poller *p, sd_socket fd) {
+    struct epoll_event ev; /* (kernels before 2.6.9 want one) */
+    epoll_ctl(p->fd, EPOLL_CTL_DEL, fd, &ev);
+}
+
+int sd_poller_wait(sd_poller *p, sd_pollfd *ready, size_t max, int timeout_ms) {
+    int n, i;
+    if (max > sizeof p->ev / sizeof p->ev[0]) max = sizeof p->ev / sizeof p->ev[0];
+    n = epoll_wait(p->fd, p->ev, (int)max, timeout_ms);
+    for (i = 0; i < n; i++) {
+        unsigned int e = p->ev[i].events;
+        ready[i].fd = p->ev[i].data.fd;
+        ready[i].events = 0;
+        ready[i].revents = (short)(((e & EPOLLIN) ? POLLIN : 0) | ((e & EPOLLOUT) ? POLLOUT : 0) |
+                                   ((e & EPOLLERR) ? POLLERR : 0) | ((e & EPOLLHUP) ? POLLHUP : 0));
+    }
+    return n;
+}
+#else
+sd_poller *sd_poller_new(void) {
+    return NULL;
+}
+void sd_poller_free(sd_poller *p) {
+    (void)p;
+}
+int sd_poller_set(sd_poller *p, sd_socket fd, short events, int known) {
+    (void)p;
+    (void)fd;
+    (void)events;
+    (void)known;
+    return -1;
+}
+void sd_poller_del(sd_poller *p, sd_socket fd) {
+    (void)p;
+    (void)fd;
+}
+int sd_poller_wait(sd_poller *p, sd_pollfd *ready, size_t max, int timeout_ms) {
+    (void)p;
+    (void)ready;
+    (void)max;
+    (void)timeout_ms;
+    errno = ENOSYS;
+    return -1;
+}
+#endif
 
 int sd_mutex_init(sd_mutex *m) {
     return pthread_mutex_init(m, NULL) == 0 ? 0 : -1;

@@ -99,19 +99,69 @@ static int sd_core_parse_url(lua_State *L) {
     return 1;
 }
 
+/* Two digits at s, or -1. */
+static int sd_date_2(const char *s) {
+    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9') return -1;
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/* Index of the three letters at s in names (case as sent), or -1. */
+static int sd_date_name(const char *s, const char *names, int count) {
+    int i;
+    for (i = 0; i < count; i++)
+        if (memcmp(s, names + 3 * i, 3) == 0) return i;
+    return -1;
+}
+
+/* IMF-fixdate, exactly: "Www, DD Mon YYYY HH:MM:SS GMT" (29 bytes); -1 when s is not one (what
+ * curl_getdate then makes of it is its answer). The seconds are libcurl's time2epoch: the same
+ * days for a day past its month's end (31 Feb) and for a leap second, as curl_getdate gives. */
+static long long sd_fixdate(const char *s, size_t n) {
+    static const int cumulative[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    int mday, mon, y1, y2, year, hour, min, sec;
+    long long leap;
+    if (n != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' || s[19] != ':' ||
+        s[22] != ':' || s[25] != ' ' || memcmp(s + 26, "GMT", 3) != 0)
+        return -1;
+    if (sd_date_name(s, "MonTueWedThuFriSatSun", 7) < 0) return -1;
+    mon = sd_date_name(s + 8, "JanFebMarAprMayJunJulAugSepOctNovDec", 12);
+    mday = sd_date_2(s + 5);
+    y1 = sd_date_2(s + 12);
+    y2 = sd_date_2(s + 14);
+    hour = sd_date_2(s + 17);
+    min = sd_date_2(s + 20);
+    sec = sd_date_2(s + 23);
+    if (mon < 0 || mday < 1 || mday > 31 || y1 < 0 || y2 < 0 || hour < 0 || hour > 23 || min < 0 || min > 59 ||
+        sec < 0 || sec > 60)
+        return -1;
+    year = y1 * 100 + y2;
+    if (year < 1970) return -1;
+    leap = year - (mon <= 1);
+    leap = leap / 4 - leap / 100 + leap / 400 - (1969 / 4 - 1969 / 100 + 1969 / 400);
+    return ((((long long)(year - 1970) * 365 + leap + cumulative[mon] + mday - 1) * 24 + hour) * 60 + min) * 60 +
+           sec;
+}
+
+long long sd_http_date(const char *s, size_t n) {
+    char v[129];
+    time_t t;
+    long long d = sd_fixdate(s, n);
+    if (d >= 0) return d;
+    if (n == 0 || n >= sizeof v || memchr(s, '\0', n) != NULL) return -1;
+    memcpy(v, s, n);
+    v[n] = '\0';
+    t = curl_getdate(v, NULL);
+    return t == (time_t)-1 ? -1 : (long long)t;
+}
+
 /* core.getdate(s) -> unix seconds of an HTTP date in any of its three forms
  * (RFC 1123, RFC 850, asctime), as libcurl's curl_getdate reads it; nil when it is none. */
 static int sd_core_getdate(lua_State *L) {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    time_t t;
-    if (len == 0 || len > 128 || strlen(s) != len) {
-        lua_pushnil(L);
-        return 1;
-    }
-    t = curl_getdate(s, NULL);
-    if (t == (time_t)-1) lua_pushnil(L);
-    else sd_pushbig(L, (long long)t);
+    long long t = len > 128 ? -1 : sd_http_date(s, len);
+    if (t < 0) lua_pushnil(L);
+    else sd_pushbig(L, t);
     return 1;
 }
 

@@ -143,9 +143,11 @@ end
 -- @treturn[2] seedance.Error
 function Client:generate(req, opts)
   check_open(self)
-  errors.checkarg(req, "table", 1, "generate")
-  errors.checkarg(opts, "table", 2, "generate", true)
-  errors.checktimeout(opts and opts.timeout, "generate", 2)
+  if type(req) ~= "table" then errors.checkarg(req, "table", 1, "generate") end
+  if opts ~= nil then
+    errors.checkarg(opts, "table", 2, "generate")
+    errors.checktimeout(opts.timeout, "generate", 2)
+  end
   if opts and opts.idempotency_key ~= nil and not journal.key_ok(opts.idempotency_key) then
     errors.argerror(2, "generate", "field 'idempotency_key' must be 1 to 128 letters, digits, '-', '_' or '.'")
   end
@@ -189,6 +191,12 @@ function submit(self, req, opts)
   return task, err
 end
 
+-- A submit's error, with the Idempotency-Key it was (or would have been) sent under.
+local function keyed(key, err)
+  err.idempotency_key = key
+  return nil, err
+end
+
 -- Re-attach to the journal's task for key jkey, or submit (and pay) body, or sent's JSON when body is nil
 -- (req: the caller's request, kept by the task). Once the submit's Idempotency-Key is chosen, every error
 -- it ends with carries it (`idempotency_key`): an answer lost after the service made (and billed) the task
@@ -213,17 +221,13 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   end
   -- the journal's key first: a submit it recorded may have made a task under that key alone
   local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
-  local function fail(err)
-    err.idempotency_key = key
-    return nil, err
-  end
   if not ctx.governor:acquire_task(deadline) then
-    return fail(errors.new{ type = "timeout_error", retryable = true,
+    return keyed(key, errors.new{ type = "timeout_error", retryable = true,
       message = "no max_in_flight slot came free before the deadline" })
   end
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
     ctx.governor:release_task()
-    return fail(errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
+    return keyed(key, errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
   end
   local berr
   if not body then
@@ -240,20 +244,20 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   end
   if not body then
     ctx.governor:release_task()
-    return fail(berr)
+    return keyed(key, berr)
   end
   if jrnl and not entry then
     local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key }
     if not ok then
       ctx.governor:release_task()
-      return fail(errors.new{ type = "io_error", message = "journal: " .. tostring(werr) })
+      return keyed(key, errors.new{ type = "io_error", message = "journal: " .. tostring(werr) })
     end
   end
   if opts.before_submit then
     local pok, go = scheduler.protect(opts.before_submit, key)
     if not pok or go == false then
       ctx.governor:release_task() -- called off (or the callback raised): nothing was sent
-      return fail(pok and errors.new{ type = "aborted", message = "the submit was called off before it was sent" }
+      return keyed(key, pok and errors.new{ type = "aborted", message = "the submit was called off before it was sent" }
         or errors.callback("before_submit", go))
     end
   end
@@ -275,9 +279,9 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
     if not obj then
       -- an attempt went unanswered (or answered 5xx): the service may have made the task under this key
       a.maybe_paid = call.unanswered or nil
-      return fail(a)
+      return keyed(key, a)
     end
-    return fail(errors.new{ type = "server_error", status = a.status, retryable = false, maybe_paid = true,
+    return keyed(key, errors.new{ type = "server_error", status = a.status, retryable = false, maybe_paid = true,
       message = (id and "submit answer has an unusable task id (letters, digits, '_' and '-' only): "
         or "submit answer has no task id: ") .. http.excerpt(a.body) })
   end

@@ -240,7 +240,8 @@ local function dispatch(stop_at)
       end
     end
     n = n + 1
-    if n >= M.HANDOVERS or now() > stop_at then return end
+    -- (a handover is a few table writes: the clock is read after the first, then every eighth)
+    if n >= M.HANDOVERS or ((n == 1 or n % 8 == 0) and now() > stop_at) then return end
     id = eng:pop()
   end
 end

@@ -93,15 +93,19 @@ end
 --- Close the handle: transfers it has in flight are aborted; later calls raise.
 -- Safe to call twice; also runs for `local t <close> = ...` and on collection.
 function Task:close()
-  if self.closed then return end
+  -- (rawget: fields a handle may lack, read without its metatable's __index)
+  if rawget(self, "closed") then return end
   self.closed = true
-  self:_release()
-  if self._transfers then
-    for id in pairs(self._transfers) do scheduler.cancel(id) end
+  Task._release(self)
+  local transfers = rawget(self, "_transfers")
+  if transfers then
+    for id in pairs(transfers) do scheduler.cancel(id) end
     self._transfers = nil
   end
-  if self._watch then scheduler.unwatch(self._watch) end -- a wait ends now (its waiter is woken)
-  if self._naps then scheduler.interrupt(self._naps) end -- a wait or download pausing between requests ends now
+  local watch = rawget(self, "_watch")
+  if watch then scheduler.unwatch(watch) end -- a wait ends now (its waiter is woken)
+  local naps = rawget(self, "_naps")
+  if naps then scheduler.interrupt(naps) end -- a wait or download pausing between requests ends now
 end
 
 -- The set of this handle's transfers in flight (so close can cancel them), made when first needed.
@@ -200,13 +204,6 @@ function Task:_set(status, progress, estimated, created, completed, actual, resu
   if actual then self.actual_time = actual end
   if err then self.error = clean_error(self._ctx, err, 0) end
   if result then
-    if type(result) == "string" then
-      self._result, self.result = result, nil
-      setmetatable(self, Unread)
-    else
-      self._result, self.result = nil, result
-      setmetatable(self, Task)
-    end
     if video ~= nil then self.video_url = video or nil end
     if expires then self.expires_at = expires end
     self.last_frame_url = frame or nil
@@ -215,6 +212,15 @@ function Task:_set(status, progress, estimated, created, completed, actual, resu
   -- (created is the service's time: the task's age is read on its clock)
   if self._estimate then self:_observe(scheduler.now()) end
   if TERMINAL[self.status] then self:_finished() end
+  if result then -- (last: a handle whose result is unread looks its methods up through a function)
+    if type(result) == "string" then
+      self._result, self.result = result, nil
+      setmetatable(self, Unread)
+    else
+      self._result, self.result = nil, result
+      setmetatable(self, Task)
+    end
+  end
 end
 
 -- Note the task as it stands in its estimate (made by the first progress_at).
@@ -665,9 +671,12 @@ end
 -- @treturn[2] seedance.Error `task_failed` (with the service's error), `timeout_error`, or the last call's error
 function Task:wait(opts)
   check_open(self, "wait")
-  errors.checkarg(opts, "table", 1, "wait", true)
-  opts = opts or NO_OPTS
-  errors.checktimeout(opts.timeout, "wait", 1)
+  if opts ~= nil then
+    errors.checkarg(opts, "table", 1, "wait")
+    errors.checktimeout(opts.timeout, "wait", 1)
+  else
+    opts = NO_OPTS
+  end
   local w = self:waiter(opts)
   while true do
     local what, x = w:step()

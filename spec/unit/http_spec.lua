@@ -24,6 +24,40 @@ describe("seedance.http", function()
     end)
   end)
 
+  -- Every answer's Date is read (the server's clock for progress and the
+  -- task's age): the form servers send is read without libcurl's
+  -- curl_getdate (two dozen sscanf calls a date); what it makes of a date
+  -- is what curl_getdate makes of the same instant written as asctime.
+  describe("core.getdate #c", function()
+    local core = require("seedance.core")
+    local DAYS = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" }
+    local MONTHS = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" }
+    it("reads IMF-fixdate as curl_getdate reads the same instant #m-http-fixdate-days #m-http-fixdate-leap", function()
+      assert.equals(784111777, core.getdate("Sun, 06 Nov 1994 08:49:37 GMT"))
+      assert.equals(951782400, core.getdate("Tue, 29 Feb 2000 00:00:00 GMT"))
+      math.randomseed(7)
+      local seen = 0
+      for _ = 1, 3000 do
+        local y, mo, d = math.random(1970, 2400), math.random(1, 12), math.random(0, 33)
+        local h, mi, s = math.random(0, 24), math.random(0, 60), math.random(0, 61)
+        local w = DAYS[math.random(7)]
+        local fix = string.format("%s, %02d %s %04d %02d:%02d:%02d GMT", w, d, MONTHS[mo], y, h, mi, s)
+        local asc = string.format("%s %s %2d %02d:%02d:%02d %04d", w, MONTHS[mo], d, h, mi, s, y)
+        local want = core.getdate(asc)
+        assert.equals(want, core.getdate(fix), fix)
+        if want then seen = seen + 1 end
+      end
+      assert.is_true(seen > 2000) -- most were dates
+    end)
+    it("leaves other forms and zones to curl_getdate #m-http-fixdate-zone", function()
+      assert.equals(784111777 + 8 * 3600, core.getdate("Sun, 06 Nov 1994 08:49:37 PST"))
+      assert.equals(784111777, core.getdate("Sunday, 06-Nov-94 08:49:37 GMT"))
+      assert.equals(784111777, core.getdate("Sun,  06 Nov 1994 08:49:37 GMT"))
+      assert.is_nil(core.getdate("Sun, 06 Nov 1994 08:49:37 GMT\0"))
+      assert.is_nil(core.getdate("someday"))
+    end)
+  end)
+
   it("backs off exponentially with jitter, capped", function()
     local policy = require("seedance.retry").new({ backoff = 0.5, max_backoff = 4, time_scale = 1,
       max_retries = 4, max_retry_after = 120 }, {})
