@@ -165,4 +165,25 @@ return {
     to = [[
   local target = path
 ]] },
+  { name = "download-file-on-worker",
+    promise = "a download's file (and its validator's) is made on the engine's worker thread while the transfer "
+      .. "waits, paused, never on the thread that steps",
+    file = "src/engine_output.c",
+    from = [[
+        id = sd_engine_output_job(t->eng, j, t);
+]],
+    to = [[
+        sd_job_free(j);
+        id = -1;
+]] },
+  { name = "download-rename-on-worker",
+    promise = "a finished download's part is renamed onto its file (and its validator removed) on the engine's worker",
+    file = "lua/seedance/download.lua",
+    from = [[
+      local rr = scheduler.job{ op = "replace", from = part, to = target, remove = meta }
+]],
+    to = [[
+      local rr = { ok = files.replace(part, target) }
+      files.remove(meta)
+]] },
 }

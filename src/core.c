@@ -74,6 +74,13 @@ static int sd_core_now(lua_State *L) {
     return 1;
 }
 
+/* core.thread_cpu() -> seconds of CPU time this thread has used (a frame's cost, apart from the
+ * engine's file worker; for benchmarks and profiles). */
+static int sd_core_thread_cpu(lua_State *L) {
+    lua_pushnumber(L, (lua_Number)sd_thread_cpu_us() / 1e6);
+    return 1;
+}
+
 /* core.sleep(seconds): pause the whole thread (used only when nothing is in flight);
  * returns early once a trapped signal has arrived (see signals.c). */
 static int sd_core_sleep(lua_State *L) {
@@ -148,6 +155,7 @@ static const luaL_Reg sd_core_funcs[] = {
     {"file", sd_core_file},
     {"is_file", sd_core_is_file},
     {"now", sd_core_now},
+    {"thread_cpu", sd_core_thread_cpu},
     {"sleep", sd_core_sleep},
     {"isatty", sd_core_isatty},
     {"terminal_width", sd_core_terminal_width},

@@ -813,10 +813,17 @@ int sd_engine_budget_l(lua_State *L) {
     return 1;
 }
 
-/* eng:stats() -> { starts, downloads, sockets, answers (what the last step did), more, queued, pending, watches }. */
+/* eng:stats() -> { starts, downloads, sockets, answers (what the last step did), more, queued, pending, watches,
+ * running (transfers in libcurl), files_worker, files_here (downloads' files opened on the worker thread, on this one) }. */
 int sd_engine_stats_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
-    lua_createtable(L, 0, 7);
+    lua_createtable(L, 0, 11);
+    lua_pushinteger(L, (lua_Integer)e->running);
+    lua_setfield(L, -2, "running");
+    lua_pushinteger(L, (lua_Integer)e->files_worker);
+    lua_setfield(L, -2, "files_worker");
+    lua_pushinteger(L, (lua_Integer)e->files_here);
+    lua_setfield(L, -2, "files_here");
     lua_pushinteger(L, e->last.starts);
     lua_setfield(L, -2, "starts");
     lua_pushinteger(L, e->last.downloads);

@@ -120,6 +120,7 @@ typedef struct sd_transfer {
     char *validator_file;         /* validator file path (owned) or NULL */
     char *if_range;               /* the If-Range validator sent (owned) or NULL */
     sd_file out_file;             /* the open download file (opened on the first 2xx byte), SD_NOFILE when closed */
+    long long out_job;            /* the worker's job opening it (the transfer is paused meanwhile), 0: none */
     long long resume_from;        /* Range start asked for */
     long long max_file;           /* cap of the download file's bytes, 0 = none */
     int guard_link_local;         /* refuse link-local peers */
@@ -314,6 +315,7 @@ typedef struct sd_engine {
     size_t nstarting;          /* their number */
     size_t running;            /* transfers inside the multi handle */
     size_t max_running;        /* most transfers handed to libcurl at once (its connections per host), 0 = no cap */
+    unsigned long files_worker, files_here; /* downloads' files opened on the worker, and on this thread */
     size_t pending_msgs;       /* finished transfers libcurl holds that a step has not read yet */
     long long next_id;         /* id of the next transfer or watch */
     CURL **pool;               /* idle easy handles for reuse (reset) */
@@ -490,8 +492,18 @@ static inline void sd_transfer_fail(sd_transfer *t, sd_fail f, const char *fmt, 
 /* ---- engine_output.c: a download's file ---- */
 
 /* Write body bytes of a 2xx answer to the download file, opening it (with its
- * checks) on the first call. 0, or -1 with a failure recorded. */
+ * checks) on the first call: 0; 1 when the file is being opened on the worker
+ * (the transfer pauses: sd_output_opened, then unpause); -1 with a failure recorded. */
 int sd_output_write(sd_transfer *t, const char *p, size_t len);
+
+/* What the worker's job opening t's file did: 0 (the file is t's now), or -1 with a failure recorded. */
+int sd_output_opened(sd_transfer *t, sd_job *j);
+
+/* Drop the job opening t's file, if one is outstanding. */
+void sd_output_forget(sd_transfer *t);
+
+/* Hand an OUTPUT job for transfer t to the worker: its id, or -1 (not taken: j freed). */
+long long sd_engine_output_job(struct sd_engine *e, sd_job *j, sd_transfer *t);
 
 /* At the end of a transfer: an empty 2xx answer still makes its file; the file is closed. */
 void sd_output_end(sd_transfer *t, CURLcode code);

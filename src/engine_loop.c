@@ -297,11 +297,25 @@ long long sd_engine_add_job(sd_engine *e, sd_job *j) {
     return e->next_id++;
 }
 
-/* Move the jobs the worker finished into the result queue, each a node of its own. */
+long long sd_engine_output_job(sd_engine *e, sd_job *j, sd_transfer *t) {
+    j->owner = t;
+    return sd_engine_add_job(e, j);
+}
+
+/* Move the jobs the worker finished into the result queue, each a node of its own; a download's
+ * file opened goes to its transfer, which goes on. */
 static void sd_collect_jobs(sd_engine *e) {
     sd_job *j;
     while (sd_jobs_finished(&e->jobs)) {
-        sd_jobnode *n = calloc(1, sizeof *n);
+        sd_jobnode *n;
+        if ((j = sd_jobs_take_owned(&e->jobs)) != NULL) {
+            sd_transfer *t = j->owner;
+            sd_output_opened(t, j); /* a failure is recorded: the write it was paused in fails it */
+            sd_job_free(j);
+            if (t->easy != NULL) curl_easy_pause(t->easy, CURLPAUSE_CONT);
+            continue;
+        }
+        n = calloc(1, sizeof *n);
         if (n == NULL) return; /* no memory now: the job waits in the worker's list for the next step */
         j = sd_jobs_take(&e->jobs);
         if (j == NULL) {
@@ -628,7 +642,7 @@ sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
         sd_engine_free(e);
         return NULL;
     }
-    e->poller = sd_poller_new(); /* NULL: the array is polled */
+    e->poller = getenv("SD_NO_EPOLL") ? NULL : sd_poller_new(); /* NULL: the array is polled */
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, sd_sock_cb);
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, sd_timer_cb);

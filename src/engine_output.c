@@ -19,6 +19,10 @@
  *   there (created exclusively after removing what stood there), or the file is
  *   removed when the answer has none (or one with control bytes).
  * - max_file caps the bytes the file may reach (kind "too_large").
+ * The files are made on the engine's worker thread (jobs.c: creating a file
+ * can take milliseconds on a busy disk, too long for a host's frame): the
+ * transfer is paused at its first body byte and goes on once the worker has
+ * opened its file (sd_output_opened, from the step that collects the job).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -65,40 +69,6 @@ static int sd_validator(const sd_transfer *t, char *out, size_t outlen) {
     return 1;
 }
 
-/* Remove path (a file or a symbolic link, never what a link points to); 0, or -1 with errno. */
-static int sd_remove(const char *path) {
-    return (sd_path_remove(path) == 0 || errno == ENOENT) ? 0 : -1;
-}
-
-/* Create path anew (never through a symbolic link); the open file, or SD_NOFILE with errno. */
-static sd_file sd_create(const char *path) {
-    if (sd_remove(path) != 0) return SD_NOFILE;
-    return sd_file_open(path, SD_WRITE | SD_CREATE | SD_EXCL);
-}
-
-/* Keep (or forget) the answer's validator beside the partial file. */
-static int sd_keep_validator(sd_transfer *t) {
-    char v[SD_VALIDATOR_MAX];
-    size_t len;
-    sd_file f;
-    if (t->validator_file == NULL) return 0;
-    if (!sd_validator(t, v, sizeof v)) {
-        if (sd_remove(t->validator_file) == 0) return 0;
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot remove %s: %s", t->validator_file, sd_errstr(errno));
-        return -1;
-    }
-    len = strlen(v);
-    v[len++] = '\n';
-    f = sd_create(t->validator_file);
-    if (f == SD_NOFILE || sd_file_write(f, v, len) != 0) {
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->validator_file, sd_errstr(errno));
-        sd_file_close(f);
-        return -1;
-    }
-    sd_file_close(f);
-    return 0;
-}
-
 /* Whether a 206 answer continues the partial file: 0, or -1 with a failure recorded. */
 static int sd_check_range(sd_transfer *t) {
     size_t len = 0;
@@ -122,36 +92,91 @@ static int sd_check_range(sd_transfer *t) {
     return 0;
 }
 
-/* Open the download file for the current 2xx answer (see the rules above). 0, or -1 with a failure recorded. */
-static int sd_output_open(sd_transfer *t) {
-    sd_stat st;
+/* The job that opens the download file for the current 2xx answer (see the rules above), or NULL
+ * with a failure recorded. */
+static sd_job *sd_output_job(sd_transfer *t) {
+    char v[SD_VALIDATOR_MAX];
+    sd_job *j;
+    if (t->status == 206 && sd_check_range(t) != 0) return NULL;
+    j = sd_job_new(SD_JOB_OUTPUT);
+    if (j == NULL || (j->path = strdup(t->output)) == NULL) goto nomem;
     if (t->status == 206) {
-        if (sd_check_range(t) != 0) return -1;
-        t->out_file = sd_file_open(t->output, SD_APPEND);
-        if (t->out_file == SD_NOFILE) {
-            sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", t->output, sd_errstr(errno));
-            return -1;
+        j->max = t->resume_from;
+        return j;
+    }
+    if (t->validator_file != NULL) {
+        if ((j->path2 = strdup(t->validator_file)) == NULL) goto nomem;
+        if (sd_validator(t, v, sizeof v)) {
+            size_t len = strlen(v);
+            if ((j->data = malloc(len + 1)) == NULL) goto nomem;
+            memcpy(j->data, v, len);
+            j->data[len] = '\n';
+            j->len = len + 1;
         }
-        if (sd_file_info(t->out_file, &st) != 0 || st.type != SD_TYPE_FILE || st.size != t->resume_from) {
-            sd_output_close(t);
-            sd_transfer_fail(t, SD_FAIL_RANGE, "partial file %s changed during the download", t->output);
-            return -1;
-        }
-        t->resumed = 1;
+    }
+    return j;
+nomem:
+    sd_job_free(j);
+    sd_transfer_fail(t, SD_FAIL_MEMORY, "not enough memory to open %s", t->output);
+    return NULL;
+}
+
+int sd_output_opened(sd_transfer *t, sd_job *j) {
+    t->out_job = 0;
+    if (j->ok) {
+        t->out_file = j->file;
+        j->file = SD_NOFILE;
+        t->resumed = j->max > 0;
         return 0;
     }
-    if (sd_keep_validator(t) != 0) return -1;
-    t->out_file = sd_create(t->output);
-    if (t->out_file == SD_NOFILE) {
-        sd_transfer_fail(t, SD_FAIL_FILE, "cannot create %s: %s", t->output, sd_errstr(errno));
-        return -1;
+    switch (j->stage) {
+    case SD_OUT_VALIDATOR:
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot %s %s: %s", j->data != NULL ? "write" : "remove", t->validator_file,
+                         sd_errstr(j->err));
+        break;
+    case SD_OUT_OPEN:
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot open %s: %s", t->output, sd_errstr(j->err));
+        break;
+    case SD_OUT_CHANGED:
+        sd_transfer_fail(t, SD_FAIL_RANGE, "partial file %s changed during the download", t->output);
+        break;
+    default:
+        sd_transfer_fail(t, SD_FAIL_FILE, "cannot create %s: %s", t->output, sd_errstr(j->err));
+        break;
     }
-    t->resumed = 0;
-    return 0;
+    return -1;
+}
+
+/* Open the download file now, on this thread. 0, or -1 with a failure recorded. */
+static int sd_output_open_here(sd_transfer *t) {
+    sd_job *j = sd_output_job(t);
+    int r;
+    if (j == NULL) return -1;
+    sd_job_output(j);
+    r = sd_output_opened(t, j);
+    sd_job_free(j);
+    return r;
 }
 
 int sd_output_write(sd_transfer *t, const char *p, size_t len) {
-    if (t->out_file == SD_NOFILE && sd_output_open(t) != 0) return -1;
+    if (t->out_file == SD_NOFILE) {
+        sd_job *j;
+        long long id;
+        if (t->fail != SD_FAIL_NONE) return -1; /* (its opening failed: the transfer ends) */
+        if (t->out_job != 0) return 1;           /* (still being opened) */
+        /* the file is made on the engine's worker (creating one can take milliseconds): the transfer
+         * waits, paused, and the step that collects the job opens it again */
+        j = sd_output_job(t);
+        if (j == NULL) return -1;
+        id = sd_engine_output_job(t->eng, j, t);
+        if (id > 0) {
+            t->out_job = id;
+            t->eng->files_worker++;
+            return 1;
+        }
+        t->eng->files_here++;
+        if (sd_output_open_here(t) != 0) return -1; /* no worker: here */
+    }
     if (t->max_file > 0 && (t->resumed ? t->resume_from : 0) + t->bytes + (long long)len > t->max_file) {
         sd_transfer_fail(t, SD_FAIL_TOO_LARGE, "download exceeds %lld bytes (max_download)", t->max_file);
         return -1;
@@ -165,16 +190,27 @@ int sd_output_write(sd_transfer *t, const char *p, size_t len) {
 }
 
 void sd_output_end(sd_transfer *t, CURLcode code) {
+    sd_output_forget(t);
     /* an empty 2xx body still leaves the file as the answer says */
     if (t->output != NULL && t->out_file == SD_NOFILE && code == CURLE_OK && t->fail == SD_FAIL_NONE &&
-        t->status >= 200 && t->status < 300)
-        sd_output_open(t);
+        t->status >= 200 && t->status < 300) {
+        t->eng->files_here++; /* (an empty body: the file is made as the transfer ends) */
+        sd_output_open_here(t);
+    }
     if (t->out_file != SD_NOFILE && sd_file_close(t->out_file) != 0 && code == CURLE_OK)
         sd_transfer_fail(t, SD_FAIL_FILE, "cannot write %s: %s", t->output, sd_errstr(errno));
     t->out_file = SD_NOFILE;
 }
 
+void sd_output_forget(sd_transfer *t) {
+    if (t->out_job != 0) {
+        sd_jobs_cancel(&t->eng->jobs, t->out_job); /* (a file it makes is closed by the worker) */
+        t->out_job = 0;
+    }
+}
+
 void sd_output_close(sd_transfer *t) {
+    sd_output_forget(t);
     sd_file_close(t->out_file);
     t->out_file = SD_NOFILE;
 }

@@ -35,7 +35,9 @@ static size_t sd_write_cb(char *p, size_t size, size_t n, void *ud) {
     sd_transfer *t = ud;
     size_t len = size * n;
     if (t->output != NULL && t->status >= 200 && t->status < 300) {
-        if (sd_output_write(t, p, len) != 0) return 0;
+        int r = sd_output_write(t, p, len);
+        if (r == 1) return CURL_WRITEFUNC_PAUSE; /* the file is being opened: libcurl hands these bytes again */
+        if (r != 0) return 0;
     } else {
         int r = sd_buf_add(&t->body, p, len);
         if (r == -1) {

@@ -64,6 +64,10 @@ typedef pthread_t sd_thread;
 /* Microseconds on a monotonic clock (never goes back, unrelated to the date). */
 long long sd_clock_us(void);
 
+/* Microseconds of CPU time the calling thread has used (a host's frame thread, apart from the
+ * engine's worker). */
+long long sd_thread_cpu_us(void);
+
 /* The date: whole seconds since 1970 (what os.time() says), for comparing
  * with the unix times a service sends. */
 long long sd_wall_s(void);

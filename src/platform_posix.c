@@ -35,6 +35,14 @@ long long sd_clock_us(void) {
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+long long sd_thread_cpu_us(void) {
+    struct timespec ts;
+#ifdef CLOCK_THREAD_CPUTIME_ID
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+#endif
+    return (long long)((double)clock() * 1e6 / CLOCKS_PER_SEC);
+}
+
 long long sd_wall_s(void) {
     return (long long)time(NULL);
 }

@@ -153,6 +153,17 @@ long long sd_clock_us(void) {
     return (c.QuadPart / freq.QuadPart) * 1000000 + (c.QuadPart % freq.QuadPart) * 1000000 / freq.QuadPart;
 }
 
+long long sd_thread_cpu_us(void) {
+    FILETIME created, ended, kernel, user;
+    ULARGE_INTEGER k, u;
+    if (!GetThreadTimes(GetCurrentThread(), &created, &ended, &kernel, &user)) return 0;
+    k.LowPart = kernel.dwLowDateTime;
+    k.HighPart = kernel.dwHighDateTime;
+    u.LowPart = user.dwLowDateTime;
+    u.HighPart = user.dwHighDateTime;
+    return (long long)((k.QuadPart + u.QuadPart) / 10); /* 100 ns steps */
+}
+
 long long sd_wall_s(void) {
     FILETIME ft;
     ULARGE_INTEGER u;

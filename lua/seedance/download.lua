@@ -238,11 +238,13 @@ function M.run(task, path, opts, env)
         local cok, e = scheduler.protect(opts.on_progress, size, size)
         if not cok then return nil, errors.callback("on_progress", e) end
       end
-      local rok, rerr = files.replace(part, target)
-      if not rok then
-        return nil, err_of{ type = "io_error", message = "cannot rename " .. path .. ".part: " .. tostring(rerr) }
+      -- the rename and the validator's removal on the engine's worker: a busy disk holds a folder's
+      -- lock for milliseconds, too long for a host's frame
+      local rr = scheduler.job{ op = "replace", from = part, to = target, remove = meta }
+      if not rr.ok then
+        return nil, err_of{ type = "io_error",
+          message = "cannot rename " .. path .. ".part: " .. part .. ": " .. tostring(rr.error) }
       end
-      files.remove(meta)
       if jrnl and jkey then
         local jok, jerr = jrnl:append{ type = "download", key = jkey, task_id = task.id, path = path, bytes = size }
         if not jok then ctx.log("info", "journal: %s", tostring(jerr)) end

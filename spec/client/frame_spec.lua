@@ -36,7 +36,7 @@ describe("file work and the host's frame #found", function()
   after_each(function() process.remove_dir(dir) end)
 
   it("with a journal and a 5 MB local image, step(0) hands every file read, hash and fsync to the worker "
-    .. "#m-image-hash-off-frame #m-journal-by-descriptor", function()
+    .. "#m-image-hash-off-frame #m-journal-by-descriptor #m-download-rename-on-worker", function()
     png(dir .. "/big.png", 5 * 1024 * 1024)
     local c = util.client_for(emu, { journal = dir .. "/run.journal" })
     finally(function() c:close() end)
@@ -60,6 +60,7 @@ describe("file work and the host's frame #found", function()
     local ops = {}
     for _, op in ipairs(jobs) do ops[op] = (ops[op] or 0) + 1 end
     assert.equals(1, ops.hash)        -- the image, for the request's identity
+    assert.equals(1, ops.replace)     -- the download's part onto its file
     assert.is_true((ops.append or 0) >= 4) -- submit, task, done, download records
     assert.is_nil(nowait.first_wait(waits))
   end)

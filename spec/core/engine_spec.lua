@@ -271,6 +271,39 @@ describe("seedance.core.engine", function()
       assert.equal(blob, read_file(tmp))
     end)
 
+    -- Creating a file can take milliseconds on a busy disk (ext4 looking for a
+    -- free inode among many just deleted): too long for a host's frame. The
+    -- transfer pauses at its first body byte while the worker makes its file.
+    it("makes the file on the engine's worker thread, the transfer paused meanwhile #m-download-file-on-worker", function()
+      local before = eng:stats()
+      write_file(tmp, "stale")
+      local r = fetch(eng, { url = srv.base .. "/file", output = tmp, validator_file = tmp .. ".meta" })
+      assert.is_true(r.ok)
+      assert.equal(blob, read_file(tmp))
+      local s = eng:stats()
+      assert.equal(before.files_here, s.files_here)
+      assert.equal(before.files_worker + 1, s.files_worker)
+      -- a 206 is appended on the worker's open too, after its checks
+      write_file(tmp, blob:sub(1, 100))
+      r = fetch(eng, { url = srv.base .. "/file", output = tmp, resume_from = 100 })
+      assert.is_true(r.ok and r.resumed)
+      assert.equal(blob, read_file(tmp))
+      assert.equal(before.files_worker + 2, eng:stats().files_worker)
+      os.remove(tmp .. ".meta")
+    end)
+
+    it("fails a transfer whose file the worker could not make, and one whose part changed #m-download-file-on-worker", function()
+      local r = fetch(eng, { url = srv.base .. "/file", output = "/nonexistent-dir/y.part" })
+      assert.is_false(r.ok)
+      assert.equal("file", r.kind)
+      assert.matches("cannot create /nonexistent%-dir/y%.part", r.error)
+      write_file(tmp, blob:sub(1, 50)) -- 50 bytes on disk, 100 said
+      r = fetch(eng, { url = srv.base .. "/file", output = tmp, resume_from = 100 })
+      assert.is_false(r.ok)
+      assert.equal("range_mismatch", r.kind)
+      assert.equal(blob:sub(1, 50), read_file(tmp))
+    end)
+
     it("resumes with resume_from, appending the 206 answer", function()
       write_file(tmp, blob:sub(1, 12345))
       local r = fetch(eng, { url = srv.base .. "/file", output = tmp, resume_from = 12345 })

@@ -22,12 +22,14 @@ end
 
 --- Start recording file work of unbounded size done on this thread (reading a
 -- whole file, hashing more than 64 KiB, an fsync'd append: core.read_file,
--- core.hash, core.append_sync) and the file jobs handed to the engine's worker
+-- core.hash, core.append_sync; a rename, core.replace, which takes the folder's lock) and
+-- the file jobs handed to the engine's worker
 -- instead (eng:job, by op). Returns the work list ({ what, bytes } each), the
 -- jobs list (op names) and a function that stops.
 function M.record_file_work()
   local methods = getmetatable(scheduler.engine()).__index
-  local real = { read_file = core.read_file, hash = core.hash, append_sync = core.append_sync, job = methods.job }
+  local real = { read_file = core.read_file, hash = core.hash, append_sync = core.append_sync, job = methods.job,
+                 replace = core.replace }
   local work, jobs = {}, {}
   core.read_file = function(path, max)
     work[#work + 1] = { "read_file " .. tostring(path), max }
@@ -36,6 +38,10 @@ function M.record_file_work()
   core.hash = function(s)
     if #s > 64 * 1024 then work[#work + 1] = { "hash", #s } end
     return real.hash(s)
+  end
+  core.replace = function(from, to)
+    work[#work + 1] = { "replace " .. tostring(from), 0 } -- a folder's lock, held long on a busy disk
+    return real.replace(from, to)
   end
   core.append_sync = function(path, data)
     work[#work + 1] = { "append_sync " .. tostring(path), #data }
@@ -47,6 +53,7 @@ function M.record_file_work()
   end
   local function stop()
     core.read_file, core.hash, core.append_sync, methods.job = real.read_file, real.hash, real.append_sync, real.job
+    core.replace = real.replace
   end
   return work, jobs, stop
 end
