@@ -332,13 +332,22 @@ return {
   { name = "progress-server-clock",
     promise = "a task's progress estimate (task:progress_at, the command's bar) reads its age (its created) on the "
       .. "service's clock, not this machine's",
-    file = "lua/seedance/task.lua",
-    from = [[
-    self:server_time())
+    edits = {
+      { file = "lua/seedance/task.lua",
+        from = [[
+  self._estimate:observe(now, self.status, self.progress, self.estimated_time, self.created, self:server_time())
 ]],
-    to = [[
-    os.time())
+        to = [[
+  self._estimate:observe(now, self.status, self.progress, self.estimated_time, self.created, os.time())
 ]] },
+      { file = "lua/seedance/task.lua",
+        from = [[
+      e:observe(now, status, progress, self.estimated_time, self.created, self:server_time())
+]],
+        to = [[
+      e:observe(now, status, progress, self.estimated_time, self.created, os.time())
+]] },
+    } },
   { name = "cli-help-argument-names",
     promise = "each command's help names its arguments (ID, FILE.json, COMMAND) as its usage line does",
     file = "lua/seedance/cli/parser.lua",

@@ -23,16 +23,18 @@ return {
         from = [[
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
     ctx.governor:release_task()
-    return fail(errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
+    return keyed(key, errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
   end
 ]],
         to = [[
+
 ]] },
       { file = "lua/seedance/journal.lua",
         from = [[
   if self.closed then return nil, self.path .. ": journal closed" end
 ]],
         to = [[
+
 ]] },
     } },
   { name = "download-size-cap",
@@ -74,12 +76,12 @@ return {
 ]] },
   { name = "idempotency-key-same-every-retry",
     promise = "every retry of a submit carries the same Idempotency-Key",
-    file = "lua/seedance/context.lua",
+    file = "lua/seedance/http.lua",
     from = [[
-    for _, line in ipairs(req.headers or {}) do h[#h + 1] = line end
+  return call_from(ctx, method, path, body, key, shape, task_id, deadline, opt, n + 1)
 ]],
     to = [[
-    for _, line in ipairs(req.headers or {}) do h[#h + 1] = (line:gsub("^Idempotency%-Key: .*", "Idempotency-Key: " .. core.random_hex(16))) end
+  return call_from(ctx, method, path, body, key and key .. n, shape, task_id, deadline, opt, n + 1)
 ]] },
   { name = "journal-failed-try-keeps-occurrence",
     promise = "a try that paid for nothing does not use up its journal occurrence",
@@ -185,19 +187,19 @@ return {
     promise = "generate checks every local image before uploading or paying",
     file = "lua/seedance/client.lua",
     from = [[
-  local iok, ierr = files.check_inputs(sent)
+    local iok, ierr = files.check_inputs(sent)
 ]],
     to = [[
-  local iok, ierr = true, nil
+    local iok, ierr = true, nil
 ]] },
   { name = "response-size-cap",
     promise = "API answers have a size cap (max_body)",
     file = "lua/seedance/context.lua",
     from = [[
-    spec.max_body = settings.max_body
+    timeout = settings.timeout, connect_timeout = settings.connect_timeout, max_body = settings.max_body,
 ]],
     to = [[
-
+    timeout = settings.timeout, connect_timeout = settings.connect_timeout, max_body = 1e12,
 ]] },
   { name = "submit-closed-while-waiting",
     promise = "a submit that waited for a max_in_flight slot on a client closed meanwhile pays for nothing",
@@ -205,25 +207,26 @@ return {
     from = [[
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
     ctx.governor:release_task()
-    return fail(errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
+    return keyed(key, errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
   end
 ]],
     to = [[
+
 ]] },
   { name = "submit-no-idempotency-key",
     promise = "a submit carries an Idempotency-Key, the same on every retry, so a retried submit never makes a second paid task",
     file = "lua/seedance/client.lua",
     from = [[
-                 headers = { "Idempotency-Key: " .. key }, deadline = deadline }
+  local obj, a, b, c, d = http.request(ctx, "POST", "/v1/videos/generations", body, key, http.SUBMIT, nil, deadline,
 ]],
     to = [[
-                 headers = {}, deadline = deadline }
+  local obj, a, b, c, d = http.request(ctx, "POST", "/v1/videos/generations", body, nil, http.SUBMIT, nil, deadline,
 ]] },
   { name = "task-id-safe",
     promise = "task ids from the service go into paths only when safe",
     file = "lua/seedance/client.lua",
     from = [[
-  if not id or not urls.task_id_ok(id) then
+  if not id or (obj ~= true and not urls.task_id_ok(id)) then -- (the engine reads only a usable id)
 ]],
     to = [[
   if not id then
@@ -242,9 +245,10 @@ return {
       .. "unanswered), so the caller's retry picks up a task the service made instead of paying again",
     file = "lua/seedance/client.lua",
     from = [[
-    err.idempotency_key = key
+  err.idempotency_key = key
 ]],
     to = [[
+
 ]] },
   { name = "settings-copy",
     promise = "client.settings is a copy: changing it changes nothing the client does",

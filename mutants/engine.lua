@@ -2,13 +2,22 @@
 return {
   { name = "engine-step-zero-never-waits",
     promise = "the engine's step(0) never waits on IO: its poll is asked for no wait",
-    file = "src/engine_loop.c",
-    from = [[
-    n = sd_poll(e->pfds, e->nsocks, wait);
+    edits = {
+      { file = "src/engine_loop.c",
+        from = [[
+        n = sd_poller_wait(e->poller, e->ready, e->nsocks, wait);
 ]],
-    to = [[
-    n = sd_poll(e->pfds, e->nsocks, wait + 100);
+        to = [[
+        n = sd_poller_wait(e->poller, e->ready, e->nsocks, wait + 100);
 ]] },
+      { file = "src/engine_loop.c",
+        from = [[
+        n = e->nsocks > 0 || wait > 0 ? sd_poll(e->pfds, e->nsocks, wait) : 0;
+]],
+        to = [[
+        n = sd_poll(e->pfds, e->nsocks, wait + 100);
+]] },
+    } },
   { name = "guard-link-local-connect",
     promise = "the engine refuses link-local peers on the address it connects to",
     file = "src/engine_transfer.c",
@@ -39,7 +48,7 @@ return {
   { name = "part-nofollow",
     promise = "the partial file is made anew, never written through a symbolic link",
     edits = {
-      { file = "src/engine_output.c",
+      { file = "src/jobs.c",
         from = [[
 #include <errno.h>
 ]],
@@ -47,24 +56,22 @@ return {
 #include <errno.h>
 #include <fcntl.h>
 ]] },
-      { file = "src/engine_output.c",
+      { file = "src/jobs.c",
         from = [[
-    if (sd_remove(path) != 0) return SD_NOFILE;
-    return sd_file_open(path, SD_WRITE | SD_CREATE | SD_EXCL);
+    if (sd_job_remove(j->path) != 0 || (j->file = sd_file_open(j->path, SD_WRITE | SD_CREATE | SD_EXCL)) == SD_NOFILE) {
 ]],
         to = [[
-    (void)sd_remove;
-    return (sd_file)open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if ((j->file = (sd_file)open(j->path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == SD_NOFILE) {
 ]] },
     } },
   { name = "proxy-ca-file",
     promise = "ca_file also verifies an https:// proxy",
     file = "src/engine_transfer.c",
     from = [[
-        curl_easy_setopt(h, CURLOPT_PROXY_CAINFO, rq->ca_file);
+    curl_easy_setopt(h, CURLOPT_PROXY_CAINFO, ca_file);
 ]],
     to = [[
-        (void)0;
+    (void)0;
 ]] },
   { name = "proxy-environment",
     promise = "without the proxy option, libcurl reads https_proxy and no_proxy from the environment",
@@ -106,10 +113,10 @@ return {
     promise = "ca_file is the CA bundle TLS verifies the service and its media against",
     file = "src/engine_transfer.c",
     from = [[
-        curl_easy_setopt(h, CURLOPT_CAINFO, rq->ca_file);
+    curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
 ]],
     to = [[
-        (void)0;
+    (void)0;
 ]] },
   { name = "tls-connection-reuse",
     promise = "TLS connections are kept and reused: at most the pool's size in handshakes per 1,000 polls",
@@ -134,10 +141,10 @@ return {
     promise = "the first answer's validator is kept beside the part as soon as its head arrives",
     file = "src/engine_output.c",
     from = [[
-    if (t->validator_file == NULL) return 0;
+    if (t->validator_file != NULL) {
 ]],
     to = [[
-    if (t->validator_file == NULL || t->status != 999) return 0;
+    if (t->validator_file != NULL && t->status == 999) {
 ]] },
   { name = "weak-etag-no-resume",
     promise = "a weak ETag never validates a resume",

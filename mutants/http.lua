@@ -65,12 +65,12 @@ return {
 ]] },
   { name = "shared-429-backoff",
     promise = "on a 429 every sender of the client backs off together (the governor)",
-    file = "lua/seedance/governor.lua",
+    file = "src/engine_sched.c",
     from = [[
-  local until_ = scheduler.now() + seconds
+    until = now + (seconds > 1e9 ? (long long)1e15 : (long long)(seconds * 1e6));
 ]],
     to = [[
-  local until_ = 0
+    until = now * 0;
 ]] },
   { name = "slot-wait-deadline",
     promise = "waiting for a max_in_flight slot honours the caller's deadline",
@@ -93,11 +93,19 @@ return {
 ]] },
   { name = "window-slot-on-deadline",
     promise = "a call whose deadline passed gives the request window's slot back",
-    file = "lua/seedance/http.lua",
+    file = "src/engine_loop.c",
     from = [[
-      ctx.governor:after_request(0) -- the window's slot it took
+    if (why != SD_FAIL_NONE) {
+        sd_refuse(e, t, why, now);
+        return;
+    }
 ]],
     to = [[
+    if (why != SD_FAIL_NONE) {
+        if (p->governed) p->active++;
+        sd_refuse(e, t, why, now);
+        return;
+    }
 ]] },
   { name = "retry-after-server-date",
     promise = "a date-form Retry-After is measured against the answer's own Date header (a server whose clock "
@@ -114,9 +122,10 @@ return {
       .. "maybe_paid, and map submits the item again under its key",
     file = "lua/seedance/http.lua",
     from = [[
-    if not unsent and not (a.status and a.status >= 400 and a.status < 500) then req.unanswered = true end
+  if opt and not unsent and not (a.status and a.status >= 400 and a.status < 500) then opt.unanswered = true end
 ]],
     to = [[
+
 ]] },
   { name = "wait-honours-retry-after",
     promise = "no try goes sooner than a Retry-After asked (submit, poll, every call): the pause is the server's",

@@ -14,9 +14,10 @@ return {
     promise = "one step hands finished transfers over within the frame budget; the rest wait in the engine",
     file = "lua/seedance/scheduler.lua",
     from = [[
-    if now() > stop_at then return end
+    if n >= M.HANDOVERS or ((n == 1 or n % 8 == 0) and now() > stop_at) then return end
 ]],
     to = [[
+    if n >= M.HANDOVERS then return end
 ]] },
   { name = "error-handler-unjoined",
     promise = "the error handler gets only errors of spawned coroutines nobody waits on (never a waited one's, nor run's own)",
@@ -66,18 +67,21 @@ return {
   { name = "scheduler-stale-wake",
     promise = "a coroutine ends once: a wake it registered before a yield that raised is ignored",
     timeout = 60,
+    timeout = 60,
     edits = {
       { file = "lua/seedance/scheduler.lua",
         from = [[
   rec.waiting = false
 ]],
         to = [[
+
 ]] },
       { file = "lua/seedance/scheduler.lua",
         from = [[
-  if rec.handle.done then return end
+  if rec.done then return end
 ]],
         to = [[
+
 ]] },
     } },
   { name = "sleep-nan-refused",

@@ -4,10 +4,10 @@ return {
     promise = "every answer a task handle reads feeds its progress estimate (task:progress_at)",
     file = "lua/seedance/task.lua",
     from = [[
-  self._estimate:observe(scheduler.now(), self.status, self.progress, self.estimated_time, self.created,
-    self:server_time())
+  if self._estimate then self:_observe(scheduler.now()) end
 ]],
     to = [[
+
 ]] },
   { name = "answers-never-raise",
     promise = "no value in a task answer makes a call raise (wrong types, fractions, huge numbers)",
@@ -21,13 +21,24 @@ return {
   { name = "close-wakes-wait",
     promise = "closing a task wakes a wait or download pausing between requests, at once",
     timeout = 15,
-    file = "lua/seedance/task.lua",
-    from = [[
-  if self._naps then scheduler.interrupt(self._naps) end -- a wait or download pausing between requests ends now
+    timeout = 15,
+    timeout = 15,
+    edits = {
+      { file = "lua/seedance/task.lua",
+        from = [[
+  if naps then scheduler.interrupt(naps) end -- a wait or download pausing between requests ends now
 ]],
-    to = [[
+        to = [[
 
 ]] },
+      { file = "lua/seedance/task.lua",
+        from = [[
+  if watch then scheduler.unwatch(watch) end -- a wait ends now (its waiter is woken)
+]],
+        to = [[
+
+]] },
+    } },
   { name = "key-nested-masked",
     promise = "the key is masked in every string of a service error, nested ones too",
     file = "lua/seedance/task.lua",
@@ -77,14 +88,10 @@ return {
     promise = "a closed task gives its max_in_flight slot back",
     file = "lua/seedance/task.lua",
     from = [[
-function Task:close()
-  if self.closed then return end
   self.closed = true
-  self:_release()
+  Task._release(self)
 ]],
     to = [[
-function Task:close()
-  if self.closed then return end
   self.closed = true
 ]] },
   { name = "slot-back-when-collected",
@@ -105,37 +112,48 @@ function Task:__gc()
     promise = "a task gives its max_in_flight slot back when wait ends without success (timeout, error)",
     file = "lua/seedance/task.lua",
     from = [[
-    self.task:_release()
+      task:_release()
 ]],
     to = [[
+
 ]] },
   { name = "undecodable-cap",
     promise = "wait gives up after a few undecodable answers in a row",
     file = "lua/seedance/task.lua",
     from = [[
-    if (self.undecodable or 0) >= M.UNDECODABLE_MAX then
+  if (self.undecodable or 0) >= M.UNDECODABLE_MAX then
 ]],
     to = [[
-    if false then
+  if false then
 ]] },
   { name = "wait-callback-protected",
     promise = "a raising on_progress in wait comes back as callback_error, never raised into the host",
     file = "lua/seedance/task.lua",
     from = [[
-      local cok, cerr = scheduler.protect(self.on_progress, task)
+    if self.i then cok, cerr = scheduler.protect(self.on_progress, task, self.i)
+    else cok, cerr = scheduler.protect(self.on_progress, task) end
 ]],
     to = [[
-      local cok, cerr = true, self.on_progress(task)
+    cok, cerr = true, self.on_progress(task, self.i)
 ]] },
   { name = "wait-progress-on-change",
     promise = "wait calls on_progress only when the task's status or progress changed",
-    file = "lua/seedance/task.lua",
-    from = [[
-    if self.on_progress and (task.status ~= self.last_status or task.progress ~= self.last_progress) then
+    edits = {
+      { file = "lua/seedance/task.lua",
+        from = [[
+  if self.on_progress and changed then
 ]],
-    to = [[
-    if self.on_progress then
+        to = [[
+  if self.on_progress then
 ]] },
+      { file = "src/engine_sched.c",
+        from = [[
+    int tell = w->prof->wake_all, progress_changed;
+]],
+        to = [[
+    int tell = 1, progress_changed;
+]] },
+    } },
   { name = "wait-timeout-option",
     promise = "the client's wait_timeout is the deadline of a wait given none",
     file = "lua/seedance/task.lua",
@@ -147,11 +165,11 @@ function Task:__gc()
 ]] },
   { name = "task-created-server-clock",
     promise = "a task's age (from its created) is read on the service's clock (its answer's Date), not this machine's",
-    file = "lua/seedance/task.lua",
+    file = "src/engine_sched.c",
     from = [[
-    local since = self:server_time() - self.created
+        double server_now = w->server_offset != 0 ? (double)now / 1e6 + w->server_offset : (double)sd_wall_s();
 ]],
     to = [[
-    local since = os.time() - self.created
+        double server_now = (double)sd_wall_s();
 ]] },
 }

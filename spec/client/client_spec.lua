@@ -283,6 +283,14 @@ describe("client against the emulator", function()
       assert.equals(0, require("seedance.scheduler").stats().transfers)
     end)
 
+    it("a closed client makes no more calls #m-closed-client-refuses", function()
+      local c = client_for(emu)
+      c:close()
+      local before = emu:stats().submits
+      assert.has_error(function() c:generate(REQ) end, "attempt to use a closed client")
+      assert.equals(before, emu:stats().submits)
+    end)
+
     it("closes a task twice, and raises on use after close", function()
       local c = client_for(emu)
       local task = assert(c:generate(REQ))
