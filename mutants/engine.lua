@@ -164,4 +164,67 @@ return {
     to = [[
         if (q->todo == NULL || q->stopping) break;
 ]] },
+  { name = "engine-answer-same-task",
+    promise = "a poll's answer is read in C only as the task it asked about (data.id or data.task_id is that task's)",
+    file = "src/answer.c",
+    from = [[
+    if (!(id_state == SD_ID_SAME || (id_state == SD_ID_ABSENT && task_id_state != SD_ID_OTHER))) a->clean = 0;
+]],
+    to = [[
+
+]] },
+  { name = "engine-budget-starts",
+    promise = "one step hands libcurl at most budget.starts new transfers; the rest start at the next steps",
+    file = "src/engine_loop.c",
+    from = [[
+            if ((b->starts > 0 && starts >= b->starts) || (b->us > 0 && starts > 0 && sd_now_us() - t0 > b->us)) {
+]],
+    to = [[
+            if (b->us > 0 && starts > 0 && sd_now_us() - t0 > b->us) {
+]] },
+  { name = "engine-max-running",
+    promise = "libcurl is handed no more transfers than it has connections for (max_host_connections): the rest wait in the engine's queue",
+    file = "src/engine_loop.c",
+    from = [[
+    return e->max_running == 0 || e->running < e->max_running;
+]],
+    to = [[
+    return e->max_running == 0 || e->running < e->max_running + 100;
+]] },
+  { name = "engine-absorbs-unchanged-polls",
+    promise = "a poll whose answer changes nothing the waiter asked about is read in C and does not wake Lua",
+    file = "src/engine_sched.c",
+    from = [[
+    int tell = w->prof->wake_all, progress_changed;
+]],
+    to = [[
+    int tell = 1, progress_changed;
+]] },
+  { name = "engine-watch-deadline",
+    promise = "a watch ends with a deadline event when its deadline comes (no poll after it)",
+    file = "src/engine_loop.c",
+    from = [[
+    if (w->deadline_us >= 0 && now >= w->deadline_us) {
+]],
+    to = [[
+    if (0 && w->deadline_us >= 0 && now >= w->deadline_us) {
+]] },
+  { name = "engine-no-busy-step",
+    promise = "while due polls wait behind calls that wait for a connection, the engine asks for no step at once (no busy loop)",
+    edits = {
+      { file = "src/engine_loop.c",
+        from = [[
+            if (fired >= b->starts || sd_room(e)) e->more = 1;
+]],
+        to = [[
+            e->more = 1;
+]] },
+      { file = "src/engine_loop.c",
+        from = [[
+    return e->budget.starts <= 0 || (int)e->nstarting < e->budget.starts || sd_room(e);
+]],
+        to = [[
+    return e != NULL;
+]] },
+    } },
 }

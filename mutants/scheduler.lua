@@ -67,7 +67,6 @@ return {
   { name = "scheduler-stale-wake",
     promise = "a coroutine ends once: a wake it registered before a yield that raised is ignored",
     timeout = 60,
-    timeout = 60,
     edits = {
       { file = "lua/seedance/scheduler.lua",
         from = [[

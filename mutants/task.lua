@@ -21,8 +21,6 @@ return {
   { name = "close-wakes-wait",
     promise = "closing a task wakes a wait or download pausing between requests, at once",
     timeout = 15,
-    timeout = 15,
-    timeout = 15,
     edits = {
       { file = "lua/seedance/task.lua",
         from = [[
@@ -171,5 +169,24 @@ function Task:__gc()
 ]],
     to = [[
         double server_now = (double)sd_wall_s();
+]] },
+  { name = "engine-poll-delay",
+    promise = "the engine polls a task on polling.lua's schedule: never later than the lag bound allows",
+    file = "src/engine_sched.c",
+    from = [[
+    if (delay < lag_floor) delay = lag_floor;
+]],
+    to = [[
+    if (delay < lag_floor) delay = lag_floor * 2;
+]] },
+  { name = "engine-poll-rate",
+    promise = "the engine's schedule counts the progress seen since the last poll at most one step short of "
+      .. "the truth (polling.lua's rate), never polling before the task could have moved",
+    file = "src/engine_sched.c",
+    from = [[
+        double rate = (double)(p - pp + step) / (t - pt);
+]],
+    to = [[
+        double rate = (double)(p - pp) / (t - pt);
 ]] },
 }
