@@ -21,21 +21,38 @@
 -- or "ERR <kind>" for a transport failure of that kind (connect, timeout,
 -- recv, ...). The status is read as the engine reads it (at most 4 digits,
 -- so 0..9999); header names are lowercased and values trimmed, last wins.
--- Every transfer the client starts takes the next answer; when they run
--- out, transfers fail with kind "aborted", so every operation ends.
+-- Every transfer the client starts (an API call, a poll of a watch, a
+-- download) takes the next answer; when they run out, transfers fail with
+-- kind "aborted", so every operation ends. The engine here is a fake that
+-- hands every answer to the Lua layer whole, as the real one hands every
+-- answer it does not read in C (the C reading of clean answers, and that it
+-- reads them as this Lua does, is fuzz_answer's: fuzz/fuzz_answer.c).
 --
 -- Properties checked (an error raised here is a crash for libFuzzer):
 -- * no client call raises: every call returns a result, or nil and an error
 --   object with string `type` and `message` whose tostring is a string;
 -- * the API key never appears in an error's text, even when the answers echo it;
 -- * every transfer the client asks for passes the engine's own checks
---   (eng:add would raise otherwise): header lines without CR/LF/NUL and with
---   a colon, a known method, string URL and body;
+--   (eng:add, eng:profile and eng:api would raise otherwise): header lines
+--   without CR/LF/NUL and with a colon, a known method, a path under the base
+--   URL, an Idempotency-Key on one line, string URL and body;
 -- * a download either returns the target path, with the whole file there, or
 --   fails leaving nothing under the target name.
 
+-- The engine is a fake (its methods below), handed to the scheduler as these
+-- modules load; seedance.core itself is left as it was (a spec loads this file
+-- beside the real library).
+local core = require("seedance.core")
+local Engine = {}
+Engine.__index = Engine
+function Engine.budget() end
+local fake_engine = setmetatable({ ids = 0, queue = {}, results = {}, events = {}, watches = {} }, Engine)
+local real_engine = core.engine
+core.engine = function() return fake_engine end
 local seedance = require("seedance")
 local scheduler = require("seedance.scheduler")
+scheduler.engine() -- the scheduler keeps it
+core.engine = real_engine
 
 local KEY = "sk-fuzz-secret-0123456789"
 local MEDIA = "https://media.example/v.mp4"
@@ -132,6 +149,109 @@ end
 scheduler.transfer = fake_transfer
 scheduler.sleep = function() end
 
+-- The fake engine: each API call, and each poll of a watch, takes the next
+-- answer at once; every answer goes to Lua whole (`take` says false and the
+-- result), as the engine hands over what it does not read in C.
+local function check_line(what, h)
+  if type(h) ~= "string" or h:find("[\r\n%z]") or not h:find(":", 1, true) then
+    error("the client built a " .. what .. " the engine refuses: " .. string.format("%q", tostring(h)), 0)
+  end
+end
+
+function Engine:_id()
+  self.ids = self.ids + 1
+  return self.ids
+end
+function Engine:_ready(id, r)
+  self.results[id] = r
+  self.queue[#self.queue + 1] = id
+end
+function Engine.profile(_, t)
+  assert(type(t.base) == "string", "profile base")
+  for _, h in ipairs(t.headers) do check_line("profile header line", h) end
+  return { pause = function() end, close = function() end,
+           stats = function() return { active = 0, window = 1, throttled = 0, waiting = 0, paused = 0 } end }
+end
+function Engine:api(_, method, path, body, key, _, _, _)
+  assert(method == "GET" or method == "POST", "api method")
+  assert(type(path) == "string" and path:sub(1, 1) == "/" and not path:find("[%z\r\n ]"), "api path " .. path)
+  if key ~= nil then check_line("Idempotency-Key line", "Idempotency-Key: " .. key) end
+  if type(body) == "table" then check_spec{ url = "http://x/", form_file = body }
+  else assert(body == nil or type(body) == "string", "api body") end
+  local id = self:_id()
+  self:_ready(id, fake_transfer{ url = "http://127.0.0.1:9" .. path, method = method, body = type(body) == "string"
+    and body or nil })
+  return id
+end
+function Engine:add(spec)
+  local id = self:_id()
+  self:_ready(id, fake_transfer(spec))
+  return id
+end
+function Engine:job(spec)
+  local id = self:_id()
+  local r = { id = id, ok = true, job = spec.op }
+  if spec.op == "replace" then
+    local ok, err = os.rename(spec.from, spec.to)
+    r.ok, r.error = ok and true or false, err
+    if ok and spec.remove then os.remove(spec.remove) end
+  end
+  self:_ready(id, r)
+  return id
+end
+function Engine:pop() return table.remove(self.queue, 1) end
+function Engine:step() return #self.queue end
+function Engine:timeout() return #self.queue > 0 and 0 or 1 end
+function Engine.sockets() return {} end
+function Engine.pending() return 0 end
+function Engine:result(id)
+  local r = self.results[id]
+  self.results[id] = nil
+  if r then r.id = id end
+  return r
+end
+function Engine:take(id)
+  if self.watches[id] then
+    local e = self.events[id]
+    self.events[id] = nil
+    if not e then return nil end
+    if e == "deadline" then return false end
+    return false, e
+  end
+  local r = self:result(id)
+  if r == nil then return nil end
+  return false, r
+end
+function Engine:cancel(id)
+  self.results[id], self.events[id], self.watches[id] = nil, nil, nil
+  return true
+end
+-- a watch polls at once, and again at each rearm
+function Engine:_poll(id)
+  self.events[id] = fake_transfer{ url = "http://127.0.0.1:9/v1/tasks/" .. self.watches[id].task_id }
+  self.queue[#self.queue + 1] = id
+end
+function Engine:watch(_, task_id)
+  assert(type(task_id) == "string" and task_id:match("^[%w_%-]+$"), "watch task id")
+  local id = self:_id()
+  self.watches[id] = { task_id = task_id }
+  self:_poll(id)
+  return id
+end
+function Engine:event(id)
+  local e = self.events[id]
+  if e == nil then return nil end
+  if e == "deadline" then return "deadline", nil, true end
+  return "answer", nil, true
+end
+function Engine:rearm(id)
+  if self.watches[id] then self:_poll(id) end
+end
+function Engine.seen() return true end
+function Engine.counts() return nil end
+function Engine.progress() return nil end
+function Engine:stats() return { queued = #self.queue, pending = 0, watches = 0, more = false } end
+
 -- ---- the calls -----------------------------------------------------------------
 
 local function check_result(what, ok, err)
@@ -226,6 +346,7 @@ return function(input)
   local op, rest = input:match("^([%a_]+)\r?\n(.*)$")
   if not op then op, rest = "all", input end
   answers, served = {}, 0
+  fake_engine.queue, fake_engine.results, fake_engine.events, fake_engine.watches = {}, {}, {}, {}
   echoed = input:find(KEY, 1, true) ~= nil
   local pos = 1
   while pos <= #rest + 1 and #answers < 64 do

@@ -7,10 +7,11 @@
  *   The JSON of task answers, error bodies, Retry-After, Content-Range,
  *   Content-Length, ETag and status codes are all read by Lua code
  *   (lua/seedance/http.lua, task.lua, download.lua, client.lua), with
- *   lua-cjson decoding the bodies. answers.lua replaces the scheduler's
- *   transfer with a queue of fake answers decoded from the fuzz bytes and
- *   drives the client's calls (submit, refresh, wait, download, upload,
- *   balance) against them, checking the properties listed there.
+ *   the library's decoder reading the bodies. answers.lua gives the scheduler
+ *   a fake engine (and transfer) serving a queue of fake answers decoded from
+ *   the fuzz bytes, each handed to Lua whole, and drives the client's calls
+ *   (submit, refresh, wait, download, upload, balance) against them, checking
+ *   the properties listed there.
  * - parsers (fuzz/parsers.lua): the small readers of untrusted strings:
  *   Retry-After, URLs handed to the engine (seedance.urls on curl_url),
  *   core.json_repair and core.utf8_clean.
@@ -22,8 +23,8 @@
  * REPO (the repository root) and SCRIPT are set by mk/fuzz.mk. One lua_State
  * serves every input (loading the modules takes milliseconds): the scripts
  * make what they need per input, and the modules they use keep no state
- * between calls (answers.lua replaces the scheduler's transfer and sleep, so
- * no engine is made).
+ * between calls (answers.lua gives the scheduler its fake engine, transfer and
+ * sleep, so no real engine is made).
  */
 #include <stdint.h>
 #include <stdio.h>

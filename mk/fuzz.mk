@@ -3,7 +3,7 @@
 #
 #   make fuzz                    every target for FUZZ_SECONDS (default 60) each
 #   make fuzz FUZZ_SECONDS=600   longer
-#   make fuzz-validate           one target (validate encode utf8 header range json answers parsers form, and the
+#   make fuzz-validate           one target (validate encode utf8 header range json answer answers parsers form, and the
 #                                emulator's parsers: emu_range emu_multipart emu_request emu_json)
 #   make fuzz-build              build them only
 #
@@ -12,7 +12,7 @@
 # build/fuzz/artifacts/ and fails the run.
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= validate encode utf8 header range json answers parsers form emu_range emu_multipart emu_request emu_json
+FUZZ_TARGETS ?= validate encode utf8 header range json answer answers parsers form emu_range emu_multipart emu_request emu_json
 FUZZ_DIR      = build/fuzz
 FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 LUA_LIBS     := $(shell pkg-config --libs $(LUA_PC) 2>/dev/null)
@@ -28,6 +28,7 @@ FUZZ_OPTS_utf8     = -max_len=512 -dict=fuzz/utf8.dict
 FUZZ_OPTS_header   = -max_len=2048 -dict=fuzz/header.dict
 FUZZ_OPTS_range    = -max_len=128 -dict=fuzz/range.dict
 FUZZ_OPTS_json     = -max_len=2048 -dict=fuzz/json.dict
+FUZZ_OPTS_answer   = -max_len=4096 -dict=fuzz/answer.dict
 FUZZ_OPTS_answers  = -max_len=4096 -detect_leaks=0 -dict=fuzz/answers.dict
 FUZZ_OPTS_parsers  = -max_len=1024 -detect_leaks=0 -dict=fuzz/parsers.dict
 FUZZ_OPTS_form     = -max_len=256
@@ -65,6 +66,13 @@ $(FUZZ_DIR)/fuzz_header: fuzz/fuzz_header.c src/buf.c src/buf.h src/header.h
 $(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c src/json.c src/buf.c $(PLATFORM_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_json.c src/json.c src/buf.c $(PLATFORM_SRC) $(LUA_LIBS) -lpthread -lm
+
+# fuzz_answer: the engine's reading of API answers (src/answer.c, src/jsonread.c) against the Lua
+# layer's reading of what src/json.c decodes, under a comma locale.
+$(FUZZ_DIR)/fuzz_answer: fuzz/fuzz_answer.c src/answer.c src/jsonread.c src/json.c src/buf.c $(PLATFORM_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_answer.c src/answer.c src/jsonread.c src/json.c src/buf.c $(PLATFORM_SRC) \
+	    $(LUA_LIBS) -lpthread -lm
 
 $(FUZZ_DIR)/fuzz_range: fuzz/fuzz_range.c src/range.h
 	@mkdir -p $(dir $@)

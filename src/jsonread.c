@@ -329,7 +329,9 @@ int sd_jr_number(sd_jr *j, double *d) {
             v /= 1e22;
             e += 22;
         }
-        v = e >= 0 ? v * sd_p10[e] : v / sd_p10[-e];
+        if (e > 22) v = HUGE_VAL; /* (it ran out of range on the way) */
+        else if (e < -22) v = 0;
+        else v = e >= 0 ? v * sd_p10[e] : v / sd_p10[-e];
         *d = v;
         j->flags |= SD_JR_INEXACT;
     }
