@@ -50,7 +50,7 @@ build = {
       ["seedance.core"] = {
          sources = { "src/core.c", "src/validate.c", "src/validate_fields.c", "src/validate_checks.c",
                      "src/validate_urls.c", "src/validate_rules.c", "src/validate_report.c",
-                     "src/validate_suggest.c", "src/validate_json.c", "src/utf8.c", "src/engine.c", "src/engine_loop.c",
+                     "src/validate_suggest.c", "src/validate_json.c", "src/validate_models.c", "src/utf8.c", "src/engine.c", "src/engine_loop.c",
                      "src/engine_transfer.c", "src/engine_output.c", "src/buf.c", "src/fs.c", "src/text.c",
                      "src/url.c", "src/signals.c", "src/platform_posix.c", "src/platform_win32.c" },
          libraries = { "curl" },

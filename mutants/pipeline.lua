@@ -46,7 +46,7 @@ return {
 ]] },
   { name = "map-closed-client-stops",
     promise = "a client closed mid-map stops the submitters: the batch ends aborted, items never submitted are skipped",
-    file = "lua/seedance/pipeline.lua",
+    file = "lua/seedance/pipeline/fanout.lua",
     from = [[
       elseif client.closed then -- closed by a callback, say: no more submits
         stop = true
@@ -129,17 +129,17 @@ return {
 ]] },
   { name = "map-pool-call-protected",
     promise = "what a submit raises inside map is its item's aborted error, and ends the batch",
-    file = "lua/seedance/pipeline.lua",
+    file = "lua/seedance/pipeline/fanout.lua",
     from = [[
-        local ok, task, err = scheduler.protect(client.generate, client, requests[i], gopts)
+        local ok, task, err = scheduler.protect(client.generate, client, requests[i], g)
 ]],
     to = [[
-        local ok, task, err = true, client:generate(requests[i], gopts)
+        local ok, task, err = true, client:generate(requests[i], g)
 ]] },
   { name = "map-pool-raise-ends-batch",
     promise = "a pool of map that raises ends the batch (no coroutine left parked), every paid task in its item",
     timeout = 120,
-    file = "lua/seedance/pipeline.lua",
+    file = "lua/seedance/pipeline/fanout.lua",
     from = [[
       local ok, err = scheduler.protect(body)
 ]],

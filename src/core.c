@@ -14,6 +14,7 @@
 #include "text.h"
 #include "url.h"
 #include "validate.h"
+#include "validate_models.h"
 
 #define SD_VERSION "0.2.0"
 
@@ -162,6 +163,7 @@ int luaopen_seedance_core(lua_State *L) {
     }
     lua_pop(L, 1);
     sd_newlib(L, sd_core_funcs);
+    sd_models_register(L);
     lua_pushliteral(L, SD_VERSION);
     lua_setfield(L, -2, "version");
     sd_engine_register(L);

@@ -281,15 +281,75 @@ function M.sockets()
   return engine:sockets()
 end
 
---- Pump until `pred()` is true, blocking between steps (plain code only).
--- @tparam function pred
--- @tparam[opt] number deadline absolute `core.now()` time to give up at
--- @treturn boolean whether pred became true
-function M.block_until(pred, deadline)
-  if stepping then
-    error("a blocking seedance call was made from inside seedance.step; "
-      .. "run it in a coroutine with seedance.spawn instead", 3)
+-- ---- interrupts: Ctrl-C in a plain Lua script ------------------------------
+
+local reporters = {} -- functions that add what is at stake to an interrupt's report
+
+--- Have `fn(report)` add what is at stake when a plain script is interrupted:
+-- `report.tasks` and `report.submits` are lists it appends to (`{ id,
+-- idempotency_key, key }`, `{ idempotency_key, key }`; `key` is the journal's).
+-- @tparam function fn
+-- @local
+function M.on_interrupt(fn)
+  reporters[#reporters + 1] = fn
+end
+
+-- Whether an error is the standalone interpreter's Ctrl-C ("interrupted!", raised by the hook
+-- lua.c sets on the main thread at SIGINT, wherever that thread runs Lua code).
+local function host_interrupt(err)
+  return type(err) == "string" and err:find("interrupted!$") ~= nil
+end
+
+--- Show at most this many tasks in an interrupted error's message (all are in its `tasks`).
+M.INTERRUPT_LISTED = 20
+
+--- The `interrupted` error a blocking call ends with when the script is
+-- interrupted: every task paid for that has not ended (its id and
+-- Idempotency-Key) and every submit in flight, and how to resume.
+-- @treturn seedance.Error `type = "interrupted"`, `tasks`, `submits`
+-- @local
+function M.interrupted_error()
+  local report = { tasks = {}, submits = {} }
+  for _, fn in ipairs(reporters) do pcall(fn, report) end
+  table.sort(report.tasks, function(a, b) return a.id < b.id end)
+  local parts, journaled, n = {}, true, 0
+  for _, t in ipairs(report.tasks) do
+    n = n + 1
+    if n <= M.INTERRUPT_LISTED then
+      parts[#parts + 1] = t.id .. (t.idempotency_key and (" (Idempotency-Key " .. t.idempotency_key .. ")") or "")
+    end
+    if not t.key then journaled = false end
   end
+  if n > M.INTERRUPT_LISTED then parts[#parts + 1] = (n - M.INTERRUPT_LISTED) .. " more" end
+  local text = "interrupted (SIGINT)"
+  if n > 0 then
+    text = text .. string.format(": %d task%s paid for keep%s running on the service: %s", n, n == 1 and "" or "s",
+      n == 1 and "s" or "", table.concat(parts, ", "))
+  end
+  local subs = {}
+  for _, sub in ipairs(report.submits) do
+    subs[#subs + 1] = sub.idempotency_key
+    if not sub.key then journaled = false end
+  end
+  if #subs > 0 then
+    text = text .. string.format("; %d submit%s in flight (Idempotency-Key %s) may have made a task",
+      #subs, #subs == 1 and " was" or "s were", table.concat(subs, ", "))
+  end
+  if n + #subs == 0 then
+    text = text .. ": no task was paid for and none was being submitted"
+  elseif journaled then
+    text = text .. "; run the script again with the same journal to resume: it re-attaches to them and pays "
+      .. "for none again"
+  else
+    text = text .. "; pick a task up with client:task(ID), a submit with generate(request, { idempotency_key "
+      .. "= KEY }), without paying again (a journal, seedance.new{ journal = FILE }, makes a re-run do it)"
+  end
+  return errors.new{ type = "interrupted", signal = "INT", tasks = report.tasks, submits = report.submits,
+                     message = text }
+end
+
+-- Pump until pred() holds (the body of block_until).
+local function pump_until(pred, deadline)
   while not pred() do
     local wait = M.timeout() or 0.05
     if wait > 0.05 then wait = 0.05 end
@@ -301,6 +361,27 @@ function M.block_until(pred, deadline)
     M.step(wait)
   end
   return true
+end
+
+--- Pump until `pred()` is true, blocking between steps (plain code only).
+-- Ctrl-C in a plain script (the interpreter's "interrupted!") ends it with an
+-- `interrupted` error naming every task paid for and every submit in flight,
+-- never a traceback from here.
+-- @tparam function pred
+-- @tparam[opt] number deadline absolute `core.now()` time to give up at
+-- @treturn boolean whether pred became true
+function M.block_until(pred, deadline)
+  if stepping then
+    error("a blocking seedance call was made from inside seedance.step; "
+      .. "run it in a coroutine with seedance.spawn instead", 3)
+  end
+  local ok, res = pcall(pump_until, pred, deadline)
+  if ok then return res end
+  if host_interrupt(res) then
+    local err = M.interrupted_error()
+    error(compat.prints_error_objects and err or tostring(err), 0)
+  end
+  error(res, 0)
 end
 
 --- Pause for `seconds`: yields in a managed coroutine, blocks otherwise.
