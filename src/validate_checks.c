@@ -158,7 +158,7 @@ void sd_check_model(sd_vctx *v, const char *name, int idx) {
         else if (near)
             sd_problem(v, &at, "unknown model %s; did you mean %s? (%s)", got, near, DESCRIBE_MODEL);
         else
-            sd_problem(v, &at, "must be one of %s, got %s; %s", all, got, DESCRIBE_MODEL);
+            sd_problem(v, &at, "unknown model %s; the models are %s; %s", got, all, DESCRIBE_MODEL);
     } else if (lua_isnil(L, idx)) {
         sd_problem(v, &at, "required: one of %s", sd_joined(all, sizeof all, names));
     } else {

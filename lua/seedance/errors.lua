@@ -145,6 +145,7 @@ local MESSAGE_INPUTS = { { "generated audio", "audio" }, { "output audio", "audi
 -- @tparam table e `{ code, type, message }` as the service sent them (any may be missing)
 -- @treturn boolean
 -- @treturn string|nil the input
+-- @local
 function M.moderation(e)
   if type(e) ~= "table" then return false end
   local code = type(e.code) == "string" and e.code:lower() or ""

@@ -117,7 +117,8 @@ function M.answer_error(r)
       (r.headers and r.headers["content-type"]) or "no content type")
   end
   -- content moderation (a 400 for sensitive content, say): kind = "moderation", never retried
-  return errors.classify(errors.new(fields), e and { code = fields.code, type = e.type, message = fields.message } or {})
+  local service = e and { code = fields.code, type = e.type, message = fields.message } or {}
+  return errors.classify(errors.new(fields), service)
 end
 
 -- Error type and retry by the engine's failure kind; the rest are network errors, retried.

@@ -27,7 +27,7 @@ local core = require("seedance.core")
 local errors = require("seedance.errors")
 
 local models = {}
-local api = {}
+local M = {} -- the functions: seedance.models.add (through the list's metatable)
 
 -- Fill `models` with a copy of every model's rules.
 local function refresh()
@@ -47,7 +47,7 @@ end
 -- @tparam seedance.ModelRules rules `like`, `resolutions`, `sizes`, `duration` (`{ min, max }`, either may
 --   be left out), `features`, `url_kinds`
 -- @treturn seedance.ModelRules a copy of the model's rules as they now stand
-function api.add(name, rules)
+function M.add(name, rules)
   errors.checkarg(name, "string", 1, "add")
   errors.checkarg(rules, "table", 2, "add")
   local ok, why = core.model_add(name, rules)
@@ -63,7 +63,7 @@ end
 -- @treturn[2] nil
 -- @treturn[2] string what is wrong (nothing is added past it)
 -- @local
-function api.add_all(list)
+function M.add_all(list)
   local ok, why = core.models_add_many(list)
   refresh()
   if not ok then return nil, why end
@@ -71,4 +71,4 @@ function api.add_all(list)
 end
 
 refresh()
-return setmetatable(models, { __index = api })
+return setmetatable(models, { __index = M })

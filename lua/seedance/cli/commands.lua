@@ -146,6 +146,10 @@ end
 function M.generate(ctx, args)
   ctx.json = args.json
   if args.journal == "-" then return report(ctx, request.no_dash("--journal")) end
+  if args.model_rules then
+    local ok, merr = require("seedance.cli.batch").load_model_rules(args.model_rules)
+    if not ok then return report(ctx, merr) end
+  end
   local req, rerr = request.build(args)
   if not req then return report(ctx, rerr) end
   local client, cerr = client_for(ctx, args)
@@ -268,6 +272,10 @@ end
 -- @tparam table args
 -- @treturn integer exit code
 function M.validate(ctx, args)
+  if args.model_rules then
+    local ok, merr = require("seedance.cli.batch").load_model_rules(args.model_rules)
+    if not ok then return report(ctx, merr) end
+  end
   local req, err = request.read(args.file)
   if not req then return report(ctx, err) end
   local ok, verr = seedance.validate(req)
@@ -275,6 +283,18 @@ function M.validate(ctx, args)
   ctx.out:write(output.line(args.file), ": valid\n")
   return exit.EXIT.ok
 end
+
+--- `seedance batch FILE` (`seedance.cli.batch`).
+-- @function batch
+M.batch = function(ctx, args) return require("seedance.cli.batch").run(ctx, args) end
+
+--- `seedance abandon TASK_ID --journal FILE` (`seedance.cli.journal`).
+-- @function abandon
+M.abandon = function(ctx, args) return require("seedance.cli.journal").abandon(ctx, args) end
+
+--- `seedance journal FILE` (`seedance.cli.journal`).
+-- @function journal
+M.journal = function(ctx, args) return require("seedance.cli.journal").list(ctx, args) end
 
 --- `seedance version`.
 -- @tparam table ctx

@@ -9,7 +9,8 @@ local M = {}
 -- A type is in exactly one row; a type in no row exits 1.
 M.CODES = {
   { 0, "ok", "ok" },
-  { 1, "failure", "other failure", types = { "callback_error", "skipped", "aborted", "internal_error" } },
+  { 1, "failure", "other failure", types = { "callback_error", "skipped", "aborted", "internal_error", "abandoned",
+                                            "interrupted" } },
   { 2, "usage", "usage or settings error", types = { "usage_error" } },
   { 3, "validation", "invalid request", types = { "validation_error", "invalid_request_error" } },
   { 4, "authentication", "key refused", types = { "authentication_error", "permission_error" } },

@@ -100,12 +100,14 @@ end
 
 --- Build the request from the parsed flags (and --request FILE, whose keys the flags override).
 -- @tparam table args the parsed flags
+-- @tparam[opt] boolean defaults only the keys the flags give (the defaults of a batch's lines): no
+--   --request file, no default model
 -- @treturn[1] table the request
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error `usage_error`, `io_error` (--request unreadable) or `validation_error` (not JSON)
-function M.build(args)
+function M.build(args, defaults)
   local req = {}
-  if args.request then
+  if args.request and not defaults then
     local obj, err = M.read(args.request)
     if not obj then return nil, err end
     req = obj
@@ -143,7 +145,34 @@ function M.build(args)
   end
   if roles then req.image_with_roles = roles end
   if args.save_last_frame then req.return_last_frame = true end
-  if req.model == nil then req.model = "doubao-seedance-2.0" end
+  if req.model == nil and not defaults then req.model = M.DEFAULT_MODEL end
+  return req
+end
+
+--- The model a request gets when neither its flags nor its file name one.
+M.DEFAULT_MODEL = "doubao-seedance-2.0"
+
+--- A request's images given as local paths (in a batch's JSON lines, as `--image PATH` takes them)
+-- made `seedance.file` markers: every string of `image_urls` and `image_with_roles[i].url` that is
+-- no URL (no `scheme://`, no `data:`). The request is changed in place.
+-- @tparam table req
+-- @treturn table req
+function M.local_images(req)
+  local function ref(v)
+    if type(v) == "string" and v ~= "" and not v:match("^%a[%w+.-]*://") and not v:match("^data:")
+       and not v:find("\0", 1, true) then
+      return seedance.file(v)
+    end
+    return v
+  end
+  if type(req.image_urls) == "table" then
+    for i, v in ipairs(req.image_urls) do req.image_urls[i] = ref(v) end
+  end
+  if type(req.image_with_roles) == "table" then
+    for _, r in ipairs(req.image_with_roles) do
+      if type(r) == "table" then r.url = ref(r.url) end
+    end
+  end
   return req
 end
 
@@ -168,6 +197,7 @@ function M.inputs(req, args)
   end
   if args.request and args.request ~= "-" then list[#list + 1] = { "--request", args.request } end
   if args.api_key_file then list[#list + 1] = { "--api-key-file", args.api_key_file } end
+  if args.model_rules then list[#list + 1] = { "--model-rules", args.model_rules } end
   if args.journal then list[#list + 1] = { "--journal", args.journal, writes = true } end
   return list
 end

@@ -77,7 +77,7 @@ end
 -- @tparam table paths output path by index (nil: no download)
 -- @tparam[opt] table hooks `on_event(ev)` (events: `{ event, index, task_id, ... }`), `items` (the
 --   number a person knows each item by, for the journal; default the index), `control` (a table
---   this fills with `interrupt()`)
+--   this fills with `interrupt()`), `frames` (paths by index to save each last frame to, after the video)
 -- @treturn table results
 -- @treturn table stats
 function M.run(client, requests, opts, paths, hooks)
@@ -161,6 +161,11 @@ function M.run(client, requests, opts, paths, hooks)
   local function finish(i, item) settle(i, item, true) end
 
   -- ---- what the journal already says ----------------------------------------------------------
+  local frames = hooks.frames or {}
+  -- whether the journal saved path (none: nothing to save) and the file is whole still
+  local function whole(e, path)
+    return not path or (e.downloads[path] ~= nil and files.size(path) == e.downloads[path])
+  end
   local settled_early, journaled = 0, false
   if jrnl then
     for i, req in ipairs(requests) do
@@ -184,8 +189,7 @@ function M.run(client, requests, opts, paths, hooks)
           event{ event = "failed", index = i, task_id = e.task_id, error = results[i].error, earlier = true }
         elseif failed then
           retry[i] = true
-        elseif e.status == "completed" and (not paths[i] or (e.downloads[paths[i]] ~= nil
-            and files.size(paths[i]) == e.downloads[paths[i]])) then
+        elseif e.status == "completed" and whole(e, paths[i]) and whole(e, frames[i]) then
           -- finished in an earlier run: a handle without a request (a re-attach), nothing fetched
           local ok, task = scheduler.protect(client.generate, client, req, { key = keys[i], validate = false })
           if ok and task then
@@ -324,6 +328,11 @@ function M.run(client, requests, opts, paths, hooks)
         local item = { task = w.task }
         local ok, saved, err = scheduler.protect(w.task.download, w.task, paths[w.i],
           { on_progress = opts.on_download })
+        if ok and saved and frames[w.i] and not interrupted then -- the last frame too (the command's)
+          local fok, frame, ferr = scheduler.protect(w.task.download, w.task, frames[w.i], { source = "last_frame" })
+          if not fok then ok, saved = false, frame
+          elseif not frame then saved, err = nil, ferr end
+        end
         if not ok and interrupted then item.error = interrupted_error(w.task)
         elseif not ok then item.error = raised("download", saved)
         elseif saved then item.path = saved
