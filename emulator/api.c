@@ -199,8 +199,11 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *l
         char msg[300], esc[700];
         emu_moderation_message(emu_flag_code(copy.flag), copy.flag_input, msg, sizeof msg);
         emu_json_escape(esc, sizeof esc, msg);
+        const char *code = emu_flag_code(copy.flag);
+        int moderated = strncmp(code, "Input", 5) == 0 || strncmp(code, "Output", 6) == 0;
         snprintf(extra, sizeof extra, ",\"completed\":%lld,\"error\":{\"code\":\"%s\",\"message\":\"%s\","
-                 "\"type\":\"sensitive_content\"}", (long long)done_at, emu_flag_code(copy.flag), esc);
+                 "\"type\":\"%s\"}", (long long)done_at, code, esc,
+                 moderated ? "sensitive_content" : "generation_failed");
     } else if (strcmp(status, "failed") == 0) {
         snprintf(extra, sizeof extra, ",\"completed\":%lld,\"error\":{\"code\":500,\"message\":\"%s\","
                  "\"type\":\"generation_failed\"}", (long long)done_at, message(lang, MSG_FAILED));

@@ -10,7 +10,8 @@
  *                            fails half-way with error.code CODE (a native code such as
  *                            InputImageSensitiveContentDetected.PrivacyInformation,
  *                            OutputVideoSensitiveContentDetected, OutputAudioSensitiveContentDetected)
- *                            and the service's message for it
+ *                            and the service's message for it; a code of no moderation kind (one
+ *                            starting neither Input nor Output) is a plain failure
  *
  * Both may be given several times (EMU_MODERATION_WORDS in all). Matching is a
  * plain substring, case-sensitive. The refusal comes after validation and
@@ -101,8 +102,8 @@ void emu_moderation_message(const char *code, const char *where, char *out, size
     else if (strncmp(code, "Input", 5) == 0)
         snprintf(out, cap, "The request failed because the %s (%s) may contain %s.", input_noun(where), where,
                  strstr(code, "PrivacyInformation") ? "real people's private information" : "sensitive information");
-    else
-        snprintf(out, cap, "The request failed content moderation (%s) at %s.", code, where);
+    else /* a code of no moderation kind: a plain failure, scripted (the word was met at `where`) */
+        snprintf(out, cap, "The task failed: %s (scripted by --flag-word at %s).", code, where);
 }
 
 int emu_refused(const cJSON *req, char *body, size_t cap) {

@@ -238,4 +238,13 @@ return {
     to = [[
 
 ]] },
+  { name = "client-retry-new-key",
+    promise = "a retry of a failed try is submitted under a new Idempotency-Key (the old one would replay the failed task)",
+    file = "lua/seedance/client.lua",
+    from = [[
+  local key = opts.idempotency_key or (not attempt and entry and entry.idempotency_key) or core.random_hex(16)
+]],
+    to = [[
+  local key = opts.idempotency_key or (entry and entry.idempotency_key) or core.random_hex(16)
+]] },
 }

@@ -137,4 +137,13 @@ return {
     to = [[
     if false then
 ]] },
+  { name = "download-not-clobbered",
+    promise = "a file a journaled download saved that has changed since is said, never overwritten",
+    file = "lua/seedance/download.lua",
+    from = [[
+    if size then
+]],
+    to = [[
+    if false then
+]] },
 }

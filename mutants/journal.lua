@@ -54,4 +54,13 @@ return {
     to = [[
   local text = f and f:read(64 * 1024 * 1024)
 ]] },
+  { name = "journal-new-try",
+    promise = "a submit record of a new try replaces what the journal knew of the earlier try",
+    file = "lua/seedance/journal.lua",
+    from = [[
+    if attempt > e.attempt then -- a new try of the request: the earlier one's outcome is history
+]],
+    to = [[
+    if false then
+]] },
 }

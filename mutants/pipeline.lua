@@ -194,4 +194,65 @@ return {
   for i, r in ipairs(requests) do paths[i] = preflight.output_path(opts.output, i, r) end
   if false then
 ]] },
+  { name = "map-retry-failed",
+    promise = "retry_failed submits the items whose journaled try failed again (and only them)",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+]],
+    to = [[
+        elseif failed then
+]] },
+  { name = "map-retry-moderated",
+    promise = "a moderation failure is retried only with retry_moderated, not by retry_failed alone",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+]],
+    to = [[
+        elseif failed and not opts.retry_failed then
+]] },
+  { name = "map-failed-settled",
+    promise = "a journaled re-run leaves a failed item failed, with its recorded error, sending nothing",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+]],
+    to = [[
+        elseif false then
+]] },
+  { name = "map-abandoned-skipped",
+    promise = "a journaled re-run skips an abandoned item: no request, reason abandoned",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+        if e.abandoned then
+]],
+    to = [[
+        if false then
+]] },
+  { name = "map-max-spend",
+    promise = "max_spend: no item is submitted once used_balance has grown by more than the cap",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+    if stats.spent > opts.max_spend then
+]],
+    to = [[
+    if false then
+]] },
+  { name = "map-progress-on-change",
+    promise = "map's on_progress fires on a change, never twice for the same counts and percent",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+    if sig == last_report and not force then return end -- only on a change
+]],
+    to = [[
+]] },
+  { name = "map-progress-rerun-start",
+    promise = "map's on_progress fires once at the start of a journaled re-run, before any request",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+  if journaled then report(true) end -- a journaled re-run: where it stands, at once
+]],
+    to = [[
+]] },
 }
