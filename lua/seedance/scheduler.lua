@@ -139,6 +139,23 @@ function M.spawn(fn, ...)
   return handle
 end
 
+--- Whether a raised value is the `interrupted` error a plain script's Ctrl-C ends with (see `block_until`).
+-- @param e
+-- @treturn boolean
+-- @local
+function M.is_interrupt(e)
+  if errors.is(e) then return e.type == "interrupted" and e.signal ~= nil end
+  return type(e) == "string" and e:find("^interrupted: Ctrl%-C %(SIGINT%)") ~= nil
+end
+
+--- debug.traceback as a message handler, which leaves an interrupt as it is.
+-- @param e
+-- @local
+function M.traceback(e)
+  if M.is_interrupt(e) then return e end
+  return debug.traceback(e)
+end
+
 --- Call `fn(...)` protected, where it may still yield to this scheduler (a
 -- network call in it goes on yielding): with `xpcall` where a coroutine can
 -- yield inside one (5.2+, LuaJIT, and plain code, which blocks), else (Lua
@@ -148,7 +165,12 @@ end
 -- @treturn boolean whether fn returned
 -- @return fn's results, or what it raised (with a traceback)
 function M.protect(fn, ...)
-  if compat.yield_in_pcall or not current() then return compat.xpcall(fn, debug.traceback, ...) end
+  if compat.yield_in_pcall or not current() then
+    local res = compat.pack(compat.xpcall(fn, M.traceback, ...))
+    -- a plain script's Ctrl-C ends the script: never a callback's or a call's error
+    if not res[1] and M.is_interrupt(res[2]) then error(res[2], 0) end
+    return compat.unpack(res, 1, res.n)
+  end
   local h = M.spawn(fn, ...)
   h:wait()
   if h.ok then return true, compat.unpack(h.results, 1, h.results.n) end
@@ -321,7 +343,7 @@ function M.interrupted_error()
     if not t.key then journaled = false end
   end
   if n > M.INTERRUPT_LISTED then parts[#parts + 1] = (n - M.INTERRUPT_LISTED) .. " more" end
-  local text = "interrupted (SIGINT)"
+  local text = "Ctrl-C (SIGINT)" -- the error prints as "interrupted: Ctrl-C (SIGINT): ..."
   if n > 0 then
     text = text .. string.format(": %d task%s paid for keep%s running on the service: %s", n, n == 1 and "" or "s",
       n == 1 and "s" or "", table.concat(parts, ", "))
