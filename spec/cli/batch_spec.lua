@@ -74,8 +74,9 @@ describe("seedance batch", function()
     assert.equals(3, code, err)
     assert.equals("", out)
     assert.matches("line 4: not a JSON object", err, nil, true)
-    code, _, err = cli.run("batch " .. q(lines_file(dir, { { prompt = "fine" }, { prompt = "long", duration = 99 }, "",
+    code, out, err = cli.run("batch " .. q(lines_file(dir, { { prompt = "fine" }, { prompt = "long", duration = 99 }, "",
       { prompt = "big", model = "doubao-seedance-2.0-fast", resolution = "1080p" } }, "b.jsonl")), env)
+    assert.equals("", out)
     assert.equals(3, code, err)
     assert.matches("line 2: duration: must be between 4 and 15, got 99", err, nil, true)
     assert.matches("line 4: resolution: 1080p is available only on", err, nil, true)
