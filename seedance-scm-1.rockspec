@@ -3,7 +3,8 @@ package = "seedance"
 version = "scm-1"
 source = {
    -- `luarocks make` builds from this checkout and never fetches; a published scm rockspec names the
-   -- repository here (git+https://.../seedance.git).
+   -- repository here (git+https://.../seedance.git). `make rock` writes the release rockspec from this
+   -- one (mk/release-rockspec.lua): the version of lua/seedance/version.lua, the release tarball as source.
    url = "git+file:///dev/null",
 }
 description = {
@@ -19,6 +20,8 @@ description = {
 }
 dependencies = {
    "lua >= 5.1",
+   -- the library reads and writes JSON with the core's own code (src/json.c, the same under any locale);
+   -- lua-cjson stays a dependency for the specs, tools and Windows package that use it
    "lua-cjson",
    "argparse",   -- the seedance command's parser (Debian: lua-argparse)
 }
@@ -44,10 +47,12 @@ build = {
       ["seedance.core"] = {
          sources = { "src/core.c", "src/validate.c", "src/validate_fields.c", "src/validate_checks.c",
                      "src/validate_urls.c", "src/validate_rules.c", "src/validate_report.c",
-                     "src/validate_suggest.c", "src/validate_json.c", "src/validate_models.c", "src/utf8.c", "src/engine.c", "src/engine_loop.c",
-                     "src/engine_transfer.c", "src/engine_output.c", "src/buf.c", "src/fs.c", "src/text.c",
-                     "src/url.c", "src/signals.c", "src/platform_posix.c", "src/platform_win32.c" },
-         libraries = { "curl" },
+                     "src/validate_suggest.c", "src/validate_json.c", "src/validate_models.c",
+                     "src/utf8.c", "src/engine.c", "src/engine_loop.c",
+                     "src/engine_transfer.c", "src/engine_output.c", "src/jobs.c", "src/buf.c", "src/fs.c",
+                     "src/json.c", "src/number.c", "src/text.c", "src/url.c", "src/signals.c",
+                     "src/platform_posix.c", "src/platform_win32.c" },
+         libraries = { "curl", "pthread" },
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
       },
@@ -60,23 +65,30 @@ build = {
       ["seedance.cli.batch"] = "lua/seedance/cli/batch.lua",
       ["seedance.cli.batch_input"] = "lua/seedance/cli/batch_input.lua",
       ["seedance.cli.commands"] = "lua/seedance/cli/commands.lua",
+      ["seedance.cli.config"] = "lua/seedance/cli/config.lua",
       ["seedance.cli.exit"] = "lua/seedance/cli/exit.lua",
       ["seedance.cli.guard"] = "lua/seedance/cli/guard.lua",
+      ["seedance.cli.hints"] = "lua/seedance/cli/hints.lua",
       ["seedance.cli.journal"] = "lua/seedance/cli/journal.lua",
       ["seedance.cli.output"] = "lua/seedance/cli/output.lua",
       ["seedance.cli.parser"] = "lua/seedance/cli/parser.lua",
       ["seedance.cli.request"] = "lua/seedance/cli/request.lua",
       ["seedance.cli.settings"] = "lua/seedance/cli/settings.lua",
       ["seedance.cli.text"] = "lua/seedance/cli/text.lua",
+      ["seedance.cli.usage"] = "lua/seedance/cli/usage.lua",
       ["seedance.client"] = "lua/seedance/client.lua",
       ["seedance.compat"] = "lua/seedance/compat.lua",
       ["seedance.context"] = "lua/seedance/context.lua",
       ["seedance.download"] = "lua/seedance/download.lua",
+      ["seedance.error_types"] = "lua/seedance/error_types.lua",
       ["seedance.errors"] = "lua/seedance/errors.lua",
+      ["seedance.estimate"] = "lua/seedance/estimate.lua",
       ["seedance.files"] = "lua/seedance/files.lua",
       ["seedance.governor"] = "lua/seedance/governor.lua",
       ["seedance.http"] = "lua/seedance/http.lua",
       ["seedance.journal"] = "lua/seedance/journal.lua",
+      ["seedance.json"] = "lua/seedance/json.lua",
+      ["seedance.numbers"] = "lua/seedance/numbers.lua",
       ["seedance.models"] = "lua/seedance/models.lua",
       ["seedance.options"] = "lua/seedance/options.lua",
       ["seedance.paths"] = "lua/seedance/paths.lua",
@@ -91,6 +103,7 @@ build = {
       ["seedance.scheduler"] = "lua/seedance/scheduler.lua",
       ["seedance.task"] = "lua/seedance/task.lua",
       ["seedance.urls"] = "lua/seedance/urls.lua",
+      ["seedance.version"] = "lua/seedance/version.lua",
    },
    platforms = {
       -- the core calls Winsock (WSAPoll, socket) and BCryptGenRandom itself; Vista is the oldest Windows with WSAPoll
@@ -102,4 +115,10 @@ build = {
    install = {
       bin = { seedance = "bin/seedance" },
    },
+   -- into the installed rock's folder (`luarocks show --rock-dir seedance`): the HTML reference
+   -- (`luarocks doc seedance` opens docs/index.html; make rock writes it with LDoc, a checkout has
+   -- it after make docs) and, in the source rock, the manual page docs/seedance.1 (make rock packs
+   -- build/man/seedance.1 there; from a checkout, `make install-man`), the runnable examples and the
+   -- LuaLS types (types/seedance.lua)
+   copy_directories = { "docs", "examples", "types" },
 }

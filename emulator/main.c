@@ -71,6 +71,8 @@ static const char USAGE[] =
     "  --max-tasks N          tasks kept (default 100000); the oldest are evicted\n"
     "  --threads N            worker threads (default 2)\n"
     "  --media-dir DIR        the fixtures (default: the source tree's emulator/media)\n"
+    "  --test-clock           for tests: POST /_emulator/clock?step=S moves this emulator's\n"
+    "                         wall clock by S seconds (an NTP step); durations are monotonic\n"
     "  --help                 this text\n"
     "\n"
     "Built-in keys: sk-test-401 always gets 401; sk-test-402 always gets 402 on submit.\n"
@@ -137,7 +139,8 @@ static void parse(int argc, char **argv) {
         {"error-rate", 1, 0, 'e'}, {"drop-rate", 1, 0, 'd'}, {"garbage-rate", 1, 0, 'g'},
         {"latency-ms", 1, 0, 'l'}, {"video-bytes", 1, 0, 'v'}, {"media-rate", 1, 0, 'm'},
         {"max-tasks", 1, 0, 'x'}, {"threads", 1, 0, 't'}, {"media-dir", 1, 0, 'M'}, {"fault-paths", 1, 0, 'F'},
-        {"estimate-factor", 1, 0, 'E'}, {"progress-step", 1, 0, 'P'}, {"help", 0, 0, '?'},
+        {"estimate-factor", 1, 0, 'E'}, {"progress-step", 1, 0, 'P'}, {"test-clock", 0, 0, 'C'},
+        {"help", 0, 0, '?'},
         {"bill-at", 1, 0, 'B'}, {"model-rules", 1, 0, 'R'}, {"refuse-word", 1, 0, 'W'}, {"flag-word", 1, 0, 'X'},
         {0, 0, 0, 0}};
     emu_options *o = &E.opt;
@@ -200,6 +203,7 @@ static void parse(int argc, char **argv) {
         case 'X':
             if (emu_moderation_option(c == 'W', optarg) != 0) goto bad;
             break;
+        case 'C': o->test_clock = 1; break;
         case 'F':
             if ((o->fault_routes = fault_routes(optarg)) == 0) goto bad;
             break;

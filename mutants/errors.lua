@@ -19,6 +19,15 @@ return {
     to = [[
   if type(v) ~= "number" then
 ]] },
+  { name = "error-types-one-table",
+    promise = "retries, HTTP statuses and exit codes all read an error type's one row (seedance.error_types)",
+    file = "lua/seedance/error_types.lua",
+    from = [[
+  { "bad_gateway", "upstream trouble (502)", status = 502, retryable = true, exit = 7 },
+]],
+    to = [[
+  { "bad_gateway", "upstream trouble (502)", status = 502, exit = 7 },
+]] },
   { name = "moderation-kind",
     promise = "a refusal or failure for sensitive content is kind = \"moderation\", never retried",
     file = "lua/seedance/errors.lua",

@@ -9,6 +9,8 @@
 #include "compat.h"
 #include "engine.h"
 #include "fs.h"
+#include "json.h"
+#include "number.h"
 #include "platform.h"
 #include "signals.h"
 #include "text.h"
@@ -16,7 +18,6 @@
 #include "validate.h"
 #include "validate_models.h"
 
-#define SD_VERSION "0.2.0"
 
 /* core.validate(request) -> true | nil, problems. Raises only if request is not a table. */
 static int sd_core_validate(lua_State *L) {
@@ -164,10 +165,10 @@ int luaopen_seedance_core(lua_State *L) {
     lua_pop(L, 1);
     sd_newlib(L, sd_core_funcs);
     sd_models_register(L);
-    lua_pushliteral(L, SD_VERSION);
-    lua_setfield(L, -2, "version");
     sd_engine_register(L);
     sd_fs_register(L);
+    sd_json_register(L);
+    sd_number_register(L);
     sd_text_register(L);
     sd_url_register(L);
     sd_signal_register(L);

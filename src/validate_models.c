@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "compat.h"
+#include "validate_fields.h"
 #include "validate_models.h"
 
 #define REGISTRY_KEY "seedance.models"
@@ -464,6 +465,32 @@ void sd_models_push(lua_State *L) {
         lua_setfield(L, -2, "url_kinds");
         lua_setfield(L, -2, m->name);
     }
+}
+
+int sd_models_push_values(lua_State *L, int field) {
+    const char *names[SD_MODELS_MAX + 1];
+    int n, count = 0;
+    if (field != SD_F_model && field != SD_F_size && field != SD_F_resolution) return 0;
+    n = sd_model_names(L, names, SD_MODELS_MAX);
+    lua_newtable(L);
+    for (int i = 0; i < n; i++) {
+        const sd_model *m = (const sd_model *)((const char *)names[i] - offsetof(sd_model, name));
+        int nw = field == SD_F_model ? 1 : field == SD_F_size ? m->nsizes : m->nres;
+        for (int k = 0; k < nw; k++) {
+            const char *w = field == SD_F_model ? m->name : field == SD_F_size ? m->sizes[k] : m->res[k];
+            int seen = 0;
+            for (int j = 1; j <= count && !seen; j++) { /* the union, each once */
+                lua_rawgeti(L, -1, j);
+                seen = strcmp(lua_tostring(L, -1), w) == 0;
+                lua_pop(L, 1);
+            }
+            if (!seen) {
+                lua_pushstring(L, w);
+                lua_rawseti(L, -2, ++count);
+            }
+        }
+    }
+    return 1;
 }
 
 /* core.models() -> { name = rules }: a copy of every model's rules. */

@@ -70,6 +70,10 @@ int sd_models_add(lua_State *L, int name_idx, int rules_idx, char *err, size_t c
 /* The same for a table { name = rules, ... }, each `like` resolved whatever the order. */
 int sd_models_add_many(lua_State *L, int idx, char *err, size_t cap);
 
+/* Push the values an enum field (SD_F_model, SD_F_size, SD_F_resolution) takes, as a sequence: every
+ * model, every size and every resolution some model takes, in order; 0 (nothing pushed) for another field. */
+int sd_models_push_values(lua_State *L, int field);
+
 /* Push a new table { name = { resolutions, sizes, duration = { min, max }, features, url_kinds } }. */
 void sd_models_push(lua_State *L);
 

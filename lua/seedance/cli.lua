@@ -15,6 +15,7 @@ local commands = require("seedance.cli.commands")
 local exit = require("seedance.cli.exit")
 local output = require("seedance.cli.output")
 local parser = require("seedance.cli.parser")
+local usage = require("seedance.cli.usage")
 
 local M = {}
 
@@ -37,16 +38,11 @@ local function run(ctx, argv)
     ctx.out:write(state.help:get_help(), "\n")
     return exit.EXIT.ok
   end
+  -- a long option with one dash is never read as short ones run together (-output as -o utput)
+  local one_dash = usage.one_dash(parser.attach_values(argv))
+  if one_dash then args, perr = nil, one_dash end
   if not args then
-    -- which subcommand was meant, for its usage line
-    local sub, name = p, "seedance"
-    for _, a in ipairs(argv) do
-      if a:sub(1, 1) ~= "-" then
-        if state.commands[a] then sub, name = state.commands[a], "seedance " .. a end
-        break
-      end
-    end
-    local msg = perr:gsub("\nDid you mean (.-)%?", " (did you mean %1?)"):gsub("\n", "; ")
+    local sub, name, msg = usage.explain(perr, argv, state, p)
     if parser.wants_json(argv) then
       -- --json promises one JSON object on standard output, for a usage error too
       output.json(ctx.out, { error = { type = "usage_error", message = string.format("%s: %s (run `%s --help` "
@@ -65,7 +61,11 @@ local function run(ctx, argv)
   if args.command == "help" then
     local topic = args.topic and state.commands[args.topic] or p
     if args.topic and topic == p then
-      ctx.err:write("seedance help: no command '", output.line(args.topic), "'\n")
+      local names = {}
+      for name in pairs(state.commands) do names[#names + 1] = name end
+      table.sort(names)
+      ctx.err:write("seedance help: no command '", output.line(args.topic), "'; the commands are ",
+        table.concat(names, ", "), "\n")
       return exit.EXIT.usage
     end
     ctx.out:write(topic:get_help(), "\n")
@@ -74,17 +74,25 @@ local function run(ctx, argv)
   return commands[args.command](ctx, args)
 end
 
---- Make sure standard output got what the command wrote: output that never
--- arrived (a full disk, a closed descriptor) is a file error, not a success,
--- and names the task paid for, if any, on standard error.
+--- Make sure both streams got what the command wrote: output that never
+-- arrived (a full disk, a closed descriptor, a reader that went away: `| head`)
+-- is a file error, not a success. A lost standard output is said on standard
+-- error, and a lost standard error on standard output (not with --json), each
+-- naming the task paid for, if any.
 -- @tparam table ctx the command's context
 -- @tparam integer code the command's exit code
 -- @treturn integer the exit code
 function M.finish_output(ctx, code)
   local ok, why = ctx.out:flush()
-  if ok then return code end
+  local eok, ewhy = ctx.err:flush()
+  if ok and eok then return code end
   local paid = output.paid_suffix(ctx)
-  ctx.err:write("seedance: io_error: cannot write standard output (", output.line(why), ")", paid, "\n")
+  if not ok then
+    ctx.err:write("seedance: io_error: cannot write standard output (", output.line(why), ")", paid, "\n")
+  elseif not ctx.json then
+    ctx.out:write("seedance: io_error: cannot write standard error (", output.line(ewhy), ")", paid, "\n")
+    ctx.out:flush()
+  end
   return code == exit.EXIT.ok and exit.EXIT.io or code
 end
 
@@ -96,7 +104,7 @@ end
 function M.main(argv, out, errout)
   -- the process's own streams: none of 0-2 left closed for a file to take, no death by SIGXFSZ
   if out == nil and errout == nil then core.prepare_command() end
-  local ctx = { out = output.checked(out or io.stdout), err = errout or io.stderr }
+  local ctx = { out = output.checked(out or io.stdout), err = output.checked(errout or io.stderr) }
   ctx.tty = errout == nil and core.isatty(2)
   -- the terminal's width now (it may change while the bar runs), else $COLUMNS
   function ctx.columns()

@@ -25,20 +25,22 @@ local function call(obj, method, ...)
   return a, b
 end
 
+local submit_item = fanout.submit_item
+
 -- Submit, wait and (when a path is given) download one request (chain's clips).
 -- Never raises: whatever a call raises (a client closed by a callback, say) is the item's error.
-local function run_one(client, request, path, opts, on_task_progress)
-  local task, err = call(client, "generate", request, generate_options(opts))
+local function run_one(client, request, path, shown, opts, on_task_progress)
+  local ok, task, err = submit_item(client, request, generate_options(opts))
+  if not ok then return { error = errors.callback("generate", task, "aborted") } end
   if not task then return { error = err } end
   local item = { task = task }
-  local ok
   ok, err = call(task, "wait", { timeout = opts.timeout, on_progress = on_task_progress })
   if not ok then item.error = err; return item end
   if path then
     local saved
     saved, err = call(task, "download", path, { on_progress = opts.on_download })
     if not saved then item.error = err; return item end
-    item.path = saved
+    item.path = shown
   end
   return item
 end
@@ -97,7 +99,9 @@ function M.map(client, requests, opts)
   opts = preflight.options(opts, preflight.MAP, "map")
   local n = #requests
   -- (an invalid request is its own item's error, as its siblings go on: it is not paid for)
-  local paths, problems = preflight.items(client, requests, opts.output, false)
+  -- (paths: each output as resolved now, what is downloaded to whatever folder the host is in later;
+  -- given: as the output option named it, what the results say)
+  local paths, problems, given = preflight.items(client, requests, opts.output, false)
   if not paths then
     local results, stats = {}, { total = n, done = 0, failed = 0, skipped = 0, running = 0, percent = 0 }
     for _, p in ipairs(problems) do results[p[1]] = { error = p[2] } end
@@ -110,7 +114,7 @@ function M.map(client, requests, opts)
     end
     return results, stats
   end
-  return fanout.run(client, requests, opts, paths)
+  return fanout.run(client, requests, opts, paths, { given = given })
 end
 
 --- Generate clips one after another, each starting from the previous clip's
@@ -153,7 +157,7 @@ function M.chain(client, requests, opts)
     return req
   end
   local validate = not (opts.generate and opts.generate.validate == false)
-  local paths, problems = preflight.items(client, requests, opts.output, validate, function(i, base)
+  local paths, problems, given = preflight.items(client, requests, opts.output, validate, function(i, base)
     -- a stand-in for the frame clip i - 1 will return, so the check sees the request as it will go
     return clip(base, i > 1 and "https://seedance.invalid/previous-last-frame.png" or nil)
   end)
@@ -164,7 +168,7 @@ function M.chain(client, requests, opts)
       return clips, errors.new{ type = "aborted", message = "the client was closed before clip " .. i }
     end
     local req = clip(base, previous)
-    local item = run_one(client, req, paths[i], opts,
+    local item = run_one(client, req, paths[i], given[i], opts,
       opts.on_progress and function(t) opts.on_progress(i, t) end)
     if item.error then
       -- a clip paid for and not finished (its wait, download or a callback failed): the error

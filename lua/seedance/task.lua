@@ -10,7 +10,9 @@ local compat = require("seedance.compat")
 local core = require("seedance.core")
 local download = require("seedance.download")
 local errors = require("seedance.errors")
+local estimate = require("seedance.estimate")
 local http = require("seedance.http")
+local numbers = require("seedance.numbers")
 local polling = require("seedance.polling")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
@@ -38,6 +40,7 @@ M.UNDECODABLE_MAX = 3
 -- @tparam string id
 -- @tparam table fields initial fields (`status`, `request`, ...)
 -- @tparam[opt] table own `slot` (true: the task holds a max_in_flight slot), `journal_key`, `recorded`,
+--   `submitted` (true: this handle was made by the task's own submit, so it began now)
 --   `paid` (made by generate: listed by an interrupt until it ends)
 -- @treturn seedance.Task
 -- @local
@@ -48,6 +51,9 @@ function M.new(client, ctx, id, fields, own)
   t._ctx, t._transfers = ctx, {}
   compat.on_collect(t, "_gc", Task.__gc)
   t._slot, t._journal_key, t._recorded = own.slot, own.journal_key, own.recorded
+  local now = scheduler.now()
+  t._estimate = estimate.new(now, ctx.settings.time_scale, not own.submitted)
+  if t.status then t._estimate:observe(now, t.status, t.progress, t.estimated_time) end
   if own.paid and not TERMINAL[t.status] and not t.abandoned then
     open[id] = { id = id, idempotency_key = t.idempotency_key, key = own.journal_key }
   end
@@ -211,7 +217,33 @@ function Task:_apply(data)
     self.last_frame_url = last_frame(result)
   end
   if self.status == "completed" then self.progress = 100 end
+  -- (created is the service's time: the task's age is read on its clock)
+  self._estimate:observe(scheduler.now(), self.status, self.progress, self.estimated_time, self.created,
+    self:server_time())
   if TERMINAL[self.status] then self:_finished() end
+end
+
+--- How far along the task is at `now`, for a progress bar drawn every frame.
+-- Polls come seconds apart; between them the estimate moves on from the
+-- progress rate seen so far, else from the task's `estimated_time` and the
+-- time since it began. Cheap (no IO, no allocation); a closed handle answers too.
+-- @tparam[opt] number now seconds on the library's monotonic clock (the scheduler's,
+--   `require("seedance.scheduler").now()`; not an engine's own timer); default: now
+-- @treturn number percent, in [0, 100] and not always whole: never less than an earlier reading
+--   of this handle nor than the service reported, at most 99 until the task has completed, 100 once
+--   it has (a task that failed or was cancelled stays where it stood)
+-- @treturn number|nil seconds left (wall clock), or nil once the task has ended or when nothing
+--   tells (no `estimated_time` yet, or past it with no progress rate to go by)
+function Task:progress_at(now)
+  if getmetatable(self) ~= Task then
+    errors.argerror(1, "progress_at", "seedance task expected, got " .. type(self))
+  end
+  if now == nil then
+    now = scheduler.now()
+  elseif type(now) ~= "number" or now ~= now then
+    errors.argerror(1, "progress_at", "number expected, got " .. (now ~= now and "nan" or type(now)))
+  end
+  return self._estimate:at(now)
 end
 
 -- The task ended: free its slot and note the outcome in the journal (once).
@@ -236,12 +268,14 @@ function Task:_poll(deadline)
   if not ctx.has_key() then return nil, ctx.no_key() end
   local path = "/v1/tasks/" .. urls.encode_segment(self.id)
   if ctx.settings.language then path = path .. "?language=" .. urls.encode_segment(ctx.settings.language) end
-  local obj, err = http.json(ctx, { path = path, track = self._transfers, deadline = deadline,
-                                   nap = self:_napper() })
+  local obj, r = http.json(ctx, { path = path, track = self._transfers, deadline = deadline,
+                                 nap = self:_napper() })
   if not obj then
-    err.task_id = self.id
-    return nil, err
+    r.task_id = self.id
+    return nil, r
   end
+  -- the service's clock, as its answer's Date says, against ours: its times (created, expires_at) are its own
+  self._server_offset = http.server_time(r.headers) - scheduler.now()
   if type(obj.data) ~= "table" then
     return nil, errors.new{ type = "server_error", retryable = true, task_id = self.id,
       message = "task answer has no data object" }
@@ -283,11 +317,22 @@ function Task:_poll_delay(w)
   if self.created then
     -- a task met after a restart has been running since `created` (whole seconds, so
     -- only trusted when it says much more than this wait has seen)
-    local since = os.time() - self.created
+    local since = self:server_time() - self.created
     if since - (scheduler.now() - w.start) > 5 then elapsed = since / s.time_scale end
   end
   polling.observe(w, elapsed, self.progress)
   return polling.delay(w, self.estimated_time, s.poll_min, s.poll_max)
+end
+
+--- Unix time on the service's clock now: its last answer's `Date` header,
+-- carried on by the monotonic clock (`os.time()` before any answer). What the
+-- service's own times (`created`, `expires_at`) are compared with: a machine
+-- whose clock is minutes off still reads a task's age and its result's
+-- lifetime right (`task.expires_at - task:server_time()` seconds are left).
+-- @treturn number seconds
+function Task:server_time()
+  if self._server_offset then return scheduler.now() + self._server_offset end
+  return os.time()
 end
 
 -- The error of a task that ended failed or cancelled; a failure for sensitive content is
@@ -332,8 +377,8 @@ function Waiter:_decide()
   if not TERMINAL[task.status] then
     if scheduler.now() >= self.deadline then
       return "fail", errors.new{ type = "timeout_error", retryable = true, task_id = task.id,
-        message = string.format("task %s still %s after %g s; wait again to keep waiting", task.id,
-          tostring(task.status), self.timeout) }
+        message = string.format("task %s still %s after %s s; wait again to keep waiting", task.id,
+          tostring(task.status), numbers.format("%g", self.timeout)) }
     end
     ok, err = task:_poll(self.deadline)
     if task.closed then return "fail", aborted() end
@@ -364,13 +409,10 @@ function Waiter:_decide()
   if ok then
     delay = task:_poll_delay(self) * s.time_scale
   else
-    delay = task._ctx.policy:backoff(self.failures)
-    local server = err.retry_after
-    if server then
-      -- never poll sooner than the server asked: honour it, or end now if it cannot be honoured
-      if server > s.max_retry_after or scheduler.now() + server > self.deadline then return "fail", err end
-      if server > delay then delay = server end
-    end
+    -- the client's one rule (seedance.retry): never sooner than the server asked, or end now
+    local perr
+    delay, perr = task._ctx.policy:pause(err, self.failures, self.deadline)
+    if not delay then return "fail", perr end
   end
   local left = self.deadline - scheduler.now()
   return "again", delay < left and delay or math.max(0, left)
@@ -442,6 +484,7 @@ function Task:download(path, opts)
     ctx = self._ctx, track = self._transfers, journal_key = self._journal_key,
     closed = function() return task.closed end,
     nap = self:_napper(),
+    server_now = function() return task:server_time() end,
   })
   return self._ctx.redact_result(ok, err)
 end

@@ -91,8 +91,8 @@ describe("the seedance command checks before paying", function()
         "generate --prompt x --image " .. q(dir .. "/v.mp4.part") .. " -o " .. q(dir .. "/v.mp4"),
         "generate --prompt x --image " .. q(dir .. "/link.png") .. " -o " .. q(cat),     -- through a link
         "generate --prompt x --image " .. q(cat) .. " --save-last-frame " .. q(dir .. "/hard.png"), -- a hard link
-        "generate --prompt x --api-key-file " .. q(key) .. " -o " .. q(key),
-        "wait task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ --api-key-file " .. q(key) .. " -o " .. q(key),
+        "generate --prompt x -o " .. q(key),
+        "wait task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ -o " .. q(key),
       }
       for _, args in ipairs(cases) do
         assert.matches("name the same file", refused(args .. " --api-key-file " .. q(key), 2, { SEEDANCE_API_KEY = false }))
@@ -250,7 +250,7 @@ describe("the seedance command checks before paying", function()
       assert.matches("SEEDANCE_LOG must be info or debug, got 'loud'", refused("balance", 2, { SEEDANCE_LOG = "loud" }))
     end)
 
-    it("a journal that cannot be used: a file error", function()
+    it("a journal that cannot be used: a file error #m-cli-error-by-fields", function()
       local err = refused("generate --prompt x --journal " .. q(util.tmpfile("nodir") .. "/j.journal"), 10)
       assert.matches("^seedance: io_error: %-%-journal ", err)
     end)

@@ -5,6 +5,7 @@ local emulator = require("helpers.emulator")
 local cli = require("helpers.cli")
 local util = require("helpers.util")
 local progress = require("seedance.progress")
+local estimate = require("seedance.estimate")
 local output = require("seedance.cli.output")
 
 local q = cli.q
@@ -14,12 +15,25 @@ local function display(opts)
   local written = {}
   local stream = { write = function(self, ...) for _, s in ipairs{ ... } do written[#written + 1] = s end
     return self end, flush = function() end }
-  local t = { now = 100, wall = 1700000000 }
+  local t = { now = 100 }
   opts = opts or {}
-  opts.clock = function() return t.now end
-  opts.wall = function() return t.wall end
+  opts.clock = opts.clock or function() return t.now end
   local d = progress.new(stream, opts)
   return d, t, written
+end
+
+-- A task as the display sees it: the fields of the last answer, and the
+-- task's own estimate (seedance.estimate, as Task:progress_at) on the spec's clock.
+local function task_on(t, scale)
+  local e = estimate.new(t.now, scale or 1)
+  local task = {}
+  function task.answer(fields)
+    for k, v in pairs(fields) do task[k] = v end
+    e:observe(t.now, task.status, task.progress, task.estimated_time)
+    return task
+  end
+  function task.progress_at(_, now) return e:at(now) end
+  return task
 end
 
 -- Seconds from an "ETA m:ss" in a line, or nil.
@@ -33,46 +47,37 @@ local function hashes(line)
 end
 
 describe("progress.lua", function()
-  it("gives the ETA in wall time: the service's estimate times the time scale #m-progress-eta-wall-time", function()
-    local d, t = display{ time_scale = 0.05, tty = true }
-    d:task{ status = "pending", progress = 0, estimated_time = 60 }
-    assert.equals(3, d:eta(t.now))             -- 60 service seconds at speed 20: 3 wall seconds
-    assert.equals(3, eta_of(d:render()))
+  it("draws the task's own estimate: the ETA in wall time as m:ss #m-progress-draws-task-estimate", function()
+    local d, t = display{ tty = true }
+    local task = task_on(t, 0.05)
+    d:task(task.answer{ status = "pending", progress = 0, estimated_time = 60 })
+    assert.equals(3, eta_of(d:render()))          -- 60 service seconds at speed 20: 3 wall seconds
     t.now = t.now + 1
-    assert.near(2, d:eta(t.now), 1e-9)
-    local real = display{ tty = true }
-    real:task{ status = "pending", progress = 0, estimated_time = 600 }
-    assert.equals("10:00", real:render():match("ETA (%S+)"))
+    assert.equals(2, eta_of(d:render()))
+    local rt = { now = 0 }
+    local real = display{ tty = true, clock = function() return rt.now end }
+    real:task(task_on(rt).answer{ status = "pending", progress = 0, estimated_time = 600 })
+    assert.equals("10:00", real:render(0):match("ETA (%S+)"))
   end)
 
-  it("goes by the progress rate once it has one, and by created for a task met by its id", function()
+  it("moves the bar between polls with the estimate, the percent staying what the service said #m-progress-draws-task-estimate", function()
     local d, t = display{ tty = true }
-    d:task{ status = "processing", progress = 10, estimated_time = 600 }
+    local task = task_on(t)
+    d:task(task.answer{ status = "processing", progress = 10, estimated_time = 100 })
     t.now = t.now + 10
-    d:task{ status = "processing", progress = 20, estimated_time = 600 }
-    assert.near(80, d:eta(t.now), 1e-9)        -- 1 % a second, 80 % to go (the estimate said 580 s)
-    local e, et = display{ tty = true }
-    e:task{ status = "processing", progress = 0, estimated_time = 100, created = et.wall - 40 }
-    assert.near(60, e:eta(et.now), 1e-9)       -- running for 40 s already, by its created time
-  end)
-
-  it("moves the bar between polls, never past 99 % before completion, never backwards", function()
-    local d, t = display{ tty = true }
-    d:task{ status = "processing", progress = 10, estimated_time = 100 }
-    t.now = t.now + 10
-    d:task{ status = "processing", progress = 20, estimated_time = 100 }
+    d:task(task.answer{ status = "processing", progress = 20, estimated_time = 100 })
     local at_poll = hashes(d:render(t.now))
     t.now = t.now + 20                           -- no poll for 20 s: the rate says about 40 %
     local between = d:render(t.now)
     assert.is_true(hashes(between) > at_poll, between)
+    assert.equals(math.floor(0.4 * progress.WIDTH), hashes(between))
     assert.matches(" 20%%", between)             -- the figure stays what the service said
-    assert.near(40, d:predicted(t.now), 1e-9)
     t.now = t.now + 1000
-    assert.equals(99, d:predicted(t.now))
+    assert.equals(math.floor(0.99 * progress.WIDTH), hashes(d:render(t.now)))
     assert.is_nil(d:render(t.now):find("ETA", 1, true))   -- past the rate's end: no made-up ETA
-    d:task{ status = "processing", progress = 30, estimated_time = 100 }
-    assert.equals(99, d:predicted(t.now))        -- a lower report does not pull the bar back
-    d:task{ status = "completed", progress = 100 }
+    d:task(task.answer{ status = "processing", progress = 30, estimated_time = 100 })
+    assert.equals(math.floor(0.99 * progress.WIDTH), hashes(d:render(t.now)))   -- never pulled back
+    d:task(task.answer{ status = "completed", progress = 100 })
     assert.equals(progress.WIDTH, hashes(d:render(t.now)))
   end)
 
@@ -92,13 +97,13 @@ describe("progress.lua", function()
     assert.equals(math.floor(0.25 * progress.WIDTH), hashes(lines[2]))
   end)
 
-  it("shows no ETA once the task has ended #m-progress-no-eta-after-end", function()
+  it("shows no ETA once the task has ended #m-estimate-no-eta-after-end", function()
     for _, status in ipairs{ "failed", "cancelled", "completed" } do
-      local d, t = display{ tty = true, time_scale = 1 }
-      d:task{ status = "processing", progress = 40, estimated_time = 100 }
+      local d, t = display{ tty = true }
+      local task = task_on(t)
+      d:task(task.answer{ status = "processing", progress = 40, estimated_time = 100 })
       t.now = t.now + 5
-      d:task{ status = status, progress = status == "completed" and 100 or 50, estimated_time = 100 }
-      assert.is_nil(d:eta(t.now), status)
+      d:task(task.answer{ status = status, progress = status == "completed" and 100 or 50, estimated_time = 100 })
       assert.is_nil(d:render(t.now):find("ETA", 1, true), status)
       assert.matches(status, d:render(t.now))
     end
@@ -177,7 +182,7 @@ describe("the seedance command's progress on a terminal", function()
   end)
   teardown(function() emu:stop() end)
 
-  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed #m-progress-bar-between-polls #m-progress-eta-wall-time", function()
+  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed #m-progress-bar-between-polls #m-estimate-eta-wall-time #m-progress-draws-task-estimate", function()
     local out = util.tmpfile("pty.mp4")
     local polls = emu:stats().polls
     local code, screen = cli.pty("generate --prompt 'a heron' -o " .. q(out), env)
@@ -207,7 +212,7 @@ describe("the seedance command's progress on a terminal", function()
     os.remove(out)
   end)
 
-  it("a failed task ends on its status, without an ETA #m-progress-no-eta-after-end", function()
+  it("a failed task ends on its status, without an ETA #m-estimate-no-eta-after-end", function()
     local failing = emulator.start{ speed = 20, fail_rate = 1 }
     finally(function() failing:stop() end)
     local code, screen = cli.pty("generate --prompt x --wait",
@@ -245,5 +250,25 @@ describe("the seedance command's progress on a terminal", function()
     for _, s in ipairs(speeds) do assert.is_true(s <= 3 * rate, ("%.0f B/s from a %d B/s host"):format(s, rate)) end
     assert.equals(120000, util.size_of(out))
     os.remove(out)
+  end)
+end)
+
+describe("the seedance command's progress with a server whose clock is 10 minutes behind #found", function()
+  it("reads a task's age on the service's clock (its answers' Date): the ETA stands #m-progress-server-clock", function()
+    local gateway = require("helpers.gateway")
+    local server_now = os.time() - 600
+    local gw = gateway.start{ cases = {
+      { path = "/v1/tasks/task_SKEW", headers = { { "Date", os.date("!%a, %d %b %Y %H:%M:%S GMT", server_now) } },
+        json = { code = 200, data = { id = "task_SKEW", status = "processing", progress = 0,
+                 created = server_now - 5, estimated_time = 100 } } } } }
+    finally(function() gw:stop() end)
+    local code, _, err = cli.run("wait task_SKEW --wait-timeout 0.3", { SEEDANCE_BASE_URL = gw.url,
+      SEEDANCE_API_KEY = "k" })
+    assert.equals(12, code, err)
+    -- 5 s into a task estimated at 100 s: about 95 s left (on this machine's clock it would look 605 s old)
+    local eta
+    for line in err:gmatch("[^\n]+") do eta = eta or eta_of(line) end
+    assert.is_truthy(eta, err)
+    assert.is_true(eta >= 90 and eta <= 96, "ETA " .. eta .. " s")
   end)
 end)

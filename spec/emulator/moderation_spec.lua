@@ -104,7 +104,8 @@ end)
 describe("seedance-emulator --bill-at", function()
   it("submit (the default) bills a task at its submit; completion bills it when it completes, a failed one never #m-emu-bill-at", function()
     local emu = emulator.start{ speed = 200, bill_at = "completion", flag_word = "bad=OutputVideoSensitiveContentDetected" }
-    finally(function() emu:stop() end)
+    local at_submit = emulator.start{ speed = 200 }
+    finally(function() emu:stop(); at_submit:stop() end) -- (one finally per spec: busted keeps the last one)
     local ok_id = submit(emu, with{ duration = 6 })
     local bad_id = submit(emu, with{ prompt = "a bad one", duration = 7 })
     assert.equals(0, http("GET", emu.url .. "/v1/balance").json.used_balance)
@@ -113,8 +114,6 @@ describe("seedance-emulator --bill-at", function()
     local bal = http("GET", emu.url .. "/v1/balance").json
     assert.equals(6, bal.used_balance)
     assert.equals(1000000 - 6, bal.remain_balance)
-    local at_submit = emulator.start{ speed = 200 }
-    finally(function() at_submit:stop() end)
     submit(at_submit, with{ duration = 6 })
     assert.equals(6, http("GET", at_submit.url .. "/v1/balance").json.used_balance)
   end)

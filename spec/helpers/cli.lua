@@ -7,14 +7,20 @@
 --     local code, screen = cli.pty("generate --prompt x -o f.mp4", env)  -- through `script`
 --
 -- The child sees none of the caller's SEEDANCE_* variables, only `env`, and this
--- run's package paths and interpreter (util.LUA). Waits are bounded.
+-- run's package paths and interpreter (util.LUA). Nor does it read the config
+-- file of the user running the specs: XDG_CONFIG_HOME names a folder that
+-- does not exist unless `env` names one (or SEEDANCE_CONFIG). Waits are bounded.
 local util = require("helpers.util")
 
 local process = require("helpers.process")
 
 local M = {}
 
-local VARS = { "SEEDANCE_API_KEY", "SEEDANCE_BASE_URL", "SEEDANCE_TIME_SCALE", "SEEDANCE_LOG", "SEEDANCE_DEBUG" }
+local VARS = { "SEEDANCE_API_KEY", "SEEDANCE_BASE_URL", "SEEDANCE_TIME_SCALE", "SEEDANCE_LOG", "SEEDANCE_DEBUG",
+               "SEEDANCE_CONFIG", "XDG_CONFIG_HOME" }
+
+--- The XDG_CONFIG_HOME a run gets when `env` names none: no config file there.
+M.NO_CONFIG = "/nonexistent/seedance-spec-config"
 
 --- Quote a word for the shell.
 M.q = process.quote
@@ -29,6 +35,7 @@ function M.command(args, env)
   for _, v in ipairs(VARS) do parts[#parts + 1] = "-u " .. v end
   parts[#parts + 1] = "LUA_PATH=" .. q(package.path)
   parts[#parts + 1] = "LUA_CPATH=" .. q(package.cpath)
+  if not (env and env.XDG_CONFIG_HOME ~= nil) then parts[#parts + 1] = "XDG_CONFIG_HOME=" .. q(M.NO_CONFIG) end
   for k, v in pairs(env or {}) do
     if v ~= false then parts[#parts + 1] = k .. "=" .. q(v) end
   end

@@ -1,9 +1,51 @@
--- Specs for seedance.errors: content-moderation failures told apart from other
--- failures (kind = "moderation"), with the input the service names, from the
--- service's code, type or message, pure and networkless.
+-- seedance.errors and the one table of error types (seedance.error_types):
+-- what a type means for retries, for an HTTP status and for the command's exit code;
+-- and content-moderation failures told apart from other failures (kind =
+-- "moderation"), with the input the service names, from the service's code,
+-- type or message, pure and networkless.
 local errors = require("seedance.errors")
+local error_types = require("seedance.error_types")
 local http = require("seedance.http")
-local cjson = require("cjson")
+local exit = require("seedance.cli.exit")
+local json = require("seedance.json")
+
+describe("seedance.error_types", function()
+  it("gives each error type its retry, its HTTP status and its exit code from one row #m-error-types-one-table", function()
+    for _, row in ipairs(error_types.list) do
+      local e = errors.new{ type = row.name, message = "m" }
+      assert.equals(row.retryable == true, e.retryable, row.name .. ": retryable")
+      assert.equals(row.exit, exit.code(e), row.name .. ": exit code")
+      if row.status then
+        assert.equals(row.name, http.status_type(row.status), row.name .. ": HTTP " .. row.status)
+        assert.equals(row.retryable == true, http.retryable_status(row.status), row.name .. ": retry by status")
+      end
+    end
+    -- the transient ones, as the service's contract says
+    for _, t in ipairs{ "rate_limit_error", "server_error", "bad_gateway", "service_unavailable",
+                        "gateway_timeout", "network_error" } do
+      assert.is_true(errors.new{ type = t }.retryable, t)
+    end
+    for _, t in ipairs{ "invalid_request_error", "authentication_error", "payment_required", "tls_error",
+                        "io_error", "validation_error", "something_new" } do
+      assert.is_false(errors.new{ type = t }.retryable, t)
+    end
+  end)
+
+  it("keeps a retryable the caller gave", function()
+    assert.is_true(errors.new{ type = "timeout_error", retryable = true }.retryable)
+    assert.is_false(errors.new{ type = "network_error", retryable = false }.retryable)
+  end)
+
+  it("names every type once and gives each a doc line and an exit code", function()
+    local seen = {}
+    for _, row in ipairs(error_types.list) do
+      assert.is_nil(seen[row.name], row.name .. " twice")
+      seen[row.name] = true
+      assert.matches("%S", row.doc, row.name)
+      assert.is_number(row.exit, row.name)
+    end
+  end)
+end)
 
 describe("seedance.errors.moderation", function()
   local cases = {
@@ -62,7 +104,7 @@ describe("errors.classify", function()
   end)
 
   it("an answer refusing a submit for sensitive content is a moderation error naming the input, kept code and all #m-moderation-kind", function()
-    local body = cjson.encode{ error = { code = "InputTextSensitiveContentDetected", type = "invalid_request_error",
+    local body = json.encode{ error = { code = "InputTextSensitiveContentDetected", type = "invalid_request_error",
       message = "The request failed because the input text (prompt) may contain sensitive information." } }
     local e = http.answer_error{ status = 400, body = body, headers = {} }
     assert.equals("invalid_request_error", e.type)
@@ -70,7 +112,7 @@ describe("errors.classify", function()
     assert.equals("moderation", e.kind)
     assert.equals("prompt", e.input)
     -- a 503 for sensitive content (a gateway that says so) is not retried either
-    local busy = http.answer_error{ status = 503, headers = {}, body = cjson.encode{ error = {
+    local busy = http.answer_error{ status = 503, headers = {}, body = json.encode{ error = {
       type = "service_unavailable", message = "moderation: output video may contain sensitive information" } } }
     assert.equals("moderation", busy.kind)
     assert.is_false(busy.retryable)

@@ -10,7 +10,6 @@
 -- @module seedance.cli.batch
 -- @local
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local exit = require("seedance.cli.exit")
@@ -18,6 +17,7 @@ local fanout = require("seedance.pipeline.fanout")
 local guard = require("seedance.cli.guard")
 local input = require("seedance.cli.batch_input")
 local journal = require("seedance.journal")
+local json = require("seedance.json")
 local output = require("seedance.cli.output")
 local progress = require("seedance.progress")
 local request = require("seedance.cli.request")
@@ -41,7 +41,7 @@ function M.load_model_rules(path)
   if path == "-" then return nil, request.no_dash("--model-rules") end
   local body, err = text.read(path, { label = "--model-rules " .. path })
   if not body then return nil, err end
-  local obj, jerr = cjson.decode(body)
+  local obj, jerr = json.decode(body)
   if type(obj) ~= "table" then
     return nil, errors.new{ type = "usage_error", retryable = false, message = string.format(
       "--model-rules %s is not a JSON object { \"NAME\": { rules }, ... }%s", path, jerr and (": " .. jerr) or "") }
@@ -105,13 +105,13 @@ local function by_reason(t)
 end
 
 -- The dry run: the plan, and the balance when a key is set. Nothing is paid.
-local function dry_run(ctx, args, items, jrnl)
+local function dry_run(ctx, copts, items, jrnl, args)
   local plan = input.plan(items, jrnl, args)
   local bal, berr
-  local cargs = {} -- the client for the balance: without the journal (a dry run opens, locks and writes nothing)
-  for k, v in pairs(args) do cargs[k] = v end
-  cargs.journal = nil
-  local client = settings.client(cargs, function(level, line) ctx.log(level, line) end)
+  local opts = {} -- the client for the balance: without the journal (a dry run opens, locks and writes nothing)
+  for k, v in pairs(copts) do opts[k] = v end
+  opts.journal = nil
+  local client = opts.api_key and settings.client_from(opts, args, function(level, line) ctx.log(level, line) end)
   if client then
     local _, res = guard.run(function() return { client:balance() } end, { stop_now = function(sig)
       os.exit(exit.for_signal(sig)) end })
@@ -122,7 +122,7 @@ local function dry_run(ctx, args, items, jrnl)
     output.json(ctx.out, { event = "plan", items = plan.items, seconds = plan.seconds, groups = plan.groups,
       journal = args.journal, done = plan.journal.done, running = plan.journal.running,
       failed = plan.journal.failed, abandoned = plan.journal.abandoned, to_pay = plan.journal.to_pay,
-      to_pay_seconds = plan.to_pay_seconds, balance = bal and output.clean(bal) or cjson.null,
+      to_pay_seconds = plan.to_pay_seconds, balance = bal and output.clean(bal) or json.null,
       balance_error = berr and berr.message or nil })
     return exit.EXIT.ok
   end
@@ -179,7 +179,11 @@ function M.run(ctx, args)
     local ok, err = M.load_model_rules(args.model_rules)
     if not ok then return report(ctx, err) end
   end
-  local items, rerr = input.read(args)
+  -- the settings (flags, environment, config file): the config file's request defaults go into every line
+  local copts, info = settings.resolve(args)
+  if not copts then return report(ctx, info) end
+  ctx.settings, ctx.wait_timeout, ctx.time_scale = info, info.wait_timeout, copts.time_scale
+  local items, rerr = input.read(args, info.defaults)
   if not items then return report(ctx, rerr) end
   local ok, verr = input.validate(items, args)
   if not ok then return report(ctx, verr) end
@@ -194,22 +198,20 @@ function M.run(ctx, args)
   end
   local outs, frames = input.check_files(items, args, jrnl)
   if not outs then return report(ctx, frames) end
-  if args.dry_run then return dry_run(ctx, args, items, jrnl) end
-  local client, copts = settings.client(args, function(level, line) ctx.log(level, line) end)
-  if not client then return report(ctx, copts) end
+  if args.dry_run then return dry_run(ctx, copts, items, jrnl, args) end
   if not copts.api_key then
-    client:close()
-    return report(ctx, settings.usage("no API key: set SEEDANCE_API_KEY, or pass --api-key-file FILE"))
+    return report(ctx, settings.usage("no API key: set SEEDANCE_API_KEY, or pass --api-key-file FILE (or name a key "
+      .. "file with api_key_file in the config file %s)", info.config.path or ""))
   end
-  ctx.time_scale = copts.time_scale
+  local client, cerr = settings.client_from(copts, args, function(level, line) ctx.log(level, line) end)
+  if not client then return report(ctx, cerr) end
   return M.go(ctx, args, client, items, outs, frames, t0)
 end
 
 --- Run the checked batch on the client (its journal open) and report it.
 -- @local
 function M.go(ctx, args, client, items, outs, frames, t0)
-  local show = progress.new(ctx.err, { quiet = args.quiet or ctx.json, tty = ctx.tty,
-                                       time_scale = ctx.time_scale, columns = ctx.columns })
+  local show = progress.new(ctx.err, { quiet = args.quiet or ctx.json, tty = ctx.tty, columns = ctx.columns })
   ctx.show = show
   local requests, lines = {}, {}
   for i, item in ipairs(items) do requests[i], lines[i] = item.request, item.line end
@@ -232,7 +234,7 @@ function M.go(ctx, args, client, items, outs, frames, t0)
       saved[ev.index] = f
     end
     if ctx.json then
-      output.json(ctx.out, { event = ev.event, item = line, task_id = ev.task_id or cjson.null,
+      output.json(ctx.out, { event = ev.event, item = line, task_id = ev.task_id or json.null,
         output = out, last_frame_output = (ev.event == "done" or ev.reason == "done") and frames[ev.index] or nil,
         reattached = ev.reattached, status = ev.status, progress = ev.progress, reason = ev.reason,
         earlier = ev.earlier, error = ev.error and error_json(ev.error) or nil })
@@ -248,7 +250,7 @@ function M.go(ctx, args, client, items, outs, frames, t0)
     end
   end
   local control = {}
-  local wall = args.wait_timeout or M.WAIT_TIMEOUT
+  local wall = args.wait_timeout or ctx.wait_timeout or M.WAIT_TIMEOUT
   local opts = { concurrency = args.concurrency or 4, timeout = wall / (ctx.time_scale or 1),
     retry_failed = args.retry_failed or nil, retry_moderated = args.retry_moderated or nil,
     max_spend = args.max_spend, generate = { validate = not args.no_validate },

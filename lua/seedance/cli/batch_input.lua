@@ -6,11 +6,11 @@
 -- @module seedance.cli.batch_input
 -- @local
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
 local journal = require("seedance.journal")
+local json = require("seedance.json")
 local paths = require("seedance.paths")
 local request = require("seedance.cli.request")
 local seedance = require("seedance")
@@ -39,30 +39,33 @@ end
 -- order, each request the flags' defaults with the line's keys over them (a
 -- local image path in a line is uploaded, as `--image PATH` is).
 -- @tparam table args the parsed flags
+-- @tparam[opt] table config_defaults `model`, `resolution` (the config file's), for a line and flags naming none
 -- @treturn[1] table items
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error an `io_error` (unreadable), a `usage_error` (a flag), or a `validation_error`
 --   whose `errors` are `{ line, field, message }` (lines that are not JSON objects)
-function M.read(args)
+function M.read(args, config_defaults)
   local body, err = text.read(args.file, { stdin = true, format_error = "validation_error" })
   if not body then return nil, err end
-  local defaults, derr = request.build(args, true)
+  local defaults, derr = request.apply_flags({}, args)
   if not defaults then return nil, derr end
+  local fallback = config_defaults or {}
   local items, problems, line = {}, {}, 0
   for raw in (body .. "\n"):gmatch("([^\n]*)\n") do
     line = line + 1
     raw = raw:gsub("\r$", "")
     if raw:find("%S") then
-      local obj, jerr = cjson.decode(raw)
+      local obj, jerr = json.decode(raw)
       if not is_object(obj) then
         local what = jerr and (": " .. jerr) or type(obj) == "table" and ": a JSON array"
-          or obj == cjson.null and ": null" or (": a JSON " .. type(obj))
+          or obj == json.null and ": null" or (": a JSON " .. type(obj))
         problems[#problems + 1] = { line = line, field = "line", message = "not a JSON object" .. what }
       else
         local req = copy(defaults)
         for k, v in pairs(obj) do req[k] = v end
-        request.local_images(req)
-        if req.model == nil then req.model = request.DEFAULT_MODEL end
+        request.path_images(req)
+        if req.model == nil then req.model = fallback.model or request.DEFAULTS.model end
+        if req.resolution == nil then req.resolution = fallback.resolution end
         if args.save_last_frame then req.return_last_frame = true end
         items[#items + 1] = { line = line, request = req }
       end

@@ -5,13 +5,16 @@
 -- @module seedance.cli.commands
 -- @local
 
-local cjson = require("cjson.safe")
+local core = require("seedance.core")
 local errors = require("seedance.errors")
 local exit = require("seedance.cli.exit")
 local guard = require("seedance.cli.guard")
+local json = require("seedance.json")
 local output = require("seedance.cli.output")
+local parser = require("seedance.cli.parser")
 local progress = require("seedance.progress")
 local request = require("seedance.cli.request")
+local scheduler = require("seedance.scheduler")
 local seedance = require("seedance")
 local settings = require("seedance.cli.settings")
 
@@ -22,8 +25,8 @@ local report = output.report
 --- The command that picks a task up again (`seedance.cli.output.resume_command`).
 M.resume_command = output.resume_command
 
---- Seconds `--wait-timeout` stands for when it is not given (wall-clock seconds).
-M.WAIT_TIMEOUT = 1800
+--- Seconds `--wait-timeout` stands for when neither it nor the config file is given (wall-clock seconds).
+M.WAIT_TIMEOUT = settings.WAIT_TIMEOUT
 
 -- Report an interrupt in one line: the task, where it stands, what picks it up.
 local function interrupted(ctx, g, task, args, partial)
@@ -31,12 +34,12 @@ local function interrupted(ctx, g, task, args, partial)
   local state = task.status == "completed"
     and "has completed on the service (its result stays there about 24 hours)"
     or "keeps running on the service"
-  local resume = M.resume_command(task.id, args)
+  local resume = M.resume_command(task.id, args, ctx.paid and ctx.paid.saved)
   local kept = partial and ("the partial download " .. partial .. ".part is kept; ") or ""
   local journal = args.journal and ("; or run this command again (--journal " .. args.journal .. " re-attaches)")
     or ""
   if ctx.show then ctx.show:done() end
-  ctx.err:write(string.format("seedance: interrupted (SIG%s): task %s %s; %spick it up with: %s%s\n",
+  output.tell(ctx, string.format("seedance: interrupted (SIG%s): task %s %s; %spick it up with: %s%s",
     sig, task.id, state, kept, resume, journal))
   if ctx.json then
     output.json(ctx.out, { error = { type = "interrupted", signal = sig, task_id = task.id, resume = resume } })
@@ -53,22 +56,32 @@ local function stop_now(ctx)
   end
 end
 
+-- The settings of a command that talks to the service (flags, environment, config file), checked;
+-- ctx learns where each came from, for the hints of its messages.
+local function resolve(ctx, args)
+  local opts, info = settings.resolve(args)
+  if not opts then return nil, info end
+  ctx.settings, ctx.wait_timeout, ctx.time_scale = info, info.wait_timeout, opts.time_scale
+  return opts, info
+end
+
 -- The client for a command that talks to the service, with its settings checked and a key set.
-local function client_for(ctx, args)
-  local client, opts = settings.client(args, function(level, line) ctx.log(level, line) end)
-  if not client then return nil, opts end
-  if not opts.api_key then
-    client:close()
-    return nil, settings.usage("no API key: set SEEDANCE_API_KEY, or pass --api-key-file FILE")
+local function client_for(ctx, args, opts)
+  if not opts then
+    local err
+    opts, err = resolve(ctx, args)
+    if not opts then return nil, err end
   end
-  ctx.time_scale = opts.time_scale
-  return client
+  if not opts.api_key then
+    return nil, settings.usage("no API key: set SEEDANCE_API_KEY, or pass --api-key-file FILE (or name a key file "
+      .. "with api_key_file in the config file %s)", ctx.settings.config.path or "")
+  end
+  return settings.client_from(opts, args, function(level, line) ctx.log(level, line) end)
 end
 
 -- A progress display on standard error, as wide as the terminal.
 local function display(ctx, args)
-  ctx.show = progress.new(ctx.err, { quiet = args.quiet or ctx.json, tty = ctx.tty,
-                                     time_scale = ctx.time_scale, columns = ctx.columns })
+  ctx.show = progress.new(ctx.err, { quiet = args.quiet or ctx.json, tty = ctx.tty, columns = ctx.columns })
   return ctx.show
 end
 
@@ -106,18 +119,21 @@ local function finish(ctx, g, task, args)
   local show = ctx.show
   if not g:phase("wait", task) then return interrupted(ctx, g, task, args) end
   -- --wait-timeout counts wall seconds; the library's timeout is on the service's clock
-  local wall = args.wait_timeout or M.WAIT_TIMEOUT
+  local wall = args.wait_timeout or ctx.wait_timeout or M.WAIT_TIMEOUT
   local ok, err = task:wait{ timeout = wall / (ctx.time_scale or 1), on_progress = function(t) show:task(t) end }
   show:done()
   if g.signal then return interrupted(ctx, g, task, args) end
   if not ok then
     if err.type == "timeout_error" and err.task_id == task.id then
-      err.message = string.format("task %s still %s after %s s (--wait-timeout)", task.id, tostring(task.status),
-        output.number(wall))
+      local source = not args.wait_timeout and ctx.settings and ctx.settings.sources.wait_timeout
+      source = (source and source ~= "default") and ("wait_timeout, " .. source) or "--wait-timeout"
+      err.message = string.format("task %s still %s after %s s (%s)", task.id, tostring(task.status),
+        output.number(wall), source)
     end
     return report(ctx, err)
   end
   local saved = {}
+  if ctx.paid then ctx.paid.saved = saved end   -- a resume command asks only for what is still missing
   for _, want in ipairs{ { args.output, "video" }, { args.save_last_frame, "last_frame" } } do
     local path = want[1]
     if path then
@@ -138,8 +154,68 @@ local function finish(ctx, g, task, args)
   return exit.EXIT.ok
 end
 
+-- The state of generate's submit and what an interrupt does to it: `key` (the journal's, when it
+-- recorded one, wins), `sent` (the first attempt went out), `unanswered` (an attempt went without an
+-- answer, or answered 5xx: the service may have made the task), `signal`.
+--
+-- Not sent yet: stop at once, nothing paid. On the wire: the first signal prints the key and the
+-- command that picks the task up, then lets the submit finish (its task is named when it comes); a
+-- second one stops at once. Pausing between attempts (a 429's Retry-After, a backoff; `between`):
+-- stop at once, naming the key when an attempt went unanswered.
+local function submit_state(ctx, key)
+  local sub = { key = key, sent = false, unanswered = false }
+  -- Stop the process now with one line (and the JSON error with --json).
+  local function stop(sig, text)
+    if ctx.show then ctx.show:done() end
+    output.tell(ctx, output.line(text))
+    if ctx.json then
+      output.json(ctx.out, { error = { type = "interrupted", signal = sig, idempotency_key = sub.key,
+        resume = sub.unanswered and output.generate_command(ctx.argv, sub.key) or nil } })
+    end
+    ctx.out:flush()
+    ctx.err:flush()
+    os.exit(exit.for_signal(sig))
+  end
+  -- Stop between two attempts: nothing is on the wire.
+  function sub.between(sig)
+    if sub.unanswered then
+      stop(sig, string.format("seedance: interrupted (SIG%s) during the submit: %s", sig,
+        (output.unanswered_note(ctx, sub.key))))
+    end
+    stop(sig, string.format("seedance: interrupted (SIG%s) while the submit waited to try again (the service had "
+      .. "refused it: nothing was paid)", sig))
+  end
+  --- The guard's on_submit(sig, count).
+  function sub.on_signal(sig, count)
+    sub.signal = sub.signal or sig
+    if not sub.sent then
+      stop(sig, string.format("seedance: interrupted (SIG%s) before the submit was sent: nothing was paid", sig))
+    end
+    if scheduler.stats().transfers == 0 then return sub.between(sig) end
+    sub.unanswered = true -- on the wire: it may be made, whatever becomes of its answer
+    if count >= 2 then
+      stop(sig, string.format("seedance: interrupted (SIG%s) during the submit: %s", sig,
+        (output.unanswered_note(ctx, sub.key, "it was stopped on its way, before its answer came"))))
+    end
+    if ctx.show then ctx.show:done() end
+    output.tell(ctx, output.line(string.format("seedance: SIG%s: the submit is on its way; waiting for its answer "
+      .. "to name the task. A second one stops now; then %s", sig,
+      (output.unanswered_note(ctx, sub.key, "it was on its way")))))
+  end
+  --- The client's on_retry: an attempt failed; after a signal, stop before the next one.
+  function sub.on_retry(err)
+    if sub.done then return end
+    if not (err.status and err.status >= 400 and err.status < 500) then sub.unanswered = true end
+    if sub.signal then sub.between(sub.signal) end
+  end
+  return sub
+end
+
 --- `seedance generate`: check everything, submit, then (with --wait, -o or
--- --save-last-frame) wait and save.
+-- --save-last-frame) wait and save. The submit goes under an Idempotency-Key
+-- chosen first (`--idempotency-key KEY` gives it): a submit whose answers were
+-- lost, or that an interrupt cut off, prints the key and the exact command
+-- that picks its task up without paying again.
 -- @tparam table ctx
 -- @tparam table args
 -- @treturn integer exit code
@@ -150,12 +226,18 @@ function M.generate(ctx, args)
     local ok, merr = require("seedance.cli.batch").load_model_rules(args.model_rules)
     if not ok then return report(ctx, merr) end
   end
-  local req, rerr = request.build(args)
+  local opts, serr = resolve(ctx, args)
+  if not opts then return report(ctx, serr) end
+  local req, rerr = request.build(args, ctx.settings.defaults)
   if not req then return report(ctx, rerr) end
-  local client, cerr = client_for(ctx, args)
+  local sub = submit_state(ctx, args.idempotency_key or core.random_hex(16))
+  opts.on_retry = sub.on_retry
+  local client, cerr = client_for(ctx, args, opts)
   if not client then return report(ctx, cerr) end
+  -- a re-run with its journal re-attaches to the task whose result may stand at -o already
+  local rerun = args.journal and (core.stat(args.journal) or {}).size
   local ok, perr = request.preflight(req, { ["-o"] = args.output, ["--save-last-frame"] = args.save_last_frame },
-    not args.no_validate, args)
+    not args.no_validate, args, rerun and rerun > 0)
   if not ok then
     client:close()
     return report(ctx, perr)
@@ -163,8 +245,20 @@ function M.generate(ctx, args)
   local show = display(ctx, args)
   local _, code = guard.run(function(g)
     g:phase("submit")
-    local task, err = client:generate(req)
+    local task, err = client:generate(req, { idempotency_key = sub.key, before_submit = function(key)
+      sub.key = key
+      if g.signal then return false end -- an interrupt came while nothing was sent: send nothing
+      sub.sent = true
+      return true
+    end })
+    sub.done = true
     if not task then
+      if g.signal and err.type == "aborted" and not sub.sent then
+        if ctx.show then ctx.show:done() end
+        output.tell(ctx, string.format("seedance: interrupted (SIG%s) before the submit was sent: nothing was paid",
+          g.signal))
+        return exit.for_signal(g.signal)
+      end
       report(ctx, err)
       return g.signal and exit.for_signal(g.signal) or exit.code(err)
     end
@@ -180,7 +274,7 @@ function M.generate(ctx, args)
       return exit.EXIT.ok
     end
     return finish(ctx, g, task, args)
-  end, { show = show, stop_now = stop_now(ctx) })
+  end, { show = show, stop_now = stop_now(ctx), on_submit = sub.on_signal })
   client:close()
   return code
 end
@@ -194,11 +288,15 @@ function M.wait(ctx, args)
   if args.command == "download" and not (args.output or args.save_last_frame) then
     return report(ctx, settings.usage("download needs -o FILE (the video) or --save-last-frame FILE"))
   end
+  ctx.task_arg = args.id
   local client, cerr = client_for(ctx, args)
   if not client then return report(ctx, cerr) end
   local ok, perr = request.check_outputs({ ["-o"] = args.output, ["--save-last-frame"] = args.save_last_frame },
-    request.inputs(nil, args))
-  if not ok then return report(ctx, perr) end
+    request.inputs(nil, args), args.force)
+  if not ok then
+    client:close()
+    return report(ctx, perr)
+  end
   local tok, task = pcall(client.task, client, args.id)
   if not tok then
     return report(ctx, settings.usage("%s", tostring(task):match("%((.*)%)$") or tostring(task)))
@@ -217,6 +315,7 @@ M.download = M.wait
 -- @treturn integer exit code
 function M.status(ctx, args)
   ctx.json = args.json
+  ctx.task_arg = args.id
   local client, cerr = client_for(ctx, args)
   if not client then return report(ctx, cerr) end
   local tok, task = pcall(client.task, client, args.id)
@@ -256,7 +355,7 @@ function M.balance(ctx, args)
     if not bal then return report(ctx, err) end
     bal = output.clean(bal)
     if ctx.json then
-      ctx.out:write(cjson.encode(bal), "\n")
+      ctx.out:write(json.encode(bal), "\n")
     else
       local remain = bal.remain_balance
       ctx.out:write("remaining: ", (remain == -1 or bal.unlimited_quota == true) and "unlimited"
@@ -272,6 +371,7 @@ end
 -- @tparam table args
 -- @treturn integer exit code
 function M.validate(ctx, args)
+  ctx.json = args.json
   if args.model_rules then
     local ok, merr = require("seedance.cli.batch").load_model_rules(args.model_rules)
     if not ok then return report(ctx, merr) end
@@ -280,7 +380,57 @@ function M.validate(ctx, args)
   if not req then return report(ctx, err) end
   local ok, verr = seedance.validate(req)
   if not ok then return report(ctx, verr) end
-  ctx.out:write(output.line(args.file), ": valid\n")
+  if ctx.json then
+    output.json(ctx.out, { file = args.file, valid = true })
+  else
+    ctx.out:write(output.line(args.file), ": valid\n")
+  end
+  return exit.EXIT.ok
+end
+
+--- `seedance config`: the settings in effect, each with where it came from
+-- (a flag, a variable, the config file's line, the default); the key masked.
+-- @tparam table ctx
+-- @tparam table args
+-- @treturn integer exit code
+function M.config(ctx, args)
+  ctx.json = args.json
+  local _, info = resolve(ctx, args)
+  if not info or not info.values then return report(ctx, info) end
+  local conf = info.config
+  local names = { "base_url", "api_key", "api_key_file", "proxy", "ca_file", "model", "resolution", "timeout",
+                  "wait_timeout" }
+  if ctx.json then
+    local list = {}
+    for _, name in ipairs(names) do
+      list[name] = { value = info.values[name] or json.null, source = info.sources[name] }
+    end
+    output.json(ctx.out, { config_file = { path = conf.path or json.null, exists = conf.exists }, settings = list })
+    return exit.EXIT.ok
+  end
+  local none = { api_key = "not set", api_key_file = "none", proxy = "none", ca_file = "libcurl's CA bundle",
+                 resolution = "the service's default (480p)" }
+  local lines = { string.format("%-13s %s", "config file", conf.path and (conf.path .. (conf.exists and ""
+    or " (there is none)")) or "none (no HOME)") }
+  for _, name in ipairs(names) do
+    local v = info.values[name]
+    v = v == nil and none[name] or output.number(v)
+    lines[#lines + 1] = output.line(string.format("%-13s %-32s %s", name, v, info.sources[name]))
+  end
+  ctx.out:write(table.concat(lines, "\n"), "\n")
+  return exit.EXIT.ok
+end
+
+--- `seedance completion bash|zsh|fish`: the completion script, written from
+-- the same parsers as help (`seedance.cli.parser.completion`).
+-- @tparam table ctx
+-- @tparam table args
+-- @treturn integer exit code
+function M.completion(ctx, args)
+  local p = parser.completion()
+  local script = args.shell == "bash" and p:get_bash_complete() or args.shell == "zsh" and p:get_zsh_complete()
+    or p:get_fish_complete()
+  ctx.out:write(script)
   return exit.EXIT.ok
 end
 

@@ -45,6 +45,36 @@ local function generate_options(opts)
 end
 M.generate_options = generate_options
 
+--- Rounds of an item's submit: a submit that ends with an error the service may have made a
+-- task behind (`maybe_paid`: its answers were lost, or were 5xx) is tried again under that
+-- same key (`idempotency_key`), up to this many times in all, so a task the service made and
+-- billed lands in its item (the service answers the key with it) instead of being paid for
+-- again by a later run. An item that still fails carries the key in its error.
+M.SUBMIT_ROUNDS = 3
+
+-- Whether an item's submit that ended with err is worth another round under its key.
+local function again(err)
+  return err ~= nil and err.idempotency_key ~= nil and err.maybe_paid == true
+end
+
+--- Submit one item: generate(request, gopts), and again under the same Idempotency-Key while
+-- `again` says so (at most SUBMIT_ROUNDS in all; `stopped()` ends it early), with the client's
+-- longest backoff between rounds. Returns as `scheduler.protect` does: ok (false: generate raised),
+-- then the task or nil and the error (which carries the key).
+function M.submit_item(client, request, gopts, stopped)
+  local ok, task, err = scheduler.protect(client.generate, client, request, gopts)
+  for _ = 2, M.SUBMIT_ROUNDS do
+    if not ok or task or not again(err) or client.closed or (stopped and stopped()) then break end
+    local s = client.settings
+    scheduler.sleep(math.min(s.max_backoff, s.backoff * 2 ^ s.max_retries) * s.time_scale)
+    local g = {}
+    for k, v in pairs(gopts) do g[k] = v end
+    g.idempotency_key = err.idempotency_key
+    ok, task, err = scheduler.protect(client.generate, client, request, g)
+  end
+  return ok, task, err
+end
+
 -- Whether a journal entry's try failed, and whether it was a moderation failure.
 local function failed_try(e)
   if e.refused then return true, e.refused.kind == "moderation" or (errors.moderation(e.refused)) end
@@ -77,7 +107,8 @@ end
 -- @tparam table paths output path by index (nil: no download)
 -- @tparam[opt] table hooks `on_event(ev)` (events: `{ event, index, task_id, ... }`), `items` (the
 --   number a person knows each item by, for the journal; default the index), `control` (a table
---   this fills with `interrupt()`), `frames` (paths by index to save each last frame to, after the video)
+--   this fills with `interrupt()`), `frames` (paths by index to save each last frame to, after the video),
+--   `given` (each output as the caller named it, what the results say; default `paths`)
 -- @treturn table results
 -- @treturn table stats
 function M.run(client, requests, opts, paths, hooks)
@@ -162,6 +193,7 @@ function M.run(client, requests, opts, paths, hooks)
 
   -- ---- what the journal already says ----------------------------------------------------------
   local frames = hooks.frames or {}
+  local given = hooks.given or paths -- each output as the caller named it, for the results
   -- whether the journal saved path (none: nothing to save) and the file is whole still
   local function whole(e, path)
     return not path or (e.downloads[path] ~= nil and files.size(path) == e.downloads[path])
@@ -194,10 +226,10 @@ function M.run(client, requests, opts, paths, hooks)
           local ok, task = scheduler.protect(client.generate, client, req, { key = keys[i], validate = false })
           if ok and task then
             settled_early = settled_early + 1
-            results[i] = { task = task, path = paths[i] }
+            results[i] = { task = task, path = given[i] }
             stats.done = stats.done + 1
             set_percent(i, 100)
-            event{ event = "skipped", index = i, task_id = e.task_id, reason = "done", path = paths[i], task = task }
+            event{ event = "skipped", index = i, task_id = e.task_id, reason = "done", path = given[i], task = task }
           end
         end
       end
@@ -257,7 +289,7 @@ function M.run(client, requests, opts, paths, hooks)
         for k, v in pairs(gopts) do g[k] = v end
         g.key, g.item, g.output, g.retry_failed = keys[i], (hooks.items or {})[i] or i, paths[i], retry[i]
         if not jrnl then g.item, g.output = nil, nil end
-        local ok, task, err = scheduler.protect(client.generate, client, requests[i], g)
+        local ok, task, err = M.submit_item(client, requests[i], g, function() return stop end)
         if not ok then
           finish(i, { error = raised("generate", task) })
         elseif not task then
@@ -335,7 +367,7 @@ function M.run(client, requests, opts, paths, hooks)
         end
         if not ok and interrupted then item.error = interrupted_error(w.task)
         elseif not ok then item.error = raised("download", saved)
-        elseif saved then item.path = saved
+        elseif saved then item.path = given[w.i]
         elseif interrupted then item.error = interrupted_error(w.task)
         else item.error = err end
         finish(w.i, item)
