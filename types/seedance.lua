@@ -115,7 +115,7 @@
 ---@field on_download fun(done:integer, total:integer|nil)|nil download progress of each clip
 
 ---@class seedance.Error
----@field type "validation_error"|"invalid_request_error"|"authentication_error"|"payment_required"|"permission_error"|"rate_limit_error"|"server_error"|"bad_gateway"|"service_unavailable"|"gateway_timeout"|"network_error"|"tls_error"|"timeout_error"|"task_failed"|"expired"|"unsafe_url"|"too_large"|"callback_error"|"io_error"|"aborted"|"skipped"|string
+---@field type "validation_error"|"invalid_request_error"|"authentication_error"|"payment_required"|"permission_error"|"rate_limit_error"|"server_error"|"bad_gateway"|"service_unavailable"|"gateway_timeout"|"network_error"|"tls_error"|"timeout_error"|"task_failed"|"expired"|"unsafe_url"|"too_large"|"callback_error"|"io_error"|"aborted"|"skipped"|"abandoned"|"interrupted"|string
 ---@field message string what went wrong, in one line
 ---@field status integer|nil HTTP status, when there was an answer
 ---@field retryable boolean whether trying again later may succeed

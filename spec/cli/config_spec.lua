@@ -175,7 +175,8 @@ describe("the config file #child", function()
       { "timeout = soon", "timeout must be a number of seconds above 0, got 'soon'" },
       { "wait_timeout = 30 # seconds", "wait_timeout must be a number of seconds above 0, got '30 # seconds'" },
       { "model = doubao-seedance-2", "model: unknown model string \"doubao-seedance-2\"; did you mean "
-        .. "doubao-seedance-2.0?" },
+        .. "doubao-seedance-2.0? (to use a model this client does not know, describe it: seedance.models.add(name, "
+        .. "{ like = \"doubao-seedance-2.0\", ... }) in Lua, --model-rules FILE.json for the command)" },
       { "resolution = 4k", "resolution: must be one of 480p, 720p, 1080p, got string \"4k\"" },
       { "base_url = http://10.1.2.3:8080", "base_url 'http://10.1.2.3:8080' is plain http to 10.1.2.3, which is "
         .. "not this machine: the key would cross the network in clear text; use https, or pass "

@@ -13,7 +13,8 @@ local gateway = require("helpers.gateway")
 local process = require("helpers.process")
 
 local ID = "task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ"
-local COMMANDS = "balance, completion, config, download, generate, help, status, validate, version, wait"
+local COMMANDS = "abandon, balance, batch, completion, config, download, generate, help, journal, status, validate, "
+  .. "version, wait"
 
 -- Answers a hostile gateway gives, for the rows that need one.
 local ANSWERS = {
