@@ -245,7 +245,8 @@ function M.generate(ctx, args)
   local show = display(ctx, args)
   local _, code = guard.run(function(g)
     g:phase("submit")
-    local task, err = client:generate(req, { idempotency_key = sub.key, before_submit = function(key)
+    local task, err = client:generate(req, { idempotency_key = sub.key, output = args.output, -- (for the journal)
+      before_submit = function(key)
       sub.key = key
       if g.signal then return false end -- an interrupt came while nothing was sent: send nothing
       sub.sent = true
