@@ -351,12 +351,11 @@ return {
     promise = "a batch is always journaled (FILE.journal beside FILE): the same command again pays for nothing",
     file = "lua/seedance/cli/batch.lua",
     from = [[
-  local client, copts = settings.client(args, function(level, line) ctx.log(level, line) end)
+  local client, cerr = settings.client_from(copts, args, function(level, line) ctx.log(level, line) end)
 ]],
     to = [[
-  local noj = {}
-  for k, v in pairs(args) do if k ~= "journal" then noj[k] = v end end
-  local client, copts = settings.client(noj, function(level, line) ctx.log(level, line) end)
+  copts.journal = nil
+  local client, cerr = settings.client_from(copts, args, function(level, line) ctx.log(level, line) end)
 ]] },
   { name = "batch-line-numbers",
     promise = "an item is known by its line number: -o PATTERN takes it (blank lines count)",
@@ -371,7 +370,7 @@ return {
     promise = "seedance batch --dry-run pays nothing and writes no journal",
     file = "lua/seedance/cli/batch.lua",
     from = [[
-  if args.dry_run then return dry_run(ctx, args, items, jrnl) end
+  if args.dry_run then return dry_run(ctx, copts, items, jrnl, args) end
 ]],
     to = [[
 ]] },
