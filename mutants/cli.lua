@@ -37,12 +37,12 @@ return {
 ]] },
   { name = "cli-interrupt-submit-finishes",
     promise = "an interrupt during the submit lets it finish, so the task paid for is named",
-    file = "lua/seedance/cli/guard.lua",
+    file = "lua/seedance/cli/commands.lua",
     from = [[
-  elseif self.name ~= "submit" then
+    if count >= 2 then
 ]],
     to = [[
-  else
+    if count >= 1 then
 ]] },
   { name = "cli-interrupt-trap",
     promise = "SIGINT during a wait stops with one line naming the task and the command that picks it up (exit 130)",
