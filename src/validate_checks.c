@@ -161,7 +161,7 @@ void sd_check_model(sd_vctx *v, const char *name, int idx) {
         if (strstr(s, "1.5") || strstr(s, "seedance-1"))
             sd_problem(v, &at, "%s is not a Seedance 2.0 model; use one of %s", got, all);
         else if (closest)
-            sd_problem(v, &at, "unknown model %s; did you mean %s? (%s)", got, closest, DESCRIBE_MODEL);
+            sd_problem(v, &at, "unknown model %s (%s); did you mean %s?", got, DESCRIBE_MODEL, closest);
         else
             sd_problem(v, &at, "unknown model %s; the models are %s; %s", got, all, DESCRIBE_MODEL);
     } else if (lua_isnil(L, idx)) {
