@@ -86,6 +86,7 @@ build = {
       ["seedance.files"] = "lua/seedance/files.lua",
       ["seedance.governor"] = "lua/seedance/governor.lua",
       ["seedance.http"] = "lua/seedance/http.lua",
+      ["seedance.interrupt"] = "lua/seedance/interrupt.lua",
       ["seedance.journal"] = "lua/seedance/journal.lua",
       ["seedance.json"] = "lua/seedance/json.lua",
       ["seedance.numbers"] = "lua/seedance/numbers.lua",

@@ -119,7 +119,7 @@ return {
     promise = "Ctrl-C in a plain script ends it with an interrupted error naming every paid task, no traceback",
     file = "lua/seedance/scheduler.lua",
     from = [[
-  if host_interrupt(res) then
+  if interrupt.from_host(res) then
 ]],
     to = [[
   if false then

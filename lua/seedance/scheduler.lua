@@ -14,6 +14,7 @@ local compat = require("seedance.compat")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local heap = require("seedance.heap")
+local interrupt = require("seedance.interrupt")
 
 local M = {}
 
@@ -140,13 +141,11 @@ function M.spawn(fn, ...)
 end
 
 --- Whether a raised value is the `interrupted` error a plain script's Ctrl-C ends with (see `block_until`).
+-- @function is_interrupt
 -- @param e
 -- @treturn boolean
 -- @local
-function M.is_interrupt(e)
-  if errors.is(e) then return e.type == "interrupted" and e.signal ~= nil end
-  return type(e) == "string" and e:find("^interrupted: Ctrl%-C %(SIGINT%)") ~= nil
-end
+M.is_interrupt = interrupt.is
 
 --- debug.traceback as a message handler, which leaves an interrupt as it is.
 -- @param e
@@ -303,72 +302,13 @@ function M.sockets()
   return engine:sockets()
 end
 
--- ---- interrupts: Ctrl-C in a plain Lua script ------------------------------
+-- ---- interrupts: Ctrl-C in a plain Lua script (seedance.interrupt says what is at stake) ----
 
-local reporters = {} -- functions that add what is at stake to an interrupt's report
-
---- Have `fn(report)` add what is at stake when a plain script is interrupted:
--- `report.tasks` and `report.submits` are lists it appends to (`{ id,
--- idempotency_key, key }`, `{ idempotency_key, key }`; `key` is the journal's).
+--- Have `fn(report)` add what is at stake when a plain script is interrupted (`seedance.interrupt.on`).
+-- @function on_interrupt
 -- @tparam function fn
 -- @local
-function M.on_interrupt(fn)
-  reporters[#reporters + 1] = fn
-end
-
--- Whether an error is the standalone interpreter's Ctrl-C ("interrupted!", raised by the hook
--- lua.c sets on the main thread at SIGINT, wherever that thread runs Lua code).
-local function host_interrupt(err)
-  return type(err) == "string" and err:find("interrupted!$") ~= nil
-end
-
---- Show at most this many tasks in an interrupted error's message (all are in its `tasks`).
-M.INTERRUPT_LISTED = 20
-
---- The `interrupted` error a blocking call ends with when the script is
--- interrupted: every task paid for that has not ended (its id and
--- Idempotency-Key) and every submit in flight, and how to resume.
--- @treturn seedance.Error `type = "interrupted"`, `tasks`, `submits`
--- @local
-function M.interrupted_error()
-  local report = { tasks = {}, submits = {} }
-  for _, fn in ipairs(reporters) do pcall(fn, report) end
-  table.sort(report.tasks, function(a, b) return a.id < b.id end)
-  local parts, journaled, n = {}, true, 0
-  for _, t in ipairs(report.tasks) do
-    n = n + 1
-    if n <= M.INTERRUPT_LISTED then
-      parts[#parts + 1] = t.id .. (t.idempotency_key and (" (Idempotency-Key " .. t.idempotency_key .. ")") or "")
-    end
-    if not t.key then journaled = false end
-  end
-  if n > M.INTERRUPT_LISTED then parts[#parts + 1] = (n - M.INTERRUPT_LISTED) .. " more" end
-  local text = "Ctrl-C (SIGINT)" -- the error prints as "interrupted: Ctrl-C (SIGINT): ..."
-  if n > 0 then
-    text = text .. string.format(": %d task%s paid for keep%s running on the service: %s", n, n == 1 and "" or "s",
-      n == 1 and "s" or "", table.concat(parts, ", "))
-  end
-  local subs = {}
-  for _, sub in ipairs(report.submits) do
-    subs[#subs + 1] = sub.idempotency_key
-    if not sub.key then journaled = false end
-  end
-  if #subs > 0 then
-    text = text .. string.format("; %d submit%s in flight (Idempotency-Key %s) may have made a task",
-      #subs, #subs == 1 and " was" or "s were", table.concat(subs, ", "))
-  end
-  if n + #subs == 0 then
-    text = text .. ": no task was paid for and none was being submitted"
-  elseif journaled then
-    text = text .. "; run the script again with the same journal to resume: it re-attaches to them and pays "
-      .. "for none again"
-  else
-    text = text .. "; pick a task up with client:task(ID), a submit with generate(request, { idempotency_key "
-      .. "= KEY }), without paying again (a journal, seedance.new{ journal = FILE }, makes a re-run do it)"
-  end
-  return errors.new{ type = "interrupted", signal = "INT", tasks = report.tasks, submits = report.submits,
-                     message = text }
-end
+M.on_interrupt = interrupt.on
 
 --- Longest wait of one step while plain code blocks (a predicate that no
 -- timer or transfer announces, a callback's flag say, is looked at this often).
@@ -407,8 +347,8 @@ function M.block_until(pred, deadline, wake_at)
   end
   local ok, res = pcall(pump_until, pred, deadline, wake_at)
   if ok then return res end
-  if host_interrupt(res) then
-    local err = M.interrupted_error()
+  if interrupt.from_host(res) then
+    local err = interrupt.error()
     error(compat.prints_error_objects and err or tostring(err), 0)
   end
   error(res, 0)
