@@ -30,7 +30,7 @@ local function copy(t)
   return out
 end
 
-describe("seedance.models", function()
+describe("seedance.models #c", function()
   it("lists the contract's four models with their rules", function()
     local names = {}
     for name in pairs(seedance.models) do names[#names + 1] = name end

@@ -171,10 +171,7 @@ function M.run(ctx, args)
       if not ok then return report(ctx, err) end
     end
   end
-  if args.retry_moderated and not args.retry_failed then
-    return report(ctx, settings.usage("--retry-moderated goes with --retry-failed (it retries the moderation "
-      .. "failures among the failed items)"))
-  end
+  if args.retry_moderated then args.retry_failed = true end -- (it retries failed items, moderated ones too)
   if args.model_rules then
     local ok, err = M.load_model_rules(args.model_rules)
     if not ok then return report(ctx, err) end

@@ -272,7 +272,7 @@ function M.new(state, opts)
     flag(bt, "--dry-run", "Check every line, input and output, print the plan and the balance; pay nothing."),
     flag(bt, "--retry-failed", "Submit again (and pay again) the items whose task failed or whose submit was "
       .. "refused; without it a re-run leaves them failed."),
-    flag(bt, "--retry-moderated", "With --retry-failed, retry the items refused for sensitive content too."),
+    flag(bt, "--retry-moderated", "Retry the items refused for sensitive content too (implies --retry-failed)."),
     option(bt, "--max-spend", "Stop submitting once the balance's used_balance has grown by more than AMOUNT "
       .. "since the start; the rest are skipped (exit 9)."):argname("AMOUNT"):convert(amount("--max-spend")),
     option(bt, "--wait-timeout", "Wall-clock seconds to wait for each task to end (default 1800)."):argname("SECONDS")
