@@ -251,6 +251,7 @@ describe("seedance batch", function()
     assert.same({ 3, 7 }, { summary.done, summary.skipped })
     assert.equals(7, summary.skipped_by_reason.max_spend)
     assert.equals(15, summary.spent)
+    assert.matches('"files":%[%]', out) -- a list, empty (no -o)
   end)
 
   it("Ctrl-C stops submitting, lets a submit in flight finish, prints the command that resumes; that command finishes paying nothing twice #child #m-batch-interrupt", function()

@@ -286,7 +286,10 @@ function M.go(ctx, args, client, items, outs, frames, t0)
   if g.signal then summary.resume = resume end
   if ctx.json then
     summary.exit = code
-    output.json(ctx.out, summary)
+    local text = json.encode(output.clean(summary))
+    -- (the core's JSON writes an empty table as {}: the file list is a list, empty or not)
+    if #files == 0 then text = text:gsub('"files":{}', '"files":[]', 1) end
+    ctx.out:write(text, "\n")
   else
     M.print_summary(ctx, args, summary, results, lines)
   end
