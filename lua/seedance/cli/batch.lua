@@ -286,10 +286,10 @@ function M.go(ctx, args, client, items, outs, frames, t0)
   if g.signal then summary.resume = resume end
   if ctx.json then
     summary.exit = code
-    local text = json.encode(output.clean(summary))
+    local line = json.encode(output.clean(summary))
     -- (the core's JSON writes an empty table as {}: the file list is a list, empty or not)
-    if #files == 0 then text = text:gsub('"files":{}', '"files":[]', 1) end
-    ctx.out:write(text, "\n")
+    if #files == 0 then line = line:gsub('"files":{}', '"files":[]', 1) end
+    ctx.out:write(line, "\n")
   else
     M.print_summary(ctx, args, summary, results, lines)
   end
