@@ -126,18 +126,19 @@ local function dry_run(ctx, copts, items, jrnl, args)
       balance_error = berr and berr.message or nil })
     return exit.EXIT.ok
   end
-  local lines = { string.format("plan: %d item%s in %s, %d s of video", plan.items, plan.items == 1 and "" or "s",
-    output.line(args.file), plan.seconds) }
+  -- (seconds as people write them: a duration --no-validate let through may be 5.5)
+  local lines = { string.format("plan: %d item%s in %s, %s s of video", plan.items, plan.items == 1 and "" or "s",
+    output.line(args.file), output.number(plan.seconds)) }
   for _, g in ipairs(plan.groups) do
-    lines[#lines + 1] = string.format("  %3d x %s %s %d s", g.count, output.line(g.model), output.line(g.resolution),
-      g.duration)
+    lines[#lines + 1] = string.format("  %3d x %s %s %s s", g.count, output.line(g.model), output.line(g.resolution),
+      output.number(g.duration))
   end
   local j = plan.journal
   lines[#lines + 1] = string.format("journal %s: %d done, %d paid and running, %d failed%s, %d abandoned",
     output.line(args.journal), j.done, j.running, j.failed, j.failed > 0 and " (not retried without --retry-failed)"
     or "", j.abandoned)
-  lines[#lines + 1] = string.format("to submit (paid): %d item%s, %d s of video", j.to_pay, j.to_pay == 1 and ""
-    or "s", plan.to_pay_seconds)
+  lines[#lines + 1] = string.format("to submit (paid): %d item%s, %s s of video", j.to_pay, j.to_pay == 1 and ""
+    or "s", output.number(plan.to_pay_seconds))
   if bal then
     local remain = bal.remain_balance
     lines[#lines + 1] = string.format("balance: remaining %s, used %s", (remain == -1 or bal.unlimited_quota == true)

@@ -232,7 +232,7 @@ function M.plan(items, jrnl, args)
   local pay_seconds = 0
   for i, item in ipairs(items) do
     local r = item.request
-    local duration = tonumber(r.duration) or 5
+    local duration = type(r.duration) == "number" and r.duration or 5
     local resolution = type(r.resolution) == "string" and r.resolution or "480p"
     local k = tostring(r.model) .. "\0" .. resolution .. "\0" .. duration
     if not by[k] then

@@ -28,6 +28,7 @@ local errors = require("seedance.errors")
 local files = require("seedance.files")
 local heap = require("seedance.heap")
 local journal = require("seedance.journal")
+local numbers = require("seedance.numbers")
 local scheduler = require("seedance.scheduler")
 
 local M = {}
@@ -249,7 +250,9 @@ function M.run(client, requests, opts, paths, hooks)
   -- Before a paying submit: false (and the batch stops) once the cap is reached or the balance unknown.
   local function under_cap()
     local bal, err = client:balance()
-    local used = bal and tonumber(bal.used_balance)
+    local used = bal and bal.used_balance
+    if type(used) == "string" then used = numbers.parse(used) end -- (a gateway that quotes its numbers)
+    if type(used) ~= "number" or used ~= used then used = nil end
     if not used then
       stats.error = stats.error or errors.new{ type = err and err.type or "server_error", status = err and err.status,
         message = "max_spend: the balance could not be read, so no more items are submitted: "
