@@ -20,6 +20,8 @@ local Client = {}
 Client.__index = Client
 
 local NO_OPTS = {}
+-- generate's options of a type the other checks do not look at (name, type)
+local OPTION_TYPES = { { "retry_failed", "boolean" }, { "item", "number" }, { "output", "string" } }
 
 --- Make a client, or say why not (what `seedance.new` raises, as a value).
 -- @tparam[opt] seedance.ClientOptions opts
@@ -130,6 +132,13 @@ end
 -- answers were lost (a network outage, a laptop that slept) the service may
 -- have made and billed the task, and `generate(req, { idempotency_key =
 -- err.idempotency_key })` picks it up instead of paying again.
+--
+-- With the client's journal, a request it holds a task for is re-attached to
+-- (nothing is paid again), whatever became of that task; with `retry_failed`, a
+-- request whose journaled try failed (its task failed, or the service refused
+-- the submit) is submitted again under a new Idempotency-Key, recorded as a new
+-- try. A submit the service refuses (a 4xx answer: nothing was made) is recorded
+-- too. `item` and `output` are written beside it for people reading the journal.
 -- @tparam seedance.Request req
 -- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key` (the key to submit
 --   under: an earlier error's, to pick up the task it may have made; with a journal, the key the journal
@@ -137,7 +146,8 @@ end
 --   `timeout` (seconds for the whole submit: waiting for a max_in_flight slot and retries),
 --   `before_submit(key)` (called once the checks, the slot and the uploads are done, right before the
 --   submit is first sent; returning false sends nothing and ends with an `aborted` error: a host's
---   "cancel" that can still pay nothing)
+--   "cancel" that can still pay nothing), `retry_failed` (journal: pay again for a failed try), `item`
+--   (a number) and `output` (a path), recorded in the journal
 -- @treturn[1] seedance.Task
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
@@ -150,6 +160,14 @@ function Client:generate(req, opts)
   end
   if opts and opts.idempotency_key ~= nil and not journal.key_ok(opts.idempotency_key) then
     errors.argerror(2, "generate", "field 'idempotency_key' must be 1 to 128 letters, digits, '-', '_' or '.'")
+  end
+  if opts ~= nil then
+    for _, f in ipairs(OPTION_TYPES) do
+      local v = opts[f[1]]
+      if v ~= nil and type(v) ~= f[2] then
+        errors.argerror(2, "generate", "field '" .. f[1] .. "' must be a " .. f[2] .. ", got " .. type(v))
+      end
+    end
   end
   return self._ctx.redact_result(submit(self, req, opts or NO_OPTS))
 end
@@ -182,7 +200,8 @@ function submit(self, req, opts)
   local deadline = opts.timeout and scheduler.now() + opts.timeout or nil
   local jrnl, jkey, hash = ctx.journal, nil, nil
   if jrnl then
-    hash = journal.hash(sent)
+    -- a key the pipelines made (hash#n) names its hash: the request is not read and hashed twice
+    hash = type(opts.key) == "string" and opts.key:match("^(%x+)#%d+$") or journal.hash(sent)
     jkey = opts.key or jrnl:take_key(hash)
   end
   local task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
@@ -197,30 +216,53 @@ local function keyed(key, err)
   return nil, err
 end
 
+-- Whether a journal entry's current try failed: its task failed or was cancelled, or its submit was refused.
+local function try_failed(entry)
+  return entry.refused ~= nil or (entry.task_id ~= nil and (entry.status == "failed" or entry.status == "cancelled"))
+end
+
+-- Submits in flight (sent, no answer yet), for the interrupted error: Idempotency-Key -> journal key or true.
+local submitting = {}
+scheduler.on_interrupt(function(report)
+  for key, jkey in pairs(submitting) do
+    report.submits[#report.submits + 1] = { idempotency_key = key, key = jkey ~= true and jkey or nil }
+  end
+end)
+
+-- The error of a refused submit, as the journal keeps it (no key, no request).
+local function refusal(err)
+  return { type = err.type, status = err.status, code = err.code, message = err.message, kind = err.kind,
+           input = err.input }
+end
+
 -- Re-attach to the journal's task for key jkey, or submit (and pay) body, or sent's JSON when body is nil
 -- (req: the caller's request, kept by the task). Once the submit's Idempotency-Key is chosen, every error
 -- it ends with carries it (`idempotency_key`): an answer lost after the service made (and billed) the task
 -- leaves the caller the one key that picks that task up (`generate(req, { idempotency_key = ... })`).
 function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   local ctx = self._ctx
-  local jrnl, entry = ctx.journal, nil
+  local jrnl, entry, attempt = ctx.journal, nil, nil
   if jrnl then
     entry = jrnl:entry(jkey)
-    if entry and entry.task_id then
+    if entry and opts.retry_failed and try_failed(entry) then
+      attempt = (entry.attempt or 1) + 1 -- a new try: a new Idempotency-Key, recorded before the submit
+    elseif entry and entry.task_id then
       -- paid for already: re-attach instead of submitting again
-      local slot = entry.status == nil or not Task.TERMINAL[entry.status]
+      local slot = (entry.status == nil or not Task.TERMINAL[entry.status]) and not entry.abandoned
       if slot and not ctx.governor:acquire_task(deadline) then
         return nil, errors.new{ type = "timeout_error", retryable = true, task_id = entry.task_id,
           message = "no max_in_flight slot came free before the deadline" }
       end
-      return Task.new(self, ctx, entry.task_id, entry.status or "submitted", req, nil, slot, {
+      return Task.new(self, ctx, entry.task_id, entry.status or "submitted", req, entry.idempotency_key, slot, {
         reattached = true, video_url = entry.video_url, last_frame_url = entry.last_frame_url,
-        expires_at = entry.expires_at, error = entry.error, journal_key = jkey, recorded = entry.status ~= nil,
-      })
+        expires_at = entry.expires_at, error = entry.error, abandoned = entry.abandoned, journal_key = jkey,
+        recorded = entry.status ~= nil,
+      }, nil, nil, true)
     end
   end
   -- the journal's key first: a submit it recorded may have made a task under that key alone
-  local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+  -- (a new try of a failed request gets a new key: the old one would answer with the failed task)
+  local key = (not attempt and entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
   if not ctx.governor:acquire_task(deadline) then
     return keyed(key, errors.new{ type = "timeout_error", retryable = true,
       message = "no max_in_flight slot came free before the deadline" })
@@ -246,8 +288,9 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
     ctx.governor:release_task()
     return keyed(key, berr)
   end
-  if jrnl and not entry then
-    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key }
+  if jrnl and (not entry or attempt) then
+    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
+      attempt = attempt, item = opts.item, output = opts.output, prompt = journal.excerpt(sent.prompt) }
     if not ok then
       ctx.governor:release_task()
       return keyed(key, errors.new{ type = "io_error", message = "journal: " .. tostring(werr) })
@@ -264,8 +307,10 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   -- the engine reads the task id from a clean answer (a, b, c, d: the server's clock, id, status,
   -- replayed); any other is decoded here
   local call = {}
+  submitting[key] = jkey or true
   local obj, a, b, c, d = http.request(ctx, "POST", "/v1/videos/generations", body, key, http.SUBMIT, nil, deadline,
     call)
+  submitting[key] = nil
   local id, status, replayed, server_now
   if obj == true then
     server_now, id, status, replayed = a, b, c or "submitted", d
@@ -276,6 +321,11 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   end
   if not id or (obj ~= true and not urls.task_id_ok(id)) then -- (the engine reads only a usable id)
     ctx.governor:release_task()
+    if not obj and jrnl and a.status and a.status >= 400 and a.status < 500 and a.status ~= 429 and a.status ~= 408 then
+      -- the service refused the submit (nothing was made, nothing paid): the journal says so
+      local ok, werr = jrnl:append{ type = "refused", key = jkey, error = refusal(a) }
+      if not ok then ctx.log("info", "journal: %s", tostring(werr)) end
+    end
     if not obj then
       -- an attempt went unanswered (or answered 5xx): the service may have made the task under this key
       a.maybe_paid = call.unanswered or nil
@@ -290,7 +340,14 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
     if not ok then ctx.log("info", "journal: %s", tostring(werr)) end
   end
   return Task.new(self, ctx, id, status, req, key, true,
-    (replayed or jkey) and { replayed = replayed or nil, journal_key = jkey } or nil, true, server_now)
+    (replayed or jkey) and { replayed = replayed or nil, journal_key = jkey } or nil, true, server_now, true)
+end
+
+--- The client's open journal, or nil (for the library's pipelines).
+-- @treturn table|nil
+-- @local
+function Client:journal()
+  return self._ctx.journal
 end
 
 --- A handle for an existing task (after a restart, say). No network is used;

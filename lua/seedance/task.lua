@@ -36,6 +36,13 @@ end
 local TERMINAL = { completed = true, failed = true, cancelled = true }
 local NO_OPTS = {}
 
+-- Tasks paid for (submitted or re-attached by generate) that have not ended nor been abandoned, by id:
+-- `{ id, idempotency_key, key }`, for the error an interrupted script ends with (`scheduler.on_interrupt`).
+local open = {}
+scheduler.on_interrupt(function(report)
+  for _, t in pairs(open) do report.tasks[#report.tasks + 1] = t end
+end)
+
 --- Consecutive answers that are not JSON after which `wait` gives up.
 M.UNDECODABLE_MAX = 3
 
@@ -52,9 +59,10 @@ M.UNDECODABLE_MAX = 3
 --   `recorded`
 -- @tparam[opt] boolean submitted this handle was made by the task's own submit, so it began now
 -- @tparam[opt] number server_now the service's clock at its last answer (unix seconds, its Date)
+-- @tparam[opt] boolean paid made by generate: listed by an interrupt until it ends (`scheduler.on_interrupt`)
 -- @treturn seedance.Task
 -- @local
-function M.new(client, ctx, id, status, request, idempotency_key, slot, extra, submitted, server_now)
+function M.new(client, ctx, id, status, request, idempotency_key, slot, extra, submitted, server_now, paid)
   local now = scheduler.now()
   local t = setmetatable({ client = client, id = id, status = status, request = request,
                            idempotency_key = idempotency_key, _ctx = ctx, _slot = slot, _t0 = now }, Task)
@@ -66,7 +74,17 @@ function M.new(client, ctx, id, status, request, idempotency_key, slot, extra, s
   if not submitted then t._met = true end -- met by its id (after a restart): `created` may say when it began
   if server_now then t._server_offset = server_now - now end
   compat.on_collect(t, "_gc", Task.__gc)
+  if paid and not TERMINAL[status] and not t.abandoned then
+    open[id] = { id = id, idempotency_key = idempotency_key, key = t._journal_key }
+  end
   return t
+end
+
+-- The error of a wait or download of an abandoned task.
+local function abandoned_error(task)
+  return errors.new{ type = "abandoned", retryable = false, task_id = task.id, message = string.format(
+    "task %s was abandoned (task:abandon() or seedance abandon): it is neither waited for nor downloaded; "
+    .. "the service has no cancel, so it runs on and is billed", task.id) }
 end
 
 local function check_open(self, fname)
@@ -92,6 +110,8 @@ end
 
 --- Close the handle: transfers it has in flight are aborted; later calls raise.
 -- Safe to call twice; also runs for `local t <close> = ...` and on collection.
+-- Closing cancels nothing: the gateway has no cancel, the task runs on and is
+-- billed in full, and a re-run with the journal re-attaches to it (see `abandon`).
 function Task:close()
   -- (rawget: fields a handle may lack, read without its metatable's __index)
   if rawget(self, "closed") then return end
@@ -116,6 +136,32 @@ function Task:_track()
     self._transfers = t
   end
   return t
+end
+
+--- Give the task up for good: nobody wants it any more. The gateway has no
+-- cancel: the task runs on and is billed in full whatever the client does.
+-- What abandoning does is record it: in the client's journal (an `abandon`
+-- record), so that a re-run (`seedance.map`, `seedance batch`, `generate` of the
+-- same request) neither waits for the task nor downloads it; then the handle
+-- is closed (`close`), which ends a wait or download in progress. A task with
+-- no journal is only closed. `close()` alone records nothing: a re-run with the
+-- journal picks a closed task up again.
+-- @treturn boolean true when the journal recorded it, false when there is no journal for it
+function Task:abandon()
+  local mt = getmetatable(self)
+  if mt ~= Task and mt ~= Unread then errors.argerror(1, "abandon", "seedance task expected, got " .. type(self)) end
+  local recorded = false
+  local j = self._ctx.journal
+  if j and self._journal_key and not j.closed and not self.abandoned then
+    local ok, err = j:append{ type = "abandon", key = self._journal_key, task_id = self.id }
+    if ok then recorded = true else self._ctx.log("info", "journal: %s", tostring(err)) end
+  elseif self.abandoned then
+    recorded = true
+  end
+  self.abandoned = true
+  open[self.id] = nil
+  self:close()
+  return recorded
 end
 
 -- The task's pause as a function: what http and download call between tries
@@ -296,6 +342,7 @@ end
 -- The task ended: free its slot and note the outcome in the journal (once).
 function Task:_finished()
   self:_release()
+  open[self.id] = nil
   local j = self._ctx.journal
   if j and self._journal_key and not self._recorded then
     self._recorded = true
@@ -381,14 +428,15 @@ function Task:server_time()
   return os.time()
 end
 
--- The error of a task that ended failed or cancelled.
+-- The error of a task that ended failed or cancelled; a failure for sensitive content is
+-- `kind = "moderation"` with the `input` the service names (`seedance.errors.moderation`).
 function Task:_failure()
   local e = type(self.error) == "table" and self.error or {}
-  return errors.new{
+  return errors.classify(errors.new{
     type = "task_failed", retryable = false, task_id = self.id,
     code = e.code, service_type = e.type, service_error = self.error,
     message = string.format("task %s %s: %s", self.id, self.status, tostring(e.message or "no reason given")),
-  }
+  }, e)
 end
 
 -- ---- waiting: the engine polls, the waiter decides ------------------------------
@@ -515,6 +563,7 @@ end
 -- "wait" (the engine goes on polling), "done", the task, or "fail", an error.
 function Waiter:_decide()
   local task = self.task
+  if task.abandoned then return "fail", abandoned_error(task) end
   if task.closed then return "fail", aborted() end
   local ctx = task._ctx
   local eng = scheduler.engine()
@@ -708,6 +757,7 @@ function Task:download(path, opts)
   errors.checkarg(opts, "table", 2, "download", true)
   opts = opts or {}
   errors.checktimeout(opts.timeout, "download", 2)
+  if self.abandoned then return nil, abandoned_error(self) end
   if self.status ~= "completed" then
     local ok, err = self:wait(opts.wait)
     if not ok then return nil, err end
