@@ -4,6 +4,10 @@
 --     emu.url        -- "http://127.0.0.1:PORT"
 --     emu:stats()    -- the emulator's counters (GET /_emulator/stats)
 --     emu:stop()     -- SIGTERM, wait for it to exit; true when it exited 0
+--     emu:created()  -- tasks created so far (what was paid for)
+--
+--     local emu = require("helpers.emulator").fixture{ speed = 200 }   -- in a describe:
+--     -- started before its first test, stopped after its last
 --
 -- Option names are the emulator's flags with '_' for '-' (fail_rate = 0.5 is
 -- --fail-rate 0.5); `true` passes a bare flag. Waits are bounded: start
@@ -11,26 +15,22 @@
 -- 5 s. The emulator runs as the child of a shell that waits for it, so it is
 -- reaped at once and stop() learns its exit status.
 local cjson = require("cjson")
+local process = require("helpers.process")
 
 local M = {}
-
-local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)/spec/helpers/emulator%.lua$") or ".")
 
 --- The emulator executable the helper starts: $SEEDANCE_EMULATOR_BIN when set
 -- (make check-emulator-asan points it at the sanitizer build), else
 -- build/seedance-emulator.
-M.bin = os.getenv("SEEDANCE_EMULATOR_BIN") or ROOT .. "/build/seedance-emulator"
+M.bin = os.getenv("SEEDANCE_EMULATOR_BIN") or process.ROOT .. "/build/seedance-emulator"
 
 local Emu = {}
 Emu.__index = Emu
 
-local process = require("helpers.process")
 local sh_quote, read_all, alive = process.quote, process.read, process.alive
 
---- Start an emulator. Raises when it does not come up within 10 seconds.
--- @tparam[opt] table opts flags
--- @return the emulator: `url`, `pid`, `log` (its stdout and stderr), `stats()`, `stop()`
-function M.start(opts)
+-- Start the emulator into `self` (fresh or stopped). Raises when it does not come up within 10 seconds.
+local function launch(self, opts)
   local args = { "--host", "127.0.0.1", "--port", "0" }
   for k, v in pairs(opts or {}) do
     args[#args + 1] = "--" .. k:gsub("_", "-")
@@ -44,7 +44,8 @@ function M.start(opts)
     table.concat(args, " "), sh_quote(log))
   local shell = assert(io.popen(cmd, "r"))
   local pid = shell:read("*l")
-  local self = setmetatable({ pid = pid, log = log, shell = shell }, Emu)
+  self.pid, self.log, self.shell, self.speed = pid, log, shell, (opts or {}).speed
+  self.url, self.exit_ok, self.exit_code = nil, nil, nil
   for _ = 1, 1000 do
     local url = read_all(log):match("^listening on (http://[^\n]+)\n")
     if url then
@@ -59,6 +60,25 @@ function M.start(opts)
   error("seedance-emulator did not start: " .. out)
 end
 
+--- Start an emulator. Raises when it does not come up within 10 seconds.
+-- @tparam[opt] table opts flags
+-- @return the emulator: `url`, `pid`, `speed`, `log` (its stdout and stderr), `stats()`, `created()`, `stop()`
+function M.start(opts)
+  return launch(setmetatable({}, Emu), opts)
+end
+
+--- An emulator for the enclosing describe: started before its first test (busted's setup),
+-- stopped after its last (teardown). Its fields are there once it has started.
+-- @tparam[opt] table opts flags
+-- @return the emulator, as `start` gives it
+function M.fixture(opts)
+  local self = setmetatable({}, Emu)
+  local busted = require("busted")
+  busted.setup(function() launch(self, opts) end)
+  busted.teardown(function() self:stop() end)
+  return self
+end
+
 --- The emulator's counters.
 -- @treturn table
 function Emu:stats()
@@ -66,6 +86,12 @@ function Emu:stats()
   local body = p:read("*a")
   p:close()
   return cjson.decode(body)
+end
+
+--- How many tasks the emulator has created so far: what its clients paid for.
+-- @treturn number
+function Emu:created()
+  return self:stats().tasks_created
 end
 
 --- Stop the emulator (idempotent) and remove its log.

@@ -17,6 +17,25 @@
 -- Works on Lua 5.1 to 5.4 and LuaJIT (io.popen and os.execute only).
 local M = {}
 
+--- The working folder busted started in (absolute).
+M.CWD = (function()
+  local p = assert(io.popen("pwd"))
+  local dir = p:read("*l")
+  p:close()
+  return dir
+end)()
+
+--- A path made absolute against the working folder busted started in.
+-- @tparam string path
+-- @treturn string
+function M.absolute(path)
+  if path:sub(1, 1) == "/" then return path end
+  return M.CWD .. "/" .. path
+end
+
+--- The repository's root folder, absolute (whatever the working folder).
+M.ROOT = M.absolute(debug.getinfo(1, "S").source:match("^@(.*)/spec/helpers/process%.lua$") or ".")
+
 --- A string quoted for the shell.
 -- @tparam any s
 -- @treturn string
@@ -49,10 +68,12 @@ end
 --- Write a file whole.
 -- @tparam string path
 -- @tparam string data
+-- @treturn string the path
 function M.write(path, data)
   local f = assert(io.open(path, "wb"))
   f:write(data)
   f:close()
+  return path
 end
 
 --- Whether a shell command exited 0 (os.execute gives true on success from Lua 5.2 on,

@@ -1,4 +1,4 @@
---- Small helpers shared by the specs that run against the emulator.
+--- Small helpers shared by the specs: the one client builder, requests, files.
 local seedance = require("seedance")
 local process = require("helpers.process")
 
@@ -12,18 +12,69 @@ M.SPEED = 200
 -- package.path and cpath, so they must load the same core build).
 M.LUA = os.getenv("SEEDANCE_SPEC_LUA") or "lua5.4"
 
+--- The repository's root folder, absolute.
+M.ROOT = process.ROOT
+
+--- The model of the requests specs send.
+M.MODEL = "doubao-seedance-2.0"
+
+--- The bytes of a small PNG (its signature, then zeros): enough for every check of a local image.
+M.PNG = "\137PNG\r\n\26\n" .. string.rep("\0", 64)
+
 --- Run a shell command: true when it exited 0, its output and its exit code (helpers.process).
 M.run = process.run
 
 --- A whole file, or nil when it cannot be read.
 M.read_file = process.read_file
 
---- A client for the emulator, with quick retries; `over` replaces options.
-function M.client_for(emu, over)
-  local o = { api_key = "sk-spec", base_url = emu.url, time_scale = 1 / M.SPEED, backoff = 0.01,
-              max_backoff = 0.05, wait_timeout = 600 }
-  for k, v in pairs(over or {}) do o[k] = v end
-  return seedance.new(o)
+--- Write a file whole; returns its path (helpers.process).
+M.write = process.write
+
+--- Remove a folder and everything in it (helpers.process).
+M.rmrf = process.remove_dir
+
+--- A new table: the keys of each table given, later ones winning (a false value is kept).
+-- @tparam table ... tables (nil ones are skipped)
+-- @treturn table
+function M.merge(...)
+  local out = {}
+  for i = 1, select("#", ...) do
+    for k, v in pairs(select(i, ...) or {}) do out[k] = v end
+  end
+  return out
+end
+
+--- The keys of a table, sorted.
+-- @tparam table t
+-- @treturn table
+function M.sorted_keys(t)
+  local out = {}
+  for k in pairs(t) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+--- A valid text-to-video request: `request("a prompt", 5)` sets prompt and duration,
+-- `request{ ... }` changes the base (model and a prompt) by these fields.
+-- @tparam[opt] string|table prompt_or_fields
+-- @tparam[opt] number duration
+-- @treturn table
+function M.request(prompt_or_fields, duration)
+  if type(prompt_or_fields) == "table" then
+    return M.merge({ model = M.MODEL, prompt = "a cat yawns at the camera" }, prompt_or_fields)
+  end
+  return { model = M.MODEL, prompt = prompt_or_fields or "a cat yawns at the camera", duration = duration }
+end
+
+--- The one client builder of the specs: a client for a server (an emulator or a gateway
+-- from the helpers, or a base URL), with quick retries; each further table replaces options.
+-- @param server anything with a `url` field, or the base URL itself
+-- @tparam table ... options over the defaults, in order
+-- @return the client
+function M.client_for(server, ...)
+  local url = type(server) == "table" and server.url or server
+  return seedance.new(M.merge({ api_key = "sk-spec", base_url = url, time_scale = 1 / M.SPEED, backoff = 0.01,
+                                max_backoff = 0.05, wait_timeout = 600 }, ...))
 end
 
 --- A fresh temporary path (nothing stands there, nor at path .. ".part").
