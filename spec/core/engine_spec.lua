@@ -280,6 +280,16 @@ describe("seedance.core.engine #c", function()
       assert.is_nil(sent:header("expect"))
     end)
 
+    -- found by UBSan (make check): sd_push_headers computed NULL + 0 for a transfer that failed
+    -- before any header arrived, so its header buffer had never been allocated
+    it("gives an empty headers table for a transfer that failed before any response #found", function()
+      local r = fetch(eng, { method = "POST", url = "http://127.0.0.1:9/",
+                             form_file = { name = "f", path = "/nonexistent/seedance-regression" } })
+      assert.is_false(r.ok)
+      assert.equal("file", r.kind)
+      assert.same({}, r.headers)
+    end)
+
     it("a missing file is a result (kind 'file'), not a raise", function()
       local id = eng:add{ method = "POST", url = srv.url .. "/upload",
                           form_file = { name = "file", path = "/nonexistent/cat.png" } }
@@ -489,7 +499,7 @@ describe("seedance.core.engine #c", function()
     end)
   end)
 
-  describe("caller mistakes raise", function()
+  describe("caller mistakes raise #compat", function()
     it("names the bad field", function()
       assert.has_error(function() eng:add{} end,
         "bad argument #1 to 'add' (field 'url' must be a string, got nil)")
@@ -519,6 +529,17 @@ describe("seedance.core.engine #c", function()
       assert.has_error(function() core.engine{ max_host_connections = -1 } end,
         "bad argument #1 to 'engine' (field 'max_host_connections' must be an integer >= 0, got number)")
       assert.equal(0, eng:pending())
+    end)
+
+    -- found by fuzz_form: a content_type holding CR or LF went into the multipart part's header as it
+    -- was (curl_mime_type does not escape), so a caller could smuggle header lines into the upload
+    it("refuses a form_file content_type with CR or LF, naming the field #found #compat", function()
+      for _, ct in ipairs({ "image/png\r\nX-Injected: 1", "\n", "a\rb" }) do
+        assert.has_error(function()
+          eng:add{ method = "POST", url = "http://127.0.0.1:9/",
+                   form_file = { name = "file", path = gateway.script_path, content_type = ct } }
+        end, "bad argument #1 to 'add' (field 'content_type' must be one line (no CR or LF))")
+      end
     end)
 
     it("never puts the Authorization value into an error", function()

@@ -135,6 +135,22 @@ describe("lifetimes under the collector #c", function()
       assert.equal(0, scheduler.stats().transfers)
     end)
 
+    -- found here: a task closed by one coroutine while another slept between polls in task:wait()
+    -- made the waiter raise "attempt to use a closed task" from its next refresh
+    it("wait() returns an aborted error when another coroutine closes the task between polls #found", function()
+      local c = util.client_for(emu)
+      local got
+      seedance.run(function()
+        local task = assert(c:generate(REQ))
+        local waiter = seedance.spawn(function() return task:wait() end)
+        seedance.sleep(0.05) -- the waiter polled once and sleeps now
+        task:close()
+        got = { waiter:wait() }
+      end)
+      assert.is_nil(got[1])
+      assert.equal("aborted", got[2].type)
+    end)
+
     it("and their client are dropped while coroutines queue on the client's governor", function()
       local weak = setmetatable({}, { __mode = "k" })
       local finished = 0
