@@ -5,6 +5,8 @@
 -- without paying again, and so does re-running with --journal.
 local emulator = require("helpers.emulator")
 local gateway = require("helpers.gateway")
+local child = require("helpers.child")
+local process = require("helpers.process")
 local cli = require("helpers.cli")
 local util = require("helpers.util")
 
@@ -27,25 +29,16 @@ local function run_printed(command, env)
   return cli.run((command:gsub("^seedance ", "")), env)
 end
 
-describe("the seedance command on SIGINT and SIGTERM", function()
+describe("the seedance command on SIGINT and SIGTERM #child", function()
   -- a task of 80 service seconds at speed 20: 4 s of wall time to interrupt its wait in
-  local slow_task, env_task
+  local slow_task, env_task = cli.emulator({ speed = 20, task_seconds = 80 }, { SEEDANCE_API_KEY = "sk-interrupt" })
   -- quick tasks, slow media: 120,000 bytes at 20,000 bytes per second
-  local slow_media, env_media
-  setup(function()
-    slow_task = emulator.start{ speed = 20, task_seconds = 80 }
-    env_task = { SEEDANCE_BASE_URL = slow_task.url, SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" }
-    slow_media = emulator.start{ speed = 20, task_seconds = 4, media_rate = 20000, video_bytes = 120000 }
-    env_media = { SEEDANCE_BASE_URL = slow_media.url, SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" }
-  end)
-  teardown(function()
-    slow_task:stop()
-    slow_media:stop()
-  end)
+  local slow_media, env_media = cli.emulator({ speed = 20, task_seconds = 4, media_rate = 20000, video_bytes = 120000 },
+    { SEEDANCE_API_KEY = "sk-interrupt" })
 
   it("SIGINT during the wait: one line with the task id and `seedance wait ID -o FILE`, exit 130 #m-cli-interrupt-trap", function()
     local out = util.tmpfile("int.mp4")
-    local before = slow_task:stats().tasks_created
+    local before = slow_task:created()
     local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_task)
     assert.is_true(cli.until_true(function() return job:stderr():find("submitted task task_") ~= nil end))
     job:signal("INT")
@@ -63,7 +56,7 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.equals(0, c2, e2)
     assert.matches("saved: ", o2)
     assert.is_true(util.is_mp4(out))
-    assert.equals(before + 1, slow_task:stats().tasks_created)
+    assert.equals(before + 1, slow_task:created())
     os.remove(out)
   end)
 
@@ -96,7 +89,7 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     local out = util.tmpfile("journal.mp4")
     local journal = util.tmpfile("cli.journal")
     local cmd = ("generate --prompt 'a journaled heron' -o %s --journal %s"):format(q(out), q(journal))
-    local before = slow_task:stats().tasks_created
+    local before = slow_task:created()
     local job = cli.start(cmd, env_task)
     assert.is_true(cli.until_true(function() return job:stderr():find("submitted task task_") ~= nil end))
     job:signal("INT")
@@ -110,17 +103,14 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.matches("re%-attached to task " .. id .. " %(from %-%-journal", e2)
     assert.matches("saved: ", o2)
     assert.is_true(util.is_mp4(out))
-    assert.equals(before + 1, slow_task:stats().tasks_created)
+    assert.equals(before + 1, slow_task:created())
     os.remove(out)
     os.remove(journal)
   end)
 
   it("carries the settings flags (never the key) into the printed command", function()
     local out = util.tmpfile("flags.mp4")
-    local keyfile = util.tmpfile("flags.key")
-    local f = assert(io.open(keyfile, "w"))
-    f:write("sk-in-a-file\n")
-    f:close()
+    local keyfile = util.write(util.tmpfile("flags.key"), "sk-in-a-file\n")
     local job = cli.start(("generate --prompt x -o %s --base-url %s --api-key-file %s"):format(q(out),
       slow_task.url, q(keyfile)), { SEEDANCE_TIME_SCALE = "0.05" })
     assert.is_true(cli.until_true(function() return job:stderr():find("submitted task task_") ~= nil end))
@@ -142,7 +132,7 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     local gw = gateway.start{ upstream = slow_task.url, cases = {
       { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 2 } } }
     finally(function() gw:stop() end)
-    local before = slow_task:stats().tasks_created
+    local before = slow_task:created()
     local job = cli.start("generate --prompt x", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
                                                    SEEDANCE_TIME_SCALE = "0.05" })
     gw:wait_requests(1, { case = "slow submit" })
@@ -155,7 +145,7 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     local line, resume = interrupt_line(err)
     assert.matches("task " .. id .. " keeps running on the service", line)
     assert.equals("seedance wait " .. id, resume)
-    assert.equals(before + 1, slow_task:stats().tasks_created)
+    assert.equals(before + 1, slow_task:created())
   end)
 
   it("SIGINT while nothing is at stake (a balance) stops with one line, exit 130", function()
@@ -171,15 +161,28 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.equals("seedance: interrupted (SIGINT)\n", err)
   end)
 
+  -- found: the handle was closed but the wait's sleep was not woken: SIGINT acted at the next poll,
+  -- up to 30 s later
+  it("Ctrl-C during a long pause between polls stops within seconds #found", function()
+    local slow = emulator.start{ speed = 1, task_seconds = 600 }
+    finally(function() slow:stop() end)
+    local job = cli.start("generate --prompt x --wait", { SEEDANCE_BASE_URL = slow.url, SEEDANCE_API_KEY = "sk-adv" })
+    local polled = cli.until_true(function() return job:stderr():find("pending", 1, true) ~= nil end, 10)
+    os.execute("sleep 0.3")
+    job:signal("INT")
+    local stopped = cli.until_true(function() return not process.alive(job.pid) end, 8)
+    if not stopped then job:signal("INT") end   -- the second Ctrl-C kills at once (SA_RESETHAND)
+    local code, _, err = job:finish()
+    assert.is_true(polled, err)
+    assert.is_true(stopped, "still running 8 s after SIGINT: " .. err)
+    assert.equals(130, code, err)
+  end)
+
   it("core.sleep ends early once a trapped signal came, and caught_signal names it #m-signal-sleep-returns", function()
-    local script = util.tmpfile("sleep.lua")
-    local f = assert(io.open(script, "w"))
-    f:write("local core = require('seedance.core')\ncore.trap_signals()\nio.stderr:write('trapped\\n')\n"
-      .. "core.sleep(60)\nio.stderr:write('caught ', tostring(core.caught_signal()), '\\n')\n")
-    f:close()
     local out, err = os.tmpname(), os.tmpname()
-    local shell = assert(io.popen(("env --default-signal=INT,TERM LUA_PATH=%s LUA_CPATH=%s %s %s >%s 2>%s & "
-      .. "echo $!; wait $!; echo \"exit=$?\""):format(q(package.path), q(package.cpath), util.LUA, script, out, err)))
+    local shell = assert(io.popen(("env --default-signal=INT,TERM %s >%s 2>%s & echo $!; wait $!; echo \"exit=$?\""):format(
+      child.command("local core = require('seedance.core')\ncore.trap_signals()\nio.stderr:write('trapped\\n')\n"
+        .. "core.sleep(60)\nio.stderr:write('caught ', tostring(core.caught_signal()), '\\n')\n"), out, err)))
     local pid = shell:read("*l")
     assert.is_true(cli.until_true(function() return cli.slurp(err):find("trapped", 1, true) ~= nil end))
     os.execute("kill -TERM " .. pid)
@@ -189,7 +192,6 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     local code = tonumber(shell:read("*a"):match("exit=(%d+)"))
     shell:close()
     local text = cli.slurp(err)
-    os.remove(script)
     os.remove(out)
     os.remove(err)
     assert.is_true(ended, "core.sleep(60) went on after SIGTERM")

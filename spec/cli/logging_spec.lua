@@ -3,6 +3,7 @@
 -- the key and Authorization never shown; and a failure inside the command is
 -- one line unless SEEDANCE_DEBUG asks for the trace.
 local emulator = require("helpers.emulator")
+local child = require("helpers.child")
 local cli = require("helpers.cli")
 local util = require("helpers.util")
 local seedance = require("seedance")
@@ -17,12 +18,10 @@ local function lines_of(text, pattern)
   return out
 end
 
-describe("logging", function()
-  local emu
-  setup(function() emu = emulator.start{ speed = 200 } end)
-  teardown(function() emu:stop() end)
+describe("logging #child", function()
+  local emu = emulator.fixture{ speed = 200 }
 
-  it("the library's logger gets one line per HTTP exchange, the key masked", function()
+  it("the library's logger gets one line per HTTP exchange, the key masked #c", function()
     local got = {}
     local c = util.client_for(emu, { api_key = KEY, logger = function(level, line)
       got[#got + 1] = { level = level, line = line }
@@ -43,13 +42,8 @@ describe("logging", function()
   end)
 
   it("SEEDANCE_LOG=info makes a client log to standard error without a logger", function()
-    local script = util.tmpfile("log.lua")
-    local f = assert(io.open(script, "w"))
-    f:write(("local c = require('seedance').new{ api_key = %q, base_url = %q }\nassert(c:balance())\n"):format(KEY, emu.url))
-    f:close()
-    local ok, out = util.run(("SEEDANCE_LOG=info LUA_PATH=%s LUA_CPATH=%s %s %s"):format(cli.q(package.path),
-      cli.q(package.cpath), util.LUA, script))
-    os.remove(script)
+    local ok, out = child.lua(("assert(require('seedance').new{ api_key = %q, base_url = %q }:balance())"):format(KEY,
+      emu.url), { env = { SEEDANCE_LOG = "info" } })
     assert.is_true(ok, out)
     assert.matches("seedance info: GET /v1/balance %-> 200 in", out)
     assert.is_nil(out:find(KEY, 1, true))
@@ -93,7 +87,16 @@ describe("logging", function()
     assert.matches("stack traceback", err2)
   end)
 
-  it("a Lua caller's settings mistake still raises, for Lua callers", function()
+  it("the key never shows, even with -vv and a server that refuses it", function()
+    local keyfile = util.write(util.tmpfile("adv.key"), "sk-adversary-secret\n")
+    finally(function() os.remove(keyfile) end)
+    for _, args in ipairs{ "generate --prompt x -q -vv --wait", "balance -vv --json" } do
+      local _, out, err = cli.run(args .. " --api-key-file " .. cli.q(keyfile), cli.env(emu, { SEEDANCE_API_KEY = false }))
+      assert.is_nil((out .. err):find("adversary-secret", 1, true), out .. err)
+    end
+  end)
+
+  it("a Lua caller's settings mistake still raises, for Lua callers #c", function()
     assert.has_error(function() seedance.new{ base_url = "http://10.1.2.3" } end)
   end)
 end)

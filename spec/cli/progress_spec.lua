@@ -32,7 +32,7 @@ local function hashes(line)
   return #(line:match("%[(#*)") or "")
 end
 
-describe("progress.lua", function()
+describe("progress.lua #c", function()
   it("gives the ETA in wall time: the service's estimate times the time scale #m-progress-eta-wall-time", function()
     local d, t = display{ time_scale = 0.05, tty = true }
     d:task{ status = "pending", progress = 0, estimated_time = 60 }
@@ -169,15 +169,10 @@ describe("progress.lua", function()
   end)
 end)
 
-describe("the seedance command's progress on a terminal", function()
-  local emu, env
-  setup(function()
-    emu = emulator.start{ speed = 20, task_seconds = 100 }   -- 5 s of wall time
-    env = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-pty", SEEDANCE_TIME_SCALE = "0.05" }
-  end)
-  teardown(function() emu:stop() end)
+describe("the seedance command's progress on a terminal #child", function()
+  local emu, env = cli.emulator({ speed = 20, task_seconds = 100 }, { SEEDANCE_API_KEY = "sk-pty" }) -- 5 s of wall time
 
-  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed #m-progress-bar-between-polls #m-progress-eta-wall-time", function()
+  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed #slow #m-progress-bar-between-polls #m-progress-eta-wall-time", function()
     local out = util.tmpfile("pty.mp4")
     local polls = emu:stats().polls
     local code, screen = cli.pty("generate --prompt 'a heron' -o " .. q(out), env)
@@ -210,8 +205,7 @@ describe("the seedance command's progress on a terminal", function()
   it("a failed task ends on its status, without an ETA #m-progress-no-eta-after-end", function()
     local failing = emulator.start{ speed = 20, fail_rate = 1 }
     finally(function() failing:stop() end)
-    local code, screen = cli.pty("generate --prompt x --wait",
-      { SEEDANCE_BASE_URL = failing.url, SEEDANCE_API_KEY = "k", SEEDANCE_TIME_SCALE = "0.05" })
+    local code, screen = cli.pty("generate --prompt x --wait", cli.env(failing, { SEEDANCE_API_KEY = "k" }))
     assert.equals(9, code)
     local frames = cli.frames(screen)
     local last
@@ -221,11 +215,11 @@ describe("the seedance command's progress on a terminal", function()
     assert.matches("task_failed", screen)
   end)
 
-  it("after a resume, the speed is this attempt's (bytes on disk do not count) #m-progress-speed-this-attempt", function()
+  it("after a resume, the speed is this attempt's (bytes on disk do not count) #slow #m-progress-speed-this-attempt", function()
     local rate = 20000
     local media = emulator.start{ speed = 20, task_seconds = 4, media_rate = rate, video_bytes = 120000 }
     finally(function() media:stop() end)
-    local menv = { SEEDANCE_BASE_URL = media.url, SEEDANCE_API_KEY = "k", SEEDANCE_TIME_SCALE = "0.05" }
+    local menv = cli.env(media, { SEEDANCE_API_KEY = "k" })
     local out = util.tmpfile("resume.mp4")
     local job = cli.start("generate --prompt x -o " .. q(out), menv)
     assert.is_true(cli.until_true(function() return (util.size_of(out .. ".part") or 0) >= 60000 end))
@@ -245,5 +239,25 @@ describe("the seedance command's progress on a terminal", function()
     for _, s in ipairs(speeds) do assert.is_true(s <= 3 * rate, ("%.0f B/s from a %d B/s host"):format(s, rate)) end
     assert.equals(120000, util.size_of(out))
     os.remove(out)
+  end)
+
+  -- found: the bar line was about 60 columns whatever the width, so each redraw wrapped and left a
+  -- trail of lines
+  it("fits a narrow terminal (30 columns): no frame wider than the terminal #found", function()
+    local fast = emulator.start{ speed = 200 }
+    local out = util.tmpfile("narrow.mp4")
+    finally(function()
+      fast:stop()
+      os.remove(out)
+    end)
+    local screen = os.tmpname()
+    util.run("script -qec " .. q("stty cols 30 2>/dev/null; " .. cli.command("generate --prompt x -o " .. q(out),
+      cli.env(fast))) .. " /dev/null >" .. q(screen) .. " </dev/null")
+    local frames = cli.frames(cli.slurp(screen))
+    os.remove(screen)
+    assert.is_true(#frames > 0)
+    for _, f in ipairs(frames) do
+      assert.is_true(#f <= 30, ("%d columns: %q"):format(#f, f))
+    end
   end)
 end)

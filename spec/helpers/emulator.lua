@@ -94,6 +94,19 @@ function Emu:created()
   return self:stats().tasks_created
 end
 
+local function pack(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
+--- What running fn cost: the tasks the emulator created meanwhile, then what fn returned.
+-- @tparam function fn
+-- @treturn number tasks created
+-- @return fn's results
+function Emu:cost(fn)
+  local before = self:created()
+  local r = pack(fn())
+  return self:created() - before, unpack(r, 1, r.n)
+end
+
 --- Stop the emulator (idempotent) and remove its log.
 -- @treturn boolean true when it exited with status 0 (after SIGTERM)
 -- @treturn[opt] number its exit status (128 + N after signal N)
