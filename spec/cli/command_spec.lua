@@ -103,7 +103,7 @@ describe("the seedance command #child", function()
     os.remove(out .. "2")
   end)
 
-  it("shows the balance with whole numbers as whole numbers #m-cli-whole-numbers", function()
+  it("shows the balance with whole numbers as whole numbers #compat #m-cli-whole-numbers", function()
     local code, out = seedance("balance", env)
     assert.equals(0, code)
     -- lua-cjson decodes every JSON number as a float under Lua 5.4: never "999873.0"

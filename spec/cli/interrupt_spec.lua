@@ -60,7 +60,7 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
     os.remove(out)
   end)
 
-  it("SIGTERM during the download: exit 143, the .part kept, and the printed command resumes it #m-cli-interrupt-closes-task", function()
+  it("SIGTERM during the download: exit 143, the .part kept, and the printed command resumes it #slow #m-cli-interrupt-closes-task", function()
     local out = util.tmpfile("term.mp4")
     local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_media)
     assert.is_true(cli.until_true(function() return (util.size_of(out .. ".part") or 0) >= 30000 end))

@@ -12,10 +12,8 @@ local SPEED, client_for, tmpfile, size_of, head, is_mp4 =
 
 local REQ = { model = "doubao-seedance-2.0", prompt = "a kitten yawns at the camera", duration = 5 }
 
-describe("client against the emulator", function()
-  local emu
-  setup(function() emu = emulator.start{ speed = SPEED } end)
-  teardown(function() if emu then emu:stop() end end)
+describe("client against the emulator #c", function()
+  local emu = emulator.fixture{ speed = SPEED }
 
   describe("in plain code (blocking)", function()
     it("generates, waits with progress, and downloads a playable MP4", function()
@@ -310,7 +308,7 @@ describe("client against the emulator", function()
   end)
 end)
 
-describe("client errors against the emulator", function()
+describe("client errors against the emulator #c", function()
   it("gives authentication_error (401) and payment_required (402) for the built-in test keys", function()
     local emu = emulator.start{ speed = SPEED }
     finally(function() emu:stop() end)

@@ -15,22 +15,17 @@ local KEY = "sk-h2-spec-0123456789abcdef"
 local REQ = { model = "doubao-seedance-2.0", prompt = "a paper boat", duration = 5 }
 local POOL = 32 -- src/engine.c: max_host_connections
 
-describe("HTTP/2 through nghttpx", function()
-  local certs, emu
-  setup(function()
-    certs = tls.make()
-    emu = emulator.start{ speed = util.SPEED }
-  end)
-  teardown(function()
-    emu:stop()
-    certs:remove()
-  end)
+describe("HTTP/2 through nghttpx #c", function()
+  local emu = emulator.fixture{ speed = util.SPEED }
+  local certs
+  setup(function() certs = tls.make() end)
+  teardown(function() certs:remove() end)
 
   -- `workers` coroutines at once, each a generation polled `polls` times with refresh, then
   -- waited for; the requests the emulator answered, and the failures
   local function burst(url, workers, polls)
-    local c = seedance.new{ api_key = KEY, base_url = url, ca_file = certs.ca, time_scale = 1 / util.SPEED,
-                            backoff = 0.01, max_backoff = 0.05, wait_timeout = 6000 } -- on the service clock: 30 s of wall clock
+    -- wait_timeout on the service clock: 30 s of wall clock
+    local c = util.client_for(url, { api_key = KEY, ca_file = certs.ca, wait_timeout = 6000 })
     local before = emu:stats().requests
     local failures = {}
     seedance.run(function()

@@ -41,7 +41,7 @@ local function upload(emu, content_type, body)
   return http("POST", emu.url .. "/v1/uploads/images", { headers = { ["Content-Type"] = content_type }, body = body })
 end
 
-describe("seedance-emulator, hostile input", function()
+describe("seedance-emulator, hostile input #child", function()
   local emu
   after_each(function()
     if emu then

@@ -34,12 +34,14 @@ end
 -- @tparam[opt] table env variables for the child (a false value unsets one)
 -- @treturn string
 function M.command(code, env)
-  local vars = {}
+  local unset, set = {}, {}
   for k, v in pairs(env or {}) do
-    vars[#vars + 1] = v == false and ("-u " .. k) or (k .. "=" .. q(v))
+    if v == false then unset[#unset + 1] = "-u " .. k else set[#set + 1] = k .. "=" .. q(v) end
   end
-  table.sort(vars)
-  return ("env %s %s %s -e %s"):format(table.concat(vars, " "), M.paths(), util.LUA, q(code))
+  table.sort(unset)
+  table.sort(set)
+  -- env takes its options (-u) before the assignments
+  return ("env %s %s %s %s -e %s"):format(table.concat(unset, " "), table.concat(set, " "), M.paths(), util.LUA, q(code))
 end
 
 --- Run Lua code in a child, killed after `opts.limit` seconds (default 20).

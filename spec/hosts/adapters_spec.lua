@@ -82,7 +82,7 @@ end
 -- socket nobody accepts from) the request is taken and no answer comes: the
 -- socket was watched for reading. On the second the listening socket's
 -- queue is full, so the connection never completes: it was watched for writing.
-local function stalled_clients(emu)
+local function stalled_clients()
   local socket = require("socket")
   local answer = assert(socket.bind("127.0.0.1", 0))
   local connect = assert(socket.bind("127.0.0.1", 0, 0))
@@ -92,11 +92,11 @@ local function stalled_clients(emu)
     fillers[i]:settimeout(0)
     fillers[i]:connect("127.0.0.1", (select(2, connect:getsockname())))
   end
-  local function client(server)
-    return util.client_for(emu, { base_url = "http://127.0.0.1:" .. select(2, server:getsockname()),
-                                  timeout = 0.3, connect_timeout = 0.3, max_retries = 0 })
+  local clients = {}
+  for i, server in ipairs{ answer, connect } do
+    clients[i] = util.client_for("http://127.0.0.1:" .. select(2, server:getsockname()),
+                                 { timeout = 0.3, connect_timeout = 0.3, max_retries = 0 })
   end
-  local clients = { client(answer), client(connect) }
   return clients, function()
     answer:close()
     connect:close()
@@ -119,14 +119,8 @@ local function stalls_then_call(stalled, client)
   end
 end
 
-describe("host adapters", function()
-  local emu
-  setup(function()
-    emu = emulator.start{ speed = util.SPEED, media_rate = MEDIA_RATE }
-  end)
-  teardown(function()
-    if emu then emu:stop() end
-  end)
+describe("host adapters #c #compat", function()
+  local emu = emulator.fixture{ speed = util.SPEED, media_rate = MEDIA_RATE }
 
   describe("seedance.adapters.luv", function()
     local uv = try_require("luv")
@@ -230,7 +224,7 @@ describe("host adapters", function()
       if not uv then return pending("luv is not installed for " .. _VERSION) end
       local before = handles()
       local adapter = adapters.attach(uv)
-      local stalled, close = stalled_clients(emu)
+      local stalled, close = stalled_clients()
       local job = adapter:spawn(stalls_then_call(stalled, util.client_for(emu)))
       assert.is_true(run_loop(), "the loop did not return by itself")
       close()
@@ -398,7 +392,7 @@ describe("host adapters", function()
     it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
       if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
       local adapter = adapters.attach(copas)
-      local stalled, close = stalled_clients(emu)
+      local stalled, close = stalled_clients()
       local job = adapter:spawn(stalls_then_call(stalled, util.client_for(emu)))
       assert.is_true(loop_until(function() return job.done end), "the job did not finish")
       close()
@@ -492,7 +486,7 @@ describe("host adapters", function()
       if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
       local cq = cqueues.new()
       local adapter = adapters.attach(cq)
-      local stalled, close = stalled_clients(emu)
+      local stalled, close = stalled_clients()
       local job
       cq:wrap(function()
         job = adapter:spawn(stalls_then_call(stalled, util.client_for(emu)))

@@ -16,12 +16,7 @@ local function slurp(path)
   return s
 end
 
-local function sorted_keys(set)
-  local out = {}
-  for k in pairs(set) do out[#out + 1] = k end
-  table.sort(out)
-  return out
-end
+local sorted_keys = util.sorted_keys
 
 -- Compare two sets by their sorted keys, naming what differs.
 local function same_set(a, b, what)
@@ -117,7 +112,7 @@ local function runtime_objects()
   }
 end
 
-describe("the public API, its reference and its types", function()
+describe("the public API, its reference and its types #child", function()
   local types, reference, objects
   setup(function()
     types = read_types()
@@ -272,7 +267,7 @@ describe("the public API, its reference and its types", function()
   end)
 end)
 
-describe("the rock and the docs around it", function()
+describe("the rock and the docs around it #child", function()
   it("the rockspec ships every Lua module and every C source of the core", function()
     local env = {}
     local chunk

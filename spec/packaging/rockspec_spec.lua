@@ -20,7 +20,7 @@ local function luarocks(tree, args, env)
   return util.run(CLEAN .. (env or "") .. " luarocks --lua-version=" .. V .. " --tree '" .. tree .. "' " .. args)
 end
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local q = require("helpers.process").quote
 
 -- A rockspec's fields, read as LuaRocks reads it: a Lua file run in an empty environment.
 local function load_rockspec(path)
@@ -48,12 +48,7 @@ local function lines(cmd)
   return t
 end
 
-local function sorted_keys(t)
-  local k = {}
-  for key in pairs(t) do k[#k + 1] = key end
-  table.sort(k)
-  return k
-end
+local sorted_keys = util.sorted_keys
 
 -- Every module under lua/ as LuaRocks names it: lua/seedance/init.lua is
 -- "seedance", lua/seedance/a/b.lua is "seedance.a.b".
@@ -118,7 +113,7 @@ end
 -- forgotten C source breaks the core's link; a forgotten Lua module would
 -- still install (LuaRocks' builtin back end copies lua/ whole) but be missing
 -- from the rock's module list.
-describe("the rockspecs", function()
+describe("the rockspecs #c", function()
   it("list every Lua module and every C source of the tree, and nothing more", function()
     local mods = tree_modules()
     local csrc = lines("ls src/*.c")
@@ -169,8 +164,8 @@ describe("the rockspecs", function()
   end)
 end)
 
-describe("seedance-scm-1.rockspec", function()
-  it("installs with a bare luarocks make into an empty tree, and every module loads from it", function()
+describe("seedance-scm-1.rockspec #child", function()
+  it("installs with a bare luarocks make into an empty tree, and every module loads from it #slow", function()
     local tree = tmptree("scm")
     -- no rockspec named: the one the README's install line picks in the top folder
     local ok, out = luarocks(tree, "make --deps-mode=none")
@@ -185,8 +180,8 @@ describe("seedance-scm-1.rockspec", function()
   end)
 end)
 
-describe("the source rock (make rock)", function()
-  it("installs into an empty tree with Debian's lua-cjson counted, no missing dependency, and loads", function()
+describe("the source rock (make rock) #child", function()
+  it("installs into an empty tree with Debian's lua-cjson counted, no missing dependency, and loads #slow", function()
     local ok, out = util.run("make -s --no-print-directory rock LUAROCKS='" .. CLEAN .. " luarocks --lua-version=5.4'")
     assert(ok, out)
     local rock = "build/rock/seedance-" .. VERSION .. "-1.src.rock"
@@ -217,7 +212,7 @@ describe("the source rock (make rock)", function()
   end)
 end)
 
-describe(EMU_ROCKSPEC, function()
+describe(EMU_ROCKSPEC .. " #child", function()
   it("installs with luarocks make an emulator that starts, answers and serves its videos from the tree", function()
     local tree = tmptree("emulator")
     local ok, out = luarocks(tree, "make " .. EMU_ROCKSPEC)

@@ -29,7 +29,7 @@ local function each_seed(corpus, run)
   local p = assert(io.popen("ls '" .. dir .. "'"))
   local n = 0
   for name in p:lines() do
-    local ok, err = run(assert(util.read_file(dir .. "/" .. name)))
+    local ok, err = run((assert(util.read_file(dir .. "/" .. name))))
     assert(ok, name .. ": " .. tostring(err))
     n = n + 1
   end

@@ -118,7 +118,7 @@ describe("seedance.new #c", function()
     assert.has_error(function() seedance.new{ timeout = "5" } end,
       "bad argument #1 to 'new' (option 'timeout' must be a number, got string)")
   end)
-  it("refuses a fraction where an option is a whole number #m-options-whole-numbers", function()
+  it("refuses a fraction where an option is a whole number #compat #m-options-whole-numbers", function()
     assert.matches("option 'max_retries' must be a whole number, got 1.5", new_error{ max_retries = 1.5 })
     assert.matches("option 'max_in_flight' must be a whole number", new_error{ max_in_flight = 2.5 })
   end)

@@ -1,7 +1,7 @@
 -- seedance.urls: where requests may go, decided on the URL as libcurl parses it. No network.
 local urls = require("seedance.urls")
 
-describe("seedance.urls", function()
+describe("seedance.urls #c", function()
   describe("check_base", function()
     it("takes https anywhere and http to loopback, without a trailing slash", function()
       assert.equals("https://xcompute.us", urls.check_base("https://xcompute.us/", false).url)
