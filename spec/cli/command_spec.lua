@@ -18,6 +18,8 @@ end
 
 local function write_json(text) return scratch_file(text, ".json") end
 
+local cleanup = util.cleanup()
+
 describe("the seedance command #child", function()
   local emu, env = cli.emulator({ speed = 200 })
 
@@ -127,8 +129,7 @@ describe("the seedance command #child", function()
   end)
 
   it("exits 9 when the task fails", function()
-    local failing = emulator.start{ speed = 200, fail_rate = 1 }
-    finally(function() failing:stop() end)
+    local failing = cleanup(emulator.start{ speed = 200, fail_rate = 1 })
     local code, _, err = seedance("generate --prompt x --wait",
       { SEEDANCE_BASE_URL = failing.url, SEEDANCE_API_KEY = "k", SEEDANCE_TIME_SCALE = "0.005" })
     failing:stop()
@@ -210,8 +211,7 @@ describe("the seedance command #child", function()
       -- found: exited 2 "generated without --return-last-frame" (it was asked) and never saved the
       -- video it paid for
       it("the paid video is still saved, and the message does not blame the flags #found", function()
-        local dir = util.tmpdir()
-        finally(function() util.rmrf(dir) end)
+        local dir = cleanup(util.tmpdir())
         local video, frame = dir .. "/v.mp4", dir .. "/f.png"
         local code, _, err = seedance(("generate --prompt x -q -o %s --save-last-frame %s"):format(q(video), q(frame)),
           cli.with(env, { SEEDANCE_BASE_URL = gw.url }))
@@ -308,11 +308,7 @@ describe("the seedance command #child", function()
     -- found: the command died of SIGXFSZ (exit 153) with no line at all; the paid task was named only
     -- by "submitted"
     it("a file size limit (ulimit -f) during the download: a file error naming the task, not death by SIGXFSZ #found #m-cli-sigxfsz-ignored", function()
-      local out = util.tmpfile("xfsz.mp4")
-      finally(function()
-        os.remove(out .. ".part")
-        os.remove(out .. ".part.meta")
-      end)
+      local out = cleanup(util.tmpfile("xfsz.mp4"))
       local code, _, err = seedance("generate --prompt x -q -o " .. q(out), env, { prefix = "ulimit -f 2; ",
         stdout = ">/dev/null" })
       assert.equals(10, code, err)

@@ -29,6 +29,8 @@ local function run_printed(command, env)
   return cli.run((command:gsub("^seedance ", "")), env)
 end
 
+local cleanup = util.cleanup()
+
 describe("the seedance command on SIGINT and SIGTERM #child", function()
   -- a task of 80 service seconds at speed 20: 4 s of wall time to interrupt its wait in
   local slow_task, env_task = cli.emulator({ speed = 20, task_seconds = 80 }, { SEEDANCE_API_KEY = "sk-interrupt" })
@@ -62,10 +64,7 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
 
   it("SIGTERM during the download: exit 143, the .part kept, and the printed command resumes it #slow #m-cli-interrupt-closes-task", function()
     local out = util.tmpfile("term.mp4")
-    local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_media)
-    assert.is_true(cli.until_true(function() return (util.size_of(out .. ".part") or 0) >= 30000 end))
-    job:signal("TERM")
-    local code, _, err = job:finish()
+    local code, _, err = cli.terminated_mid_download("a heron", out, 30000, env_media)
     assert.equals(143, code, err)
     local line, resume = interrupt_line(err)
     local id = err:match("submitted task (task_%w+)")
@@ -129,9 +128,8 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
 
   it("SIGINT during the submit: the submit is let finish, so the task paid for is named #m-cli-interrupt-submit-finishes", function()
     -- the answer to the submit is held 2 s after the emulator made the task
-    local gw = gateway.start{ upstream = slow_task.url, cases = {
-      { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 2 } } }
-    finally(function() gw:stop() end)
+    local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 2 } } })
     local before = slow_task:created()
     local job = cli.start("generate --prompt x", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
                                                    SEEDANCE_TIME_SCALE = "0.05" })
@@ -149,9 +147,8 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
   end)
 
   it("SIGINT while nothing is at stake (a balance) stops with one line, exit 130", function()
-    local gw = gateway.start{ upstream = slow_task.url, cases = {
-      { name = "slow balance", method = "GET", path = "/v1/balance", forward = true, stall = 5 } } }
-    finally(function() gw:stop() end)
+    local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow balance", method = "GET", path = "/v1/balance", forward = true, stall = 5 } } })
     local job = cli.start("balance", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt" })
     gw:wait_requests(1, { case = "slow balance" })
     job:signal("INT")
@@ -164,8 +161,7 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
   -- found: the handle was closed but the wait's sleep was not woken: SIGINT acted at the next poll,
   -- up to 30 s later
   it("Ctrl-C during a long pause between polls stops within seconds #found", function()
-    local slow = emulator.start{ speed = 1, task_seconds = 600 }
-    finally(function() slow:stop() end)
+    local slow = cleanup(emulator.start{ speed = 1, task_seconds = 600 })
     local job = cli.start("generate --prompt x --wait", { SEEDANCE_BASE_URL = slow.url, SEEDANCE_API_KEY = "sk-adv" })
     local polled = cli.until_true(function() return job:stderr():find("pending", 1, true) ~= nil end, 10)
     os.execute("sleep 0.3")

@@ -6,8 +6,10 @@ local emulator = require("helpers.emulator")
 local cli = require("helpers.cli")
 local util = require("helpers.util")
 
-local q, rmrf = cli.q, util.rmrf
+local q = cli.q
 local PNG = util.ROOT .. "/emulator/media/last-frame.png"
+
+local cleanup = util.cleanup()
 
 describe("the seedance command's --journal #child", function()
   local emu, env = cli.emulator({ speed = 200 }, { SEEDANCE_API_KEY = "sk-adversary-secret" })
@@ -15,8 +17,7 @@ describe("the seedance command's --journal #child", function()
   -- found: the journal hashed the image's path, not its bytes, so the re-run re-attached to the old
   -- image's video
   it("re-running after the input image changed pays for the new image #found", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local img, j = util.write(dir .. "/first.png", cli.slurp(PNG)), dir .. "/run.journal"
     local cmd = ("generate --prompt x -q --wait --journal %s --first-frame %s"):format(q(j), q(img))
     local paid1, c1, _, e1 = emu:cost(function() return cli.run(cmd, env) end)
@@ -32,12 +33,8 @@ describe("the seedance command's --journal #child", function()
   -- found: the re-run re-attached to the failed task ("not paid again") and exited 9 again, for
   -- ever, with no way out named
   it("re-running after the task failed tries again, or says how to #found", function()
-    local failing = emulator.start{ speed = 200, fail_rate = 1 }
-    local dir = util.tmpdir()
-    finally(function()
-      failing:stop()
-      rmrf(dir)
-    end)
+    local failing = cleanup(emulator.start{ speed = 200, fail_rate = 1 })
+    local dir = cleanup(util.tmpdir())
     local fenv = cli.env(failing, { SEEDANCE_API_KEY = "sk-adversary-secret" })
     local cmd = ("generate --prompt x -q --journal %s -o %s"):format(q(dir .. "/run.journal"), q(dir .. "/v.mp4"))
     local c1, _, e1 = cli.run(cmd, fenv)
@@ -50,8 +47,7 @@ describe("the seedance command's --journal #child", function()
   -- found: the journal opened as fd 2, so "submitted task" and the progress lines overwrote its
   -- records; the re-run paid again
   it("with standard error closed (2>&-), nothing is written into the journal that took its descriptor #found #m-cli-std-fds-open", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local j = dir .. "/run.journal"
     local args = ("generate --prompt x --journal %s -o %s"):format(q(j), q(dir .. "/v.mp4"))
     local paid = emu:cost(function()

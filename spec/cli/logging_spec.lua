@@ -18,6 +18,8 @@ local function lines_of(text, pattern)
   return out
 end
 
+local cleanup = util.cleanup()
+
 describe("logging #child", function()
   local emu = emulator.fixture{ speed = 200 }
 
@@ -50,8 +52,7 @@ describe("logging #child", function()
   end)
 
   it("-v on the command: the exchanges and each retry with its reason, on standard error", function()
-    local faulty = emulator.start{ speed = 200, error_rate = 1, fault_paths = "balance", fault_seed = 3 }
-    finally(function() faulty:stop() end)
+    local faulty = cleanup(emulator.start{ speed = 200, error_rate = 1, fault_paths = "balance", fault_seed = 3 })
     local code, out, err = cli.run("balance -v",
       { SEEDANCE_BASE_URL = faulty.url, SEEDANCE_API_KEY = KEY, SEEDANCE_TIME_SCALE = "0.001" })
     assert.equals(7, code, err)
@@ -88,8 +89,7 @@ describe("logging #child", function()
   end)
 
   it("the key never shows, even with -vv and a server that refuses it", function()
-    local keyfile = util.write(util.tmpfile("adv.key"), "sk-adversary-secret\n")
-    finally(function() os.remove(keyfile) end)
+    local keyfile = cleanup(util.write(util.tmpfile("adv.key"), "sk-adversary-secret\n"))
     for _, args in ipairs{ "generate --prompt x -q -vv --wait", "balance -vv --json" } do
       local _, out, err = cli.run(args .. " --api-key-file " .. cli.q(keyfile), cli.env(emu, { SEEDANCE_API_KEY = false }))
       assert.is_nil((out .. err):find("adversary-secret", 1, true), out .. err)

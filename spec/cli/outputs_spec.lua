@@ -4,14 +4,15 @@
 local cli = require("helpers.cli")
 local util = require("helpers.util")
 
-local q, rmrf = cli.q, util.rmrf
+local q = cli.q
+
+local cleanup = util.cleanup()
 
 describe("the files the seedance command saves #child", function()
   local _, env = cli.emulator({ speed = 200 }, { SEEDANCE_API_KEY = "sk-adversary-secret" })
 
   it("odd output names (spaces, quotes, unicode, a leading dash via --output=) are saved as named", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     for _, name in ipairs{ "a b.mp4", "it's.mp4", "ünï 🎬.mp4", "-dash.mp4" } do
       local code, out, err = cli.run("generate --prompt x -q --output=" .. q(name), env, { cwd = dir })
       assert.equals(0, code, name .. ": " .. err)
@@ -21,8 +22,7 @@ describe("the files the seedance command saves #child", function()
   end)
 
   it("a FILE.part that is a symbolic link is replaced, never written through", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local victim = dir .. "/victim"
     assert(os.execute("ln -s " .. q(victim) .. " " .. q(dir .. "/v.mp4.part")))
     local code, _, err = cli.run("generate --prompt x -q -o " .. q(dir .. "/v.mp4"), env)

@@ -6,7 +6,7 @@ local cli = require("helpers.cli")
 local util = require("helpers.util")
 local settings = require("seedance.cli.settings")
 
-local q, write, rmrf = cli.q, util.write, util.rmrf
+local q, write = cli.q, util.write
 
 -- A file of `text` at a fresh temporary path named for `name`.
 local function scratch_file(text, name)
@@ -15,8 +15,17 @@ end
 
 local PNG = util.ROOT .. "/emulator/media/last-frame.png"
 
+local cleanup = util.cleanup()
+
 describe("the seedance command checks before paying #child", function()
   local emu, env = cli.emulator({ speed = 200 }, { SEEDANCE_API_KEY = "sk-preflight-secret" })
+
+  -- Run a command that must pay for nothing (whatever else it does): its exit code, output, error.
+  local function unpaid(args)
+    local paid, code, out, err = emu:cost(function() return cli.run(args, env) end)
+    assert.equals(0, paid, args .. ": a task was paid for: " .. err)
+    return code, out, err
+  end
 
   -- Run a command that must fail its checks: its exit code, its one line.
   local function refused(args, want_code, over)
@@ -91,60 +100,40 @@ describe("the seedance command checks before paying #child", function()
 
     -- found: check_outputs compared spellings, so the PNG overwrote the paid video (a.mp4 ended up a PNG)
     it("-o and --save-last-frame naming one file in two spellings: refused before paying #found", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
-      local paid, code, _, err = emu:cost(function()
-        return cli.run(("generate --prompt x -q -o %s --save-last-frame %s"):format(q(dir .. "/a.mp4"),
-          q(dir .. "/./a.mp4")), env)
-      end)
-      assert.equals(0, paid, "a task was paid for: " .. err)
+      local dir = cleanup(util.tmpdir())
+      local code, _, err = unpaid(("generate --prompt x -q -o %s --save-last-frame %s"):format(q(dir .. "/a.mp4"),
+        q(dir .. "/./a.mp4")))
       assert.equals(2, code, err)
     end)
 
     -- found: the input image was uploaded, then replaced by the video
     it("--image FILE -o FILE: refused before paying, the image left as it was #found", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local img = write(dir .. "/cat.png", cli.slurp(PNG))
-      local paid, code, _, err = emu:cost(function()
-        return cli.run(("generate --prompt x -q --image %s -o %s"):format(q(img), q(img)), env)
-      end)
-      assert.equals(0, paid, "a task was paid for: " .. err)
-      assert.are_not.equal(0, code)
+      assert.are_not.equal(0, (unpaid(("generate --prompt x -q --image %s -o %s"):format(q(img), q(img)))))
       assert.equals(cli.slurp(PNG), cli.slurp(img), "the user's image was overwritten")
     end)
 
     -- found: the request file was replaced by the video
     it("--request FILE -o FILE: refused before paying, the request file left as it was #found", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local body = '{"model":"doubao-seedance-2.0","prompt":"x"}'
       local req = write(dir .. "/req.json", body)
-      local paid, code, _, err = emu:cost(function()
-        return cli.run(("generate -q --request %s -o %s"):format(q(req), q(req)), env)
-      end)
-      assert.equals(0, paid, "a task was paid for: " .. err)
-      assert.are_not.equal(0, code)
+      assert.are_not.equal(0, (unpaid(("generate -q --request %s -o %s"):format(q(req), q(req)))))
       assert.equals(body, cli.slurp(req))
     end)
 
     -- found: the video replaced the journal, so a re-run could no longer re-attach
     it("--journal FILE -o FILE: refused before paying, the journal kept #found", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local j = dir .. "/run.journal"
-      local paid, code, _, err = emu:cost(function()
-        return cli.run(("generate --prompt x -q --journal %s -o %s"):format(q(j), q(j)), env)
-      end)
-      assert.equals(0, paid, "a task was paid for: " .. err)
-      assert.are_not.equal(0, code)
+      assert.are_not.equal(0, (unpaid(("generate --prompt x -q --journal %s -o %s"):format(q(j), q(j)))))
       assert.is_false(util.is_mp4(j) and true or false, "the journal was replaced by the video")
     end)
 
     -- found: `--request -` reads standard input, but `-o -` wrote a file named "-" in the current folder
     it("-o - makes no file named '-' (standard output, or refused before paying) #found", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local code, out, err = cli.run("generate --prompt x -q -o -", env, { cwd = dir })
       assert.is_nil(util.size_of(dir .. "/-"), "a file named '-' was written")
       assert.is_true(code ~= 0 or out:sub(5, 8) == "ftyp", err)
@@ -152,30 +141,21 @@ describe("the seedance command checks before paying #child", function()
 
     -- found: only the target was checked; the download then failed on FILE.part (exit 10) after the task was paid
     it("-o FILE where FILE.part is a folder costs nothing #found", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       assert(os.execute("mkdir " .. q(dir .. "/v.mp4.part")))
-      local paid, code, _, err = emu:cost(function()
-        return cli.run("generate --prompt x -q -o " .. q(dir .. "/v.mp4"), env)
-      end)
-      assert.equals(0, paid, "a task was paid for: " .. err)
+      local code, _, err = unpaid("generate --prompt x -q -o " .. q(dir .. "/v.mp4"))
       assert.equals(10, code, err)
     end)
 
     -- found: a 254-byte name passed the checks; FILE.part.meta (264 bytes) failed with ENAMETOOLONG after paying
     it("a file name whose FILE.part.meta companion is too long for the file system costs nothing #found", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
-      local paid, code, _, err = emu:cost(function()
-        return cli.run("generate --prompt x -q -o " .. q(dir .. "/" .. string.rep("a", 250) .. ".mp4"), env)
-      end)
-      assert.equals(0, paid, "a task was paid for: " .. err)
+      local dir = cleanup(util.tmpdir())
+      local code, _, err = unpaid("generate --prompt x -q -o " .. q(dir .. "/" .. string.rep("a", 250) .. ".mp4"))
       assert.equals(10, code, err)
     end)
 
     it("the command refuses -o whose companions are another file of the run, before paying", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       write(dir .. "/v.mp4.part", "sk-cli\n")
       local v = q(dir .. "/v.mp4")
       for _, args in ipairs{
@@ -193,13 +173,10 @@ describe("the seedance command checks before paying #child", function()
     -- found: `--journal notes.txt` (or a PNG) counted the lines as "torn records", then appended JSON
     -- to the user's file
     it("--journal naming a file that is not a journal: refused before paying, the file left as it was #found", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       for _, path in ipairs{ write(dir .. "/notes.txt", "my notes\nsecond line\n"), write(dir .. "/cat.png", cli.slurp(PNG)) } do
         local before = cli.slurp(path)
-        local paid, code, _, err = emu:cost(function() return cli.run("generate --prompt x -q --journal " .. q(path), env) end)
-        assert.equals(0, paid, path .. ": a task was paid for: " .. err)
-        assert.are_not.equal(0, code)
+        assert.are_not.equal(0, (unpaid("generate --prompt x -q --journal " .. q(path))))
         assert.equals(before, cli.slurp(path), path .. " was changed")
       end
     end)
@@ -226,8 +203,7 @@ describe("the seedance command checks before paying #child", function()
     -- found: check_image seeked a pipe ("internal error: files.lua:140: attempt to compare number with
     -- nil", exit 1); a FIFO with no writer blocked the command for ever
     it("--image naming a pipe (bash's <(...), a FIFO) is one line, never an internal error or a hang #found", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local fifo = dir .. "/in.png"
       assert(os.execute("mkfifo " .. q(fifo)))
       os.execute("timeout 10 sh -c " .. q("cat " .. q(PNG) .. " > " .. q(fifo)) .. " >/dev/null 2>&1 &")
@@ -362,8 +338,7 @@ describe("the seedance command checks before paying #child", function()
 
     -- found: "io_error: cannot read --api-key-file F (is a folder)", exit 10, for an empty file
     it("an empty (0-byte) --api-key-file is a settings error saying it is empty #found", function()
-      local key = scratch_file("", "empty0.key")
-      finally(function() os.remove(key) end)
+      local key = cleanup(scratch_file("", "empty0.key"))
       local err = refused("balance --api-key-file " .. q(key), 2, { SEEDANCE_API_KEY = false })
       assert.matches("is empty", err)
       assert.is_nil(err:find("folder", 1, true), err)
@@ -371,8 +346,7 @@ describe("the seedance command checks before paying #child", function()
 
     -- found: the BOM was sent as part of the key: 401, exit 4
     it("a key file saved with a UTF-8 byte order mark works #found", function()
-      local key = scratch_file("\239\187\191sk-bom-key\r\n", "bom.key")
-      finally(function() os.remove(key) end)
+      local key = cleanup(scratch_file("\239\187\191sk-bom-key\r\n", "bom.key"))
       local code, _, err = cli.run("balance --api-key-file " .. q(key), cli.with(env, { SEEDANCE_API_KEY = false }))
       assert.equals(0, code, err)
     end)
@@ -409,8 +383,7 @@ describe("the seedance command checks before paying #child", function()
   describe("request files", function()
     -- found: "is not a JSON object: Expected value but found invalid token at character 1", exit 3
     it("a request file saved with a UTF-8 byte order mark is read #found", function()
-      local p = scratch_file('\239\187\191{"model":"doubao-seedance-2.0","prompt":"x"}', "bom.json")
-      finally(function() os.remove(p) end)
+      local p = cleanup(scratch_file('\239\187\191{"model":"doubao-seedance-2.0","prompt":"x"}', "bom.json"))
       local code, out, err = cli.run("validate " .. q(p))
       assert.equals(0, code, err)
       assert.matches(": valid\n$", out)
@@ -419,8 +392,7 @@ describe("the seedance command checks before paying #child", function()
     -- found: "for a local image use seedance.file(path), which uploads it": Lua advice; the command's
     -- way is --image PATH
     it("a local image path inside --request gets advice a command-line user can follow #found", function()
-      local p = scratch_file('{"model":"doubao-seedance-2.0","prompt":"x","image_urls":["./cat.png"]}', "local.json")
-      finally(function() os.remove(p) end)
+      local p = cleanup(scratch_file('{"model":"doubao-seedance-2.0","prompt":"x","image_urls":["./cat.png"]}', "local.json"))
       local err = refused("generate -q --request " .. q(p), 3)
       assert.is_nil(err:find("seedance.file", 1, true), err)
       assert.truthy(err:find("--image", 1, true), err)

@@ -28,9 +28,21 @@ local function eta_of(line)
   return m and tonumber(m) * 60 + tonumber(s) or nil
 end
 
+-- A display on a terminal that was told 10 % and, 10 s later, 20 % of a task the service
+-- estimated at `estimate` seconds: 1 % a second.
+local function two_polls(estimate)
+  local d, t = display{ tty = true }
+  d:task{ status = "processing", progress = 10, estimated_time = estimate }
+  t.now = t.now + 10
+  d:task{ status = "processing", progress = 20, estimated_time = estimate }
+  return d, t
+end
+
 local function hashes(line)
   return #(line:match("%[(#*)") or "")
 end
+
+local cleanup = util.cleanup()
 
 describe("progress.lua #c", function()
   it("gives the ETA in wall time: the service's estimate times the time scale #m-progress-eta-wall-time", function()
@@ -46,10 +58,7 @@ describe("progress.lua #c", function()
   end)
 
   it("goes by the progress rate once it has one, and by created for a task met by its id", function()
-    local d, t = display{ tty = true }
-    d:task{ status = "processing", progress = 10, estimated_time = 600 }
-    t.now = t.now + 10
-    d:task{ status = "processing", progress = 20, estimated_time = 600 }
+    local d, t = two_polls(600)
     assert.near(80, d:eta(t.now), 1e-9)        -- 1 % a second, 80 % to go (the estimate said 580 s)
     local e, et = display{ tty = true }
     e:task{ status = "processing", progress = 0, estimated_time = 100, created = et.wall - 40 }
@@ -57,10 +66,7 @@ describe("progress.lua #c", function()
   end)
 
   it("moves the bar between polls, never past 99 % before completion, never backwards", function()
-    local d, t = display{ tty = true }
-    d:task{ status = "processing", progress = 10, estimated_time = 100 }
-    t.now = t.now + 10
-    d:task{ status = "processing", progress = 20, estimated_time = 100 }
+    local d, t = two_polls(100)
     local at_poll = hashes(d:render(t.now))
     t.now = t.now + 20                           -- no poll for 20 s: the rate says about 40 %
     local between = d:render(t.now)
@@ -203,8 +209,7 @@ describe("the seedance command's progress on a terminal #child", function()
   end)
 
   it("a failed task ends on its status, without an ETA #m-progress-no-eta-after-end", function()
-    local failing = emulator.start{ speed = 20, fail_rate = 1 }
-    finally(function() failing:stop() end)
+    local failing = cleanup(emulator.start{ speed = 20, fail_rate = 1 })
     local code, screen = cli.pty("generate --prompt x --wait", cli.env(failing, { SEEDANCE_API_KEY = "k" }))
     assert.equals(9, code)
     local frames = cli.frames(screen)
@@ -217,14 +222,10 @@ describe("the seedance command's progress on a terminal #child", function()
 
   it("after a resume, the speed is this attempt's (bytes on disk do not count) #slow #m-progress-speed-this-attempt", function()
     local rate = 20000
-    local media = emulator.start{ speed = 20, task_seconds = 4, media_rate = rate, video_bytes = 120000 }
-    finally(function() media:stop() end)
+    local media = cleanup(emulator.start{ speed = 20, task_seconds = 4, media_rate = rate, video_bytes = 120000 })
     local menv = cli.env(media, { SEEDANCE_API_KEY = "k" })
     local out = util.tmpfile("resume.mp4")
-    local job = cli.start("generate --prompt x -o " .. q(out), menv)
-    assert.is_true(cli.until_true(function() return (util.size_of(out .. ".part") or 0) >= 60000 end))
-    job:signal("TERM")
-    local c1, _, e1 = job:finish()
+    local c1, _, e1 = cli.terminated_mid_download("x", out, 60000, menv)
     assert.equals(143, c1, e1)
     local id = e1:match("submitted task (task_%w+)")
     local code, screen = cli.pty("wait " .. id .. " -o " .. q(out), menv)
@@ -244,12 +245,8 @@ describe("the seedance command's progress on a terminal #child", function()
   -- found: the bar line was about 60 columns whatever the width, so each redraw wrapped and left a
   -- trail of lines
   it("fits a narrow terminal (30 columns): no frame wider than the terminal #found", function()
-    local fast = emulator.start{ speed = 200 }
-    local out = util.tmpfile("narrow.mp4")
-    finally(function()
-      fast:stop()
-      os.remove(out)
-    end)
+    local fast = cleanup(emulator.start{ speed = 200 })
+    local out = cleanup(util.tmpfile("narrow.mp4"))
     local screen = os.tmpname()
     util.run("script -qec " .. q("stty cols 30 2>/dev/null; " .. cli.command("generate --prompt x -o " .. q(out),
       cli.env(fast))) .. " /dev/null >" .. q(screen) .. " </dev/null")

@@ -9,12 +9,13 @@ local util = require("helpers.util")
 
 local OPTS = { time_scale = 1, max_backoff = 0.02, max_retries = 2 }
 
+local cleanup = util.cleanup()
+
 describe("answers of odd shape #c", function()
   local gw = gateway.fixture({}, { each = true })
 
   it("reads task answers of any shape without raising, and finishes #found #m-answers-never-raise", function()
-    local emu = emulator.start{ speed = util.SPEED }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = util.SPEED })
     local id = assert(util.client_for(emu):generate(util.request("a paper boat", 5))).id
     local odd = {
       { id = id, status = "processing", created = 1700000000.5, progress = "50", estimated_time = 1e308 },

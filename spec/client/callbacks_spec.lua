@@ -10,7 +10,7 @@ local gateway = require("helpers.gateway")
 local child = require("helpers.child")
 local util = require("helpers.util")
 
-local R = util.request
+local R, cleanup = util.request, util.cleanup()
 local REQ = R("a paper boat", 5)
 local OPTS = { time_scale = 1, max_backoff = 0.02, max_retries = 2 }
 
@@ -61,8 +61,7 @@ describe("user callbacks #c", function()
       assert.equals("callback_error", err.type)
       assert.matches("my wait progress broke", err.message)
       -- a download slow enough (0.4 s) for progress ticks during the transfer, not only at its end
-      local slow = emulator.start{ speed = util.SPEED, video_bytes = 400000, media_rate = 1000000 }
-      finally(function() slow:stop() end)
+      local slow = cleanup(emulator.start{ speed = util.SPEED, video_bytes = 400000, media_rate = 1000000 })
       local t2 = assert(util.client_for(slow):generate(REQ))
       assert(t2:wait())
       local calls = 0
@@ -196,8 +195,7 @@ describe("user callbacks #c", function()
         io.write(tostring(stats.error and stats.error.message:match("[^\n]*")), "; done=", stats.done,
           "; inner=", tostring(inner and inner[1].task ~= nil), "; ")
         io.stdout:flush()
-        seedance.run(function() end)
-        io.write("run returned")]])
+        run_returns()]])
       assert.is_true(ok, "the child hung or failed: " .. out)
       assert.equals("nil; done=2; inner=true; run returned", out)
       assert.equals(3, emu:created() - before)

@@ -6,16 +6,14 @@ local seedance = require("seedance")
 local core = require("seedance.core")
 local emulator = require("helpers.emulator")
 local util = require("helpers.util")
-local rmrf = util.rmrf
 
-local R = util.request
+local R, cleanup = util.request, util.cleanup()
 
 describe("seedance.chain #c", function()
   local emu = emulator.fixture{ speed = util.SPEED }
 
   it("starts each clip from the previous clip's last frame, and downloads every clip", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local reqs = {}
     for i = 1, 3 do reqs[i] = R("clip " .. i) end
     local sent = {}
@@ -139,8 +137,7 @@ describe("seedance.chain #c", function()
     -- found: the same from the download side: clip 1 completed, its download failed (on_download
     -- raised), and chain returned {} and the error: the completed clip's handle was lost
     it("returns the completed, paid clip whose download fails #found #m-chain-error-names-task", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local before = emu:created()
       local clips, err = seedance.chain(util.client_for(emu), { R"a", R"b" },
         { output = dir .. "/clip-%d.mp4", on_download = function() error("disk quota script raised") end })
@@ -151,8 +148,7 @@ describe("seedance.chain #c", function()
     end)
 
     it("closing the client from chain's on_progress keeps clip 1 (downloaded) and pays for no clip 2", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local c = util.client_for(emu)
       local before = emu:created()
       local clips, err = seedance.chain(c, { R"a", R"b", R"c" }, { output = dir .. "/clip-%d.mp4",

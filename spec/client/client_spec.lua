@@ -12,6 +12,8 @@ local SPEED, client_for, tmpfile, size_of, head, is_mp4 =
 
 local REQ = { model = "doubao-seedance-2.0", prompt = "a kitten yawns at the camera", duration = 5 }
 
+local cleanup = util.cleanup()
+
 describe("client against the emulator #c", function()
   local emu = emulator.fixture{ speed = SPEED }
 
@@ -310,8 +312,7 @@ end)
 
 describe("client errors against the emulator #c", function()
   it("gives authentication_error (401) and payment_required (402) for the built-in test keys", function()
-    local emu = emulator.start{ speed = SPEED }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED })
     local _, e401 = client_for(emu, { api_key = "sk-test-401" }):generate(REQ)
     local _, e402 = client_for(emu, { api_key = "sk-test-402" }):generate(REQ)
     emu:stop()
@@ -324,8 +325,7 @@ describe("client errors against the emulator #c", function()
   end)
 
   it("passes a request past client checks with validate = false, and the service's 400 names the field", function()
-    local emu = emulator.start{ speed = SPEED }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED })
     local c = client_for(emu, { validate = false })
     local _, err = c:generate{ model = "doubao-seedance-2.0", prompt = "x", duration = 99 }
     local t2, err2 = client_for(emu):generate({ model = "doubao-seedance-2.0", prompt = "x", duration = 99 },
@@ -339,8 +339,7 @@ describe("client errors against the emulator #c", function()
   end)
 
   it("retries 429 after Retry-After, and gives up when it is longer than max_retry_after", function()
-    local emu = emulator.start{ speed = SPEED, rpm = 2, rpm_window = 1 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, rpm = 2, rpm_window = 1 })
     local retries, waits = 0, {}
     local c = client_for(emu, { on_retry = function(_, _, delay) retries = retries + 1; waits[#waits + 1] = delay end })
     for _ = 1, 3 do assert(c:balance()) end   -- the third is over the limit: 429, then a retry after Retry-After
@@ -359,8 +358,7 @@ describe("client errors against the emulator #c", function()
   end)
 
   it("retries 5xx answers until success, and one submit makes one task", function()
-    local emu = emulator.start{ speed = SPEED, error_rate = 0.5, fault_seed = 7 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, error_rate = 0.5, fault_seed = 7 })
     local retried = 0
     local c = client_for(emu, { max_retries = 12, on_retry = function() retried = retried + 1 end })
     for _ = 1, 10 do assert(c:generate(REQ)) end
@@ -371,8 +369,7 @@ describe("client errors against the emulator #c", function()
   end)
 
   it("retries dropped connections, and a retried submit never makes a second task #m-idempotency-key-same-every-retry #m-submit-no-idempotency-key", function()
-    local emu = emulator.start{ speed = SPEED, drop_rate = 0.4, fault_seed = 11 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, drop_rate = 0.4, fault_seed = 11 })
     local c = client_for(emu, { max_retries = 15 })
     for _ = 1, 10 do assert(c:generate(REQ)) end
     local stats = emu:stats()
@@ -381,23 +378,21 @@ describe("client errors against the emulator #c", function()
   end)
 
   it("turns garbage bodies into clear errors carrying the status, and retries them", function()
-    local emu, emu2 = emulator.start{ speed = SPEED, garbage_rate = 1, fault_seed = 3 }, nil
-    finally(function() emu:stop(); if emu2 then emu2:stop() end end) -- busted keeps one finally per test
+    local emu = cleanup(emulator.start{ speed = SPEED, garbage_rate = 1, fault_seed = 3 })
     local c = client_for(emu, { max_retries = 0 })
     local _, err = c:balance()
     emu:stop()
     assert.is_number(err.status)
     assert.is_true(err.retryable)
     assert.truthy(err.message:match("not the service's JSON") or err.message:match("HTTP %d+"))
-    emu2 = emulator.start{ speed = SPEED, garbage_rate = 0.5, fault_seed = 5 }
+    local emu2 = cleanup(emulator.start{ speed = SPEED, garbage_rate = 0.5, fault_seed = 5 })
     local c2 = client_for(emu2, { max_retries = 15 })
     for _ = 1, 5 do assert(c2:balance()) end
     emu2:stop()
   end)
 
   it("gives task_failed with the service's error when a task fails", function()
-    local emu = emulator.start{ speed = SPEED, fail_rate = 1 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, fail_rate = 1 })
     local c = client_for(emu)
     local task = assert(c:generate(REQ))
     local ok, err = task:wait()
@@ -411,8 +406,7 @@ describe("client errors against the emulator #c", function()
   end)
 
   it("gives timeout_error when the wait deadline passes", function()
-    local emu = emulator.start{ speed = 1 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = 1 })
     local c = client_for(emu, { time_scale = 1 })
     local task = assert(c:generate(REQ))
     local ok, err = task:wait{ timeout = 0.3 }
@@ -423,8 +417,7 @@ describe("client errors against the emulator #c", function()
   end)
 
   it("gives expired when the result URL has expired", function()
-    local emu = emulator.start{ speed = SPEED, url_ttl = 1 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, url_ttl = 1 })
     local c = client_for(emu)
     local task = assert(c:generate(REQ))
     assert(task:wait())
@@ -440,8 +433,8 @@ describe("client errors against the emulator #c", function()
 
   it("resumes an interrupted download with Range #m-download-progress-counts-part #m-download-progress-total-whole #m-range-resume", function()
     local bytes = 8 * 1024 * 1024
-    local emu = emulator.start{ speed = SPEED, video_bytes = bytes, media_rate = 4 * 1024 * 1024 } -- the resumed 2 MB take 0.5 s: ticks
-    finally(function() emu:stop() end)
+    -- the resumed 2 MB take 0.5 s: ticks
+    local emu = cleanup(emulator.start{ speed = SPEED, video_bytes = bytes, media_rate = 4 * 1024 * 1024 })
     local c = client_for(emu)
     local task = assert(c:generate(REQ))
     assert(task:wait())
@@ -472,8 +465,7 @@ describe("client errors against the emulator #c", function()
   end)
 
   it("answers a replayed Idempotency-Key with the original task", function()
-    local emu = emulator.start{ speed = SPEED }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED })
     local c = client_for(emu)
     local a = assert(c:generate(REQ, { idempotency_key = "spec-key-1" }))
     local b = assert(c:generate(REQ, { idempotency_key = "spec-key-1" }))

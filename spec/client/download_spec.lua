@@ -8,12 +8,27 @@ local emulator = require("helpers.emulator")
 local gateway = require("helpers.gateway")
 local child = require("helpers.child")
 local util = require("helpers.util")
-local read, write, rmrf = util.read_file, util.write, util.rmrf
+local read, write = util.read_file, util.write
 
 local N = 200000
 local A, B = string.rep("A", N), string.rep("B", N)
 local OPTS = { time_scale = 1, max_backoff = 0.02, max_retries = 3 }
 local script = gateway.completed_video
+
+-- A first answer: A under `etag`, cut in the middle.
+local function cut_A(etag)
+  return { times = 1, headers = { { "ETag", etag } }, body = A, cut_after = N / 2 }
+end
+
+-- The cases of a server that then sends B's second half as a 206 under `etag` (whatever If-Range
+-- said), then B whole under `etag`.
+local function then_half_of_B(etag)
+  return { times = 1, status = 206, body = B:sub(N / 2 + 1),
+           headers = { { "ETag", etag }, { "Content-Range", ("bytes %d-%d/%d"):format(N / 2, N - 1, N) } } },
+         { headers = { { "ETag", etag } }, body = B }
+end
+
+local cleanup = util.cleanup()
 
 describe("Task:download #c", function()
   local gw = gateway.fixture({ listeners = { "api", "media" } }, { each = true })
@@ -33,11 +48,10 @@ describe("Task:download #c", function()
   describe("a file that changes between a cut and its resume", function()
     it("keeps the first answer's validator at once and resumes with If-Range: the new file, whole #found #m-if-range-sent #m-range-resume #m-validator-kept-at-once", function()
       gw:script(script{
-        { times = 1, headers = { { "ETag", '"A"' } }, body = A, cut_after = N / 2 },
+        cut_A('"A"'),
         { headers = { { "ETag", '"B"' }, { "Accept-Ranges", "bytes" } }, body = B, ranges = true },
       })
-      local target = util.tmpfile("changed.mp4")
-      finally(function() os.remove(target) end)
+      local target = cleanup(util.tmpfile("changed.mp4"))
       assert(download(target))
       assert.equals(B, read(target))
       local media = gw:requests{ listener = "media" }
@@ -47,14 +61,8 @@ describe("Task:download #c", function()
     end)
 
     it("refuses a 206 of another version (a server that ignores If-Range), and starts over #found #m-range-206-validator", function()
-      gw:script(script{
-        { times = 1, headers = { { "ETag", '"A"' } }, body = A, cut_after = N / 2 },
-        { times = 1, status = 206, body = B:sub(N / 2 + 1),
-          headers = { { "ETag", '"B"' }, { "Content-Range", ("bytes %d-%d/%d"):format(N / 2, N - 1, N) } } },
-        { headers = { { "ETag", '"B"' } }, body = B },
-      })
-      local target = util.tmpfile("ignored-if-range.mp4")
-      finally(function() os.remove(target) end)
+      gw:script(script{ cut_A('"A"'), then_half_of_B('"B"') })
+      local target = cleanup(util.tmpfile("ignored-if-range.mp4"))
       assert(download(target))
       assert.equals(B, read(target))
       assert.equals(3, #gw:requests{ listener = "media" })
@@ -69,8 +77,7 @@ describe("Task:download #c", function()
           headers = { { "ETag", '"P"' }, { "Content-Range", ("bytes 0-%d/%d"):format(N / 2 - 1, N) } } },
         { headers = { { "ETag", '"P"' } }, body = P, ranges = true },
       })
-      local target = util.tmpfile("wrong-offset.mp4")
-      finally(function() os.remove(target) end)
+      local target = cleanup(util.tmpfile("wrong-offset.mp4"))
       assert(download(target))
       assert.equals(P, read(target))
     end)
@@ -80,8 +87,7 @@ describe("Task:download #c", function()
         { times = 1, body = A, cut_after = N / 2 },
         { body = B, ranges = true },
       })
-      local target = util.tmpfile("no-validator.mp4")
-      finally(function() os.remove(target) end)
+      local target = cleanup(util.tmpfile("no-validator.mp4"))
       assert(download(target))
       assert.equals(B, read(target))
       assert.is_nil(gw:requests{ listener = "media" }[2]:header("range"))
@@ -90,14 +96,8 @@ describe("Task:download #c", function()
     -- found: a weak ETag (W/"…", which promises no byte equality) was kept as the validator and sent
     -- as If-Range; a server that answered it with a 206 of changed bytes got them spliced onto the old half
     it("never splices two versions under a weak ETag #found #m-weak-etag-no-resume", function()
-      gw:script(script{
-        { times = 1, headers = { { "ETag", 'W/"v1"' } }, body = A, cut_after = N / 2 },
-        { times = 1, status = 206, body = B:sub(N / 2 + 1),
-          headers = { { "ETag", 'W/"v1"' }, { "Content-Range", ("bytes %d-%d/%d"):format(N / 2, N - 1, N) } } },
-        { headers = { { "ETag", 'W/"v1"' } }, body = B },
-      })
-      local target = util.tmpfile("weak.mp4")
-      finally(function() os.remove(target) end)
+      gw:script(script{ cut_A('W/"v1"'), then_half_of_B('W/"v1"') })
+      local target = cleanup(util.tmpfile("weak.mp4"))
       assert(download(target))
       local got = read(target)
       assert.is_true(got == A or got == B, "spliced: " .. got:sub(N / 2 - 2, N / 2 + 3))
@@ -107,12 +107,11 @@ describe("Task:download #c", function()
     -- its validator: the first half of the old file was renamed onto the target as the whole video
     it("never takes a 416 of another version as proof that the part is whole #found #m-range-416-validator", function()
       gw:script(script{
-        { times = 1, headers = { { "ETag", '"A"' } }, body = A, cut_after = N / 2 },
+        cut_A('"A"'),
         { times = 1, status = 416, headers = { { "ETag", '"B"' }, { "Content-Range", ("bytes */%d"):format(N / 2) } } },
         { headers = { { "ETag", '"B"' } }, body = B:sub(1, N / 2) },
       })
-      local target = util.tmpfile("416.mp4")
-      finally(function() os.remove(target) end)
+      local target = cleanup(util.tmpfile("416.mp4"))
       assert(download(target))
       local got = read(target)
       assert.is_true(got == B:sub(1, N / 2), "the target holds " .. #got .. " bytes starting " .. got:sub(1, 3)
@@ -123,8 +122,7 @@ describe("Task:download #c", function()
     -- crash: the companion is written without fsync) made download raise into the host
     it("never raises over a damaged validator file beside the part #found #m-damaged-validator", function()
       gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A, ranges = true } })
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       write(dir .. "/v.mp4.part", A:sub(1, 1000))
       write(dir .. "/v.mp4.part.meta", "\0\0\0\0\0\0\0\0\n")
       local ok, path, err = pcall(download, dir .. "/v.mp4")
@@ -136,15 +134,14 @@ describe("Task:download #c", function()
     it("restarts on a multipart/byteranges 206 instead of appending it", function()
       local boundary = "THIS_STRING_SEPARATES"
       gw:script(script{
-        { times = 1, headers = { { "ETag", '"A"' } }, body = A, cut_after = N / 2 },
+        cut_A('"A"'),
         { times = 1, status = 206, headers = { { "ETag", '"A"' },
             { "Content-Type", "multipart/byteranges; boundary=" .. boundary } },
           body = "--" .. boundary .. "\r\nContent-Type: video/mp4\r\nContent-Range: bytes "
             .. (N / 2) .. "-" .. (N - 1) .. "/" .. N .. "\r\n\r\n" .. A:sub(N / 2 + 1) .. "\r\n--" .. boundary .. "--\r\n" },
         { headers = { { "ETag", '"A"' } }, body = A },
       })
-      local target = util.tmpfile("multipart.mp4")
-      finally(function() os.remove(target) end)
+      local target = cleanup(util.tmpfile("multipart.mp4"))
       assert(download(target))
       assert.equals(A, read(target))
     end)
@@ -152,11 +149,7 @@ describe("Task:download #c", function()
 
   it("leaves nothing under the target name when a download fails for good, and keeps the part to resume #found #m-atomic-rename", function()
     gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A, cut_after = 1000 } })
-    local target = util.tmpfile("cut.mp4")
-    finally(function()
-      os.remove(target .. ".part")
-      os.remove(target .. ".part.meta")
-    end)
+    local target = cleanup(util.tmpfile("cut.mp4"))
     local path, err = download(target, { max_retries = 1 })
     assert.is_nil(path)
     assert.equals("network_error", err.type)
@@ -178,11 +171,7 @@ describe("Task:download #c", function()
 
     it("ends a trickling body at the download's deadline #found #m-download-deadline", function()
       gw:script(script{ { headers = { { "ETag", '"T"' } }, bytes = 100000, trickle = { bytes = 2, every = 1 } } })
-      local target = util.tmpfile("trickle.mp4")
-      finally(function()
-        os.remove(target .. ".part")
-        os.remove(target .. ".part.meta")
-      end)
+      local target = cleanup(util.tmpfile("trickle.mp4"))
       local t0 = core.now()
       local path, err = completed_task():download(target, { timeout = 1.5 })
       assert.is_nil(path)
@@ -196,8 +185,7 @@ describe("Task:download #c", function()
     -- (a FIFO, not a device: a mutant that lost this check must not replace /dev/null as root)
     it("refuses a FIFO as the target, and leaves it as it was #found #m-target-regular-file", function()
       gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A } })
-      local fifo = util.tmpfile("fifo.mp4")
-      finally(function() os.remove(fifo) end)
+      local fifo = cleanup(util.tmpfile("fifo.mp4"))
       assert(os.execute("mkfifo '" .. fifo .. "'"))
       local path, err = download(fifo)
       assert.is_nil(path)
@@ -208,8 +196,7 @@ describe("Task:download #c", function()
 
     it("never writes through a planted .part symlink #found #m-part-nofollow", function()
       gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A, ranges = true } })
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local target, victim = dir .. "/v.mp4", write(dir .. "/victim.txt", "precious")
       assert(os.execute(("ln -s '%s' '%s.part'"):format(victim, target)))
       assert(download(target))
@@ -219,8 +206,7 @@ describe("Task:download #c", function()
 
     it("never reads a planted .part.meta symlink (its target's first line would go out as If-Range) #found #m-meta-nofollow", function()
       gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A, ranges = true } })
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local target, secret = dir .. "/v.mp4", write(dir .. "/secret.txt", '"SECRET-TOKEN"\n')
       write(target .. ".part", A:sub(1, 1000))
       assert(os.execute(("ln -s '%s' '%s.part.meta'"):format(secret, target)))
@@ -233,8 +219,7 @@ describe("Task:download #c", function()
 
     it("replaces a target that is a symbolic or a hard link, never the file it shares", function()
       gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A } })
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       write(dir .. "/victim", "precious")
       assert(os.execute(("ln -s '%s/victim' '%s/sym.mp4' && ln '%s/victim' '%s/hard.mp4'"):format(dir, dir, dir, dir)))
       assert(download(dir .. "/sym.mp4"))
@@ -247,8 +232,7 @@ describe("Task:download #c", function()
 
     it("does not block on a FIFO planted as the part's validator file (refuses it, before any request)", function()
       gw:script(script{ { headers = { { "ETag", '"A"' } }, body = A, ranges = true } })
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       write(dir .. "/v.mp4.part", A:sub(1, 1000))
       assert(os.execute("mkfifo '" .. dir .. "/v.mp4.part.meta'"))
       local path, err = download(dir .. "/v.mp4")
@@ -305,16 +289,12 @@ describe("Task:download of a task seen completed before its video URL #c #found"
         json = { code = 200, data = { id = "{{1}}", status = "completed", progress = 100,
                                       result = shapes[(i - 1) % #shapes + 1] } } }
     end
-    return gateway.start{ upstream = emu.url, cases = cases }, t.id
+    return cleanup(gateway.start{ upstream = emu.url, cases = cases }), t.id
   end
 
   it("re-reads the task for it, then downloads the paid video #m-missing-url-reread", function()
     local gw, id = finished_task_behind(2)
-    local target = util.tmpfile("late-url.mp4")
-    finally(function()
-      gw:stop()
-      os.remove(target)
-    end)
+    local target = cleanup(util.tmpfile("late-url.mp4"))
     local task = util.client_for(gw, { time_scale = 1, max_backoff = 0.02 }):task(id)
     assert(task:wait())
     assert(task:download(target))
@@ -323,11 +303,7 @@ describe("Task:download of a task seen completed before its video URL #c #found"
 
   it("gives up with a clear error after a bounded number of reads, and records no download", function()
     local gw, id = finished_task_behind(50)
-    local dir = util.tmpdir()
-    finally(function()
-      gw:stop()
-      rmrf(dir)
-    end)
+    local dir = cleanup(util.tmpdir())
     local c = util.client_for(gw, { time_scale = 1, max_backoff = 0.02, journal = dir .. "/j" })
     local target = dir .. "/v.mp4"
     local path, err = c:task(id):download(target)
@@ -342,8 +318,7 @@ describe("Task:download of a task seen completed before its video URL #c #found"
   end)
 
   it("with a journal, a re-run re-attaches to the paid task and fetches its video #m-missing-url-reread", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local jpath = dir .. "/j"
     -- run 1: every poll through the gateway says completed, without a URL
     local gw = gateway.start{ upstream = emu.url, cases = {

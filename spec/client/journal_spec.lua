@@ -12,17 +12,18 @@ local gateway = require("helpers.gateway")
 local child = require("helpers.child")
 local process = require("helpers.process")
 local util = require("helpers.util")
-local write, rmrf = util.write, util.rmrf
+local write = util.write
 
 local REQ = util.request("a paper boat", 5)
 local HEADER = cjson.encode{ v = 1, type = "journal", format = "seedance-journal" }
+
+local cleanup = util.cleanup()
 
 describe("the journal #c", function()
   local emu = emulator.fixture{ speed = util.SPEED }
 
   it("re-attaches to journaled tasks and skips finished downloads #m-journal-reattach", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local before = emu:stats()
     local function pipeline()
       local c = util.client_for(emu, { journal = dir .. "/j.journal" })
@@ -54,8 +55,7 @@ describe("the journal #c", function()
   end)
 
   it("fetches a journaled download again when its file is gone, without paying again #m-journal-download-size", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local path = dir .. "/v.mp4"
     local function once()
       local c = util.client_for(emu, { journal = dir .. "/j.journal" })
@@ -77,8 +77,7 @@ describe("the journal #c", function()
   end)
 
   it("skips records of the wrong types, and says how many #found #m-journal-bad-records", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local path = dir .. "/j"
     local f = assert(io.open(path, "wb"))
     for _, rec in ipairs{
@@ -102,8 +101,7 @@ describe("the journal #c", function()
   end)
 
   it("never appends to a file that is not a journal #found #m-journal-not-foreign", function()
-    local path = write(util.tmpfile("notes.txt"), "my notes\nline two\n")
-    finally(function() os.remove(path) end)
+    local path = cleanup(write(util.tmpfile("notes.txt"), "my notes\nline two\n"))
     local ok, err = pcall(seedance.new, { api_key = "k", base_url = "http://127.0.0.1:9", journal = path })
     assert.is_false(ok)
     assert.matches("not a seedance journal", err)
@@ -111,8 +109,7 @@ describe("the journal #c", function()
   end)
 
   it("tells a request whose local image changed from the one journaled #found #m-journal-hash-image-bytes", function()
-    local img = write(util.tmpfile("img.png"), "\137PNG\r\n\26\nfirst")
-    finally(function() os.remove(img) end)
+    local img = cleanup(write(util.tmpfile("img.png"), "\137PNG\r\n\26\nfirst"))
     local req = { model = "doubao-seedance-2.0", image_urls = { seedance.file(img) } }
     local h1 = journal.hash(req)
     write(img, "\137PNG\r\n\26\nsecond")
@@ -120,16 +117,14 @@ describe("the journal #c", function()
   end)
 
   it("gives a clear error for a journal path that is a folder #found", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local ok, err = pcall(seedance.new, { api_key = "k", base_url = "http://127.0.0.1:9", journal = dir })
     assert.is_false(ok)
     assert.matches("is a directory, not a journal file", err)
   end)
 
   it("refuses a second client on the same journal, in this process or another #found #child #m-journal-lock", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local jpath = dir .. "/j"
     local o = { api_key = "k", base_url = "http://127.0.0.1:9", journal = jpath }
     local c1 = seedance.new(o)
@@ -153,12 +148,8 @@ describe("the journal #c", function()
   it("never pays twice: a 20-clip pipeline killed with SIGKILL 20 times finishes having paid for 20 tasks #slow #child", function()
     -- the real 16:9 fixture, served slowly so that kills land mid-download too
     local whole = util.size_of(util.ROOT .. "/emulator/media/16x9.mp4")
-    local slow = emulator.start{ speed = 100, media_rate = 4096 }
-    local dir = util.tmpdir()
-    finally(function()
-      slow:stop()
-      rmrf(dir)
-    end)
+    local slow = cleanup(emulator.start{ speed = 100, media_rate = 4096 })
+    local dir = cleanup(util.tmpdir())
     local count = 20
     local cmd = ("%s %s %s '%s' '%s' %d %s"):format(child.paths(), util.LUA, util.ROOT .. "/spec/support/crash_pipeline.lua",
       slow.url, dir, count, 1 / 100)
@@ -204,8 +195,7 @@ describe("the journal #c", function()
 
     it("has the submit, with its Idempotency-Key, on disk before the submit is sent #found #m-journal-submit-before-send", function()
       gw:script{ cases = { { method = "POST", drop = true } } }
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local c = util.client_for(gw, { max_retries = 0, journal = dir .. "/j" })
       assert.is_nil(c:generate(REQ))
       c:close()
@@ -221,8 +211,7 @@ describe("the journal #c", function()
       gw:script{ cases = {
         { method = "POST", times = 1, status = 503, json = { error = { type = "bad_gateway", message = "busy" } } },
         { method = "POST", json = { code = 200, data = { { status = "submitted", task_id = "task_T{{n}}" } } } } } }
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local o = { api_key = "sk-x", base_url = gw.url, journal = dir .. "/j", max_retries = 0 }
       local c1 = seedance.new(o)
       assert.is_nil(c1:generate(REQ))           -- 503: nothing paid
@@ -239,8 +228,7 @@ describe("the journal #c", function()
     -- found: client:close() gave the journal's lock back but the client went on reading and writing
     -- the journal: with a second client on it, both paid for the same logical request
     it("a closed client does not pay under a journal it gave back #found #m-closed-client-refuses", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local o = { api_key = "sk-x", base_url = gw.url, journal = dir .. "/j" }
       local c1 = seedance.new(o)
       c1:close()
@@ -254,16 +242,11 @@ describe("the journal #c", function()
     -- found: a journal record's idempotency key was checked for its type only: one holding CR LF
     -- made generate raise into the host (the engine refuses the header line)
     it("a submit record whose idempotency key is not a header value never makes generate raise #found #m-journal-key-token", function()
-      local dir = util.tmpdir()
-      local c
-      finally(function() -- one finally per test: busted keeps only the last one given
-        if c then c:close() end
-        rmrf(dir)
-      end)
+      local dir = cleanup(util.tmpdir())
       local h = journal.hash(REQ)
       write(dir .. "/j", HEADER .. "\n"
         .. cjson.encode{ v = 1, type = "submit", key = h .. "#1", hash = h, idempotency_key = "k\r\nX-Evil: 1" } .. "\n")
-      c = seedance.new{ api_key = "sk-x", base_url = gw.url, journal = dir .. "/j" }
+      local c = cleanup(seedance.new{ api_key = "sk-x", base_url = gw.url, journal = dir .. "/j" })
       local ok, t, err = pcall(c.generate, c, REQ)
       assert.is_true(ok, "generate raised: " .. tostring(t))
       assert.truthy(t or err)
@@ -272,8 +255,7 @@ describe("the journal #c", function()
     -- found: a journal longer than 64 MiB was read only up to 64 MiB, silently: the records after
     -- that point were ignored and a re-run paid again for the tasks they name
     it("never ignores the records of a long journal #found #m-journal-read-whole", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local h = journal.hash(REQ)
       local f = assert(io.open(dir .. "/j", "wb"))
       f:write(HEADER, "\n")
@@ -291,8 +273,7 @@ describe("the journal #c", function()
     end)
 
     it("re-attaches past torn lines and records of other requests in the middle of the journal", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local h = journal.hash(REQ)
       write(dir .. "/j", table.concat({
         HEADER,

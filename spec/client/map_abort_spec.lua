@@ -7,9 +7,8 @@ local seedance = require("seedance")
 local emulator = require("helpers.emulator")
 local child = require("helpers.child")
 local util = require("helpers.util")
-local rmrf = util.rmrf
 
-local R = util.request
+local R, cleanup = util.request, util.cleanup()
 
 describe("seedance.map ended early #c", function()
   local emu = emulator.fixture{ speed = util.SPEED }
@@ -32,8 +31,7 @@ describe("seedance.map ended early #c", function()
         elseif r.error.type ~= "skipped" then io.write("not started, yet ", r.error.type, ": ", r.error.message, "\n") end
       end
       io.write(stats.error.type, " ", stats.error.message, "; handles=", n, "; ")
-      seedance.run(function() end)
-      io.write("run returned")]])
+      run_returns()]])
     assert.is_true(ok, out)
     assert.equals(("aborted the client was closed; handles=%d; run returned"):format(emu:created() - before), out)
   end)
@@ -49,8 +47,7 @@ describe("seedance.map ended early #c", function()
     assert.is_false(ok)
     assert.matches("closed client", err)
     local c2 = util.client_for(emu)
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local results, stats = seedance.map(c2, { R"a", R"b" },
       { output = function(i) c2:close(); return dir .. "/" .. i .. ".mp4" end })
     assert.equals(before, emu:created())
@@ -64,8 +61,7 @@ describe("seedance.map ended early #c", function()
   end)
 
   it("a client closed by on_download: downloads of paid items go on, nothing more is submitted", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local c = util.client_for(emu)
     local before = emu:created()
     local reqs = {}
@@ -114,8 +110,7 @@ describe("seedance.map ended early #c", function()
       local n = 0
       for _, r in ipairs(results) do if r.task then n = n + 1 end end
       io.write(stats.error and stats.error.type or "none", "; ", results[3].error.type, "; handles=", n, "; ")
-      seedance.run(function() end)
-      io.write("run returned")]])
+      run_returns()]])
     assert.is_true(ok, out)
     assert.equals(("aborted; aborted; handles=%d; run returned"):format(emu:created() - before), out)
   end)
@@ -133,8 +128,7 @@ describe("seedance.map ended early #c", function()
         local results, stats = seedance.map(c, { R"a", R"b", R"c", R"d" }, { concurrency = 1 })
         io.write(results[1].error and "1 failed; " or "1 done; ", results[2].error.type, " ",
           results[2].error.message:match("[^\n]*"), "; ", results[3].error.type, "; ", stats.error.type, "; ")
-        seedance.run(function() end)
-        io.write("run returned")]])
+        run_returns()]])
       assert.is_true(ok, out)
       assert.matches("^1 done; aborted generate raised: [^;]*injected fault; skipped; aborted; run returned$", out)
       assert.equals(1, emu:created() - before)
@@ -158,8 +152,8 @@ describe("seedance.map ended early #c", function()
           report[#report + 1] = kinds[k] .. ":" .. (results[1].task and "t" or "-") .. ","
             .. results[2].error.type .. "," .. results[3].error.type .. "," .. stats.error.type
         end
-        seedance.run(function() end)
-        io.write(table.concat(report, " "), "; run returned")]])
+        io.write(table.concat(report, " "), "; ")
+        run_returns()]])
       assert.is_true(ok, out)
       assert.equals("nil:t,aborted,skipped,aborted table:t,aborted,skipped,aborted "
         .. "bad tostring:t,aborted,skipped,aborted; run returned", out)
@@ -180,8 +174,7 @@ describe("seedance.map ended early #c", function()
         local n = 0
         for _, r in ipairs(results) do if r.task then n = n + 1 end end
         io.write(stats.error.type, " ", stats.error.message:match("[^\n]*"), "; handles=", n, "; ")
-        seedance.run(function() end)
-        io.write("run returned")]], { limit = 30 })
+        run_returns()]], { limit = 30 })
       assert.is_true(ok, out)
       assert.matches("^aborted map raised: [^;]*injected bug; handles=(%d+); run returned$", out)
       assert.equals(emu:created() - before, tonumber(out:match("handles=(%d+)")))

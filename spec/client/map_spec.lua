@@ -13,7 +13,7 @@ local child = require("helpers.child")
 local util = require("helpers.util")
 local rmrf = util.rmrf
 
-local R = util.request
+local R, cleanup = util.request, util.cleanup()
 
 describe("seedance.map #c", function()
   local emu = emulator.fixture{ speed = util.SPEED }
@@ -47,8 +47,7 @@ describe("seedance.map #c", function()
   end)
 
   it("stops submitting after a task fails mid-batch with fail_fast", function()
-    local femu = emulator.start{ speed = util.SPEED, fail_rate = 1 }
-    finally(function() femu:stop() end)
+    local femu = cleanup(emulator.start{ speed = util.SPEED, fail_rate = 1 })
     local reqs = {}
     for i = 1, 6 do reqs[i] = R("f" .. i) end
     local results, stats = seedance.map(util.client_for(femu), reqs, { concurrency = 1, fail_fast = true })
@@ -86,8 +85,7 @@ describe("seedance.map #c", function()
   end)
 
   it("runs to the end from a frame loop that only calls step(0), downloads included, order kept", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local reqs = {}
     for i = 1, 12 do reqs[i] = R("frame " .. i, 4 + i % 3) end
     local results, stats
@@ -150,7 +148,7 @@ describe("seedance.map #c", function()
       local before = emu:created()
       local scheduler = require("seedance.scheduler")
       scheduler.set_error_handler(function() end) -- the worker's raise is the finding; keep the log quiet
-      finally(function() scheduler.set_error_handler(nil) end)
+      cleanup(function() scheduler.set_error_handler(nil) end)
       local ok, results = pcall(seedance.map, util.client_for(emu), { R"a", "a prompt, not a request" })
       assert.equals(before, emu:created(), "paid, then " .. (ok and "returned" or "raised: " .. tostring(results)))
     end)
@@ -177,8 +175,7 @@ describe("seedance.map #c", function()
       local ok, out = child.run(emu.url, [[
         local ok, err = pcall(seedance.map, c, { R"a", R"b" }, { timeout = 0 / 0 })
         io.write(ok and "returned" or ("raised: " .. tostring(err):match("[^\n]*")), "\n")
-        seedance.run(function() end)
-        io.write("run returned")]], { limit = 10 })
+        run_returns()]], { limit = 10 })
       assert.is_true(ok, "seedance.run never returned after the map raised: " .. out)
       assert.equals(before, emu:created())
       assert.truthy(out:find("'map'", 1, true), "the error blames another function: " .. out)
@@ -272,9 +269,8 @@ describe("seedance.map #c", function()
 
   describe("against hostile answers", function()
     it("pays once per item when submits are dropped after the task is made, one Idempotency-Key each", function()
-      local demu = emulator.start{ speed = util.SPEED, drop_rate = 0.4, fault_paths = "submit", fault_seed = 7 }
-      local gw = gateway.start{ upstream = demu.url }
-      finally(function() gw:stop(); demu:stop() end)
+      local demu = cleanup(emulator.start{ speed = util.SPEED, drop_rate = 0.4, fault_paths = "submit", fault_seed = 7 })
+      local gw = cleanup(gateway.start{ upstream = demu.url })
       local reqs = {}
       for i = 1, 16 do reqs[i] = R("drop " .. i) end
       local results, stats = seedance.map(util.client_for(gw, { max_retries = 10 }), reqs,
@@ -313,9 +309,8 @@ describe("seedance.map #c", function()
         { listener = "media", path = "/v4.mp4", times = 100, status = 410 },
         { listener = "media", pattern = "^/v\\d\\.mp4$", bytes = 3000 },
       } do cases[#cases + 1] = c end
-      local gw = gateway.start{ listeners = { "api", "media" }, cases = cases }
-      local dir = util.tmpdir()
-      finally(function() gw:stop(); rmrf(dir) end)
+      local gw = cleanup(gateway.start{ listeners = { "api", "media" }, cases = cases })
+      local dir = cleanup(util.tmpdir())
       local c = util.client_for(gw.urls.api, { api_key = "sk-adv-key", time_scale = 1, max_backoff = 0.02 })
       local reqs = {}
       for i = 1, 6 do reqs[i] = R("h" .. i) end
@@ -336,8 +331,7 @@ describe("seedance.map #c", function()
 
   it("finishes a 200-item batch under --rpm (the governor) with no request lost and fewer 429s than ungoverned #slow", function()
     local function batch(governed)
-      local remu = emulator.start{ speed = util.SPEED, rpm = 100, rpm_window = 1 }
-      finally(function() remu:stop() end)
+      local remu = cleanup(emulator.start{ speed = util.SPEED, rpm = 100, rpm_window = 1 })
       local c = util.client_for(remu, { governor = governed, max_retries = 50, backoff = 0.05, max_backoff = 1,
                                         time_scale = 1, poll_min = 0.2, poll_max = 0.5 })
       local reqs = {}

@@ -10,6 +10,8 @@ local util = require("helpers.util")
 
 local REQ = util.request("a paper boat on a river", 5)
 
+local cleanup = util.cleanup()
+
 describe("a max_in_flight slot comes back on every exit path #c #found", function()
   local emu = emulator.fixture{ speed = 1, task_seconds = 3600 }
   local function slot_client() return util.client_for(emu, { max_in_flight = 1, time_scale = 1 }) end
@@ -35,10 +37,9 @@ describe("a max_in_flight slot comes back on every exit path #c #found", functio
   end)
 
   it("when wait ends with an error that is not retried #m-slot-back-when-wait-fails", function()
-    local gw = gateway.start{ upstream = emu.url, cases = {
+    local gw = cleanup(gateway.start{ upstream = emu.url, cases = {
       { method = "GET", pattern = "^/v1/tasks/", status = 400,
-        json = { error = { code = 400, type = "invalid_request_error", message = "no such task" } } } } }
-    finally(function() gw:stop() end)
+        json = { error = { code = 400, type = "invalid_request_error", message = "no such task" } } } } })
     local c = util.client_for(gw, { max_in_flight = 1, time_scale = 1 })
     local t1 = assert(c:generate(REQ))
     local _, err = t1:wait()

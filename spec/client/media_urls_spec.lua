@@ -9,6 +9,8 @@ local util = require("helpers.util")
 
 local OPTS = { api_key = "sk-adversary-0123456789abcdefXYZ", time_scale = 1, max_backoff = 0.02, max_retries = 2 }
 
+local cleanup = util.cleanup()
+
 describe("result URLs #c", function()
   local gw = gateway.fixture({ listeners = { "api", "media" } }, { each = true })
 
@@ -100,8 +102,7 @@ describe("result URLs #c", function()
   end)
 
   it("guards the engine on the address it connects to, before any packet #found #m-guard-link-local-connect", function()
-    local eng = core.engine()
-    finally(function() eng:close() end)
+    local eng = cleanup(core.engine())
     local r = engine.fetch(eng, { url = "http://169.254.169.254/latest/meta-data/", guard_link_local = true,
                                   connect_timeout = 5 }, 3)
     assert.is_false(r.ok)
@@ -109,14 +110,8 @@ describe("result URLs #c", function()
   end)
 
   it("refuses a media redirect from https down to plain http", function()
-    local tls = require("helpers.tls")
-    local certs = tls.make()
-    local tgw
-    finally(function() -- one finally per test: busted keeps only the last one given
-      if tgw then tgw:stop() end
-      certs:remove()
-    end)
-    tgw = gateway.start{ listeners = { { name = "api" }, { name = "media", tls = certs.server } }, cases = {} }
+    local certs = cleanup(require("helpers.tls").make())
+    local tgw = cleanup(gateway.start{ listeners = { { name = "api" }, { name = "media", tls = certs.server } }, cases = {} })
     local media = tgw.urls.media:gsub("^http:", "https:"):gsub("127%.0%.0%.1", "localhost")
     tgw:script{ cases = {
       { listener = "api", method = "GET", pattern = "^/v1/tasks/",

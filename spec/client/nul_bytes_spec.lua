@@ -8,16 +8,14 @@ local emulator = require("helpers.emulator")
 local gateway = require("helpers.gateway")
 local child = require("helpers.child")
 local util = require("helpers.util")
-local rmrf = util.rmrf
 
-local R = util.request
+local R, cleanup = util.request, util.cleanup()
 
 describe("strings holding a NUL byte #c #compat", function()
   local emu = emulator.fixture{ speed = util.SPEED }
 
   it("never lets a string holding a NUL byte reach C cut short: core, options, paths #m-core-strings-nul #m-options-nul-refused", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local p = dir .. "/f\0.x"
     for _, call in ipairs{
       { "stat", p }, { "file_id", p }, { "read_file", p, 10 }, { "probe_dir", p }, { "append_sync", p, "x" },
@@ -46,8 +44,7 @@ describe("strings holding a NUL byte #c #compat", function()
   -- found: an output path holding a NUL byte passed every check (the C side read it up to the NUL),
   -- both tasks were paid, then the download raised inside a downloader and map hung for ever
   it("refuses an output path holding a NUL byte before paying, and never hangs #found #child #m-paths-nul-refused", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     local before = emu:created()
     local ok, out = child.run(emu.url, ([[
       local results = seedance.map(c, { R"a", R"b" }, { output = function(i) return %q .. "\0" .. i end })
@@ -63,8 +60,7 @@ describe("strings holding a NUL byte #c #compat", function()
   -- given back. Fixed as a kind: seedance.file raises; the core's file calls refuse such strings; a
   -- marker whose path was changed afterwards is an io_error of generate, before any slot is taken.
   it("refuses a seedance.file path holding a NUL byte before paying, and keeps no slot #found #m-paths-nul-refused", function()
-    local dir = util.tmpdir()
-    finally(function() rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     util.write(dir .. "/in.png", util.PNG)
     local c = util.client_for(emu, { max_in_flight = 1 })
     assert.has_error(function() seedance.file(dir .. "/in.png\0trailing") end,
@@ -82,8 +78,7 @@ describe("strings holding a NUL byte #c #compat", function()
   end)
 
   it("a NUL byte in model or a URL is refused before paying; in a prompt it is sent whole, not cut", function()
-    local gw = gateway.start{ upstream = emu.url }
-    finally(function() gw:stop() end)
+    local gw = cleanup(gateway.start{ upstream = emu.url })
     local c = util.client_for(gw)
     local before = emu:created()
     local results = seedance.map(c, {

@@ -8,9 +8,9 @@ local emulator = require("helpers.emulator")
 local child = require("helpers.child")
 local process = require("helpers.process")
 local util = require("helpers.util")
-local rmrf, q = util.rmrf, process.quote
+local q = process.quote
 
-local R = util.request
+local R, cleanup = util.request, util.cleanup()
 local REQ = R("a paper boat on a river", 5)
 
 describe("checks before paying #c", function()
@@ -28,8 +28,7 @@ describe("checks before paying #c", function()
     end)
 
     it("map pays for nothing when one local image cannot be read, or one output is a folder #found #m-preflight-map", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local before = emu:created()
       os.execute("mkdir '" .. dir .. "/002.mp4'")
       local reqs = { REQ, REQ, R{ prompt = "x", image_urls = { seedance.file(dir .. "/nope.png") } } }
@@ -43,8 +42,7 @@ describe("checks before paying #c", function()
     end)
 
     it("map pays for nothing when a download's companion file could not be made #found #m-output-companions #m-preflight-map", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local before = emu:created()
       os.execute("mkdir '" .. dir .. "/002.mp4.part'")
       local long = dir .. "/" .. string.rep("n", 250) .. ".mp4"
@@ -56,8 +54,7 @@ describe("checks before paying #c", function()
     end)
 
     it("pays for nothing when one output of a 50-item batch cannot be written (the 50th)", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local before = emu:created()
       local reqs = {}
       for i = 1, 50 do reqs[i] = R("o" .. i) end
@@ -70,8 +67,7 @@ describe("checks before paying #c", function()
     end)
 
     it("refuses a clash at the end of a 20,000-item batch before paying for any", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local before = emu:created()
       local reqs = {}
       for i = 1, 20000 do reqs[i] = R("n" .. i) end
@@ -87,8 +83,7 @@ describe("checks before paying #c", function()
     -- found: map with an output that named one file for every item ("out/clip.mp4", no %d) paid for
     -- each, downloaded them all to that one file and reported every item done
     it("map refuses, before paying, outputs that name the same file twice #found #m-map-distinct-outputs", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local before = emu:created()
       local reqs = { R("a paper boat", 5), R("another boat", 10) }
       local results, stats = seedance.map(util.client_for(emu), reqs, { output = dir .. "/clip.mp4" })
@@ -99,8 +94,7 @@ describe("checks before paying #c", function()
 
     -- found: the same with an output function whose two paths are two spellings of one file
     it("map refuses two spellings of one output path #found #m-map-distinct-outputs", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local before = emu:created()
       local results = seedance.map(util.client_for(emu), { REQ, REQ }, {
         output = function(i) return i == 1 and dir .. "/v.mp4" or dir .. "/./v.mp4" end })
@@ -109,8 +103,7 @@ describe("checks before paying #c", function()
     end)
 
     it("refuses one output spelled three ways (./, //, a linked folder) before paying", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       assert(os.execute("mkdir " .. q(dir .. "/out") .. " && ln -s out " .. q(dir .. "/link")))
       local spell = { dir .. "/out/v.mp4", dir .. "/out/./v.mp4", dir .. "//out//v.mp4", dir .. "/link/v.mp4" }
       for k = 2, #spell do
@@ -127,8 +120,7 @@ describe("checks before paying #c", function()
     -- renamed it away. Fixed (with the next two) by seedance.paths: every output with its companions,
     -- every image a request reads and the client's journal, compared by identity.
     it("never lets one item's download run over another item's output (.part) #found #m-map-output-companions", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local before = emu:created()
       local outs = { dir .. "/v.mp4.part", dir .. "/v.mp4" }
       local results = seedance.map(util.client_for(emu), { R("a", 4), R("b", 10) },
@@ -150,9 +142,9 @@ describe("checks before paying #c", function()
     -- found: an output naming the client's own journal passed map's checks: the video replaced the
     -- journal, and a re-run could not open it, so it re-attached to nothing
     it("refuses an output that names the client's journal #found #m-map-journal-kept", function()
-      local dir = util.tmpdir()
+      local dir = cleanup(util.tmpdir())
       local c = util.client_for(emu, { journal = dir .. "/run.journal" })
-      finally(function() c:close(); rmrf(dir) end) -- (busted runs one finally per test: the last given)
+      cleanup(function() c:close() end) -- c is a second client later on
       local before = emu:created()
       local outs = { dir .. "/run.journal", dir .. "/b.mp4" }
       seedance.map(c, { R("a", 4), R("b", 10) }, { concurrency = 1, output = function(i) return outs[i] end })
@@ -169,8 +161,7 @@ describe("checks before paying #c", function()
     -- found: an output naming a local image a request of the batch reads passed map's checks: item
     -- 1's video replaced item 2's input image
     it("refuses an output that names a local image of the batch #found #m-map-images-kept", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       util.write(dir .. "/in.png", util.PNG)
       local reqs = { R("a", 4), R{ prompt = "b", image_urls = { seedance.file(dir .. "/in.png") } } }
       local before = emu:created()
@@ -190,8 +181,7 @@ describe("checks before paying #c", function()
     end)
 
     it("refuses an output that is another's .part.meta, or the same file through '..', for map and chain #m-paths-case-folded", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       assert(os.execute("mkdir " .. q(dir .. "/sub")))
       local before = emu:created()
       for _, pair in ipairs{
@@ -217,16 +207,14 @@ describe("checks before paying #c", function()
 
     it("takes a backslash in a POSIX name as a character of the name, not a folder", function()
       if package.config:sub(1, 1) == "\\" then return end -- a separator on Windows
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local results = seedance.map(util.client_for(emu), { R"a" }, { output = dir .. "/a\\b-%d.mp4" })
       assert.is_nil(results[1].error, tostring(results[1].error))
       assert.is_true(util.is_mp4(dir .. "/a\\b-1.mp4"))
     end)
 
     it("refuses an image that is another item's .part.meta reached through a linked folder, before paying", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       assert(os.execute("mkdir " .. q(dir .. "/out") .. " && ln -s out " .. q(dir .. "/link")))
       util.write(dir .. "/out/v.mp4.part.meta", util.PNG)
       local before = emu:created()
@@ -240,8 +228,7 @@ describe("checks before paying #c", function()
     end)
 
     it("refuses an output that is the journal given by a relative path (journal relative, output absolute) #child", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       local before = emu:created()
       local ok, out = child.run(emu.url, ([[
         local results = seedance.map(c, { R"a" }, { output = %q })
@@ -253,8 +240,7 @@ describe("checks before paying #c", function()
     end)
 
     it("keeps item 1's video when item 2's output is a link to it (the link is replaced, not followed)", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       assert(os.execute("ln -s a.mp4 " .. q(dir .. "/b.mp4")))
       local results, stats = seedance.map(util.client_for(emu), { R("a", 4), R("b", 10) },
         { concurrency = 1, output = function(i) return dir .. (i == 1 and "/a.mp4" or "/b.mp4") end })
@@ -265,8 +251,7 @@ describe("checks before paying #c", function()
     end)
 
     it("keeps item 1's video when item 2's partial file is a link to it, and still saves item 2", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       assert(os.execute("ln -s a.mp4 " .. q(dir .. "/b.mp4.part") .. " && ln -s a.mp4 " .. q(dir .. "/b.mp4.part.meta")))
       local before = emu:created()
       local results, stats = seedance.map(util.client_for(emu), { R("a", 4), R("b", 10) },
@@ -282,8 +267,7 @@ describe("checks before paying #c", function()
 
   describe("of local images", function()
     it("generate reads a FIFO named as an image without hanging, and pays for nothing #found #m-image-not-fifo", function()
-      local fifo = util.tmpfile("image.png")
-      finally(function() os.remove(fifo) end)
+      local fifo = cleanup(util.tmpfile("image.png"))
       assert(os.execute("mkfifo '" .. fifo .. "'"))
       local before = emu:created()
       local t, err = util.client_for(emu):generate(R{ prompt = "x", image_urls = { seedance.file(fifo) } })
@@ -295,8 +279,7 @@ describe("checks before paying #c", function()
     -- found: a FIFO named as a local image (seedance.file) blocked generate for ever in io.open,
     -- its timeout notwithstanding (the same in map's checks and upload_image)
     it("a FIFO as a local image fails its check instead of blocking forever #found #child", function()
-      local dir = util.tmpdir()
-      finally(function() rmrf(dir) end)
+      local dir = cleanup(util.tmpdir())
       assert(os.execute("mkfifo '" .. dir .. "/in.png'"))
       local ok, out = child.lua(([[
         local s = require("seedance")
@@ -309,8 +292,7 @@ describe("checks before paying #c", function()
     end)
 
     it("generate uploads and pays for nothing when a later local image cannot be read #found #m-preflight-generate-inputs", function()
-      local png = util.write(util.tmpfile("ok.png"), util.PNG)
-      finally(function() os.remove(png) end)
+      local png = cleanup(util.write(util.tmpfile("ok.png"), util.PNG))
       local before = emu:stats()
       local t, err = util.client_for(emu):generate(R{ prompt = "x",
         image_urls = { seedance.file(png), seedance.file("/nonexistent/b.png") } })

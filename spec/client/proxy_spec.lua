@@ -16,7 +16,6 @@ local KEY = "sk-proxy-spec-0123456789abcdef"
 local PROMPT = "a paper boat under the bridge"
 local REQ = { model = "doubao-seedance-2.0", prompt = PROMPT, duration = 5 }
 
-
 -- A balance call (or, with full, a generation, its wait and download) in a Lua child
 -- whose environment holds only the proxy variables in `env`. `opts.proxy` is the option.
 local CHILD = [[
@@ -59,6 +58,8 @@ local function assert_blind(captures)
   end
 end
 
+local cleanup = util.cleanup()
+
 describe("through a real proxy (tinyproxy) #c #child", function()
   local emu = emulator.fixture{ speed = util.SPEED }
   local certs, stack, px
@@ -94,8 +95,7 @@ describe("through a real proxy (tinyproxy) #c #child", function()
                             time_scale = 1 / util.SPEED, wait_timeout = 6000 }
     local task = assert(c:generate(REQ))
     assert(task:wait())
-    local out = util.tmpfile("proxy.mp4")
-    finally(function() os.remove(out) end)
+    local out = cleanup(util.tmpfile("proxy.mp4"))
     assert(task:download(out))
     assert.is_true(util.is_mp4(out))
     -- submit, polls and the download, all through the tunnel: nghttpx answered them
@@ -114,8 +114,7 @@ describe("through a real proxy (tinyproxy) #c #child", function()
   end)
 
   it("takes https_proxy from the environment, for API calls and the download #m-proxy-environment", function()
-    local out = util.tmpfile("proxy-env.mp4")
-    finally(function() os.remove(out) end)
+    local out = cleanup(util.tmpfile("proxy-env.mp4"))
     local said = run_child(stack.url, certs.ca, { https_proxy = px.url }, { out = out })
     assert.matches("^downloaded " .. stack.url:gsub("%p", "%%%0") .. "/media/", said)
     assert.is_true(util.is_mp4(out))
@@ -141,8 +140,7 @@ describe("through a real proxy (tinyproxy) #c #child", function()
 
   it("verifies an https:// proxy against ca_file too, and refuses it with tls_error otherwise #m-proxy-ca-file", function()
     -- an HTTPS proxy: nghttpx in forward-proxy mode (TLS, test certificate) in front of tinyproxy
-    local hp = nghttpx.start{ backend = px.url, tls = certs.server, args = { "--http2-proxy" } }
-    finally(function() hp:stop() end)
+    local hp = cleanup(nghttpx.start{ backend = px.url, tls = certs.server, args = { "--http2-proxy" } })
     local c = seedance.new{ api_key = KEY, base_url = stack.url, ca_file = certs.ca, proxy = hp.url, max_retries = 0 }
     assert(c:balance())
     tunnels_only(1)

@@ -8,6 +8,8 @@ local util = require("helpers.util")
 local KEY = "sk-trust-secret-0123456789abcdef"
 local OPTS = { api_key = KEY, time_scale = 1, max_backoff = 0.02, max_retries = 2 }
 
+local cleanup = util.cleanup()
+
 describe("the base URL #c", function()
   it("refuses user info, which would send the key to the host after '@' #found #m-base-url-userinfo", function()
     for _, url in ipairs{ "http://localhost:80@evil.example", "http://127.0.0.1@evil.example:8080",
@@ -54,12 +56,11 @@ end)
 
 describe("task ids in request paths #c", function()
   it("refuses a submit answer whose task id would climb out of /v1/tasks/ #found #m-task-id-safe", function()
-    local gw = gateway.start{ cases = {
+    local gw = cleanup(gateway.start{ cases = {
       { method = "POST", path = "/v1/videos/generations",
         json = { code = 200, data = { { status = "submitted", task_id = "../../v1/balance" } } } },
       { path = "/v1/balance", json = { success = true } },
-    } }
-    finally(function() gw:stop() end)
+    } })
     local task, err = util.client_for(gw, OPTS):generate(util.request("a paper boat", 5))
     assert.is_nil(task)
     assert.equals("server_error", err.type)

@@ -6,7 +6,7 @@ local emulator = require("helpers.emulator")
 local gateway = require("helpers.gateway")
 local util = require("helpers.util")
 
-local R = util.request
+local R, cleanup = util.request, util.cleanup()
 
 describe("what a submit sends #c", function()
   local emu = emulator.fixture{ speed = util.SPEED }
@@ -37,8 +37,7 @@ describe("what a submit sends #c", function()
   -- never saw (a service that took it would charge for it). Fixed: generate copies such a request at
   -- the call (request.copy) and checks, hashes and sends the copy.
   it("never sends a request changed after it was validated (a seedance.file request waiting for a slot) #found #m-generate-sends-what-it-checked", function()
-    local dir = util.tmpdir()
-    finally(function() util.rmrf(dir) end)
+    local dir = cleanup(util.tmpdir())
     util.write(dir .. "/in.png", util.PNG)
     local reqs = { R"first", R{ prompt = "second", image_urls = { seedance.file(dir .. "/in.png") } } }
     local refused = emu:stats().validation_errors

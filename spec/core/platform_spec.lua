@@ -78,25 +78,20 @@ describe("core.now #c", function()
 end)
 
 describe("files.dirname #c", function()
+  -- Each { path, folder } pair: dirname(path, windows) is folder.
+  local function reads(windows, cases)
+    for _, p in ipairs(cases) do assert.equal(p[2], files.dirname(p[1], windows), p[1]) end
+  end
+
   it("reads POSIX paths #m-dirname-posix-backslash", function()
-    assert.equal("a", files.dirname("a/b", false))
-    assert.equal("/", files.dirname("/x", false))
-    assert.equal(".", files.dirname("x", false))
-    assert.equal("a/b", files.dirname("a/b/c.mp4", false))
-    -- a drive letter means nothing off Windows, nor does a backslash (a character of a name)
-    assert.equal(".", files.dirname("C:x", false))
-    assert.equal(".", files.dirname("a\\b.mp4", false))
-    assert.equal("d", files.dirname("d/a\\b.mp4", false))
+    reads(false, { { "a/b", "a" }, { "/x", "/" }, { "x", "." }, { "a/b/c.mp4", "a/b" },
+      -- a drive letter means nothing off Windows, nor does a backslash (a character of a name)
+      { "C:x", "." }, { "a\\b.mp4", "." }, { "d/a\\b.mp4", "d" } })
   end)
 
   it("reads Windows paths: both separators, drive roots, drive-relative names, UNC shares", function()
-    assert.equal("C:\\", files.dirname("C:\\x.mp4", true))
-    assert.equal("C:/", files.dirname("C:/x.mp4", true))
-    assert.equal("C:\\a", files.dirname("C:\\a\\b.mp4", true))
-    assert.equal("C:.", files.dirname("C:x.mp4", true))
-    assert.equal("a\\b", files.dirname("a\\b\\c.mp4", true))
-    assert.equal("\\\\srv\\share", files.dirname("\\\\srv\\share\\f.mp4", true))
-    assert.equal(".", files.dirname("x.mp4", true))
+    reads(true, { { "C:\\x.mp4", "C:\\" }, { "C:/x.mp4", "C:/" }, { "C:\\a\\b.mp4", "C:\\a" }, { "C:x.mp4", "C:." },
+      { "a\\b\\c.mp4", "a\\b" }, { "\\\\srv\\share\\f.mp4", "\\\\srv\\share" }, { "x.mp4", "." } })
   end)
 
   it("follows the platform it runs on by default", function()

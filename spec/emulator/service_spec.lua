@@ -5,6 +5,7 @@
 -- spec here. Each emulator runs on a free loopback port with a fast clock.
 local cjson = require("cjson")
 local curl = require("helpers.curl")
+local assert_error = curl.assert_error
 local emulator = require("helpers.emulator")
 local util = require("helpers.util")
 
@@ -201,17 +202,13 @@ describe("seedance-emulator #child", function()
       assert.matches("resolution:", r.json.error.message)
       assert.matches("duration:", r.json.error.message)
       r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ image_urls = { "ftp://x/a.jpg" } } })
-      assert.equals(400, r.status)
-      assert.matches("image_urls%[1%]", r.json.error.message)
+      assert_error(r, 400, "image_urls%[1%]")
       r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ resoluton = "720p" } })
-      assert.equals(400, r.status)
-      assert.matches("resoluton: unknown key; did you mean resolution%?", r.json.error.message)
+      assert_error(r, 400, "resoluton: unknown key; did you mean resolution%?")
       r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ aspect_ratio = "16:9" } })
-      assert.equals(400, r.status)
-      assert.matches("aspect_ratio", r.json.error.message)
+      assert_error(r, 400, "aspect_ratio")
       r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ seed = cjson.null } })
-      assert.equals(400, r.status)
-      assert.matches("seed", r.json.error.message)
+      assert_error(r, 400, "seed")
       assert.equals(0, emu:stats().tasks_created)
     end)
 
@@ -521,13 +518,22 @@ describe("seedance-emulator #child", function()
                     ["image/gif"] = "GIF89a" .. string.rep("g", 50),
                     ["image/webp"] = "RIFF\0\0\0\0WEBPVP8 " .. string.rep("w", 50) }
 
+    -- POST a file holding `bytes` (or made by the shell command `make`, given the file's name) to
+    -- the upload endpoint of a fresh emulator, as form field `field` (default "file").
+    local function upload(bytes, o)
+      o = o or {}
+      emu = emu or emulator.start()
+      local file = os.tmpname()
+      if o.make then run(o.make(q(file))) else write_file(file, bytes) end
+      local r = http("POST", emu.url .. "/v1/uploads/images", { form = (o.field or "file") .. "=@" .. file
+        .. (o.filename and (";filename=" .. o.filename) or ""), key = o.key, timeout = o.timeout })
+      os.remove(file)
+      return r
+    end
+
     it("stores JPEG/PNG/WebP/GIF (by magic bytes) and serves the bytes back", function()
-      emu = emulator.start()
       for ctype, bytes in pairs(MAGIC) do
-        local file = os.tmpname()
-        write_file(file, bytes)
-        local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file .. ";filename=pic.bin" })
-        os.remove(file)
+        local r = upload(bytes, { filename = "pic.bin" })
         assert.equals(200, r.status, r.body)
         assert.equals(ctype, r.json.content_type)
         assert.equals(#bytes, r.json.bytes)
@@ -541,33 +547,20 @@ describe("seedance-emulator #child", function()
     end)
 
     it("rejects other bytes with 400 and a missing file field with 400", function()
-      emu = emulator.start()
-      local file = os.tmpname()
-      write_file(file, "just some text, not an image")
-      local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file })
+      local r = upload("just some text, not an image")
       assert.equals(400, r.status)
       assert.equals("invalid_request_error", r.json.error.type)
-      r = http("POST", emu.url .. "/v1/uploads/images", { form = "other=@" .. file })
-      os.remove(file)
-      assert.equals(400, r.status)
+      assert.equals(400, upload(PNG, { field = "other" }).status)
     end)
 
     it("answers 413 over 20 MB", function()
-      emu = emulator.start()
-      local file = os.tmpname()
-      run("{ printf '\\211PNG\\r\\n\\032\\n'; head -c 21000000 /dev/zero; } > " .. q(file))
-      local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file, timeout = 30 })
-      os.remove(file)
+      local r = upload(nil, { timeout = 30,
+        make = function(file) return "{ printf '\\211PNG\\r\\n\\032\\n'; head -c 21000000 /dev/zero; } > " .. file end })
       assert.equals(413, r.status)
     end)
 
     it("needs the bearer key", function()
-      emu = emulator.start()
-      local file = os.tmpname()
-      write_file(file, PNG)
-      local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file, key = false })
-      os.remove(file)
-      assert.equals(401, r.status)
+      assert.equals(401, upload(PNG, { key = false }).status)
     end)
   end)
 

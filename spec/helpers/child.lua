@@ -59,14 +59,16 @@ function M.lua(code, opts)
 end
 
 --- The child's first lines in `run`: a client `c` for $URL (an emulator at util.SPEED; its
--- journal $JOURNAL when set), `R(prompt)`, and quiet spawned-coroutine errors
--- (what a pool raises is the finding, not log noise).
+-- journal $JOURNAL when set), `R(prompt)`, quiet spawned-coroutine errors (what a pool raises
+-- is the finding, not log noise), and `run_returns()`, which writes "run returned" once a
+-- seedance.run after the attack has returned (nothing was left parked in the scheduler).
 M.PRELUDE = [[
 local seedance = require("seedance")
 local c = seedance.new{ api_key = "sk-adv", base_url = os.getenv("URL"), time_scale = 1 / 200,
                         backoff = 0.01, max_backoff = 0.05, journal = os.getenv("JOURNAL") }
 local function R(p) return { model = "doubao-seedance-2.0", prompt = p } end
 require("seedance.scheduler").set_error_handler(function() end)
+local function run_returns() seedance.run(function() end) io.write("run returned") end
 ]]
 
 --- Run PRELUDE .. code in a child with URL = url (in folder `opts.cwd`, with

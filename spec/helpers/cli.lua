@@ -150,6 +150,20 @@ function Job:finish()
   return code, o, e
 end
 
+--- Start `generate --prompt PROMPT -o out`, send it SIGTERM once `bytes` of its video are in
+-- out.part, and wait for it to end: exit code, standard output, standard error.
+-- @tparam string prompt
+-- @tparam string out the output file
+-- @tparam number bytes
+-- @tparam table env
+function M.terminated_mid_download(prompt, out, bytes, env)
+  local job = M.start("generate --prompt " .. q(prompt) .. " -o " .. q(out), env)
+  assert(M.until_true(function() return (util.size_of(out .. ".part") or 0) >= bytes end),
+    "the download did not reach " .. bytes .. " bytes")
+  job:signal("TERM")
+  return job:finish()
+end
+
 --- Wait until `pred()` holds, polling every 20 ms for at most `seconds` (default 30).
 -- @treturn boolean whether it held
 function M.until_true(pred, seconds)

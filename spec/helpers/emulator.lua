@@ -26,6 +26,7 @@ M.bin = os.getenv("SEEDANCE_EMULATOR_BIN") or process.ROOT .. "/build/seedance-e
 
 local Emu = {}
 Emu.__index = Emu
+Emu.__gc = process.gc
 
 local sh_quote, read_all, alive = process.quote, process.read, process.alive
 
@@ -38,14 +39,10 @@ local function launch(self, opts)
   end
   for i = 1, #args do args[i] = sh_quote(args[i]) end
   local log = os.tmpname()
-  -- The shell prints the emulator's pid, then waits for it and prints its
-  -- exit status (128 + N for signal N): close() does not tell on Lua 5.1.
-  local cmd = string.format("%s %s >%s 2>&1 </dev/null & echo $!; wait $!; echo \"exit=$?\"", sh_quote(M.bin),
-    table.concat(args, " "), sh_quote(log))
-  local shell = assert(io.popen(cmd, "r"))
-  local pid = shell:read("*l")
-  self.pid, self.log, self.shell, self.speed = pid, log, shell, (opts or {}).speed
-  self.url, self.exit_ok, self.exit_code = nil, nil, nil
+  process.background(self, string.format("%s %s >%s 2>&1 </dev/null", sh_quote(M.bin), table.concat(args, " "),
+    sh_quote(log)))
+  local pid = self.pid
+  self.log, self.speed, self.url = log, (opts or {}).speed, nil
   for _ = 1, 1000 do
     local url = read_all(log):match("^listening on (http://[^\n]+)\n")
     if url then
@@ -111,19 +108,10 @@ end
 -- @treturn boolean true when it exited with status 0 (after SIGTERM)
 -- @treturn[opt] number its exit status (128 + N after signal N)
 function Emu:stop()
-  if not self.shell then return self.exit_ok, self.exit_code end
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  for _ = 1, 500 do
-    if not alive(self.pid) then break end
-    os.execute("sleep 0.01")
-  end
-  if alive(self.pid) then os.execute("kill -9 " .. self.pid .. " 2>/dev/null") end
-  local code = tonumber((self.shell:read("*a") or ""):match("exit=(%d+)"))
-  self.shell:close()
-  self.shell = nil
-  self.exit_ok, self.exit_code = code == 0, code
-  os.remove(self.log)
-  return self.exit_ok, self.exit_code
+  local running = self.shell ~= nil
+  local ok, code = process.stop_background(self)
+  if running then os.remove(self.log) end
+  return ok, code
 end
 
 return M

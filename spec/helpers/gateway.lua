@@ -54,9 +54,7 @@ M.python = "/usr/bin/python3"
 
 local Gw = {}
 Gw.__index = Gw
-Gw.__gc = function(self)
-  if self.shell then os.execute("kill " .. self.pid .. " 2>/dev/null") end
-end
+Gw.__gc = process.gc
 
 local Record = {}
 Record.__index = Record
@@ -278,21 +276,10 @@ function M.launch(self, opts, level)
   write_all(cfg, cjson.encode({ listeners = listeners, lifetime = opts.lifetime or 120,
                                 script = prepare(opts) }))
   local out, err = os.tmpname(), os.tmpname()
-  -- The shell prints the gateway's pid, then waits for it and prints its
-  -- exit status: close() does not tell on Lua 5.1.
-  local cmd = string.format("%s %s %s >%s 2>%s </dev/null & echo $!; wait $!; echo \"exit=$?\"", M.python,
-    sh_quote(M.script_path), sh_quote(cfg), sh_quote(out), sh_quote(err))
-  local shell = assert(io.popen(cmd, "r"))
-  local pid = shell:read("*l")
-  self.pid, self.out, self.err, self.shell = pid, out, err, shell
-  self.stderr, self.exit_ok, self.exit_code = nil, nil, nil
-  -- a gateway a spec forgot to stop is killed when collected (or at exit), not left
-  -- to its lifetime: Lua 5.2+ call __gc on tables, 5.1 and LuaJIT on a newproxy
-  if newproxy then
-    local guard = newproxy(true)
-    getmetatable(guard).__gc = function() os.execute("kill " .. pid .. " 2>/dev/null") end
-    self.guard = guard
-  end
+  process.background(self, string.format("%s %s %s >%s 2>%s </dev/null", M.python, sh_quote(M.script_path),
+    sh_quote(cfg), sh_quote(out), sh_quote(err)))
+  local pid = self.pid
+  self.out, self.err, self.stderr = out, err, nil
   local first
   local deadline = os.time() + 10
   repeat
@@ -410,20 +397,11 @@ end
 -- @treturn[opt] number its exit status (128 + N after signal N)
 function Gw:stop()
   if not self.shell then return self.exit_ok, self.exit_code end
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  for _ = 1, 500 do
-    if not alive(self.pid) then break end
-    sleep(0.01)
-  end
-  if alive(self.pid) then os.execute("kill -9 " .. self.pid .. " 2>/dev/null") end
-  local code = tonumber((self.shell:read("*a") or ""):match("exit=(%d+)"))
-  self.shell:close()
-  self.shell = nil
+  local ok, code = process.stop_background(self)
   self.stderr = read_all(self.err)
   os.remove(self.out)
   os.remove(self.err)
-  self.exit_ok, self.exit_code = code == 0, code
-  return self.exit_ok, self.exit_code
+  return ok, code
 end
 
 --- The first value of a request header, the name compared without case (nil when absent).

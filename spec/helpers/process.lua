@@ -43,17 +43,6 @@ function M.quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
---- The whole content of a file ("" when it cannot be read).
--- @tparam string path
--- @treturn string
-function M.read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
 --- The whole content of a file, or nil when it cannot be read.
 -- @tparam string path
 -- @treturn string|nil
@@ -63,6 +52,13 @@ function M.read_file(path)
   local s = f:read("*a")
   f:close()
   return s
+end
+
+--- The whole content of a file ("" when it cannot be read).
+-- @tparam string path
+-- @treturn string
+function M.read(path)
+  return M.read_file(path) or ""
 end
 
 --- Write a file whole.
@@ -151,11 +147,82 @@ function M.remove_dir(dir)
   if dir then os.execute("rm -rf " .. M.quote(dir)) end
 end
 
-local Proc = {}
-Proc.__index = Proc
-Proc.__gc = function(self)
+--- Run a shell command in the background under io.popen, as `CMD & echo $!; wait $!; echo
+-- "exit=$?"`: the shell prints its pid, waits for it and prints its exit status (128 + N for signal
+-- N; close() does not tell on Lua 5.1), so it is reaped at once. Sets `self.shell` and `self.pid`;
+-- a process whose owner is collected (or at exit) is killed, not left running: Lua 5.2+ call __gc
+-- on tables (give the owner's metatable `__gc = process.gc`), 5.1 and LuaJIT only on a newproxy.
+-- @tparam table self the owner
+-- @tparam string cmd the shell command (its redirections included)
+-- @return self
+function M.background(self, cmd)
+  self.shell = assert(io.popen(cmd .. " & echo $!; wait $!; echo \"exit=$?\"", "r"))
+  local pid = self.shell:read("*l")
+  self.pid, self.exit_ok, self.exit_code = pid, nil, nil
+  if newproxy then
+    local guard = newproxy(true)
+    getmetatable(guard).__gc = function() os.execute("kill " .. pid .. " 2>/dev/null") end
+    self.guard = guard
+  end
+  return self
+end
+
+--- A __gc for owners of a background process: kills it if it still runs.
+function M.gc(self)
   if self.shell then os.execute("kill " .. self.pid .. " 2>/dev/null") end
 end
+
+--- Stop a background process (idempotent): SIGTERM, SIGKILL after 5 seconds (to its process group
+-- when `group`), then its exit status.
+-- @tparam table self the owner (`M.background`)
+-- @tparam[opt] boolean group
+-- @treturn boolean true when it exited with status 0
+-- @treturn[opt] number its exit status (128 + N after signal N)
+function M.stop_background(self, group)
+  if not self.shell then return self.exit_ok, self.exit_code end
+  os.execute("kill " .. self.pid .. " 2>/dev/null")
+  for _ = 1, 500 do
+    if not M.alive(self.pid) then break end
+    M.sleep(0.01)
+  end
+  if M.alive(self.pid) then os.execute("kill -9 " .. (group and "-- -" or "") .. self.pid .. " 2>/dev/null") end
+  local code = tonumber((self.shell:read("*a") or ""):match("exit=(%d+)"))
+  self.shell:close()
+  self.shell = nil
+  self.exit_ok, self.exit_code = code == 0, code
+  return self.exit_ok, self.exit_code
+end
+
+--- A `log()` method for owners that keep their log in the file named by field `field` while they
+-- run, and in `stopped_log` once stopped.
+-- @tparam string field
+-- @treturn function
+function M.log_reader(field)
+  return function(self) return self.stopped_log or M.read(self[field]) end
+end
+
+--- Wind up an owner of background processes and a folder (idempotent: once its folder `dir` is
+-- gone, nothing): stop the processes in the fields named by `procs`, keep its log in `stopped_log`
+-- (from the file named by field `log_field`) and, for each `keep` entry, what that method gives
+-- now, then remove its folder.
+-- @tparam table self
+-- @tparam table procs field names
+-- @tparam string log_field
+-- @tparam[opt] table keep `{ field = method name }`
+function M.wind_up(self, procs, log_field, keep)
+  if not self.dir then return end
+  for _, f in ipairs(procs) do
+    if self[f] then self[f]:stop() end
+  end
+  self.stopped_log = M.read(self[log_field])
+  for field, method in pairs(keep or {}) do self[field] = self[method](self) end
+  M.remove_dir(self.dir)
+  self.dir = nil
+end
+
+local Proc = {}
+Proc.__index = Proc
+Proc.__gc = M.gc
 
 --- Start a command in the background.
 -- @tparam table opts `argv` (list: the program and its arguments), `log` (path for its stdout and
@@ -165,19 +232,8 @@ function M.spawn(opts)
   local args = {}
   for i, a in ipairs(opts.argv) do args[i] = M.quote(a) end
   -- the shell's own stderr goes nowhere: it would print "Terminated" when the command ends by SIGTERM
-  local cmd = string.format("exec 2>/dev/null; timeout -k 2 %d %s >%s 2>&1 </dev/null & echo $!; wait $!; "
-    .. "echo \"exit=$?\"",
-    opts.lifetime or 120, table.concat(args, " "), M.quote(opts.log or "/dev/null"))
-  local shell = assert(io.popen(cmd, "r"))
-  local pid = shell:read("*l")
-  local self = setmetatable({ pid = pid, shell = shell }, Proc)
-  -- Lua 5.1 and LuaJIT call __gc on userdata only
-  if newproxy then
-    local guard = newproxy(true)
-    getmetatable(guard).__gc = function() os.execute("kill " .. pid .. " 2>/dev/null") end
-    self.guard = guard
-  end
-  return self
+  return M.background(setmetatable({}, Proc), string.format("exec 2>/dev/null; timeout -k 2 %d %s >%s 2>&1 </dev/null",
+    opts.lifetime or 120, table.concat(args, " "), M.quote(opts.log or "/dev/null")))
 end
 
 --- Whether the process is still running.
@@ -204,19 +260,8 @@ end
 -- @treturn boolean true when it exited with status 0
 -- @treturn[opt] number its exit status (128 + N after signal N)
 function Proc:stop()
-  if not self.shell then return self.exit_ok, self.exit_code end
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  for _ = 1, 500 do
-    if not M.alive(self.pid) then break end
-    M.sleep(0.01)
-  end
   -- timeout leads its own process group: the group goes, the command with it
-  if M.alive(self.pid) then os.execute("kill -9 -- -" .. self.pid .. " 2>/dev/null") end
-  local code = tonumber((self.shell:read("*a") or ""):match("exit=(%d+)"))
-  self.shell:close()
-  self.shell = nil
-  self.exit_ok, self.exit_code = code == 0, code
-  return self.exit_ok, self.exit_code
+  return M.stop_background(self, true)
 end
 
 return M

@@ -33,6 +33,18 @@ M.write = process.write
 --- Remove a folder and everything in it (helpers.process).
 M.rmrf = process.remove_dir
 
+--- The lines a shell command printed, sorted; raises when it did not exit 0.
+-- @tparam string cmd
+-- @treturn table
+function M.lines(cmd)
+  local ok, out = M.run(cmd)
+  assert(ok, out)
+  local t = {}
+  for l in out:gmatch("[^\n]+") do t[#t + 1] = l end
+  table.sort(t)
+  return t
+end
+
 --- A new table: the keys of each table given, later ones winning (a false value is kept).
 -- @tparam table ... tables (nil ones are skipped)
 -- @treturn table
@@ -96,21 +108,48 @@ function M.tmpdir()
   return d
 end
 
---- Size of a file in bytes, or nil when it does not exist.
-function M.size_of(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local n = f:seek("end")
-  f:close()
-  return n
+--- What to clean up after each test of the enclosing describe: returns `cleanup(x)`, which
+-- keeps x for after the test (busted's after_each, even when the test failed) and returns it:
+-- a path is removed (a folder with what it holds; a file with its download companions .part
+-- and .part.meta), a function is called, an object is stopped (an emulator, a gateway, a
+-- server), else closed (an engine, a client), else removed (a certificate set). Last kept,
+-- first cleaned.
+--
+--     local cleanup = util.cleanup()               -- in a describe
+--     local dir = cleanup(util.tmpdir())           -- in a test: removed after it
+--     local slow = cleanup(emulator.start{ speed = 1 })
+-- @treturn function cleanup
+function M.cleanup()
+  local kept = {}
+  require("busted").after_each(function()
+    for i = #kept, 1, -1 do
+      local x = kept[i]
+      kept[i] = nil
+      if type(x) == "string" then
+        os.execute(("rm -rf %s %s %s"):format(process.quote(x), process.quote(x .. ".part"),
+          process.quote(x .. ".part.meta")))
+      elseif type(x) == "function" then x()
+      elseif x.stop then x:stop()
+      elseif x.close then x:close()
+      else x:remove() end
+    end
+  end)
+  return function(x)
+    kept[#kept + 1] = x
+    return x
+  end
 end
 
---- The first n bytes of a file.
+--- Size of a file in bytes, or nil when it does not exist.
+function M.size_of(path)
+  local s = M.read_file(path)
+  return s and #s
+end
+
+--- The first n bytes of a file, or nil when it does not exist.
 function M.head(path, n)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read(n)
-  f:close()
-  return s
+  local s = M.read_file(path)
+  return s and s:sub(1, n)
 end
 
 --- Whether a file starts like an MP4 (an 'ftyp' box).

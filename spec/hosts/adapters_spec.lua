@@ -119,6 +119,19 @@ local function stalls_then_call(stalled, client)
   end
 end
 
+-- On `adapter`: two calls to servers that never answer each end with a timeout (libcurl closes the
+-- sockets the host watched), and a call to `client`'s server after them succeeds. `drive(job)`
+-- runs the host's loop until the job is done.
+local function survives_stalls(adapter, client, drive)
+  local stalled, close = stalled_clients()
+  local job = adapter:spawn(stalls_then_call(stalled, client))
+  drive(job)
+  close()
+  assert.is_true(job.done, "the job did not finish")
+  assert(job.ok, tostring(job.error))
+  adapter:detach()
+end
+
 describe("host adapters #c #compat", function()
   local emu = emulator.fixture{ speed = util.SPEED, media_rate = MEDIA_RATE }
 
@@ -146,10 +159,20 @@ describe("host adapters #c #compat", function()
       return not gave_up
     end
 
-    it("generates and downloads on the loop while a host timer keeps ticking; stops by itself; "
+    -- A test of the adapter: pending without luv; body(handles before) detaches what it attached,
+    -- and then the loop holds no handle it did not hold before.
+    local function luv_it(name, body)
+      it(name, function()
+        if not uv then return pending("luv is not installed for " .. _VERSION) end
+        local before = handles()
+        body(before)
+        uv.run("nowait")
+        assert.same(before, handles())
+      end)
+    end
+
+    luv_it("generates and downloads on the loop while a host timer keeps ticking; stops by itself; "
       .. "detach leaves no handle", function()
-      if not uv then return pending("luv is not installed for " .. _VERSION) end
-      local before = handles()
       local adapter = adapters.attach(uv)
       local client = util.client_for(emu)
       local path, state = util.tmpfile("luv.mp4"), new_state()
@@ -168,14 +191,10 @@ describe("host adapters #c #compat", function()
 
       adapter:detach()
       adapter:detach()
-      uv.run("nowait")
-      assert.same(before, handles())
       os.remove(path)
     end)
 
-    it("steps work spawned later from a host callback, with no wake()", function()
-      if not uv then return pending("luv is not installed for " .. _VERSION) end
-      local before = handles()
+    luv_it("steps work spawned later from a host callback, with no wake()", function()
       local adapter = adapters.attach(uv)
       local client = util.client_for(emu)
       local job
@@ -189,13 +208,9 @@ describe("host adapters #c #compat", function()
       assert.is_true(job.done, "work spawned from a host callback was never stepped")
       assert(job.ok, tostring(job.error))
       adapter:detach()
-      uv.run("nowait")
-      assert.same(before, handles())
     end)
 
-    it("detached mid-transfer, hands the work over to another adapter", function()
-      if not uv then return pending("luv is not installed for " .. _VERSION) end
-      local before = handles()
+    luv_it("detached mid-transfer, hands the work over to another adapter", function()
       local first = adapters.attach(uv)
       local client = util.client_for(emu)
       local path, state = util.tmpfile("luv-handover.mp4"), new_state()
@@ -215,29 +230,16 @@ describe("host adapters #c #compat", function()
       assert_job(job, path, state)
       assert.is_true(second:steps() > 0)
       second:detach()
-      uv.run("nowait")
-      assert.same(before, handles())
       os.remove(path)
     end)
 
-    it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
-      if not uv then return pending("luv is not installed for " .. _VERSION) end
-      local before = handles()
-      local adapter = adapters.attach(uv)
-      local stalled, close = stalled_clients()
-      local job = adapter:spawn(stalls_then_call(stalled, util.client_for(emu)))
-      assert.is_true(run_loop(), "the loop did not return by itself")
-      close()
-      assert.is_true(job.done)
-      assert(job.ok, tostring(job.error))
-      adapter:detach()
-      uv.run("nowait")
-      assert.same(before, handles())
+    luv_it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
+      survives_stalls(adapters.attach(uv), util.client_for(emu), function()
+        assert.is_true(run_loop(), "the loop did not return by itself")
+      end)
     end)
 
-    it("shares one driver between two attachments to the loop, detached one by one", function()
-      if not uv then return pending("luv is not installed for " .. _VERSION) end
-      local before = handles()
+    luv_it("shares one driver between two attachments to the loop, detached one by one", function(before)
       local a = adapters.attach(uv)
       local n = 0
       for h in pairs(handles()) do if not before[h] then n = n + 1 end end
@@ -264,8 +266,6 @@ describe("host adapters #c #compat", function()
       assert_job(j1, p1, s1)
       assert_job(j2, p2, s2)
       b:detach()
-      uv.run("nowait")
-      assert.same(before, handles())
       os.remove(p1)
       os.remove(p2)
     end)
@@ -318,9 +318,19 @@ describe("host adapters #c #compat", function()
       return pred()
     end
 
-    it("generates and downloads from a copas thread while the host's copas thread keeps serving; "
+    -- A test of the adapter: pending without copas; after body() (which detaches what it attached)
+    -- copas takes a few steps to end the adapter's threads, then what body returned runs.
+    local function copas_it(name, body)
+      it(name, function()
+        if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
+        local after = body()
+        for _ = 1, 10 do copas.step(0) end
+        if after then after() end
+      end)
+    end
+
+    copas_it("generates and downloads from a copas thread while the host's copas thread keeps serving; "
       .. "detach leaves nothing in copas's sets", function()
-      if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
       local restore = spy_select()
       local server = assert(socket.bind("127.0.0.1", 0))
       local port = select(2, server:getsockname())
@@ -348,14 +358,14 @@ describe("host adapters #c #compat", function()
       adapter:detach()
       adapter:detach()
       server:close()
-      for _ = 1, 10 do copas.step(0) end
-      restore()
-      assert.equal(0, stand_ins())
-      os.remove(path)
+      return function()
+        restore()
+        assert.equal(0, stand_ins())
+        os.remove(path)
+      end
     end)
 
-    it("steps work spawned later by a host copas thread, with no wake()", function()
-      if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
+    copas_it("steps work spawned later by a host copas thread, with no wake()", function()
       local adapter = adapters.attach(copas)
       local client = util.client_for(emu)
       local job
@@ -368,11 +378,9 @@ describe("host adapters #c #compat", function()
       assert.truthy(job and job.done, "work spawned from a copas thread was never stepped")
       assert(job.ok, tostring(job.error))
       adapter:detach()
-      for _ = 1, 10 do copas.step(0) end
     end)
 
-    it("with copas 2+, meets seedance's deadlines under an unbounded copas.step()", function()
-      if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
+    copas_it("with copas 2+, meets seedance's deadlines under an unbounded copas.step()", function()
       if not copas.sleep then return pending(copas._VERSION .. " has no timers: the host bounds copas.step") end
       local adapter = adapters.attach(copas)
       local client = util.client_for(emu)
@@ -385,24 +393,16 @@ describe("host adapters #c #compat", function()
       copas.wakeup(guard)
       assert_saved(job, path)
       adapter:detach()
-      for _ = 1, 10 do copas.step(0) end
       os.remove(path)
     end)
 
-    it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
-      if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
-      local adapter = adapters.attach(copas)
-      local stalled, close = stalled_clients()
-      local job = adapter:spawn(stalls_then_call(stalled, util.client_for(emu)))
-      assert.is_true(loop_until(function() return job.done end), "the job did not finish")
-      close()
-      assert(job.ok, tostring(job.error))
-      adapter:detach()
-      for _ = 1, 10 do copas.step(0) end
+    copas_it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
+      survives_stalls(adapters.attach(copas), util.client_for(emu), function(job)
+        assert.is_true(loop_until(function() return job.done end), "the job did not finish")
+      end)
     end)
 
-    it("shares one driver between two attachments, detached one by one", function()
-      if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
+    copas_it("shares one driver between two attachments, detached one by one", function()
       local restore = spy_select()
       local a, b = adapters.attach(copas), adapters.attach(copas)
       for _ = 1, 3 do copas.step(0) end       -- copas 2+ starts threads at its next step
@@ -424,11 +424,12 @@ describe("host adapters #c #compat", function()
       assert_job(j1, p1, s1)
       assert_job(j2, p2, s2)
       b:detach()
-      for _ = 1, 10 do copas.step(0) end
-      restore()
-      assert.equal(0, stand_ins())
-      os.remove(p1)
-      os.remove(p2)
+      return function()
+        restore()
+        assert.equal(0, stand_ins())
+        os.remove(p1)
+        os.remove(p2)
+      end
     end)
   end)
 

@@ -297,9 +297,8 @@ describe("the rock and the docs around it #child", function()
   end)
 
   it("the READMEs' relative links lead to files of this repository", function()
-    local p = io.popen("find . -name '*.md' -not -path './build/*' -not -path './docs/*' -not -path './out/*' | sort")
     local checked = 0
-    for file in p:lines() do
+    for _, file in ipairs(util.lines("find . -name '*.md' -not -path './build/*' -not -path './docs/*' -not -path './out/*'")) do
       local dir = file:match("^(.*)/[^/]*$")
       local text = slurp(file)
       local targets = {}
@@ -316,15 +315,13 @@ describe("the rock and the docs around it #child", function()
         end
       end
     end
-    p:close()
     assert.is_true(checked > 0)
     assert.matches("%(%.%./contract/API%.md%)", slurp("emulator/README.md"))
   end)
 
   it("the examples' headers start the emulator and scale the pauses to its speed", function()
-    local p = io.popen("grep -rl 'SEEDANCE_BASE_URL=http://127.0.0.1:PORT' examples README.md emulator/README.md")
     local n = 0
-    for file in p:lines() do
+    for _, file in ipairs(util.lines("grep -rl 'SEEDANCE_BASE_URL=http://127.0.0.1:PORT' examples README.md emulator/README.md")) do
       local text = slurp(file)
       local speed = tonumber(text:match("seedance%-emulator %-%-speed (%d+)"))
       local scale = tonumber(text:match("SEEDANCE_TIME_SCALE=([%d.]+)"))
@@ -334,7 +331,6 @@ describe("the rock and the docs around it #child", function()
         file, tostring(scale), speed))
       n = n + 1
     end
-    p:close()
     assert.is_true(n >= 18, n .. " files")
   end)
 end)

@@ -39,14 +39,7 @@ local function load_rockspec(path)
   return env
 end
 
-local function lines(cmd)
-  local ok, out = util.run(cmd)
-  assert(ok, out)
-  local t = {}
-  for l in out:gmatch("[^\n]+") do t[#t + 1] = l end
-  table.sort(t)
-  return t
-end
+local lines = util.lines
 
 local sorted_keys = util.sorted_keys
 

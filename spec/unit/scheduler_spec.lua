@@ -5,6 +5,15 @@ local core = require("seedance.core")
 local nowait = require("helpers.nowait")
 local child = require("helpers.child")
 
+-- Under seedance.run, a spawned coroutine that raises `message`: its waiter gets nil and the error.
+local function waiter_gets_error(message)
+  seedance.run(function()
+    local v, err = seedance.spawn(function() error(message) end):wait()
+    assert.is_nil(v)
+    assert.matches(message, err)
+  end)
+end
+
 -- Step until every managed coroutine has ended (bounded), so no spec leaves work to the next.
 local function drain()
   for _ = 1, 1000 do
@@ -51,12 +60,7 @@ describe("seedance.run #c #compat", function()
   end)
 
   it("hands a spawned coroutine's error to its waiter", function()
-    seedance.run(function()
-      local h = seedance.spawn(function() error("inner") end)
-      local v, err = h:wait()
-      assert.is_nil(v)
-      assert.matches("inner", err)
-    end)
+    waiter_gets_error("inner")
   end)
 
   it("reports errors nobody waits for to the error handler, and goes on", function()
@@ -74,12 +78,7 @@ describe("seedance.run #c #compat", function()
     local seen = {}
     scheduler.set_error_handler(function(e) seen[#seen + 1] = e end)
     finally(function() scheduler.set_error_handler(nil) end)
-    seedance.run(function()
-      local h = seedance.spawn(function() error("waited for") end)
-      local v, err = h:wait()
-      assert.is_nil(v)
-      assert.matches("waited for", err)
-    end)
+    waiter_gets_error("waited for")
     local ok, err = pcall(seedance.run, function() error("raised by run") end)
     assert.is_false(ok)
     assert.matches("raised by run", err)
