@@ -76,7 +76,7 @@ end)
 describe("seedance.new #c", function()
   -- The message seedance.new raises for these options over a valid base.
   local function new_error(over)
-    local ok, err = pcall(seedance.new, util.merge({ api_key = "sk-bite5", base_url = "http://127.0.0.1:9" }, over))
+    local ok, err = pcall(seedance.new, util.merge({ api_key = "sk-options", base_url = "http://127.0.0.1:9" }, over))
     assert.is_false(ok, "accepted")
     return err
   end
