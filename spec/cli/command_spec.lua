@@ -11,12 +11,7 @@ local cjson = require("cjson")
 local q = cli.q
 local seedance = cli.run
 
--- A file of `text` at a fresh temporary path, ending in `suffix`.
-local function scratch_file(text, suffix)
-  return util.write(util.tmpfile("cli" .. suffix), text)
-end
-
-local function write_json(text) return scratch_file(text, ".json") end
+local function write_json(text) return util.tmpfile("cli.json", text) end
 
 local cleanup = util.cleanup()
 
@@ -85,7 +80,7 @@ describe("the seedance command #child", function()
   end)
 
   it("uploads a local --image and shows status, waits and downloads by id", function()
-    local png = scratch_file(util.PNG, ".png")
+    local png = util.tmpfile("cli.png", util.PNG)
     local code, id = seedance("generate --image " .. q(png) .. " --prompt 'from an image'", env)
     os.remove(png)
     assert.equals(0, code)
@@ -112,7 +107,7 @@ describe("the seedance command #child", function()
     assert.matches("^remaining: %d+\nused: %d+\n$", out)
   end)
 
-  it("exits with a distinct code per failure, never printing the key", function()
+  it("exits with a distinct code per failure, never printing the key #slow", function()
     local e401 = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-test-401" }
     local e402 = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-test-402" }
     assert.equals(4, (seedance("generate --prompt x", e401)))
@@ -154,7 +149,7 @@ describe("the seedance command #child", function()
 
   describe("keeps 'use this image as the last frame' apart from 'save the last frame'", function()
     it("--first-frame a.png --last-frame a.png -o out.mp4 saves the video in out.mp4, not the frame", function()
-      local png = scratch_file(util.PNG, ".png")
+      local png = util.tmpfile("cli.png", util.PNG)
       local out, frame = util.tmpfile("cli-fl.mp4"), util.tmpfile("cli-fl.png")
       local code, stdout, stderr = seedance(("generate --first-frame %s --last-frame %s --return-last-frame "
         .. "--prompt x -o %s --save-last-frame %s"):format(q(png), q(png), q(out), q(frame)), env)

@@ -8,11 +8,6 @@ local settings = require("seedance.cli.settings")
 
 local q, write = cli.q, util.write
 
--- A file of `text` at a fresh temporary path named for `name`.
-local function scratch_file(text, name)
-  return write(util.tmpfile(name), text)
-end
-
 local PNG = util.ROOT .. "/emulator/media/last-frame.png"
 
 local cleanup = util.cleanup()
@@ -189,7 +184,7 @@ describe("the seedance command checks before paying #child", function()
     end)
 
     it("a --image that is not an image: an invalid request, said once", function()
-      local p = scratch_file("just text\n", "notimage.png")
+      local p = util.tmpfile("notimage.png", "just text\n")
       local err = refused("generate --prompt x --image " .. q(p), 3)
       assert.matches("not a JPEG, PNG, WebP or GIF image", err)
       os.remove(p)
@@ -250,7 +245,7 @@ describe("the seedance command checks before paying #child", function()
     it("a key with spaces, an empty or missing key file, no key at all", function()
       assert.matches("SEEDANCE_API_KEY contains spaces or control characters",
         refused("balance", 2, { SEEDANCE_API_KEY = "sk abc" }))
-      local empty = scratch_file("\n", "empty.key")
+      local empty = util.tmpfile("empty.key", "\n")
       assert.matches("%-%-api%-key%-file .* is empty", refused("balance --api-key-file " .. q(empty), 2))
       os.remove(empty)
       assert.matches("cannot read %-%-api%-key%-file", refused("balance --api-key-file " .. q(util.tmpfile("no.key")), 10))
@@ -262,9 +257,9 @@ describe("the seedance command checks before paying #child", function()
       local dir = util.tmpdir()
       assert.matches("cannot read %-%-api%-key%-file .* %(Is a directory%)", refused("balance --api-key-file " .. q(dir), 10,
         { SEEDANCE_API_KEY = false }))
-      local utf16 = scratch_file("\255\254s\0k\0", "utf16.key")
+      local utf16 = util.tmpfile("utf16.key", "\255\254s\0k\0")
       assert.matches("is UTF%-16 text; save it as UTF%-8", refused("balance --api-key-file " .. q(utf16), 2))
-      local bom = scratch_file("\239\187\191sk-from-file\r\n", "bom2.key")
+      local bom = util.tmpfile("bom2.key", "\239\187\191sk-from-file\r\n")
       local code, _, err = cli.run("balance --api-key-file " .. q(bom), { SEEDANCE_BASE_URL = emu.url })
       assert.equals(0, code, err)
       os.remove(utf16)
@@ -273,15 +268,15 @@ describe("the seedance command checks before paying #child", function()
     end)
 
     it("a request file as editors save it: BOM on standard input too, an empty file never 'a folder' #m-cli-text-bom", function()
-      local bom = scratch_file('\239\187\191{"model":"doubao-seedance-2.0","prompt":"x"}', "bom2.json")
+      local bom = util.tmpfile("bom2.json", '\239\187\191{"model":"doubao-seedance-2.0","prompt":"x"}')
       local code, out, err = cli.run("validate -", nil, bom)
       assert.equals(0, code, err)
       assert.equals("-: valid\n", out)
-      local empty = scratch_file("", "empty2.json")
+      local empty = util.tmpfile("empty2.json", "")
       local err2 = refused("generate --request " .. q(empty), 3)
       assert.matches("is not a JSON object", err2)
       assert.is_nil(err2:find("folder", 1, true))
-      local utf16 = scratch_file("\255\254{\0}\0", "utf16.json")
+      local utf16 = util.tmpfile("utf16.json", "\255\254{\0}\0")
       assert.matches("is UTF%-16 text; save it as UTF%-8", refused("generate --request " .. q(utf16), 3))
       for _, p in ipairs{ bom, empty, utf16 } do os.remove(p) end
     end)
@@ -293,7 +288,7 @@ describe("the seedance command checks before paying #child", function()
         '{"model":"doubao-seedance-2.0","prompt":"x","image_with_roles":[{"url":5,"role":"first_frame"}]}',
       }
       for _, body in ipairs(cases) do
-        local p = scratch_file(body, "advice.json")
+        local p = util.tmpfile("advice.json", body)
         local err = refused("generate --request " .. q(p), 3)
         os.remove(p)
         assert.is_nil(err:find("seedance.file", 1, true), err)
@@ -316,7 +311,7 @@ describe("the seedance command checks before paying #child", function()
     end)
 
     it("a key file that works, its newline dropped and its key never printed", function()
-      local keyfile = scratch_file("sk-from-file\n", "good.key")
+      local keyfile = util.tmpfile("good.key", "sk-from-file\n")
       local code, out, err = cli.run("balance -v --api-key-file " .. q(keyfile), { SEEDANCE_BASE_URL = emu.url })
       os.remove(keyfile)
       assert.equals(0, code, err)
@@ -338,7 +333,7 @@ describe("the seedance command checks before paying #child", function()
 
     -- found: "io_error: cannot read --api-key-file F (is a folder)", exit 10, for an empty file
     it("an empty (0-byte) --api-key-file is a settings error saying it is empty #found", function()
-      local key = cleanup(scratch_file("", "empty0.key"))
+      local key = cleanup(util.tmpfile("empty0.key", ""))
       local err = refused("balance --api-key-file " .. q(key), 2, { SEEDANCE_API_KEY = false })
       assert.matches("is empty", err)
       assert.is_nil(err:find("folder", 1, true), err)
@@ -346,7 +341,7 @@ describe("the seedance command checks before paying #child", function()
 
     -- found: the BOM was sent as part of the key: 401, exit 4
     it("a key file saved with a UTF-8 byte order mark works #found", function()
-      local key = cleanup(scratch_file("\239\187\191sk-bom-key\r\n", "bom.key"))
+      local key = cleanup(util.tmpfile("bom.key", "\239\187\191sk-bom-key\r\n"))
       local code, _, err = cli.run("balance --api-key-file " .. q(key), cli.with(env, { SEEDANCE_API_KEY = false }))
       assert.equals(0, code, err)
     end)
@@ -383,7 +378,7 @@ describe("the seedance command checks before paying #child", function()
   describe("request files", function()
     -- found: "is not a JSON object: Expected value but found invalid token at character 1", exit 3
     it("a request file saved with a UTF-8 byte order mark is read #found", function()
-      local p = cleanup(scratch_file('\239\187\191{"model":"doubao-seedance-2.0","prompt":"x"}', "bom.json"))
+      local p = cleanup(util.tmpfile("bom.json", '\239\187\191{"model":"doubao-seedance-2.0","prompt":"x"}'))
       local code, out, err = cli.run("validate " .. q(p))
       assert.equals(0, code, err)
       assert.matches(": valid\n$", out)
@@ -392,7 +387,7 @@ describe("the seedance command checks before paying #child", function()
     -- found: "for a local image use seedance.file(path), which uploads it": Lua advice; the command's
     -- way is --image PATH
     it("a local image path inside --request gets advice a command-line user can follow #found", function()
-      local p = cleanup(scratch_file('{"model":"doubao-seedance-2.0","prompt":"x","image_urls":["./cat.png"]}', "local.json"))
+      local p = cleanup(util.tmpfile("local.json", '{"model":"doubao-seedance-2.0","prompt":"x","image_urls":["./cat.png"]}'))
       local err = refused("generate -q --request " .. q(p), 3)
       assert.is_nil(err:find("seedance.file", 1, true), err)
       assert.truthy(err:find("--image", 1, true), err)
@@ -411,7 +406,7 @@ describe("the seedance command checks before paying #child", function()
         "",
       }
       for _, body in ipairs(cases) do
-        local p = scratch_file(body, "bad.json")
+        local p = util.tmpfile("bad.json", body)
         refused("generate -q --request " .. q(p), 3)
         os.remove(p)
       end

@@ -38,7 +38,7 @@ local function multipart(boundary, parts)
   return table.concat(out) .. "--" .. boundary .. "--\r\n"
 end
 
-local function upload(emu, content_type, body)
+local function raw_upload(emu, content_type, body)
   return http("POST", emu.url .. "/v1/uploads/images", { headers = { ["Content-Type"] = content_type }, body = body })
 end
 
@@ -123,37 +123,37 @@ describe("seedance-emulator, hostile input #child", function()
   describe("multipart uploads", function()
     it("answers 400 to a 300-character boundary, naming the boundary", function()
       local b = string.rep("x", 300)
-      local r = upload(emu, "multipart/form-data; boundary=" .. b,
+      local r = raw_upload(emu, "multipart/form-data; boundary=" .. b,
         multipart(b, { { name = "file", filename = "a.png", data = PNG .. string.rep("\0", 1000) } }))
       assert_error(r, 400, "boundary")
     end)
 
     it("takes a boundary of 70 characters and refuses 71", function()
       local b70, b71 = string.rep("b", 70), string.rep("b", 71)
-      local r = upload(emu, "multipart/form-data; boundary=" .. b70, multipart(b70, { { name = "file", data = PNG } }))
+      local r = raw_upload(emu, "multipart/form-data; boundary=" .. b70, multipart(b70, { { name = "file", data = PNG } }))
       assert.equals(200, r.status, r.body)
       assert.equals(#PNG, r.json.bytes)
-      r = upload(emu, "multipart/form-data; boundary=" .. b71, multipart(b71, { { name = "file", data = PNG } }))
+      r = raw_upload(emu, "multipart/form-data; boundary=" .. b71, multipart(b71, { { name = "file", data = PNG } }))
       assert_error(r, 400, "boundary")
     end)
 
     it("reads the boundary parameter itself, not a 'boundary=' inside another one", function()
       local body = multipart("real", { { name = "file", data = PNG } })
-      local r = upload(emu, "multipart/form-data; xboundary=decoy; boundary=real", body)
+      local r = raw_upload(emu, "multipart/form-data; xboundary=decoy; boundary=real", body)
       assert.equals(200, r.status, r.body)
-      r = upload(emu, "multipart/form-data; BOUNDARY=\"real\"", body)
+      r = raw_upload(emu, "multipart/form-data; BOUNDARY=\"real\"", body)
       assert.equals(200, r.status, r.body)
       for _, ct in ipairs{ "text/plain; boundary=real", "multipart/form-dataX; boundary=real",
         "multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\"real",
         "multipart/form-data; boundary=a; boundary=real", "multipart/form-data; boundary=re{al}" } do
-        r = upload(emu, ct, body)
+        r = raw_upload(emu, ct, body)
         assert.equals(400, r.status, ct)
         assert.equals("invalid_request_error", r.json.error.type, ct)
       end
     end)
 
     it("matches the part named file, not name=\"file\" inside filename=\"file\"", function()
-      local r = upload(emu, "multipart/form-data; boundary=B",
+      local r = raw_upload(emu, "multipart/form-data; boundary=B",
         multipart("B", { { name = "other", filename = "file", data = PNG } }))
       assert_error(r, 400, "'file' is required")
       assert.equals(0, emu:stats().uploads)
@@ -161,7 +161,7 @@ describe("seedance-emulator, hostile input #child", function()
 
     it("ends a part only at CRLF--boundary: the boundary inside a line is content", function()
       local data = PNG .. "--B and more" .. "\r\n-B" .. "\n--B"
-      local r = upload(emu, "multipart/form-data; boundary=B", multipart("B", { { name = "file", data = data } }))
+      local r = raw_upload(emu, "multipart/form-data; boundary=B", multipart("B", { { name = "file", data = data } }))
       assert.equals(200, r.status, r.body)
       assert.equals(#data, r.json.bytes)
       assert.equals(data, http("GET", r.json.url, { key = false }).body)
@@ -178,23 +178,23 @@ describe("seedance-emulator, hostile input #child", function()
         "--B\r\nContent-Disposition: form-data; name=\"file\r\n\r\n" .. PNG .. "\r\n--B--",
         "--B\r\n Content-Disposition: form-data; name=\"file\"\r\n\r\n" .. PNG .. "\r\n--B--",
         "--B\r\nContent-Disposition: ; name=\"file\"\r\n\r\n" .. PNG .. "\r\n--B--" } do
-        local r = upload(emu, "multipart/form-data; boundary=B", body)
+        local r = raw_upload(emu, "multipart/form-data; boundary=B", body)
         assert.equals(400, r.status, body)
       end
       assert.equals(0, emu:stats().uploads)
     end)
 
     it("echoes a hostile filename as valid JSON in UTF-8, quoted-pairs read; refuses one over 255 bytes", function()
-      local r = upload(emu, "multipart/form-data; boundary=B",
+      local r = raw_upload(emu, "multipart/form-data; boundary=B",
         multipart("B", { { name = "file", filename = "a\\\"b\255\254\t.png", data = PNG } }))
       assert.equals(200, r.status, r.body)
       assert.is_true(utf8_ok(r.body), r.body)
       assert.equals("a\"b\239\191\189\239\191\189\t.png", r.json.filename) -- U+FFFD for each stray byte
-      r = upload(emu, "multipart/form-data; boundary=B",
+      r = raw_upload(emu, "multipart/form-data; boundary=B",
         multipart("B", { { name = "file", filename = string.rep("n", 255), data = PNG } }))
       assert.equals(200, r.status)
       assert.equals(string.rep("n", 255), r.json.filename)
-      r = upload(emu, "multipart/form-data; boundary=B",
+      r = raw_upload(emu, "multipart/form-data; boundary=B",
         multipart("B", { { name = "file", filename = string.rep("n", 256), data = PNG } }))
       assert_error(r, 400, "filename")
     end)

@@ -520,7 +520,7 @@ describe("seedance-emulator #child", function()
 
     -- POST a file holding `bytes` (or made by the shell command `make`, given the file's name) to
     -- the upload endpoint of a fresh emulator, as form field `field` (default "file").
-    local function upload(bytes, o)
+    local function form_upload(bytes, o)
       o = o or {}
       emu = emu or emulator.start()
       local file = os.tmpname()
@@ -533,7 +533,7 @@ describe("seedance-emulator #child", function()
 
     it("stores JPEG/PNG/WebP/GIF (by magic bytes) and serves the bytes back", function()
       for ctype, bytes in pairs(MAGIC) do
-        local r = upload(bytes, { filename = "pic.bin" })
+        local r = form_upload(bytes, { filename = "pic.bin" })
         assert.equals(200, r.status, r.body)
         assert.equals(ctype, r.json.content_type)
         assert.equals(#bytes, r.json.bytes)
@@ -547,20 +547,20 @@ describe("seedance-emulator #child", function()
     end)
 
     it("rejects other bytes with 400 and a missing file field with 400", function()
-      local r = upload("just some text, not an image")
+      local r = form_upload("just some text, not an image")
       assert.equals(400, r.status)
       assert.equals("invalid_request_error", r.json.error.type)
-      assert.equals(400, upload(PNG, { field = "other" }).status)
+      assert.equals(400, form_upload(PNG, { field = "other" }).status)
     end)
 
     it("answers 413 over 20 MB", function()
-      local r = upload(nil, { timeout = 30,
+      local r = form_upload(nil, { timeout = 30,
         make = function(file) return "{ printf '\\211PNG\\r\\n\\032\\n'; head -c 21000000 /dev/zero; } > " .. file end })
       assert.equals(413, r.status)
     end)
 
     it("needs the bearer key", function()
-      assert.equals(401, upload(PNG, { key = false }).status)
+      assert.equals(401, form_upload(PNG, { key = false }).status)
     end)
   end)
 

@@ -89,8 +89,12 @@ function M.client_for(server, ...)
                                 max_backoff = 0.05, wait_timeout = 600 }, ...))
 end
 
---- A fresh temporary path (nothing stands there, nor at path .. ".part").
-function M.tmpfile(name)
+--- A fresh temporary path (nothing stands there, nor at path .. ".part"); with `text`, a file
+-- holding it.
+-- @tparam string name the end of its name
+-- @tparam[opt] string text
+-- @treturn string the path
+function M.tmpfile(name, text)
   -- os.tmpname's unique name as the stem (math.random is not seeded on Lua
   -- 5.1, so it gave every run the same names, and a folder from an earlier run)
   local stem = os.tmpname()
@@ -98,6 +102,7 @@ function M.tmpfile(name)
   local p = stem .. "-seedance-spec-" .. name
   os.remove(p)
   os.remove(p .. ".part")
+  if text then M.write(p, text) end
   return p
 end
 
