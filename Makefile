@@ -23,6 +23,43 @@ EMU_INC  := $(shell pkg-config --cflags libmicrohttpd libcjson 2>/dev/null)
 EMU_MEDIA ?= $(CURDIR)/emulator/media
 EMU_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson $(LUA_PC) 2>/dev/null)
 
+# Each C file compiles to its own object (make -j2 builds two at a time), one
+# folder of objects per build: build/obj/<variant>/. -MMD writes each object's
+# header dependencies beside it, so a changed header rebuilds only its users.
+OBJ       = build/obj
+objs_of   = $(patsubst %.c,$(OBJ)/$(1)/%.o,$(2))
+CORE_OBJ  = $(call objs_of,core,$(CORE_SRC))
+EMU_OBJ_DIR ?= emu
+EMU_OBJ   = $(call objs_of,$(EMU_OBJ_DIR),$(EMU_SRC))
+CORE_CFLAGS = $(WARN) -std=c99 -fPIC $(CURL_INC)
+EMU_CFLAGS  = $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) -DEMU_MEDIA_DIR='"$(EMU_MEDIA)"'
+
+# $(call c_objects,VARIANT,COMPILER AND FLAGS): the rule that compiles a
+# source into build/obj/VARIANT/, and its dependency files.
+define c_objects
+$(OBJ)/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$(2) -MMD -MP -c -o $$@ $$<
+endef
+$(eval $(call c_objects,core,$(CC) $(CFLAGS) $(CORE_CFLAGS) $(LUA_INC)))
+$(eval $(call c_objects,$(EMU_OBJ_DIR),$(CC) $(CFLAGS) $(EMU_CFLAGS)))
+-include $(wildcard $(OBJ)/*/src/*.d $(OBJ)/*/emulator/*.d)
+# objects reached through a pattern (build/lua5.1/seedance/core.so) are kept, not removed as intermediates
+.SECONDARY:
+
+# Which specs a pass runs is chosen by tags in the specs' own text (spec/README.md):
+# #c exercises the C core in the busted process, #child runs the work under
+# test in another process, #compat touches Lua-version differences, #slow
+# takes over ~5 s, #found came from a hostile review. busted matches a tag as
+# a Lua pattern anywhere in a test's full name, so `tag` escapes its '-' and
+# ends it at a non-word character (#c must not take #child or #compat).
+tag         = '$(subst -,%-,$(1))%f[^%w_-]'
+# the specs whose C runs in this process: what ASan, valgrind and GC stress can watch
+C_SPECS     = --tags=$(call tag,c) --exclude-tags=$(call tag,child) spec
+# the specs that touch what differs between Lua versions (Lua 5.1, 5.2, 5.3 run these)
+COMPAT_SPECS = --tags=$(call tag,compat) spec
+NPROC      := $(shell nproc 2>/dev/null || echo 2)
+
 # Specs find the in-tree modules before any installed copy.
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/build/?.so;;
@@ -40,14 +77,18 @@ help:
 	@echo "make lint    luacheck the Lua code"
 	@echo "make test-all-lua  the spec suite under Lua 5.4, 5.1, 5.2, 5.3 and LuaJIT"
 	@echo "make hosts   build the host examples: build/c-host, the LuaJIT core, the emulator"
-	@echo "make check   warnings, cppcheck, luacheck, specs under ASan+UBSan, valgrind and GC stress"
-	@echo "make mutants  mutation testing: each mutants/*.patch removes a promise; its specs must fail"
+	@echo "make check   warnings, cppcheck, specs under ASan+UBSan, valgrind and GC stress, mutants"
+	@echo "make mutants  mutation testing: each row of mutants/*.lua removes a promise; its specs must fail"
+	@echo "make ci      what CI runs after installing: the build, then every stage two at a time, timed"
 	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
 	@echo "make bench   benchmarks B1-B6 against peers on the emulator (BENCH_QUICK=1 for small sizes)"
 	@echo "make docs    LDoc API reference into docs/"
 	@echo "make rock    the LuaRocks source rocks of seedance and seedance-emulator into build/rock/"
+	@echo "make rock-install  make rock, then install seedance into TREE (default ~/.luarocks), first try"
 	@echo "make windows   cross-build for Windows (MinGW-w64) into build/windows/dist/"
 	@echo "make windows-smoke  the Windows build under Wine against the emulator"
+	@echo "make windows-dist   the zip for game developers: LuaJIT (lua51.dll) and Lua 5.4 builds"
+	@echo "make windows-dist-smoke  the smoke suite from the unpacked zip, both ABIs, under Wine"
 	@echo "make clean   remove build products"
 
 deps:
@@ -55,14 +96,13 @@ deps:
 
 build: $(CORE_SO)
 
-$(CORE_SO): $(CORE_SRC) $(CORE_HDR)
+$(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -std=c99 -fPIC -shared $(LUA_INC) $(CURL_INC) -o $@ $(CORE_SRC) -lcurl -lm
+	$(CC) $(CFLAGS) -shared -o $@ $(CORE_OBJ) -lcurl -lm
 
-$(EMU_BIN): $(EMU_SRC) $(EMU_HDR)
+$(EMU_BIN): $(EMU_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) \
-		-DEMU_MEDIA_DIR='"$(EMU_MEDIA)"' -o $@ $(EMU_SRC) $(EMU_LIBS) -lpthread -lm
+	$(CC) $(CFLAGS) -o $@ $(EMU_OBJ) $(EMU_LIBS) -lpthread -lm
 
 emulator: $(EMU_BIN)
 
@@ -76,12 +116,12 @@ examples: deps
 	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec/hosts/examples_spec.lua
 
 test: deps
-	@$(MAKE) --no-print-directory build emulator
+	@$(MAKE) --no-print-directory -j$(NPROC) build emulator
 	@$(MAKE) --no-print-directory lint
 	$(LUA) $(BUSTED) --lua=$(LUA) -o spec/support/summary.lua spec
 
 lint:
-	luacheck -q lua spec bin types bench windows mutants $(wildcard examples)
+	luacheck -q lua spec bin types bench windows mutants fuzz mk $(wildcard examples)
 
 docs:
 	@sh .ci/install-deps docs
@@ -99,3 +139,4 @@ include mk/bench.mk
 include mk/mutants.mk
 include mk/windows.mk
 include mk/rock.mk
+include mk/ci.mk

@@ -3,7 +3,8 @@ package = "seedance"
 version = "scm-1"
 source = {
    -- `luarocks make` builds from this checkout and never fetches; a published scm rockspec names the
-   -- repository here (git+https://.../seedance.git).
+   -- repository here (git+https://.../seedance.git). `make rock` writes the release rockspec from this
+   -- one (mk/release-rockspec.lua): the version of lua/seedance/version.lua, the release tarball as source.
    url = "git+file:///dev/null",
 }
 description = {
@@ -69,7 +70,9 @@ build = {
       ["seedance.compat"] = "lua/seedance/compat.lua",
       ["seedance.context"] = "lua/seedance/context.lua",
       ["seedance.download"] = "lua/seedance/download.lua",
+      ["seedance.error_types"] = "lua/seedance/error_types.lua",
       ["seedance.errors"] = "lua/seedance/errors.lua",
+      ["seedance.estimate"] = "lua/seedance/estimate.lua",
       ["seedance.files"] = "lua/seedance/files.lua",
       ["seedance.governor"] = "lua/seedance/governor.lua",
       ["seedance.http"] = "lua/seedance/http.lua",
@@ -86,6 +89,7 @@ build = {
       ["seedance.scheduler"] = "lua/seedance/scheduler.lua",
       ["seedance.task"] = "lua/seedance/task.lua",
       ["seedance.urls"] = "lua/seedance/urls.lua",
+      ["seedance.version"] = "lua/seedance/version.lua",
    },
    platforms = {
       -- the core calls Winsock (WSAPoll, socket) and BCryptGenRandom itself; Vista is the oldest Windows with WSAPoll
@@ -97,4 +101,8 @@ build = {
    install = {
       bin = { seedance = "bin/seedance" },
    },
+   -- into the installed rock's folder (`luarocks show --rock-dir seedance`): the HTML reference
+   -- (`luarocks doc seedance` opens docs/index.html; make rock writes it with LDoc, a checkout has
+   -- it after make docs), the runnable examples and the LuaLS types (types/seedance.lua)
+   copy_directories = { "docs", "examples", "types" },
 }

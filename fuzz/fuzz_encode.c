@@ -184,7 +184,7 @@ static void push_value(lua_State *L, reader *r, int field, uint8_t sel) {
 /* Build the request in slot 1. */
 static void build(lua_State *L, reader *r) {
     static const char *const names[] = {
-#define FIELD_NAME(name, type, rank, when, check, doc) #name,
+#define FIELD_NAME(name, type, rank, when, check, media, doc) #name,
         SD_REQUEST_FIELDS(FIELD_NAME)
 #undef FIELD_NAME
     };

@@ -63,7 +63,7 @@ typedef struct {
     size_t len;
 } word;
 #define W(lit) {lit, sizeof(lit) - 1}
-#define W_FIELD(name, type, rank, when, check, doc) W(#name),
+#define W_FIELD(name, type, rank, when, check, media, doc) W(#name),
 #define W_ITEM(name) W(#name),
 static const word WORDS[] = {
     SD_REQUEST_FIELDS(W_FIELD) SD_ROLE_ITEM_FIELDS(W_ITEM) SD_TOOL_ITEM_FIELDS(W_ITEM)

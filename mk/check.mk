@@ -1,42 +1,36 @@
 # mk/check.mk: `make check`, the quality checks (included by the Makefile).
 #
-#   check-werror    gcc -Wall -Wextra -Werror build of the core and the emulator
+#   check-werror    the core, the emulator and the C host build with -Wall -Wextra -Werror
 #   check-cppcheck  cppcheck on src/, emulator/ and fuzz/
-#   check-luacheck  luacheck (make lint, plus fuzz/)
-#   check-asan      the specs (CHECK_SPECS: all but CHILD_SPECS, whose work
-#                   runs in other processes) with the core built by clang with
-#                   ASan + UBSan (LeakSanitizer on), the runtime preloaded into lua5.4
+#   check-asan      the #c specs that run no child (C_SPECS) with the core built by clang
+#                   with ASan + UBSan (LeakSanitizer on), the runtime preloaded into lua5.4
 #   check-emulator-asan  the emulator built by clang with ASan + UBSan
-#                   (build/asan/seedance-emulator), its specs run against it
-#                   (SEEDANCE_EMULATOR_BIN); any sanitizer report in its logs
+#                   (build/asan/seedance-emulator), its specs (spec/emulator/) run
+#                   against it (SEEDANCE_EMULATOR_BIN); any sanitizer report in its logs
 #                   (build/check/emulator-asan/) fails the check
 #   check-valgrind  the same specs under valgrind --leak-check=full
-#   check-gc        the same specs under an aggressive collector, in each GC mode
+#   check-gc-incremental, check-gc-generational
+#                   the same specs under an aggressive collector, in each GC mode
+#   check-mutants   every mutation (mk/mutants.mk)
 #
-# Each check-<name> runs alone too; `make check` runs them all in turn, prints
-# one line per check and fails when any failed. Logs go to build/check/.
-# Knobs: CHECKS (which ones), CHILD_SPECS, CHECK_SPECS (what asan/gc run),
-# EMU_ASAN_SPECS, VALGRIND_SPECS, GC_MODES, GC_EVERY.
+# luacheck runs in make lint (make test). Each check-<name> runs alone too;
+# `make check` runs them two at a time (mk/stages), prints one line per check
+# with its time and fails when any failed. Logs go to build/check/.
+# Which specs a pass runs is chosen by their tags (C_SPECS in the Makefile):
+# a spec whose work runs in another process (#child: the command, the
+# examples, real hosts, LuaRocks) is left out, since ASan, valgrind and the
+# collector's stress watch the busted process only.
+# Knobs: CHECKS (which ones), CHECK_JOBS, CHECK_SPECS (what asan/gc run),
+# EMU_ASAN_SPECS, VALGRIND_SPECS, GC_EVERY.
 
 CLANG          ?= clang-14
 CPPCHECK       ?= cppcheck
 VALGRIND       ?= valgrind
-CHECKS         ?= werror cppcheck luacheck asan emulator-asan valgrind gc mutants
-# Specs whose work runs in other processes (the command, the examples, real
-# hosts, LuaRocks, the emulator program): ASan, valgrind and the collector's
-# stress watch the busted process only (a child runs the ordinary core), so
-# those runs leave them out; make test and the other Luas run them. The
-# emulator program has its own ASan run (check-emulator-asan), and
-# spec/emulator/service_spec.lua's timing windows (a 0.1 s "pending" phase) would not
-# survive valgrind's slowdown of the client anyway.
-CHILD_SPECS    ?= spec/adversary_cli_spec.lua spec/cli/command_spec.lua spec/cli/interrupt_spec.lua \
-                  spec/cli/logging_spec.lua spec/cli/progress_spec.lua spec/hosts/examples_spec.lua \
-                  spec/hosts/hosts_spec.lua spec/packaging/rockspec_spec.lua spec/emulator/service_spec.lua \
-                  spec/emulator/hostile_input_spec.lua
-CHECK_SPECS    ?= $(filter-out $(CHILD_SPECS),$(wildcard spec/*_spec.lua))
+CHECKS         ?= werror cppcheck asan emulator-asan valgrind gc-incremental gc-generational mutants
+CHECK_JOBS     ?= 2
+CHECK_SPECS    ?= $(C_SPECS)
 VALGRIND_SPECS ?= $(CHECK_SPECS)
-EMU_ASAN_SPECS ?= spec/emulator/service_spec.lua spec/emulator/hostile_input_spec.lua
-GC_MODES       ?= incremental generational
+EMU_ASAN_SPECS ?= spec/emulator
 GC_EVERY       ?= 200
 CHECK_DIR       = build/check
 
@@ -59,18 +53,21 @@ BUSTED_HERE = $(LUA) $(BUSTED_ARGS)
 # A sanitizer report in the log (from this process or a child it started).
 SAN_REPORT = ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-Za-z]*Sanitizer
 
-.PHONY: check check-werror check-cppcheck check-luacheck check-asan check-emulator-asan check-valgrind check-gc check-deps
+.PHONY: check check-werror check-cppcheck check-asan check-emulator-asan check-valgrind check-gc-incremental \
+        check-gc-generational check-deps
 
 check: check-deps
-	@MAKE="$(MAKE)" mk/run-each "make check" check $(CHECK_DIR) $(CHECKS)
+	@$(MAKE) --no-print-directory -j$(NPROC) build emulator $(ASAN_SO) $(EMU_ASAN)
+	@MAKE="$(MAKE)" mk/stages check $(CHECK_JOBS) $(CHECK_DIR) $(CHECKS:%=check-%)
 
 check-deps:
 	@sh .ci/install-deps check
 
 check-werror:
 	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/werror.line
-	@$(MAKE) --no-print-directory -B build emulator CC=gcc
-	@echo "gcc -Wall -Wextra -Werror: core and emulator build clean" | tee $(CHECK_DIR)/werror.line
+	@$(MAKE) --no-print-directory build emulator c-host
+	@echo "$(CC) -Wall -Wextra -Werror: core, emulator and C host build clean (every build here uses these flags)" \
+	    | tee $(CHECK_DIR)/werror.line
 
 check-cppcheck:
 	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/cppcheck.line
@@ -84,17 +81,14 @@ check-cppcheck:
 	@echo "cppcheck $$($(CPPCHECK) --version | cut -d' ' -f2): no findings in src/ emulator/ fuzz/" \
 	    | tee $(CHECK_DIR)/cppcheck.line
 
-check-luacheck:
-	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/luacheck.line
-	@$(MAKE) --no-print-directory lint
-	@if [ -n "$(wildcard fuzz/*.lua)" ]; then echo "luacheck -q fuzz"; luacheck -q fuzz; fi
-	@echo "luacheck: no warnings" | tee $(CHECK_DIR)/luacheck.line
-
 # The core built by clang with AddressSanitizer + UndefinedBehaviorSanitizer
 # (-Werror too). UB aborts at once (-fno-sanitize-recover).
-$(ASAN_SO): $(CORE_SRC) $(CORE_HDR)
+$(eval $(call c_objects,asan,$(CLANG) $(SAN_CFLAGS) $(CORE_CFLAGS) $(LUA_INC)))
+$(eval $(call c_objects,emu-asan,$(CLANG) $(SAN_CFLAGS) $(EMU_CFLAGS)))
+
+$(ASAN_SO): $(call objs_of,asan,$(CORE_SRC))
 	@mkdir -p $(dir $@)
-	$(CLANG) $(SAN_CFLAGS) $(WARN) -std=c99 -fPIC -shared $(LUA_INC) $(CURL_INC) -o $@ $(CORE_SRC) -lcurl -lm
+	$(CLANG) $(SAN_CFLAGS) -shared -o $@ $^ -lcurl -lm
 
 # Run a spec command with output to the terminal and $(CHECK_DIR)/$(1).log;
 # its status goes to $(CHECK_DIR)/$(1).rc.
@@ -127,10 +121,9 @@ check-asan: $(ASAN_SO) build
 # helper deletes, so the sanitizers write their reports to files of their own
 # (log_path: <prefix>.<pid>, one per emulator started) that outlive it; a
 # report there fails the check even when the spec that provoked it passed.
-$(EMU_ASAN): $(EMU_SRC) $(EMU_HDR)
+$(EMU_ASAN): $(call objs_of,emu-asan,$(EMU_SRC))
 	@mkdir -p $(dir $@)
-	$(CLANG) $(SAN_CFLAGS) $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) \
-		-DEMU_MEDIA_DIR='"$(CURDIR)/emulator/media"' -o $@ $(EMU_SRC) $(EMU_LIBS) -lpthread -lm
+	$(CLANG) $(SAN_CFLAGS) -o $@ $^ $(EMU_LIBS) -lpthread -lm
 
 check-emulator-asan: $(EMU_ASAN)
 	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/emulator-asan.line; rm -rf $(EMU_SAN_LOG); mkdir -p $(EMU_SAN_LOG)
@@ -161,16 +154,13 @@ check-valgrind: build
 	if [ "$$rc" != 0 ]; then grep -A40 -E 'Invalid|uninitialised|definitely lost in|indirectly lost in' $$out | head -120; fi; \
 	test "$$rc" = 0
 
-check-gc: build
-	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/gc.line; : > $(CHECK_DIR)/gc.parts
+check-gc-incremental check-gc-generational: check-gc-%: build
+	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/gc-$*.line
 	@$(MAKE) --no-print-directory emulator
-	@fail=0; for m in $(GC_MODES); do \
-	    $(call check_run,gc-$$m,SEEDANCE_GC_STRESS=$$m SEEDANCE_GC_EVERY=$(GC_EVERY) $(BUSTED_HERE) $(CHECK_SPECS)); \
-	    rc=$$(cat $(CHECK_DIR)/gc-$$m.rc); [ "$$rc" = 0 ] || fail=1; \
-	    specs=$$(grep -a '^busted: ' $(CHECK_DIR)/gc-$$m.log | tail -1 | sed 's/^busted: //'); \
-	    n=$$(sed -n 's/^gc stress .*: \([0-9]*\) collections$$/\1/p' $(CHECK_DIR)/gc-$$m.log | tail -1); \
-	    printf '%s%s: %s, %s collections' "$$(test -s $(CHECK_DIR)/gc.parts && echo '; ')" "$$m" \
-	        "$${specs:-no busted summary}" "$${n:-?}" >> $(CHECK_DIR)/gc.parts; \
-	done; \
-	echo "GC stress (a step every $(GC_EVERY) instructions) $$(cat $(CHECK_DIR)/gc.parts)" | tee $(CHECK_DIR)/gc.line; \
-	test $$fail = 0
+	@$(call check_run,gc-$*,SEEDANCE_GC_STRESS=$* SEEDANCE_GC_EVERY=$(GC_EVERY) $(BUSTED_HERE) $(CHECK_SPECS))
+	@rc=$$(cat $(CHECK_DIR)/gc-$*.rc); \
+	specs=$$(grep -a '^busted: ' $(CHECK_DIR)/gc-$*.log | tail -1 | sed 's/^busted: //'); \
+	n=$$(sed -n 's/^gc stress .*: \([0-9]*\) collections$$/\1/p' $(CHECK_DIR)/gc-$*.log | tail -1); \
+	echo "GC stress, $* (a step every $(GC_EVERY) instructions): $${specs:-no busted summary}, $${n:-?} collections" \
+	    | tee $(CHECK_DIR)/gc-$*.line; \
+	test "$$rc" = 0

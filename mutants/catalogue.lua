@@ -10,7 +10,9 @@
 --     from = [[  local part, meta = path .. ".part", path .. ".part.meta"]],   -- exact text, found once
 --     to   = [[  local part, meta = path, path .. ".part.meta"]],              -- what stands there instead
 --     timeout = 60,                               -- optional: seconds before a hang counts as a kill
---     lua = "lua5.1" }                            -- optional: the Lua its specs run under
+--     lua = "lua5.1",                             -- optional: the Lua its specs run under
+--     git = true }                                -- optional: the mutated tree is made a git checkout
+--                                                 -- (its files added), for specs that run make rock
 --
 -- A mutation that changes several places lists them instead of file/from/to:
 --   edits = { { file = ..., from = ..., to = ... }, ... }

@@ -216,14 +216,14 @@ return {
 ]],
     to = [[
 ]] },
-  { name = "progress-eta-wall-time",
-    promise = "the ETA is in wall time (the service's estimate times time_scale)",
+  { name = "progress-draws-task-estimate",
+    promise = "the command's bar and ETA are the task's own estimate (task:progress_at), read at every redraw",
     file = "lua/seedance/progress.lua",
     from = [[
-    local left = est * self.scale - self:elapsed(now)
+  local shown, eta = self:estimate(now)
 ]],
     to = [[
-    local left = est - self:elapsed(now)
+  local shown, eta = self.reported, nil
 ]] },
   { name = "progress-fits-width",
     promise = "the progress line fits the terminal's width",
@@ -233,14 +233,6 @@ return {
 ]],
     to = [[
   do return M.bar(fraction) .. " " .. text end
-]] },
-  { name = "progress-no-eta-after-end",
-    promise = "a task that has ended shows no ETA",
-    file = "lua/seedance/progress.lua",
-    from = [[
-  if TERMINAL[self.status] then return nil end
-]],
-    to = [[
 ]] },
   { name = "progress-speed-this-attempt",
     promise = "download speed counts only this attempt's bytes (a sliding window)",

@@ -49,7 +49,7 @@ return {
     timeout = 30,
     file = "lua/seedance/options.lua",
     from = [[
-      if why then bad(fname, string.format("%s (for option '%s') %s", o.env, o.name, why)) end
+      if why then return nil, string.format("%s (for option '%s') %s", o.env, o.name, why), o.name end
 ]],
     to = [[
 
@@ -236,5 +236,32 @@ return {
 ]],
     to = [[
 
+]] },
+  { name = "settings-copy",
+    promise = "client.settings is a copy: changing it changes nothing the client does",
+    file = "lua/seedance/client.lua",
+    from = [[
+  return setmetatable({ base_url = base.url, settings = copy, _ctx = ctx }, Client)
+]],
+    to = [[
+  return setmetatable({ base_url = base.url, settings = s, _ctx = ctx }, Client)
+]] },
+  { name = "journal-notice-logger",
+    promise = "the library writes nothing to stderr itself: a journal's skipped records go to the logger",
+    file = "lua/seedance/client.lua",
+    from = [[
+    ctx.log("warn", "journal %s: skipped %d malformed and %d torn records", s.journal, jrnl.skipped, jrnl.torn)
+]],
+    to = [[
+    io.stderr:write(string.format("seedance: journal %s: skipped %d malformed and %d torn records\n", s.journal, jrnl.skipped, jrnl.torn))
+]] },
+  { name = "cli-error-by-fields",
+    promise = "the command tells a journal it cannot use (a file error, exit 10) from a bad setting by the error's fields, not its text",
+    file = "lua/seedance/client.lua",
+    from = [[
+      return nil, errors.new{ type = "io_error", journal = s.journal, reason = tostring(jerr),
+]],
+    to = [[
+      return nil, errors.new{ type = "io_error", reason = tostring(jerr),
 ]] },
 }

@@ -19,4 +19,13 @@ return {
     to = [[
   if type(v) ~= "number" then
 ]] },
+  { name = "error-types-one-table",
+    promise = "retries, HTTP statuses and exit codes all read an error type's one row (seedance.error_types)",
+    file = "lua/seedance/error_types.lua",
+    from = [[
+  { "bad_gateway", "upstream trouble (502)", status = 502, retryable = true, exit = 7 },
+]],
+    to = [[
+  { "bad_gateway", "upstream trouble (502)", status = 502, exit = 7 },
+]] },
 }

@@ -36,16 +36,6 @@ return {
     to = [[
     local ok, cerr = true, self.on_retry(err, attempt, delay)
 ]] },
-  { name = "retry-after-deadline",
-    promise = "a Retry-After or backoff that would end past the caller's deadline ends the call at once",
-    timeout = 30,
-    file = "lua/seedance/retry.lua",
-    from = [[
-    if delay > left then return past_deadline(err, delay, left) end
-]],
-    to = [[
-
-]] },
   { name = "retry-after-fraction-huge",
     promise = "a fractional or huge Retry-After is honoured (rounded up), never ignored",
     file = "lua/seedance/http.lua",
@@ -109,4 +99,50 @@ return {
 ]],
     to = [[
 ]] },
+  { name = "wait-honours-retry-after",
+    promise = "no try goes sooner than a Retry-After asked (submit, poll, every call): the pause is the server's",
+    file = "lua/seedance/retry.lua",
+    from = [[
+  return server
+end
+]],
+    to = [[
+  return self:backoff(attempt)
+end
+]] },
+  { name = "wait-retry-after-too-long",
+    promise = "a call (a wait too) ends at once when the server asks for more than max_retry_after or the deadline allows",
+    timeout = 30,
+    edits = {
+      { file = "lua/seedance/retry.lua",
+        from = [[
+  if server > self.max_retry_after then
+]],
+        to = [[
+  if false then
+]] },
+      { file = "lua/seedance/retry.lua",
+        from = [[
+    if server > left then return past_deadline(err, server, left) end
+]],
+        to = [[
+]] },
+    } },
+  { name = "retry-after-deadline",
+    promise = "a Retry-After or backoff that would end past the caller's deadline ends the call at once",
+    timeout = 30,
+    edits = {
+      { file = "lua/seedance/retry.lua",
+        from = [[
+    if server > left then return past_deadline(err, server, left) end
+]],
+        to = [[
+]] },
+      { file = "lua/seedance/retry.lua",
+        from = [[
+    if delay > left then return past_deadline(err, delay, left) end
+]],
+        to = [[
+]] },
+    } },
 }

@@ -9,4 +9,13 @@ return {
     to = [[
       copy[k] = list
 ]] },
+  { name = "images-from-field-table",
+    promise = "the local images a request reads are found where the validator's field table says image URLs go (items' url too)",
+    file = "src/validate_fields.h",
+    from = [[
+    X(image_with_roles, "array", 2, SD_IF_SET, sd_check_roles, "image.url",                         \
+]],
+    to = [[
+    X(image_with_roles, "array", 2, SD_IF_SET, sd_check_roles, "image",                             \
+]] },
 }

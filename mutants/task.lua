@@ -1,5 +1,13 @@
 -- mutants/task.lua: mutations of the task promises (mutants/catalogue.lua says how a row reads).
 return {
+  { name = "task-progress-observes",
+    promise = "every answer a task handle reads feeds its progress estimate (task:progress_at)",
+    file = "lua/seedance/task.lua",
+    from = [[
+  self._estimate:observe(scheduler.now(), self.status, self.progress, self.estimated_time, self.created, os.time())
+]],
+    to = [[
+]] },
   { name = "answers-never-raise",
     promise = "no value in a task answer makes a call raise (wrong types, fractions, huge numbers)",
     file = "lua/seedance/task.lua",
@@ -118,14 +126,6 @@ function Task:__gc()
     to = [[
       local cok, cerr = true, self.on_progress(task)
 ]] },
-  { name = "wait-honours-retry-after",
-    promise = "wait never polls sooner than a Retry-After asked, and ends at once when it cannot honour it",
-    file = "lua/seedance/task.lua",
-    from = [[
-      if server > delay then delay = server end
-]],
-    to = [[
-]] },
   { name = "wait-progress-on-change",
     promise = "wait calls on_progress only when the task's status or progress changed",
     file = "lua/seedance/task.lua",
@@ -134,15 +134,6 @@ function Task:__gc()
 ]],
     to = [[
     if self.on_progress then
-]] },
-  { name = "wait-retry-after-too-long",
-    promise = "wait ends at once when the server asks for more than max_retry_after or the deadline allows",
-    timeout = 30,
-    file = "lua/seedance/task.lua",
-    from = [[
-      if server > s.max_retry_after or scheduler.now() + server > self.deadline then return "fail", err end
-]],
-    to = [[
 ]] },
   { name = "wait-timeout-option",
     promise = "the client's wait_timeout is the deadline of a wait given none",

@@ -15,7 +15,6 @@
 #include "url.h"
 #include "validate.h"
 
-#define SD_VERSION "0.2.0"
 
 /* core.validate(request) -> true | nil, problems. Raises only if request is not a table. */
 static int sd_core_validate(lua_State *L) {
@@ -162,8 +161,6 @@ int luaopen_seedance_core(lua_State *L) {
     }
     lua_pop(L, 1);
     sd_newlib(L, sd_core_funcs);
-    lua_pushliteral(L, SD_VERSION);
-    lua_setfield(L, -2, "version");
     sd_engine_register(L);
     sd_fs_register(L);
     sd_text_register(L);

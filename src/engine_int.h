@@ -17,6 +17,7 @@
 #ifndef SD_ENGINE_INT_H
 #define SD_ENGINE_INT_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <curl/curl.h>
 
@@ -186,8 +187,17 @@ int sd_transfer_ok(const sd_transfer *t);
 /* Write the failure message of a finished, failed transfer into out. */
 void sd_transfer_error(const sd_transfer *t, char *out, size_t outlen);
 
-/* Record an engine-made failure (the first one wins). */
-void sd_transfer_fail(sd_transfer *t, sd_fail f, const char *fmt, ...);
+/* Record an engine-made failure (the first one wins). Defined here, on the
+ * transfer's own fields, so that engine_output.c, below engine_transfer.c,
+ * records a failure without calling back up. */
+static inline void sd_transfer_fail(sd_transfer *t, sd_fail f, const char *fmt, ...) {
+    va_list ap;
+    if (t->fail != SD_FAIL_NONE) return;
+    t->fail = f;
+    va_start(ap, fmt);
+    vsnprintf(t->failmsg, sizeof t->failmsg, fmt, ap);
+    va_end(ap);
+}
 
 /* ---- engine_output.c: a download's file ---- */
 

@@ -24,15 +24,6 @@
  * another host, port or scheme; older versions only compare the host. */
 #define SD_CURL_SAFE_AUTH_REDIRECT 0x075300
 
-void sd_transfer_fail(sd_transfer *t, sd_fail f, const char *fmt, ...) {
-    va_list ap;
-    if (t->fail != SD_FAIL_NONE) return;
-    t->fail = f;
-    va_start(ap, fmt);
-    vsnprintf(t->failmsg, sizeof t->failmsg, fmt, ap);
-    va_end(ap);
-}
-
 /* libcurl's receive buffer for downloads (its default is 16 KiB; curl -o uses 100 KiB). */
 #define SD_DOWNLOAD_BUFFER (256L * 1024L)
 

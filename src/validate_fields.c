@@ -6,19 +6,19 @@
  */
 #include "validate_int.h"
 
-#define SD_FIELD_ROW(name, type, rank, when, check, doc)                                            \
-    {#name, type, doc, check, when, (int)sizeof ",\"" #name "\":" - 1, ",\"" #name "\":"},
+#define SD_FIELD_ROW(name, type, rank, when, check, media, doc)                                            \
+    {#name, type, doc, media, check, when, (int)sizeof ",\"" #name "\":" - 1, ",\"" #name "\":"},
 const sd_field SD_FIELDS[SD_NFIELDS] = {SD_REQUEST_FIELDS(SD_FIELD_ROW)};
 #undef SD_FIELD_ROW
 
 /* Field ids by rank. A rank used twice is a compile error (-Woverride-init, in -Wextra). */
-#define SD_FIELD_RANK(name, type, rank, when, check, doc) [rank] = SD_F_##name,
+#define SD_FIELD_RANK(name, type, rank, when, check, media, doc) [rank] = SD_F_##name,
 const unsigned char SD_CHECK_ORDER[SD_NFIELDS] = {SD_REQUEST_FIELDS(SD_FIELD_RANK)};
 #undef SD_FIELD_RANK
 
 /* Names (NULL-terminated, for did-you-mean) and lengths of each key set. */
-#define SD_FIELD_NAME(name, type, rank, when, check, doc) #name,
-#define SD_FIELD_LEN(name, type, rank, when, check, doc) sizeof #name - 1,
+#define SD_FIELD_NAME(name, type, rank, when, check, media, doc) #name,
+#define SD_FIELD_LEN(name, type, rank, when, check, media, doc) sizeof #name - 1,
 static const char *const REQUEST_NAMES[] = {SD_REQUEST_FIELDS(SD_FIELD_NAME) NULL};
 static const unsigned char REQUEST_LENS[] = {SD_REQUEST_FIELDS(SD_FIELD_LEN)};
 #undef SD_FIELD_NAME
@@ -40,13 +40,22 @@ const sd_words SD_TOOL_KEYS = {TOOL_NAMES, TOOL_LENS, SD_NTOOL_FIELDS, 0, NULL};
 int sd_request_fields(lua_State *L) {
     lua_createtable(L, SD_NFIELDS, 0);
     for (int i = 0; i < SD_NFIELDS; i++) {
-        lua_createtable(L, 0, 3);
+        const char *media = SD_FIELDS[i].media, *dot = strchr(media, '.');
+        lua_createtable(L, 0, 5);
         lua_pushstring(L, SD_FIELDS[i].name);
         lua_setfield(L, -2, "name");
         lua_pushstring(L, SD_FIELDS[i].type);
         lua_setfield(L, -2, "type");
         lua_pushstring(L, SD_FIELDS[i].doc);
         lua_setfield(L, -2, "doc");
+        if (*media) { /* media = "image", url_key = "url" for "image.url" */
+            lua_pushlstring(L, media, dot ? (size_t)(dot - media) : strlen(media));
+            lua_setfield(L, -2, "media");
+            if (dot) {
+                lua_pushstring(L, dot + 1);
+                lua_setfield(L, -2, "url_key");
+            }
+        }
         lua_rawseti(L, -2, i + 1);
     }
     return 1;

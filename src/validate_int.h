@@ -145,6 +145,7 @@ typedef struct {
     const char *name;        /* the key */
     const char *type;        /* JSON type */
     const char *doc;         /* one line for people */
+    const char *media;       /* "" or what its URLs point at ("image", "image.url", "video", "audio") */
     sd_check_fn check;       /* checks the value at idx (nil when absent and always) */
     int always;              /* checked when absent too */
     int json_len;            /* the length of json */

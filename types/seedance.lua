@@ -134,6 +134,7 @@
 ---@field refresh fun(self:seedance.Task, opts:{timeout:number|nil}|nil):seedance.Task|nil, seedance.Error|nil
 ---@field wait fun(self:seedance.Task, opts:seedance.WaitOptions|nil):seedance.Task|nil, seedance.Error|nil
 ---@field download fun(self:seedance.Task, path:string, opts:seedance.DownloadOptions|nil):string|nil, seedance.Error|nil
+---@field progress_at fun(self:seedance.Task, now:number|nil):number, number|nil percent for a bar drawn every frame (0..100, not always whole: never backwards, at most 99 until completed, 100 once completed) and wall seconds left (nil once ended or unknown); `now` on the library's monotonic clock (default: now)
 ---@field close fun(self:seedance.Task)
 
 ---@class seedance.errors

@@ -1,8 +1,14 @@
 -- windows/smoke.lua: the Windows build's smoke suite, plain Lua (no busted).
--- Run by windows/smoke.sh (make windows-smoke): Wine's lua.exe from
--- build/windows/dist runs it against the Linux emulator on loopback.
+-- Run by windows/smoke.sh under Wine against the Linux emulator on loopback:
+-- make windows-smoke with build/windows/dist's lua.exe, make windows-dist-smoke
+-- from the unpacked zip, once with its Lua 5.4 folder and once with its
+-- LuaJIT folder beside a LuaJIT host's luajit.exe and lua51.dll.
 --
---   lua.exe windows/smoke.lua OUT_DIR DIST_DIR      (SEEDANCE_BASE_URL, SEEDANCE_API_KEY set)
+--   LUA.exe windows/smoke.lua OUT_DIR DIST_DIR [EXE]   (SEEDANCE_BASE_URL, SEEDANCE_API_KEY set)
+--
+-- DIST_DIR holds the interpreter EXE (default lua.exe) and what seedance
+-- needs beside it; the seedance command is checked when DIST_DIR holds it
+-- (seedance.lua: the Lua 5.4 folder does, the LuaJIT one does not).
 --
 -- Each check prints "ok <name>" or "FAIL <name>: <why>"; the exit status is 0
 -- only when all passed. It covers the platform layer (clock, random bytes,
@@ -11,7 +17,7 @@
 -- journal re-run in a second process, and the seedance command.
 --
 -- The journal check starts this file again as a child:
---   lua.exe windows/smoke.lua --journal-child JOURNAL   prints "task <id>"
+--   LUA.exe windows/smoke.lua --journal-child JOURNAL   prints "task <id>"
 local seedance = require("seedance")
 local core = require("seedance.core")
 local files = require("seedance.files")
@@ -46,7 +52,8 @@ end
 
 local OUT = win(assert(arg[1], "usage: smoke.lua OUT_DIR DIST_DIR"))
 local DIST = win(assert(arg[2], "usage: smoke.lua OUT_DIR DIST_DIR"))
-local LUA_EXE = DIST .. "\\lua.exe"
+local LUA_EXE = DIST .. "\\" .. (arg[3] or "lua.exe")
+local SELF = arg[0]   -- this file, as the interpreter was given it
 local BASE = assert(os.getenv("SEEDANCE_BASE_URL"), "SEEDANCE_BASE_URL unset")
 
 local passed, failed = 0, 0
@@ -112,7 +119,8 @@ local function run(cmd)
   return out, code
 end
 
-print("seedance " .. tostring(seedance._VERSION) .. " (core " .. core.version .. ") on " .. _VERSION ..
+local jit = rawget(_G, "jit")
+print("seedance " .. tostring(seedance._VERSION) .. " on " .. (jit and jit.version or _VERSION) ..
   ", emulator " .. BASE .. ", out " .. OUT)
 
 check("platform: Windows Lua, random bytes, monotonic clock, sleep, tty", function()
@@ -215,12 +223,14 @@ check("run and spawn: two tasks at once", function()
   client:close()
 end)
 
-check("step(0) from a frame loop, with the engine's sockets", function()
+check("step(0) from a frame loop, with the engine's sockets and the task's progress_at", function()
   local client = new_client()
   local done, result, sockets_seen = false, nil, 0
   local path = OUT .. "\\frame-loop.mp4"
+  local task, shown, readings = nil, 0, 0
   seedance.spawn(function()
     local t, err = client:generate(REQUEST)
+    task = t
     local ok = t ~= nil
     if ok then ok, err = t:wait{ timeout = WAIT } end
     if ok then result, err = t:download(path) end
@@ -235,12 +245,18 @@ check("step(0) from a frame loop, with the engine's sockets", function()
       expect(s[2] == "r" or s[2] == "w" or s[2] == "rw", "mode", tostring(s[2]))
       sockets_seen = sockets_seen + 1
     end
+    if task then   -- what a HUD draws: never backwards, at most 99 before completion
+      local p = task:progress_at()
+      expect(p >= shown and (p <= 99 or task.status == "completed"), "progress_at", p, "after", shown)
+      shown, readings = p, readings + 1
+    end
     frames = frames + 1
     core.sleep(0.005)
   end
   expect(done and result == path, "job:", tostring(result))
   expect(sockets_seen > 0, "no socket was ever reported by sockets()")
   expect(frames > 1, "step(0) blocked until the end")
+  expect(readings > 1 and task:progress_at() == 100, "progress_at at the end:", tostring(task and task:progress_at()))
   expect(is_mp4(path), "not an MP4")
   client:close()
 end)
@@ -248,7 +264,7 @@ end)
 check("journal: a second process re-attaches instead of paying again", function()
   local journal = OUT .. "\\smoke.journal"
   core.remove(journal)
-  local child = '"' .. LUA_EXE .. '" windows\\smoke.lua --journal-child ' .. journal
+  local child = '"' .. LUA_EXE .. '" ' .. SELF .. ' --journal-child ' .. journal
   local before = stats().tasks_created
   local out1, code1 = run(child)
   local id1 = out1:match("task (%S+)")
@@ -264,8 +280,24 @@ check("journal: a second process re-attaches instead of paying again", function(
   holder:close()
 end)
 
-check("the seedance command", function()
-  local cmd = '"' .. LUA_EXE .. '" bin\\seedance'
+check("modules load from DIST_DIR: seedance, its core and cjson beside the interpreter", function()
+  local here = DIST:lower() .. "\\"
+  for _, name in ipairs{ "seedance", "seedance.core", "cjson" } do
+    local found
+    for template in (package.path .. ";" .. package.cpath):gmatch("[^;]+") do
+      local file = template:gsub("%?", (name:gsub("%.", "\\")))
+      local f = io.open(file, "rb")
+      if f then f:close(); found = file; break end
+    end
+    expect(found and found:lower():sub(1, #here) == here, name, "loads from", tostring(found))
+  end
+end)
+
+local COMMAND = DIST .. "\\seedance.lua"
+if not read(COMMAND) then
+  print("(the seedance command is not in " .. DIST .. ": its check is left out)")
+else check("the seedance command", function()
+  local cmd = '"' .. LUA_EXE .. '" "' .. COMMAND .. '"'
   local out, code = run(cmd .. " version")
   expect(code == 0 and out:find("seedance " .. seedance._VERSION, 1, true), "version:", out)
   local req = OUT .. "\\bad.json"
@@ -279,7 +311,7 @@ check("the seedance command", function()
   -- files compared by identity (core.file_id): another spelling, another case, is the same file
   out, code = run(cmd .. " generate --prompt x -o " .. path .. " --save-last-frame " .. OUT .. "\\.\\COMMAND.MP4")
   expect(code == 2 and out:find("name the same file", 1, true), "one file named twice:", code, out)
-end)
+end) end
 
 print(string.format("windows smoke: %d passed, %d failed", passed, failed))
 os.exit(failed == 0 and 0 or 1)

@@ -1,12 +1,14 @@
 #!/bin/sh
-# windows/smoke.sh WINE DIST EMULATOR: start the Linux emulator on loopback,
-# run windows/smoke.lua with Wine's lua.exe from DIST against it, stop the
-# emulator (only the process this script started, by its pid). Used by
-# `make windows-smoke`; the output is also kept in build/windows/smoke.log.
+# windows/smoke.sh WINE DIST EMULATOR [EXE [NAME]]: start the Linux emulator on
+# loopback, run windows/smoke.lua with Wine and the interpreter DIST/EXE
+# (default lua.exe) against it, stop the emulator (only the process this
+# script started, by its pid). Used by `make windows-smoke` and `make
+# windows-dist-smoke`; the output is also kept in build/windows/NAME.log
+# (default smoke.log), the files the suite writes in build/windows/NAME/.
 set -u
-wine=$1 dist=$2 emu=$3
-out=$PWD/build/windows/smoke
-log=$PWD/build/windows/smoke.log
+wine=$1 dist=$2 emu=$3 exe=${4:-lua.exe} name=${5:-smoke}
+out=$PWD/build/windows/$name
+log=$PWD/build/windows/$name.log
 [ -x "$wine" ] || { echo "windows-smoke: $wine missing (sh .ci/install-deps windows)" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out"
@@ -44,8 +46,8 @@ fi
 export SEEDANCE_BASE_URL="$url" SEEDANCE_API_KEY=sk-windows-smoke SEEDANCE_TIME_SCALE=0.01
 
 t0=$(date +%s)
-"$wine" "$dist/lua.exe" windows/smoke.lua "$out" "$PWD/$dist" >"$log" 2>&1
+"$wine" "$dist/$exe" windows/smoke.lua "$out" "$PWD/$dist" "$exe" >"$log" 2>&1
 rc=$?
 cat "$log"
-echo "windows-smoke: exit $rc in $(( $(date +%s) - t0 )) s (log: build/windows/smoke.log)"
+echo "windows-smoke: $dist/$exe: exit $rc in $(( $(date +%s) - t0 )) s (log: build/windows/$name.log)"
 exit $rc

@@ -19,7 +19,10 @@ local OUT = os.getenv("SEEDANCE_OUT") or "seedance-love.mp4"
 local FRAME = 1 / 60
 local WARMUP = 3     -- the first frames create the window and its GL state: not counted
 
-local state = { status = "starting", progress = 0, bytes = 0, total = nil, done = false, ok = false }
+local state = { status = "starting", task = nil, bytes = 0, total = nil, done = false, ok = false }
+-- The generation bar as drawn each frame (task:progress_at): for the report, how often it moved
+-- while the service's last answer stayed the same, and whether it ever went back or passed 99 early.
+local hud = { shown = 0, answer = nil, moves = 0, backwards = 0, over_99 = 0 }
 local frames = {}    -- seconds of work per frame (update + draw + present)
 local steps = {}     -- seconds spent in seedance.step(0) per frame
 local intervals = {} -- seconds from one frame's start to the next's (what a player sees)
@@ -35,11 +38,9 @@ function love.load()
     local task, err = client:generate{ model = "doubao-seedance-2.0", prompt = "a red kite over green hills",
                                        duration = 5 }
     if not task then state.status, state.done = "failed: " .. tostring(err), true; return end
-    state.task_id = task.id
+    state.task_id, state.task = task.id, task
     local ok
-    ok, err = task:wait{ on_progress = function(t)
-      state.status, state.progress = t.status, t.progress or 0
-    end }
+    ok, err = task:wait{ on_progress = function(t) state.status = t.status end }
     if not ok then state.status, state.done = "failed: " .. tostring(err), true; return end
     state.status = "downloading"
     local path
@@ -55,6 +56,17 @@ function love.update()
   local t0 = love.timer.getTime()
   seedance.step(0)   -- pump IO and resume the generation coroutine; never blocks
   steps[#steps + 1] = love.timer.getTime() - t0
+  -- the generation's progress for this frame: the task's own estimate, which moves on between
+  -- the service's answers (seconds apart), never backwards, and says 100 only once completed
+  local task = state.task
+  if task then
+    local percent, eta = task:progress_at()
+    local answer = tostring(task.status) .. ":" .. tostring(task.progress)
+    if percent < hud.shown then hud.backwards = hud.backwards + 1 end
+    if percent > hud.shown and answer == hud.answer then hud.moves = hud.moves + 1 end
+    if percent > 99 and task.status ~= "completed" then hud.over_99 = hud.over_99 + 1 end
+    hud.shown, hud.eta, hud.answer = percent, eta, answer
+  end
 end
 
 function love.draw()
@@ -70,12 +82,13 @@ function love.draw()
   g.rectangle("fill", 24, 130, w, 24)
   g.rectangle("fill", 24, 190, w, 24)
   g.setColor(0.30, 0.75, 0.45)
-  g.rectangle("fill", 24, 130, w * (state.progress or 0) / 100, 24)
+  g.rectangle("fill", 24, 130, w * hud.shown / 100, 24)
   local frac = state.total and state.total > 0 and state.bytes / state.total or (state.ok and 1 or 0)
   g.setColor(0.35, 0.55, 0.95)
   g.rectangle("fill", 24, 190, w * frac, 24)
   g.setColor(1, 1, 1)
-  g.print(p("generation %d%%", state.progress or 0), 30, 134)
+  g.print(p("generation %d%%%s", math.floor(hud.shown), hud.eta and p("  about %d s left", math.ceil(hud.eta)) or ""),
+    30, 134)
   g.print(p("download %d / %s bytes", state.bytes, state.total and tostring(state.total) or "?"), 30, 194)
   local n = #frames
   g.print(p("frame %d   fps %d", n, love.timer.getFPS()), 24, 320)
@@ -103,10 +116,11 @@ local function write_report()
   local f = assert(io.open(path, "w"))
   f:write(p("ok=%s\nstatus=%s\nframes=%d\nworst_ms=%.3f\nworst_frame=%d\np50_ms=%.3f\np99_ms=%.3f\n"
     .. "step_worst_ms=%.3f\ninterval_p99_ms=%.3f\ninterval_worst_ms=%.3f\n"
-    .. "screenshot_frame=%s\nwarmup_frames=%d\nout=%s\nseconds=%.3f\n",
+    .. "screenshot_frame=%s\nwarmup_frames=%d\nout=%s\nseconds=%.3f\n"
+    .. "hud_final=%.3f\nhud_moves=%d\nhud_backwards=%d\nhud_over_99=%d\n",
     tostring(state.ok), state.status, #counted, worst * 1000, worst_at, p50 * 1000, p99 * 1000,
     step_worst * 1000, (gaps[math.max(1, math.ceil(#gaps * 0.99))] or 0) * 1000, (gaps[#gaps] or 0) * 1000,
-    tostring(shot_frame), WARMUP, OUT, seconds))
+    tostring(shot_frame), WARMUP, OUT, seconds, hud.shown, hud.moves, hud.backwards, hud.over_99))
   f:close()
 end
 

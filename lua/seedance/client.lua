@@ -19,14 +19,19 @@ local M = {}
 local Client = {}
 Client.__index = Client
 
---- Make a client. Raises on unknown options, wrong types, a refused base URL,
--- a malformed key, or a journal that cannot be used.
+--- Make a client, or say why not (what `seedance.new` raises, as a value).
 -- @tparam[opt] seedance.ClientOptions opts
--- @treturn seedance.Client
-function M.new(opts)
-  local s = options.resolve(opts, "new")
+-- @treturn[1] seedance.Client
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error a `usage_error` naming the refused `option` (an unknown option, a wrong
+--   type, a refused base URL, a malformed key), or an `io_error` naming the `journal` that cannot be
+--   used and the `reason`
+-- @local (for `seedance.new` and the command)
+function M.open(opts)
+  local s, why, name = options.check(opts)
+  if not s then return nil, errors.new{ type = "usage_error", option = name, message = why } end
   local base, berr = urls.check_base(s.base_url, s.allow_insecure_http)
-  if not base then errors.argerror(1, "new", berr) end
+  if not base then return nil, errors.new{ type = "usage_error", option = "base_url", message = berr } end
   if (opts == nil or opts.time_scale == nil) and s.time_scale ~= 1 and not urls.is_loopback(base.host) then
     -- SEEDANCE_TIME_SCALE is for an emulator on this machine: the real service's clock is the wall's
     s.time_scale = 1
@@ -35,19 +40,39 @@ function M.new(opts)
   s.api_key = nil -- the key lives in the context's closures only
   if key then key = key:match("^%s*(.-)%s*$") end   -- a key read from a file often ends in a newline
   if key == "" then key = nil end
-  if key and key:find("[%c ]") then errors.argerror(1, "new", "api_key contains spaces or control characters") end
+  if key and key:find("[%c ]") then
+    return nil, errors.new{ type = "usage_error", option = "api_key",
+                            message = "api_key contains spaces or control characters" }
+  end
   local jrnl
   if s.journal then
     local jerr
     jrnl, jerr = journal.open(s.journal)
-    if not jrnl then error("seedance.new: cannot use journal: " .. tostring(jerr), 2) end
-    if jrnl.skipped > 0 or jrnl.torn > 0 then
-      io.stderr:write(string.format("seedance: journal %s: skipped %d malformed and %d torn records\n",
-        s.journal, jrnl.skipped, jrnl.torn))
+    if not jrnl then
+      return nil, errors.new{ type = "io_error", journal = s.journal, reason = tostring(jerr),
+                              message = "cannot use journal: " .. tostring(jerr) }
     end
   end
   local ctx = context.new(s, key, base, jrnl)
-  return setmetatable({ base_url = base.url, settings = s, _ctx = ctx }, Client)
+  if jrnl and (jrnl.skipped > 0 or jrnl.torn > 0) then
+    ctx.log("warn", "journal %s: skipped %d malformed and %d torn records", s.journal, jrnl.skipped, jrnl.torn)
+  end
+  -- the client's own settings stay its own: the public field is a copy
+  local copy = {}
+  for k, v in pairs(s) do copy[k] = v end
+  return setmetatable({ base_url = base.url, settings = copy, _ctx = ctx }, Client)
+end
+
+--- Make a client. Raises on unknown options, wrong types, a refused base URL,
+-- a malformed key (`bad argument #1 to 'new' (...)`), or a journal that cannot
+-- be used (`seedance.new: cannot use journal: ...`).
+-- @tparam[opt] seedance.ClientOptions opts
+-- @treturn seedance.Client
+function M.new(opts)
+  local client, err = M.open(opts)
+  if client then return client end
+  if err.option then errors.argerror(1, "new", err.message) end
+  error("seedance.new: " .. err.message, 2)
 end
 
 --- Printable form: the base URL and whether a key is set, never the key.
@@ -217,7 +242,8 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
     local ok, werr = jrnl:append{ type = "task", key = jkey, task_id = id }
     if not ok then ctx.log("info", "journal: %s", tostring(werr)) end
   end
-  local task = Task.new(self, ctx, id, { status = status, request = req }, { slot = true, journal_key = jkey })
+  local task = Task.new(self, ctx, id, { status = status, request = req }, { slot = true, journal_key = jkey,
+    submitted = true })
   task.idempotency_key = key
   task.replayed = r.headers["idempotency-replayed"] == "true"
   return task

@@ -13,11 +13,11 @@ local retry = require("seedance.retry")
 
 local M = {}
 
-local USER_AGENT = "seedance-lua/" .. core.version
+local USER_AGENT = "seedance-lua/" .. require("seedance.version")
 
 --- Characters of the key's start that, found anywhere, are masked as a cut copy of the key.
 M.KEY_PREFIX = 10
-local LEVELS = { info = 1, debug = 2 }
+local LEVELS = { warn = 0, info = 1, debug = 2 }
 
 --- Make the context of a client.
 -- @tparam table settings resolved options (see `seedance.options`)
@@ -30,8 +30,9 @@ function M.new(settings, key, base, jrnl)
   local key_pattern = key and #key >= 4 and key:gsub("%p", "%%%0") or nil
   local key_start = key and key:sub(1, M.KEY_PREFIX)
 
-  -- Logging: the `logger` option, else stderr when log_level (SEEDANCE_LOG) asks.
-  local level = LEVELS[settings.log_level or ""] or (settings.logger and 1) or 0
+  -- Logging: the `logger` option, else stderr when log_level (SEEDANCE_LOG) asks for it; with
+  -- neither, nothing is written anywhere (the library never writes to stderr on its own).
+  local level = LEVELS[settings.log_level or ""] or (settings.logger and LEVELS.info) or -1
   local sink = settings.logger or function(lvl, line) io.stderr:write("seedance ", lvl, ": ", line, "\n") end
 
   --- Mask the API key (and any bearer token) in a string: the whole key, and
@@ -96,7 +97,7 @@ function M.new(settings, key, base, jrnl)
     return v, err, ...
   end
 
-  --- Log one line at `lvl` ("info" or "debug") when the level allows; the key is masked.
+  --- Log one line at `lvl` ("warn", "info" or "debug") when the level allows; the key is masked.
   -- A logger that raises is ignored (logging never breaks a call).
   function ctx.log(lvl, fmt, ...)
     if (LEVELS[lvl] or 2) > level then return end

@@ -107,6 +107,9 @@ function M.decide(o)
     message = string.format("partial file longer than the file (%d of %d bytes): starting over", size, total) } }
 end
 
+-- A task seen completed before its URL: re-read after the client's backoff (no server asked a wait).
+local NO_URL_YET = {}
+
 -- The URL to fetch, re-reading the task (bounded, with backoff) while it has none.
 local function url_of(task, field, env, deadline)
   local policy = env.ctx.policy
@@ -120,7 +123,7 @@ local function url_of(task, field, env, deadline)
           tostring(task.status), (field:gsub("_", " ")), M.MISSING_URL_READS, why) }
     end
     if n > 1 then
-      local delay = policy:backoff(n)
+      local delay = policy:pause(NO_URL_YET, n, deadline)
       if scheduler.now() + delay > deadline then return nil, retry.timeout_error("download of task " .. task.id) end
       env.nap(delay)
     end

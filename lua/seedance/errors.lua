@@ -23,11 +23,7 @@ function Error.__tostring(e)
   return out
 end
 
---- Types a caller may retry: the service's transient ones and transport failures.
-local RETRYABLE = {
-  rate_limit_error = true, server_error = true, bad_gateway = true,
-  service_unavailable = true, gateway_timeout = true, network_error = true,
-}
+local error_types = require("seedance.error_types")
 
 --- Make an error object.
 -- @tparam table fields `type` and `message` required; `status`, `retryable`, `errors` and others optional
@@ -37,7 +33,7 @@ function M.new(fields)
   local e = {}
   for k, v in pairs(fields) do e[k] = v end
   if e.message == nil then e.message = e.type end
-  if e.retryable == nil then e.retryable = RETRYABLE[e.type] or false end
+  if e.retryable == nil then e.retryable = error_types.retryable(e.type) end
   return setmetatable(e, Error)
 end
 

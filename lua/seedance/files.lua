@@ -186,33 +186,16 @@ function M.check_image(path)
   return ctype
 end
 
---- Every local image a request names (`seedance.file` markers in `image_urls`
--- and `image_with_roles`), checked before anything is paid for.
+--- Every local image a request names (`seedance.file` markers wherever an
+-- image URL goes: `seedance.request.local_images`), checked before anything is paid for.
 -- @tparam table request
 -- @treturn[1] boolean true
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error the first problem
 function M.check_inputs(request)
-  local function check(v)
-    if core.is_file(v) then
-      local ok, err = M.check_image(v.path)
-      if not ok then return nil, err end
-    end
-    return true
-  end
-  if type(request.image_urls) == "table" then
-    for _, v in ipairs(request.image_urls) do
-      local ok, err = check(v)
-      if not ok then return nil, err end
-    end
-  end
-  if type(request.image_with_roles) == "table" then
-    for _, item in ipairs(request.image_with_roles) do
-      if type(item) == "table" then
-        local ok, err = check(item.url)
-        if not ok then return nil, err end
-      end
-    end
+  for _, marker in ipairs(require("seedance.request").local_images(request)) do
+    local ok, err = M.check_image(marker.path)
+    if not ok then return nil, err end
   end
   return true
 end

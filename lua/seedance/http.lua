@@ -12,13 +12,8 @@ local scheduler = require("seedance.scheduler")
 
 local M = {}
 
--- Error type by HTTP status when the body does not say.
-local STATUS_TYPES = {
-  [400] = "invalid_request_error", [401] = "authentication_error", [402] = "payment_required",
-  [403] = "permission_error", [404] = "invalid_request_error", [413] = "invalid_request_error",
-  [429] = "rate_limit_error", [500] = "server_error", [502] = "bad_gateway",
-  [503] = "service_unavailable", [504] = "gateway_timeout",
-}
+-- Error type by HTTP status when the body does not say (seedance.error_types).
+local STATUS_TYPES = require("seedance.error_types").by_status
 
 --- The error type for an HTTP status.
 -- @tparam integer status

@@ -9,7 +9,7 @@ local errors = require("seedance.errors")
 local M = {}
 
 --- The version of seedance, as "MAJOR.MINOR.PATCH".
-M._VERSION = core.version
+M._VERSION = require("seedance.version")
 
 --- The error objects every expected failure returns (`seedance.errors`): `new`, `is`.
 M.errors = errors

@@ -1,7 +1,7 @@
 --- The client's options: one table of name, type, default and doc.
 -- It drives `seedance.new`'s checks and defaults; `types/seedance.lua`'s
--- `seedance.ClientOptions` lists the same names and types (spec/options_spec.lua
--- keeps them in agreement), and the reference documents them from here.
+-- `seedance.ClientOptions` lists the same names and types, and the reference
+-- documents them from here (spec/packaging/docs_spec.lua keeps the three in agreement).
 -- @module seedance.options
 
 local errors = require("seedance.errors")
@@ -42,7 +42,8 @@ M.list = {
   { "on_retry", "function", nil, "called as on_retry(err, attempt, delay) before each retry" },
   { "logger", "function", nil, "called as logger(level, line) for each log line (key masked); "
     .. "default: stderr when SEEDANCE_LOG is info or debug" },
-  { "log_level", "string", nil, "info (one line per HTTP exchange) or debug; default $SEEDANCE_LOG",
+  { "log_level", "string", nil, "warn (notices only: a journal's skipped records), info (also one line per "
+    .. "HTTP exchange) or debug; default $SEEDANCE_LOG",
     env = "SEEDANCE_LOG" },
   { "user_agent", "string", nil, "User-Agent header (default seedance-lua/VERSION)" },
   { "journal", "string", nil, "path of a crash-safe journal: a re-run re-attaches to tasks instead of paying "
@@ -60,9 +61,6 @@ for _, o in ipairs(M.list) do
   M.by_name[o.name] = o
 end
 
-local function bad(fname, msg)
-  errors.argerror(1, fname, msg, 5)
-end
 
 -- A value read from the environment, converted to the option's type; nil when unset or empty.
 local function from_env(o)
@@ -85,20 +83,21 @@ local function problem(o, v)
 end
 
 --- Check a caller's options and fill in defaults (from the environment, then
--- the table above). Raises `bad argument #1 to '<fname>'` on an unknown name,
--- a wrong type or a value out of range; a value from the environment is held
--- to the same rules (its message names the variable).
+-- the table above). A value from the environment is held to the same rules
+-- (its message names the variable).
 -- @tparam table|nil opts
--- @tparam string fname the public function's name, for messages
--- @treturn table every option, resolved
-function M.resolve(opts, fname)
-  if opts ~= nil and type(opts) ~= "table" then bad(fname, "table expected, got " .. type(opts)) end
+-- @treturn[1] table every option, resolved
+-- @treturn[2] nil
+-- @treturn[2] string what is wrong (an unknown name, a wrong type, a value out of range)
+-- @treturn[2] string|nil the option it is about
+function M.check(opts)
+  if opts ~= nil and type(opts) ~= "table" then return nil, "table expected, got " .. type(opts) end
   opts = opts or {}
   for k, v in pairs(opts) do
     local o = M.by_name[k]
-    if not o then bad(fname, "unknown option '" .. tostring(k) .. "'") end
+    if not o then return nil, "unknown option '" .. tostring(k) .. "'", tostring(k) end
     local why = problem(o, v)
-    if why then bad(fname, string.format("option '%s' %s", k, why)) end
+    if why then return nil, string.format("option '%s' %s", k, why), k end
   end
   local out = {}
   for _, o in ipairs(M.list) do
@@ -106,11 +105,21 @@ function M.resolve(opts, fname)
     if v == nil then
       v = from_env(o)
       local why = v ~= nil and problem(o, v)
-      if why then bad(fname, string.format("%s (for option '%s') %s", o.env, o.name, why)) end
+      if why then return nil, string.format("%s (for option '%s') %s", o.env, o.name, why), o.name end
     end
     if v == nil then v = o.default end
     out[o.name] = v
   end
+  return out
+end
+
+--- As `check`, raising `bad argument #1 to '<fname>' (...)` on a problem.
+-- @tparam table|nil opts
+-- @tparam string fname the public function's name, for messages
+-- @treturn table every option, resolved
+function M.resolve(opts, fname)
+  local out, why = M.check(opts)
+  if not out then errors.argerror(1, fname, why, 4) end
   return out
 end
 

@@ -9,10 +9,10 @@
 -- @module seedance.preflight
 -- @local
 
-local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
 local paths = require("seedance.paths")
+local seedance_request = require("seedance.request")
 local scheduler = require("seedance.scheduler")
 
 local M = {}
@@ -176,16 +176,10 @@ function M.output_path(output, i, request)
   return p
 end
 
--- The local images a request reads (`seedance.file` markers).
+-- The paths of the local images a request reads (`seedance.file` markers).
 local function images(req)
   local list = {}
-  local function add(v)
-    if core.is_file(v) then list[#list + 1] = v.path end
-  end
-  for _, v in ipairs(type(req.image_urls) == "table" and req.image_urls or {}) do add(v) end
-  for _, r in ipairs(type(req.image_with_roles) == "table" and req.image_with_roles or {}) do
-    if type(r) == "table" then add(r.url) end
-  end
+  for _, marker in ipairs(seedance_request.local_images(req)) do list[#list + 1] = marker.path end
   return list
 end
 

@@ -3,26 +3,24 @@
 --
 -- What it shows is meant to be true:
 --
--- - the ETA is in wall-clock seconds: the service's `estimated_time` is on the
---   service's clock, which a sped-up emulator runs `1/time_scale` times faster;
--- - between polls (up to 30 s apart on the real service) the bar advances from
---   the progress rate seen so far, else from `estimated_time`, never past 99%
---   before the task completes and never backwards; the percent next to it is
---   the one the service reported;
--- - a task that has ended shows no ETA;
+-- - the bar and the ETA are the task's own estimate (`Task:progress_at`, the
+--   one a game's HUD reads): between polls (up to 30 s apart on the real
+--   service) the bar moves on, never past 99% before the task completes and
+--   never backwards; the ETA is in wall-clock seconds, and a task that has
+--   ended shows none; the percent next to the bar is the one the service reported;
 -- - download speed is measured over the last few seconds of this attempt's
 --   bytes, so bytes already on disk from a cut download never count;
 -- - on a terminal a line never wraps: it fits the terminal's width (read
 --   at each redraw, so a resize is followed), the bar shrinking first, then
 --   the text cut; a status the server sent is shown without control characters.
 --
--- The clocks are injectable (`clock`, `wall`), so every figure can be checked
--- without waiting.
+-- The clock is injectable (`clock`), so every figure can be checked without
+-- waiting.
 -- @module seedance.progress
 -- @local
 
-local core = require("seedance.core")
 local output = require("seedance.cli.output")
+local scheduler = require("seedance.scheduler")
 
 local M = {}
 
@@ -39,22 +37,20 @@ M.WINDOW = 3
 --- Shortest span of history (seconds) a speed is shown for.
 M.MIN_SPAN = 0.5
 
-local TERMINAL = { completed = true, failed = true, cancelled = true }
-
 local Progress = {}
 Progress.__index = Progress
 
 --- Make a display writing to `stream`.
 -- @tparam file stream usually io.stderr
--- @tparam[opt] table opts `quiet`, `tty` (redraw in place), `time_scale` (service seconds to wall
---   seconds; default 1), `columns` (the terminal's width: a number, or a function returning one or nil;
---   default `COLUMNS`), `clock` (monotonic seconds; default `core.now`), `wall` (unix time; default `os.time`)
+-- @tparam[opt] table opts `quiet`, `tty` (redraw in place), `columns` (the terminal's width: a number,
+--   or a function returning one or nil; default `COLUMNS`), `clock` (seconds on the library's monotonic
+--   clock, the one `Task:progress_at` reads; default the scheduler's)
 -- @treturn table the display
 function M.new(stream, opts)
   opts = opts or {}
   return setmetatable({
-    out = stream, quiet = opts.quiet, tty = opts.tty, scale = opts.time_scale or 1, columns = opts.columns,
-    clock = opts.clock or core.now, wall = opts.wall or os.time,
+    out = stream, quiet = opts.quiet, tty = opts.tty, columns = opts.columns,
+    clock = opts.clock or scheduler.now,
     drawn = nil, last_key = nil, last_plain = -math.huge,
   }, Progress)
 end
@@ -129,88 +125,29 @@ end
 
 -- ---- the task phase ---------------------------------------------------------
 
---- Record a task as a poll returned it (status, progress, estimated_time, created) and draw it.
+--- Record a task as a poll returned it and draw it. The bar and the ETA are
+-- the task's own estimate (`Task:progress_at`), read again at every redraw;
+-- the percent beside them is the one the service reported.
 -- @tparam seedance.Task t
 function Progress:task(t)
-  local now = self.clock()
-  if self.phase ~= "task" then
-    self.phase, self.t0, self.first, self.last, self.shown = "task", now, nil, nil, 0
-  end
+  self.phase, self.handle = "task", t
   local p = math.max(0, math.min(100, math.floor(tonumber(t.progress) or 0)))
   if t.status == "completed" then p = 100 end
-  self.status = output.line(t.status or "unknown")
-  self.estimated, self.created = t.estimated_time, t.created
-  if not self.last or p ~= self.last.p then
-    self.last = { t = now, p = p }
-    if p > 0 and not self.first then self.first = self.last end
-  end
+  self.status, self.reported = output.line(t.status or "unknown"), p
   local key = self.status .. ":" .. math.floor(p / 10)
-  self:_draw(self:render(now), key ~= self.last_key)
+  self:_draw(self:render(), key ~= self.last_key)
   self.last_key = key
 end
 
---- Wall seconds the task has been running: since this display first saw it,
--- or since its `created` time when that says clearly more (a task met by id).
+--- The task's estimate at `now`: percent and wall seconds left (or nil).
+-- A task without an estimate (a plain table) shows what was reported.
 -- @tparam number now a `clock` reading
--- @treturn number
-function Progress:elapsed(now)
-  local e = now - self.t0
-  local created = tonumber(self.created)
-  if created then
-    local since = self.wall() - created
-    if since > e + 2 then e = since end
-  end
-  return e
-end
-
---- Percent per wall second seen so far (from the first non-zero report to the last), or nil.
--- @treturn number|nil
-function Progress:rate()
-  local a, b = self.first, self.last
-  if a and b and b.p > a.p and b.t > a.t then return (b.p - a.p) / (b.t - a.t) end
-  return nil
-end
-
---- The progress the bar shows at `now`: the reported one, advanced by the
--- rate (else by `estimated_time`), at most 99 before completion, never less
--- than shown before.
--- @tparam number now
 -- @treturn number percent
-function Progress:predicted(now)
-  local reported = self.last and self.last.p or 0
-  if self.status == "completed" then return 100 end
-  if TERMINAL[self.status] then return reported end
-  local p = reported
-  local rate = self:rate()
-  local est = tonumber(self.estimated)
-  if rate then
-    p = reported + rate * (now - self.last.t)
-  elseif est and est > 0 then
-    p = 100 * self:elapsed(now) / (est * self.scale)
-  end
-  p = math.min(math.max(p, reported), 99)
-  if p > self.shown then self.shown = p end
-  return self.shown
-end
-
---- Wall seconds left, or nil: none once the task has ended, none when past
--- the estimate with nothing better to go by.
--- @tparam number now
--- @treturn number|nil
-function Progress:eta(now)
-  if TERMINAL[self.status] then return nil end
-  local rate = self:rate()
-  if rate then
-    local p = self.last.p + rate * (now - self.last.t)
-    if p >= 99 then return nil end
-    return (100 - p) / rate
-  end
-  local est = tonumber(self.estimated)
-  if est then
-    local left = est * self.scale - self:elapsed(now)
-    if left > 0 then return left end
-  end
-  return nil
+-- @treturn number|nil seconds left
+function Progress:estimate(now)
+  local t = self.handle
+  if type(t.progress_at) == "function" then return t:progress_at(now) end
+  return self.reported, nil
 end
 
 --- The task line at `now`: the bar, the status, the reported percent, the ETA.
@@ -219,10 +156,9 @@ end
 function Progress:render(now)
   now = now or self.clock()
   if self.phase == "bytes" then return self:_bytes_line(now) end
-  local reported = self.last and self.last.p or 0
-  local shown = self.tty and self:predicted(now) or reported
-  local eta = self:eta(now)
-  return M.fit(shown / 100, string.format("%-10s %3d%%%s", self.status, reported,
+  local shown, eta = self:estimate(now)
+  if not self.tty then shown = self.reported end
+  return M.fit(shown / 100, string.format("%-10s %3d%%%s", self.status, self.reported,
     eta and ("  ETA " .. M.clock(eta)) or ""), self:width())
 end
 

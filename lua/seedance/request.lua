@@ -14,8 +14,36 @@ local M = {}
 
 --- The request keys whose values are lists (from the validator's field table).
 M.LIST_FIELDS = {}
+--- The request keys whose lists hold image URLs, from the validator's field table:
+-- `{ name, url_key }`, where url_key names the key of each item that holds the URL
+-- (`image_with_roles`' `url`) and is nil when the items are the URLs (`image_urls`).
+M.IMAGE_FIELDS = {}
+-- the key of an item that holds its URL, by list field
+local URL_KEY = {}
 for _, f in ipairs(core.request_fields()) do
   if f.type == "array" then M.LIST_FIELDS[f.name] = true end
+  if f.media == "image" then M.IMAGE_FIELDS[#M.IMAGE_FIELDS + 1] = { name = f.name, url_key = f.url_key } end
+  URL_KEY[f.name] = f.url_key
+end
+
+--- Every local image a request reads: the `seedance.file` markers wherever the
+-- validator's field table says an image URL goes, in the order they stand.
+-- What is not a list or not an item is passed over (the validator says so).
+-- @tparam table request
+-- @treturn table the markers (`marker.path` each)
+function M.local_images(request)
+  local out = {}
+  for _, f in ipairs(M.IMAGE_FIELDS) do
+    local list = request[f.name]
+    if type(list) == "table" and not core.is_file(list) then
+      for _, item in ipairs(list) do
+        local v = item
+        if f.url_key then v = type(item) == "table" and not core.is_file(item) and item[f.url_key] or nil end
+        if core.is_file(v) then out[#out + 1] = v end
+      end
+    end
+  end
+  return out
 end
 
 -- Stands for an empty list until the JSON text is written: a string no request
@@ -24,17 +52,18 @@ local EMPTY = "\0seedance-empty-list-" .. core.random_hex(8) .. "\0"
 local EMPTY_JSON = cjson.encode(EMPTY)
 local EMPTY_PATTERN = EMPTY_JSON:gsub("%p", "%%%0")
 
--- A shallow copy of a list whose markers are replaced by url_of(marker).
-local function resolve_list(list, url_of, nested)
+-- A shallow copy of a list whose markers are replaced by url_of(marker); url_key
+-- names the key of each item that holds its URL, for lists of objects.
+local function resolve_list(list, url_of, url_key)
   local out = {}
   for i, v in ipairs(list) do
-    if nested and type(v) == "table" and not core.is_file(v) then
+    if url_key and type(v) == "table" and not core.is_file(v) then
       local item = {}
       for k, x in pairs(v) do item[k] = x end
-      if core.is_file(item.url) then
-        local url, err = url_of(item.url)
+      if core.is_file(item[url_key]) then
+        local url, err = url_of(item[url_key])
         if not url then return nil, err end
-        item.url = url
+        item[url_key] = url
       end
       out[i] = item
     elseif core.is_file(v) then
@@ -97,7 +126,7 @@ function M.encode(request, url_of)
   local copy = {}
   for k, v in pairs(request) do
     if M.LIST_FIELDS[k] and type(v) == "table" and not core.is_file(v) then
-      local list, err = resolve_list(v, url_of, k == "image_with_roles")
+      local list, err = resolve_list(v, url_of, URL_KEY[k])
       if not list then return nil, err end
       copy[k] = next(list) == nil and EMPTY or list
     else

@@ -52,8 +52,39 @@ local function past_deadline(err, delay, left)
   return nil, err
 end
 
+--- The pause before the next try after failed attempt number `attempt`
+-- (1-based): the server's Retry-After when it sent one, else our backoff. The
+-- one rule of every wait between tries (submit, poll, upload, balance, a
+-- download, a task re-read for its URL): never a request sooner than the
+-- server asked, and a server's wait that cannot be honoured (longer than
+-- `max_retry_after`, or ending past the deadline) ends the call at once.
+-- A backoff of our own is not held to the deadline here (a caller may cut it
+-- short and end with its own timeout); `delay` is.
+-- @tparam seedance.Error err the attempt's error (`retry_after`)
+-- @tparam integer attempt
+-- @tparam[opt] number deadline absolute `scheduler.now()` time the call must end by
+-- @treturn[1] number seconds to wait
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error err, its message saying why the call ends
+function Policy:pause(err, attempt, deadline)
+  local server = err.retry_after
+  if not server then return self:backoff(attempt) end
+  if server > self.max_retry_after then
+    err.message = string.format("%s; the service asked to wait %g s before retrying, more than "
+      .. "max_retry_after (%g s)", err.message, server, self.max_retry_after)
+    return nil, err
+  end
+  -- Retry-After is the server's wall clock; only our own backoff follows time_scale
+  if deadline then
+    local left = deadline - scheduler.now()
+    if server > left then return past_deadline(err, server, left) end
+  end
+  return server
+end
+
 --- What to do after failed attempt number `attempt` (1-based): the pause
--- before the next one, or nil and the error the call ends with.
+-- before the next one (`pause`, held to the deadline), or nil and the error
+-- the call ends with.
 -- @tparam seedance.Error err the attempt's error (`retryable`, `retry_after`, `status`)
 -- @tparam integer attempt
 -- @tparam[opt] number deadline absolute `scheduler.now()` time the call must end by
@@ -65,14 +96,8 @@ function Policy:delay(err, attempt, deadline, max_retries)
   err.attempts = attempt
   if not err.retryable then return nil, err end
   if attempt > (max_retries or self.max_retries) then return nil, err end
-  local server = err.retry_after
-  if server and server > self.max_retry_after then
-    err.message = string.format("%s; the service asked to wait %g s before retrying, more than "
-      .. "max_retry_after (%g s)", err.message, server, self.max_retry_after)
-    return nil, err
-  end
-  -- Retry-After is the server's wall clock; only our own backoff follows time_scale
-  local delay = server or self:backoff(attempt)
+  local delay, perr = self:pause(err, attempt, deadline)
+  if not delay then return nil, perr end
   if deadline then
     local left = deadline - scheduler.now()
     if delay > left then return past_deadline(err, delay, left) end

@@ -10,6 +10,7 @@ local compat = require("seedance.compat")
 local core = require("seedance.core")
 local download = require("seedance.download")
 local errors = require("seedance.errors")
+local estimate = require("seedance.estimate")
 local http = require("seedance.http")
 local polling = require("seedance.polling")
 local scheduler = require("seedance.scheduler")
@@ -30,7 +31,8 @@ M.UNDECODABLE_MAX = 3
 -- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam string id
 -- @tparam table fields initial fields (`status`, `request`, ...)
--- @tparam[opt] table own `slot` (true: the task holds a max_in_flight slot), `journal_key`, `recorded`
+-- @tparam[opt] table own `slot` (true: the task holds a max_in_flight slot), `journal_key`, `recorded`,
+--   `submitted` (true: this handle was made by the task's own submit, so it began now)
 -- @treturn seedance.Task
 -- @local
 function M.new(client, ctx, id, fields, own)
@@ -40,6 +42,9 @@ function M.new(client, ctx, id, fields, own)
   t._ctx, t._transfers = ctx, {}
   compat.on_collect(t, "_gc", Task.__gc)
   t._slot, t._journal_key, t._recorded = own.slot, own.journal_key, own.recorded
+  local now = scheduler.now()
+  t._estimate = estimate.new(now, ctx.settings.time_scale, not own.submitted)
+  if t.status then t._estimate:observe(now, t.status, t.progress, t.estimated_time) end
   return t
 end
 
@@ -166,7 +171,31 @@ function Task:_apply(data)
     self.last_frame_url = last_frame(result)
   end
   if self.status == "completed" then self.progress = 100 end
+  self._estimate:observe(scheduler.now(), self.status, self.progress, self.estimated_time, self.created, os.time())
   if TERMINAL[self.status] then self:_finished() end
+end
+
+--- How far along the task is at `now`, for a progress bar drawn every frame.
+-- Polls come seconds apart; between them the estimate moves on from the
+-- progress rate seen so far, else from the task's `estimated_time` and the
+-- time since it began. Cheap (no IO, no allocation); a closed handle answers too.
+-- @tparam[opt] number now seconds on the library's monotonic clock (the scheduler's,
+--   `require("seedance.scheduler").now()`; not an engine's own timer); default: now
+-- @treturn number percent, in [0, 100] and not always whole: never less than an earlier reading
+--   of this handle nor than the service reported, at most 99 until the task has completed, 100 once
+--   it has (a task that failed or was cancelled stays where it stood)
+-- @treturn number|nil seconds left (wall clock), or nil once the task has ended or when nothing
+--   tells (no `estimated_time` yet, or past it with no progress rate to go by)
+function Task:progress_at(now)
+  if getmetatable(self) ~= Task then
+    errors.argerror(1, "progress_at", "seedance task expected, got " .. type(self))
+  end
+  if now == nil then
+    now = scheduler.now()
+  elseif type(now) ~= "number" or now ~= now then
+    errors.argerror(1, "progress_at", "number expected, got " .. (now ~= now and "nan" or type(now)))
+  end
+  return self._estimate:at(now)
 end
 
 -- The task ended: free its slot and note the outcome in the journal (once).
@@ -316,13 +345,10 @@ function Waiter:_decide()
   if ok then
     delay = task:_poll_delay(self) * s.time_scale
   else
-    delay = task._ctx.policy:backoff(self.failures)
-    local server = err.retry_after
-    if server then
-      -- never poll sooner than the server asked: honour it, or end now if it cannot be honoured
-      if server > s.max_retry_after or scheduler.now() + server > self.deadline then return "fail", err end
-      if server > delay then delay = server end
-    end
+    -- the client's one rule (seedance.retry): never sooner than the server asked, or end now
+    local perr
+    delay, perr = task._ctx.policy:pause(err, self.failures, self.deadline)
+    if not delay then return "fail", perr end
   end
   local left = self.deadline - scheduler.now()
   return "again", delay < left and delay or math.max(0, left)

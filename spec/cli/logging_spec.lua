@@ -23,26 +23,6 @@ local cleanup = util.cleanup()
 describe("logging #child", function()
   local emu = emulator.fixture{ speed = 200 }
 
-  it("the library's logger gets one line per HTTP exchange, the key masked #c", function()
-    local got = {}
-    local c = util.client_for(emu, { api_key = KEY, logger = function(level, line)
-      got[#got + 1] = { level = level, line = line }
-    end })
-    local before = emu:stats().requests
-    local task = assert(c:generate{ model = "doubao-seedance-2.0", prompt = "logged" })
-    assert(task:wait())
-    assert(c:balance())
-    local exchanges = emu:stats().requests - before
-    assert.equals(exchanges, #got)
-    for _, g in ipairs(got) do
-      assert.equals("info", g.level)
-      assert.matches("^[A-Z]+ /v1/%S+ %-> %d%d%d in %d+%.%d+ s$", g.line)
-      assert.is_nil(g.line:find(KEY, 1, true))
-    end
-    assert.matches("^POST /v1/videos/generations %-> 200", got[1].line)
-    assert.matches("^GET /v1/balance %-> 200", got[#got].line)
-  end)
-
   it("SEEDANCE_LOG=info makes a client log to standard error without a logger", function()
     local ok, out = child.lua(("assert(require('seedance').new{ api_key = %q, base_url = %q }:balance())"):format(KEY,
       emu.url), { env = { SEEDANCE_LOG = "info" } })
@@ -95,8 +75,32 @@ describe("logging #child", function()
       assert.is_nil((out .. err):find("adversary-secret", 1, true), out .. err)
     end
   end)
+end)
 
-  it("a Lua caller's settings mistake still raises, for Lua callers #c", function()
+describe("logging in the library #c", function()
+  local emu = emulator.fixture{ speed = 200 }
+
+  it("the library's logger gets one line per HTTP exchange, the key masked", function()
+    local got = {}
+    local c = util.client_for(emu, { api_key = KEY, logger = function(level, line)
+      got[#got + 1] = { level = level, line = line }
+    end })
+    local before = emu:stats().requests
+    local task = assert(c:generate{ model = "doubao-seedance-2.0", prompt = "logged" })
+    assert(task:wait())
+    assert(c:balance())
+    local exchanges = emu:stats().requests - before
+    assert.equals(exchanges, #got)
+    for _, g in ipairs(got) do
+      assert.equals("info", g.level)
+      assert.matches("^[A-Z]+ /v1/%S+ %-> %d%d%d in %d+%.%d+ s$", g.line)
+      assert.is_nil(g.line:find(KEY, 1, true))
+    end
+    assert.matches("^POST /v1/videos/generations %-> 200", got[1].line)
+    assert.matches("^GET /v1/balance %-> 200", got[#got].line)
+  end)
+
+  it("a Lua caller's settings mistake still raises, for Lua callers", function()
     assert.has_error(function() seedance.new{ base_url = "http://10.1.2.3" } end)
   end)
 end)

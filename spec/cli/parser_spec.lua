@@ -43,7 +43,7 @@ describe("the seedance command's parser #child", function()
     assert.matches("download needs %-o FILE", usage_error("download " .. ID))
   end)
 
-  it("takes a value that begins with a dash as the value: a negative number, a prompt #c #m-cli-dash-values", function()
+  it("takes a value that begins with a dash as the value: a negative number, a prompt #m-cli-dash-values", function()
     local args = assert(parser.parse{ "generate", "--duration", "-5", "--prompt", "-a dash", "--seed", "-1" })
     local req = assert(request.build(args))
     assert.equals(-5, req.duration)
@@ -109,35 +109,7 @@ describe("the seedance command's parser #child", function()
     end
   end)
 
-  it("takes the request flags from the validator's own field table, each setting its key #c", function()
-    local flags = request.flags()
-    local covered = {}
-    for _, f in ipairs(flags) do covered[f.field] = true end
-    for _, field in ipairs(core.request_fields()) do
-      assert.is_true(covered[field.name], "no flag sets " .. field.name)
-    end
-    -- each flag, given alone, sets its own key (and no other, besides the default model)
-    for _, f in ipairs(flags) do
-      local argv = { "generate", f.name }
-      if f.kind ~= "flag" then argv[3] = f.integer and "7" or "https://example.com/x.png" end
-      local args = assert(parser.parse(argv))
-      local req = assert(request.build(args))
-      local v = req[f.field]
-      assert.is_not_nil(v, f.name .. " did not set " .. f.field)
-      if f.role then
-        assert.same({ { url = "https://example.com/x.png", role = f.role } }, v)
-      elseif f.kind == "list" then
-        assert.same({ "https://example.com/x.png" }, v)
-      elseif f.integer then
-        assert.equals(7, v)
-      end
-      for k in pairs(req) do
-        assert.is_true(k == f.field or k == "model", f.name .. " also set " .. k)
-      end
-    end
-  end)
-
-  it("--last-frame is an input image, --save-last-frame the result's last frame #c", function()
+  it("--last-frame is an input image, --save-last-frame the result's last frame", function()
     local req = assert(request.build(assert(parser.parse{ "generate", "--prompt", "x", "--last-frame", "end.png" })))
     assert.equals("last_frame", req.image_with_roles[1].role)
     assert.is_true(core.is_file(req.image_with_roles[1].url))
@@ -167,8 +139,38 @@ describe("the seedance command's parser #child", function()
       assert.truthy(out:find(flag, 1, true), flag)
     end
   end)
+end)
 
-  it("maps each error type to one exit code #c", function()
+describe("the command's request flags and exit codes, in this process #c", function()
+  it("takes the request flags from the validator's own field table, each setting its key", function()
+    local flags = request.flags()
+    local covered = {}
+    for _, f in ipairs(flags) do covered[f.field] = true end
+    for _, field in ipairs(core.request_fields()) do
+      assert.is_true(covered[field.name], "no flag sets " .. field.name)
+    end
+    -- each flag, given alone, sets its own key (and no other, besides the default model)
+    for _, f in ipairs(flags) do
+      local argv = { "generate", f.name }
+      if f.kind ~= "flag" then argv[3] = f.integer and "7" or "https://example.com/x.png" end
+      local args = assert(parser.parse(argv))
+      local req = assert(request.build(args))
+      local v = req[f.field]
+      assert.is_not_nil(v, f.name .. " did not set " .. f.field)
+      if f.role then
+        assert.same({ { url = "https://example.com/x.png", role = f.role } }, v)
+      elseif f.kind == "list" then
+        assert.same({ "https://example.com/x.png" }, v)
+      elseif f.integer then
+        assert.equals(7, v)
+      end
+      for k in pairs(req) do
+        assert.is_true(k == f.field or k == "model", f.name .. " also set " .. k)
+      end
+    end
+  end)
+
+  it("maps each error type to one exit code", function()
     local want = { usage_error = 2, validation_error = 3, invalid_request_error = 3, authentication_error = 4,
       permission_error = 4, payment_required = 5, rate_limit_error = 6, server_error = 7, bad_gateway = 7,
       service_unavailable = 7, gateway_timeout = 7, network_error = 8, tls_error = 8, task_failed = 9,

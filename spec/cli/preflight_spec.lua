@@ -227,7 +227,7 @@ describe("the seedance command checks before paying #child", function()
       assert.matches("%-%-base%-url 'localhost:1' is not a URL", refused("balance --base-url localhost:1", 2))
     end)
 
-    it("plain http to another host: use https, or pass --allow-insecure-http (never a Lua option name) #c #m-cli-settings-http-message", function()
+    it("plain http to another host: use https, or pass --allow-insecure-http (never a Lua option name) #m-cli-settings-http-message", function()
       local err = refused("balance", 2, { SEEDANCE_BASE_URL = "http://10.1.2.3" })
       assert.matches("SEEDANCE_BASE_URL 'http://10%.1%.2%.3' is plain http to 10%.1%.2%.3", err)
       assert.matches("use https, or pass %-%-allow%-insecure%-http", err)
@@ -296,18 +296,10 @@ describe("the seedance command checks before paying #child", function()
       end
     end)
 
-    it("--base-url '' (a variable not set) is refused; an empty SEEDANCE_BASE_URL is unset #c", function()
+    it("--base-url '' (a variable not set) is refused; an empty SEEDANCE_BASE_URL is unset", function()
       assert.matches("%-%-base%-url is empty", refused("balance --base-url ''", 2))
       local opts = assert(settings.resolve({}, function(k) return ({ SEEDANCE_BASE_URL = "" })[k] end))
       assert.equals("https://xcompute.us", opts.base_url)
-    end)
-
-    it("SEEDANCE_TIME_SCALE applies to an emulator on this machine only #c #m-cli-time-scale-local", function()
-      local vars = { SEEDANCE_TIME_SCALE = "0.05" }
-      local function getenv(k) return vars[k] end
-      assert.equals(0.05, assert(settings.resolve({ base_url = emu.url }, getenv)).time_scale)
-      assert.equals(0.05, assert(settings.resolve({ base_url = "http://localhost:9" }, getenv)).time_scale)
-      assert.equals(1, assert(settings.resolve({ base_url = "https://10.0.0.7" }, getenv)).time_scale)
     end)
 
     it("a key file that works, its newline dropped and its key never printed", function()
@@ -326,7 +318,7 @@ describe("the seedance command checks before paying #child", function()
       assert.matches("SEEDANCE_LOG must be info or debug, got 'loud'", refused("balance", 2, { SEEDANCE_LOG = "loud" }))
     end)
 
-    it("a journal that cannot be used: a file error", function()
+    it("a journal that cannot be used: a file error #m-cli-error-by-fields", function()
       local err = refused("generate --prompt x --journal " .. q(util.tmpfile("nodir") .. "/j.journal"), 10)
       assert.matches("^seedance: io_error: %-%-journal ", err)
     end)
@@ -365,14 +357,6 @@ describe("the seedance command checks before paying #child", function()
       end
     end)
 
-    -- found: a stale SEEDANCE_TIME_SCALE=0.001 applied to https://xcompute.us too: polls ~1000x too
-    -- often, a 1.8 s wait deadline
-    it("SEEDANCE_TIME_SCALE, meant for an emulator, does not speed up polling of a remote service #found #c", function()
-      local vars = { SEEDANCE_TIME_SCALE = "0.001", SEEDANCE_API_KEY = "sk-x" }
-      local opts, err = settings.resolve({ base_url = "https://xcompute.us" }, function(k) return vars[k] end)
-      assert.is_true(opts == nil or opts.time_scale == 1, "time_scale " .. tostring(opts and opts.time_scale))
-      assert.is_true(opts ~= nil or err.type == "usage_error")
-    end)
   end)
 
   describe("request files", function()
@@ -411,5 +395,24 @@ describe("the seedance command checks before paying #child", function()
         os.remove(p)
       end
     end)
+  end)
+end)
+
+describe("seedance.cli.settings: the time scale #c", function()
+  it("SEEDANCE_TIME_SCALE applies to an emulator on this machine only #m-cli-time-scale-local", function()
+    local vars = { SEEDANCE_TIME_SCALE = "0.05" }
+    local function getenv(k) return vars[k] end
+    assert.equals(0.05, assert(settings.resolve({ base_url = "http://127.0.0.1:8080" }, getenv)).time_scale)
+    assert.equals(0.05, assert(settings.resolve({ base_url = "http://localhost:9" }, getenv)).time_scale)
+    assert.equals(1, assert(settings.resolve({ base_url = "https://10.0.0.7" }, getenv)).time_scale)
+  end)
+
+  -- found: a stale SEEDANCE_TIME_SCALE=0.001 applied to https://xcompute.us too: polls ~1000x too
+  -- often, a 1.8 s wait deadline
+  it("SEEDANCE_TIME_SCALE, meant for an emulator, does not speed up polling of a remote service #found", function()
+    local vars = { SEEDANCE_TIME_SCALE = "0.001", SEEDANCE_API_KEY = "sk-x" }
+    local opts, err = settings.resolve({ base_url = "https://xcompute.us" }, function(k) return vars[k] end)
+    assert.is_true(opts == nil or opts.time_scale == 1, "time_scale " .. tostring(opts and opts.time_scale))
+    assert.is_true(opts ~= nil or err.type == "usage_error")
   end)
 end)

@@ -5,21 +5,36 @@ local emulator = require("helpers.emulator")
 local cli = require("helpers.cli")
 local util = require("helpers.util")
 local progress = require("seedance.progress")
+local estimate = require("seedance.estimate")
 local output = require("seedance.cli.output")
 
 local q = cli.q
+local cleanup = util.cleanup()
 
 -- A display writing into a table, with a clock the spec moves.
 local function display(opts)
   local written = {}
   local stream = { write = function(self, ...) for _, s in ipairs{ ... } do written[#written + 1] = s end
     return self end, flush = function() end }
-  local t = { now = 100, wall = 1700000000 }
+  local t = { now = 100 }
   opts = opts or {}
-  opts.clock = function() return t.now end
-  opts.wall = function() return t.wall end
+  opts.clock = opts.clock or function() return t.now end
   local d = progress.new(stream, opts)
   return d, t, written
+end
+
+-- A task as the display sees it: the fields of the last answer, and the
+-- task's own estimate (seedance.estimate, as Task:progress_at) on the spec's clock.
+local function task_on(t, scale)
+  local e = estimate.new(t.now, scale or 1)
+  local task = {}
+  function task.answer(fields)
+    for k, v in pairs(fields) do task[k] = v end
+    e:observe(t.now, task.status, task.progress, task.estimated_time)
+    return task
+  end
+  function task.progress_at(_, now) return e:at(now) end
+  return task
 end
 
 -- Seconds from an "ETA m:ss" in a line, or nil.
@@ -28,57 +43,42 @@ local function eta_of(line)
   return m and tonumber(m) * 60 + tonumber(s) or nil
 end
 
--- A display on a terminal that was told 10 % and, 10 s later, 20 % of a task the service
--- estimated at `estimate` seconds: 1 % a second.
-local function two_polls(estimate)
-  local d, t = display{ tty = true }
-  d:task{ status = "processing", progress = 10, estimated_time = estimate }
-  t.now = t.now + 10
-  d:task{ status = "processing", progress = 20, estimated_time = estimate }
-  return d, t
-end
-
 local function hashes(line)
   return #(line:match("%[(#*)") or "")
 end
 
-local cleanup = util.cleanup()
-
 describe("progress.lua #c", function()
-  it("gives the ETA in wall time: the service's estimate times the time scale #m-progress-eta-wall-time", function()
-    local d, t = display{ time_scale = 0.05, tty = true }
-    d:task{ status = "pending", progress = 0, estimated_time = 60 }
-    assert.equals(3, d:eta(t.now))             -- 60 service seconds at speed 20: 3 wall seconds
-    assert.equals(3, eta_of(d:render()))
+  it("draws the task's own estimate: the ETA in wall time as m:ss #m-progress-draws-task-estimate", function()
+    local d, t = display{ tty = true }
+    local task = task_on(t, 0.05)
+    d:task(task.answer{ status = "pending", progress = 0, estimated_time = 60 })
+    assert.equals(3, eta_of(d:render()))          -- 60 service seconds at speed 20: 3 wall seconds
     t.now = t.now + 1
-    assert.near(2, d:eta(t.now), 1e-9)
-    local real = display{ tty = true }
-    real:task{ status = "pending", progress = 0, estimated_time = 600 }
-    assert.equals("10:00", real:render():match("ETA (%S+)"))
+    assert.equals(2, eta_of(d:render()))
+    local rt = { now = 0 }
+    local real = display{ tty = true, clock = function() return rt.now end }
+    real:task(task_on(rt).answer{ status = "pending", progress = 0, estimated_time = 600 })
+    assert.equals("10:00", real:render(0):match("ETA (%S+)"))
   end)
 
-  it("goes by the progress rate once it has one, and by created for a task met by its id", function()
-    local d, t = two_polls(600)
-    assert.near(80, d:eta(t.now), 1e-9)        -- 1 % a second, 80 % to go (the estimate said 580 s)
-    local e, et = display{ tty = true }
-    e:task{ status = "processing", progress = 0, estimated_time = 100, created = et.wall - 40 }
-    assert.near(60, e:eta(et.now), 1e-9)       -- running for 40 s already, by its created time
-  end)
-
-  it("moves the bar between polls, never past 99 % before completion, never backwards", function()
-    local d, t = two_polls(100)
+  it("moves the bar between polls with the estimate, the percent staying what the service said #m-progress-draws-task-estimate", function()
+    local d, t = display{ tty = true }
+    local task = task_on(t)
+    d:task(task.answer{ status = "processing", progress = 10, estimated_time = 100 })
+    t.now = t.now + 10
+    d:task(task.answer{ status = "processing", progress = 20, estimated_time = 100 })
     local at_poll = hashes(d:render(t.now))
     t.now = t.now + 20                           -- no poll for 20 s: the rate says about 40 %
     local between = d:render(t.now)
     assert.is_true(hashes(between) > at_poll, between)
+    assert.equals(math.floor(0.4 * progress.WIDTH), hashes(between))
     assert.matches(" 20%%", between)             -- the figure stays what the service said
-    assert.near(40, d:predicted(t.now), 1e-9)
     t.now = t.now + 1000
-    assert.equals(99, d:predicted(t.now))
+    assert.equals(math.floor(0.99 * progress.WIDTH), hashes(d:render(t.now)))
     assert.is_nil(d:render(t.now):find("ETA", 1, true))   -- past the rate's end: no made-up ETA
-    d:task{ status = "processing", progress = 30, estimated_time = 100 }
-    assert.equals(99, d:predicted(t.now))        -- a lower report does not pull the bar back
-    d:task{ status = "completed", progress = 100 }
+    d:task(task.answer{ status = "processing", progress = 30, estimated_time = 100 })
+    assert.equals(math.floor(0.99 * progress.WIDTH), hashes(d:render(t.now)))   -- never pulled back
+    d:task(task.answer{ status = "completed", progress = 100 })
     assert.equals(progress.WIDTH, hashes(d:render(t.now)))
   end)
 
@@ -98,13 +98,13 @@ describe("progress.lua #c", function()
     assert.equals(math.floor(0.25 * progress.WIDTH), hashes(lines[2]))
   end)
 
-  it("shows no ETA once the task has ended #m-progress-no-eta-after-end", function()
+  it("shows no ETA once the task has ended #m-estimate-no-eta-after-end", function()
     for _, status in ipairs{ "failed", "cancelled", "completed" } do
-      local d, t = display{ tty = true, time_scale = 1 }
-      d:task{ status = "processing", progress = 40, estimated_time = 100 }
+      local d, t = display{ tty = true }
+      local task = task_on(t)
+      d:task(task.answer{ status = "processing", progress = 40, estimated_time = 100 })
       t.now = t.now + 5
-      d:task{ status = status, progress = status == "completed" and 100 or 50, estimated_time = 100 }
-      assert.is_nil(d:eta(t.now), status)
+      d:task(task.answer{ status = status, progress = status == "completed" and 100 or 50, estimated_time = 100 })
       assert.is_nil(d:render(t.now):find("ETA", 1, true), status)
       assert.matches(status, d:render(t.now))
     end
@@ -178,7 +178,7 @@ end)
 describe("the seedance command's progress on a terminal #child", function()
   local emu, env = cli.emulator({ speed = 20, task_seconds = 100 }, { SEEDANCE_API_KEY = "sk-pty" }) -- 5 s of wall time
 
-  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed #slow #m-progress-bar-between-polls #m-progress-eta-wall-time", function()
+  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed #slow #m-progress-bar-between-polls #m-estimate-eta-wall-time #m-progress-draws-task-estimate", function()
     local out = util.tmpfile("pty.mp4")
     local polls = emu:stats().polls
     local code, screen = cli.pty("generate --prompt 'a heron' -o " .. q(out), env)
@@ -208,7 +208,7 @@ describe("the seedance command's progress on a terminal #child", function()
     os.remove(out)
   end)
 
-  it("a failed task ends on its status, without an ETA #m-progress-no-eta-after-end", function()
+  it("a failed task ends on its status, without an ETA #m-estimate-no-eta-after-end", function()
     local failing = cleanup(emulator.start{ speed = 20, fail_rate = 1 })
     local code, screen = cli.pty("generate --prompt x --wait", cli.env(failing, { SEEDANCE_API_KEY = "k" }))
     assert.equals(9, code)
@@ -224,7 +224,7 @@ describe("the seedance command's progress on a terminal #child", function()
     local rate = 20000
     local media = cleanup(emulator.start{ speed = 20, task_seconds = 4, media_rate = rate, video_bytes = 120000 })
     local menv = cli.env(media, { SEEDANCE_API_KEY = "k" })
-    local out = util.tmpfile("resume.mp4")
+    local out = cleanup(util.tmpfile("resume.mp4"))
     local c1, _, e1 = cli.terminated_mid_download("x", out, 60000, menv)
     assert.equals(143, c1, e1)
     local id = e1:match("submitted task (task_%w+)")
@@ -239,7 +239,6 @@ describe("the seedance command's progress on a terminal #child", function()
     -- the media host sends 20,000 bytes a second; counting the 60,000+ bytes on disk would show far more
     for _, s in ipairs(speeds) do assert.is_true(s <= 3 * rate, ("%.0f B/s from a %d B/s host"):format(s, rate)) end
     assert.equals(120000, util.size_of(out))
-    os.remove(out)
   end)
 
   -- found: the bar line was about 60 columns whatever the width, so each redraw wrapped and left a

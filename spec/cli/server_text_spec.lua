@@ -35,7 +35,7 @@ describe("text from the server, as the seedance command prints it #child", funct
     assert.is_nil(out:find("table: 0x", 1, true), out)
   end)
 
-  it("prints valid UTF-8 (and valid JSON) whatever the server's strings hold #found #c #m-cli-output-utf8", function()
+  it("prints valid UTF-8 (and valid JSON) whatever the server's strings hold #found #m-cli-output-utf8", function()
     gw:script{ cases = { { path = "/v1/balance", headers = { { "Content-Type", "application/json" } },
       body = '{"success":true,"remain_balance":5,"note":"caf\233 \255\254"}' } } }
     local code, text, err = cli.run("balance --json", env())

@@ -310,6 +310,40 @@ describe("client against the emulator #c", function()
   end)
 end)
 
+describe("a client's settings and notices #c", function()
+  local emu = emulator.fixture{ speed = SPEED }
+
+  it("hands out its settings as a copy: changing client.settings changes nothing #m-settings-copy", function()
+    local c = client_for(emu)
+    c.settings.validate = false
+    c.settings.journal = "elsewhere.journal"
+    local task, err = c:generate{ model = "doubao-seedance-2.0", prompt = "x", duration = 99 }
+    assert.is_nil(task)
+    assert.equals("validation_error", err.type)
+    assert.equals(0, emu:stats().tasks_created)
+    c:close()
+  end)
+
+  local function journal_with_bad_record()
+    return cleanup(util.tmpfile("notice.journal",
+      '{"v":1,"type":"journal","format":"seedance-journal","created":1764000000}\nnot json\n'))
+  end
+
+  it("writes nothing to stderr itself: a journal's skipped records go to the logger #child #m-journal-notice-logger", function()
+    local quiet, noted = journal_with_bad_record(), journal_with_bad_record()
+    local ok, out = require("helpers.child").run(emu.url, ([[
+      local lines = {}
+      local c2 = seedance.new{ api_key = "k", base_url = os.getenv("URL"), journal = %q,
+                               logger = function(level, line) lines[#lines + 1] = level .. ": " .. line end }
+      c2:close()
+      io.stdout:write(table.concat(lines, "\n"), "\n")
+    ]]):format(noted), { journal = quiet })
+    assert(ok, out)
+    -- the first client (no logger, no SEEDANCE_LOG) wrote nothing; the second told its logger
+    assert.equals("warn: journal " .. noted .. ": skipped 0 malformed and 1 torn records\n", out)
+  end)
+end)
+
 describe("client errors against the emulator #c", function()
   it("gives authentication_error (401) and payment_required (402) for the built-in test keys", function()
     local emu = cleanup(emulator.start{ speed = SPEED })

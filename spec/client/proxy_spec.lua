@@ -60,7 +60,7 @@ end
 
 local cleanup = util.cleanup()
 
-describe("through a real proxy (tinyproxy) #c #child", function()
+describe("through a real proxy (tinyproxy) #c", function()
   local emu = emulator.fixture{ speed = util.SPEED }
   local certs, stack, px
   setup(function()
@@ -113,7 +113,7 @@ describe("through a real proxy (tinyproxy) #c #child", function()
     assert.truthy(caps[1]:find("Authorization: Bearer " .. KEY, 1, true))
   end)
 
-  it("takes https_proxy from the environment, for API calls and the download #m-proxy-environment", function()
+  it("takes https_proxy from the environment, for API calls and the download #child #m-proxy-environment", function()
     local out = cleanup(util.tmpfile("proxy-env.mp4"))
     local said = run_child(stack.url, certs.ca, { https_proxy = px.url }, { out = out })
     assert.matches("^downloaded " .. stack.url:gsub("%p", "%%%0") .. "/media/", said)
@@ -121,14 +121,14 @@ describe("through a real proxy (tinyproxy) #c #child", function()
     tunnels_only(1)
   end)
 
-  it("goes direct when no_proxy names the host (127.0.0.1), with the variable or the option", function()
+  it("goes direct when no_proxy names the host (127.0.0.1), with the variable or the option #child", function()
     assert.matches("^balance ", run_child(stack.url, certs.ca, { https_proxy = px.url, no_proxy = "127.0.0.1" }))
     assert.matches("^balance ", run_child(stack.url, certs.ca, { no_proxy = "127.0.0.1" }, { proxy = px.url }))
     assert.equals(0, #px:captures())
     assert.equals(0, #px:requests())
   end)
 
-  it("lets the proxy option win over https_proxy; proxy = \"\" turns proxies off #m-proxy-option", function()
+  it("lets the proxy option win over https_proxy; proxy = \"\" turns proxies off #child #m-proxy-option", function()
     -- a dead proxy in the variable: the option's proxy is used
     assert.matches("^balance ", run_child(stack.url, certs.ca, { https_proxy = "http://127.0.0.1:1" },
       { proxy = px.url }))

@@ -178,7 +178,9 @@ describe("lifetimes under the collector #c", function()
     -- A child interpreter (under the same sanitizer or GC settings as this run)
     -- closes its state with engines, tasks and downloads still in flight: every
     -- finalizer runs at lua_close, in whatever order the collector picks.
-    it("with transfers, tasks and downloads in flight exits cleanly #child", function()
+    -- (the work runs in a child, yet this is no #child spec: the sanitizer pass preloads its runtime
+    -- into the child through SEEDANCE_CHILD_PRELOAD, so it belongs with the #c specs)
+    it("with transfers, tasks and downloads in flight exits cleanly", function()
       local out = tmpfile("exit.bin")
       -- the child finds the same modules as this run (its core build included),
       -- and runs under the same sanitizer runtime when make check-asan runs this

@@ -42,7 +42,7 @@ local function raw_upload(emu, content_type, body)
   return http("POST", emu.url .. "/v1/uploads/images", { headers = { ["Content-Type"] = content_type }, body = body })
 end
 
-describe("seedance-emulator, hostile input #child", function()
+describe("seedance-emulator, hostile input #emulator #child", function()
   local emu
   before_each(function() emu = emulator.start() end)
   after_each(function()

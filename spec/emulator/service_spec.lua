@@ -18,7 +18,7 @@ local q, read_file, write_file, run, now, http = curl.q, curl.read_file, curl.wr
 local BASIC, with, submit, poll, wait_done, video_url = curl.BASIC, curl.with, curl.submit, curl.poll,
   curl.wait_done, curl.video_url
 
-describe("seedance-emulator #child", function()
+describe("seedance-emulator #emulator #child", function()
   local emu
   after_each(function()
     if emu then emu:stop() end

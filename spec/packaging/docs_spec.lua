@@ -235,6 +235,15 @@ describe("the public API, its reference and its types #child", function()
     assert.equals("number|nil", types["seedance.Task"].expires_at)
   end)
 
+  it("list every error type of seedance.error_types, and no other, in seedance.Error's type", function()
+    local want, typed = {}, {}
+    for _, row in ipairs(require("seedance.error_types").list) do want[row.name] = true end
+    for part in types["seedance.Error"].type:gmatch("[^|]+") do
+      if part ~= "string" then typed[part:match('^"(.*)"$') or part] = true end
+    end
+    same_set(want, typed, "seedance.error_types and seedance.Error's type in types/seedance.lua")
+  end)
+
   it("list the options seedance.new takes, with their types (and defaults in the reference)", function()
     local want, typed, documented = {}, {}, {}
     for _, o in ipairs(options.list) do want[o.name] = o end

@@ -6,12 +6,15 @@
 -- LUA_CPATH, from /tmp, so what loads comes from the tree it installed.
 local util = require("helpers.util")
 local emulator = require("helpers.emulator")
-local core = require("seedance.core")
+local process = require("helpers.process")
 
 local V = util.LUA == "luajit" and "5.1" or util.LUA:match("^lua(5%.%d)$") or "5.4"
-local VERSION = "0.2.0"
-local ROCKSPECS = { "seedance-scm-1.rockspec", "seedance-" .. VERSION .. "-1.rockspec" }
-local EMU_ROCKSPEC = "emulator/seedance-emulator-" .. VERSION .. "-1.rockspec"
+local VERSION = dofile("lua/seedance/version.lua")
+-- the release rockspecs are written by make rock from the scm ones (mk/release-rockspec.lua)
+local RELEASE = "build/rock/seedance-" .. VERSION .. "-1.rockspec"
+local ROCKSPECS = { "seedance-scm-1.rockspec", RELEASE }
+local EMU_ROCKSPEC = "emulator/seedance-emulator-scm-1.rockspec"
+local EMU_RELEASE = "build/rock/seedance-emulator-" .. VERSION .. "-1.rockspec"
 
 -- No trace of this checkout's module paths in the children.
 local CLEAN = "env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_1 -u LUA_CPATH_5_1 -u LUA_PATH_5_2 -u LUA_CPATH_5_2 "
@@ -20,7 +23,8 @@ local function luarocks(tree, args, env)
   return util.run(CLEAN .. (env or "") .. " luarocks --lua-version=" .. V .. " --tree '" .. tree .. "' " .. args)
 end
 
-local q = require("helpers.process").quote
+local q = process.quote
+local ROOT = util.ROOT
 
 -- A rockspec's fields, read as LuaRocks reads it: a Lua file run in an empty environment.
 local function load_rockspec(path)
@@ -101,12 +105,24 @@ local function assert_loads_from(tree, out, modules)
   assert.matches("prompt", out)
 end
 
+-- The folder a rock is installed in, in the tree.
+local function rock_dir(tree, name)
+  local ok, out = util.run("ls -d " .. q(tree) .. "/lib/luarocks/rocks-*/" .. name .. "/*-1")
+  assert(ok, out)
+  return (out:gsub("%s+$", ""))
+end
+
 -- The lists are kept by hand in both seedance rockspecs (a rockspec cannot
 -- read another file); these checks make a new file impossible to forget. A
 -- forgotten C source breaks the core's link; a forgotten Lua module would
 -- still install (LuaRocks' builtin back end copies lua/ whole) but be missing
 -- from the rock's module list.
-describe("the rockspecs #c", function()
+describe("the rockspecs", function()
+  setup(function()
+    local ok, out = util.run("make -s --no-print-directory release-rockspecs")
+    assert(ok, out)
+  end)
+
   it("list every Lua module and every C source of the tree, and nothing more", function()
     local mods = tree_modules()
     local csrc = lines("ls src/*.c")
@@ -136,13 +152,32 @@ describe("the rockspecs #c", function()
     assert.same(builds[1], builds[2])
   end)
 
-  it("carry the version the core reports, and the emulator's carries the same", function()
-    local spec = load_rockspec(ROCKSPECS[2])
+  it("declare their dependencies, each known to make rock-install's probe, and install what users read #m-rockspec-declares-deps #m-rock-carries-docs-examples-types", function()
+    local spec = load_rockspec("seedance-scm-1.rockspec")
+    assert.same({ "lua >= 5.1", "lua-cjson", "argparse" }, spec.dependencies)
+    -- mk/rock-deps.lua answers for every dependency but Lua itself
+    local ok, out = util.run("lua5.4 mk/rock-deps.lua seedance-scm-1.rockspec")
+    assert(ok, out)
+    assert.matches("^lua%-cjson loads 2%.1%.0%-1\nargparse loads 0%.7%.1%-1\n$", out)
+    assert.same({ "docs", "examples", "types" }, spec.build.copy_directories)
+    assert.same({ "emulator/media" }, load_rockspec(EMU_ROCKSPEC).build.copy_directories)
+    -- docs/ stands in a checkout (its note), so luarocks make finds it before make docs ran
+    assert.is_true((util.run("git ls-files --error-unmatch docs/README.md")))
+  end)
+
+  it("carry the version of lua/seedance/version.lua, the one place it is written", function()
+    local spec = load_rockspec(RELEASE)
     assert.equal(VERSION .. "-1", spec.version)
-    assert.equal(VERSION, core.version)
-    local emu = load_rockspec(EMU_ROCKSPEC)
+    assert.equal(VERSION, require("seedance")._VERSION)
+    assert.matches("^%d+%.%d+%.%d+$", VERSION)
+    local emu = load_rockspec(EMU_RELEASE)
     assert.equal(spec.version, emu.version)
     assert.equal(spec.source.url, emu.source.url)
+    assert.equal("scm-1", load_rockspec(EMU_ROCKSPEC).version)
+    -- written nowhere else: no other tracked file names it (the docs say VERSION)
+    local ok, out = util.run("git grep -n -F " .. q(VERSION) .. " -- . ':!lua/seedance/version.lua' || true")
+    assert(ok, out)
+    assert.equal("", out)
     assert.same(sorted_keys(emu.external_dependencies), { "CJSON", "MICROHTTPD" })
   end)
 
@@ -157,8 +192,8 @@ describe("the rockspecs #c", function()
   end)
 end)
 
-describe("seedance-scm-1.rockspec #child", function()
-  it("installs with a bare luarocks make into an empty tree, and every module loads from it #slow", function()
+describe("seedance-scm-1.rockspec", function()
+  it("installs with a bare luarocks make into an empty tree, and every module loads from it #child #m-rock-carries-docs-examples-types", function()
     local tree = tmptree("scm")
     -- no rockspec named: the one the README's install line picks in the top folder
     local ok, out = luarocks(tree, "make --deps-mode=none")
@@ -169,44 +204,109 @@ describe("seedance-scm-1.rockspec #child", function()
     out = load_from(tree, mods)
     assert_loads_from(tree, out, mods)
     assert.is_true((util.run("test -x " .. q(tree .. "/bin/seedance"))))
+    local dir = rock_dir(tree, "seedance")
+    assert.truthy(util.read_file(dir .. "/docs/README.md"))
+    assert.truthy(util.read_file(dir .. "/types/seedance.lua"))
+    assert.truthy(util.read_file(dir .. "/examples/frame-loop.lua"))
     os.execute("rm -rf " .. q(tree))
   end)
 end)
 
-describe("the source rock (make rock) #child", function()
-  it("installs into an empty tree with Debian's lua-cjson counted, no missing dependency, and loads #slow", function()
-    local ok, out = util.run("make -s --no-print-directory rock LUAROCKS='" .. CLEAN .. " luarocks --lua-version=5.4'")
+-- The emulator at `bin` (an installed one) serves a whole generation: a submit, a wait, a
+-- download of a playable video (named for `name`).
+local function serves_a_generation(bin, name)
+  local saved = emulator.bin
+  emulator.bin = bin
+  local emu = emulator.start{ speed = util.SPEED }
+  emulator.bin = saved
+  local client = util.client_for(emu)
+  local task = assert(client:generate{ model = "doubao-seedance-2.0", prompt = "a kite", duration = 5 })
+  assert(task:wait())
+  local path = util.tmpfile(name)
+  assert.equal(path, assert(task:download(path)))
+  assert.is_true(util.is_mp4(path))
+  assert.equal(1, emu:stats().tasks_created)
+  client:close()
+  os.remove(path)
+  assert.is_true(emu:stop())
+end
+
+-- The block of README.md after the marker line `<!-- rock-install: ... -->`, as it stands.
+local function readme_block(marker)
+  local text = util.read_file("README.md")
+  local at = assert(text:find("<!-- " .. marker .. ":", 1, true), "README.md has no " .. marker .. " block")
+  local body = text:match("\n```sh\n(.-)\n```", at)
+  return assert(body, "no ```sh block after the " .. marker .. " marker")
+end
+
+-- A fresh, empty folder to stand for a new user's home.
+local function empty_home(name)
+  return process.tmpdir("home-" .. name)
+end
+
+describe("README's install from the source rock", function()
+  local primary = util.LUA == "lua5.4"
+
+  it("works as written on the first try, HOME an empty folder, with Debian's lua-cjson and lua-argparse #child #slow #m-rock-install-declares-provided #m-rock-carries-docs-examples-types #m-rock-packs-reference #m-emulator-rock-own-doc", function()
+    if not primary then return pending("README's block is for Lua 5.4; checked in the lua5.4 run") end
+    local block = readme_block("rock-install")
+    assert.matches("make rock%-install", block)
+    local home = empty_home("readme")
+    local ok, out = util.run("cd " .. q(ROOT) .. " && " .. CLEAN .. "HOME=" .. q(home) .. " sh -ec " .. q(block))
     assert(ok, out)
-    local rock = "build/rock/seedance-" .. VERSION .. "-1.src.rock"
-    assert.is_true((util.run("test -s " .. rock)), out)
-    assert.is_true((util.run("test -s build/rock/seedance-emulator-" .. VERSION .. "-1.src.rock")), out)
-    -- Debian's lua-cjson and lua-argparse are in no LuaRocks manifest: declared as provided, they
-    -- satisfy the dependencies without a server (what README tells Debian users to do)
-    local conf = os.tmpname()
-    local f = assert(io.open(conf, "w"))
-    f:write('rocks_provided = { ["lua-cjson"] = "2.1.0-1", argparse = "0.7.1-1" }\n')
-    f:close()
-    local tree = tmptree("rock")
-    local _, cwd = util.run("pwd")
-    ok, out = luarocks(tree, "install " .. q(cwd:gsub("%s+$", "") .. "/" .. rock), "LUAROCKS_CONFIG=" .. q(conf))
-    os.remove(conf)
-    assert(ok, out)
+    -- no hand configuration: the dependencies that load were declared provided, no server was asked
     assert.matches("lua%-cjson %(2%.1%.0%-1 provided by VM%)", out)
     assert.matches("argparse %(0%.7%.1%-1 provided by VM%)", out)
+    assert.matches("declared provided", out)
     assert.is_nil(out:find("Missing dependencies", 1, true), out)
     assert.is_nil(out:lower():find("warning", 1, true), out)
-    local mods = { "seedance", "seedance.core", "seedance.client", "seedance.files" }
+    assert.matches("seedance " .. VERSION:gsub("%.", "%%."), out)     -- seedance version, from the tree
+    assert.matches("usage: seedance%-emulator", out)
+    local tree = home .. "/.luarocks"
+    local mods = { "seedance", "seedance.core", "seedance.client", "seedance.estimate" }
     assert_loads_from(tree, load_from(tree, mods), mods)
-    local vok, vout = util.run("cd /tmp && " .. CLEAN .. "sh -c " .. q("eval \"$(luarocks --lua-version=" .. V
-      .. " --tree " .. q(tree) .. " path)\" && " .. q(tree .. "/bin/seedance") .. " version"))
-    assert(vok, vout)
-    assert.matches("seedance " .. VERSION:gsub("%.", "%%."), vout)
-    os.execute("rm -rf " .. q(tree))
+    -- what its users read: the HTML reference, the examples and the LuaLS types
+    local dir = rock_dir(tree, "seedance")
+    assert.matches("<html", util.read_file(dir .. "/docs/index.html") or "", 1, true)
+    assert.truthy(util.read_file(dir .. "/docs/modules/seedance.task.html"):find("progress_at", 1, true))
+    assert.equals(util.read_file("types/seedance.lua"), util.read_file(dir .. "/types/seedance.lua"))
+    assert.equals(util.read_file("examples/love/main.lua"), util.read_file(dir .. "/examples/love/main.lua"))
+    -- the emulator rock's doc is its own README, not seedance's
+    local edir = rock_dir(tree, "seedance-emulator")
+    assert.equals(util.read_file("emulator/README.md"), util.read_file(edir .. "/doc/README.md"))
+    assert.is_nil(util.read_file(edir .. "/doc/index.html"))
+    assert.truthy(util.read_file(edir .. "/emulator/media/16x9-5s.mp4"))
+    -- and that emulator, from the tree, serves a whole generation
+    serves_a_generation(tree .. "/bin/seedance-emulator", "readme-rock.mp4")
+    process.remove_dir(home)
+  end)
+
+  it("leaves to a rocks server what the Lua cannot load: the dependencies are declared #child #slow #m-rock-fetches-what-does-not-load #m-rockspec-declares-deps", function()
+    if not primary then return pending("checked in the lua5.4 run") end
+    local home = empty_home("server")
+    -- a rocks server of its own on disk, holding nothing: LuaRocks asks it, and only it
+    local server = home .. "/server"
+    assert(util.run("mkdir -p " .. q(server) .. " " .. q(home .. "/.luarocks")))
+    assert(util.run("luarocks-admin --lua-version=5.4 make-manifest " .. q(server)))
+    local f = assert(io.open(home .. "/.luarocks/config-5.4.lua", "w"))
+    f:write("rocks_servers = { " .. string.format("%q", server) .. " }\n")
+    f:close()
+    local tree = home .. "/tree"
+    local nowhere = "env LUA_PATH=/nowhere/?.lua LUA_CPATH=/nowhere/?.so lua5.4"
+    local ok, out = util.run("cd " .. q(ROOT) .. " && " .. CLEAN .. "HOME=" .. q(home) .. " make -s --no-print-directory "
+      .. "rock-install TREE=" .. q(tree) .. " ROCK_LUA=" .. q(nowhere))
+    assert.is_false(ok, out)
+    assert.matches("lua%-cjson argparse not loadable", out)
+    assert.matches("Could not satisfy dependency lua%-cjson", out)
+    assert.is_nil(out:find("declared provided", 1, true), out)
+    assert.is_nil(util.read_file(tree .. "/bin/seedance"))               -- nothing half-installed
+    assert.is_nil(util.read_file(home .. "/.luarocks/config-5.4.lua"):find("rocks_provided", 1, true))
+    process.remove_dir(home)
   end)
 end)
 
-describe(EMU_ROCKSPEC .. " #child", function()
-  it("installs with luarocks make an emulator that starts, answers and serves its videos from the tree", function()
+describe(EMU_ROCKSPEC, function()
+  it("installs with luarocks make an emulator that starts, answers and serves its videos from the tree #child", function()
     local tree = tmptree("emulator")
     local ok, out = luarocks(tree, "make " .. EMU_ROCKSPEC)
     assert(ok, out)
@@ -214,21 +314,8 @@ describe(EMU_ROCKSPEC .. " #child", function()
     assert.is_true((util.run("test -x " .. q(bin))), out)
     -- its fixtures are the installed ones, not this checkout's
     assert.is_true((util.run("grep -q -F " .. q(tree .. "/lib/luarocks/") .. " " .. q(bin))))
-    assert.is_true((util.run("ls " .. q(tree) .. "/lib/luarocks/rocks-*/seedance-emulator/*/media/16x9-5s.mp4")))
-    local saved = emulator.bin
-    emulator.bin = bin
-    local emu = emulator.start{ speed = util.SPEED }
-    emulator.bin = saved
-    local client = util.client_for(emu)
-    local task = assert(client:generate{ model = "doubao-seedance-2.0", prompt = "a kite", duration = 5 })
-    assert(task:wait())
-    local path = util.tmpfile("emulator-rock.mp4")
-    assert.equal(path, assert(task:download(path)))
-    assert.is_true(util.is_mp4(path))
-    assert.equal(1, emu:stats().tasks_created)
-    client:close()
-    os.remove(path)
-    assert.is_true(emu:stop())
+    assert.is_true((util.run("ls " .. q(tree) .. "/lib/luarocks/rocks-*/seedance-emulator/*/emulator/media/16x9-5s.mp4")))
+    serves_a_generation(bin, "emulator-rock.mp4")
     os.execute("rm -rf " .. q(tree))
   end)
 end)

@@ -220,4 +220,24 @@ describe("seedance.request #c #compat", function()
       end
     end)
   end)
+
+  describe("local_images", function()
+    it("finds every seedance.file wherever the validator's field table puts an image URL #m-images-from-field-table", function()
+      local seedance = require("seedance")
+      local a, b, c = seedance.file("a.png"), seedance.file("b.png"), seedance.file("c.png")
+      local found = request.local_images{ model = "m", image_urls = { "https://x/1.png", a },
+        image_with_roles = { { url = b, role = "first_frame" }, { url = "https://x/2.png", role = "last_frame" }, c },
+        video_urls = { "https://x/v.mp4" } }
+      assert.same({ a.path, b.path }, { found[1].path, found[2].path })
+      assert.equals(2, #found) -- c is not an item with a url: the validator refuses it
+      -- the fields come from the C table, which marks which ones take images
+      local names = {}
+      for _, f in ipairs(request.IMAGE_FIELDS) do names[#names + 1] = f.name .. ":" .. tostring(f.url_key) end
+      assert.same({ "image_urls:nil", "image_with_roles:url" }, names)
+    end)
+
+    it("passes over what is not a list", function()
+      assert.same({}, request.local_images{ image_urls = "x", image_with_roles = 3 })
+    end)
+  end)
 end)

@@ -67,8 +67,7 @@ end
 
 -- A progress display on standard error, as wide as the terminal.
 local function display(ctx, args)
-  ctx.show = progress.new(ctx.err, { quiet = args.quiet or ctx.json, tty = ctx.tty,
-                                     time_scale = ctx.time_scale, columns = ctx.columns })
+  ctx.show = progress.new(ctx.err, { quiet = args.quiet or ctx.json, tty = ctx.tty, columns = ctx.columns })
   return ctx.show
 end
 

@@ -5,26 +5,37 @@
 
 local M = {}
 
+local error_types = require("seedance.error_types")
+
 --- Every exit code, in the order help lists them: `{ code, name, what, types = { error types } }`.
--- A type is in exactly one row; a type in no row exits 1.
+-- The library's error types take their code from `seedance.error_types` (its `exit`); the rows
+-- here add the command's own (a usage error, an interrupt). A type is in exactly one row; a type
+-- in no row exits 1.
 M.CODES = {
   { 0, "ok", "ok" },
-  { 1, "failure", "other failure", types = { "callback_error", "skipped", "aborted", "internal_error" } },
+  { 1, "failure", "other failure", types = { "internal_error" } },
   { 2, "usage", "usage or settings error", types = { "usage_error" } },
-  { 3, "validation", "invalid request", types = { "validation_error", "invalid_request_error" } },
-  { 4, "authentication", "key refused", types = { "authentication_error", "permission_error" } },
-  { 5, "payment", "payment required", types = { "payment_required" } },
-  { 6, "rate_limit", "rate limited", types = { "rate_limit_error" } },
-  { 7, "server", "server error", types = { "server_error", "bad_gateway", "service_unavailable",
-                                            "gateway_timeout", "unsafe_url", "too_large" } },
-  { 8, "network", "network error", types = { "network_error", "tls_error" } },
-  { 9, "task_failed", "task failed", types = { "task_failed" } },
-  { 10, "io", "file error", types = { "io_error" } },
-  { 11, "expired", "result expired", types = { "expired" } },
-  { 12, "timeout", "timed out", types = { "timeout_error" } },
+  { 3, "validation", "invalid request" },
+  { 4, "authentication", "key refused" },
+  { 5, "payment", "payment required" },
+  { 6, "rate_limit", "rate limited" },
+  { 7, "server", "server error" },
+  { 8, "network", "network error" },
+  { 9, "task_failed", "task failed" },
+  { 10, "io", "file error" },
+  { 11, "expired", "result expired" },
+  { 12, "timeout", "timed out" },
   { 130, "interrupted", "interrupted (SIGINT)", types = { "interrupted_INT" } },
   { 143, "terminated", "terminated (SIGTERM)", types = { "interrupted_TERM" } },
 }
+do
+  local row_of = {}
+  for _, row in ipairs(M.CODES) do row_of[row[1]] = row; row.types = row.types or {} end
+  for _, t in ipairs(error_types.list) do
+    local row = assert(row_of[t.exit], "error type " .. t.name .. ": no exit code row " .. tostring(t.exit))
+    table.insert(row.types, t.name)
+  end
+end
 
 --- Exit codes by name (`M.EXIT.usage == 2`).
 M.EXIT = {}

@@ -11,6 +11,7 @@ local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
 local paths = require("seedance.paths")
+local library_request = require("seedance.request")
 local seedance = require("seedance")
 local text = require("seedance.cli.text")
 
@@ -155,16 +156,8 @@ end
 function M.inputs(req, args)
   args = args or {}
   local list = {}
-  local function image(v)
-    if core.is_file(v) then list[#list + 1] = { "the image", v.path } end
-  end
-  if req and type(req.image_urls) == "table" then
-    for _, v in ipairs(req.image_urls) do image(v) end
-  end
-  if req and type(req.image_with_roles) == "table" then
-    for _, item in ipairs(req.image_with_roles) do
-      if type(item) == "table" then image(item.url) end
-    end
+  for _, marker in ipairs(req and library_request.local_images(req) or {}) do
+    list[#list + 1] = { "the image", marker.path }
   end
   if args.request and args.request ~= "-" then list[#list + 1] = { "--request", args.request } end
   if args.api_key_file then list[#list + 1] = { "--api-key-file", args.api_key_file } end

@@ -8,7 +8,7 @@
 local errors = require("seedance.errors")
 local options = require("seedance.options")
 local output = require("seedance.cli.output")
-local seedance = require("seedance")
+local seedance_client = require("seedance.client")
 local text = require("seedance.cli.text")
 local urls = require("seedance.urls")
 
@@ -181,17 +181,18 @@ end
 function M.client(args, logger, getenv)
   local opts, err = M.resolve(args, getenv)
   if not opts then return nil, err end
-  opts.logger = opts.log_level and logger or nil
-  local ok, client = pcall(seedance.new, opts)
-  if ok then return client, opts end
-  local msg = tostring(client)
-  for _, url in ipairs{ opts.proxy or "", opts.base_url or "" } do msg = replace(msg, url, masked(url)) end
-  local journal_why = msg:match("cannot use journal: (.*)$")
-  if journal_why then
+  -- the library's notices (a journal's skipped records) always reach the command's stderr
+  opts.logger = logger
+  opts.log_level = opts.log_level or "warn"
+  local client, cerr = seedance_client.open(opts)
+  if client then return client, opts end
+  if cerr.journal then
     return nil, errors.new{ type = "io_error", retryable = false,
-      message = string.format("--journal %s: %s", tostring(args.journal), journal_why) }
+      message = string.format("--journal %s: %s", tostring(args.journal), cerr.reason) }
   end
-  return nil, M.usage("%s", msg:match("^bad argument #1 to 'new' %((.*)%)$") or msg)
+  local msg = tostring(cerr.message)
+  for _, url in ipairs{ opts.proxy or "", opts.base_url or "" } do msg = replace(msg, url, masked(url)) end
+  return nil, M.usage("%s", msg)
 end
 
 return M

@@ -1,13 +1,11 @@
 rockspec_format = "3.0"
 package = "seedance-emulator"
-version = "0.2.0-1"
+version = "scm-1"
 source = {
-   -- The same release tarball as seedance-0.2.0-1.rockspec (see the comment there): `make rock` makes it
-   -- from this checkout and packs seedance-emulator-0.2.0-1.src.rock from it. From the checkout's top
-   -- folder, `luarocks make emulator/seedance-emulator-0.2.0-1.rockspec` builds the checkout itself.
-   -- A published release names the tarball's https URL and md5.
-   url = "file://build/rock/seedance-0.2.0.tar.gz",
-   dir = "seedance-0.2.0",
+   -- `luarocks make emulator/seedance-emulator-scm-1.rockspec` from the checkout's top folder builds the
+   -- checkout itself; `make rock` writes the release rockspec from this one (mk/release-rockspec.lua: the
+   -- version of lua/seedance/version.lua and the release tarball as its source) and packs its source rock.
+   url = "git+file:///dev/null",
 }
 description = {
    summary = "A local emulator of the Seedance 2.0 video service, for offline development and tests",
@@ -32,7 +30,10 @@ external_dependencies = {
 }
 build = {
    -- The Makefile's own emulator rule (its source list lives there only), with LuaRocks' compiler and the
-   -- libraries LuaRocks found; the fixtures (emulator/media) go beside the installed rock.
+   -- libraries LuaRocks found. The fixtures (emulator/media) are copied into the installed rock's folder,
+   -- where the emulator is built to find them; the install target puts emulator/README.md in its doc/
+   -- (`luarocks doc seedance-emulator`). Naming a folder to copy also keeps LuaRocks from filling doc/
+   -- with the top folder's README, which is seedance's.
    type = "make",
    build_target = "emulator-rock",
    build_variables = {
@@ -42,11 +43,12 @@ build = {
       LUA_INC = "-I$(LUA_INCDIR)",
       EMU_INC = "-I$(MICROHTTPD_INCDIR) -I$(CJSON_INCDIR)/cjson",
       EMU_LIBS = "-L$(MICROHTTPD_LIBDIR) -L$(CJSON_LIBDIR) -lmicrohttpd -lcjson",
-      EMU_MEDIA = "$(PREFIX)/media",
+      EMU_MEDIA = "$(PREFIX)/emulator/media",
    },
    install_target = "install-emulator-rock",
    install_variables = {
       BINDIR = "$(BINDIR)",
-      EMU_MEDIA = "$(PREFIX)/media",
+      EMU_DOC = "$(PREFIX)/doc",
    },
+   copy_directories = { "emulator/media" },
 }
