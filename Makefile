@@ -64,9 +64,9 @@ NPROC      := $(shell nproc 2>/dev/null || echo 2)
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 export LUA_CPATH := $(CURDIR)/build/?.so;;
 
-.PHONY: all deps build emulator demo examples test lint docs clean help check fuzz
+.PHONY: all deps build emulator demo examples test lint docs clean help check fuzz man install-man
 
-all: build emulator
+all: build emulator man
 
 help:
 	@echo "make demo    generate a video from a prompt against the local emulator into out/"
@@ -83,6 +83,7 @@ help:
 	@echo "make fuzz    run each libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60)"
 	@echo "make bench   benchmarks B1-B6 against peers on the emulator (BENCH_QUICK=1 for small sizes)"
 	@echo "make docs    LDoc API reference into docs/"
+	@echo "make man     the manual page seedance(1) into build/man/ (make install-man: into MANDIR, PREFIX/share/man)"
 	@echo "make rock    the LuaRocks source rocks of seedance and seedance-emulator into build/rock/"
 	@echo "make rock-install  make rock, then install seedance into TREE (default ~/.luarocks), first try"
 	@echo "make windows   cross-build for Windows (MinGW-w64) into build/windows/dist/"
@@ -105,6 +106,23 @@ $(EMU_BIN): $(EMU_OBJ)
 	$(CC) $(CFLAGS) -o $@ $(EMU_OBJ) $(EMU_LIBS) -lpthread -lm
 
 emulator: $(EMU_BIN)
+
+# The manual page seedance(1), written from the command's parsers and README's
+# command section (mk/man.lua); `make install-man` copies it into
+# $(DESTDIR)$(MANDIR)/man1 (MANDIR defaults to $(PREFIX)/share/man).
+PREFIX  ?= /usr/local
+MANDIR  ?= $(PREFIX)/share/man
+MAN_PAGE = build/man/seedance.1
+
+man: $(MAN_PAGE)
+
+$(MAN_PAGE): $(CORE_SO) mk/man.lua README.md $(wildcard lua/seedance/cli/*.lua) lua/seedance/version.lua
+	@mkdir -p $(dir $@)
+	$(LUA) mk/man.lua README.md > $@.tmp && mv $@.tmp $@
+
+install-man: $(MAN_PAGE)
+	install -d "$(DESTDIR)$(MANDIR)/man1"
+	install -m 644 $(MAN_PAGE) "$(DESTDIR)$(MANDIR)/man1/seedance.1"
 
 demo:
 	@sh .ci/install-deps demo

@@ -59,13 +59,16 @@ build = {
       ["seedance.adapters.luv"] = "lua/seedance/adapters/luv.lua",
       ["seedance.cli"] = "lua/seedance/cli.lua",
       ["seedance.cli.commands"] = "lua/seedance/cli/commands.lua",
+      ["seedance.cli.config"] = "lua/seedance/cli/config.lua",
       ["seedance.cli.exit"] = "lua/seedance/cli/exit.lua",
       ["seedance.cli.guard"] = "lua/seedance/cli/guard.lua",
+      ["seedance.cli.hints"] = "lua/seedance/cli/hints.lua",
       ["seedance.cli.output"] = "lua/seedance/cli/output.lua",
       ["seedance.cli.parser"] = "lua/seedance/cli/parser.lua",
       ["seedance.cli.request"] = "lua/seedance/cli/request.lua",
       ["seedance.cli.settings"] = "lua/seedance/cli/settings.lua",
       ["seedance.cli.text"] = "lua/seedance/cli/text.lua",
+      ["seedance.cli.usage"] = "lua/seedance/cli/usage.lua",
       ["seedance.client"] = "lua/seedance/client.lua",
       ["seedance.compat"] = "lua/seedance/compat.lua",
       ["seedance.context"] = "lua/seedance/context.lua",
@@ -103,6 +106,8 @@ build = {
    },
    -- into the installed rock's folder (`luarocks show --rock-dir seedance`): the HTML reference
    -- (`luarocks doc seedance` opens docs/index.html; make rock writes it with LDoc, a checkout has
-   -- it after make docs), the runnable examples and the LuaLS types (types/seedance.lua)
+   -- it after make docs) and, in the source rock, the manual page docs/seedance.1 (make rock packs
+   -- build/man/seedance.1 there; from a checkout, `make install-man`), the runnable examples and the
+   -- LuaLS types (types/seedance.lua)
    copy_directories = { "docs", "examples", "types" },
 }

@@ -10,13 +10,14 @@ top=$(pwd)
 export LUA_PATH="$top/lua/?.lua;$top/lua/?/init.lua;;"
 export LUA_CPATH="$top/build/?.so;;"
 prompt=${PROMPT:-"小猫对着镜头打哈欠 (a kitten yawns at the camera)"}
+# The demo replaces its own video on every run (--force: the command refuses an existing -o file).
 out=${OUT:-out/demo.mp4}
 mkdir -p "$(dirname "$out")"
 
 if [ -n "${SEEDANCE_API_KEY:-}" ] && [ -z "${SEEDANCE_BASE_URL:-}" ] && [ -z "${SEEDANCE_DEMO_EMULATOR:-}" ]; then
     echo "demo: SEEDANCE_API_KEY is set, so this talks to the real service (https://xcompute.us)"
     exec lua5.4 bin/seedance generate --model doubao-seedance-2.0 --prompt "$prompt" \
-        --resolution 720p --duration 5 -o "$out"
+        --resolution 720p --duration 5 --force -o "$out"
 fi
 
 speed=${SPEED:-20}
@@ -39,7 +40,7 @@ echo "demo: seedance-emulator listening on $url (no key, no network, no bill)"
 SEEDANCE_BASE_URL=$url SEEDANCE_API_KEY=${SEEDANCE_EMULATOR_KEY:-sk-demo} \
 SEEDANCE_TIME_SCALE=$(awk "BEGIN { print 1 / $speed }") \
     lua5.4 bin/seedance generate --model doubao-seedance-2.0 --prompt "$prompt" \
-        --resolution 720p --size 16:9 --duration 5 -o "$out"
+        --resolution 720p --size 16:9 --duration 5 --force -o "$out"
 
 if command -v ffprobe >/dev/null 2>&1; then
     ffprobe -v error -show_entries format=duration:stream=codec_name,width,height -of default=nw=1 "$out" |

@@ -10,8 +10,9 @@
 #                     builds seedance)
 #                     (luarocks pack). `luarocks install <src.rock>` builds and
 #                     installs from either without a network. The tarball also
-#                     holds the HTML reference (docs/, written by LDoc first),
-#                     which the rock installs with the examples and the types.
+#                     holds the HTML reference (docs/, written by LDoc first)
+#                     and the manual page (docs/seedance.1, make man), which the
+#                     rock installs with the examples and the types.
 #   make rock-install   make rock, then install the seedance rock into the LuaRocks
 #                     tree TREE (default $(HOME)/.luarocks, the tree of
 #                     `luarocks --local`) for Lua ROCK_LUA_VERSION (default 5.4;
@@ -77,15 +78,17 @@ rock-docs:
 
 # Always remade: it is what the checkout holds now. Files git tracks but that
 # were deleted are left out; ignored files (build/, out/) never go in, but for
-# the reference LDoc has just written into docs/.
-rock-source: rock-docs
+# the reference LDoc has just written into docs/, and the manual page (make
+# man), which goes in as docs/seedance.1.
+rock-source: rock-docs $(MAN_PAGE)
 	@mkdir -p $(ROCK_DIR)
 	@command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1 || \
 	    { echo "make rock: needs a git checkout (the tarball holds the files git knows)" >&2; exit 1; }
 	{ git ls-files -z --cached --others --exclude-standard; find docs -type f -print0; } | \
+	    { cat; printf '%s\0' $(MAN_PAGE); } | \
 	    xargs -0 sh -c 'for f; do [ -e "$$f" ] || [ -L "$$f" ] && printf "%s\0" "$$f"; done' sh | sort -zu | \
 	    tar --null -T - --sort=name --owner=0 --group=0 --numeric-owner \
-	        --transform 's|^|$(ROCK_NAME)/|S' -czf $(ROCK_TGZ)
+	        --transform 's|^$(MAN_PAGE)$$|docs/seedance.1|' --transform 's|^|$(ROCK_NAME)/|S' -czf $(ROCK_TGZ)
 
 rock-install: rock
 	@sh mk/rock-install.sh $(ROCK_LUA_VERSION) "$(TREE)" $(ROCK_DIR)/$(ROCK_NAME)-1.src.rock \

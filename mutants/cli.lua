@@ -56,10 +56,10 @@ return {
     promise = "generate --journal FILE makes a re-run re-attach instead of paying again",
     file = "lua/seedance/cli/settings.lua",
     from = [[
-  opts.timeout, opts.wait_timeout, opts.journal = args.timeout, args.wait_timeout, args.journal
+  opts.timeout, opts.journal = info.values.timeout, args.journal
 ]],
     to = [[
-  opts.timeout, opts.wait_timeout = args.timeout, args.wait_timeout
+  opts.timeout = info.values.timeout
 ]] },
   { name = "cli-json-usage-errors",
     promise = "with --json a usage error is one JSON object on standard output",
@@ -118,7 +118,7 @@ return {
     promise = "the command checks its output paths before paying (a missing folder creates no task)",
     file = "lua/seedance/cli/request.lua",
     from = [[
-  return M.check_outputs(outputs, M.inputs(req, args))
+  return M.check_outputs(outputs, M.inputs(req, args), args.force or rerun)
 ]],
     to = [[
   return true

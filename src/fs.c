@@ -37,18 +37,23 @@ static const char *sd_fs_type(sd_ftype t) {
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "other";
 }
 
-/* core.stat(path[, follow]) -> { type = "file"|"directory"|"link"|"fifo"|..., size = bytes } | nil, message, code.
- * Without follow a symbolic link is reported as "link", never followed; with it, what it points to. */
+/* core.stat(path[, follow]) -> { type = "file"|"directory"|"link"|"fifo"|..., size = bytes, mode = bits }
+ * | nil, message, code. mode is the permission bits (0644 as 420), absent where the system has none
+ * (Windows). Without follow a symbolic link is reported as "link", never followed; with it, what it points to. */
 static int sd_core_stat(lua_State *L) {
     const char *path = sd_checkcstring(L, 1);
     int follow = lua_toboolean(L, 2);
     sd_stat st;
     if (sd_path_stat(path, &st, follow) != 0) return sd_fs_fail(L, path, errno);
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
     lua_pushstring(L, sd_fs_type(st.type));
     lua_setfield(L, -2, "type");
     sd_pushbig(L, st.size);
     lua_setfield(L, -2, "size");
+    if (st.mode >= 0) {
+        lua_pushinteger(L, st.mode);
+        lua_setfield(L, -2, "mode");
+    }
     return 1;
 }
 

@@ -111,6 +111,7 @@ typedef enum sd_ftype {
 typedef struct sd_stat {
     sd_ftype type;  /* what it is */
     long long size; /* bytes (regular files) */
+    int mode;       /* permission bits (POSIX st_mode & 07777); -1 where the system has none (Windows) */
 } sd_stat;
 
 /* Open path (flags above). The file, or SD_NOFILE with errno. */

@@ -133,6 +133,7 @@ int sd_file_info(sd_file f, sd_stat *st) {
     if (fstat((int)f, &s) != 0) return -1;
     st->type = sd_type_of(s.st_mode);
     st->size = (long long)s.st_size;
+    st->mode = (int)(s.st_mode & 07777);
     return 0;
 }
 
@@ -151,6 +152,7 @@ int sd_path_stat(const char *path, sd_stat *st, int follow) {
     if ((follow ? stat(path, &s) : lstat(path, &s)) != 0) return -1;
     st->type = sd_type_of(s.st_mode);
     st->size = (long long)s.st_size;
+    st->mode = (int)(s.st_mode & 07777);
     return 0;
 }
 

@@ -252,6 +252,7 @@ int sd_file_info(sd_file f, sd_stat *st) {
     BY_HANDLE_FILE_INFORMATION fi;
     DWORD kind = GetFileType((HANDLE)f);
     st->size = 0;
+    st->mode = -1;
     if (kind == FILE_TYPE_CHAR) st->type = SD_TYPE_CHAR;
     else if (kind == FILE_TYPE_PIPE) st->type = SD_TYPE_FIFO;
     else if (kind != FILE_TYPE_DISK) st->type = SD_TYPE_OTHER;
@@ -301,6 +302,7 @@ int sd_path_stat(const char *path, sd_stat *st, int follow) {
         return sd_fail_last();
     }
     st->size = ((long long)a.nFileSizeHigh << 32) | (long long)a.nFileSizeLow;
+    st->mode = -1;
     st->type = (a.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? SD_TYPE_DIR : SD_TYPE_FILE;
     if ((a.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) && wcspbrk(w, L"*?") == NULL) {
         /* the reparse tag tells a link from a cloud placeholder */

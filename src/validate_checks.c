@@ -37,6 +37,16 @@ const sd_words SD_MODELS = SD_WORDS_OF(model);
 static const sd_words SIZES = SD_WORDS_OF(size), RESOLUTIONS = SD_WORDS_OF(resolution),
                       ROLES = SD_WORDS_OF(role), TOOL_TYPES = SD_WORDS_OF(tool_type);
 
+/* The values an enum field takes (core.request_fields()'s `values`), or NULL for a field with no list. */
+const sd_words *sd_field_values(int field) {
+    switch (field) {
+    case SD_F_model: return &SD_MODELS;
+    case SD_F_size: return &SIZES;
+    case SD_F_resolution: return &RESOLUTIONS;
+    default: return NULL;
+    }
+}
+
 /* String from an enum list; suggests the right spelling for near misses. Its index, or -1. */
 static int check_enum(sd_vctx *v, const sd_path *at, int idx, const sd_words *allowed) {
     lua_State *L = v->L;

@@ -2,7 +2,8 @@
  * validate_fields.c: the tables made from the field lists of
  * validate_fields.h (the dispatch table with each key as JSON writes it, the
  * check order, the key lists the walk looks keys up in) and
- * core.request_fields(), which hands the same list to Lua.
+ * core.request_fields(), which hands the same list to Lua (with the values
+ * of each enum field).
  */
 #include "validate_int.h"
 
@@ -41,7 +42,8 @@ int sd_request_fields(lua_State *L) {
     lua_createtable(L, SD_NFIELDS, 0);
     for (int i = 0; i < SD_NFIELDS; i++) {
         const char *media = SD_FIELDS[i].media, *dot = strchr(media, '.');
-        lua_createtable(L, 0, 5);
+        const sd_words *values = sd_field_values(i);
+        lua_createtable(L, 0, 6);
         lua_pushstring(L, SD_FIELDS[i].name);
         lua_setfield(L, -2, "name");
         lua_pushstring(L, SD_FIELDS[i].type);
@@ -55,6 +57,14 @@ int sd_request_fields(lua_State *L) {
                 lua_pushstring(L, dot + 1);
                 lua_setfield(L, -2, "url_key");
             }
+        }
+        if (values) { /* an enum: its values, for the command's completion */
+            lua_createtable(L, values->n, 0);
+            for (int k = 0; k < values->n; k++) {
+                lua_pushstring(L, values->names[k]);
+                lua_rawseti(L, -2, k + 1);
+            }
+            lua_setfield(L, -2, "values");
         }
         lua_rawseti(L, -2, i + 1);
     }

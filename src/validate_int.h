@@ -186,6 +186,7 @@ void sd_check_audio_urls(sd_vctx *v, const char *name, int idx);
 
 /* validate_checks.c */
 extern const sd_words SD_MODELS;
+const sd_words *sd_field_values(int field);
 enum { SD_M_STD, SD_M_FAST, SD_M_FACE, SD_M_FAST_FACE };
 void sd_check_model(sd_vctx *v, const char *name, int idx);
 void sd_check_prompt(sd_vctx *v, const char *name, int idx);

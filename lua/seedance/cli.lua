@@ -15,6 +15,7 @@ local commands = require("seedance.cli.commands")
 local exit = require("seedance.cli.exit")
 local output = require("seedance.cli.output")
 local parser = require("seedance.cli.parser")
+local usage = require("seedance.cli.usage")
 
 local M = {}
 
@@ -37,16 +38,11 @@ local function run(ctx, argv)
     ctx.out:write(state.help:get_help(), "\n")
     return exit.EXIT.ok
   end
+  -- a long option with one dash is never read as short ones run together (-output as -o utput)
+  local one_dash = usage.one_dash(parser.attach_values(argv))
+  if one_dash then args, perr = nil, one_dash end
   if not args then
-    -- which subcommand was meant, for its usage line
-    local sub, name = p, "seedance"
-    for _, a in ipairs(argv) do
-      if a:sub(1, 1) ~= "-" then
-        if state.commands[a] then sub, name = state.commands[a], "seedance " .. a end
-        break
-      end
-    end
-    local msg = perr:gsub("\nDid you mean (.-)%?", " (did you mean %1?)"):gsub("\n", "; ")
+    local sub, name, msg = usage.explain(perr, argv, state, p)
     if parser.wants_json(argv) then
       -- --json promises one JSON object on standard output, for a usage error too
       output.json(ctx.out, { error = { type = "usage_error", message = string.format("%s: %s (run `%s --help` "
@@ -65,7 +61,11 @@ local function run(ctx, argv)
   if args.command == "help" then
     local topic = args.topic and state.commands[args.topic] or p
     if args.topic and topic == p then
-      ctx.err:write("seedance help: no command '", output.line(args.topic), "'\n")
+      local names = {}
+      for name in pairs(state.commands) do names[#names + 1] = name end
+      table.sort(names)
+      ctx.err:write("seedance help: no command '", output.line(args.topic), "'; the commands are ",
+        table.concat(names, ", "), "\n")
       return exit.EXIT.usage
     end
     ctx.out:write(topic:get_help(), "\n")

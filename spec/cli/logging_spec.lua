@@ -10,7 +10,7 @@ local seedance = require("seedance")
 
 local KEY = "sk-logging-secret-1234"
 
-local function lines_of(text, pattern)
+local function matching_lines(text, pattern)
   local out = {}
   for l in text:gmatch("[^\n]+") do
     if l:find(pattern) then out[#out + 1] = l end
@@ -37,8 +37,8 @@ describe("logging #child", function()
       { SEEDANCE_BASE_URL = faulty.url, SEEDANCE_API_KEY = KEY, SEEDANCE_TIME_SCALE = "0.001" })
     assert.equals(7, code, err)
     assert.equals("", out)
-    local exchanges = lines_of(err, "^seedance info: GET /v1/balance %-> 5%d%d in ")
-    local retries = lines_of(err, "^seedance info: retry %d+ in [%d.e-]+ s: %S")
+    local exchanges = matching_lines(err, "^seedance info: GET /v1/balance %-> 5%d%d in ")
+    local retries = matching_lines(err, "^seedance info: retry %d+ in [%d.e-]+ s: %S")
     assert.equals(5, #exchanges, err)                 -- the first try and max_retries (4) more
     assert.equals(4, #retries, err)
     assert.is_nil(err:find(KEY, 1, true))

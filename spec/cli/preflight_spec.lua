@@ -70,8 +70,8 @@ describe("the seedance command checks before paying #child", function()
         "generate --prompt x --image " .. q(dir .. "/v.mp4.part") .. " -o " .. q(dir .. "/v.mp4"),
         "generate --prompt x --image " .. q(dir .. "/link.png") .. " -o " .. q(cat),     -- through a link
         "generate --prompt x --image " .. q(cat) .. " --save-last-frame " .. q(dir .. "/hard.png"), -- a hard link
-        "generate --prompt x --api-key-file " .. q(key) .. " -o " .. q(key),
-        "wait task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ --api-key-file " .. q(key) .. " -o " .. q(key),
+        "generate --prompt x -o " .. q(key),
+        "wait task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ -o " .. q(key),
       }
       for _, args in ipairs(cases) do
         assert.matches("name the same file", refused(args .. " --api-key-file " .. q(key), 2, { SEEDANCE_API_KEY = false }))

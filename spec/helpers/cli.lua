@@ -8,7 +8,9 @@
 --
 -- The child sees none of the caller's SEEDANCE_* variables, only `env`, and this
 -- run's package paths (absolute: helpers.child) and interpreter (util.LUA); it runs
--- bin/seedance by its absolute path, so any working folder works. Waits are bounded.
+-- bin/seedance by its absolute path, so any working folder works. Nor does it read the
+-- config file of the user running the specs: XDG_CONFIG_HOME names a folder that does
+-- not exist unless `env` names one (or SEEDANCE_CONFIG). Waits are bounded.
 --
 --     local emu, env = cli.emulator({ speed = 200 }, { SEEDANCE_API_KEY = "sk-mine" })  -- in a describe
 local util = require("helpers.util")
@@ -19,7 +21,11 @@ local luassert = require("luassert")
 
 local M = {}
 
-local VARS = { "SEEDANCE_API_KEY", "SEEDANCE_BASE_URL", "SEEDANCE_TIME_SCALE", "SEEDANCE_LOG", "SEEDANCE_DEBUG" }
+local VARS = { "SEEDANCE_API_KEY", "SEEDANCE_BASE_URL", "SEEDANCE_TIME_SCALE", "SEEDANCE_LOG", "SEEDANCE_DEBUG",
+               "SEEDANCE_CONFIG", "XDG_CONFIG_HOME" }
+
+--- The XDG_CONFIG_HOME a run gets when `env` names none: no config file there.
+M.NO_CONFIG = "/nonexistent/seedance-spec-config"
 
 --- Quote a word for the shell.
 M.q = process.quote
@@ -63,6 +69,7 @@ function M.command(args, env)
   local parts = { "env" }
   for _, v in ipairs(VARS) do parts[#parts + 1] = "-u " .. v end
   parts[#parts + 1] = child.paths()
+  if not (env and env.XDG_CONFIG_HOME ~= nil) then parts[#parts + 1] = "XDG_CONFIG_HOME=" .. q(M.NO_CONFIG) end
   for k, v in pairs(env or {}) do
     if v ~= false then parts[#parts + 1] = k .. "=" .. q(v) end
   end

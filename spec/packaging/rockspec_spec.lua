@@ -247,7 +247,7 @@ end
 describe("README's install from the source rock", function()
   local primary = util.LUA == "lua5.4"
 
-  it("works as written on the first try, HOME an empty folder, with Debian's lua-cjson and lua-argparse #child #slow #m-rock-install-declares-provided #m-rock-carries-docs-examples-types #m-rock-packs-reference #m-emulator-rock-own-doc", function()
+  it("works as written on the first try, HOME an empty folder, with Debian's lua-cjson and lua-argparse #child #slow #m-rock-install-declares-provided #m-rock-carries-docs-examples-types #m-rock-packs-reference #m-emulator-rock-own-doc #m-man-in-rock", function()
     if not primary then return pending("README's block is for Lua 5.4; checked in the lua5.4 run") end
     local block = readme_block("rock-install")
     assert.matches("make rock%-install", block)
@@ -271,6 +271,8 @@ describe("README's install from the source rock", function()
     assert.truthy(util.read_file(dir .. "/docs/modules/seedance.task.html"):find("progress_at", 1, true))
     assert.equals(util.read_file("types/seedance.lua"), util.read_file(dir .. "/types/seedance.lua"))
     assert.equals(util.read_file("examples/love/main.lua"), util.read_file(dir .. "/examples/love/main.lua"))
+    -- and the manual page, beside the reference
+    assert.equals(util.read_file("build/man/seedance.1"), util.read_file(dir .. "/docs/seedance.1"))
     -- the emulator rock's doc is its own README, not seedance's
     local edir = rock_dir(tree, "seedance-emulator")
     assert.equals(util.read_file("emulator/README.md"), util.read_file(edir .. "/doc/README.md"))

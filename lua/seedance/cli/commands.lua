@@ -6,10 +6,12 @@
 -- @local
 
 local cjson = require("cjson.safe")
+local core = require("seedance.core")
 local errors = require("seedance.errors")
 local exit = require("seedance.cli.exit")
 local guard = require("seedance.cli.guard")
 local output = require("seedance.cli.output")
+local parser = require("seedance.cli.parser")
 local progress = require("seedance.progress")
 local request = require("seedance.cli.request")
 local seedance = require("seedance")
@@ -22,8 +24,8 @@ local report = output.report
 --- The command that picks a task up again (`seedance.cli.output.resume_command`).
 M.resume_command = output.resume_command
 
---- Seconds `--wait-timeout` stands for when it is not given (wall-clock seconds).
-M.WAIT_TIMEOUT = 1800
+--- Seconds `--wait-timeout` stands for when neither it nor the config file is given (wall-clock seconds).
+M.WAIT_TIMEOUT = settings.WAIT_TIMEOUT
 
 -- Report an interrupt in one line: the task, where it stands, what picks it up.
 local function interrupted(ctx, g, task, args, partial)
@@ -31,7 +33,7 @@ local function interrupted(ctx, g, task, args, partial)
   local state = task.status == "completed"
     and "has completed on the service (its result stays there about 24 hours)"
     or "keeps running on the service"
-  local resume = M.resume_command(task.id, args)
+  local resume = M.resume_command(task.id, args, ctx.paid and ctx.paid.saved)
   local kept = partial and ("the partial download " .. partial .. ".part is kept; ") or ""
   local journal = args.journal and ("; or run this command again (--journal " .. args.journal .. " re-attaches)")
     or ""
@@ -53,16 +55,27 @@ local function stop_now(ctx)
   end
 end
 
+-- The settings of a command that talks to the service (flags, environment, config file), checked;
+-- ctx learns where each came from, for the hints of its messages.
+local function resolve(ctx, args)
+  local opts, info = settings.resolve(args)
+  if not opts then return nil, info end
+  ctx.settings, ctx.wait_timeout, ctx.time_scale = info, info.wait_timeout, opts.time_scale
+  return opts, info
+end
+
 -- The client for a command that talks to the service, with its settings checked and a key set.
-local function client_for(ctx, args)
-  local client, opts = settings.client(args, function(level, line) ctx.log(level, line) end)
-  if not client then return nil, opts end
-  if not opts.api_key then
-    client:close()
-    return nil, settings.usage("no API key: set SEEDANCE_API_KEY, or pass --api-key-file FILE")
+local function client_for(ctx, args, opts)
+  if not opts then
+    local err
+    opts, err = resolve(ctx, args)
+    if not opts then return nil, err end
   end
-  ctx.time_scale = opts.time_scale
-  return client
+  if not opts.api_key then
+    return nil, settings.usage("no API key: set SEEDANCE_API_KEY, or pass --api-key-file FILE (or name a key file "
+      .. "with api_key_file in the config file %s)", ctx.settings.config.path or "")
+  end
+  return settings.client_from(opts, args, function(level, line) ctx.log(level, line) end)
 end
 
 -- A progress display on standard error, as wide as the terminal.
@@ -105,18 +118,21 @@ local function finish(ctx, g, task, args)
   local show = ctx.show
   if not g:phase("wait", task) then return interrupted(ctx, g, task, args) end
   -- --wait-timeout counts wall seconds; the library's timeout is on the service's clock
-  local wall = args.wait_timeout or M.WAIT_TIMEOUT
+  local wall = args.wait_timeout or ctx.wait_timeout or M.WAIT_TIMEOUT
   local ok, err = task:wait{ timeout = wall / (ctx.time_scale or 1), on_progress = function(t) show:task(t) end }
   show:done()
   if g.signal then return interrupted(ctx, g, task, args) end
   if not ok then
     if err.type == "timeout_error" and err.task_id == task.id then
-      err.message = string.format("task %s still %s after %s s (--wait-timeout)", task.id, tostring(task.status),
-        output.number(wall))
+      local source = not args.wait_timeout and ctx.settings and ctx.settings.sources.wait_timeout
+      source = (source and source ~= "default") and ("wait_timeout, " .. source) or "--wait-timeout"
+      err.message = string.format("task %s still %s after %s s (%s)", task.id, tostring(task.status),
+        output.number(wall), source)
     end
     return report(ctx, err)
   end
   local saved = {}
+  if ctx.paid then ctx.paid.saved = saved end   -- a resume command asks only for what is still missing
   for _, want in ipairs{ { args.output, "video" }, { args.save_last_frame, "last_frame" } } do
     local path = want[1]
     if path then
@@ -145,12 +161,16 @@ end
 function M.generate(ctx, args)
   ctx.json = args.json
   if args.journal == "-" then return report(ctx, request.no_dash("--journal")) end
-  local req, rerr = request.build(args)
+  local opts, serr = resolve(ctx, args)
+  if not opts then return report(ctx, serr) end
+  local req, rerr = request.build(args, ctx.settings.defaults)
   if not req then return report(ctx, rerr) end
-  local client, cerr = client_for(ctx, args)
+  local client, cerr = client_for(ctx, args, opts)
   if not client then return report(ctx, cerr) end
+  -- a re-run with its journal re-attaches to the task whose result may stand at -o already
+  local rerun = args.journal and (core.stat(args.journal) or {}).size
   local ok, perr = request.preflight(req, { ["-o"] = args.output, ["--save-last-frame"] = args.save_last_frame },
-    not args.no_validate, args)
+    not args.no_validate, args, rerun and rerun > 0)
   if not ok then
     client:close()
     return report(ctx, perr)
@@ -189,11 +209,15 @@ function M.wait(ctx, args)
   if args.command == "download" and not (args.output or args.save_last_frame) then
     return report(ctx, settings.usage("download needs -o FILE (the video) or --save-last-frame FILE"))
   end
+  ctx.task_arg = args.id
   local client, cerr = client_for(ctx, args)
   if not client then return report(ctx, cerr) end
   local ok, perr = request.check_outputs({ ["-o"] = args.output, ["--save-last-frame"] = args.save_last_frame },
-    request.inputs(nil, args))
-  if not ok then return report(ctx, perr) end
+    request.inputs(nil, args), args.force)
+  if not ok then
+    client:close()
+    return report(ctx, perr)
+  end
   local tok, task = pcall(client.task, client, args.id)
   if not tok then
     return report(ctx, settings.usage("%s", tostring(task):match("%((.*)%)$") or tostring(task)))
@@ -212,6 +236,7 @@ M.download = M.wait
 -- @treturn integer exit code
 function M.status(ctx, args)
   ctx.json = args.json
+  ctx.task_arg = args.id
   local client, cerr = client_for(ctx, args)
   if not client then return report(ctx, cerr) end
   local tok, task = pcall(client.task, client, args.id)
@@ -267,11 +292,62 @@ end
 -- @tparam table args
 -- @treturn integer exit code
 function M.validate(ctx, args)
+  ctx.json = args.json
   local req, err = request.read(args.file)
   if not req then return report(ctx, err) end
   local ok, verr = seedance.validate(req)
   if not ok then return report(ctx, verr) end
-  ctx.out:write(output.line(args.file), ": valid\n")
+  if ctx.json then
+    output.json(ctx.out, { file = args.file, valid = true })
+  else
+    ctx.out:write(output.line(args.file), ": valid\n")
+  end
+  return exit.EXIT.ok
+end
+
+--- `seedance config`: the settings in effect, each with where it came from
+-- (a flag, a variable, the config file's line, the default); the key masked.
+-- @tparam table ctx
+-- @tparam table args
+-- @treturn integer exit code
+function M.config(ctx, args)
+  ctx.json = args.json
+  local _, info = resolve(ctx, args)
+  if not info or not info.values then return report(ctx, info) end
+  local conf = info.config
+  local names = { "base_url", "api_key", "api_key_file", "proxy", "ca_file", "model", "resolution", "timeout",
+                  "wait_timeout" }
+  if ctx.json then
+    local list = {}
+    for _, name in ipairs(names) do
+      list[name] = { value = info.values[name] or cjson.null, source = info.sources[name] }
+    end
+    output.json(ctx.out, { config_file = { path = conf.path or cjson.null, exists = conf.exists }, settings = list })
+    return exit.EXIT.ok
+  end
+  local none = { api_key = "not set", api_key_file = "none", proxy = "none", ca_file = "libcurl's CA bundle",
+                 resolution = "the service's default (480p)" }
+  local lines = { string.format("%-13s %s", "config file", conf.path and (conf.path .. (conf.exists and ""
+    or " (there is none)")) or "none (no HOME)") }
+  for _, name in ipairs(names) do
+    local v = info.values[name]
+    v = v == nil and none[name] or output.number(v)
+    lines[#lines + 1] = output.line(string.format("%-13s %-32s %s", name, v, info.sources[name]))
+  end
+  ctx.out:write(table.concat(lines, "\n"), "\n")
+  return exit.EXIT.ok
+end
+
+--- `seedance completion bash|zsh|fish`: the completion script, written from
+-- the same parsers as help (`seedance.cli.parser.completion`).
+-- @tparam table ctx
+-- @tparam table args
+-- @treturn integer exit code
+function M.completion(ctx, args)
+  local p = parser.completion()
+  local script = args.shell == "bash" and p:get_bash_complete() or args.shell == "zsh" and p:get_zsh_complete()
+    or p:get_fish_complete()
+  ctx.out:write(script)
   return exit.EXIT.ok
 end
 

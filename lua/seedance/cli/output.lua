@@ -10,6 +10,7 @@
 local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local exit = require("seedance.cli.exit")
+local hints = require("seedance.cli.hints")
 
 local M = {}
 
@@ -118,7 +119,8 @@ M.ADVICE = {
   { "a URL string or seedance.file(path)", "a URL string (a local image goes in --image PATH)" },
   { "seedance.file(path)", "--image PATH" },
   { "was the task made with return_last_frame = true?", "was the task generated with --save-last-frame?" },
-  { "check ca_file, or the host name in the URL", "check the host name in the URL" },
+  { "check ca_file, or the host name in the URL", "check the host name in the URL, or name the CA bundle "
+    .. "with --ca-file FILE" },
   { "use https (or allow_insecure_http)", "use https, or pass --allow-insecure-http" },
   { "unless allow_insecure_media is set for a gateway of your own",
     "(the command fetches results only over https, or plain http from this machine)" },
@@ -165,11 +167,15 @@ local function shell_word(s)
 end
 
 --- The command that picks a task up again: `seedance wait ID -o FILE`, with
--- the settings flags this run was given (never the key itself).
+-- the settings flags this run was given (never the key itself). A file this
+-- run has already saved is not asked for again (the command would refuse to
+-- replace it).
 -- @tparam string id
 -- @tparam table args the parsed flags
+-- @tparam[opt] table saved what this run saved: `video`, `last_frame` (paths)
 -- @treturn string
-function M.resume_command(id, args)
+function M.resume_command(id, args, saved)
+  saved = saved or {}
   local words = { "seedance", "wait", id }
   local function add(flag, v, long)
     if v ~= nil and v ~= false then
@@ -182,8 +188,8 @@ function M.resume_command(id, args)
       end
     end
   end
-  add("-o", args.output, "--output")
-  add("--save-last-frame", args.save_last_frame)
+  add("-o", not saved.video and args.output, "--output")
+  add("--save-last-frame", not saved.last_frame and args.save_last_frame)
   add("--base-url", args.base_url)
   add("--api-key-file", args.api_key_file)
   add("--allow-insecure-http", args.allow_insecure_http)
@@ -200,6 +206,8 @@ local NO_RESUME = { task_failed = true, expired = true, usage_error = true }
 local function paid_note(ctx, err)
   local paid = ctx.paid
   if not paid then return nil end
+  -- the id the user typed names no task: fetching it again cannot help
+  if ctx.task_arg and err.status == 404 and err.type == "invalid_request_error" then return nil end
   local args = paid.args
   if NO_RESUME[err.type] or err.resume == false then
     if args.journal and (err.type == "task_failed" or err.type == "expired") then
@@ -209,7 +217,7 @@ local function paid_note(ctx, err)
     end
     return nil
   end
-  local resume = M.resume_command(paid.id, args)
+  local resume = M.resume_command(paid.id, args, paid.saved)
   return string.format("task %s was paid for; pick it up with: %s", paid.id, resume), resume
 end
 
@@ -231,7 +239,7 @@ end
 -- @treturn integer the exit code
 function M.report(ctx, err)
   local note, resume = paid_note(ctx, err)
-  local message = M.advice(err.message)
+  local message = hints.apply(err, M.advice(err.message), ctx)
   if ctx.json then
     local problems
     if type(err.errors) == "table" then

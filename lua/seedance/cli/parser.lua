@@ -13,13 +13,23 @@ local M = {}
 
 local unpack = compat.unpack
 
-local ENVIRONMENT = [[
-Environment:
-  SEEDANCE_API_KEY     the API key (never printed); --api-key-file FILE reads it from a file
-  SEEDANCE_BASE_URL    the service (default https://xcompute.us); --base-url overrides it
-  SEEDANCE_TIME_SCALE  1/speed of a local seedance-emulator (0.05 for --speed 20; loopback only)
-  SEEDANCE_LOG         info: one line per HTTP exchange; debug: more (-v, -vv)
-  SEEDANCE_DEBUG       1: a failure inside the command prints its stack trace]]
+--- The environment the command reads: `{ { NAME, what it does }, ... }`, in
+-- the order help and the man page list it.
+M.ENVIRONMENT = {
+  { "SEEDANCE_API_KEY", "the API key (never printed); --api-key-file FILE reads it from a file" },
+  { "SEEDANCE_BASE_URL", "the service (default https://xcompute.us); --base-url overrides it" },
+  { "SEEDANCE_CONFIG", "the config file, instead of $XDG_CONFIG_HOME/seedance/config" },
+  { "SEEDANCE_TIME_SCALE", "1/speed of a local seedance-emulator (0.05 for --speed 20; loopback only)" },
+  { "SEEDANCE_LOG", "info: one line per HTTP exchange; debug: more (-v, -vv)" },
+  { "SEEDANCE_DEBUG", "1: a failure inside the command prints its stack trace" },
+}
+
+-- The "Environment:" paragraph of help.
+local function environment()
+  local lines = { "Environment:" }
+  for _, e in ipairs(M.ENVIRONMENT) do lines[#lines + 1] = string.format("  %-20s %s", e[1], e[2]) end
+  return table.concat(lines, "\n")
+end
 
 -- Every option name the parser declares: VALUE[name] for one that takes a value, KNOWN[name] for all.
 local VALUE, KNOWN = {}, {}
@@ -31,10 +41,11 @@ local function note(names, takes_value)
   end
 end
 
--- cmd:option and cmd:flag, noting the names.
+-- cmd:option and cmd:flag, noting the names. An option given twice is refused (`:count` lets a
+-- list option repeat), never the last silently taken.
 local function option(cmd, names, ...)
   note(names, true)
-  return cmd:option(names, ...)
+  return cmd:option(names, ...):overwrite(false)
 end
 
 local function flag(cmd, names, ...)
@@ -69,6 +80,7 @@ local function settings_flags(cmd)
     option(cmd, "--api-key-file", "Read the API key from FILE (default $SEEDANCE_API_KEY)."):argname("FILE"),
     flag(cmd, "--allow-insecure-http", "Allow a plain http:// base URL to a host other than this machine."),
     option(cmd, "--proxy", "Proxy for every request, e.g. http://HOST:PORT."):argname("URL"),
+    option(cmd, "--ca-file", "Verify TLS against the CA bundle (PEM) in FILE."):argname("FILE"),
     option(cmd, "--timeout", "Seconds per HTTP request (default 60)."):argname("SECONDS")
       :convert(seconds("--timeout")),
     flag(cmd, "-v --verbose", "Log each HTTP exchange to standard error (-vv: more)."):count("0-2")
@@ -84,6 +96,8 @@ local function result_flags(cmd, extra)
     option(cmd, "--save-last-frame", "Save the result's last frame (a PNG) to FILE."):argname("FILE"),
     option(cmd, "--wait-timeout", "Wall-clock seconds to wait for the task to end (default 1800)."):argname("SECONDS")
       :convert(seconds("--wait-timeout")),
+    flag(cmd, "--force", "Replace a file already at -o or --save-last-frame (else the command refuses it before "
+      .. "anything is paid)."),
   }
   for _, e in ipairs(extra or {}) do els[#els + 1] = e end
   cmd:group("Result", unpack(els))
@@ -99,10 +113,10 @@ local function output_flags(cmd, quiet)
 end
 
 local function epilog(with_env)
-  return (with_env and (ENVIRONMENT .. "\n\n") or "") .. exit.help()
+  return (with_env and (environment() .. "\n\n") or "") .. exit.help()
 end
 
-local function request_flags(cmd)
+local function request_flags(cmd, complete)
   local els = { option(cmd, "--request", "Start from the request in FILE (JSON; - for standard input); "
     .. "the flags below override its keys."):argname("FILE") }
   for _, f in ipairs(request.flags()) do
@@ -112,6 +126,8 @@ local function request_flags(cmd)
     else
       el = option(cmd, f.name, f.doc .. "."):argname(f.arg)
       if f.kind == "list" then el:count("*") end
+      -- the values a shell completes (the validator, not the parser, judges a value: --no-validate)
+      if complete and f.values then el:choices(f.values) end
     end
     els[#els + 1] = el:target(f.target)
   end
@@ -131,8 +147,11 @@ end
 --- Make the parser. `state.help` is set to the (sub)parser whose -h/--help was
 -- given; `state.commands` holds the subcommands' parsers by name.
 -- @tparam table state
+-- @tparam[opt] table opts `complete = true`: the parser shell completion is written from, whose
+--   enumerated flags (`--model`, `--size`, `--resolution`) and `help` topics list their values
 -- @return the argparse parser
-function M.new(state)
+function M.new(state, opts)
+  opts = opts or {}
   state.commands = {}
   local p = argparse("seedance", "Generate videos with ByteDance's Seedance 2.0 models.")
     :command_target("command"):help_max_width(100):help_description_margin(30)
@@ -143,7 +162,7 @@ function M.new(state)
 
   local g = command(p, state, "generate", "Submit a generation; with --wait, -o or --save-last-frame, wait for "
     .. "it and save the result.", { env = true })
-  request_flags(g)
+  request_flags(g, opts.complete)
   result_flags(g, {
     flag(g, "--wait", "Wait for the task to end (implied by -o and --save-last-frame)."),
     option(g, "--journal", "Record the task in FILE: re-running the command after an interrupt re-attaches "
@@ -173,14 +192,37 @@ function M.new(state)
   local v = command(p, state, "validate", "Check the request in FILE.json against the service's rules and list "
     .. "every problem (no network).", { env = false })
   v:argument("file", "The request (- for standard input)."):argname("FILE.json")
+  output_flags(v, false)
 
   local b = command(p, state, "balance", "Show the account's balance.", { env = true })
   output_flags(b, false)
   settings_flags(b)
 
+  local cf = command(p, state, "config", "Show the settings in effect and where each came from (a flag, a "
+    .. "variable, the config file, the default), the key masked.", { env = true })
+  output_flags(cf, false)
+  settings_flags(cf)
+
+  local cp = command(p, state, "completion", "Print the completion script for bash, zsh or fish (see README: "
+    .. "Shell completion).", { env = false })
+  cp:argument("shell", "The shell."):choices{ "bash", "zsh", "fish" }:argname("SHELL")
+
   command(p, state, "version", "Print the version.", { env = false })
   local h = command(p, state, "help", "Describe a command.", { env = false })
-  h:argument("topic", "The command."):args("?"):argname("COMMAND")
+  local topic = h:argument("topic", "The command."):args("?"):argname("COMMAND")
+  return p, topic
+end
+
+--- The parser a shell completes from: `new` with the values of enumerated
+-- flags, and every command name as a topic of `help`.
+-- @return the argparse parser
+function M.completion()
+  local state = {}
+  local p, topic = M.new(state, { complete = true })
+  local names = {}
+  for name in pairs(state.commands) do names[#names + 1] = name end
+  table.sort(names)
+  topic:choices(names)
   return p
 end
 
@@ -191,6 +233,13 @@ end
 function M.is_option(word)
   if word:sub(1, 2) == "--" then return KNOWN[word:match("^[^=]*")] == true end
   return word:sub(1, 1) == "-" and KNOWN[word:sub(1, 2)] == true
+end
+
+--- Whether a word is an option that takes a value (`--prompt`, `--prompt=x`, `-o`; not `-ofile`).
+-- @tparam string word
+-- @treturn boolean
+function M.takes_value(word)
+  return VALUE[word:match("^[^=]*")] == true
 end
 
 --- The arguments with every value that begins with `-` attached to its

@@ -39,8 +39,20 @@ local LIST_FLAGS = {
 local ARGNAMES = { model = "NAME", prompt = "TEXT", duration = "SECONDS", size = "RATIO", resolution = "RES",
                    seed = "N" }
 
+--- The request's defaults the command applies (the config file's `model` and
+-- `resolution` take their place): the model; a resolution left out is the service's.
+M.DEFAULTS = { model = "doubao-seedance-2.0" }
+
+-- What the command's help says of a field where the validator's line is meant for a request table.
+local DOCS = {
+  model = "doubao-seedance-2.0 (the default, or the config file's model), -fast, -face or -fast-face",
+  resolution = "480p, 720p or 1080p (1080p only on doubao-seedance-2.0 and -face); default the config "
+    .. "file's resolution, else the service's 480p",
+}
+
 --- Every request flag: `{ name, field, kind = "option"|"flag"|"list", arg, doc, target,
--- integer, image, role, single, value }`, in the validator's field order.
+-- integer, image, role, single, value, values }`, in the validator's field order (`values`: the
+-- values of an enum field, for completion).
 -- @treturn table
 function M.flags()
   local out = {}
@@ -55,8 +67,8 @@ function M.flags()
       end
     else
       out[#out + 1] = { name = dashed, field = f.name, kind = f.type == "boolean" and "flag" or "option",
-        arg = ARGNAMES[f.name] or (f.type == "integer" and "N" or "VALUE"), doc = f.doc,
-        integer = f.type == "integer" }
+        arg = ARGNAMES[f.name] or (f.type == "integer" and "N" or "VALUE"), doc = DOCS[f.name] or f.doc,
+        integer = f.type == "integer", values = f.values }
     end
   end
   for _, flag in ipairs(out) do flag.target = "request:" .. flag.name:sub(3) end
@@ -83,28 +95,97 @@ local function image_ref(v, flag)
   return seedance.file(v)
 end
 
+-- lua-cjson's names of what it expected and found, in words.
+local JSON_WORDS = {
+  ["object key string"] = "a key in double quotes", colon = "':'", ["comma or object end"] = "',' or '}'",
+  ["comma or array end"] = "',' or ']'", ["the end"] = "the end of the file", value = "a value",
+  T_OBJ_BEGIN = "'{'", T_OBJ_END = "'}'", T_ARR_BEGIN = "'['", T_ARR_END = "']'", T_STRING = "a string",
+  T_NUMBER = "a number", T_BOOLEAN = "true or false", T_NULL = "null", T_COLON = "':'", T_COMMA = "','",
+  T_END = "the end of the file",
+}
+
+-- What to do about a JSON mistake, by what was expected and found.
+local JSON_FIXES = {
+  ["object key string/T_OBJ_END"] = "remove the comma before it",
+  ["value/T_ARR_END"] = "remove the comma before it",
+  ["object key string/invalid token"] = "a key is written in double quotes (\"key\")",
+  ["comma or object end/T_STRING"] = "a comma is missing before it",
+  ["comma or array end/T_STRING"] = "a comma is missing before it",
+  ["comma or array end/T_NUMBER"] = "a comma is missing before it",
+  ["the end/T_OBJ_END"] = "there is one '}' too many",
+  ["value/invalid token"] = "a string is written in double quotes; true, false and null in lower case",
+}
+
+--- lua-cjson's message about text that is not JSON, as an editor shows a
+-- place: "LINE:COLUMN: not valid JSON: expected ..., found ...; the fix" (the
+-- column counts characters, not bytes). A message it does not know follows
+-- "not valid JSON: " as it is.
+-- @tparam string body the text
+-- @tparam string message lua-cjson's
+-- @treturn string
+function M.json_problem(body, message)
+  local expected, found, at = message:match("^Expected (.-) but found (.-) at character (%d+)$")
+  if not expected then return " not valid JSON: " .. message end
+  at = math.min(tonumber(at), #body + 1)
+  local before = body:sub(1, at - 1)
+  local line = select(2, before:gsub("\n", "")) + 1
+  local start = before:match(".*\n()") or 1
+  local column = #before:sub(start):gsub("[\128-\191]", "") + 1
+  local fix = JSON_FIXES[expected .. "/" .. found]
+  return string.format("%d:%d: not valid JSON: expected %s, found %s%s", line, column, JSON_WORDS[expected] or expected,
+    JSON_WORDS[found] or found, fix and ("; " .. fix) or "")
+end
+
 --- Read a request from a JSON file (`-` for standard input).
 -- @tparam string path
 -- @treturn[1] table the request
 -- @treturn[2] nil
--- @treturn[2] seedance.Error `io_error` (unreadable) or `validation_error` (not a JSON object, UTF-16)
+-- @treturn[2] seedance.Error `io_error` (unreadable) or `validation_error` (not JSON: its line and column;
+--   not an object; UTF-16)
 function M.read(path)
   local body, err = text.read(path, { stdin = true, format_error = "validation_error" })
   if not body then return nil, err end
+  local name = path == "-" and "standard input" or path
   local obj, jerr = cjson.decode(body)
-  if type(obj) ~= "table" then
-    return nil, errors.new{ type = "validation_error", retryable = false,
-      message = path .. " is not a JSON object" .. (jerr and (": " .. jerr) or "") }
+  local why
+  if body:match("^%s*$") then
+    why = string.format("%s is not a JSON object: it is empty", name)
+  elseif jerr then
+    why = name .. ":" .. M.json_problem(body, jerr)
+  elseif type(obj) ~= "table" or (next(obj) ~= nil and obj[1] ~= nil) then
+    why = string.format("%s is not a JSON object: it holds %s; a request is { \"model\": ..., ... }", name,
+      type(obj) == "table" and "a list" or ("a " .. type(obj)))
   end
+  if why then return nil, errors.new{ type = "validation_error", retryable = false, message = why } end
   return obj
 end
 
---- Build the request from the parsed flags (and --request FILE, whose keys the flags override).
+--- Why a value cannot be a request default (`model`, `resolution` in the
+-- config file): the validator's own words, or nil when it is fine.
+-- @tparam string field "model" or "resolution"
+-- @tparam string value
+-- @treturn string|nil
+function M.check_value(field, value)
+  local req = { model = M.DEFAULTS.model, prompt = "x" }
+  req[field] = value
+  local ok, err = seedance.validate(req)
+  if ok then return nil end
+  for _, p in ipairs(err.errors) do
+    if p.field == field then return p.message end
+  end
+  return nil
+end
+
+--- Build the request from the parsed flags (and --request FILE, whose keys
+-- the flags override); a model or resolution neither gives comes from
+-- `defaults` (the config file's), else `DEFAULTS`.
 -- @tparam table args the parsed flags
+-- @tparam[opt] table defaults `model`, `resolution`
 -- @treturn[1] table the request
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error `usage_error`, `io_error` (--request unreadable) or `validation_error` (not JSON)
-function M.build(args)
+function M.build(args, defaults)
+  defaults = defaults or {}
   local req = {}
   if args.request then
     local obj, err = M.read(args.request)
@@ -144,7 +225,8 @@ function M.build(args)
   end
   if roles then req.image_with_roles = roles end
   if args.save_last_frame then req.return_last_frame = true end
-  if req.model == nil then req.model = "doubao-seedance-2.0" end
+  if req.model == nil then req.model = defaults.model or M.DEFAULTS.model end
+  if req.resolution == nil then req.resolution = defaults.resolution end
   return req
 end
 
@@ -167,33 +249,37 @@ end
 
 --- The checks made before paying: the request against the service's rules
 -- (unless `validate` is false), every local input readable and an image, and
--- every output path writable and no file the run reads or keeps (see `check_outputs`).
+-- every output path writable, free (unless --force) and no file the run reads or keeps (see `check_outputs`).
 -- @tparam table req
 -- @tparam table outputs paths the command will write, by flag (`["-o"] = path`)
 -- @tparam boolean validate
--- @tparam table args the parsed flags (for the files the run reads, `inputs`)
+-- @tparam table args the parsed flags (for the files the run reads, `inputs`; `force`)
+-- @tparam[opt] boolean rerun a re-run with its journal (an existing output may be its own result)
 -- @treturn[1] boolean true
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.preflight(req, outputs, validate, args)
+function M.preflight(req, outputs, validate, args, rerun)
+  args = args or {}
   if validate then
     local ok, err = seedance.validate(req)
     if not ok then return nil, err end
   end
   local ok, err = files.check_inputs(req)
   if not ok then return nil, err end
-  return M.check_outputs(outputs, M.inputs(req, args))
+  return M.check_outputs(outputs, M.inputs(req, args), args.force or rerun)
 end
 
---- Check the output paths: writable (`files.check_output`), and none of them
--- naming, in any spelling, another output, its partial file, or a file the
--- run reads or keeps (`seedance.paths`).
+--- Check the output paths: writable (`files.check_output`), no file there
+-- already (unless `force`: a download never replaces a file silently), and
+-- none of them naming, in any spelling, another output, its partial file, or
+-- a file the run reads or keeps (`seedance.paths`).
 -- @tparam table outputs `{ [flag] = path }`
 -- @tparam[opt] table inputs as `inputs` returns
+-- @tparam[opt] boolean force whether an existing file may be replaced (--force)
 -- @treturn[1] boolean true
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.check_outputs(outputs, inputs)
+function M.check_outputs(outputs, inputs, force)
   local list = {}
   for _, flag in ipairs{ "-o", "--save-last-frame" } do
     local path = outputs[flag]
@@ -206,6 +292,11 @@ function M.check_outputs(outputs, inputs)
   end
   local ok, why = paths.check(list, inputs or {})
   if not ok then return nil, usage("%s", why) end
+  for _, out in ipairs(force and {} or list) do
+    if core.stat(out[2]) then
+      return nil, usage("%s %s: the file exists; pass --force to replace it, or choose another name", out[1], out[2])
+    end
+  end
   return true
 end
 

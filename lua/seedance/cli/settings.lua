@@ -1,18 +1,26 @@
---- The command's settings: flags first, then the environment, each checked
--- before anything is sent. A bad one is one line naming the setting and the
--- fix (a `usage_error`, exit 2; an unreadable key file is a file error),
--- never a stack trace and never advice meant for a Lua caller.
+--- The command's settings: flags first, then the environment, then the
+-- config file (`seedance.cli.config`), then the defaults, each checked
+-- before anything is sent. A bad one is one line naming the setting (and for
+-- the config file, its file and line) and the fix (a `usage_error`, exit 2;
+-- an unreadable key file is a file error), never a stack trace and never
+-- advice meant for a Lua caller.
 -- @module seedance.cli.settings
 -- @local
 
+local config = require("seedance.cli.config")
+local core = require("seedance.core")
 local errors = require("seedance.errors")
 local options = require("seedance.options")
 local output = require("seedance.cli.output")
+local request = require("seedance.cli.request")
 local seedance_client = require("seedance.client")
 local text = require("seedance.cli.text")
 local urls = require("seedance.urls")
 
 local M = {}
+
+--- Wall-clock seconds `--wait-timeout` stands for when neither it nor the config file sets them.
+M.WAIT_TIMEOUT = 1800
 
 --- The error of a setting a user must fix (exit 2).
 -- @tparam string fmt
@@ -54,36 +62,66 @@ local PROXY_SCHEMES = { http = true, https = true, socks4 = true, socks4a = true
 
 --- Check a proxy URL.
 -- @tparam string value
+-- @tparam[opt] string source how the message names it (default "--proxy")
 -- @treturn[1] string value
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.check_proxy(value)
+function M.check_proxy(value, source)
   local scheme, rest = value:match("^(%a[%w+.-]*)://(.*)$")
   local bad = value == "" or value:find("[%s%c]") or (scheme and not PROXY_SCHEMES[scheme:lower()])
     or (rest or value):match("^[^/]*@?[%w%.%-%[%]:]+/?$") == nil
   if bad then
-    return nil, M.usage("--proxy '%s' is not a proxy URL; write it as http://HOST:PORT (or socks5://HOST:PORT)",
-      masked(value))
+    return nil, M.usage("%s '%s' is not a proxy URL; write it as http://HOST:PORT (or socks5://HOST:PORT)",
+      source or "--proxy", masked(value))
   end
   return value
 end
 
---- Read the API key: --api-key-file FILE, else SEEDANCE_API_KEY. Surrounding
--- white space is dropped (a key file often ends in a newline).
+--- The refusal of a key file others can read, or nil: only the owner may read a key file
+-- named in the config file (ssh refuses a private key the same way). Nil where the system has
+-- no permission bits (Windows).
+-- @tparam string path
+-- @tparam string label how the message names it
+-- @treturn seedance.Error|nil
+function M.key_file_exposed(path, label)
+  local st = core.stat(path, true)
+  local mode = st and st.mode
+  if not mode or math.floor(mode / 4) % 2 == 0 and math.floor(mode / 32) % 2 == 0 then return nil end
+  return M.usage("%s is readable by others (mode %04o); a key file must be yours alone, as ssh requires of a "
+    .. "private key: run chmod 600 %s", label, mode, path)
+end
+
+--- Read the API key: --api-key-file FILE, else SEEDANCE_API_KEY, else the
+-- config file's api_key_file (which others must not be able to read).
+-- Surrounding white space is dropped (a key file often ends in a newline).
 -- @tparam table args the parsed flags
 -- @tparam function getenv
+-- @tparam[opt] table conf the config file's values (`seedance.cli.config`), with `api_key_file.path`
 -- @treturn[1] string|nil the key (nil when none is set)
+-- @treturn[1] string|nil where it came from: "--api-key-file FILE", "SEEDANCE_API_KEY" or
+--   "api_key_file FILE (CONFIG:LINE)"
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.read_key(args, getenv)
+function M.read_key(args, getenv, conf)
   local key, source = getenv("SEEDANCE_API_KEY"), "SEEDANCE_API_KEY"
-  if args.api_key_file then
-    source = "--api-key-file " .. args.api_key_file
-    if args.api_key_file == "-" then
+  if key == "" then key = nil end
+  local file = args.api_key_file
+  if file then
+    source = "--api-key-file " .. file
+    if file == "-" then
       return nil, M.usage("--api-key-file -: only --request reads standard input; name a file (./- for one "
         .. "named '-'), or set SEEDANCE_API_KEY")
     end
-    local body, err = text.read(args.api_key_file, { label = source, max = 4096 })
+  elseif key == nil and conf and conf.api_key_file then
+    file = conf.api_key_file.path
+    source = string.format("api_key_file %s (%s)", file, conf.api_key_file.where)
+    if core.stat(file, true) then
+      local exposed = M.key_file_exposed(file, source)
+      if exposed then return nil, exposed end
+    end
+  end
+  if file then
+    local body, err = text.read(file, { label = source, max = 4096 })
     if not body then return nil, err end
     if #body > 4096 then return nil, M.usage("%s holds more than a key (over 4096 bytes)", source) end
     key = body
@@ -95,7 +133,7 @@ function M.read_key(args, getenv)
   if key:find("[%c ]") then
     return nil, M.usage("%s contains spaces or control characters; it must hold the API key alone", source)
   end
-  return key
+  return key, source
 end
 
 --- Whether a base URL is on this machine (loopback), where a sped-up emulator may run.
@@ -119,15 +157,93 @@ end
 
 local LOG_LEVELS = { info = true, debug = true }
 
---- Resolve the client's options from the flags and the environment.
--- @tparam table args the parsed flags (`base_url`, `api_key_file`, `allow_insecure_http`, `proxy`,
+-- A number of seconds above 0, or nil.
+local function seconds(v)
+  local n = tonumber(v)
+  if not n or n ~= n or n <= 0 or n == math.huge then return nil end
+  return n
+end
+
+-- The variable libcurl takes a proxy from for a URL (it reads them itself), and its value.
+local function env_proxy(getenv, url)
+  local names = (url or ""):match("^[Hh][Tt][Tt][Pp]:") and { "http_proxy" } or { "https_proxy", "HTTPS_PROXY" }
+  names[#names + 1], names[#names + 2] = "all_proxy", "ALL_PROXY"
+  for _, name in ipairs(names) do
+    local v = getenv(name)
+    if v ~= nil and v ~= "" then return name, v end
+  end
+end
+
+-- Check each value the config file gives (used or not: a wrong line is said at once), naming
+-- its file and line; paths are made absolute as the file means them.
+local function check_file(conf, args, getenv)
+  local file = conf.values
+  for _, key in ipairs{ "base_url", "proxy", "timeout", "wait_timeout", "model", "resolution" } do
+    local e = file[key]
+    if e then
+      local what, ok, err = e.where .. ": " .. key, true, nil
+      if key == "base_url" then
+        ok, err = M.check_base_url(e.value, what, args.allow_insecure_http)
+      elseif key == "proxy" then
+        ok, err = M.check_proxy(e.value, what)
+      elseif key == "timeout" or key == "wait_timeout" then
+        e.value = seconds(e.value) or e.value
+        if type(e.value) ~= "number" then
+          err = M.usage("%s must be a number of seconds above 0, got '%s'", what, e.value)
+        end
+      else
+        err = request.check_value(key, e.value)
+        if err then err = M.usage("%s: %s", what, err) end
+      end
+      if not ok or err then return nil, err end
+    end
+  end
+  for _, key in ipairs{ "api_key_file", "ca_file" } do
+    if file[key] then file[key].path = config.path_of(file[key].value, conf.path, getenv) end
+  end
+  return true
+end
+
+-- The CA bundle, checked readable: --ca-file, else the config file's ca_file.
+local function ca_file(args, file)
+  local path, source = args.ca_file, "--ca-file"
+  if not path and file.ca_file then path, source = file.ca_file.path, "ca_file " .. file.ca_file.where end
+  if not path then return true end
+  if path == "-" then return nil, M.usage("--ca-file -: name a file (./- for one named '-')") end
+  local f, err = io.open(path, "rb")
+  local st = core.stat(path, true)
+  if not f or (st and st.type ~= "file") then
+    if f then f:close() end
+    return nil, M.usage("%s %s: cannot read it (%s); name a CA bundle (PEM)", source, path,
+      st and ("is a " .. st.type) or tostring(err):match(": ([^:]+)$") or tostring(err))
+  end
+  f:close()
+  return path, source
+end
+
+--- Resolve the client's options: each setting from its flag, else the
+-- environment, else the config file (`seedance.cli.config`), else the default.
+-- @tparam table args the parsed flags (`base_url`, `api_key_file`, `allow_insecure_http`, `proxy`, `ca_file`,
 --   `timeout`, `wait_timeout`, `verbose`, `no_validate`, `journal`)
 -- @tparam[opt] function getenv default os.getenv
 -- @treturn[1] table options for `seedance.new`
+-- @treturn[1] table what else the command needs: `sources` (setting name to where its value came
+--   from: a flag, a variable, "FILE:LINE" or "default"), `values` (each setting in effect, the key
+--   masked), `config` (the file: `path`, `exists`), `wait_timeout` (wall-clock seconds), `defaults`
+--   (`model`, `resolution`: the request's defaults)
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
 function M.resolve(args, getenv)
   getenv = getenv or os.getenv
+  local conf, cerr = config.load(getenv)
+  if not conf then return nil, cerr end
+  local ok, ferr = check_file(conf, args, getenv)
+  if not ok then return nil, ferr end
+  local file = conf.values
+  local info = { config = conf, sources = {}, values = {}, defaults = {} }
+  local function set(name, value, source)
+    info.values[name], info.sources[name] = value, source
+  end
   local opts = { allow_insecure_http = args.allow_insecure_http or nil }
   local base, source = args.base_url, "--base-url"
   if base == "" then
@@ -138,20 +254,42 @@ function M.resolve(args, getenv)
   end
   if base == nil then base, source = getenv("SEEDANCE_BASE_URL"), "SEEDANCE_BASE_URL" end
   if base ~= nil and base ~= "" then
-    local ok, err = M.check_base_url(base, source, args.allow_insecure_http)
-    if not ok then return nil, err end
+    local bok, err = M.check_base_url(base, source, args.allow_insecure_http)
+    if not bok then return nil, err end
     opts.base_url = base
+  elseif file.base_url then
+    opts.base_url, source = file.base_url.value, file.base_url.where
   else
-    opts.base_url = options.by_name.base_url.default
+    opts.base_url, source = options.by_name.base_url.default, "default"
   end
-  local key, kerr = M.read_key(args, getenv)
-  if kerr then return nil, kerr end
+  set("base_url", masked(opts.base_url), source)
+  local key, key_source = M.read_key(args, getenv, file)
+  if type(key_source) == "table" then return nil, key_source end
   opts.api_key = key
+  set("api_key", key and "********", key_source or "none: set SEEDANCE_API_KEY, or api_key_file in the config file")
+  local key_file = args.api_key_file or (file.api_key_file and file.api_key_file.path)
+  set("api_key_file", key_file, args.api_key_file and "--api-key-file"
+    or file.api_key_file and file.api_key_file.where or "default")
   if args.proxy then
-    local ok, err = M.check_proxy(args.proxy)
-    if not ok then return nil, err end
+    local pok, err = M.check_proxy(args.proxy)
+    if not pok then return nil, err end
     opts.proxy = args.proxy
+    set("proxy", masked(args.proxy), "--proxy")
+  else
+    local var, value = env_proxy(getenv, opts.base_url)
+    if var then
+      set("proxy", masked(value), var)
+    elseif file.proxy then
+      opts.proxy = file.proxy.value
+      set("proxy", masked(opts.proxy), file.proxy.where)
+    else
+      set("proxy", nil, "default")
+    end
   end
+  local ca, ca_source = ca_file(args, file)
+  if not ca then return nil, ca_source end
+  if ca ~= true then opts.ca_file = ca end
+  set("ca_file", opts.ca_file, ca_source or "default")
   local scale, serr = env_number(getenv, "SEEDANCE_TIME_SCALE", " (1/speed for a sped-up emulator)")
   if not scale then return nil, serr end
   -- an emulator runs on this machine: a stale SEEDANCE_TIME_SCALE never speeds up polling of a remote service
@@ -164,28 +302,47 @@ function M.resolve(args, getenv)
   local verbose = args.verbose or 0
   if verbose >= 2 then level = "debug" elseif verbose == 1 and level == nil then level = "info" end
   opts.log_level = level
-  opts.timeout, opts.wait_timeout, opts.journal = args.timeout, args.wait_timeout, args.journal
+  for _, name in ipairs{ "timeout", "wait_timeout" } do
+    local flag = "--" .. name:gsub("_", "-")
+    if args[name] then
+      set(name, args[name], flag)
+    elseif file[name] then
+      set(name, file[name].value, file[name].where)
+    else
+      set(name, name == "timeout" and options.by_name.timeout.default or M.WAIT_TIMEOUT, "default")
+    end
+  end
+  opts.timeout, opts.journal = info.values.timeout, args.journal
+  opts.wait_timeout = info.values.wait_timeout
+  info.wait_timeout = info.values.wait_timeout
+  for _, name in ipairs{ "model", "resolution" } do
+    if args["request:" .. name] then
+      set(name, args["request:" .. name], "--" .. name)
+    elseif file[name] then
+      set(name, file[name].value, file[name].where)
+      info.defaults[name] = file[name].value
+    else
+      set(name, request.DEFAULTS[name], "default")
+    end
+  end
   if args.no_validate then opts.validate = false end
-  return opts
+  return opts, info
 end
 
---- Make the client: settings resolved and checked, then `seedance.new`, whose
--- own refusals become one line too.
+--- Make the client from resolved options (`seedance.client.open`), whose
+-- refusals become one line too.
+-- @tparam table opts as `resolve` returns them
 -- @tparam table args the parsed flags
 -- @tparam[opt] function logger `logger(level, line)` for the library's log lines
--- @tparam[opt] function getenv
 -- @treturn[1] seedance.Client
--- @treturn[1] table the options it was made with
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.client(args, logger, getenv)
-  local opts, err = M.resolve(args, getenv)
-  if not opts then return nil, err end
+function M.client_from(opts, args, logger)
   -- the library's notices (a journal's skipped records) always reach the command's stderr
   opts.logger = logger
   opts.log_level = opts.log_level or "warn"
   local client, cerr = seedance_client.open(opts)
-  if client then return client, opts end
+  if client then return client end
   if cerr.journal then
     return nil, errors.new{ type = "io_error", retryable = false,
       message = string.format("--journal %s: %s", tostring(args.journal), cerr.reason) }
@@ -193,6 +350,23 @@ function M.client(args, logger, getenv)
   local msg = tostring(cerr.message)
   for _, url in ipairs{ opts.proxy or "", opts.base_url or "" } do msg = replace(msg, url, masked(url)) end
   return nil, M.usage("%s", msg)
+end
+
+--- Make the client: settings resolved and checked (`resolve`), then `client_from`.
+-- @tparam table args the parsed flags
+-- @tparam[opt] function logger `logger(level, line)` for the library's log lines
+-- @tparam[opt] function getenv
+-- @treturn[1] seedance.Client
+-- @treturn[1] table the options it was made with
+-- @treturn[1] table what `resolve` says besides (sources, the config file)
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error
+function M.client(args, logger, getenv)
+  local opts, info = M.resolve(args, getenv)
+  if not opts then return nil, info end
+  local client, err = M.client_from(opts, args, logger)
+  if not client then return nil, err end
+  return client, opts, info
 end
 
 return M

@@ -1,0 +1,143 @@
+-- Shell completion (`seedance completion bash|zsh|fish`): the scripts lua-argparse
+-- writes from the same parsers as --help, loaded into the real shells, which
+-- then complete a subcommand and a model name (the values of --model,
+-- --resolution and --size come from the validator's field table).
+local cli = require("helpers.cli")
+local core = require("seedance.core")
+local parser = require("seedance.cli.parser")
+local process = require("helpers.process")
+local util = require("helpers.util")
+
+local q = cli.q
+local unpack = table.unpack or unpack
+
+-- The completion script for a shell, written by the command into a file.
+local function script(shell, path)
+  local code, out, err = cli.run("completion " .. shell)
+  assert.equals(0, code, err)
+  assert.equals("", err)
+  local f = assert(io.open(path, "wb"))
+  f:write(out)
+  f:close()
+  return out
+end
+
+-- The values the validator lists for a field.
+local function values_of(field)
+  for _, f in ipairs(core.request_fields()) do
+    if f.name == field then return f.values end
+  end
+end
+
+local function has(shell)
+  return (util.run("command -v " .. shell .. " >/dev/null"))
+end
+
+describe("seedance completion #child", function()
+  local dir
+  setup(function() dir = util.tmpdir() end)
+  teardown(function() process.remove_dir(dir) end)
+
+  it("every subcommand of the parser is in the script, and an unknown shell is a usage error", function()
+    local state = {}
+    parser.new(state)
+    local bash = script("bash", dir .. "/seedance.bash")
+    for name in pairs(state.commands) do
+      assert.truthy(bash:find("\n%s+" .. name:gsub("%p", "%%%0") .. "%)\n"), name .. " missing from the bash script")
+    end
+    local code, out, err = cli.run("completion tcsh")
+    assert.equals(2, code)
+    assert.equals("", out)
+    assert.matches("argument 'shell' must be one of 'bash', 'zsh', 'fish'", err)
+  end)
+
+  it("bash: loads, completes a subcommand, a model name and a resolution #m-cli-completion-values #m-cli-completion-shell", function()
+    local file = dir .. "/seedance.bash"
+    script("bash", file)
+    local function complete(...)
+      local words = { ... }
+      local quoted = {}
+      for i, w in ipairs(words) do quoted[i] = q(w) end
+      local ok, out = util.run("bash -c " .. q("source " .. q(file) .. " && COMP_WORDS=(" .. table.concat(quoted, " ")
+        .. ") && COMP_CWORD=" .. (#words - 1) .. " && _seedance && printf '%s\\n' \"${COMPREPLY[@]}\""))
+      assert(ok, out)
+      return out
+    end
+    local ok, out = util.run("bash -c " .. q("source <(cat " .. q(file) .. ") && complete -p seedance"))
+    assert(ok, out)
+    assert.matches("complete .*%-F _seedance seedance", out)
+    assert.equals("generate\n", complete("seedance", "gen"))
+    assert.equals("config\n", complete("seedance", "conf"))
+    assert.equals(table.concat(values_of("model"), "\n") .. "\n", complete("seedance", "generate", "--model", ""))
+    assert.equals("doubao-seedance-2.0-fast\ndoubao-seedance-2.0-fast-face\n",
+      complete("seedance", "generate", "--model", "doubao-seedance-2.0-fast"))
+    assert.equals("1080p\n", complete("seedance", "generate", "--prompt", "x", "--resolution", "10"))
+    assert.equals("--save-last-frame\n", complete("seedance", "wait", "--save-l"))
+  end)
+
+  it("zsh: compinit takes it from fpath and completes a subcommand and a model name on a terminal #m-cli-completion-values", function()
+    if not has("zsh") then
+      pending("zsh is not installed (sh .ci/install-deps test installs it)")
+      return
+    end
+    local fdir = dir .. "/zfunc"
+    assert(os.execute("mkdir -p " .. q(fdir)))
+    script("zsh", fdir .. "/_seedance")
+    assert.is_true((util.run("zsh -n " .. q(fdir .. "/_seedance"))))
+    local ok, out = util.run("zsh -fc " .. q("fpath=(" .. q(fdir) .. " $fpath); autoload -U compinit && compinit -u "
+      .. "-D && print -r -- $_comps[seedance]"))
+    assert(ok, out)
+    assert.equals("_seedance\n", out)
+    -- an interactive zsh on a pseudo-terminal (zsh/zpty) lists the choices of a line at TAB
+    local harness = dir .. "/complete.zsh"
+    local f = assert(io.open(harness, "wb"))
+    f:write([=[
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1=''; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; bindkey '^I' list-choices"
+zpty -n -w z "$2"$'\t'
+out=""
+for i in {1..100}; do
+  while zpty -r -t z chunk; do out+="$chunk"; done
+  [[ $out == *"$3"* ]] && break
+  sleep 0.1
+done
+zpty -d z
+print -r -- "$out"
+]=])
+    f:close()
+    local function choices(line, last)
+      local zok, zout = util.run("zsh -f " .. q(harness) .. " " .. q(fdir) .. " " .. q(line) .. " " .. q(last))
+      assert(zok, zout)
+      return zout
+    end
+    local subs = choices("seedance gen", "Submit a generation")
+    assert.matches("generate[%s%-]+Submit a generation", subs)
+    local models = choices("seedance generate --model ", "doubao-seedance-2.0-fast-face")
+    for _, m in ipairs(values_of("model")) do assert.truthy(models:find(m, 1, true), m .. " in " .. models) end
+  end)
+
+  it("fish: complete -C lists a subcommand and the model names #m-cli-completion-values", function()
+    if not has("fish") then
+      pending("fish is not installed (sh .ci/install-deps test installs it)")
+      return
+    end
+    local file = dir .. "/seedance.fish"
+    script("fish", file)
+    local function complete(line)
+      local ok, out = util.run("fish --no-config -c " .. q("source " .. q(file) .. "; complete -C " .. q(line)))
+      assert(ok, out)
+      local names = {}
+      for l in out:gmatch("[^\n]+") do names[#names + 1] = l:match("^[^\t]*") end
+      table.sort(names)
+      return names
+    end
+    assert.same({ "generate" }, complete("seedance gen"))
+    local want = { unpack(values_of("model")) }
+    table.sort(want)
+    assert.same(want, complete("seedance generate --model "))
+    local sizes = { unpack(values_of("size")) }
+    table.sort(sizes)
+    assert.same(sizes, complete("seedance generate --size "))
+  end)
+end)
