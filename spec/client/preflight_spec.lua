@@ -16,12 +16,16 @@ local REQ = R("a paper boat on a river", 5)
 describe("checks before paying #c", function()
   local emu = emulator.fixture{ speed = util.SPEED }
 
+  -- seedance.map over reqs with these options, which must pay for nothing: its results and stats.
+  local function map_unpaid(reqs, opts)
+    local paid, results, stats = emu:cost(function() return seedance.map(util.client_for(emu), reqs, opts) end)
+    assert.equals(0, paid, "a task was paid for")
+    return results, stats
+  end
+
   describe("of map's outputs", function()
     it("map pays for nothing when an output folder is missing #found #m-preflight-map", function()
-      local before = emu:created()
-      local results, stats = seedance.map(util.client_for(emu), { REQ, REQ, REQ },
-        { output = "/nonexistent-seedance-dir/%03d.mp4" })
-      assert.equals(before, emu:created())
+      local results, stats = map_unpaid({ REQ, REQ, REQ }, { output = "/nonexistent-seedance-dir/%03d.mp4" })
       assert.equals(3, stats.failed)
       assert.equals("io_error", results[1].error.type)
       assert.matches("does not exist", results[1].error.message)
@@ -29,11 +33,9 @@ describe("checks before paying #c", function()
 
     it("map pays for nothing when one local image cannot be read, or one output is a folder #found #m-preflight-map", function()
       local dir = cleanup(util.tmpdir())
-      local before = emu:created()
       os.execute("mkdir '" .. dir .. "/002.mp4'")
       local reqs = { REQ, REQ, R{ prompt = "x", image_urls = { seedance.file(dir .. "/nope.png") } } }
-      local results, stats = seedance.map(util.client_for(emu), reqs, { output = dir .. "/%03d.mp4" })
-      assert.equals(before, emu:created())
+      local results, stats = map_unpaid(reqs, { output = dir .. "/%03d.mp4" })
       assert.equals(2, stats.failed)
       assert.equals(1, stats.skipped)
       assert.equals("skipped", results[1].error.type)
@@ -43,24 +45,20 @@ describe("checks before paying #c", function()
 
     it("map pays for nothing when a download's companion file could not be made #found #m-output-companions #m-preflight-map", function()
       local dir = cleanup(util.tmpdir())
-      local before = emu:created()
       os.execute("mkdir '" .. dir .. "/002.mp4.part'")
       local long = dir .. "/" .. string.rep("n", 250) .. ".mp4"
-      local _, stats = seedance.map(util.client_for(emu), { REQ, REQ }, { output = dir .. "/%03d.mp4" })
+      local _, stats = map_unpaid({ REQ, REQ }, { output = dir .. "/%03d.mp4" })
       assert.equals(1, stats.failed)
-      local r2 = seedance.map(util.client_for(emu), { REQ }, { output = function() return long end })
+      local r2 = map_unpaid({ REQ }, { output = function() return long end })
       assert.equals("io_error", r2[1].error.type)
-      assert.equals(before, emu:created())
     end)
 
     it("pays for nothing when one output of a 50-item batch cannot be written (the 50th)", function()
       local dir = cleanup(util.tmpdir())
-      local before = emu:created()
       local reqs = {}
       for i = 1, 50 do reqs[i] = R("o" .. i) end
-      local results, stats = seedance.map(util.client_for(emu), reqs, { concurrency = 16,
+      local results, stats = map_unpaid(reqs, { concurrency = 16,
         output = function(i) return i == 50 and dir .. "/missing/50.mp4" or dir .. "/" .. i .. ".mp4" end })
-      assert.equals(before, emu:created())
       assert.equals("io_error", results[50].error.type)
       assert.equals("skipped", results[1].error.type)
       assert.same({ 0, 1, 49 }, { stats.done, stats.failed, stats.skipped })
@@ -68,12 +66,10 @@ describe("checks before paying #c", function()
 
     it("refuses a clash at the end of a 20,000-item batch before paying for any", function()
       local dir = cleanup(util.tmpdir())
-      local before = emu:created()
       local reqs = {}
       for i = 1, 20000 do reqs[i] = R("n" .. i) end
-      local results, stats = seedance.map(util.client_for(emu), reqs, { concurrency = 300,
+      local results, stats = map_unpaid(reqs, { concurrency = 300,
         output = function(i) return dir .. "/" .. (i == 20000 and 1 or i) .. ".mp4" end })
-      assert.equals(before, emu:created())
       assert.equals("io_error", results[20000].error.type)
       assert.same({ 0, 1, 19999 }, { stats.done, stats.failed, stats.skipped })
     end)
@@ -95,10 +91,8 @@ describe("checks before paying #c", function()
     -- found: the same with an output function whose two paths are two spellings of one file
     it("map refuses two spellings of one output path #found #m-map-distinct-outputs", function()
       local dir = cleanup(util.tmpdir())
-      local before = emu:created()
-      local results = seedance.map(util.client_for(emu), { REQ, REQ }, {
+      local results = map_unpaid({ REQ, REQ }, {
         output = function(i) return i == 1 and dir .. "/v.mp4" or dir .. "/./v.mp4" end })
-      assert.equals(before, emu:created())
       assert.truthy(results[1].error)
     end)
 
@@ -107,10 +101,7 @@ describe("checks before paying #c", function()
       assert(os.execute("mkdir " .. q(dir .. "/out") .. " && ln -s out " .. q(dir .. "/link")))
       local spell = { dir .. "/out/v.mp4", dir .. "/out/./v.mp4", dir .. "//out//v.mp4", dir .. "/link/v.mp4" }
       for k = 2, #spell do
-        local before = emu:created()
-        local results = seedance.map(util.client_for(emu), { R"a", R"b" },
-          { output = function(i) return spell[i == 1 and 1 or k] end })
-        assert.equals(before, emu:created(), spell[k])
+        local results = map_unpaid({ R"a", R"b" }, { output = function(i) return spell[i == 1 and 1 or k] end })
         assert.truthy(results[2].error)
       end
     end)
@@ -217,14 +208,11 @@ describe("checks before paying #c", function()
       local dir = cleanup(util.tmpdir())
       assert(os.execute("mkdir " .. q(dir .. "/out") .. " && ln -s out " .. q(dir .. "/link")))
       util.write(dir .. "/out/v.mp4.part.meta", util.PNG)
-      local before = emu:created()
       local reqs = { R"a", R{ prompt = "b", image_urls = { seedance.file(dir .. "/link/v.mp4.part.meta") } } }
-      local results = seedance.map(util.client_for(emu), reqs,
-        { output = function(i) return i == 1 and dir .. "/out/v.mp4" or dir .. "/b.mp4" end })
+      local results = map_unpaid(reqs, { output = function(i) return i == 1 and dir .. "/out/v.mp4" or dir .. "/b.mp4" end })
       assert.equals("io_error", results[2].error.type)
       assert.matches("name the same file", results[2].error.message)
       assert.equals(util.PNG, util.read_file(dir .. "/out/v.mp4.part.meta"))
-      assert.equals(before, emu:created())
     end)
 
     it("refuses an output that is the journal given by a relative path (journal relative, output absolute) #child", function()

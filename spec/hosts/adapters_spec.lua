@@ -437,10 +437,16 @@ describe("host adapters #c #compat", function()
     local cqueues, why = try_require("cqueues")
     local adapters = cqueues and require("seedance.adapters.cqueues")
 
-    it("generates and downloads from a cqueues coroutine while the host's coroutine keeps ticking; "
-      .. "detach leaves the controller empty", function()
-      if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
-      local cq = cqueues.new()
+    -- A test of the adapter: pending without cqueues; body gets a new controller.
+    local function cqueues_it(name, body)
+      it(name, function()
+        if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
+        body(cqueues.new())
+      end)
+    end
+
+    cqueues_it("generates and downloads from a cqueues coroutine while the host's coroutine keeps ticking; "
+      .. "detach leaves the controller empty", function(cq)
       local adapter = adapters.attach(cq)
       local client = util.client_for(emu)
       local path, state = util.tmpfile("cqueues.mp4"), new_state()
@@ -463,9 +469,7 @@ describe("host adapters #c #compat", function()
       os.remove(path)
     end)
 
-    it("steps work spawned later by a host coroutine after wake()", function()
-      if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
-      local cq = cqueues.new()
+    cqueues_it("steps work spawned later by a host coroutine after wake()", function(cq)
       local adapter = adapters.attach(cq)
       local client = util.client_for(emu)
       local job
@@ -483,9 +487,7 @@ describe("host adapters #c #compat", function()
       assert.is_true(job.done, "work spawned from a cqueues coroutine was never stepped")
       assert(job.ok, tostring(job.error))
     end)
-    it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
-      if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
-      local cq = cqueues.new()
+    cqueues_it("goes on after libcurl closes watched sockets (read, write) on timeouts", function(cq)
       local adapter = adapters.attach(cq)
       local stalled, close = stalled_clients()
       local job
@@ -502,9 +504,7 @@ describe("host adapters #c #compat", function()
       assert(job.ok, tostring(job.error))
     end)
 
-    it("shares one driver on a controller; refuses a second controller", function()
-      if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
-      local cq = cqueues.new()
+    cqueues_it("shares one driver on a controller; refuses a second controller", function(cq)
       local a = adapters.attach(cq)
       local b = adapters.attach(cq)
       assert.equal(1, cq:count())             -- one driver coroutine
