@@ -11,12 +11,14 @@ BUSTED   ?= /usr/bin/busted
 VALIDATE_SRC = src/validate.c src/validate_fields.c src/validate_checks.c src/validate_urls.c src/validate_rules.c \
                src/validate_report.c src/validate_suggest.c src/validate_json.c
 CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_loop.c src/engine_transfer.c \
-            src/engine_output.c src/buf.c src/fs.c src/text.c src/url.c src/signals.c src/platform_posix.c \
-            src/platform_win32.c
+            src/engine_output.c src/jobs.c src/buf.c src/fs.c src/json.c src/number.c src/text.c src/url.c \
+            src/signals.c src/platform_posix.c src/platform_win32.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
-EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c src/buf.c
-EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/buf.h src/compat.h
+# (the validator writes its numbers through platform.h: the emulator links the platform files too)
+PLATFORM_SRC = src/platform_posix.c src/platform_win32.c
+EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c src/buf.c $(PLATFORM_SRC)
+EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/buf.h src/compat.h src/platform.h
 EMU_BIN   = build/seedance-emulator
 EMU_INC  := $(shell pkg-config --cflags libmicrohttpd libcjson 2>/dev/null)
 # Where the emulator's fixtures are (compiled in; the emulator rock points it into its install).
@@ -99,7 +101,7 @@ build: $(CORE_SO)
 
 $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -shared -o $@ $(CORE_OBJ) -lcurl -lm
+	$(CC) $(CFLAGS) -shared -o $@ $(CORE_OBJ) -lcurl -lpthread -lm
 
 $(EMU_BIN): $(EMU_OBJ)
 	@mkdir -p $(dir $@)

@@ -20,6 +20,8 @@ description = {
 }
 dependencies = {
    "lua >= 5.1",
+   -- the library reads and writes JSON with the core's own code (src/json.c, the same under any locale);
+   -- lua-cjson stays a dependency for the specs, tools and Windows package that use it
    "lua-cjson",
    "argparse",   -- the seedance command's parser (Debian: lua-argparse)
 }
@@ -46,9 +48,10 @@ build = {
          sources = { "src/core.c", "src/validate.c", "src/validate_fields.c", "src/validate_checks.c",
                      "src/validate_urls.c", "src/validate_rules.c", "src/validate_report.c",
                      "src/validate_suggest.c", "src/validate_json.c", "src/utf8.c", "src/engine.c", "src/engine_loop.c",
-                     "src/engine_transfer.c", "src/engine_output.c", "src/buf.c", "src/fs.c", "src/text.c",
-                     "src/url.c", "src/signals.c", "src/platform_posix.c", "src/platform_win32.c" },
-         libraries = { "curl" },
+                     "src/engine_transfer.c", "src/engine_output.c", "src/jobs.c", "src/buf.c", "src/fs.c",
+                     "src/json.c", "src/number.c", "src/text.c", "src/url.c", "src/signals.c",
+                     "src/platform_posix.c", "src/platform_win32.c" },
+         libraries = { "curl", "pthread" },
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
       },
@@ -80,6 +83,8 @@ build = {
       ["seedance.governor"] = "lua/seedance/governor.lua",
       ["seedance.http"] = "lua/seedance/http.lua",
       ["seedance.journal"] = "lua/seedance/journal.lua",
+      ["seedance.json"] = "lua/seedance/json.lua",
+      ["seedance.numbers"] = "lua/seedance/numbers.lua",
       ["seedance.options"] = "lua/seedance/options.lua",
       ["seedance.paths"] = "lua/seedance/paths.lua",
       ["seedance.pipeline"] = "lua/seedance/pipeline.lua",

@@ -1,4 +1,4 @@
--- make bench: B1-B6 of issue 7 and B7 of issue 17, each against a fresh seedance-emulator on
+-- make bench: B1-B6 of issue 7, B7 of issue 17 and B8 of issue 21, each against a fresh seedance-emulator on
 -- loopback, with its peer measured in the same run. Prints one table (and
 -- writes it to build/bench/table.md); a figure that misses its target says
 -- MISSED, a row without a target says info. Targets are issue 16's.
@@ -419,10 +419,40 @@ local function b7()
     h2.ok and h1.ok and h2.conns == 1 and ratio <= 1.1)
 end
 
+-- B8 ---------------------------------------------------------------------
+-- The worst step(0) of a 60 Hz loop while one generation with a 20 MB local image runs with a journal
+-- (its image read and hashed, each record synced: on the engine's worker thread), against the same
+-- flow without a journal; median of the rounds' worst steps, against the frame budget (1/60 s).
+local function b8()
+  log("B8 file work and the frame")
+  local rounds = QUICK and 1 or 3
+  local dir = OUT .. "/b8"
+  os.execute("mkdir -p " .. dir)
+  local worst, p99, cpu_worst, ok = { journal = {}, none = {} }, { journal = {}, none = {} }, { journal = {} }, true
+  for _ = 1, rounds do
+    for _, mode in ipairs{ "journal", "none" } do
+      local emu = emulator.start{ speed = 50 }
+      local r = json_of(string.format("%s bench/frame_files.lua %s %s %s %s", LUA, emu.url, tostring(1 / 50), dir,
+        mode))
+      emu:stop()
+      log("  %s: worst step %.2f ms (CPU %.2f), p99 %.2f ms over %d steps%s", mode, r.max_ms, r.cpu_max_ms, r.p99_ms,
+        r.steps, r.ok and "" or (": failed, " .. tostring(r.error)))
+      worst[mode][#worst[mode] + 1], p99[mode][#p99[mode] + 1] = r.max_ms, r.p99_ms
+      if mode == "journal" then cpu_worst.journal[#cpu_worst.journal + 1] = r.cpu_max_ms end
+      ok = ok and r._ok and r.ok
+    end
+  end
+  local w, n = median(worst.journal), median(worst.none)
+  row(string.format("B8 worst step(0) at 60 Hz, one generation with a 20 MB local image and a journal (median of %d "
+    .. "rounds)", rounds), string.format("worst %.2f ms (CPU %.2f), p99 %.2f ms", w, median(cpu_worst.journal),
+    median(p99.journal)), string.format("the same without a journal: worst %.2f ms, p99 %.2f ms", n, median(p99.none)),
+    string.format("%.2fx", w / n), "worst <= the frame budget (16.7 ms at 60 Hz)", ok and w <= 1000 / 60)
+end
+
 local only = {}
 for i = QUICK and 2 or 1, #arg do only[arg[i]] = true end
 for _, b in ipairs{ { "b1", b1 }, { "b2", b2 }, { "b3", b3 }, { "b4", b4 }, { "b5", b5 }, { "b6", b6 },
-                    { "b7", b7 } } do
+                    { "b7", b7 }, { "b8", b8 } } do
   if next(only) == nil or only[b[1]] then
     local t0 = os.time()
     local ok, err = pcall(b[2])

@@ -92,7 +92,7 @@ enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char
             cJSON_Delete(req);
             return emu_send_error(c, 402, "payment_required", "insufficient balance: please top up", NULL, NULL);
         }
-        t = emu_task_new(emu_now());
+        t = emu_task_new(emu_mono());
         if (!t) {
             pthread_mutex_unlock(&E.lock);
             cJSON_Delete(req);
@@ -140,7 +140,7 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *l
     char body[2048], video[256], frame[256], vjson[300], fjson[300], extra[1024];
     const char *status;
     int progress;
-    double done_at, now = emu_now();
+    double done_at, now = emu_mono();
     emu_task copy;
 
     pthread_mutex_lock(&E.lock);
@@ -156,7 +156,7 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *l
     emu_task_state(&copy, now, &status, &progress, &done_at);
     extra[0] = '\0';
     if (strcmp(status, "completed") == 0) {
-        long long expires = (long long)(done_at + E.opt.url_ttl);
+        long long expires = (long long)(emu_task_wall(&copy, done_at) + E.opt.url_ttl);
         snprintf(video, sizeof video, "%s/media/%s.mp4", E.base_url, copy.id);
         snprintf(frame, sizeof frame, "%s/media/%s.png", E.base_url, copy.id);
         url_json(vjson, sizeof vjson, video);
@@ -174,10 +174,10 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *l
                      "\"last_frame_url\":%s}", vjson, expires, fjson);
         size_t n = strlen(extra);
         snprintf(extra + n, sizeof extra - n, ",\"completed\":%lld,\"actual_time\":%.0f",
-                 (long long)done_at, copy.estimated);
+                 (long long)emu_task_wall(&copy, done_at), copy.estimated);
     } else if (strcmp(status, "failed") == 0) {
         snprintf(extra, sizeof extra, ",\"completed\":%lld,\"error\":{\"code\":500,\"message\":\"%s\","
-                 "\"type\":\"generation_failed\"}", (long long)done_at, message(lang, MSG_FAILED));
+                 "\"type\":\"generation_failed\"}", (long long)emu_task_wall(&copy, done_at), message(lang, MSG_FAILED));
     }
     snprintf(body, sizeof body, "{\"code\":200,\"data\":{\"id\":\"%s\",\"status\":\"%s\",\"progress\":%d,"
              "\"created\":%lld,\"estimated_time\":%.0f%s}}", copy.id, status, progress,
@@ -196,6 +196,15 @@ enum MHD_Result emu_balance(struct MHD_Connection *c, const char *key) {
                  "\"unlimited_quota\":false}",
                  strcmp(key, "sk-test-402") == 0 ? 0 : E.opt.balance - E.used_balance, E.used_balance);
     pthread_mutex_unlock(&E.lock);
+    return emu_send_json(c, 200, body, NULL, NULL);
+}
+
+enum MHD_Result emu_clock_step(struct MHD_Connection *c, const char *step) {
+    char body[96], *end = NULL;
+    double s = step ? strtod(step, &end) : 0;
+    if (!step || end == step || *end || !(s > -1e9 && s < 1e9))
+        return emu_send_error(c, 400, "invalid_request_error", "step must be a number of seconds", NULL, NULL);
+    snprintf(body, sizeof body, "{\"wall_offset\":%.6f}", emu_wall_step(s));
     return emu_send_json(c, 200, body, NULL, NULL);
 }
 

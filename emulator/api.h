@@ -14,6 +14,8 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *l
 enum MHD_Result emu_balance(struct MHD_Connection *c, const char *key);
 /* GET /_emulator/stats */
 enum MHD_Result emu_stats_page(struct MHD_Connection *c);
+/* POST /_emulator/clock?step=SECONDS (only with --test-clock): the wall clock moves by SECONDS. */
+enum MHD_Result emu_clock_step(struct MHD_Connection *c, const char *step);
 /* POST /v1/uploads/images (multipart) and GET /uploads/{name} */
 enum MHD_Result emu_upload(struct MHD_Connection *c, const char *body, size_t len, int too_big);
 enum MHD_Result emu_upload_get(struct MHD_Connection *c, const char *name);

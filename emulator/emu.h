@@ -37,6 +37,7 @@ typedef struct {
     int submit_object;         /* submit answers data as an object */
     int last_frame_key;        /* 0 result.last_frame_url, 1 videos[i].last_frame_url, 2 images[0].url */
     unsigned fault_routes;     /* bit per EMU_ROUTE_*: endpoints subject to faults (--fault-paths) */
+    int test_clock;            /* --test-clock: POST /_emulator/clock?step=S moves the wall clock */
 } emu_options;
 
 /* The fixtures: one MP4 per aspect ratio and per duration (4 to 15 s). */
@@ -49,7 +50,8 @@ typedef struct {
     char id[32];               /* "task_" + 26 Crockford base32 characters */
     char idem[EMU_IDEM_MAX + 1]; /* Idempotency-Key it was made under ("" if none) */
     char aspect[12];           /* fixture name: "16x9", ... */
-    double created;            /* wall clock seconds at submit */
+    double created;            /* wall clock seconds at submit (what answers report) */
+    double started;            /* monotonic seconds at submit (what every duration counts from) */
     double estimated;          /* how long it really takes, service seconds */
     int duration;              /* requested seconds */
     int fails;                 /* ends failed */
@@ -97,16 +99,19 @@ typedef struct {
 extern emu_state E;
 
 /* store.c */
-double emu_now(void);
+double emu_now(void);   /* wall clock seconds (with the --test-clock offset): only for times answers report */
+double emu_mono(void);  /* monotonic seconds: every duration (task clock, rate windows, pacing, URL lifetimes) */
+double emu_wall_step(double seconds); /* --test-clock: move the wall clock by seconds; the offset in all */
+double emu_task_wall(const emu_task *t, double mono); /* the wall time a task reports for monotonic time mono */
 double emu_rand(void);                       /* [0,1), under the lock */
 int emu_store_init(void);
 void emu_store_free(void);
 emu_task *emu_task_find(const char *id);     /* under the lock */
 emu_task *emu_task_by_idem(const char *key); /* under the lock */
-emu_task *emu_task_new(double now);          /* under the lock; when full, evicts the oldest ended task */
+emu_task *emu_task_new(double mono);          /* under the lock; when full, evicts the oldest ended task */
 void emu_task_index_idem(emu_task *t);       /* under the lock, after setting t->idem */
-void emu_task_state(const emu_task *t, double now, const char **status, int *progress, double *done_at);
-int emu_rate_check(const char *key, double now, double *retry_after); /* 1 = allowed */
+void emu_task_state(const emu_task *t, double mono, const char **status, int *progress, double *done_at);
+int emu_rate_check(const char *key, double mono, double *retry_after); /* 1 = allowed */
 int emu_key_allowed(const char *key);
 long long emu_task_cost(const emu_task *t);
 int emu_load_keys(const char *path);

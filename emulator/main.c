@@ -61,6 +61,8 @@ static const char USAGE[] =
     "  --max-tasks N          tasks kept (default 100000); the oldest are evicted\n"
     "  --threads N            worker threads (default 2)\n"
     "  --media-dir DIR        the fixtures (default: the source tree's emulator/media)\n"
+    "  --test-clock           for tests: POST /_emulator/clock?step=S moves this emulator's\n"
+    "                         wall clock by S seconds (an NTP step); durations are monotonic\n"
     "  --help                 this text\n"
     "\n"
     "Built-in keys: sk-test-401 always gets 401; sk-test-402 always gets 402 on submit.\n"
@@ -127,7 +129,8 @@ static void parse(int argc, char **argv) {
         {"error-rate", 1, 0, 'e'}, {"drop-rate", 1, 0, 'd'}, {"garbage-rate", 1, 0, 'g'},
         {"latency-ms", 1, 0, 'l'}, {"video-bytes", 1, 0, 'v'}, {"media-rate", 1, 0, 'm'},
         {"max-tasks", 1, 0, 'x'}, {"threads", 1, 0, 't'}, {"media-dir", 1, 0, 'M'}, {"fault-paths", 1, 0, 'F'},
-        {"estimate-factor", 1, 0, 'E'}, {"progress-step", 1, 0, 'P'}, {"help", 0, 0, '?'},
+        {"estimate-factor", 1, 0, 'E'}, {"progress-step", 1, 0, 'P'}, {"test-clock", 0, 0, 'C'},
+        {"help", 0, 0, '?'},
         {0, 0, 0, 0}};
     emu_options *o = &E.opt;
     const char *mdir = NULL;
@@ -180,6 +183,7 @@ static void parse(int argc, char **argv) {
         case 'x': o->max_tasks = (int)num("max-tasks", optarg, 1, 1e8); break;
         case 't': o->threads = (int)num("threads", optarg, 1, 256); break;
         case 'M': mdir = optarg; break;
+        case 'C': o->test_clock = 1; break;
         case 'F':
             if ((o->fault_routes = fault_routes(optarg)) == 0) goto bad;
             break;

@@ -97,7 +97,7 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *url, const char
     if (E.opt.rpm > 0) {
         double retry = 0;
         pthread_mutex_lock(&E.lock);
-        int allowed = emu_rate_check(key, emu_now(), &retry);
+        int allowed = emu_rate_check(key, emu_mono(), &retry);
         if (!allowed) E.stats.rate_limited++;
         pthread_mutex_unlock(&E.lock);
         if (!allowed) {
@@ -143,5 +143,7 @@ enum MHD_Result emu_handler(void *cls, struct MHD_Connection *c, const char *url
     if (get && strncmp(url, "/media/", 7) == 0) return emu_media(c, url + 7);
     if (get && strncmp(url, "/uploads/", 9) == 0) return emu_upload_get(c, url + 9);
     if (get && strcmp(url, "/_emulator/stats") == 0) return emu_stats_page(c);
+    if (E.opt.test_clock && strcmp(method, "POST") == 0 && strcmp(url, "/_emulator/clock") == 0)
+        return emu_clock_step(c, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "step"));
     return api(c, url, method, r);
 }

@@ -71,7 +71,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
         size_t chunk = (size_t)(E.opt.media_rate / 20);
         if (chunk < 512) chunk = 512;
         if (max > chunk) max = chunk;
-        double due = s->began + (double)(pos + max) / (double)E.opt.media_rate, now = emu_now();
+        double due = s->began + (double)(pos + max) / (double)E.opt.media_rate, now = emu_mono();
         if (due > now) {
             struct timespec ts;
             double d = due - now;
@@ -108,10 +108,10 @@ enum MHD_Result emu_media(struct MHD_Connection *c, const char *name) {
     if (t) copy = *t;
     pthread_mutex_unlock(&E.lock);
     if (!t) return emu_send_error(c, 404, "invalid_request_error", "no such file", NULL, NULL);
-    emu_task_state(&copy, emu_now(), &status, &progress, &done_at);
+    emu_task_state(&copy, emu_mono(), &status, &progress, &done_at);
     if (strcmp(status, "completed") != 0 || (png && !copy.last_frame))
         return emu_send_error(c, 404, "invalid_request_error", "no such file", NULL, NULL);
-    if (emu_now() > done_at + E.opt.url_ttl)
+    if (emu_mono() > done_at + E.opt.url_ttl)
         return emu_send_error(c, 403, "permission_error", "this URL has expired", NULL, NULL);
 
     if (png) { fixture = E.png; size = (long long)E.png_len; }
@@ -147,7 +147,7 @@ enum MHD_Result emu_media(struct MHD_Connection *c, const char *name) {
         s->fixture = fixture;
         s->start = a;
         s->len = b - a + 1;
-        s->began = emu_now();
+        s->began = emu_mono();
         r = MHD_create_response_from_callback((uint64_t)(b - a + 1), 65536, stream_read, s, free);
         if (!r) free(s);
     }

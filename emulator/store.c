@@ -18,10 +18,28 @@ typedef struct {
 
 static emu_index by_id = {NULL, 0, 0}, by_idem = {NULL, 0, 1};
 
+/* The --test-clock offset of the wall clock, in microseconds (atomic: read by every thread). */
+static long long wall_offset_us;
+
 double emu_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + (double)__atomic_load_n(&wall_offset_us, __ATOMIC_RELAXED) / 1e6;
+}
+
+double emu_mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double emu_wall_step(double seconds) {
+    long long us = (long long)(seconds * 1e6);
+    return (double)__atomic_add_fetch(&wall_offset_us, us, __ATOMIC_RELAXED) / 1e6;
+}
+
+double emu_task_wall(const emu_task *t, double mono) {
+    return t->created + (mono - t->started);
 }
 
 /* xorshift64*: small, fast, reproducible from a seed. */
@@ -169,22 +187,22 @@ static void task_drop(int slot) {
 /* The task to evict when the store is full: the oldest one that has ended
  * (looking at most EMU_EVICT_SCAN tasks from the oldest), else the oldest. */
 #define EMU_EVICT_SCAN 1024
-static int evict_victim(double now) {
+static int evict_victim(double mono) {
     int slot = E.oldest;
     for (int n = 0; slot >= 0 && n < EMU_EVICT_SCAN; n++, slot = E.tasks[slot].newer) {
         const char *status;
         int progress;
         double done_at;
-        emu_task_state(&E.tasks[slot], now, &status, &progress, &done_at);
+        emu_task_state(&E.tasks[slot], mono, &status, &progress, &done_at);
         if (done_at > 0) return slot;
     }
     return E.oldest;
 }
 
-emu_task *emu_task_new(double now) {
+emu_task *emu_task_new(double mono) {
     if (index_init(&by_id) != 0 || index_init(&by_idem) != 0) return NULL;
     if (E.ntasks >= E.opt.max_tasks) {
-        task_drop(evict_victim(now));
+        task_drop(evict_victim(mono));
         E.stats.evicted++;
     }
     int slot = E.free_head;
@@ -193,7 +211,8 @@ emu_task *emu_task_new(double now) {
     memset(t, 0, sizeof *t);
     make_id(t->id);
     t->used = 1;
-    t->created = now;
+    t->created = emu_now();
+    t->started = mono;
     t->older = E.newest;
     t->newer = -1;
     if (E.newest >= 0) E.tasks[E.newest].newer = slot;
@@ -204,21 +223,23 @@ emu_task *emu_task_new(double now) {
     return t;
 }
 
-/* Where a task stands at wall time now: pending for the first tenth of its
- * time, then processing with rising progress, then completed (or failed
+/* Where a task stands at monotonic time mono: pending for the first tenth of
+ * its time, then processing with rising progress, then completed (or failed
  * half-way). Progress other than 100 is a multiple of --progress-step.
- * done_at is the wall time it ended (0 while running). */
-void emu_task_state(const emu_task *t, double now, const char **status, int *progress, double *done_at) {
-    double elapsed = (now - t->created) * E.opt.speed, est = t->estimated;
+ * done_at is the monotonic time it ended (0 while running). Every duration
+ * counts on the monotonic clock: a step of the wall clock (an NTP correction)
+ * neither sends a task back nor ends it early. */
+void emu_task_state(const emu_task *t, double mono, const char **status, int *progress, double *done_at) {
+    double elapsed = (mono - t->started) * E.opt.speed, est = t->estimated;
     *done_at = 0;
     if (t->fails && elapsed >= est * 0.5) {
         *status = "failed";
         *progress = 50;
-        *done_at = t->created + est * 0.5 / E.opt.speed;
+        *done_at = t->started + est * 0.5 / E.opt.speed;
     } else if (elapsed >= est) {
         *status = "completed";
         *progress = 100;
-        *done_at = t->created + est / E.opt.speed;
+        *done_at = t->started + est / E.opt.speed;
     } else if (elapsed < est * 0.1) {
         *status = "pending";
         *progress = 0;
@@ -235,7 +256,7 @@ long long emu_task_cost(const emu_task *t) {
     return t->duration > 0 ? t->duration : 5;
 }
 
-int emu_rate_check(const char *key, double now, double *retry_after) {
+int emu_rate_check(const char *key, double now, double *retry_after) { /* now: monotonic */
     struct emu_rate *slot = NULL, *oldest = &E.rates[0];
     if (E.opt.rpm <= 0) return 1;
     for (int i = 0; i < EMU_RATE_KEYS; i++) {

@@ -63,7 +63,7 @@ enum MHD_Result emu_upload(struct MHD_Connection *c, const char *body, size_t le
     emu_json_escape(escname, sizeof escname, part.filename[0] ? part.filename : u->name);
     snprintf(out, sizeof out, "{\"url\":\"%s/uploads/%s\",\"filename\":\"%s\",\"content_type\":\"%s\","
              "\"bytes\":%zu,\"created_at\":%lld}", E.base_url, u->name, escname, type, dlen,
-             (long long)time(NULL));
+             (long long)emu_now());
     pthread_mutex_unlock(&E.lock);
     return emu_send_json(c, 200, out, NULL, NULL);
 }

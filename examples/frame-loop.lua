@@ -7,7 +7,7 @@
 --     lua5.4 examples/frame-loop.lua
 --   (for the real service: export SEEDANCE_API_KEY=... and leave SEEDANCE_BASE_URL unset)
 local seedance = require("seedance")
-local core = require("seedance.core")   -- for a monotonic clock and a frame sleep
+local core = require("seedance.core")   -- only for a stand-in of the frame's rendering (a sleep that runs nothing)
 
 local client = seedance.new()
 local dir = os.getenv("SEEDANCE_OUT_DIR") or "out"
@@ -30,11 +30,11 @@ seedance.spawn(function()
 end)
 
 local frame, worst, shown = 0, 0, nil
-local deadline = core.now() + 600
-while not hud.done and core.now() < deadline do
-  local t0 = core.now()
+local deadline = seedance.now() + 600  -- seedance.now(): a monotonic clock, in seconds
+while not hud.done and seedance.now() < deadline do
+  local t0 = seedance.now()
   seedance.step(0)                     -- pump IO, resume the job if its IO finished
-  local spent = core.now() - t0
+  local spent = seedance.now() - t0
   if spent > worst then worst = spent end
   if hud.text ~= shown then
     print(string.format("frame %5d  %s", frame, hud.text))

@@ -53,7 +53,7 @@ $(PEER_C_PROF): bench/peer_c.c
 
 $(CORE_PROF): $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -std=c99 -fPIC -shared $(LUA_INC) $(CURL_INC) -o $@ $(CORE_SRC) -lm
+	$(CC) $(CFLAGS) $(WARN) -std=c99 -fPIC -shared $(LUA_INC) $(CURL_INC) -o $@ $(CORE_SRC) -lpthread -lm
 
 bench-tools: $(PEER_C)
 

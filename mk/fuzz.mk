@@ -3,7 +3,7 @@
 #
 #   make fuzz                    every target for FUZZ_SECONDS (default 60) each
 #   make fuzz FUZZ_SECONDS=600   longer
-#   make fuzz-validate           one target (validate encode utf8 header answers form, and the
+#   make fuzz-validate           one target (validate encode utf8 header range json answers parsers form, and the
 #                                emulator's parsers: emu_range emu_multipart emu_request emu_json)
 #   make fuzz-build              build them only
 #
@@ -12,7 +12,7 @@
 # build/fuzz/artifacts/ and fails the run.
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= validate encode utf8 header range answers parsers form emu_range emu_multipart emu_request emu_json
+FUZZ_TARGETS ?= validate encode utf8 header range json answers parsers form emu_range emu_multipart emu_request emu_json
 FUZZ_DIR      = build/fuzz
 FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 LUA_LIBS     := $(shell pkg-config --libs $(LUA_PC) 2>/dev/null)
@@ -27,6 +27,7 @@ FUZZ_OPTS_encode   = -max_len=2048
 FUZZ_OPTS_utf8     = -max_len=512 -dict=fuzz/utf8.dict
 FUZZ_OPTS_header   = -max_len=2048 -dict=fuzz/header.dict
 FUZZ_OPTS_range    = -max_len=128 -dict=fuzz/range.dict
+FUZZ_OPTS_json     = -max_len=2048 -dict=fuzz/json.dict
 FUZZ_OPTS_answers  = -max_len=4096 -detect_leaks=0 -dict=fuzz/answers.dict
 FUZZ_OPTS_parsers  = -max_len=1024 -detect_leaks=0 -dict=fuzz/parsers.dict
 FUZZ_OPTS_form     = -max_len=256
@@ -43,14 +44,14 @@ EMU_PARSE_HDR = emulator/parse.h emulator/emu.h src/utf8.h
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
-$(FUZZ_DIR)/fuzz_validate: fuzz/fuzz_validate.c fuzz/alloc.h $(VALIDATE_SRC) src/utf8.c $(CORE_HDR)
+$(FUZZ_DIR)/fuzz_validate: fuzz/fuzz_validate.c fuzz/alloc.h $(VALIDATE_SRC) src/utf8.c $(PLATFORM_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_validate.c $(VALIDATE_SRC) src/utf8.c $(LUA_LIBS) -lm
+	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_validate.c $(VALIDATE_SRC) src/utf8.c $(PLATFORM_SRC) $(LUA_LIBS) -lpthread -lm
 
 # fuzz_encode loads lua-cjson (Debian's, for the Lua it links) to read the validator's JSON text.
-$(FUZZ_DIR)/fuzz_encode: fuzz/fuzz_encode.c fuzz/alloc.h $(VALIDATE_SRC) src/utf8.c $(CORE_HDR)
+$(FUZZ_DIR)/fuzz_encode: fuzz/fuzz_encode.c fuzz/alloc.h $(VALIDATE_SRC) src/utf8.c $(PLATFORM_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_encode.c $(VALIDATE_SRC) src/utf8.c $(LUA_LIBS) -lm
+	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_encode.c $(VALIDATE_SRC) src/utf8.c $(PLATFORM_SRC) $(LUA_LIBS) -lpthread -lm
 
 $(FUZZ_DIR)/fuzz_utf8: fuzz/fuzz_utf8.c src/utf8.c src/utf8.h
 	@mkdir -p $(dir $@)
@@ -60,6 +61,11 @@ $(FUZZ_DIR)/fuzz_header: fuzz/fuzz_header.c src/buf.c src/buf.h src/header.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -o $@ fuzz/fuzz_header.c src/buf.c
 
+# fuzz_json: the library's JSON (src/json.c) under a comma locale, with the platform's number functions.
+$(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c src/json.c src/buf.c $(PLATFORM_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_json.c src/json.c src/buf.c $(PLATFORM_SRC) $(LUA_LIBS) -lpthread -lm
+
 $(FUZZ_DIR)/fuzz_range: fuzz/fuzz_range.c src/range.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -o $@ fuzz/fuzz_range.c
@@ -68,11 +74,11 @@ $(FUZZ_DIR)/fuzz_range: fuzz/fuzz_range.c src/range.h
 $(FUZZ_DIR)/fuzz_answers $(FUZZ_DIR)/fuzz_parsers: $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_lua.c fuzz/%.lua $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -DREPO='"$(CURDIR)"' -DSCRIPT='"$*"' -o $@ fuzz/fuzz_lua.c $(CORE_SRC) \
-	    $(LUA_LIBS) -lcurl -lm
+	    $(LUA_LIBS) -lcurl -lpthread -lm
 
 $(FUZZ_DIR)/fuzz_form: fuzz/fuzz_form.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -o $@ fuzz/fuzz_form.c $(CORE_SRC) $(LUA_LIBS) -lcurl -lm
+	$(FUZZ_CC) $(LUA_INC) $(CURL_INC) -o $@ fuzz/fuzz_form.c $(CORE_SRC) $(LUA_LIBS) -lcurl -lpthread -lm
 
 $(FUZZ_DIR)/fuzz_emu_%: fuzz/fuzz_emu_%.c $(EMU_PARSE_SRC) $(EMU_PARSE_HDR)
 	@mkdir -p $(dir $@)

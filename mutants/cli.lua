@@ -157,10 +157,10 @@ return {
     promise = "a standard output that cannot be written is a file error, not a success",
     file = "lua/seedance/cli.lua",
     from = [[
-  if ok then return code end
+  local ok, why = ctx.out:flush()
 ]],
     to = [[
-  if ok or true then return code end
+  local ok, why = true, nil
 ]] },
   { name = "cli-text-bom",
     promise = "a key or request file saved with a UTF-8 byte order mark is read",
@@ -204,7 +204,7 @@ return {
     promise = "whole numbers print as whole numbers (balance: 999873, not 999873.0)",
     file = "lua/seedance/cli/output.lua",
     from = [[
-  if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then return string.format("%.0f", n) end
+  if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then return numbers.format("%.0f", n) end
 ]],
     to = [[
 ]] },
@@ -242,5 +242,101 @@ return {
 ]],
     to = [[
   return b.done / span
+]] },
+  { name = "cli-sigpipe-ignored",
+    promise = "the command ignores SIGPIPE: a standard output or error whose reader went away is a file error "
+      .. "(exit 10) and the video is still saved, never death by SIGPIPE",
+    file = "src/signals.c",
+    from = [[
+        sigaction(SIGPIPE, &sa, NULL);
+]],
+    to = [[
+]] },
+  { name = "cli-stderr-checked",
+    promise = "a standard error that could not be written is a file error (exit 10), said on standard output",
+    file = "lua/seedance/cli.lua",
+    from = [[
+  local eok, ewhy = ctx.err:flush()
+]],
+    to = [[
+  local eok, ewhy = true, nil
+]] },
+  { name = "cli-interrupt-between-attempts",
+    promise = "an interrupt while the submit pauses between attempts (a 429's Retry-After) stops at once: no "
+      .. "further attempt is sent",
+    timeout = 90,
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+    if scheduler.stats().transfers == 0 then return sub.between(sig) end
+]],
+    to = [[
+]] },
+  { name = "cli-second-signal-named",
+    promise = "a second signal does not kill the command outright: it stops with the submit's key and the command "
+      .. "that picks its task up (a third one does)",
+    timeout = 90,
+    file = "src/signals.c",
+    from = [[
+    sa.sa_flags = 0; /* no SA_RESTART: blocking calls return EINTR */
+]],
+    to = [[
+    sa.sa_flags = SA_RESETHAND; /* no SA_RESTART: blocking calls return EINTR */
+]] },
+  { name = "cli-submit-key-first",
+    promise = "the first signal during a submit on its way prints its Idempotency-Key and the command that picks "
+      .. "its task up at once, before the answer",
+    timeout = 90,
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+    output.tell(ctx, output.line(string.format("seedance: SIG%s: the submit is on its way; waiting for its answer "
+]],
+    to = [[
+    local _ = (output.line(string.format("seedance: SIG%s: the submit is on its way; waiting for its answer "
+]] },
+  { name = "cli-sighup",
+    promise = "the command handles SIGHUP (a closed terminal) as SIGTERM: one line naming the task, exit 129",
+    file = "src/signals.c",
+    from = [[
+    if (sd_trap(SIGHUP) != 0) return luaL_error(L, "cannot trap signals");
+]],
+    to = [[
+]] },
+  { name = "cli-unanswered-resume",
+    promise = "a submit whose answers were lost (it may have paid) prints its Idempotency-Key and the exact command "
+      .. "that picks its task up (--idempotency-key KEY); with --json the error carries both",
+    file = "lua/seedance/cli/output.lua",
+    from = [[
+  if not ctx.paid and ctx.argv and M.maybe_paid(err) then
+]],
+    to = [[
+  if false then
+]] },
+  { name = "cli-figures-locale-free",
+    promise = "the command's figures (sizes, seconds, balances) read the same under any locale",
+    edits = {
+      { file = "lua/seedance/progress.lua",
+        from = [[
+  if n >= 1024 * 1024 then return numbers.format("%.1f", n / 1048576) .. " MiB" end
+]],
+        to = [[
+  if n >= 1024 * 1024 then return string.format("%.1f", n / 1048576) .. " MiB" end
+]] },
+      { file = "lua/seedance/cli/output.lua",
+        from = [[
+  return numbers.format("%.6g", n)
+]],
+        to = [[
+  return string.format("%.6g", n)
+]] },
+    } },
+  { name = "progress-server-clock",
+    promise = "a task's progress estimate (task:progress_at, the command's bar) reads its age (its created) on the "
+      .. "service's clock, not this machine's",
+    file = "lua/seedance/task.lua",
+    from = [[
+    self:server_time())
+]],
+    to = [[
+    os.time())
 ]] },
 }

@@ -23,7 +23,7 @@ return {
         from = [[
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
     ctx.governor:release_task()
-    return nil, errors.new{ type = "aborted", message = "the client was closed while this submit waited" }
+    return fail(errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
   end
 ]],
         to = [[
@@ -158,10 +158,10 @@ return {
     promise = "seedance.new refuses an option below its minimum",
     file = "lua/seedance/options.lua",
     from = [[
-  if o.min and v < o.min then return string.format("must be at least %s, got %s", tostring(o.min), tostring(v)) end
+  if o.min and v < o.min then
 ]],
     to = [[
-  if false then return string.format("must be at least %s, got %s", tostring(o.min), tostring(v)) end
+  if false then
 ]] },
   { name = "options-nul-refused",
     promise = "seedance.new refuses a string option holding a NUL byte",
@@ -176,10 +176,10 @@ return {
     promise = "seedance.new refuses a fraction for a whole-number option",
     file = "lua/seedance/options.lua",
     from = [[
-  if o.integer and math.floor(v) ~= v then return "must be a whole number, got " .. tostring(v) end
+  if o.integer and math.floor(v) ~= v then return "must be a whole number, got " .. numbers.text(v) end
 ]],
     to = [[
-  if false then return "must be a whole number, got " .. tostring(v) end
+  if false then return "must be a whole number, got " .. numbers.text(v) end
 ]] },
   { name = "preflight-generate-inputs",
     promise = "generate checks every local image before uploading or paying",
@@ -205,7 +205,7 @@ return {
     from = [[
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
     ctx.governor:release_task()
-    return nil, errors.new{ type = "aborted", message = "the client was closed while this submit waited" }
+    return fail(errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
   end
 ]],
     to = [[
@@ -214,10 +214,10 @@ return {
     promise = "a submit carries an Idempotency-Key, the same on every retry, so a retried submit never makes a second paid task",
     file = "lua/seedance/client.lua",
     from = [[
-    headers = { "Idempotency-Key: " .. key }, deadline = deadline,
+                 headers = { "Idempotency-Key: " .. key }, deadline = deadline }
 ]],
     to = [[
-    headers = {}, deadline = deadline,
+                 headers = {}, deadline = deadline }
 ]] },
   { name = "task-id-safe",
     promise = "task ids from the service go into paths only when safe",
@@ -237,14 +237,23 @@ return {
     to = [[
 
 ]] },
+  { name = "submit-error-carries-key",
+    promise = "every error that ends a submit carries its Idempotency-Key (and maybe_paid when an attempt went "
+      .. "unanswered), so the caller's retry picks up a task the service made instead of paying again",
+    file = "lua/seedance/client.lua",
+    from = [[
+    err.idempotency_key = key
+]],
+    to = [[
+]] },
   { name = "settings-copy",
     promise = "client.settings is a copy: changing it changes nothing the client does",
     file = "lua/seedance/client.lua",
     from = [[
-  return setmetatable({ base_url = base.url, settings = copy, _ctx = ctx }, Client)
+  return setmetatable({ base_url = base.url, settings = copy, journal_path = jrnl and jrnl.file, _ctx = ctx }, Client)
 ]],
     to = [[
-  return setmetatable({ base_url = base.url, settings = s, _ctx = ctx }, Client)
+  return setmetatable({ base_url = base.url, settings = s, journal_path = jrnl and jrnl.file, _ctx = ctx }, Client)
 ]] },
   { name = "journal-notice-logger",
     promise = "the library writes nothing to stderr itself: a journal's skipped records go to the logger",
@@ -263,5 +272,24 @@ return {
 ]],
     to = [[
       return nil, errors.new{ type = "io_error", reason = tostring(jerr),
+]] },
+  { name = "env-number-locale-free",
+    promise = "Lua 5.1: a number option from the environment (SEEDANCE_TIME_SCALE=0.05) is read under a comma locale",
+    lua = "lua5.1",
+    file = "lua/seedance/options.lua",
+    from = [[
+  if o.type == "number" then return numbers.parse(v) or v end -- not a number: the caller's check says so
+]],
+    to = [[
+  if o.type == "number" then return tonumber(v) or v end -- not a number: the caller's check says so
+]] },
+  { name = "before-submit-calls-off",
+    promise = "a submit's before_submit(key) that returns false sends nothing: an aborted error carrying the key",
+    file = "lua/seedance/client.lua",
+    from = [[
+    if not pok or go == false then
+]],
+    to = [[
+    if not pok then
 ]] },
 }

@@ -4,10 +4,10 @@ return {
     promise = "the body streams to <target>.part and is renamed onto the target only when whole",
     file = "lua/seedance/download.lua",
     from = [[
-  local part, meta = path .. ".part", path .. ".part.meta"
+  local part, meta = target .. ".part", target .. ".part.meta"
 ]],
     to = [[
-  local part, meta = path, path .. ".part.meta"
+  local part, meta = target, target .. ".part.meta"
 ]] },
   { name = "damaged-validator",
     promise = "a damaged validator file (control bytes) counts as none",
@@ -78,7 +78,7 @@ return {
     promise = "a journaled download is skipped only while its file is whole; a file gone or cut is fetched again",
     file = "lua/seedance/download.lua",
     from = [[
-    if bytes and files.size(path) == bytes then return path end
+    if bytes and files.size(target) == bytes then return path end
 ]],
     to = [[
     if bytes then return path end
@@ -136,5 +136,33 @@ return {
 ]],
     to = [[
     if false then
+]] },
+  { name = "expiry-server-clock",
+    promise = "a result's expires_at is compared with the service's clock (its answers' Date), not this machine's",
+    edits = {
+      { file = "lua/seedance/download.lua",
+        from = [[
+  if task.expires_at and env.server_now() >= task.expires_at then
+]],
+        to = [[
+  if task.expires_at and os.time() >= task.expires_at then
+]] },
+      { file = "lua/seedance/download.lua",
+        from = [[
+      if task[field] == url and (task.expires_at or 0) <= env.server_now() then
+]],
+        to = [[
+      if task[field] == url and (task.expires_at or 0) <= os.time() then
+]] },
+    } },
+  { name = "download-path-resolved",
+    promise = "a download saves where its path named when download was called (the .part too), whatever folder "
+      .. "the host changes to while it runs",
+    file = "lua/seedance/download.lua",
+    from = [[
+  local target = files.absolute(path)
+]],
+    to = [[
+  local target = path
 ]] },
 }

@@ -148,4 +148,13 @@ return {
     to = [[
 
 ]] },
+  { name = "jobs-drain-on-close",
+    promise = "closing the engine lets its file worker finish every queued job: a journal record asked for lands",
+    file = "src/jobs.c",
+    from = [[
+        if (q->todo == NULL) break;
+]],
+    to = [[
+        if (q->todo == NULL || q->stopping) break;
+]] },
 }

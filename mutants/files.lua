@@ -14,7 +14,7 @@ return {
     timeout = 10,
     file = "lua/seedance/files.lua",
     from = [[
-  if target.type ~= "file" then return io_error(path, "is a " .. target.type .. ", not an image file") end
+  if target.type ~= "file" then return io_error(shown, "is a " .. target.type .. ", not an image file") end
 ]],
     to = [[
 
@@ -55,5 +55,22 @@ return {
 ]],
     to = [[
   if false then
+]] },
+  { name = "file-marker-resolved",
+    promise = "seedance.file(path) names the file path named when it was called, whatever folder the host is in later",
+    file = "lua/seedance/init.lua",
+    from = [[
+  marker.resolved = core.absolute(path) or path
+]],
+    to = [[
+  marker.resolved = path
+]] },
+  { name = "ca-file-resolved",
+    promise = "a client's ca_file is resolved when the client is made: TLS verifies after the host changes folder",
+    file = "lua/seedance/client.lua",
+    from = [[
+  if s.ca_file then s.ca_file = files.absolute(s.ca_file) end
+]],
+    to = [[
 ]] },
 }

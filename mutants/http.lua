@@ -13,7 +13,7 @@ return {
     promise = "an answer whose strings only are bad (half a surrogate pair) is repaired, not retried",
     file = "lua/seedance/http.lua",
     from = [[
-  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = cjson.decode(core.json_repair(body)) end
+  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = json.decode(core.json_repair(body)) end
 ]],
     to = [[
 
@@ -40,10 +40,10 @@ return {
     promise = "a fractional or huge Retry-After is honoured (rounded up), never ignored",
     file = "lua/seedance/http.lua",
     from = [[
-    if one:match("^%d+%.?%d*$") then
+    local whole, fraction = one:match("^(%d+)%.?(%d*)$")
 ]],
     to = [[
-    if one:match("^%d%d?%d?%d?%d?%d?%d?%d?%d?$") then
+    local whole, fraction = one:match("^(%d%d?%d?%d?%d?%d?%d?%d?%d?)(%d*)$")
 ]] },
   { name = "retry-after-http-date",
     promise = "Retry-After is read as delta seconds or an HTTP date in any of its three forms",
@@ -99,6 +99,25 @@ return {
 ]],
     to = [[
 ]] },
+  { name = "retry-after-server-date",
+    promise = "a date-form Retry-After is measured against the answer's own Date header (a server whose clock "
+      .. "is off is still waited for as long as it asked)",
+    file = "lua/seedance/http.lua",
+    from = [[
+    retry_after = M.retry_after(r.headers and r.headers["retry-after"], M.server_time(r.headers)),
+]],
+    to = [[
+    retry_after = M.retry_after(r.headers and r.headers["retry-after"]),
+]] },
+  { name = "submit-maybe-paid",
+    promise = "an attempt that went unanswered (or answered 5xx) marks its call: a submit's error then says "
+      .. "maybe_paid, and map submits the item again under its key",
+    file = "lua/seedance/http.lua",
+    from = [[
+    if not unsent and not (a.status and a.status >= 400 and a.status < 500) then req.unanswered = true end
+]],
+    to = [[
+]] },
   { name = "wait-honours-retry-after",
     promise = "no try goes sooner than a Retry-After asked (submit, poll, every call): the pause is the server's",
     file = "lua/seedance/retry.lua",
@@ -145,4 +164,14 @@ end
         to = [[
 ]] },
     } },
+  { name = "retry-after-locale-free",
+    promise = "Lua 5.1: a fractional Retry-After is read under a comma locale (no tonumber of \"1.5\")",
+    lua = "lua5.1",
+    file = "lua/seedance/http.lua",
+    from = [[
+      n = math.min(tonumber(whole) + (fraction:find("[1-9]") and 1 or 0), 1e12)
+]],
+    to = [[
+      n = math.min(math.ceil(tonumber(one) or 0 / 0), 1e12)
+]] },
 }

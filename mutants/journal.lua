@@ -13,10 +13,10 @@ return {
     promise = "a journaled request with a local image is told apart by the image's bytes",
     file = "lua/seedance/journal.lua",
     from = [[
-      local bytes = core.read_file(v.path, 64 * 1024 * 1024)
+      local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
 ]],
     to = [[
-      local bytes = nil
+      local r = { ok = false }
 ]] },
   { name = "journal-key-token",
     promise = "a journal's Idempotency-Key must be a header-safe token",
@@ -29,12 +29,12 @@ return {
 ]] },
   { name = "journal-lock",
     promise = "a journal belongs to one process (client) at a time",
-    file = "lua/seedance/journal.lua",
+    file = "src/platform_posix.c",
     from = [[
-  local lock, lerr = core.lock(path)
+    return flock((int)f, LOCK_EX | LOCK_NB);
 ]],
     to = [[
-  local lock, lerr = { unlock = function() end }
+    return f == SD_NOFILE ? -1 : 0; /* no lock taken: every opener holds it */
 ]] },
   { name = "journal-not-foreign",
     promise = "a journal is never appended to a file that is not a journal",
@@ -49,9 +49,57 @@ return {
     promise = "a journal is read whole, however long",
     file = "lua/seedance/journal.lua",
     from = [[
-  local text = f and f:read("*a")
+  local r = scheduler.job{ op = "read", file = lock, max = 2 ^ 50 }
 ]],
     to = [[
-  local text = f and f:read(64 * 1024 * 1024)
+  local r = scheduler.job{ op = "read", file = lock, max = 64 * 1024 * 1024 }
+]] },
+  { name = "journal-key-wins",
+    promise = "with a journal, a submit goes under the Idempotency-Key the journal recorded for the request, "
+      .. "never another the caller passes (that one could pay twice)",
+    file = "lua/seedance/client.lua",
+    from = [[
+  local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+]],
+    to = [[
+  local key = opts.idempotency_key or (entry and entry.idempotency_key) or core.random_hex(16)
+]] },
+  { name = "journal-by-descriptor",
+    promise = "a journal's records go to the file it opened, through its descriptor, whatever folder the host "
+      .. "changed to (never a new, headerless, unlocked file of that name elsewhere)",
+    file = "lua/seedance/journal.lua",
+    from = [[
+  local r = scheduler.job{ op = "append", file = self.lock, data = line .. "\n" }
+]],
+    to = [[
+  local r = { ok = core.append_sync(self.path, line .. "\n") }
+]] },
+  { name = "journal-path-resolved",
+    promise = "map and chain compare their files with the client's journal as it was resolved when the client was made",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    set:add("the client's journal " .. client.settings.journal, client.journal_path or client.settings.journal,
+]],
+    to = [[
+    set:add("the client's journal " .. client.settings.journal, client.settings.journal,
+]] },
+  { name = "image-hash-off-frame",
+    promise = "a request's local images are read and hashed for its journal identity on the worker thread, never "
+      .. "inside a host's step(0)",
+    file = "lua/seedance/journal.lua",
+    from = [[
+      local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
+]],
+    to = [[
+      local bytes = core.read_file(v.resolved or v.path, M.HASH_MAX)
+      local r = { ok = bytes ~= nil, hash = bytes and core.hash(bytes) }
+]] },
+  { name = "journal-read-sliced",
+    promise = "a journal of thousands of records is read over several frames (a slice per step), not in one step",
+    file = "lua/seedance/journal.lua",
+    from = [[
+      if n % M.SLICE == 0 then scheduler.pass() end -- a long journal is read over several frames
+]],
+    to = [[
 ]] },
 }

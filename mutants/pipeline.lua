@@ -30,10 +30,10 @@ return {
     promise = "chain validates every clip as it will be sent before paying for the first",
     file = "lua/seedance/pipeline.lua",
     from = [[
-  local paths, problems = preflight.items(client, requests, opts.output, validate, function(i, base)
+  local paths, problems, given = preflight.items(client, requests, opts.output, validate, function(i, base)
 ]],
     to = [[
-  local paths, problems = preflight.items(client, requests, opts.output, false, function(i, base)
+  local paths, problems, given = preflight.items(client, requests, opts.output, false, function(i, base)
 ]] },
   { name = "map-callbacks-typed",
     promise = "map's and chain's callbacks must be functions, refused before paying",
@@ -67,7 +67,7 @@ return {
     promise = "map refuses, before paying, two items writing to one file",
     file = "lua/seedance/preflight.lua",
     from = [[
-      local ok, why = set:add(string.format("item %d's output %s", i, path), path, { output = true })
+      local ok, why = set:add(string.format("item %d's output %s", i, path), full, { output = true })
 ]],
     to = [[
       local ok, why = true, nil
@@ -122,19 +122,19 @@ return {
     promise = "no map output is another item's download companion (.part, .part.meta)",
     file = "lua/seedance/preflight.lua",
     from = [[
-      local ok, why = set:add(string.format("item %d's output %s", i, path), path, { output = true })
+      local ok, why = set:add(string.format("item %d's output %s", i, path), full, { output = true })
 ]],
     to = [[
-      local ok, why = set:add(string.format("item %d's output %s", i, path), path, { writes = true })
+      local ok, why = set:add(string.format("item %d's output %s", i, path), full, { writes = true })
 ]] },
   { name = "map-pool-call-protected",
     promise = "what a submit raises inside map is its item's aborted error, and ends the batch",
     file = "lua/seedance/pipeline.lua",
     from = [[
-        local ok, task, err = scheduler.protect(client.generate, client, requests[i], gopts)
+  local ok, task, err = scheduler.protect(client.generate, client, request, gopts)
 ]],
     to = [[
-        local ok, task, err = true, client:generate(requests[i], gopts)
+  local ok, task, err = true, client:generate(request, gopts)
 ]] },
   { name = "map-pool-raise-ends-batch",
     promise = "a pool of map that raises ends the batch (no coroutine left parked), every paid task in its item",
@@ -180,18 +180,49 @@ return {
   if not paths then return {}, problems[1][2] end
 ]],
     to = [[
-  if not paths then paths = {}; for i, r in ipairs(requests) do paths[i] = preflight.output_path(opts.output, i, r) end end
+  if not paths then
+    paths, given = {}, {}
+    for i, r in ipairs(requests) do paths[i] = preflight.output_path(opts.output, i, r); given[i] = paths[i] end
+  end
 ]] },
   { name = "preflight-map",
     promise = "map checks every output and local input before the first submit",
     file = "lua/seedance/pipeline.lua",
     from = [[
-  local paths, problems = preflight.items(client, requests, opts.output, false)
+  local paths, problems, given = preflight.items(client, requests, opts.output, false)
   if not paths then
 ]],
     to = [[
-  local paths, problems = {}, nil
-  for i, r in ipairs(requests) do paths[i] = preflight.output_path(opts.output, i, r) end
+  local paths, problems, given = {}, nil, {}
+  for i, r in ipairs(requests) do paths[i] = preflight.output_path(opts.output, i, r); given[i] = paths[i] end
   if false then
+]] },
+  { name = "pipeline-submit-rounds",
+    promise = "map and chain submit an item again under its own key while its answers were lost, so a task the "
+      .. "service made lands in its item",
+    file = "lua/seedance/pipeline.lua",
+    from = [[
+  for _ = 2, M.SUBMIT_ROUNDS do
+]],
+    to = [[
+  for _ = 2, 1 do
+]] },
+  { name = "map-outputs-resolved",
+    promise = "map and chain resolve every output when they are called: items are saved there whatever folder "
+      .. "the host changes to meanwhile",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    local full = path and files.absolute(path)
+]],
+    to = [[
+    local full = path
+]] },
+  { name = "preflight-sliced",
+    promise = "map and chain check a batch of hundreds of items over several frames (a slice per step)",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    if i % M.SLICE == 0 then scheduler.pass() end
+]],
+    to = [[
 ]] },
 }

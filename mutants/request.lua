@@ -9,6 +9,43 @@ return {
     to = [[
       copy[k] = list
 ]] },
+  { name = "json-locale-free",
+    promise = "the library reads and writes JSON (answers, journal, request bodies, the command's --json) the same "
+      .. "under any locale a host sets after require (not with lua-cjson, whose numbers follow LC_NUMERIC)",
+    edits = {
+      { file = "lua/seedance/json.lua",
+        from = [[
+M.decode = core.json_decode
+]],
+        to = [[
+M.decode = require("cjson.safe").decode
+]] },
+      { file = "lua/seedance/json.lua",
+        from = [[
+M.encode = core.json_encode
+]],
+        to = [[
+M.encode = require("cjson.safe").encode
+]] },
+    } },
+  { name = "strtod-locale-free",
+    promise = "the core reads a number in JSON with the C locale's rules (strtod_l), never the process's LC_NUMERIC",
+    file = "src/platform_posix.c",
+    from = [[
+    return strtod_l(s, end, c);
+]],
+    to = [[
+    return strtod(s, end);
+]] },
+  { name = "validator-numbers-locale-free",
+    promise = "the validator writes the numbers of its messages with a dot under any locale",
+    file = "src/validate_report.c",
+    from = [[
+        sd_format_double(n, sizeof n, "%.14g", (double)lua_tonumber(L, idx));
+]],
+    to = [[
+        snprintf(n, sizeof n, "%.14g", (double)lua_tonumber(L, idx));
+]] },
   { name = "images-from-field-table",
     promise = "the local images a request reads are found where the validator's field table says image URLs go (items' url too)",
     file = "src/validate_fields.h",

@@ -27,6 +27,23 @@ return {
     to = [[
     error_handler(h.error)
 ]] },
+  { name = "plain-sleep-length",
+    promise = "sleep(t) in plain code waits t (to about a millisecond), not a whole 50 ms slice",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+    if wake_at and wake_at - now() < wait then wait = math.max(0, wake_at - now()) end
+]],
+    to = [[
+]] },
+  { name = "now-exported",
+    promise = "seedance.now() is the monotonic clock of every deadline and timer (public)",
+    file = "lua/seedance/init.lua",
+    from = [[
+  return scheduler.now()
+]],
+    to = [[
+  return os.time()
+]] },
   { name = "protect-coroutine-lua51",
     promise = "Lua 5.1: a user callback runs in a coroutine of its own (scheduler.protect), so it may call seedance (yield); xpcall cannot yield there",
     lua = "lua5.1",

@@ -4,7 +4,8 @@ return {
     promise = "every answer a task handle reads feeds its progress estimate (task:progress_at)",
     file = "lua/seedance/task.lua",
     from = [[
-  self._estimate:observe(scheduler.now(), self.status, self.progress, self.estimated_time, self.created, os.time())
+  self._estimate:observe(scheduler.now(), self.status, self.progress, self.estimated_time, self.created,
+    self:server_time())
 ]],
     to = [[
 ]] },
@@ -143,5 +144,14 @@ function Task:__gc()
 ]],
     to = [[
   local timeout = opts.timeout or 1800
+]] },
+  { name = "task-created-server-clock",
+    promise = "a task's age (from its created) is read on the service's clock (its answer's Date), not this machine's",
+    file = "lua/seedance/task.lua",
+    from = [[
+    local since = self:server_time() - self.created
+]],
+    to = [[
+    local since = os.time() - self.created
 ]] },
 }

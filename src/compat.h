@@ -30,6 +30,16 @@ static inline void sd_setfuncs(lua_State *L, const luaL_Reg *l) {
 #define sd_newlib(L, l) luaL_newlib((L), (l))
 #endif
 
+/* The userdata at idx when its metatable is the registry's tname, else NULL (luaL_testudata of 5.2+). */
+static inline void *sd_testudata(lua_State *L, int idx, const char *tname) {
+    void *p = lua_touserdata(L, idx);
+    if (p == NULL || !lua_getmetatable(L, idx)) return NULL;
+    luaL_getmetatable(L, tname);
+    if (!lua_rawequal(L, -1, -2)) p = NULL;
+    lua_pop(L, 2);
+    return p;
+}
+
 /* The string argument arg as a C string: raises a bad argument error when it holds a
  * NUL byte, which C would read as its end (a path "a.mp4\0x" would name "a.mp4"). */
 static inline const char *sd_checkcstring(lua_State *L, int arg) {

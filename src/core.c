@@ -9,6 +9,8 @@
 #include "compat.h"
 #include "engine.h"
 #include "fs.h"
+#include "json.h"
+#include "number.h"
 #include "platform.h"
 #include "signals.h"
 #include "text.h"
@@ -163,6 +165,8 @@ int luaopen_seedance_core(lua_State *L) {
     sd_newlib(L, sd_core_funcs);
     sd_engine_register(L);
     sd_fs_register(L);
+    sd_json_register(L);
+    sd_number_register(L);
     sd_text_register(L);
     sd_url_register(L);
     sd_signal_register(L);

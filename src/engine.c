@@ -30,16 +30,28 @@
  *   unless the caller passes an Expect header.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compat.h"
 #include "engine.h"
 #include "engine_int.h"
+#include "fs.h"
 #include "header.h"
 
 #define SD_ENGINE_MT "seedance.engine"
+#define SD_JOB_BOX_MT "seedance.job"
+
+/* __gc of the box that holds a finished job while next() builds its table. */
+static int sd_job_box_gc(lua_State *L) {
+    sd_job **box = (sd_job **)luaL_checkudata(L, 1, SD_JOB_BOX_MT);
+    sd_job_free(*box);
+    *box = NULL;
+    return 0;
+}
 
 /* Default cap of in-memory bodies. */
 #define SD_DEFAULT_MAX_BODY (4 * 1024 * 1024)
@@ -261,6 +273,79 @@ static int sd_engine_add_l(lua_State *L) {
     return 1;
 }
 
+/*
+ * eng:job{ op = "hash", path = P, max = N } | { op = "append", file = LOCK, data = S } |
+ * { op = "read", file = LOCK, max = N } -> id: file work for the worker thread (jobs.c), whose
+ * result next() hands over like a transfer's: { id, ok, job = op, hash | data, error }. LOCK is a
+ * core.lock of the file (its own open file: a journal's lock); append writes S at the end and syncs it.
+ */
+static int sd_engine_job_l(lua_State *L) {
+    static const char *const ops[] = {"hash", "append", "read", NULL};
+    sd_engine *e = sd_check_engine(L);
+    const char *path = NULL, *data = NULL;
+    size_t len = 0;
+    sd_file f = SD_NOFILE;
+    long long max = 0, id;
+    int op;
+    sd_job *j;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    lua_getfield(L, 2, "op");
+    op = luaL_checkoption(L, -1, NULL, ops);
+    if (op == SD_JOB_HASH) path = sd_opt_string(L, 2, "path", 2, 1, NULL);
+    if (op != SD_JOB_APPEND) max = (long long)sd_opt_count(L, 2, "max", 2, 0);
+    if (op == SD_JOB_APPEND) data = sd_opt_string(L, 2, "data", 2, 1, &len);
+    if (op != SD_JOB_HASH) {
+        lua_getfield(L, 2, "file");
+        f = sd_lock_handle(L, lua_gettop(L));
+        if (f == SD_NOFILE) return luaL_argerror(L, 2, "field 'file' must be a lock that is held");
+    }
+    /* C only from here: nothing raises while the job owns memory */
+    j = sd_job_new((sd_job_op)op);
+    if (j == NULL) return luaL_error(L, "not enough memory");
+    j->max = max;
+    if (path != NULL && (j->path = strdup(path)) == NULL) goto nomem;
+    if (data != NULL) {
+        if ((j->data = malloc(len ? len : 1)) == NULL) goto nomem;
+        memcpy(j->data, data, len);
+        j->len = len;
+    }
+    if (f != SD_NOFILE && (j->file = sd_file_dup(f)) == SD_NOFILE) {
+        sd_job_free(j);
+        return luaL_error(L, "cannot use the file: %s", sd_errstr(errno));
+    }
+    id = sd_engine_add_job(e, j); /* owns j from here */
+    if (id < 0) return luaL_error(L, "cannot start the file worker");
+    sd_pushbig(L, id);
+    return 1;
+nomem:
+    sd_job_free(j);
+    return luaL_error(L, "not enough memory");
+}
+
+/* Push the result table of a finished job. */
+static void sd_push_job(lua_State *L, const sd_job *j) {
+    static const char *const ops[] = {"hash", "append", "read"};
+    lua_createtable(L, 0, 5);
+    sd_pushbig(L, j->id);
+    lua_setfield(L, -2, "id");
+    lua_pushboolean(L, j->ok);
+    lua_setfield(L, -2, "ok");
+    lua_pushstring(L, ops[j->op]);
+    lua_setfield(L, -2, "job");
+    if (j->ok && j->op == SD_JOB_HASH) {
+        lua_pushstring(L, j->hash);
+        lua_setfield(L, -2, "hash");
+    } else if (j->ok && j->op == SD_JOB_READ) {
+        lua_pushlstring(L, j->data ? j->data : "", j->len);
+        lua_setfield(L, -2, "data");
+    }
+    if (!j->ok) {
+        lua_pushstring(L, sd_errstr(j->err));
+        lua_setfield(L, -2, "error");
+    }
+}
+
 /* eng:step([timeout_ms]) -> number of results waiting. */
 static int sd_engine_step_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
@@ -312,7 +397,24 @@ static int sd_engine_next_l(lua_State *L) {
     sd_transfer *t = e->qhead;
     int ok;
     if (t == NULL) {
-        lua_pushnil(L);
+        /* a finished job, held by a box whose __gc frees it if building its table raises */
+        sd_job **box;
+        if (!sd_jobs_finished(&e->jobs)) {
+            lua_pushnil(L);
+            return 1;
+        }
+        box = (sd_job **)lua_newuserdata(L, sizeof *box);
+        *box = NULL;
+        luaL_getmetatable(L, SD_JOB_BOX_MT);
+        lua_setmetatable(L, -2);
+        *box = sd_jobs_take(&e->jobs);
+        if (*box == NULL) {
+            lua_pushnil(L);
+            return 1;
+        }
+        sd_push_job(L, *box);
+        sd_job_free(*box);
+        *box = NULL;
         return 1;
     }
     /* build the table first: a memory error here leaves the result queued */
@@ -370,9 +472,10 @@ static int sd_engine_progress_l(lua_State *L) {
 /* eng:cancel(id) -> whether a transfer (running or unread) was dropped; it yields no result. */
 static int sd_engine_cancel_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
-    sd_transfer *t = sd_engine_find(e, sd_check_id(L));
+    long long id = sd_check_id(L);
+    sd_transfer *t = sd_engine_find(e, id);
     if (t != NULL) sd_engine_cancel(e, t);
-    lua_pushboolean(L, t != NULL);
+    lua_pushboolean(L, t != NULL || sd_jobs_cancel(&e->jobs, id));
     return 1;
 }
 
@@ -431,6 +534,7 @@ static int sd_engine_tostring_l(lua_State *L) {
 
 static const luaL_Reg sd_engine_methods[] = {
     {"add", sd_engine_add_l},
+    {"job", sd_engine_job_l},
     {"step", sd_engine_step_l},
     {"next", sd_engine_next_l},
     {"progress", sd_engine_progress_l},
@@ -460,6 +564,11 @@ void sd_engine_register(lua_State *L) {
         lua_setfield(L, -2, "__index");
         lua_pushliteral(L, SD_ENGINE_MT);
         lua_setfield(L, -2, "__name");
+    }
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, SD_JOB_BOX_MT)) {
+        lua_pushcfunction(L, sd_job_box_gc);
+        lua_setfield(L, -2, "__gc");
     }
     lua_pop(L, 1);
     lua_pushcfunction(L, sd_engine_new_l);

@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "jobs.h"
 #include "platform.h"
 
 /* Why a transfer was stopped by the engine rather than by libcurl. */
@@ -127,6 +128,7 @@ typedef struct sd_engine {
     CURL **pool;               /* idle easy handles for reuse */
     size_t npool;              /* their number */
     char *user_agent;          /* default User-Agent (owned) or NULL */
+    sd_jobs jobs;              /* file work on the worker thread (jobs.c); ids from next_id too */
 } sd_engine;
 
 /* ---- engine_loop.c: the multi handle, ids, results, the easy-handle pool ---- */
@@ -147,11 +149,16 @@ sd_transfer *sd_engine_find(sd_engine *e, long long id);
 /* Abort (if running) and forget a transfer; it yields no result. */
 void sd_engine_cancel(sd_engine *e, sd_transfer *t);
 
-/* Run IO for at most timeout_ms; returns the number of results waiting. */
+/* Run IO for at most timeout_ms (while file jobs are outstanding, at most 1 ms:
+ * the worker's results are looked for that often); returns the number of
+ * results waiting (transfers and finished jobs). */
 size_t sd_engine_step(sd_engine *e, int timeout_ms);
 
 /* Milliseconds until the engine wants step() again, -1 when it has nothing to do. */
 long sd_engine_timeout(sd_engine *e);
+
+/* Queue a file job under a new id; the id, or -1 (the job is freed) when the worker cannot start. */
+long long sd_engine_add_job(sd_engine *e, sd_job *j);
 
 /* Remove the oldest result from the queue and the id table (the caller frees it). */
 sd_transfer *sd_engine_pop(sd_engine *e);

@@ -146,6 +146,7 @@ nomem:
 
 void sd_engine_free(sd_engine *e) {
     size_t i;
+    sd_jobs_free(&e->jobs); /* the worker finishes what was queued (a journal record lands), then stops */
     /* running transfers first: out of the multi handle, files closed */
     for (i = 0; i < e->nbuckets && e->buckets != NULL; i++) {
         sd_transfer *t = e->buckets[i];
@@ -322,9 +323,32 @@ static void sd_collect(sd_engine *e) {
     }
 }
 
+/* Results waiting: transfers queued, and finished jobs. */
+static size_t sd_engine_waiting(sd_engine *e) {
+    return e->nqueued + (size_t)sd_jobs_finished(&e->jobs);
+}
+
+long long sd_engine_add_job(sd_engine *e, sd_job *j) {
+    j->id = e->next_id;
+    if (sd_jobs_add(&e->jobs, j) != 0) {
+        sd_job_free(j);
+        return -1;
+    }
+    return e->next_id++;
+}
+
 size_t sd_engine_step(sd_engine *e, int timeout_ms) {
     int running, n, wait = timeout_ms;
     size_t i, nready = 0;
+    if (sd_jobs_outstanding(&e->jobs) > 0) {
+        /* the worker's results are looked for every millisecond */
+        if (sd_jobs_finished(&e->jobs) || e->nqueued > 0) wait = 0;
+        else if (wait > 1) wait = 1;
+        if (e->running == 0) {
+            if (wait > 0) sd_sleep(wait / 1000.0, NULL);
+            return sd_engine_waiting(e);
+        }
+    }
     if (e->running == 0) return e->nqueued;
     if (e->nqueued > 0) wait = 0; /* results are waiting: never block */
     if (e->timer_at >= 0) {
@@ -355,13 +379,14 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
             e->timer_at = sd_now_us() + (long long)ms * 1000;
     }
     sd_collect(e);
-    return e->nqueued;
+    return sd_engine_waiting(e);
 }
 
 long sd_engine_timeout(sd_engine *e) {
     long long d;
-    if (e->nqueued > 0) return 0;
-    if (e->running == 0) return -1;
+    if (sd_engine_waiting(e) > 0) return 0;
+    if (e->running == 0) return sd_jobs_outstanding(&e->jobs) > 0 ? 1 : -1;
     d = sd_timer_left_ms(e);
+    if (sd_jobs_outstanding(&e->jobs) > 0 && d > 1) d = 1;
     return d > LONG_MAX ? LONG_MAX : (long)d;
 }

@@ -182,6 +182,17 @@ static int sd_core_replace(lua_State *L) {
     return 1;
 }
 
+/* core.absolute(path) -> the absolute path | nil, message, code: path resolved against the current
+ * working directory now (links are not resolved), so a later chdir of the host changes nothing. */
+static int sd_core_absolute(lua_State *L) {
+    const char *path = sd_checkcstring(L, 1);
+    char *full = NULL;
+    if (sd_path_absolute(path, &full) != 0) return sd_fs_fail(L, path, errno);
+    lua_pushstring(L, full);
+    free(full);
+    return 1;
+}
+
 /* core.random_hex(n) -> 2n hex digits from the system's random source. */
 static int sd_core_random_hex(lua_State *L) {
     lua_Integer n = luaL_checkinteger(L, 1);
@@ -213,7 +224,8 @@ static int sd_core_lock(lua_State *L) {
     k->f = SD_NOFILE; /* born released */
     luaL_getmetatable(L, SD_LOCK_MT);
     lua_setmetatable(L, -2);
-    k->f = sd_file_open(path, SD_READ | SD_WRITE | SD_CREATE);
+    /* read (a journal reads what it holds) and append (its records go to the end) through this one open */
+    k->f = sd_file_open(path, SD_READ | SD_APPEND | SD_CREATE);
     if (k->f == SD_NOFILE) return sd_fs_fail(L, path, errno);
     if (sd_file_info(k->f, &st) != 0 || st.type != SD_TYPE_FILE) {
         sd_file_close(k->f);
@@ -236,6 +248,11 @@ static int sd_core_lock(lua_State *L) {
     return 1;
 }
 
+sd_file sd_lock_handle(lua_State *L, int idx) {
+    sd_lock *k = (sd_lock *)sd_testudata(L, idx, SD_LOCK_MT);
+    return k != NULL ? k->f : SD_NOFILE;
+}
+
 /* lock:unlock(), __gc, __close: release; safe to call twice. */
 static int sd_lock_unlock(lua_State *L) {
     sd_lock *k = (sd_lock *)luaL_checkudata(L, 1, SD_LOCK_MT);
@@ -255,6 +272,7 @@ static const luaL_Reg sd_fs_funcs[] = {
     {"remove", sd_core_remove},
     {"replace", sd_core_replace},
     {"random_hex", sd_core_random_hex},
+    {"absolute", sd_core_absolute},
     {"lock", sd_core_lock},
     {NULL, NULL}};
 

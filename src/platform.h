@@ -7,11 +7,13 @@
  * compile everywhere (one build list for make, LuaRocks and the cross-build):
  *   platform_posix.c  Linux, macOS and the BSDs (clock_gettime, nanosleep,
  *                     getrandom or arc4random_buf, open with O_NOFOLLOW,
- *                     flock, fsync, lstat, rename, poll, socket)
+ *                     flock, fsync, lstat, rename, getcwd, dup, poll,
+ *                     socket, pthreads)
  *   platform_win32.c  Windows (QueryPerformanceCounter, Sleep,
  *                     BCryptGenRandom, CreateFileW without following reparse
  *                     points, LockFileEx, FlushFileBuffers, MoveFileExW,
- *                     WSAPoll, socket)
+ *                     GetFullPathNameW, DuplicateHandle, WSAPoll, socket,
+ *                     CreateThread with critical sections and condition variables)
  *
  * Errors are errno values on both (the Windows file reports its own as the
  * nearest errno), so callers print them with sd_errstr() and name them the
@@ -33,14 +35,21 @@
 typedef WSAPOLLFD sd_pollfd;  /* .fd is a SOCKET */
 typedef SOCKET sd_socket;
 #define SD_BAD_SOCKET INVALID_SOCKET
+typedef CRITICAL_SECTION sd_mutex;
+typedef CONDITION_VARIABLE sd_cond;
+typedef HANDLE sd_thread;
 #else
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 typedef struct pollfd sd_pollfd; /* .fd is an int */
 typedef int sd_socket;
 #define SD_BAD_SOCKET (-1)
+typedef pthread_mutex_t sd_mutex;
+typedef pthread_cond_t sd_cond;
+typedef pthread_t sd_thread;
 #endif
 
 #if defined(_MSC_VER)
@@ -74,6 +83,21 @@ int sd_terminal_width(int fd);
  * number and a write to a closed output still fails. Nothing on Windows,
  * where the core's files are handles, never C-library descriptors. */
 void sd_std_fds_open(void);
+
+/* ---- numbers, whatever the process's locale ----
+ * A host may set LC_NUMERIC (os.setlocale, a GTK program's setlocale(LC_ALL,
+ * "")) at any time; the C library's strtod and printf then read and write a
+ * comma for the decimal point. The core reads and writes numbers through
+ * these two, which use the "C" locale's rules always (strtod_l and a
+ * per-thread uselocale on POSIX, _strtod_l and _snprintf_l on Windows) and
+ * never change, nor read, the process's locale. */
+
+/* strtod in the "C" locale: "1.5" is one and a half, "200," is 200 followed by a comma. */
+double sd_strtod(const char *s, char **end);
+
+/* snprintf of one double in the "C" locale; fmt holds exactly one floating-point conversion
+ * (%g, %.14g, %.1f, ...). What snprintf returns (out is NUL-terminated when n > 0). */
+int sd_format_double(char *out, size_t n, const char *fmt, double x);
 
 /* ---- random bytes ---- */
 
@@ -120,6 +144,10 @@ sd_file sd_file_open(const char *path, int flags);
 /* Read at most len bytes; *got is 0 at the end of the file. 0, or -1 with errno. */
 int sd_file_read(sd_file f, void *buf, size_t len, size_t *got);
 
+/* Read at most len bytes from byte offset (pread, ReadFile with an offset), wherever the file's
+ * position stands (an appending handle's is at the end); *got is 0 at the end. 0, or -1 with errno. */
+int sd_file_read_at(sd_file f, void *buf, size_t len, long long offset, size_t *got);
+
 /* Write all len bytes (retrying short writes). 0, or -1 with errno. */
 int sd_file_write(sd_file f, const void *buf, size_t len);
 
@@ -137,6 +165,11 @@ int sd_file_lock(sd_file f);
 
 /* Close; safe with SD_NOFILE. 0, or -1 with errno (a write that failed late). */
 int sd_file_close(sd_file f);
+
+/* A second handle on the same open file (dup, DuplicateHandle): writes through
+ * either land in the same file, and a lock taken through one lasts until both
+ * are closed. The new handle, or SD_NOFILE with errno. */
+sd_file sd_file_dup(sd_file f);
 
 /* What stands at path: with follow 0 a symbolic link in its last component
  * is reported as SD_TYPE_LINK (lstat), with follow 1 what it points to (stat). 0, or -1 with errno. */
@@ -162,6 +195,12 @@ typedef struct sd_fileid {
 } sd_fileid;
 int sd_path_id(const char *path, int follow, sd_fileid *id);
 
+/* The absolute form of path, resolved against the current working directory
+ * now (getcwd, GetFullPathNameW), so a later change of folder (a host's
+ * chdir) changes nothing about which file it names; symbolic links are not
+ * resolved. A new string in *out (free it). 0, or -1 with errno. */
+int sd_path_absolute(const char *path, char **out);
+
 /* A message for an errno value (strerror, plus the codes the Windows C library lacks). */
 const char *sd_errstr(int err);
 
@@ -173,5 +212,22 @@ sd_socket sd_socket_open(int family, int type, int protocol);
 /* Wait up to timeout_ms (-1: no limit) for the sockets; n may be 0 (then it
  * only sleeps). The number ready, or -1 with errno (EINTR). */
 int sd_poll(sd_pollfd *fds, size_t n, int timeout_ms);
+
+/* ---- threads (the engine's file worker: src/jobs.c) ---- */
+
+/* A mutex and a condition variable (pthreads; a critical section and a
+ * condition variable on Windows). Init returns 0, or -1. */
+int sd_mutex_init(sd_mutex *m);
+void sd_mutex_lock(sd_mutex *m);
+void sd_mutex_unlock(sd_mutex *m);
+void sd_mutex_destroy(sd_mutex *m);
+int sd_cond_init(sd_cond *c);
+void sd_cond_wait(sd_cond *c, sd_mutex *m);
+void sd_cond_signal(sd_cond *c);
+void sd_cond_destroy(sd_cond *c);
+
+/* Start fn(arg) on a new thread; 0, or -1. sd_thread_join waits for its end. */
+int sd_thread_start(sd_thread *t, void (*fn)(void *), void *arg);
+void sd_thread_join(sd_thread t);
 
 #endif

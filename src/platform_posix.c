@@ -8,6 +8,9 @@
 #define _GNU_SOURCE /* flock, O_NOFOLLOW, O_CLOEXEC, getrandom */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,9 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/random.h>
+#endif
+#ifdef __APPLE__
+#include <xlocale.h>
 #endif
 
 #include "platform.h"
@@ -61,6 +67,42 @@ void sd_std_fds_open(void) {
     }
 }
 
+/* The "C" numeric locale, made once (newlocale), shared by every thread. */
+static locale_t sd_c_numeric = (locale_t)0;
+static pthread_once_t sd_c_numeric_once = PTHREAD_ONCE_INIT;
+
+static void sd_c_numeric_make(void) {
+    sd_c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+static locale_t sd_c_locale(void) {
+    pthread_once(&sd_c_numeric_once, sd_c_numeric_make);
+    return sd_c_numeric;
+}
+
+double sd_strtod(const char *s, char **end) {
+    locale_t c = sd_c_locale();
+    if (c == (locale_t)0) { /* no memory for the locale object: no number rather than a misread one */
+        if (end) *end = (char *)s;
+        errno = ENOMEM;
+        return 0;
+    }
+    return strtod_l(s, end, c);
+}
+
+int sd_format_double(char *out, size_t n, const char *fmt, double x) {
+    locale_t c = sd_c_locale(), old;
+    int r;
+    if (c == (locale_t)0) {
+        if (n > 0) out[0] = '\0';
+        return -1;
+    }
+    old = uselocale(c); /* this thread only, and only for this call */
+    r = snprintf(out, n, fmt, x);
+    uselocale(old);
+    return r;
+}
+
 int sd_random(void *buf, size_t n) {
 #ifdef __linux__
     size_t got = 0;
@@ -94,6 +136,16 @@ sd_file sd_file_open(const char *path, int flags) {
 int sd_file_read(sd_file f, void *buf, size_t len, size_t *got) {
     for (;;) {
         ssize_t r = read((int)f, buf, len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        *got = (size_t)r;
+        return 0;
+    }
+}
+
+int sd_file_read_at(sd_file f, void *buf, size_t len, long long offset, size_t *got) {
+    for (;;) {
+        ssize_t r = pread((int)f, buf, len, (off_t)offset);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return -1;
         *got = (size_t)r;
@@ -147,6 +199,12 @@ int sd_file_close(sd_file f) {
     return close((int)f);
 }
 
+sd_file sd_file_dup(sd_file f) {
+    int fd = fcntl((int)f, F_DUPFD_CLOEXEC, 0);
+    /* cppcheck-suppress resourceLeak */
+    return fd < 0 ? SD_NOFILE : (sd_file)fd;
+}
+
 int sd_path_stat(const char *path, sd_stat *st, int follow) {
     struct stat s;
     if ((follow ? stat(path, &s) : lstat(path, &s)) != 0) return -1;
@@ -176,6 +234,37 @@ int sd_path_replace(const char *from, const char *to) {
     return rename(from, to);
 }
 
+int sd_path_absolute(const char *path, char **out) {
+    size_t cap = 256, len, plen = strlen(path);
+    char *cwd = NULL;
+    if (path[0] == '/') {
+        *out = strdup(path);
+        return *out ? 0 : -1;
+    }
+    for (;;) {
+        char *bigger = realloc(cwd, cap + plen + 2);
+        if (bigger == NULL) {
+            free(cwd);
+            errno = ENOMEM;
+            return -1;
+        }
+        cwd = bigger;
+        if (getcwd(cwd, cap) != NULL) break;
+        if (errno != ERANGE || cap > 1 << 20) {
+            int err = errno;
+            free(cwd);
+            errno = err;
+            return -1;
+        }
+        cap *= 2;
+    }
+    len = strlen(cwd);
+    if (len == 0 || cwd[len - 1] != '/') cwd[len++] = '/';
+    memcpy(cwd + len, path, plen + 1);
+    *out = cwd;
+    return 0;
+}
+
 const char *sd_errstr(int err) {
     return strerror(err);
 }
@@ -186,6 +275,74 @@ sd_socket sd_socket_open(int family, int type, int protocol) {
 
 int sd_poll(sd_pollfd *fds, size_t n, int timeout_ms) {
     return poll(fds, (nfds_t)n, timeout_ms);
+}
+
+int sd_mutex_init(sd_mutex *m) {
+    return pthread_mutex_init(m, NULL) == 0 ? 0 : -1;
+}
+
+void sd_mutex_lock(sd_mutex *m) {
+    pthread_mutex_lock(m);
+}
+
+void sd_mutex_unlock(sd_mutex *m) {
+    pthread_mutex_unlock(m);
+}
+
+void sd_mutex_destroy(sd_mutex *m) {
+    pthread_mutex_destroy(m);
+}
+
+int sd_cond_init(sd_cond *c) {
+    return pthread_cond_init(c, NULL) == 0 ? 0 : -1;
+}
+
+void sd_cond_wait(sd_cond *c, sd_mutex *m) {
+    pthread_cond_wait(c, m);
+}
+
+void sd_cond_signal(sd_cond *c) {
+    pthread_cond_signal(c);
+}
+
+void sd_cond_destroy(sd_cond *c) {
+    pthread_cond_destroy(c);
+}
+
+/* What a new thread runs (pthread wants void *(*)(void *)). */
+typedef struct sd_thread_start_arg {
+    void (*fn)(void *); /* the function */
+    void *arg;          /* its argument */
+} sd_thread_start_arg;
+
+static void *sd_thread_main(void *p) {
+    sd_thread_start_arg a = *(sd_thread_start_arg *)p;
+    free(p);
+    a.fn(a.arg);
+    return NULL;
+}
+
+int sd_thread_start(sd_thread *t, void (*fn)(void *), void *arg) {
+    sd_thread_start_arg *a = malloc(sizeof *a);
+    sigset_t all, old;
+    int rc;
+    if (a == NULL) return -1;
+    a->fn = fn;
+    a->arg = arg;
+    /* the worker takes no signal: they stay the host's main thread's (a trapped SIGINT wakes its poll) */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(t, NULL, sd_thread_main, a);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        free(a);
+        return -1;
+    }
+    return 0;
+}
+
+void sd_thread_join(sd_thread t) {
+    pthread_join(t, NULL);
 }
 
 #else

@@ -26,6 +26,8 @@
 #include <bcrypt.h>
 #include <errno.h>
 #include <io.h>
+#include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <windows.h>
@@ -110,6 +112,36 @@ static wchar_t *sd_wide(const char *path) {
     }
     MultiByteToWideChar(cp, how, path, -1, w, n);
     return w;
+}
+
+/* The "C" numeric locale, made once; a race of two first calls makes two and keeps one (harmless). */
+static _locale_t sd_c_numeric_locale(void) {
+    static _locale_t c = NULL;
+    if (c == NULL) c = _create_locale(LC_NUMERIC, "C");
+    return c;
+}
+
+double sd_strtod(const char *s, char **end) {
+    _locale_t c = sd_c_numeric_locale();
+    if (c == NULL) {
+        if (end) *end = (char *)s;
+        errno = ENOMEM;
+        return 0;
+    }
+    return _strtod_l(s, end, c);
+}
+
+int sd_format_double(char *out, size_t n, const char *fmt, double x) {
+    _locale_t c = sd_c_numeric_locale();
+    int r;
+    if (n == 0) return -1;
+    if (c == NULL) {
+        out[0] = '\0';
+        return -1;
+    }
+    r = _snprintf_l(out, n, fmt, c, x);
+    out[n - 1] = '\0'; /* _snprintf_l does not terminate a cut string */
+    return r;
 }
 
 long long sd_clock_us(void) {
@@ -230,6 +262,24 @@ int sd_file_read(sd_file f, void *buf, size_t len, size_t *got) {
     return 0;
 }
 
+int sd_file_read_at(sd_file f, void *buf, size_t len, long long offset, size_t *got) {
+    OVERLAPPED at;
+    DWORD n = 0;
+    memset(&at, 0, sizeof at);
+    at.Offset = (DWORD)((unsigned long long)offset & 0xFFFFFFFFu);
+    at.OffsetHigh = (DWORD)((unsigned long long)offset >> 32);
+    if (len > 0x7FFFFFFF) len = 0x7FFFFFFF;
+    if (!ReadFile((HANDLE)f, buf, (DWORD)len, &n, &at)) {
+        if (GetLastError() == ERROR_HANDLE_EOF) {
+            *got = 0;
+            return 0;
+        }
+        return sd_fail_last();
+    }
+    *got = n;
+    return 0;
+}
+
 int sd_file_write(sd_file f, const void *buf, size_t len) {
     size_t done = 0;
     while (done < len) {
@@ -281,6 +331,16 @@ int sd_file_lock(sd_file f) {
 int sd_file_close(sd_file f) {
     if (f == SD_NOFILE) return 0;
     return CloseHandle((HANDLE)f) ? 0 : sd_fail_last();
+}
+
+sd_file sd_file_dup(sd_file f) {
+    HANDLE dup;
+    if (!DuplicateHandle(GetCurrentProcess(), (HANDLE)f, GetCurrentProcess(), &dup, 0, FALSE,
+                         DUPLICATE_SAME_ACCESS)) {
+        sd_fail_last();
+        return SD_NOFILE;
+    }
+    return (sd_file)dup;
 }
 
 int sd_path_stat(const char *path, sd_stat *st, int follow) {
@@ -388,6 +448,34 @@ int sd_path_replace(const char *from, const char *to) {
     return ok ? 0 : sd_fail_last();
 }
 
+int sd_path_absolute(const char *path, char **out) {
+    wchar_t *w = sd_wide(path), *full;
+    DWORD n;
+    int len;
+    if (w == NULL) return -1;
+    n = GetFullPathNameW(w, 0, NULL, NULL);
+    full = n ? malloc((size_t)n * sizeof *full) : NULL;
+    if (full == NULL || GetFullPathNameW(w, n, full, NULL) == 0) {
+        if (full == NULL && n) errno = ENOMEM;
+        else sd_fail_last();
+        free(w);
+        free(full);
+        return -1;
+    }
+    free(w);
+    len = WideCharToMultiByte(CP_UTF8, 0, full, -1, NULL, 0, NULL, NULL);
+    *out = len > 0 ? malloc((size_t)len) : NULL;
+    if (*out == NULL || WideCharToMultiByte(CP_UTF8, 0, full, -1, *out, len, NULL, NULL) == 0) {
+        free(*out);
+        free(full);
+        *out = NULL;
+        errno = ENOMEM;
+        return -1;
+    }
+    free(full);
+    return 0;
+}
+
 const char *sd_errstr(int err) {
     /* codes the Windows C library has no words for */
     if (err == ELOOP) return "is a symbolic link or junction (not followed)";
@@ -412,6 +500,71 @@ int sd_poll(sd_pollfd *fds, size_t n, int timeout_ms) {
         return -1;
     }
     return r;
+}
+
+int sd_mutex_init(sd_mutex *m) {
+    InitializeCriticalSection(m);
+    return 0;
+}
+
+void sd_mutex_lock(sd_mutex *m) {
+    EnterCriticalSection(m);
+}
+
+void sd_mutex_unlock(sd_mutex *m) {
+    LeaveCriticalSection(m);
+}
+
+void sd_mutex_destroy(sd_mutex *m) {
+    DeleteCriticalSection(m);
+}
+
+int sd_cond_init(sd_cond *c) {
+    InitializeConditionVariable(c);
+    return 0;
+}
+
+void sd_cond_wait(sd_cond *c, sd_mutex *m) {
+    SleepConditionVariableCS(c, m, INFINITE);
+}
+
+void sd_cond_signal(sd_cond *c) {
+    WakeConditionVariable(c);
+}
+
+void sd_cond_destroy(sd_cond *c) {
+    (void)c; /* nothing to free */
+}
+
+/* What a new thread runs (Windows wants DWORD WINAPI (*)(LPVOID)). */
+typedef struct sd_thread_start_arg {
+    void (*fn)(void *); /* the function */
+    void *arg;          /* its argument */
+} sd_thread_start_arg;
+
+static DWORD WINAPI sd_thread_main(LPVOID p) {
+    sd_thread_start_arg a = *(sd_thread_start_arg *)p;
+    free(p);
+    a.fn(a.arg);
+    return 0;
+}
+
+int sd_thread_start(sd_thread *t, void (*fn)(void *), void *arg) {
+    sd_thread_start_arg *a = malloc(sizeof *a);
+    if (a == NULL) return -1;
+    a->fn = fn;
+    a->arg = arg;
+    *t = CreateThread(NULL, 0, sd_thread_main, a, 0, NULL);
+    if (*t == NULL) {
+        free(a);
+        return -1;
+    }
+    return 0;
+}
+
+void sd_thread_join(sd_thread t) {
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
 }
 
 #else

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "platform.h"
 #include "utf8.h"
 #include "validate_int.h"
 
@@ -59,17 +60,18 @@ static int check_enum(sd_vctx *v, const sd_path *at, int idx, const sd_words *al
             sd_json_word(v, allowed, found);
             return found;
         }
-        const char *near = sd_closest(allowed->names, s, len);
+        const char *closest = sd_closest(allowed->names, s, len);
         sd_joined(all, sizeof all, allowed->names);
         sd_describe(L, idx, got, sizeof got);
-        if (near) sd_problem(v, at, "must be one of %s, got %s; did you mean %s?", all, got, near);
+        if (closest) sd_problem(v, at, "must be one of %s, got %s; did you mean %s?", all, got, closest);
         else sd_problem(v, at, "must be one of %s, got %s", all, got);
         return -1;
     }
     char want[200], guess[32];
     snprintf(want, sizeof want, "a string, one of %s", sd_joined(all, sizeof all, allowed->names));
     if (lua_type(L, idx) == LUA_TNUMBER) { /* resolution = 720 means "720p" */
-        snprintf(guess, sizeof guess, "%.14gp", (double)lua_tonumber(L, idx));
+        sd_format_double(guess, sizeof guess - 1, "%.14g", (double)lua_tonumber(L, idx));
+        strcat(guess, "p");
         if (sd_words_find(allowed, guess, strlen(guess)) >= 0) {
             sd_describe(L, idx, got, sizeof got);
             sd_problem(v, at, "must be %s, got %s; did you mean \"%s\"?", want, got, guess);
@@ -91,8 +93,11 @@ static void check_integer(sd_vctx *v, const char *name, int idx, double lo, doub
         return;
     }
     if (d < lo || d > hi) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "must be between %.0f and %.0f, got %.14g", lo, hi, d);
+        char msg[160], a[40], b[40], got[40];
+        sd_format_double(a, sizeof a, "%.0f", lo);
+        sd_format_double(b, sizeof b, "%.0f", hi);
+        sd_format_double(got, sizeof got, "%.14g", d);
+        snprintf(msg, sizeof msg, "must be between %s and %s, got %s", a, b, got);
         sd_problem(v, &at, "%s", msg);
     }
     sd_json_integer(v, d); /* a no-op once a problem is recorded, as every write */
@@ -111,12 +116,12 @@ void sd_check_model(sd_vctx *v, const char *name, int idx) {
             return;
         }
         sd_describe(L, idx, got, sizeof got);
-        const char *near = sd_closest(SD_MODELS.names, s, len);
+        const char *closest = sd_closest(SD_MODELS.names, s, len);
         if (strstr(s, "1.5") || strstr(s, "seedance-1"))
             sd_problem(v, &at, "%s is not a Seedance 2.0 model; use one of %s", got,
                        sd_joined(all, sizeof all, SD_MODELS.names));
-        else if (near)
-            sd_problem(v, &at, "unknown model %s; did you mean %s?", got, near);
+        else if (closest)
+            sd_problem(v, &at, "unknown model %s; did you mean %s?", got, closest);
         else
             sd_problem(v, &at, "must be one of %s, got %s", sd_joined(all, sizeof all, SD_MODELS.names), got);
     } else if (lua_isnil(L, idx)) {

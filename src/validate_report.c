@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "platform.h"
 #include "validate_int.h"
 
 /* Render a path: key, key[index] or key[index].sub. */
@@ -44,7 +45,12 @@ void sd_describe(lua_State *L, int idx, char *out, size_t cap) {
     switch (lua_type(L, idx)) {
     case LUA_TNIL: snprintf(out, cap, "nil"); break;
     case LUA_TBOOLEAN: snprintf(out, cap, "boolean %s", lua_toboolean(L, idx) ? "true" : "false"); break;
-    case LUA_TNUMBER: snprintf(out, cap, "number %.14g", (double)lua_tonumber(L, idx)); break;
+    case LUA_TNUMBER: { /* written the same under any locale ("5.5", never "5,5") */
+        char n[40];
+        sd_format_double(n, sizeof n, "%.14g", (double)lua_tonumber(L, idx));
+        snprintf(out, cap, "number %s", n);
+        break;
+    }
     case LUA_TSTRING: {
         size_t len, n = 0, i;
         const char *s = lua_tolstring(L, idx, &len);

@@ -19,7 +19,8 @@
 ---@field audio_urls string[]|nil at most 3; needs a reference image or video
 
 ---@class seedance.File
----@field path string
+---@field path string the path as given
+---@field resolved string the file it names, resolved against the working directory when seedance.file was called
 
 ---@class seedance.ClientOptions
 ---@field api_key string|nil the API key, never printed (default $SEEDANCE_API_KEY)
@@ -57,8 +58,9 @@
 
 ---@class seedance.GenerateOptions
 ---@field validate boolean|nil false skips client-side checks for this request
----@field idempotency_key string|nil reuse a key (a retried submit never makes a second task)
+---@field idempotency_key string|nil the key to submit under: an earlier error's `idempotency_key` picks up the task that submit may have made (a retried submit never makes a second task)
 ---@field key string|nil with a journal: the logical request's name (default: its hash and occurrence)
+---@field before_submit fun(key:string):boolean|nil|nil called right before the submit is first sent, with its Idempotency-Key; false sends nothing (an `aborted` error)
 
 ---@class seedance.Task
 ---@field id string the task id, "task_..."
@@ -113,6 +115,8 @@
 ---@field errors {field:string, message:string}[]|nil every problem, for validation errors
 ---@field code integer|nil the service's own error code, when it sent one
 ---@field task_id string|nil the task concerned, if any
+---@field idempotency_key string|nil the Idempotency-Key of the submit the error ended: pass it back (`generate(req, { idempotency_key = ... })`) to pick up a task it may have made, never paying twice
+---@field maybe_paid boolean|nil true when an answer to the submit was lost (or was a 5xx): the service may have made and billed the task under idempotency_key
 
 ---@class seedance.Spawned
 ---@field done boolean whether the coroutine has finished
@@ -123,6 +127,7 @@
 ---@class seedance.Client
 ---@field base_url string
 ---@field settings table the resolved options (never the key)
+---@field journal_path string|nil the journal's file, resolved (absolute) when the client was made
 ---@field closed boolean|nil true once `close` was called
 ---@field generate fun(self:seedance.Client, request:seedance.Request, opts:seedance.GenerateOptions|nil):seedance.Task|nil, seedance.Error|nil
 ---@field task fun(self:seedance.Client, id:string):seedance.Task
@@ -136,6 +141,7 @@
 ---@field download fun(self:seedance.Task, path:string, opts:seedance.DownloadOptions|nil):string|nil, seedance.Error|nil
 ---@field progress_at fun(self:seedance.Task, now:number|nil):number, number|nil percent for a bar drawn every frame (0..100, not always whole: never backwards, at most 99 until completed, 100 once completed) and wall seconds left (nil once ended or unknown); `now` on the library's monotonic clock (default: now)
 ---@field close fun(self:seedance.Task)
+---@field server_time fun(self:seedance.Task):number unix seconds on the service's clock now (its last answer's Date), what created and expires_at are compared with
 
 ---@class seedance.errors
 ---@field new fun(fields:table):seedance.Error make an error object (`type` and `message` required)
@@ -152,6 +158,7 @@
 ---@field spawn fun(fn:function, ...):seedance.Spawned
 ---@field step fun(timeout:number|nil):integer
 ---@field sleep fun(seconds:number)
+---@field now fun():number seconds on a monotonic clock (only differences mean anything)
 ---@field sockets fun():table
 ---@field timeout fun():number|nil
 ---@field map fun(client:seedance.Client, requests:seedance.Request[], opts:seedance.MapOptions|nil):table, table

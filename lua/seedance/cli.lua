@@ -74,17 +74,25 @@ local function run(ctx, argv)
   return commands[args.command](ctx, args)
 end
 
---- Make sure standard output got what the command wrote: output that never
--- arrived (a full disk, a closed descriptor) is a file error, not a success,
--- and names the task paid for, if any, on standard error.
+--- Make sure both streams got what the command wrote: output that never
+-- arrived (a full disk, a closed descriptor, a reader that went away: `| head`)
+-- is a file error, not a success. A lost standard output is said on standard
+-- error, and a lost standard error on standard output (not with --json), each
+-- naming the task paid for, if any.
 -- @tparam table ctx the command's context
 -- @tparam integer code the command's exit code
 -- @treturn integer the exit code
 function M.finish_output(ctx, code)
   local ok, why = ctx.out:flush()
-  if ok then return code end
+  local eok, ewhy = ctx.err:flush()
+  if ok and eok then return code end
   local paid = output.paid_suffix(ctx)
-  ctx.err:write("seedance: io_error: cannot write standard output (", output.line(why), ")", paid, "\n")
+  if not ok then
+    ctx.err:write("seedance: io_error: cannot write standard output (", output.line(why), ")", paid, "\n")
+  elseif not ctx.json then
+    ctx.out:write("seedance: io_error: cannot write standard error (", output.line(ewhy), ")", paid, "\n")
+    ctx.out:flush()
+  end
   return code == exit.EXIT.ok and exit.EXIT.io or code
 end
 
@@ -96,7 +104,7 @@ end
 function M.main(argv, out, errout)
   -- the process's own streams: none of 0-2 left closed for a file to take, no death by SIGXFSZ
   if out == nil and errout == nil then core.prepare_command() end
-  local ctx = { out = output.checked(out or io.stdout), err = errout or io.stderr }
+  local ctx = { out = output.checked(out or io.stdout), err = output.checked(errout or io.stderr) }
   ctx.tty = errout == nil and core.isatty(2)
   -- the terminal's width now (it may change while the bar runs), else $COLUMNS
   function ctx.columns()
@@ -108,6 +116,7 @@ function M.main(argv, out, errout)
   end
   local list = {}
   for i = 1, #argv do list[i] = argv[i] end
+  ctx.argv = list
   local ok, code = compat.xpcall(run, debug.traceback, ctx, list)
   if ok then return M.finish_output(ctx, code) end
   if ctx.show then ctx.show:clear() end

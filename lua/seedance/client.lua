@@ -36,6 +36,8 @@ function M.open(opts)
     -- SEEDANCE_TIME_SCALE is for an emulator on this machine: the real service's clock is the wall's
     s.time_scale = 1
   end
+  -- libcurl reads the CA bundle at every connection: resolved now, a host's later chdir changes nothing
+  if s.ca_file then s.ca_file = files.absolute(s.ca_file) end
   local key = s.api_key
   s.api_key = nil -- the key lives in the context's closures only
   if key then key = key:match("^%s*(.-)%s*$") end   -- a key read from a file often ends in a newline
@@ -60,7 +62,7 @@ function M.open(opts)
   -- the client's own settings stay its own: the public field is a copy
   local copy = {}
   for k, v in pairs(s) do copy[k] = v end
-  return setmetatable({ base_url = base.url, settings = copy, _ctx = ctx }, Client)
+  return setmetatable({ base_url = base.url, settings = copy, journal_path = jrnl and jrnl.file, _ctx = ctx }, Client)
 end
 
 --- Make a client. Raises on unknown options, wrong types, a refused base URL,
@@ -80,13 +82,14 @@ function Client:__tostring()
   return string.format("seedance.client(%s, %s)", self.base_url, self._ctx.has_key() and "key set" or "no key")
 end
 
--- POST /v1/uploads/images within an optional absolute deadline.
-local function upload(self, path, deadline)
+-- POST /v1/uploads/images of the file at path (resolved: absolute) within an optional absolute deadline;
+-- `shown` is the path as the caller gave it (messages, the file name sent).
+local function upload(self, path, deadline, shown)
   local ctx = self._ctx
-  local ctype, ferr = files.check_image(path)
+  local ctype, ferr = files.check_image(path, shown)
   if not ctype then return nil, ferr end
   if not ctx.has_key() then return nil, ctx.no_key() end
-  local name = path:match("([^/\\]+)$") or path
+  local name = shown:match("([^/\\]+)$") or shown
   local obj, err = http.json(ctx, {
     method = "POST", path = "/v1/uploads/images", deadline = deadline,
     form_file = { name = "file", path = path, filename = name, content_type = ctype },
@@ -120,10 +123,19 @@ end
 
 --- Submit a generation. Checks first, before anything is paid for: the request
 -- against the service's rules (unless disabled) and every local image it names.
--- Uploads `seedance.file` images; retries under one `Idempotency-Key`.
+-- Uploads `seedance.file` images; retries under one `Idempotency-Key`. Every
+-- error after the checks carries that key as `err.idempotency_key`: when the
+-- answers were lost (a network outage, a laptop that slept) the service may
+-- have made and billed the task, and `generate(req, { idempotency_key =
+-- err.idempotency_key })` picks it up instead of paying again.
 -- @tparam seedance.Request req
--- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key`, `key` (journal),
---   `timeout` (seconds for the whole submit: waiting for a max_in_flight slot and retries)
+-- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key` (the key to submit
+--   under: an earlier error's, to pick up the task it may have made; with a journal, the key the journal
+--   recorded for this request wins), `key` (journal),
+--   `timeout` (seconds for the whole submit: waiting for a max_in_flight slot and retries),
+--   `before_submit(key)` (called once the checks, the slot and the uploads are done, right before the
+--   submit is first sent; returning false sends nothing and ends with an `aborted` error: a host's
+--   "cancel" that can still pay nothing)
 -- @treturn[1] seedance.Task
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
@@ -174,7 +186,9 @@ function submit(self, req, opts)
 end
 
 -- Re-attach to the journal's task for key jkey, or submit (and pay) body, or sent's JSON when body is nil
--- (req: the caller's request, kept by the task).
+-- (req: the caller's request, kept by the task). Once the submit's Idempotency-Key is chosen, every error
+-- it ends with carries it (`idempotency_key`): an answer lost after the service made (and billed) the task
+-- leaves the caller the one key that picks that task up (`generate(req, { idempotency_key = ... })`).
 function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   local ctx = self._ctx
   local jrnl, entry = ctx.journal, nil
@@ -184,7 +198,7 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
       -- paid for already: re-attach instead of submitting again
       local slot = entry.status == nil or not Task.TERMINAL[entry.status]
       if slot and not ctx.governor:acquire_task(deadline) then
-        return nil, errors.new{ type = "timeout_error", retryable = true,
+        return nil, errors.new{ type = "timeout_error", retryable = true, task_id = entry.task_id,
           message = "no max_in_flight slot came free before the deadline" }
       end
       return Task.new(self, ctx, entry.task_id, {
@@ -194,49 +208,66 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
       }, { slot = slot, journal_key = jkey, recorded = entry.status ~= nil })
     end
   end
+  -- the journal's key first: a submit it recorded may have made a task under that key alone
+  local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+  local function fail(err)
+    err.idempotency_key = key
+    return nil, err
+  end
   if not ctx.governor:acquire_task(deadline) then
-    return nil, errors.new{ type = "timeout_error", retryable = true,
-      message = "no max_in_flight slot came free before the deadline" }
+    return fail(errors.new{ type = "timeout_error", retryable = true,
+      message = "no max_in_flight slot came free before the deadline" })
   end
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
     ctx.governor:release_task()
-    return nil, errors.new{ type = "aborted", message = "the client was closed while this submit waited" }
+    return fail(errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
   end
   local uploaded, berr = {}, nil
   if not body then
     body, berr = request.encode(sent, function(marker)
-      if not uploaded[marker.path] then
-        local url, err = upload(self, marker.path, deadline)
+      local file = marker.resolved or marker.path -- the file it named when seedance.file was called
+      if not uploaded[file] then
+        local url, err = upload(self, file, deadline, marker.path)
         if not url then return nil, err end
-        uploaded[marker.path] = url
+        uploaded[file] = url
       end
-      return uploaded[marker.path]
+      return uploaded[file]
     end)
   end
   if not body then
     ctx.governor:release_task()
-    return nil, berr
+    return fail(berr)
   end
-  local key = opts.idempotency_key or (entry and entry.idempotency_key) or core.random_hex(16)
   if jrnl and not entry then
     local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key }
     if not ok then
       ctx.governor:release_task()
-      return nil, errors.new{ type = "io_error", message = "journal: " .. tostring(werr) }
+      return fail(errors.new{ type = "io_error", message = "journal: " .. tostring(werr) })
     end
   end
-  local obj, r = http.json(ctx, {
-    method = "POST", path = "/v1/videos/generations", body = body,
-    headers = { "Idempotency-Key: " .. key }, deadline = deadline,
-  })
+  if opts.before_submit then
+    local pok, go = scheduler.protect(opts.before_submit, key)
+    if not pok or go == false then
+      ctx.governor:release_task() -- called off (or the callback raised): nothing was sent
+      return fail(pok and errors.new{ type = "aborted", message = "the submit was called off before it was sent" }
+        or errors.callback("before_submit", go))
+    end
+  end
+  local call = { method = "POST", path = "/v1/videos/generations", body = body,
+                 headers = { "Idempotency-Key: " .. key }, deadline = deadline }
+  local obj, r = http.json(ctx, call)
   local id, status
   if obj then id, status = submitted(obj) end
   if not id or not urls.task_id_ok(id) then
     ctx.governor:release_task()
-    if not obj then return nil, r end
-    return nil, errors.new{ type = "server_error", status = r.status, retryable = false, idempotency_key = key,
+    if not obj then
+      -- an attempt went unanswered (or answered 5xx): the service may have made the task under this key
+      r.maybe_paid = call.unanswered or nil
+      return fail(r)
+    end
+    return fail(errors.new{ type = "server_error", status = r.status, retryable = false, maybe_paid = true,
       message = (id and "submit answer has an unusable task id (letters, digits, '_' and '-' only): "
-        or "submit answer has no task id: ") .. http.excerpt(r.body) }
+        or "submit answer has no task id: ") .. http.excerpt(r.body) })
   end
   if jrnl then
     local ok, werr = jrnl:append{ type = "task", key = jkey, task_id = id }
@@ -273,7 +304,7 @@ function Client:upload_image(path)
   check_open(self)
   errors.checkarg(path, "string", 1, "upload_image")
   errors.checkpath(path, 1, "upload_image")
-  return self._ctx.redact_result(upload(self, path))
+  return self._ctx.redact_result(upload(self, files.absolute(path), nil, path))
 end
 
 --- The account's balance: `{ success, remain_balance, used_balance, unlimited_quota }`.

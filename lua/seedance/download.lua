@@ -15,6 +15,7 @@
 local errors = require("seedance.errors")
 local files = require("seedance.files")
 local http = require("seedance.http")
+local numbers = require("seedance.numbers")
 local retry = require("seedance.retry")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
@@ -138,7 +139,8 @@ end
 -- @tparam string path the target
 -- @tparam table opts `on_progress`, `source`, `timeout` (see `Task:download`)
 -- @tparam table env from the task: `ctx`, `track` (its transfer set), `journal_key`, `closed()`,
---   `nap(seconds)` (a pause that ends early when the task is closed)
+--   `nap(seconds)` (a pause that ends early when the task is closed), `server_now()` (unix time on
+--   the service's clock, which `expires_at` is written against)
 -- @treturn[1] string path
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
@@ -146,20 +148,22 @@ function M.run(task, path, opts, env)
   local ctx = env.ctx
   local settings = ctx.settings
   local jrnl, jkey = ctx.journal, env.journal_key
+  -- the file path names now: a host that changes folder during the download changes nothing
+  local target = files.absolute(path)
   if jrnl and jkey then
     -- finished in an earlier run: nothing to fetch if the file is whole
     local e = jrnl:entry(jkey)
     local bytes = e and e.downloads[path]
-    if bytes and files.size(path) == bytes then return path end
+    if bytes and files.size(target) == bytes then return path end
   end
-  local ok, oerr = files.check_output(path, false) -- (no probe file: the download's own file is one)
+  local ok, oerr = files.check_output(target, false, path) -- (no probe file: the download's own file is one)
   if not ok then return nil, oerr end
   local deadline = scheduler.now() + (opts.timeout or settings.download_timeout)
   local field = opts.source == "last_frame" and "last_frame_url" or "video_url"
-  local part, meta = path .. ".part", path .. ".part.meta"
+  local part, meta = target .. ".part", target .. ".part.meta"
   local refreshed, attempt, cb_err = false, 0, nil
   local first_scheme
-  if task.expires_at and os.time() >= task.expires_at then
+  if task.expires_at and env.server_now() >= task.expires_at then
     refreshed = true
     local rok, rerr = task:refresh{ timeout = retry.left(deadline) }
     if not rok then return nil, rerr end
@@ -204,8 +208,9 @@ function M.run(task, path, opts, env)
       output = part, validator_file = meta, resume_from = have > 0 and have or nil,
       if_range = have > 0 and validator or nil, timeout = left,
     }), { track = env.track, tick = on_tick and 0.1 or nil, on_tick = on_tick })
-    ctx.log("info", "GET %s -> %s in %.3f s (%d bytes%s)", parts.host .. (parts.path or ""),
-      r.ok and tostring(r.status) or r.kind, scheduler.now() - t0, r.bytes or 0, have > 0 and ", resumed" or "")
+    ctx.log("info", "GET %s -> %s in %s s (%d bytes%s)", parts.host .. (parts.path or ""),
+      r.ok and tostring(r.status) or r.kind, numbers.format("%.3f", scheduler.now() - t0), r.bytes or 0,
+      have > 0 and ", resumed" or "")
     if cb_err then return nil, cb_err end
     if env.closed() then return nil, err_of{ type = "aborted", message = "task closed during its download" } end
     local d = M.decide{ result = r, have = have, validator = validator, size = files.size(part) or 0,
@@ -233,9 +238,9 @@ function M.run(task, path, opts, env)
         local cok, e = scheduler.protect(opts.on_progress, size, size)
         if not cok then return nil, errors.callback("on_progress", e) end
       end
-      local rok, rerr = files.replace(part, path)
+      local rok, rerr = files.replace(part, target)
       if not rok then
-        return nil, err_of{ type = "io_error", message = "cannot rename " .. part .. ": " .. tostring(rerr) }
+        return nil, err_of{ type = "io_error", message = "cannot rename " .. path .. ".part: " .. tostring(rerr) }
       end
       files.remove(meta)
       if jrnl and jkey then
@@ -249,7 +254,7 @@ function M.run(task, path, opts, env)
       refreshed = true
       local rok, rerr = task:refresh{ timeout = retry.left(deadline) }
       if not rok then return nil, rerr end
-      if task[field] == url and (task.expires_at or 0) <= os.time() then
+      if task[field] == url and (task.expires_at or 0) <= env.server_now() then
         return nil, M.decide{ result = r, have = have, size = 0, refreshed = true, task_id = task.id }.err
       end
     else

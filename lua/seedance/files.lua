@@ -43,6 +43,18 @@ function M.dirname(path, windows)
   return drive .. dir
 end
 
+--- The absolute form of a path, resolved against the current working
+-- directory now (symbolic links are not resolved): what the library keeps of
+-- a path it is given, so a host that changes folder later (an editor's `:cd`,
+-- `uv.chdir`) changes nothing about which file it names. The path itself
+-- when the working directory cannot be read.
+-- @tparam string path
+-- @treturn string
+function M.absolute(path)
+  if M.path_problem(path) then return path end -- refused where it is checked, never raised here
+  return core.absolute(path) or path
+end
+
 --- What stands at a path (never following a symbolic link): `{ type, size }` or nil.
 -- @tparam string path
 -- @treturn table|nil
@@ -105,41 +117,47 @@ end
 -- the final rename replaces) and not a folder, FIFO or device.
 -- @tparam string path
 -- @tparam[opt=true] boolean probe
+-- @tparam[opt] string shown how messages name it (default path)
 -- @treturn[1] boolean true
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error `io_error`
-function M.check_output(path, probe)
+function M.check_output(path, probe, shown)
   if type(path) ~= "string" or path == "" then
     return nil, errors.new{ type = "io_error", retryable = false, message = "output path must be a non-empty string" }
   end
   local why = M.path_problem(path)
+  shown = shown or path
   if why then return nil, errors.new{ type = "io_error", retryable = false, message = "output: " .. why } end
   local st = core.stat(path)
   if st and st.type ~= "file" and st.type ~= "link" then
-    return io_error(path, "is a " .. st.type .. ", not a file; choose another output path")
+    return io_error(shown, "is a " .. st.type .. ", not a file; choose another output path")
   end
   -- the companions the download makes beside it: never anything but files, and names that fit
   for _, suffix in ipairs{ ".part", ".part.meta" } do
     local cst = core.stat(path .. suffix)
     if cst and cst.type ~= "file" and cst.type ~= "link" then
-      return io_error(path, path .. suffix .. " (where the download is kept while it runs) is a " .. cst.type
+      return io_error(shown, shown .. suffix .. " (where the download is kept while it runs) is a " .. cst.type
         .. "; remove it or choose another output path")
     end
   end
   local base = path:match("([^/\\]*)$")
   if #base + #".part.meta" > M.NAME_MAX then
-    return io_error(path, string.format("the file name is %d bytes; with the download's companion "
+    return io_error(shown, string.format("the file name is %d bytes; with the download's companion "
       .. "'.part.meta' it would pass the %d-byte limit of a name", #base, M.NAME_MAX))
   end
   local dir = M.dirname(path)
   local dst, derr = core.stat(dir)
-  if not dst then return io_error(path, "its folder " .. dir .. " does not exist (" .. tostring(derr) .. ")") end
+  if not dst then
+    local reason = tostring(derr):match(": ([^:]*)$") or tostring(derr)
+    return io_error(shown, "its folder " .. M.dirname(shown) .. " does not exist (" .. M.dirname(shown) .. ": "
+      .. reason .. ")")
+  end
   if dst.type ~= "directory" and dst.type ~= "link" then -- a link to a folder is a folder
-    return io_error(path, dir .. " is a " .. dst.type .. ", not a folder")
+    return io_error(shown, M.dirname(shown) .. " is a " .. dst.type .. ", not a folder")
   end
   if probe == false then return true end
   local ok, perr = core.probe_dir(dir)
-  if not ok then return io_error(path, "cannot write in its folder (" .. tostring(perr) .. ")") end
+  if not ok then return io_error(shown, "cannot write in its folder (" .. tostring(perr) .. ")") end
   return true
 end
 
@@ -154,29 +172,32 @@ end
 
 --- Check a local image before it is uploaded: readable (`io_error` if not),
 -- JPEG, PNG, WebP or GIF, at most 20 MB (`validation_error` if not).
--- @tparam string path
+-- @tparam string path the file
+-- @tparam[opt] string shown how messages name it (default path: a marker's path as the caller gave it)
 -- @treturn[1] string its content type
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
-function M.check_image(path)
-  local why = M.path_problem(path)
+function M.check_image(path, shown)
+  -- (both spellings: a marker's path changed after seedance.file would go out as the upload's name)
+  local why = (shown and M.path_problem(shown)) or M.path_problem(path)
   if why then return nil, errors.new{ type = "io_error", retryable = false, message = "image: " .. why } end
+  shown = shown or path
   -- what the path names (through links): a FIFO or a device would block or never end an upload
   local target, terr = core.stat(path, true)
   if not target then
-    return io_error(path, "cannot read (" .. (tostring(terr):match(": ([^:]+)$") or tostring(terr)) .. ")")
+    return io_error(shown, "cannot read (" .. (tostring(terr):match(": ([^:]+)$") or tostring(terr)) .. ")")
   end
-  if target.type ~= "file" then return io_error(path, "is a " .. target.type .. ", not an image file") end
+  if target.type ~= "file" then return io_error(shown, "is a " .. target.type .. ", not an image file") end
   local f, ferr = io.open(path, "rb")
   if not f then
-    return io_error(path, "cannot read (" .. (tostring(ferr):match(": ([^:]+)$") or tostring(ferr)) .. ")")
+    return io_error(shown, "cannot read (" .. (tostring(ferr):match(": ([^:]+)$") or tostring(ferr)) .. ")")
   end
   local head = f:read(12) or ""
   local size = f:seek("end")
   f:close()
   local function bad(msg)
-    return nil, errors.new{ type = "validation_error", retryable = false, message = path .. ": " .. msg,
-                            errors = { { field = path, message = msg } } }
+    return nil, errors.new{ type = "validation_error", retryable = false, message = shown .. ": " .. msg,
+                            errors = { { field = shown, message = msg } } }
   end
   local ctype = image_type(head)
   if not ctype then return bad("not a JPEG, PNG, WebP or GIF image") end
@@ -194,7 +215,7 @@ end
 -- @treturn[2] seedance.Error the first problem
 function M.check_inputs(request)
   for _, marker in ipairs(require("seedance.request").local_images(request)) do
-    local ok, err = M.check_image(marker.path)
+    local ok, err = M.check_image(marker.resolved or marker.path, marker.path)
     if not ok then return nil, err end
   end
   return true

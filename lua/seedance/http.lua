@@ -4,9 +4,10 @@
 -- stepped the same way.
 -- @module seedance.http
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
+local json = require("seedance.json")
+local numbers = require("seedance.numbers")
 local retry = require("seedance.retry")
 local scheduler = require("seedance.scheduler")
 
@@ -39,25 +40,47 @@ function M.excerpt(body)
   return '"' .. s .. '"'
 end
 
+--- The server's clock when it answered: its `Date` header (an HTTP date in
+-- any of its three forms, read by libcurl's curl_getdate), else this
+-- machine's `os.time()`. A value the server wrote against its own clock (an
+-- HTTP date in Retry-After, a task's `created`) is measured against this, so
+-- a server whose clock is off by minutes is still waited for as it asked.
+-- @tparam[opt] table headers an answer's headers (lower-case names)
+-- @treturn number unix seconds
+function M.server_time(headers)
+  local date = type(headers) == "table" and headers.date
+  if type(date) == "string" then
+    for one in date:gmatch("[^\n]+") do
+      local t = core.getdate((one:match("^%s*(.-)%s*$")))
+      if t then return t end
+    end
+  end
+  return os.time()
+end
+
 --- Seconds a Retry-After header asks for: delta seconds (fractions rounded
 -- up), or an HTTP date in any of its three forms (RFC 1123, RFC 850, asctime;
--- read by libcurl's curl_getdate). A header sent several times (values joined
--- by LF, as the engine gives them) counts by its longest ask. nil when it says
--- nothing usable.
+-- read by libcurl's curl_getdate), counted from `server_now`, the server's
+-- clock when it answered (`server_time`). A header sent several times (values
+-- joined by LF, as the engine gives them) counts by its longest ask. nil when
+-- it says nothing usable. Read without the process's locale (no `tonumber` of
+-- a fraction, which Lua 5.1 reads with the locale's decimal point).
 -- @tparam string|nil value
--- @tparam[opt] number wall the current unix time (default os.time())
+-- @tparam[opt] number server_now unix time on the server's clock (default os.time())
 -- @treturn number|nil
-function M.retry_after(value, wall)
+function M.retry_after(value, server_now)
   if type(value) ~= "string" then return nil end
   local longest
   for one in value:gmatch("[^\n]+") do
     one = one:match("^%s*(.-)%s*$")
     local n
-    if one:match("^%d+%.?%d*$") then
-      n = math.min(math.ceil(tonumber(one)), 1e12) -- absurdly long stays long, and finite
+    local whole, fraction = one:match("^(%d+)%.?(%d*)$")
+    if whole then
+      -- whole seconds, one more for any fraction; absurdly long stays long, and finite
+      n = math.min(tonumber(whole) + (fraction:find("[1-9]") and 1 or 0), 1e12)
     else
       local at = core.getdate(one)
-      if at then n = math.max(0, at - (wall or os.time())) end
+      if at then n = math.max(0, at - (server_now or os.time())) end
     end
     if n and n == n and (not longest or n > longest) then longest = n end
   end
@@ -73,8 +96,8 @@ end
 -- @treturn[2] seedance.Error with `undecodable = true`
 function M.decode(r)
   local body = r.body or ""
-  local obj = cjson.decode(body)
-  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = cjson.decode(core.json_repair(body)) end
+  local obj = json.decode(body)
+  if type(obj) ~= "table" and body:find("[\"\\\128-\255%c]") then obj = json.decode(core.json_repair(body)) end
   if type(obj) ~= "table" then
     return nil, errors.new{
       type = M.status_type(r.status >= 400 and r.status or 500), status = r.status,
@@ -91,14 +114,14 @@ end
 -- @tparam table r the engine's result
 -- @treturn seedance.Error
 function M.answer_error(r)
-  local obj = cjson.decode(r.body or "")
-  if type(obj) ~= "table" and r.body then obj = cjson.decode(core.json_repair(r.body)) end
+  local obj = json.decode(r.body or "")
+  if type(obj) ~= "table" and r.body then obj = json.decode(core.json_repair(r.body)) end
   local e = type(obj) == "table" and type(obj.error) == "table" and obj.error or nil
   local fields = {
     status = r.status,
     type = M.status_type(r.status),
     retryable = M.retryable_status(r.status),
-    retry_after = M.retry_after(r.headers and r.headers["retry-after"]),
+    retry_after = M.retry_after(r.headers and r.headers["retry-after"], M.server_time(r.headers)),
   }
   if e then
     if type(e.type) == "string" and e.type ~= "" then fields.type = e.type end
@@ -137,29 +160,29 @@ function M.transport_error(r)
   return errors.new{ type = k[1], retryable = k[2], kind = kind, message = msg .. " (" .. kind .. ")" }
 end
 
--- One attempt of an API call: true and the results, or false and the error.
+-- One attempt of an API call: true and the results, or false, the error, nil and whether nothing was sent.
 local function attempt(ctx, req)
   local deadline = req.deadline
   local room, wait = ctx.governor:before_request(deadline)
   if not room then
     return false, errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
-      message = string.format("the client is backing off from the service's rate limit for %.3g s more, "
-        .. "past the deadline", wait) }
+      message = string.format("the client is backing off from the service's rate limit for %s s more, "
+        .. "past the deadline", numbers.format("%.3g", wait)) }, nil, true
   end
   local spec = ctx.api_spec(req)
   local left = retry.left(deadline)
   if left then
     if left <= 0 then
       ctx.governor:after_request(0) -- the window's slot it took
-      return false, retry.timeout_error((req.method or "GET") .. " " .. req.path)
+      return false, retry.timeout_error((req.method or "GET") .. " " .. req.path), nil, true
     end
     if spec.timeout == 0 or spec.timeout > left then spec.timeout = left end
   end
   local t0 = scheduler.now()
   local r = scheduler.transfer(spec, req.track and req)
   ctx.governor:after_request(r.ok and r.status or 0)
-  ctx.log("info", "%s %s -> %s in %.3f s", req.method or "GET", req.path, r.ok and r.status or r.kind,
-    scheduler.now() - t0)
+  ctx.log("info", "%s %s -> %s in %s s", req.method or "GET", req.path, r.ok and r.status or r.kind,
+    numbers.format("%.3f", scheduler.now() - t0))
   local err
   if not r.ok then
     err = M.transport_error(r)
@@ -175,7 +198,10 @@ local function attempt(ctx, req)
   return false, ctx.redact_error(err)
 end
 
---- Perform one API call under the client's retry and deadline policy.
+--- Perform one API call under the client's retry and deadline policy. When
+-- an attempt ends without a 4xx answer (a transport error, a 5xx, an answer
+-- that is not the service's JSON), `req.unanswered` is set: the service may
+-- have done the work behind it (for a submit: made and billed a task).
 -- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam table req `method`, `path`, `body`, `headers`, `form_file`, `timeout`, `decode` (answer
 --   is JSON), `deadline` (absolute `scheduler.now()` time), `retry` (false: one attempt), `track`,
@@ -188,8 +214,9 @@ function M.call(ctx, req)
   local n = 0
   while true do
     n = n + 1
-    local ok, a, b = attempt(ctx, req)
+    local ok, a, b, unsent = attempt(ctx, req)
     if ok then return a, b end
+    if not unsent and not (a.status and a.status >= 400 and a.status < 500) then req.unanswered = true end
     local delay, err = ctx.policy:delay(a, n, req.deadline, req.retry == false and 0 or nil)
     if not delay then return nil, err end
     if req.nap then req.nap(delay) else scheduler.sleep(delay) end

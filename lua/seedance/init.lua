@@ -27,13 +27,17 @@ function M.validate(request)
   return nil, errors.validation(problems)
 end
 
---- Mark a local image file to be uploaded where a URL is expected.
+--- Mark a local image file to be uploaded where a URL is expected. The path
+-- is resolved now, against the current working directory: a host that
+-- changes folder later changes nothing about which file is uploaded.
 -- @tparam string path the image's path
 -- @treturn seedance.File
 function M.file(path)
   errors.checkarg(path, "string", 1, "file")
   errors.checkpath(path, 1, "file")
-  return core.file(path)
+  local marker = core.file(path)
+  marker.resolved = core.absolute(path) or path
+  return marker
 end
 
 local scheduler = require("seedance.scheduler")
@@ -108,10 +112,20 @@ M.spawn = scheduler.spawn
 -- @treturn integer the number of coroutines still alive
 M.step = scheduler.step
 
---- Pause: yields in a coroutine (others go on), blocks otherwise.
+--- Pause: yields in a coroutine (others go on), blocks otherwise. In plain
+-- code it sleeps `seconds` (to about a millisecond), pumping IO and the
+-- spawned coroutines meanwhile, so `sleep(1/60)` paces a 60 Hz loop.
 -- @tparam number seconds
 function M.sleep(seconds)
   return scheduler.sleep(seconds)
+end
+
+--- Seconds on a monotonic clock: it never goes back and does not follow the
+-- date (a wall-clock step, an NTP correction, changes nothing). The clock of
+-- every deadline, timer and `timeout()`; only differences between two readings mean anything.
+-- @treturn number seconds (with a fraction)
+function M.now()
+  return scheduler.now()
 end
 
 --- The sockets a host event loop should watch; when one is ready, or `timeout()`

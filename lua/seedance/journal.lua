@@ -21,10 +21,18 @@
 -- A journal belongs to one process (one client) at a time: opening it takes
 -- an exclusive lock on the file (flock), held until the journal is closed or
 -- collected or the process ends; a second opener gets an error at once.
+--
+-- The path is resolved when the journal is opened, and the file stays open
+-- by its descriptor (the lock's) for the journal's life: every record goes
+-- to that file, whatever folder the host changes to, and even if the file is
+-- renamed. Reading it, hashing a request's local images and syncing each
+-- record run on the engine's worker thread (`scheduler.job`), never on a
+-- host's frame: in a coroutine they yield, in plain code they block.
 -- @module seedance.journal
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
+local json = require("seedance.json")
+local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
 
 local M = { VERSION = 1 }
@@ -32,14 +40,18 @@ local M = { VERSION = 1 }
 local Journal = {}
 Journal.__index = Journal
 
+--- Bytes of a local image that count in a request's hash (its first 64 MiB).
+M.HASH_MAX = 64 * 1024 * 1024
+
 -- Canonical JSON: keys sorted, so equal requests hash equally.
 local function canonical(v, seen)
   local t = type(v)
   if t == "table" then
     if core.is_file(v) then
-      -- a local image by its bytes too: a re-run after the image changed is another request
-      local bytes = core.read_file(v.path, 64 * 1024 * 1024)
-      return cjson.encode({ ["$file"] = v.path, bytes = bytes and core.hash(bytes) or "unreadable" })
+      -- a local image by its bytes too: a re-run after the image changed is another request; read and
+      -- hashed on the worker thread (the file, as it was named when seedance.file was called)
+      local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
+      return json.encode({ ["$file"] = v.path, bytes = r.ok and r.hash or "unreadable" })
     end
     seen = seen or {}
     if seen[v] then return '"<cycle>"' end
@@ -55,12 +67,12 @@ local function canonical(v, seen)
     for k in pairs(v) do keys[#keys + 1] = tostring(k) end
     table.sort(keys)
     for i, k in ipairs(keys) do
-      parts[i] = cjson.encode(k) .. ":" .. canonical(v[k], seen)
+      parts[i] = json.encode(k) .. ":" .. canonical(v[k], seen)
     end
     seen[v] = nil
     return "{" .. table.concat(parts, ",") .. "}"
   elseif t == "string" or t == "number" or t == "boolean" then
-    return cjson.encode(v) or "null"
+    return json.encode(v) or "null"
   end
   return "null"
 end
@@ -109,38 +121,50 @@ function M.key_ok(v)
   return type(v) == "string" and #v >= 1 and #v <= 128 and v:match("^[%w%-_%.]+$") ~= nil
 end
 
---- Open (or create) a journal, take its lock, and read what it holds.
+--- Records folded in between two chances for the host's frame (in a coroutine).
+M.SLICE = 256
+
+--- Open (or create) a journal, take its lock, and read what it holds. The
+-- path is resolved now (`file`, the absolute path); the file stays open.
 -- @tparam string path
 -- @treturn[1] table the journal
 -- @treturn[2] nil
 -- @treturn[2] string message
 function M.open(path)
-  local st = core.stat(path)
+  local file = core.absolute(path) or path
+  local st = core.stat(file)
   if st and st.type ~= "file" then
     return nil, path .. " is a " .. st.type .. ", not a journal file"
   end
-  local lock, lerr = core.lock(path)
-  if not lock then return nil, "cannot lock " .. tostring(lerr) end
-  local self = setmetatable({ path = path, entries = {}, counts = {}, torn = 0, skipped = 0, lock = lock }, Journal)
-  -- the whole file, however long (the lock's open refused anything but a regular file)
-  local f, rerr = io.open(path, "rb")
-  local text = f and f:read("*a")
-  if f then f:close() end
+  local lock, lerr = core.lock(file)
+  if not lock then
+    local msg = tostring(lerr)
+    if msg:sub(1, #file) == file then msg = path .. msg:sub(#file + 1) end -- named as the caller named it
+    return nil, "cannot lock " .. msg
+  end
+  local self = setmetatable({ path = path, file = file, entries = {}, counts = {}, torn = 0, skipped = 0,
+                              lock = lock }, Journal)
+  -- the whole file, however long, through the lock's own open (which refused anything but a regular file)
+  local r = scheduler.job{ op = "read", file = lock, max = 2 ^ 50 }
+  local text = r.ok and r.data
   if not text then
     lock:unlock()
-    return nil, tostring(rerr)
+    return nil, path .. ": " .. tostring(r.error)
   end
   if #text > 0 then
     -- a file that is not a journal is the user's, not ours to append to
-    local first = cjson.decode(text:match("^[^\n]*"))
+    local first = json.decode(text:match("^[^\n]*"))
     local only_line = not text:find("\n.", 1)
     if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
       lock:unlock()
       return nil, path .. " is not a seedance journal (its first line is no journal header); "
         .. "choose a new path for the journal"
     end
+    local n = 0
     for line in text:gmatch("[^\n]+") do
-      local rec = cjson.decode(line)
+      n = n + 1
+      if n % M.SLICE == 0 then scheduler.pass() end -- a long journal is read over several frames
+      local rec = json.decode(line)
       if type(rec) ~= "table" then
         self.torn = self.torn + 1
       elseif type(rec.v) == "number" and rec.v > M.VERSION then
@@ -154,10 +178,10 @@ function M.open(path)
     end
     if #text > 0 and text:sub(-1) ~= "\n" then
       -- a torn last record: end its line so the next record starts clean
-      local ok, err = core.append_sync(path, "\n")
-      if not ok then
+      local w = scheduler.job{ op = "append", file = lock, data = "\n" }
+      if not w.ok then
         lock:unlock()
-        return nil, err
+        return nil, path .. ": " .. tostring(w.error)
       end
     end
   end
@@ -200,7 +224,8 @@ function Journal:_apply(rec)
   end
 end
 
---- Append one record (fsync'd) and fold it in.
+--- Append one record (fsync'd, on the worker thread, to the file the journal
+-- opened) and fold it in.
 -- @tparam table rec
 -- @treturn[1] boolean true
 -- @treturn[2] nil
@@ -209,10 +234,10 @@ function Journal:append(rec)
   if self.closed then return nil, self.path .. ": journal closed" end
   rec.v = M.VERSION
   rec.time = rec.time or os.time()
-  local line, err = cjson.encode(rec)
+  local line, err = json.encode(rec)
   if not line then return nil, err end
-  local ok, werr = core.append_sync(self.path, line .. "\n")
-  if not ok then return nil, werr end
+  local r = scheduler.job{ op = "append", file = self.lock, data = line .. "\n" }
+  if not r.ok then return nil, self.path .. ": " .. tostring(r.error) end
   self:_apply(rec)
   return true
 end

@@ -5,6 +5,7 @@
 -- @module seedance.options
 
 local errors = require("seedance.errors")
+local numbers = require("seedance.numbers")
 
 local M = {}
 
@@ -66,7 +67,8 @@ end
 local function from_env(o)
   local v = o.env and os.getenv(o.env)
   if v == nil or v == "" then return nil end
-  if o.type == "number" then return tonumber(v) or v end -- not a number: the caller's check says so
+  -- (read the same under any locale: Lua 5.1's tonumber reads "0.05" as nothing under a comma locale)
+  if o.type == "number" then return numbers.parse(v) or v end -- not a number: the caller's check says so
   return v
 end
 
@@ -77,8 +79,10 @@ local function problem(o, v)
   if o.type == "string" and v:find("\0", 1, true) then return "must not contain NUL bytes" end
   if o.type ~= "number" then return nil end
   if v ~= v or v == math.huge or v == -math.huge then return "must be a finite number" end
-  if o.integer and math.floor(v) ~= v then return "must be a whole number, got " .. tostring(v) end
-  if o.min and v < o.min then return string.format("must be at least %s, got %s", tostring(o.min), tostring(v)) end
+  if o.integer and math.floor(v) ~= v then return "must be a whole number, got " .. numbers.text(v) end
+  if o.min and v < o.min then
+    return string.format("must be at least %s, got %s", numbers.text(o.min), numbers.text(v))
+  end
   return nil
 end
 

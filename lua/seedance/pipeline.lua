@@ -31,20 +31,50 @@ local function call(obj, method, ...)
   return a, b
 end
 
+--- Rounds of an item's submit: a submit that ends with an error the service may have made a
+-- task behind (`maybe_paid`: its answers were lost, or were 5xx) is tried again under that
+-- same key (`idempotency_key`), up to this many times in all, so a task the service made and
+-- billed lands in its item (the service answers the key with it) instead of being paid for
+-- again by a later run. An item that still fails carries the key in its error.
+M.SUBMIT_ROUNDS = 3
+
+-- Whether an item's submit that ended with err is worth another round under its key.
+local function again(err)
+  return err ~= nil and err.idempotency_key ~= nil and err.maybe_paid == true
+end
+
+-- Submit one item: generate(request, gopts), and again under the same Idempotency-Key while
+-- `again` says so (at most SUBMIT_ROUNDS in all; `stopped()` ends it early), with the client's
+-- longest backoff between rounds. Returns as `scheduler.protect` does: ok (false: generate raised),
+-- then the task or nil and the error (which carries the key).
+local function submit_item(client, request, gopts, stopped)
+  local ok, task, err = scheduler.protect(client.generate, client, request, gopts)
+  for _ = 2, M.SUBMIT_ROUNDS do
+    if not ok or task or not again(err) or client.closed or (stopped and stopped()) then break end
+    local s = client.settings
+    scheduler.sleep(math.min(s.max_backoff, s.backoff * 2 ^ s.max_retries) * s.time_scale)
+    local g = {}
+    for k, v in pairs(gopts) do g[k] = v end
+    g.idempotency_key = err.idempotency_key
+    ok, task, err = scheduler.protect(client.generate, client, request, g)
+  end
+  return ok, task, err
+end
+
 -- Submit, wait and (when a path is given) download one request (chain's clips).
 -- Never raises: whatever a call raises (a client closed by a callback, say) is the item's error.
-local function run_one(client, request, path, opts, on_task_progress)
-  local task, err = call(client, "generate", request, generate_options(opts))
+local function run_one(client, request, path, shown, opts, on_task_progress)
+  local ok, task, err = submit_item(client, request, generate_options(opts))
+  if not ok then return { error = errors.callback("generate", task, "aborted") } end
   if not task then return { error = err } end
   local item = { task = task }
-  local ok
   ok, err = call(task, "wait", { timeout = opts.timeout, on_progress = on_task_progress })
   if not ok then item.error = err; return item end
   if path then
     local saved
     saved, err = call(task, "download", path, { on_progress = opts.on_download })
     if not saved then item.error = err; return item end
-    item.path = saved
+    item.path = shown
   end
   return item
 end
@@ -87,7 +117,9 @@ function M.map(client, requests, opts)
   local results, percent, tasks = {}, {}, {}
   local stats = { total = n, done = 0, failed = 0, skipped = 0, running = 0, percent = 0 }
   -- (an invalid request is its own item's error, as its siblings go on: it is not paid for)
-  local paths, problems = preflight.items(client, requests, opts.output, false)
+  -- (paths: each output as resolved now, what is downloaded to whatever folder the host is in later;
+  -- given: as the output option named it, what the results say)
+  local paths, problems, given = preflight.items(client, requests, opts.output, false)
   if not paths then
     for _, p in ipairs(problems) do results[p[1]] = { error = p[2] } end
     for i = 1, n do
@@ -162,7 +194,7 @@ function M.map(client, requests, opts)
         local i = next_index
         next_index, started, in_flight = i + 1, started + 1, in_flight + 1
         stats.running = stats.running + 1
-        local ok, task, err = scheduler.protect(client.generate, client, requests[i], gopts)
+        local ok, task, err = submit_item(client, requests[i], gopts, function() return stop end)
         if not ok then
           finish(i, { error = raised("generate", task) })
         elseif not task then
@@ -221,7 +253,7 @@ function M.map(client, requests, opts)
         local ok, saved, err = scheduler.protect(w.task.download, w.task, paths[w.i],
           { on_progress = opts.on_download })
         if not ok then item.error = raised("download", saved)
-        elseif saved then item.path = saved
+        elseif saved then item.path = given[w.i]
         else item.error = err end
         finish(w.i, item)
       end
@@ -302,7 +334,7 @@ function M.chain(client, requests, opts)
     return req
   end
   local validate = not (opts.generate and opts.generate.validate == false)
-  local paths, problems = preflight.items(client, requests, opts.output, validate, function(i, base)
+  local paths, problems, given = preflight.items(client, requests, opts.output, validate, function(i, base)
     -- a stand-in for the frame clip i - 1 will return, so the check sees the request as it will go
     return clip(base, i > 1 and "https://seedance.invalid/previous-last-frame.png" or nil)
   end)
@@ -313,7 +345,7 @@ function M.chain(client, requests, opts)
       return clips, errors.new{ type = "aborted", message = "the client was closed before clip " .. i }
     end
     local req = clip(base, previous)
-    local item = run_one(client, req, paths[i], opts,
+    local item = run_one(client, req, paths[i], given[i], opts,
       opts.on_progress and function(t) opts.on_progress(i, t) end)
     if item.error then
       -- a clip paid for and not finished (its wait, download or a callback failed): the error

@@ -11,6 +11,7 @@
 
 local errors = require("seedance.errors")
 local files = require("seedance.files")
+local numbers = require("seedance.numbers")
 local paths = require("seedance.paths")
 local seedance_request = require("seedance.request")
 local scheduler = require("seedance.scheduler")
@@ -63,7 +64,7 @@ local KINDS = {
   count = function(v) -- a whole number of at least 1
     if type(v) ~= "number" then return "must be a whole number, got " .. type(v) end
     if v ~= v or v == math.huge or math.floor(v) ~= v or v < 1 then
-      return "must be a whole number of at least 1, got " .. tostring(v)
+      return "must be a whole number of at least 1, got " .. numbers.text(v)
     end
   end,
   timeout = function(v) -- seconds: negative means now, math.huge no limit
@@ -110,6 +111,9 @@ KINDS.generate = function(v)
     if why then return "field '" .. k .. "' " .. why end
   end
 end
+
+--- Items checked between two chances for the host's frame (`scheduler.pass`).
+M.SLICE = 64
 
 --- The options of `map` and of `chain`, by name: their kind.
 M.MAP = { concurrency = "count", fail_fast = "boolean", output = "output", timeout = "timeout",
@@ -176,10 +180,12 @@ function M.output_path(output, i, request)
   return p
 end
 
--- The paths of the local images a request reads (`seedance.file` markers).
+-- The local images a request reads (`seedance.file` markers): `{ path as given, the file }` each.
 local function images(req)
   local list = {}
-  for _, marker in ipairs(seedance_request.local_images(req)) do list[#list + 1] = marker.path end
+  for _, marker in ipairs(seedance_request.local_images(req)) do
+    list[#list + 1] = { marker.path, marker.resolved or marker.path }
+  end
   return list
 end
 
@@ -193,20 +199,27 @@ end
 -- @param output the `output` option
 -- @tparam boolean validate
 -- @tparam[opt] function shape
--- @treturn[1] table the output paths (by index)
+-- Every output path is resolved now (a host that changes folder later changes nothing about where
+-- items are saved), and so is each identity the checks compare. The checks yield to the host's frame
+-- between items (`scheduler.pass`): a batch of thousands is checked over several frames.
+-- @treturn[1] table the output paths (by index), resolved
+-- @treturn[1] nil
+-- @treturn[1] table the output paths as `output` gave them (by index)
 -- @treturn[2] nil
 -- @treturn[2] table a list of `{ index, error }`
 function M.items(client, requests, output, validate, shape)
-  local out, problems = {}, {}
+  local out, problems, given = {}, {}, {}
   local set = paths.new()
   if client.settings.journal then
-    set:add("the client's journal " .. client.settings.journal, client.settings.journal, { writes = true })
+    set:add("the client's journal " .. client.settings.journal, client.journal_path or client.settings.journal,
+      { writes = true })
   end
   local function clash(why)
     return errors.new{ type = "io_error", retryable = false,
                        message = why .. " (give every item its own output: \"out/%03d.mp4\")" }
   end
   for i, req in ipairs(requests) do
+    if i % M.SLICE == 0 then scheduler.pass() end
     local path, err = M.output_path(output, i, req)
     if validate and client.settings.validate then
       local ok, verr = require("seedance").validate(shape(i, req))
@@ -222,19 +235,20 @@ function M.items(client, requests, output, validate, shape)
     end
     if not err then
       for _, image in ipairs(images(req)) do
-        local ok, why = set:add(string.format("item %d's image %s", i, image), image)
+        local ok, why = set:add(string.format("item %d's image %s", i, image[1]), image[2])
         if not ok then err = clash(why); break end
       end
     end
+    local full = path and files.absolute(path)
     if path and not err then
-      local ok, why = set:add(string.format("item %d's output %s", i, path), path, { output = true })
+      local ok, why = set:add(string.format("item %d's output %s", i, path), full, { output = true })
       if not ok then err = clash(why) end
     end
     if err then problems[#problems + 1] = { i, err } end
-    out[i] = path
+    out[i], given[i] = full, path
   end
   if #problems > 0 then return nil, problems end
-  return out
+  return out, nil, given
 end
 
 return M

@@ -19,6 +19,7 @@
 -- @module seedance.progress
 -- @local
 
+local numbers = require("seedance.numbers")
 local output = require("seedance.cli.output")
 local scheduler = require("seedance.scheduler")
 
@@ -118,8 +119,8 @@ end
 -- @tparam number n
 -- @treturn string
 function M.bytes(n)
-  if n >= 1024 * 1024 then return string.format("%.1f MiB", n / 1048576) end
-  if n >= 1024 then return string.format("%.1f KiB", n / 1024) end
+  if n >= 1024 * 1024 then return numbers.format("%.1f", n / 1048576) .. " MiB" end
+  if n >= 1024 then return numbers.format("%.1f", n / 1024) .. " KiB" end
   return string.format("%d B", n)
 end
 

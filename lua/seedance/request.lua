@@ -1,14 +1,14 @@
 --- A request table to the JSON body of a submit: `seedance.file` markers
 -- become the URLs of their uploads, and every list field is a JSON array
--- whatever its length (lua-cjson 2.1 writes an empty table as `{}`).
+-- whatever its length (`seedance.json`, as lua-cjson 2.1, writes an empty table as `{}`).
 -- A valid request with no markers is written by the validator's own walk
 -- (`core.validate_encode`, src/validate_json.c); any other goes through
--- lua-cjson here.
+-- `seedance.json` here (numbers written the same under any locale).
 -- @module seedance.request
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
+local json = require("seedance.json")
 
 local M = {}
 
@@ -49,7 +49,7 @@ end
 -- Stands for an empty list until the JSON text is written: a string no request
 -- can hold (NUL bytes and a random part, made once per process).
 local EMPTY = "\0seedance-empty-list-" .. core.random_hex(8) .. "\0"
-local EMPTY_JSON = cjson.encode(EMPTY)
+local EMPTY_JSON = json.encode(EMPTY)
 local EMPTY_PATTERN = EMPTY_JSON:gsub("%p", "%%%0")
 
 -- A shallow copy of a list whose markers are replaced by url_of(marker); url_key
@@ -82,7 +82,7 @@ end
 -- changes while the submit waits for a max_in_flight slot or its uploads.
 -- `seedance.file` markers are copied as markers; other tables lose their
 -- metatables; a table met twice (a cycle) is copied once. Past a depth no
--- request has (nor JSON writer takes: lua-cjson stops at 1000), tables are kept as they are.
+-- request has (nor JSON writer takes: seedance.json stops at 1000), tables are kept as they are.
 -- @tparam table request
 -- @treturn table
 function M.copy(request)
@@ -134,7 +134,7 @@ function M.encode(request, url_of)
     end
   end
   local jerr
-  body, jerr = cjson.encode(copy)
+  body, jerr = json.encode(copy)
   if not body then
     return nil, errors.new{ type = "validation_error", retryable = false,
       message = "request cannot be encoded as JSON: " .. tostring(jerr),

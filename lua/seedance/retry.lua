@@ -14,6 +14,7 @@
 -- @module seedance.retry
 
 local errors = require("seedance.errors")
+local numbers = require("seedance.numbers")
 local scheduler = require("seedance.scheduler")
 
 local M = {}
@@ -47,8 +48,8 @@ end
 
 -- The error a call ends with when its pause would pass the deadline.
 local function past_deadline(err, delay, left)
-  err.message = string.format("%s; the next try would wait %.3g s, past the deadline (%.3g s left)",
-    err.message, delay, math.max(0, left))
+  err.message = string.format("%s; the next try would wait %s s, past the deadline (%s s left)",
+    err.message, numbers.format("%.3g", delay), numbers.format("%.3g", math.max(0, left)))
   return nil, err
 end
 
@@ -70,8 +71,9 @@ function Policy:pause(err, attempt, deadline)
   local server = err.retry_after
   if not server then return self:backoff(attempt) end
   if server > self.max_retry_after then
-    err.message = string.format("%s; the service asked to wait %g s before retrying, more than "
-      .. "max_retry_after (%g s)", err.message, server, self.max_retry_after)
+    err.message = string.format("%s; the service asked to wait %s s before retrying, more than "
+      .. "max_retry_after (%s s)", err.message, numbers.format("%g", server),
+      numbers.format("%g", self.max_retry_after))
     return nil, err
   end
   -- Retry-After is the server's wall clock; only our own backoff follows time_scale
@@ -109,7 +111,7 @@ function Policy:delay(err, attempt, deadline, max_retries)
       return nil, errors.new{ type = "callback_error", message = "on_retry raised: " .. tostring(cerr) }
     end
   end
-  self.log("info", "retry %d in %.3g s: %s", attempt, delay, err.message)
+  self.log("info", "retry %d in %s s: %s", attempt, numbers.format("%.3g", delay), err.message)
   return delay
 end
 

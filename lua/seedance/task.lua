@@ -12,6 +12,7 @@ local download = require("seedance.download")
 local errors = require("seedance.errors")
 local estimate = require("seedance.estimate")
 local http = require("seedance.http")
+local numbers = require("seedance.numbers")
 local polling = require("seedance.polling")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
@@ -171,7 +172,9 @@ function Task:_apply(data)
     self.last_frame_url = last_frame(result)
   end
   if self.status == "completed" then self.progress = 100 end
-  self._estimate:observe(scheduler.now(), self.status, self.progress, self.estimated_time, self.created, os.time())
+  -- (created is the service's time: the task's age is read on its clock)
+  self._estimate:observe(scheduler.now(), self.status, self.progress, self.estimated_time, self.created,
+    self:server_time())
   if TERMINAL[self.status] then self:_finished() end
 end
 
@@ -219,12 +222,14 @@ function Task:_poll(deadline)
   if not ctx.has_key() then return nil, ctx.no_key() end
   local path = "/v1/tasks/" .. urls.encode_segment(self.id)
   if ctx.settings.language then path = path .. "?language=" .. urls.encode_segment(ctx.settings.language) end
-  local obj, err = http.json(ctx, { path = path, track = self._transfers, deadline = deadline,
-                                   nap = self:_napper() })
+  local obj, r = http.json(ctx, { path = path, track = self._transfers, deadline = deadline,
+                                 nap = self:_napper() })
   if not obj then
-    err.task_id = self.id
-    return nil, err
+    r.task_id = self.id
+    return nil, r
   end
+  -- the service's clock, as its answer's Date says, against ours: its times (created, expires_at) are its own
+  self._server_offset = http.server_time(r.headers) - scheduler.now()
   if type(obj.data) ~= "table" then
     return nil, errors.new{ type = "server_error", retryable = true, task_id = self.id,
       message = "task answer has no data object" }
@@ -266,11 +271,22 @@ function Task:_poll_delay(w)
   if self.created then
     -- a task met after a restart has been running since `created` (whole seconds, so
     -- only trusted when it says much more than this wait has seen)
-    local since = os.time() - self.created
+    local since = self:server_time() - self.created
     if since - (scheduler.now() - w.start) > 5 then elapsed = since / s.time_scale end
   end
   polling.observe(w, elapsed, self.progress)
   return polling.delay(w, self.estimated_time, s.poll_min, s.poll_max)
+end
+
+--- Unix time on the service's clock now: its last answer's `Date` header,
+-- carried on by the monotonic clock (`os.time()` before any answer). What the
+-- service's own times (`created`, `expires_at`) are compared with: a machine
+-- whose clock is minutes off still reads a task's age and its result's
+-- lifetime right (`task.expires_at - task:server_time()` seconds are left).
+-- @treturn number seconds
+function Task:server_time()
+  if self._server_offset then return scheduler.now() + self._server_offset end
+  return os.time()
 end
 
 -- The error of a task that ended failed or cancelled.
@@ -313,8 +329,8 @@ function Waiter:_decide()
   if not TERMINAL[task.status] then
     if scheduler.now() >= self.deadline then
       return "fail", errors.new{ type = "timeout_error", retryable = true, task_id = task.id,
-        message = string.format("task %s still %s after %g s; wait again to keep waiting", task.id,
-          tostring(task.status), self.timeout) }
+        message = string.format("task %s still %s after %s s; wait again to keep waiting", task.id,
+          tostring(task.status), numbers.format("%g", self.timeout)) }
     end
     ok, err = task:_poll(self.deadline)
     if task.closed then return "fail", aborted() end
@@ -419,6 +435,7 @@ function Task:download(path, opts)
     ctx = self._ctx, track = self._transfers, journal_key = self._journal_key,
     closed = function() return task.closed end,
     nap = self:_napper(),
+    server_now = function() return task:server_time() end,
   })
   return self._ctx.redact_result(ok, err)
 end

@@ -146,6 +146,92 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
     assert.equals(before + 1, slow_task:created())
   end)
 
+  it("SIGINT while the submit waits out a 429's Retry-After stops at once: nothing was paid #found "
+    .. "#m-cli-interrupt-between-attempts", function()
+    local gw = gateway.start{ upstream = slow_task.url, cases = {
+      { name = "busy", method = "POST", path = "/v1/videos/generations", times = 1, status = 429,
+        headers = { { "Retry-After", "5" } },
+        json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } } } }
+    finally(function() gw:stop() end)
+    local before = slow_task:stats().tasks_created
+    local job = cli.start("generate --prompt x", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
+                                                   SEEDANCE_TIME_SCALE = "0.05" })
+    gw:wait_requests(1, { case = "busy" })
+    job:signal("INT")
+    local code, stdout, err = job:finish()
+    assert.equals(130, code, err)
+    assert.equals("", stdout)
+    assert.matches("^seedance: interrupted %(SIGINT%) while the submit waited to try again %(the service had refused "
+      .. "it: nothing was paid%)\n$", err)
+    assert.equals(1, #gw:requests{ method = "POST" }) -- no second submit went out
+    assert.equals(before, slow_task:stats().tasks_created)
+  end)
+
+  it("SIGINT before the submit is sent (an upload on its way) stops at once: nothing was paid #found", function()
+    local gw = gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow upload", method = "POST", path = "/v1/uploads/images", forward = true, stall = 5 } } }
+    finally(function() gw:stop() end)
+    local png = util.tmpfile("int.png")
+    local f = assert(io.open(png, "wb"))
+    f:write("\137PNG\r\n\26\n", string.rep("\0", 64))
+    f:close()
+    finally(function() os.remove(png) end)
+    local before = slow_task:stats().tasks_created
+    local job = cli.start("generate --prompt x --image " .. q(png), { SEEDANCE_BASE_URL = gw.url,
+      SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" })
+    gw:wait_requests(1, { case = "slow upload" })
+    job:signal("INT")
+    local code, _, err = job:finish()
+    assert.equals(130, code, err)
+    assert.matches("interrupted %(SIGINT%) before the submit was sent: nothing was paid", err)
+    assert.equals(0, #gw:requests{ path = "/v1/videos/generations" })
+    assert.equals(before, slow_task:stats().tasks_created)
+  end)
+
+  it("a second SIGINT while a submit is on its way stops at once, the task it may have made named by its key and "
+    .. "the command that picks it up #found #m-cli-second-signal-named #m-cli-submit-key-first", function()
+    local gw = gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 20,
+        times = 1 } } }
+    finally(function() gw:stop() end)
+    local genv = { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" }
+    local before = slow_task:stats().tasks_created
+    local job = cli.start("generate --prompt 'a second heron'", genv)
+    gw:wait_requests(1, { case = "slow submit" })
+    job:signal("INT")
+    -- the first signal names the key at once: a second one (or a kill) can never leave the task unnamed
+    assert.is_true(cli.until_true(function() return job:stderr():find("--idempotency-key", 1, true) ~= nil end, 10),
+      job:stderr())
+    job:signal("INT")
+    local code, stdout, err = job:finish()
+    assert.equals(130, code, err)
+    assert.equals("", stdout)
+    local key = gw:requests{ case = "slow submit" }[1]:header("idempotency-key")
+    local line = err:match("[^\n]*interrupted %(SIGINT%) during the submit[^\n]*")
+    assert.truthy(line, err)
+    local resume = line:match("pick the task up without paying again with: (seedance generate .*)$")
+    assert.equals("seedance generate --prompt 'a second heron' --idempotency-key " .. key, resume)
+    assert.equals(before + 1, slow_task:stats().tasks_created) -- made (and billed) behind the held answer
+    -- the printed command picks that task up: no second one
+    local c2, o2, e2 = run_printed(resume, genv)
+    assert.equals(0, c2, e2)
+    assert.matches("^task_%w+\n$", o2)
+    assert.equals(before + 1, slow_task:stats().tasks_created)
+  end)
+
+  it("SIGHUP (the terminal closed) during the wait is handled as SIGTERM: one line, exit 129 #m-cli-sighup", function()
+    local out = util.tmpfile("hup.mp4")
+    local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_task)
+    assert.is_true(cli.until_true(function() return job:stderr():find("submitted task task_") ~= nil end))
+    job:signal("HUP")
+    local code, _, err = job:finish()
+    assert.equals(129, code, err)
+    local id = err:match("submitted task (task_%w+)")
+    local line, resume = interrupt_line(err)
+    assert.matches("^seedance: interrupted %(SIGHUP%): task " .. id .. " keeps running on the service", line)
+    assert.equals("seedance wait " .. id .. " -o " .. out, resume)
+  end)
+
   it("SIGINT while nothing is at stake (a balance) stops with one line, exit 130", function()
     local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
       { name = "slow balance", method = "GET", path = "/v1/balance", forward = true, stall = 5 } } })

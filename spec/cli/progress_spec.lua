@@ -257,3 +257,23 @@ describe("the seedance command's progress on a terminal #child", function()
     end
   end)
 end)
+
+describe("the seedance command's progress with a server whose clock is 10 minutes behind #found", function()
+  it("reads a task's age on the service's clock (its answers' Date): the ETA stands #m-progress-server-clock", function()
+    local gateway = require("helpers.gateway")
+    local server_now = os.time() - 600
+    local gw = gateway.start{ cases = {
+      { path = "/v1/tasks/task_SKEW", headers = { { "Date", os.date("!%a, %d %b %Y %H:%M:%S GMT", server_now) } },
+        json = { code = 200, data = { id = "task_SKEW", status = "processing", progress = 0,
+                 created = server_now - 5, estimated_time = 100 } } } } }
+    finally(function() gw:stop() end)
+    local code, _, err = cli.run("wait task_SKEW --wait-timeout 0.3", { SEEDANCE_BASE_URL = gw.url,
+      SEEDANCE_API_KEY = "k" })
+    assert.equals(12, code, err)
+    -- 5 s into a task estimated at 100 s: about 95 s left (on this machine's clock it would look 605 s old)
+    local eta
+    for line in err:gmatch("[^\n]+") do eta = eta or eta_of(line) end
+    assert.is_truthy(eta, err)
+    assert.is_true(eta >= 90 and eta <= 96, "ETA " .. eta .. " s")
+  end)
+end)

@@ -38,7 +38,7 @@ describe("seedance-emulator #emulator #child", function()
         "--last-frame-key", "--submit-shape", "--balance", "--keys", "--rpm", "--rpm-window", "--fault-seed",
         "--fail-rate", "--error-rate", "--drop-rate", "--garbage-rate", "--fault-paths", "--latency-ms",
         "--video-bytes", "--media-rate", "--max-tasks", "--threads", "--media-dir", "--estimate-factor",
-        "--progress-step", "--help",
+        "--progress-step", "--test-clock", "--help",
         "sk-test-401", "sk-test-402", "/_emulator/stats" } do
         assert.truthy(out:find(opt, 1, true), opt .. " is not in --help")
       end
@@ -645,6 +645,71 @@ describe("seedance-emulator #emulator #child", function()
       assert.equals(429, http("GET", emu.url .. "/v1/balance").status)
       run("sleep 0.6")
       assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
+    end)
+  end)
+
+  describe("clocks (--test-clock steps the wall clock, as an NTP correction does)", function()
+    local function step_wall(seconds)
+      local r = http("POST", emu.url .. "/_emulator/clock?step=" .. seconds, { key = false })
+      assert.equals(200, r.status, r.body)
+      return r.json.wall_offset
+    end
+
+    it("answers /_emulator/clock only with --test-clock, and moves the times answers report", function()
+      emu = start{ speed = 1e5 }
+      assert.equals(404, http("POST", emu.url .. "/_emulator/clock?step=60").status) -- an unknown endpoint
+      emu:stop()
+      emu = start{ test_clock = true }
+      local before = poll(emu, (submit(emu))).json.data.created
+      assert.equals(-600, step_wall(-600))
+      assert.equals(400, http("POST", emu.url .. "/_emulator/clock?step=soon", { key = false }).status)
+      local after = poll(emu, (submit(emu))).json.data.created
+      assert.is_true(after < before - 500, "created " .. after .. " after the step, " .. before .. " before")
+    end)
+
+    it("runs a task on the monotonic clock: a wall clock stepped back or ahead neither sends it back to pending nor "
+      .. "ends it early #m-emulator-durations-monotonic", function()
+      emu = start{ speed = 10, task_seconds = 40, test_clock = true } -- 4 s of wall time; pending the first 0.4 s
+      local id = submit(emu)
+      local first
+      for _ = 1, 200 do
+        first = poll(emu, id).json.data
+        if first.status ~= "pending" then break end
+        run("sleep 0.05")
+      end
+      assert.equals("processing", first.status)
+      local created = first.created
+      step_wall(-600)
+      local d = poll(emu, id).json.data
+      assert.equals("processing", d.status)
+      assert.is_true(d.progress >= first.progress, d.progress .. " after " .. first.progress)
+      assert.equals(created, d.created) -- what the task reported stays what it was
+      step_wall(3600 + 600)
+      d = poll(emu, id).json.data
+      assert.equals("processing", d.status)
+      assert.is_true(d.progress < 100)
+      d = wait_done(emu, id)
+      assert.equals("completed", d.status)
+      assert.is_true(d.completed - d.created < 10, "completed " .. (d.completed - d.created) .. " s after created")
+    end)
+
+    it("keeps a fresh result URL alive when the wall clock jumps a day ahead #m-emulator-durations-monotonic",
+      function()
+      emu = start{ speed = 1e5, url_ttl = 30, test_clock = true }
+      local d = wait_done(emu, (submit(emu)))
+      local url = video_url(d)
+      assert.equals(200, http("GET", url).status)
+      step_wall(86400)
+      assert.equals(200, http("GET", url).status)
+    end)
+
+    it("counts a rate window on the monotonic clock: a wall clock step does not end it #m-emulator-durations-monotonic",
+      function()
+      emu = start{ rpm = 1, rpm_window = 30, test_clock = true }
+      assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
+      assert.equals(429, http("GET", emu.url .. "/v1/balance").status)
+      step_wall(3600)
+      assert.equals(429, http("GET", emu.url .. "/v1/balance").status)
     end)
   end)
 

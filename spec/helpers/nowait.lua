@@ -20,6 +20,37 @@ function M.record()
   return waits, stop, real_sleep
 end
 
+--- Start recording file work of unbounded size done on this thread (reading a
+-- whole file, hashing more than 64 KiB, an fsync'd append: core.read_file,
+-- core.hash, core.append_sync) and the file jobs handed to the engine's worker
+-- instead (eng:job, by op). Returns the work list ({ what, bytes } each), the
+-- jobs list (op names) and a function that stops.
+function M.record_file_work()
+  local methods = getmetatable(scheduler.engine()).__index
+  local real = { read_file = core.read_file, hash = core.hash, append_sync = core.append_sync, job = methods.job }
+  local work, jobs = {}, {}
+  core.read_file = function(path, max)
+    work[#work + 1] = { "read_file " .. tostring(path), max }
+    return real.read_file(path, max)
+  end
+  core.hash = function(s)
+    if #s > 64 * 1024 then work[#work + 1] = { "hash", #s } end
+    return real.hash(s)
+  end
+  core.append_sync = function(path, data)
+    work[#work + 1] = { "append_sync " .. tostring(path), #data }
+    return real.append_sync(path, data)
+  end
+  methods.job = function(e, spec)
+    jobs[#jobs + 1] = spec.op
+    return real.job(e, spec)
+  end
+  local function stop()
+    core.read_file, core.hash, core.append_sync, methods.job = real.read_file, real.hash, real.append_sync, real.job
+  end
+  return work, jobs, stop
+end
+
 --- The first wait that was not zero (index and value), or nil.
 function M.first_wait(waits)
   for i, w in ipairs(waits) do

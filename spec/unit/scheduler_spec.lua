@@ -222,6 +222,30 @@ describe("seedance.step #c #compat", function()
     assert.is_nil(seedance.timeout())
   end)
 
+  it("sleeps what plain code asks (1/60 s asks for about 16.7 ms, not a 50 ms slice) #m-plain-sleep-length", function()
+    -- checked on the waits it hands to core.sleep and the engine's poll, not on a clock
+    local waits, stop = nowait.record()
+    finally(stop)
+    seedance.sleep(1 / 60)
+    stop()
+    local asked = 0
+    for _, w in ipairs(waits) do
+      -- (the engine's poll takes milliseconds, core.sleep seconds; none is in flight here)
+      asked = asked + w
+      assert.is_true(w <= 1 / 60 + 1e-9, "one wait of " .. w .. " s for a sleep of 1/60 s")
+    end
+    assert.is_true(asked <= 1 / 60 + 1e-9, "asked to wait " .. asked .. " s in all for a sleep of 1/60 s")
+    assert.is_true(#waits >= 1)
+  end)
+
+  it("exports the monotonic clock of its deadlines as seedance.now #m-now-exported", function()
+    assert.is_function(seedance.now)
+    local a = seedance.now()
+    local c = core.now()
+    local b = seedance.now()
+    assert.is_true(a <= c and c <= b, "seedance.now is not the core's monotonic clock")
+  end)
+
   it("blocks plain code in sleep while spawned coroutines progress", function()
     local ran = false
     seedance.spawn(function() ran = true end)

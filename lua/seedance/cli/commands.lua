@@ -5,15 +5,16 @@
 -- @module seedance.cli.commands
 -- @local
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local exit = require("seedance.cli.exit")
 local guard = require("seedance.cli.guard")
+local json = require("seedance.json")
 local output = require("seedance.cli.output")
 local parser = require("seedance.cli.parser")
 local progress = require("seedance.progress")
 local request = require("seedance.cli.request")
+local scheduler = require("seedance.scheduler")
 local seedance = require("seedance")
 local settings = require("seedance.cli.settings")
 
@@ -38,7 +39,7 @@ local function interrupted(ctx, g, task, args, partial)
   local journal = args.journal and ("; or run this command again (--journal " .. args.journal .. " re-attaches)")
     or ""
   if ctx.show then ctx.show:done() end
-  ctx.err:write(string.format("seedance: interrupted (SIG%s): task %s %s; %spick it up with: %s%s\n",
+  output.tell(ctx, string.format("seedance: interrupted (SIG%s): task %s %s; %spick it up with: %s%s",
     sig, task.id, state, kept, resume, journal))
   if ctx.json then
     output.json(ctx.out, { error = { type = "interrupted", signal = sig, task_id = task.id, resume = resume } })
@@ -153,8 +154,68 @@ local function finish(ctx, g, task, args)
   return exit.EXIT.ok
 end
 
+-- The state of generate's submit and what an interrupt does to it: `key` (the journal's, when it
+-- recorded one, wins), `sent` (the first attempt went out), `unanswered` (an attempt went without an
+-- answer, or answered 5xx: the service may have made the task), `signal`.
+--
+-- Not sent yet: stop at once, nothing paid. On the wire: the first signal prints the key and the
+-- command that picks the task up, then lets the submit finish (its task is named when it comes); a
+-- second one stops at once. Pausing between attempts (a 429's Retry-After, a backoff; `between`):
+-- stop at once, naming the key when an attempt went unanswered.
+local function submit_state(ctx, key)
+  local sub = { key = key, sent = false, unanswered = false }
+  -- Stop the process now with one line (and the JSON error with --json).
+  local function stop(sig, text)
+    if ctx.show then ctx.show:done() end
+    output.tell(ctx, output.line(text))
+    if ctx.json then
+      output.json(ctx.out, { error = { type = "interrupted", signal = sig, idempotency_key = sub.key,
+        resume = sub.unanswered and output.generate_command(ctx.argv, sub.key) or nil } })
+    end
+    ctx.out:flush()
+    ctx.err:flush()
+    os.exit(exit.for_signal(sig))
+  end
+  -- Stop between two attempts: nothing is on the wire.
+  function sub.between(sig)
+    if sub.unanswered then
+      stop(sig, string.format("seedance: interrupted (SIG%s) during the submit: %s", sig,
+        (output.unanswered_note(ctx, sub.key))))
+    end
+    stop(sig, string.format("seedance: interrupted (SIG%s) while the submit waited to try again (the service had "
+      .. "refused it: nothing was paid)", sig))
+  end
+  --- The guard's on_submit(sig, count).
+  function sub.on_signal(sig, count)
+    sub.signal = sub.signal or sig
+    if not sub.sent then
+      stop(sig, string.format("seedance: interrupted (SIG%s) before the submit was sent: nothing was paid", sig))
+    end
+    if scheduler.stats().transfers == 0 then return sub.between(sig) end
+    sub.unanswered = true -- on the wire: it may be made, whatever becomes of its answer
+    if count >= 2 then
+      stop(sig, string.format("seedance: interrupted (SIG%s) during the submit: %s", sig,
+        (output.unanswered_note(ctx, sub.key, "it was stopped on its way, before its answer came"))))
+    end
+    if ctx.show then ctx.show:done() end
+    output.tell(ctx, output.line(string.format("seedance: SIG%s: the submit is on its way; waiting for its answer "
+      .. "to name the task. A second one stops now; then %s", sig,
+      (output.unanswered_note(ctx, sub.key, "it was on its way")))))
+  end
+  --- The client's on_retry: an attempt failed; after a signal, stop before the next one.
+  function sub.on_retry(err)
+    if sub.done then return end
+    if not (err.status and err.status >= 400 and err.status < 500) then sub.unanswered = true end
+    if sub.signal then sub.between(sub.signal) end
+  end
+  return sub
+end
+
 --- `seedance generate`: check everything, submit, then (with --wait, -o or
--- --save-last-frame) wait and save.
+-- --save-last-frame) wait and save. The submit goes under an Idempotency-Key
+-- chosen first (`--idempotency-key KEY` gives it): a submit whose answers were
+-- lost, or that an interrupt cut off, prints the key and the exact command
+-- that picks its task up without paying again.
 -- @tparam table ctx
 -- @tparam table args
 -- @treturn integer exit code
@@ -165,6 +226,8 @@ function M.generate(ctx, args)
   if not opts then return report(ctx, serr) end
   local req, rerr = request.build(args, ctx.settings.defaults)
   if not req then return report(ctx, rerr) end
+  local sub = submit_state(ctx, args.idempotency_key or core.random_hex(16))
+  opts.on_retry = sub.on_retry
   local client, cerr = client_for(ctx, args, opts)
   if not client then return report(ctx, cerr) end
   -- a re-run with its journal re-attaches to the task whose result may stand at -o already
@@ -178,8 +241,20 @@ function M.generate(ctx, args)
   local show = display(ctx, args)
   local _, code = guard.run(function(g)
     g:phase("submit")
-    local task, err = client:generate(req)
+    local task, err = client:generate(req, { idempotency_key = sub.key, before_submit = function(key)
+      sub.key = key
+      if g.signal then return false end -- an interrupt came while nothing was sent: send nothing
+      sub.sent = true
+      return true
+    end })
+    sub.done = true
     if not task then
+      if g.signal and err.type == "aborted" and not sub.sent then
+        if ctx.show then ctx.show:done() end
+        output.tell(ctx, string.format("seedance: interrupted (SIG%s) before the submit was sent: nothing was paid",
+          g.signal))
+        return exit.for_signal(g.signal)
+      end
       report(ctx, err)
       return g.signal and exit.for_signal(g.signal) or exit.code(err)
     end
@@ -195,7 +270,7 @@ function M.generate(ctx, args)
       return exit.EXIT.ok
     end
     return finish(ctx, g, task, args)
-  end, { show = show, stop_now = stop_now(ctx) })
+  end, { show = show, stop_now = stop_now(ctx), on_submit = sub.on_signal })
   client:close()
   return code
 end
@@ -276,7 +351,7 @@ function M.balance(ctx, args)
     if not bal then return report(ctx, err) end
     bal = output.clean(bal)
     if ctx.json then
-      ctx.out:write(cjson.encode(bal), "\n")
+      ctx.out:write(json.encode(bal), "\n")
     else
       local remain = bal.remain_balance
       ctx.out:write("remaining: ", (remain == -1 or bal.unlimited_quota == true) and "unlimited"
@@ -320,9 +395,9 @@ function M.config(ctx, args)
   if ctx.json then
     local list = {}
     for _, name in ipairs(names) do
-      list[name] = { value = info.values[name] or cjson.null, source = info.sources[name] }
+      list[name] = { value = info.values[name] or json.null, source = info.sources[name] }
     end
-    output.json(ctx.out, { config_file = { path = conf.path or cjson.null, exists = conf.exists }, settings = list })
+    output.json(ctx.out, { config_file = { path = conf.path or json.null, exists = conf.exists }, settings = list })
     return exit.EXIT.ok
   end
   local none = { api_key = "not set", api_key_file = "none", proxy = "none", ca_file = "libcurl's CA bundle",

@@ -25,6 +25,7 @@ M.CODES = {
   { 10, "io", "file error" },
   { 11, "expired", "result expired" },
   { 12, "timeout", "timed out" },
+  { 129, "hangup", "hung up (SIGHUP)", types = { "interrupted_HUP" } },
   { 130, "interrupted", "interrupted (SIGINT)", types = { "interrupted_INT" } },
   { 143, "terminated", "terminated (SIGTERM)", types = { "interrupted_TERM" } },
 }
@@ -57,8 +58,8 @@ function M.code(err)
 end
 
 --- The exit code of an interrupt.
--- @tparam string sig "INT" or "TERM"
--- @treturn integer 130 or 143
+-- @tparam string sig "INT", "TERM" or "HUP"
+-- @treturn integer 130, 143 or 129
 function M.for_signal(sig)
   return M.BY_TYPE["interrupted_" .. sig] or M.EXIT.interrupted
 end

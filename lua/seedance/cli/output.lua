@@ -7,10 +7,11 @@
 -- @module seedance.cli.output
 -- @local
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local exit = require("seedance.cli.exit")
 local hints = require("seedance.cli.hints")
+local json = require("seedance.json")
+local numbers = require("seedance.numbers")
 
 local M = {}
 
@@ -43,8 +44,8 @@ end
 -- @treturn string
 function M.number(n)
   if type(n) ~= "number" then return tostring(n) end
-  if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then return string.format("%.0f", n) end
-  return string.format("%.6g", n)
+  if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then return numbers.format("%.0f", n) end
+  return numbers.format("%.6g", n)
 end
 
 --- A value a server sent where a number belongs, as text: a number as
@@ -56,8 +57,8 @@ end
 function M.value(v)
   if type(v) == "number" then return M.number(v) end
   if v == nil then return "unknown" end
-  if type(v) == "string" and tonumber(v) then return M.line(v) end
-  local text = type(v) == "string" and v or cjson.encode(M.clean(v)) or "?"
+  if type(v) == "string" and numbers.parse(v) then return M.line(v) end
+  local text = type(v) == "string" and v or json.encode(M.clean(v)) or "?"
   if #text > 60 then text = text:sub(1, 57) .. "..." end
   return M.line(text) .. " (not a number)"
 end
@@ -77,7 +78,7 @@ end
 -- @param stream
 -- @tparam table obj
 function M.json(stream, obj)
-  stream:write(cjson.encode(M.clean(obj)), "\n")
+  stream:write(json.encode(M.clean(obj)), "\n")
 end
 
 --- A stream that remembers its first failed write: `write` as a file's,
@@ -179,7 +180,7 @@ function M.resume_command(id, args, saved)
   local words = { "seedance", "wait", id }
   local function add(flag, v, long)
     if v ~= nil and v ~= false then
-      v = v ~= true and tostring(v) or nil
+      v = v ~= true and (type(v) == "number" and numbers.text(v) or tostring(v)) or nil
       if v and v:sub(1, 1) == "-" then
         words[#words + 1] = (long or flag) .. "=" .. shell_word(v)   -- a value that looks like a flag
       else
@@ -196,6 +197,60 @@ function M.resume_command(id, args, saved)
   add("--proxy", args.proxy and M.masked(args.proxy))   -- a proxy's password is never printed
   add("--timeout", args.timeout)
   return table.concat(words, " ")
+end
+
+-- The flags whose value may hold a password (masked in a printed command).
+local URL_FLAGS = { ["--proxy"] = true, ["--base-url"] = true }
+
+--- The command that submits again under an Idempotency-Key: this run's own
+-- words (`argv`, shell-quoted; a password in a proxy or base URL masked),
+-- with `--idempotency-key KEY` in place of any it had. Run again, it picks up
+-- the task the first submit may have made instead of paying for another.
+-- @tparam table argv the command's arguments (after `seedance`)
+-- @tparam string key
+-- @treturn string
+function M.generate_command(argv, key)
+  local words, i = { "seedance" }, 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--idempotency-key" then
+      i = i + 2
+    elseif a:match("^%-%-idempotency%-key=") then
+      i = i + 1
+    else
+      local flag, value = a:match("^(%-%-[%w-]+)=(.*)$")
+      if flag and URL_FLAGS[flag] then
+        a = flag .. "=" .. M.masked(value)
+      elseif URL_FLAGS[argv[i - 1] or ""] then
+        a = M.masked(a)
+      end
+      words[#words + 1] = shell_word(a)
+      i = i + 1
+    end
+  end
+  words[#words + 1] = "--idempotency-key"
+  words[#words + 1] = shell_word(key)
+  return table.concat(words, " ")
+end
+
+--- Whether an error may have left a paid task behind with no id to name:
+-- a submit some of whose answers were lost (`maybe_paid`, with its key).
+-- @tparam table err
+-- @treturn boolean
+function M.maybe_paid(err)
+  return err.maybe_paid == true and type(err.idempotency_key) == "string"
+end
+
+--- The sentence naming a submit that may have paid, and the command that picks its task up.
+-- @tparam table ctx the command's context (`argv`)
+-- @tparam string key the submit's Idempotency-Key
+-- @tparam[opt] string why why it may have paid (default: an answer was lost)
+-- @treturn string the sentence
+-- @treturn string the command
+function M.unanswered_note(ctx, key, why)
+  local resume = M.generate_command(ctx.argv or {}, key)
+  return string.format("the service may have made (and billed) the task: %s; its Idempotency-Key is %s; pick the "
+    .. "task up without paying again with: %s", why or "an answer to its submit was lost", key, resume), resume
 end
 
 -- Errors after which fetching the task again cannot help: it failed, its result is gone, or the
@@ -239,6 +294,11 @@ end
 -- @treturn integer the exit code
 function M.report(ctx, err)
   local note, resume = paid_note(ctx, err)
+  local key
+  if not ctx.paid and ctx.argv and M.maybe_paid(err) then
+    key = err.idempotency_key
+    note, resume = M.unanswered_note(ctx, key)
+  end
   local message = hints.apply(err, M.advice(err.message), ctx)
   if ctx.json then
     local problems
@@ -248,7 +308,7 @@ function M.report(ctx, err)
     end
     M.json(ctx.out, { error = { type = err.type, message = message .. (note and ("; " .. note) or ""),
       status = err.status, errors = problems, task_id = err.task_id or (ctx.paid and ctx.paid.id),
-      resume = resume } })
+      idempotency_key = key, resume = resume } })
   else
     local head = err.type == "usage_error" and message
       or (err.type .. (err.status and (" (HTTP " .. M.number(err.status) .. ")") or "") .. ": " .. message)
@@ -257,9 +317,19 @@ function M.report(ctx, err)
       lines[#lines + 1] = "  " .. M.line(tostring(p.field) .. ": " .. M.advice(p.message))
     end
     if ctx.show then ctx.show:clear() end
-    ctx.err:write(table.concat(lines, "\n"), "\n")
+    M.tell(ctx, table.concat(lines, "\n"))
   end
   return exit.code(err)
+end
+
+--- Write a message (one or more lines) to standard error; when standard error
+-- cannot be written (its reader went away), to standard output instead, so
+-- a task paid for is still named where it can be.
+-- @tparam table ctx the command's context (`err`, `out`: checked streams)
+-- @tparam string text without its last newline
+function M.tell(ctx, text)
+  ctx.err:write(text, "\n")
+  if ctx.err.failed then ctx.out:write(text, "\n") end
 end
 
 --- The problems of a validation error worth listing under its message: all of

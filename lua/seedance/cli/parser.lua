@@ -7,6 +7,7 @@
 local argparse = require("argparse")
 local compat = require("seedance.compat")
 local exit = require("seedance.cli.exit")
+local numbers = require("seedance.numbers")
 local request = require("seedance.cli.request")
 
 local M = {}
@@ -56,12 +57,18 @@ end
 -- A number of seconds above 0, for argparse's convert.
 local function seconds(name)
   return function(s)
-    local n = tonumber(s)
+    local n = numbers.parse(s)
     if not n or n ~= n or n <= 0 or n == math.huge then
       return nil, string.format("%s must be a number of seconds above 0, got '%s'", name, s)
     end
     return n
   end
+end
+
+-- An Idempotency-Key, for argparse's convert: what the library takes (1 to 128 letters, digits, '-', '_', '.').
+local function idempotency_key(s)
+  if #s >= 1 and #s <= 128 and s:match("^[%w%-_%.]+$") then return s end
+  return nil, string.format("--idempotency-key must be 1 to 128 letters, digits, '-', '_' or '.', got '%s'", s)
 end
 
 -- -h/--help that records the request instead of printing and exiting.
@@ -169,6 +176,9 @@ function M.new(state, opts)
       .. "to it instead of paying again (after a failed task too: delete FILE to pay for a new "
       .. "attempt)."):argname("FILE"),
     flag(g, "--no-validate", "Skip the client-side checks (for a service newer than this client)."),
+    option(g, "--idempotency-key", "Submit under KEY, the key a run whose submit went unanswered printed: the "
+      .. "service answers with the task that submit made, instead of making (and billing) another."):argname("KEY")
+      :convert(idempotency_key),
   })
   output_flags(g, true)
   settings_flags(g)

@@ -6,10 +6,11 @@
 -- @module seedance.cli.request
 -- @local
 
-local cjson = require("cjson.safe")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local files = require("seedance.files")
+local json = require("seedance.json")
+local numbers = require("seedance.numbers")
 local paths = require("seedance.paths")
 local library_request = require("seedance.request")
 local seedance = require("seedance")
@@ -146,7 +147,7 @@ function M.read(path)
   local body, err = text.read(path, { stdin = true, format_error = "validation_error" })
   if not body then return nil, err end
   local name = path == "-" and "standard input" or path
-  local obj, jerr = cjson.decode(body)
+  local obj, jerr = json.decode(body)
   local why
   if body:match("^%s*$") then
     why = string.format("%s is not a JSON object: it is empty", name)
@@ -200,7 +201,7 @@ function M.build(args, defaults)
       if v then req[flag.field] = flag.value and { flag.value() } or true end
     elseif flag.kind == "option" and v ~= nil and not flag.role then
       if flag.integer then
-        local n = tonumber(v)
+        local n = numbers.parse(v)
         if not n or n ~= math.floor(n) then return nil, usage("%s must be a whole number, got '%s'", flag.name, v) end
         v = n
       end

@@ -10,6 +10,7 @@
 local config = require("seedance.cli.config")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
+local numbers = require("seedance.numbers")
 local options = require("seedance.options")
 local output = require("seedance.cli.output")
 local request = require("seedance.cli.request")
@@ -148,7 +149,7 @@ end
 local function env_number(getenv, name, hint)
   local v = getenv(name)
   if v == nil or v == "" then return true end
-  local n = tonumber(v)
+  local n = numbers.parse(v)
   if not n or n ~= n or n <= 0 or n == math.huge then
     return nil, M.usage("%s must be a number above 0%s, got '%s'", name, hint, v)
   end
@@ -159,7 +160,7 @@ local LOG_LEVELS = { info = true, debug = true }
 
 -- A number of seconds above 0, or nil.
 local function seconds(v)
-  local n = tonumber(v)
+  local n = numbers.parse(v)
   if not n or n ~= n or n <= 0 or n == math.huge then return nil end
   return n
 end

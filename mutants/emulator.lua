@@ -1,0 +1,16 @@
+-- mutants/emulator.lua: mutations of the emulator's promises (mutants/catalogue.lua says how a row reads).
+return {
+  { name = "emulator-durations-monotonic",
+    promise = "the emulator counts every duration (task progress, rate windows, media pacing, URL lifetimes) on a "
+      .. "monotonic clock: a wall-clock step neither sends a task back, ends it early, expires a fresh result nor "
+      .. "ends a rate window",
+    file = "emulator/store.c",
+    from = [[
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+]],
+    to = [[
+    (void)ts;
+    return emu_now();
+]] },
+}

@@ -1,0 +1,58 @@
+-- The command's standard streams when their reader goes away (`| true`,
+-- `2>&1 | head -c 1`): a broken pipe on standard output or error is a file
+-- error (exit 10), never death by SIGPIPE (exit 141) and never a lost video:
+-- the video is saved and the task named on whichever stream still works.
+local emulator = require("helpers.emulator")
+local cli = require("helpers.cli")
+local util = require("helpers.util")
+
+local q = cli.q
+
+-- Run `shell` (a bash pipeline with the command first) and the command's own exit code (PIPESTATUS[0]).
+local function pipeline(shell)
+  local codef = os.tmpname()
+  util.run("bash -c " .. q(shell .. "; echo ${PIPESTATUS[0]} > " .. q(codef)))
+  local code = tonumber(cli.slurp(codef):match("%d+"))
+  os.remove(codef)
+  return code
+end
+
+describe("the seedance command's standard streams #child", function()
+  local emu, env, dir
+  setup(function()
+    -- a task of 20 service seconds at speed 20: a wait of about a second, with progress lines
+    emu = emulator.start{ speed = 20, task_seconds = 20 }
+    env = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-streams", SEEDANCE_TIME_SCALE = "0.05" }
+  end)
+  teardown(function() emu:stop() end)
+  before_each(function() dir = util.tmpdir() end)
+  after_each(function() util.run("rm -rf " .. q(dir)) end)
+
+  it("a standard output whose reader is gone (| true) is a file error naming the task; the video is saved "
+    .. "#m-cli-sigpipe-ignored", function()
+    local video, errf = dir .. "/a.mp4", dir .. "/err"
+    local code = pipeline(cli.command("generate --prompt 'a paper boat' -o " .. q(video), env)
+      .. " 2>" .. q(errf) .. " </dev/null | true")
+    local err = cli.slurp(errf)
+    assert.equals(10, code, err)
+    assert.matches("cannot write standard output", err)
+    local id = err:match("submitted task (task_%w+)")
+    assert.truthy(id, err)
+    assert.truthy(err:find("task " .. id .. " was paid for", 1, true), err)
+    assert.is_true(util.is_mp4(video))
+  end)
+
+  it("a standard error whose reader stops early is a file error; the wait goes on and the video is saved, "
+    .. "named on standard output #m-cli-sigpipe-ignored #m-cli-stderr-checked", function()
+    local video, outf = dir .. "/b.mp4", dir .. "/out"
+    local code = pipeline(cli.command("generate --prompt 'a paper boat' -o " .. q(video), env)
+      .. " 2>&1 >" .. q(outf) .. " </dev/null | head -c 1 >/dev/null")
+    local out = cli.slurp(outf)
+    assert.equals(10, code, out)
+    assert.is_true(util.is_mp4(video))
+    local id = out:match("task (task_%w+) completed")
+    assert.truthy(id, out)
+    assert.truthy(out:find("saved: " .. video, 1, true), out)
+    assert.matches("cannot write standard error", out)
+  end)
+end)

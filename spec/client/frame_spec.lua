@@ -1,0 +1,103 @@
+-- Specs for file work and the host's frame: with a journal, reading and hashing
+-- a request's local images, reading the journal and syncing each record are
+-- handed to the engine's worker thread (src/jobs.c), and long pieces of Lua work
+-- (a journal of thousands of records, a batch's checks) are cut into slices a
+-- frame each, so step(0) stays within a frame whatever the sizes. Proven on what
+-- a step asks for and does, not on a clock (the figures are bench/frame_files.lua's).
+local seedance = require("seedance")
+local emulator = require("helpers.emulator")
+local journal = require("seedance.journal")
+local nowait = require("helpers.nowait")
+local preflight = require("seedance.preflight")
+local process = require("helpers.process")
+local util = require("helpers.util")
+
+-- A PNG of n bytes (a real header, then zeros).
+local function png(path, n)
+  local head = "\137PNG\r\n\26\n"
+  process.write(path, head .. string.rep("\0", n - #head))
+end
+
+-- Step seedance from a frame loop until done() (at most `limit` seconds); the number of steps.
+local function frames(done, limit)
+  local n, deadline = 0, seedance.now() + (limit or 60)
+  while not done() and seedance.now() < deadline do
+    seedance.step(0)
+    n = n + 1
+  end
+  return n
+end
+
+describe("file work and the host's frame #found", function()
+  local emu, dir
+  setup(function() emu = emulator.start{ speed = util.SPEED } end)
+  teardown(function() emu:stop() end)
+  before_each(function() dir = util.tmpdir() end)
+  after_each(function() process.remove_dir(dir) end)
+
+  it("with a journal and a 5 MB local image, step(0) hands every file read, hash and fsync to the worker "
+    .. "#m-image-hash-off-frame #m-journal-by-descriptor", function()
+    png(dir .. "/big.png", 5 * 1024 * 1024)
+    local c = util.client_for(emu, { journal = dir .. "/run.journal" })
+    finally(function() c:close() end)
+    local work, jobs, stop = nowait.record_file_work()
+    finally(stop)
+    local waits, wstop = nowait.record()
+    finally(wstop)
+    local result
+    seedance.spawn(function()
+      local task, err = c:generate{ model = "doubao-seedance-2.0", prompt = "a big cat",
+                                    image_urls = { seedance.file(dir .. "/big.png") } }
+      if task then task, err = task:wait() end
+      if task then task, err = task:download(dir .. "/out.mp4") end
+      result = { task, err }
+    end)
+    frames(function() return result ~= nil end)
+    stop()
+    wstop()
+    assert.is_truthy(result and result[1], tostring(result and result[2]))
+    assert.same({}, work) -- nothing read whole, hashed or synced on the frame
+    local ops = {}
+    for _, op in ipairs(jobs) do ops[op] = (ops[op] or 0) + 1 end
+    assert.equals(1, ops.hash)        -- the image, for the request's identity
+    assert.is_true((ops.append or 0) >= 4) -- submit, task, done, download records
+    assert.is_nil(nowait.first_wait(waits))
+  end)
+
+  it("reads a journal of thousands of records a slice per frame #m-journal-read-sliced", function()
+    local path = dir .. "/long.journal"
+    local lines = { '{"v":1,"type":"journal","format":"seedance-journal","created":1764000000}' }
+    for i = 1, 3000 do
+      lines[#lines + 1] = ('{"v":1,"type":"submit","key":"h%d#1","hash":"h%d","idempotency_key":"k%d"}'):format(i, i, i)
+    end
+    process.write(path, table.concat(lines, "\n") .. "\n")
+    -- records read in each step: each is decoded once
+    local json = require("seedance.json")
+    local real, decoded, most = json.decode, 0, 0
+    json.decode = function(text) decoded = decoded + 1; return real(text) end
+    finally(function() json.decode = real end)
+    local c
+    seedance.spawn(function() c = util.client_for(emu, { journal = path }) end)
+    local deadline = seedance.now() + 60
+    while not c and seedance.now() < deadline do
+      decoded = 0
+      seedance.step(0)
+      most = math.max(most, decoded)
+    end
+    json.decode = real
+    c:close()
+    assert.is_true(most <= journal.SLICE + 1, most .. " records read in one step")
+  end)
+
+  it("checks a batch of hundreds of items a slice per frame #m-preflight-sliced", function()
+    local c = util.client_for(emu)
+    local reqs = {}
+    for i = 1, 320 do reqs[i] = { model = "doubao-seedance-2.0", prompt = "item " .. i } end
+    local results
+    -- every output's folder is missing: every item fails its checks, nothing is paid
+    seedance.spawn(function() results = seedance.map(c, reqs, { output = dir .. "/none/%d.mp4" }) end)
+    local steps = frames(function() return results ~= nil end)
+    assert.equals("io_error", results[1].error.type)
+    assert.is_true(steps >= 320 / preflight.SLICE, steps .. " steps for 320 items")
+  end)
+end)

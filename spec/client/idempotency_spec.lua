@@ -1,0 +1,136 @@
+-- Specs for the identity of what may have been paid: a submit's Idempotency-Key
+-- is the one handle on a task the service made when every answer to it was lost
+-- (a network outage longer than the retries, a laptop that slept). Against the
+-- emulator (which bills and replays by key) behind the scriptable gateway, which
+-- forwards the submit and then drops the answer.
+local seedance = require("seedance")
+local emulator = require("helpers.emulator")
+local gateway = require("helpers.gateway")
+local util = require("helpers.util")
+
+local REQ = { model = "doubao-seedance-2.0", prompt = "a paper boat on a river", duration = 5 }
+
+-- The gateway's script: the first `n` submits reach the emulator (which makes and bills the
+-- task) and their answers are lost; everything else is forwarded as it is.
+local function lose_submits(emu, n)
+  return { upstream = emu.url, cases = {
+    { name = "lost", method = "POST", path = "/v1/videos/generations", forward = true, drop = true, times = n },
+  } }
+end
+
+describe("a paid submit whose every answer is lost #found", function()
+  local emu, gw
+  before_each(function()
+    emu = emulator.start{ speed = util.SPEED }
+    gw = gateway.start{ upstream = emu.url }
+  end)
+  after_each(function()
+    assert.is_true(gw:stop(), gw:log())
+    emu:stop()
+  end)
+
+  local function client(over)
+    local o = { api_key = "sk-spec", base_url = gw.url, time_scale = 1 / util.SPEED, backoff = 0.01,
+                max_backoff = 0.02, max_retries = 1 }
+    for k, v in pairs(over or {}) do o[k] = v end
+    return seedance.new(o)
+  end
+
+  -- The Idempotency-Key of every submit the gateway saw.
+  local function keys_sent()
+    local keys = {}
+    for _, r in ipairs(gw:requests{ method = "POST" }) do keys[#keys + 1] = r:header("idempotency-key") end
+    return keys
+  end
+
+  it("ends with an error that carries its idempotency_key (maybe_paid), and generate takes the key back: "
+    .. "one task paid for one request #m-submit-error-carries-key #m-submit-maybe-paid", function()
+    gw:script(lose_submits(emu, 4))
+    local c = client()
+    local task, err = c:generate(REQ)
+    assert.is_nil(task)
+    assert.equals("network_error", err.type)
+    assert.is_string(err.idempotency_key)
+    assert.is_true(err.maybe_paid)
+    assert.equals(1, emu:stats().tasks_created) -- made and billed, though no answer came back
+    for _, k in ipairs(keys_sent()) do assert.equals(err.idempotency_key, k) end
+    gw:script{ upstream = emu.url }
+    task = assert(c:generate(REQ, { idempotency_key = err.idempotency_key }))
+    assert.is_true(task.replayed)
+    assert.equals(err.idempotency_key, task.idempotency_key)
+    assert.equals(1, emu:stats().tasks_created)
+  end)
+
+  it("carries the key, not maybe_paid, when the service refused the submit (nothing made)", function()
+    gw:script{ upstream = emu.url, cases = {
+      { method = "POST", path = "/v1/videos/generations", status = 402,
+        json = { error = { code = 402, type = "payment_required", message = "top up" } } } } }
+    local _, err = client():generate(REQ)
+    assert.equals("payment_required", err.type)
+    assert.is_string(err.idempotency_key)
+    assert.is_nil(err.maybe_paid)
+  end)
+
+  it("map submits an item again under its key until the task the service made lands in its item "
+    .. "#m-pipeline-submit-rounds #m-submit-maybe-paid", function()
+    gw:script(lose_submits(emu, 4)) -- two whole rounds of one submit (two attempts each) lose their answers
+    local c = client()
+    local results, stats = seedance.map(c, { REQ }, { concurrency = 1 })
+    assert.equals(1, stats.done, tostring(results[1].error))
+    assert.is_truthy(results[1].task)
+    assert.equals(1, emu:stats().tasks_created)
+    local keys = keys_sent()
+    assert.is_true(#keys >= 5, #keys .. " submits")
+    for _, k in ipairs(keys) do assert.equals(results[1].task.idempotency_key, k) end
+  end)
+
+  it("chain does the same for a clip #m-pipeline-submit-rounds", function()
+    gw:script(lose_submits(emu, 4))
+    local c = client()
+    local clips, err = seedance.chain(c, { REQ })
+    assert.is_nil(err)
+    assert.is_truthy(clips[1] and clips[1].task)
+    assert.equals(1, emu:stats().tasks_created)
+  end)
+
+  it("an item that never gets an answer carries the key in its error", function()
+    gw:script(lose_submits(emu, 100))
+    local results, stats = seedance.map(client(), { REQ })
+    assert.equals(1, stats.failed)
+    assert.is_string(results[1].error.idempotency_key)
+    assert.is_true(results[1].error.maybe_paid)
+    assert.equals(1, emu:stats().tasks_created)
+  end)
+
+  it("with a journal, submits under the key the journal recorded, whatever key the caller passes "
+    .. "#m-journal-key-wins", function()
+    gw:script(lose_submits(emu, 2)) -- the first try's answers are lost: its key is in the journal only
+    local journal = util.tmpfile("idem.journal")
+    finally(function() os.remove(journal) end)
+    local c = client{ journal = journal }
+    local _, err = c:generate(REQ)
+    local recorded = err.idempotency_key
+    assert.equals(1, emu:stats().tasks_created)
+    c:close()
+    gw:script{ upstream = emu.url }
+    c = client{ journal = journal }
+    local task = assert(c:generate(REQ, { idempotency_key = "another-key-1" }))
+    assert.equals(recorded, task.idempotency_key)
+    assert.is_true(task.replayed)
+    assert.equals(1, emu:stats().tasks_created)
+    c:close()
+  end)
+
+  it("before_submit sees the key before anything is sent, and false sends nothing #m-before-submit-calls-off", function()
+    gw:script{ upstream = emu.url }
+    local seen
+    local task, err = client():generate(REQ, { before_submit = function(key) seen = key; return false end })
+    assert.is_nil(task)
+    assert.equals("aborted", err.type)
+    assert.equals(seen, err.idempotency_key)
+    assert.is_nil(err.maybe_paid)
+    assert.equals(0, #gw:requests{ method = "POST" })
+    task = assert(client():generate(REQ, { before_submit = function(key) seen = key end }))
+    assert.equals(seen, task.idempotency_key)
+  end)
+end)
