@@ -24,9 +24,19 @@ local function interrupt_line(err)
   return lines[1], resume
 end
 
--- Run a printed `seedance ...` command as it is (through the shell, as a user pastes it).
-local function run_printed(command, env)
-  return cli.run((command:gsub("^seedance ", "")), env)
+local run_printed = cli.run_printed
+
+-- Run `args` (default `generate --prompt x`) through gw, and SIGINT it once the gateway holds
+-- its request of case `case`: it exits 130 (printing nothing on standard output); its standard error.
+local function interrupted_at(gw, case, args)
+  local job = cli.start(args or "generate --prompt x", { SEEDANCE_BASE_URL = gw.url,
+    SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" })
+  gw:wait_requests(1, { case = case })
+  job:signal("INT")
+  local code, stdout, err = job:finish()
+  assert.equals(130, code, err)
+  assert.equals("", stdout)
+  return err
 end
 
 local cleanup = util.cleanup()
@@ -131,13 +141,7 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
     local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
       { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 2 } } })
     local before = slow_task:created()
-    local job = cli.start("generate --prompt x", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
-                                                   SEEDANCE_TIME_SCALE = "0.05" })
-    gw:wait_requests(1, { case = "slow submit" })
-    job:signal("INT")
-    local code, stdout, err = job:finish()
-    assert.equals(130, code, err)
-    assert.equals("", stdout)
+    local err = interrupted_at(gw, "slow submit")
     local id = err:match("submitted task (task_%w+)")
     assert.truthy(id, err)
     local line, resume = interrupt_line(err)
@@ -148,54 +152,36 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
 
   it("SIGINT while the submit waits out a 429's Retry-After stops at once: nothing was paid #found "
     .. "#m-cli-interrupt-between-attempts", function()
-    local gw = gateway.start{ upstream = slow_task.url, cases = {
+    local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
       { name = "busy", method = "POST", path = "/v1/videos/generations", times = 1, status = 429,
         headers = { { "Retry-After", "5" } },
-        json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } } } }
-    finally(function() gw:stop() end)
-    local before = slow_task:stats().tasks_created
-    local job = cli.start("generate --prompt x", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
-                                                   SEEDANCE_TIME_SCALE = "0.05" })
-    gw:wait_requests(1, { case = "busy" })
-    job:signal("INT")
-    local code, stdout, err = job:finish()
-    assert.equals(130, code, err)
-    assert.equals("", stdout)
+        json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } } } })
+    local before = slow_task:created()
+    local err = interrupted_at(gw, "busy")
     assert.matches("^seedance: interrupted %(SIGINT%) while the submit waited to try again %(the service had refused "
       .. "it: nothing was paid%)\n$", err)
     assert.equals(1, #gw:requests{ method = "POST" }) -- no second submit went out
-    assert.equals(before, slow_task:stats().tasks_created)
+    assert.equals(before, slow_task:created())
   end)
 
   it("SIGINT before the submit is sent (an upload on its way) stops at once: nothing was paid #found", function()
-    local gw = gateway.start{ upstream = slow_task.url, cases = {
-      { name = "slow upload", method = "POST", path = "/v1/uploads/images", forward = true, stall = 5 } } }
-    finally(function() gw:stop() end)
-    local png = util.tmpfile("int.png")
-    local f = assert(io.open(png, "wb"))
-    f:write("\137PNG\r\n\26\n", string.rep("\0", 64))
-    f:close()
-    finally(function() os.remove(png) end)
-    local before = slow_task:stats().tasks_created
-    local job = cli.start("generate --prompt x --image " .. q(png), { SEEDANCE_BASE_URL = gw.url,
-      SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" })
-    gw:wait_requests(1, { case = "slow upload" })
-    job:signal("INT")
-    local code, _, err = job:finish()
-    assert.equals(130, code, err)
+    local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow upload", method = "POST", path = "/v1/uploads/images", forward = true, stall = 5 } } })
+    local png = cleanup(util.tmpfile("int.png", util.PNG))
+    local before = slow_task:created()
+    local err = interrupted_at(gw, "slow upload", "generate --prompt x --image " .. q(png))
     assert.matches("interrupted %(SIGINT%) before the submit was sent: nothing was paid", err)
     assert.equals(0, #gw:requests{ path = "/v1/videos/generations" })
-    assert.equals(before, slow_task:stats().tasks_created)
+    assert.equals(before, slow_task:created())
   end)
 
   it("a second SIGINT while a submit is on its way stops at once, the task it may have made named by its key and "
     .. "the command that picks it up #found #m-cli-second-signal-named #m-cli-submit-key-first", function()
-    local gw = gateway.start{ upstream = slow_task.url, cases = {
+    local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
       { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 20,
-        times = 1 } } }
-    finally(function() gw:stop() end)
+        times = 1 } } })
     local genv = { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" }
-    local before = slow_task:stats().tasks_created
+    local before = slow_task:created()
     local job = cli.start("generate --prompt 'a second heron'", genv)
     gw:wait_requests(1, { case = "slow submit" })
     job:signal("INT")
@@ -211,12 +197,12 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
     assert.truthy(line, err)
     local resume = line:match("pick the task up without paying again with: (seedance generate .*)$")
     assert.equals("seedance generate --prompt 'a second heron' --idempotency-key " .. key, resume)
-    assert.equals(before + 1, slow_task:stats().tasks_created) -- made (and billed) behind the held answer
+    assert.equals(before + 1, slow_task:created()) -- made (and billed) behind the held answer
     -- the printed command picks that task up: no second one
     local c2, o2, e2 = run_printed(resume, genv)
     assert.equals(0, c2, e2)
     assert.matches("^task_%w+\n$", o2)
-    assert.equals(before + 1, slow_task:stats().tasks_created)
+    assert.equals(before + 1, slow_task:created())
   end)
 
   it("SIGHUP (the terminal closed) during the wait is handled as SIGTERM: one line, exit 129 #m-cli-sighup", function()

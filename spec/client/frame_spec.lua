@@ -28,6 +28,8 @@ local function frames(done, limit)
   return n
 end
 
+local cleanup = util.cleanup()
+
 describe("file work and the host's frame #found", function()
   local emu, dir
   setup(function() emu = emulator.start{ speed = util.SPEED } end)
@@ -39,9 +41,9 @@ describe("file work and the host's frame #found", function()
     .. "#m-image-hash-off-frame #m-journal-by-descriptor", function()
     png(dir .. "/big.png", 5 * 1024 * 1024)
     local c = util.client_for(emu, { journal = dir .. "/run.journal" })
-    finally(function() c:close() end)
+    cleanup(function() c:close() end)
     local work, jobs, stop = nowait.record_file_work()
-    finally(stop)
+    cleanup(stop)
     local waits, wstop = nowait.record()
     finally(wstop)
     local result

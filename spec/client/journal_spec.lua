@@ -25,7 +25,7 @@ describe("the journal #c", function()
   it("re-attaches to journaled tasks and skips finished downloads #m-journal-reattach", function()
     local dir = cleanup(util.tmpdir())
     local before = emu:stats()
-    local function pipeline()
+    local function journaled_map()
       local c = util.client_for(emu, { journal = dir .. "/j.journal" })
       local results = seedance.map(c, {
         { model = "doubao-seedance-2.0", prompt = "one" },
@@ -34,9 +34,9 @@ describe("the journal #c", function()
       c:close() -- gives the journal's lock back, for the re-run
       return results
     end
-    local first = pipeline()
+    local first = journaled_map()
     local media_first = emu:stats().media_requests - before.media_requests
-    local second = pipeline()
+    local second = journaled_map()
     local stats = emu:stats()
     assert.equals(2, stats.tasks_created - before.tasks_created)
     assert.equals(2, media_first)

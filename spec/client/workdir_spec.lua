@@ -15,6 +15,8 @@ local ok_luv, uv = pcall(require, "luv")
 local REQ = { model = "doubao-seedance-2.0", prompt = "a paper boat on a river", duration = 5 }
 local PNG = "\137PNG\r\n\26\n" .. string.rep("\0", 64)
 
+local cleanup = util.cleanup()
+
 describe("the host's working directory #found #compat", function()
   if not ok_luv then
     it("needs lua-luv", function() pending("lua-luv is not installed for " .. _VERSION) end)
@@ -123,7 +125,7 @@ describe("the host's working directory #found #compat", function()
     .. "#m-ca-file-resolved", function()
     assert(uv.chdir(home)) -- the helpers start their servers from the repository's folder
     local certs = tls.make()
-    finally(function() certs:remove() end)
+    cleanup(certs)
     local stack = nghttpx.in_front_of(emu, { tls = certs.server, http2 = false })
     finally(function() stack.stop() end)
     assert(uv.chdir(certs.ca:match("^(.*)/[^/]+$")))

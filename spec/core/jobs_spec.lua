@@ -19,6 +19,8 @@ local function result_of(eng, id)
   error("no result for job " .. tostring(id))
 end
 
+local cleanup = util.cleanup()
+
 describe("the engine's file worker #c", function()
   local dir
   before_each(function() dir = util.tmpdir() end)
@@ -42,7 +44,7 @@ describe("the engine's file worker #c", function()
 
   it("appends through a lock's own open file, in the order asked, and reads it back", function()
     local eng = core.engine()
-    finally(function() eng:close() end)
+    cleanup(function() eng:close() end)
     local lock = assert(core.lock(dir .. "/j"))
     finally(function() lock:unlock() end)
     local ids = {}

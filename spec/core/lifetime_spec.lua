@@ -20,7 +20,7 @@ local function full_gc()
   collectgarbage("collect")
 end
 
-local function count(t)
+local function count_keys(t)
   local n = 0
   for _ in pairs(t) do n = n + 1 end
   return n
@@ -59,7 +59,7 @@ describe("lifetimes under the collector #c", function()
         if round % 3 == 0 then full_gc() end
       end
       full_gc()
-      assert.equal(0, count(weak))
+      assert.equal(0, count_keys(weak))
       os.remove(out)
       os.remove(out .. "2")
     end)
@@ -104,7 +104,7 @@ describe("lifetimes under the collector #c", function()
       end
       assert.equal(12, finished)
       full_gc()
-      assert.equal(0, count(weak))
+      assert.equal(0, count_keys(weak))
       assert.equal(0, scheduler.stats().transfers)
       for _, p in ipairs(paths) do os.remove(p) end
     end)
@@ -170,7 +170,7 @@ describe("lifetimes under the collector #c", function()
       while seedance.step(0.005) > 0 and core.now() < deadline do collectgarbage("collect") end
       assert.equal(6, finished)
       full_gc()
-      assert.equal(0, count(weak))
+      assert.equal(0, count_keys(weak))
     end)
   end)
 

@@ -656,10 +656,10 @@ describe("seedance-emulator #emulator #child", function()
     end
 
     it("answers /_emulator/clock only with --test-clock, and moves the times answers report", function()
-      emu = start{ speed = 1e5 }
+      emu = emulator.start{ speed = 1e5 }
       assert.equals(404, http("POST", emu.url .. "/_emulator/clock?step=60").status) -- an unknown endpoint
       emu:stop()
-      emu = start{ test_clock = true }
+      emu = emulator.start{ test_clock = true }
       local before = poll(emu, (submit(emu))).json.data.created
       assert.equals(-600, step_wall(-600))
       assert.equals(400, http("POST", emu.url .. "/_emulator/clock?step=soon", { key = false }).status)
@@ -669,7 +669,7 @@ describe("seedance-emulator #emulator #child", function()
 
     it("runs a task on the monotonic clock: a wall clock stepped back or ahead neither sends it back to pending nor "
       .. "ends it early #m-emulator-durations-monotonic", function()
-      emu = start{ speed = 10, task_seconds = 40, test_clock = true } -- 4 s of wall time; pending the first 0.4 s
+      emu = emulator.start{ speed = 10, task_seconds = 40, test_clock = true } -- 4 s of wall time; pending the first 0.4 s
       local id = submit(emu)
       local first
       for _ = 1, 200 do
@@ -695,7 +695,7 @@ describe("seedance-emulator #emulator #child", function()
 
     it("keeps a fresh result URL alive when the wall clock jumps a day ahead #m-emulator-durations-monotonic",
       function()
-      emu = start{ speed = 1e5, url_ttl = 30, test_clock = true }
+      emu = emulator.start{ speed = 1e5, url_ttl = 30, test_clock = true }
       local d = wait_done(emu, (submit(emu)))
       local url = video_url(d)
       assert.equals(200, http("GET", url).status)
@@ -705,7 +705,7 @@ describe("seedance-emulator #emulator #child", function()
 
     it("counts a rate window on the monotonic clock: a wall clock step does not end it #m-emulator-durations-monotonic",
       function()
-      emu = start{ rpm = 1, rpm_window = 30, test_clock = true }
+      emu = emulator.start{ rpm = 1, rpm_window = 30, test_clock = true }
       assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
       assert.equals(429, http("GET", emu.url .. "/v1/balance").status)
       step_wall(3600)

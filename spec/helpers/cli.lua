@@ -120,6 +120,14 @@ end
 local Job = {}
 Job.__index = Job
 
+--- Run a command the command printed (`seedance ...`) as it is, through the shell, as a user pastes it:
+-- exit code, standard output, standard error.
+-- @tparam string command
+-- @tparam[opt] table env
+function M.run_printed(command, env)
+  return M.run((command:gsub("^seedance ", "")), env)
+end
+
 --- Start in the background, with SIGINT and SIGTERM at their defaults (a
 -- shell's background job would otherwise inherit SIGINT ignored).
 -- @return a job: `pid`, `out` and `err` (file names), `:stderr()`, `:signal(name)`, `:finish()`

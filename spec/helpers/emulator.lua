@@ -26,7 +26,6 @@ M.bin = os.getenv("SEEDANCE_EMULATOR_BIN") or process.ROOT .. "/build/seedance-e
 
 local Emu = {}
 Emu.__index = Emu
-Emu.__gc = process.gc
 
 local sh_quote, read_all, alive = process.quote, process.read, process.alive
 

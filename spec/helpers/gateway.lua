@@ -54,7 +54,6 @@ M.python = "/usr/bin/python3"
 
 local Gw = {}
 Gw.__index = Gw
-Gw.__gc = process.gc
 
 local Record = {}
 Record.__index = Record

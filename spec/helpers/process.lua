@@ -149,27 +149,29 @@ end
 
 --- Run a shell command in the background under io.popen, as `CMD & echo $!; wait $!; echo
 -- "exit=$?"`: the shell prints its pid, waits for it and prints its exit status (128 + N for signal
--- N; close() does not tell on Lua 5.1), so it is reaped at once. Sets `self.shell` and `self.pid`;
--- a process whose owner is collected (or at exit) is killed, not left running: Lua 5.2+ call __gc
--- on tables (give the owner's metatable `__gc = process.gc`), 5.1 and LuaJIT only on a newproxy.
+-- N; close() does not tell on Lua 5.1), so it is reaped at once. Sets `self.shell` and `self.pid`.
+-- A process whose owner is collected while it runs (a spec that forgot to stop it) is killed
+-- first: its guard, made after the pipe, is finalized before it, so the pipe's close, which waits
+-- for the shell, never waits for the process's own lifetime.
 -- @tparam table self the owner
 -- @tparam string cmd the shell command (its redirections included)
 -- @return self
 function M.background(self, cmd)
   self.shell = assert(io.popen(cmd .. " & echo $!; wait $!; echo \"exit=$?\"", "r"))
   local pid = self.shell:read("*l")
-  self.pid, self.exit_ok, self.exit_code = pid, nil, nil
+  local state = { running = true }
+  local function reap()
+    if state.running then os.execute("kill " .. pid .. " 2>/dev/null") end
+  end
+  self.pid, self.exit_ok, self.exit_code, self.running_state = pid, nil, nil, state
+  -- Lua 5.2+ finalize tables; 5.1 and LuaJIT only userdata (newproxy)
   if newproxy then
-    local guard = newproxy(true)
-    getmetatable(guard).__gc = function() os.execute("kill " .. pid .. " 2>/dev/null") end
-    self.guard = guard
+    self.guard = newproxy(true)
+    getmetatable(self.guard).__gc = reap
+  else
+    self.guard = setmetatable({}, { __gc = reap })
   end
   return self
-end
-
---- A __gc for owners of a background process: kills it if it still runs.
-function M.gc(self)
-  if self.shell then os.execute("kill " .. self.pid .. " 2>/dev/null") end
 end
 
 --- Stop a background process (idempotent): SIGTERM, SIGKILL after 5 seconds (to its process group
@@ -189,6 +191,7 @@ function M.stop_background(self, group)
   local code = tonumber((self.shell:read("*a") or ""):match("exit=(%d+)"))
   self.shell:close()
   self.shell = nil
+  self.running_state.running = false
   self.exit_ok, self.exit_code = code == 0, code
   return self.exit_ok, self.exit_code
 end
@@ -222,7 +225,6 @@ end
 
 local Proc = {}
 Proc.__index = Proc
-Proc.__gc = M.gc
 
 --- Start a command in the background.
 -- @tparam table opts `argv` (list: the program and its arguments), `log` (path for its stdout and
