@@ -37,12 +37,12 @@ return {
 ]] },
   { name = "cli-interrupt-submit-finishes",
     promise = "an interrupt during the submit lets it finish, so the task paid for is named",
-    file = "lua/seedance/cli/guard.lua",
+    file = "lua/seedance/cli/commands.lua",
     from = [[
-  elseif self.name ~= "submit" then
+    if count >= 2 then
 ]],
     to = [[
-  else
+    if count >= 1 then
 ]] },
   { name = "cli-interrupt-trap",
     promise = "SIGINT during a wait stops with one line naming the task and the command that picks it up (exit 130)",
@@ -338,5 +338,14 @@ return {
 ]],
     to = [[
     os.time())
+]] },
+  { name = "cli-help-argument-names",
+    promise = "each command's help names its arguments (ID, FILE.json, COMMAND) as its usage line does",
+    file = "lua/seedance/cli/parser.lua",
+    from = [[
+  if opts.id then c:argument("ID", "The task id."):target("id"):argname("ID") end
+]],
+    to = [[
+  if opts.id then c:argument("id", "The task id."):argname("ID") end
 ]] },
 }

@@ -38,7 +38,7 @@ describe("the seedance command's parser #child", function()
       usage_error("wait " .. ID .. " --wait-timeout 0"))
     assert.matches("%-%-duration must be a whole number, got '5%.5'", usage_error("generate --prompt x --duration 5.5"))
     assert.matches("too many arguments", usage_error("status " .. ID .. " " .. ID))
-    assert.matches("missing argument 'id'", usage_error("wait"))
+    assert.matches("missing argument 'ID'", usage_error("wait"))
     assert.matches("unknown command 'frobnicate'", usage_error("frobnicate"))
     assert.matches("download needs %-o FILE", usage_error("download " .. ID))
   end)
@@ -138,6 +138,23 @@ describe("the seedance command's parser #child", function()
                            "--verbose", "--journal", "--save-last-frame", "--output" } do
       assert.truthy(out:find(flag, 1, true), flag)
     end
+  end)
+
+  -- found: a command's help named its argument otherwise than its usage line
+  it("each command's help names its arguments as its usage line does #found #m-cli-help-argument-names", function()
+    for args, name in pairs{ ["status"] = "ID", ["wait"] = "ID", ["download"] = "ID", ["validate"] = "FILE.json",
+                             ["help"] = "COMMAND" } do
+      local code, out = cli.run(args .. " --help")
+      assert.equals(0, code)
+      local usage = out:match("^(.-)\n\n")
+      assert.truthy(usage:find(" %[?" .. name:gsub("%p", "%%%0") .. "%]?$"), args .. ": " .. usage)
+      assert.matches("\nArguments:\n   " .. name:gsub("%p", "%%%0") .. " +%u", out)
+    end
+    -- and the parsed value keeps its name
+    assert.equals(ID, assert(parser.parse{ "status", ID }).id)
+    assert.equals("req.json", assert(parser.parse{ "validate", "req.json" }).file)
+    assert.equals("wait", assert(parser.parse{ "help", "wait" }).topic)
+    assert.equals("zsh", assert(parser.parse{ "completion", "zsh" }).shell)
   end)
 end)
 

@@ -28,12 +28,19 @@ describe("the seedance command's standard streams #child", function()
   before_each(function() dir = util.tmpdir() end)
   after_each(function() util.run("rm -rf " .. q(dir)) end)
 
+  -- `generate -o video` with its streams redirected as `streams` says (a pipeline after them), CAP
+  -- standing there for a file of the test's folder: its exit code, and what went into that file.
+  local function generate_into(video, streams)
+    local cap = dir .. "/captured"
+    local code = pipeline(cli.command("generate --prompt 'a paper boat' -o " .. q(video), env) .. " "
+      .. streams:gsub("CAP", q(cap)))
+    return code, cli.slurp(cap)
+  end
+
   it("a standard output whose reader is gone (| true) is a file error naming the task; the video is saved "
     .. "#m-cli-sigpipe-ignored", function()
-    local video, errf = dir .. "/a.mp4", dir .. "/err"
-    local code = pipeline(cli.command("generate --prompt 'a paper boat' -o " .. q(video), env)
-      .. " 2>" .. q(errf) .. " </dev/null | true")
-    local err = cli.slurp(errf)
+    local video = dir .. "/a.mp4"
+    local code, err = generate_into(video, "2>CAP </dev/null | true")
     assert.equals(10, code, err)
     assert.matches("cannot write standard output", err)
     local id = err:match("submitted task (task_%w+)")
@@ -44,15 +51,39 @@ describe("the seedance command's standard streams #child", function()
 
   it("a standard error whose reader stops early is a file error; the wait goes on and the video is saved, "
     .. "named on standard output #m-cli-sigpipe-ignored #m-cli-stderr-checked", function()
-    local video, outf = dir .. "/b.mp4", dir .. "/out"
-    local code = pipeline(cli.command("generate --prompt 'a paper boat' -o " .. q(video), env)
-      .. " 2>&1 >" .. q(outf) .. " </dev/null | head -c 1 >/dev/null")
-    local out = cli.slurp(outf)
+    local video = dir .. "/b.mp4"
+    local code, out = generate_into(video, "2>&1 >CAP </dev/null | head -c 1 >/dev/null")
     assert.equals(10, code, out)
     assert.is_true(util.is_mp4(video))
     local id = out:match("task (task_%w+) completed")
     assert.truthy(id, out)
     assert.truthy(out:find("saved: " .. video, 1, true), out)
     assert.matches("cannot write standard error", out)
+  end)
+
+  it("opens descriptors 0-2 first when they are closed, so no file or socket the command opens becomes one "
+    .. "#found #m-cli-std-fds-open", function()
+    -- FOUND (an earlier round): with standard error closed (2>&-), the journal opened as descriptor 2 and the
+    -- command's messages overwrote its records. Any descriptor it opens (the journal, the file worker's
+    -- wake-up, a socket to the service) must not stand where a standard stream is expected.
+    local slow = emulator.start{ speed = 1, task_seconds = 600 }
+    local pid
+    finally(function() -- one finally per test: busted keeps only the last one given
+      if pid then os.execute("kill -9 " .. pid .. " 2>/dev/null") end
+      slow:stop()
+    end)
+    local cmd = cli.command(("generate --prompt x --journal %s -o %s"):format(q(dir .. "/run.journal"),
+      q(dir .. "/v.mp4")), { SEEDANCE_BASE_URL = slow.url, SEEDANCE_API_KEY = "sk-streams" })
+    local shell = assert(io.popen(cmd .. " 0<&- 1>&- 2>&- & echo $!"))
+    pid = shell:read("*l")
+    shell:close()
+    -- once the task is submitted the journal, the worker and a connection are open
+    assert.is_true(cli.until_true(function() return slow:stats().tasks_created >= 1 end, 20))
+    for fd = 0, 2 do
+      local p = io.popen("readlink /proc/" .. pid .. "/fd/" .. fd)
+      local target = p:read("*l")
+      p:close()
+      assert.equals("/dev/null", target, "descriptor " .. fd)
+    end
   end)
 end)

@@ -102,8 +102,7 @@ describe("user callbacks #c", function()
 
     it("ends the batch when on_progress raises: no submit after it, a callback_error in stats", function()
       local before = emu:created()
-      local reqs = {}
-      for i = 1, 10 do reqs[i] = R("p" .. i) end
+      local reqs = util.requests("p", 10)
       local started
       local results, stats = seedance.map(util.client_for(emu), reqs, { concurrency = 2,
         on_progress = function(s) started = s.done + s.failed + s.running; error({ "a table" }) end })

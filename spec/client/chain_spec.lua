@@ -14,8 +14,7 @@ describe("seedance.chain #c", function()
 
   it("starts each clip from the previous clip's last frame, and downloads every clip", function()
     local dir = cleanup(util.tmpdir())
-    local reqs = {}
-    for i = 1, 3 do reqs[i] = R("clip " .. i) end
+    local reqs = util.requests("clip ", 3)
     local sent = {}
     local clips, err = seedance.chain(util.client_for(emu), reqs, {
       output = dir .. "/clip-%d.mp4",

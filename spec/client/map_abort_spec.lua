@@ -64,8 +64,7 @@ describe("seedance.map ended early #c", function()
     local dir = cleanup(util.tmpdir())
     local c = util.client_for(emu)
     local before = emu:created()
-    local reqs = {}
-    for i = 1, 6 do reqs[i] = R("d" .. i) end
+    local reqs = util.requests("d", 6)
     local results, stats = seedance.map(c, reqs, { concurrency = 2, output = dir .. "/%d.mp4",
       on_download = function() c:close() end })
     local paid = emu:created() - before
@@ -85,8 +84,7 @@ describe("seedance.map ended early #c", function()
   it("closes the client from a spawned coroutine while map runs beside it: paid tasks all come back", function()
     local c = util.client_for(emu)
     local before = emu:created()
-    local reqs = {}
-    for i = 1, 8 do reqs[i] = R("s" .. i) end
+    local reqs = util.requests("s", 8)
     local results, stats = seedance.run(function()
       local h = seedance.spawn(seedance.map, c, reqs, { concurrency = 2 })
       seedance.spawn(function()

@@ -19,8 +19,7 @@ describe("seedance.map #c", function()
   local emu = emulator.fixture{ speed = util.SPEED }
 
   it("keeps input order, collects per-item errors, and reports batch progress", function()
-    local reqs = {}
-    for i = 1, 12 do reqs[i] = R("item " .. i) end
+    local reqs = util.requests("item ", 12)
     reqs[5] = R{ prompt = "bad", duration = 99 }   -- fails validation
     local peak, last = 0, nil
     local results, stats = seedance.map(util.client_for(emu), reqs, { concurrency = 3, on_progress = function(s)
@@ -48,8 +47,7 @@ describe("seedance.map #c", function()
 
   it("stops submitting after a task fails mid-batch with fail_fast", function()
     local femu = cleanup(emulator.start{ speed = util.SPEED, fail_rate = 1 })
-    local reqs = {}
-    for i = 1, 6 do reqs[i] = R("f" .. i) end
+    local reqs = util.requests("f", 6)
     local results, stats = seedance.map(util.client_for(femu), reqs, { concurrency = 1, fail_fast = true })
     assert.equals(1, femu:created())
     assert.equals("task_failed", results[1].error.type)
@@ -228,8 +226,7 @@ describe("seedance.map #c", function()
     -- false at 2). Fixed: concurrency must be a whole number of at least 1.
     it("never has more items in flight than concurrency (2.5) #found #m-map-concurrency-whole", function()
       local peak = 0
-      local reqs = {}
-      for i = 1, 8 do reqs[i] = R("c" .. i) end
+      local reqs = util.requests("c", 8)
       for _, bad in ipairs{ 2.5, 0 / 0, -1 } do
         local ok, err = pcall(seedance.map, util.client_for(emu), reqs, { concurrency = bad,
           on_progress = function(s) if s.running > peak then peak = s.running end end })
@@ -271,8 +268,7 @@ describe("seedance.map #c", function()
     it("pays once per item when submits are dropped after the task is made, one Idempotency-Key each", function()
       local demu = cleanup(emulator.start{ speed = util.SPEED, drop_rate = 0.4, fault_paths = "submit", fault_seed = 7 })
       local gw = cleanup(gateway.start{ upstream = demu.url })
-      local reqs = {}
-      for i = 1, 16 do reqs[i] = R("drop " .. i) end
+      local reqs = util.requests("drop ", 16)
       local results, stats = seedance.map(util.client_for(gw, { max_retries = 10 }), reqs,
         { concurrency = 6 })
       assert.equals(16, stats.done)
@@ -312,8 +308,7 @@ describe("seedance.map #c", function()
       local gw = cleanup(gateway.start{ listeners = { "api", "media" }, cases = cases })
       local dir = cleanup(util.tmpdir())
       local c = util.client_for(gw.urls.api, { api_key = "sk-adv-key", time_scale = 1, max_backoff = 0.02 })
-      local reqs = {}
-      for i = 1, 6 do reqs[i] = R("h" .. i) end
+      local reqs = util.requests("h", 6)
       local results, stats = seedance.map(c, reqs, { concurrency = 3, output = dir .. "/%d.mp4" })
       for _, i in ipairs{ 1, 3, 5 } do
         assert.is_nil(results[i].error, tostring(results[i].error))

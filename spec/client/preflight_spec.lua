@@ -16,6 +16,13 @@ local REQ = R("a paper boat on a river", 5)
 describe("checks before paying #c", function()
   local emu = emulator.fixture{ speed = util.SPEED }
 
+  -- A fresh folder (removed after the test) holding an empty folder named `name`.
+  local function folder_with_folder(name)
+    local dir = cleanup(util.tmpdir())
+    assert(os.execute("mkdir '" .. dir .. "/" .. name .. "'"))
+    return dir
+  end
+
   -- seedance.map over reqs with these options, which must pay for nothing: its results and stats.
   local function map_unpaid(reqs, opts)
     local paid, results, stats = emu:cost(function() return seedance.map(util.client_for(emu), reqs, opts) end)
@@ -32,8 +39,7 @@ describe("checks before paying #c", function()
     end)
 
     it("map pays for nothing when one local image cannot be read, or one output is a folder #found #m-preflight-map", function()
-      local dir = cleanup(util.tmpdir())
-      os.execute("mkdir '" .. dir .. "/002.mp4'")
+      local dir = folder_with_folder("002.mp4")
       local reqs = { REQ, REQ, R{ prompt = "x", image_urls = { seedance.file(dir .. "/nope.png") } } }
       local results, stats = map_unpaid(reqs, { output = dir .. "/%03d.mp4" })
       assert.equals(2, stats.failed)
@@ -44,8 +50,7 @@ describe("checks before paying #c", function()
     end)
 
     it("map pays for nothing when a download's companion file could not be made #found #m-output-companions #m-preflight-map", function()
-      local dir = cleanup(util.tmpdir())
-      os.execute("mkdir '" .. dir .. "/002.mp4.part'")
+      local dir = folder_with_folder("002.mp4.part")
       local long = dir .. "/" .. string.rep("n", 250) .. ".mp4"
       local _, stats = map_unpaid({ REQ, REQ }, { output = dir .. "/%03d.mp4" })
       assert.equals(1, stats.failed)
@@ -55,8 +60,7 @@ describe("checks before paying #c", function()
 
     it("pays for nothing when one output of a 50-item batch cannot be written (the 50th)", function()
       local dir = cleanup(util.tmpdir())
-      local reqs = {}
-      for i = 1, 50 do reqs[i] = R("o" .. i) end
+      local reqs = util.requests("o", 50)
       local results, stats = map_unpaid(reqs, { concurrency = 16,
         output = function(i) return i == 50 and dir .. "/missing/50.mp4" or dir .. "/" .. i .. ".mp4" end })
       assert.equals("io_error", results[50].error.type)
@@ -66,8 +70,7 @@ describe("checks before paying #c", function()
 
     it("refuses a clash at the end of a 20,000-item batch before paying for any", function()
       local dir = cleanup(util.tmpdir())
-      local reqs = {}
-      for i = 1, 20000 do reqs[i] = R("n" .. i) end
+      local reqs = util.requests("n", 20000)
       local results, stats = map_unpaid(reqs, { concurrency = 300,
         output = function(i) return dir .. "/" .. (i == 20000 and 1 or i) .. ".mp4" end })
       assert.equals("io_error", results[20000].error.type)

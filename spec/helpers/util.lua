@@ -78,6 +78,16 @@ function M.request(prompt_or_fields, duration)
   return { model = M.MODEL, prompt = prompt_or_fields or "a cat yawns at the camera", duration = duration }
 end
 
+--- n requests, prompts `prefix .. i` (i = 1 to n), as `request` makes them.
+-- @tparam string prefix
+-- @tparam number n
+-- @treturn table
+function M.requests(prefix, n)
+  local list = {}
+  for i = 1, n do list[i] = M.request(prefix .. i) end
+  return list
+end
+
 --- The one client builder of the specs: a client for a server (an emulator or a gateway
 -- from the helpers, or a base URL), with quick retries; each further table replaces options.
 -- @param server anything with a `url` field, or the base URL itself
