@@ -237,6 +237,13 @@ describe("the journal #c", function()
       assert(c2:generate(REQ))
       c2:close()
       assert.equals(1, posts())
+      -- and a closed client with no journal makes no call at all: a caller mistake
+      local c3 = seedance.new{ api_key = "sk-x", base_url = gw.url }
+      c3:close()
+      local ok, err = pcall(c3.generate, c3, REQ)
+      assert.is_false(ok)
+      assert.matches("closed client", err)
+      assert.equals(1, posts())
     end)
 
     -- found: a journal record's idempotency key was checked for its type only: one holding CR LF
