@@ -154,8 +154,8 @@ describe("the host's locale #found #compat", function()
 
   it("reads SEEDANCE_TIME_SCALE the same under a comma locale (a Lua child that sets it) #child "
     .. "#m-env-number-locale-free", function()
-    local ok, out = util.run(("SEEDANCE_TIME_SCALE=0.05 LUA_PATH=%s LUA_CPATH=%s %s -e %s 2>&1"):format(
-      process.quote(package.path), process.quote(package.cpath), util.LUA, process.quote([[
+    local ok, out = util.run(("SEEDANCE_TIME_SCALE=0.05 %s %s -e %s 2>&1"):format(
+      require("helpers.child").paths(), util.LUA, process.quote([[
         assert(os.setlocale("de_DE.UTF-8") or os.setlocale("de_DE.utf8"), "no de_DE locale")
         local c = require("seedance").new{ api_key = "k", base_url = "http://127.0.0.1:9" }
         io.write(require("seedance.numbers").format("%g", c.settings.time_scale))]])))

@@ -128,16 +128,21 @@ function M.run_printed(command, env)
   return M.run((command:gsub("^seedance ", "")), env)
 end
 
---- Start in the background, with SIGINT and SIGTERM at their defaults (a
--- shell's background job would otherwise inherit SIGINT ignored).
+--- Start a shell command in the background, with SIGINT and SIGTERM at their defaults (a
+-- shell's background job would otherwise inherit SIGINT ignored), its output in files.
+-- @tparam string cmd
 -- @return a job: `pid`, `out` and `err` (file names), `:stderr()`, `:signal(name)`, `:finish()`
-function M.start(args, env)
+function M.background(cmd)
   local out, err = os.tmpname(), os.tmpname()
-  local cmd = string.format("env --default-signal=INT,TERM %s >%s 2>%s </dev/null & echo $!; wait $!; "
-    .. "echo \"exit=$?\"", M.command(args, env), q(out), q(err))
-  local shell = assert(io.popen(cmd, "r"))
+  local shell = assert(io.popen(string.format("env --default-signal=INT,TERM %s >%s 2>%s </dev/null & echo $!; "
+    .. "wait $!; echo \"exit=$?\"", cmd, q(out), q(err)), "r"))
   local pid = shell:read("*l")
   return setmetatable({ pid = pid, shell = shell, out = out, err = err }, Job)
+end
+
+--- Start `seedance ARGS` in the background (`background`).
+function M.start(args, env)
+  return M.background(M.command(args, env))
 end
 
 --- What the job wrote to standard error so far.
