@@ -292,4 +292,30 @@ return {
     to = [[
     if not pok then
 ]] },
+  { name = "messages-keys-locale-free",
+    promise = "a caller mistake's message (an unknown option, a list's stray key) and a journal's version are "
+      .. "written with a dot under any locale",
+    edits = {
+      { file = "lua/seedance/options.lua",
+        from = [[
+    if not o then return nil, "unknown option '" .. numbers.show(k) .. "'", numbers.show(k) end
+]],
+        to = [[
+    if not o then return nil, "unknown option '" .. tostring(k) .. "'", tostring(k) end
+]] },
+      { file = "lua/seedance/preflight.lua",
+        from = [[
+        or numbers.show(k), n), 4)
+]],
+        to = [[
+        or tostring(k), n), 4)
+]] },
+      { file = "lua/seedance/journal.lua",
+        from = [[
+        return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
+]],
+        to = [[
+        return nil, path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
+]] },
+    } },
 }

@@ -32,6 +32,7 @@
 
 local core = require("seedance.core")
 local json = require("seedance.json")
+local numbers = require("seedance.numbers")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
 
@@ -169,7 +170,7 @@ function M.open(path)
         self.torn = self.torn + 1
       elseif type(rec.v) == "number" and rec.v > M.VERSION then
         lock:unlock()
-        return nil, path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
+        return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
       elseif well_formed(rec) then
         self:_apply(rec)
       else

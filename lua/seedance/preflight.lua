@@ -42,7 +42,7 @@ function M.requests(requests, fname)
     if type(k) ~= "number" or k < 1 or k > n or k ~= math.floor(k) then
       errors.argerror(2, fname, string.format("a list of requests expected, but key %s is not one of 1 to %d "
         .. "(a nil in the list, or a field that is not an item)", type(k) == "string" and ("'" .. k .. "'")
-        or tostring(k), n), 4)
+        or numbers.show(k), n), 4)
     end
   end
   for i = 1, n do
@@ -102,11 +102,11 @@ KINDS.generate = function(v)
   if type(v) ~= "table" then return "must be a table, got " .. type(v) end
   for k, x in pairs(v) do
     if SHARED[k] then
-      return "must not hold '" .. tostring(k) .. "': one key would be every item's, and every item would get "
+      return "must not hold '" .. numbers.show(k) .. "': one key would be every item's, and every item would get "
         .. "the first one's task"
     end
     local kind = GENERATE[k]
-    if not kind then return "has an unknown option '" .. tostring(k) .. "'" end
+    if not kind then return "has an unknown option '" .. numbers.show(k) .. "'" end
     local why = KINDS[kind](x)
     if why then return "field '" .. k .. "' " .. why end
   end
@@ -134,7 +134,7 @@ function M.options(opts, spec, fname)
   local out = {}
   if opts == nil then return out end
   for k in pairs(opts) do
-    if not spec[k] then errors.argerror(3, fname, "unknown option '" .. tostring(k) .. "'", 4) end
+    if not spec[k] then errors.argerror(3, fname, "unknown option '" .. numbers.show(k) .. "'", 4) end
   end
   -- each known option read as a caller's table gives it (a default through __index too), checked,
   -- and copied: what runs is what was checked, whatever the table does later
