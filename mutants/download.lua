@@ -165,4 +165,25 @@ return {
     to = [[
   local target = path
 ]] },
+  { name = "download-files-off-frame",
+    promise = "a download removes a part it drops, and renames the whole part over a target already there, on "
+      .. "the engine's worker: freeing a large file's blocks never runs inside step(0)",
+    edits = {
+      { file = "lua/seedance/download.lua",
+        from = [[
+  scheduler.job{ op = "remove", path = path }
+]],
+        to = [[
+  files.remove(path)
+]] },
+      { file = "lua/seedance/download.lua",
+        from = [[
+  local r = scheduler.job{ op = "replace", path = from, to = to }
+  if not r.ok then return nil, r.error end
+]],
+        to = [[
+  local ok, err = files.replace(from, to)
+  if not ok then return nil, err end
+]] },
+    } },
 }

@@ -275,14 +275,15 @@ static int sd_engine_add_l(lua_State *L) {
 
 /*
  * eng:job{ op = "hash", path = P, max = N } | { op = "append", file = LOCK, data = S } |
- * { op = "read", file = LOCK, max = N } -> id: file work for the worker thread (jobs.c), whose
- * result next() hands over like a transfer's: { id, ok, job = op, hash | data, error }. LOCK is a
- * core.lock of the file (its own open file: a journal's lock); append writes S at the end and syncs it.
+ * { op = "read", file = LOCK, max = N } | { op = "remove", path = P } | { op = "replace", path = P, to = T }
+ * -> id: file work for the worker thread (jobs.c), whose result next() hands over like a transfer's:
+ * { id, ok, job = op, hash | data, error }. LOCK is a core.lock of the file (its own open file: a journal's
+ * lock); append writes S at the end and syncs it; remove and replace free a large file's blocks off the frame.
  */
 static int sd_engine_job_l(lua_State *L) {
-    static const char *const ops[] = {"hash", "append", "read", NULL};
+    static const char *const ops[] = {"hash", "append", "read", "remove", "replace", NULL};
     sd_engine *e = sd_check_engine(L);
-    const char *path = NULL, *data = NULL;
+    const char *path = NULL, *to = NULL, *data = NULL;
     size_t len = 0;
     sd_file f = SD_NOFILE;
     long long max = 0, id;
@@ -292,10 +293,12 @@ static int sd_engine_job_l(lua_State *L) {
     lua_settop(L, 2);
     lua_getfield(L, 2, "op");
     op = luaL_checkoption(L, -1, NULL, ops);
-    if (op == SD_JOB_HASH) path = sd_opt_string(L, 2, "path", 2, 1, NULL);
-    if (op != SD_JOB_APPEND) max = (long long)sd_opt_count(L, 2, "max", 2, 0);
+    if (op == SD_JOB_HASH || op == SD_JOB_REMOVE || op == SD_JOB_REPLACE)
+        path = sd_opt_string(L, 2, "path", 2, 1, NULL);
+    if (op == SD_JOB_REPLACE) to = sd_opt_string(L, 2, "to", 2, 1, NULL);
+    if (op == SD_JOB_HASH || op == SD_JOB_READ) max = (long long)sd_opt_count(L, 2, "max", 2, 0);
     if (op == SD_JOB_APPEND) data = sd_opt_string(L, 2, "data", 2, 1, &len);
-    if (op != SD_JOB_HASH) {
+    if (op == SD_JOB_APPEND || op == SD_JOB_READ) {
         lua_getfield(L, 2, "file");
         f = sd_lock_handle(L, lua_gettop(L));
         if (f == SD_NOFILE) return luaL_argerror(L, 2, "field 'file' must be a lock that is held");
@@ -305,6 +308,7 @@ static int sd_engine_job_l(lua_State *L) {
     if (j == NULL) return luaL_error(L, "not enough memory");
     j->max = max;
     if (path != NULL && (j->path = strdup(path)) == NULL) goto nomem;
+    if (to != NULL && (j->to = strdup(to)) == NULL) goto nomem;
     if (data != NULL) {
         if ((j->data = malloc(len ? len : 1)) == NULL) goto nomem;
         memcpy(j->data, data, len);
@@ -325,7 +329,7 @@ nomem:
 
 /* Push the result table of a finished job. */
 static void sd_push_job(lua_State *L, const sd_job *j) {
-    static const char *const ops[] = {"hash", "append", "read"};
+    static const char *const ops[] = {"hash", "append", "read", "remove", "replace"};
     lua_createtable(L, 0, 5);
     sd_pushbig(L, j->id);
     lua_setfield(L, -2, "id");

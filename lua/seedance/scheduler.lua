@@ -355,8 +355,10 @@ end
 
 --- File work on the engine's worker thread, off the host's frame: `op = "hash"` (`path`, `max`: FNV-1a
 -- of the file's first max bytes, never through a link), `"append"` (`file`, a held `core.lock`, and
--- `data`: written at its end and synced to disk), `"read"` (`file`, `max`: what it holds). Yields in a
--- managed coroutine, blocks otherwise; a step only collects what the worker finished.
+-- `data`: written at its end and synced to disk), `"read"` (`file`, `max`: what it holds), `"remove"`
+-- (`path`: a file or a link itself, none there is no error) and `"replace"` (`path` moved onto `to`),
+-- which free a large file's blocks. Yields in a managed coroutine, blocks otherwise; a step only
+-- collects what the worker finished.
 -- @tparam table spec
 -- @treturn table the result: `ok`, `hash` or `data`, `error`
 function M.job(spec)

@@ -64,6 +64,40 @@ describe("file work and the host's frame #found", function()
     assert.is_nil(nowait.first_wait(waits))
   end)
 
+  it("saves a download over a file already there, and drops a part it cannot resume, on the worker: no step(0) "
+    .. "removes a large file or renames over one (freeing its blocks takes as long as its size) #found "
+    .. "#m-download-files-off-frame", function()
+    local big = emulator.start{ speed = util.SPEED, video_bytes = 1024 * 1024 }
+    local c = util.client_for(big)
+    local work, jobs, stop = nowait.record_file_work()
+    finally(function() -- (busted keeps one finally per test)
+      stop()
+      c:close()
+      big:stop()
+    end)
+    local out = dir .. "/again.mp4"
+    process.write(out, string.rep("x", 512 * 1024))               -- the target stands there already
+    process.write(out .. ".part", string.rep("y", 512 * 1024))    -- a part with no validator: started over
+    local result
+    seedance.spawn(function()
+      local task, err = c:generate{ model = "doubao-seedance-2.0", prompt = "saved twice" }
+      if task then task, err = task:wait() end
+      local saved
+      if task then saved, err = task:download(out) end
+      if saved then saved, err = c:task(task.id):download(out) end -- and once more, over the first
+      result = { saved, err }
+    end)
+    frames(function() return result ~= nil end)
+    stop()
+    assert.is_truthy(result and result[1], tostring(result and result[2]))
+    assert.equals(1024 * 1024, util.size_of(out))
+    assert.same({}, work)
+    local ops = {}
+    for _, op in ipairs(jobs) do ops[op] = (ops[op] or 0) + 1 end
+    assert.equals(2, ops.replace)
+    assert.is_true((ops.remove or 0) >= 1)
+  end)
+
   it("reads a journal of thousands of records a slice per frame #m-journal-read-sliced", function()
     local path = dir .. "/long.journal"
     local lines = { '{"v":1,"type":"journal","format":"seedance-journal","created":1764000000}' }
