@@ -157,4 +157,14 @@ return {
     to = [[
         if (q->todo == NULL || q->stopping) break;
 ]] },
+  { name = "download-file-budget",
+    promise = "one step writes at most the file budget of downloads (plus a chunk of libcurl's each): a fast "
+      .. "download is paused until the next step, never made one long write",
+    file = "src/engine_transfer.c",
+    from = [[
+        if (e->file_budget > 0 && e->step_bytes >= e->file_budget) {
+]],
+    to = [[
+        if (0) {
+]] },
 }

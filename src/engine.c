@@ -138,7 +138,8 @@ static long sd_ms(double s) {
     return ms > (double)LONG_MAX ? LONG_MAX : (long)ms;
 }
 
-/* core.engine([opts]) -> engine. */
+/* core.engine([opts]) -> engine. opts: max_host_connections, max_total_connections, user_agent,
+ * file_budget (bytes of downloads one step may write to their files; 0, the default: no cap). */
 static int sd_engine_new_l(lua_State *L) {
     sd_engine_opts o;
     sd_engine_box *b;
@@ -146,11 +147,13 @@ static int sd_engine_new_l(lua_State *L) {
     o.max_host_connections = 32;
     o.max_total_connections = 256;
     o.user_agent = NULL;
+    o.file_budget = 0;
     if (!lua_isnoneornil(L, 1)) {
         luaL_checktype(L, 1, LUA_TTABLE);
         o.max_host_connections = (long)sd_opt_count(L, 1, "max_host_connections", 1, 32);
         o.max_total_connections = (long)sd_opt_count(L, 1, "max_total_connections", 1, 256);
         o.user_agent = sd_opt_string(L, 1, "user_agent", 1, 0, NULL);
+        o.file_budget = (long long)sd_opt_count(L, 1, "file_budget", 1, 0);
     }
     b = (sd_engine_box *)lua_newuserdata(L, sizeof *b);
     b->e = NULL; /* born closed */

@@ -5,6 +5,7 @@
 -- frame each, so step(0) stays within a frame whatever the sizes. Proven on what
 -- a step asks for and does, not on a clock (the figures are bench/frame_files.lua's).
 local seedance = require("seedance")
+local core = require("seedance.core")
 local emulator = require("helpers.emulator")
 local journal = require("seedance.journal")
 local nowait = require("helpers.nowait")
@@ -96,6 +97,42 @@ describe("file work and the host's frame #found", function()
     for _, op in ipairs(jobs) do ops[op] = (ops[op] or 0) + 1 end
     assert.equals(2, ops.replace)
     assert.is_true((ops.remove or 0) >= 1)
+  end)
+
+  it("writes at most the file budget of a fast download in one step(0), and still saves it whole #found "
+    .. "#m-download-file-budget", function()
+    local scheduler = require("seedance.scheduler")
+    local size = 12 * 1024 * 1024
+    local fast = emulator.start{ speed = util.SPEED, video_bytes = size }
+    local c = util.client_for(fast)
+    finally(function()
+      c:close()
+      fast:stop()
+    end)
+    local out = dir .. "/fast.mp4"
+    local result
+    seedance.spawn(function()
+      local task, err = c:generate{ model = "doubao-seedance-2.0", prompt = "a fast one" }
+      if task then task, err = task:wait() end
+      local saved
+      if task then saved, err = task:download(out) end
+      result = { saved, err }
+    end)
+    -- a 60 Hz host: step(0), then the rest of the frame, in which loopback fills the socket's buffers
+    local most, last, steps, deadline = 0, 0, 0, seedance.now() + 60
+    while not result and seedance.now() < deadline do
+      seedance.step(0)
+      steps = steps + 1
+      local now = util.size_of(out .. ".part") -- (none once it is renamed onto fast.mp4)
+      if now and now > last then most = math.max(most, now - last) end
+      last = now or last
+      core.sleep(1 / 60)
+    end
+    assert.is_truthy(result and result[1], tostring(result and result[2]))
+    assert.equals(size, util.size_of(out))
+    -- the budget, and one more chunk of libcurl's (its 256 KiB buffer) that a paused download keeps
+    assert.is_true(most <= scheduler.file_budget + 256 * 1024, most .. " bytes written in one step")
+    assert.is_true(steps >= size / (scheduler.file_budget + 256 * 1024), steps .. " steps")
   end)
 
   it("reads a journal of thousands of records a slice per frame #m-journal-read-sliced", function()
