@@ -318,4 +318,14 @@ return {
         return nil, path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
 ]] },
     } },
+  { name = "journal-key-one-occurrence",
+    promise = "with a journal, an Idempotency-Key belongs to one occurrence of its request: a call bringing a key "
+      .. "that another call of the same request holds submits under a key of its own (two items never share a task)",
+    file = "lua/seedance/client.lua",
+    from = [[
+  local key = (entry and entry.idempotency_key) or (not busy and opts.idempotency_key) or core.random_hex(16)
+]],
+    to = [[
+  local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+]] },
 }

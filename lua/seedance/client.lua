@@ -131,7 +131,8 @@ end
 -- @tparam seedance.Request req
 -- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key` (the key to submit
 --   under: an earlier error's, to pick up the task it may have made; with a journal, the key the journal
---   recorded for this request wins), `key` (journal),
+--   recorded for this request wins, and a key another call of the same request holds is not used again:
+--   two occurrences never share a task), `key` (journal),
 --   `timeout` (seconds for the whole submit: waiting for a max_in_flight slot and retries),
 --   `before_submit(key)` (called once the checks, the slot and the uploads are done, right before the
 --   submit is first sent; returning false sends nothing and ends with an `aborted` error: a host's
@@ -174,12 +175,13 @@ function submit(self, req, opts)
   local iok, ierr = files.check_inputs(sent)
   if not iok then return nil, ierr end
   local deadline = opts.timeout and scheduler.now() + opts.timeout or nil
-  local jrnl, jkey, hash = ctx.journal, nil, nil
+  local jrnl, jkey, hash, busy = ctx.journal, nil, nil, false
   if jrnl then
     hash = journal.hash(sent)
-    jkey = opts.key or jrnl:take_key(hash)
+    if opts.key then jkey = opts.key else jkey, busy = jrnl:take_key(hash, opts.idempotency_key) end
   end
-  local task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
+  -- (busy: the caller's Idempotency-Key is another occurrence's, held by another call: not this one's to use)
+  local task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   -- no task: the occurrence is the next call's (a script's retry, or a re-run; see Journal:take_key)
   if not task and jkey and not opts.key then jrnl:release(jkey) end
   return task, err
@@ -189,7 +191,7 @@ end
 -- (req: the caller's request, kept by the task). Once the submit's Idempotency-Key is chosen, every error
 -- it ends with carries it (`idempotency_key`): an answer lost after the service made (and billed) the task
 -- leaves the caller the one key that picks that task up (`generate(req, { idempotency_key = ... })`).
-function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
+function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   local ctx = self._ctx
   local jrnl, entry = ctx.journal, nil
   if jrnl then
@@ -209,7 +211,7 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
     end
   end
   -- the journal's key first: a submit it recorded may have made a task under that key alone
-  local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+  local key = (entry and entry.idempotency_key) or (not busy and opts.idempotency_key) or core.random_hex(16)
   local function fail(err)
     err.idempotency_key = key
     return nil, err

@@ -143,8 +143,8 @@ function M.open(path)
     if msg:sub(1, #file) == file then msg = path .. msg:sub(#file + 1) end -- named as the caller named it
     return nil, "cannot lock " .. msg
   end
-  local self = setmetatable({ path = path, file = file, entries = {}, counts = {}, torn = 0, skipped = 0,
-                              lock = lock }, Journal)
+  local self = setmetatable({ path = path, file = file, entries = {}, counts = {}, by_key = {}, torn = 0,
+                              skipped = 0, lock = lock }, Journal)
   -- the whole file, however long, through the lock's own open (which refused anything but a regular file)
   local r = scheduler.job{ op = "read", file = lock, max = 2 ^ 50 }
   local text = r.ok and r.data
@@ -215,6 +215,7 @@ function Journal:_apply(rec)
   end
   if rec.type == "submit" then
     e.hash, e.idempotency_key = rec.hash, rec.idempotency_key
+    self.by_key[rec.idempotency_key] = key
   elseif rec.type == "task" then
     e.task_id = rec.task_id
   elseif rec.type == "done" then
@@ -248,18 +249,35 @@ end
 -- still submitting). A call that ends without a task gives it back with
 -- `release`, so a try that paid for nothing does not use its occurrence up:
 -- the script's retry takes the same key (and Idempotency-Key), as a re-run will.
+-- A call that brings an Idempotency-Key this journal recorded for an occurrence
+-- of the hash (an earlier try's error's, as map's rounds do) takes that very
+-- occurrence when it is free; when another call holds it (a sibling with the
+-- same request took it while this one paused), the key is that call's now:
+-- `busy` says so, and this call must submit under a key of its own, never pick
+-- up the task that sibling is picking up (two occurrences, one task).
 -- @tparam string hash
+-- @tparam[opt] string idempotency_key the key the caller brings
 -- @treturn string the key
-function Journal:take_key(hash)
+-- @treturn boolean busy: the caller's Idempotency-Key belongs to an occurrence another call holds
+function Journal:take_key(hash, idempotency_key)
   local taken = self.counts[hash]
   if not taken then
     taken = {}
     self.counts[hash] = taken
   end
+  local mine = idempotency_key and self.by_key[idempotency_key]
+  local h, m = (mine or ""):match("^(.*)#(%d+)$")
+  if h == hash then
+    m = tonumber(m)
+    if not taken[m] then
+      taken[m] = true
+      return mine, false
+    end
+  end
   local n = 1
   while taken[n] do n = n + 1 end
   taken[n] = true
-  return hash .. "#" .. n
+  return hash .. "#" .. n, h == hash
 end
 
 --- Give back a key from `take_key` whose call got no task.
