@@ -37,13 +37,23 @@ return {
 ]] },
   { name = "cli-interrupt-submit-finishes",
     promise = "an interrupt during the submit lets it finish, so the task paid for is named",
-    file = "lua/seedance/cli/guard.lua",
-    from = [[
+    edits = {
+      -- (the command's own on_submit is the first branch: without it, the submit stops as an idle phase does)
+      { file = "lua/seedance/cli/guard.lua",
+        from = [[
+  if self.name == "submit" and self.on_submit then
+]],
+        to = [[
+  if false then
+]] },
+      { file = "lua/seedance/cli/guard.lua",
+        from = [[
   elseif self.name ~= "submit" then
 ]],
-    to = [[
+        to = [[
   else
 ]] },
+    } },
   { name = "cli-interrupt-trap",
     promise = "SIGINT during a wait stops with one line naming the task and the command that picks it up (exit 130)",
     file = "lua/seedance/cli/guard.lua",
@@ -267,7 +277,7 @@ return {
     timeout = 90,
     file = "lua/seedance/cli/commands.lua",
     from = [[
-    if scheduler.stats().transfers == 0 then return sub.between(sig) end
+    if sub.pause_until and scheduler.now() < sub.pause_until then return sub.between(sig) end
 ]],
     to = [[
 ]] },
@@ -338,5 +348,16 @@ return {
 ]],
     to = [[
     os.time())
+]] },
+  { name = "cli-submit-answer-pending",
+    promise = "a signal during generate's submit stops at once only while the submit pauses before another "
+      .. "attempt; once its answer has come (no transfer in flight) the task may be paid: the key is printed and "
+      .. "the task is let be named",
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+    if sub.pause_until and scheduler.now() < sub.pause_until then return sub.between(sig) end
+]],
+    to = [[
+    if scheduler.stats().transfers == 0 then return sub.between(sig) end
 ]] },
 }

@@ -283,3 +283,44 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.matches("caught TERM", text)
   end)
 end)
+
+describe("what a signal does to generate's submit (the command's submit state, in this process)", function()
+  -- the state of a submit under key "k-1", its lines, and os.exit stubbed to raise the code it was given
+  local function state()
+    local lines = {}
+    local stream = { write = function(self, ...)
+      for _, s in ipairs{ ... } do lines[#lines + 1] = s end
+      return self
+    end, flush = function() return true end }
+    local ctx = { out = stream, err = stream, argv = { "generate", "--prompt", "x" } }
+    local real_exit = os.exit
+    os.exit = function(code) error({ exit = code }, 0) end -- luacheck: ignore 122
+    finally(function() os.exit = real_exit end) -- luacheck: ignore 122
+    return require("seedance.cli.commands").submit_state(ctx, "k-1"), lines
+  end
+
+  it("a signal once the submit's answer has come, before it reached the command (no transfer in flight, no "
+    .. "pause before another attempt), names the key and lets the task be named, never says nothing was paid "
+    .. "#found #m-cli-submit-answer-pending", function()
+    local sub, lines = state()
+    sub.sent = true -- before_submit let it go; its transfer has ended and its answer waits for the command
+    local ok, stopped = pcall(sub.on_signal, "INT", 1)
+    assert.is_true(ok, "stopped with exit " .. tostring(type(stopped) == "table" and stopped.exit) .. ": "
+      .. table.concat(lines))
+    local text = table.concat(lines)
+    assert.truthy(text:find("the submit is on its way", 1, true), text)
+    assert.truthy(text:find("Idempotency-Key is k-1", 1, true), text)
+    assert.is_nil(text:find("nothing was paid", 1, true), text)
+  end)
+
+  it("a signal while the submit pauses before its next attempt (a 429's Retry-After) stops at once "
+    .. "#m-cli-submit-answer-pending", function()
+    local sub, lines = state()
+    sub.sent = true
+    sub.on_retry({ status = 429, type = "rate_limit_error" }, 1, 30)
+    local ok, stopped = pcall(sub.on_signal, "INT", 1)
+    assert.is_false(ok)
+    assert.equals(130, stopped.exit)
+    assert.truthy(table.concat(lines):find("while the submit waited to try again", 1, true), table.concat(lines))
+  end)
+end)
