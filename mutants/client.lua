@@ -328,4 +328,14 @@ return {
     to = [[
   local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
 ]] },
+  { name = "submit-stops-when-closed",
+    promise = "a client closed while its submit pauses before another attempt (a 429's Retry-After) ends the "
+      .. "submit at once with an aborted error carrying its key: nothing is sent, nothing paid, after close",
+    timeout = 90,
+    file = "lua/seedance/client.lua",
+    from = [[
+  call.stopped = function() return client.closed and "the client was closed" or nil end
+]],
+    to = [[
+]] },
 }

@@ -255,8 +255,15 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
         or errors.callback("before_submit", go))
     end
   end
+  -- a client closed while the submit pauses before another attempt (a 429's Retry-After, shared by every
+  -- sender) sends nothing more: it ends at once with an `aborted` error (its key, maybe_paid when an
+  -- attempt went unanswered), never pays after close
+  local client, naps = self, self._naps or {}
+  self._naps = naps -- (what close interrupts)
   local call = { method = "POST", path = "/v1/videos/generations", body = body,
                  headers = { "Idempotency-Key: " .. key }, deadline = deadline }
+  call.nap = function(seconds) scheduler.sleep(seconds, naps) end
+  call.stopped = function() return client.closed and "the client was closed" or nil end
   local obj, r = http.json(ctx, call)
   local id, status
   if obj then id, status = submitted(obj) end
@@ -324,11 +331,13 @@ end
 
 --- Close the client: its journal's lock is released (another process may use
 -- it), and the client may make no more calls (they raise "attempt to use a closed
--- client", and `client.closed` is true). A submit that was waiting for a max_in_flight slot
--- pays for nothing: it ends with an `aborted` error. Safe to call twice; tasks of this client
+-- client", and `client.closed` is true). A submit that was waiting for a max_in_flight slot,
+-- or pausing before another attempt (a 429's Retry-After), sends nothing more: it ends at once
+-- with an `aborted` error carrying its key. Safe to call twice; tasks of this client
 -- keep working, without the journal.
 function Client:close()
   self.closed = true
+  if self._naps then scheduler.interrupt(self._naps) end
   if self._ctx.journal then self._ctx.journal:close() end
 end
 

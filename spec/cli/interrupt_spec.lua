@@ -231,6 +231,26 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.equals(before + 1, slow_task:stats().tasks_created)
   end)
 
+  it("SIGTERM while `seedance wait` waits out a poll's 429 Retry-After stops at once: one line, exit 143, no poll "
+    .. "sent after it #found #m-poll-stops-when-closed", function()
+    local id = assert(util.client_for(slow_task):generate{ model = "doubao-seedance-2.0", prompt = "a heron" }).id
+    local gw = gateway.start{ upstream = slow_task.url, cases = {
+      { name = "rate", method = "GET", pattern = "^/v1/tasks/", times = 2, status = 429,
+        headers = { { "Retry-After", "5" } }, json = { error = { code = 429, type = "rate_limit_error", message = "slow" } } } } }
+    finally(function() gw:stop() end)
+    local out = util.tmpfile("rate.mp4")
+    local job = cli.start("wait " .. id .. " -o " .. q(out), { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
+                                                             SEEDANCE_TIME_SCALE = "0.05" })
+    gw:wait_requests(1, { case = "rate" })
+    job:signal("TERM")
+    local code, _, err = job:finish()
+    assert.equals(143, code, err)
+    local line, resume = interrupt_line(err)
+    assert.matches("^seedance: interrupted %(SIGTERM%): task " .. id, line)
+    assert.equals("seedance wait " .. id .. " -o " .. out, resume)
+    assert.equals(1, #gw:requests{ method = "GET" })
+  end)
+
   it("SIGHUP (the terminal closed) during the wait is handled as SIGTERM: one line, exit 129 #m-cli-sighup", function()
     local out = util.tmpfile("hup.mp4")
     local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_task)
