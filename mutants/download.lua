@@ -186,4 +186,16 @@ return {
   if not ok then return nil, err end
 ]] },
     } },
+  { name = "download-stops-when-closed",
+    promise = "a task closed (the command's Ctrl-C) while its download pauses before another attempt ends the "
+      .. "download at once: nothing more is fetched",
+    timeout = 90,
+    file = "lua/seedance/download.lua",
+    from = [[
+    if env.closed() then return nil, err_of{ type = "aborted", message = "task closed during its download" } end
+    local url, uerr = url_of(task, field, env, deadline)
+]],
+    to = [[
+    local url, uerr = url_of(task, field, env, deadline)
+]] },
 }

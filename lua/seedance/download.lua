@@ -184,6 +184,8 @@ function M.run(task, path, opts, env)
   end
   local hop, hops = nil, 0 -- a redirect's target, and how many were followed from the task's URL
   while true do
+    -- closed while it paused before this attempt (the command's Ctrl-C): nothing more is fetched
+    if env.closed() then return nil, err_of{ type = "aborted", message = "task closed during its download" } end
     local url, uerr = url_of(task, field, env, deadline)
     if not url then return nil, uerr end
     local parts, perr = urls.check_media(hop or url, settings.allow_insecure_media)

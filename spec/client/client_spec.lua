@@ -578,6 +578,37 @@ describe("closing while a call waits out the service's rate limit #found", funct
     assert.equals(1, #gw:requests{ method = "GET" }) -- the one that met the 429; nothing after the close
   end)
 
+  it("a task closed while its download waits to try again (a 503's Retry-After) ends the download at once and "
+    .. "fetches nothing more #m-download-stops-when-closed", function()
+    gw:script{ upstream = emu.url, cases = {
+      -- the task's result URL through the gateway, whose first answer for it is a 503
+      { name = "poll", method = "GET", pattern = "^/v1/tasks/", forward = true, replace = { { emu.url, "{{base}}" } } },
+      { name = "busy", method = "GET", pattern = "^/media/", times = 1, status = 503,
+        headers = { { "Retry-After", "5" } }, json = { error = { code = 503, type = "server_error", message = "busy" } } } } }
+    local c = client()
+    local task = assert(c:generate(REQ))
+    assert(task:wait())
+    assert.truthy(task.video_url:find(gw.url, 1, true), task.video_url)
+    local path = tmpfile("closed.mp4")
+    local result
+    seedance.run(function()
+      seedance.spawn(function() result = { task:download(path) } end)
+      while #gw:requests{ case = "busy" } < 1 do seedance.sleep(0.01) end
+      seedance.sleep(0.2)
+      task:close()
+    end)
+    assert.is_nil(result[1])
+    assert.equals("aborted", result[2].type)
+    local media = 0
+    for _, r in ipairs(gw:requests{ method = "GET" }) do
+      if r.path:find("^/media/") then media = media + 1 end
+    end
+    assert.equals(1, media) -- the 503; nothing fetched after the close
+    assert.is_nil(size_of(path))
+    os.remove(path .. ".part")
+    os.remove(path .. ".part.meta")
+  end)
+
   it("a client closed while its submit pauses for a 429's Retry-After ends the submit at once: aborted, with its "
     .. "key, and nothing more is sent (nothing paid after close) #m-submit-stops-when-closed", function()
     gw:script{ upstream = emu.url, cases = { rate_limited{ name = "rate", method = "POST", times = 2 } } }
