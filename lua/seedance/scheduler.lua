@@ -265,18 +265,32 @@ function M.step(timeout)
   return live
 end
 
+--- The longest `timeout()` says (a day): a coroutine that sleeps for ever
+-- (`sleep(math.huge)`, a wait with no deadline) gives a host a wait it can
+-- hand to its own timer or poll (whole milliseconds in an int), never inf.
+M.TIMEOUT_MAX = 86400
+
 --- Seconds until the scheduler has work to do (0 when something is ready,
--- nil when nothing is pending at all); for hosts that sleep between steps.
+-- nil when nothing is pending at all; at most `TIMEOUT_MAX`); for hosts that
+-- sleep between steps.
 -- @treturn number|nil
 function M.timeout()
   if ready_tail >= ready_head then return 0 end
+  -- a timer whose pause already ended (interrupted, or its coroutine woken by its transfer) is nothing
+  -- to wake for: dropped, so a pause ended early (a sleep of math.huge, say) does not keep a host awake
+  local top = timers[1]
+  while top and not (top.rec.waiting and top.rec.gen == top.gen) do
+    heap.pop(timers)
+    top = timers[1]
+  end
   local t
-  if timers[1] then t = math.max(0, timers[1].at - now()) end
+  if top then t = math.max(0, top.at - now()) end
   if engine and inflight_n > 0 then
     local ms = engine:timeout()
     if ms and ms >= 0 and (not t or ms / 1000 < t) then t = ms / 1000 end
     if not t then t = 1 end
   end
+  if t and t > M.TIMEOUT_MAX then t = M.TIMEOUT_MAX end
   return t
 end
 
