@@ -167,4 +167,14 @@ return {
     to = [[
         if (0) {
 ]] },
+  { name = "engine-timeout-unbounded",
+    promise = "a transfer's timeout of math.huge (a deadline of no limit, as every call takes it) is no limit, "
+      .. "never a raise from the engine",
+    file = "src/engine.c",
+    from = [[
+    rq.timeout_ms = sd_ms(sd_opt_seconds(L, 2, "timeout", 2));
+]],
+    to = [[
+    rq.timeout_ms = sd_ms(sd_opt_number(L, 2, "timeout", 2, 0));
+]] },
 }

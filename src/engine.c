@@ -107,6 +107,20 @@ static double sd_opt_number(lua_State *L, int t, const char *key, int arg, doubl
     return d;
 }
 
+/* t[key] as seconds for a timeout: a number >= 0, where math.huge (no limit, as the library's deadlines
+ * take it) is 0, libcurl's "none" (0 when nil); pops it. */
+static double sd_opt_seconds(lua_State *L, int t, const char *key, int arg) {
+    double d;
+    lua_getfield(L, t, key);
+    if (lua_type(L, -1) == LUA_TNUMBER && isinf((double)lua_tonumber(L, -1)) && lua_tonumber(L, -1) > 0) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pop(L, 1);
+    d = sd_opt_number(L, t, key, arg, 0);
+    return d;
+}
+
 /* t[key] as an integral number >= 0 (def when nil); pops it. */
 static double sd_opt_count(lua_State *L, int t, const char *key, int arg, double def) {
     double d = 0;
@@ -242,8 +256,8 @@ static int sd_engine_add_l(lua_State *L) {
     rq.resume_from = (long long)sd_opt_count(L, 2, "resume_from", 2, 0);
     rq.max_file = (long long)sd_opt_count(L, 2, "max_file", 2, 0);
     rq.max_body = (size_t)sd_opt_count(L, 2, "max_body", 2, SD_DEFAULT_MAX_BODY);
-    rq.timeout_ms = sd_ms(sd_opt_number(L, 2, "timeout", 2, 0));
-    rq.connect_timeout_ms = sd_ms(sd_opt_number(L, 2, "connect_timeout", 2, 0));
+    rq.timeout_ms = sd_ms(sd_opt_seconds(L, 2, "timeout", 2));
+    rq.connect_timeout_ms = sd_ms(sd_opt_seconds(L, 2, "connect_timeout", 2));
     rq.low_speed_limit = (long)sd_opt_count(L, 2, "low_speed_limit", 2, 0);
     rq.low_speed_time = (long)sd_opt_count(L, 2, "low_speed_time", 2, 0);
     rq.ca_file = sd_opt_string(L, 2, "ca_file", 2, 0, NULL);
