@@ -221,8 +221,29 @@ return {
     promise = "map and chain check a batch of hundreds of items over several frames (a slice per step)",
     file = "lua/seedance/preflight.lua",
     from = [[
-    if i % M.SLICE == 0 then scheduler.pass() end
+      scheduler.pass()
+      slice_end = scheduler.now() + scheduler.budget
 ]],
     to = [[
+      slice_end = scheduler.now() + scheduler.budget
+]] },
+  { name = "preflight-probe-once",
+    promise = "a batch's checks make one probe file per output folder, not one per item, inside the host's frames",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+      local ok, oerr = files.check_output(path, not probed[dir])
+]],
+    to = [[
+      local ok, oerr = files.check_output(path, true)
+]] },
+  { name = "preflight-slice-budget",
+    promise = "a batch's checks yield to the host's frame once the scheduler's frame budget is spent, not only "
+      .. "every SLICE items (file system calls cost what the disk decides)",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    if i % M.SLICE == 0 or scheduler.now() > slice_end then
+]],
+    to = [[
+    if i % M.SLICE == 0 then
 ]] },
 }

@@ -171,4 +171,31 @@ describe("file work and the host's frame #found", function()
     assert.equals("io_error", results[1].error.type)
     assert.is_true(steps >= 320 / preflight.SLICE, steps .. " steps for 320 items")
   end)
+
+  it("makes one probe file per folder in a batch's checks, not one per item, and cuts them at the frame budget "
+    .. "(64 items' file system calls took 40 ms of one step on a slow disk) #found #m-preflight-probe-once "
+    .. "#m-preflight-slice-budget", function()
+    local core = require("seedance.core")
+    local scheduler = require("seedance.scheduler")
+    local reqs = {}
+    for i = 1, 320 do reqs[i] = { model = "doubao-seedance-2.0", prompt = "item " .. i } end
+    local outputs = function(i) return dir .. (i % 2 == 0 and "/even/" or "/odd/") .. i .. ".mp4" end
+    util.run("mkdir " .. process.quote(dir .. "/even") .. " " .. process.quote(dir .. "/odd"))
+    local real_probe, probes, budget = core.probe_dir, 0, scheduler.budget
+    core.probe_dir = function(d) probes = probes + 1; return real_probe(d) end
+    scheduler.budget = -1 -- every slice's budget is spent at once: one item a frame
+    finally(function()
+      core.probe_dir = real_probe
+      scheduler.budget = budget
+    end)
+    local c = util.client_for(emu)
+    local result
+    seedance.spawn(function() result = { preflight.items(c, reqs, outputs, true, function(_, r) return r end) } end)
+    local steps = frames(function() return result ~= nil end)
+    core.probe_dir, scheduler.budget = real_probe, budget
+    c:close()
+    assert.equals(320, #result[1])
+    assert.equals(2, probes)       -- one for each folder
+    assert.is_true(steps >= 320, steps .. " steps for 320 items")
+  end)
 end)
