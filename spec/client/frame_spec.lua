@@ -175,7 +175,6 @@ describe("file work and the host's frame #found", function()
   it("makes one probe file per folder in a batch's checks, not one per item, and cuts them at the frame budget "
     .. "(64 items' file system calls took 40 ms of one step on a slow disk) #found #m-preflight-probe-once "
     .. "#m-preflight-slice-budget", function()
-    local core = require("seedance.core")
     local scheduler = require("seedance.scheduler")
     local reqs = {}
     for i = 1, 320 do reqs[i] = { model = "doubao-seedance-2.0", prompt = "item " .. i } end
