@@ -45,12 +45,12 @@ local function default_error_handler(err)
 end
 local error_handler = default_error_handler
 
---- Bytes of downloads one `step` may write to their files (1 MiB): a download
+--- Bytes of downloads one `step` may write to their files (512 KiB): a download
 -- that would write more waits for the next step, so a fast one (a video served at
 -- hundreds of MB/s on a LAN or loopback) never makes a step a long write. A frame
--- loop at 60 Hz still saves up to 60 MiB/s; plain code, which steps again at
+-- loop at 60 Hz still saves up to 30 MiB/s; plain code, which steps again at
 -- once, is not slowed. Read when the engine is made (the first call).
-M.file_budget = 1024 * 1024
+M.file_budget = 512 * 1024
 
 --- The engine of this Lua state.
 -- @return the `seedance.core` engine
