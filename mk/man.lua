@@ -10,7 +10,9 @@
 -- parser's list, the exit codes from lua/seedance/cli/exit.lua, and the
 -- description from README.md's section "The seedance command" (Markdown:
 -- paragraphs, lists, code blocks, ### headings; its tables are left out, the
--- exit codes have their own section). It needs the built core on
+-- exit codes have their own section; a sentence naming a file of the source
+-- tree, as `spec/cli/messages_spec.lua`, is for the maintainer and left out,
+-- as is one about `man seedance` itself). It needs the built core on
 -- LUA_CPATH (the request flags come from the validator's field table).
 local config = require("seedance.cli.config")
 local parser = require("seedance.cli.parser")
@@ -77,15 +79,46 @@ local function readme_section(path)
   return lines
 end
 
+-- Whether a sentence is for the maintainer or about the page itself, not for its reader: it names a
+-- file of the source tree (`spec/...`, `lua/...`, `mk/...`, `src/...`) or `man seedance`.
+local function not_for_readers(sentence)
+  for code in sentence:gmatch("`([^`]+)`") do
+    if code:match("^spec/") or code:match("^lua/") or code:match("^mk/") or code:match("^src/")
+        or code == "man seedance" then
+      return true
+    end
+  end
+  return false
+end
+
+-- A paragraph's text without the sentences `not_for_readers` finds. A sentence ends at a '.'
+-- outside `code` followed by a blank or the end; the rest is kept as written.
+local function for_readers(text)
+  local kept, start, code = {}, 1, false
+  for i = 1, #text do
+    local c = text:sub(i, i)
+    if c == "`" then code = not code end
+    if not code and c == "." and (i == #text or text:sub(i + 1, i + 1) == " ") then
+      local sentence = text:sub(start, i):gsub("^%s+", "")
+      if not not_for_readers(sentence) then kept[#kept + 1] = sentence end
+      start = i + 1
+    end
+  end
+  local rest = text:sub(start):gsub("^%s+", "")
+  if rest ~= "" and not not_for_readers(rest) then kept[#kept + 1] = rest end
+  return table.concat(kept, " ")
+end
+
 -- Markdown lines as man(7) requests.
 local function markdown(lines)
   local out, para, i = {}, {}, 1
   local function flush()   -- a paragraph is one roff line (a `code` span may cross a line break)
-    if #para > 0 then
+    local text = #para > 0 and for_readers(table.concat(para, " ")) or ""
+    if text ~= "" then
       out[#out + 1] = ".PP"
-      out[#out + 1] = line(inline(table.concat(para, " ")))
-      para = {}
+      out[#out + 1] = line(inline(text))
     end
+    para = {}
   end
   local in_table = false
   while i <= #lines do
@@ -118,8 +151,11 @@ local function markdown(lines)
         i = i + 1
         item[#item + 1] = (lines[i]:gsub("^%s+", ""))
       end
-      out[#out + 1] = ".IP \\(bu 2"
-      out[#out + 1] = line(inline(table.concat(item, " ")))
+      local text = for_readers(table.concat(item, " "))
+      if text ~= "" then
+        out[#out + 1] = ".IP \\(bu 2"
+        out[#out + 1] = line(inline(text))
+      end
     elseif l:match("^%s*$") then
       flush()
     else

@@ -37,23 +37,13 @@ return {
 ]] },
   { name = "cli-interrupt-submit-finishes",
     promise = "an interrupt during the submit lets it finish, so the task paid for is named",
-    edits = {
-      -- (the command's own on_submit is the first branch: without it, the submit stops as an idle phase does)
-      { file = "lua/seedance/cli/guard.lua",
-        from = [[
-  if self.name == "submit" and self.on_submit then
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+    if count >= 2 then
 ]],
-        to = [[
-  if false then
+    to = [[
+    if count >= 1 then
 ]] },
-      { file = "lua/seedance/cli/guard.lua",
-        from = [[
-  elseif self.name ~= "submit" then
-]],
-        to = [[
-  else
-]] },
-    } },
   { name = "cli-interrupt-trap",
     promise = "SIGINT during a wait stops with one line naming the task and the command that picks it up (exit 130)",
     file = "lua/seedance/cli/guard.lua",
@@ -359,5 +349,14 @@ return {
 ]],
     to = [[
     if scheduler.stats().transfers == 0 then return sub.between(sig) end
+]] },
+  { name = "cli-help-argument-names",
+    promise = "each command's help names its arguments (ID, FILE.json, COMMAND) as its usage line does",
+    file = "lua/seedance/cli/parser.lua",
+    from = [[
+  if opts.id then c:argument("ID", "The task id."):target("id"):argname("ID") end
+]],
+    to = [[
+  if opts.id then c:argument("id", "The task id."):argname("ID") end
 ]] },
 }

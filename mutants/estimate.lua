@@ -76,4 +76,31 @@ return {
     to = [[
   local status, reported = self.status, ({ self.last_p or 0 })[1]
 ]] },
+  { name = "estimate-pace",
+    promise = "with one report the service's estimate disagrees with (or no estimate), the estimate goes at the pace "
+      .. "reported since the task began, not to 99 on an estimate shorter than the task",
+    file = "lua/seedance/estimate.lua",
+    from = [[
+  local pace = not rate and self:pace(est)
+]],
+    to = [[
+  local pace = nil
+]] },
+  { name = "estimate-pace-known-start",
+    promise = "the pace since the task began is used only when its start is known (seen submitted, or its created)",
+    file = "lua/seedance/estimate.lua",
+    from = [[
+  if p <= 0 or not self.sure or t <= self.start then return nil end
+]],
+    to = [[
+  if p <= 0 or t <= self.start then return nil end
+]] },
+  { name = "estimate-pace-agree",
+    promise = "a report the service's estimate agrees with leaves the estimate in charge (its exact ETA)",
+    file = "lua/seedance/estimate.lua",
+    from = [[
+    if math.abs(since - whole * p / 100) <= whole * M.AGREE then return nil end
+]],
+    to = [[
+]] },
 }

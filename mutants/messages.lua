@@ -41,7 +41,7 @@ return {
     promise = "an unknown option that another API's request key names (--aspect-ratio) gets the validator's advice",
     file = "lua/seedance/cli/usage.lua",
     from = [[
-    local advice = M.key_advice(unknown)
+    local advice = (name == "seedance generate" or name == "seedance") and M.key_advice(unknown)
 ]],
     to = [[
     local advice = nil
@@ -86,10 +86,10 @@ return {
     promise = "a task id without its task_ prefix that is not found gets the id meant",
     file = "lua/seedance/cli/hints.lua",
     from = [[
-    if not id:match("^task_") then
+    elseif not id:match("^task_") then
 ]],
     to = [[
-    if false then
+    elseif false then
 ]] },
   { name = "cli-msg-connect-hint",
     promise = "a refused connection asks whether the service (or proxy) at the address, and where it came from, runs",
@@ -118,5 +118,88 @@ function M.validate(ctx, args)
 ]],
     to = [[
   elseif false then
+]] },
+  { name = "cli-msg-other-command",
+    promise = "an option another command takes (status --prompt, seedance --prompt x) names the commands that take "
+      .. "it, never the request-key advice that names the option typed",
+    file = "lua/seedance/cli/usage.lua",
+    from = [[
+    local other = M.other_command(unknown, name, argv)
+]],
+    to = [[
+    local other = nil
+]] },
+  { name = "cli-msg-key-advice-scope",
+    promise = "the request-key advice (use --image) is given on generate only, whose flags it names",
+    file = "lua/seedance/cli/usage.lua",
+    from = [[
+    local advice = (name == "seedance generate" or name == "seedance") and M.key_advice(unknown)
+]],
+    to = [[
+    local advice = M.key_advice(unknown)
+]] },
+  { name = "cli-msg-short-equals",
+    promise = "a short option written with '=' (-o=v.mp4) is refused with how to write it, never a file named =v.mp4",
+    file = "lua/seedance/cli.lua",
+    from = [[
+  local one_dash = usage.one_dash(attached) or usage.short_equals(attached)
+]],
+    to = [[
+  local one_dash = usage.one_dash(attached)
+]] },
+  { name = "cli-msg-empty-path",
+    promise = "an empty file flag (-o '', --image '', validate '') is a usage error naming the flag and what to "
+      .. "name, never an internal error or a file named ''",
+    file = "lua/seedance/cli/parser.lua",
+    from = [[
+    if s == "" then
+      return nil, string.format("%s is empty (a shell variable that is not set?); %s", label, what)
+]],
+    to = [[
+    if false then
+      return nil, string.format("%s is empty (a shell variable that is not set?); %s", label, what)
+]] },
+  { name = "cli-msg-missing-argument",
+    promise = "a missing request file (validate) or shell (completion) says what to type",
+    edits = {
+      { file = "lua/seedance/cli/usage.lua", from = [[
+  if msg == "missing argument 'FILE.json'" then
+]], to = [[
+  if false then
+]] },
+      { file = "lua/seedance/cli/usage.lua", from = [[
+  if msg == "missing argument 'SHELL'" then
+]], to = [[
+  if false then
+]] },
+    } },
+  { name = "cli-msg-task-id-case",
+    promise = "a task id typed with TASK_ in capitals that is not found gets the lower-case id, not task_TASK_...",
+    file = "lua/seedance/cli/hints.lua",
+    from = [[
+    if id:match("^[Tt][Aa][Ss][Kk]_") and not id:match("^task_") then
+]],
+    to = [[
+    if false then
+]] },
+  { name = "cli-msg-task-id-inner",
+    promise = "a malformed task id says what an id looks like, and one found inside a URL or blanks is offered",
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+  return nil, settings.usage("%s; %s", tostring(task):match("%((.*)%)$") or tostring(task),
+    inner and inner ~= id and string.format("did you mean %s?", inner)
+      or "give the id as `seedance generate` printed it (task_...)")
+]],
+    to = [[
+  return nil, settings.usage("%s", tostring(task):match("%((.*)%)$") or tostring(task))
+]] },
+  { name = "cli-msg-help-word",
+    promise = "help written as a word after a command (seedance generate help) says to write --help",
+    file = "lua/seedance/cli/usage.lua",
+    from = [[
+  if word == "help" and name then
+]],
+    to = [[
+  if false then
 ]] },
 }

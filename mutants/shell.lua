@@ -12,12 +12,12 @@ return {
 ]] },
   { name = "cli-completion-shell",
     promise = "seedance completion bash prints a script bash loads",
-    file = "lua/seedance/cli/commands.lua",
+    file = "lua/seedance/cli/parser.lua",
     from = [[
-  local script = args.shell == "bash" and p:get_bash_complete() or args.shell == "zsh" and p:get_zsh_complete()
+    local script = p:get_bash_complete():gsub('\n(    if %[%[ "%$cur" = %-%* %]%]; then)', function(options)
 ]],
     to = [[
-  local script = args.shell == "bash" and p:get_zsh_complete() or args.shell == "zsh" and p:get_zsh_complete()
+    local script = p:get_zsh_complete():gsub('\n(    if %[%[ "%$cur" = %-%* %]%]; then)', function(options)
 ]] },
   { name = "man-every-command",
     promise = "the manual page lists every subcommand the root parser has, with its options",
@@ -73,4 +73,48 @@ return {
     to = [[
 	        --transform 's|^$(MAN_PAGE)$$|build/man/seedance.1|' --transform 's|^|$(ROCK_NAME)/|S' -czf $(ROCK_TGZ)
 ]] },
+  { name = "cli-completion-arguments",
+    promise = "the bash and fish scripts complete the shell of `seedance completion` and the command of `seedance help`",
+    file = "lua/seedance/cli/parser.lua",
+    from = [[
+  local values = { { "completion", M.SHELLS }, { "help", names } }
+]],
+    to = [[
+  local values = {}
+]] },
+  { name = "man-for-readers",
+    promise = "the manual page's DESCRIPTION leaves out README's sentences for the maintainer (spec and source files) "
+      .. "and about the page itself",
+    file = "mk/man.lua",
+    from = [[
+    local text = #para > 0 and for_readers(table.concat(para, " ")) or ""
+]],
+    to = [[
+    local text = table.concat(para, " ")
+]] },
+  { name = "man-environment",
+    promise = "help and the manual page list XDG_CONFIG_HOME and the proxy variables among the environment",
+    file = "lua/seedance/cli/parser.lua",
+    from = [[
+  { "XDG_CONFIG_HOME", "where the config file is looked for (default ~/.config)" },
+  { "https_proxy", "the proxy (http_proxy for http:// URLs, all_proxy for any); --proxy wins" },
+  { "no_proxy", "hosts reached directly, not through a proxy (comma-separated; * for all)" },
+]],
+    to = [[
+]] },
+  { name = "cli-completion-colons",
+    promise = "the bash and zsh scripts complete a value with a colon (--size 16:9)",
+    edits = {
+      { file = "lua/seedance/cli/parser.lua", from = [[
+    return (p:get_zsh_complete():gsub(": :(%b())", function(list) return ": :" .. list:gsub(":", "\\:") end))
+]], to = [[
+    return p:get_zsh_complete()
+]] },
+      { file = "lua/seedance/cli/parser.lua", from = [[
+    return (script:gsub("^_seedance%(%)", "_seedance_words()"):gsub("\n(complete %-F _seedance )",
+      function(complete) return "\n" .. BASH_COLONS .. "\n" .. complete end))
+]], to = [[
+    return script
+]] },
+    } },
 }

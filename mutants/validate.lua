@@ -62,4 +62,21 @@ return {
     to = [[
     if (v->count > 1) return;
 ]] },
+  { name = "validator-fullwidth",
+    promise = "did-you-mean reads full-width forms (16：9, ７２０ｐ) as ASCII",
+    file = "src/validate_suggest.c",
+    from = [[
+    s = fold_fullwidth(s, len, ascii, sizeof ascii);
+]],
+    to = [[
+    s = len ? s : fold_fullwidth(s, len, ascii, sizeof ascii);
+]] },
+  { name = "validator-exact-suggestion",
+    promise = "a value equal to an allowed one but for case or full-width forms is offered as that value",
+    file = "src/validate_suggest.c",
+    from = [[
+    if (bestd == 0) return best; /* the same but for case or full-width forms */
+]],
+    to = [[
+]] },
 }

@@ -70,16 +70,44 @@ int sd_starts_with_ci(const char *s, size_t len, const char *prefix) {
     return 1;
 }
 
+/*
+ * s with full-width ASCII forms (U+FF01..U+FF5E, what a CJK input method types
+ * for ":", "x", digits: "16：9") folded to ASCII, into out (cap bytes); s itself
+ * when it holds none or does not fit.
+ */
+static const char *fold_fullwidth(const char *s, size_t len, char *out, size_t cap) {
+    size_t n = 0;
+    int folded = 0;
+    for (size_t i = 0; i < len; i++) {
+        const unsigned char *u = (const unsigned char *)s + i;
+        if (n + 1 >= cap) return s;
+        if (i + 2 < len && u[0] == 0xEF && ((u[1] == 0xBC && u[2] >= 0x81) || (u[1] == 0xBD && u[2] <= 0x9E))) {
+            unsigned cp = 0xF000u | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F); /* U+FF01..U+FF5E */
+            out[n++] = (char)(cp - 0xFEE0u);
+            i += 2;
+            folded = 1;
+        } else {
+            out[n++] = s[i];
+        }
+    }
+    out[n] = '\0';
+    return folded ? out : s;
+}
+
 /* The closest entry of list to s, if close enough to be a typo; else NULL. */
 const char *sd_closest(const char *const *list, const char *s, size_t len) {
     const char *best = NULL;
     int bestd = 99;
+    char ascii[64];
     if (len != strlen(s)) return NULL; /* embedded NUL: no suggestion */
+    s = fold_fullwidth(s, len, ascii, sizeof ascii);
+    len = strlen(s);
     for (int i = 0; list[i]; i++) {
         int d = distance(s, list[i]);
         if (d < bestd) { bestd = d; best = list[i]; }
     }
     if (best == NULL) return NULL;
+    if (bestd == 0) return best; /* the same but for case or full-width forms */
     if (len >= 3) /* "first" means first_frame */
         for (int i = 0; list[i]; i++)
             if (strlen(list[i]) > len && sd_starts_with_ci(list[i], len, s)) return list[i];

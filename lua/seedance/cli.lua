@@ -39,7 +39,8 @@ local function run(ctx, argv)
     return exit.EXIT.ok
   end
   -- a long option with one dash is never read as short ones run together (-output as -o utput)
-  local one_dash = usage.one_dash(parser.attach_values(argv))
+  local attached = parser.attach_values(argv)
+  local one_dash = usage.one_dash(attached) or usage.short_equals(attached)
   if one_dash then args, perr = nil, one_dash end
   if not args then
     local sub, name, msg = usage.explain(perr, argv, state, p)

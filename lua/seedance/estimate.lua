@@ -5,7 +5,10 @@
 --
 -- - From the progress rate seen so far (the first report above 0 % to the
 --   latest change), else from `estimated_time` (service seconds, times
---   `time_scale`: wall seconds) and the time since the task began.
+--   `time_scale`: wall seconds) and the time since the task began; but with
+--   one report above 0 % that the estimate is missing or does not agree
+--   with, from the pace since the task began (when that is known: its
+--   submit was seen, or its `created` time says).
 -- - Never less than the service reported, never less than an earlier reading
 --   (it never runs backwards, whatever the clock or the answers do), at most
 --   99 before the task has completed, 100 once it has.
@@ -23,6 +26,10 @@ local M = {}
 
 --- The highest percent shown before the task has completed.
 M.CAP = 99
+
+--- How far (a share of its length) a report may stand from the service's estimate and the
+-- estimate still be believed: a report of 40 % at 25 s of a 30 s estimate (due at 12 s) is not.
+M.AGREE = 0.1
 
 --- Seconds a task's `created` time must say beyond what this handle saw before it is believed
 -- (it is whole seconds on the service's clock).
@@ -42,7 +49,8 @@ Estimate.__index = Estimate
 --   clock set wrong cannot move its estimate)
 -- @treturn table the estimate
 function M.new(start, scale, met)
-  return setmetatable({ start = start, scale = scale or 1, met = met or nil, shown = 0 }, Estimate)
+  -- `sure`: start is when the task began (its submit was seen, or its created time said so)
+  return setmetatable({ start = start, scale = scale or 1, met = met or nil, sure = not met, shown = 0 }, Estimate)
 end
 
 --- Note what an answer said about the task.
@@ -61,7 +69,7 @@ function Estimate:observe(now, status, progress, estimated, created, wall)
   self.estimated = tonumber(estimated)
   if self.met and created and wall then
     local since = wall - created
-    if since > now - self.start + M.CREATED_SLACK then self.start = now - since end
+    if since > now - self.start + M.CREATED_SLACK then self.start, self.sure = now - since, true end
   end
   if self.last_p ~= p then
     self.last_t, self.last_p = now, p
@@ -75,6 +83,22 @@ function Estimate:rate()
   local a, b = self.first_t, self.last_t
   if a and b > a and self.last_p > self.first_p then return (self.last_p - self.first_p) / (b - a) end
   return nil
+end
+
+--- Percent per wall second since the task began, from its report above 0 %, when that is all
+-- there is to go by: the task's start is known, and the service's estimate is missing or disagrees
+-- with the report (by more than `AGREE` of its length in time); else nil.
+-- @tparam number|nil est the task's `estimated_time` (service seconds)
+-- @treturn number|nil
+function Estimate:pace(est)
+  local p, t = self.last_p or 0, self.last_t
+  if p <= 0 or not self.sure or t <= self.start then return nil end
+  local since = t - self.start
+  if est and est > 0 then
+    local whole = est * self.scale
+    if math.abs(since - whole * p / 100) <= whole * M.AGREE then return nil end
+  end
+  return p / since
 end
 
 --- The estimate at `now`.
@@ -91,9 +115,15 @@ function Estimate:at(now)
   local p, eta = reported, nil
   local rate = self:rate()
   local est = self.estimated
+  local pace = not rate and self:pace(est)
   if rate then
     p = reported + rate * (now - self.last_t)
     if p < M.CAP then eta = (100 - p) / rate end
+  elseif pace then
+    -- one report so far, which the service's estimate is missing or does not agree with (an estimate
+    -- shorter than the task would run to 99 and stay there): the pace since the task began
+    p = reported + pace * (now - self.last_t)
+    if p < M.CAP then eta = (100 - p) / pace end
   elseif est and est > 0 then
     local whole, elapsed = est * self.scale, now - self.start
     p = 100 * elapsed / whole

@@ -183,14 +183,16 @@ end
 --- How far along the task is at `now`, for a progress bar drawn every frame.
 -- Polls come seconds apart; between them the estimate moves on from the
 -- progress rate seen so far, else from the task's `estimated_time` and the
--- time since it began. Cheap (no IO, no allocation); a closed handle answers too.
+-- time since it began (from the pace reported since then, when the one
+-- report so far says the estimate is off or there is none). Cheap (no IO,
+-- no allocation); a closed handle answers too.
 -- @tparam[opt] number now seconds on the library's monotonic clock (the scheduler's,
 --   `require("seedance.scheduler").now()`; not an engine's own timer); default: now
 -- @treturn number percent, in [0, 100] and not always whole: never less than an earlier reading
 --   of this handle nor than the service reported, at most 99 until the task has completed, 100 once
 --   it has (a task that failed or was cancelled stays where it stood)
 -- @treturn number|nil seconds left (wall clock), or nil once the task has ended or when nothing
---   tells (no `estimated_time` yet, or past it with no progress rate to go by)
+--   tells (no `estimated_time` nor report yet, or past it with no progress rate to go by)
 function Task:progress_at(now)
   if getmetatable(self) ~= Task then
     errors.argerror(1, "progress_at", "seedance task expected, got " .. type(self))

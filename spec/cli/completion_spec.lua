@@ -48,7 +48,7 @@ describe("seedance completion #child", function()
     local code, out, err = cli.run("completion tcsh")
     assert.equals(2, code)
     assert.equals("", out)
-    assert.matches("argument 'shell' must be one of 'bash', 'zsh', 'fish'", err)
+    assert.matches("argument 'SHELL' must be one of 'bash', 'zsh', 'fish'", err)
   end)
 
   it("bash: loads, completes a subcommand, a model name and a resolution #m-cli-completion-values #m-cli-completion-shell", function()
@@ -75,7 +75,53 @@ describe("seedance completion #child", function()
     assert.equals("--save-last-frame\n", complete("seedance", "wait", "--save-l"))
   end)
 
-  it("zsh: compinit takes it from fpath and completes a subcommand and a model name on a terminal #m-cli-completion-values", function()
+  it("#found bash: completes the shell of `seedance completion` and the command of `seedance help` #m-cli-completion-arguments", function()
+    local file = dir .. "/seedance.bash"
+    script("bash", file)
+    local function complete(...)
+      local words = { ... }
+      local quoted = {}
+      for i, w in ipairs(words) do quoted[i] = q(w) end
+      local ok, out = util.run("bash -c " .. q("source " .. q(file) .. " && COMP_WORDS=(" .. table.concat(quoted, " ")
+        .. ") && COMP_CWORD=" .. (#words - 1) .. " && _seedance && printf '%s\\n' \"${COMPREPLY[@]}\""))
+      assert(ok, out)
+      return out
+    end
+    local state = {}
+    parser.new(state)
+    local names = {}
+    for name in pairs(state.commands) do names[#names + 1] = name end
+    table.sort(names)
+    assert.equals("bash\nzsh\nfish\n", complete("seedance", "completion", ""))
+    assert.equals("zsh\n", complete("seedance", "completion", "z"))
+    assert.equals(table.concat(names, "\n") .. "\n", complete("seedance", "help", ""))
+    assert.equals("generate\n", complete("seedance", "help", "gen"))
+    -- only right after the command: an option's value is still the option's
+    assert.equals(table.concat(values_of("model"), "\n") .. "\n", complete("seedance", "generate", "--model", ""))
+  end)
+
+  it("#found bash: completes a value with a colon, which bash splits at the colon (--size 4: gave file names) #m-cli-completion-colons", function()
+    local file = dir .. "/seedance.bash"
+    script("bash", file)
+    -- as bash calls it: COMP_WORDS split at the colon (COMP_WORDBREAKS), COMP_LINE and COMP_POINT as typed
+    local function complete(line, words)
+      local quoted = {}
+      for i, w in ipairs(words) do quoted[i] = q(w) end
+      local ok, out = util.run("bash -c " .. q("source " .. q(file) .. " && COMP_LINE=" .. q(line) .. " && COMP_POINT="
+        .. #line .. " && COMP_WORDS=(" .. table.concat(quoted, " ") .. ") && COMP_CWORD=" .. (#words - 1)
+        .. " && _seedance && printf '%s\\n' \"${COMPREPLY[@]}\""))
+      assert(ok, out)
+      return out
+    end
+    -- bash replaces what follows the colon: the reply is that part
+    assert.equals("3\n", complete("seedance generate --size 4:", { "seedance", "generate", "--size", "4", ":", "" }))
+    assert.equals("16\n", complete("seedance generate --size 9:1", { "seedance", "generate", "--size", "9", ":", "1" }))
+    assert.equals("21:9\n", complete("seedance generate --size 21", { "seedance", "generate", "--size", "21" }))
+    assert.equals("--model\n", complete("seedance generate --prompt 'a: cat' --mo",
+      { "seedance", "generate", "--prompt", "'a", ":", " cat'", "--mo" }))
+  end)
+
+  it("zsh: compinit takes it from fpath and completes a subcommand, a model name and a size on a terminal #m-cli-completion-values #m-cli-completion-colons", function()
     if not has("zsh") then
       pending("zsh is not installed (sh .ci/install-deps test installs it)")
       return
@@ -115,6 +161,10 @@ print -r -- "$out"
     assert.matches("generate[%s%-]+Submit a generation", subs)
     local models = choices("seedance generate --model ", "doubao-seedance-2.0-fast-face")
     for _, m in ipairs(values_of("model")) do assert.truthy(models:find(m, 1, true), m .. " in " .. models) end
+    -- #found: a value with a colon (16:9) broke _arguments ("parse error near `(16 )'") #m-cli-completion-colons
+    local sizes = choices("seedance generate --size ", "adaptive")
+    assert.is_nil(sizes:find("parse error", 1, true), sizes)
+    for _, v in ipairs(values_of("size")) do assert.truthy(sizes:find(v, 1, true), v .. " in " .. sizes) end
   end)
 
   it("fish: complete -C lists a subcommand and the model names #m-cli-completion-values", function()
@@ -139,5 +189,29 @@ print -r -- "$out"
     local sizes = { unpack(values_of("size")) }
     table.sort(sizes)
     assert.same(sizes, complete("seedance generate --size "))
+  end)
+
+  it("#found fish: completes the shell of `seedance completion` and the command of `seedance help` #m-cli-completion-arguments", function()
+    if not has("fish") then
+      pending("fish is not installed (sh .ci/install-deps test installs it)")
+      return
+    end
+    local file = dir .. "/seedance.fish"
+    script("fish", file)
+    local function complete(line)
+      local ok, out = util.run("fish --no-config -c " .. q("source " .. q(file) .. "; complete -C " .. q(line)))
+      assert(ok, out)
+      local names = {}
+      for l in out:gmatch("[^\n]+") do names[#names + 1] = l:match("^[^\t]*") end
+      table.sort(names)
+      return names
+    end
+    assert.same({ "bash", "fish", "zsh" }, complete("seedance completion "))
+    local state = {}
+    parser.new(state)
+    local names = {}
+    for name in pairs(state.commands) do names[#names + 1] = name end
+    table.sort(names)
+    assert.same(names, complete("seedance help "))
   end)
 end)

@@ -132,6 +132,32 @@ describe("the config file #child", function()
     assert.equals(0, code, err)
   end)
 
+  it("#found a request refused for the file's model or resolution names its line and the flag that overrides it #m-cli-config-default-named #m-cli-config-default-used", function()
+    write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile, "model = doubao-seedance-2.0-fast",
+                  "resolution = 1080p" }
+    local before = emu:stats().requests
+    local code, _, err = run("generate --prompt x")
+    assert.equals(3, code, err)
+    assert.equals(("seedance: validation_error: invalid request: 1 problem (first: resolution: 1080p is available only "
+      .. "on doubao-seedance-2.0 and doubao-seedance-2.0-face, not on doubao-seedance-2.0-fast); model "
+      .. "doubao-seedance-2.0-fast comes from the config file (%s:3): pass --model to override it; resolution 1080p "
+      .. "comes from the config file (%s:4): pass --resolution to override it\n"):format(conf, conf), err)
+    -- the flag's value is the user's own: only the file's other key is named
+    code, _, err = run("generate --prompt x --resolution 1080p")
+    assert.equals(3, code, err)
+    assert.truthy(err:find("; model doubao-seedance-2.0-fast comes from the config file (" .. conf .. ":3): pass "
+      .. "--model to override it\n", 1, true), err)
+    assert.is_nil(err:find("resolution 1080p comes from", 1, true), err)
+    -- a request file that names both takes neither from the file: nothing is said of it
+    process.write(dir .. "/fast.json", '{"model":"doubao-seedance-2.0-fast","prompt":"x","resolution":"1080p"}')
+    write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile, "model = doubao-seedance-2.0",
+                  "resolution = 720p" }
+    code, _, err = run("generate --request " .. q(dir .. "/fast.json"))
+    assert.equals(3, code, err)
+    assert.is_nil(err:find("config file", 1, true), err)
+    assert.equals(before, emu:stats().requests)
+  end)
+
   it("the file's wait_timeout bounds a wait, and the message names it", function()
     write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile, "wait_timeout = 0.2" }
     local code, _, err = run("generate --prompt x -q --wait", { SEEDANCE_TIME_SCALE = "1" })
@@ -173,7 +199,8 @@ describe("the config file #child", function()
       { "colour = blue", "unknown key 'colour'; the keys are base_url, api_key_file, proxy, ca_file, model, "
         .. "resolution, timeout, wait_timeout" },
       { "timeout = soon", "timeout must be a number of seconds above 0, got 'soon'" },
-      { "wait_timeout = 30 # seconds", "wait_timeout must be a number of seconds above 0, got '30 # seconds'" },
+      { "wait_timeout = 30 # seconds", "wait_timeout must be a number of seconds above 0, got '30 # seconds' (a # "
+        .. "starts a comment only at the start of a line)" },
       { "model = doubao-seedance-2", "model: unknown model string \"doubao-seedance-2\"; did you mean "
         .. "doubao-seedance-2.0?" },
       { "resolution = 4k", "resolution: must be one of 480p, 720p, 1080p, got string \"4k\"" },
@@ -200,6 +227,69 @@ describe("the config file #child", function()
     assert.matches('"type":"validation_error"', out)
     code = run("version")
     assert.equals(0, code)
+  end)
+
+  it("#found a value with a comment after it, an unclosed quote, a [section], a variable's name: the line says why #m-cli-config-comment-note #m-cli-config-quote #m-cli-config-hints", function()
+    local KEYS = "the keys are base_url, api_key_file, proxy, ca_file, model, resolution, timeout, wait_timeout"
+    local cases = {
+      { "model = doubao-seedance-2.0 # the fast one", "model: must be one of doubao-seedance-2.0, "
+        .. "doubao-seedance-2.0-fast, doubao-seedance-2.0-face, doubao-seedance-2.0-fast-face, got string "
+        .. "\"doubao-seedance-2.0 # the fast one\" (a # starts a comment only at the start of a line)" },
+      { "base_url = " .. emu.url .. " # the emulator", "base_url '" .. emu.url .. " # the emulator' is not a URL (Bad "
+        .. "fragment); write it in full, e.g. https://xcompute.us or http://127.0.0.1:8080 (a # starts a comment only "
+        .. "at the start of a line)" },
+      { 'model = "doubao-seedance-2.0', "the value of model opens a quote (\") it does not close; close it at the end "
+        .. "of the line, or remove it" },
+      { "resolution = '", "the value of resolution opens a quote (') it does not close; close it at the end of the "
+        .. "line, or remove it" },
+      { "[seedance]", "expected key = value, got '[seedance]' (the file has no [sections]: only key = value lines)" },
+      { "timeout \239\188\157 30", "expected key = value, got 'timeout \239\188\157 30' (write = as ASCII, not the "
+        .. "full-width \239\188\157)" },
+      { "SEEDANCE_BASE_URL = " .. emu.url, "unknown key 'SEEDANCE_BASE_URL' (did you mean base_url?); " .. KEYS },
+      { "export SEEDANCE_BASE_URL=" .. emu.url, "unknown key 'export SEEDANCE_BASE_URL' (did you mean base_url?); "
+        .. KEYS },
+    }
+    for _, c in ipairs(cases) do
+      write_config{ "# a comment", c[1] }
+      assert.equals(conf .. ":2: " .. c[2], refused("balance"))
+    end
+    -- a no-break space (text copied from a web page) is a blank
+    write_config{ "timeout\194\160=\194\16030\194\160" }
+    assert.same({ value = 30, source = conf .. ":1" }, settings().settings.timeout)
+    -- a path: the file it names is not there, and the line says why
+    write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile .. " # mine" }
+    local code, _, err = run("balance", { SEEDANCE_API_KEY = false })
+    assert.equals(10, code, err)
+    assert.equals(("seedance: io_error: cannot read api_key_file %s # mine (%s:2) (No such file or directory) (a # "
+      .. "starts a comment only at the start of a line)\n"):format(keyfile, conf), err)
+  end)
+
+  it("#found a key file that is a folder is said to be one, not told to be chmod 600 #m-cli-config-key-folder", function()
+    assert(os.execute("mkdir -p " .. q(dir .. "/keydir") .. " && chmod 755 " .. q(dir .. "/keydir")))
+    write_config{ "base_url = " .. emu.url, "api_key_file = " .. dir .. "/keydir" }
+    local before = emu:stats().requests
+    local code, out, err = run("balance", { SEEDANCE_API_KEY = false })
+    assert.equals(10, code, err)
+    assert.equals("", out)
+    assert.equals(("seedance: io_error: cannot read api_key_file %s/keydir (%s:2) (Is a directory)\n"):format(dir,
+      conf), err)
+    assert.equals(before, emu:stats().requests)
+  end)
+
+  it("#found seedance config: a key file the variable's key overrides is marked unused; ca_file's source is its line #m-cli-config-unused-key-file #m-cli-config-ca-source", function()
+    write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile, "ca_file = " .. keyfile }
+    local s = settings(nil, { SEEDANCE_API_KEY = "sk-config-env" })
+    assert.same({ value = keyfile, source = conf .. ":2 (not used: SEEDANCE_API_KEY is set)" },
+      s.settings.api_key_file)
+    assert.same({ value = "********", source = "SEEDANCE_API_KEY" }, s.settings.api_key)
+    assert.same({ value = keyfile, source = conf .. ":3" }, s.settings.ca_file)
+    -- without the variable, the file's key file is the one in effect
+    s = settings(nil, { SEEDANCE_API_KEY = false })
+    assert.same({ value = keyfile, source = conf .. ":2" }, s.settings.api_key_file)
+    -- a CA file that is a folder is named as the file names it
+    write_config{ "base_url = " .. emu.url, "ca_file = " .. dir }
+    assert.equals(("ca_file %s (%s:2): cannot read it (is a directory); name a CA bundle (PEM)"):format(dir, conf),
+      refused("balance"))
   end)
 
   it("SEEDANCE_CONFIG names the file, which must exist; a folder is said to be one", function()

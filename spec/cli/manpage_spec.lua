@@ -80,6 +80,25 @@ describe("seedance(1) #child", function()
     assert.truthy(description:find("seedance completion bash", 1, true))
   end)
 
+  it("#found its DESCRIPTION is for its reader: no spec or source file of the tree, no sentence about the page itself #m-man-for-readers", function()
+    local description = section(text, "DESCRIPTION")
+    for _, path in ipairs{ "spec/", "lua/seedance/", "mk/" } do
+      assert.is_nil(description:find(path, 1, true), path .. " in\n" .. description)
+    end
+    assert.is_nil(description:find("says all of this section again", 1, true))
+    -- the sentences around them stay whole
+    assert.truthy(description:find("a 402 points at seedance balance.", 1, true))
+    assert.truthy(description:find("or, for the current bash only, source <(seedance completion bash).", 1, true))
+    assert.truthy(description:find("usage errors included).", 1, true))
+  end)
+
+  it("#found ENVIRONMENT names where the config file is looked for and the proxy variables libcurl reads #m-man-environment", function()
+    local env = section(text, "ENVIRONMENT")
+    for _, name in ipairs{ "XDG_CONFIG_HOME", "https_proxy", "no_proxy" } do
+      assert.truthy(env:find("\n       " .. name .. "\n", 1, true), name)
+    end
+  end)
+
   it("writes any README text as itself: a leading dot or quote, backslashes, non-ASCII, tables #m-man-leading-dot #m-man-non-ascii #m-man-backslash", function()
     local dir = process.tmpdir("man")
     local readme = dir .. "/README.md"

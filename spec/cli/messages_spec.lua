@@ -49,20 +49,57 @@ local ROWS = {
   { "generate --prompt x --resolutions 720p", 2, "seedance generate: unknown option '--resolutions' (did you mean "
     .. "'--resolution'?)" },
   { "wait {ID} --ouptut v.mp4", 2, "seedance wait: unknown option '--ouptut' (did you mean '--output'?)" },
-  { "validate {D}/ok.json -o x", 2, "seedance validate: unknown option '-o': `seedance validate` takes no -o (other "
-    .. "commands do); remove it" },
+  { "validate {D}/ok.json -o x", 2, "seedance validate: unknown option '-o': `seedance validate` takes no -o "
+    .. "(generate, wait and download do); remove it", tags = "#found #m-cli-msg-other-command" },
+  { "status {ID} --prompt x", 2, "seedance status: unknown option '--prompt': `seedance status` takes no --prompt "
+    .. "(only generate does); remove it", tags = "#found #m-cli-msg-other-command" },
+  { "status {ID} --wait", 2, "seedance status: unknown option '--wait': `seedance status` takes no --wait (only "
+    .. "generate does); remove it", tags = "#found #m-cli-msg-other-command" },
+  { "--prompt x -o {D}/v.mp4", 2, "seedance: --prompt is an option of `seedance generate`, not of seedance itself; "
+    .. "write the command first: seedance generate --prompt x -o {D}/v.mp4", usage = true,
+    tags = "#found #m-cli-msg-other-command" },
+  { "status {ID} --image-urls x", 2, "seedance status: unknown option '--image-urls'",
+    tags = "#found #m-cli-msg-key-advice-scope" },
+  { "generate --prompt x -o={D}/v.mp4", 2, "seedance generate: -o={D}/v.mp4: a short option takes its value after "
+    .. "a space, not after '='; write -o {D}/v.mp4 (or --output={D}/v.mp4)", tags = "#found #m-cli-msg-short-equals" },
+  { "generate --prompt x -q=1", 2, "seedance generate: -q=1: -q takes no value; write -q alone",
+    tags = "#found #m-cli-msg-short-equals" },
+  { "generate --prompt x --image ''", 2, "seedance generate: --image is empty (a shell variable that is not set?); "
+    .. "name an image file or its URL", tags = "#found #m-cli-msg-empty-path" },
+  { "generate --prompt x --first-frame ''", 2, "seedance generate: --first-frame is empty (a shell variable that is "
+    .. "not set?); name an image file or its URL", tags = "#found #m-cli-msg-empty-path" },
+  { "generate --prompt x -o ''", 2, "seedance generate: -o is empty (a shell variable that is not set?); name the "
+    .. "file to save the video to", tags = "#found #m-cli-msg-empty-path" },
+  { "wait {ID} --save-last-frame=", 2, "seedance wait: --save-last-frame is empty (a shell variable that is not "
+    .. "set?); name the file to save the last frame to", tags = "#found #m-cli-msg-empty-path" },
+  { "generate --request '' --prompt x", 2, "seedance generate: --request is empty (a shell variable that is not "
+    .. "set?); name the request file (JSON; - for standard input)", tags = "#found #m-cli-msg-empty-path" },
+  { "generate --prompt x --journal ''", 2, "seedance generate: --journal is empty (a shell variable that is not "
+    .. "set?); name the journal file, or leave the flag out", tags = "#found #m-cli-msg-empty-path" },
+  { "balance --api-key-file ''", 2, "seedance balance: --api-key-file is empty (a shell variable that is not set?); "
+    .. "name the file that holds the API key, or leave the flag out", tags = "#found #m-cli-msg-empty-path" },
+  { "balance --ca-file ''", 2, "seedance balance: --ca-file is empty (a shell variable that is not set?); name a CA "
+    .. "bundle (PEM), or leave the flag out", tags = "#found #m-cli-msg-empty-path" },
+  { "validate ''", 2, "seedance validate: the request file's name is empty (a shell variable that is not set?); "
+    .. "name a JSON file (- for standard input)", tags = "#found #m-cli-msg-empty-path" },
   { "generate --prompt a cat", 2, "seedance generate: too many arguments: 'cat' follows --prompt a; put a value with "
     .. "spaces in quotes (--prompt \"a cat\")", tags = "#m-cli-msg-unquoted-value" },
   { "status {ID} {ID}", 2, "seedance status: too many arguments: '{ID}' is one too many" },
+  { "generate help", 2, "seedance generate: too many arguments: 'help' is one too many; for help, write seedance "
+    .. "generate --help", tags = "#found #m-cli-msg-help-word" },
   { "generate --prompt x -o {D}/a.mp4 -o {D}/b.mp4", 2, "seedance generate: -o is given more than once; give it once "
     .. "(the last would silently win)", tags = "#m-cli-msg-repeated-option" },
   { "generate --prompt", 2, "seedance generate: option '--prompt' requires an argument: give it one (--prompt TEXT)" },
-  { "wait", 2, "seedance wait: missing argument 'id': give the task id, as `seedance generate` printed it "
+  { "wait", 2, "seedance wait: missing argument 'ID': give the task id, as `seedance generate` printed it "
     .. "(seedance wait task_...)" },
+  { "validate", 2, "seedance validate: missing argument 'FILE.json': name the request file (seedance validate "
+    .. "req.json; - for standard input)", tags = "#found #m-cli-msg-missing-argument" },
+  { "completion", 2, "seedance completion: missing argument 'SHELL': name the shell (seedance completion bash, or "
+    .. "zsh, fish)", tags = "#found #m-cli-msg-missing-argument" },
   { "genrate --prompt x", 2, "seedance: unknown command 'genrate' (did you mean 'generate'?)", usage = true },
   { "frobnicate", 2, "seedance: unknown command 'frobnicate'; the commands are " .. COMMANDS, usage = true },
   { "help frobnicate", 2, "seedance help: no command 'frobnicate'; the commands are " .. COMMANDS, usage = false },
-  { "completion tcsh", 2, "seedance completion: argument 'shell' must be one of 'bash', 'zsh', 'fish'" },
+  { "completion tcsh", 2, "seedance completion: argument 'SHELL' must be one of 'bash', 'zsh', 'fish'" },
   { "balance --timeout soon", 2, "seedance balance: --timeout must be a number of seconds above 0, got 'soon'" },
   { "wait {ID} --wait-timeout 0", 2, "seedance wait: --wait-timeout must be a number of seconds above 0, got '0'" },
   { "validate --json {D}/trailing.json", 3, { error = { type = "validation_error", message = "{D}/trailing.json:4:1: "
@@ -111,7 +148,12 @@ local ROWS = {
   { "generate --prompt x -o {D}/v.mp4 --save-last-frame {D}/v.mp4", 2, "seedance: -o {D}/v.mp4 and --save-last-frame "
     .. "{D}/v.mp4 name the same file; the run would overwrite one with the other: choose another name" },
   { "download {ID}", 2, "seedance: download needs -o FILE (the video) or --save-last-frame FILE" },
-  { "status 'bad id!'", 2, "seedance: task id must be 1 to 128 letters, digits, '_' or '-', got 'bad id!'" },
+  { "status 'bad id!'", 2, "seedance: task id must be 1 to 128 letters, digits, '_' or '-', got 'bad id!'; give "
+    .. "the id as `seedance generate` printed it (task_...)", tags = "#found #m-cli-msg-task-id-inner" },
+  { "status https://xcompute.us/v1/tasks/{ID}", 2, "seedance: task id must be 1 to 128 letters, digits, '_' or '-', "
+    .. "got 'https://xcompute.us/v1/tasks/task_01M8KX'; did you mean {ID}?", tags = "#found #m-cli-msg-task-id-inner" },
+  { "wait '{ID} ' -o {D}/w.mp4", 2, "seedance: task id must be 1 to 128 letters, digits, '_' or '-', got '{ID} '; "
+    .. "did you mean {ID}?", tags = "#found #m-cli-msg-task-id-inner" },
 
   -- ---- the settings ----
   { "balance --base-url ''", 2, "seedance: --base-url is empty (a shell variable that is not set?); give the "
@@ -153,6 +195,9 @@ local ROWS = {
   { "wait 01M8KXCEGT13GWE6Y1Y5Z7S7BQ -o {D}/w.mp4", 3, "seedance: invalid_request_error (HTTP 404): task not found: "
     .. "01M8KXCEGT13GWE6Y1Y5Z7S7BQ; task ids begin with task_: did you mean task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ?",
     tags = "#m-cli-msg-task-prefix" },
+  { "status TASK_01M8KXCEGT13GWE6Y1Y5Z7S7BQ", 3, "seedance: invalid_request_error (HTTP 404): task not found: "
+    .. "TASK_01M8KXCEGT13GWE6Y1Y5Z7S7BQ; task ids begin with task_ in lower case: did you mean {ID}?",
+    tags = "#found #m-cli-msg-task-id-case" },
   { "status {ID}", 3, "seedance: invalid_request_error (HTTP 404): task not found: {ID}; check the id (as `seedance "
     .. "generate` printed it), and that the task was made on {URL} (SEEDANCE_BASE_URL)" },
   { "balance", 8, "seedance: network_error: Failed to connect to 127.0.0.1 port {DEADPORT} after 0 ms: Couldn't "

@@ -50,7 +50,7 @@ describe("the seedance command's parser", function()
       refused("wait " .. ID .. " --wait-timeout 0"))
     assert.matches("%-%-duration must be a whole number, got '5%.5'", refused("generate --prompt x --duration 5.5"))
     assert.matches("too many arguments", refused("status " .. ID .. " " .. ID))
-    assert.matches("missing argument 'id'", refused("wait"))
+    assert.matches("missing argument 'ID'", refused("wait"))
     assert.matches("unknown command 'frobnicate'", refused("frobnicate"))
     assert.matches("download needs %-o FILE", refused("download " .. ID))
   end)
@@ -140,6 +140,22 @@ describe("the seedance command's parser", function()
                            "--verbose", "--journal", "--save-last-frame", "--output" } do
       assert.truthy(out:find(flag, 1, true), flag)
     end
+  end)
+
+  it("#found each command's help names its arguments as its usage line does #m-cli-help-argument-names", function()
+    for args, name in pairs{ ["status"] = "ID", ["wait"] = "ID", ["download"] = "ID", ["validate"] = "FILE.json",
+                             ["help"] = "COMMAND" } do
+      local code, out = cli.run(args .. " --help")
+      assert.equals(0, code)
+      local usage = out:match("^(.-)\n\n")
+      assert.truthy(usage:find(" %[?" .. name:gsub("%p", "%%%0") .. "%]?$"), args .. ": " .. usage)
+      assert.matches("\nArguments:\n   " .. name:gsub("%p", "%%%0") .. " +%u", out)
+    end
+    -- and the parsed value keeps its name
+    assert.equals(ID, assert(parser.parse{ "status", ID }).id)
+    assert.equals("req.json", assert(parser.parse{ "validate", "req.json" }).file)
+    assert.equals("wait", assert(parser.parse{ "help", "wait" }).topic)
+    assert.equals("zsh", assert(parser.parse{ "completion", "zsh" }).shell)
   end)
 
   it("maps each error type to one exit code", function()

@@ -55,4 +55,30 @@ describe("the seedance command's standard streams #child", function()
     assert.truthy(out:find("saved: " .. video, 1, true), out)
     assert.matches("cannot write standard error", out)
   end)
+
+  it("opens descriptors 0-2 first when they are closed, so no file or socket the command opens becomes one "
+    .. "#found #m-cli-std-fds-open", function()
+    -- FOUND (an earlier round): with standard error closed (2>&-), the journal opened as descriptor 2 and the
+    -- command's messages overwrote its records. Any descriptor it opens (the journal, the file worker's
+    -- wake-up, a socket to the service) must not stand where a standard stream is expected.
+    local slow = emulator.start{ speed = 1, task_seconds = 600 }
+    local pid
+    finally(function() -- one finally per test: busted keeps only the last one given
+      if pid then os.execute("kill -9 " .. pid .. " 2>/dev/null") end
+      slow:stop()
+    end)
+    local cmd = cli.command(("generate --prompt x --journal %s -o %s"):format(q(dir .. "/run.journal"),
+      q(dir .. "/v.mp4")), { SEEDANCE_BASE_URL = slow.url, SEEDANCE_API_KEY = "sk-streams" })
+    local shell = assert(io.popen(cmd .. " 0<&- 1>&- 2>&- & echo $!"))
+    pid = shell:read("*l")
+    shell:close()
+    -- once the task is submitted the journal, the worker and a connection are open
+    assert.is_true(cli.until_true(function() return slow:stats().tasks_created >= 1 end, 20))
+    for fd = 0, 2 do
+      local p = io.popen("readlink /proc/" .. pid .. "/fd/" .. fd)
+      local target = p:read("*l")
+      p:close()
+      assert.equals("/dev/null", target, "descriptor " .. fd)
+    end
+  end)
 end)

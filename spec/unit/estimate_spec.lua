@@ -57,6 +57,38 @@ describe("seedance.estimate", function()
     assert.near(10, (close:at(510)), 1e-9)
   end)
 
+  it("#found follows the pace reported when the service's estimate is shorter than the task, or missing #m-estimate-pace #m-estimate-pace-known-start #m-estimate-pace-agree", function()
+    -- estimated_time 30 s for a task of 60 s: the estimate alone says 99 % at 30 s and stays there
+    -- half the task; the report of 40 % at 25 s says the pace is 1.6 % a second
+    local e = estimate.new(0, 1)
+    e:observe(0, "pending", 0, 30)
+    e:observe(25, "processing", 40, 30)
+    local p, eta = e:at(30)
+    assert.near(48, p, 1e-9)
+    assert.near(52 / 1.6, eta, 1e-9)
+    assert.near(88, (e:at(55)), 1e-9)
+    -- a report the estimate agrees with (20 % at 21 s of 100 s): the estimate goes on
+    local agreed = estimate.new(0, 1)
+    agreed:observe(0, "pending", 0, 100)
+    agreed:observe(21, "processing", 20, 100)
+    assert.near(30, (agreed:at(30)), 1e-9)
+    assert.near(70, select(2, agreed:at(30)), 1e-9)
+    -- no estimate at all: the pace of the one report, with an ETA
+    local none = estimate.new(0, 1)
+    none:observe(10, "processing", 20, nil)
+    assert.near(30, (none:at(15)), 1e-9)
+    assert.near(35, select(2, none:at(15)), 1e-9)
+    -- a task met by its id, begun who knows when: its first report is no pace
+    local met = estimate.new(500, 1, true)
+    met:observe(500.01, "processing", 44, 60)
+    assert.equals(44, (met:at(501)))
+    -- unless its created time says when it began (40 s before)
+    local wall = 1700000000
+    local known = estimate.new(500, 1, true)
+    known:observe(500, "processing", 40, 30, wall - 40, wall)
+    assert.near(45, (known:at(505)), 1e-9)
+  end)
+
   it("never goes past 99 % before the task completes #m-estimate-cap-99", function()
     local e = estimate.new(0, 1)
     e:observe(0, "processing", 0, 100)

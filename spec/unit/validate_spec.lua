@@ -207,6 +207,26 @@ describe("seedance.validate", function()
       assert.equals("request", err.errors[101].field)
       assert.matches("50 more problems", err.errors[101].message)
     end)
+    it("#found did-you-mean reads full-width forms as ASCII (16：9 typed with a CJK input method) #c #m-validator-fullwidth", function()
+      local cases = {
+        { { size = "16：9" }, "size", "did you mean 16:9?" },
+        { { size = "２１：９" }, "size", "did you mean 21:9?" },
+        { { resolution = "７２０ｐ" }, "resolution", "did you mean 720p?" },
+        { { model = "ｄｏｕｂａｏ-seedance-2.0" }, "model", "did you mean doubao-seedance-2.0?" },
+      }
+      for _, c in ipairs(cases) do
+        local ok, err = seedance.validate(req(c[1]))
+        assert.is_nil(ok)
+        assert.equals(c[2], err.errors[1].field)
+        assert.equals(c[3], err.errors[1].message:match("did you mean [^ ]+$"), err.errors[1].message)
+      end
+    end)
+    it("#found a value that differs only in case is offered as itself, not a longer value it begins (Doubao-Seedance-2.0 was told -fast) #c #m-validator-exact-suggestion", function()
+      local _, err = seedance.validate(req{ model = "Doubao-Seedance-2.0" })
+      assert.matches("did you mean doubao%-seedance%-2%.0%?$", err.errors[1].message)
+      _, err = seedance.validate(req{ model = "DOUBAO-SEEDANCE-2.0-FAST" })
+      assert.matches("did you mean doubao%-seedance%-2%.0%-fast%?$", err.errors[1].message)
+    end)
     it("long values cut short in messages", function()
       local _, err = seedance.validate(req{ size = string.rep("x", 100000) })
       assert.is_true(#err.errors[1].message < 300)

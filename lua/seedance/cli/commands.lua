@@ -236,7 +236,8 @@ function M.generate(ctx, args)
   if args.journal == "-" then return report(ctx, request.no_dash("--journal")) end
   local opts, serr = resolve(ctx, args)
   if not opts then return report(ctx, serr) end
-  local req, rerr = request.build(args, ctx.settings.defaults)
+  ctx.settings.used = {}   -- the config file's request keys the request took (for the validator's messages)
+  local req, rerr = request.build(args, ctx.settings.defaults, ctx.settings.used)
   if not req then return report(ctx, rerr) end
   local sub = submit_state(ctx, args.idempotency_key or core.random_hex(16))
   opts.on_retry = sub.on_retry
@@ -287,6 +288,17 @@ function M.generate(ctx, args)
   return code
 end
 
+-- The handle of the task the user named, or a usage error that says what an id looks like: one
+-- inside a URL or with blanks around it (a copy and paste) gets "did you mean task_...?".
+local function task_of(client, id)
+  local ok, task = pcall(client.task, client, id)
+  if ok then return task end
+  local inner = id:match("task_[%w_%-]+")
+  return nil, settings.usage("%s; %s", tostring(task):match("%((.*)%)$") or tostring(task),
+    inner and inner ~= id and string.format("did you mean %s?", inner)
+      or "give the id as `seedance generate` printed it (task_...)")
+end
+
 --- `seedance wait ID` and `seedance download ID`: wait for the task, save what the flags ask for.
 -- @tparam table ctx
 -- @tparam table args
@@ -305,9 +317,10 @@ function M.wait(ctx, args)
     client:close()
     return report(ctx, perr)
   end
-  local tok, task = pcall(client.task, client, args.id)
-  if not tok then
-    return report(ctx, settings.usage("%s", tostring(task):match("%((.*)%)$") or tostring(task)))
+  local task, terr = task_of(client, args.id)
+  if not task then
+    client:close()
+    return report(ctx, terr)
   end
   ctx.paid = { id = task.id, args = args }
   local show = display(ctx, args)
@@ -326,9 +339,10 @@ function M.status(ctx, args)
   ctx.task_arg = args.id
   local client, cerr = client_for(ctx, args)
   if not client then return report(ctx, cerr) end
-  local tok, task = pcall(client.task, client, args.id)
-  if not tok then
-    return report(ctx, settings.usage("%s", tostring(task):match("%((.*)%)$") or tostring(task)))
+  local task, terr = task_of(client, args.id)
+  if not task then
+    client:close()
+    return report(ctx, terr)
   end
   local _, code = guard.run(function()
     local ok, err = task:refresh()
@@ -426,15 +440,12 @@ function M.config(ctx, args)
 end
 
 --- `seedance completion bash|zsh|fish`: the completion script, written from
--- the same parsers as help (`seedance.cli.parser.completion`).
+-- the same parsers as help (`seedance.cli.parser.completion_script`).
 -- @tparam table ctx
 -- @tparam table args
 -- @treturn integer exit code
 function M.completion(ctx, args)
-  local p = parser.completion()
-  local script = args.shell == "bash" and p:get_bash_complete() or args.shell == "zsh" and p:get_zsh_complete()
-    or p:get_fish_complete()
-  ctx.out:write(script)
+  ctx.out:write(parser.completion_script(args.shell))
   return exit.EXIT.ok
 end
 

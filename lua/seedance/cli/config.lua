@@ -60,9 +60,19 @@ function M.locate(getenv)
   return nil
 end
 
--- A key spelled another way (Base-URL, base url) as the file writes it.
+-- A key spelled another way (Base-URL, base url), or as a shell variable (SEEDANCE_BASE_URL,
+-- export SEEDANCE_BASE_URL), as the file writes it.
 local function normal(k)
-  return (k:lower():gsub("[%s%-]", "_"))
+  return (k:lower():gsub("[%s%-]+", "_"):gsub("^export_", ""):gsub("^seedance_", ""))
+end
+
+--- What to add to a refusal of a value holding a `#` after a blank (`model = x # fast`): the
+-- reason, as the file's format has no comment after a value; "" for any other value.
+-- @tparam string value
+-- @treturn string
+function M.comment_note(value)
+  if tostring(value):find("%s#") then return " (a # starts a comment only at the start of a line)" end
+  return ""
 end
 
 --- Parse the text of a config file.
@@ -75,16 +85,25 @@ function M.parse(body, path)
   local values, n = {}, 0
   for raw in (body .. "\n"):gmatch("([^\n]*)\n") do
     n = n + 1
-    local line = raw:gsub("\r$", "")
+    -- (a no-break space, as text copied from a web page has it, is a blank like any other)
+    local line = raw:gsub("\r$", ""):gsub("\194\160", " ")
     local where = path .. ":" .. n
     if not (line:match("^%s*$") or line:match("^%s*#")) then
       local key, value = line:match("^%s*([^=]-)%s*=%s*(.-)%s*$")
       if not key or key == "" then
-        return nil, usage("%s: expected key = value, got '%s'%s", where, line,
-          line:find("#", 1, true) and " (a # starts a comment only at the start of a line)" or "")
+        local why = line:match("^%s*%[.*%]%s*$") and " (the file has no [sections]: only key = value lines)"
+          or line:find("\239\188\157", 1, true) and " (write = as ASCII, not the full-width \239\188\157)"
+          or line:find("#", 1, true) and " (a # starts a comment only at the start of a line)" or ""
+        return nil, usage("%s: expected key = value, got '%s'%s", where, line, why)
       end
       local q = value:sub(1, 1)
-      if #value >= 2 and (q == '"' or q == "'") and value:sub(-1) == q then value = value:sub(2, -2) end
+      if (q == '"' or q == "'") then
+        if #value < 2 or value:sub(-1) ~= q then
+          return nil, usage("%s: the value of %s opens a quote (%s) it does not close; close it at the end of the "
+            .. "line, or remove it%s", where, key, q, M.comment_note(value))
+        end
+        value = value:sub(2, -2)
+      end
       if KEY_NAMES[normal(key)] then
         return nil, usage("%s: %s: the API key never lives in the config file; put it in a file only you can "
           .. "read (chmod 600 FILE) and name that file here with api_key_file = FILE, or set SEEDANCE_API_KEY",

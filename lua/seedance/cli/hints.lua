@@ -4,8 +4,9 @@
 -- refused key says where the key came from; a task that is not found without
 -- its `task_` prefix gets the id it probably meant; a rate limit or a
 -- failing service, once retried, says to come back later (unless a task was
--- paid for: then the line names the command that picks it up). libcurl's
--- words are said once (its error text repeats its error name).
+-- paid for: then the line names the command that picks it up); a request the
+-- validator refuses for a model or resolution the config file gave says so.
+-- libcurl's words are said once (its error text repeats its error name).
 -- @module seedance.cli.hints
 -- @local
 
@@ -53,6 +54,29 @@ local function not_running(message, settings)
   return nil
 end
 
+-- The request keys the config file gave (its model, its resolution) that a validation error is
+-- about, said with where they came from and what overrides them; nil when it is about none. A key
+-- counts when it is a problem's field, or its value is named in a problem (1080p's message names
+-- the model it is not for).
+local function config_defaults(err, settings)
+  local said = {}
+  for _, name in ipairs{ "model", "resolution" } do
+    local value = settings.used[name] and settings.defaults[name]
+    if value then
+      for _, p in ipairs(type(err.errors) == "table" and err.errors or {}) do
+        local text = tostring(p.message)
+        if p.field == name or text:find(value .. ",", 1, true) or text:find(value .. " ", 1, true)
+            or text:sub(-#value) == value then
+          said[#said + 1] = string.format("%s %s comes from the config file (%s): pass --%s to override it", name,
+            value, settings.sources[name], name)
+          break
+        end
+      end
+    end
+  end
+  return #said > 0 and table.concat(said, "; ") or nil
+end
+
 --- The message of an error with what to do about it appended.
 -- @tparam table err a seedance error
 -- @tparam string message its message, in the command's words
@@ -83,9 +107,16 @@ function M.apply(err, message, ctx)
       ctx.paid and "" or ": run the command again later")
   elseif err.type == "payment_required" then
     message = message .. "; `seedance balance` shows what is left"
+  elseif err.type == "validation_error" and settings and settings.used then
+    local from = config_defaults(err, settings)
+    if from then message = message .. "; " .. from end
   elseif err.status == 404 and ctx.task_arg and err.type == "invalid_request_error" then
     local id = ctx.task_arg
-    if not id:match("^task_") then
+    if id:match("^[Tt][Aa][Ss][Kk]_") and not id:match("^task_") then
+      -- TASK_01... (a caps lock, a spreadsheet): the prefix is lower case
+      message = string.format("%s; task ids begin with task_ in lower case: did you mean task_%s?", message,
+        id:sub(6))
+    elseif not id:match("^task_") then
       message = string.format("%s; task ids begin with task_: did you mean task_%s?", message, id)
     elseif settings then
       message = string.format("%s; check the id (as `seedance generate` printed it), and that the task was made "

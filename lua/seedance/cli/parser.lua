@@ -20,10 +20,16 @@ M.ENVIRONMENT = {
   { "SEEDANCE_API_KEY", "the API key (never printed); --api-key-file FILE reads it from a file" },
   { "SEEDANCE_BASE_URL", "the service (default https://xcompute.us); --base-url overrides it" },
   { "SEEDANCE_CONFIG", "the config file, instead of $XDG_CONFIG_HOME/seedance/config" },
+  { "XDG_CONFIG_HOME", "where the config file is looked for (default ~/.config)" },
+  { "https_proxy", "the proxy (http_proxy for http:// URLs, all_proxy for any); --proxy wins" },
+  { "no_proxy", "hosts reached directly, not through a proxy (comma-separated; * for all)" },
   { "SEEDANCE_TIME_SCALE", "1/speed of a local seedance-emulator (0.05 for --speed 20; loopback only)" },
   { "SEEDANCE_LOG", "info: one line per HTTP exchange; debug: more (-v, -vv)" },
   { "SEEDANCE_DEBUG", "1: a failure inside the command prints its stack trace" },
 }
+
+--- The shells `seedance completion` writes a script for.
+M.SHELLS = { "bash", "zsh", "fish" }
 
 -- The "Environment:" paragraph of help.
 local function environment()
@@ -32,26 +38,48 @@ local function environment()
   return table.concat(lines, "\n")
 end
 
--- Every option name the parser declares: VALUE[name] for one that takes a value, KNOWN[name] for all.
-local VALUE, KNOWN = {}, {}
+-- Every option name the parser declares: VALUE[name] for one that takes a value, KNOWN[name] for all,
+-- OWNERS[name] the commands that take it (a set of names), LONG[short] the long name of a short option.
+local VALUE, KNOWN, OWNERS, LONG = {}, {}, {}, { ["-o"] = "--output" }
 
-local function note(names, takes_value)
+-- The commands in the order they are declared (for messages that list some), and each parser's name.
+local ORDER, NAME_OF = {}, setmetatable({}, { __mode = "k" })
+
+local function note(names, takes_value, cmd)
+  local short
   for name in names:gmatch("%S+") do
     KNOWN[name] = true
     if takes_value then VALUE[name] = true end
+    local owner = cmd and NAME_OF[cmd]
+    if owner then
+      OWNERS[name] = OWNERS[name] or {}
+      OWNERS[name][owner] = true
+    end
+    if name:sub(2, 2) ~= "-" then short = name elseif short then LONG[short] = name end
   end
 end
 
 -- cmd:option and cmd:flag, noting the names. An option given twice is refused (`:count` lets a
 -- list option repeat), never the last silently taken.
 local function option(cmd, names, ...)
-  note(names, true)
+  note(names, true, cmd)
   return cmd:option(names, ...):overwrite(false)
 end
 
 local function flag(cmd, names, ...)
-  note(names, false)
+  note(names, false, cmd)
   return cmd:flag(names, ...)
+end
+
+-- A file's name, for argparse's convert: never empty (`-o "$OUT"` with OUT not set is a file named
+-- "" to no one), said with what to name instead.
+local function path_value(label, what)
+  return function(s)
+    if s == "" then
+      return nil, string.format("%s is empty (a shell variable that is not set?); %s", label, what)
+    end
+    return s
+  end
 end
 
 -- A number of seconds above 0, for argparse's convert.
@@ -84,10 +112,12 @@ local function settings_flags(cmd)
   cmd:group("Settings",
     option(cmd, "--base-url", "The service's address (default $SEEDANCE_BASE_URL or https://xcompute.us).")
       :argname("URL"),
-    option(cmd, "--api-key-file", "Read the API key from FILE (default $SEEDANCE_API_KEY)."):argname("FILE"),
+    option(cmd, "--api-key-file", "Read the API key from FILE (default $SEEDANCE_API_KEY)."):argname("FILE")
+      :convert(path_value("--api-key-file", "name the file that holds the API key, or leave the flag out")),
     flag(cmd, "--allow-insecure-http", "Allow a plain http:// base URL to a host other than this machine."),
     option(cmd, "--proxy", "Proxy for every request, e.g. http://HOST:PORT."):argname("URL"),
-    option(cmd, "--ca-file", "Verify TLS against the CA bundle (PEM) in FILE."):argname("FILE"),
+    option(cmd, "--ca-file", "Verify TLS against the CA bundle (PEM) in FILE."):argname("FILE")
+      :convert(path_value("--ca-file", "name a CA bundle (PEM), or leave the flag out")),
     option(cmd, "--timeout", "Seconds per HTTP request (default 60)."):argname("SECONDS")
       :convert(seconds("--timeout")),
     flag(cmd, "-v --verbose", "Log each HTTP exchange to standard error (-vv: more)."):count("0-2")
@@ -96,11 +126,12 @@ end
 
 -- Flags of the result: where to save it, how long to wait; `extra` are more flags for the group.
 local function result_flags(cmd, extra)
-  note("-o", true)   -- --output's hidden short name
+  note("-o", true, cmd)   -- --output's hidden short name
   local els = {
     option(cmd, "--output", "Save the video to FILE (-o FILE for short); a cut download resumes."):argname("FILE")
-      :hidden_name("-o"),
-    option(cmd, "--save-last-frame", "Save the result's last frame (a PNG) to FILE."):argname("FILE"),
+      :hidden_name("-o"):convert(path_value("-o", "name the file to save the video to")),
+    option(cmd, "--save-last-frame", "Save the result's last frame (a PNG) to FILE."):argname("FILE")
+      :convert(path_value("--save-last-frame", "name the file to save the last frame to")),
     option(cmd, "--wait-timeout", "Wall-clock seconds to wait for the task to end (default 1800)."):argname("SECONDS")
       :convert(seconds("--wait-timeout")),
     flag(cmd, "--force", "Replace a file already at -o or --save-last-frame (else the command refuses it before "
@@ -125,7 +156,8 @@ end
 
 local function request_flags(cmd, complete)
   local els = { option(cmd, "--request", "Start from the request in FILE (JSON; - for standard input); "
-    .. "the flags below override its keys."):argname("FILE") }
+    .. "the flags below override its keys."):argname("FILE")
+    :convert(path_value("--request", "name the request file (JSON; - for standard input)")) }
   for _, f in ipairs(request.flags()) do
     local el
     if f.kind == "flag" then
@@ -133,6 +165,7 @@ local function request_flags(cmd, complete)
     else
       el = option(cmd, f.name, f.doc .. "."):argname(f.arg)
       if f.kind == "list" then el:count("*") end
+      if f.arg == "PATH|URL" then el:convert(path_value(f.name, "name an image file or its URL")) end
       -- the values a shell completes (the validator, not the parser, judges a value: --no-validate)
       if complete and f.values then el:choices(f.values) end
     end
@@ -145,8 +178,12 @@ end
 local function command(p, state, name, doc, opts)
   local c = p:command(name, doc)
   state.commands[name] = c
+  NAME_OF[c] = name
+  if not ORDER[name] then
+    ORDER[#ORDER + 1], ORDER[name] = name, #ORDER + 1
+  end
   add_help(c, state)
-  if opts.id then c:argument("id", "The task id."):argname("ID") end
+  if opts.id then c:argument("ID", "The task id."):target("id"):argname("ID") end
   c:epilog(epilog(opts.env))
   return c
 end
@@ -174,7 +211,7 @@ function M.new(state, opts)
     flag(g, "--wait", "Wait for the task to end (implied by -o and --save-last-frame)."),
     option(g, "--journal", "Record the task in FILE: re-running the command after an interrupt re-attaches "
       .. "to it instead of paying again (after a failed task too: delete FILE to pay for a new "
-      .. "attempt)."):argname("FILE"),
+      .. "attempt)."):argname("FILE"):convert(path_value("--journal", "name the journal file, or leave the flag out")),
     flag(g, "--no-validate", "Skip the client-side checks (for a service newer than this client)."),
     option(g, "--idempotency-key", "Submit under KEY, the key a run whose submit went unanswered printed: the "
       .. "service answers with the task that submit made, instead of making (and billing) another."):argname("KEY")
@@ -201,7 +238,8 @@ function M.new(state, opts)
 
   local v = command(p, state, "validate", "Check the request in FILE.json against the service's rules and list "
     .. "every problem (no network).", { env = false })
-  v:argument("file", "The request (- for standard input)."):argname("FILE.json")
+  v:argument("FILE.json", "The request (- for standard input)."):target("file"):argname("FILE.json")
+    :convert(path_value("the request file's name", "name a JSON file (- for standard input)"))
   output_flags(v, false)
 
   local b = command(p, state, "balance", "Show the account's balance.", { env = true })
@@ -215,17 +253,19 @@ function M.new(state, opts)
 
   local cp = command(p, state, "completion", "Print the completion script for bash, zsh or fish (see README: "
     .. "Shell completion).", { env = false })
-  cp:argument("shell", "The shell."):choices{ "bash", "zsh", "fish" }:argname("SHELL")
+  cp:argument("SHELL", "The shell."):target("shell")
+    :choices(M.SHELLS):argname("SHELL")
 
   command(p, state, "version", "Print the version.", { env = false })
   local h = command(p, state, "help", "Describe a command.", { env = false })
-  local topic = h:argument("topic", "The command."):args("?"):argname("COMMAND")
+  local topic = h:argument("COMMAND", "The command to describe."):target("topic"):args("?"):argname("COMMAND")
   return p, topic
 end
 
 --- The parser a shell completes from: `new` with the values of enumerated
 -- flags, and every command name as a topic of `help`.
 -- @return the argparse parser
+-- @treturn table the command names, sorted
 function M.completion()
   local state = {}
   local p, topic = M.new(state, { complete = true })
@@ -233,7 +273,68 @@ function M.completion()
   for name in pairs(state.commands) do names[#names + 1] = name end
   table.sort(names)
   topic:choices(names)
-  return p
+  return p, names
+end
+
+-- bash splits a word at a colon (COMP_WORDBREAKS has one), so `--size 16:` reaches the completion as
+-- `16` `:` and lua-argparse's function offers file names: the words are taken again from the line
+-- split at blanks only, and bash is given what follows the word's last colon, the part it replaces.
+local BASH_COLONS = [==[
+_seedance() {
+    local line="${COMP_LINE:0:COMP_POINT}"
+    if [[ "$COMP_WORDBREAKS" != *:* || "$line" != *:* ]]; then
+        _seedance_words
+        return
+    fi
+    local -a words
+    read -ra words <<< "$line"
+    [[ "$line" == *[[:space:]] ]] && words+=("")
+    COMP_WORDS=("${words[@]}")
+    COMP_CWORD=$(( ${#words[@]} - 1 ))
+    _seedance_words
+    local cur="${words[COMP_CWORD]}"
+    if [[ "$cur" == *:* ]]; then
+        local prefix="${cur%"${cur##*:}"}"
+        COMPREPLY=("${COMPREPLY[@]#"$prefix"}")
+    fi
+}
+]==]
+
+--- The completion script for a shell (`M.SHELLS`): lua-argparse's, from
+-- `completion()`'s parser, with the values of the commands' own arguments
+-- (`seedance completion SHELL`, `seedance help COMMAND`), which its bash and
+-- fish scripts leave out (its zsh script has them), and values with a colon
+-- (`--size 16:9`) completed in bash and zsh.
+-- @tparam string shell
+-- @treturn string
+function M.completion_script(shell)
+  local p, names = M.completion()
+  local values = { { "completion", M.SHELLS }, { "help", names } }
+  if shell == "zsh" then
+    -- a value with a colon (--size 16:9) is written \: in _arguments' list of values, which lua-argparse
+    -- leaves bare (zsh's "parse error near `(16 )'" at TAB)
+    return (p:get_zsh_complete():gsub(": :(%b())", function(list) return ": :" .. list:gsub(":", "\\:") end))
+  end
+  if shell == "bash" then
+    local block = { "    # the values of a command's own argument, right after the command",
+                    '    if [[ "$prev" == "$cmd" && "$cur" != -* ]]; then', '        case "$cmd" in' }
+    for _, v in ipairs(values) do
+      block[#block + 1] = string.format('            %s) COMPREPLY=($(compgen -W "%s" -- "$cur")); return 0 ;;', v[1],
+        table.concat(v[2], " "))
+    end
+    block[#block + 1] = "        esac\n    fi\n"
+    local script = p:get_bash_complete():gsub('\n(    if %[%[ "%$cur" = %-%* %]%]; then)', function(options)
+      return "\n" .. table.concat(block, "\n") .. "\n" .. options
+    end)
+    return (script:gsub("^_seedance%(%)", "_seedance_words()"):gsub("\n(complete %-F _seedance )",
+      function(complete) return "\n" .. BASH_COLONS .. "\n" .. complete end))
+  end
+  local lines = { (p:get_fish_complete():gsub("\n$", "")) }
+  for _, v in ipairs(values) do
+    lines[#lines + 1] = string.format("complete -c seedance -n 'test (__fish_seedance_print_command) = %s; and test "
+      .. "(commandline -poc)[-1] = %s' -xa '%s'", v[1], v[1], table.concat(v[2], " "))
+  end
+  return table.concat(lines, "\n") .. "\n"
 end
 
 --- Whether a word is one of the parser's options: a declared name (before
@@ -243,6 +344,24 @@ end
 function M.is_option(word)
   if word:sub(1, 2) == "--" then return KNOWN[word:match("^[^=]*")] == true end
   return word:sub(1, 1) == "-" and KNOWN[word:sub(1, 2)] == true
+end
+
+--- The commands that take an option (its name before any `=VALUE`), in the order help lists them.
+-- @tparam string word `--prompt`, `-o`
+-- @treturn table names, `{ "generate", "wait", "download" }` (empty when none does)
+function M.commands_with(word)
+  local set, list = OWNERS[word:match("^[^=]*")] or {}, {}
+  for _, name in ipairs(ORDER) do
+    if set[name] then list[#list + 1] = name end
+  end
+  return list
+end
+
+--- The long name of a short option (`-o` gives `--output`), or nil.
+-- @tparam string short
+-- @treturn string|nil
+function M.long_name(short)
+  return LONG[short]
 end
 
 --- Whether a word is an option that takes a value (`--prompt`, `--prompt=x`, `-o`; not `-ofile`).

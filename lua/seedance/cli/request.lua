@@ -182,11 +182,12 @@ end
 -- `defaults` (the config file's), else `DEFAULTS`.
 -- @tparam table args the parsed flags
 -- @tparam[opt] table defaults `model`, `resolution`
+-- @tparam[opt] table used filled with the names of the `defaults` the request took (`used.model = true`)
 -- @treturn[1] table the request
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error `usage_error`, `io_error` (--request unreadable) or `validation_error` (not JSON)
-function M.build(args, defaults)
-  defaults = defaults or {}
+function M.build(args, defaults, used)
+  defaults, used = defaults or {}, used or {}
   local req = {}
   if args.request then
     local obj, err = M.read(args.request)
@@ -226,8 +227,10 @@ function M.build(args, defaults)
   end
   if roles then req.image_with_roles = roles end
   if args.save_last_frame then req.return_last_frame = true end
-  if req.model == nil then req.model = defaults.model or M.DEFAULTS.model end
-  if req.resolution == nil then req.resolution = defaults.resolution end
+  for _, name in ipairs{ "model", "resolution" } do
+    if req[name] == nil and defaults[name] ~= nil then req[name], used[name] = defaults[name], true end
+  end
+  if req.model == nil then req.model = M.DEFAULTS.model end
   return req
 end
 

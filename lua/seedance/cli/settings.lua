@@ -116,14 +116,19 @@ function M.read_key(args, getenv, conf)
   elseif key == nil and conf and conf.api_key_file then
     file = conf.api_key_file.path
     source = string.format("api_key_file %s (%s)", file, conf.api_key_file.where)
-    if core.stat(file, true) then
+    local st = core.stat(file, true)
+    if st and st.type == "file" then
+      -- (a folder or a device is said to be just that when it is read, not taken for a key others can read)
       local exposed = M.key_file_exposed(file, source)
       if exposed then return nil, exposed end
     end
   end
   if file then
     local body, err = text.read(file, { label = source, max = 4096 })
-    if not body then return nil, err end
+    if not body then
+      if not args.api_key_file then err.message = err.message .. config.comment_note(conf.api_key_file.value) end
+      return nil, err
+    end
     if #body > 4096 then return nil, M.usage("%s holds more than a key (over 4096 bytes)", source) end
     key = body
     if key:match("^%s*$") then return nil, M.usage("%s is empty; put the API key in it", source) end
@@ -196,7 +201,10 @@ local function check_file(conf, args, getenv)
         err = request.check_value(key, e.value)
         if err then err = M.usage("%s: %s", what, err) end
       end
-      if not ok or err then return nil, err end
+      if not ok or err then
+        err.message = err.message .. config.comment_note(e.value)
+        return nil, err
+      end
     end
   end
   for _, key in ipairs{ "api_key_file", "ca_file" } do
@@ -208,15 +216,20 @@ end
 -- The CA bundle, checked readable: --ca-file, else the config file's ca_file.
 local function ca_file(args, file)
   local path, source = args.ca_file, "--ca-file"
-  if not path and file.ca_file then path, source = file.ca_file.path, "ca_file " .. file.ca_file.where end
+  local label = "--ca-file " .. tostring(path)
+  if not path and file.ca_file then
+    path, source = file.ca_file.path, file.ca_file.where
+    label = string.format("ca_file %s (%s)", path, source)
+  end
   if not path then return true end
   if path == "-" then return nil, M.usage("--ca-file -: name a file (./- for one named '-')") end
   local f, err = io.open(path, "rb")
   local st = core.stat(path, true)
   if not f or (st and st.type ~= "file") then
     if f then f:close() end
-    return nil, M.usage("%s %s: cannot read it (%s); name a CA bundle (PEM)", source, path,
-      st and ("is a " .. st.type) or tostring(err):match(": ([^:]+)$") or tostring(err))
+    return nil, M.usage("%s: cannot read it (%s); name a CA bundle (PEM)%s", label,
+      st and ("is a " .. st.type) or tostring(err):match(": ([^:]+)$") or tostring(err),
+      args.ca_file and "" or config.comment_note(file.ca_file.value))
   end
   f:close()
   return path, source
@@ -269,8 +282,13 @@ function M.resolve(args, getenv)
   opts.api_key = key
   set("api_key", key and "********", key_source or "none: set SEEDANCE_API_KEY, or api_key_file in the config file")
   local key_file = args.api_key_file or (file.api_key_file and file.api_key_file.path)
-  set("api_key_file", key_file, args.api_key_file and "--api-key-file"
-    or file.api_key_file and file.api_key_file.where or "default")
+  local key_file_source = args.api_key_file and "--api-key-file" or file.api_key_file and file.api_key_file.where
+    or "default"
+  if not args.api_key_file and file.api_key_file and key_source == "SEEDANCE_API_KEY" then
+    -- the variable's key is the one in effect: the file's line is not read
+    key_file_source = key_file_source .. " (not used: SEEDANCE_API_KEY is set)"
+  end
+  set("api_key_file", key_file, key_file_source)
   if args.proxy then
     local pok, err = M.check_proxy(args.proxy)
     if not pok then return nil, err end

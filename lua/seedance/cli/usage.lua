@@ -60,6 +60,49 @@ function M.one_dash(argv)
   return nil
 end
 
+--- A short option written with `=` (`-o=v.mp4`), which argparse reads as the
+-- value "=v.mp4" (a file named "=v.mp4"), or a short flag given a value that
+-- way (`-q=1`): the refusal saying how to write it, or nil. Nothing after `--` is looked at.
+-- @tparam table argv the arguments, values attached (`parser.attach_values`)
+-- @treturn string|nil
+function M.short_equals(argv)
+  for _, word in ipairs(argv) do
+    if word == "--" then return nil end
+    local short, value = word:match("^(%-%w)=(.*)$")
+    if short and parser.takes_value(short) then
+      local long = parser.long_name(short)
+      return string.format("%s: a short option takes its value after a space, not after '='; write %s %s%s",
+        word, short, value, long and string.format(" (or %s=%s)", long, value) or "")
+    elseif short and parser.is_option(short) then
+      return string.format("%s: %s takes no value; write %s alone", word, short, short)
+    end
+  end
+  return nil
+end
+
+-- The commands in words: "`seedance generate`", "generate, wait and download".
+local function command_list(names)
+  if #names == 1 then return "`seedance " .. names[1] .. "`" end
+  return table.concat(names, ", ", 1, #names - 1) .. " and " .. names[#names]
+end
+
+--- An option that some other command takes (`seedance status --prompt x`, `seedance --prompt x`):
+-- the message naming the commands that take it, or nil when none does.
+-- @tparam string option the unknown option as typed
+-- @tparam string name the command it was given to ("seedance status", or "seedance")
+-- @tparam table argv the arguments as typed
+-- @treturn string|nil
+function M.other_command(option, name, argv)
+  local owners = parser.commands_with(option)
+  if #owners == 0 then return nil end
+  if name == "seedance" then
+    return string.format("%s is an option of %s, not of seedance itself; write the command first: seedance %s %s",
+      option, command_list(owners), owners[1], table.concat(argv, " "))
+  end
+  return string.format("unknown option '%s': `%s` takes no %s (%s %s); remove it", option, name, option,
+    #owners == 1 and ("only " .. owners[1]) or command_list(owners), #owners == 1 and "does" or "do")
+end
+
 -- The positional words of argv (not options, not an option's value), as { index, word }.
 local function positionals(argv)
   local list, i = {}, 1
@@ -90,8 +133,9 @@ end
 
 --- What "too many arguments" means: the word that is one too many, and why.
 -- @tparam table argv
+-- @tparam[opt] string name the command ("seedance generate"), for `help` given as a word
 -- @treturn string
-function M.too_many(argv)
+function M.too_many(argv, name)
   local pos = positionals(argv)
   -- drop positional words from the end until the rest fits: the first dropped one is the stray
   local stray
@@ -116,6 +160,10 @@ function M.too_many(argv)
   if before and before2 and parser.takes_value(before2) and not before2:find("=", 1, true) then
     return string.format("too many arguments: '%s' follows %s %s; put a value with spaces in quotes (%s \"%s %s\")",
       word, before2, before, before2, before, word)
+  end
+  if word == "help" and name then
+    -- `seedance generate help`, as some commands take it
+    return string.format("too many arguments: 'help' is one too many; for help, write %s --help", name)
   end
   return string.format("too many arguments: '%s' is one too many", word)
 end
@@ -161,14 +209,12 @@ function M.explain(perr, argv, state, p)
           .. "the command: seedance %s", unknown, argv[at], table.concat(moved, " "))
       end
     end
-    local advice = M.key_advice(unknown)
-    if advice then
-      msg = string.format("unknown option '%s': %s", unknown, advice)
-    elseif parser.is_option(unknown) and #unknown == 2 then
-      -- argparse's tip for a short option is every other short option: say what is wrong instead
-      msg = string.format("unknown option '%s': `%s` takes no %s (other commands do); remove it", unknown, name,
-        unknown)
-    end
+    -- an option of another command: say which (never the request-key advice, which would name it again)
+    local other = M.other_command(unknown, name, argv)
+    if other then return sub, name, other end
+    -- a request key given as a flag: only generate takes request flags
+    local advice = (name == "seedance generate" or name == "seedance") and M.key_advice(unknown)
+    if advice then msg = string.format("unknown option '%s': %s", unknown, advice) end
     return sub, name, msg
   end
   local needs = msg:match("^option '([^']+)' requires an argument$")
@@ -178,7 +224,7 @@ function M.explain(perr, argv, state, p)
     if value then msg = string.format("%s: give it one (%s %s)", msg, needs, value) end
     return sub, name, msg
   end
-  if msg == "too many arguments" then return sub, name, M.too_many(argv) end
+  if msg == "too many arguments" then return sub, name, M.too_many(argv, name) end
   if msg:match("^unknown command '[^']*'$") then
     local names = {}
     for c in pairs(state.commands) do names[#names + 1] = c end
@@ -194,9 +240,17 @@ function M.explain(perr, argv, state, p)
     return sub, name, string.format("%s takes no value; write %s alone to turn it on (leave it out for off)",
       novalue, novalue)
   end
-  if msg == "missing argument 'id'" then
-    return sub, name, string.format("missing argument 'id': give the task id, as `seedance generate` printed it "
+  if msg == "missing argument 'ID'" then
+    return sub, name, string.format("missing argument 'ID': give the task id, as `seedance generate` printed it "
       .. "(%s task_...)", name)
+  end
+  if msg == "missing argument 'FILE.json'" then
+    return sub, name, string.format("missing argument 'FILE.json': name the request file (%s req.json; - for "
+      .. "standard input)", name)
+  end
+  if msg == "missing argument 'SHELL'" then
+    return sub, name, string.format("missing argument 'SHELL': name the shell (%s bash, or %s)", name,
+      table.concat(parser.SHELLS, ", ", 2))
   end
   return sub, name, msg
 end
