@@ -212,10 +212,10 @@ return {
       .. "the host changes to meanwhile",
     file = "lua/seedance/preflight.lua",
     from = [[
-    local full = path and files.absolute(path)
+    given[i], out[i], output_err[i] = path, path and files.absolute(path), err
 ]],
     to = [[
-    local full = path
+    given[i], out[i], output_err[i] = path, path, err
 ]] },
   { name = "preflight-sliced",
     promise = "map and chain check a batch of hundreds of items over several frames (a slice per step)",
@@ -231,10 +231,10 @@ return {
     promise = "a batch's checks make one probe file per output folder, not one per item, inside the host's frames",
     file = "lua/seedance/preflight.lua",
     from = [[
-      local ok, oerr = files.check_output(path, not probed[dir])
+      local ok, oerr = files.check_output(full, not probed[dir], path)
 ]],
     to = [[
-      local ok, oerr = files.check_output(path, true)
+      local ok, oerr = files.check_output(full, true, path)
 ]] },
   { name = "preflight-slice-budget",
     promise = "a batch's checks yield to the host's frame once the scheduler's frame budget is spent, not only "

@@ -221,6 +221,14 @@ function M.items(client, requests, output, validate, shape)
     return errors.new{ type = "io_error", retryable = false,
                        message = why .. " (give every item its own output: \"out/%03d.mp4\")" }
   end
+  -- every output path first, resolved before the checks yield to the host's frame: a host that changes
+  -- folder while they run over several frames changes nothing about where any item is saved (string work
+  -- and one getcwd an item: 10,000 items in about 8 ms)
+  local output_err = {}
+  for i, req in ipairs(requests) do
+    local path, err = M.output_path(output, i, req)
+    given[i], out[i], output_err[i] = path, path and files.absolute(path), err
+  end
   -- a slice ends after SLICE items or the scheduler's frame budget of work, whichever comes first (the
   -- checks are file system calls, whose cost the disk decides: 64 items took 40 ms on a slow one)
   local slice_end = scheduler.now() + scheduler.budget
@@ -229,14 +237,14 @@ function M.items(client, requests, output, validate, shape)
       scheduler.pass()
       slice_end = scheduler.now() + scheduler.budget
     end
-    local path, err = M.output_path(output, i, req)
+    local path, full, err = given[i], out[i], output_err[i]
     if validate and client.settings.validate then
       local ok, verr = require("seedance").validate(shape(i, req))
       if not ok then err = err or verr end
     end
     if path and not err then
-      local dir = files.dirname(files.absolute(path))
-      local ok, oerr = files.check_output(path, not probed[dir])
+      local dir = files.dirname(full)
+      local ok, oerr = files.check_output(full, not probed[dir], path)
       if ok then probed[dir] = true else err = oerr end
     end
     if not err then
@@ -249,13 +257,11 @@ function M.items(client, requests, output, validate, shape)
         if not ok then err = clash(why); break end
       end
     end
-    local full = path and files.absolute(path)
     if path and not err then
       local ok, why = set:add(string.format("item %d's output %s", i, path), full, { output = true })
       if not ok then err = clash(why) end
     end
     if err then problems[#problems + 1] = { i, err } end
-    out[i], given[i] = full, path
   end
   if #problems > 0 then return nil, problems end
   return out, nil, given
