@@ -99,7 +99,7 @@ describe("file work and the host's frame #found", function()
     assert.is_true((ops.remove or 0) >= 1)
   end)
 
-  it("writes at most the file budget of a fast download in one step(0), and still saves it whole #found "
+  it("writes at most the file budget of a fast download in one step(0), and still saves it whole #found #c "
     .. "#m-download-file-budget", function()
     local scheduler = require("seedance.scheduler")
     local size = 12 * 1024 * 1024
