@@ -9,7 +9,7 @@ CURL_INC := $(shell pkg-config --cflags libcurl 2>/dev/null)
 BUSTED   ?= /usr/bin/busted
 
 VALIDATE_SRC = src/validate.c src/validate_fields.c src/validate_checks.c src/validate_urls.c src/validate_rules.c \
-               src/validate_report.c src/validate_suggest.c src/validate_json.c
+               src/validate_report.c src/validate_suggest.c src/validate_json.c src/validate_models.c
 CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_loop.c src/engine_transfer.c \
             src/engine_output.c src/jobs.c src/buf.c src/fs.c src/json.c src/number.c src/text.c src/url.c \
             src/signals.c src/platform_posix.c src/platform_win32.c

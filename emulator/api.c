@@ -9,6 +9,7 @@
 #include "api.h"
 #include "check.h"
 #include "emu.h"
+#include "moderation.h"
 #include "parse.h"
 #include "respond.h"
 
@@ -70,6 +71,17 @@ enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char
                               msg, NULL, NULL);
     }
 
+    {
+        char refusal[1024];
+        if (emu_refused(req, refusal, sizeof refusal)) { /* sensitive content: refused, nothing made or billed */
+            cJSON_Delete(req);
+            pthread_mutex_lock(&E.lock);
+            E.stats.moderation_refusals++;
+            pthread_mutex_unlock(&E.lock);
+            return emu_send_json(c, 400, refusal, NULL, NULL);
+        }
+    }
+
     pthread_mutex_lock(&E.lock);
     E.stats.submits++;
     if (idem_state > 0 && (t = emu_task_by_idem(idem)) != NULL) {
@@ -101,6 +113,11 @@ enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char
         t->duration = duration;
         t->estimated = estimate(str_field(req, "model"), duration, str_field(req, "resolution"));
         t->fails = emu_rand() < E.opt.fail_rate;
+        t->flag = emu_flagged(req, t->flag_input, sizeof t->flag_input);
+        if (t->flag) {
+            t->fails = 1;
+            E.stats.moderation_failures++;
+        }
         t->last_frame = cJSON_IsTrue(lf);
         snprintf(t->aspect, sizeof t->aspect, "%s", size && strcmp(size, "adaptive") != 0 ? size : "16:9");
         for (char *p = t->aspect; *p; p++)
@@ -109,7 +126,10 @@ enum MHD_Result emu_submit(struct MHD_Connection *c, const char *key, const char
             memcpy(t->idem, idem, strlen(idem) + 1); /* fits: emu_idem_check */
             emu_task_index_idem(t);
         }
-        E.used_balance += emu_task_cost(t);
+        if (!E.opt.bill_at_completion) { /* billed at submit, as the gateway does by default */
+            E.used_balance += emu_task_cost(t);
+            t->billed = 1;
+        }
         E.stats.tasks_created++;
         submit_body(t, out, sizeof out);
     }
@@ -175,6 +195,15 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *l
         size_t n = strlen(extra);
         snprintf(extra + n, sizeof extra - n, ",\"completed\":%lld,\"actual_time\":%.0f",
                  (long long)emu_task_wall(&copy, done_at), copy.estimated);
+    } else if (strcmp(status, "failed") == 0 && copy.flag) { /* --flag-word: the native code and message */
+        char msg[300], esc[700];
+        emu_moderation_message(emu_flag_code(copy.flag), copy.flag_input, msg, sizeof msg);
+        emu_json_escape(esc, sizeof esc, msg);
+        const char *code = emu_flag_code(copy.flag);
+        int moderated = strncmp(code, "Input", 5) == 0 || strncmp(code, "Output", 6) == 0;
+        snprintf(extra, sizeof extra, ",\"completed\":%lld,\"error\":{\"code\":\"%s\",\"message\":\"%s\","
+                 "\"type\":\"%s\"}", (long long)emu_task_wall(&copy, done_at), code, esc,
+                 moderated ? "sensitive_content" : "generation_failed");
     } else if (strcmp(status, "failed") == 0) {
         snprintf(extra, sizeof extra, ",\"completed\":%lld,\"error\":{\"code\":500,\"message\":\"%s\","
                  "\"type\":\"generation_failed\"}", (long long)emu_task_wall(&copy, done_at), message(lang, MSG_FAILED));
@@ -188,6 +217,7 @@ enum MHD_Result emu_poll(struct MHD_Connection *c, const char *id, const char *l
 enum MHD_Result emu_balance(struct MHD_Connection *c, const char *key) {
     char body[256];
     pthread_mutex_lock(&E.lock);
+    emu_bill(emu_mono());
     if (E.opt.balance < 0)
         snprintf(body, sizeof body, "{\"success\":true,\"remain_balance\":-1,\"used_balance\":%lld,"
                  "\"unlimited_quota\":true}", E.used_balance);
@@ -209,9 +239,10 @@ enum MHD_Result emu_clock_step(struct MHD_Connection *c, const char *step) {
 }
 
 enum MHD_Result emu_stats_page(struct MHD_Connection *c) {
-    char body[1024];
+    char body[1280];
     int stored = 0;
     pthread_mutex_lock(&E.lock);
+    emu_bill(emu_mono());
     stored = E.ntasks;
     emu_stats s = E.stats;
     long long used = E.used_balance;
@@ -220,12 +251,13 @@ enum MHD_Result emu_stats_page(struct MHD_Connection *c) {
              "{\"requests\":%lld,\"submits\":%lld,\"tasks_created\":%lld,\"replays\":%lld,\"polls\":%lld,"
              "\"rate_limited\":%lld,\"errors_injected\":%lld,\"drops\":%lld,\"garbage\":%lld,"
              "\"uploads\":%lld,\"media_requests\":%lld,\"media_with_authorization\":%lld,\"range_requests\":%lld,"
-             "\"validation_errors\":%lld,"
+             "\"validation_errors\":%lld,\"moderation_refusals\":%lld,\"moderation_failures\":%lld,"
              "\"auth_errors\":%lld,\"payment_errors\":%lld,\"evicted\":%lld,\"tasks_stored\":%d,"
              "\"used_balance\":%lld,\"endpoints\":{\"submit\":%lld,\"poll\":%lld,\"upload\":%lld,"
              "\"balance\":%lld,\"other\":%lld}}",
              s.requests, s.submits, s.tasks_created, s.replays, s.polls, s.rate_limited, s.errors_injected,
              s.drops, s.garbage, s.uploads, s.media_requests, s.media_auth, s.range_requests, s.validation_errors,
+             s.moderation_refusals, s.moderation_failures,
              s.auth_errors, s.payment_errors, s.evicted, stored, used, s.by_route[EMU_ROUTE_SUBMIT],
              s.by_route[EMU_ROUTE_POLL], s.by_route[EMU_ROUTE_UPLOAD], s.by_route[EMU_ROUTE_BALANCE],
              s.by_route[EMU_ROUTE_OTHER]);

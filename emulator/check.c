@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -15,6 +16,10 @@
 
 #include "check.h"
 #include "validate.h"
+#include "validate_models.h"
+
+/* --model-rules: { "NAME": { rules }, ... }, added to the built-in models of every check. */
+static cJSON *model_rules;
 
 /* Push a cJSON value as the Lua value lua-cjson would make. */
 static void push_json(lua_State *L, const cJSON *v, int depth) {
@@ -53,6 +58,12 @@ static int run_validator(lua_State *L) {
     size_t cap = (size_t)lua_tointeger(L, 3), n = 0;
     luaL_newmetatable(L, SD_FILE_MT); /* the validator looks it up */
     lua_pop(L, 1);
+    if (model_rules) {
+        char err[400];
+        push_json(L, model_rules, 0);
+        if (sd_models_add_many(L, -1, err, sizeof err) != 0) return luaL_error(L, "--model-rules: %s", err);
+        lua_pop(L, 1);
+    }
     push_json(L, req, 0);
     int count = sd_validate(L, -1);
     msg[0] = '\0';
@@ -83,4 +94,48 @@ int emu_check_request(const cJSON *req, char *msg, size_t cap) {
     else snprintf(msg, cap, "validator failed: %s", lua_tostring(L, -1));
     lua_close(L);
     return count;
+}
+
+int emu_load_model_rules(const char *path, char *err, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    char *text;
+    long n;
+    cJSON probe = {0};
+    if (!f) {
+        snprintf(err, cap, "cannot read %s", path);
+        return -1;
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    text = n >= 0 && n < 1048576 ? malloc((size_t)n + 1) : NULL;
+    if (!text || fread(text, 1, (size_t)n, f) != (size_t)n) {
+        free(text);
+        fclose(f);
+        snprintf(err, cap, "cannot read %s (at most 1 MB)", path);
+        return -1;
+    }
+    fclose(f);
+    text[n] = '\0';
+    model_rules = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_IsObject(model_rules)) {
+        cJSON_Delete(model_rules);
+        model_rules = NULL;
+        snprintf(err, cap, "%s is not a JSON object { \"NAME\": { rules }, ... }", path);
+        return -1;
+    }
+    /* one check now, so that rules that cannot be taken stop the emulator at its start */
+    probe.type = cJSON_Object;
+    if (emu_check_request(&probe, err, cap) < 0) {
+        cJSON_Delete(model_rules);
+        model_rules = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void emu_free_model_rules(void) {
+    cJSON_Delete(model_rules);
+    model_rules = NULL;
 }

@@ -37,6 +37,8 @@ typedef struct {
     int submit_object;         /* submit answers data as an object */
     int last_frame_key;        /* 0 result.last_frame_url, 1 videos[i].last_frame_url, 2 images[0].url */
     unsigned fault_routes;     /* bit per EMU_ROUTE_*: endpoints subject to faults (--fault-paths) */
+    int bill_at_completion;    /* --bill-at completion: a task is billed when it completes (a failed one never) */
+    const char *model_rules;   /* --model-rules FILE.json: models beyond the built-in ones (check.c) */
     int test_clock;            /* --test-clock: POST /_emulator/clock?step=S moves the wall clock */
 } emu_options;
 
@@ -56,6 +58,9 @@ typedef struct {
     int duration;              /* requested seconds */
     int fails;                 /* ends failed */
     int last_frame;            /* return_last_frame */
+    int flag;                  /* --flag-word that fails it (moderation.c), 0 for none */
+    char flag_input[24];       /* the input the flagged word was met in */
+    int billed;                /* its cost is in used_balance */
     int used;                  /* slot holds a task */
     int older, newer;          /* creation-order neighbours (-1: none); newer links the free list */
 } emu_task;
@@ -70,6 +75,7 @@ typedef struct {
     long long errors_injected, drops, garbage, uploads, media_requests, range_requests;
     long long media_auth;         /* media requests that carried an Authorization header */
     long long validation_errors, auth_errors, payment_errors, evicted;
+    long long moderation_refusals, moderation_failures; /* --refuse-word, --flag-word */
 } emu_stats;
 
 /* The process-wide state. */
@@ -117,6 +123,8 @@ void emu_task_state(const emu_task *t, double mono, const char **status, int *pr
 int emu_rate_check(const char *key, double mono, double *retry_after); /* 1 = allowed */
 int emu_key_allowed(const char *key);
 long long emu_task_cost(const emu_task *t);
+void emu_bill(double mono);                  /* under the lock: with --bill-at completion, bill tasks completed */
+void emu_bill_task(emu_task *t, double mono); /* under the lock: bill one task if it has completed and is not yet */
 int emu_load_keys(const char *path);
 
 /* media.c */

@@ -17,7 +17,9 @@
 
 #include <microhttpd.h>
 
+#include "check.h"
 #include "emu.h"
+#include "moderation.h"
 #include "routes.h"
 
 #ifndef EMU_MEDIA_DIR
@@ -44,6 +46,14 @@ static const char USAGE[] =
     "                         (result.videos[0].last_frame_url) or images (result.images[0].url)\n"
     "  --submit-shape S       array (default: data: [{status, task_id}]) or object (data: {id, object, status})\n"
     "  --balance N            starting balance (default 1000000; -1 unlimited); a task costs its duration\n"
+    "  --bill-at WHEN         submit (default: used_balance grows at the submit) or completion (when the\n"
+    "                         task completes; a failed task is never billed)\n"
+    "  --model-rules FILE     models beyond the built-in ones, as seedance.models rules:\n"
+    "                         { \"NAME\": { \"like\": \"doubao-seedance-2.0\", \"duration\": { \"max\": 30 } } }\n"
+    "  --refuse-word WORD     refuse (400, InputTextSensitiveContentDetected, ...) a submit whose prompt or\n"
+    "                         a URL holds WORD, naming that input (repeatable)\n"
+    "  --flag-word WORD=CODE  fail a task whose prompt or a URL holds WORD with the native moderation code\n"
+    "                         CODE (e.g. OutputVideoSensitiveContentDetected) (repeatable)\n"
     "  --keys FILE            accept only the keys listed in FILE (one per line)\n"
     "  --rpm N                requests per window per key, then 429 with Retry-After (default 0: no limit)\n"
     "  --rpm-window SECONDS   the rate window (default 60)\n"
@@ -131,6 +141,7 @@ static void parse(int argc, char **argv) {
         {"max-tasks", 1, 0, 'x'}, {"threads", 1, 0, 't'}, {"media-dir", 1, 0, 'M'}, {"fault-paths", 1, 0, 'F'},
         {"estimate-factor", 1, 0, 'E'}, {"progress-step", 1, 0, 'P'}, {"test-clock", 0, 0, 'C'},
         {"help", 0, 0, '?'},
+        {"bill-at", 1, 0, 'B'}, {"model-rules", 1, 0, 'R'}, {"refuse-word", 1, 0, 'W'}, {"flag-word", 1, 0, 'X'},
         {0, 0, 0, 0}};
     emu_options *o = &E.opt;
     const char *mdir = NULL;
@@ -183,6 +194,15 @@ static void parse(int argc, char **argv) {
         case 'x': o->max_tasks = (int)num("max-tasks", optarg, 1, 1e8); break;
         case 't': o->threads = (int)num("threads", optarg, 1, 256); break;
         case 'M': mdir = optarg; break;
+        case 'B':
+            if (strcmp(optarg, "submit") && strcmp(optarg, "completion")) goto bad;
+            o->bill_at_completion = strcmp(optarg, "completion") == 0;
+            break;
+        case 'R': o->model_rules = optarg; break;
+        case 'W':
+        case 'X':
+            if (emu_moderation_option(c == 'W', optarg) != 0) goto bad;
+            break;
         case 'C': o->test_clock = 1; break;
         case 'F':
             if ((o->fault_routes = fault_routes(optarg)) == 0) goto bad;
@@ -218,6 +238,13 @@ int main(int argc, char **argv) {
     if (E.opt.keys_file && emu_load_keys(E.opt.keys_file) != 0) {
         fprintf(stderr, "seedance-emulator: cannot read keys from %s\n", E.opt.keys_file);
         return 1;
+    }
+    if (E.opt.model_rules) {
+        char err[600];
+        if (emu_load_model_rules(E.opt.model_rules, err, sizeof err) != 0) {
+            fprintf(stderr, "seedance-emulator: --model-rules: %s\n", err);
+            return 2;
+        }
     }
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
@@ -278,6 +305,7 @@ int main(int argc, char **argv) {
     MHD_stop_daemon(d);
     emu_store_free();
     emu_media_free();
+    emu_free_model_rules();
     pthread_mutex_destroy(&E.lock);
     return 0;
 

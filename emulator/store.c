@@ -213,7 +213,9 @@ static int evict_victim(double mono) {
 emu_task *emu_task_new(double mono) {
     if (index_init(&by_id) != 0 || index_init(&by_idem) != 0) return NULL;
     if (E.ntasks >= E.opt.max_tasks) {
-        task_drop(evict_victim(mono));
+        int victim = evict_victim(mono);
+        emu_bill_task(&E.tasks[victim], mono); /* a task completed and not billed yet is billed before it goes */
+        task_drop(victim);
         E.stats.evicted++;
     }
     int slot = E.free_head;
@@ -265,6 +267,22 @@ void emu_task_state(const emu_task *t, double mono, const char **status, int *pr
 
 long long emu_task_cost(const emu_task *t) {
     return t->duration > 0 ? t->duration : 5;
+}
+
+void emu_bill_task(emu_task *t, double mono) {
+    const char *status;
+    int progress;
+    double done_at;
+    if (!t->used || t->billed) return;
+    emu_task_state(t, mono, &status, &progress, &done_at);
+    if (strcmp(status, "completed") != 0) return;
+    t->billed = 1;
+    E.used_balance += emu_task_cost(t);
+}
+
+void emu_bill(double mono) {
+    if (!E.opt.bill_at_completion) return;
+    for (int slot = E.oldest; slot >= 0; slot = E.tasks[slot].newer) emu_bill_task(&E.tasks[slot], mono);
 }
 
 int emu_rate_check(const char *key, double now, double *retry_after) { /* now: monotonic */

@@ -359,4 +359,75 @@ return {
     to = [[
   if opts.id then c:argument("id", "The task id."):argname("ID") end
 ]] },
+  { name = "batch-validates-every-line",
+    promise = "seedance batch validates every line before paying: every problem listed, exit 3, nothing sent",
+    file = "lua/seedance/cli/batch_input.lua",
+    from = [[
+        problems[#problems + 1] = { line = item.line, field = p.field, message = p.message }
+]],
+    to = [[
+]] },
+  { name = "batch-journal-default",
+    promise = "a batch is always journaled (FILE.journal beside FILE): the same command again pays for nothing",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+  local client, cerr = settings.client_from(copts, args, function(level, line) ctx.log(level, line) end)
+]],
+    to = [[
+  copts.journal = nil
+  local client, cerr = settings.client_from(copts, args, function(level, line) ctx.log(level, line) end)
+]] },
+  { name = "batch-line-numbers",
+    promise = "an item is known by its line number: -o PATTERN takes it (blank lines count)",
+    file = "lua/seedance/cli/batch_input.lua",
+    from = [[
+        local path = string.format(o[1], line)
+]],
+    to = [[
+        local path = string.format(o[1], i)
+]] },
+  { name = "batch-dry-run",
+    promise = "seedance batch --dry-run pays nothing and writes no journal",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+  if args.dry_run then return dry_run(ctx, copts, items, jrnl, args) end
+]],
+    to = [[
+]] },
+  { name = "batch-existing-output",
+    promise = "seedance batch never overwrites a file it did not make: an output already there stops it before paying",
+    file = "lua/seedance/cli/batch_input.lua",
+    from = [[
+          if files.size(path) and not (entry and entry.status == "completed") then
+]],
+    to = [[
+          if false then
+]] },
+  { name = "batch-exit-9",
+    promise = "seedance batch exits 9 when any line failed (or was skipped), 0 only when every line is done",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+  elseif stats.failed > 0 or stats.skipped > abandoned then
+]],
+    to = [[
+  elseif false then
+]] },
+  { name = "batch-interrupt",
+    promise = "Ctrl-C in seedance batch stops submitting, lets a submit in flight finish and prints the command that resumes",
+    file = "lua/seedance/cli/guard.lua",
+    from = [[
+  elseif self.name == "batch" and self.on_interrupt then
+]],
+    to = [[
+  elseif false then
+]] },
+  { name = "batch-max-spend",
+    promise = "seedance batch --max-spend stops submitting at the cap",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+    max_spend = args.max_spend, generate = { validate = not args.no_validate },
+]],
+    to = [[
+    max_spend = nil, generate = { validate = not args.no_validate },
+]] },
 }

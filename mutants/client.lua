@@ -94,16 +94,17 @@ return {
     promise = "a re-run re-attaches to the tasks its journal paid for instead of paying again",
     file = "lua/seedance/client.lua",
     from = [[
-    if entry and entry.task_id then
+    elseif entry and entry.task_id then
 ]],
     to = [[
-    if false then
+    elseif false then
 ]] },
   { name = "journal-submit-before-send",
     promise = "the journal has the submit, with its Idempotency-Key, on disk before the submit is sent",
     file = "lua/seedance/client.lua",
     from = [[
-    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key }
+    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
+      attempt = attempt, item = opts.item, output = opts.output, prompt = journal.excerpt(sent.prompt) }
 ]],
     to = [[
     local ok, werr = true, nil
@@ -292,6 +293,17 @@ return {
     to = [[
     if not pok then
 ]] },
+  { name = "client-retry-new-key",
+    promise = "a retry of a failed try is submitted under a new Idempotency-Key (the old one would replay the failed task)",
+    file = "lua/seedance/client.lua",
+    from = [[
+  local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
+    or core.random_hex(16)
+]],
+    to = [[
+  local key = (entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
+    or core.random_hex(16)
+]] },
   { name = "messages-keys-locale-free",
     promise = "a caller mistake's message (an unknown option, a list's stray key) and a journal's version are "
       .. "written with a dot under any locale",
@@ -312,10 +324,10 @@ return {
 ]] },
       { file = "lua/seedance/journal.lua",
         from = [[
-        return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
+      return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
 ]],
         to = [[
-        return nil, path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
+      return nil, path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
 ]] },
     } },
   { name = "journal-key-one-occurrence",
@@ -323,10 +335,12 @@ return {
       .. "that another call of the same request holds submits under a key of its own (two items never share a task)",
     file = "lua/seedance/client.lua",
     from = [[
-  local key = (entry and entry.idempotency_key) or (not busy and opts.idempotency_key) or core.random_hex(16)
+  local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
+    or core.random_hex(16)
 ]],
     to = [[
-  local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+  local key = (not attempt and entry and entry.idempotency_key) or opts.idempotency_key
+    or core.random_hex(16)
 ]] },
   { name = "submit-stops-when-closed",
     promise = "a client closed while its submit pauses before another attempt (a 429's Retry-After) ends the "

@@ -75,10 +75,10 @@ return {
     if kind == "file" or kind == "too_large" then return { action = "fail", err = err } end
 ]] },
   { name = "journal-download-size",
-    promise = "a journaled download is skipped only while its file is whole; a file gone or cut is fetched again",
+    promise = "a journaled download is skipped only while its file is whole; a file gone is fetched again",
     file = "lua/seedance/download.lua",
     from = [[
-    if bytes and files.size(target) == bytes then return path end
+    if bytes and size == bytes then return path end
 ]],
     to = [[
     if bytes then return path end
@@ -164,6 +164,15 @@ return {
 ]],
     to = [[
   local target = path
+]] },
+  { name = "download-not-clobbered",
+    promise = "a file a journaled download saved that has changed since is said, never overwritten",
+    file = "lua/seedance/download.lua",
+    from = [[
+    if size then
+]],
+    to = [[
+    if false then
 ]] },
   { name = "download-files-off-frame",
     promise = "a download removes a part it drops, and renames the whole part over a target already there, on "

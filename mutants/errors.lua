@@ -28,4 +28,23 @@ return {
     to = [[
   { "bad_gateway", "upstream trouble (502)", status = 502, exit = 7 },
 ]] },
+  { name = "moderation-kind",
+    promise = "a refusal or failure for sensitive content is kind = \"moderation\", never retried",
+    file = "lua/seedance/errors.lua",
+    from = [[
+    err.kind, err.input, err.retryable = "moderation", input, false
+]],
+    to = [[
+    err.input = input
+]] },
+  { name = "moderation-input",
+    promise = "a moderation error names the input the service names (image_urls[2], prompt, output, audio)",
+    file = "lua/seedance/errors.lua",
+    from = [[
+  local path = message:match("image_with_roles%[%d+%]") or message:match("image_urls%[%d+%]")
+    or message:match("video_urls%[%d+%]") or message:match("audio_urls%[%d+%]")
+]],
+    to = [[
+  local path = nil
+]] },
 }

@@ -4,10 +4,10 @@ return {
     promise = "journal records of the wrong types are skipped, never raised on",
     file = "lua/seedance/journal.lua",
     from = [[
-      elseif well_formed(rec) then
+    elseif well_formed(rec) then
 ]],
     to = [[
-      elseif true then
+    elseif true then
 ]] },
   { name = "journal-hash-image-bytes",
     promise = "a journaled request with a local image is told apart by the image's bytes",
@@ -40,10 +40,10 @@ return {
     promise = "a journal is never appended to a file that is not a journal",
     file = "lua/seedance/journal.lua",
     from = [[
-    if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
+  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
 ]],
     to = [[
-    if false then
+  if false then
 ]] },
   { name = "journal-read-whole",
     promise = "a journal is read whole, however long",
@@ -59,10 +59,12 @@ return {
       .. "never another the caller passes (that one could pay twice)",
     file = "lua/seedance/client.lua",
     from = [[
-  local key = (entry and entry.idempotency_key) or (not busy and opts.idempotency_key) or core.random_hex(16)
+  local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
+    or core.random_hex(16)
 ]],
     to = [[
-  local key = (not busy and opts.idempotency_key) or (entry and entry.idempotency_key) or core.random_hex(16)
+  local key = (not attempt and not busy and opts.idempotency_key) or (entry and entry.idempotency_key)
+    or core.random_hex(16)
 ]] },
   { name = "journal-by-descriptor",
     promise = "a journal's records go to the file it opened, through its descriptor, whatever folder the host "
@@ -98,8 +100,17 @@ return {
     promise = "a journal of thousands of records is read over several frames (a slice per step), not in one step",
     file = "lua/seedance/journal.lua",
     from = [[
-      if n % M.SLICE == 0 then scheduler.pass() end -- a long journal is read over several frames
+    if n % M.SLICE == 0 then scheduler.pass() end
 ]],
     to = [[
+]] },
+  { name = "journal-new-try",
+    promise = "a submit record of a new try replaces what the journal knew of the earlier try",
+    file = "lua/seedance/journal.lua",
+    from = [[
+    if attempt > e.attempt then -- a new try of the request: the earlier one's outcome is history
+]],
+    to = [[
+    if false then
 ]] },
 }

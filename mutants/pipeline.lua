@@ -46,7 +46,7 @@ return {
 ]] },
   { name = "map-closed-client-stops",
     promise = "a client closed mid-map stops the submitters: the batch ends aborted, items never submitted are skipped",
-    file = "lua/seedance/pipeline.lua",
+    file = "lua/seedance/pipeline/fanout.lua",
     from = [[
       elseif client.closed then -- closed by a callback, say: no more submits
         stop = true
@@ -129,7 +129,7 @@ return {
 ]] },
   { name = "map-pool-call-protected",
     promise = "what a submit raises inside map is its item's aborted error, and ends the batch",
-    file = "lua/seedance/pipeline.lua",
+    file = "lua/seedance/pipeline/fanout.lua",
     from = [[
   local ok, task, err = scheduler.protect(client.generate, client, request, gopts)
 ]],
@@ -139,7 +139,7 @@ return {
   { name = "map-pool-raise-ends-batch",
     promise = "a pool of map that raises ends the batch (no coroutine left parked), every paid task in its item",
     timeout = 120,
-    file = "lua/seedance/pipeline.lua",
+    file = "lua/seedance/pipeline/fanout.lua",
     from = [[
       local ok, err = scheduler.protect(body)
 ]],
@@ -200,7 +200,7 @@ return {
   { name = "pipeline-submit-rounds",
     promise = "map and chain submit an item again under its own key while its answers were lost, so a task the "
       .. "service made lands in its item",
-    file = "lua/seedance/pipeline.lua",
+    file = "lua/seedance/pipeline/fanout.lua",
     from = [[
   for _ = 2, M.SUBMIT_ROUNDS do
 ]],
@@ -245,5 +245,66 @@ return {
 ]],
     to = [[
     if i % M.SLICE == 0 then
+]] },
+  { name = "map-retry-failed",
+    promise = "retry_failed submits the items whose journaled try failed again (and only them)",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+]],
+    to = [[
+        elseif failed then
+]] },
+  { name = "map-retry-moderated",
+    promise = "a moderation failure is retried only with retry_moderated, not by retry_failed alone",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+]],
+    to = [[
+        elseif failed and not opts.retry_failed then
+]] },
+  { name = "map-failed-settled",
+    promise = "a journaled re-run leaves a failed item failed, with its recorded error, sending nothing",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+]],
+    to = [[
+        elseif false then
+]] },
+  { name = "map-abandoned-skipped",
+    promise = "a journaled re-run skips an abandoned item: no request, reason abandoned",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+        if e.abandoned then
+]],
+    to = [[
+        if false then
+]] },
+  { name = "map-max-spend",
+    promise = "max_spend: no item is submitted once used_balance has grown by more than the cap",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+    if stats.spent > opts.max_spend then
+]],
+    to = [[
+    if false then
+]] },
+  { name = "map-progress-on-change",
+    promise = "map's on_progress fires on a change, never twice for the same counts and percent",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+    if sig == last_report and not force then return end -- only on a change
+]],
+    to = [[
+]] },
+  { name = "map-progress-rerun-start",
+    promise = "map's on_progress fires once at the start of a journaled re-run, before any request",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+  if journaled then report(true) end -- a journaled re-run: where it stands, at once
+]],
+    to = [[
 ]] },
 }

@@ -49,10 +49,10 @@ return {
     lua = "lua5.1",
     file = "lua/seedance/scheduler.lua",
     from = [[
-  if compat.yield_in_pcall or not current() then return compat.xpcall(fn, debug.traceback, ...) end
+  if compat.yield_in_pcall or not current() then
 ]],
     to = [[
-  if true then return compat.xpcall(fn, debug.traceback, ...) end
+  if true then
 ]] },
   { name = "resume-budget",
     promise = "one step resumes ready coroutines within the frame budget; the rest run at the next step",
@@ -114,6 +114,23 @@ return {
 ]],
     to = [[
   while i <= ready_tail do
+]] },
+  { name = "interrupt-error",
+    promise = "Ctrl-C in a plain script ends it with an interrupted error naming every paid task, no traceback",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  if interrupt.from_host(res) then
+]],
+    to = [[
+  if false then
+]] },
+  { name = "interrupt-through-protect",
+    promise = "Ctrl-C is never taken for a protected call's error (chain's wait): the script ends interrupted",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+    if not res[1] and M.is_interrupt(res[2]) then error(res[2], 0) end
+]],
+    to = [[
 ]] },
   { name = "timeout-finite",
     promise = "seedance.timeout() is at most a day: a coroutine that sleeps for ever (math.huge) never hands a "

@@ -154,6 +154,23 @@ function Task:__gc()
     to = [[
     local since = os.time() - self.created
 ]] },
+  { name = "task-abandon-records",
+    promise = "task:abandon() records it in the journal, so a re-run neither waits for it nor downloads it",
+    file = "lua/seedance/task.lua",
+    from = [[
+    local ok, err = j:append{ type = "abandon", key = self._journal_key, task_id = self.id }
+]],
+    to = [[
+    local ok, err = true, nil
+]] },
+  { name = "task-abandoned-no-wait",
+    promise = "a handle of an abandoned task neither polls nor downloads",
+    file = "lua/seedance/task.lua",
+    from = [[
+  if task.abandoned then return "fail", abandoned_error(task) end
+]],
+    to = [[
+]] },
   { name = "poll-stops-when-closed",
     promise = "a task closed (the command's Ctrl-C) while a poll waits out a 429's Retry-After, its own or the "
       .. "client's shared pause, ends at once and sends nothing more",

@@ -16,6 +16,7 @@
 #include "text.h"
 #include "url.h"
 #include "validate.h"
+#include "validate_models.h"
 
 
 /* core.validate(request) -> true | nil, problems. Raises only if request is not a table. */
@@ -163,6 +164,7 @@ int luaopen_seedance_core(lua_State *L) {
     }
     lua_pop(L, 1);
     sd_newlib(L, sd_core_funcs);
+    sd_models_register(L);
     sd_engine_register(L);
     sd_fs_register(L);
     sd_json_register(L);

@@ -54,7 +54,7 @@ static int validate(lua_State *L, int idx, sd_json *json) {
     int slots[SD_NFIELDS], nil;
     unsigned found;
     v.L = L;
-    v.model = -1;
+    v.model = NULL;
     idx = sd_absindex(L, idx);
     luaL_checkstack(L, 2 * SD_NFIELDS + 32, "validating a request");
     v.list = lua_gettop(L) + 1;

@@ -16,36 +16,74 @@
 
 #define PROMPT_MAX 4000
 #define IMAGES_MAX 9
-#define DURATION_MIN 4
-#define DURATION_MAX 15
 #define SEED_MIN (-1.0)
 #define SEED_MAX 4294967295.0
 
-/* The values of each enum, in the order the contract lists them (models: SD_M_STD ...). */
-#define MODEL_LIST(X)                                                                              \
-    X("doubao-seedance-2.0") X("doubao-seedance-2.0-fast") X("doubao-seedance-2.0-face")           \
-    X("doubao-seedance-2.0-fast-face")
-#define SIZE_LIST(X) X("16:9") X("9:16") X("1:1") X("4:3") X("3:4") X("21:9") X("adaptive")
-#define RESOLUTION_LIST(X) X("480p") X("720p") X("1080p")
+/* What an unknown model's message adds: how to describe a model this client does not know. */
+#define DESCRIBE_MODEL                                                                             \
+    "to use a model this client does not know, describe it: seedance.models.add(name, { like = "   \
+    "\"doubao-seedance-2.0\", ... }) in Lua, --model-rules FILE.json for the command"
+
+/* The values of each enum the model does not decide, in the order the contract lists them. The
+ * models, their resolutions, sizes and durations are data: validate_models.c. */
 #define ROLE_LIST(X) X("first_frame") X("last_frame") X("reference_image")
 #define TOOL_TYPE_LIST(X) X("web_search")
-SD_WORDS(model, MODEL_LIST);
-SD_WORDS(size, SIZE_LIST);
-SD_WORDS(resolution, RESOLUTION_LIST);
 SD_WORDS(role, ROLE_LIST);
 SD_WORDS(tool_type, TOOL_TYPE_LIST);
-const sd_words SD_MODELS = SD_WORDS_OF(model);
-static const sd_words SIZES = SD_WORDS_OF(size), RESOLUTIONS = SD_WORDS_OF(resolution),
-                      ROLES = SD_WORDS_OF(role), TOOL_TYPES = SD_WORDS_OF(tool_type);
+static const sd_words ROLES = SD_WORDS_OF(role), TOOL_TYPES = SD_WORDS_OF(tool_type);
 
-/* The values an enum field takes (core.request_fields()'s `values`), or NULL for a field with no list. */
-const sd_words *sd_field_values(int field) {
-    switch (field) {
-    case SD_F_model: return &SD_MODELS;
-    case SD_F_size: return &SIZES;
-    case SD_F_resolution: return &RESOLUTIONS;
-    default: return NULL;
+void sd_lacks(sd_vctx *v, const sd_path *at, const char *what, int feature) {
+    if (sd_rules(v)->features >> feature & 1u) return;
+    sd_problem(v, at, "%s is not available on %s (its features in seedance.models do not include %s)", what,
+               v->model->name, SD_FEATURE_NAMES[feature]);
+}
+
+/*
+ * A string from one of the model's lists (which: 'r' resolutions, 's' sizes), written as JSON;
+ * a value another model takes is said to be that model's, a near miss gets a suggestion.
+ * Its index, or -1.
+ */
+static int check_word(sd_vctx *v, const sd_path *at, int idx, const char (*words)[SD_MODEL_WORD_MAX], int n,
+                      int which) {
+    lua_State *L = v->L;
+    const char *list[SD_MODEL_WORDS + 1];
+    char all[240], got[96], want[280], guess[32];
+    size_t len;
+    for (int i = 0; i < n; i++) list[i] = words[i];
+    list[n] = NULL;
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        const char *s = lua_tolstring(L, idx, &len);
+        for (int i = 0; i < n; i++)
+            if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0) {
+                sd_json_text(v, s, len, 1); /* a word of the list: plain ASCII */
+                return i;
+            }
+        if (v->model && len > 0 && len == strlen(s)) {
+            char others[400];
+            if (sd_models_having(L, which, s, others, sizeof others) > 0) {
+                sd_problem(v, at, "%s is available only on %s, not on %s", s, others, v->model->name);
+                return -1;
+            }
+        }
+        const char *closest = sd_closest(list, s, len);
+        sd_joined(all, sizeof all, list);
+        sd_describe(L, idx, got, sizeof got);
+        if (closest) sd_problem(v, at, "must be one of %s, got %s; did you mean %s?", all, got, closest);
+        else sd_problem(v, at, "must be one of %s, got %s", all, got);
+        return -1;
     }
+    snprintf(want, sizeof want, "a string, one of %s", sd_joined(all, sizeof all, list));
+    if (lua_type(L, idx) == LUA_TNUMBER) { /* resolution = 720 means "720p" */
+        snprintf(guess, sizeof guess, "%.14gp", (double)lua_tonumber(L, idx));
+        for (int i = 0; i < n; i++)
+            if (strcmp(words[i], guess) == 0) {
+                sd_describe(L, idx, got, sizeof got);
+                sd_problem(v, at, "must be %s, got %s; did you mean \"%s\"?", want, got, guess);
+                return -1;
+            }
+    }
+    sd_wrong_type(v, at, idx, want);
+    return -1;
 }
 
 /* String from an enum list; suggests the right spelling for near misses. Its index, or -1. */
@@ -106,28 +144,30 @@ static void check_integer(sd_vctx *v, const char *name, int idx, double lo, doub
 void sd_check_model(sd_vctx *v, const char *name, int idx) {
     lua_State *L = v->L;
     sd_path at = {name, 0, NULL};
-    char all[160], got[96], want[200];
+    const char *names[SD_MODELS_MAX + 1];
+    char all[400], got[96], want[440];
+    sd_model_names(L, names, SD_MODELS_MAX);
     if (lua_type(L, idx) == LUA_TSTRING) {
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
-        v->model = sd_words_find(&SD_MODELS, s, len);
-        if (v->model >= 0) {
-            sd_json_word(v, &SD_MODELS, v->model);
+        v->model = sd_model_find(L, idx);
+        if (v->model) {
+            sd_json_text(v, s, len, 1); /* a model's name: plain ASCII (validate_models.c) */
             return;
         }
+        sd_joined(all, sizeof all, names);
         sd_describe(L, idx, got, sizeof got);
-        const char *closest = sd_closest(SD_MODELS.names, s, len);
+        const char *closest = sd_closest(names, s, len);
         if (strstr(s, "1.5") || strstr(s, "seedance-1"))
-            sd_problem(v, &at, "%s is not a Seedance 2.0 model; use one of %s", got,
-                       sd_joined(all, sizeof all, SD_MODELS.names));
+            sd_problem(v, &at, "%s is not a Seedance 2.0 model; use one of %s", got, all);
         else if (closest)
-            sd_problem(v, &at, "unknown model %s; did you mean %s?", got, closest);
+            sd_problem(v, &at, "unknown model %s (%s); did you mean %s?", got, DESCRIBE_MODEL, closest);
         else
-            sd_problem(v, &at, "must be one of %s, got %s", sd_joined(all, sizeof all, SD_MODELS.names), got);
+            sd_problem(v, &at, "unknown model %s; the models are %s; %s", got, all, DESCRIBE_MODEL);
     } else if (lua_isnil(L, idx)) {
-        sd_problem(v, &at, "required: one of %s", sd_joined(all, sizeof all, SD_MODELS.names));
+        sd_problem(v, &at, "required: one of %s", sd_joined(all, sizeof all, names));
     } else {
-        snprintf(want, sizeof want, "a string, one of %s", sd_joined(all, sizeof all, SD_MODELS.names));
+        snprintf(want, sizeof want, "a string, one of %s", sd_joined(all, sizeof all, names));
         sd_wrong_type(v, &at, idx, want);
     }
 }
@@ -163,7 +203,7 @@ void sd_check_prompt(sd_vctx *v, const char *name, int idx) {
 }
 
 void sd_check_duration(sd_vctx *v, const char *name, int idx) {
-    check_integer(v, name, idx, DURATION_MIN, DURATION_MAX);
+    check_integer(v, name, idx, (double)sd_rules(v)->dmin, (double)sd_rules(v)->dmax);
 }
 
 void sd_check_seed(sd_vctx *v, const char *name, int idx) {
@@ -172,21 +212,27 @@ void sd_check_seed(sd_vctx *v, const char *name, int idx) {
 
 void sd_check_size(sd_vctx *v, const char *name, int idx) {
     sd_path at = {name, 0, NULL};
-    check_enum(v, &at, idx, &SIZES);
+    check_word(v, &at, idx, sd_rules(v)->sizes, sd_rules(v)->nsizes, 's');
 }
 
 void sd_check_resolution(sd_vctx *v, const char *name, int idx) {
     sd_path at = {name, 0, NULL};
-    if (check_enum(v, &at, idx, &RESOLUTIONS) == 2 && (v->model == SD_M_FAST || v->model == SD_M_FAST_FACE))
-        sd_problem(v, &at, "1080p is available only on doubao-seedance-2.0 and "
-                           "doubao-seedance-2.0-face, not on %s", SD_MODELS.names[v->model]);
+    check_word(v, &at, idx, sd_rules(v)->res, sd_rules(v)->nres, 'r');
 }
 
+/* generate_audio, return_last_frame: a boolean; true only on a model with the feature of its name. */
 void sd_check_boolean(sd_vctx *v, const char *name, int idx) {
     sd_path at = {name, 0, NULL};
-    if (lua_type(v->L, idx) != LUA_TBOOLEAN) sd_wrong_type(v, &at, idx, "a boolean (true or false)");
-    else if (lua_toboolean(v->L, idx)) SD_JSON_LIT(v, "true");
-    else SD_JSON_LIT(v, "false");
+    if (lua_type(v->L, idx) != LUA_TBOOLEAN) {
+        sd_wrong_type(v, &at, idx, "a boolean (true or false)");
+    } else if (lua_toboolean(v->L, idx)) {
+        SD_JSON_LIT(v, "true");
+        if (strcmp(name, "generate_audio") == 0) sd_lacks(v, &at, "generate_audio", SD_FEAT_GENERATE_AUDIO);
+        else if (strcmp(name, "return_last_frame") == 0)
+            sd_lacks(v, &at, "return_last_frame", SD_FEAT_RETURN_LAST_FRAME);
+    } else {
+        SD_JSON_LIT(v, "false");
+    }
 }
 
 /*
@@ -219,7 +265,8 @@ void sd_check_tools(sd_vctx *v, const char *name, int t) {
             if (i > 1) SD_JSON_LIT(v, ",");
             SD_JSON_LIT(v, "{\"type\":");
             if (!(found >> SD_T_type & 1)) sd_problem(v, &type, "required: web_search");
-            else check_enum(v, &type, slots[SD_T_type], &TOOL_TYPES);
+            else if (check_enum(v, &type, slots[SD_T_type], &TOOL_TYPES) == 0)
+                sd_lacks(v, &type, "web_search", SD_FEAT_WEB_SEARCH);
             SD_JSON_LIT(v, "}");
         }
         lua_settop(L, top);
@@ -261,6 +308,7 @@ void sd_check_roles(sd_vctx *v, const char *name, int t) {
             if (r == 0 && ++first > 1) sd_problem(v, &role, "a second first_frame; at most one is allowed");
             if (r == 1 && ++last > 1) sd_problem(v, &role, "a second last_frame; at most one is allowed");
             if (r == 2) m->role_refs++;
+            if (r >= 0) sd_lacks(v, &role, ROLES.names[r], SD_FEAT_FIRST_FRAME + r);
         }
         SD_JSON_LIT(v, "}");
         lua_settop(L, top);

@@ -42,7 +42,6 @@ int sd_request_fields(lua_State *L) {
     lua_createtable(L, SD_NFIELDS, 0);
     for (int i = 0; i < SD_NFIELDS; i++) {
         const char *media = SD_FIELDS[i].media, *dot = strchr(media, '.');
-        const sd_words *values = sd_field_values(i);
         lua_createtable(L, 0, 6);
         lua_pushstring(L, SD_FIELDS[i].name);
         lua_setfield(L, -2, "name");
@@ -58,14 +57,7 @@ int sd_request_fields(lua_State *L) {
                 lua_setfield(L, -2, "url_key");
             }
         }
-        if (values) { /* an enum: its values, for the command's completion */
-            lua_createtable(L, values->n, 0);
-            for (int k = 0; k < values->n; k++) {
-                lua_pushstring(L, values->names[k]);
-                lua_rawseti(L, -2, k + 1);
-            }
-            lua_setfield(L, -2, "values");
-        }
+        if (sd_models_push_values(L, i)) lua_setfield(L, -2, "values"); /* an enum's, for completion */
         lua_rawseti(L, -2, i + 1);
     }
     return 1;

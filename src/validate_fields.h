@@ -30,7 +30,7 @@
 
 #define SD_REQUEST_FIELDS(X)                                                                        \
     X(model, "string", 0, SD_ALWAYS, sd_check_model, "",                                            \
-      "required: doubao-seedance-2.0, -fast, -face or -fast-face")                                  \
+      "required: doubao-seedance-2.0, -fast, -face, -fast-face, or a model seedance.models describes")   \
     X(prompt, "string", 5, SD_ALWAYS, sd_check_prompt, "",                                          \
       "required for text-to-video; at most 4000 characters")                                        \
     X(duration, "integer", 6, SD_IF_SET, sd_check_duration, "", "seconds, 4 to 15 (default 5)")     \

@@ -8,6 +8,7 @@
  *   validate_checks.c   per-field checks: model, prompt, enums, integers, booleans, tools, roles
  *   validate_urls.c     URL values and URL lists, and the array shape check
  *   validate_rules.c    cross-field rules of API.md section 1
+ *   validate_models.c   the per-model rules as data (seedance.models), validate_models.h
  *   validate_report.c   recording problems: the list, field paths, value rendering
  *   validate_suggest.c  did-you-mean: edit distance, advice for keys of other APIs
  *   validate_json.c     the JSON text of a valid request, written during the same walk
@@ -29,6 +30,7 @@
 #include "compat.h"
 #include "validate.h"
 #include "validate_fields.h"
+#include "validate_models.h"
 
 /* Where a problem is: key, key[index] (index > 0) or key[index].sub (sub set). */
 typedef struct {
@@ -70,7 +72,7 @@ typedef struct {
     lua_State *L;  /* the state holding the request */
     int list;      /* stack slot of the problem list: nil until the first problem */
     int count;     /* problems found (listed or not) */
-    int model;     /* index into SD_MODELS, or -1 when missing/unknown */
+    const sd_model *model; /* the request's model (validate_models.h), or NULL when missing/unknown */
     sd_media m;    /* media counts, for the cross-field rules */
     sd_json *json; /* the JSON text being written: NULL when only validating, and from the first
                       problem or declined value on (sd_problem and the writers clear it) */
@@ -184,10 +186,15 @@ void sd_check_image_urls(sd_vctx *v, const char *name, int idx);
 void sd_check_video_urls(sd_vctx *v, const char *name, int idx);
 void sd_check_audio_urls(sd_vctx *v, const char *name, int idx);
 
+/* The rules the checks that depend on the model apply: the request's model's, else the default's. */
+static inline const sd_model *sd_rules(const sd_vctx *v) {
+    return v->model ? v->model : &SD_DEFAULT_MODEL;
+}
+
+/* Record that the request's model lacks a feature the value at `at` uses (validate_checks.c). */
+void sd_lacks(sd_vctx *v, const sd_path *at, const char *what, int feature);
+
 /* validate_checks.c */
-extern const sd_words SD_MODELS;
-const sd_words *sd_field_values(int field);
-enum { SD_M_STD, SD_M_FAST, SD_M_FACE, SD_M_FAST_FACE };
 void sd_check_model(sd_vctx *v, const char *name, int idx);
 void sd_check_prompt(sd_vctx *v, const char *name, int idx);
 void sd_check_duration(sd_vctx *v, const char *name, int idx);

@@ -103,11 +103,22 @@ static void check_asset(sd_vctx *v, const sd_path *at, const char *s, size_t len
             return;
         }
     }
-    if (len == 8)
+    if (len == 8) {
         sd_problem(v, at, "asset URL needs an id: asset://<id>");
-    else if (v->model == SD_M_FACE || v->model == SD_M_FAST_FACE)
-        sd_problem(v, at, "asset URLs are accepted only by doubao-seedance-2.0 and "
-                          "doubao-seedance-2.0-fast, not by %s", SD_MODELS.names[v->model]);
+    } else if (!(sd_rules(v)->url_kinds >> SD_URL_ASSET & 1u)) {
+        char others[400];
+        if (sd_models_having(v->L, 'a', NULL, others, sizeof others) > 0)
+            sd_problem(v, at, "asset URLs are accepted only by %s, not by %s", others, v->model->name);
+        else
+            sd_problem(v, at, "asset URLs are not accepted by %s", v->model->name);
+    }
+}
+
+/* An http(s):// URL (or a local file, uploaded to one): refused by a model that takes asset URLs only. */
+static void check_http(sd_vctx *v, const sd_path *at) {
+    if (!(sd_rules(v)->url_kinds >> SD_URL_HTTP & 1u))
+        sd_problem(v, at, "http(s) URLs (and local files, uploaded to one) are not accepted by %s; give "
+                          "asset://<id>", v->model->name);
 }
 
 /*
@@ -124,8 +135,10 @@ void sd_check_url(sd_vctx *v, const sd_path *at, int idx, int files_ok) {
         else if (!files_ok)
             sd_problem(v, at, "cannot be a local file: the service has no upload for video or audio; "
                               "host the file and give its http(s):// URL");
-        else
+        else {
+            check_http(v, at);
             sd_json_decline(v); /* a valid file: its URL is known once it is uploaded */
+        }
         return;
     }
     s = lua_tolstring(L, idx, &len);
@@ -144,6 +157,8 @@ void sd_check_url(sd_vctx *v, const sd_path *at, int idx, int files_ok) {
     if (skip) {
         if (skip == len || s[skip] == '/' || s[skip] == '?' || s[skip] == '#')
             sd_problem(v, at, "URL has no host");
+        else
+            check_http(v, at);
     } else if (scheme(s, len, "asset://", 8)) {
         check_asset(v, at, s, len);
     } else {
@@ -173,15 +188,24 @@ static void check_url_list(sd_vctx *v, const char *key, int t, long min, long ma
     SD_JSON_LIT(v, "]");
 }
 
+/* A list the model must take (its feature) when it holds anything. */
+static void check_feature(sd_vctx *v, const char *name, long count, int feature) {
+    sd_path at = {name, 0, NULL};
+    if (count > 0) sd_lacks(v, &at, name, feature);
+}
+
 void sd_check_image_urls(sd_vctx *v, const char *name, int idx) {
     v->m.has_image_urls = 1;
     check_url_list(v, name, idx, 1, IMAGES_MAX, 1, "image", &v->m.images);
+    check_feature(v, name, v->m.images, SD_FEAT_IMAGE_URLS);
 }
 
 void sd_check_video_urls(sd_vctx *v, const char *name, int idx) {
     check_url_list(v, name, idx, 0, MEDIA_MAX, 0, "video", &v->m.videos);
+    check_feature(v, name, v->m.videos, SD_FEAT_VIDEO_URLS);
 }
 
 void sd_check_audio_urls(sd_vctx *v, const char *name, int idx) {
     check_url_list(v, name, idx, 0, MEDIA_MAX, 0, "audio", &v->m.audios);
+    check_feature(v, name, v->m.audios, SD_FEAT_AUDIO_URLS);
 }

@@ -4,7 +4,7 @@
 -- Point your editor at this folder (Lua.workspace.library) to use them.
 
 ---@class seedance.Request
----@field model "doubao-seedance-2.0"|"doubao-seedance-2.0-fast"|"doubao-seedance-2.0-face"|"doubao-seedance-2.0-fast-face" required: doubao-seedance-2.0, -fast, -face or -fast-face
+---@field model "doubao-seedance-2.0"|"doubao-seedance-2.0-fast"|"doubao-seedance-2.0-face"|"doubao-seedance-2.0-fast-face"|string required: doubao-seedance-2.0, -fast, -face, -fast-face, or a model seedance.models describes
 ---@field prompt string|nil required for text-to-video; at most 4000 characters
 ---@field duration integer|nil seconds, 4 to 15 (default 5)
 ---@field size "16:9"|"9:16"|"1:1"|"4:3"|"3:4"|"21:9"|"adaptive"|nil aspect ratio (default 16:9)
@@ -61,6 +61,9 @@
 ---@field idempotency_key string|nil the key to submit under: an earlier error's `idempotency_key` picks up the task that submit may have made (a retried submit never makes a second task); with a journal, not when another call of the same request holds that key's task (two items never share one)
 ---@field key string|nil with a journal: the logical request's name (default: its hash and occurrence)
 ---@field before_submit fun(key:string):boolean|nil|nil called right before the submit is first sent, with its Idempotency-Key; false sends nothing (an `aborted` error)
+---@field retry_failed boolean|nil with a journal: a request whose journaled try failed (task failed, submit refused) is paid for again under a new key
+---@field item integer|nil with a journal: the number a person knows the request by, recorded beside it
+---@field output string|nil with a journal: the file the request's video goes to, recorded beside it
 
 ---@class seedance.Task
 ---@field id string the task id, "task_..."
@@ -78,6 +81,7 @@
 ---@field idempotency_key string|nil the Idempotency-Key of its submit
 ---@field client seedance.Client the client that made it
 ---@field estimated_time number|nil seconds the service expects the whole task to take
+---@field abandoned boolean|nil true once abandoned (task:abandon(), or recorded so in the journal)
 
 ---@class seedance.WaitOptions
 ---@field timeout number|nil overall deadline in seconds (default: the client's wait_timeout)
@@ -97,6 +101,9 @@
 ---@field on_progress fun(stats:table)|nil batch progress: total, done, failed, running, percent
 ---@field generate {validate:boolean|nil, timeout:number|nil}|nil options for each submit (no key: it would be every item's)
 ---@field on_download fun(done:integer, total:integer|nil)|nil download progress of each item
+---@field retry_failed boolean|nil with a journal: items whose journaled try failed are submitted (and paid for) again under a new key; without it they fail again with their recorded error, without a request
+---@field retry_moderated boolean|nil with retry_failed: retry the items refused for sensitive content too
+---@field max_spend number|nil stop submitting once the balance's used_balance has grown by more than this since the batch began; the rest are skipped (reason "max_spend")
 
 ---@class seedance.ChainOptions
 ---@field output string|fun(i:integer, request:table):string|nil where clip i is downloaded
@@ -108,15 +115,20 @@
 ---@field on_download fun(done:integer, total:integer|nil)|nil download progress of each clip
 
 ---@class seedance.Error
----@field type "validation_error"|"invalid_request_error"|"authentication_error"|"payment_required"|"permission_error"|"rate_limit_error"|"server_error"|"bad_gateway"|"service_unavailable"|"gateway_timeout"|"network_error"|"tls_error"|"timeout_error"|"task_failed"|"expired"|"unsafe_url"|"too_large"|"callback_error"|"io_error"|"aborted"|"skipped"|string
+---@field type "validation_error"|"invalid_request_error"|"authentication_error"|"payment_required"|"permission_error"|"rate_limit_error"|"server_error"|"bad_gateway"|"service_unavailable"|"gateway_timeout"|"network_error"|"tls_error"|"timeout_error"|"task_failed"|"expired"|"unsafe_url"|"too_large"|"callback_error"|"io_error"|"aborted"|"skipped"|"abandoned"|"interrupted"|string
 ---@field message string what went wrong, in one line
 ---@field status integer|nil HTTP status, when there was an answer
 ---@field retryable boolean whether trying again later may succeed
 ---@field errors {field:string, message:string}[]|nil every problem, for validation errors
----@field code integer|nil the service's own error code, when it sent one
+---@field code integer|string|nil the service's own error code, when it sent one (a native one is a word: "OutputVideoSensitiveContentDetected")
 ---@field task_id string|nil the task concerned, if any
 ---@field idempotency_key string|nil the Idempotency-Key of the submit the error ended: pass it back (`generate(req, { idempotency_key = ... })`) to pick up a task it may have made, never paying twice
 ---@field maybe_paid boolean|nil true when an answer to the submit was lost (or was a 5xx): the service may have made and billed the task under idempotency_key
+---@field kind "moderation"|nil "moderation": the service refused sensitive content (a submit refused, a task failed); never retried
+---@field input string|nil with kind "moderation": the input refused, where the service says it: "prompt", "image_urls[2]", "image_urls", "video_urls", "audio_urls", "output" (the video), "audio" (the generated sound)
+---@field reason string|nil for a "skipped" item of map: "checks", "abandoned", "max_spend", "interrupted", "stopped"
+---@field tasks {id:string, idempotency_key:string|nil, key:string|nil}[]|nil for "interrupted": every task paid for that had not ended
+---@field submits {idempotency_key:string, key:string|nil}[]|nil for "interrupted": every submit in flight
 
 ---@class seedance.Spawned
 ---@field done boolean whether the coroutine has finished
@@ -142,15 +154,28 @@
 ---@field progress_at fun(self:seedance.Task, now:number|nil):number, number|nil percent for a bar drawn every frame (0..100, not always whole: never backwards, at most 99 until completed, 100 once completed) and wall seconds left (nil once ended or unknown); `now` on the library's monotonic clock (default: now)
 ---@field close fun(self:seedance.Task)
 ---@field server_time fun(self:seedance.Task):number unix seconds on the service's clock now (its last answer's Date), what created and expires_at are compared with
+---@field abandon fun(self:seedance.Task):boolean record (in the journal) that nobody wants the task: a re-run neither waits for it nor downloads it; the gateway has no cancel, so it is still billed
 
 ---@class seedance.errors
 ---@field new fun(fields:table):seedance.Error make an error object (`type` and `message` required)
 ---@field is fun(v:any):boolean whether v is a seedance error object
 ---@field Error table the metatable of error objects
 
+---@class seedance.ModelRules
+---@field like string|nil add: start from this model's rules
+---@field resolutions string[]|nil the resolutions it takes ("480p", "720p", "1080p", ...)
+---@field sizes string[]|nil the sizes (aspect ratios) it takes
+---@field duration {min:integer|nil, max:integer|nil}|nil the durations it takes, in seconds
+---@field features ("generate_audio"|"return_last_frame"|"web_search"|"image_urls"|"first_frame"|"last_frame"|"reference_image"|"video_urls"|"audio_urls")[]|nil what it takes besides a prompt
+---@field url_kinds ("http"|"asset")[]|nil the URL kinds it takes: http(s):// (and uploaded files), asset://<id>
+
+---@class seedance.models
+---@field add fun(name:string, rules:seedance.ModelRules):seedance.ModelRules add a model, or extend one (rules not given: like's, else its own, else doubao-seedance-2.0's)
+
 ---@class seedance
 ---@field _VERSION string "MAJOR.MINOR.PATCH"
 ---@field errors seedance.errors
+---@field models seedance.models|table<string, seedance.ModelRules> every model the validator knows, by name, and add
 ---@field validate fun(request:seedance.Request):boolean|nil, seedance.Error|nil
 ---@field new fun(opts:seedance.ClientOptions|nil):seedance.Client
 ---@field file fun(path:string):seedance.File

@@ -1,7 +1,7 @@
 --- The `seedance` command line.
 --
--- Subcommands: generate, status, wait, download, validate, balance, version,
--- help; `seedance COMMAND --help` lists each one's flags (lua-argparse), the
+-- Subcommands: generate, batch, status, wait, download, abandon, journal,
+-- validate, balance, version, help; `seedance COMMAND --help` lists each one's flags (lua-argparse), the
 -- environment and the exit codes. The API key comes from SEEDANCE_API_KEY or
 -- --api-key-file and is never printed. Whatever goes wrong is one line on
 -- standard error and a documented exit code (`seedance.cli.exit`); a failure
@@ -117,7 +117,7 @@ function M.main(argv, out, errout)
   end
   local list = {}
   for i = 1, #argv do list[i] = argv[i] end
-  ctx.argv = list
+  ctx.argv = list -- as given (the batch's resume command repeats it)
   local ok, code = compat.xpcall(run, debug.traceback, ctx, list)
   if ok then return M.finish_output(ctx, code) end
   if ctx.show then ctx.show:clear() end

@@ -128,6 +128,13 @@ end
 -- answers were lost (a network outage, a laptop that slept) the service may
 -- have made and billed the task, and `generate(req, { idempotency_key =
 -- err.idempotency_key })` picks it up instead of paying again.
+--
+-- With the client's journal, a request it holds a task for is re-attached to
+-- (nothing is paid again), whatever became of that task; with `retry_failed`, a
+-- request whose journaled try failed (its task failed, or the service refused
+-- the submit) is submitted again under a new Idempotency-Key, recorded as a new
+-- try. A submit the service refuses (a 4xx answer: nothing was made) is recorded
+-- too. `item` and `output` are written beside it for people reading the journal.
 -- @tparam seedance.Request req
 -- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key` (the key to submit
 --   under: an earlier error's, to pick up the task it may have made; with a journal, the key the journal
@@ -136,7 +143,8 @@ end
 --   `timeout` (seconds for the whole submit: waiting for a max_in_flight slot and retries),
 --   `before_submit(key)` (called once the checks, the slot and the uploads are done, right before the
 --   submit is first sent; returning false sends nothing and ends with an `aborted` error: a host's
---   "cancel" that can still pay nothing)
+--   "cancel" that can still pay nothing), `retry_failed` (journal: pay again for a failed try), `item`
+--   (a number) and `output` (a path), recorded in the journal
 -- @treturn[1] seedance.Task
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
@@ -147,6 +155,12 @@ function Client:generate(req, opts)
   errors.checktimeout(opts and opts.timeout, "generate", 2)
   if opts and opts.idempotency_key ~= nil and not journal.key_ok(opts.idempotency_key) then
     errors.argerror(2, "generate", "field 'idempotency_key' must be 1 to 128 letters, digits, '-', '_' or '.'")
+  end
+  for _, f in ipairs{ { "retry_failed", "boolean" }, { "item", "number" }, { "output", "string" } } do
+    local v = opts and opts[f[1]]
+    if v ~= nil and type(v) ~= f[2] then
+      errors.argerror(2, "generate", "field '" .. f[1] .. "' must be a " .. f[2] .. ", got " .. type(v))
+    end
   end
   return self._ctx.redact_result(submit(self, req, opts or {}))
 end
@@ -177,7 +191,8 @@ function submit(self, req, opts)
   local deadline = opts.timeout and scheduler.now() + opts.timeout or nil
   local jrnl, jkey, hash, busy = ctx.journal, nil, nil, false
   if jrnl then
-    hash = journal.hash(sent)
+    -- a key the pipelines made (hash#n) names its hash: the request is not read and hashed twice
+    hash = type(opts.key) == "string" and opts.key:match("^(%x+)#%d+$") or journal.hash(sent)
     if opts.key then jkey = opts.key else jkey, busy = jrnl:take_key(hash, opts.idempotency_key) end
   end
   -- (busy: the caller's Idempotency-Key is another occurrence's, held by another call: not this one's to use)
@@ -187,18 +202,39 @@ function submit(self, req, opts)
   return task, err
 end
 
+-- Whether a journal entry's current try failed: its task failed or was cancelled, or its submit was refused.
+local function try_failed(entry)
+  return entry.refused ~= nil or (entry.task_id ~= nil and (entry.status == "failed" or entry.status == "cancelled"))
+end
+
+-- Submits in flight (sent, no answer yet), for the interrupted error: Idempotency-Key -> journal key or true.
+local submitting = {}
+scheduler.on_interrupt(function(report)
+  for key, jkey in pairs(submitting) do
+    report.submits[#report.submits + 1] = { idempotency_key = key, key = jkey ~= true and jkey or nil }
+  end
+end)
+
+-- The error of a refused submit, as the journal keeps it (no key, no request).
+local function refusal(err)
+  return { type = err.type, status = err.status, code = err.code, message = err.message, kind = err.kind,
+           input = err.input }
+end
+
 -- Re-attach to the journal's task for key jkey, or submit (and pay) body, or sent's JSON when body is nil
 -- (req: the caller's request, kept by the task). Once the submit's Idempotency-Key is chosen, every error
 -- it ends with carries it (`idempotency_key`): an answer lost after the service made (and billed) the task
 -- leaves the caller the one key that picks that task up (`generate(req, { idempotency_key = ... })`).
 function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   local ctx = self._ctx
-  local jrnl, entry = ctx.journal, nil
+  local jrnl, entry, attempt = ctx.journal, nil, nil
   if jrnl then
     entry = jrnl:entry(jkey)
-    if entry and entry.task_id then
+    if entry and opts.retry_failed and try_failed(entry) then
+      attempt = (entry.attempt or 1) + 1 -- a new try: a new Idempotency-Key, recorded before the submit
+    elseif entry and entry.task_id then
       -- paid for already: re-attach instead of submitting again
-      local slot = entry.status == nil or not Task.TERMINAL[entry.status]
+      local slot = (entry.status == nil or not Task.TERMINAL[entry.status]) and not entry.abandoned
       if slot and not ctx.governor:acquire_task(deadline) then
         return nil, errors.new{ type = "timeout_error", retryable = true, task_id = entry.task_id,
           message = "no max_in_flight slot came free before the deadline" }
@@ -206,12 +242,15 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
       return Task.new(self, ctx, entry.task_id, {
         status = entry.status or "submitted", request = req, reattached = true,
         video_url = entry.video_url, last_frame_url = entry.last_frame_url,
-        expires_at = entry.expires_at, error = entry.error,
-      }, { slot = slot, journal_key = jkey, recorded = entry.status ~= nil })
+        expires_at = entry.expires_at, error = entry.error, idempotency_key = entry.idempotency_key,
+        abandoned = entry.abandoned,
+      }, { slot = slot, journal_key = jkey, recorded = entry.status ~= nil, paid = true })
     end
   end
   -- the journal's key first: a submit it recorded may have made a task under that key alone
-  local key = (entry and entry.idempotency_key) or (not busy and opts.idempotency_key) or core.random_hex(16)
+  -- (a new try of a failed request gets a new key: the old one would answer with the failed task)
+  local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
+    or core.random_hex(16)
   local function fail(err)
     err.idempotency_key = key
     return nil, err
@@ -240,8 +279,9 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
     ctx.governor:release_task()
     return fail(berr)
   end
-  if jrnl and not entry then
-    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key }
+  if jrnl and (not entry or attempt) then
+    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
+      attempt = attempt, item = opts.item, output = opts.output, prompt = journal.excerpt(sent.prompt) }
     if not ok then
       ctx.governor:release_task()
       return fail(errors.new{ type = "io_error", message = "journal: " .. tostring(werr) })
@@ -264,11 +304,18 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
                  headers = { "Idempotency-Key: " .. key }, deadline = deadline }
   call.nap = function(seconds) scheduler.sleep(seconds, naps) end
   call.stopped = function() return client.closed and "the client was closed" or nil end
+  submitting[key] = jkey or true
   local obj, r = http.json(ctx, call)
+  submitting[key] = nil
   local id, status
   if obj then id, status = submitted(obj) end
   if not id or not urls.task_id_ok(id) then
     ctx.governor:release_task()
+    if not obj and jrnl and r.status and r.status >= 400 and r.status < 500 and r.status ~= 429 and r.status ~= 408 then
+      -- the service refused the submit (nothing was made, nothing paid): the journal says so
+      local ok, werr = jrnl:append{ type = "refused", key = jkey, error = refusal(r) }
+      if not ok then ctx.log("info", "journal: %s", tostring(werr)) end
+    end
     if not obj then
       -- an attempt went unanswered (or answered 5xx): the service may have made the task under this key
       r.maybe_paid = call.unanswered or nil
@@ -282,11 +329,17 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
     local ok, werr = jrnl:append{ type = "task", key = jkey, task_id = id }
     if not ok then ctx.log("info", "journal: %s", tostring(werr)) end
   end
-  local task = Task.new(self, ctx, id, { status = status, request = req }, { slot = true, journal_key = jkey,
-    submitted = true })
-  task.idempotency_key = key
+  local task = Task.new(self, ctx, id, { status = status, request = req, idempotency_key = key },
+    { slot = true, journal_key = jkey, submitted = true, paid = true })
   task.replayed = r.headers["idempotency-replayed"] == "true"
   return task
+end
+
+--- The client's open journal, or nil (for the library's pipelines).
+-- @treturn table|nil
+-- @local
+function Client:journal()
+  return self._ctx.journal
 end
 
 --- A handle for an existing task (after a restart, say). No network is used;

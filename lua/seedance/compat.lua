@@ -44,4 +44,10 @@ function M.on_collect(obj, key, fn)
   obj[key] = proxy
 end
 
+--- Whether the standalone interpreter prints an error object through its
+-- `__tostring`: 5.2+ do (without a traceback), LuaJIT does (with one); PUC
+-- Lua 5.1 prints "(error object is not a string)", so an error a script should
+-- end with is raised there as its text.
+M.prints_error_objects = _VERSION ~= "Lua 5.1" or rawget(_G, "jit") ~= nil
+
 return M

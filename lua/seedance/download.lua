@@ -168,7 +168,14 @@ function M.run(task, path, opts, env)
     -- finished in an earlier run: nothing to fetch if the file is whole
     local e = jrnl:entry(jkey)
     local bytes = e and e.downloads[path]
-    if bytes and files.size(target) == bytes then return path end
+    local size = bytes and files.size(target)
+    if bytes and size == bytes then return path end
+    if size then
+      -- saved by an earlier run and changed since (edited, cut, replaced): the user's file now, never clobbered
+      return nil, err_of{ type = "io_error", task_id = task.id, changed = true, message = string.format(
+        "%s was saved from task %s by an earlier run (%d bytes, in the journal) and has changed since (%d bytes); "
+        .. "not overwritten: move it away to download it again", path, task.id, bytes, size) }
+    end
   end
   local ok, oerr = files.check_output(target, false, path) -- (no probe file: the download's own file is one)
   if not ok then return nil, oerr end

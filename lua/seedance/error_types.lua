@@ -37,7 +37,11 @@ M.list = {
   { "io_error", "a local file or folder problem (never retried)", exit = 10 },
   { "callback_error", "a user callback raised", exit = 1 },
   { "aborted", "the task handle was closed while the call ran", exit = 1 },
-  { "skipped", "a batch item that never ran (an earlier item stopped the batch)", exit = 1 },
+  { "skipped", "a batch item that never ran (an earlier item stopped the batch, a spending cap, an interrupt) "
+    .. "or was given up (`reason`)", exit = 1 },
+  { "abandoned", "the task was abandoned (task:abandon(), seedance abandon): neither waited for nor downloaded",
+    exit = 1 },
+  { "interrupted", "Ctrl-C in a plain script: every task paid for and submit in flight is listed", exit = 1 },
 }
 
 --- The same rows by name.

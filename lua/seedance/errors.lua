@@ -116,5 +116,69 @@ function M.checktimeout(v, fname, n)
   end
 end
 
+-- What marks a moderation refusal, in a code (the native ones: InputImageSensitiveContentDetected,
+-- OutputVideoSensitiveContentDetected.PrivacyInformation, ...), a type or a message (lower case).
+local MODERATION_WORDS = { "sensitive", "moderation", "content polic", "content_polic", "content filter",
+  "content_filter", "risk control", "敏感", "违规" }
+
+-- The input a code names by its native prefix.
+local CODE_INPUTS = { { "^inputtext", "prompt" }, { "^inputimage", "image_urls" }, { "^inputvideo", "video_urls" },
+  { "^inputaudio", "audio_urls" }, { "^outputvideo", "output" }, { "^outputimage", "output" },
+  { "^outputaudio", "audio" } }
+
+-- The input a message names: a field path first, then the words of the service's messages.
+local MESSAGE_INPUTS = { { "generated audio", "audio" }, { "output audio", "audio" }, { "output video", "output" },
+  { "output image", "output" }, { "generated video", "output" }, { "input text", "prompt" }, { "prompt", "prompt" },
+  { "input image", "image_urls" }, { "input video", "video_urls" }, { "input audio", "audio_urls" } }
+
+--- Whether the service's error (its `code`, `type` and `message`, from a refused
+-- submit or a failed task) says that content moderation refused something, and
+-- which input where the service says it: a field path it names (`prompt`,
+-- `image_urls[2]`, `image_with_roles[1]`, `video_urls[1]`, `audio_urls[1]`), else
+-- `prompt`, `image_urls`, `video_urls` or `audio_urls` for an input of that kind,
+-- `output` for the generated video, `audio` for the generated sound, nil when
+-- it does not say.
+-- @tparam table e `{ code, type, message }` as the service sent them (any may be missing)
+-- @treturn boolean
+-- @treturn string|nil the input
+-- @local
+function M.moderation(e)
+  if type(e) ~= "table" then return false end
+  local code = type(e.code) == "string" and e.code:lower() or ""
+  local kind = type(e.type) == "string" and e.type:lower() or ""
+  local message = type(e.message) == "string" and e.message or ""
+  local low = message:lower()
+  local hit = false
+  for _, w in ipairs(MODERATION_WORDS) do
+    if code:find(w, 1, true) or kind:find(w, 1, true) or low:find(w, 1, true) then hit = true; break end
+  end
+  if not hit then return false end
+  local path = message:match("image_with_roles%[%d+%]") or message:match("image_urls%[%d+%]")
+    or message:match("video_urls%[%d+%]") or message:match("audio_urls%[%d+%]")
+  if path then return true, path end
+  for _, c in ipairs(CODE_INPUTS) do
+    if code:find(c[1]) then return true, c[2] end
+  end
+  for _, m in ipairs(MESSAGE_INPUTS) do
+    if low:find(m[1], 1, true) then return true, m[2] end
+  end
+  return true, nil
+end
+
+--- Mark an error as a moderation refusal when the service's error says so:
+-- `kind = "moderation"`, `input` (see `moderation`), and never retryable (the
+-- same input would be refused, and perhaps billed, again).
+-- @tparam seedance.Error err
+-- @tparam[opt] table service the service's error object (default: err itself)
+-- @treturn seedance.Error err
+-- @local
+function M.classify(err, service)
+  local hit, input = M.moderation(service or err)
+  if hit then
+    err.kind, err.input, err.retryable = "moderation", input, false
+  end
+  return err
+end
+
 M.Error = Error
 return M

@@ -127,12 +127,16 @@ function M.answer_error(r)
     if type(e.type) == "string" and e.type ~= "" then fields.type = e.type end
     if type(e.message) == "string" then fields.message = core.utf8_clean(e.message) end
     if type(e.code) == "number" and e.code == e.code then fields.code = e.code end
+    -- a native code is a word (InputTextSensitiveContentDetected): kept, cut to a sane length
+    if type(e.code) == "string" and e.code ~= "" then fields.code = core.utf8_clean(e.code):sub(1, 128) end
   end
   if not fields.message then
     fields.message = string.format("HTTP %d with %s (%s)", r.status, M.excerpt(r.body),
       (r.headers and r.headers["content-type"]) or "no content type")
   end
-  return errors.new(fields)
+  -- content moderation (a 400 for sensitive content, say): kind = "moderation", never retried
+  local service = e and { code = fields.code, type = e.type, message = fields.message } or {}
+  return errors.classify(errors.new(fields), service)
 end
 
 -- Error type and retry by the engine's failure kind; the rest are network errors, retried.

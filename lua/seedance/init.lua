@@ -27,6 +27,11 @@ function M.validate(request)
   return nil, errors.validation(problems)
 end
 
+--- The models the validator knows and their rules, as data (`seedance.models`):
+-- `seedance.models[name]` lists a model's rules, `seedance.models.add(name, rules)`
+-- adds or extends one (`like = "doubao-seedance-2.0"` to start from an existing one).
+M.models = require("seedance.models")
+
 --- Mark a local image file to be uploaded where a URL is expected. The path
 -- is resolved now, against the current working directory: a host that
 -- changes folder later changes nothing about which file is uploaded.

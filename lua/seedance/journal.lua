@@ -1,26 +1,37 @@
 --- A crash-safe journal of paid work, so a re-run never pays twice.
 --
--- Format (version 1): a text file of JSON lines, appended and fsync'd one
--- record at a time. The first record is a header; every other record names
--- a logical request by `key` (the request's hash plus its occurrence number,
--- or a key the caller gave):
+-- Format (version 2; version 1 journals are read as they are): a text file of
+-- JSON lines, appended and fsync'd one record at a time. The first record is a
+-- header; every other record names a logical request by `key` (the request's
+-- hash plus its occurrence number, or a key the caller gave):
 --
---     {"v":1,"type":"journal","format":"seedance-journal","created":1764000000}
---     {"v":1,"type":"submit","key":"3f2a...#1","hash":"3f2a...","idempotency_key":"9c0e...","time":...}
---     {"v":1,"type":"task","key":"3f2a...#1","task_id":"task_01...","time":...}
---     {"v":1,"type":"done","key":"3f2a...#1","task_id":"task_01...","status":"completed",
+--     {"v":2,"type":"journal","format":"seedance-journal","created":1764000000}
+--     {"v":2,"type":"submit","key":"3f2a...#1","hash":"3f2a...","idempotency_key":"9c0e...","attempt":1,
+--      "item":3,"output":"out/003.mp4","prompt":"a paper boat on a ri","time":...}
+--     {"v":2,"type":"task","key":"3f2a...#1","task_id":"task_01...","time":...}
+--     {"v":2,"type":"done","key":"3f2a...#1","task_id":"task_01...","status":"completed",
 --      "video_url":"https://...","last_frame_url":"https://...","expires_at":1764086400,"time":...}
---     {"v":1,"type":"download","key":"3f2a...#1","task_id":"task_01...","path":"out/a.mp4","bytes":12345,"time":...}
+--     {"v":2,"type":"download","key":"3f2a...#1","task_id":"task_01...","path":"out/a.mp4","bytes":12345,"time":...}
+--     {"v":2,"type":"refused","key":"3f2a...#1","error":{"type":"invalid_request_error","kind":"moderation",...}}
+--     {"v":2,"type":"abandon","key":"3f2a...#1","task_id":"task_01...","time":...}
 --
 -- The `submit` record (with the Idempotency-Key) is on disk before the submit
 -- is sent, and the `task` record right after the answer: a crash between the
 -- two resubmits under the same key, which the service answers with the
--- original task. A torn last line (a crash mid-write) is ignored on reading,
--- and so is a record whose fields have the wrong types (counted in `skipped`).
+-- original task. A `submit` record with a higher `attempt` starts a new try of
+-- the same request (a retry of a failed one, under a new Idempotency-Key): what
+-- the journal knew of the earlier try is replaced. `item`, `output` and the
+-- first characters of the `prompt` are there for people (`seedance journal
+-- FILE`); the API key is never written. `refused` records a submit the service
+-- refused (no task, nothing paid), `abandon` a task nobody wants any more (a
+-- re-run neither waits for it nor downloads it). A torn last line (a crash
+-- mid-write) is ignored on reading, and so is a record whose fields have the
+-- wrong types (counted in `skipped`).
 --
 -- A journal belongs to one process (one client) at a time: opening it takes
 -- an exclusive lock on the file (flock), held until the journal is closed or
 -- collected or the process ends; a second opener gets an error at once.
+-- `read` reads one without the lock and without writing, for a look.
 --
 -- The path is resolved when the journal is opened, and the file stays open
 -- by its descriptor (the lock's) for the journal's life: every record goes
@@ -36,7 +47,10 @@ local numbers = require("seedance.numbers")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
 
-local M = { VERSION = 1 }
+local M = { VERSION = 2 }
+
+--- Characters of the prompt a submit record keeps, for people.
+M.PROMPT_EXCERPT = 60
 
 local Journal = {}
 Journal.__index = Journal
@@ -88,11 +102,14 @@ end
 
 -- The fields each record type must have, with their types ("?" marks optional ones).
 local SHAPES = {
-  submit = { key = "string", hash = "string", idempotency_key = "key" },
+  submit = { key = "string", hash = "string", idempotency_key = "key", attempt = "?number", item = "?number",
+             output = "?string", prompt = "?string" },
   task = { key = "string", task_id = "string" },
   done = { key = "string", task_id = "string", status = "string", video_url = "?string",
            last_frame_url = "?string", expires_at = "?number", error = "?table" },
   download = { key = "string", path = "string", bytes = "number" },
+  refused = { key = "string", error = "table" },
+  abandon = { key = "string", task_id = "string" },
 }
 
 -- Whether a decoded record has the shape its type asks for (unknown types are skipped too).
@@ -125,6 +142,57 @@ end
 --- Records folded in between two chances for the host's frame (in a coroutine).
 M.SLICE = 256
 
+-- A journal object holding what `text` (a journal file's whole content) says, or nil, message.
+-- A long journal is read over several frames (in a coroutine).
+local function parse(path, text)
+  local self = setmetatable({ path = path, entries = {}, order = {}, counts = {}, by_key = {}, torn = 0, skipped = 0 },
+    Journal)
+  if #text == 0 then return self end
+  -- a file that is not a journal is the user's, not ours to append to
+  local first = json.decode(text:match("^[^\n]*"))
+  local only_line = not text:find("\n.", 1)
+  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
+    return nil, path .. " is not a seedance journal (its first line is no journal header); "
+      .. "choose a new path for the journal"
+  end
+  local n = 0
+  for line in text:gmatch("[^\n]+") do
+    n = n + 1
+    if n % M.SLICE == 0 then scheduler.pass() end
+    local rec = json.decode(line)
+    if type(rec) ~= "table" then
+      self.torn = self.torn + 1
+    elseif type(rec.v) == "number" and rec.v > M.VERSION then
+      return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
+    elseif well_formed(rec) then
+      self:_apply(rec)
+    else
+      self.skipped = self.skipped + 1
+    end
+  end
+  return self
+end
+
+--- Read a journal without taking its lock and without writing to it (the
+-- process that holds it may go on appending): for a look at what it holds.
+-- @tparam string path
+-- @treturn[1] table the journal (read only: `entries`, `order`, `skipped`, `torn`)
+-- @treturn[2] nil
+-- @treturn[2] string message
+function M.read(path)
+  local st = core.stat(path)
+  if st and st.type ~= "file" then return nil, path .. " is a " .. st.type .. ", not a journal file" end
+  -- (for the command's look: a plain read, whatever its length)
+  local f, rerr = io.open(path, "rb")
+  if not f then return nil, tostring(rerr) end
+  local text = f:read("*a") or ""
+  f:close()
+  local self, err = parse(path, text)
+  if not self then return nil, err end
+  self.closed = true
+  return self
+end
+
 --- Open (or create) a journal, take its lock, and read what it holds. The
 -- path is resolved now (`file`, the absolute path); the file stays open.
 -- @tparam string path
@@ -143,8 +211,6 @@ function M.open(path)
     if msg:sub(1, #file) == file then msg = path .. msg:sub(#file + 1) end -- named as the caller named it
     return nil, "cannot lock " .. msg
   end
-  local self = setmetatable({ path = path, file = file, entries = {}, counts = {}, by_key = {}, torn = 0,
-                              skipped = 0, lock = lock }, Journal)
   -- the whole file, however long, through the lock's own open (which refused anything but a regular file)
   local r = scheduler.job{ op = "read", file = lock, max = 2 ^ 50 }
   local text = r.ok and r.data
@@ -152,38 +218,18 @@ function M.open(path)
     lock:unlock()
     return nil, path .. ": " .. tostring(r.error)
   end
-  if #text > 0 then
-    -- a file that is not a journal is the user's, not ours to append to
-    local first = json.decode(text:match("^[^\n]*"))
-    local only_line = not text:find("\n.", 1)
-    if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
+  local self, perr = parse(path, text)
+  if not self then
+    lock:unlock()
+    return nil, perr
+  end
+  self.file, self.lock = file, lock
+  if #text > 0 and text:sub(-1) ~= "\n" then
+    -- a torn last record: end its line so the next record starts clean
+    local w = scheduler.job{ op = "append", file = lock, data = "\n" }
+    if not w.ok then
       lock:unlock()
-      return nil, path .. " is not a seedance journal (its first line is no journal header); "
-        .. "choose a new path for the journal"
-    end
-    local n = 0
-    for line in text:gmatch("[^\n]+") do
-      n = n + 1
-      if n % M.SLICE == 0 then scheduler.pass() end -- a long journal is read over several frames
-      local rec = json.decode(line)
-      if type(rec) ~= "table" then
-        self.torn = self.torn + 1
-      elseif type(rec.v) == "number" and rec.v > M.VERSION then
-        lock:unlock()
-        return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
-      elseif well_formed(rec) then
-        self:_apply(rec)
-      else
-        self.skipped = self.skipped + 1
-      end
-    end
-    if #text > 0 and text:sub(-1) ~= "\n" then
-      -- a torn last record: end its line so the next record starts clean
-      local w = scheduler.job{ op = "append", file = lock, data = "\n" }
-      if not w.ok then
-        lock:unlock()
-        return nil, path .. ": " .. tostring(w.error)
-      end
+      return nil, path .. ": " .. tostring(w.error)
     end
   end
   if not self.header then
@@ -200,8 +246,12 @@ end
 -- appends fail. Safe to call twice.
 function Journal:close()
   self.closed = true
-  self.lock:unlock()
+  if self.lock then self.lock:unlock() end
 end
+
+-- What an entry knows of its current try, cleared when a new try begins.
+local TRY_FIELDS = { "task_id", "status", "video_url", "last_frame_url", "expires_at", "error", "refused",
+                     "abandoned" }
 
 -- Fold one record into the in-memory state.
 function Journal:_apply(rec)
@@ -210,19 +260,33 @@ function Journal:_apply(rec)
   if type(key) ~= "string" then return end
   local e = self.entries[key]
   if not e then
-    e = { key = key, downloads = {} }
+    e = { key = key, downloads = {}, attempt = 1 }
     self.entries[key] = e
+    self.order[#self.order + 1] = key
   end
   if rec.type == "submit" then
+    local attempt = rec.attempt or 1
+    if attempt > e.attempt then -- a new try of the request: the earlier one's outcome is history
+      for _, k in ipairs(TRY_FIELDS) do e[k] = nil end
+      e.downloads = {}
+      e.attempt = attempt
+    end
     e.hash, e.idempotency_key = rec.hash, rec.idempotency_key
     self.by_key[rec.idempotency_key] = key
+    e.item = rec.item or e.item
+    e.output = rec.output or e.output
+    e.prompt = rec.prompt or e.prompt
   elseif rec.type == "task" then
-    e.task_id = rec.task_id
+    e.task_id, e.refused = rec.task_id, nil
   elseif rec.type == "done" then
     e.status, e.video_url, e.last_frame_url, e.expires_at, e.error =
       rec.status, rec.video_url, rec.last_frame_url, rec.expires_at, rec.error
   elseif rec.type == "download" then
     e.downloads[rec.path] = rec.bytes
+  elseif rec.type == "refused" then
+    e.refused = rec.error
+  elseif rec.type == "abandon" and rec.task_id == e.task_id then
+    e.abandoned = true
   end
 end
 
@@ -288,11 +352,44 @@ function Journal:release(key)
   if taken then taken[tonumber(n)] = nil end
 end
 
---- What the journal knows of a logical request, or nil.
+--- What the journal knows of a logical request, or nil: `key`, `hash`,
+-- `idempotency_key`, `attempt`, `item`, `output`, `prompt`, `task_id`, `status`,
+-- `video_url`, `last_frame_url`, `expires_at`, `error` (a failed task's),
+-- `refused` (a refused submit's error), `abandoned`, `downloads` (path -> bytes).
 -- @tparam string key
 -- @treturn table|nil
 function Journal:entry(key)
   return self.entries[key]
+end
+
+--- The entry whose current try has task `id`, or nil.
+-- @tparam string id
+-- @treturn table|nil
+function Journal:find_task(id)
+  for _, key in ipairs(self.order) do
+    local e = self.entries[key]
+    if e.task_id == id then return e end
+  end
+  return nil
+end
+
+--- The first characters of a prompt (at most `PROMPT_EXCERPT`, never cutting a
+-- UTF-8 character), for a person reading the journal; nil for none.
+-- @param prompt
+-- @treturn string|nil
+function M.excerpt(prompt)
+  if type(prompt) ~= "string" or prompt == "" then return nil end
+  local text = core.utf8_clean(prompt):gsub("[%c]", " ")
+  local n, count = 0, 0
+  for i = 1, #text do
+    local b = text:byte(i)
+    if b < 0x80 or b >= 0xC0 then
+      count = count + 1
+      if count > M.PROMPT_EXCERPT then break end
+    end
+    n = i
+  end
+  return text:sub(1, n)
 end
 
 return M

@@ -72,6 +72,10 @@ local KINDS = {
       return "must be a number of seconds, got " .. (v ~= v and "NaN" or type(v))
     end
   end,
+  amount = function(v) -- a number of at least 0 (money)
+    if type(v) ~= "number" then return "must be a number, got " .. type(v) end
+    if v ~= v or v == math.huge or v < 0 then return "must be a number of at least 0, got " .. tostring(v) end
+  end,
   boolean = function(v)
     if type(v) ~= "boolean" then return "must be a boolean, got " .. type(v) end
   end,
@@ -117,7 +121,8 @@ M.SLICE = 64
 
 --- The options of `map` and of `chain`, by name: their kind.
 M.MAP = { concurrency = "count", fail_fast = "boolean", output = "output", timeout = "timeout",
-          on_progress = "callback", on_download = "callback", generate = "generate" }
+          on_progress = "callback", on_download = "callback", generate = "generate",
+          retry_failed = "boolean", retry_moderated = "boolean", max_spend = "amount" }
 M.CHAIN = { output = "output", frame_as = "frame_as", timeout = "timeout", on_clip = "callback",
             on_progress = "callback", on_download = "callback", generate = "generate" }
 

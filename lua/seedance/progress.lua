@@ -157,6 +157,7 @@ end
 function Progress:render(now)
   now = now or self.clock()
   if self.phase == "bytes" then return self:_bytes_line(now) end
+  if self.phase == "batch" then return self:_batch_line(now) end
   local shown, eta = self:estimate(now)
   if not self.tty then shown = self.reported end
   return M.fit(shown / 100, string.format("%-10s %3d%%%s", self.status, self.reported,
@@ -206,6 +207,40 @@ function Progress:_bytes_line(now)
   local line = string.format("downloading %s%s", M.bytes(done), rate)
   local width = self:width()
   return width and M.cut(line, width - 1) or line
+end
+
+-- ---- a batch ------------------------------------------------------------------
+
+--- Record a batch's counts (`seedance.map`'s stats: `total`, `done`, `failed`,
+-- `skipped`, `running`, `percent`) and draw them: items done, failed and
+-- running, the mean percent, and an ETA from the pace since the batch began.
+-- @tparam table stats
+function Progress:batch(stats)
+  local now = self.clock()
+  if self.phase ~= "batch" then
+    self.phase, self.t0, self.p0 = "batch", now, stats.percent or 0
+  end
+  self.counts = { total = stats.total, done = stats.done, failed = stats.failed, skipped = stats.skipped,
+                  running = stats.running, percent = stats.percent or 0 }
+  local settled = stats.done + stats.failed + stats.skipped
+  self:_draw(self:render(now), settled ~= self.settled or stats.running ~= self.running_shown)
+  self.settled, self.running_shown = settled, stats.running
+end
+
+function Progress:_batch_line(now)
+  local c = self.counts
+  local p = c.percent
+  local eta = ""
+  local settled = c.done + c.failed + c.skipped
+  if settled < c.total and p > self.p0 and now > self.t0 then
+    eta = "  ETA " .. M.clock((100 - p) * (now - self.t0) / (p - self.p0))
+  end
+  local words = { string.format("%d/%d done", c.done, c.total) }
+  if c.failed > 0 then words[#words + 1] = c.failed .. " failed" end
+  if c.skipped > 0 then words[#words + 1] = c.skipped .. " skipped" end
+  words[#words + 1] = c.running .. " running"
+  return M.fit(c.total > 0 and settled / c.total or 1, string.format("%s  %3d%%%s", table.concat(words, ", "),
+    p, eta), self:width())
 end
 
 -- ---- drawing ------------------------------------------------------------------

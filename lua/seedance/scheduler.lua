@@ -14,6 +14,7 @@ local compat = require("seedance.compat")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
 local heap = require("seedance.heap")
+local interrupt = require("seedance.interrupt")
 
 local M = {}
 
@@ -146,6 +147,21 @@ function M.spawn(fn, ...)
   return handle
 end
 
+--- Whether a raised value is the `interrupted` error a plain script's Ctrl-C ends with (see `block_until`).
+-- @function is_interrupt
+-- @param e
+-- @treturn boolean
+-- @local
+M.is_interrupt = interrupt.is
+
+--- debug.traceback as a message handler, which leaves an interrupt as it is.
+-- @param e
+-- @local
+function M.traceback(e)
+  if M.is_interrupt(e) then return e end
+  return debug.traceback(e)
+end
+
 --- Call `fn(...)` protected, where it may still yield to this scheduler (a
 -- network call in it goes on yielding): with `xpcall` where a coroutine can
 -- yield inside one (5.2+, LuaJIT, and plain code, which blocks), else (Lua
@@ -155,7 +171,12 @@ end
 -- @treturn boolean whether fn returned
 -- @return fn's results, or what it raised (with a traceback)
 function M.protect(fn, ...)
-  if compat.yield_in_pcall or not current() then return compat.xpcall(fn, debug.traceback, ...) end
+  if compat.yield_in_pcall or not current() then
+    local res = compat.pack(compat.xpcall(fn, M.traceback, ...))
+    -- a plain script's Ctrl-C ends the script: never a callback's or a call's error
+    if not res[1] and M.is_interrupt(res[2]) then error(res[2], 0) end
+    return compat.unpack(res, 1, res.n)
+  end
   local h = M.spawn(fn, ...)
   h:wait()
   if h.ok then return true, compat.unpack(h.results, 1, h.results.n) end
@@ -302,23 +323,20 @@ function M.sockets()
   return engine:sockets()
 end
 
+-- ---- interrupts: Ctrl-C in a plain Lua script (seedance.interrupt says what is at stake) ----
+
+--- Have `fn(report)` add what is at stake when a plain script is interrupted (`seedance.interrupt.on`).
+-- @function on_interrupt
+-- @tparam function fn
+-- @local
+M.on_interrupt = interrupt.on
+
 --- Longest wait of one step while plain code blocks (a predicate that no
 -- timer or transfer announces, a callback's flag say, is looked at this often).
 M.BLOCK_SLICE = 0.05
 
---- Pump until `pred()` is true, blocking between steps (plain code only).
--- Each step waits until the next thing due: a timer, a transfer, `wake_at`
--- (when pred turns true by the clock alone, a plain sleep's end), the
--- deadline, and at most `BLOCK_SLICE`.
--- @tparam function pred
--- @tparam[opt] number deadline absolute `core.now()` time to give up at
--- @tparam[opt] number wake_at absolute `core.now()` time at which pred may turn true with nothing else due
--- @treturn boolean whether pred became true
-function M.block_until(pred, deadline, wake_at)
-  if stepping then
-    error("a blocking seedance call was made from inside seedance.step; "
-      .. "run it in a coroutine with seedance.spawn instead", 3)
-  end
+-- Pump until pred() holds (the body of block_until).
+local function pump_until(pred, deadline, wake_at)
   while not pred() do
     local wait = M.timeout() or M.BLOCK_SLICE
     if wait > M.BLOCK_SLICE then wait = M.BLOCK_SLICE end
@@ -331,6 +349,30 @@ function M.block_until(pred, deadline, wake_at)
     M.step(wait)
   end
   return true
+end
+
+--- Pump until `pred()` is true, blocking between steps (plain code only).
+-- Each step waits until the next thing due: a timer, a transfer, `wake_at`
+-- (when pred turns true by the clock alone, a plain sleep's end), the
+-- deadline, and at most `BLOCK_SLICE`. Ctrl-C in a plain script (the
+-- interpreter's "interrupted!") ends it with an `interrupted` error naming
+-- every task paid for and every submit in flight, never a traceback from here.
+-- @tparam function pred
+-- @tparam[opt] number deadline absolute `core.now()` time to give up at
+-- @tparam[opt] number wake_at absolute `core.now()` time at which pred may turn true with nothing else due
+-- @treturn boolean whether pred became true
+function M.block_until(pred, deadline, wake_at)
+  if stepping then
+    error("a blocking seedance call was made from inside seedance.step; "
+      .. "run it in a coroutine with seedance.spawn instead", 3)
+  end
+  local ok, res = pcall(pump_until, pred, deadline, wake_at)
+  if ok then return res end
+  if interrupt.from_host(res) then
+    local err = interrupt.error()
+    error(compat.prints_error_objects and err or tostring(err), 0)
+  end
+  error(res, 0)
 end
 
 --- Pause for `seconds`: yields in a managed coroutine, blocks otherwise.

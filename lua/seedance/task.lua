@@ -24,6 +24,13 @@ Task.__index = Task
 
 local TERMINAL = { completed = true, failed = true, cancelled = true }
 
+-- Tasks paid for (submitted or re-attached by generate) that have not ended nor been abandoned, by id:
+-- `{ id, idempotency_key, key }`, for the error an interrupted script ends with (`scheduler.on_interrupt`).
+local open = {}
+scheduler.on_interrupt(function(report)
+  for _, t in pairs(open) do report.tasks[#report.tasks + 1] = t end
+end)
+
 --- Consecutive answers that are not JSON after which `wait` gives up.
 M.UNDECODABLE_MAX = 3
 
@@ -34,6 +41,7 @@ M.UNDECODABLE_MAX = 3
 -- @tparam table fields initial fields (`status`, `request`, ...)
 -- @tparam[opt] table own `slot` (true: the task holds a max_in_flight slot), `journal_key`, `recorded`,
 --   `submitted` (true: this handle was made by the task's own submit, so it began now)
+--   `paid` (made by generate: listed by an interrupt until it ends)
 -- @treturn seedance.Task
 -- @local
 function M.new(client, ctx, id, fields, own)
@@ -46,7 +54,17 @@ function M.new(client, ctx, id, fields, own)
   local now = scheduler.now()
   t._estimate = estimate.new(now, ctx.settings.time_scale, not own.submitted)
   if t.status then t._estimate:observe(now, t.status, t.progress, t.estimated_time) end
+  if own.paid and not TERMINAL[t.status] and not t.abandoned then
+    open[id] = { id = id, idempotency_key = t.idempotency_key, key = own.journal_key }
+  end
   return t
+end
+
+-- The error of a wait or download of an abandoned task.
+local function abandoned_error(task)
+  return errors.new{ type = "abandoned", retryable = false, task_id = task.id, message = string.format(
+    "task %s was abandoned (task:abandon() or seedance abandon): it is neither waited for nor downloaded; "
+    .. "the service has no cancel, so it runs on and is billed", task.id) }
 end
 
 local function check_open(self, fname)
@@ -71,6 +89,8 @@ end
 
 --- Close the handle: transfers it has in flight are aborted; later calls raise.
 -- Safe to call twice; also runs for `local t <close> = ...` and on collection.
+-- Closing cancels nothing: the gateway has no cancel, the task runs on and is
+-- billed in full, and a re-run with the journal re-attaches to it (see `abandon`).
 function Task:close()
   if self.closed then return end
   self.closed = true
@@ -78,6 +98,31 @@ function Task:close()
   for id in pairs(self._transfers) do scheduler.cancel(id) end
   self._transfers = {}
   if self._naps then scheduler.interrupt(self._naps) end -- a wait or download pausing between requests ends now
+end
+
+--- Give the task up for good: nobody wants it any more. The gateway has no
+-- cancel: the task runs on and is billed in full whatever the client does.
+-- What abandoning does is record it: in the client's journal (an `abandon`
+-- record), so that a re-run (`seedance.map`, `seedance batch`, `generate` of the
+-- same request) neither waits for the task nor downloads it; then the handle
+-- is closed (`close`), which ends a wait or download in progress. A task with
+-- no journal is only closed. `close()` alone records nothing: a re-run with the
+-- journal picks a closed task up again.
+-- @treturn boolean true when the journal recorded it, false when there is no journal for it
+function Task:abandon()
+  if getmetatable(self) ~= Task then errors.argerror(1, "abandon", "seedance task expected, got " .. type(self)) end
+  local recorded = false
+  local j = self._ctx.journal
+  if j and self._journal_key and not j.closed and not self.abandoned then
+    local ok, err = j:append{ type = "abandon", key = self._journal_key, task_id = self.id }
+    if ok then recorded = true else self._ctx.log("info", "journal: %s", tostring(err)) end
+  elseif self.abandoned then
+    recorded = true
+  end
+  self.abandoned = true
+  open[self.id] = nil
+  self:close()
+  return recorded
 end
 
 -- The task's pause as a function: what http and download call between tries
@@ -208,6 +253,7 @@ end
 -- The task ended: free its slot and note the outcome in the journal (once).
 function Task:_finished()
   self:_release()
+  open[self.id] = nil
   local j = self._ctx.journal
   if j and self._journal_key and not self._recorded then
     self._recorded = true
@@ -294,14 +340,15 @@ function Task:server_time()
   return os.time()
 end
 
--- The error of a task that ended failed or cancelled.
+-- The error of a task that ended failed or cancelled; a failure for sensitive content is
+-- `kind = "moderation"` with the `input` the service names (`seedance.errors.moderation`).
 function Task:_failure()
   local e = type(self.error) == "table" and self.error or {}
-  return errors.new{
+  return errors.classify(errors.new{
     type = "task_failed", retryable = false, task_id = self.id,
     code = e.code, service_type = e.type, service_error = self.error,
     message = string.format("task %s %s: %s", self.id, self.status, tostring(e.message or "no reason given")),
-  }
+  }, e)
 end
 
 -- ---- waiting: one step at a time ----------------------------------------------
@@ -329,6 +376,7 @@ end
 -- "again", seconds until the next; "done", the task; or "fail", an error.
 function Waiter:_decide()
   local task = self.task
+  if task.abandoned then return "fail", abandoned_error(task) end
   if task.closed then return "fail", aborted() end
   local ok, err = true, nil
   if not TERMINAL[task.status] then
@@ -431,6 +479,7 @@ function Task:download(path, opts)
   errors.checkarg(opts, "table", 2, "download", true)
   opts = opts or {}
   errors.checktimeout(opts.timeout, "download", 2)
+  if self.abandoned then return nil, abandoned_error(self) end
   if self.status ~= "completed" then
     local ok, err = self:wait(opts.wait)
     if not ok then return nil, err end

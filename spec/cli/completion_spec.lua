@@ -117,7 +117,7 @@ describe("seedance completion #child", function()
     assert.equals("3\n", complete("seedance generate --size 4:", { "seedance", "generate", "--size", "4", ":", "" }))
     assert.equals("16\n", complete("seedance generate --size 9:1", { "seedance", "generate", "--size", "9", ":", "1" }))
     assert.equals("21:9\n", complete("seedance generate --size 21", { "seedance", "generate", "--size", "21" }))
-    assert.equals("--model\n", complete("seedance generate --prompt 'a: cat' --mo",
+    assert.equals("--model\n--model-rules\n", complete("seedance generate --prompt 'a: cat' --mo",
       { "seedance", "generate", "--prompt", "'a", ":", " cat'", "--mo" }))
   end)
 

@@ -201,8 +201,9 @@ describe("the config file #child", function()
       { "timeout = soon", "timeout must be a number of seconds above 0, got 'soon'" },
       { "wait_timeout = 30 # seconds", "wait_timeout must be a number of seconds above 0, got '30 # seconds' (a # "
         .. "starts a comment only at the start of a line)" },
-      { "model = doubao-seedance-2", "model: unknown model string \"doubao-seedance-2\"; did you mean "
-        .. "doubao-seedance-2.0?" },
+      { "model = doubao-seedance-2", "model: unknown model string \"doubao-seedance-2\" (to use a model this client "
+        .. "does not know, describe it: seedance.models.add(name, { like = \"doubao-seedance-2.0\", ... }) in Lua, "
+        .. "--model-rules FILE.json for the command); did you mean doubao-seedance-2.0?" },
       { "resolution = 4k", "resolution: must be one of 480p, 720p, 1080p, got string \"4k\"" },
       { "base_url = http://10.1.2.3:8080", "base_url 'http://10.1.2.3:8080' is plain http to 10.1.2.3, which is "
         .. "not this machine: the key would cross the network in clear text; use https, or pass "
@@ -232,9 +233,11 @@ describe("the config file #child", function()
   it("#found a value with a comment after it, an unclosed quote, a [section], a variable's name: the line says why #m-cli-config-comment-note #m-cli-config-quote #m-cli-config-hints", function()
     local KEYS = "the keys are base_url, api_key_file, proxy, ca_file, model, resolution, timeout, wait_timeout"
     local cases = {
-      { "model = doubao-seedance-2.0 # the fast one", "model: must be one of doubao-seedance-2.0, "
-        .. "doubao-seedance-2.0-fast, doubao-seedance-2.0-face, doubao-seedance-2.0-fast-face, got string "
-        .. "\"doubao-seedance-2.0 # the fast one\" (a # starts a comment only at the start of a line)" },
+      { "model = doubao-seedance-2.0 # the fast one", "model: unknown model string \"doubao-seedance-2.0 # the fast "
+        .. "one\"; the models are doubao-seedance-2.0, doubao-seedance-2.0-fast, doubao-seedance-2.0-face, "
+        .. "doubao-seedance-2.0-fast-face; to use a model this client does not know, describe it: "
+        .. "seedance.models.add(name, { like = \"doubao-seedance-2.0\", ... }) in Lua, --model-rules FILE.json for the "
+        .. "command (a # starts a comment only at the start of a line)" },
       { "base_url = " .. emu.url .. " # the emulator", "base_url '" .. emu.url .. " # the emulator' is not a URL (Bad "
         .. "fragment); write it in full, e.g. https://xcompute.us or http://127.0.0.1:8080 (a # starts a comment only "
         .. "at the start of a line)" },

@@ -13,7 +13,8 @@ local gateway = require("helpers.gateway")
 local process = require("helpers.process")
 
 local ID = "task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ"
-local COMMANDS = "balance, completion, config, download, generate, help, status, validate, version, wait"
+local COMMANDS = "abandon, balance, batch, completion, config, download, generate, help, journal, status, validate, "
+  .. "version, wait"
 
 -- Answers a hostile gateway gives, for the rows that need one.
 local ANSWERS = {
@@ -52,10 +53,10 @@ local ROWS = {
   { "validate {D}/ok.json -o x", 2, "seedance validate: unknown option '-o': `seedance validate` takes no -o "
     .. "(generate, wait and download do); remove it", tags = "#found #m-cli-msg-other-command" },
   { "status {ID} --prompt x", 2, "seedance status: unknown option '--prompt': `seedance status` takes no --prompt "
-    .. "(only generate does); remove it", tags = "#found #m-cli-msg-other-command" },
+    .. "(generate and batch do); remove it", tags = "#found #m-cli-msg-other-command" },
   { "status {ID} --wait", 2, "seedance status: unknown option '--wait': `seedance status` takes no --wait (only "
     .. "generate does); remove it", tags = "#found #m-cli-msg-other-command" },
-  { "--prompt x -o {D}/v.mp4", 2, "seedance: --prompt is an option of `seedance generate`, not of seedance itself; "
+  { "--prompt x -o {D}/v.mp4", 2, "seedance: --prompt is an option of generate and batch, not of seedance itself; "
     .. "write the command first: seedance generate --prompt x -o {D}/v.mp4", usage = true,
     tags = "#found #m-cli-msg-other-command" },
   { "status {ID} --image-urls x", 2, "seedance status: unknown option '--image-urls'",

@@ -41,7 +41,7 @@ describe("seedance-emulator #emulator #child", function()
         "--last-frame-key", "--submit-shape", "--balance", "--keys", "--rpm", "--rpm-window", "--fault-seed",
         "--fail-rate", "--error-rate", "--drop-rate", "--garbage-rate", "--fault-paths", "--latency-ms",
         "--video-bytes", "--media-rate", "--max-tasks", "--threads", "--media-dir", "--estimate-factor",
-        "--progress-step", "--test-clock", "--help",
+        "--progress-step", "--test-clock", "--bill-at", "--model-rules", "--refuse-word", "--flag-word", "--help",
         "sk-test-401", "sk-test-402", "/_emulator/stats" } do
         assert.truthy(out:find(opt, 1, true), opt .. " is not in --help")
       end

@@ -6,7 +6,8 @@
 --     emu:stop()     -- SIGTERM, wait for it to exit; true when it exited 0
 --
 -- Option names are the emulator's flags with '_' for '-' (fail_rate = 0.5 is
--- --fail-rate 0.5); `true` passes a bare flag. Waits are bounded: start
+-- --fail-rate 0.5); `true` passes a bare flag, a list the flag once per value
+-- (flag_word = { "a=X", "b=Y" }). Waits are bounded: start
 -- raises after 10 s without the "listening on" line, stop sends SIGKILL after
 -- 5 s. The emulator runs as the child of a shell that waits for it, so it is
 -- reaped at once and stop() learns its exit status.
@@ -33,8 +34,10 @@ local sh_quote, read_all, alive = process.quote, process.read, process.alive
 function M.start(opts)
   local args = { "--host", "127.0.0.1", "--port", "0" }
   for k, v in pairs(opts or {}) do
-    args[#args + 1] = "--" .. k:gsub("_", "-")
-    if v ~= true then args[#args + 1] = tostring(v) end
+    for _, one in ipairs(type(v) == "table" and v or { v }) do -- a list: the flag once per value
+      args[#args + 1] = "--" .. k:gsub("_", "-")
+      if one ~= true then args[#args + 1] = tostring(one) end
+    end
   end
   for i = 1, #args do args[i] = sh_quote(args[i]) end
   local log = os.tmpname()

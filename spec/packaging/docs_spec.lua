@@ -187,7 +187,8 @@ describe("the public API, its reference and its types", function()
     assert.equals("timeout", reference.seedance.step.params[1])
     assert.truthy(reference.seedance["Spawned:wait"])
     same_set({ seedance = true, ["seedance.client"] = true, ["seedance.task"] = true, ["seedance.errors"] = true,
-               ["seedance.pipeline"] = true, ["seedance.adapters.luv"] = true, ["seedance.adapters.copas"] = true,
+               ["seedance.pipeline"] = true, ["seedance.models"] = true, ["seedance.adapters.luv"] = true,
+               ["seedance.adapters.copas"] = true,
                ["seedance.adapters.cqueues"] = true }, reference, "the modules of the reference")
     for mod, items in pairs(reference) do
       for name in pairs(items) do
@@ -197,7 +198,8 @@ describe("the public API, its reference and its types", function()
       end
     end
     -- every function the reference lists is one of the objects' (checked against types above), or one of these
-    local accounted = { ["seedance.client"] = { new = true }, ["seedance.pipeline"] = { map = true, chain = true } }
+    local accounted = { ["seedance.client"] = { new = true }, ["seedance.pipeline"] = { map = true, chain = true },
+                        ["seedance.models"] = { add = true } }
     for _, loop in ipairs{ "luv", "copas", "cqueues" } do
       local mod = "seedance.adapters." .. loop
       accounted[mod] = {}

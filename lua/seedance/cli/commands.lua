@@ -234,6 +234,10 @@ local submit_state = M.submit_state
 function M.generate(ctx, args)
   ctx.json = args.json
   if args.journal == "-" then return report(ctx, request.no_dash("--journal")) end
+  if args.model_rules then
+    local ok, merr = require("seedance.cli.batch").load_model_rules(args.model_rules)
+    if not ok then return report(ctx, merr) end
+  end
   local opts, serr = resolve(ctx, args)
   if not opts then return report(ctx, serr) end
   ctx.settings.used = {}   -- the config file's request keys the request took (for the validator's messages)
@@ -254,7 +258,8 @@ function M.generate(ctx, args)
   local show = display(ctx, args)
   local _, code = guard.run(function(g)
     g:phase("submit")
-    local task, err = client:generate(req, { idempotency_key = sub.key, before_submit = function(key)
+    local task, err = client:generate(req, { idempotency_key = sub.key, output = args.output, -- (for the journal)
+      before_submit = function(key)
       sub.key = key
       if g.signal then return false end -- an interrupt came while nothing was sent: send nothing
       sub.sent = true
@@ -394,6 +399,10 @@ end
 -- @treturn integer exit code
 function M.validate(ctx, args)
   ctx.json = args.json
+  if args.model_rules then
+    local ok, merr = require("seedance.cli.batch").load_model_rules(args.model_rules)
+    if not ok then return report(ctx, merr) end
+  end
   local req, err = request.read(args.file)
   if not req then return report(ctx, err) end
   local ok, verr = seedance.validate(req)
@@ -448,6 +457,18 @@ function M.completion(ctx, args)
   ctx.out:write(parser.completion_script(args.shell))
   return exit.EXIT.ok
 end
+
+--- `seedance batch FILE` (`seedance.cli.batch`).
+-- @function batch
+M.batch = function(ctx, args) return require("seedance.cli.batch").run(ctx, args) end
+
+--- `seedance abandon TASK_ID --journal FILE` (`seedance.cli.journal`).
+-- @function abandon
+M.abandon = function(ctx, args) return require("seedance.cli.journal").abandon(ctx, args) end
+
+--- `seedance journal FILE` (`seedance.cli.journal`).
+-- @function journal
+M.journal = function(ctx, args) return require("seedance.cli.journal").list(ctx, args) end
 
 --- `seedance version`.
 -- @tparam table ctx

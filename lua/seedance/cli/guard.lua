@@ -14,6 +14,9 @@
 -- - "wait", "download": the task handle is closed, which aborts its transfers
 --   (a download's `.part` stays for a resume); the command's call returns an
 --   `aborted` error and the command reports the interrupt;
+-- - "batch": the guard's `on_interrupt(sig)` is called (the batch stops
+--   submitting, lets a submit in flight finish, and ends its waits), and the
+--   batch reports the interrupt when it has wound down;
 -- - anything else ("idle"): nothing is at stake, the command stops at once.
 --
 -- While the work runs, a second coroutine calls `show:tick()` every
@@ -50,6 +53,8 @@ function Guard:_on_signal(sig, count)
     self.on_submit(self.signal, count)
   elseif (self.name == "wait" or self.name == "download") and self.task then
     self.task:close()
+  elseif self.name == "batch" and self.on_interrupt then
+    self.on_interrupt(sig)
   elseif self.name ~= "submit" then
     self.stop_now(self.signal)
   end

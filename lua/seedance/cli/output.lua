@@ -166,6 +166,7 @@ local function shell_word(s)
   if s:match("^[%w%./_:=@%-]+$") then return s end
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
+M.shell_word = shell_word
 
 --- The command that picks a task up again: `seedance wait ID -o FILE`, with
 -- the settings flags this run was given (never the key itself). A file this

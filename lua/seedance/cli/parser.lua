@@ -141,8 +141,8 @@ local function result_flags(cmd, extra)
   cmd:group("Result", unpack(els))
 end
 
-local function output_flags(cmd, quiet)
-  local json = flag(cmd, "--json", "Print one JSON object on standard output instead of text.")
+local function output_flags(cmd, quiet, json_doc)
+  local json = flag(cmd, "--json", json_doc or "Print one JSON object on standard output instead of text.")
   if quiet then
     cmd:group("Output", json, flag(cmd, "-q --quiet", "No progress display."))
   else
@@ -154,10 +154,43 @@ local function epilog(with_env)
   return (with_env and (environment() .. "\n\n") or "") .. exit.help()
 end
 
-local function request_flags(cmd, complete)
-  local els = { option(cmd, "--request", "Start from the request in FILE (JSON; - for standard input); "
-    .. "the flags below override its keys."):argname("FILE")
-    :convert(path_value("--request", "name the request file (JSON; - for standard input)")) }
+-- A whole number of at least 1, for argparse's convert.
+local function count(name)
+  return function(s)
+    local n = numbers.parse(s)
+    if not n or n ~= n or n < 1 or n == math.huge or n ~= math.floor(n) then
+      return nil, string.format("%s must be a whole number of at least 1, got '%s'", name, s)
+    end
+    return n
+  end
+end
+
+-- An amount of money (0 or more), for argparse's convert.
+local function amount(name)
+  return function(s)
+    local n = numbers.parse(s)
+    if not n or n ~= n or n < 0 or n == math.huge then
+      return nil, string.format("%s must be a number of at least 0, got '%s'", name, s)
+    end
+    return n
+  end
+end
+
+local function model_rules_flag(cmd)
+  return option(cmd, "--model-rules", "Describe models this seedance does not know, as JSON: "
+    .. "{\"NAME\": {\"like\": \"doubao-seedance-2.0\", \"duration\": {\"max\": 30}}} (rules: like, "
+    .. "resolutions, sizes, duration, features, url_kinds)."):argname("FILE.json")
+end
+
+-- The request flags (`complete`: with the values a shell completes); for a batch (`defaults`) they are
+-- defaults each line's keys override, and there is no --request (the lines are the requests).
+local function request_flags(cmd, complete, defaults)
+  local els = {}
+  if not defaults then
+    els[1] = option(cmd, "--request", "Start from the request in FILE (JSON; - for standard input); "
+      .. "the flags below override its keys."):argname("FILE")
+      :convert(path_value("--request", "name the request file (JSON; - for standard input)"))
+  end
   for _, f in ipairs(request.flags()) do
     local el
     if f.kind == "flag" then
@@ -171,7 +204,8 @@ local function request_flags(cmd, complete)
     end
     els[#els + 1] = el:target(f.target)
   end
-  cmd:group("Request (each flag sets the request key of its name)", unpack(els))
+  cmd:group(defaults and "Request defaults (each flag sets the request key of its name; a line's own keys "
+    .. "override it)" or "Request (each flag sets the request key of its name)", unpack(els))
 end
 
 -- A subcommand with its help flag, an optional task id argument and its epilog.
@@ -216,9 +250,49 @@ function M.new(state, opts)
     option(g, "--idempotency-key", "Submit under KEY, the key a run whose submit went unanswered printed: the "
       .. "service answers with the task that submit made, instead of making (and billing) another."):argname("KEY")
       :convert(idempotency_key),
+    model_rules_flag(g),
   })
   output_flags(g, true)
   settings_flags(g)
+
+  local bt = command(p, state, "batch", "Generate every request of FILE (JSON lines: one request object per "
+    .. "line), a few at a time, journaled: running the same command again resumes, paying for nothing twice.",
+    { env = true })
+  bt:argument("file", "The requests: one JSON object per line, blank lines skipped (- for standard input); "
+    .. "an item is known by its line number."):argname("FILE")
+  request_flags(bt, opts.complete, true)
+  note("-o", true)
+  bt:group("Batch",
+    option(bt, "--output", "Save each item's video to PATTERN, a printf pattern taking the item's line number "
+      .. "(-o out/%03d.mp4)."):argname("PATTERN"):hidden_name("-o"),
+    option(bt, "--save-last-frame", "Save each item's last frame (a PNG) to PATTERN, as -o."):argname("PATTERN"),
+    option(bt, "--concurrency", "Items in flight at most (default 4)."):argname("N"):convert(count("--concurrency")),
+    option(bt, "--journal", "The batch's journal (default FILE.journal beside FILE): what was paid for, "
+      .. "finished, failed or abandoned, so that a re-run resumes."):argname("FILE"),
+    flag(bt, "--dry-run", "Check every line, input and output, print the plan and the balance; pay nothing."),
+    flag(bt, "--retry-failed", "Submit again (and pay again) the items whose task failed or whose submit was "
+      .. "refused; without it a re-run leaves them failed."),
+    flag(bt, "--retry-moderated", "Retry the items refused for sensitive content too (implies --retry-failed)."),
+    option(bt, "--max-spend", "Stop submitting once the balance's used_balance has grown by more than AMOUNT "
+      .. "since the start; the rest are skipped (exit 9)."):argname("AMOUNT"):convert(amount("--max-spend")),
+    option(bt, "--wait-timeout", "Wall-clock seconds to wait for each task to end (default 1800)."):argname("SECONDS")
+      :convert(seconds("--wait-timeout")),
+    flag(bt, "--no-validate", "Skip the client-side checks (for a service newer than this client)."),
+    model_rules_flag(bt))
+  output_flags(bt, true, "Print one JSON object per line on standard output for each event (submitted, "
+    .. "progress, done, failed, skipped, each with its item and task_id; a summary last) instead of text.")
+  settings_flags(bt)
+
+  local ab = command(p, state, "abandon", "Record in a journal that nobody wants task ID any more: a re-run "
+    .. "neither waits for it nor downloads it. The service has no cancel: the task runs on and is billed.",
+    { id = true, env = false })
+  ab:group("Journal", option(ab, "--journal", "The journal that records the task (required)."):argname("FILE"))
+  output_flags(ab, false)
+
+  local jl = command(p, state, "journal", "List what a journal records: each item's number, task id, status, "
+    .. "output and the start of its prompt (no network).", { env = false })
+  jl:argument("file", "The journal."):argname("FILE")
+  output_flags(jl, false)
 
   local s = command(p, state, "status", "Show a task's status, progress and result URLs.", { id = true, env = true })
   output_flags(s, false)
@@ -241,6 +315,7 @@ function M.new(state, opts)
   v:argument("FILE.json", "The request (- for standard input)."):target("file"):argname("FILE.json")
     :convert(path_value("the request file's name", "name a JSON file (- for standard input)"))
   output_flags(v, false)
+  v:group("Models", model_rules_flag(v))
 
   local b = command(p, state, "balance", "Show the account's balance.", { env = true })
   output_flags(b, false)

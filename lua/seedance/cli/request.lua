@@ -194,6 +194,24 @@ function M.build(args, defaults, used)
     if not obj then return nil, err end
     req = obj
   end
+  local ok, err = M.apply_flags(req, args)
+  if not ok then return nil, err end
+  for _, name in ipairs{ "model", "resolution" } do
+    if req[name] == nil and defaults[name] ~= nil then req[name], used[name] = defaults[name], true end
+  end
+  if req.model == nil then req.model = M.DEFAULTS.model end
+  return req
+end
+
+--- Set the request keys the flags give into `req` (`--save-last-frame` sets
+-- return_last_frame): what `build` does after reading --request, and the
+-- defaults of a batch's lines.
+-- @tparam table req
+-- @tparam table args the parsed flags
+-- @treturn[1] table req
+-- @treturn[2] nil
+-- @treturn[2] seedance.Error `usage_error`
+function M.apply_flags(req, args)
   local roles
   for _, flag in ipairs(M.flags()) do
     local v = args[flag.target]
@@ -227,10 +245,30 @@ function M.build(args, defaults, used)
   end
   if roles then req.image_with_roles = roles end
   if args.save_last_frame then req.return_last_frame = true end
-  for _, name in ipairs{ "model", "resolution" } do
-    if req[name] == nil and defaults[name] ~= nil then req[name], used[name] = defaults[name], true end
+  return req
+end
+
+--- A request's images given as local paths (in a batch's JSON lines, as `--image PATH` takes them)
+-- made `seedance.file` markers: every string of `image_urls` and `image_with_roles[i].url` that is
+-- no URL (no `scheme://`, no `data:`). The request is changed in place.
+-- @tparam table req
+-- @treturn table req
+function M.path_images(req)
+  local function ref(v)
+    if type(v) == "string" and v ~= "" and not v:match("^%a[%w+.-]*://") and not v:match("^data:")
+       and not v:find("\0", 1, true) then
+      return seedance.file(v)
+    end
+    return v
   end
-  if req.model == nil then req.model = M.DEFAULTS.model end
+  if type(req.image_urls) == "table" then
+    for i, v in ipairs(req.image_urls) do req.image_urls[i] = ref(v) end
+  end
+  if type(req.image_with_roles) == "table" then
+    for _, r in ipairs(req.image_with_roles) do
+      if type(r) == "table" then r.url = ref(r.url) end
+    end
+  end
   return req
 end
 
@@ -247,6 +285,7 @@ function M.inputs(req, args)
   end
   if args.request and args.request ~= "-" then list[#list + 1] = { "--request", args.request } end
   if args.api_key_file then list[#list + 1] = { "--api-key-file", args.api_key_file } end
+  if args.model_rules then list[#list + 1] = { "--model-rules", args.model_rules } end
   if args.journal then list[#list + 1] = { "--journal", args.journal, writes = true } end
   return list
 end

@@ -1,0 +1,439 @@
+--- The engine of `seedance.map` and of `seedance batch`: items submitted at
+-- most `concurrency` at a time, polled by a small pool, downloaded by another,
+-- with the journal read first so that a re-run pays for nothing twice.
+--
+-- With the client's journal, every item has its journal key (its request's
+-- hash and occurrence: the n-th equal request of the list is `hash#n`), taken
+-- before anything starts, and what the journal says of it decides what is done:
+--
+-- - abandoned (`task:abandon()`, `seedance abandon`): skipped, no request;
+-- - its try failed (the task failed, or the submit was refused): failed again
+--   with the recorded error, no request, unless `retry_failed` (and, for a
+--   moderation failure, `retry_moderated`) asks for a new try under a new key;
+-- - completed, with its output saved whole (or no output asked for): done, no
+--   request (a `skipped` event with reason "done");
+-- - paid for and not ended: re-attached (no pay), waited for, downloaded;
+-- - else submitted (paid for).
+--
+-- `max_spend` reads the balance before the first paying submit and before
+-- each one after it; once `used_balance` has grown by more than `max_spend`
+-- no more items are submitted (with it, one submit at a time, so the cap is
+-- read between two). An interrupt (`control.interrupt()`, the command's Ctrl-C)
+-- stops submitting, lets a submit in flight finish, and ends every wait and
+-- download (a `.part` stays for the re-run).
+-- @module seedance.pipeline.fanout
+-- @local
+
+local errors = require("seedance.errors")
+local files = require("seedance.files")
+local heap = require("seedance.heap")
+local journal = require("seedance.journal")
+local numbers = require("seedance.numbers")
+local scheduler = require("seedance.scheduler")
+
+local M = {}
+
+--- Coroutines of each pool, at most: submitting, polling and downloading. The
+-- items in flight (`concurrency`) are handles and small waiters, not a coroutine each.
+M.POOLS = { submit = 16, poll = 32, download = 8 }
+
+-- The options of each submit: opts.generate, with opts.timeout as its deadline unless it has one.
+local function generate_options(opts)
+  local g = {}
+  for k, v in pairs(opts.generate or {}) do g[k] = v end
+  if g.timeout == nil then g.timeout = opts.timeout end
+  return g
+end
+M.generate_options = generate_options
+
+--- Rounds of an item's submit: a submit that ends with an error the service may have made a
+-- task behind (`maybe_paid`: its answers were lost, or were 5xx) is tried again under that
+-- same key (`idempotency_key`), up to this many times in all, so a task the service made and
+-- billed lands in its item (the service answers the key with it) instead of being paid for
+-- again by a later run. An item that still fails carries the key in its error.
+M.SUBMIT_ROUNDS = 3
+
+-- Whether an item's submit that ended with err is worth another round under its key.
+local function again(err)
+  return err ~= nil and err.idempotency_key ~= nil and err.maybe_paid == true
+end
+
+--- Submit one item: generate(request, gopts), and again under the same Idempotency-Key while
+-- `again` says so (at most SUBMIT_ROUNDS in all; `stopped()` ends it early), with the client's
+-- longest backoff between rounds. Returns as `scheduler.protect` does: ok (false: generate raised),
+-- then the task or nil and the error (which carries the key).
+function M.submit_item(client, request, gopts, stopped)
+  local ok, task, err = scheduler.protect(client.generate, client, request, gopts)
+  for _ = 2, M.SUBMIT_ROUNDS do
+    if not ok or task or not again(err) or client.closed or (stopped and stopped()) then break end
+    local s = client.settings
+    scheduler.sleep(math.min(s.max_backoff, s.backoff * 2 ^ s.max_retries) * s.time_scale)
+    local g = {}
+    for k, v in pairs(gopts) do g[k] = v end
+    g.idempotency_key = err.idempotency_key
+    ok, task, err = scheduler.protect(client.generate, client, request, g)
+  end
+  return ok, task, err
+end
+
+-- Whether a journal entry's try failed, and whether it was a moderation failure.
+local function failed_try(e)
+  if e.refused then return true, e.refused.kind == "moderation" or (errors.moderation(e.refused)) end
+  if e.task_id and (e.status == "failed" or e.status == "cancelled") then
+    return true, (errors.moderation(type(e.error) == "table" and e.error or {}))
+  end
+  return false, false
+end
+
+-- The error of a failed try as the journal recorded it (an earlier run's).
+local function recorded_failure(e)
+  if e.refused then
+    local r = e.refused
+    return errors.classify(errors.new{ type = type(r.type) == "string" and r.type or "invalid_request_error",
+      status = r.status, code = r.code, earlier = true, retryable = false,
+      message = "refused by the service in an earlier run: " .. tostring(r.message or "no reason given") }, r)
+  end
+  local s = type(e.error) == "table" and e.error or {}
+  return errors.classify(errors.new{ type = "task_failed", task_id = e.task_id, code = s.code, earlier = true,
+    service_type = s.type, service_error = e.error, retryable = false,
+    message = string.format("task %s %s (in an earlier run): %s", e.task_id, tostring(e.status),
+      tostring(s.message or "no reason given")) }, s)
+end
+
+--- Run the batch (its arguments and options already checked, and `paths` the
+-- items' output paths as `preflight.items` gives them).
+-- @tparam seedance.Client client
+-- @tparam table requests
+-- @tparam table opts the checked options of `map`
+-- @tparam table paths output path by index (nil: no download)
+-- @tparam[opt] table hooks `on_event(ev)` (events: `{ event, index, task_id, ... }`), `items` (the
+--   number a person knows each item by, for the journal; default the index), `control` (a table
+--   this fills with `interrupt()`), `frames` (paths by index to save each last frame to, after the video),
+--   `given` (each output as the caller named it, what the results say; default `paths`)
+-- @treturn table results
+-- @treturn table stats
+function M.run(client, requests, opts, paths, hooks)
+  hooks = hooks or {}
+  local n = #requests
+  local results, percent, tasks = {}, {}, {}
+  local stats = { total = n, done = 0, failed = 0, skipped = 0, running = 0, percent = 0 }
+  local concurrency = math.max(1, math.min(opts.concurrency or 4, math.max(n, 1)))
+  local stop, interrupted, cap_reached = false, false, false
+  local started, finished, in_flight, percent_sum = 0, 0, 0, 0
+  local queue, qhead = {}, 1     -- indexes of the items the pools work on, in order
+  local due, downloads = {}, {} -- waiters by their next poll; completed items to download
+  local version = 0               -- bumped on every change the pools wait for
+  local changed = scheduler.condition()
+  local gopts = generate_options(opts)
+  local fatal                     -- what a pool raised outside any item (a bug): the batch ends
+  local jrnl = client:journal()
+  local keys, retry = {}, {}      -- journal key by index; whether the item is a new try
+  local base_used                 -- used_balance before the first paying submit (max_spend)
+  local last_report
+
+  local function event(ev)
+    if hooks.on_event then hooks.on_event(ev) end
+  end
+
+  local function report(force)
+    if not opts.on_progress or stats.error then return end
+    stats.percent = n > 0 and math.floor(percent_sum / n) or 100
+    local sig = table.concat({ stats.done, stats.failed, stats.skipped, stats.running, stats.percent }, " ")
+    if sig == last_report and not force then return end -- only on a change
+    last_report = sig
+    local ok, err = scheduler.protect(opts.on_progress, stats)
+    if not ok then
+      stats.error = errors.callback("on_progress", err)
+      stop = true
+    end
+  end
+  local function set_percent(i, p)
+    percent_sum = percent_sum + p - (percent[i] or 0)
+    percent[i] = p
+  end
+  local function poke()
+    version = version + 1
+    changed.notify()
+  end
+  -- What a call of an item raised (a client closed under it, say): the item's error, and the batch ends.
+  local function raised(what, err)
+    local e = errors.callback(what, err, "aborted")
+    stats.error = stats.error or e
+    stop = true
+    return e
+  end
+  local function interrupted_error(task)
+    return errors.new{ type = "interrupted", task_id = task and task.id, message = task
+      and ("interrupted: task " .. task.id .. " keeps running on the service; a re-run with the journal resumes it")
+      or "interrupted before it was submitted" }
+  end
+  -- Settle item i with `item` (`{ task, path, error }`); `counted` when it was in flight.
+  local function settle(i, item, counted)
+    results[i] = item
+    if counted then
+      finished, in_flight = finished + 1, in_flight - 1
+      stats.running = stats.running - 1
+    end
+    set_percent(i, 100)
+    local tid = item.task and item.task.id or (item.error and item.error.task_id)
+    if item.error and item.error.type == "interrupted" then
+      stats.skipped = stats.skipped + 1
+      event{ event = "skipped", index = i, task_id = tid, reason = "interrupted", error = item.error }
+    elseif item.error then
+      stats.failed = stats.failed + 1
+      if opts.fail_fast then stop = true end
+      event{ event = "failed", index = i, task_id = tid, error = item.error }
+    else
+      stats.done = stats.done + 1
+      event{ event = "done", index = i, task_id = tid, path = item.path, task = item.task }
+    end
+    report()
+    poke()
+  end
+  local function finish(i, item) settle(i, item, true) end
+
+  -- ---- what the journal already says ----------------------------------------------------------
+  local frames = hooks.frames or {}
+  local given = hooks.given or paths -- each output as the caller named it, for the results
+  -- whether the journal saved path (none: nothing to save) and the file is whole still
+  local function whole(e, path)
+    return not path or (e.downloads[path] ~= nil and files.size(path) == e.downloads[path])
+  end
+  local settled_early, journaled = 0, false
+  if jrnl then
+    for i, req in ipairs(requests) do
+      keys[i] = jrnl:take_key(journal.hash(req))
+      local e = jrnl:entry(keys[i])
+      if e then
+        journaled = true
+        local failed, moderated = failed_try(e)
+        if e.abandoned then
+          settled_early = settled_early + 1
+          results[i] = { error = errors.new{ type = "skipped", reason = "abandoned", task_id = e.task_id,
+            message = "task " .. tostring(e.task_id) .. " was abandoned: neither waited for nor downloaded" } }
+          stats.skipped = stats.skipped + 1
+          set_percent(i, 100)
+          event{ event = "skipped", index = i, task_id = e.task_id, reason = "abandoned" }
+        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+          settled_early = settled_early + 1
+          results[i] = { error = recorded_failure(e) }
+          stats.failed = stats.failed + 1
+          set_percent(i, 100)
+          event{ event = "failed", index = i, task_id = e.task_id, error = results[i].error, earlier = true }
+        elseif failed then
+          retry[i] = true
+        elseif e.status == "completed" and whole(e, paths[i]) and whole(e, frames[i]) then
+          -- finished in an earlier run: a handle without a request (a re-attach), nothing fetched
+          local ok, task = scheduler.protect(client.generate, client, req, { key = keys[i], validate = false })
+          if ok and task then
+            settled_early = settled_early + 1
+            results[i] = { task = task, path = given[i] }
+            stats.done = stats.done + 1
+            set_percent(i, 100)
+            event{ event = "skipped", index = i, task_id = e.task_id, reason = "done", path = given[i], task = task }
+          end
+        end
+      end
+    end
+  end
+  for i = 1, n do
+    if not results[i] then queue[#queue + 1] = i end
+  end
+  if journaled then report(true) end -- a journaled re-run: where it stands, at once
+
+  -- ---- the spending cap -----------------------------------------------------------------------
+  -- Whether item i pays when submitted (not a re-attach to a task the journal holds).
+  local function pays(i)
+    local e = keys[i] and jrnl:entry(keys[i])
+    return retry[i] or not (e and e.task_id)
+  end
+  -- Before a paying submit: false (and the batch stops) once the cap is reached or the balance unknown.
+  local function under_cap()
+    local bal, err = client:balance()
+    local used = bal and bal.used_balance
+    if type(used) == "string" then used = numbers.parse(used) end -- (a gateway that quotes its numbers)
+    if type(used) ~= "number" or used ~= used then used = nil end
+    if not used then
+      stats.error = stats.error or errors.new{ type = err and err.type or "server_error", status = err and err.status,
+        message = "max_spend: the balance could not be read, so no more items are submitted: "
+          .. (err and err.message or "the answer has no used_balance") }
+      return false
+    end
+    base_used = base_used or used
+    stats.spent = used - base_used
+    if stats.spent > opts.max_spend then
+      cap_reached = true
+      stats.stopped = "max_spend"
+      return false
+    end
+    return true
+  end
+
+  -- ---- the pools -------------------------------------------------------------------------------
+  -- every item started has finished, and no more will start (or a pool broke)
+  local function over()
+    return fatal ~= nil or (finished == started and (stop or qhead > #queue))
+  end
+
+  local function submitter()
+    while not stop and qhead <= #queue do
+      if in_flight >= concurrency then
+        changed.wait(function() return in_flight < concurrency or stop end)
+      elseif client.closed then -- closed by a callback, say: no more submits
+        stop = true
+        stats.error = stats.error or errors.new{ type = "aborted", message = "the client was closed" }
+      elseif opts.max_spend and pays(queue[qhead]) and not under_cap() then
+        stop = true
+      else
+        local i = queue[qhead]
+        qhead, started, in_flight = qhead + 1, started + 1, in_flight + 1
+        stats.running = stats.running + 1
+        local g = {}
+        for k, v in pairs(gopts) do g[k] = v end
+        g.key, g.item, g.output, g.retry_failed = keys[i], (hooks.items or {})[i] or i, paths[i], retry[i]
+        if not jrnl then g.item, g.output = nil, nil end
+        local ok, task, err = M.submit_item(client, requests[i], g, function() return stop end)
+        if not ok then
+          finish(i, { error = raised("generate", task) })
+        elseif not task then
+          finish(i, { error = err })
+        elseif interrupted then -- paid (or re-attached) while stopping: named, not waited for
+          tasks[i] = task
+          event{ event = "submitted", index = i, task_id = task.id, reattached = task.reattached or nil }
+          task:close()
+          finish(i, { task = task, error = interrupted_error(task) })
+        else
+          tasks[i] = task
+          event{ event = "submitted", index = i, task_id = task.id, reattached = task.reattached or nil }
+          local w = task:waiter{ timeout = opts.timeout, on_progress = function(t)
+            set_percent(i, t.progress or 0)
+            event{ event = "progress", index = i, task_id = t.id, status = t.status, progress = t.progress }
+            report()
+          end }
+          w.at, w.i = scheduler.now(), i
+          heap.push(due, w)
+          poke()
+        end
+      end
+    end
+    poke() -- no more to submit: pools waiting on that may end
+  end
+
+  local function poller()
+    while not over() do
+      local w = due[1]
+      if not w then
+        local v = version
+        changed.wait(function() return version ~= v end)
+      elseif w.at > scheduler.now() and not w.task.closed then
+        local v = version -- until it is due, or something earlier may have come
+        changed.wait(function() return version ~= v end, w.at)
+      else
+        heap.pop(due)
+        local ok, what, x = scheduler.protect(w.step, w)
+        if not ok then
+          w.task:close() -- its max_in_flight slot back; the handle is the item's still
+          finish(w.i, { task = w.task, error = raised("polling", what) })
+        elseif interrupted and what ~= "done" then
+          finish(w.i, { task = w.task, error = interrupted_error(w.task) })
+        elseif what == "again" then
+          w.at = scheduler.now() + x
+          heap.push(due, w)
+        elseif what == "done" and paths[w.i] and not interrupted then
+          downloads[#downloads + 1] = w
+          poke()
+        elseif what == "done" and interrupted then
+          finish(w.i, { task = w.task, error = interrupted_error(w.task) })
+        else
+          finish(w.i, { task = w.task, error = what == "fail" and x or nil })
+        end
+      end
+    end
+  end
+
+  local function downloader()
+    while not over() do
+      local w = table.remove(downloads, 1)
+      if not w then
+        local v = version
+        changed.wait(function() return version ~= v end)
+      elseif interrupted then
+        finish(w.i, { task = w.task, error = interrupted_error(w.task) })
+      else
+        local item = { task = w.task }
+        local ok, saved, err = scheduler.protect(w.task.download, w.task, paths[w.i],
+          { on_progress = opts.on_download })
+        if ok and saved and frames[w.i] and not interrupted then -- the last frame too (the command's)
+          local fok, frame, ferr = scheduler.protect(w.task.download, w.task, frames[w.i], { source = "last_frame" })
+          if not fok then ok, saved = false, frame
+          elseif not frame then saved, err = nil, ferr end
+        end
+        if not ok and interrupted then item.error = interrupted_error(w.task)
+        elseif not ok then item.error = raised("download", saved)
+        elseif saved then item.path = given[w.i]
+        elseif interrupted then item.error = interrupted_error(w.task)
+        else item.error = err end
+        finish(w.i, item)
+      end
+    end
+  end
+
+  if hooks.control then
+    --- Stop the batch: no more submits; a submit in flight finishes (its task is named, not waited
+    -- for); every wait and download in progress ends (the tasks run on, a re-run resumes them).
+    function hooks.control.interrupt()
+      if interrupted then return end
+      interrupted, stop = true, true
+      stats.stopped = stats.stopped or "interrupted"
+      for i in pairs(tasks) do
+        if not results[i] then tasks[i]:close() end
+      end
+      poke()
+    end
+  end
+
+  -- A pool's coroutine: whatever it raises ends the batch, and wakes the others to end too.
+  local function worker(body)
+    return scheduler.spawn(function()
+      local ok, err = scheduler.protect(body)
+      if not ok then
+        fatal = fatal or err
+        stop = true
+        poke()
+      end
+    end)
+  end
+  local pool = {}
+  local submit_pool = opts.max_spend and 1 or M.POOLS.submit -- with a cap: one submit at a time, read between
+  if #queue > 0 then
+    for _, p in ipairs{ { submitter, submit_pool }, { poller, M.POOLS.poll }, { downloader, M.POOLS.download } } do
+      for _ = 1, math.min(concurrency, p[2]) do pool[#pool + 1] = worker(p[1]) end
+    end
+  end
+  for _, h in ipairs(pool) do
+    local _, err = h:wait()
+    if err then fatal = fatal or err end
+  end
+  if fatal then stats.error = stats.error or errors.callback("map", fatal, "aborted") end
+  for i = 1, n do
+    if not results[i] and tasks[i] then -- paid for, and the batch ended under it: the handle is the caller's
+      stats.failed = stats.failed + 1
+      results[i] = { task = tasks[i], error = stats.error }
+      event{ event = "failed", index = i, task_id = tasks[i].id, error = stats.error }
+    elseif not results[i] then
+      local reason = interrupted and "interrupted" or cap_reached and "max_spend" or "stopped"
+      local why = interrupted and "the batch was interrupted"
+        or cap_reached and string.format("the spending cap was reached (used_balance grew by %s, more than "
+          .. "max_spend %s)", tostring(stats.spent), tostring(opts.max_spend))
+        or (stats.error and stats.error.message:match("[^\n]*")) or "an earlier item failed (fail_fast)"
+      stats.skipped = stats.skipped + 1
+      results[i] = { error = errors.new{ type = "skipped", reason = reason, message = "not started: " .. why } }
+      event{ event = "skipped", index = i, reason = reason }
+    end
+  end
+  stats.running = 0
+  if settled_early > 0 or #queue > 0 then report() end
+  return results, stats
+end
+
+return M
