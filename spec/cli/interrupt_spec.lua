@@ -205,6 +205,26 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
     assert.equals(before + 1, slow_task:created())
   end)
 
+  it("SIGTERM while `seedance wait` waits out a poll's 429 Retry-After stops at once: one line, exit 143, no poll "
+    .. "sent after it #found #m-poll-stops-when-closed", function()
+    local id = assert(util.client_for(slow_task):generate{ model = "doubao-seedance-2.0", prompt = "a heron" }).id
+    local gw = gateway.start{ upstream = slow_task.url, cases = {
+      { name = "rate", method = "GET", pattern = "^/v1/tasks/", times = 2, status = 429,
+        headers = { { "Retry-After", "5" } }, json = { error = { code = 429, type = "rate_limit_error", message = "slow" } } } } }
+    finally(function() gw:stop() end)
+    local out = util.tmpfile("rate.mp4")
+    local job = cli.start("wait " .. id .. " -o " .. q(out), { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
+                                                             SEEDANCE_TIME_SCALE = "0.05" })
+    gw:wait_requests(1, { case = "rate" })
+    job:signal("TERM")
+    local code, _, err = job:finish()
+    assert.equals(143, code, err)
+    local line, resume = interrupt_line(err)
+    assert.matches("^seedance: interrupted %(SIGTERM%): task " .. id, line)
+    assert.equals("seedance wait " .. id .. " -o " .. out, resume)
+    assert.equals(1, #gw:requests{ method = "GET" })
+  end)
+
   it("SIGHUP (the terminal closed) during the wait is handled as SIGTERM: one line, exit 129 #m-cli-sighup", function()
     local out = util.tmpfile("hup.mp4")
     local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_task)
@@ -265,5 +285,46 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
     assert.is_true(ended, "core.sleep(60) went on after SIGTERM")
     assert.equals(0, code, text)
     assert.matches("caught TERM", text)
+  end)
+end)
+
+describe("what a signal does to generate's submit (the command's submit state, in this process)", function()
+  -- the state of a submit under key "k-1", its lines, and os.exit stubbed to raise the code it was given
+  local function state()
+    local lines = {}
+    local stream = { write = function(self, ...)
+      for _, s in ipairs{ ... } do lines[#lines + 1] = s end
+      return self
+    end, flush = function() return true end }
+    local ctx = { out = stream, err = stream, argv = { "generate", "--prompt", "x" } }
+    local real_exit = os.exit
+    os.exit = function(code) error({ exit = code }, 0) end -- luacheck: ignore 122
+    finally(function() os.exit = real_exit end) -- luacheck: ignore 122
+    return require("seedance.cli.commands").submit_state(ctx, "k-1"), lines
+  end
+
+  it("a signal once the submit's answer has come, before it reached the command (no transfer in flight, no "
+    .. "pause before another attempt), names the key and lets the task be named, never says nothing was paid "
+    .. "#found #m-cli-submit-answer-pending", function()
+    local sub, lines = state()
+    sub.sent = true -- before_submit let it go; its transfer has ended and its answer waits for the command
+    local ok, stopped = pcall(sub.on_signal, "INT", 1)
+    assert.is_true(ok, "stopped with exit " .. tostring(type(stopped) == "table" and stopped.exit) .. ": "
+      .. table.concat(lines))
+    local text = table.concat(lines)
+    assert.truthy(text:find("the submit is on its way", 1, true), text)
+    assert.truthy(text:find("Idempotency-Key is k-1", 1, true), text)
+    assert.is_nil(text:find("nothing was paid", 1, true), text)
+  end)
+
+  it("a signal while the submit pauses before its next attempt (a 429's Retry-After) stops at once "
+    .. "#m-cli-submit-answer-pending", function()
+    local sub, lines = state()
+    sub.sent = true
+    sub.on_retry({ status = 429, type = "rate_limit_error" }, 1, 30)
+    local ok, stopped = pcall(sub.on_signal, "INT", 1)
+    assert.is_false(ok)
+    assert.equals(130, stopped.exit)
+    assert.truthy(table.concat(lines):find("while the submit waited to try again", 1, true), table.concat(lines))
   end)
 end)

@@ -517,3 +517,98 @@ describe("client errors against the emulator #c", function()
     assert.is_true(err.retryable)
   end)
 end)
+
+describe("closing while a call waits out the service's rate limit #found", function()
+  local gateway = require("helpers.gateway")
+  local emu, gw
+  before_each(function()
+    emu = emulator.start{ speed = SPEED }
+    gw = gateway.start{ upstream = emu.url }
+  end)
+  after_each(function()
+    gw:stop()
+    emu:stop()
+  end)
+  local function client()
+    return seedance.new{ api_key = "sk-spec", base_url = gw.url, time_scale = 1 / SPEED, max_retries = 3 }
+  end
+  local RATE = { status = 429, headers = { { "Retry-After", "5" } },
+                 json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } }
+  local function rate_limited(case)
+    for k, v in pairs(RATE) do case[k] = v end
+    return case
+  end
+
+  it("a task closed while its wait, or another task's, pauses for a 429's Retry-After (which every sender of the "
+    .. "client waits out) ends at once and sends nothing more #m-poll-stops-when-closed", function()
+    local c = client()
+    local a, b = assert(c:generate(REQ)), assert(c:generate(REQ))
+    gw:script{ upstream = emu.url, cases = { rate_limited{ name = "rate", method = "GET", pattern = "^/v1/tasks/",
+                                                           times = 2 } } }
+    local results = {}
+    seedance.run(function()
+      seedance.spawn(function() results.a = { a:wait() } end)
+      seedance.spawn(function()
+        while #gw:requests{ case = "rate" } < 1 do seedance.sleep(0.01) end
+        seedance.sleep(0.2) -- a 429 came: the client pauses every sender; b's poll waits in that pause too
+        seedance.spawn(function() results.b = { b:wait() } end)
+        seedance.sleep(0.2)
+        a:close()
+        b:close()
+      end)
+    end)
+    assert.equals("aborted", results.a[2].type)
+    assert.equals("aborted", results.b[2].type)
+    assert.equals(1, #gw:requests{ method = "GET" }) -- the one that met the 429; nothing after the close
+  end)
+
+  it("a task closed while its download waits to try again (a 503's Retry-After) ends the download at once and "
+    .. "fetches nothing more #m-download-stops-when-closed", function()
+    gw:script{ upstream = emu.url, cases = {
+      -- the task's result URL through the gateway, whose first answer for it is a 503
+      { name = "poll", method = "GET", pattern = "^/v1/tasks/", forward = true, replace = { { emu.url, "{{base}}" } } },
+      { name = "busy", method = "GET", pattern = "^/media/", times = 1, status = 503,
+        headers = { { "Retry-After", "5" } }, json = { error = { code = 503, type = "server_error", message = "busy" } } } } }
+    local c = client()
+    local task = assert(c:generate(REQ))
+    assert(task:wait())
+    assert.truthy(task.video_url:find(gw.url, 1, true), task.video_url)
+    local path = tmpfile("closed.mp4")
+    local result
+    seedance.run(function()
+      seedance.spawn(function() result = { task:download(path) } end)
+      while #gw:requests{ case = "busy" } < 1 do seedance.sleep(0.01) end
+      seedance.sleep(0.2)
+      task:close()
+    end)
+    assert.is_nil(result[1])
+    assert.equals("aborted", result[2].type)
+    local media = 0
+    for _, r in ipairs(gw:requests{ method = "GET" }) do
+      if r.path:find("^/media/") then media = media + 1 end
+    end
+    assert.equals(1, media) -- the 503; nothing fetched after the close
+    assert.is_nil(size_of(path))
+    os.remove(path .. ".part")
+    os.remove(path .. ".part.meta")
+  end)
+
+  it("a client closed while its submit pauses for a 429's Retry-After ends the submit at once: aborted, with its "
+    .. "key, and nothing more is sent (nothing paid after close) #m-submit-stops-when-closed", function()
+    gw:script{ upstream = emu.url, cases = { rate_limited{ name = "rate", method = "POST", times = 2 } } }
+    local c = client()
+    local result
+    seedance.run(function()
+      seedance.spawn(function() result = { c:generate(REQ) } end)
+      while #gw:requests{ case = "rate" } < 1 do seedance.sleep(0.01) end
+      seedance.sleep(0.2)
+      c:close()
+    end)
+    assert.is_nil(result[1])
+    assert.equals("aborted", result[2].type)
+    assert.is_string(result[2].idempotency_key)
+    assert.is_nil(result[2].maybe_paid)
+    assert.equals(1, #gw:requests{ method = "POST" })
+    assert.equals(0, emu:stats().tasks_created)
+  end)
+end)

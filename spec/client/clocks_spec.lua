@@ -2,6 +2,7 @@
 -- clock (an HTTP date in Retry-After, a task's `created` and `expires_at`) is
 -- measured against that server's clock (its answer's `Date`), never against
 -- this machine's, whose clock may be minutes off. Against the scriptable gateway.
+local seedance = require("seedance")
 local gateway = require("helpers.gateway")
 local util = require("helpers.util")
 
@@ -86,5 +87,27 @@ describe("clocks #found", function()
     local got, err = task:download(path)
     assert.equals(path, got, tostring(err))
     assert.equals(1000, util.size_of(path))
+  end)
+end)
+
+describe("deadlines of no limit (math.huge) #found", function()
+  local emulator = require("helpers.emulator")
+  local emu
+  setup(function() emu = emulator.start{ speed = util.SPEED } end)
+  teardown(function() emu:stop() end)
+
+  it("every call takes math.huge as a deadline with no limit, as documented, the download's too (it raised from the "
+    .. "engine) #m-engine-timeout-unbounded", function()
+    local c = util.client_for(emu)
+    local REQ = { model = "doubao-seedance-2.0", prompt = "no limit" }
+    local task = assert(c:generate(REQ, { timeout = math.huge }))
+    assert(task:wait{ timeout = math.huge })
+    assert(task:refresh{ timeout = math.huge })
+    local path = util.tmpfile("unbounded.mp4")
+    finally(function() os.remove(path) end)
+    assert.equals(path, task:download(path, { timeout = math.huge }))
+    assert.equals(path, c:task(task.id):download(path, { timeout = math.huge, wait = { timeout = math.huge } }))
+    local results = seedance.map(c, { REQ }, { timeout = math.huge })
+    assert.is_truthy(results[1].task, tostring(results[1].error))
   end)
 end)

@@ -116,6 +116,59 @@ describe("a paid submit whose every answer is lost #found", function()
     c:close()
   end)
 
+  it("with a journal, an Idempotency-Key picks up its own occurrence's task, never one another call of the same "
+    .. "request holds: two occurrences never share a task #found #m-journal-key-one-occurrence", function()
+    gw:script(lose_submits(emu, 1)) -- the first try's answer is lost: the service made task T1 under key K1
+    local journal = util.tmpfile("own.journal")
+    local c = util.client_for(gw, OPTS, { journal = journal, max_retries = 0 })
+    finally(function()
+      c:close()
+      os.remove(journal)
+    end)
+    local _, err = c:generate(REQ)
+    assert.is_true(err.maybe_paid)
+    gw:script{ upstream = emu.url }
+    -- another call of the same request (another item of a batch) takes the occurrence and picks up T1
+    local other = assert(c:generate(REQ))
+    assert.is_true(other.replayed)
+    -- the first try's retry, under its key: that occurrence is held, so it is a request of its own
+    local retried = assert(c:generate(REQ, { idempotency_key = err.idempotency_key }))
+    assert.are_not.equal(other.id, retried.id)
+    assert.are_not.equal(err.idempotency_key, retried.idempotency_key)
+    assert.equals(2, emu:stats().tasks_created)
+    c:close()
+    -- a re-run re-attaches each occurrence to its own task
+    c = util.client_for(gw, OPTS, { journal = journal })
+    local a, b = assert(c:generate(REQ)), assert(c:generate(REQ))
+    assert.same({ other.id, retried.id }, { a.id, b.id })
+    assert.equals(2, emu:stats().tasks_created)
+  end)
+
+  it("map with a journal: an item whose submit went unanswered keeps its task while a sibling with the same "
+    .. "request starts during its pause; every item its own task #found #m-journal-key-one-occurrence", function()
+    -- item 1's first submit is made and its answer lost; item 2 (another request) ends quickly, so item 3 (the
+    -- same request as item 1) starts while item 1 waits out its round's pause (2 s)
+    local quick = emulator.start{ speed = 1, task_seconds = 0.2 }
+    local g = gateway.start{ upstream = quick.url, cases = {
+      { name = "lost", method = "POST", path = "/v1/videos/generations", body_pattern = "boat", forward = true,
+        drop = true, times = 1 } } }
+    local journal = util.tmpfile("map.journal")
+    local c = seedance.new{ api_key = "sk-spec", base_url = g.url, journal = journal, max_retries = 0, backoff = 2,
+                            poll_min = 0.05, poll_max = 0.1 }
+    finally(function()
+      c:close()
+      g:stop()
+      quick:stop()
+      os.remove(journal)
+    end)
+    local other = { model = "doubao-seedance-2.0", prompt = "a quick one", duration = 5 }
+    local results, stats = seedance.map(c, { REQ, other, REQ }, { concurrency = 2 })
+    assert.equals(3, stats.done, tostring(results[1].error or results[3].error))
+    assert.equals(1, #g:requests{ case = "lost" })
+    assert.are_not.equal(results[1].task.id, results[3].task.id)
+    assert.equals(3, quick:stats().tasks_created)
+  end)
+
   it("before_submit sees the key before anything is sent, and false sends nothing #m-before-submit-calls-off", function()
     gw:script{ upstream = emu.url }
     local seen

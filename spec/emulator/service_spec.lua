@@ -703,6 +703,30 @@ describe("seedance-emulator #emulator #child", function()
       assert.equals(200, http("GET", url).status)
     end)
 
+    it("dates its answers (API and media) on the wall clock it reports times on, so a step moves both as an NTP "
+      .. "step moves a server's #found #m-emulator-date-follows-clock", function()
+      emu = emulator.start{ speed = 1e5, test_clock = true }
+      -- seconds of an answer's Date header (read by date(1)), and how many Date headers it has
+      local function date_of(r)
+        local d = r.headers.date
+        assert.is_string(d, "no Date header")
+        assert.is_nil(d:find("\n"), "two Date headers: " .. d)
+        return tonumber((run("date -u -d " .. curl.q(d) .. " +%s")))
+      end
+      step_wall(-2 * 86400)
+      local r = poll(emu, (submit(emu)))
+      local created = r.json.data.created
+      -- a task made now is about 0 s old on the clock the answer is dated with (not two days)
+      assert.is_true(math.abs(date_of(r) - created) <= 2, date_of(r) .. " against created " .. created)
+      assert.is_true(math.abs(date_of(http("GET", emu.url .. "/v1/balance")) - created) <= 2)
+      local d = wait_done(emu, r.json.data.id)
+      local media = http("GET", video_url(d))
+      assert.equals(200, media.status)
+      assert.is_true(math.abs(date_of(media) - created) <= 2)
+      -- and the result's lifetime, counted against that Date, is whole
+      assert.is_true(d.result.videos[1].expires_at - date_of(media) > 86400 - 10)
+    end)
+
     it("counts a rate window on the monotonic clock: a wall clock step does not end it #m-emulator-durations-monotonic",
       function()
       emu = emulator.start{ rpm = 1, rpm_window = 30, test_clock = true }

@@ -194,6 +194,30 @@ describe("host adapters #c #compat", function()
       os.remove(path)
     end)
 
+    luv_it("goes on while a coroutine sleeps for ever (math.huge) until a host callback interrupts it: the adapter's "
+      .. "timer is armed for a wait luv takes #found #m-timeout-drops-stale", function()
+      local scheduler = require("seedance.scheduler")
+      local adapter = adapters.attach(uv)
+      local token, forever, brief = {}, nil, nil
+      adapter:spawn(function()
+        scheduler.sleep(math.huge, token) -- seedance.sleep(math.huge), ended by the host (interrupt)
+        forever = true
+      end)
+      adapter:spawn(function()
+        seedance.sleep(0.02)
+        brief = true
+      end)
+      local later = uv.new_timer()
+      later:start(100, 0, function()
+        later:close()
+        scheduler.interrupt(token)
+      end)
+      assert.is_true(run_loop(), "the loop did not return by itself")
+      assert.is_true(brief)
+      assert.is_true(forever)
+      adapter:detach()
+    end)
+
     luv_it("steps work spawned later from a host callback, with no wake()", function()
       local adapter = adapters.attach(uv)
       local client = util.client_for(emu)

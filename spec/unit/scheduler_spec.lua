@@ -222,6 +222,22 @@ describe("seedance.step #c #compat", function()
     assert.is_nil(seedance.timeout())
   end)
 
+  it("tells a host a wait it can take while a coroutine sleeps for ever, at most a day, and nothing once that pause "
+    .. "ended early #found #m-timeout-finite #m-timeout-drops-stale", function()
+    local token, done = {}, false
+    seedance.spawn(function()
+      scheduler.sleep(math.huge, token) -- seedance.sleep(math.huge), here with a way to end it
+      done = true
+    end)
+    seedance.step(0)
+    local t = seedance.timeout()
+    assert.is_true(t > 0 and t <= scheduler.TIMEOUT_MAX and t == t, tostring(t))
+    scheduler.interrupt(token)
+    seedance.step(0)
+    assert.is_true(done)
+    assert.is_nil(seedance.timeout())
+  end)
+
   it("sleeps what plain code asks (1/60 s asks for about 16.7 ms, not a 50 ms slice) #m-plain-sleep-length", function()
     -- checked on the waits it hands to core.sleep and the engine's poll, not on a clock
     local waits, stop = nowait.record()
