@@ -206,4 +206,27 @@ function Task:__gc()
 ]],
     to = [[
 ]] },
+  { name = "poll-stops-when-closed",
+    promise = "a task closed (the command's Ctrl-C) while a poll waits out a 429's Retry-After, its own or the "
+      .. "client's shared pause, ends at once and sends nothing more",
+    timeout = 90,
+    edits = {
+      -- a wait's polls: the watch's poll waiting in the client's window (the shared pause) goes with it
+      { file = "src/engine_loop.c",
+        from = [[
+        t->watch = NULL;
+        sd_engine_cancel(e, &t->q);
+]],
+        to = [[
+        t->watch = NULL;
+]] },
+      -- a refresh's poll (http's stopped)
+      { file = "lua/seedance/task.lua",
+        from = [[
+    { track = self:_track(), nap = nap, stopped = stopped }))
+]],
+        to = [[
+    { track = self:_track(), nap = nap, stopped = nil }))
+]] },
+    } },
 }

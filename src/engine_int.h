@@ -137,6 +137,7 @@ typedef struct sd_transfer {
     sd_task_answer *parsed;       /* a watch's answer as the engine read it (owned; spans into body), or NULL */
     long timeout_ms;              /* whole transfer, 0 = none */
     long long deadline_us;        /* the call gives up when it has not started by then, -1 = never */
+    int paused;                   /* paused by the step's file budget (resumed at the next step) */
     /* what came back */
     sd_buf body;                  /* in-memory body of the current response */
     sd_buf head;                  /* header lines of the current response */
@@ -295,6 +296,7 @@ typedef struct sd_engine_opts {
     long max_host_connections;  /* per host, 0 = unlimited */
     long max_total_connections; /* in all, 0 = unlimited */
     const char *user_agent;     /* default User-Agent, or NULL */
+    long long file_budget;      /* bytes of downloads one step may write to their files, 0 = no cap */
 } sd_engine_opts;
 
 /* The engine: one multi handle, its sockets, timer, transfers, watches and results. */
@@ -331,6 +333,9 @@ typedef struct sd_engine {
         int starts, downloads, sockets, answers;
     } last;
     sd_jobs jobs;              /* file work on the worker thread (jobs.c); ids from next_id too */
+    long long file_budget;     /* bytes of downloads one step may write to their files, 0 = no cap */
+    long long step_bytes;      /* bytes written to download files in this step */
+    int paused;                /* some download was paused by the file budget: resume it at the next step */
 } sd_engine;
 
 /* ---- engine_loop.c: the multi handle, ids, results, the step ---- */
@@ -363,10 +368,15 @@ void sd_engine_cancel(sd_engine *e, sd_qnode *n);
 
 /* Run IO for at most timeout_ms (while file jobs are outstanding, at most 1 ms:
  * the worker's results are looked for that often), within the step's budget;
- * returns the number of results waiting (transfers, watch events, finished jobs). */
+ * returns the number of results waiting (transfers, watch events, finished jobs).
+ * A step writes at most about file_budget bytes of downloads to their files (one
+ * more chunk of libcurl's per download): a download that would write more is
+ * paused until the next step, so a fast download never turns one step into a
+ * long write. */
 size_t sd_engine_step(sd_engine *e, int timeout_ms);
 
-/* Milliseconds until the engine wants step() again, -1 when it has nothing to do. */
+/* Milliseconds until the engine wants step() again (0 while a download waits on the file budget),
+ * -1 when it has nothing to do. */
 long sd_engine_timeout(sd_engine *e);
 
 /* Transfers not finished: starting, waiting for room, running. */

@@ -627,6 +627,7 @@ sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
     if (e == NULL) goto nomem;
     e->timer_at = -1;
     e->next_id = 1;
+    e->file_budget = o->file_budget;
     e->nbuckets = 64;
     e->budget.starts = SD_BUDGET_STARTS;
     e->budget.downloads = SD_BUDGET_DOWNLOADS;
@@ -801,8 +802,23 @@ static sd_watch *sd_next_watch(sd_engine *e) {
 /* Whether work is ready for a step now (it must not block). */
 static int sd_ready_now(sd_engine *e, long long now) {
     sd_watch *w = sd_next_watch(e);
-    return e->nqueued > 0 || (e->nstarting > 0 && sd_room(e)) || e->pending_msgs > 0 || e->more ||
+    return e->nqueued > 0 || (e->nstarting > 0 && sd_room(e)) || e->pending_msgs > 0 || e->more || e->paused ||
            sd_jobs_finished(&e->jobs) || (w != NULL && w->next_us <= now);
+}
+
+/* Resume the downloads the file budget paused in the last step (their kept chunk is written now). */
+static void sd_resume_paused(sd_engine *e) {
+    size_t i;
+    e->paused = 0;
+    for (i = 0; i < e->nbuckets; i++) {
+        sd_qnode *n;
+        for (n = e->buckets[i]; n != NULL; n = n->hnext) {
+            sd_transfer *t = (sd_transfer *)n;
+            if (n->kind != SD_NODE_TRANSFER || !t->paused) continue;
+            t->paused = 0;
+            if (t->easy != NULL) curl_easy_pause(t->easy, CURLPAUSE_CONT);
+        }
+    }
 }
 
 /* The earliest time a waiting call of any profile may change state (pause end, deadline), -1 none. */
@@ -826,6 +842,8 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
     sd_profile *p;
     e->last.starts = e->last.downloads = e->last.sockets = e->last.answers = 0;
     if (sd_ready_now(e, now)) wait = 0; /* results or work are waiting: never block */
+    e->step_bytes = 0; /* this step's file budget */
+    if (e->paused) sd_resume_paused(e); /* they go on now (wait is 0: e->paused made it so) */
     if (wait > 0 && e->timer_at >= 0) {
         long long d = sd_ms_until(e->timer_at, now);
         if (d < wait) wait = (int)d;

@@ -1,7 +1,8 @@
 /*
  * jobs.c: the engine's file worker. A host calls step(0) from its frame loop;
  * file work whose size has no bound (hashing a 20 MB image, reading a long
- * journal, an fsync that waits on a busy disk) would stall that frame, so it
+ * journal, an fsync that waits on a busy disk, removing a large file or
+ * renaming over one, which frees its blocks) would stall that frame, so it
  * runs here, on one worker thread per engine, and step() only hands over
  * what the worker finished. One worker, in order: the records of a journal
  * land in the order they were asked for.
@@ -35,8 +36,8 @@ void sd_job_free(sd_job *j) {
     if (j == NULL) return;
     sd_file_close(j->file);
     free(j->path);
+    free(j->to);
     free(j->path2);
-    free(j->path3);
     free(j->data);
     free(j);
 }
@@ -173,12 +174,16 @@ static void sd_job_run(sd_job *j) {
     case SD_JOB_OUTPUT:
         sd_job_output(j);
         return; /* the file stays open: the engine's */
-    case SD_JOB_REPLACE:
-        if (sd_path_replace(j->path, j->path2) != 0) {
+    case SD_JOB_REMOVE: /* freeing a large file's blocks takes as long as its size: never on a frame */
+        if (sd_path_remove(j->path) != 0 && errno != ENOENT) j->err = errno;
+        else j->ok = 1;
+        break;
+    case SD_JOB_REPLACE: /* the same when what it replaces is large */
+        if (sd_path_replace(j->path, j->to) != 0) {
             j->err = errno;
         } else {
             j->ok = 1;
-            if (j->path3 != NULL) sd_job_remove(j->path3); /* (a leftover costs nothing: quiet) */
+            if (j->path2 != NULL) sd_job_remove(j->path2); /* (a leftover costs nothing: quiet) */
         }
         break;
     }

@@ -1,6 +1,7 @@
 /*
  * jobs.h: file work of unbounded size (reading a file to hash it, reading a
- * journal, appending a record and syncing it to disk) done on a worker thread
+ * journal, appending a record and syncing it to disk, removing or replacing a
+ * large file, which frees its blocks) done on a worker thread
  * of the engine, never on the thread that calls step(): a host's frame loop
  * only collects what the worker finished (src/jobs.c).
  */
@@ -16,8 +17,10 @@ typedef enum sd_job_op {
     SD_JOB_HASH,   /* read path (at most max bytes, never through a link) and hash it: FNV-1a 64 */
     SD_JOB_APPEND, /* write data at the end of file, then sync it to disk */
     SD_JOB_READ,   /* read file from its start, at most max bytes */
-    SD_JOB_OUTPUT, /* open a download's file for its answer (sd_job_output); the engine's own */
-    SD_JOB_REPLACE /* move path onto path2 in one step (sd_path_replace), then remove path3 if given */
+    SD_JOB_REMOVE, /* remove path (a file or a link itself; none there is no error) */
+    SD_JOB_REPLACE, /* move path onto to in one step, replacing what stands there (platform.h: sd_path_replace),
+                     * then remove path2 if given */
+    SD_JOB_OUTPUT  /* open a download's file for its answer (sd_job_output); the engine's own */
 } sd_job_op;
 
 /* What an OUTPUT job was doing when it failed. */
@@ -30,9 +33,10 @@ typedef enum sd_job_op {
 typedef struct sd_job {
     long long id;         /* the engine's id (never one of a transfer's) */
     sd_job_op op;         /* what it does */
-    char *path;           /* HASH: the file; OUTPUT: the download's file; REPLACE: what is moved (owned) */
-    char *path2;          /* OUTPUT: where the answer's validator is kept, or NULL; REPLACE: the target (owned) */
-    char *path3;          /* REPLACE: a file removed once the move is done, or NULL (owned) */
+    char *path;           /* HASH, REMOVE, REPLACE: the file; OUTPUT: the download's file (owned) */
+    char *to;             /* REPLACE: where it goes (owned) */
+    char *path2;          /* OUTPUT: where the answer's validator is kept, or NULL; REPLACE: a file removed
+                           * once the move is done, or NULL (owned) */
     long long max;        /* HASH, READ: most bytes read; OUTPUT: bytes the file holds to append to (0: create) */
     sd_file file;         /* APPEND, READ: the job's own handle on the file (closed when done) */
     char *data;           /* APPEND: the bytes to write; READ: what was read; OUTPUT: the validator's

@@ -220,6 +220,12 @@ function M.settle(ctx, method, path, decode, t0, ok, a, _, ...)
   return false, ctx.redact_error(err)
 end
 
+-- The error of a call whose owner was stopped (a task closed, a client closed) before it tried again.
+local function stopped_error(why)
+  return errors.new{ type = "aborted", retryable = false,
+    message = (type(why) == "string" and why or "stopped") .. " before the call tried again: nothing more was sent" }
+end
+
 -- One attempt of an API call: true and the results, or false and the error.
 -- The engine sends it through the client's request window (the governor), within its deadline.
 local function attempt(ctx, method, path, body, key, shape, task_id, deadline, opt)
@@ -244,8 +250,10 @@ local function after(ctx, method, path, body, key, shape, task_id, deadline, opt
   return call_from(ctx, method, path, body, key, shape, task_id, deadline, opt, n + 1)
 end
 
--- Attempt n of a call, and what follows.
+-- Attempt n of a call, and what follows (nothing when its owner was stopped meanwhile).
 function call_from(ctx, method, path, body, key, shape, task_id, deadline, opt, n)
+  local why = opt and opt.stopped and opt.stopped()
+  if why then return nil, stopped_error(why) end
   return after(ctx, method, path, body, key, shape, task_id, deadline, opt, n,
     attempt(ctx, method, path, body, key, shape, task_id, deadline, opt))
 end
@@ -264,7 +272,9 @@ end
 -- @tparam[opt] string task_id the task a `TASK` answer must be about
 -- @tparam[opt] number deadline absolute `scheduler.now()` time
 -- @tparam[opt] table opt `timeout`, `decode` (a `RAW` answer is JSON), `retry` (false: one attempt),
---   `track`, `nap` (the pause between attempts; default scheduler.sleep); gets `unanswered`
+--   `track`, `nap` (the pause between attempts; default scheduler.sleep; it may end early when its owner
+--   is stopped), `stopped` (a function: what stopped the call's owner, a task or client closed, as a
+--   string, else nil; a stopped call sends nothing more and ends with an `aborted` error); gets `unanswered`
 -- @return[1] `true` and the fields the engine read (a shape's clean answer); else the decoded
 --   object and the engine's result (decode, or a shape), or the engine's result
 -- @treturn[2] nil
@@ -276,7 +286,7 @@ end
 --- Perform one API call under the client's retry and deadline policy.
 -- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam table req `method`, `path`, `body`, `key` (Idempotency-Key), `form_file`, `timeout`,
---   `decode`, `shape`, `task_id`, `deadline`, `retry`, `track`, `nap` (see `request`)
+--   `decode`, `shape`, `task_id`, `deadline`, `retry`, `track`, `nap`, `stopped` (see `request`)
 -- @return what `request` returns
 function M.call(ctx, req)
   return call_from(ctx, req.method or "GET", req.path, req.body or req.form_file, req.key, req.shape or 0,

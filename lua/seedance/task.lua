@@ -165,10 +165,12 @@ function Task:abandon()
 end
 
 -- The task's pause as a function: what http and download call between tries
--- (made per call, not kept: a handle stays small, for the thousands a batch holds).
+-- (made per call, not kept: a handle stays small, for the thousands a batch holds),
+-- and whether the task was closed meanwhile (http's `stopped`: nothing more is sent).
 function Task:_napper()
   local task = self
-  return function(seconds) task:_nap(seconds) end
+  return function(seconds) task:_nap(seconds) end,
+    function() return task.closed and "task " .. task.id .. " closed" or nil end
 end
 
 -- Pause for `seconds` (wall), ending early when the handle is closed.
@@ -400,8 +402,9 @@ end
 function Task:_poll(deadline)
   local ctx = self._ctx
   if not ctx.has_key() then return nil, ctx.no_key() end
+  local nap, stopped = self:_napper()
   return polled(self, http.request(ctx, "GET", self:_path(), nil, nil, http.TASK, self.id, deadline,
-    { track = self:_track(), nap = self:_napper() }))
+    { track = self:_track(), nap = nap, stopped = stopped }))
 end
 
 --- One GET /v1/tasks/{id}: updates status, progress, result and error.
