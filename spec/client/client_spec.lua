@@ -581,6 +581,8 @@ describe("closing while a call waits out the service's rate limit #found", funct
     assert.equals("aborted", results.a[2].type)
     assert.equals("aborted", results.b[2].type)
     assert.equals(1, #gw:requests{ method = "GET" }) -- the one that met the 429; nothing after the close
+    -- and nothing left to send once the pause ends (b's poll waited in the client's window: it went with b)
+    assert.equals(0, require("seedance.scheduler").engine():pending())
   end)
 
   it("a task closed while its download waits to try again (a 503's Retry-After) ends the download at once and "
