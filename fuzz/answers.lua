@@ -192,9 +192,11 @@ function Engine:job(spec)
   local id = self:_id()
   local r = { id = id, ok = true, job = spec.op }
   if spec.op == "replace" then
-    local ok, err = os.rename(spec.from, spec.to)
+    local ok, err = os.rename(spec.path, spec.to)
     r.ok, r.error = ok and true or false, err
     if ok and spec.remove then os.remove(spec.remove) end
+  elseif spec.op == "remove" then
+    os.remove(spec.path)
   end
   self:_ready(id, r)
   return id
