@@ -206,6 +206,17 @@ function Task:__gc()
 ]],
     to = [[
 ]] },
+  { name = "interrupt-lists-parked",
+    promise = "an interrupted script's error names every paid task of a map, those the engine polls (parked, no "
+      .. "handle in Lua) too",
+    timeout = 90,
+    file = "lua/seedance/task.lua",
+    from = [[
+      if type(wid) == "number" then -- parked: the engine has its id and key
+]],
+    to = [[
+      if false then
+]] },
   { name = "poll-stops-when-closed",
     promise = "a task closed (the command's Ctrl-C) while a poll waits out a 429's Retry-After, its own or the "
       .. "client's shared pause, ends at once and sends nothing more",

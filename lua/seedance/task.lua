@@ -36,12 +36,32 @@ end
 local TERMINAL = { completed = true, failed = true, cancelled = true }
 local NO_OPTS = {}
 
--- Tasks paid for (submitted or re-attached by generate) that have not ended nor been abandoned, by id:
--- `{ id, idempotency_key, key }`, for the error an interrupted script ends with (`scheduler.on_interrupt`).
-local open = {}
+-- Tasks paid for (submitted or re-attached by generate) that have not ended nor been abandoned, for the
+-- error an interrupted script ends with (`scheduler.on_interrupt`): their handles' by id (the
+-- Idempotency-Key, or true; open_keys the journal's key when there is one: no table per task), and the
+-- parked ones of every pool (`waiters`: kind.items, the pool's item -> watch id, and kind.keys), which
+-- the engine holds.
+local open, open_keys = {}, {}
+local kinds = setmetatable({}, { __mode = "k" })
 scheduler.on_interrupt(function(report)
-  for _, t in pairs(open) do report.tasks[#report.tasks + 1] = t end
+  local list = report.tasks
+  for id, key in pairs(open) do
+    list[#list + 1] = { id = id, idempotency_key = key ~= true and key or nil, key = open_keys[id] }
+  end
+  for kind in pairs(kinds) do
+    for i, wid in pairs(kind.items or {}) do
+      if type(wid) == "number" then -- parked: the engine has its id and key
+        local id, _, _, _, _, key = scheduler.engine():parked(wid)
+        if id then list[#list + 1] = { id = id, idempotency_key = key, key = kind.keys and kind.keys[i] } end
+      end
+    end
+  end
 end)
+
+-- A handle's task is no longer open (it ended, was abandoned, or is parked: the engine holds it).
+local function unopen(id)
+  open[id], open_keys[id] = nil, nil
+end
 
 --- Consecutive answers that are not JSON after which `wait` gives up.
 M.UNDECODABLE_MAX = 3
@@ -75,7 +95,8 @@ function M.new(client, ctx, id, status, request, idempotency_key, slot, extra, s
   if server_now then t._server_offset = server_now - now end
   compat.on_collect(t, "_gc", Task.__gc)
   if paid and not TERMINAL[status] and not t.abandoned then
-    open[id] = { id = id, idempotency_key = idempotency_key, key = t._journal_key }
+    open[id] = idempotency_key or true
+    open_keys[id] = t._journal_key
   end
   return t
 end
@@ -159,7 +180,7 @@ function Task:abandon()
     recorded = true
   end
   self.abandoned = true
-  open[self.id] = nil
+  unopen(self.id)
   self:close()
   return recorded
 end
@@ -344,7 +365,7 @@ end
 -- The task ended: free its slot and note the outcome in the journal (once).
 function Task:_finished()
   self:_release()
-  open[self.id] = nil
+  unopen(self.id)
   local j = self._ctx.journal
   if j and self._journal_key and not self._recorded then
     self._recorded = true
@@ -466,6 +487,7 @@ Waiter.__index = Waiter
 function M.waiters(timeout, on_progress, sink)
   local kind = { timeout = timeout, on_progress = on_progress, sink = sink, quiet = true }
   kind.__index = kind
+  kinds[kind] = true -- (its parked tasks are listed by an interrupt: kind.items)
   return setmetatable(kind, Waiter)
 end
 
@@ -684,7 +706,9 @@ function Waiter:park()
     kind.keys[self.i] = task._journal_key
   end
   kind.client, kind.ctx = task.client, task._ctx
-  -- the handle goes, and nothing it would do when collected (its slot is the parked task's)
+  -- the handle goes, and nothing it would do when collected (its slot is the parked task's); an
+  -- interrupt lists it from the engine (kind.items)
+  unopen(task.id)
   task._slot, task._watch, task.closed = nil, nil, true
   setmetatable(task, nil)
   return true
@@ -693,7 +717,8 @@ end
 --- The handle of a parked task again, with its waiter: for its watch's next
 -- event, or for the end of its pool. nil when the watch has ended.
 -- @tparam table kind the pool's kind of waiter (`waiters`), with `requests` (the pool's
---   requests, by item number)
+--   requests, by item number) and `items` (item number -> its watch id while parked, which an
+--   interrupt lists)
 -- @tparam integer wid the task's watch
 -- @treturn table|nil the waiter (its `task`)
 -- @local
@@ -707,7 +732,7 @@ function M.unpark(kind, wid)
               recorded = has(flags, RECORDED) or nil, journal_key = kind.keys and kind.keys[i] }
   end
   local t = M.new(kind.client, kind.ctx, id, status, kind.requests and kind.requests[i], key, has(flags, SLOT),
-    extra, true)
+    extra, true, nil, true)
   t.progress, t.estimated_time, t.created, t._watch = progress, est, created, wid
   local n, failures, undecodable = eng:counts(wid)
   return setmetatable({ task = t, i = i, wid = wid, deadline = deadline or math.huge, n = n, failures = failures,

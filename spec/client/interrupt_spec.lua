@@ -66,7 +66,7 @@ describe("Ctrl-C in a plain Lua script #child", function()
   end)
 
   for _, how in ipairs{ "map", "chain", "run" } do
-    it("inside seedance." .. how .. ": an interrupted error naming every paid task and how to resume, no traceback #child #m-interrupt-error #m-interrupt-through-protect #compat", function()
+    it("inside seedance." .. how .. ": an interrupted error naming every paid task and how to resume, no traceback #child #m-interrupt-error #m-interrupt-through-protect #m-interrupt-lists-parked #compat", function()
       local journal = dir .. "/" .. how .. ".journal"
       local before = emu:stats().tasks_created
       local want = how == "map" and 3 or how == "chain" and 1 or 2

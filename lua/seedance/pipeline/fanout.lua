@@ -211,7 +211,7 @@ function M.run(client, requests, opts, paths, hooks)
     poke()
   end
   local kind = tasks_mod.waiters(opts.timeout, on_task_progress, sink)
-  kind.requests, kind.keys = requests, jrnl and keys
+  kind.requests, kind.keys, kind.items = requests, jrnl and keys, tasks -- (tasks: a parked item's watch id)
 
   -- One step of an item's wait (at the start, and at each event): what comes of it. While the
   -- engine polls, the item is parked: its task is a record in the engine (tasks[i] its watch id).
