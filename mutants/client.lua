@@ -302,4 +302,13 @@ return {
     to = [[
   local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
 ]] },
+  { name = "journal-refusal-request-only",
+    promise = "only a refusal of the request itself (400, 413, 422, sensitive content) is recorded as a journaled try; a refused key or balance is not, so a later run submits it",
+    file = "lua/seedance/client.lua",
+    from = [[
+  return s == 400 or s == 413 or s == 422 or (r.kind == "moderation" and s ~= nil and s >= 400 and s < 500)
+]],
+    to = [[
+  return s ~= nil and s >= 400 and s < 500 and s ~= 429 and s ~= 408
+]] },
 }

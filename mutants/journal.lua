@@ -40,10 +40,21 @@ return {
     promise = "a journal is never appended to a file that is not a journal",
     file = "lua/seedance/journal.lua",
     from = [[
-  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
+  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line
+      and text:sub(1, 1) == "{") then
 ]],
     to = [[
   if false then
+]] },
+  { name = "journal-not-foreign-one-line",
+    promise = "a one-line file that is not JSON (a user's notes) is not taken for a journal torn mid-header",
+    file = "lua/seedance/journal.lua",
+    from = [[
+  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line
+      and text:sub(1, 1) == "{") then
+]],
+    to = [[
+  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
 ]] },
   { name = "journal-read-whole",
     promise = "a journal is read whole, however long",

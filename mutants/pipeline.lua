@@ -286,4 +286,31 @@ return {
 ]],
     to = [[
 ]] },
+  { name = "map-not-its-output",
+    promise = "a journaled re-run of map never overwrites a file the journal saved from another request's task (an item removed or moved since)",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+      elseif clash then
+]],
+    to = [[
+      elseif false then
+]] },
+  { name = "map-retry-expired",
+    promise = "a result that expired before it was saved is recorded, so retry_failed (--retry-failed) pays for a new try",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+      if jrnl and keys[i] and item.error.type == "expired" and item.task and not item.error.earlier then
+]],
+    to = [[
+      if false then
+]] },
+  { name = "map-account-stops",
+    promise = "a refusal of the key or the balance (401, 402, 403) stops the submits of map and seedance batch",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+      if M.ACCOUNT[item.error.type] and not item.task then
+]],
+    to = [[
+      if false then
+]] },
 }

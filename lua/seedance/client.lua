@@ -131,10 +131,12 @@ end
 --
 -- With the client's journal, a request it holds a task for is re-attached to
 -- (nothing is paid again), whatever became of that task; with `retry_failed`, a
--- request whose journaled try failed (its task failed, or the service refused
--- the submit) is submitted again under a new Idempotency-Key, recorded as a new
--- try. A submit the service refuses (a 4xx answer: nothing was made) is recorded
--- too. `item` and `output` are written beside it for people reading the journal.
+-- request whose journaled try failed (its task failed, the service refused the
+-- submit, or its result expired before a pipeline saved it) is submitted again
+-- under a new Idempotency-Key, recorded as a new try. A submit the service
+-- refuses for the request itself (400, 413, 422, sensitive content: nothing was
+-- made) is recorded too; a refusal of the key or the balance (401, 402, 403) is
+-- not, so a later run submits the request again under its key. `item` and `output` are written beside it for people reading the journal.
 -- @tparam seedance.Request req
 -- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key` (the key to submit
 --   under: an earlier error's, to pick up the task it may have made; with a journal, the key the journal
@@ -200,9 +202,11 @@ function submit(self, req, opts)
   return task, err
 end
 
--- Whether a journal entry's current try failed: its task failed or was cancelled, or its submit was refused.
+-- Whether a journal entry's current try failed: its task failed or was cancelled, its submit was refused,
+-- or its result expired before it was saved.
 local function try_failed(entry)
-  return entry.refused ~= nil or (entry.task_id ~= nil and (entry.status == "failed" or entry.status == "cancelled"))
+  return entry.refused ~= nil or (entry.task_id ~= nil and (entry.status == "failed" or entry.status == "cancelled"
+    or entry.expired == true))
 end
 
 -- Submits in flight (sent, no answer yet), for the interrupted error: Idempotency-Key -> journal key or true.
@@ -212,6 +216,15 @@ scheduler.on_interrupt(function(report)
     report.submits[#report.submits + 1] = { idempotency_key = key, key = jkey ~= true and jkey or nil }
   end
 end)
+
+-- Whether a submit's error answer refuses the request itself (its content, its size, sensitive content),
+-- which the journal records as the try's outcome. A refusal of the account (401, 402, 403: a wrong key, no
+-- balance), of the URL (404, 405) or of the moment (408, 429) says nothing of the request: a later run
+-- (the key fixed, the balance topped up) submits it again, under the same key.
+local function refused_request(r)
+  local s = r.status
+  return s == 400 or s == 413 or s == 422 or (r.kind == "moderation" and s ~= nil and s >= 400 and s < 500)
+end
 
 -- The error of a refused submit, as the journal keeps it (no key, no request).
 local function refusal(err)
@@ -301,8 +314,8 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   if obj then id, status = submitted(obj) end
   if not id or not urls.task_id_ok(id) then
     ctx.governor:release_task()
-    if not obj and jrnl and r.status and r.status >= 400 and r.status < 500 and r.status ~= 429 and r.status ~= 408 then
-      -- the service refused the submit (nothing was made, nothing paid): the journal says so
+    if not obj and jrnl and refused_request(r) then
+      -- the service refused the request (nothing was made, nothing paid): the journal says so
       local ok, werr = jrnl:append{ type = "refused", key = jkey, error = refusal(r) }
       if not ok then ctx.log("info", "journal: %s", tostring(werr)) end
     end

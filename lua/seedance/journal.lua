@@ -14,6 +14,7 @@
 --     {"v":2,"type":"download","key":"3f2a...#1","task_id":"task_01...","path":"out/a.mp4","bytes":12345,"time":...}
 --     {"v":2,"type":"refused","key":"3f2a...#1","error":{"type":"invalid_request_error","kind":"moderation",...}}
 --     {"v":2,"type":"abandon","key":"3f2a...#1","task_id":"task_01...","time":...}
+--     {"v":2,"type":"expired","key":"3f2a...#1","task_id":"task_01...","time":...}
 --
 -- The `submit` record (with the Idempotency-Key) is on disk before the submit
 -- is sent, and the `task` record right after the answer: a crash between the
@@ -24,7 +25,9 @@
 -- first characters of the `prompt` are there for people (`seedance journal
 -- FILE`); the API key is never written. `refused` records a submit the service
 -- refused (no task, nothing paid), `abandon` a task nobody wants any more (a
--- re-run neither waits for it nor downloads it). A torn last line (a crash
+-- re-run neither waits for it nor downloads it), `expired` a task whose result
+-- expired before a pipeline saved it (the service no longer has it: a retry of
+-- failed items pays for a new try). A torn last line (a crash
 -- mid-write) is ignored on reading, and so is a record whose fields have the
 -- wrong types (counted in `skipped`).
 --
@@ -109,6 +112,7 @@ local SHAPES = {
   download = { key = "string", path = "string", bytes = "number" },
   refused = { key = "string", error = "table" },
   abandon = { key = "string", task_id = "string" },
+  expired = { key = "string", task_id = "string" },
 }
 
 -- Whether a decoded record has the shape its type asks for (unknown types are skipped too).
@@ -149,7 +153,9 @@ local function parse(path, text)
   -- a file that is not a journal is the user's, not ours to append to
   local first = json.decode(text:match("^[^\n]*"))
   local only_line = not text:find("\n.", 1)
-  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
+  -- (a lone line that is not JSON is a header torn mid-write only when it starts as a record does)
+  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line
+      and text:sub(1, 1) == "{") then
     return nil, path .. " is not a seedance journal (its first line is no journal header); "
       .. "choose a new path for the journal"
   end
@@ -249,7 +255,7 @@ end
 
 -- What an entry knows of its current try, cleared when a new try begins.
 local TRY_FIELDS = { "task_id", "status", "video_url", "last_frame_url", "expires_at", "error", "refused",
-                     "abandoned" }
+                     "abandoned", "expired" }
 
 -- Fold one record into the in-memory state.
 function Journal:_apply(rec)
@@ -284,6 +290,8 @@ function Journal:_apply(rec)
     e.refused = rec.error
   elseif rec.type == "abandon" and rec.task_id == e.task_id then
     e.abandoned = true
+  elseif rec.type == "expired" and rec.task_id == e.task_id then
+    e.expired = true
   end
 end
 
@@ -335,7 +343,8 @@ end
 --- What the journal knows of a logical request, or nil: `key`, `hash`,
 -- `idempotency_key`, `attempt`, `item`, `output`, `prompt`, `task_id`, `status`,
 -- `video_url`, `last_frame_url`, `expires_at`, `error` (a failed task's),
--- `refused` (a refused submit's error), `abandoned`, `downloads` (path -> bytes).
+-- `refused` (a refused submit's error), `abandoned`, `expired` (its result expired unsaved),
+-- `downloads` (path -> bytes).
 -- @tparam string key
 -- @treturn table|nil
 function Journal:entry(key)

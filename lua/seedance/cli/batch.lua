@@ -15,6 +15,7 @@ local errors = require("seedance.errors")
 local exit = require("seedance.cli.exit")
 local fanout = require("seedance.pipeline.fanout")
 local guard = require("seedance.cli.guard")
+local hints = require("seedance.cli.hints")
 local input = require("seedance.cli.batch_input")
 local journal = require("seedance.journal")
 local json = require("seedance.json")
@@ -135,8 +136,9 @@ local function dry_run(ctx, copts, items, jrnl, args)
   end
   local j = plan.journal
   lines[#lines + 1] = string.format("journal %s: %d done, %d paid and running, %d failed%s, %d abandoned",
-    output.line(args.journal), j.done, j.running, j.failed, j.failed > 0 and " (not retried without --retry-failed)"
-    or "", j.abandoned)
+    output.line(args.journal), j.done, j.running, j.failed, j.failed == 0 and "" or args.retry_failed
+    and " (refused for sensitive content: not retried without --retry-moderated)"
+    or " (not retried without --retry-failed)", j.abandoned)
   lines[#lines + 1] = string.format("to submit (paid): %d item%s, %s s of video", j.to_pay, j.to_pay == 1 and ""
     or "s", output.number(plan.to_pay_seconds))
   if bal then
@@ -213,12 +215,16 @@ function M.go(ctx, args, client, items, outs, frames, t0)
   ctx.show = show
   local requests, lines = {}, {}
   for i, item in ipairs(items) do requests[i], lines[i] = item.request, item.line end
-  local counts = { failed = {}, skipped = {}, earlier = 0 }
+  local counts = { failed = {}, skipped = {}, earlier = 0, again = {} }
   local saved, paid = {}, {} -- files saved, by index; task ids paid for, by index
   local function on_event(ev)
     local line = lines[ev.index]
     if ev.event == "submitted" then paid[ev.index] = ev.task_id end
     if ev.event == "skipped" and ev.reason == "done" then counts.earlier = counts.earlier + 1 end
+    if ev.event == "failed" then
+      local a = ev.again or "rerun"
+      counts.again[a] = (counts.again[a] or 0) + 1
+    end
     if ev.event == "failed" or (ev.event == "skipped" and ev.reason ~= "done") then
       local r = reason_of(ev)
       local t = ev.event == "failed" and counts.failed or counts.skipped
@@ -287,10 +293,7 @@ function M.go(ctx, args, client, items, outs, frames, t0)
   if g.signal then summary.resume = resume end
   if ctx.json then
     summary.exit = code
-    local line = json.encode(output.clean(summary))
-    -- (the core's JSON writes an empty table as {}: the file list is a list, empty or not)
-    if #files == 0 then line = line:gsub('"files":{}', '"files":[]', 1) end
-    ctx.out:write(line, "\n")
+    ctx.out:write(output.encode(summary, { "files" }), "\n") -- (the file list is a list, empty or not)
   else
     M.print_summary(ctx, args, summary, results, lines)
   end
@@ -311,14 +314,47 @@ function M.go(ctx, args, client, items, outs, frames, t0)
       .. "submitted (skipped)", output.number(args.max_spend), output.value(stats.spent), counts.skipped.max_spend
       or 0, (counts.skipped.max_spend or 0) == 1 and " was" or "s were"))
   elseif stats.error and code ~= exit.EXIT.ok then
-    say(string.format("the batch stopped: %s", output.advice(stats.error.message)))
+    local e = stats.error
+    say(string.format("the batch stopped: %s%s", hints.apply(e, output.advice(e.message), ctx),
+      fanout.ACCOUNT[e.type] and "; once that is fixed, the same command again submits the lines not paid for"
+      or ""))
   elseif stats.failed > 0 then
-    local moderated = counts.failed.moderation or 0
-    say(string.format("%d item%s failed; run again with --retry-failed to pay for %s again%s", stats.failed,
-      stats.failed == 1 and "" or "s", stats.failed == 1 and "it" or "them", moderated > 0
-      and string.format(" (%d refused for sensitive content: only with --retry-moderated too)", moderated) or ""))
+    say(M.failed_advice(stats.failed, counts.again))
   end
   return code
+end
+
+--- The closing line about failed items: what a run again does for each (`--retry-failed` pays for a
+-- failed try again, `--retry-moderated` too for one refused for sensitive content; the others, an
+-- expired download, a file in the way, a timeout, resume or fail as they did, paying nothing twice).
+-- @tparam integer failed
+-- @tparam table again counts by `fanout.again`'s answer
+-- @treturn string
+-- @local
+function M.failed_advice(failed, again)
+  local retry, moderated = again.retry_failed or 0, again.retry_moderated or 0
+  local rest = failed - retry - moderated
+  local head = string.format("%d item%s failed", failed, failed == 1 and "" or "s")
+  local function of(n)
+    if n == failed then return n == 1 and "it" or "them" end
+    return n .. " of them"
+  end
+  local parts = {}
+  if retry > 0 then parts[#parts + 1] = "run again with --retry-failed to pay for " .. of(retry) .. " again" end
+  if moderated > 0 then
+    parts[#parts + 1] = string.format("%s refused for sensitive content: paid for again only with "
+      .. "--retry-moderated", moderated == failed and (moderated == 1 and "it was" or "they were")
+      or (moderated .. (moderated == 1 and " was" or " were")))
+  end
+  if rest > 0 then
+    parts[#parts + 1] = string.format("%s: see %s line above (the same command again pays for nothing twice)",
+      rest == failed and (rest == 1 and "it" or "they") or ("the other " .. rest), rest == 1 and "its" or "each")
+  end
+  if rest == failed then
+    return string.format("%s: see %s line above (the same command again pays for nothing twice)", head,
+      rest == 1 and "its" or "each")
+  end
+  return head .. "; " .. table.concat(parts, "; ")
 end
 
 --- Print the summary as text on standard output.

@@ -22,13 +22,15 @@ local function io_error(fmt, ...)
 end
 
 --- The status of a journal entry, in a word: submitting (no answer yet),
--- refused, running, completed, downloaded, failed, cancelled, abandoned.
+-- refused, running, completed, downloaded, failed, cancelled, abandoned,
+-- expired (its result expired before it was saved).
 -- @tparam table e
 -- @treturn string
 function M.status(e)
   if e.abandoned then return "abandoned" end
   if e.refused then return "refused" end
   if not e.task_id then return "submitting" end
+  if e.expired then return "expired" end
   if e.status == "completed" then return next(e.downloads) and "downloaded" or "completed" end
   return e.status or "running"
 end
@@ -112,7 +114,8 @@ function M.list(ctx, args)
     return false
   end)
   if ctx.json then
-    output.json(ctx.out, { journal = args.file, items = rows, skipped = j.skipped, torn = j.torn })
+    ctx.out:write(output.encode({ journal = args.file, items = rows, skipped = j.skipped, torn = j.torn },
+      { "items" }), "\n")
     return exit.EXIT.ok
   end
   local lines = { string.format("%-5s %-31s %-11s %-24s %s", "item", "task", "status", "output", "prompt") }

@@ -53,6 +53,11 @@ M.generate_options = generate_options
 -- again by a later run. An item that still fails carries the key in its error.
 M.SUBMIT_ROUNDS = 3
 
+--- Refusals of the account, not of an item's request (a wrong key, a key that may not do this, no
+-- balance left): the first one stops the submits (the rest are `skipped`), and none is recorded as
+-- the item's try, so the run after the key is fixed or the balance topped up submits them.
+M.ACCOUNT = { authentication_error = true, permission_error = true, payment_required = true }
+
 -- Whether an item's submit that ended with err is worth another round under its key.
 local function again(err)
   return err ~= nil and err.idempotency_key ~= nil and err.maybe_paid == true
@@ -76,13 +81,31 @@ function M.submit_item(client, request, gopts, stopped)
   return ok, task, err
 end
 
--- Whether a journal entry's try failed, and whether it was a moderation failure.
-local function failed_try(e)
+--- Whether a journal entry's try failed (its task failed, its submit was refused), and whether it was a
+-- moderation failure.
+-- @tparam table e the journal's entry
+-- @treturn boolean
+-- @treturn boolean
+function M.failed_try(e)
   if e.refused then return true, e.refused.kind == "moderation" or (errors.moderation(e.refused)) end
   if e.task_id and (e.status == "failed" or e.status == "cancelled") then
     return true, (errors.moderation(type(e.error) == "table" and e.error or {}))
   end
   return false, false
+end
+local failed_try = M.failed_try
+
+--- What would settle a failed item's journal entry (nil without one): "retry_failed" (its try failed, or
+-- its result expired unsaved: `retry_failed` pays for a new try), "retry_moderated" (refused for sensitive
+-- content: only with `retry_moderated` too), else "rerun" (a run again re-attaches and pays nothing again).
+-- @tparam[opt] table e the journal's entry
+-- @treturn string|nil
+function M.again(e)
+  if not e then return nil end
+  local failed, moderated = failed_try(e)
+  if moderated then return "retry_moderated" end
+  if failed or (e.task_id and e.expired) then return "retry_failed" end
+  return "rerun"
 end
 
 -- The error of a failed try as the journal recorded it (an earlier run's).
@@ -181,8 +204,19 @@ function M.run(client, requests, opts, paths, hooks)
       event{ event = "skipped", index = i, task_id = tid, reason = "interrupted", error = item.error }
     elseif item.error then
       stats.failed = stats.failed + 1
+      if jrnl and keys[i] and item.error.type == "expired" and item.task and not item.error.earlier then
+        -- the service no longer has the result: the journal says so, so retry_failed pays for a new try
+        local ok, werr = jrnl:append{ type = "expired", key = keys[i], task_id = item.task.id }
+        if not ok then item.error.journal_error = werr end
+      end
       if opts.fail_fast then stop = true end
-      event{ event = "failed", index = i, task_id = tid, error = item.error }
+      if M.ACCOUNT[item.error.type] and not item.task then
+        -- the key or the balance refused: every later submit would be refused the same way
+        stop = true
+        stats.error = stats.error or item.error
+      end
+      event{ event = "failed", index = i, task_id = tid, error = item.error,
+             again = M.again(jrnl and keys[i] and jrnl:entry(keys[i])) }
     else
       stats.done = stats.done + 1
       event{ event = "done", index = i, task_id = tid, path = item.path, task = item.task }
@@ -198,6 +232,21 @@ function M.run(client, requests, opts, paths, hooks)
   -- whether the journal saved path (none: nothing to save) and the file is whole still
   local function whole(e, path)
     return not path or (e.downloads[path] ~= nil and files.size(path) == e.downloads[path])
+  end
+  -- each file the journal saved from a task, by path: the entry (another request's video is never clobbered)
+  local saved_at = {}
+  for _, key in ipairs(jrnl and jrnl.order or {}) do
+    for path in pairs(jrnl.entries[key].downloads) do saved_at[path] = jrnl.entries[key] end
+  end
+  -- The error of item i's download to path when that file is still the one the journal saved from another
+  -- request's task (the list changed since: an item removed or moved), else nil.
+  local function not_its(i, task, path)
+    local other = path and saved_at[path]
+    if not other or other.key == keys[i] or files.size(path) ~= other.downloads[path] then return nil end
+    return errors.new{ type = "io_error", retryable = false, task_id = task.id, message = string.format(
+      "%s holds the video of task %s, another request's (saved by an earlier run, in the journal); not "
+      .. "overwritten with task %s's: move it away, or give this item another output", path,
+      tostring(other.task_id), task.id) }
   end
   local settled_early, journaled = 0, false
   if jrnl then
@@ -219,9 +268,10 @@ function M.run(client, requests, opts, paths, hooks)
           results[i] = { error = recorded_failure(e) }
           stats.failed = stats.failed + 1
           set_percent(i, 100)
-          event{ event = "failed", index = i, task_id = e.task_id, error = results[i].error, earlier = true }
-        elseif failed then
-          retry[i] = true
+          event{ event = "failed", index = i, task_id = e.task_id, error = results[i].error, earlier = true,
+                 again = M.again(e) }
+        elseif failed or (e.task_id and e.expired and opts.retry_failed) then
+          retry[i] = true -- (a result that expired unsaved is had again only by a new try)
         elseif e.status == "completed" and whole(e, paths[i]) and whole(e, frames[i]) then
           -- finished in an earlier run: a handle without a request (a re-attach), nothing fetched
           local ok, task = scheduler.protect(client.generate, client, req, { key = keys[i], validate = false })
@@ -354,11 +404,14 @@ function M.run(client, requests, opts, paths, hooks)
   local function downloader()
     while not over() do
       local w = table.remove(downloads, 1)
+      local clash = w and (not_its(w.i, w.task, paths[w.i]) or not_its(w.i, w.task, frames[w.i]))
       if not w then
         local v = version
         changed.wait(function() return version ~= v end)
       elseif interrupted then
         finish(w.i, { task = w.task, error = interrupted_error(w.task) })
+      elseif clash then
+        finish(w.i, { task = w.task, error = clash })
       else
         local item = { task = w.task }
         local ok, saved, err = scheduler.protect(w.task.download, w.task, paths[w.i],
