@@ -193,7 +193,7 @@ function submit(self, req, opts)
   local jrnl, jkey, hash = ctx.journal, nil, nil
   if jrnl then
     -- a key the pipelines made (hash#n) names its hash: the request is not read and hashed twice
-    hash = type(opts.key) == "string" and opts.key:match("^(%x+)#%d+$") or journal.hash(sent)
+    hash = type(opts.key) == "string" and opts.key:match("^(%x+)#%d+$") or jrnl:hash_of(sent)
     jkey = opts.key or jrnl:take_key(hash)
   end
   local task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)

@@ -60,15 +60,25 @@ Journal.__index = Journal
 --- Bytes of a local image that count in a request's hash (its first 64 MiB).
 M.HASH_MAX = 64 * 1024 * 1024
 
--- Canonical JSON: keys sorted, so equal requests hash equally.
-local function canonical(v, seen)
+-- Canonical JSON: keys sorted, so equal requests hash equally, in every process. A local image is
+-- `{"$file":PATH,"bytes":HASH}`, its keys in that order (`legacy`: the other order, which journals
+-- before this one may hold: the order an encoder walked that table in, one per process). `memo` keeps
+-- each image's bytes hash for a second walk.
+local function canonical(v, seen, memo, legacy)
   local t = type(v)
   if t == "table" then
     if core.is_file(v) then
       -- a local image by its bytes too: a re-run after the image changed is another request; read and
       -- hashed on the worker thread (the file, as it was named when seedance.file was called)
-      local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
-      return json.encode({ ["$file"] = v.path, bytes = r.ok and r.hash or "unreadable" })
+      local bytes = memo and memo[v]
+      if not bytes then
+        local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
+        bytes = r.ok and r.hash or "unreadable"
+        if memo then memo[v] = bytes end
+      end
+      local path, sum = json.encode(v.path) or "null", json.encode(bytes)
+      if legacy then return '{"bytes":' .. sum .. ',"$file":' .. path .. "}" end
+      return '{"$file":' .. path .. ',"bytes":' .. sum .. "}"
     end
     seen = seen or {}
     if seen[v] then return '"<cycle>"' end
@@ -76,7 +86,7 @@ local function canonical(v, seen)
     local parts = {}
     local n = #v
     if n > 0 then
-      for i = 1, n do parts[i] = canonical(v[i], seen) end
+      for i = 1, n do parts[i] = canonical(v[i], seen, memo, legacy) end
       seen[v] = nil
       return "[" .. table.concat(parts, ",") .. "]"
     end
@@ -84,7 +94,7 @@ local function canonical(v, seen)
     for k in pairs(v) do keys[#keys + 1] = tostring(k) end
     table.sort(keys)
     for i, k in ipairs(keys) do
-      parts[i] = json.encode(k) .. ":" .. canonical(v[k], seen)
+      parts[i] = json.encode(k) .. ":" .. canonical(v[k], seen, memo, legacy)
     end
     seen[v] = nil
     return "{" .. table.concat(parts, ",") .. "}"
@@ -95,11 +105,16 @@ local function canonical(v, seen)
 end
 M.canonical = canonical
 
---- The hash identifying a request (16 hex digits).
+--- The hash identifying a request (16 hex digits), the same in every process.
 -- @tparam table request
 -- @treturn string
+-- @treturn string|nil for a request with local images, the hash journals written before this
+--   version may hold for it (its images' keys in the other order)
 function M.hash(request)
-  return core.hash(canonical(request))
+  local memo = {}
+  local h = core.hash(canonical(request, nil, memo))
+  if next(memo) == nil then return h end
+  return h, core.hash(canonical(request, nil, memo, true))
 end
 
 -- The fields each record type must have, with their types ("?" marks optional ones).
@@ -148,7 +163,8 @@ M.SLICE = 256
 -- A journal object holding what `text` (a journal file's whole content) says, or nil, message.
 -- A long journal is read over several frames (in a coroutine).
 local function parse(path, text)
-  local self = setmetatable({ path = path, entries = {}, order = {}, counts = {}, torn = 0, skipped = 0 }, Journal)
+  local self = setmetatable({ path = path, entries = {}, order = {}, counts = {}, hashes = {}, torn = 0,
+                              skipped = 0 }, Journal)
   if #text == 0 then return self end
   -- a file that is not a journal is the user's, not ours to append to
   local first = json.decode(text:match("^[^\n]*"))
@@ -269,6 +285,7 @@ function Journal:_apply(rec)
     self.order[#self.order + 1] = key
   end
   if rec.type == "submit" then
+    self.hashes[rec.hash] = true
     local attempt = rec.attempt or 1
     if attempt > e.attempt then -- a new try of the request: the earlier one's outcome is history
       for _, k in ipairs(TRY_FIELDS) do e[k] = nil end
@@ -311,6 +328,16 @@ function Journal:append(rec)
   if not r.ok then return nil, self.path .. ": " .. tostring(r.error) end
   self:_apply(rec)
   return true
+end
+
+--- The hash a request has in this journal: `seedance.journal.hash`, or the hash a journal written
+-- before this version recorded for it (a request with local images), so that its task is found.
+-- @tparam table request
+-- @treturn string
+function Journal:hash_of(request)
+  local h, legacy = M.hash(request)
+  if legacy and not self.hashes[h] and self.hashes[legacy] then return legacy end
+  return h
 end
 
 --- Take the key of the next occurrence of a request hash in this run,

@@ -315,6 +315,20 @@ describe("seedance batch", function()
     assert.equals("someone's video", util.read_file(dir .. "/2.mp4"))
   end)
 
+  it("#found lines with a local image: every re-run (a new process each) finds their tasks, paying once per line #child #m-journal-hash-stable", function()
+    start{ speed = 200 }
+    process.write(dir .. "/cat.png", "\137PNG\r\n\26\n" .. string.rep("\0", 32))
+    local file = lines_file(dir, { { prompt = "a cat", image_urls = { dir .. "/cat.png" } },
+                                   { prompt = "two cats", image_urls = { dir .. "/cat.png" } } })
+    local cmd = "batch -q " .. q(file) .. " -o " .. q(dir .. "/%d.mp4")
+    for _ = 1, 5 do
+      local code, _, err = cli.run(cmd, env)
+      assert.equals(0, code, err)
+      assert.equals(2, emu:stats().tasks_created)
+      os.remove(dir .. "/1.mp4") -- (fetched again from the task the journal holds, never paid again)
+    end
+  end)
+
   it("#found a line taken out of the file: the lines after it are refused before paying, and no saved video is overwritten #m-batch-existing-output-this-task", function()
     start{ speed = 200 }
     local reqs = { { prompt = "one", duration = 4 }, { prompt = "two", duration = 6 }, { prompt = "three", duration = 8 } }

@@ -10,7 +10,6 @@ local core = require("seedance.core")
 local errors = require("seedance.errors")
 local fanout = require("seedance.pipeline.fanout")
 local files = require("seedance.files")
-local journal = require("seedance.journal")
 local json = require("seedance.json")
 local paths = require("seedance.paths")
 local request = require("seedance.cli.request")
@@ -181,11 +180,12 @@ end
 --- The journal keys of the items (`hash#n`, the n-th equal request), as the
 -- batch takes them from its journal.
 -- @tparam table items
+-- @tparam table jrnl the journal (`seedance.journal.read`'s)
 -- @treturn table keys by index
-function M.keys(items)
+function M.keys(items, jrnl)
   local counts, keys = {}, {}
   for i, item in ipairs(items) do
-    local h = journal.hash(item.request)
+    local h = jrnl:hash_of(item.request)
     counts[h] = (counts[h] or 0) + 1
     keys[i] = h .. "#" .. counts[h]
   end
@@ -217,7 +217,7 @@ function M.check_files(items, args, jrnl)
     if f[2] then set:add(f[1] .. " " .. f[2], f[2]) end
   end
   if args.journal then set:add("--journal " .. args.journal, args.journal, { writes = true }) end
-  local keys = jrnl and M.keys(items)
+  local keys = jrnl and M.keys(items, jrnl)
   local saved_by = {} -- path -> the journal entry whose task saved it there
   local probed, folder_said = {}, {} -- folders that take a file; a folder's problem, by its words
   for _, key in ipairs(jrnl and jrnl.order or {}) do
@@ -296,7 +296,7 @@ end
 --   done, running, failed, abandoned, to_pay }, to_pay_seconds }`
 function M.plan(items, jrnl, args)
   local groups, by, seconds = {}, {}, 0
-  local keys = jrnl and M.keys(items)
+  local keys = jrnl and M.keys(items, jrnl)
   local state = { done = 0, running = 0, failed = 0, abandoned = 0, to_pay = 0 }
   local pay_seconds = 0
   for i, item in ipairs(items) do

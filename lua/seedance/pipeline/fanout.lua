@@ -27,7 +27,6 @@
 local errors = require("seedance.errors")
 local files = require("seedance.files")
 local heap = require("seedance.heap")
-local journal = require("seedance.journal")
 local numbers = require("seedance.numbers")
 local scheduler = require("seedance.scheduler")
 
@@ -251,7 +250,7 @@ function M.run(client, requests, opts, paths, hooks)
   local settled_early, journaled = 0, false
   if jrnl then
     for i, req in ipairs(requests) do
-      keys[i] = jrnl:take_key(journal.hash(req))
+      keys[i] = jrnl:take_key(jrnl:hash_of(req))
       local e = jrnl:entry(keys[i])
       if e then
         journaled = true
