@@ -518,4 +518,33 @@ return {
     to = [[
   if false then
 ]] },
+  { name = "batch-maybe-paid-key",
+    promise = "a batch's --json event of a line whose submit went unanswered carries the key the service may have "
+      .. "made (and billed) its task under (error.idempotency_key, maybe_paid)",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+           status = e.status, maybe_paid = key and true or nil, idempotency_key = key }
+]],
+    to = [[
+           status = e.status }
+]] },
+  { name = "batch-maybe-paid-line",
+    promise = "a batch's line of an item whose submit went unanswered names the Idempotency-Key its task may have "
+      .. "been made under",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+  local key = e and not ev.task_id and e.maybe_paid and e.idempotency_key
+]],
+    to = [[
+  local key = nil
+]] },
+  { name = "batch-reason-by-type",
+    promise = "a batch's summary groups failures by their type (moderation apart), not a transfer's kind",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+  return ev.error.kind == "moderation" and "moderation" or ev.error.type
+]],
+    to = [[
+  return ev.error.kind or ev.error.type
+]] },
 }

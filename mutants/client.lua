@@ -348,7 +348,7 @@ return {
     timeout = 90,
     file = "lua/seedance/client.lua",
     from = [[
-  call.stopped = function() return client.closed and "the client was closed" or nil end
+    if client.closed then return "the client was closed" end
 ]],
     to = [[
 ]] },
@@ -360,5 +360,15 @@ return {
 ]],
     to = [[
   return s ~= nil and s >= 400 and s < 500 and s ~= 429 and s ~= 408
+]] },
+  { name = "submit-stops-when-run-stopped",
+    promise = "a submit whose pipeline run was stopped (generate's cancel token interrupted: a batch's Ctrl-C) "
+      .. "sends no further attempt once its pause ended",
+    timeout = 120,
+    file = "lua/seedance/client.lua",
+    from = [[
+    if cancel and cancel.interrupted then return "the run was stopped" end
+]],
+    to = [[
 ]] },
 }

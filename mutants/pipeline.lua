@@ -334,4 +334,14 @@ return {
     to = [[
       if false then
 ]] },
+  { name = "batch-interrupt-submit-pause",
+    promise = "a batch's Ctrl-C ends its submits' pauses before another attempt (a 429's Retry-After, the "
+      .. "client's shared pause) at once and sends nothing more: no line paid after Ctrl-C",
+    timeout = 120,
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+        g.cancel = cancel
+]],
+    to = [[
+]] },
 }

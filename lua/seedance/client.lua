@@ -146,7 +146,9 @@ end
 --   `before_submit(key)` (called once the checks, the slot and the uploads are done, right before the
 --   submit is first sent; returning false sends nothing and ends with an `aborted` error: a host's
 --   "cancel" that can still pay nothing), `retry_failed` (journal: pay again for a failed try), `item`
---   (a number) and `output` (a path), recorded in the journal
+--   (a number) and `output` (a path), recorded in the journal; `cancel` (the library's pipelines: a
+--   `scheduler.sleep` token; once interrupted, a submit pausing before another attempt ends at once and
+--   sends nothing more, with an `aborted` error carrying its key)
 -- @treturn[1] seedance.Task
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
@@ -158,7 +160,8 @@ function Client:generate(req, opts)
   if opts and opts.idempotency_key ~= nil and not journal.key_ok(opts.idempotency_key) then
     errors.argerror(2, "generate", "field 'idempotency_key' must be 1 to 128 letters, digits, '-', '_' or '.'")
   end
-  for _, f in ipairs{ { "retry_failed", "boolean" }, { "item", "number" }, { "output", "string" } } do
+  for _, f in ipairs{ { "retry_failed", "boolean" }, { "item", "number" }, { "output", "string" },
+                      { "cancel", "table" } } do
     local v = opts and opts[f[1]]
     if v ~= nil and type(v) ~= f[2] then
       errors.argerror(2, "generate", "field '" .. f[1] .. "' must be a " .. f[2] .. ", got " .. type(v))
@@ -311,12 +314,16 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   -- a client closed while the submit pauses before another attempt (a 429's Retry-After, shared by every
   -- sender) sends nothing more: it ends at once with an `aborted` error (its key, maybe_paid when an
   -- attempt went unanswered), never pays after close
-  local client, naps = self, self._naps or {}
+  -- (a pipeline's run stopped, the command's Ctrl-C: `opts.cancel` interrupted, the same)
+  local client, naps, cancel = self, self._naps or {}, opts.cancel
   self._naps = naps -- (what close interrupts)
   local call = { method = "POST", path = "/v1/videos/generations", body = body,
                  headers = { "Idempotency-Key: " .. key }, deadline = deadline }
-  call.nap = function(seconds) scheduler.sleep(seconds, naps) end
-  call.stopped = function() return client.closed and "the client was closed" or nil end
+  call.nap = function(seconds) scheduler.sleep(seconds, cancel or naps) end
+  call.stopped = function()
+    if client.closed then return "the client was closed" end
+    if cancel and cancel.interrupted then return "the run was stopped" end
+  end
   submitting[key] = jkey or true
   local obj, r = http.json(ctx, call)
   submitting[key] = nil

@@ -476,3 +476,69 @@ describe("seedance batch's closing line about failed lines", function()
       rerun = 1 }))
   end)
 end)
+
+describe("seedance batch's Ctrl-C while its submits wait out a 429 #child", function()
+  local gateway = require("helpers.gateway")
+  local cleanup = util.cleanup()
+
+  it("#found ends every submit's pause at once and sends nothing more: exit 130, no line paid, the same command "
+    .. "resumes #m-batch-interrupt-submit-pause #m-submit-stops-when-run-stopped", function()
+    local emu = cleanup(emulator.start{ speed = 20 })
+    local gw = cleanup(gateway.start{ upstream = emu.url, cases = {
+      { name = "rate", method = "POST", times = 1000, status = 429, headers = { { "Retry-After", "100" } },
+        json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } } } })
+    local dir = cleanup(util.tmpdir())
+    local file = lines_file(dir, prompts(3, "patient %d"))
+    local env = { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-batch", SEEDANCE_TIME_SCALE = "0.05" }
+    local job = cli.start("batch " .. q(file) .. " --json --concurrency 3 -o " .. q(dir .. "/%d.mp4"), env)
+    gw:wait_requests(1, { case = "rate" })
+    os.execute("sleep 0.3") -- each submit pauses (5 s here): its own 429's, or the client's shared pause
+    local sent = #gw:requests{ method = "POST" }
+    job:signal("INT")
+    local code, out, err = job:finish()
+    assert.equals(130, code, err)
+    assert.equals(sent, #gw:requests{ method = "POST" }) -- nothing sent after Ctrl-C
+    local list = events(out)
+    local summary = list[#list]
+    assert.equals("summary", summary.event)
+    assert.same({ 0, 0, 3 }, { summary.done, summary.failed, summary.skipped })
+    for i = 1, #list - 1 do
+      assert.same({ "skipped", "interrupted" }, { list[i].event, list[i].reason })
+    end
+    assert.equals(0, emu:stats().tasks_created)
+    gw:script{ upstream = emu.url, cases = {} } -- the service takes submits again
+    local code2, _, err2 = cli.run("batch " .. q(file) .. " --concurrency 3 -o " .. q(dir .. "/%d.mp4"), env)
+    assert.equals(0, code2, err2)
+    assert.equals(3, emu:stats().tasks_created)
+  end)
+end)
+
+describe("seedance batch when a submit's answers are lost #child", function()
+  local gateway = require("helpers.gateway")
+  local cleanup = util.cleanup()
+
+  it("#found names the key under which the service may have made the line's task, in its --json event and its "
+    .. "line; the same command picks that task up, paying once #m-batch-maybe-paid-key #m-batch-maybe-paid-line #m-batch-reason-by-type", function()
+    local emu = cleanup(emulator.start{ speed = 50 })
+    -- every submit reaches the service (which makes and bills the task) and its answer is lost
+    local gw = cleanup(gateway.start{ upstream = emu.url, cases = {
+      { name = "lost", method = "POST", times = 1000, forward = true, drop = true } } })
+    local dir = cleanup(util.tmpdir())
+    local file = lines_file(dir, prompts(1, "unanswered %d"))
+    local env = { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-batch", SEEDANCE_TIME_SCALE = "0.02" }
+    local args = "batch " .. q(file) .. " -o " .. q(dir .. "/%d.mp4")
+    local code, out, err = cli.run(args .. " --json", env)
+    assert.equals(9, code, err)
+    local key = gw:requests{ method = "POST" }[1]:header("Idempotency-Key")
+    local failed = events(out)[1]
+    assert.equals("failed", failed.event)
+    assert.same({ true, key }, { failed.error.maybe_paid, failed.error.idempotency_key })
+    assert.equals(1, events(out)[2].failed_by_reason.network_error) -- grouped by type, not the transfer's kind
+    local _, _, text = cli.run(args, env)
+    assert.truthy(text:find("Idempotency-Key " .. key, 1, true), text)
+    gw:script{ upstream = emu.url, cases = {} }
+    local code2, _, err2 = cli.run(args, env)
+    assert.equals(0, code2, err2)
+    assert.equals(1, emu:stats().tasks_created)
+  end)
+end)

@@ -69,31 +69,36 @@ end
 -- One line about an item, for the log off a terminal (or above the bar on one).
 local function item_line(ev, line)
   local id = ev.task_id and (" task " .. ev.task_id) or ""
+  local e = ev.error
+  -- a submit that went unanswered: the task it may have made (and billed) is named by its key
+  local key = e and not ev.task_id and e.maybe_paid and e.idempotency_key
+  local maybe = key and ("; the service may have made (and billed) its task under Idempotency-Key " .. key
+    .. ": the same command again picks it up, paying nothing twice") or ""
   if ev.event == "submitted" then
     return string.format("line %d: %s%s", line, ev.reattached and "re-attached to" or "submitted", id)
   elseif ev.event == "done" then
     return string.format("line %d: done%s%s", line, id, ev.output and (": " .. ev.output) or "")
   elseif ev.event == "failed" then
-    local e = ev.error
     local kind = e.kind == "moderation" and (" [moderation" .. (e.input and (": " .. e.input) or "") .. "]") or ""
     local msg = output.advice(e.message)
     if ev.task_id and msg:find(ev.task_id, 1, true) then id = "" end -- the message names the task already
-    return string.format("line %d: failed%s: %s%s", line, id, msg, kind)
+    return string.format("line %d: failed%s: %s%s%s", line, id, msg, kind, maybe)
   elseif ev.event == "skipped" then
-    return string.format("line %d: skipped (%s)%s", line, ev.reason, id)
+    return string.format("line %d: skipped (%s)%s%s", line, ev.reason, id, maybe)
   end
 end
 
--- The JSON form of an item's error.
+-- The JSON form of an item's error (with the key of a submit that may have made a task: maybe_paid).
 local function error_json(e)
+  local key = e.maybe_paid and e.idempotency_key or nil
   return { type = e.type, message = output.advice(e.message), kind = e.kind, input = e.input, code = e.code,
-           status = e.status }
+           status = e.status, maybe_paid = key and true or nil, idempotency_key = key }
 end
 
--- Counts by reason: a failure's kind ("moderation") or type, a skip's reason.
+-- Counts by reason: a failure's type, or "moderation" for one refused for sensitive content; a skip's reason.
 local function reason_of(ev)
   if ev.event == "skipped" then return ev.reason end
-  return ev.error.kind or ev.error.type
+  return ev.error.kind == "moderation" and "moderation" or ev.error.type
 end
 
 -- The summary line's counts, as text: "moderation 1, task_failed 2".
@@ -305,10 +310,20 @@ function M.go(ctx, args, client, items, outs, frames, t0)
       if results[i] and results[i].error and results[i].error.type == "interrupted" then running[#running + 1] = id end
     end
     table.sort(running)
+    local unanswered = 0 -- submits that may have made a task nobody named (their keys are in the journal)
+    for i = 1, #items do
+      local e = results[i] and results[i].error
+      if e and e.maybe_paid and not e.task_id and not (results[i].task) then unanswered = unanswered + 1 end
+    end
+    local left = #running > 0 and (#running .. " task" .. (#running == 1 and "" or "s") .. " keep"
+      .. (#running == 1 and "s" or "") .. " running on the service (" .. table.concat(running, ", ") .. ")")
+      or unanswered == 0 and "no task is left running" or nil
+    if unanswered > 0 then
+      left = (left and (left .. "; ") or "") .. unanswered .. " submit" .. (unanswered == 1 and "" or "s")
+        .. " went unanswered and may have made a task (the journal keeps the key)"
+    end
     say(string.format("interrupted (SIG%s): %s; run the same command again to resume (it re-attaches, pays for "
-      .. "nothing twice): %s", g.signal, #running > 0 and (#running .. " task" .. (#running == 1 and "" or "s")
-      .. " keep" .. (#running == 1 and "s" or "") .. " running on the service (" .. table.concat(running, ", ")
-      .. ")") or "no task is left running", resume))
+      .. "nothing twice): %s", g.signal, left, resume))
   elseif stats.stopped == "max_spend" then
     say(string.format("stopped at the spending cap (--max-spend %s): used_balance grew by %s; %d item%s not "
       .. "submitted (skipped)", output.number(args.max_spend), output.value(stats.spent), counts.skipped.max_spend

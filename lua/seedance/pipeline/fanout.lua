@@ -71,7 +71,8 @@ function M.submit_item(client, request, gopts, stopped)
   for _ = 2, M.SUBMIT_ROUNDS do
     if not ok or task or not again(err) or client.closed or (stopped and stopped()) then break end
     local s = client.settings
-    scheduler.sleep(math.min(s.max_backoff, s.backoff * 2 ^ s.max_retries) * s.time_scale)
+    scheduler.sleep(math.min(s.max_backoff, s.backoff * 2 ^ s.max_retries) * s.time_scale, gopts.cancel)
+    if client.closed or (stopped and stopped()) then break end
     local g = {}
     for k, v in pairs(gopts) do g[k] = v end
     g.idempotency_key = err.idempotency_key
@@ -152,6 +153,7 @@ function M.run(client, requests, opts, paths, hooks)
   local keys, retry = {}, {}      -- journal key by index; whether the item is a new try
   local base_used                 -- used_balance before the first paying submit (max_spend)
   local last_report
+  local cancel = {}               -- the submits' stop token (scheduler.sleep's): interrupted with the batch
 
   local function event(ev)
     if hooks.on_event then hooks.on_event(ev) end
@@ -184,9 +186,14 @@ function M.run(client, requests, opts, paths, hooks)
     stop = true
     return e
   end
-  local function interrupted_error(task)
-    return errors.new{ type = "interrupted", task_id = task and task.id, message = task
+  -- (err: a submit called off between two attempts; one that went unanswered may have made a task)
+  local function interrupted_error(task, err)
+    local key = err and err.maybe_paid and err.idempotency_key
+    return errors.new{ type = "interrupted", task_id = task and task.id, idempotency_key = key or nil,
+      maybe_paid = key and true or nil, message = task
       and ("interrupted: task " .. task.id .. " keeps running on the service; a re-run with the journal resumes it")
+      or key and ("interrupted before its submit was answered: the service may have made its task under "
+        .. "Idempotency-Key " .. key .. ", which the journal keeps; a re-run submits it again under that key")
       or "interrupted before it was submitted" }
   end
   -- Settle item i with `item` (`{ task, path, error }`); `counted` when it was in flight.
@@ -340,10 +347,14 @@ function M.run(client, requests, opts, paths, hooks)
         local g = {}
         for k, v in pairs(gopts) do g[k] = v end
         g.key, g.item, g.output, g.retry_failed = keys[i], (hooks.items or {})[i] or i, paths[i], retry[i]
+        g.cancel = cancel
         if not jrnl then g.item, g.output = nil, nil end
         local ok, task, err = M.submit_item(client, requests[i], g, function() return stop end)
         if not ok then
           finish(i, { error = raised("generate", task) })
+        elseif not task and interrupted and err and (err.type == "aborted" or again(err)) then
+          -- called off before another attempt (or another round): nothing more sent, its key named
+          finish(i, { error = interrupted_error(nil, err) })
         elseif not task then
           finish(i, { error = err })
         elseif interrupted then -- paid (or re-attached) while stopping: named, not waited for
@@ -436,6 +447,7 @@ function M.run(client, requests, opts, paths, hooks)
     function hooks.control.interrupt()
       if interrupted then return end
       interrupted, stop = true, true
+      scheduler.interrupt(cancel) -- a submit pausing before another attempt (a 429's Retry-After) ends now
       stats.stopped = stats.stopped or "interrupted"
       for i in pairs(tasks) do
         if not results[i] then tasks[i]:close() end
