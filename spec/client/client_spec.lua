@@ -539,6 +539,19 @@ describe("closing while a call waits out the service's rate limit #found", funct
     return case
   end
 
+  -- call() in a coroutine; once the gateway has answered its case `case`, and the caller pauses on it, close().
+  -- Returns call()'s results as a list.
+  local function close_during_pause(case, call, close)
+    local result
+    seedance.run(function()
+      seedance.spawn(function() result = { call() } end)
+      while #gw:requests{ case = case } < 1 do seedance.sleep(0.01) end
+      seedance.sleep(0.2)
+      close()
+    end)
+    return result
+  end
+
   it("a task closed while its wait, or another task's, pauses for a 429's Retry-After (which every sender of the "
     .. "client waits out) ends at once and sends nothing more #m-poll-stops-when-closed", function()
     local c = client()
@@ -574,13 +587,7 @@ describe("closing while a call waits out the service's rate limit #found", funct
     assert(task:wait())
     assert.truthy(task.video_url:find(gw.url, 1, true), task.video_url)
     local path = tmpfile("closed.mp4")
-    local result
-    seedance.run(function()
-      seedance.spawn(function() result = { task:download(path) } end)
-      while #gw:requests{ case = "busy" } < 1 do seedance.sleep(0.01) end
-      seedance.sleep(0.2)
-      task:close()
-    end)
+    local result = close_during_pause("busy", function() return task:download(path) end, function() task:close() end)
     assert.is_nil(result[1])
     assert.equals("aborted", result[2].type)
     local media = 0
@@ -597,13 +604,7 @@ describe("closing while a call waits out the service's rate limit #found", funct
     .. "key, and nothing more is sent (nothing paid after close) #m-submit-stops-when-closed", function()
     gw:script{ upstream = emu.url, cases = { rate_limited{ name = "rate", method = "POST", times = 2 } } }
     local c = client()
-    local result
-    seedance.run(function()
-      seedance.spawn(function() result = { c:generate(REQ) } end)
-      while #gw:requests{ case = "rate" } < 1 do seedance.sleep(0.01) end
-      seedance.sleep(0.2)
-      c:close()
-    end)
+    local result = close_during_pause("rate", function() return c:generate(REQ) end, function() c:close() end)
     assert.is_nil(result[1])
     assert.equals("aborted", result[2].type)
     assert.is_string(result[2].idempotency_key)

@@ -29,6 +29,21 @@ local function frames(done, limit)
   return n
 end
 
+-- Spawns: generate `prompt` on c, wait, download to out (and again through a handle made from its id when
+-- `again`). Returns a function that gives { saved path } or { nil, err } once done, nil before.
+local function spawn_saved(c, prompt, out, again)
+  local result
+  seedance.spawn(function()
+    local task, err = c:generate{ model = "doubao-seedance-2.0", prompt = prompt }
+    if task then task, err = task:wait() end
+    local saved
+    if task then saved, err = task:download(out) end
+    if saved and again then saved, err = c:task(task.id):download(out) end
+    result = { saved, err }
+  end)
+  return function() return result end
+end
+
 local cleanup = util.cleanup()
 
 describe("file work and the host's frame #found", function()
@@ -81,16 +96,9 @@ describe("file work and the host's frame #found", function()
     local out = dir .. "/again.mp4"
     process.write(out, string.rep("x", 512 * 1024))               -- the target stands there already
     process.write(out .. ".part", string.rep("y", 512 * 1024))    -- a part with no validator: started over
-    local result
-    seedance.spawn(function()
-      local task, err = c:generate{ model = "doubao-seedance-2.0", prompt = "saved twice" }
-      if task then task, err = task:wait() end
-      local saved
-      if task then saved, err = task:download(out) end
-      if saved then saved, err = c:task(task.id):download(out) end -- and once more, over the first
-      result = { saved, err }
-    end)
-    frames(function() return result ~= nil end)
+    local done = spawn_saved(c, "saved twice", out, true) -- and once more, over the first
+    frames(function() return done() ~= nil end)
+    local result = done()
     stop()
     assert.is_truthy(result and result[1], tostring(result and result[2]))
     assert.equals(1024 * 1024, util.size_of(out))
@@ -112,17 +120,10 @@ describe("file work and the host's frame #found", function()
       fast:stop()
     end)
     local out = dir .. "/fast.mp4"
-    local result
-    seedance.spawn(function()
-      local task, err = c:generate{ model = "doubao-seedance-2.0", prompt = "a fast one" }
-      if task then task, err = task:wait() end
-      local saved
-      if task then saved, err = task:download(out) end
-      result = { saved, err }
-    end)
+    local done = spawn_saved(c, "a fast one", out)
     -- a 60 Hz host: step(0), then the rest of the frame, in which loopback fills the socket's buffers
     local most, last, steps, deadline = 0, 0, 0, seedance.now() + 60
-    while not result and seedance.now() < deadline do
+    while not done() and seedance.now() < deadline do
       seedance.step(0)
       steps = steps + 1
       local now = util.size_of(out .. ".part") -- (none once it is renamed onto fast.mp4)
@@ -130,6 +131,7 @@ describe("file work and the host's frame #found", function()
       last = now or last
       core.sleep(1 / 60)
     end
+    local result = done()
     assert.is_truthy(result and result[1], tostring(result and result[2]))
     assert.equals(size, util.size_of(out))
     -- the budget, and one more chunk of libcurl's (its 256 KiB buffer) that a paused download keeps
