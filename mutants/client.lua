@@ -201,7 +201,7 @@ return {
 
 ]] },
   { name = "submit-closed-while-waiting",
-    promise = "a submit that waited for a max_in_flight slot on a client closed meanwhile pays for nothing",
+    promise = "a submit that waited for a max_in_flight slot on a client closed meanwhile pays for nothing and sends nothing (no upload of its local images)",
     file = "lua/seedance/client.lua",
     from = [[
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
