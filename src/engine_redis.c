@@ -210,6 +210,15 @@ static int sd_redis_features_l(lua_State *L) {
     return 2;
 }
 
+/* core.process() -> this machine's name, this process's id: a worker's name in a shared journal. */
+static int sd_process_l(lua_State *L) {
+    char host[256];
+    sd_host_name(host, sizeof host);
+    lua_pushstring(L, host);
+    lua_pushinteger(L, (lua_Integer)sd_process_id());
+    return 2;
+}
+
 const luaL_Reg sd_engine_redis_methods[] = {
     {"redis_open", sd_engine_redis_open_l},
     {"redis", sd_engine_redis_l},
@@ -224,4 +233,6 @@ void sd_engine_redis_register(lua_State *L) {
     lua_pop(L, 1);
     lua_pushcfunction(L, sd_redis_features_l);
     lua_setfield(L, -2, "redis_features");
+    lua_pushcfunction(L, sd_process_l);
+    lua_setfield(L, -2, "process");
 }
