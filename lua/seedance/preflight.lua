@@ -215,7 +215,7 @@ end
 function M.items(client, requests, output, validate, shape)
   local out, problems, given = {}, {}, {}
   local set = paths.new()
-  if client.settings.journal then
+  if client.settings.journal and not require("seedance.journal").is_url(client.settings.journal) then
     set:add("the client's journal " .. client.settings.journal, client.journal_path or client.settings.journal,
       { writes = true })
   end

@@ -176,7 +176,9 @@ function M.check_files(items, args, jrnl)
                       { "--model-rules", args.model_rules } } do
     if f[2] then set:add(f[1] .. " " .. f[2], f[2]) end
   end
-  if args.journal then set:add("--journal " .. args.journal, args.journal, { writes = true }) end
+  if args.journal and not journal.is_url(args.journal) then
+    set:add("--journal " .. args.journal, args.journal, { writes = true })
+  end
   local keys = jrnl and M.keys(items)
   for i, item in ipairs(items) do
     local line = item.line
