@@ -109,6 +109,9 @@ double emu_now(void);   /* wall clock seconds (with the --test-clock offset): on
 double emu_mono(void);  /* monotonic seconds: every duration (task clock, rate windows, pacing, URL lifetimes) */
 double emu_wall_step(double seconds); /* --test-clock: move the wall clock by seconds; the offset in all */
 double emu_task_wall(const emu_task *t, double mono); /* the wall time a task reports for monotonic time mono */
+/* The Date header of an answer: this emulator's wall clock (emu_now, so a --test-clock step moves it with the
+ * times the answers report, as an NTP step moves a server's), as an HTTP date; libmicrohttpd's own is not sent. */
+void emu_http_date(char *out, size_t cap);
 double emu_rand(void);                       /* [0,1), under the lock */
 int emu_store_init(void);
 void emu_store_free(void);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "emu.h"
 #include "parse.h"
 #include "respond.h"
 
@@ -9,7 +10,10 @@ enum MHD_Result emu_send(struct MHD_Connection *c, unsigned status, const char *
                          const char *body, size_t len, const char *h1, const char *v1) {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     enum MHD_Result ok;
+    char date[64];
     if (!r) return MHD_NO;
+    emu_http_date(date, sizeof date);
+    MHD_add_response_header(r, "Date", date);
     MHD_add_response_header(r, "Content-Type", type);
     if (h1) MHD_add_response_header(r, h1, v1);
     ok = MHD_queue_response(c, status, r);

@@ -152,6 +152,9 @@ enum MHD_Result emu_media(struct MHD_Connection *c, const char *name) {
         if (!r) free(s);
     }
     if (!r) return MHD_NO;
+    char date[64];
+    emu_http_date(date, sizeof date);
+    MHD_add_response_header(r, "Date", date);
     MHD_add_response_header(r, "Content-Type", png ? "image/png" : "video/mp4");
     MHD_add_response_header(r, "Accept-Ranges", "bytes");
     MHD_add_response_header(r, "ETag", etag);

@@ -38,6 +38,17 @@ double emu_wall_step(double seconds) {
     return (double)__atomic_add_fetch(&wall_offset_us, us, __ATOMIC_RELAXED) / 1e6;
 }
 
+void emu_http_date(char *out, size_t cap) {
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t t = (time_t)floor(emu_now());
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 double emu_task_wall(const emu_task *t, double mono) {
     return t->created + (mono - t->started);
 }

@@ -27,7 +27,7 @@ CI_STAGES ?= ci-valgrind ci-gc-incremental ci-mutants ci-test ci-gc-generational
 .PHONY: ci ci-build $(CI_STAGES)
 
 ci:
-	@t0=$$(date +%s); $(MAKE) --no-print-directory ci-build > $(CI_DIR)-build.log 2>&1 || \
+	@mkdir -p $(CI_DIR); t0=$$(date +%s); $(MAKE) --no-print-directory ci-build > $(CI_DIR)-build.log 2>&1 || \
 	    { tail -40 $(CI_DIR)-build.log; exit 1; }; echo "ci-build: $$(( $$(date +%s) - t0 )) s"
 	@MAKE="$(MAKE)" mk/stages ci $(CI_JOBS) $(CI_DIR) $(CI_STAGES)
 

@@ -267,7 +267,7 @@ return {
     timeout = 90,
     file = "lua/seedance/cli/commands.lua",
     from = [[
-    if scheduler.stats().transfers == 0 then return sub.between(sig) end
+    if sub.pause_until and scheduler.now() < sub.pause_until then return sub.between(sig) end
 ]],
     to = [[
 ]] },
@@ -338,6 +338,17 @@ return {
 ]],
     to = [[
     os.time())
+]] },
+  { name = "cli-submit-answer-pending",
+    promise = "a signal during generate's submit stops at once only while the submit pauses before another "
+      .. "attempt; once its answer has come (no transfer in flight) the task may be paid: the key is printed and "
+      .. "the task is let be named",
+    file = "lua/seedance/cli/commands.lua",
+    from = [[
+    if sub.pause_until and scheduler.now() < sub.pause_until then return sub.between(sig) end
+]],
+    to = [[
+    if scheduler.stats().transfers == 0 then return sub.between(sig) end
 ]] },
   { name = "cli-help-argument-names",
     promise = "each command's help names its arguments (ID, FILE.json, COMMAND) as its usage line does",

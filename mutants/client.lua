@@ -297,9 +297,59 @@ return {
     promise = "a retry of a failed try is submitted under a new Idempotency-Key (the old one would replay the failed task)",
     file = "lua/seedance/client.lua",
     from = [[
-  local key = (not attempt and entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+  local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
+    or core.random_hex(16)
 ]],
     to = [[
-  local key = (entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+  local key = (entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
+    or core.random_hex(16)
+]] },
+  { name = "messages-keys-locale-free",
+    promise = "a caller mistake's message (an unknown option, a list's stray key) and a journal's version are "
+      .. "written with a dot under any locale",
+    edits = {
+      { file = "lua/seedance/options.lua",
+        from = [[
+    if not o then return nil, "unknown option '" .. numbers.show(k) .. "'", numbers.show(k) end
+]],
+        to = [[
+    if not o then return nil, "unknown option '" .. tostring(k) .. "'", tostring(k) end
+]] },
+      { file = "lua/seedance/preflight.lua",
+        from = [[
+        or numbers.show(k), n), 4)
+]],
+        to = [[
+        or tostring(k), n), 4)
+]] },
+      { file = "lua/seedance/journal.lua",
+        from = [[
+      return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
+]],
+        to = [[
+      return nil, path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
+]] },
+    } },
+  { name = "journal-key-one-occurrence",
+    promise = "with a journal, an Idempotency-Key belongs to one occurrence of its request: a call bringing a key "
+      .. "that another call of the same request holds submits under a key of its own (two items never share a task)",
+    file = "lua/seedance/client.lua",
+    from = [[
+  local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
+    or core.random_hex(16)
+]],
+    to = [[
+  local key = (not attempt and entry and entry.idempotency_key) or opts.idempotency_key
+    or core.random_hex(16)
+]] },
+  { name = "submit-stops-when-closed",
+    promise = "a client closed while its submit pauses before another attempt (a 429's Retry-After) ends the "
+      .. "submit at once with an aborted error carrying its key: nothing is sent, nothing paid, after close",
+    timeout = 90,
+    file = "lua/seedance/client.lua",
+    from = [[
+  call.stopped = function() return client.closed and "the client was closed" or nil end
+]],
+    to = [[
 ]] },
 }

@@ -174,4 +174,37 @@ return {
     to = [[
     if false then
 ]] },
+  { name = "download-files-off-frame",
+    promise = "a download removes a part it drops, and renames the whole part over a target already there, on "
+      .. "the engine's worker: freeing a large file's blocks never runs inside step(0)",
+    edits = {
+      { file = "lua/seedance/download.lua",
+        from = [[
+  scheduler.job{ op = "remove", path = path }
+]],
+        to = [[
+  files.remove(path)
+]] },
+      { file = "lua/seedance/download.lua",
+        from = [[
+  local r = scheduler.job{ op = "replace", path = from, to = to }
+  if not r.ok then return nil, r.error end
+]],
+        to = [[
+  local ok, err = files.replace(from, to)
+  if not ok then return nil, err end
+]] },
+    } },
+  { name = "download-stops-when-closed",
+    promise = "a task closed (the command's Ctrl-C) while its download pauses before another attempt ends the "
+      .. "download at once: nothing more is fetched",
+    timeout = 90,
+    file = "lua/seedance/download.lua",
+    from = [[
+    if env.closed() then return nil, err_of{ type = "aborted", message = "task closed during its download" } end
+    local url, uerr = url_of(task, field, env, deadline)
+]],
+    to = [[
+    local url, uerr = url_of(task, field, env, deadline)
+]] },
 }

@@ -50,4 +50,27 @@ return {
     to = [[
         if (1) {
 ]] },
+  { name = "emulator-date-follows-clock",
+    promise = "the emulator dates its answers (API and media) on its own wall clock, the one the times it reports "
+      .. "are on: a --test-clock step moves both, as an NTP step moves a server's",
+    edits = {
+      { file = "emulator/respond.c",
+        from = [[
+    MHD_add_response_header(r, "Date", date);
+    MHD_add_response_header(r, "Content-Type", type);
+]],
+        to = [[
+    (void)date;
+    MHD_add_response_header(r, "Content-Type", type);
+]] },
+      { file = "emulator/serve.c",
+        from = [[
+    MHD_add_response_header(r, "Date", date);
+    MHD_add_response_header(r, "Content-Type", png ? "image/png" : "video/mp4");
+]],
+        to = [[
+    (void)date;
+    MHD_add_response_header(r, "Content-Type", png ? "image/png" : "video/mp4");
+]] },
+    } },
 }

@@ -157,4 +157,24 @@ return {
     to = [[
         if (q->todo == NULL || q->stopping) break;
 ]] },
+  { name = "download-file-budget",
+    promise = "one step writes at most the file budget of downloads (plus a chunk of libcurl's each): a fast "
+      .. "download is paused until the next step, never made one long write",
+    file = "src/engine_transfer.c",
+    from = [[
+        if (e->file_budget > 0 && e->step_bytes >= e->file_budget) {
+]],
+    to = [[
+        if (0) {
+]] },
+  { name = "engine-timeout-unbounded",
+    promise = "a transfer's timeout of math.huge (a deadline of no limit, as every call takes it) is no limit, "
+      .. "never a raise from the engine",
+    file = "src/engine.c",
+    from = [[
+    rq.timeout_ms = sd_ms(sd_opt_seconds(L, 2, "timeout", 2));
+]],
+    to = [[
+    rq.timeout_ms = sd_ms(sd_opt_number(L, 2, "timeout", 2, 0));
+]] },
 }

@@ -59,10 +59,12 @@ return {
       .. "never another the caller passes (that one could pay twice)",
     file = "lua/seedance/client.lua",
     from = [[
-  local key = (not attempt and entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+  local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
+    or core.random_hex(16)
 ]],
     to = [[
-  local key = (not attempt and opts.idempotency_key) or (entry and entry.idempotency_key) or core.random_hex(16)
+  local key = (not attempt and not busy and opts.idempotency_key) or (entry and entry.idempotency_key)
+    or core.random_hex(16)
 ]] },
   { name = "journal-by-descriptor",
     promise = "a journal's records go to the file it opened, through its descriptor, whatever folder the host "

@@ -36,4 +36,24 @@ M.COMPANIONS = { "" }
     to = [[
   return dir_id .. "/" .. name
 ]] },
+  { name = "map-outputs-resolved-first",
+    promise = "map and chain resolve every output before their checks yield to the host's frame: a folder changed "
+      .. "between two frames of a batch's checks saves no item elsewhere",
+    edits = {
+      { file = "lua/seedance/preflight.lua",
+        from = [[
+    given[i], out[i], output_err[i] = path, path and files.absolute(path), err
+]],
+        to = [[
+    given[i], out[i], output_err[i] = path, path, err
+]] },
+      { file = "lua/seedance/preflight.lua",
+        from = [[
+    local path, full, err = given[i], out[i], output_err[i]
+]],
+        to = [[
+    local path, full, err = given[i], given[i] and files.absolute(given[i]), output_err[i]
+    out[i] = full
+]] },
+    } },
 }

@@ -212,18 +212,39 @@ return {
       .. "the host changes to meanwhile",
     file = "lua/seedance/preflight.lua",
     from = [[
-    local full = path and files.absolute(path)
+    given[i], out[i], output_err[i] = path, path and files.absolute(path), err
 ]],
     to = [[
-    local full = path
+    given[i], out[i], output_err[i] = path, path, err
 ]] },
   { name = "preflight-sliced",
     promise = "map and chain check a batch of hundreds of items over several frames (a slice per step)",
     file = "lua/seedance/preflight.lua",
     from = [[
-    if i % M.SLICE == 0 then scheduler.pass() end
+      scheduler.pass()
+      slice_end = scheduler.now() + scheduler.budget
 ]],
     to = [[
+      slice_end = scheduler.now() + scheduler.budget
+]] },
+  { name = "preflight-probe-once",
+    promise = "a batch's checks make one probe file per output folder, not one per item, inside the host's frames",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+      local ok, oerr = files.check_output(full, not probed[dir], path)
+]],
+    to = [[
+      local ok, oerr = files.check_output(full, true, path)
+]] },
+  { name = "preflight-slice-budget",
+    promise = "a batch's checks yield to the host's frame once the scheduler's frame budget is spent, not only "
+      .. "every SLICE items (file system calls cost what the disk decides)",
+    file = "lua/seedance/preflight.lua",
+    from = [[
+    if i % M.SLICE == 0 or scheduler.now() > slice_end then
+]],
+    to = [[
+    if i % M.SLICE == 0 then
 ]] },
   { name = "map-retry-failed",
     promise = "retry_failed submits the items whose journaled try failed again (and only them)",

@@ -55,4 +55,13 @@ M.encode = require("cjson.safe").encode
     to = [[
     X(image_with_roles, "array", 2, SD_IF_SET, sd_check_roles, "image",                             \
 ]] },
+  { name = "validator-keys-locale-free",
+    promise = "the validator names a table key that is a number the same under any locale ([1.5], never [1,5])",
+    file = "src/validate_report.c",
+    from = [[
+        sd_format_double(n, sizeof n, "%.17g", (double)lua_tonumber(L, idx));
+]],
+    to = [[
+        snprintf(n, sizeof n, "%.17g", (double)lua_tonumber(L, idx));
+]] },
 }

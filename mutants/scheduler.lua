@@ -132,4 +132,24 @@ return {
 ]],
     to = [[
 ]] },
+  { name = "timeout-finite",
+    promise = "seedance.timeout() is at most a day: a coroutine that sleeps for ever (math.huge) never hands a "
+      .. "host's timer an infinite wait (luv's raised inside its loop and the host exited)",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  if t and t > M.TIMEOUT_MAX then t = M.TIMEOUT_MAX end
+]],
+    to = [[
+]] },
+  { name = "timeout-drops-stale",
+    promise = "seedance.timeout() counts only pauses still running: one ended early (interrupted) keeps no host "
+      .. "awake, so a host loop returns once seedance is idle",
+    timeout = 120,
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  while top and not (top.rec.waiting and top.rec.gen == top.gen) do
+]],
+    to = [[
+  while false do
+]] },
 }

@@ -171,4 +171,15 @@ function Task:__gc()
 ]],
     to = [[
 ]] },
+  { name = "poll-stops-when-closed",
+    promise = "a task closed (the command's Ctrl-C) while a poll waits out a 429's Retry-After, its own or the "
+      .. "client's shared pause, ends at once and sends nothing more",
+    timeout = 90,
+    file = "lua/seedance/task.lua",
+    from = [[
+                                 nap = nap, stopped = stopped })
+]],
+    to = [[
+                                 nap = nap, stopped = nil })
+]] },
 }

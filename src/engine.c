@@ -108,6 +108,20 @@ static double sd_opt_number(lua_State *L, int t, const char *key, int arg, doubl
     return d;
 }
 
+/* t[key] as seconds for a timeout: a number >= 0, where math.huge (no limit, as the library's deadlines
+ * take it) is 0, libcurl's "none" (0 when nil); pops it. */
+static double sd_opt_seconds(lua_State *L, int t, const char *key, int arg) {
+    double d;
+    lua_getfield(L, t, key);
+    if (lua_type(L, -1) == LUA_TNUMBER && isinf((double)lua_tonumber(L, -1)) && lua_tonumber(L, -1) > 0) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pop(L, 1);
+    d = sd_opt_number(L, t, key, arg, 0);
+    return d;
+}
+
 /* t[key] as an integral number >= 0 (def when nil); pops it. */
 static double sd_opt_count(lua_State *L, int t, const char *key, int arg, double def) {
     double d = 0;
@@ -139,7 +153,8 @@ static long sd_ms(double s) {
     return ms > (double)LONG_MAX ? LONG_MAX : (long)ms;
 }
 
-/* core.engine([opts]) -> engine. */
+/* core.engine([opts]) -> engine. opts: max_host_connections, max_total_connections, user_agent,
+ * file_budget (bytes of downloads one step may write to their files; 0, the default: no cap). */
 static int sd_engine_new_l(lua_State *L) {
     sd_engine_opts o;
     sd_engine_box *b;
@@ -147,11 +162,13 @@ static int sd_engine_new_l(lua_State *L) {
     o.max_host_connections = 32;
     o.max_total_connections = 256;
     o.user_agent = NULL;
+    o.file_budget = 0;
     if (!lua_isnoneornil(L, 1)) {
         luaL_checktype(L, 1, LUA_TTABLE);
         o.max_host_connections = (long)sd_opt_count(L, 1, "max_host_connections", 1, 32);
         o.max_total_connections = (long)sd_opt_count(L, 1, "max_total_connections", 1, 256);
         o.user_agent = sd_opt_string(L, 1, "user_agent", 1, 0, NULL);
+        o.file_budget = (long long)sd_opt_count(L, 1, "file_budget", 1, 0);
     }
     b = (sd_engine_box *)lua_newuserdata(L, sizeof *b);
     b->e = NULL; /* born closed */
@@ -240,8 +257,8 @@ static int sd_engine_add_l(lua_State *L) {
     rq.resume_from = (long long)sd_opt_count(L, 2, "resume_from", 2, 0);
     rq.max_file = (long long)sd_opt_count(L, 2, "max_file", 2, 0);
     rq.max_body = (size_t)sd_opt_count(L, 2, "max_body", 2, SD_DEFAULT_MAX_BODY);
-    rq.timeout_ms = sd_ms(sd_opt_number(L, 2, "timeout", 2, 0));
-    rq.connect_timeout_ms = sd_ms(sd_opt_number(L, 2, "connect_timeout", 2, 0));
+    rq.timeout_ms = sd_ms(sd_opt_seconds(L, 2, "timeout", 2));
+    rq.connect_timeout_ms = sd_ms(sd_opt_seconds(L, 2, "connect_timeout", 2));
     rq.low_speed_limit = (long)sd_opt_count(L, 2, "low_speed_limit", 2, 0);
     rq.low_speed_time = (long)sd_opt_count(L, 2, "low_speed_time", 2, 0);
     rq.ca_file = sd_opt_string(L, 2, "ca_file", 2, 0, NULL);
@@ -276,14 +293,15 @@ static int sd_engine_add_l(lua_State *L) {
 
 /*
  * eng:job{ op = "hash", path = P, max = N } | { op = "append", file = LOCK, data = S } |
- * { op = "read", file = LOCK, max = N } -> id: file work for the worker thread (jobs.c), whose
- * result next() hands over like a transfer's: { id, ok, job = op, hash | data, error }. LOCK is a
- * core.lock of the file (its own open file: a journal's lock); append writes S at the end and syncs it.
+ * { op = "read", file = LOCK, max = N } | { op = "remove", path = P } | { op = "replace", path = P, to = T }
+ * -> id: file work for the worker thread (jobs.c), whose result next() hands over like a transfer's:
+ * { id, ok, job = op, hash | data, error }. LOCK is a core.lock of the file (its own open file: a journal's
+ * lock); append writes S at the end and syncs it; remove and replace free a large file's blocks off the frame.
  */
 static int sd_engine_job_l(lua_State *L) {
-    static const char *const ops[] = {"hash", "append", "read", NULL};
+    static const char *const ops[] = {"hash", "append", "read", "remove", "replace", NULL};
     sd_engine *e = sd_check_engine(L);
-    const char *path = NULL, *data = NULL;
+    const char *path = NULL, *to = NULL, *data = NULL;
     size_t len = 0;
     sd_file f = SD_NOFILE;
     long long max = 0, id;
@@ -293,10 +311,12 @@ static int sd_engine_job_l(lua_State *L) {
     lua_settop(L, 2);
     lua_getfield(L, 2, "op");
     op = luaL_checkoption(L, -1, NULL, ops);
-    if (op == SD_JOB_HASH) path = sd_opt_string(L, 2, "path", 2, 1, NULL);
-    if (op != SD_JOB_APPEND) max = (long long)sd_opt_count(L, 2, "max", 2, 0);
+    if (op == SD_JOB_HASH || op == SD_JOB_REMOVE || op == SD_JOB_REPLACE)
+        path = sd_opt_string(L, 2, "path", 2, 1, NULL);
+    if (op == SD_JOB_REPLACE) to = sd_opt_string(L, 2, "to", 2, 1, NULL);
+    if (op == SD_JOB_HASH || op == SD_JOB_READ) max = (long long)sd_opt_count(L, 2, "max", 2, 0);
     if (op == SD_JOB_APPEND) data = sd_opt_string(L, 2, "data", 2, 1, &len);
-    if (op != SD_JOB_HASH) {
+    if (op == SD_JOB_APPEND || op == SD_JOB_READ) {
         lua_getfield(L, 2, "file");
         f = sd_lock_handle(L, lua_gettop(L));
         if (f == SD_NOFILE) return luaL_argerror(L, 2, "field 'file' must be a lock that is held");
@@ -306,6 +326,7 @@ static int sd_engine_job_l(lua_State *L) {
     if (j == NULL) return luaL_error(L, "not enough memory");
     j->max = max;
     if (path != NULL && (j->path = strdup(path)) == NULL) goto nomem;
+    if (to != NULL && (j->to = strdup(to)) == NULL) goto nomem;
     if (data != NULL) {
         if ((j->data = malloc(len ? len : 1)) == NULL) goto nomem;
         memcpy(j->data, data, len);
@@ -326,7 +347,7 @@ nomem:
 
 /* Push the result table of a finished job. */
 static void sd_push_job(lua_State *L, const sd_job *j) {
-    static const char *const ops[] = {"hash", "append", "read"};
+    static const char *const ops[] = {"hash", "append", "read", "remove", "replace"};
     lua_createtable(L, 0, 5);
     sd_pushbig(L, j->id);
     lua_setfield(L, -2, "id");

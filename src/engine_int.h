@@ -83,6 +83,7 @@ typedef struct sd_transfer {
     long long max_file;           /* cap of the download file's bytes, 0 = none */
     int guard_link_local;         /* refuse link-local peers */
     int resumed;                  /* the body was appended to existing bytes (206) */
+    int paused;                   /* paused by the step's file budget (resumed at the next step) */
     sd_buf body;                  /* in-memory body of the current response */
     sd_buf head;                  /* header lines of the current response */
     long status;                  /* status of the current (at the end, final) response */
@@ -119,6 +120,7 @@ typedef struct sd_engine_opts {
     long max_host_connections;  /* per host, 0 = unlimited */
     long max_total_connections; /* in all, 0 = unlimited */
     const char *user_agent;     /* default User-Agent, or NULL */
+    long long file_budget;      /* bytes of downloads one step may write to their files, 0 = no cap */
 } sd_engine_opts;
 
 /* The engine: one multi handle, its sockets, timer, transfers and results. */
@@ -140,6 +142,9 @@ typedef struct sd_engine {
     char *user_agent;          /* default User-Agent (owned) or NULL */
     sd_jobs jobs;              /* file work on the worker thread (jobs.c); ids from next_id too */
     sd_rlink *redis;           /* Redis connections (redis.c), polled with libcurl's sockets */
+    long long file_budget;     /* bytes of downloads one step may write to their files, 0 = no cap */
+    long long step_bytes;      /* bytes written to download files in this step */
+    int paused;                /* some download was paused by the file budget: resume it at the next step */
 } sd_engine;
 
 /* ---- engine_loop.c: the multi handle, ids, results, the easy-handle pool ---- */
@@ -162,10 +167,14 @@ void sd_engine_cancel(sd_engine *e, sd_transfer *t);
 
 /* Run IO for at most timeout_ms (while file jobs are outstanding, at most 1 ms:
  * the worker's results are looked for that often); returns the number of
- * results waiting (transfers and finished jobs). */
+ * results waiting (transfers and finished jobs). A step writes at most about
+ * file_budget bytes of downloads to their files (one more chunk of libcurl's
+ * per download): a download that would write more is paused until the next
+ * step, so a fast download never turns one step into a long write. */
 size_t sd_engine_step(sd_engine *e, int timeout_ms);
 
-/* Milliseconds until the engine wants step() again, -1 when it has nothing to do. */
+/* Milliseconds until the engine wants step() again (0 while a download waits on the file budget),
+ * -1 when it has nothing to do. */
 long sd_engine_timeout(sd_engine *e);
 
 /* Queue a file job under a new id; the id, or -1 (the job is freed) when the worker cannot start. */

@@ -119,6 +119,7 @@ sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
     if (e == NULL) goto nomem;
     e->timer_at = -1;
     e->next_id = 1;
+    e->file_budget = o->file_budget;
     e->nbuckets = 64;
     e->buckets = calloc(e->nbuckets, sizeof *e->buckets);
     if (e->buckets == NULL) goto nomem;
@@ -460,9 +461,28 @@ long long sd_engine_add_job(sd_engine *e, sd_job *j) {
     return e->next_id++;
 }
 
+/* Resume the downloads the file budget paused in the last step (their kept chunk is written now). */
+static void sd_resume_paused(sd_engine *e) {
+    size_t i;
+    e->paused = 0;
+    for (i = 0; i < e->nbuckets; i++) {
+        sd_transfer *t;
+        for (t = e->buckets[i]; t != NULL; t = t->hnext) {
+            if (!t->paused) continue;
+            t->paused = 0;
+            if (t->easy != NULL) curl_easy_pause(t->easy, CURLPAUSE_CONT);
+        }
+    }
+}
+
 size_t sd_engine_step(sd_engine *e, int timeout_ms) {
     int running, n, wait = timeout_ms, redis = sd_redis_busy(e);
     size_t i, nready = 0, nredis;
+    e->step_bytes = 0; /* this step's file budget */
+    if (e->paused) {
+        sd_resume_paused(e);
+        wait = 0; /* they go on now */
+    }
     if (sd_jobs_outstanding(&e->jobs) > 0) {
         /* the worker's results are looked for every millisecond */
         if (sd_jobs_finished(&e->jobs) || e->nqueued > 0) wait = 0;
@@ -514,7 +534,7 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
 
 long sd_engine_timeout(sd_engine *e) {
     long long d, r;
-    if (sd_engine_waiting(e) > 0) return 0;
+    if (sd_engine_waiting(e) > 0 || e->paused) return 0;
     r = sd_redis_busy(e) ? sd_redis_left_ms(e) : -1;
     if (e->running == 0 && r < 0) return sd_jobs_outstanding(&e->jobs) > 0 ? 1 : -1;
     d = e->running == 0 ? -1 : sd_timer_left_ms(e);

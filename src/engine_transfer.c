@@ -27,12 +27,21 @@
 /* libcurl's receive buffer for downloads (its default is 16 KiB; curl -o uses 100 KiB). */
 #define SD_DOWNLOAD_BUFFER (256L * 1024L)
 
-/* CURLOPT_WRITEFUNCTION: 2xx bodies of downloads to their file, others to memory. */
+/* CURLOPT_WRITEFUNCTION: 2xx bodies of downloads to their file, others to memory. A download
+ * whose step has written its file budget already is paused (libcurl keeps the chunk and hands
+ * it over again when the next step resumes it): one step never writes without bound. */
 static size_t sd_write_cb(char *p, size_t size, size_t n, void *ud) {
     sd_transfer *t = ud;
     size_t len = size * n;
     if (t->output != NULL && t->status >= 200 && t->status < 300) {
+        struct sd_engine *e = t->eng;
+        if (e->file_budget > 0 && e->step_bytes >= e->file_budget) {
+            t->paused = 1;
+            e->paused = 1;
+            return CURL_WRITEFUNC_PAUSE;
+        }
         if (sd_output_write(t, p, len) != 0) return 0;
+        e->step_bytes += (long long)len;
     } else {
         int r = sd_buf_add(&t->body, p, len);
         if (r == -1) {

@@ -1,7 +1,8 @@
 /*
  * jobs.c: the engine's file worker. A host calls step(0) from its frame loop;
  * file work whose size has no bound (hashing a 20 MB image, reading a long
- * journal, an fsync that waits on a busy disk) would stall that frame, so it
+ * journal, an fsync that waits on a busy disk, removing a large file or
+ * renaming over one, which frees its blocks) would stall that frame, so it
  * runs here, on one worker thread per engine, and step() only hands over
  * what the worker finished. One worker, in order: the records of a journal
  * land in the order they were asked for.
@@ -35,6 +36,7 @@ void sd_job_free(sd_job *j) {
     if (j == NULL) return;
     sd_file_close(j->file);
     free(j->path);
+    free(j->to);
     free(j->data);
     free(j);
 }
@@ -118,6 +120,14 @@ static void sd_job_run(sd_job *j) {
         break;
     case SD_JOB_READ:
         sd_job_read(j);
+        break;
+    case SD_JOB_REMOVE: /* freeing a large file's blocks takes as long as its size: never on a frame */
+        if (sd_path_remove(j->path) != 0 && errno != ENOENT) j->err = errno;
+        else j->ok = 1;
+        break;
+    case SD_JOB_REPLACE: /* the same when what it replaces is large */
+        if (sd_path_replace(j->path, j->to) != 0) j->err = errno;
+        else j->ok = 1;
         break;
     }
     if (j->file != SD_NOFILE && sd_file_close(j->file) != 0 && j->ok && j->op == SD_JOB_APPEND) {

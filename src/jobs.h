@@ -1,6 +1,7 @@
 /*
  * jobs.h: file work of unbounded size (reading a file to hash it, reading a
- * journal, appending a record and syncing it to disk) done on a worker thread
+ * journal, appending a record and syncing it to disk, removing or replacing a
+ * large file, which frees its blocks) done on a worker thread
  * of the engine, never on the thread that calls step(): a host's frame loop
  * only collects what the worker finished (src/jobs.c).
  */
@@ -15,14 +16,17 @@
 typedef enum sd_job_op {
     SD_JOB_HASH,   /* read path (at most max bytes, never through a link) and hash it: FNV-1a 64 */
     SD_JOB_APPEND, /* write data at the end of file, then sync it to disk */
-    SD_JOB_READ    /* read file from its start, at most max bytes */
+    SD_JOB_READ,   /* read file from its start, at most max bytes */
+    SD_JOB_REMOVE, /* remove path (a file or a link itself; none there is no error) */
+    SD_JOB_REPLACE /* move path onto to in one step, replacing what stands there (platform.h: sd_path_replace) */
 } sd_job_op;
 
 /* One job; the worker touches it only between taking it and finishing it. */
 typedef struct sd_job {
     long long id;         /* the engine's id (never one of a transfer's) */
     sd_job_op op;         /* what it does */
-    char *path;           /* HASH: the file (owned) */
+    char *path;           /* HASH, REMOVE, REPLACE: the file (owned) */
+    char *to;             /* REPLACE: where it goes (owned) */
     long long max;        /* HASH, READ: most bytes read */
     sd_file file;         /* APPEND, READ: the job's own handle on the file (closed when done) */
     char *data;           /* APPEND: the bytes to write; READ: what was read (owned) */

@@ -86,8 +86,10 @@ void sd_key_name(lua_State *L, int idx, char *out, size_t cap) {
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
         snprintf(out, cap, "%.*s%s", (int)(len < 48 ? len : 48), s, len > 48 ? "..." : "");
-    } else if (lua_type(L, idx) == LUA_TNUMBER) {
-        snprintf(out, cap, "[%.17g]", (double)lua_tonumber(L, idx));
+    } else if (lua_type(L, idx) == LUA_TNUMBER) { /* the same under any locale ("[1.5]", never "[1,5]") */
+        char n[40];
+        sd_format_double(n, sizeof n, "%.17g", (double)lua_tonumber(L, idx));
+        snprintf(out, cap, "[%s]", n);
     } else {
         snprintf(out, cap, "[%s]", lua_typename(L, lua_type(L, idx)));
     }

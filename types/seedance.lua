@@ -58,7 +58,7 @@
 
 ---@class seedance.GenerateOptions
 ---@field validate boolean|nil false skips client-side checks for this request
----@field idempotency_key string|nil the key to submit under: an earlier error's `idempotency_key` picks up the task that submit may have made (a retried submit never makes a second task)
+---@field idempotency_key string|nil the key to submit under: an earlier error's `idempotency_key` picks up the task that submit may have made (a retried submit never makes a second task); with a journal, not when another call of the same request holds that key's task (two items never share one)
 ---@field key string|nil with a journal: the logical request's name (default: its hash and occurrence)
 ---@field before_submit fun(key:string):boolean|nil|nil called right before the submit is first sent, with its Idempotency-Key; false sends nothing (an `aborted` error)
 ---@field retry_failed boolean|nil with a journal: a request whose journaled try failed (task failed, submit refused) is paid for again under a new key

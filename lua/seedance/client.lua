@@ -141,7 +141,8 @@ end
 -- @tparam seedance.Request req
 -- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key` (the key to submit
 --   under: an earlier error's, to pick up the task it may have made; with a journal, the key the journal
---   recorded for this request wins), `key` (journal),
+--   recorded for this request wins, and a key another call of the same request holds is not used again:
+--   two occurrences never share a task), `key` (journal),
 --   `timeout` (seconds for the whole submit: waiting for a max_in_flight slot and retries),
 --   `before_submit(key)` (called once the checks, the slot and the uploads are done, right before the
 --   submit is first sent; returning false sends nothing and ends with an `aborted` error: a host's
@@ -191,15 +192,16 @@ function submit(self, req, opts)
   local iok, ierr = files.check_inputs(sent)
   if not iok then return nil, ierr end
   local deadline = opts.timeout and scheduler.now() + opts.timeout or nil
-  local jrnl, jkey, hash = ctx.journal, nil, nil
+  local jrnl, jkey, hash, busy = ctx.journal, nil, nil, false
   if jrnl then
     -- a key the pipelines made (hash#n) names its hash: the request is not read and hashed twice
     hash = type(opts.key) == "string" and opts.key:match("^(%x+)#%d+$") or journal.hash(sent)
-    jkey = opts.key or jrnl:take_key(hash)
+    if opts.key then jkey = opts.key else jkey, busy = jrnl:take_key(hash, opts.idempotency_key) end
   end
-  local task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
+  -- (busy: the caller's Idempotency-Key is another occurrence's, held by another call: not this one's to use)
+  local task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   if not task and err and err.taken then -- another worker recorded this try first: its key, not a new one
-    task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
+    task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   end
   -- no task: the occurrence is the next call's (a script's retry, or a re-run; see Journal:take_key)
   if not task and jkey and not opts.key then jrnl:release(jkey) end
@@ -229,7 +231,7 @@ end
 -- (req: the caller's request, kept by the task). Once the submit's Idempotency-Key is chosen, every error
 -- it ends with carries it (`idempotency_key`): an answer lost after the service made (and billed) the task
 -- leaves the caller the one key that picks that task up (`generate(req, { idempotency_key = ... })`).
-function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
+function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   local ctx = self._ctx
   local jrnl, entry, attempt = ctx.journal, nil, nil
   if jrnl and jrnl.shared and not opts.claimed then
@@ -243,7 +245,7 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
     local claimed = {}
     for k, v in pairs(opts) do claimed[k] = v end
     claimed.claimed = true
-    local task, err = attach_or_pay(self, req, sent, claimed, deadline, jkey, hash, body)
+    local task, err = attach_or_pay(self, req, sent, claimed, deadline, jkey, hash, body, busy)
     jrnl:unclaim(jkey)
     return task, err
   end
@@ -270,7 +272,8 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
   end
   -- the journal's key first: a submit it recorded may have made a task under that key alone
   -- (a new try of a failed request gets a new key: the old one would answer with the failed task)
-  local key = (not attempt and entry and entry.idempotency_key) or opts.idempotency_key or core.random_hex(16)
+  local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
+    or core.random_hex(16)
   local function fail(err)
     err.idempotency_key = key
     return nil, err
@@ -319,8 +322,15 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body)
         or errors.callback("before_submit", go))
     end
   end
+  -- a client closed while the submit pauses before another attempt (a 429's Retry-After, shared by every
+  -- sender) sends nothing more: it ends at once with an `aborted` error (its key, maybe_paid when an
+  -- attempt went unanswered), never pays after close
+  local client, naps = self, self._naps or {}
+  self._naps = naps -- (what close interrupts)
   local call = { method = "POST", path = "/v1/videos/generations", body = body,
                  headers = { "Idempotency-Key: " .. key }, deadline = deadline }
+  call.nap = function(seconds) scheduler.sleep(seconds, naps) end
+  call.stopped = function() return client.closed and "the client was closed" or nil end
   submitting[key] = jkey or true
   local obj, r = http.json(ctx, call)
   submitting[key] = nil
@@ -401,11 +411,13 @@ end
 
 --- Close the client: its journal's lock is released (another process may use
 -- it), and the client may make no more calls (they raise "attempt to use a closed
--- client", and `client.closed` is true). A submit that was waiting for a max_in_flight slot
--- pays for nothing: it ends with an `aborted` error. Safe to call twice; tasks of this client
+-- client", and `client.closed` is true). A submit that was waiting for a max_in_flight slot,
+-- or pausing before another attempt (a 429's Retry-After), sends nothing more: it ends at once
+-- with an `aborted` error carrying its key. Safe to call twice; tasks of this client
 -- keep working, without the journal.
 function Client:close()
   self.closed = true
+  if self._naps then scheduler.interrupt(self._naps) end
   if self._ctx.journal then self._ctx.journal:close() end
 end
 

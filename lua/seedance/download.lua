@@ -108,6 +108,20 @@ function M.decide(o)
     message = string.format("partial file longer than the file (%d of %d bytes): starting over", size, total) } }
 end
 
+-- Remove a partial file on the engine's worker: freeing a large file's blocks takes as long as its
+-- size, never a host's frame (in plain code it blocks, as every call does).
+local function remove_part(path)
+  scheduler.job{ op = "remove", path = path }
+end
+
+-- Move the whole part onto the target, on the worker too: a target that stands there already (a
+-- download saved again, a re-run) is freed by the rename. True, or nil and the message.
+local function replace(from, to)
+  local r = scheduler.job{ op = "replace", path = from, to = to }
+  if not r.ok then return nil, r.error end
+  return true
+end
+
 -- A task seen completed before its URL: re-read after the client's backoff (no server asked a wait).
 local NO_URL_YET = {}
 
@@ -177,6 +191,8 @@ function M.run(task, path, opts, env)
   end
   local hop, hops = nil, 0 -- a redirect's target, and how many were followed from the task's URL
   while true do
+    -- closed while it paused before this attempt (the command's Ctrl-C): nothing more is fetched
+    if env.closed() then return nil, err_of{ type = "aborted", message = "task closed during its download" } end
     local url, uerr = url_of(task, field, env, deadline)
     if not url then return nil, uerr end
     local parts, perr = urls.check_media(hop or url, settings.allow_insecure_media)
@@ -190,7 +206,7 @@ function M.run(task, path, opts, env)
     if validator and validator:find("%c") then validator = nil end -- damaged (a crash mid-write): none
     if have > 0 and not validator then
       -- a part without its validator cannot be resumed safely: start over
-      files.remove(part)
+      remove_part(part)
       have = 0
     end
     local left = retry.left(deadline)
@@ -223,7 +239,7 @@ function M.run(task, path, opts, env)
     local d = M.decide{ result = r, have = have, validator = validator, size = files.size(part) or 0,
                         refreshed = refreshed, task_id = task.id }
     if d.discard then
-      files.remove(part)
+      remove_part(part)
       files.remove(meta)
     end
     if d.action ~= "redirect" then hop, hops = nil, 0 end
@@ -245,7 +261,7 @@ function M.run(task, path, opts, env)
         local cok, e = scheduler.protect(opts.on_progress, size, size)
         if not cok then return nil, errors.callback("on_progress", e) end
       end
-      local rok, rerr = files.replace(part, target)
+      local rok, rerr = replace(part, target)
       if not rok then
         return nil, err_of{ type = "io_error", message = "cannot rename " .. path .. ".part: " .. tostring(rerr) }
       end

@@ -56,14 +56,19 @@ end
 
 --- Before an API request: wait out a shared pause, then for room in the window.
 -- @tparam[opt] number deadline absolute time to give up at
--- @treturn boolean|nil true, or nil and the seconds still to wait when the deadline comes first
-function Governor:before_request(deadline)
+-- @tparam[opt] function nap the caller's pause (`nap(seconds)`, ending early when the caller is
+--   stopped: a task closed, say); default `scheduler.sleep`
+-- @tparam[opt] function stopped true when the caller was stopped: the shared pause is not waited out
+-- @treturn boolean|nil true, or nil and the seconds still to wait when the deadline comes first (or 0 when
+--   the caller was stopped)
+function Governor:before_request(deadline, nap, stopped)
   if not self.enabled then return true end
   -- another sender's 429 may lengthen the pause while this one waits: re-check
   while scheduler.now() < self.pause_until do
+    if stopped and stopped() then return nil, 0 end
     local pause = self.pause_until - scheduler.now()
     if deadline and scheduler.now() + pause > deadline then return nil, pause end
-    scheduler.sleep(pause)
+    if nap then nap(pause) else scheduler.sleep(pause) end
   end
   if self.active >= math.floor(self.window) then
     if not self.room.wait(function() return self.active < math.floor(self.window) end, deadline) then

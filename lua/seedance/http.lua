@@ -164,10 +164,21 @@ function M.transport_error(r)
   return errors.new{ type = k[1], retryable = k[2], kind = kind, message = msg .. " (" .. kind .. ")" }
 end
 
+-- The error of a call whose owner was stopped (a task closed, a client closed) before it tried again.
+local function stopped_error(why)
+  return errors.new{ type = "aborted", retryable = false,
+    message = (type(why) == "string" and why or "stopped") .. " before the call tried again: nothing more was sent" }
+end
+
 -- One attempt of an API call: true and the results, or false, the error, nil and whether nothing was sent.
 local function attempt(ctx, req)
   local deadline = req.deadline
-  local room, wait = ctx.governor:before_request(deadline)
+  local room, wait = ctx.governor:before_request(deadline, req.nap, req.stopped)
+  local why = req.stopped and req.stopped()
+  if why then
+    if room then ctx.governor:after_request(0) end -- the window's slot it took
+    return false, stopped_error(why), nil, true
+  end
   if not room then
     return false, errors.new{ type = "rate_limit_error", retryable = false, retry_after = wait,
       message = string.format("the client is backing off from the service's rate limit for %s s more, "
@@ -209,7 +220,9 @@ end
 -- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam table req `method`, `path`, `body`, `headers`, `form_file`, `timeout`, `decode` (answer
 --   is JSON), `deadline` (absolute `scheduler.now()` time), `retry` (false: one attempt), `track`,
---   `nap` (the pause between attempts; default scheduler.sleep)
+--   `nap` (the pause between attempts, the shared 429 pause included; default scheduler.sleep; it may end
+--   early when its owner is stopped), `stopped` (a function: what stopped the call's owner, a task or
+--   client closed, as a string, else nil; a stopped call sends nothing more and ends with an `aborted` error)
 -- @treturn[1] table the decoded object (with `decode`) or the engine's result
 -- @treturn[1] table the engine's result (with `decode`)
 -- @treturn[2] nil

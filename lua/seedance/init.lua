@@ -141,7 +141,8 @@ M.sockets = scheduler.sockets
 
 --- Seconds until `step` has work to do.
 -- @function timeout
--- @treturn number|nil 0 when something is ready, nil when nothing is pending
+-- @treturn number|nil 0 when something is ready, nil when nothing is pending; at most a day (86400),
+--   even while a coroutine sleeps for ever, so a host can hand it to its own timer
 M.timeout = scheduler.timeout
 
 local pipeline = require("seedance.pipeline")

@@ -43,6 +43,7 @@
 
 local core = require("seedance.core")
 local json = require("seedance.json")
+local numbers = require("seedance.numbers")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
 
@@ -147,7 +148,8 @@ M.SLICE = 256
 -- @treturn table
 -- @local (for the journal implementations)
 function M.blank(path)
-  return setmetatable({ path = path, entries = {}, order = {}, counts = {}, torn = 0, skipped = 0 }, Journal)
+  return setmetatable({ path = path, entries = {}, order = {}, counts = {}, by_key = {}, torn = 0, skipped = 0 },
+    Journal)
 end
 
 --- Fold one record (a line of JSON) into a journal state: a torn or
@@ -163,7 +165,7 @@ function M.fold(self, line)
   if type(rec) ~= "table" then
     self.torn = self.torn + 1
   elseif type(rec.v) == "number" and rec.v > M.VERSION then
-    return nil, self.path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
+    return nil, self.path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
   elseif well_formed(rec) then
     self:_apply(rec)
   else
@@ -363,6 +365,7 @@ function Journal:_apply(rec)
       e.attempt = attempt
     end
     e.hash, e.idempotency_key = rec.hash, rec.idempotency_key
+    self.by_key[rec.idempotency_key] = key
     e.item = rec.item or e.item
     e.output = rec.output or e.output
     e.prompt = rec.prompt or e.prompt
@@ -407,18 +410,35 @@ end
 -- still submitting). A call that ends without a task gives it back with
 -- `release`, so a try that paid for nothing does not use its occurrence up:
 -- the script's retry takes the same key (and Idempotency-Key), as a re-run will.
+-- A call that brings an Idempotency-Key this journal recorded for an occurrence
+-- of the hash (an earlier try's error's, as map's rounds do) takes that very
+-- occurrence when it is free; when another call holds it (a sibling with the
+-- same request took it while this one paused), the key is that call's now:
+-- `busy` says so, and this call must submit under a key of its own, never pick
+-- up the task that sibling is picking up (two occurrences, one task).
 -- @tparam string hash
+-- @tparam[opt] string idempotency_key the key the caller brings
 -- @treturn string the key
-function Journal:take_key(hash)
+-- @treturn boolean busy: the caller's Idempotency-Key belongs to an occurrence another call holds
+function Journal:take_key(hash, idempotency_key)
   local taken = self.counts[hash]
   if not taken then
     taken = {}
     self.counts[hash] = taken
   end
+  local mine = idempotency_key and self.by_key[idempotency_key]
+  local h, m = (mine or ""):match("^(.*)#(%d+)$")
+  if h == hash then
+    m = tonumber(m)
+    if not taken[m] then
+      taken[m] = true
+      return mine, false
+    end
+  end
   local n = 1
   while taken[n] do n = n + 1 end
   taken[n] = true
-  return hash .. "#" .. n
+  return hash .. "#" .. n, h == hash
 end
 
 --- Give back a key from `take_key` whose call got no task.

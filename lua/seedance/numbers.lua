@@ -32,4 +32,13 @@ function M.text(x)
   return core.format_number("%.14g", x)
 end
 
+--- Any value as a message shows it: a number as `text` writes it (the same under any locale: a table
+-- key 1.5 is "1.5", never "1,5"), anything else as `tostring` does.
+-- @param v
+-- @treturn string
+function M.show(v)
+  if type(v) == "number" then return M.text(v) end
+  return tostring(v)
+end
+
 return M

@@ -99,7 +99,7 @@ function M.check(opts)
   opts = opts or {}
   for k, v in pairs(opts) do
     local o = M.by_name[k]
-    if not o then return nil, "unknown option '" .. tostring(k) .. "'", tostring(k) end
+    if not o then return nil, "unknown option '" .. numbers.show(k) .. "'", numbers.show(k) end
     local why = problem(o, v)
     if why then return nil, string.format("option '%s' %s", k, why), k end
   end

@@ -46,10 +46,17 @@ local function default_error_handler(err)
 end
 local error_handler = default_error_handler
 
+--- Bytes of downloads one `step` may write to their files (512 KiB): a download
+-- that would write more waits for the next step, so a fast one (a video served at
+-- hundreds of MB/s on a LAN or loopback) never makes a step a long write. A frame
+-- loop at 60 Hz still saves up to 30 MiB/s; plain code, which steps again at
+-- once, is not slowed. Read when the engine is made (the first call).
+M.file_budget = 512 * 1024
+
 --- The engine of this Lua state.
 -- @return the `seedance.core` engine
 function M.engine()
-  if not engine then engine = core.engine() end
+  if not engine then engine = core.engine{ file_budget = M.file_budget } end
   return engine
 end
 
@@ -279,18 +286,32 @@ function M.step(timeout)
   return live
 end
 
+--- The longest `timeout()` says (a day): a coroutine that sleeps for ever
+-- (`sleep(math.huge)`, a wait with no deadline) gives a host a wait it can
+-- hand to its own timer or poll (whole milliseconds in an int), never inf.
+M.TIMEOUT_MAX = 86400
+
 --- Seconds until the scheduler has work to do (0 when something is ready,
--- nil when nothing is pending at all); for hosts that sleep between steps.
+-- nil when nothing is pending at all; at most `TIMEOUT_MAX`); for hosts that
+-- sleep between steps.
 -- @treturn number|nil
 function M.timeout()
   if ready_tail >= ready_head then return 0 end
+  -- a timer whose pause already ended (interrupted, or its coroutine woken by its transfer) is nothing
+  -- to wake for: dropped, so a pause ended early (a sleep of math.huge, say) does not keep a host awake
+  local top = timers[1]
+  while top and not (top.rec.waiting and top.rec.gen == top.gen) do
+    heap.pop(timers)
+    top = timers[1]
+  end
   local t
-  if timers[1] then t = math.max(0, timers[1].at - now()) end
+  if top then t = math.max(0, top.at - now()) end
   if engine and inflight_n > 0 then
     local ms = engine:timeout()
     if ms and ms >= 0 and (not t or ms / 1000 < t) then t = ms / 1000 end
     if not t then t = 1 end
   end
+  if t and t > M.TIMEOUT_MAX then t = M.TIMEOUT_MAX end
   return t
 end
 
@@ -397,8 +418,10 @@ end
 
 --- File work on the engine's worker thread, off the host's frame: `op = "hash"` (`path`, `max`: FNV-1a
 -- of the file's first max bytes, never through a link), `"append"` (`file`, a held `core.lock`, and
--- `data`: written at its end and synced to disk), `"read"` (`file`, `max`: what it holds). Yields in a
--- managed coroutine, blocks otherwise; a step only collects what the worker finished.
+-- `data`: written at its end and synced to disk), `"read"` (`file`, `max`: what it holds), `"remove"`
+-- (`path`: a file or a link itself, none there is no error) and `"replace"` (`path` moved onto `to`),
+-- which free a large file's blocks. Yields in a managed coroutine, blocks otherwise; a step only
+-- collects what the worker finished.
 -- @tparam table spec
 -- @treturn table the result: `ok`, `hash` or `data`, `error`
 function M.job(spec)

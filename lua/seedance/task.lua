@@ -126,10 +126,12 @@ function Task:abandon()
 end
 
 -- The task's pause as a function: what http and download call between tries
--- (made per call, not kept: a handle stays small, for the thousands a batch holds).
+-- (made per call, not kept: a handle stays small, for the thousands a batch holds),
+-- and whether the task was closed meanwhile (http's `stopped`: nothing more is sent).
 function Task:_napper()
   local task = self
-  return function(seconds) task:_nap(seconds) end
+  return function(seconds) task:_nap(seconds) end,
+    function() return task.closed and "task " .. task.id .. " closed" or nil end
 end
 
 -- Pause for `seconds` (wall), ending early when the handle is closed.
@@ -270,8 +272,9 @@ function Task:_poll(deadline)
   if not ctx.has_key() then return nil, ctx.no_key() end
   local path = "/v1/tasks/" .. urls.encode_segment(self.id)
   if ctx.settings.language then path = path .. "?language=" .. urls.encode_segment(ctx.settings.language) end
+  local nap, stopped = self:_napper()
   local obj, r = http.json(ctx, { path = path, track = self._transfers, deadline = deadline,
-                                 nap = self:_napper() })
+                                 nap = nap, stopped = stopped })
   if not obj then
     r.task_id = self.id
     return nil, r

@@ -35,7 +35,7 @@ local function prompts(n, fmt)
   return list
 end
 
-describe("seedance batch", function()
+describe("seedance batch #child", function()
   local emu, env, dir
   local function start(opts)
     emu = emulator.start(opts)

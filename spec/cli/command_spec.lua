@@ -1,8 +1,9 @@
 -- Specs for the seedance command, run as a user runs it (lua5.4 bin/seedance ...).
--- The parser, the checks before paying, interrupts, progress and logging have
--- their own files (cli_parser_spec, cli_preflight_spec, cli_interrupt_spec,
--- cli_progress_spec, cli_logging_spec).
+-- The parser, the checks before paying, interrupts, progress, logging, the
+-- journal, the files it writes and the server's text have their own files
+-- in spec/cli/.
 local emulator = require("helpers.emulator")
+local gateway = require("helpers.gateway")
 local cli = require("helpers.cli")
 local util = require("helpers.util")
 local cjson = require("cjson")
@@ -10,25 +11,12 @@ local cjson = require("cjson")
 local q = cli.q
 local seedance = cli.run
 
-local function write_file(text, suffix)
-  local p = util.tmpfile("cli" .. (suffix or ".json"))
-  local f = assert(io.open(p, "wb"))
-  f:write(text)
-  f:close()
-  return p
-end
+local function write_json(text) return util.tmpfile("cli.json", text) end
 
-local function write_json(text) return write_file(text, ".json") end
+local cleanup = util.cleanup()
 
-local PNG = "\137PNG\r\n\26\n" .. string.rep("\0", 32)
-
-describe("the seedance command", function()
-  local emu, env
-  setup(function()
-    emu = emulator.start{ speed = 200 }
-    env = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-cli-secret", SEEDANCE_TIME_SCALE = "0.005" }
-  end)
-  teardown(function() emu:stop() end)
+describe("the seedance command #child", function()
+  local emu, env = cli.emulator({ speed = 200 })
 
   it("validates a good request file", function()
     local code, out = seedance("validate spec/fixtures/scenario-09.json")
@@ -69,8 +57,30 @@ describe("the seedance command", function()
     assert.matches("^http", j.last_frame_url)
   end)
 
+  it("prints every other failure as one valid JSON object on standard output with --json, and the key is never in it", function()
+    local cases = {
+      { "generate --json", 3 },
+      { "generate --json --prompt x --duration abc", 2 },
+      { "generate --json --prompt x --image /nonexistent-adv.png", 10 },
+      { "generate --json --prompt x -o /nonexistent-adv/x.mp4", 10 },
+      { "generate --json --prompt x --base-url http://10.0.0.1", 2 },
+      { "status --json task_00000000000000000000000000", 3 },
+      { "status --json ../../etc/passwd", 2 },
+      { "generate --json --prompt x", 5, { SEEDANCE_API_KEY = "sk-test-402" } },
+      { "balance --json", 4, { SEEDANCE_API_KEY = "sk-test-401" } },
+    }
+    for _, c in ipairs(cases) do
+      local code, out, err = seedance(c[1], cli.with(env, c[3]))
+      assert.equals(c[2], code, c[1] .. ": " .. err)
+      local ok, obj = pcall(cjson.decode, out)
+      assert.is_true(ok and type(obj) == "table" and type(obj.error) == "table", c[1] .. ": " .. out)
+      assert.is_nil(out:find("\n.", 1), out)                        -- one line
+      assert.is_nil((out .. err):find(env.SEEDANCE_API_KEY, 1, true))
+    end
+  end)
+
   it("uploads a local --image and shows status, waits and downloads by id", function()
-    local png = write_file(PNG, ".png")
+    local png = util.tmpfile("cli.png", util.PNG)
     local code, id = seedance("generate --image " .. q(png) .. " --prompt 'from an image'", env)
     os.remove(png)
     assert.equals(0, code)
@@ -90,14 +100,14 @@ describe("the seedance command", function()
     os.remove(out .. "2")
   end)
 
-  it("shows the balance with whole numbers as whole numbers #m-cli-whole-numbers", function()
+  it("shows the balance with whole numbers as whole numbers #compat #m-cli-whole-numbers", function()
     local code, out = seedance("balance", env)
     assert.equals(0, code)
     -- lua-cjson decodes every JSON number as a float under Lua 5.4: never "999873.0"
     assert.matches("^remaining: %d+\nused: %d+\n$", out)
   end)
 
-  it("exits with a distinct code per failure, never printing the key", function()
+  it("exits with a distinct code per failure, never printing the key #slow", function()
     local e401 = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-test-401" }
     local e402 = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-test-402" }
     assert.equals(4, (seedance("generate --prompt x", e401)))
@@ -114,8 +124,7 @@ describe("the seedance command", function()
   end)
 
   it("exits 9 when the task fails", function()
-    local failing = emulator.start{ speed = 200, fail_rate = 1 }
-    finally(function() failing:stop() end)
+    local failing = cleanup(emulator.start{ speed = 200, fail_rate = 1 })
     local code, _, err = seedance("generate --prompt x --wait",
       { SEEDANCE_BASE_URL = failing.url, SEEDANCE_API_KEY = "k", SEEDANCE_TIME_SCALE = "0.005" })
     failing:stop()
@@ -140,7 +149,7 @@ describe("the seedance command", function()
 
   describe("keeps 'use this image as the last frame' apart from 'save the last frame'", function()
     it("--first-frame a.png --last-frame a.png -o out.mp4 saves the video in out.mp4, not the frame", function()
-      local png = write_file(PNG, ".png")
+      local png = util.tmpfile("cli.png", util.PNG)
       local out, frame = util.tmpfile("cli-fl.mp4"), util.tmpfile("cli-fl.png")
       local code, stdout, stderr = seedance(("generate --first-frame %s --last-frame %s --return-last-frame "
         .. "--prompt x -o %s --save-last-frame %s"):format(q(png), q(png), q(out), q(frame)), env)
@@ -188,15 +197,29 @@ describe("the seedance command", function()
       assert.is_nil(util.size_of(frame))
       os.remove(video)
     end)
+
+    describe("when the service sends no last frame", function()
+      local gw = gateway.fixture(function() return { upstream = emu.url, cases = {
+        { name = "poll without last frame", method = "GET", pattern = "^/v1/tasks/", forward = true,
+          replace = { { "last_frame_url", "no_frame_here" } } } } } end)
+
+      -- found: exited 2 "generated without --return-last-frame" (it was asked) and never saved the
+      -- video it paid for
+      it("the paid video is still saved, and the message does not blame the flags #found", function()
+        local dir = cleanup(util.tmpdir())
+        local video, frame = dir .. "/v.mp4", dir .. "/f.png"
+        local code, _, err = seedance(("generate --prompt x -q -o %s --save-last-frame %s"):format(q(video), q(frame)),
+          cli.with(env, { SEEDANCE_BASE_URL = gw.url }))
+        assert.is_true(util.is_mp4(video), "the paid video was not saved: " .. err)
+        assert.is_nil(err:find("without --return-last-frame", 1, true), err)
+        assert.are_not.equal(0, code)
+      end)
+    end)
   end)
 
   describe("after a task was paid for", function()
-    local slow, senv     -- 80 service seconds at speed 20: 4 s of wall time
-    setup(function()
-      slow = emulator.start{ speed = 20, task_seconds = 80 }
-      senv = { SEEDANCE_BASE_URL = slow.url, SEEDANCE_API_KEY = "sk-cli-secret", SEEDANCE_TIME_SCALE = "0.05" }
-    end)
-    teardown(function() slow:stop() end)
+    -- 80 service seconds at speed 20: 4 s of wall time to act in
+    local slow, senv = cli.emulator({ speed = 20, task_seconds = 80 })
 
     it("a --wait-timeout that runs out says its own seconds and how to pick the task up (--json too) #m-cli-paid-task-named", function()
       local out = util.tmpfile("cli-timeout.mp4")
@@ -234,6 +257,68 @@ describe("the seedance command", function()
       local _, _, c3 = util.run(cli.command("balance", env) .. " >/dev/full 2>" .. q(errf) .. " </dev/null")
       assert.equals(10, c3, cli.slurp(errf))
       os.execute("rm -rf " .. q(dir))
+    end)
+
+    -- found: the deadline was multiplied by SEEDANCE_TIME_SCALE: `--wait-timeout 30` gave up after 1.5 s,
+    -- saying "after 30 s"
+    it("--wait-timeout counts wall seconds, as its help says #found #m-cli-wait-timeout-wall", function()
+      local code, _, err = seedance("generate --prompt x -q --wait --wait-timeout 30", senv)
+      assert.equals(0, code, err)
+    end)
+
+    -- Start `generate -o FILE`, and once it has submitted, put a folder where FILE.part goes.
+    local function broken_download(extra)
+      local dir = util.tmpdir()
+      local out = dir .. "/v.mp4"
+      local before = slow:created()
+      local job = cli.start("generate --prompt x -o " .. q(out) .. (extra or ""), senv)
+      assert.is_true(cli.until_true(function() return slow:created() > before end))
+      assert(os.execute("mkdir " .. q(out .. ".part")))
+      local code, o, e = job:finish()
+      util.rmrf(dir)
+      return code, o, e, out
+    end
+
+    -- found: the error was "io_error: cannot create FILE.part: Is a directory"; nothing said
+    -- `seedance wait ID -o FILE`
+    it("a local failure names the task and the command that fetches the video it paid for #found", function()
+      local code, _, err, out = broken_download()
+      assert.equals(10, code, err)
+      local id = err:match("submitted task (task_%w+)")
+      assert.truthy(id, err)
+      assert.truthy(err:find("seedance wait " .. id, 1, true), err)
+      assert.truthy(err:find(out, 1, true), err)
+    end)
+
+    -- found: {"error":{"type":"io_error",...}} had no task_id, and --json prints no "submitted" line:
+    -- the paid id was lost
+    it("with --json, the error object of a local failure carries the task id #found", function()
+      local code, out, err = broken_download(" --json")
+      assert.equals(10, code, err)
+      local obj = cjson.decode(out)
+      assert.is_table(obj.error, out)
+      assert.matches("^task_%w+$", tostring(obj.error.task_id), out)
+    end)
+
+    -- found: the command died of SIGXFSZ (exit 153) with no line at all; the paid task was named only
+    -- by "submitted"
+    it("a file size limit (ulimit -f) during the download: a file error naming the task, not death by SIGXFSZ #found #m-cli-sigxfsz-ignored", function()
+      local out = cleanup(util.tmpfile("xfsz.mp4"))
+      local code, _, err = seedance("generate --prompt x -q -o " .. q(out), env, { prefix = "ulimit -f 2; ",
+        stdout = ">/dev/null" })
+      assert.equals(10, code, err)
+      local id = err:match("submitted task (task_%w+)")
+      assert.truthy(id and err:find("seedance wait " .. id, 1, true), err)
+    end)
+
+    -- found: `generate --json >/dev/full` paid, lost the only copy of the task id, and exited 0
+    it("a standard output that cannot be written (/dev/full) is not a success, and the paid id reaches stderr #found", function()
+      local paid, code, _, err = emu:cost(function()
+        return seedance("generate --prompt x --json", env, { stdout = ">/dev/full" })
+      end)
+      assert.equals(1, paid)
+      assert.are_not.equal(0, code)
+      assert.matches("task_%w+", err)
     end)
   end)
 end)

@@ -51,10 +51,12 @@ describe("seedance completion #child", function()
     assert.matches("argument 'SHELL' must be one of 'bash', 'zsh', 'fish'", err)
   end)
 
-  it("bash: loads, completes a subcommand, a model name and a resolution #m-cli-completion-values #m-cli-completion-shell", function()
+  -- bash's completer with the script sourced: the script's file, and complete(word, ...), which
+  -- gives what _seedance puts in COMPREPLY for those words, one a line.
+  local function bash_completer()
     local file = dir .. "/seedance.bash"
     script("bash", file)
-    local function complete(...)
+    return file, function(...)
       local words = { ... }
       local quoted = {}
       for i, w in ipairs(words) do quoted[i] = q(w) end
@@ -63,6 +65,10 @@ describe("seedance completion #child", function()
       assert(ok, out)
       return out
     end
+  end
+
+  it("bash: loads, completes a subcommand, a model name and a resolution #m-cli-completion-values #m-cli-completion-shell", function()
+    local file, complete = bash_completer()
     local ok, out = util.run("bash -c " .. q("source <(cat " .. q(file) .. ") && complete -p seedance"))
     assert(ok, out)
     assert.matches("complete .*%-F _seedance seedance", out)
@@ -76,17 +82,7 @@ describe("seedance completion #child", function()
   end)
 
   it("#found bash: completes the shell of `seedance completion` and the command of `seedance help` #m-cli-completion-arguments", function()
-    local file = dir .. "/seedance.bash"
-    script("bash", file)
-    local function complete(...)
-      local words = { ... }
-      local quoted = {}
-      for i, w in ipairs(words) do quoted[i] = q(w) end
-      local ok, out = util.run("bash -c " .. q("source " .. q(file) .. " && COMP_WORDS=(" .. table.concat(quoted, " ")
-        .. ") && COMP_CWORD=" .. (#words - 1) .. " && _seedance && printf '%s\\n' \"${COMPREPLY[@]}\""))
-      assert(ok, out)
-      return out
-    end
+    local _, complete = bash_completer()
     local state = {}
     parser.new(state)
     local names = {}
@@ -167,14 +163,16 @@ print -r -- "$out"
     for _, v in ipairs(values_of("size")) do assert.truthy(sizes:find(v, 1, true), v .. " in " .. sizes) end
   end)
 
-  it("fish: complete -C lists a subcommand and the model names #m-cli-completion-values", function()
+  -- fish's completer with the script sourced: complete(line) gives the names `complete -C line`
+  -- lists, sorted; nil (the test pending) where fish is not installed.
+  local function fish_completer()
     if not has("fish") then
       pending("fish is not installed (sh .ci/install-deps test installs it)")
-      return
+      return nil
     end
     local file = dir .. "/seedance.fish"
     script("fish", file)
-    local function complete(line)
+    return function(line)
       local ok, out = util.run("fish --no-config -c " .. q("source " .. q(file) .. "; complete -C " .. q(line)))
       assert(ok, out)
       local names = {}
@@ -182,6 +180,11 @@ print -r -- "$out"
       table.sort(names)
       return names
     end
+  end
+
+  it("fish: complete -C lists a subcommand and the model names #m-cli-completion-values", function()
+    local complete = fish_completer()
+    if not complete then return end
     assert.same({ "generate" }, complete("seedance gen"))
     local want = { unpack(values_of("model")) }
     table.sort(want)
@@ -192,20 +195,8 @@ print -r -- "$out"
   end)
 
   it("#found fish: completes the shell of `seedance completion` and the command of `seedance help` #m-cli-completion-arguments", function()
-    if not has("fish") then
-      pending("fish is not installed (sh .ci/install-deps test installs it)")
-      return
-    end
-    local file = dir .. "/seedance.fish"
-    script("fish", file)
-    local function complete(line)
-      local ok, out = util.run("fish --no-config -c " .. q("source " .. q(file) .. "; complete -C " .. q(line)))
-      assert(ok, out)
-      local names = {}
-      for l in out:gmatch("[^\n]+") do names[#names + 1] = l:match("^[^\t]*") end
-      table.sort(names)
-      return names
-    end
+    local complete = fish_completer()
+    if not complete then return end
     assert.same({ "bash", "fish", "zsh" }, complete("seedance completion "))
     local state = {}
     parser.new(state)

@@ -46,15 +46,12 @@ describe("the config file #child", function()
     return cjson.decode(out)
   end
 
-  -- A command that must be refused with one line and exit 2, nothing sent.
-  local function refused(args, env)
-    local before = emu:stats()
-    local code, out, err = run(args, env)
-    assert.equals(2, code, err)
-    assert.equals("", out)
+  -- A command that must be refused with one line and exit 2, nothing sent: that line.
+  local function refused_line(args, env)
+    local e = { XDG_CONFIG_HOME = dir .. "/xdg", SEEDANCE_TIME_SCALE = "0.005" }
+    for k, v in pairs(env or {}) do e[k] = v end
+    local err = cli.refused(emu, args, 2, e)
     assert.matches("^seedance: [^\n]+\n$", err)
-    local after = emu:stats()
-    for _, k in ipairs{ "requests", "submits", "tasks_created", "uploads" } do assert.equals(before[k], after[k], k) end
     return err:match("^seedance: (.-)\n$")
   end
 
@@ -111,13 +108,21 @@ describe("the config file #child", function()
       .. "from api_key_file %s (%s:2): check it\n"):format(other, conf), err)
   end)
 
-  it("the file's model and resolution are the request's defaults; a flag or the request file beats them #m-cli-config-request-defaults", function()
+  -- With a config file whose model (the fast one) and resolution (1080p) do not go together,
+  -- `generate --prompt x` is an invalid request (exit 3): its standard error.
+  local function refused_by_defaults()
     write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile, "model = doubao-seedance-2.0-fast",
                   "resolution = 1080p" }
-    -- both reach the request: the validator says 1080p is not for the fast model, before any request
-    local before = emu:stats().requests
     local code, _, err = run("generate --prompt x")
     assert.equals(3, code, err)
+    return err
+  end
+
+  it("the file's model and resolution are the request's defaults; a flag or the request file beats them #m-cli-config-request-defaults", function()
+    -- both reach the request: the validator says 1080p is not for the fast model, before any request
+    local before = emu:stats().requests
+    local err = refused_by_defaults()
+    local code, _
     assert.matches("resolution: 1080p is available only on doubao%-seedance%-2%.0 and doubao%-seedance%-2%.0%-face, "
       .. "not on doubao%-seedance%-2%.0%-fast", err)
     assert.equals(before, emu:stats().requests)
@@ -133,11 +138,9 @@ describe("the config file #child", function()
   end)
 
   it("#found a request refused for the file's model or resolution names its line and the flag that overrides it #m-cli-config-default-named #m-cli-config-default-used", function()
-    write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile, "model = doubao-seedance-2.0-fast",
-                  "resolution = 1080p" }
     local before = emu:stats().requests
-    local code, _, err = run("generate --prompt x")
-    assert.equals(3, code, err)
+    local err = refused_by_defaults()
+    local code, _
     assert.equals(("seedance: validation_error: invalid request: 1 problem (first: resolution: 1080p is available only "
       .. "on doubao-seedance-2.0 and doubao-seedance-2.0-face, not on doubao-seedance-2.0-fast); model "
       .. "doubao-seedance-2.0-fast comes from the config file (%s:3): pass --model to override it; resolution 1080p "
@@ -168,7 +171,7 @@ describe("the config file #child", function()
   it("refuses a key in the file, with the fix #m-cli-config-no-key", function()
     for _, name in ipairs{ "api_key", "API_KEY", "token" } do
       write_config{ "base_url = " .. emu.url, name .. " = sk-config-secret" }
-      local line = refused("balance")
+      local line = refused_line("balance")
       assert.equals(conf .. ":2: " .. name .. ": the API key never lives in the config file; put it in a file only "
         .. "you can read (chmod 600 FILE) and name that file here with api_key_file = FILE, or set SEEDANCE_API_KEY",
         line)
@@ -180,7 +183,7 @@ describe("the config file #child", function()
     write_config{ "base_url = " .. emu.url, "api_key_file = " .. keyfile }
     for _, mode in ipairs{ "644", "640", "604" } do
       assert(os.execute("chmod " .. mode .. " " .. q(keyfile)))
-      local line = refused("generate --prompt x -o " .. q(dir .. "/v.mp4"))
+      local line = refused_line("generate --prompt x -o " .. q(dir .. "/v.mp4"))
       assert.equals(("api_key_file %s (%s:2) is readable by others (mode 0%s); a key file must be yours alone, as ssh "
         .. "requires of a private key: run chmod 600 %s"):format(keyfile, conf, mode, keyfile), line)
     end
@@ -218,9 +221,9 @@ describe("the config file #child", function()
     for _, c in ipairs(cases) do
       write_config{ "# a comment", c[1] }
       local want = conf .. ":" .. (c[3] or 2) .. ": " .. c[2]
-      assert.equals(want, refused("balance"))
-      assert.equals(want, refused("generate --prompt x -o " .. q(dir .. "/v.mp4")))
-      assert.equals(want, refused("config"))
+      assert.equals(want, refused_line("balance"))
+      assert.equals(want, refused_line("generate --prompt x -o " .. q(dir .. "/v.mp4")))
+      assert.equals(want, refused_line("config"))
     end
     -- the commands that talk to no service do not read it
     local code, out, err = run("validate --json -", {}, nil)
@@ -254,7 +257,7 @@ describe("the config file #child", function()
     }
     for _, c in ipairs(cases) do
       write_config{ "# a comment", c[1] }
-      assert.equals(conf .. ":2: " .. c[2], refused("balance"))
+      assert.equals(conf .. ":2: " .. c[2], refused_line("balance"))
     end
     -- a no-break space (text copied from a web page) is a blank
     write_config{ "timeout\194\160=\194\16030\194\160" }
@@ -292,7 +295,7 @@ describe("the config file #child", function()
     -- a CA file that is a folder is named as the file names it
     write_config{ "base_url = " .. emu.url, "ca_file = " .. dir }
     assert.equals(("ca_file %s (%s:2): cannot read it (is a directory); name a CA bundle (PEM)"):format(dir, conf),
-      refused("balance"))
+      refused_line("balance"))
   end)
 
   it("SEEDANCE_CONFIG names the file, which must exist; a folder is said to be one", function()
@@ -302,8 +305,8 @@ describe("the config file #child", function()
     assert.equals(0, code, err)
     assert.equals(dir .. "/other:1", settings(nil, { SEEDANCE_CONFIG = dir .. "/other" }).settings.base_url.source)
     assert.equals("SEEDANCE_CONFIG names " .. dir .. "/missing, which does not exist; create it, or unset "
-      .. "SEEDANCE_CONFIG", refused("balance", { SEEDANCE_CONFIG = dir .. "/missing" }))
-    assert.equals("cannot read the config file " .. dir .. " (Is a directory)", refused("balance",
+      .. "SEEDANCE_CONFIG", refused_line("balance", { SEEDANCE_CONFIG = dir .. "/missing" }))
+    assert.equals("cannot read the config file " .. dir .. " (Is a directory)", refused_line("balance",
       { SEEDANCE_CONFIG = dir }))
   end)
 

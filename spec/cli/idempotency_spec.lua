@@ -7,10 +7,7 @@ local emulator = require("helpers.emulator")
 local gateway = require("helpers.gateway")
 local cli = require("helpers.cli")
 
--- Run a printed `seedance ...` command as it is (through the shell, as a user pastes it).
-local function run_printed(command, env)
-  return cli.run((command:gsub("^seedance ", "")), env)
-end
+local run_printed = cli.run_printed
 
 describe("the seedance command when every answer to its submit is lost #child #found", function()
   local emu, gw, env

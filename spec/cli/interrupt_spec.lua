@@ -5,6 +5,8 @@
 -- without paying again, and so does re-running with --journal.
 local emulator = require("helpers.emulator")
 local gateway = require("helpers.gateway")
+local child = require("helpers.child")
+local process = require("helpers.process")
 local cli = require("helpers.cli")
 local util = require("helpers.util")
 
@@ -22,30 +24,33 @@ local function interrupt_line(err)
   return lines[1], resume
 end
 
--- Run a printed `seedance ...` command as it is (through the shell, as a user pastes it).
-local function run_printed(command, env)
-  return cli.run((command:gsub("^seedance ", "")), env)
+local run_printed = cli.run_printed
+
+-- Run `args` (default `generate --prompt x`) through gw, and SIGINT it once the gateway holds
+-- its request of case `case`: it exits 130 (printing nothing on standard output); its standard error.
+local function interrupted_at(gw, case, args)
+  local job = cli.start(args or "generate --prompt x", { SEEDANCE_BASE_URL = gw.url,
+    SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" })
+  gw:wait_requests(1, { case = case })
+  job:signal("INT")
+  local code, stdout, err = job:finish()
+  assert.equals(130, code, err)
+  assert.equals("", stdout)
+  return err
 end
 
-describe("the seedance command on SIGINT and SIGTERM", function()
+local cleanup = util.cleanup()
+
+describe("the seedance command on SIGINT and SIGTERM #child", function()
   -- a task of 80 service seconds at speed 20: 4 s of wall time to interrupt its wait in
-  local slow_task, env_task
+  local slow_task, env_task = cli.emulator({ speed = 20, task_seconds = 80 }, { SEEDANCE_API_KEY = "sk-interrupt" })
   -- quick tasks, slow media: 120,000 bytes at 20,000 bytes per second
-  local slow_media, env_media
-  setup(function()
-    slow_task = emulator.start{ speed = 20, task_seconds = 80 }
-    env_task = { SEEDANCE_BASE_URL = slow_task.url, SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" }
-    slow_media = emulator.start{ speed = 20, task_seconds = 4, media_rate = 20000, video_bytes = 120000 }
-    env_media = { SEEDANCE_BASE_URL = slow_media.url, SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" }
-  end)
-  teardown(function()
-    slow_task:stop()
-    slow_media:stop()
-  end)
+  local slow_media, env_media = cli.emulator({ speed = 20, task_seconds = 4, media_rate = 20000, video_bytes = 120000 },
+    { SEEDANCE_API_KEY = "sk-interrupt" })
 
   it("SIGINT during the wait: one line with the task id and `seedance wait ID -o FILE`, exit 130 #m-cli-interrupt-trap", function()
     local out = util.tmpfile("int.mp4")
-    local before = slow_task:stats().tasks_created
+    local before = slow_task:created()
     local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_task)
     assert.is_true(cli.until_true(function() return job:stderr():find("submitted task task_") ~= nil end))
     job:signal("INT")
@@ -63,16 +68,13 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.equals(0, c2, e2)
     assert.matches("saved: ", o2)
     assert.is_true(util.is_mp4(out))
-    assert.equals(before + 1, slow_task:stats().tasks_created)
+    assert.equals(before + 1, slow_task:created())
     os.remove(out)
   end)
 
-  it("SIGTERM during the download: exit 143, the .part kept, and the printed command resumes it #m-cli-interrupt-closes-task", function()
+  it("SIGTERM during the download: exit 143, the .part kept, and the printed command resumes it #slow #m-cli-interrupt-closes-task", function()
     local out = util.tmpfile("term.mp4")
-    local job = cli.start("generate --prompt 'a heron' -o " .. q(out), env_media)
-    assert.is_true(cli.until_true(function() return (util.size_of(out .. ".part") or 0) >= 30000 end))
-    job:signal("TERM")
-    local code, _, err = job:finish()
+    local code, _, err = cli.terminated_mid_download("a heron", out, 30000, env_media)
     assert.equals(143, code, err)
     local line, resume = interrupt_line(err)
     local id = err:match("submitted task (task_%w+)")
@@ -96,7 +98,7 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     local out = util.tmpfile("journal.mp4")
     local journal = util.tmpfile("cli.journal")
     local cmd = ("generate --prompt 'a journaled heron' -o %s --journal %s"):format(q(out), q(journal))
-    local before = slow_task:stats().tasks_created
+    local before = slow_task:created()
     local job = cli.start(cmd, env_task)
     assert.is_true(cli.until_true(function() return job:stderr():find("submitted task task_") ~= nil end))
     job:signal("INT")
@@ -110,17 +112,14 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.matches("re%-attached to task " .. id .. " %(from %-%-journal", e2)
     assert.matches("saved: ", o2)
     assert.is_true(util.is_mp4(out))
-    assert.equals(before + 1, slow_task:stats().tasks_created)
+    assert.equals(before + 1, slow_task:created())
     os.remove(out)
     os.remove(journal)
   end)
 
   it("carries the settings flags (never the key) into the printed command", function()
     local out = util.tmpfile("flags.mp4")
-    local keyfile = util.tmpfile("flags.key")
-    local f = assert(io.open(keyfile, "w"))
-    f:write("sk-in-a-file\n")
-    f:close()
+    local keyfile = util.write(util.tmpfile("flags.key"), "sk-in-a-file\n")
     local job = cli.start(("generate --prompt x -o %s --base-url %s --api-key-file %s"):format(q(out),
       slow_task.url, q(keyfile)), { SEEDANCE_TIME_SCALE = "0.05" })
     assert.is_true(cli.until_true(function() return job:stderr():find("submitted task task_") ~= nil end))
@@ -139,75 +138,50 @@ describe("the seedance command on SIGINT and SIGTERM", function()
 
   it("SIGINT during the submit: the submit is let finish, so the task paid for is named #m-cli-interrupt-submit-finishes", function()
     -- the answer to the submit is held 2 s after the emulator made the task
-    local gw = gateway.start{ upstream = slow_task.url, cases = {
-      { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 2 } } }
-    finally(function() gw:stop() end)
-    local before = slow_task:stats().tasks_created
-    local job = cli.start("generate --prompt x", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
-                                                   SEEDANCE_TIME_SCALE = "0.05" })
-    gw:wait_requests(1, { case = "slow submit" })
-    job:signal("INT")
-    local code, stdout, err = job:finish()
-    assert.equals(130, code, err)
-    assert.equals("", stdout)
+    local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 2 } } })
+    local before = slow_task:created()
+    local err = interrupted_at(gw, "slow submit")
     local id = err:match("submitted task (task_%w+)")
     assert.truthy(id, err)
     local line, resume = interrupt_line(err)
     assert.matches("task " .. id .. " keeps running on the service", line)
     assert.equals("seedance wait " .. id, resume)
-    assert.equals(before + 1, slow_task:stats().tasks_created)
+    assert.equals(before + 1, slow_task:created())
   end)
 
   it("SIGINT while the submit waits out a 429's Retry-After stops at once: nothing was paid #found "
     .. "#m-cli-interrupt-between-attempts", function()
-    local gw = gateway.start{ upstream = slow_task.url, cases = {
+    local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
       { name = "busy", method = "POST", path = "/v1/videos/generations", times = 1, status = 429,
         headers = { { "Retry-After", "5" } },
-        json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } } } }
-    finally(function() gw:stop() end)
-    local before = slow_task:stats().tasks_created
-    local job = cli.start("generate --prompt x", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
-                                                   SEEDANCE_TIME_SCALE = "0.05" })
-    gw:wait_requests(1, { case = "busy" })
-    job:signal("INT")
-    local code, stdout, err = job:finish()
-    assert.equals(130, code, err)
-    assert.equals("", stdout)
+        json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } } } })
+    local before = slow_task:created()
+    local err = interrupted_at(gw, "busy")
     assert.matches("^seedance: interrupted %(SIGINT%) while the submit waited to try again %(the service had refused "
       .. "it: nothing was paid%)\n$", err)
     assert.equals(1, #gw:requests{ method = "POST" }) -- no second submit went out
-    assert.equals(before, slow_task:stats().tasks_created)
+    assert.equals(before, slow_task:created())
   end)
 
   it("SIGINT before the submit is sent (an upload on its way) stops at once: nothing was paid #found", function()
-    local gw = gateway.start{ upstream = slow_task.url, cases = {
-      { name = "slow upload", method = "POST", path = "/v1/uploads/images", forward = true, stall = 5 } } }
-    finally(function() gw:stop() end)
-    local png = util.tmpfile("int.png")
-    local f = assert(io.open(png, "wb"))
-    f:write("\137PNG\r\n\26\n", string.rep("\0", 64))
-    f:close()
-    finally(function() os.remove(png) end)
-    local before = slow_task:stats().tasks_created
-    local job = cli.start("generate --prompt x --image " .. q(png), { SEEDANCE_BASE_URL = gw.url,
-      SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" })
-    gw:wait_requests(1, { case = "slow upload" })
-    job:signal("INT")
-    local code, _, err = job:finish()
-    assert.equals(130, code, err)
+    local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow upload", method = "POST", path = "/v1/uploads/images", forward = true, stall = 5 } } })
+    local png = cleanup(util.tmpfile("int.png", util.PNG))
+    local before = slow_task:created()
+    local err = interrupted_at(gw, "slow upload", "generate --prompt x --image " .. q(png))
     assert.matches("interrupted %(SIGINT%) before the submit was sent: nothing was paid", err)
     assert.equals(0, #gw:requests{ path = "/v1/videos/generations" })
-    assert.equals(before, slow_task:stats().tasks_created)
+    assert.equals(before, slow_task:created())
   end)
 
   it("a second SIGINT while a submit is on its way stops at once, the task it may have made named by its key and "
     .. "the command that picks it up #found #m-cli-second-signal-named #m-cli-submit-key-first", function()
-    local gw = gateway.start{ upstream = slow_task.url, cases = {
+    local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
       { name = "slow submit", method = "POST", path = "/v1/videos/generations", forward = true, stall = 20,
-        times = 1 } } }
-    finally(function() gw:stop() end)
+        times = 1 } } })
     local genv = { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt", SEEDANCE_TIME_SCALE = "0.05" }
-    local before = slow_task:stats().tasks_created
+    local before = slow_task:created()
     local job = cli.start("generate --prompt 'a second heron'", genv)
     gw:wait_requests(1, { case = "slow submit" })
     job:signal("INT")
@@ -223,12 +197,32 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.truthy(line, err)
     local resume = line:match("pick the task up without paying again with: (seedance generate .*)$")
     assert.equals("seedance generate --prompt 'a second heron' --idempotency-key " .. key, resume)
-    assert.equals(before + 1, slow_task:stats().tasks_created) -- made (and billed) behind the held answer
+    assert.equals(before + 1, slow_task:created()) -- made (and billed) behind the held answer
     -- the printed command picks that task up: no second one
     local c2, o2, e2 = run_printed(resume, genv)
     assert.equals(0, c2, e2)
     assert.matches("^task_%w+\n$", o2)
-    assert.equals(before + 1, slow_task:stats().tasks_created)
+    assert.equals(before + 1, slow_task:created())
+  end)
+
+  it("SIGTERM while `seedance wait` waits out a poll's 429 Retry-After stops at once: one line, exit 143, no poll "
+    .. "sent after it #found #m-poll-stops-when-closed", function()
+    local id = assert(util.client_for(slow_task):generate{ model = "doubao-seedance-2.0", prompt = "a heron" }).id
+    local gw = gateway.start{ upstream = slow_task.url, cases = {
+      { name = "rate", method = "GET", pattern = "^/v1/tasks/", times = 2, status = 429,
+        headers = { { "Retry-After", "5" } }, json = { error = { code = 429, type = "rate_limit_error", message = "slow" } } } } }
+    finally(function() gw:stop() end)
+    local out = util.tmpfile("rate.mp4")
+    local job = cli.start("wait " .. id .. " -o " .. q(out), { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt",
+                                                             SEEDANCE_TIME_SCALE = "0.05" })
+    gw:wait_requests(1, { case = "rate" })
+    job:signal("TERM")
+    local code, _, err = job:finish()
+    assert.equals(143, code, err)
+    local line, resume = interrupt_line(err)
+    assert.matches("^seedance: interrupted %(SIGTERM%): task " .. id, line)
+    assert.equals("seedance wait " .. id .. " -o " .. out, resume)
+    assert.equals(1, #gw:requests{ method = "GET" })
   end)
 
   it("SIGHUP (the terminal closed) during the wait is handled as SIGTERM: one line, exit 129 #m-cli-sighup", function()
@@ -245,9 +239,8 @@ describe("the seedance command on SIGINT and SIGTERM", function()
   end)
 
   it("SIGINT while nothing is at stake (a balance) stops with one line, exit 130", function()
-    local gw = gateway.start{ upstream = slow_task.url, cases = {
-      { name = "slow balance", method = "GET", path = "/v1/balance", forward = true, stall = 5 } } }
-    finally(function() gw:stop() end)
+    local gw = cleanup(gateway.start{ upstream = slow_task.url, cases = {
+      { name = "slow balance", method = "GET", path = "/v1/balance", forward = true, stall = 5 } } })
     local job = cli.start("balance", { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-interrupt" })
     gw:wait_requests(1, { case = "slow balance" })
     job:signal("INT")
@@ -257,15 +250,27 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     assert.equals("seedance: interrupted (SIGINT)\n", err)
   end)
 
+  -- found: the handle was closed but the wait's sleep was not woken: SIGINT acted at the next poll,
+  -- up to 30 s later
+  it("Ctrl-C during a long pause between polls stops within seconds #found", function()
+    local slow = cleanup(emulator.start{ speed = 1, task_seconds = 600 })
+    local job = cli.start("generate --prompt x --wait", { SEEDANCE_BASE_URL = slow.url, SEEDANCE_API_KEY = "sk-adv" })
+    local polled = cli.until_true(function() return job:stderr():find("pending", 1, true) ~= nil end, 10)
+    os.execute("sleep 0.3")
+    job:signal("INT")
+    local stopped = cli.until_true(function() return not process.alive(job.pid) end, 8)
+    if not stopped then job:signal("INT") end   -- the second Ctrl-C kills at once (SA_RESETHAND)
+    local code, _, err = job:finish()
+    assert.is_true(polled, err)
+    assert.is_true(stopped, "still running 8 s after SIGINT: " .. err)
+    assert.equals(130, code, err)
+  end)
+
   it("core.sleep ends early once a trapped signal came, and caught_signal names it #m-signal-sleep-returns", function()
-    local script = util.tmpfile("sleep.lua")
-    local f = assert(io.open(script, "w"))
-    f:write("local core = require('seedance.core')\ncore.trap_signals()\nio.stderr:write('trapped\\n')\n"
-      .. "core.sleep(60)\nio.stderr:write('caught ', tostring(core.caught_signal()), '\\n')\n")
-    f:close()
     local out, err = os.tmpname(), os.tmpname()
-    local shell = assert(io.popen(("env --default-signal=INT,TERM LUA_PATH=%s LUA_CPATH=%s %s %s >%s 2>%s & "
-      .. "echo $!; wait $!; echo \"exit=$?\""):format(q(package.path), q(package.cpath), util.LUA, script, out, err)))
+    local shell = assert(io.popen(("env --default-signal=INT,TERM %s >%s 2>%s & echo $!; wait $!; echo \"exit=$?\""):format(
+      child.command("local core = require('seedance.core')\ncore.trap_signals()\nio.stderr:write('trapped\\n')\n"
+        .. "core.sleep(60)\nio.stderr:write('caught ', tostring(core.caught_signal()), '\\n')\n"), out, err)))
     local pid = shell:read("*l")
     assert.is_true(cli.until_true(function() return cli.slurp(err):find("trapped", 1, true) ~= nil end))
     os.execute("kill -TERM " .. pid)
@@ -275,11 +280,51 @@ describe("the seedance command on SIGINT and SIGTERM", function()
     local code = tonumber(shell:read("*a"):match("exit=(%d+)"))
     shell:close()
     local text = cli.slurp(err)
-    os.remove(script)
     os.remove(out)
     os.remove(err)
     assert.is_true(ended, "core.sleep(60) went on after SIGTERM")
     assert.equals(0, code, text)
     assert.matches("caught TERM", text)
+  end)
+end)
+
+describe("what a signal does to generate's submit (the command's submit state, in this process)", function()
+  -- the state of a submit under key "k-1", its lines, and os.exit stubbed to raise the code it was given
+  local function state()
+    local lines = {}
+    local stream = { write = function(self, ...)
+      for _, s in ipairs{ ... } do lines[#lines + 1] = s end
+      return self
+    end, flush = function() return true end }
+    local ctx = { out = stream, err = stream, argv = { "generate", "--prompt", "x" } }
+    local real_exit = os.exit
+    os.exit = function(code) error({ exit = code }, 0) end -- luacheck: ignore 122
+    finally(function() os.exit = real_exit end) -- luacheck: ignore 122
+    return require("seedance.cli.commands").submit_state(ctx, "k-1"), lines
+  end
+
+  it("a signal once the submit's answer has come, before it reached the command (no transfer in flight, no "
+    .. "pause before another attempt), names the key and lets the task be named, never says nothing was paid "
+    .. "#found #m-cli-submit-answer-pending", function()
+    local sub, lines = state()
+    sub.sent = true -- before_submit let it go; its transfer has ended and its answer waits for the command
+    local ok, stopped = pcall(sub.on_signal, "INT", 1)
+    assert.is_true(ok, "stopped with exit " .. tostring(type(stopped) == "table" and stopped.exit) .. ": "
+      .. table.concat(lines))
+    local text = table.concat(lines)
+    assert.truthy(text:find("the submit is on its way", 1, true), text)
+    assert.truthy(text:find("Idempotency-Key is k-1", 1, true), text)
+    assert.is_nil(text:find("nothing was paid", 1, true), text)
+  end)
+
+  it("a signal while the submit pauses before its next attempt (a 429's Retry-After) stops at once "
+    .. "#m-cli-submit-answer-pending", function()
+    local sub, lines = state()
+    sub.sent = true
+    sub.on_retry({ status = 429, type = "rate_limit_error" }, 1, 30)
+    local ok, stopped = pcall(sub.on_signal, "INT", 1)
+    assert.is_false(ok)
+    assert.equals(130, stopped.exit)
+    assert.truthy(table.concat(lines):find("while the submit waited to try again", 1, true), table.concat(lines))
   end)
 end)

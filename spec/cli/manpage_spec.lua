@@ -108,8 +108,8 @@ describe("seedance(1) #child", function()
       "'quoted' begins one too", "", "| a | b |", "|---|---|", "| 1 | 2 |", "", "```sh", ".hidden \\n # é", "```", "",
       "- an item with `--flag\\x` in it", "", "## Next", "not in the page", "" }, "\n"))
     local page = dir .. "/seedance.1"
-    local ok, out = util.run("LUA_PATH=" .. q(package.path) .. " LUA_CPATH=" .. q(package.cpath) .. " " .. util.LUA
-      .. " mk/man.lua " .. q(readme) .. " > " .. q(page))
+    local ok, out = util.run(require("helpers.child").paths() .. " " .. util.LUA .. " mk/man.lua " .. q(readme)
+      .. " > " .. q(page))
     assert(ok, out)
     assert.equals("", groff_warnings(page))
     local t, e = rendered(page)

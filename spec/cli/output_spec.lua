@@ -7,7 +7,7 @@ local output = require("seedance.cli.output")
 local parser = require("seedance.cli.parser")
 local util = require("helpers.util")
 
-describe("seedance.cli.output", function()
+describe("seedance.cli.output #c #compat", function()
   it("line: one line, no escape or control character, valid UTF-8 #m-cli-one-line-no-escapes", function()
     local s = output.line("bad \27]0;PWNED\7\27[2J\27[31mred\r\nsecond\tline \194\155x \255")
     assert.is_nil(s:find("[%c]"), ("%q"):format(s))

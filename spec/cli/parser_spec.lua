@@ -1,7 +1,6 @@
 -- The command's parser (lua-argparse): a declared parser per subcommand,
 -- help made from it, every mistake on the command line a usage error (exit 2)
 -- that sends nothing.
-local emulator = require("helpers.emulator")
 local cli = require("helpers.cli")
 local core = require("seedance.core")
 local parser = require("seedance.cli.parser")
@@ -10,49 +9,38 @@ local exit = require("seedance.cli.exit")
 
 local ID = "task_01M8KXCEGT13GWE6Y1Y5Z7S7BQ"
 
-describe("the seedance command's parser", function()
-  local emu, env
-  setup(function()
-    emu = emulator.start{ speed = 200 }
-    env = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-parser", SEEDANCE_TIME_SCALE = "0.005" }
-  end)
-  teardown(function() emu:stop() end)
+describe("the seedance command's parser #child", function()
+  local emu, env = cli.emulator({ speed = 200 }, { SEEDANCE_API_KEY = "sk-parser" })
 
-  -- Run a command that must be refused before anything is sent.
-  local function refused(args)
-    local before = emu:stats().requests
-    local code, out, err = cli.run(args, env)
-    assert.equals(2, code, args .. ": " .. err)
-    assert.equals("", out, args)
-    assert.equals(before, emu:stats().requests, args .. " sent a request")
-    assert.is_nil(err:find("traceback", 1, true), err)
-    return err
+  -- Run a command that must be refused (exit 2) before anything is sent.
+  local function usage_error(args)
+    return cli.refused(emu, args, 2, env)
   end
 
   it("refuses an unknown flag on every subcommand, suggesting the right one", function()
     for _, args in ipairs{ "wait " .. ID .. " --ouptut f.mp4", "download " .. ID .. " --ouptut f.mp4",
                            "generate --prompt x --ouptut f.mp4" } do
-      local err = refused(args)
+      local err = usage_error(args)
       assert.matches("unknown option '%-%-ouptut' %(did you mean '%-%-output'%?%)", err)
       assert.matches("Usage: seedance %a+", err)
     end
     for _, args in ipairs{ "status " .. ID .. " --bogus", "balance --bogus", "validate x.json --bogus",
                            "version --bogus" } do
-      assert.matches("unknown option '%-%-bogus'", refused(args))
+      assert.matches("unknown option '%-%-bogus'", usage_error(args))
     end
   end)
 
   it("refuses a flag without its value, a value that is not a number, and stray or missing arguments", function()
-    assert.matches("option '%-%-prompt' requires an argument", refused("generate --prompt"))
-    assert.matches("requires an argument", refused("wait " .. ID .. " -o"))
-    assert.matches("%-%-timeout must be a number of seconds above 0, got 'soon'", refused("balance --timeout soon"))
+    assert.matches("option '%-%-prompt' requires an argument", usage_error("generate --prompt"))
+    assert.matches("requires an argument", usage_error("wait " .. ID .. " -o"))
+    assert.matches("%-%-timeout must be a number of seconds above 0, got 'soon'", usage_error("balance --timeout soon"))
     assert.matches("%-%-wait%-timeout must be a number of seconds above 0, got '0'",
-      refused("wait " .. ID .. " --wait-timeout 0"))
-    assert.matches("%-%-duration must be a whole number, got '5%.5'", refused("generate --prompt x --duration 5.5"))
-    assert.matches("too many arguments", refused("status " .. ID .. " " .. ID))
-    assert.matches("missing argument 'ID'", refused("wait"))
-    assert.matches("unknown command 'frobnicate'", refused("frobnicate"))
-    assert.matches("download needs %-o FILE", refused("download " .. ID))
+      usage_error("wait " .. ID .. " --wait-timeout 0"))
+    assert.matches("%-%-duration must be a whole number, got '5%.5'", usage_error("generate --prompt x --duration 5.5"))
+    assert.matches("too many arguments", usage_error("status " .. ID .. " " .. ID))
+    assert.matches("missing argument 'ID'", usage_error("wait"))
+    assert.matches("unknown command 'frobnicate'", usage_error("frobnicate"))
+    assert.matches("download needs %-o FILE", usage_error("download " .. ID))
   end)
 
   it("takes a value that begins with a dash as the value: a negative number, a prompt #m-cli-dash-values", function()
@@ -68,7 +56,7 @@ describe("the seedance command's parser", function()
     assert.matches("duration: must be between", err)
     assert.equals(before, emu:stats().requests)
     -- an option after an option still means its value is missing
-    assert.matches("option '%-%-prompt' requires an argument", refused("generate --prompt -o x.mp4"))
+    assert.matches("option '%-%-prompt' requires an argument", usage_error("generate --prompt -o x.mp4"))
   end)
 
   it("with --json, every usage error is one JSON object on standard output #m-cli-json-usage-errors", function()
@@ -83,6 +71,94 @@ describe("the seedance command's parser", function()
     end
   end)
 
+  -- found: parser errors (a missing id, a flag without its value) printed text on stderr and nothing on stdout
+  it("with --json, a usage error still prints one JSON object on standard output #found", function()
+    for _, args in ipairs{ "status --json", "generate --json --prompt x --duration", "wait --json --ouptut f x" } do
+      local code, out, err = cli.run(args, env)
+      assert.equals(2, code, err)
+      local obj = require("cjson").decode(out ~= "" and out or "null")
+      assert.is_table(obj, args .. ": stdout was " .. ("%q"):format(out))
+      assert.equals("usage_error", obj.error and obj.error.type)
+    end
+  end)
+
+  -- found: `--seed -1` was "unknown option '-1' (did you mean one of these: '-h' '-o' '-q' '-v'?)";
+  -- only --seed=-1 worked
+  it("--seed -1, the documented lowest seed, is taken as a value #found", function()
+    local code, _, err = cli.run("generate --prompt x --seed -1 -q -o " .. cli.q("/nonexistent-adv/x.mp4"), env)
+    assert.is_nil(err:find("unknown option", 1, true), err)
+    assert.equals(10, code, err)   -- the missing folder, found before paying
+  end)
+
+  it("misspelled commands and flags are usage errors on every subcommand, nothing sent", function()
+    for _, args in ipairs{ "genrate --prompt x", "generate --promt x", "generate --prompt x extra",
+                           "wait --ouptut f.mp4 task_x", "download task_x -0 f.mp4", "status task_x --jsn",
+                           "balance --verbose=2", "validate", "-o x", "help nope" } do
+      usage_error(args)
+    end
+  end)
+
+  it("malformed task ids never reach the service: exit 2, one line of valid UTF-8", function()
+    local ids = { "../../etc/passwd", "task_x/../balance", "task_x?y=1", "\255task", string.rep("a", 5000), "" }
+    for _, id in ipairs(ids) do
+      for _, sub in ipairs{ "status", "wait -o /tmp/adv-never.mp4", "download -o /tmp/adv-never.mp4" } do
+        local err = usage_error(sub .. " -- " .. cli.q(id))
+        assert.matches("^seedance: [^\n]+\n$", err)
+        assert.is_nil(err:find("\255", 1, true))
+      end
+    end
+  end)
+
+  it("--last-frame is an input image, --save-last-frame the result's last frame", function()
+    local req = assert(request.build(assert(parser.parse{ "generate", "--prompt", "x", "--last-frame", "end.png" })))
+    assert.equals("last_frame", req.image_with_roles[1].role)
+    assert.is_true(core.is_file(req.image_with_roles[1].url))
+    assert.equals("end.png", req.image_with_roles[1].url.path)
+    assert.is_nil(req.return_last_frame)
+    local args = assert(parser.parse{ "generate", "--prompt", "x", "--save-last-frame", "end.png" })
+    req = assert(request.build(args))
+    assert.is_nil(req.image_with_roles)
+    assert.is_true(req.return_last_frame)
+    assert.equals("end.png", args.save_last_frame)
+    -- the old spelling (a bare --last-frame meaning "download the last frame") is refused
+    assert.matches("option '%-%-last%-frame' requires an argument",
+      usage_error("generate --prompt x --return-last-frame --last-frame"))
+  end)
+
+  it("generates help from the parser: every request flag, every exit code", function()
+    local code, out = cli.run("generate --help")
+    assert.equals(0, code)
+    for _, f in ipairs(request.flags()) do
+      assert.truthy(out:find("\n   " .. f.name, 1, true), f.name .. " missing from help")
+    end
+    for _, row in ipairs(exit.CODES) do
+      assert.truthy(out:find(string.format("%3d %s", row[1], row[3]), 1, true), row[3] .. " missing from help")
+    end
+    for _, flag in ipairs{ "--base-url", "--api-key-file", "--allow-insecure-http", "--proxy", "--timeout",
+                           "--verbose", "--journal", "--save-last-frame", "--output" } do
+      assert.truthy(out:find(flag, 1, true), flag)
+    end
+  end)
+
+  -- found: a command's help named its argument otherwise than its usage line
+  it("each command's help names its arguments as its usage line does #found #m-cli-help-argument-names", function()
+    for args, name in pairs{ ["status"] = "ID", ["wait"] = "ID", ["download"] = "ID", ["validate"] = "FILE.json",
+                             ["help"] = "COMMAND" } do
+      local code, out = cli.run(args .. " --help")
+      assert.equals(0, code)
+      local usage = out:match("^(.-)\n\n")
+      assert.truthy(usage:find(" %[?" .. name:gsub("%p", "%%%0") .. "%]?$"), args .. ": " .. usage)
+      assert.matches("\nArguments:\n   " .. name:gsub("%p", "%%%0") .. " +%u", out)
+    end
+    -- and the parsed value keeps its name
+    assert.equals(ID, assert(parser.parse{ "status", ID }).id)
+    assert.equals("req.json", assert(parser.parse{ "validate", "req.json" }).file)
+    assert.equals("wait", assert(parser.parse{ "help", "wait" }).topic)
+    assert.equals("zsh", assert(parser.parse{ "completion", "zsh" }).shell)
+  end)
+end)
+
+describe("the command's request flags and exit codes, in this process #c", function()
   it("takes the request flags from the validator's own field table, each setting its key", function()
     local flags = request.flags()
     local covered = {}
@@ -109,53 +185,6 @@ describe("the seedance command's parser", function()
         assert.is_true(k == f.field or k == "model", f.name .. " also set " .. k)
       end
     end
-  end)
-
-  it("--last-frame is an input image, --save-last-frame the result's last frame", function()
-    local req = assert(request.build(assert(parser.parse{ "generate", "--prompt", "x", "--last-frame", "end.png" })))
-    assert.equals("last_frame", req.image_with_roles[1].role)
-    assert.is_true(core.is_file(req.image_with_roles[1].url))
-    assert.equals("end.png", req.image_with_roles[1].url.path)
-    assert.is_nil(req.return_last_frame)
-    local args = assert(parser.parse{ "generate", "--prompt", "x", "--save-last-frame", "end.png" })
-    req = assert(request.build(args))
-    assert.is_nil(req.image_with_roles)
-    assert.is_true(req.return_last_frame)
-    assert.equals("end.png", args.save_last_frame)
-    -- the old spelling (a bare --last-frame meaning "download the last frame") is refused
-    assert.matches("option '%-%-last%-frame' requires an argument",
-      refused("generate --prompt x --return-last-frame --last-frame"))
-  end)
-
-  it("generates help from the parser: every request flag, every exit code", function()
-    local code, out = cli.run("generate --help")
-    assert.equals(0, code)
-    for _, f in ipairs(request.flags()) do
-      assert.truthy(out:find("\n   " .. f.name, 1, true), f.name .. " missing from help")
-    end
-    for _, row in ipairs(exit.CODES) do
-      assert.truthy(out:find(string.format("%3d %s", row[1], row[3]), 1, true), row[3] .. " missing from help")
-    end
-    for _, flag in ipairs{ "--base-url", "--api-key-file", "--allow-insecure-http", "--proxy", "--timeout",
-                           "--verbose", "--journal", "--save-last-frame", "--output" } do
-      assert.truthy(out:find(flag, 1, true), flag)
-    end
-  end)
-
-  it("#found each command's help names its arguments as its usage line does #m-cli-help-argument-names", function()
-    for args, name in pairs{ ["status"] = "ID", ["wait"] = "ID", ["download"] = "ID", ["validate"] = "FILE.json",
-                             ["help"] = "COMMAND" } do
-      local code, out = cli.run(args .. " --help")
-      assert.equals(0, code)
-      local usage = out:match("^(.-)\n\n")
-      assert.truthy(usage:find(" %[?" .. name:gsub("%p", "%%%0") .. "%]?$"), args .. ": " .. usage)
-      assert.matches("\nArguments:\n   " .. name:gsub("%p", "%%%0") .. " +%u", out)
-    end
-    -- and the parsed value keeps its name
-    assert.equals(ID, assert(parser.parse{ "status", ID }).id)
-    assert.equals("req.json", assert(parser.parse{ "validate", "req.json" }).file)
-    assert.equals("wait", assert(parser.parse{ "help", "wait" }).topic)
-    assert.equals("zsh", assert(parser.parse{ "completion", "zsh" }).shell)
   end)
 
   it("maps each error type to one exit code", function()

@@ -9,6 +9,7 @@ local estimate = require("seedance.estimate")
 local output = require("seedance.cli.output")
 
 local q = cli.q
+local cleanup = util.cleanup()
 
 -- A display writing into a table, with a clock the spec moves.
 local function display(opts)
@@ -46,7 +47,7 @@ local function hashes(line)
   return #(line:match("%[(#*)") or "")
 end
 
-describe("progress.lua", function()
+describe("progress.lua #c", function()
   it("draws the task's own estimate: the ETA in wall time as m:ss #m-progress-draws-task-estimate", function()
     local d, t = display{ tty = true }
     local task = task_on(t, 0.05)
@@ -174,15 +175,10 @@ describe("progress.lua", function()
   end)
 end)
 
-describe("the seedance command's progress on a terminal", function()
-  local emu, env
-  setup(function()
-    emu = emulator.start{ speed = 20, task_seconds = 100 }   -- 5 s of wall time
-    env = { SEEDANCE_BASE_URL = emu.url, SEEDANCE_API_KEY = "sk-pty", SEEDANCE_TIME_SCALE = "0.05" }
-  end)
-  teardown(function() emu:stop() end)
+describe("the seedance command's progress on a terminal #child", function()
+  local emu, env = cli.emulator({ speed = 20, task_seconds = 100 }, { SEEDANCE_API_KEY = "sk-pty" }) -- 5 s of wall time
 
-  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed #m-progress-bar-between-polls #m-estimate-eta-wall-time #m-progress-draws-task-estimate", function()
+  it("redraws one line: the bar moves between polls, ETAs in wall time, none once completed #slow #m-progress-bar-between-polls #m-estimate-eta-wall-time #m-progress-draws-task-estimate", function()
     local out = util.tmpfile("pty.mp4")
     local polls = emu:stats().polls
     local code, screen = cli.pty("generate --prompt 'a heron' -o " .. q(out), env)
@@ -213,10 +209,8 @@ describe("the seedance command's progress on a terminal", function()
   end)
 
   it("a failed task ends on its status, without an ETA #m-estimate-no-eta-after-end", function()
-    local failing = emulator.start{ speed = 20, fail_rate = 1 }
-    finally(function() failing:stop() end)
-    local code, screen = cli.pty("generate --prompt x --wait",
-      { SEEDANCE_BASE_URL = failing.url, SEEDANCE_API_KEY = "k", SEEDANCE_TIME_SCALE = "0.05" })
+    local failing = cleanup(emulator.start{ speed = 20, fail_rate = 1 })
+    local code, screen = cli.pty("generate --prompt x --wait", cli.env(failing, { SEEDANCE_API_KEY = "k" }))
     assert.equals(9, code)
     local frames = cli.frames(screen)
     local last
@@ -226,16 +220,12 @@ describe("the seedance command's progress on a terminal", function()
     assert.matches("task_failed", screen)
   end)
 
-  it("after a resume, the speed is this attempt's (bytes on disk do not count) #m-progress-speed-this-attempt", function()
+  it("after a resume, the speed is this attempt's (bytes on disk do not count) #slow #m-progress-speed-this-attempt", function()
     local rate = 20000
-    local media = emulator.start{ speed = 20, task_seconds = 4, media_rate = rate, video_bytes = 120000 }
-    finally(function() media:stop() end)
-    local menv = { SEEDANCE_BASE_URL = media.url, SEEDANCE_API_KEY = "k", SEEDANCE_TIME_SCALE = "0.05" }
-    local out = util.tmpfile("resume.mp4")
-    local job = cli.start("generate --prompt x -o " .. q(out), menv)
-    assert.is_true(cli.until_true(function() return (util.size_of(out .. ".part") or 0) >= 60000 end))
-    job:signal("TERM")
-    local c1, _, e1 = job:finish()
+    local media = cleanup(emulator.start{ speed = 20, task_seconds = 4, media_rate = rate, video_bytes = 120000 })
+    local menv = cli.env(media, { SEEDANCE_API_KEY = "k" })
+    local out = cleanup(util.tmpfile("resume.mp4"))
+    local c1, _, e1 = cli.terminated_mid_download("x", out, 60000, menv)
     assert.equals(143, c1, e1)
     local id = e1:match("submitted task (task_%w+)")
     local code, screen = cli.pty("wait " .. id .. " -o " .. q(out), menv)
@@ -249,7 +239,22 @@ describe("the seedance command's progress on a terminal", function()
     -- the media host sends 20,000 bytes a second; counting the 60,000+ bytes on disk would show far more
     for _, s in ipairs(speeds) do assert.is_true(s <= 3 * rate, ("%.0f B/s from a %d B/s host"):format(s, rate)) end
     assert.equals(120000, util.size_of(out))
-    os.remove(out)
+  end)
+
+  -- found: the bar line was about 60 columns whatever the width, so each redraw wrapped and left a
+  -- trail of lines
+  it("fits a narrow terminal (30 columns): no frame wider than the terminal #found", function()
+    local fast = cleanup(emulator.start{ speed = 200 })
+    local out = cleanup(util.tmpfile("narrow.mp4"))
+    local screen = os.tmpname()
+    util.run("script -qec " .. q("stty cols 30 2>/dev/null; " .. cli.command("generate --prompt x -o " .. q(out),
+      cli.env(fast))) .. " /dev/null >" .. q(screen) .. " </dev/null")
+    local frames = cli.frames(cli.slurp(screen))
+    os.remove(screen)
+    assert.is_true(#frames > 0)
+    for _, f in ipairs(frames) do
+      assert.is_true(#f <= 30, ("%d columns: %q"):format(#f, f))
+    end
   end)
 end)
 

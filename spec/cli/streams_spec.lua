@@ -28,12 +28,19 @@ describe("the seedance command's standard streams #child", function()
   before_each(function() dir = util.tmpdir() end)
   after_each(function() util.run("rm -rf " .. q(dir)) end)
 
+  -- `generate -o video` with its streams redirected as `streams` says (a pipeline after them), CAP
+  -- standing there for a file of the test's folder: its exit code, and what went into that file.
+  local function generate_into(video, streams)
+    local cap = dir .. "/captured"
+    local code = pipeline(cli.command("generate --prompt 'a paper boat' -o " .. q(video), env) .. " "
+      .. streams:gsub("CAP", q(cap)))
+    return code, cli.slurp(cap)
+  end
+
   it("a standard output whose reader is gone (| true) is a file error naming the task; the video is saved "
     .. "#m-cli-sigpipe-ignored", function()
-    local video, errf = dir .. "/a.mp4", dir .. "/err"
-    local code = pipeline(cli.command("generate --prompt 'a paper boat' -o " .. q(video), env)
-      .. " 2>" .. q(errf) .. " </dev/null | true")
-    local err = cli.slurp(errf)
+    local video = dir .. "/a.mp4"
+    local code, err = generate_into(video, "2>CAP </dev/null | true")
     assert.equals(10, code, err)
     assert.matches("cannot write standard output", err)
     local id = err:match("submitted task (task_%w+)")
@@ -44,10 +51,8 @@ describe("the seedance command's standard streams #child", function()
 
   it("a standard error whose reader stops early is a file error; the wait goes on and the video is saved, "
     .. "named on standard output #m-cli-sigpipe-ignored #m-cli-stderr-checked", function()
-    local video, outf = dir .. "/b.mp4", dir .. "/out"
-    local code = pipeline(cli.command("generate --prompt 'a paper boat' -o " .. q(video), env)
-      .. " 2>&1 >" .. q(outf) .. " </dev/null | head -c 1 >/dev/null")
-    local out = cli.slurp(outf)
+    local video = dir .. "/b.mp4"
+    local code, out = generate_into(video, "2>&1 >CAP </dev/null | head -c 1 >/dev/null")
     assert.equals(10, code, out)
     assert.is_true(util.is_mp4(video))
     local id = out:match("task (task_%w+) completed")

@@ -12,10 +12,10 @@ local SPEED, client_for, tmpfile, size_of, head, is_mp4 =
 
 local REQ = { model = "doubao-seedance-2.0", prompt = "a kitten yawns at the camera", duration = 5 }
 
-describe("client against the emulator", function()
-  local emu
-  setup(function() emu = emulator.start{ speed = SPEED } end)
-  teardown(function() if emu then emu:stop() end end)
+local cleanup = util.cleanup()
+
+describe("client against the emulator #c", function()
+  local emu = emulator.fixture{ speed = SPEED }
 
   describe("in plain code (blocking)", function()
     it("generates, waits with progress, and downloads a playable MP4", function()
@@ -310,10 +310,8 @@ describe("client against the emulator", function()
   end)
 end)
 
-describe("a client's settings and notices", function()
-  local emu
-  setup(function() emu = emulator.start{ speed = SPEED } end)
-  teardown(function() if emu then emu:stop() end end)
+describe("a client's settings and notices #c", function()
+  local emu = emulator.fixture{ speed = SPEED }
 
   it("hands out its settings as a copy: changing client.settings changes nothing #m-settings-copy", function()
     local c = client_for(emu)
@@ -327,16 +325,12 @@ describe("a client's settings and notices", function()
   end)
 
   local function journal_with_bad_record()
-    local path = util.tmpfile("notice.journal")
-    local f = assert(io.open(path, "w"))
-    f:write('{"v":1,"type":"journal","format":"seedance-journal","created":1764000000}\n', "not json\n")
-    f:close()
-    return path
+    return cleanup(util.tmpfile("notice.journal",
+      '{"v":1,"type":"journal","format":"seedance-journal","created":1764000000}\nnot json\n'))
   end
 
-  it("writes nothing to stderr itself: a journal's skipped records go to the logger #m-journal-notice-logger", function()
+  it("writes nothing to stderr itself: a journal's skipped records go to the logger #child #m-journal-notice-logger", function()
     local quiet, noted = journal_with_bad_record(), journal_with_bad_record()
-    finally(function() os.remove(quiet); os.remove(noted) end)
     local ok, out = require("helpers.child").run(emu.url, ([[
       local lines = {}
       local c2 = seedance.new{ api_key = "k", base_url = os.getenv("URL"), journal = %q,
@@ -350,10 +344,9 @@ describe("a client's settings and notices", function()
   end)
 end)
 
-describe("client errors against the emulator", function()
+describe("client errors against the emulator #c", function()
   it("gives authentication_error (401) and payment_required (402) for the built-in test keys", function()
-    local emu = emulator.start{ speed = SPEED }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED })
     local _, e401 = client_for(emu, { api_key = "sk-test-401" }):generate(REQ)
     local _, e402 = client_for(emu, { api_key = "sk-test-402" }):generate(REQ)
     emu:stop()
@@ -366,8 +359,7 @@ describe("client errors against the emulator", function()
   end)
 
   it("passes a request past client checks with validate = false, and the service's 400 names the field", function()
-    local emu = emulator.start{ speed = SPEED }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED })
     local c = client_for(emu, { validate = false })
     local _, err = c:generate{ model = "doubao-seedance-2.0", prompt = "x", duration = 99 }
     local t2, err2 = client_for(emu):generate({ model = "doubao-seedance-2.0", prompt = "x", duration = 99 },
@@ -381,8 +373,7 @@ describe("client errors against the emulator", function()
   end)
 
   it("retries 429 after Retry-After, and gives up when it is longer than max_retry_after", function()
-    local emu = emulator.start{ speed = SPEED, rpm = 2, rpm_window = 1 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, rpm = 2, rpm_window = 1 })
     local retries, waits = 0, {}
     local c = client_for(emu, { on_retry = function(_, _, delay) retries = retries + 1; waits[#waits + 1] = delay end })
     for _ = 1, 3 do assert(c:balance()) end   -- the third is over the limit: 429, then a retry after Retry-After
@@ -401,8 +392,7 @@ describe("client errors against the emulator", function()
   end)
 
   it("retries 5xx answers until success, and one submit makes one task", function()
-    local emu = emulator.start{ speed = SPEED, error_rate = 0.5, fault_seed = 7 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, error_rate = 0.5, fault_seed = 7 })
     local retried = 0
     local c = client_for(emu, { max_retries = 12, on_retry = function() retried = retried + 1 end })
     for _ = 1, 10 do assert(c:generate(REQ)) end
@@ -413,8 +403,7 @@ describe("client errors against the emulator", function()
   end)
 
   it("retries dropped connections, and a retried submit never makes a second task #m-idempotency-key-same-every-retry #m-submit-no-idempotency-key", function()
-    local emu = emulator.start{ speed = SPEED, drop_rate = 0.4, fault_seed = 11 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, drop_rate = 0.4, fault_seed = 11 })
     local c = client_for(emu, { max_retries = 15 })
     for _ = 1, 10 do assert(c:generate(REQ)) end
     local stats = emu:stats()
@@ -423,23 +412,21 @@ describe("client errors against the emulator", function()
   end)
 
   it("turns garbage bodies into clear errors carrying the status, and retries them", function()
-    local emu, emu2 = emulator.start{ speed = SPEED, garbage_rate = 1, fault_seed = 3 }, nil
-    finally(function() emu:stop(); if emu2 then emu2:stop() end end) -- busted keeps one finally per test
+    local emu = cleanup(emulator.start{ speed = SPEED, garbage_rate = 1, fault_seed = 3 })
     local c = client_for(emu, { max_retries = 0 })
     local _, err = c:balance()
     emu:stop()
     assert.is_number(err.status)
     assert.is_true(err.retryable)
     assert.truthy(err.message:match("not the service's JSON") or err.message:match("HTTP %d+"))
-    emu2 = emulator.start{ speed = SPEED, garbage_rate = 0.5, fault_seed = 5 }
+    local emu2 = cleanup(emulator.start{ speed = SPEED, garbage_rate = 0.5, fault_seed = 5 })
     local c2 = client_for(emu2, { max_retries = 15 })
     for _ = 1, 5 do assert(c2:balance()) end
     emu2:stop()
   end)
 
   it("gives task_failed with the service's error when a task fails", function()
-    local emu = emulator.start{ speed = SPEED, fail_rate = 1 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, fail_rate = 1 })
     local c = client_for(emu)
     local task = assert(c:generate(REQ))
     local ok, err = task:wait()
@@ -453,8 +440,7 @@ describe("client errors against the emulator", function()
   end)
 
   it("gives timeout_error when the wait deadline passes", function()
-    local emu = emulator.start{ speed = 1 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = 1 })
     local c = client_for(emu, { time_scale = 1 })
     local task = assert(c:generate(REQ))
     local ok, err = task:wait{ timeout = 0.3 }
@@ -465,8 +451,7 @@ describe("client errors against the emulator", function()
   end)
 
   it("gives expired when the result URL has expired", function()
-    local emu = emulator.start{ speed = SPEED, url_ttl = 1 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, url_ttl = 1 })
     local c = client_for(emu)
     local task = assert(c:generate(REQ))
     assert(task:wait())
@@ -482,8 +467,8 @@ describe("client errors against the emulator", function()
 
   it("resumes an interrupted download with Range #m-download-progress-counts-part #m-download-progress-total-whole #m-range-resume", function()
     local bytes = 8 * 1024 * 1024
-    local emu = emulator.start{ speed = SPEED, video_bytes = bytes, media_rate = 4 * 1024 * 1024 } -- the resumed 2 MB take 0.5 s: ticks
-    finally(function() emu:stop() end)
+    -- the resumed 2 MB take 0.5 s: ticks
+    local emu = cleanup(emulator.start{ speed = SPEED, video_bytes = bytes, media_rate = 4 * 1024 * 1024 })
     local c = client_for(emu)
     local task = assert(c:generate(REQ))
     assert(task:wait())
@@ -514,8 +499,7 @@ describe("client errors against the emulator", function()
   end)
 
   it("answers a replayed Idempotency-Key with the original task", function()
-    local emu = emulator.start{ speed = SPEED }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED })
     local c = client_for(emu)
     local a = assert(c:generate(REQ, { idempotency_key = "spec-key-1" }))
     local b = assert(c:generate(REQ, { idempotency_key = "spec-key-1" }))
@@ -531,5 +515,101 @@ describe("client errors against the emulator", function()
     local _, err = c:balance()
     assert.equals("network_error", err.type)
     assert.is_true(err.retryable)
+  end)
+end)
+
+describe("closing while a call waits out the service's rate limit #found", function()
+  local gateway = require("helpers.gateway")
+  local emu, gw
+  before_each(function()
+    emu = emulator.start{ speed = SPEED }
+    gw = gateway.start{ upstream = emu.url }
+  end)
+  after_each(function()
+    gw:stop()
+    emu:stop()
+  end)
+  local function client()
+    return seedance.new{ api_key = "sk-spec", base_url = gw.url, time_scale = 1 / SPEED, max_retries = 3 }
+  end
+  local RATE = { status = 429, headers = { { "Retry-After", "5" } },
+                 json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } }
+  local function rate_limited(case)
+    for k, v in pairs(RATE) do case[k] = v end
+    return case
+  end
+
+  -- call() in a coroutine; once the gateway has answered its case `case`, and the caller pauses on it, close().
+  -- Returns call()'s results as a list.
+  local function close_during_pause(case, call, close)
+    local result
+    seedance.run(function()
+      seedance.spawn(function() result = { call() } end)
+      while #gw:requests{ case = case } < 1 do seedance.sleep(0.01) end
+      seedance.sleep(0.2)
+      close()
+    end)
+    return result
+  end
+
+  it("a task closed while its wait, or another task's, pauses for a 429's Retry-After (which every sender of the "
+    .. "client waits out) ends at once and sends nothing more #m-poll-stops-when-closed", function()
+    local c = client()
+    local a, b = assert(c:generate(REQ)), assert(c:generate(REQ))
+    gw:script{ upstream = emu.url, cases = { rate_limited{ name = "rate", method = "GET", pattern = "^/v1/tasks/",
+                                                           times = 2 } } }
+    local results = {}
+    seedance.run(function()
+      seedance.spawn(function() results.a = { a:wait() } end)
+      seedance.spawn(function()
+        while #gw:requests{ case = "rate" } < 1 do seedance.sleep(0.01) end
+        seedance.sleep(0.2) -- a 429 came: the client pauses every sender; b's poll waits in that pause too
+        seedance.spawn(function() results.b = { b:wait() } end)
+        seedance.sleep(0.2)
+        a:close()
+        b:close()
+      end)
+    end)
+    assert.equals("aborted", results.a[2].type)
+    assert.equals("aborted", results.b[2].type)
+    assert.equals(1, #gw:requests{ method = "GET" }) -- the one that met the 429; nothing after the close
+  end)
+
+  it("a task closed while its download waits to try again (a 503's Retry-After) ends the download at once and "
+    .. "fetches nothing more #m-download-stops-when-closed", function()
+    gw:script{ upstream = emu.url, cases = {
+      -- the task's result URL through the gateway, whose first answer for it is a 503
+      { name = "poll", method = "GET", pattern = "^/v1/tasks/", forward = true, replace = { { emu.url, "{{base}}" } } },
+      { name = "busy", method = "GET", pattern = "^/media/", times = 1, status = 503,
+        headers = { { "Retry-After", "5" } }, json = { error = { code = 503, type = "server_error", message = "busy" } } } } }
+    local c = client()
+    local task = assert(c:generate(REQ))
+    assert(task:wait())
+    assert.truthy(task.video_url:find(gw.url, 1, true), task.video_url)
+    local path = tmpfile("closed.mp4")
+    local result = close_during_pause("busy", function() return task:download(path) end, function() task:close() end)
+    assert.is_nil(result[1])
+    assert.equals("aborted", result[2].type)
+    local media = 0
+    for _, r in ipairs(gw:requests{ method = "GET" }) do
+      if r.path:find("^/media/") then media = media + 1 end
+    end
+    assert.equals(1, media) -- the 503; nothing fetched after the close
+    assert.is_nil(size_of(path))
+    os.remove(path .. ".part")
+    os.remove(path .. ".part.meta")
+  end)
+
+  it("a client closed while its submit pauses for a 429's Retry-After ends the submit at once: aborted, with its "
+    .. "key, and nothing more is sent (nothing paid after close) #m-submit-stops-when-closed", function()
+    gw:script{ upstream = emu.url, cases = { rate_limited{ name = "rate", method = "POST", times = 2 } } }
+    local c = client()
+    local result = close_during_pause("rate", function() return c:generate(REQ) end, function() c:close() end)
+    assert.is_nil(result[1])
+    assert.equals("aborted", result[2].type)
+    assert.is_string(result[2].idempotency_key)
+    assert.is_nil(result[2].maybe_paid)
+    assert.equals(1, #gw:requests{ method = "POST" })
+    assert.equals(0, emu:stats().tasks_created)
   end)
 end)

@@ -18,11 +18,7 @@ describe("clocks #found", function()
   before_each(function() gw = gateway.start{ listeners = { "api", "media" } } end)
   after_each(function() assert.is_true(gw:stop(), gw:log()) end)
 
-  local function client(over)
-    local o = { api_key = "sk-spec", base_url = gw.url, backoff = 0.01, max_backoff = 0.05, max_retries = 2 }
-    for k, v in pairs(over or {}) do o[k] = v end
-    return seedance.new(o)
-  end
+  local OPTS = { time_scale = 1, max_retries = 2 }
 
   it("waits out a date-form Retry-After against the answer's own Date, from a server 10 minutes behind "
     .. "#m-retry-after-server-date", function()
@@ -33,7 +29,7 @@ describe("clocks #found", function()
         json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } },
       { name = "ok", path = "/v1/balance", json = { success = true, remain_balance = 5, used_balance = 1 } },
     } }
-    local c = client()
+    local c = util.client_for(gw, OPTS)
     assert(c:balance())
     local reqs = gw:requests()
     assert.equals(2, #reqs)
@@ -49,7 +45,7 @@ describe("clocks #found", function()
         headers = { { "Date", http_date(server_now) }, { "Retry-After", http_date(server_now + 20) } },
         json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } },
     } }
-    local c = client{ max_retry_after = 10 }
+    local c = util.client_for(gw, OPTS, { max_retry_after = 10 })
     local bal, err = c:balance()
     assert.is_nil(bal)
     -- 20 s asked (more than max_retry_after: the call ends at once, saying how long), not 620 s
@@ -66,7 +62,7 @@ describe("clocks #found", function()
         json = { code = 200, data = { id = "task_A", status = "processing", progress = 1,
                  created = server_now - 10, estimated_time = 600 } } },
     } }
-    local c = client{ poll_min = 0.01, poll_max = 1000 }
+    local c = util.client_for(gw, OPTS, { poll_min = 0.01, poll_max = 1000 })
     local w = c:task("task_A"):waiter{}
     local what, delay = w:step()
     assert.equals("again", what)
@@ -83,7 +79,7 @@ describe("clocks #found", function()
     script.cases[1].headers = { { "Date", http_date(server_now) } }
     script.cases[1].json.data.result.videos[1].expires_at = server_now + 300
     gw:script(script)
-    local c = client()
+    local c = util.client_for(gw, OPTS)
     local task = c:task("task_V")
     assert(task:wait())
     local path = util.tmpfile("clock.mp4")
@@ -91,5 +87,27 @@ describe("clocks #found", function()
     local got, err = task:download(path)
     assert.equals(path, got, tostring(err))
     assert.equals(1000, util.size_of(path))
+  end)
+end)
+
+describe("deadlines of no limit (math.huge) #found", function()
+  local emulator = require("helpers.emulator")
+  local emu
+  setup(function() emu = emulator.start{ speed = util.SPEED } end)
+  teardown(function() emu:stop() end)
+
+  it("every call takes math.huge as a deadline with no limit, as documented, the download's too (it raised from the "
+    .. "engine) #m-engine-timeout-unbounded", function()
+    local c = util.client_for(emu)
+    local REQ = { model = "doubao-seedance-2.0", prompt = "no limit" }
+    local task = assert(c:generate(REQ, { timeout = math.huge }))
+    assert(task:wait{ timeout = math.huge })
+    assert(task:refresh{ timeout = math.huge })
+    local path = util.tmpfile("unbounded.mp4")
+    finally(function() os.remove(path) end)
+    assert.equals(path, task:download(path, { timeout = math.huge }))
+    assert.equals(path, c:task(task.id):download(path, { timeout = math.huge, wait = { timeout = math.huge } }))
+    local results = seedance.map(c, { REQ }, { timeout = math.huge })
+    assert.is_truthy(results[1].task, tostring(results[1].error))
   end)
 end)

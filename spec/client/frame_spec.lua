@@ -5,6 +5,7 @@
 -- frame each, so step(0) stays within a frame whatever the sizes. Proven on what
 -- a step asks for and does, not on a clock (the figures are bench/frame_files.lua's).
 local seedance = require("seedance")
+local core = require("seedance.core")
 local emulator = require("helpers.emulator")
 local journal = require("seedance.journal")
 local nowait = require("helpers.nowait")
@@ -28,6 +29,23 @@ local function frames(done, limit)
   return n
 end
 
+-- Spawns: generate `prompt` on c, wait, download to out (and again through a handle made from its id when
+-- `again`). Returns a function that gives { saved path } or { nil, err } once done, nil before.
+local function spawn_saved(c, prompt, out, again)
+  local result
+  seedance.spawn(function()
+    local task, err = c:generate{ model = "doubao-seedance-2.0", prompt = prompt }
+    if task then task, err = task:wait() end
+    local saved
+    if task then saved, err = task:download(out) end
+    if saved and again then saved, err = c:task(task.id):download(out) end
+    result = { saved, err }
+  end)
+  return function() return result end
+end
+
+local cleanup = util.cleanup()
+
 describe("file work and the host's frame #found", function()
   local emu, dir
   setup(function() emu = emulator.start{ speed = util.SPEED } end)
@@ -39,9 +57,9 @@ describe("file work and the host's frame #found", function()
     .. "#m-image-hash-off-frame #m-journal-by-descriptor", function()
     png(dir .. "/big.png", 5 * 1024 * 1024)
     local c = util.client_for(emu, { journal = dir .. "/run.journal" })
-    finally(function() c:close() end)
+    cleanup(function() c:close() end)
     local work, jobs, stop = nowait.record_file_work()
-    finally(stop)
+    cleanup(stop)
     local waits, wstop = nowait.record()
     finally(wstop)
     local result
@@ -62,6 +80,63 @@ describe("file work and the host's frame #found", function()
     assert.equals(1, ops.hash)        -- the image, for the request's identity
     assert.is_true((ops.append or 0) >= 4) -- submit, task, done, download records
     assert.is_nil(nowait.first_wait(waits))
+  end)
+
+  it("saves a download over a file already there, and drops a part it cannot resume, on the worker: no step(0) "
+    .. "removes a large file or renames over one (freeing its blocks takes as long as its size) #found "
+    .. "#m-download-files-off-frame", function()
+    local big = emulator.start{ speed = util.SPEED, video_bytes = 1024 * 1024 }
+    local c = util.client_for(big)
+    local work, jobs, stop = nowait.record_file_work()
+    finally(function() -- (busted keeps one finally per test)
+      stop()
+      c:close()
+      big:stop()
+    end)
+    local out = dir .. "/again.mp4"
+    process.write(out, string.rep("x", 512 * 1024))               -- the target stands there already
+    process.write(out .. ".part", string.rep("y", 512 * 1024))    -- a part with no validator: started over
+    local done = spawn_saved(c, "saved twice", out, true) -- and once more, over the first
+    frames(function() return done() ~= nil end)
+    local result = done()
+    stop()
+    assert.is_truthy(result and result[1], tostring(result and result[2]))
+    assert.equals(1024 * 1024, util.size_of(out))
+    assert.same({}, work)
+    local ops = {}
+    for _, op in ipairs(jobs) do ops[op] = (ops[op] or 0) + 1 end
+    assert.equals(2, ops.replace)
+    assert.is_true((ops.remove or 0) >= 1)
+  end)
+
+  it("writes at most the file budget of a fast download in one step(0), and still saves it whole #found #c "
+    .. "#m-download-file-budget", function()
+    local scheduler = require("seedance.scheduler")
+    local size = 12 * 1024 * 1024
+    local fast = emulator.start{ speed = util.SPEED, video_bytes = size }
+    local c = util.client_for(fast)
+    finally(function()
+      c:close()
+      fast:stop()
+    end)
+    local out = dir .. "/fast.mp4"
+    local done = spawn_saved(c, "a fast one", out)
+    -- a 60 Hz host: step(0), then the rest of the frame, in which loopback fills the socket's buffers
+    local most, last, steps, deadline = 0, 0, 0, seedance.now() + 60
+    while not done() and seedance.now() < deadline do
+      seedance.step(0)
+      steps = steps + 1
+      local now = util.size_of(out .. ".part") -- (none once it is renamed onto fast.mp4)
+      if now and now > last then most = math.max(most, now - last) end
+      last = now or last
+      core.sleep(1 / 60)
+    end
+    local result = done()
+    assert.is_truthy(result and result[1], tostring(result and result[2]))
+    assert.equals(size, util.size_of(out))
+    -- the budget, and one more chunk of libcurl's (its 256 KiB buffer) that a paused download keeps
+    assert.is_true(most <= scheduler.file_budget + 256 * 1024, most .. " bytes written in one step")
+    assert.is_true(steps >= size / (scheduler.file_budget + 256 * 1024), steps .. " steps")
   end)
 
   it("reads a journal of thousands of records a slice per frame #m-journal-read-sliced", function()
@@ -99,5 +174,31 @@ describe("file work and the host's frame #found", function()
     local steps = frames(function() return results ~= nil end)
     assert.equals("io_error", results[1].error.type)
     assert.is_true(steps >= 320 / preflight.SLICE, steps .. " steps for 320 items")
+  end)
+
+  it("makes one probe file per folder in a batch's checks, not one per item, and cuts them at the frame budget "
+    .. "(64 items' file system calls took 40 ms of one step on a slow disk) #found #m-preflight-probe-once "
+    .. "#m-preflight-slice-budget", function()
+    local scheduler = require("seedance.scheduler")
+    local reqs = {}
+    for i = 1, 320 do reqs[i] = { model = "doubao-seedance-2.0", prompt = "item " .. i } end
+    local outputs = function(i) return dir .. (i % 2 == 0 and "/even/" or "/odd/") .. i .. ".mp4" end
+    util.run("mkdir " .. process.quote(dir .. "/even") .. " " .. process.quote(dir .. "/odd"))
+    local real_probe, probes, budget = core.probe_dir, 0, scheduler.budget
+    core.probe_dir = function(d) probes = probes + 1; return real_probe(d) end
+    scheduler.budget = -1 -- every slice's budget is spent at once: one item a frame
+    finally(function()
+      core.probe_dir = real_probe
+      scheduler.budget = budget
+    end)
+    local c = util.client_for(emu)
+    local result
+    seedance.spawn(function() result = { preflight.items(c, reqs, outputs, true, function(_, r) return r end) } end)
+    local steps = frames(function() return result ~= nil end)
+    core.probe_dir, scheduler.budget = real_probe, budget
+    c:close()
+    assert.equals(320, #result[1])
+    assert.equals(2, probes)       -- one for each folder
+    assert.is_true(steps >= 320, steps .. " steps for 320 items")
   end)
 end)

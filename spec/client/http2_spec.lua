@@ -15,22 +15,19 @@ local KEY = "sk-h2-spec-0123456789abcdef"
 local REQ = { model = "doubao-seedance-2.0", prompt = "a paper boat", duration = 5 }
 local POOL = 32 -- src/engine.c: max_host_connections
 
-describe("HTTP/2 through nghttpx", function()
-  local certs, emu
-  setup(function()
-    certs = tls.make()
-    emu = emulator.start{ speed = util.SPEED }
-  end)
-  teardown(function()
-    emu:stop()
-    certs:remove()
-  end)
+local cleanup = util.cleanup()
+
+describe("HTTP/2 through nghttpx #c", function()
+  local emu = emulator.fixture{ speed = util.SPEED }
+  local certs
+  setup(function() certs = tls.make() end)
+  teardown(function() certs:remove() end)
 
   -- `workers` coroutines at once, each a generation polled `polls` times with refresh, then
   -- waited for; the requests the emulator answered, and the failures
   local function burst(url, workers, polls)
-    local c = seedance.new{ api_key = KEY, base_url = url, ca_file = certs.ca, time_scale = 1 / util.SPEED,
-                            backoff = 0.01, max_backoff = 0.05, wait_timeout = 6000 } -- on the service clock: 30 s of wall clock
+    -- wait_timeout on the service clock: 30 s of wall clock
+    local c = util.client_for(url, { api_key = KEY, ca_file = certs.ca, wait_timeout = 6000 })
     local before = emu:stats().requests
     local failures = {}
     seedance.run(function()
@@ -56,8 +53,7 @@ describe("HTTP/2 through nghttpx", function()
   end
 
   it("runs 50 generations at once on one connection, every request a stream of it #m-h2-one-connection", function()
-    local ng = nghttpx.start{ backend = emu.url, tls = certs.server }
-    finally(function() ng:stop() end)
+    local ng = cleanup(nghttpx.start{ backend = emu.url, tls = certs.server })
     local requests, failures = burst(ng.url, 50, 4)
     assert.same({}, failures)
     assert.is_true(requests >= 50 * 5, requests .. " requests") -- a submit and 4 polls each, at least
@@ -74,8 +70,7 @@ describe("HTTP/2 through nghttpx", function()
 
   it("spreads the same work over several connections, at most the pool, where the host offers HTTP/1.1 only",
     function()
-      local ng = nghttpx.start{ backend = emu.url, tls = certs.server, http2 = false }
-      finally(function() ng:stop() end)
+      local ng = cleanup(nghttpx.start{ backend = emu.url, tls = certs.server, http2 = false })
       local requests, failures = burst(ng.url, 50, 4)
       assert.same({}, failures)
       local logged = ng:wait_requests(requests)
@@ -86,9 +81,8 @@ describe("HTTP/2 through nghttpx", function()
     end)
 
   it("loses no request where the host allows 5 streams at once", function()
-    local ng = nghttpx.start{ backend = emu.url, tls = certs.server,
-                              args = { "--frontend-http2-max-concurrent-streams=5" } }
-    finally(function() ng:stop() end)
+    local ng = cleanup(nghttpx.start{ backend = emu.url, tls = certs.server,
+                              args = { "--frontend-http2-max-concurrent-streams=5" } })
     local requests, failures = burst(ng.url, 50, 4)
     assert.same({}, failures)
     assert.is_true(requests >= 50 * 5, requests .. " requests") -- a submit and 4 polls each, at least
@@ -96,8 +90,7 @@ describe("HTTP/2 through nghttpx", function()
   end)
 
   it("loses no request when the host ends each connection with GOAWAY after 100 streams", function()
-    local ng = nghttpx.start{ backend = emu.url, tls = certs.server, args = { "--frontend-max-requests=100" } }
-    finally(function() ng:stop() end)
+    local ng = cleanup(nghttpx.start{ backend = emu.url, tls = certs.server, args = { "--frontend-max-requests=100" } })
     local requests, failures = burst(ng.url, 50, 10)
     assert.same({}, failures)
     local logged = ng:wait_requests(requests)

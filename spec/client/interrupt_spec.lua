@@ -5,30 +5,22 @@
 -- traceback from the library's internals; the re-run pays for nothing twice.
 local emulator = require("helpers.emulator")
 local process = require("helpers.process")
+local child = require("helpers.child")
+local cli = require("helpers.cli")
 local util = require("helpers.util")
 
 local q = process.quote
 
 -- Start `lua script` in the background with SIGINT at its default (as a terminal's script has it).
 local function start(script, env)
-  local out, err = os.tmpname(), os.tmpname()
   local vars = {}
   for k, v in pairs(env) do vars[#vars + 1] = k .. "=" .. q(v) end
-  local cmd = string.format("env --default-signal=INT LUA_PATH=%s LUA_CPATH=%s %s timeout --foreground -s KILL 60 %s %s "
-    .. ">%s 2>%s </dev/null & echo $!; wait $!; echo \"exit=$?\"", q(package.path), q(package.cpath),
-    table.concat(vars, " "), util.LUA, q(script), q(out), q(err))
-  local shell = assert(io.popen(cmd, "r"))
-  local pid = shell:read("*l")
-  return { pid = pid, shell = shell, out = out, err = err }
+  return cli.background(("%s %s timeout --foreground -s KILL 60 %s %s"):format(child.paths(),
+    table.concat(vars, " "), util.LUA, q(script)))
 end
 
 local function finish(job)
-  local code = tonumber((job.shell:read("*a") or ""):match("exit=(%d+)"))
-  job.shell:close()
-  local o, e = process.read(job.out), process.read(job.err)
-  os.remove(job.out)
-  os.remove(job.err)
-  return code, o, e
+  return job:finish()
 end
 
 -- One SIGINT, to `timeout`, which passes it on to the script (a second would kill it: the
@@ -60,7 +52,7 @@ else
 end
 ]]
 
-describe("Ctrl-C in a plain Lua script", function()
+describe("Ctrl-C in a plain Lua script #child", function()
   local emu, dir, script
   setup(function()
     emu = emulator.start{ speed = 20, task_seconds = 200 } -- 10 s of wall time per task

@@ -154,8 +154,8 @@ describe("the host's locale #found #compat", function()
 
   it("reads SEEDANCE_TIME_SCALE the same under a comma locale (a Lua child that sets it) #child "
     .. "#m-env-number-locale-free", function()
-    local ok, out = util.run(("SEEDANCE_TIME_SCALE=0.05 LUA_PATH=%s LUA_CPATH=%s %s -e %s 2>&1"):format(
-      process.quote(package.path), process.quote(package.cpath), util.LUA, process.quote([[
+    local ok, out = util.run(("SEEDANCE_TIME_SCALE=0.05 %s %s -e %s 2>&1"):format(
+      require("helpers.child").paths(), util.LUA, process.quote([[
         assert(os.setlocale("de_DE.UTF-8") or os.setlocale("de_DE.utf8"), "no de_DE locale")
         local c = require("seedance").new{ api_key = "k", base_url = "http://127.0.0.1:9" }
         io.write(require("seedance.numbers").format("%g", c.settings.time_scale))]])))
@@ -175,5 +175,30 @@ describe("the host's locale #found #compat", function()
     assert.equals("1.25", require("seedance.numbers").text(1.25))
     assert.equals(1.5, core.tonumber("1.5"))
     assert.is_nil(core.tonumber("1,5"))
+  end)
+
+  it("names a table key that is a number with a dot in the validator's messages and a caller mistake's "
+    .. "#c #m-validator-keys-locale-free #m-messages-keys-locale-free", function()
+    comma_locale()
+    local _, err = seedance.validate{ model = "doubao-seedance-2.0", prompt = "x", [1.5] = true,
+                                      image_urls = { [2.5] = "https://example.com/a.png" } }
+    local text = tostring(err)
+    assert.truthy(text:find("[1.5]: unexpected key", 1, true), text)
+    assert.truthy(text:find("has key [2.5]", 1, true), text)
+    local ok, why = pcall(seedance.new, { [0.5] = 1 })
+    assert.is_false(ok)
+    assert.truthy(why:find("unknown option '0.5'", 1, true), why)
+    ok, why = pcall(seedance.map, seedance.new{ api_key = "k", base_url = "http://127.0.0.1:9" }, { [1.5] = {} })
+    assert.is_false(ok)
+    assert.truthy(why:find("key 1.5 is not one of", 1, true), why)
+    local dir = util.tmpdir()
+    finally(function() -- (busted keeps one finally per test: the locale goes back here too)
+      os.setlocale("C")
+      process.remove_dir(dir)
+    end)
+    process.write(dir .. "/new.journal", '{"v":2.5,"type":"journal","format":"seedance-journal"}\n')
+    ok, why = pcall(seedance.new, { api_key = "k", base_url = "http://127.0.0.1:9", journal = dir .. "/new.journal" })
+    assert.is_false(ok)
+    assert.truthy(why:find("journal version 2.5 is newer", 1, true), why)
   end)
 end)

@@ -9,15 +9,12 @@ local emulator = require("helpers.emulator")
 local nghttpx = require("helpers.nghttpx")
 local proxy = require("helpers.proxy")
 local tls = require("helpers.tls")
+local child = require("helpers.child")
 local util = require("helpers.util")
 
 local KEY = "sk-proxy-spec-0123456789abcdef"
 local PROMPT = "a paper boat under the bridge"
 local REQ = { model = "doubao-seedance-2.0", prompt = PROMPT, duration = 5 }
-
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
 
 -- A balance call (or, with full, a generation, its wait and download) in a Lua child
 -- whose environment holds only the proxy variables in `env`. `opts.proxy` is the option.
@@ -39,16 +36,14 @@ else
 end
 ]]
 
-local function child(base, ca, env, opts)
+local function run_child(base, ca, env, opts)
   opts = opts or {}
-  local vars = { "SPEC_KEY=" .. q(KEY), "SPEC_URL=" .. q(base), "SPEC_CA=" .. q(ca),
-                 "LUA_PATH=" .. q(package.path), "LUA_CPATH=" .. q(package.cpath) }
-  if opts.proxy then vars[#vars + 1] = "SPEC_PROXY_OPTION=" .. q(opts.proxy) end
-  if opts.out then vars[#vars + 1] = "SPEC_FULL=1 SPEC_OUT=" .. q(opts.out) end
-  for k, v in pairs(env) do vars[#vars + 1] = k .. "=" .. q(v) end
-  local unset = "-u http_proxy -u HTTP_PROXY -u https_proxy -u HTTPS_PROXY -u all_proxy -u ALL_PROXY "
-    .. "-u no_proxy -u NO_PROXY"
-  local _, out = util.run(("env %s %s timeout 60 %s -e %s"):format(unset, table.concat(vars, " "), util.LUA, q(CHILD)))
+  local vars = { SPEC_KEY = KEY, SPEC_URL = base, SPEC_CA = ca, SPEC_PROXY_OPTION = opts.proxy,
+                 SPEC_FULL = opts.out and "1", SPEC_OUT = opts.out }
+  for _, k in ipairs{ "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+                      "NO_PROXY" } do vars[k] = false end
+  for k, v in pairs(env) do vars[k] = v end
+  local _, out = child.lua(CHILD, { env = vars, limit = 60 })
   return out
 end
 
@@ -63,16 +58,17 @@ local function assert_blind(captures)
   end
 end
 
-describe("through a real proxy (tinyproxy)", function()
-  local certs, emu, stack, px
+local cleanup = util.cleanup()
+
+describe("through a real proxy (tinyproxy) #c", function()
+  local emu = emulator.fixture{ speed = util.SPEED }
+  local certs, stack, px
   setup(function()
     certs = tls.make()
-    emu = emulator.start{ speed = util.SPEED }
     stack = nghttpx.in_front_of(emu, { tls = certs.server })
   end)
   teardown(function()
     stack:stop()
-    emu:stop()
     certs:remove()
   end)
   before_each(function() px = proxy.start{ connect_ports = { stack.ng.port } } end)
@@ -99,8 +95,7 @@ describe("through a real proxy (tinyproxy)", function()
                             time_scale = 1 / util.SPEED, wait_timeout = 6000 }
     local task = assert(c:generate(REQ))
     assert(task:wait())
-    local out = util.tmpfile("proxy.mp4")
-    finally(function() os.remove(out) end)
+    local out = cleanup(util.tmpfile("proxy.mp4"))
     assert(task:download(out))
     assert.is_true(util.is_mp4(out))
     -- submit, polls and the download, all through the tunnel: nghttpx answered them
@@ -118,36 +113,34 @@ describe("through a real proxy (tinyproxy)", function()
     assert.truthy(caps[1]:find("Authorization: Bearer " .. KEY, 1, true))
   end)
 
-  it("takes https_proxy from the environment, for API calls and the download #m-proxy-environment", function()
-    local out = util.tmpfile("proxy-env.mp4")
-    finally(function() os.remove(out) end)
-    local said = child(stack.url, certs.ca, { https_proxy = px.url }, { out = out })
+  it("takes https_proxy from the environment, for API calls and the download #child #m-proxy-environment", function()
+    local out = cleanup(util.tmpfile("proxy-env.mp4"))
+    local said = run_child(stack.url, certs.ca, { https_proxy = px.url }, { out = out })
     assert.matches("^downloaded " .. stack.url:gsub("%p", "%%%0") .. "/media/", said)
     assert.is_true(util.is_mp4(out))
     tunnels_only(1)
   end)
 
-  it("goes direct when no_proxy names the host (127.0.0.1), with the variable or the option", function()
-    assert.matches("^balance ", child(stack.url, certs.ca, { https_proxy = px.url, no_proxy = "127.0.0.1" }))
-    assert.matches("^balance ", child(stack.url, certs.ca, { no_proxy = "127.0.0.1" }, { proxy = px.url }))
+  it("goes direct when no_proxy names the host (127.0.0.1), with the variable or the option #child", function()
+    assert.matches("^balance ", run_child(stack.url, certs.ca, { https_proxy = px.url, no_proxy = "127.0.0.1" }))
+    assert.matches("^balance ", run_child(stack.url, certs.ca, { no_proxy = "127.0.0.1" }, { proxy = px.url }))
     assert.equals(0, #px:captures())
     assert.equals(0, #px:requests())
   end)
 
-  it("lets the proxy option win over https_proxy; proxy = \"\" turns proxies off #m-proxy-option", function()
+  it("lets the proxy option win over https_proxy; proxy = \"\" turns proxies off #child #m-proxy-option", function()
     -- a dead proxy in the variable: the option's proxy is used
-    assert.matches("^balance ", child(stack.url, certs.ca, { https_proxy = "http://127.0.0.1:1" },
+    assert.matches("^balance ", run_child(stack.url, certs.ca, { https_proxy = "http://127.0.0.1:1" },
       { proxy = px.url }))
     tunnels_only(1)
     -- the live proxy in the variable, and the option empty: direct
-    assert.matches("^balance ", child(stack.url, certs.ca, { https_proxy = px.url }, { proxy = "" }))
+    assert.matches("^balance ", run_child(stack.url, certs.ca, { https_proxy = px.url }, { proxy = "" }))
     tunnels_only(1)
   end)
 
   it("verifies an https:// proxy against ca_file too, and refuses it with tls_error otherwise #m-proxy-ca-file", function()
     -- an HTTPS proxy: nghttpx in forward-proxy mode (TLS, test certificate) in front of tinyproxy
-    local hp = nghttpx.start{ backend = px.url, tls = certs.server, args = { "--http2-proxy" } }
-    finally(function() hp:stop() end)
+    local hp = cleanup(nghttpx.start{ backend = px.url, tls = certs.server, args = { "--http2-proxy" } })
     local c = seedance.new{ api_key = KEY, base_url = stack.url, ca_file = certs.ca, proxy = hp.url, max_retries = 0 }
     assert(c:balance())
     tunnels_only(1)

@@ -41,10 +41,11 @@ local function assert_honest(seen)
   end
 end
 
+local cleanup = util.cleanup()
+
 describe("task:progress_at, read every frame #c", function()
   it("moves between polls, never backwards, never past 99 % early, 100 % at completion #m-task-progress-observes", function()
-    local emu = emulator.start{ speed = SPEED, task_seconds = 100, progress_step = 20 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, task_seconds = 100, progress_step = 20 })
     local client = util.client_for(emu, { time_scale = 1 / SPEED })
     local task, seen = frames(client)
     assert_honest(seen)
@@ -75,8 +76,7 @@ describe("task:progress_at, read every frame #c", function()
   end)
 
   it("holds at 99 % under an estimate ten times too short, and does not fall back when the rate is slower #m-task-progress-observes #m-estimate-cap-99 #m-estimate-monotonic", function()
-    local emu = emulator.start{ speed = SPEED, task_seconds = 100, progress_step = 20, estimate_factor = 0.1 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, task_seconds = 100, progress_step = 20, estimate_factor = 0.1 })
     local client = util.client_for(emu, { time_scale = 1 / SPEED })
     local task, seen = frames(client)
     assert_honest(seen)
@@ -90,8 +90,7 @@ describe("task:progress_at, read every frame #c", function()
   end)
 
   it("answers on a closed handle and for a time the host gives; refuses a time that is not a number", function()
-    local emu = emulator.start{ speed = SPEED, task_seconds = 100 }
-    finally(function() emu:stop() end)
+    local emu = cleanup(emulator.start{ speed = SPEED, task_seconds = 100 })
     local client = util.client_for(emu, { time_scale = 1 / SPEED })
     local task = assert(client:generate(REQ))
     assert.equals(0, (task:progress_at(seedance.now and seedance.now() or core.now())))

@@ -4,43 +4,26 @@
 -- certificates refused at once, before any request is sent; connections reused
 -- (TLS handshakes counted at nghttpx).
 local seedance = require("seedance")
+local curl = require("helpers.curl")
 local emulator = require("helpers.emulator")
+local gateway = require("helpers.gateway")
 local nghttpx = require("helpers.nghttpx")
 local tls = require("helpers.tls")
 local util = require("helpers.util")
-local process = require("helpers.process")
-local read_file = process.read
+local read_file = util.read_file
 
 local KEY = "sk-tls-spec-0123456789abcdef"
 local REQ = { model = "doubao-seedance-2.0", prompt = "a paper boat", duration = 5 }
 -- the engine's connections per host (src/engine.c: max_host_connections), libcurl's pool per host
 local POOL = 32
 
-local function client(url, over)
-  local o = { api_key = KEY, base_url = url, time_scale = 1 / util.SPEED, backoff = 0.01, max_backoff = 0.05,
-              wait_timeout = 6000 } -- on the service clock: 30 s of wall clock
-  for k, v in pairs(over or {}) do o[k] = v end
-  return seedance.new(o)
-end
+local OPTS = { api_key = KEY, wait_timeout = 6000 } -- on the service clock: 30 s of wall clock
 
--- The bytes at a URL (curl, no verification needed: plain loopback http).
-local function fetch(url)
-  local p = assert(io.popen("curl -s --max-time 10 '" .. url .. "'", "r"))
-  local body = p:read("*a")
-  p:close()
-  return body
-end
-
-describe("TLS through nghttpx", function()
-  local certs, emu
-  setup(function()
-    certs = tls.make()
-    emu = emulator.start{ speed = util.SPEED }
-  end)
-  teardown(function()
-    emu:stop()
-    certs:remove()
-  end)
+describe("TLS through nghttpx #c", function()
+  local emu = emulator.fixture{ speed = util.SPEED }
+  local certs
+  setup(function() certs = tls.make() end)
+  teardown(function() certs:remove() end)
 
   for _, h2 in ipairs{ true, false } do
     local proto = h2 and "HTTP/2" or "HTTP/1.1"
@@ -53,7 +36,7 @@ describe("TLS through nghttpx", function()
         os.remove(out)
       end)
       local before = emu:stats()
-      local c = client(stack.url, { ca_file = certs.ca })
+      local c = util.client_for(stack.url, OPTS, { ca_file = certs.ca })
       local task = assert(c:generate(REQ))
       assert(task:wait())
       -- the result URL is nghttpx's too: the client meets one HTTPS address and no other
@@ -63,7 +46,7 @@ describe("TLS through nghttpx", function()
       local after = emu:stats()
       assert.equals(1, after.media_requests - before.media_requests)
       assert.equals(before.media_with_authorization, after.media_with_authorization)
-      assert.equals(fetch(emu.url .. "/media/" .. task.id .. ".mp4"), read_file(out))
+      assert.equals(curl.http("GET", emu.url .. "/media/" .. task.id .. ".mp4").body, read_file(out))
 
       -- every request the emulator answered came through nghttpx, over TLS, in the protocol offered
       local seen = stack.gw:requests()
@@ -92,13 +75,12 @@ describe("TLS through nghttpx", function()
   end
 
   -- a balance call against nghttpx serving `cert`; the error, the retries and what nghttpx saw
-  local function refused(cert, over)
+  local function balance_against(cert, over)
     local ng = nghttpx.start{ backend = emu.url, tls = cert, log_level = "INFO" }
     finally(function() ng:stop() end)
     local retries = 0
-    local o = { max_retries = 4, on_retry = function() retries = retries + 1 end }
-    for k, v in pairs(over or {}) do o[k] = v end
-    local bal, err = client(ng.url, o):balance()
+    local bal, err = util.client_for(ng.url, OPTS, { max_retries = 4, on_retry = function() retries = retries + 1 end },
+      over):balance()
     assert.is_nil(bal)
     local hs = ng:wait_handshakes(1)
     return err, retries, hs, ng:requests()
@@ -114,7 +96,7 @@ describe("TLS through nghttpx", function()
   end
 
   it("refuses a certificate the CA did not sign: tls_error at once, nothing sent", function()
-    local err, retries, hs, requests = refused(certs.self_signed, { ca_file = certs.ca })
+    local err, retries, hs, requests = balance_against(certs.self_signed, { ca_file = certs.ca })
     assert_tls_error(err, retries)
     assert.matches("certificate", err.message)
     -- one connection, its handshake failed at the client's alert; no request reached nghttpx
@@ -123,14 +105,14 @@ describe("TLS through nghttpx", function()
   end)
 
   it("refuses the test CA's certificate without ca_file (the system's CAs do not trust it)", function()
-    local err, retries, hs, requests = refused(certs.server)
+    local err, retries, hs, requests = balance_against(certs.server)
     assert_tls_error(err, retries)
     assert.equals(1, hs.accepted)
     assert.equals(0, #requests)
   end)
 
   it("refuses a certificate for another host name: tls_error at once, the key never sent", function()
-    local err, retries, hs, requests = refused(certs.wrong_host, { ca_file = certs.ca })
+    local err, retries, hs, requests = balance_against(certs.wrong_host, { ca_file = certs.ca })
     assert_tls_error(err, retries)
     -- libcurl's own words about the name, not only our hint
     assert.matches("target host name '127.0.0.1'", err.message, 1, true)
@@ -142,7 +124,7 @@ describe("TLS through nghttpx", function()
     -- HTTP/1.1 only, where each request in flight needs a connection of its own (HTTP/2: http2_spec)
     local ng = nghttpx.start{ backend = emu.url, tls = certs.server, http2 = false, log_level = "INFO" }
     finally(function() ng:stop() end)
-    local c = client(ng.url, { ca_file = certs.ca })
+    local c = util.client_for(ng.url, OPTS, { ca_file = certs.ca })
     local before = emu:stats()
     local failures = 0
     seedance.run(function()
@@ -167,5 +149,40 @@ describe("TLS through nghttpx", function()
     assert.is_true(hs.completed <= POOL, hs.completed .. " TLS handshakes for 1,000 polls")
     -- each handshake is one connection, and the requests came on those
     assert.equals(hs.completed, #ng:connections())
+  end)
+
+  describe("against the gateway's TLS listener", function()
+    -- a balance call against a gateway serving `cert`: the balance or the error, and how many
+    -- connections it accepted
+    local function try(cert, over)
+      local gw = gateway.start{ tls = cert,
+        cases = { { path = "/v1/balance", json = { success = true, remain_balance = 1 } } } }
+      local bal, err = util.client_for(gw.url:gsub("^http:", "https:"), OPTS, over):balance()
+      local conns = #gw:connections()
+      gw:stop()
+      return bal, err, conns
+    end
+
+    it("verifies with ca_file #found", function()
+      local bal = try(certs.server, { ca_file = certs.ca })
+      assert.equals(1, bal.remain_balance)
+    end)
+
+    it("gives tls_error at once, never retried, for an untrusted certificate #found #m-tls-not-retried #m-tls-verify-on", function()
+      local bal, err, conns = try(certs.self_signed, { ca_file = certs.ca, max_retries = 4 })
+      assert.is_nil(bal)
+      assert.equals("tls_error", err.type)
+      assert.is_false(err.retryable)
+      assert.matches("TLS", err.message)
+      assert.equals(1, conns)
+    end)
+
+    it("gives tls_error at once for a certificate of another host name #found #m-tls-not-retried #m-tls-verify-on", function()
+      local bal, err, conns = try(certs.wrong_host, { ca_file = certs.ca, max_retries = 4 })
+      assert.is_nil(bal)
+      assert.equals("tls_error", err.type)
+      assert.matches("host name", err.message)
+      assert.equals(1, conns)
+    end)
   end)
 end)

@@ -15,6 +15,8 @@ local ok_luv, uv = pcall(require, "luv")
 local REQ = { model = "doubao-seedance-2.0", prompt = "a paper boat on a river", duration = 5 }
 local PNG = "\137PNG\r\n\26\n" .. string.rep("\0", 64)
 
+local cleanup = util.cleanup()
+
 describe("the host's working directory #found #compat", function()
   if not ok_luv then
     it("needs lua-luv", function() pending("lua-luv is not installed for " .. _VERSION) end)
@@ -119,11 +121,32 @@ describe("the host's working directory #found #compat", function()
     assert.is_nil(util.size_of(b .. "/item-1.mp4"))
   end)
 
+  it("map resolves every output before its checks yield to the host's frame: a folder changed between two frames "
+    .. "of a batch's checks saves no item elsewhere #found #m-map-outputs-resolved-first", function()
+    local scheduler = require("seedance.scheduler")
+    local budget = scheduler.budget
+    scheduler.budget = -1 -- each frame's budget is spent at once: the checks go one item a frame
+    finally(function() scheduler.budget = budget end)
+    local c = util.client_for(emu)
+    local results
+    seedance.spawn(function() results = seedance.map(c, { REQ, REQ, REQ }, { output = "slice-%d.mp4" }) end)
+    seedance.step(0) -- the checks have begun: only the first item's are done
+    assert(uv.chdir(b))
+    scheduler.budget = budget
+    local deadline = seedance.now() + 60
+    while seedance.step(0.01) > 0 and seedance.now() < deadline do end
+    for i = 1, 3 do
+      assert.equals("slice-" .. i .. ".mp4", results[i].path, tostring(results[i].error))
+      assert.equals(400000, util.size_of(a .. "/slice-" .. i .. ".mp4"))
+      assert.is_nil(util.size_of(b .. "/slice-" .. i .. ".mp4"))
+    end
+  end)
+
   it("verifies TLS with the ca_file it was given, named relative to the folder the client was made in "
     .. "#m-ca-file-resolved", function()
     assert(uv.chdir(home)) -- the helpers start their servers from the repository's folder
     local certs = tls.make()
-    finally(function() certs:remove() end)
+    cleanup(certs)
     local stack = nghttpx.in_front_of(emu, { tls = certs.server, http2 = false })
     finally(function() stack.stop() end)
     assert(uv.chdir(certs.ca:match("^(.*)/[^/]+$")))

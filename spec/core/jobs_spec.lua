@@ -19,6 +19,8 @@ local function result_of(eng, id)
   error("no result for job " .. tostring(id))
 end
 
+local cleanup = util.cleanup()
+
 describe("the engine's file worker #c", function()
   local dir
   before_each(function() dir = util.tmpdir() end)
@@ -42,7 +44,7 @@ describe("the engine's file worker #c", function()
 
   it("appends through a lock's own open file, in the order asked, and reads it back", function()
     local eng = core.engine()
-    finally(function() eng:close() end)
+    cleanup(function() eng:close() end)
     local lock = assert(core.lock(dir .. "/j"))
     finally(function() lock:unlock() end)
     local ids = {}
@@ -54,6 +56,29 @@ describe("the engine's file worker #c", function()
     local r = result_of(eng, eng:job{ op = "read", file = lock, max = 1e9 })
     assert.is_true(r.ok)
     assert.equals(table.concat(want), r.data)
+  end)
+
+  it("removes a file (a link itself) and moves one onto another, and says why it cannot", function()
+    local eng = core.engine()
+    finally(function() eng:close() end)
+    process.write(dir .. "/a", "new")
+    process.write(dir .. "/b", string.rep("old", 1000))
+    local r = result_of(eng, eng:job{ op = "replace", path = dir .. "/a", to = dir .. "/b" })
+    assert.is_true(r.ok, r.error)
+    assert.equals("replace", r.job)
+    assert.equals("new", util.read_file(dir .. "/b"))
+    assert.is_nil(core.stat(dir .. "/a"))
+    r = result_of(eng, eng:job{ op = "replace", path = dir .. "/a", to = dir .. "/b" })
+    assert.is_false(r.ok)
+    assert.is_string(r.error)
+    assert.is_true((util.run("ln -s " .. process.quote(dir .. "/b") .. " " .. process.quote(dir .. "/link"))))
+    r = result_of(eng, eng:job{ op = "remove", path = dir .. "/link" })
+    assert.is_true(r.ok, r.error)
+    assert.equals("new", util.read_file(dir .. "/b")) -- the link went, not what it points to
+    assert.is_true(result_of(eng, eng:job{ op = "remove", path = dir .. "/b" }).ok)
+    assert.is_nil(core.stat(dir .. "/b"))
+    assert.is_true(result_of(eng, eng:job{ op = "remove", path = dir .. "/b" }).ok) -- none there: no error
+    assert.has_error(function() eng:job{ op = "replace", path = dir .. "/a" } end)
   end)
 
   it("writes every record asked for before the engine closes #m-jobs-drain-on-close", function()

@@ -7,18 +7,12 @@ local seedance = require("seedance")
 local core = require("seedance.core")
 local scheduler = require("seedance.scheduler")
 local emulator = require("helpers.emulator")
+local engine = require("helpers.engine")
+local gateway = require("helpers.gateway")
+local child = require("helpers.child")
 local util = require("helpers.util")
 
-local SERVER = "spec/support/engine_server.py"
-local SPEED = util.SPEED
-local REQ = { model = "doubao-seedance-2.0", prompt = "a kitten yawns at the camera", duration = 5 }
-
-local function start_server()
-  local f = assert(io.popen("ENGINE_SERVER_LIFETIME=120 /usr/bin/python3 " .. SERVER, "r"))
-  local port = assert(tonumber(f:read("*l")), "the test server did not print its port")
-  return { base = "http://127.0.0.1:" .. port, handle = f }
-end
-
+local REQ = util.request("a kitten yawns at the camera", 5)
 local tmpfile = util.tmpfile
 
 local function full_gc()
@@ -26,27 +20,15 @@ local function full_gc()
   collectgarbage("collect")
 end
 
-local function count(t)
+local function count_keys(t)
   local n = 0
   for _ in pairs(t) do n = n + 1 end
   return n
 end
 
-describe("lifetimes under the collector", function()
-  local srv, emu
-
-  setup(function()
-    srv = start_server()
-    emu = emulator.start{ speed = SPEED }
-  end)
-
-  teardown(function()
-    if emu then emu:stop() end
-    if srv then
-      os.execute("curl -s --max-time 2 " .. srv.base .. "/quit >/dev/null 2>&1")
-      srv.handle:close()
-    end
-  end)
+describe("lifetimes under the collector #c", function()
+  local srv = engine.server(true)
+  local emu = emulator.fixture{ speed = util.SPEED }
 
   describe("seedance.core.engine", function()
     it("is collected in every state: idle, running, finished unread, half read, uploading, downloading", function()
@@ -57,15 +39,15 @@ describe("lifetimes under the collector", function()
         weak[e] = round
         local kind = round % 6
         -- the quick requests first (4 connections): they finish while the slow ones run
-        if kind >= 1 then e:add{ url = srv.base .. "/echo" } end
+        if kind >= 1 then e:add{ url = srv.url .. "/echo" } end
         if kind == 4 then
-          e:add{ method = "POST", url = srv.base .. "/upload", form_file = { name = "f", path = SERVER } }
+          e:add{ method = "POST", url = srv.url .. "/upload", form_file = { name = "f", path = gateway.script_path } }
         elseif kind == 5 then
-          e:add{ url = srv.base .. "/file", output = out }
-          e:add{ url = srv.base .. "/stall?s=3", output = out .. "2" } -- mid-download when dropped
+          e:add{ url = srv.url .. "/file", output = out }
+          e:add{ url = srv.url .. "/stall?s=3", output = out .. "2" } -- mid-download when dropped
         end
         if kind >= 1 then
-          for _ = 1, 8 do e:add{ url = srv.base .. "/slow?ms=1500" } end
+          for _ = 1, 8 do e:add{ url = srv.url .. "/slow?ms=1500" } end
         end
         if kind >= 2 then -- the echo (and the file) finished; the upload, the stall, the slow ones in flight
           local deadline = core.now() + 5
@@ -77,7 +59,7 @@ describe("lifetimes under the collector", function()
         if round % 3 == 0 then full_gc() end
       end
       full_gc()
-      assert.equal(0, count(weak))
+      assert.equal(0, count_keys(weak))
       os.remove(out)
       os.remove(out .. "2")
     end)
@@ -86,7 +68,7 @@ describe("lifetimes under the collector", function()
       local weak = setmetatable({}, { __mode = "v" })
       do
         local e = core.engine()
-        e:add{ url = srv.base .. "/slow?ms=2000" }
+        e:add{ url = srv.url .. "/slow?ms=2000" }
         e:step(10)
         weak[1] = e
         -- a finalizer that touches the engine while the collector runs
@@ -99,15 +81,12 @@ describe("lifetimes under the collector", function()
   end)
 
   describe("task handles", function()
-    local function client(over)
-      return util.client_for(emu, over)
-    end
 
     it("are dropped mid-flight by a host loop that collects after every step", function()
       local weak = setmetatable({}, { __mode = "k" })
       local finished, paths = 0, {}
       do -- the client and the tasks are only reachable from the coroutines
-        local c = client()
+        local c = util.client_for(emu)
         for i = 1, 12 do
           paths[i] = tmpfile("drop" .. i .. ".mp4")
           seedance.spawn(function()
@@ -125,7 +104,7 @@ describe("lifetimes under the collector", function()
       end
       assert.equal(12, finished)
       full_gc()
-      assert.equal(0, count(weak))
+      assert.equal(0, count_keys(weak))
       assert.equal(0, scheduler.stats().transfers)
       for _, p in ipairs(paths) do os.remove(p) end
     end)
@@ -133,7 +112,7 @@ describe("lifetimes under the collector", function()
     it("are closed mid-flight and dropped; waiters get an error, not a raise", function()
       local results, started = {}, 0
       do
-        local c, tasks = client(), {}
+        local c, tasks = util.client_for(emu), {}
         for i = 1, 6 do
           seedance.spawn(function()
             local task = assert(c:generate(REQ))
@@ -156,11 +135,27 @@ describe("lifetimes under the collector", function()
       assert.equal(0, scheduler.stats().transfers)
     end)
 
+    -- found here: a task closed by one coroutine while another slept between polls in task:wait()
+    -- made the waiter raise "attempt to use a closed task" from its next refresh
+    it("wait() returns an aborted error when another coroutine closes the task between polls #found", function()
+      local c = util.client_for(emu)
+      local got
+      seedance.run(function()
+        local task = assert(c:generate(REQ))
+        local waiter = seedance.spawn(function() return task:wait() end)
+        seedance.sleep(0.05) -- the waiter polled once and sleeps now
+        task:close()
+        got = { waiter:wait() }
+      end)
+      assert.is_nil(got[1])
+      assert.equal("aborted", got[2].type)
+    end)
+
     it("and their client are dropped while coroutines queue on the client's governor", function()
       local weak = setmetatable({}, { __mode = "k" })
       local finished = 0
       do
-        local c = client{ max_in_flight = 2 }
+        local c = util.client_for(emu, { max_in_flight = 2 })
         weak[c] = true
         for _ = 1, 6 do
           seedance.spawn(function()
@@ -175,7 +170,7 @@ describe("lifetimes under the collector", function()
       while seedance.step(0.005) > 0 and core.now() < deadline do collectgarbage("collect") end
       assert.equal(6, finished)
       full_gc()
-      assert.equal(0, count(weak))
+      assert.equal(0, count_keys(weak))
     end)
   end)
 
@@ -183,13 +178,17 @@ describe("lifetimes under the collector", function()
     -- A child interpreter (under the same sanitizer or GC settings as this run)
     -- closes its state with engines, tasks and downloads still in flight: every
     -- finalizer runs at lua_close, in whatever order the collector picks.
+    -- (the work runs in a child, yet this is no #child spec: the sanitizer pass preloads its runtime
+    -- into the child through SEEDANCE_CHILD_PRELOAD, so it belongs with the #c specs)
     it("with transfers, tasks and downloads in flight exits cleanly", function()
-      local script = tmpfile("exit.lua")
-      local f = assert(io.open(script, "wb"))
-      f:write([[
+      local out = tmpfile("exit.bin")
+      -- the child finds the same modules as this run (its core build included),
+      -- and runs under the same sanitizer runtime when make check-asan runs this
+      local preload = os.getenv("SEEDANCE_CHILD_PRELOAD")
+      local ok, output, code = child.lua(([[
         local seedance = require("seedance")
         local core = require("seedance.core")
-        local base, emu_url, out = ...
+        local base, emu_url, out = %q, %q, %q
         local e = core.engine()
         for _ = 1, 10 do e:add{ url = base .. "/slow?ms=3000" } end
         e:add{ url = base .. "/file", output = out }
@@ -205,20 +204,9 @@ describe("lifetimes under the collector", function()
         local deadline = core.now() + 0.5
         while core.now() < deadline do seedance.step(0.01) end
         os.exit(0, true) -- close the state: every finalizer runs now
-      ]])
-      f:close()
-      local out = tmpfile("exit.bin")
-      -- the child finds the same modules as this run (its core build included),
-      -- and runs under the same sanitizer runtime when make check-asan runs this
-      local paths = string.format("package.path=%q package.cpath=%q", package.path, package.cpath)
-      local preload = os.getenv("SEEDANCE_CHILD_PRELOAD")
-      local cmd = string.format("%s%s -e '%s' %s %s %s %s",
-        preload and preload ~= "" and ("LD_PRELOAD=" .. preload .. " ") or "", util.LUA, paths, script, srv.base,
-        emu.url, out)
-      local ok, output, code = util.run(cmd)
+      ]]):format(srv.url, emu.url, out), { env = { LD_PRELOAD = preload ~= "" and preload or nil } })
       assert.equal("", output)
       assert.is_true(ok, "exit " .. tostring(code))
-      os.remove(script)
       os.remove(out)
       for i = 1, 8 do
         os.remove(out .. i)

@@ -53,7 +53,7 @@ local function all_bytes()
   return table.concat(t)
 end
 
-describe("helpers.gateway", function()
+describe("helpers.gateway #child #c", function()
   local gw, eng
 
   setup(function()

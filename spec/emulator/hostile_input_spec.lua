@@ -6,6 +6,7 @@
 -- emulator/parse.c, multipart.c and escape.c (fuzzed by fuzz/fuzz_emu_*.c);
 -- `make check-emulator-asan` runs them against an ASan+UBSan build.
 local curl = require("helpers.curl")
+local assert_error = curl.assert_error
 local emulator = require("helpers.emulator")
 
 local http, submit, wait_done, video_url, run, q = curl.http, curl.submit, curl.wait_done, curl.video_url, curl.run,
@@ -37,12 +38,13 @@ local function multipart(boundary, parts)
   return table.concat(out) .. "--" .. boundary .. "--\r\n"
 end
 
-local function upload(emu, content_type, body)
+local function raw_upload(emu, content_type, body)
   return http("POST", emu.url .. "/v1/uploads/images", { headers = { ["Content-Type"] = content_type }, body = body })
 end
 
 describe("seedance-emulator, hostile input #emulator #child", function()
   local emu
+  before_each(function() emu = emulator.start() end)
   after_each(function()
     if emu then
       -- still up after whatever was sent, and exits cleanly
@@ -53,10 +55,16 @@ describe("seedance-emulator, hostile input #emulator #child", function()
     emu = nil
   end)
 
+  -- Stop the test's emulator and start one with these flags instead.
+  local function restart(opts)
+    emu:stop()
+    emu = emulator.start(opts)
+  end
+
   describe("Range", function()
     local url, size, whole
     local function setup_media(opts)
-      emu = emulator.start(opts)
+      restart(opts)
       url = video_url(wait_done(emu, (submit(emu))))
       whole = http("GET", url).body
       size = #whole
@@ -108,69 +116,58 @@ describe("seedance-emulator, hostile input #emulator #child", function()
         r = http("GET", url, { range = "bytes=" .. (size - 3) .. "-" })
         assert.equals(206, r.status)
         assert.equals(whole:sub(-3), r.body)
-        emu:stop()
-        emu = nil
       end
     end)
   end)
 
   describe("multipart uploads", function()
     it("answers 400 to a 300-character boundary, naming the boundary", function()
-      emu = emulator.start()
       local b = string.rep("x", 300)
-      local r = upload(emu, "multipart/form-data; boundary=" .. b,
+      local r = raw_upload(emu, "multipart/form-data; boundary=" .. b,
         multipart(b, { { name = "file", filename = "a.png", data = PNG .. string.rep("\0", 1000) } }))
-      assert.equals(400, r.status)
-      assert.matches("boundary", r.json.error.message)
+      assert_error(r, 400, "boundary")
     end)
 
     it("takes a boundary of 70 characters and refuses 71", function()
-      emu = emulator.start()
       local b70, b71 = string.rep("b", 70), string.rep("b", 71)
-      local r = upload(emu, "multipart/form-data; boundary=" .. b70, multipart(b70, { { name = "file", data = PNG } }))
+      local r = raw_upload(emu, "multipart/form-data; boundary=" .. b70, multipart(b70, { { name = "file", data = PNG } }))
       assert.equals(200, r.status, r.body)
       assert.equals(#PNG, r.json.bytes)
-      r = upload(emu, "multipart/form-data; boundary=" .. b71, multipart(b71, { { name = "file", data = PNG } }))
-      assert.equals(400, r.status)
-      assert.matches("boundary", r.json.error.message)
+      r = raw_upload(emu, "multipart/form-data; boundary=" .. b71, multipart(b71, { { name = "file", data = PNG } }))
+      assert_error(r, 400, "boundary")
     end)
 
     it("reads the boundary parameter itself, not a 'boundary=' inside another one", function()
-      emu = emulator.start()
       local body = multipart("real", { { name = "file", data = PNG } })
-      local r = upload(emu, "multipart/form-data; xboundary=decoy; boundary=real", body)
+      local r = raw_upload(emu, "multipart/form-data; xboundary=decoy; boundary=real", body)
       assert.equals(200, r.status, r.body)
-      r = upload(emu, "multipart/form-data; BOUNDARY=\"real\"", body)
+      r = raw_upload(emu, "multipart/form-data; BOUNDARY=\"real\"", body)
       assert.equals(200, r.status, r.body)
       for _, ct in ipairs{ "text/plain; boundary=real", "multipart/form-dataX; boundary=real",
         "multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\"real",
         "multipart/form-data; boundary=a; boundary=real", "multipart/form-data; boundary=re{al}" } do
-        r = upload(emu, ct, body)
+        r = raw_upload(emu, ct, body)
         assert.equals(400, r.status, ct)
         assert.equals("invalid_request_error", r.json.error.type, ct)
       end
     end)
 
     it("matches the part named file, not name=\"file\" inside filename=\"file\"", function()
-      emu = emulator.start()
-      local r = upload(emu, "multipart/form-data; boundary=B",
+      local r = raw_upload(emu, "multipart/form-data; boundary=B",
         multipart("B", { { name = "other", filename = "file", data = PNG } }))
-      assert.equals(400, r.status)
-      assert.matches("'file' is required", r.json.error.message)
+      assert_error(r, 400, "'file' is required")
       assert.equals(0, emu:stats().uploads)
     end)
 
     it("ends a part only at CRLF--boundary: the boundary inside a line is content", function()
-      emu = emulator.start()
       local data = PNG .. "--B and more" .. "\r\n-B" .. "\n--B"
-      local r = upload(emu, "multipart/form-data; boundary=B", multipart("B", { { name = "file", data = data } }))
+      local r = raw_upload(emu, "multipart/form-data; boundary=B", multipart("B", { { name = "file", data = data } }))
       assert.equals(200, r.status, r.body)
       assert.equals(#data, r.json.bytes)
       assert.equals(data, http("GET", r.json.url, { key = false }).body)
     end)
 
     it("answers 400 to cut or malformed bodies and part headers", function()
-      emu = emulator.start()
       local cd = "Content-Disposition: form-data; name=\"file\""
       for _, body in ipairs{
         "", "--B", "--B\r\n", "--B\r\n" .. cd .. "\r\n\r\n" .. PNG, -- no closing delimiter
@@ -181,27 +178,25 @@ describe("seedance-emulator, hostile input #emulator #child", function()
         "--B\r\nContent-Disposition: form-data; name=\"file\r\n\r\n" .. PNG .. "\r\n--B--",
         "--B\r\n Content-Disposition: form-data; name=\"file\"\r\n\r\n" .. PNG .. "\r\n--B--",
         "--B\r\nContent-Disposition: ; name=\"file\"\r\n\r\n" .. PNG .. "\r\n--B--" } do
-        local r = upload(emu, "multipart/form-data; boundary=B", body)
+        local r = raw_upload(emu, "multipart/form-data; boundary=B", body)
         assert.equals(400, r.status, body)
       end
       assert.equals(0, emu:stats().uploads)
     end)
 
     it("echoes a hostile filename as valid JSON in UTF-8, quoted-pairs read; refuses one over 255 bytes", function()
-      emu = emulator.start()
-      local r = upload(emu, "multipart/form-data; boundary=B",
+      local r = raw_upload(emu, "multipart/form-data; boundary=B",
         multipart("B", { { name = "file", filename = "a\\\"b\255\254\t.png", data = PNG } }))
       assert.equals(200, r.status, r.body)
       assert.is_true(utf8_ok(r.body), r.body)
       assert.equals("a\"b\239\191\189\239\191\189\t.png", r.json.filename) -- U+FFFD for each stray byte
-      r = upload(emu, "multipart/form-data; boundary=B",
+      r = raw_upload(emu, "multipart/form-data; boundary=B",
         multipart("B", { { name = "file", filename = string.rep("n", 255), data = PNG } }))
       assert.equals(200, r.status)
       assert.equals(string.rep("n", 255), r.json.filename)
-      r = upload(emu, "multipart/form-data; boundary=B",
+      r = raw_upload(emu, "multipart/form-data; boundary=B",
         multipart("B", { { name = "file", filename = string.rep("n", 256), data = PNG } }))
-      assert.equals(400, r.status)
-      assert.matches("filename", r.json.error.message)
+      assert_error(r, 400, "filename")
     end)
   end)
 
@@ -210,16 +205,14 @@ describe("seedance-emulator, hostile input #emulator #child", function()
       local k = "sk-" .. string.rep("a", 124) -- 127 bytes
       local file = os.tmpname()
       curl.write_file(file, k .. "\n")
-      emu = emulator.start{ keys = file }
+      restart{ keys = file }
       assert.equals(200, http("GET", emu.url .. "/v1/balance", { key = k }).status)
       local r = http("GET", emu.url .. "/v1/balance", { key = k .. "b" })
       os.remove(file)
-      assert.equals(401, r.status)
-      assert.matches("invalid API key", r.json.error.message)
+      assert_error(r, 401, "invalid API key")
     end)
 
     it("takes keys up to 255 bytes of visible ASCII in any case of 'Bearer'; refuses the rest as invalid", function()
-      emu = emulator.start()
       local function status(value) return http("GET", emu.url .. "/v1/balance",
         { key = false, headers = { "Authorization: " .. value } }) end
       assert.equals(200, status("Bearer " .. string.rep("k", 255)).status)
@@ -239,7 +232,7 @@ describe("seedance-emulator, hostile input #emulator #child", function()
     end)
 
     it("keeps a rate window per whole key (two long keys sharing 100 bytes are two keys)", function()
-      emu = emulator.start{ rpm = 1 }
+      restart{ rpm = 1 }
       local a, b = string.rep("k", 110) .. "A", string.rep("k", 110) .. "B"
       assert.equals(200, http("GET", emu.url .. "/v1/balance", { key = a }).status)
       assert.equals(200, http("GET", emu.url .. "/v1/balance", { key = b }).status)
@@ -259,7 +252,6 @@ describe("seedance-emulator, hostile input #emulator #child", function()
 
   describe("request bodies", function()
     it("reads a submit body of 1 MiB and answers 413 to one byte more (src/buf.c's cap)", function()
-      emu = emulator.start()
       local mib = 1024 * 1024
       local r = http("POST", emu.url .. "/v1/videos/generations", { json = string.rep(" ", mib) })
       assert.equals(400, r.status) -- read whole: not a JSON object
@@ -271,7 +263,6 @@ describe("seedance-emulator, hostile input #emulator #child", function()
 
   describe("Idempotency-Key", function()
     it("takes exactly 127 bytes of any kind and replays them; refuses 128", function()
-      emu = emulator.start()
       local key = string.rep("\255", 100) .. string.rep("i", 27)
       local id1 = submit(emu, nil, { headers = { ["Idempotency-Key"] = key } })
       local id2, r2 = submit(emu, nil, { headers = { ["Idempotency-Key"] = key } })
@@ -286,7 +277,6 @@ describe("seedance-emulator, hostile input #emulator #child", function()
 
   describe("task ids in paths and bytes echoed into JSON", function()
     it("answers 404 in valid UTF-8 JSON to ids of stray bytes, cut characters and any length", function()
-      emu = emulator.start()
       local ids = { "task_%FF%FE", "task_" .. string.rep("%C3%A9", 50), string.rep("x", 4000), "a/b",
         "%2e%2e/%2e%2e/balance", "task_%22%5C%0A" }
       for _, id in ipairs(ids) do
@@ -302,7 +292,7 @@ describe("seedance-emulator, hostile input #emulator #child", function()
     end)
 
     it("answers 404 to media names that are not <task id>.mp4 or .png", function()
-      emu = emulator.start{ speed = 1e5 }
+      restart{ speed = 1e5 }
       local id = submit(emu)
       wait_done(emu, id)
       for _, name in ipairs{ ".mp4", id, id .. ".mp4.png", id .. ".MP4", id .. "x.mp4", "%FF.mp4",
@@ -313,7 +303,6 @@ describe("seedance-emulator, hostile input #emulator #child", function()
     end)
 
     it("names unknown body keys of stray bytes in valid UTF-8 JSON", function()
-      emu = emulator.start()
       local r = http("POST", emu.url .. "/v1/videos/generations",
         { json = '{"model":"doubao-seedance-2.0","prompt":"x","\255\254":1,"a\\"b\\u0001":2}' })
       assert.equals(400, r.status)

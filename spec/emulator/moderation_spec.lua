@@ -7,16 +7,11 @@ local emulator = require("helpers.emulator")
 local util = require("helpers.util")
 
 local with, submit, wait_done, http = curl.with, curl.submit, curl.wait_done, curl.http
+local cleanup = util.cleanup()
 
-describe("seedance-emulator moderation", function()
-  local emu
-  after_each(function()
-    if emu then emu:stop() end
-    emu = nil
-  end)
-
+describe("seedance-emulator moderation #emulator #child", function()
   it("--refuse-word refuses a submit whose prompt or URL holds it, naming the input; nothing is made or billed #m-emu-refuse-word", function()
-    emu = emulator.start{ speed = 200, refuse_word = "forbidden" }
+    local emu = cleanup(emulator.start{ speed = 200, refuse_word = "forbidden" })
     local r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ prompt = "a forbidden dance" } })
     assert.equals(400, r.status)
     assert.equals("InputTextSensitiveContentDetected", r.json.error.code)
@@ -35,7 +30,7 @@ describe("seedance-emulator moderation", function()
   end)
 
   it("--flag-word fails a task with the native code and the service's message, naming the input #m-emu-flag-word", function()
-    emu = emulator.start{ speed = 200, flag_word = "privacy=InputImageSensitiveContentDetected.PrivacyInformation" }
+    local emu = cleanup(emulator.start{ speed = 200, flag_word = "privacy=InputImageSensitiveContentDetected.PrivacyInformation" })
     local id = submit(emu, with{ image_urls = { "https://e.x/a.png", "https://e.x/privacy.png" } })
     local data = wait_done(emu, id)
     assert.equals("failed", data.status)
@@ -48,8 +43,8 @@ describe("seedance-emulator moderation", function()
   end)
 
   it("--flag-word takes several words: the output video, the generated audio", function()
-    emu = emulator.start{ speed = 200, flag_word = { "nude=OutputVideoSensitiveContentDetected",
-                                                     "loud=OutputAudioSensitiveContentDetected" } }
+    local emu = cleanup(emulator.start{ speed = 200, flag_word = { "nude=OutputVideoSensitiveContentDetected",
+                                                                   "loud=OutputAudioSensitiveContentDetected" } })
     local v = wait_done(emu, (submit(emu, with{ prompt = "a nude statue" })))
     assert.equals("OutputVideoSensitiveContentDetected", v.error.code)
     assert.matches("output video may contain sensitive information", v.error.message, nil, true)
@@ -71,7 +66,7 @@ describe("seedance-emulator moderation", function()
   end)
 end)
 
-describe("seedance-emulator --model-rules", function()
+describe("seedance-emulator --model-rules #emulator #child", function()
   it("takes a model its file describes, with the validator's own rules #m-emu-model-rules", function()
     local rules = util.tmpfile("rules.json")
     curl.write_file(rules, cjson.encode{ ["doubao-seedance-2.5"] = { like = "doubao-seedance-2.0",
@@ -101,7 +96,7 @@ describe("seedance-emulator --model-rules", function()
   end)
 end)
 
-describe("seedance-emulator --bill-at", function()
+describe("seedance-emulator --bill-at #emulator #child", function()
   it("submit (the default) bills a task at its submit; completion bills it when it completes, a failed one never #m-emu-bill-at", function()
     local emu = emulator.start{ speed = 200, bill_at = "completion", flag_word = "bad=OutputVideoSensitiveContentDetected" }
     local at_submit = emulator.start{ speed = 200 }

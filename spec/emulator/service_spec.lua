@@ -5,9 +5,11 @@
 -- spec here. Each emulator runs on a free loopback port with a fast clock.
 local cjson = require("cjson")
 local curl = require("helpers.curl")
+local assert_error = curl.assert_error
 local emulator = require("helpers.emulator")
+local util = require("helpers.util")
 
-local ROOT = debug.getinfo(1, "S").source:match("^@(.*)/spec/emulator_spec%.lua$") or "."
+local ROOT = util.ROOT
 local BIN = emulator.bin -- SEEDANCE_EMULATOR_BIN (make check-emulator-asan) or build/seedance-emulator
 local ID_PATTERN = "^task_[0-9A-HJKMNP-TV-Z]+$"
 local q, read_file, write_file, run, now, http = curl.q, curl.read_file, curl.write_file, curl.run, curl.now,
@@ -15,11 +17,6 @@ local q, read_file, write_file, run, now, http = curl.q, curl.read_file, curl.wr
 
 local BASIC, with, submit, poll, wait_done, video_url = curl.BASIC, curl.with, curl.submit, curl.poll,
   curl.wait_done, curl.video_url
-
--- Start an emulator for the duration of one spec.
-local function start(opts)
-  return emulator.start(opts)
-end
 
 describe("seedance-emulator #emulator #child", function()
   local emu
@@ -71,10 +68,10 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--port binds the port it is given", function()
-      local probe = start()
+      local probe = emulator.start()
       local port = tonumber(probe.url:match(":(%d+)$"))
       probe:stop() -- the port is free again: reuse it
-      emu = start{ port = port }
+      emu = emulator.start{ port = port }
       assert.equals("http://127.0.0.1:" .. port, emu.url)
     end)
 
@@ -96,7 +93,7 @@ describe("seedance-emulator #emulator #child", function()
       local _, ok, code = run(q(BIN) .. " --media-dir /nonexistent 2>/dev/null")
       assert.is_falsy(ok)
       assert.equals(1, code)
-      emu = start{ media_dir = ROOT .. "/emulator/media", speed = 1e5 }
+      emu = emulator.start{ media_dir = ROOT .. "/emulator/media", speed = 1e5 }
       local data = wait_done(emu, (submit(emu)))
       assert.equals(200, http("GET", video_url(data)).status)
     end)
@@ -117,14 +114,14 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--threads sets the worker pool and still answers", function()
-      emu = start{ threads = 1 }
+      emu = emulator.start{ threads = 1 }
       assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
     end)
   end)
 
   describe("the reference page's own examples", function()
     it("the cURL example gets a task id; polling reaches completed; the video passes ffprobe", function()
-      emu = start{ speed = 1e4 }
+      emu = emulator.start{ speed = 1e4 }
       local out, ok = run("sh " .. q(ROOT .. "/emulator/tests/reference-curl.sh") .. " " .. q(emu.url)
         .. " 2>/dev/null")
       assert.is_true(ok)
@@ -153,7 +150,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("the Python requests example gets a task id, then polls and downloads with requests", function()
-      emu = start{ speed = 1e4 }
+      emu = emulator.start{ speed = 1e4 }
       local file = os.tmpname() .. ".mp4"
       local out, ok = run("/usr/bin/python3 " .. q(ROOT .. "/spec/support/reference_example.py") .. " "
         .. q(emu.url) .. " sk-py " .. q(file) .. " 2>&1")
@@ -171,7 +168,7 @@ describe("seedance-emulator #emulator #child", function()
 
   describe("POST /v1/videos/generations", function()
     it("answers {code=200, data=[{status=submitted, task_id}]} with distinct ULID-like ids", function()
-      emu = start()
+      emu = emulator.start()
       local seen = {}
       for _ = 1, 20 do
         local id, r = submit(emu)
@@ -185,7 +182,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--submit-shape object answers data as {id, object, status}", function()
-      emu = start{ submit_shape = "object" }
+      emu = emulator.start{ submit_shape = "object" }
       local r = http("POST", emu.url .. "/v1/videos/generations", { json = BASIC })
       assert.equals(200, r.status)
       assert.matches(ID_PATTERN, r.json.data.id)
@@ -195,7 +192,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("rejects a bad request with 400 invalid_request_error naming each field (the project's validator)", function()
-      emu = start()
+      emu = emulator.start()
       local r = http("POST", emu.url .. "/v1/videos/generations",
         { json = { model = "doubao-seedance-2.0-fast", resolution = "1080p", duration = 20 } })
       assert.equals(400, r.status)
@@ -205,22 +202,18 @@ describe("seedance-emulator #emulator #child", function()
       assert.matches("resolution:", r.json.error.message)
       assert.matches("duration:", r.json.error.message)
       r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ image_urls = { "ftp://x/a.jpg" } } })
-      assert.equals(400, r.status)
-      assert.matches("image_urls%[1%]", r.json.error.message)
+      assert_error(r, 400, "image_urls%[1%]")
       r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ resoluton = "720p" } })
-      assert.equals(400, r.status)
-      assert.matches("resoluton: unknown key; did you mean resolution%?", r.json.error.message)
+      assert_error(r, 400, "resoluton: unknown key; did you mean resolution%?")
       r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ aspect_ratio = "16:9" } })
-      assert.equals(400, r.status)
-      assert.matches("aspect_ratio", r.json.error.message)
+      assert_error(r, 400, "aspect_ratio")
       r = http("POST", emu.url .. "/v1/videos/generations", { json = with{ seed = cjson.null } })
-      assert.equals(400, r.status)
-      assert.matches("seed", r.json.error.message)
+      assert_error(r, 400, "seed")
       assert.equals(0, emu:stats().tasks_created)
     end)
 
     it("accepts all 13 scenarios of the reference page", function()
-      emu = start()
+      emu = emulator.start()
       for i = 1, 13 do
         local body = read_file(string.format("%s/spec/fixtures/scenario-%02d.json", ROOT, i))
         if body then
@@ -231,7 +224,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("answers 400 to a body that is not JSON or not an object", function()
-      emu = start()
+      emu = emulator.start()
       for _, body in ipairs{ "not json", "[1,2]", "42", "", "{\"model\": " } do
         local r = http("POST", emu.url .. "/v1/videos/generations", { json = body })
         assert.equals(400, r.status, body)
@@ -240,7 +233,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("honours Idempotency-Key: same task, Idempotency-Replayed: true, one task created", function()
-      emu = start()
+      emu = emulator.start()
       local h = { ["Idempotency-Key"] = "idem-1" }
       local id1, r1 = submit(emu, BASIC, { headers = h })
       assert.is_nil(r1.headers["idempotency-replayed"])
@@ -265,7 +258,7 @@ describe("seedance-emulator #emulator #child", function()
 
   describe("GET /v1/tasks/{id}", function()
     it("moves pending -> processing (rising progress) -> completed on the --speed clock", function()
-      emu = start{ speed = 10, task_seconds = 10 } -- a 10 s task ends after 1 s
+      emu = emulator.start{ speed = 10, task_seconds = 10 } -- a 10 s task ends after 1 s
       local id = submit(emu)
       local t0 = now()
       local statuses, last, order = {}, -1, {}
@@ -295,7 +288,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("derives estimated_time from duration, resolution and model (--task-seconds overrides)", function()
-      emu = start()
+      emu = emulator.start()
       local function est(over) return poll(emu, (submit(emu, with(over)))).json.data.estimated_time end
       assert.equals(30 + 6 * 5, est{})
       assert.equals(30 + 6 * 10 + 15, est{ duration = 10, resolution = "720p" })
@@ -304,7 +297,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--estimate-factor F reports estimated_time as F times what the task really takes", function()
-      emu = start{ speed = 10, task_seconds = 10, estimate_factor = 4 } -- really 10 s (1 s here)
+      emu = emulator.start{ speed = 10, task_seconds = 10, estimate_factor = 4 } -- really 10 s (1 s here)
       local id = submit(emu)
       assert.equals(40, poll(emu, id).json.data.estimated_time)
       local d = wait_done(emu, id)
@@ -314,13 +307,13 @@ describe("seedance-emulator #emulator #child", function()
       -- done long before the estimate: at most 2 s of wall clock (10 s x 1/10, rounded) x speed 10 < 40
       assert.is_true((d.completed - d.created) * 10 < d.estimated_time, d.completed - d.created)
       emu:stop()
-      emu = start{ speed = 1e5 } -- the default factor is 1
+      emu = emulator.start{ speed = 1e5 } -- the default factor is 1
       d = wait_done(emu, (submit(emu)))
       assert.equals(d.actual_time, d.estimated_time)
     end)
 
     it("--progress-step N reports progress in multiples of N (100 when completed)", function()
-      emu = start{ speed = 10, task_seconds = 20, progress_step = 25 } -- 2 s here, 1.8 s of it processing
+      emu = emulator.start{ speed = 10, task_seconds = 20, progress_step = 25 } -- 2 s here, 1.8 s of it processing
       local id = submit(emu)
       local processing, deadline = 0, now() + 10
       repeat
@@ -335,12 +328,12 @@ describe("seedance-emulator #emulator #child", function()
       until now() > deadline
       assert.is_true(processing >= 3, "processing seen " .. processing .. " times")
       emu:stop()
-      emu = start{ speed = 1e5, fail_rate = 1, progress_step = 30 } -- failed half-way: 50 -> 30
+      emu = emulator.start{ speed = 1e5, fail_rate = 1, progress_step = 30 } -- failed half-way: 50 -> 30
       assert.equals(30, wait_done(emu, (submit(emu))).progress)
     end)
 
     it("answers unknown ids with a 404 invalid_request_error body", function()
-      emu = start()
+      emu = emulator.start()
       local r = poll(emu, "task_01KMCGF6BQGN3X28H3KSR50X5T")
       assert.equals(404, r.status)
       assert.equals("invalid_request_error", r.json.error.type)
@@ -348,7 +341,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("accepts language=zh|en|ko|ja and answers messages in it", function()
-      emu = start()
+      emu = emulator.start()
       local expect = { en = "task not found", zh = "任务不存在", ko = "작업을", ja = "タスク" }
       for lang, text in pairs(expect) do
         local r = poll(emu, "task_nope?language=" .. lang)
@@ -360,10 +353,10 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--result-url-style string makes result.videos[1].url a string (array by default)", function()
-      emu = start{ speed = 1e5 }
+      emu = emulator.start{ speed = 1e5 }
       assert.is_table(wait_done(emu, (submit(emu))).result.videos[1].url)
       emu:stop()
-      emu = start{ speed = 1e5, result_url_style = "string" }
+      emu = emulator.start{ speed = 1e5, result_url_style = "string" }
       local d = wait_done(emu, (submit(emu)))
       assert.is_string(d.result.videos[1].url)
       assert.matches("^" .. emu.url:gsub("%p", "%%%0") .. "/media/", d.result.videos[1].url)
@@ -378,7 +371,7 @@ describe("seedance-emulator #emulator #child", function()
         assert.equals("\137PNG", r.body:sub(1, 4))
       end
       for _, shape in ipairs{ "result", "video", "images" } do
-        emu = start{ speed = 1e5, last_frame_key = shape }
+        emu = emulator.start{ speed = 1e5, last_frame_key = shape }
         local plain = wait_done(emu, (submit(emu)))
         assert.is_nil(plain.result.last_frame_url)
         assert.is_nil(plain.result.images)
@@ -393,7 +386,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--fail-rate ends tasks failed with an error object {code, message, type}", function()
-      emu = start{ speed = 1e5, fail_rate = 1 }
+      emu = emulator.start{ speed = 1e5, fail_rate = 1 }
       local d = wait_done(emu, (submit(emu)))
       assert.equals("failed", d.status)
       assert.is_nil(d.result)
@@ -405,12 +398,12 @@ describe("seedance-emulator #emulator #child", function()
 
   describe("media", function()
     local function completed(opts, body)
-      emu = start(opts)
+      emu = emulator.start(opts)
       return wait_done(emu, (submit(emu, body)))
     end
 
     it("picks the fixture by size (adaptive -> 16:9) and duration, each a playable MP4", function()
-      emu = start{ speed = 1e5 }
+      emu = emulator.start{ speed = 1e5 }
       local cases = { { "16:9", 1, 4 }, { "9:16", -1, 15 }, { "1:1", 0, 7 }, { "4:3", 1, 10 }, { "3:4", -1, 12 },
                       { "21:9", 1, 5 }, { "adaptive", 1, 9 }, { nil, 1, nil } } -- no size, no duration: 16:9, 5 s
       for _, case in ipairs(cases) do
@@ -511,7 +504,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("answers 404 for media of unknown or unfinished tasks", function()
-      emu = start{ speed = 0.001 }
+      emu = emulator.start{ speed = 0.001 }
       local id = submit(emu)
       assert.equals(404, http("GET", emu.url .. "/media/" .. id .. ".mp4").status)
       assert.equals(404, http("GET", emu.url .. "/media/task_nope.mp4").status)
@@ -525,13 +518,22 @@ describe("seedance-emulator #emulator #child", function()
                     ["image/gif"] = "GIF89a" .. string.rep("g", 50),
                     ["image/webp"] = "RIFF\0\0\0\0WEBPVP8 " .. string.rep("w", 50) }
 
+    -- POST a file holding `bytes` (or made by the shell command `make`, given the file's name) to
+    -- the upload endpoint of a fresh emulator, as form field `field` (default "file").
+    local function form_upload(bytes, o)
+      o = o or {}
+      emu = emu or emulator.start()
+      local file = os.tmpname()
+      if o.make then run(o.make(q(file))) else write_file(file, bytes) end
+      local r = http("POST", emu.url .. "/v1/uploads/images", { form = (o.field or "file") .. "=@" .. file
+        .. (o.filename and (";filename=" .. o.filename) or ""), key = o.key, timeout = o.timeout })
+      os.remove(file)
+      return r
+    end
+
     it("stores JPEG/PNG/WebP/GIF (by magic bytes) and serves the bytes back", function()
-      emu = start()
       for ctype, bytes in pairs(MAGIC) do
-        local file = os.tmpname()
-        write_file(file, bytes)
-        local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file .. ";filename=pic.bin" })
-        os.remove(file)
+        local r = form_upload(bytes, { filename = "pic.bin" })
         assert.equals(200, r.status, r.body)
         assert.equals(ctype, r.json.content_type)
         assert.equals(#bytes, r.json.bytes)
@@ -545,39 +547,26 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("rejects other bytes with 400 and a missing file field with 400", function()
-      emu = start()
-      local file = os.tmpname()
-      write_file(file, "just some text, not an image")
-      local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file })
+      local r = form_upload("just some text, not an image")
       assert.equals(400, r.status)
       assert.equals("invalid_request_error", r.json.error.type)
-      r = http("POST", emu.url .. "/v1/uploads/images", { form = "other=@" .. file })
-      os.remove(file)
-      assert.equals(400, r.status)
+      assert.equals(400, form_upload(PNG, { field = "other" }).status)
     end)
 
     it("answers 413 over 20 MB", function()
-      emu = start()
-      local file = os.tmpname()
-      run("{ printf '\\211PNG\\r\\n\\032\\n'; head -c 21000000 /dev/zero; } > " .. q(file))
-      local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file, timeout = 30 })
-      os.remove(file)
+      local r = form_upload(nil, { timeout = 30,
+        make = function(file) return "{ printf '\\211PNG\\r\\n\\032\\n'; head -c 21000000 /dev/zero; } > " .. file end })
       assert.equals(413, r.status)
     end)
 
     it("needs the bearer key", function()
-      emu = start()
-      local file = os.tmpname()
-      write_file(file, PNG)
-      local r = http("POST", emu.url .. "/v1/uploads/images", { form = "file=@" .. file, key = false })
-      os.remove(file)
-      assert.equals(401, r.status)
+      assert.equals(401, form_upload(PNG, { key = false }).status)
     end)
   end)
 
   describe("GET /v1/balance and --balance", function()
     it("drops by a task's duration per task and answers 402 payment_required at zero", function()
-      emu = start{ balance = 12 }
+      emu = emulator.start{ balance = 12 }
       local b = http("GET", emu.url .. "/v1/balance").json
       assert.same({ success = true, remain_balance = 12, used_balance = 0, unlimited_quota = false }, b)
       submit(emu, with{ duration = 5 })
@@ -593,7 +582,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--balance -1 is unlimited (remain_balance -1, unlimited_quota true)", function()
-      emu = start{ balance = -1 }
+      emu = emulator.start{ balance = -1 }
       submit(emu)
       local b = http("GET", emu.url .. "/v1/balance").json
       assert.equals(-1, b.remain_balance)
@@ -603,7 +592,7 @@ describe("seedance-emulator #emulator #child", function()
 
   describe("authentication", function()
     it("answers 401 authentication_error without a key, and to sk-test-401 everywhere", function()
-      emu = start()
+      emu = emulator.start()
       for _, o in ipairs{ { key = false }, { key = "sk-test-401" }, { key = "" } } do
         local r = http("GET", emu.url .. "/v1/balance", o)
         assert.equals(401, r.status)
@@ -616,7 +605,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("answers 402 to sk-test-402 on submit (other endpoints work)", function()
-      emu = start()
+      emu = emulator.start()
       local r = http("POST", emu.url .. "/v1/videos/generations", { key = "sk-test-402", json = BASIC })
       assert.equals(402, r.status)
       assert.equals("payment_required", r.json.error.type)
@@ -626,7 +615,7 @@ describe("seedance-emulator #emulator #child", function()
     it("--keys FILE accepts only the listed keys", function()
       local file = os.tmpname()
       write_file(file, "# spec keys\nsk-one\n\nsk-two\n")
-      emu = start{ keys = file }
+      emu = emulator.start{ keys = file }
       assert.equals(200, http("GET", emu.url .. "/v1/balance", { key = "sk-one" }).status)
       assert.equals(200, http("GET", emu.url .. "/v1/balance", { key = "sk-two" }).status)
       local r = http("GET", emu.url .. "/v1/balance", { key = "sk-three" })
@@ -638,7 +627,7 @@ describe("seedance-emulator #emulator #child", function()
 
   describe("rate limit", function()
     it("--rpm N answers the N+1st request of a key with 429 rate_limit_error and Retry-After", function()
-      emu = start{ rpm = 3 }
+      emu = emulator.start{ rpm = 3 }
       for _ = 1, 3 do assert.equals(200, http("GET", emu.url .. "/v1/balance").status) end
       local r = http("GET", emu.url .. "/v1/balance")
       assert.equals(429, r.status)
@@ -651,7 +640,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--rpm-window sets the window; the key passes again after it", function()
-      emu = start{ rpm = 1, rpm_window = 0.5 }
+      emu = emulator.start{ rpm = 1, rpm_window = 0.5 }
       assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
       assert.equals(429, http("GET", emu.url .. "/v1/balance").status)
       run("sleep 0.6")
@@ -667,10 +656,10 @@ describe("seedance-emulator #emulator #child", function()
     end
 
     it("answers /_emulator/clock only with --test-clock, and moves the times answers report", function()
-      emu = start{ speed = 1e5 }
+      emu = emulator.start{ speed = 1e5 }
       assert.equals(404, http("POST", emu.url .. "/_emulator/clock?step=60").status) -- an unknown endpoint
       emu:stop()
-      emu = start{ test_clock = true }
+      emu = emulator.start{ test_clock = true }
       local before = poll(emu, (submit(emu))).json.data.created
       assert.equals(-600, step_wall(-600))
       assert.equals(400, http("POST", emu.url .. "/_emulator/clock?step=soon", { key = false }).status)
@@ -680,7 +669,7 @@ describe("seedance-emulator #emulator #child", function()
 
     it("runs a task on the monotonic clock: a wall clock stepped back or ahead neither sends it back to pending nor "
       .. "ends it early #m-emulator-durations-monotonic", function()
-      emu = start{ speed = 10, task_seconds = 40, test_clock = true } -- 4 s of wall time; pending the first 0.4 s
+      emu = emulator.start{ speed = 10, task_seconds = 40, test_clock = true } -- 4 s of wall time; pending the first 0.4 s
       local id = submit(emu)
       local first
       for _ = 1, 200 do
@@ -706,7 +695,7 @@ describe("seedance-emulator #emulator #child", function()
 
     it("keeps a fresh result URL alive when the wall clock jumps a day ahead #m-emulator-durations-monotonic",
       function()
-      emu = start{ speed = 1e5, url_ttl = 30, test_clock = true }
+      emu = emulator.start{ speed = 1e5, url_ttl = 30, test_clock = true }
       local d = wait_done(emu, (submit(emu)))
       local url = video_url(d)
       assert.equals(200, http("GET", url).status)
@@ -714,9 +703,33 @@ describe("seedance-emulator #emulator #child", function()
       assert.equals(200, http("GET", url).status)
     end)
 
+    it("dates its answers (API and media) on the wall clock it reports times on, so a step moves both as an NTP "
+      .. "step moves a server's #found #m-emulator-date-follows-clock", function()
+      emu = emulator.start{ speed = 1e5, test_clock = true }
+      -- seconds of an answer's Date header (read by date(1)), and how many Date headers it has
+      local function date_of(r)
+        local d = r.headers.date
+        assert.is_string(d, "no Date header")
+        assert.is_nil(d:find("\n"), "two Date headers: " .. d)
+        return tonumber((run("date -u -d " .. curl.q(d) .. " +%s")))
+      end
+      step_wall(-2 * 86400)
+      local r = poll(emu, (submit(emu)))
+      local created = r.json.data.created
+      -- a task made now is about 0 s old on the clock the answer is dated with (not two days)
+      assert.is_true(math.abs(date_of(r) - created) <= 2, date_of(r) .. " against created " .. created)
+      assert.is_true(math.abs(date_of(http("GET", emu.url .. "/v1/balance")) - created) <= 2)
+      local d = wait_done(emu, r.json.data.id)
+      local media = http("GET", video_url(d))
+      assert.equals(200, media.status)
+      assert.is_true(math.abs(date_of(media) - created) <= 2)
+      -- and the result's lifetime, counted against that Date, is whole
+      assert.is_true(d.result.videos[1].expires_at - date_of(media) > 86400 - 10)
+    end)
+
     it("counts a rate window on the monotonic clock: a wall clock step does not end it #m-emulator-durations-monotonic",
       function()
-      emu = start{ rpm = 1, rpm_window = 30, test_clock = true }
+      emu = emulator.start{ rpm = 1, rpm_window = 30, test_clock = true }
       assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
       assert.equals(429, http("GET", emu.url .. "/v1/balance").status)
       step_wall(3600)
@@ -726,7 +739,7 @@ describe("seedance-emulator #emulator #child", function()
 
   describe("faults", function()
     it("--error-rate answers 500/502/503 with the service's error bodies", function()
-      emu = start{ error_rate = 1, fault_seed = 7 }
+      emu = emulator.start{ error_rate = 1, fault_seed = 7 }
       local seen = {}
       for _ = 1, 12 do
         local r = http("GET", emu.url .. "/v1/balance")
@@ -739,14 +752,14 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--drop-rate closes the connection with no answer", function()
-      emu = start{ drop_rate = 1 }
+      emu = emulator.start{ drop_rate = 1 }
       local r = http("GET", emu.url .. "/v1/balance")
       assert.equals(52, r.exit) -- curl: empty reply from server
       assert.equals(1, emu:stats().drops)
     end)
 
     it("--drop-rate on submit sometimes loses only the answer (the task exists)", function()
-      emu = start{ drop_rate = 1, fault_seed = 1, fault_paths = "submit" }
+      emu = emulator.start{ drop_rate = 1, fault_seed = 1, fault_paths = "submit" }
       for _ = 1, 10 do
         assert.equals(52, http("POST", emu.url .. "/v1/videos/generations", { json = BASIC }).exit)
       end
@@ -755,7 +768,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--garbage-rate answers an HTML page or a truncated JSON body", function()
-      emu = start{ garbage_rate = 1, fault_seed = 3 }
+      emu = emulator.start{ garbage_rate = 1, fault_seed = 3 }
       local html, cut = false, false
       for _ = 1, 10 do
         local r = http("GET", emu.url .. "/v1/balance")
@@ -768,7 +781,7 @@ describe("seedance-emulator #emulator #child", function()
 
     it("--fault-seed makes faults reproducible", function()
       local function sequence(seed)
-        local e = start{ error_rate = 0.5, fault_seed = seed }
+        local e = emulator.start{ error_rate = 0.5, fault_seed = seed }
         local s = {}
         for i = 1, 16 do s[i] = http("GET", e.url .. "/v1/balance").status end
         e:stop()
@@ -780,7 +793,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--fault-paths limits faults to the endpoints named", function()
-      emu = start{ error_rate = 1, fault_paths = "poll", speed = 1e5 }
+      emu = emulator.start{ error_rate = 1, fault_paths = "poll", speed = 1e5 }
       local id = submit(emu)
       assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
       local r = poll(emu, id)
@@ -788,7 +801,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("--latency-ms delays answers without holding up other connections", function()
-      emu = start{ latency_ms = 400 }
+      emu = emulator.start{ latency_ms = 400 }
       local t0 = now()
       assert.equals(200, http("GET", emu.url .. "/v1/balance").status)
       assert.is_true(now() - t0 >= 0.4)
@@ -802,7 +815,7 @@ describe("seedance-emulator #emulator #child", function()
       assert.is_true(took >= 0.4 and took < 1.6, "8 parallel requests took " .. took)
       -- media are never delayed
       emu:stop()
-      emu = start{ latency_ms = 1500, speed = 1e5, fault_paths = "submit" }
+      emu = emulator.start{ latency_ms = 1500, speed = 1e5, fault_paths = "submit" }
       local d = wait_done(emu, (submit(emu)))
       t0 = now()
       http("GET", video_url(d))
@@ -812,7 +825,7 @@ describe("seedance-emulator #emulator #child", function()
 
   describe("bounded task store", function()
     it("--max-tasks keeps at most N tasks; the oldest ended one is evicted and answers 404", function()
-      emu = start{ max_tasks = 3, speed = 1e5 }
+      emu = emulator.start{ max_tasks = 3, speed = 1e5 }
       local ids = {}
       for i = 1, 5 do ids[i] = submit(emu) end
       assert.equals(404, poll(emu, ids[1]).status)
@@ -824,7 +837,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("evicts an ended task before a running one", function()
-      emu = start{ max_tasks = 2, speed = 100 }
+      emu = emulator.start{ max_tasks = 2, speed = 100 }
       -- estimated 160 s (1.6 s here), then 32 s (0.32 s here): the second ends first
       local long = submit(emu, with{ duration = 15, resolution = "1080p" })
       local short = submit(emu, with{ model = "doubao-seedance-2.0-fast", duration = 4 })
@@ -839,7 +852,7 @@ describe("seedance-emulator #emulator #child", function()
 
   describe("GET /_emulator/stats", function()
     it("counts requests per endpoint, tasks, replays and 429s without a key", function()
-      emu = start{ rpm = 4 }
+      emu = emulator.start{ rpm = 4 }
       submit(emu, BASIC, { headers = { ["Idempotency-Key"] = "a" } })
       submit(emu, BASIC, { headers = { ["Idempotency-Key"] = "a" } })
       http("GET", emu.url .. "/v1/balance")
@@ -857,7 +870,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
 
     it("answers unknown endpoints with 404", function()
-      emu = start()
+      emu = emulator.start()
       local r = http("GET", emu.url .. "/v2/nothing")
       assert.equals(404, r.status)
       assert.equals("invalid_request_error", r.json.error.type)

@@ -6,6 +6,7 @@
 local cjson = require("cjson")
 
 local process = require("helpers.process")
+local luassert = require("luassert")
 
 local M = {}
 
@@ -25,6 +26,15 @@ M.write_file = process.write
 function M.run(cmd)
   local ok, out, code = process.run(cmd .. " 2>/dev/null")
   return out, ok, code
+end
+
+--- Assert that an answer is an error of this status whose message matches pattern.
+-- @tparam table r an answer of `http`
+-- @tparam number status
+-- @tparam string pattern
+function M.assert_error(r, status, pattern)
+  luassert.equals(status, r.status, r.body)
+  luassert.matches(pattern, r.json and r.json.error and r.json.error.message or r.body)
 end
 
 --- Wall clock in seconds, sub-second (date +%s.%N).

@@ -4,6 +4,10 @@
 --     emu.url        -- "http://127.0.0.1:PORT"
 --     emu:stats()    -- the emulator's counters (GET /_emulator/stats)
 --     emu:stop()     -- SIGTERM, wait for it to exit; true when it exited 0
+--     emu:created()  -- tasks created so far (what was paid for)
+--
+--     local emu = require("helpers.emulator").fixture{ speed = 200 }   -- in a describe:
+--     -- started before its first test, stopped after its last
 --
 -- Option names are the emulator's flags with '_' for '-' (fail_rate = 0.5 is
 -- --fail-rate 0.5); `true` passes a bare flag, a list the flag once per value
@@ -12,26 +16,22 @@
 -- 5 s. The emulator runs as the child of a shell that waits for it, so it is
 -- reaped at once and stop() learns its exit status.
 local cjson = require("cjson")
+local process = require("helpers.process")
 
 local M = {}
-
-local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)/spec/helpers/emulator%.lua$") or ".")
 
 --- The emulator executable the helper starts: $SEEDANCE_EMULATOR_BIN when set
 -- (make check-emulator-asan points it at the sanitizer build), else
 -- build/seedance-emulator.
-M.bin = os.getenv("SEEDANCE_EMULATOR_BIN") or ROOT .. "/build/seedance-emulator"
+M.bin = os.getenv("SEEDANCE_EMULATOR_BIN") or process.ROOT .. "/build/seedance-emulator"
 
 local Emu = {}
 Emu.__index = Emu
 
-local process = require("helpers.process")
 local sh_quote, read_all, alive = process.quote, process.read, process.alive
 
---- Start an emulator. Raises when it does not come up within 10 seconds.
--- @tparam[opt] table opts flags
--- @return the emulator: `url`, `pid`, `log` (its stdout and stderr), `stats()`, `stop()`
-function M.start(opts)
+-- Start the emulator into `self` (fresh or stopped). Raises when it does not come up within 10 seconds.
+local function launch(self, opts)
   local args = { "--host", "127.0.0.1", "--port", "0" }
   for k, v in pairs(opts or {}) do
     for _, one in ipairs(type(v) == "table" and v or { v }) do -- a list: the flag once per value
@@ -41,13 +41,10 @@ function M.start(opts)
   end
   for i = 1, #args do args[i] = sh_quote(args[i]) end
   local log = os.tmpname()
-  -- The shell prints the emulator's pid, then waits for it and prints its
-  -- exit status (128 + N for signal N): close() does not tell on Lua 5.1.
-  local cmd = string.format("%s %s >%s 2>&1 </dev/null & echo $!; wait $!; echo \"exit=$?\"", sh_quote(M.bin),
-    table.concat(args, " "), sh_quote(log))
-  local shell = assert(io.popen(cmd, "r"))
-  local pid = shell:read("*l")
-  local self = setmetatable({ pid = pid, log = log, shell = shell }, Emu)
+  process.background(self, string.format("%s %s >%s 2>&1 </dev/null", sh_quote(M.bin), table.concat(args, " "),
+    sh_quote(log)))
+  local pid = self.pid
+  self.log, self.speed, self.url = log, (opts or {}).speed, nil
   for _ = 1, 1000 do
     local url = read_all(log):match("^listening on (http://[^\n]+)\n")
     if url then
@@ -62,6 +59,25 @@ function M.start(opts)
   error("seedance-emulator did not start: " .. out)
 end
 
+--- Start an emulator. Raises when it does not come up within 10 seconds.
+-- @tparam[opt] table opts flags
+-- @return the emulator: `url`, `pid`, `speed`, `log` (its stdout and stderr), `stats()`, `created()`, `stop()`
+function M.start(opts)
+  return launch(setmetatable({}, Emu), opts)
+end
+
+--- An emulator for the enclosing describe: started before its first test (busted's setup),
+-- stopped after its last (teardown). Its fields are there once it has started.
+-- @tparam[opt] table opts flags
+-- @return the emulator, as `start` gives it
+function M.fixture(opts)
+  local self = setmetatable({}, Emu)
+  local busted = require("busted")
+  busted.setup(function() launch(self, opts) end)
+  busted.teardown(function() self:stop() end)
+  return self
+end
+
 --- The emulator's counters.
 -- @treturn table
 function Emu:stats()
@@ -71,23 +87,33 @@ function Emu:stats()
   return cjson.decode(body)
 end
 
+--- How many tasks the emulator has created so far: what its clients paid for.
+-- @treturn number
+function Emu:created()
+  return self:stats().tasks_created
+end
+
+local function pack(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
+--- What running fn cost: the tasks the emulator created meanwhile, then what fn returned.
+-- @tparam function fn
+-- @treturn number tasks created
+-- @return fn's results
+function Emu:cost(fn)
+  local before = self:created()
+  local r = pack(fn())
+  return self:created() - before, unpack(r, 1, r.n)
+end
+
 --- Stop the emulator (idempotent) and remove its log.
 -- @treturn boolean true when it exited with status 0 (after SIGTERM)
 -- @treturn[opt] number its exit status (128 + N after signal N)
 function Emu:stop()
-  if not self.shell then return self.exit_ok, self.exit_code end
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  for _ = 1, 500 do
-    if not alive(self.pid) then break end
-    os.execute("sleep 0.01")
-  end
-  if alive(self.pid) then os.execute("kill -9 " .. self.pid .. " 2>/dev/null") end
-  local code = tonumber((self.shell:read("*a") or ""):match("exit=(%d+)"))
-  self.shell:close()
-  self.shell = nil
-  self.exit_ok, self.exit_code = code == 0, code
-  os.remove(self.log)
-  return self.exit_ok, self.exit_code
+  local running = self.shell ~= nil
+  local ok, code = process.stop_background(self)
+  if running then os.remove(self.log) end
+  return ok, code
 end
 
 return M

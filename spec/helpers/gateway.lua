@@ -43,26 +43,21 @@
 -- sends SIGKILL after 5 s, and the gateway exits by itself after `lifetime`.
 -- Works on Lua 5.1 to 5.4 and LuaJIT (io.popen, os.execute, the curl command, lua-cjson).
 local cjson = require("cjson")
+local process = require("helpers.process")
 
 local M = {}
 
-local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)/spec/helpers/gateway%.lua$") or ".")
-
 --- The server the helper starts.
-M.script_path = ROOT .. "/spec/support/gateway.py"
+M.script_path = process.ROOT .. "/spec/support/gateway.py"
 --- The Python that runs it (Debian's, with its standard library).
 M.python = "/usr/bin/python3"
 
 local Gw = {}
 Gw.__index = Gw
-Gw.__gc = function(self)
-  if self.shell then os.execute("kill " .. self.pid .. " 2>/dev/null") end
-end
 
 local Record = {}
 Record.__index = Record
 
-local process = require("helpers.process")
 local sh_quote, read_all, write_all, alive, sleep = process.quote, process.read, process.write, process.alive,
   process.sleep
 
@@ -103,6 +98,51 @@ function M.b64decode(s)
     out[#out + 1] = string.char(b1, b2, b3):sub(1, k - 1)
   end
   return table.concat(out)
+end
+
+--- A poll answer (GET /v1/tasks/ID) about a task: `{ code = 200, data = ... }` with `data.id`
+-- (default "task_A"), `data.status`, a progress (100 when completed, else 10) and, when
+-- completed, one video at `fields.url` (default http://127.0.0.1:9/v.mp4); `fields` adds to
+-- or replaces data's fields (`url` aside).
+-- @tparam string status
+-- @tparam[opt] table fields
+-- @treturn table
+function M.task_json(status, fields)
+  fields = fields or {}
+  local data = { id = "task_A", status = status, progress = status == "completed" and 100 or 10 }
+  if status == "completed" then
+    data.result = { videos = { { url = fields.url or "http://127.0.0.1:9/v.mp4", expires_at = os.time() + 3600 } } }
+  end
+  for k, v in pairs(fields) do
+    if k ~= "url" then data[k] = v end
+  end
+  return { code = 200, data = data }
+end
+
+--- A case answering every poll (GET /v1/tasks/...) with `task_json(status, fields)`.
+-- @tparam string status
+-- @tparam[opt] table fields
+-- @treturn table
+function M.poll_case(status, fields)
+  return { method = "GET", pattern = "^/v1/tasks/", json = M.task_json(status, fields) }
+end
+
+--- A case of a busy service: `status` (429: rate_limit_error, else bad_gateway) with
+-- Retry-After (one value, or a list: one header each); `extra` adds match fields
+-- (method, path, times...).
+-- @tparam number status
+-- @tparam string|table retry_after
+-- @tparam[opt] table extra
+-- @treturn table
+function M.busy(status, retry_after, extra)
+  local headers = {}
+  for i, v in ipairs(type(retry_after) == "table" and retry_after or { retry_after }) do
+    headers[i] = { "Retry-After", v }
+  end
+  local c = { status = status, headers = headers, json = { error = { code = status,
+    type = status == 429 and "rate_limit_error" or "bad_gateway", message = "busy" } } }
+  for k, v in pairs(extra or {}) do c[k] = v end
+  return c
 end
 
 --- The cases of a completed task `task_V` whose one video is the media listener's
@@ -198,6 +238,33 @@ end
 -- @return the gateway: `url`, `port` (its first listener), `urls[name]`, `ports[name]`,
 --   `listeners` (list of `{ name, port, url, host, scheme }`), `control` (URL), `pid`
 function M.start(opts)
+  return M.launch(setmetatable({}, Gw), opts, 2)
+end
+
+--- A gateway for the enclosing describe: started before its first test and stopped after
+-- its last (busted's setup and teardown), or with `each = true` started afresh before each
+-- test and stopped after it, where its stop must be clean (no handler of its own failed).
+-- Its fields are there once it has started.
+-- @tparam[opt] table|function opts as for `start`, or a function giving them when it starts
+-- @tparam[opt] table how `{ each = true }`
+-- @return the gateway, as `start` gives it
+function M.fixture(opts, how)
+  local self = setmetatable({}, Gw)
+  local busted = require("busted")
+  local function up() M.launch(self, type(opts) == "function" and opts() or opts, 3) end
+  if how and how.each then
+    busted.before_each(up)
+    busted.after_each(function() assert(self:stop(), "the gateway failed: " .. self:log()) end)
+  else
+    busted.setup(up)
+    busted.teardown(function() self:stop() end)
+  end
+  return self
+end
+
+--- Start a gateway into `self` (new or stopped): what `start` does.
+-- @local
+function M.launch(self, opts, level)
   opts = opts or {}
   local listeners = {}
   for i, l in ipairs(opts.listeners or { { name = "main", tls = opts.tls } }) do
@@ -208,20 +275,10 @@ function M.start(opts)
   write_all(cfg, cjson.encode({ listeners = listeners, lifetime = opts.lifetime or 120,
                                 script = prepare(opts) }))
   local out, err = os.tmpname(), os.tmpname()
-  -- The shell prints the gateway's pid, then waits for it and prints its
-  -- exit status: close() does not tell on Lua 5.1.
-  local cmd = string.format("%s %s %s >%s 2>%s </dev/null & echo $!; wait $!; echo \"exit=$?\"", M.python,
-    sh_quote(M.script_path), sh_quote(cfg), sh_quote(out), sh_quote(err))
-  local shell = assert(io.popen(cmd, "r"))
-  local pid = shell:read("*l")
-  local self = setmetatable({ pid = pid, out = out, err = err, shell = shell }, Gw)
-  -- a gateway a spec forgot to stop is killed when collected (or at exit), not left
-  -- to its lifetime: Lua 5.2+ call __gc on tables, 5.1 and LuaJIT on a newproxy
-  if newproxy then
-    local guard = newproxy(true)
-    getmetatable(guard).__gc = function() os.execute("kill " .. pid .. " 2>/dev/null") end
-    self.guard = guard
-  end
+  process.background(self, string.format("%s %s %s >%s 2>%s </dev/null", M.python, sh_quote(M.script_path),
+    sh_quote(cfg), sh_quote(out), sh_quote(err)))
+  local pid = self.pid
+  self.out, self.err, self.stderr = out, err, nil
   local first
   local deadline = os.time() + 10
   repeat
@@ -232,7 +289,7 @@ function M.start(opts)
   os.remove(cfg)
   if not first then
     self:stop()
-    error("the gateway did not start: " .. self.stderr, 2)
+    error("the gateway did not start: " .. self.stderr, level or 2)
   end
   local info = cjson.decode(first)
   self.control = ("http://127.0.0.1:%d"):format(info.control)
@@ -339,20 +396,11 @@ end
 -- @treturn[opt] number its exit status (128 + N after signal N)
 function Gw:stop()
   if not self.shell then return self.exit_ok, self.exit_code end
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  for _ = 1, 500 do
-    if not alive(self.pid) then break end
-    sleep(0.01)
-  end
-  if alive(self.pid) then os.execute("kill -9 " .. self.pid .. " 2>/dev/null") end
-  local code = tonumber((self.shell:read("*a") or ""):match("exit=(%d+)"))
-  self.shell:close()
-  self.shell = nil
+  local ok, code = process.stop_background(self)
   self.stderr = read_all(self.err)
   os.remove(self.out)
   os.remove(self.err)
-  self.exit_ok, self.exit_code = code == 0, code
-  return self.exit_ok, self.exit_code
+  return ok, code
 end
 
 --- The first value of a request header, the name compared without case (nil when absent).

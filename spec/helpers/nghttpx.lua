@@ -198,17 +198,11 @@ end
 
 --- nghttpx's error log so far.
 -- @treturn string
-function Ng:log()
-  return self.stopped_log or process.read(self.errors)
-end
+Ng.log = process.log_reader("errors")
 
 --- Stop nghttpx (idempotent), keep its error log in `stopped_log`, remove its folder.
 function Ng:stop()
-  if not self.proc then return end
-  self.proc:stop()
-  self.stopped_log = process.read(self.errors)
-  self.stopped_requests = self:requests()
-  process.remove_dir(self.dir)
+  process.wind_up(self, { "proc" }, "errors", { stopped_requests = "requests" })
   self.proc = nil
 end
 

@@ -123,19 +123,11 @@ end
 
 --- tinyproxy's log so far.
 -- @treturn string
-function Px:log()
-  return self.stopped_log or process.read(self.logfile)
-end
+Px.log = process.log_reader("logfile")
 
 --- Stop tinyproxy and the relay (idempotent); keep the log and captures; remove the folder.
 function Px:stop()
-  if not self.dir then return end
-  if self.tap then self.tap:stop() end
-  if self.proc then self.proc:stop() end
-  self.stopped_log = process.read(self.logfile)
-  self.stopped_captures = self:captures()
-  process.remove_dir(self.dir)
-  self.dir = nil
+  process.wind_up(self, { "tap", "proc" }, "logfile", { stopped_captures = "captures" })
 end
 
 return M

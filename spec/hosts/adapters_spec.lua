@@ -82,7 +82,7 @@ end
 -- socket nobody accepts from) the request is taken and no answer comes: the
 -- socket was watched for reading. On the second the listening socket's
 -- queue is full, so the connection never completes: it was watched for writing.
-local function stalled_clients(emu)
+local function stalled_clients()
   local socket = require("socket")
   local answer = assert(socket.bind("127.0.0.1", 0))
   local connect = assert(socket.bind("127.0.0.1", 0, 0))
@@ -92,11 +92,11 @@ local function stalled_clients(emu)
     fillers[i]:settimeout(0)
     fillers[i]:connect("127.0.0.1", (select(2, connect:getsockname())))
   end
-  local function client(server)
-    return util.client_for(emu, { base_url = "http://127.0.0.1:" .. select(2, server:getsockname()),
-                                  timeout = 0.3, connect_timeout = 0.3, max_retries = 0 })
+  local clients = {}
+  for i, server in ipairs{ answer, connect } do
+    clients[i] = util.client_for("http://127.0.0.1:" .. select(2, server:getsockname()),
+                                 { timeout = 0.3, connect_timeout = 0.3, max_retries = 0 })
   end
-  local clients = { client(answer), client(connect) }
   return clients, function()
     answer:close()
     connect:close()
@@ -119,14 +119,21 @@ local function stalls_then_call(stalled, client)
   end
 end
 
-describe("host adapters", function()
-  local emu
-  setup(function()
-    emu = emulator.start{ speed = util.SPEED, media_rate = MEDIA_RATE }
-  end)
-  teardown(function()
-    if emu then emu:stop() end
-  end)
+-- On `adapter`: two calls to servers that never answer each end with a timeout (libcurl closes the
+-- sockets the host watched), and a call to `client`'s server after them succeeds. `drive(job)`
+-- runs the host's loop until the job is done.
+local function survives_stalls(adapter, client, drive)
+  local stalled, close = stalled_clients()
+  local job = adapter:spawn(stalls_then_call(stalled, client))
+  drive(job)
+  close()
+  assert.is_true(job.done, "the job did not finish")
+  assert(job.ok, tostring(job.error))
+  adapter:detach()
+end
+
+describe("host adapters #c #compat", function()
+  local emu = emulator.fixture{ speed = util.SPEED, media_rate = MEDIA_RATE }
 
   describe("seedance.adapters.luv", function()
     local uv = try_require("luv")
@@ -152,10 +159,20 @@ describe("host adapters", function()
       return not gave_up
     end
 
-    it("generates and downloads on the loop while a host timer keeps ticking; stops by itself; "
+    -- A test of the adapter: pending without luv; body(handles before) detaches what it attached,
+    -- and then the loop holds no handle it did not hold before.
+    local function luv_it(name, body)
+      it(name, function()
+        if not uv then return pending("luv is not installed for " .. _VERSION) end
+        local before = handles()
+        body(before)
+        uv.run("nowait")
+        assert.same(before, handles())
+      end)
+    end
+
+    luv_it("generates and downloads on the loop while a host timer keeps ticking; stops by itself; "
       .. "detach leaves no handle", function()
-      if not uv then return pending("luv is not installed for " .. _VERSION) end
-      local before = handles()
       local adapter = adapters.attach(uv)
       local client = util.client_for(emu)
       local path, state = util.tmpfile("luv.mp4"), new_state()
@@ -174,14 +191,34 @@ describe("host adapters", function()
 
       adapter:detach()
       adapter:detach()
-      uv.run("nowait")
-      assert.same(before, handles())
       os.remove(path)
     end)
 
-    it("steps work spawned later from a host callback, with no wake()", function()
-      if not uv then return pending("luv is not installed for " .. _VERSION) end
-      local before = handles()
+    luv_it("goes on while a coroutine sleeps for ever (math.huge) until a host callback interrupts it: the adapter's "
+      .. "timer is armed for a wait luv takes #found #m-timeout-drops-stale", function()
+      local scheduler = require("seedance.scheduler")
+      local adapter = adapters.attach(uv)
+      local token, forever, brief = {}, nil, nil
+      adapter:spawn(function()
+        scheduler.sleep(math.huge, token) -- seedance.sleep(math.huge), ended by the host (interrupt)
+        forever = true
+      end)
+      adapter:spawn(function()
+        seedance.sleep(0.02)
+        brief = true
+      end)
+      local later = uv.new_timer()
+      later:start(100, 0, function()
+        later:close()
+        scheduler.interrupt(token)
+      end)
+      assert.is_true(run_loop(), "the loop did not return by itself")
+      assert.is_true(brief)
+      assert.is_true(forever)
+      adapter:detach()
+    end)
+
+    luv_it("steps work spawned later from a host callback, with no wake()", function()
       local adapter = adapters.attach(uv)
       local client = util.client_for(emu)
       local job
@@ -195,13 +232,9 @@ describe("host adapters", function()
       assert.is_true(job.done, "work spawned from a host callback was never stepped")
       assert(job.ok, tostring(job.error))
       adapter:detach()
-      uv.run("nowait")
-      assert.same(before, handles())
     end)
 
-    it("detached mid-transfer, hands the work over to another adapter", function()
-      if not uv then return pending("luv is not installed for " .. _VERSION) end
-      local before = handles()
+    luv_it("detached mid-transfer, hands the work over to another adapter", function()
       local first = adapters.attach(uv)
       local client = util.client_for(emu)
       local path, state = util.tmpfile("luv-handover.mp4"), new_state()
@@ -221,29 +254,16 @@ describe("host adapters", function()
       assert_job(job, path, state)
       assert.is_true(second:steps() > 0)
       second:detach()
-      uv.run("nowait")
-      assert.same(before, handles())
       os.remove(path)
     end)
 
-    it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
-      if not uv then return pending("luv is not installed for " .. _VERSION) end
-      local before = handles()
-      local adapter = adapters.attach(uv)
-      local stalled, close = stalled_clients(emu)
-      local job = adapter:spawn(stalls_then_call(stalled, util.client_for(emu)))
-      assert.is_true(run_loop(), "the loop did not return by itself")
-      close()
-      assert.is_true(job.done)
-      assert(job.ok, tostring(job.error))
-      adapter:detach()
-      uv.run("nowait")
-      assert.same(before, handles())
+    luv_it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
+      survives_stalls(adapters.attach(uv), util.client_for(emu), function()
+        assert.is_true(run_loop(), "the loop did not return by itself")
+      end)
     end)
 
-    it("shares one driver between two attachments to the loop, detached one by one", function()
-      if not uv then return pending("luv is not installed for " .. _VERSION) end
-      local before = handles()
+    luv_it("shares one driver between two attachments to the loop, detached one by one", function(before)
       local a = adapters.attach(uv)
       local n = 0
       for h in pairs(handles()) do if not before[h] then n = n + 1 end end
@@ -270,8 +290,6 @@ describe("host adapters", function()
       assert_job(j1, p1, s1)
       assert_job(j2, p2, s2)
       b:detach()
-      uv.run("nowait")
-      assert.same(before, handles())
       os.remove(p1)
       os.remove(p2)
     end)
@@ -324,9 +342,19 @@ describe("host adapters", function()
       return pred()
     end
 
-    it("generates and downloads from a copas thread while the host's copas thread keeps serving; "
+    -- A test of the adapter: pending without copas; after body() (which detaches what it attached)
+    -- copas takes a few steps to end the adapter's threads, then what body returned runs.
+    local function copas_it(name, body)
+      it(name, function()
+        if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
+        local after = body()
+        for _ = 1, 10 do copas.step(0) end
+        if after then after() end
+      end)
+    end
+
+    copas_it("generates and downloads from a copas thread while the host's copas thread keeps serving; "
       .. "detach leaves nothing in copas's sets", function()
-      if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
       local restore = spy_select()
       local server = assert(socket.bind("127.0.0.1", 0))
       local port = select(2, server:getsockname())
@@ -354,14 +382,14 @@ describe("host adapters", function()
       adapter:detach()
       adapter:detach()
       server:close()
-      for _ = 1, 10 do copas.step(0) end
-      restore()
-      assert.equal(0, stand_ins())
-      os.remove(path)
+      return function()
+        restore()
+        assert.equal(0, stand_ins())
+        os.remove(path)
+      end
     end)
 
-    it("steps work spawned later by a host copas thread, with no wake()", function()
-      if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
+    copas_it("steps work spawned later by a host copas thread, with no wake()", function()
       local adapter = adapters.attach(copas)
       local client = util.client_for(emu)
       local job
@@ -374,11 +402,9 @@ describe("host adapters", function()
       assert.truthy(job and job.done, "work spawned from a copas thread was never stepped")
       assert(job.ok, tostring(job.error))
       adapter:detach()
-      for _ = 1, 10 do copas.step(0) end
     end)
 
-    it("with copas 2+, meets seedance's deadlines under an unbounded copas.step()", function()
-      if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
+    copas_it("with copas 2+, meets seedance's deadlines under an unbounded copas.step()", function()
       if not copas.sleep then return pending(copas._VERSION .. " has no timers: the host bounds copas.step") end
       local adapter = adapters.attach(copas)
       local client = util.client_for(emu)
@@ -391,24 +417,16 @@ describe("host adapters", function()
       copas.wakeup(guard)
       assert_saved(job, path)
       adapter:detach()
-      for _ = 1, 10 do copas.step(0) end
       os.remove(path)
     end)
 
-    it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
-      if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
-      local adapter = adapters.attach(copas)
-      local stalled, close = stalled_clients(emu)
-      local job = adapter:spawn(stalls_then_call(stalled, util.client_for(emu)))
-      assert.is_true(loop_until(function() return job.done end), "the job did not finish")
-      close()
-      assert(job.ok, tostring(job.error))
-      adapter:detach()
-      for _ = 1, 10 do copas.step(0) end
+    copas_it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
+      survives_stalls(adapters.attach(copas), util.client_for(emu), function(job)
+        assert.is_true(loop_until(function() return job.done end), "the job did not finish")
+      end)
     end)
 
-    it("shares one driver between two attachments, detached one by one", function()
-      if not copas then return pending("copas is not installed for " .. _VERSION .. ": " .. tostring(why)) end
+    copas_it("shares one driver between two attachments, detached one by one", function()
       local restore = spy_select()
       local a, b = adapters.attach(copas), adapters.attach(copas)
       for _ = 1, 3 do copas.step(0) end       -- copas 2+ starts threads at its next step
@@ -430,11 +448,12 @@ describe("host adapters", function()
       assert_job(j1, p1, s1)
       assert_job(j2, p2, s2)
       b:detach()
-      for _ = 1, 10 do copas.step(0) end
-      restore()
-      assert.equal(0, stand_ins())
-      os.remove(p1)
-      os.remove(p2)
+      return function()
+        restore()
+        assert.equal(0, stand_ins())
+        os.remove(p1)
+        os.remove(p2)
+      end
     end)
   end)
 
@@ -442,10 +461,16 @@ describe("host adapters", function()
     local cqueues, why = try_require("cqueues")
     local adapters = cqueues and require("seedance.adapters.cqueues")
 
-    it("generates and downloads from a cqueues coroutine while the host's coroutine keeps ticking; "
-      .. "detach leaves the controller empty", function()
-      if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
-      local cq = cqueues.new()
+    -- A test of the adapter: pending without cqueues; body gets a new controller.
+    local function cqueues_it(name, body)
+      it(name, function()
+        if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
+        body(cqueues.new())
+      end)
+    end
+
+    cqueues_it("generates and downloads from a cqueues coroutine while the host's coroutine keeps ticking; "
+      .. "detach leaves the controller empty", function(cq)
       local adapter = adapters.attach(cq)
       local client = util.client_for(emu)
       local path, state = util.tmpfile("cqueues.mp4"), new_state()
@@ -468,9 +493,7 @@ describe("host adapters", function()
       os.remove(path)
     end)
 
-    it("steps work spawned later by a host coroutine after wake()", function()
-      if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
-      local cq = cqueues.new()
+    cqueues_it("steps work spawned later by a host coroutine after wake()", function(cq)
       local adapter = adapters.attach(cq)
       local client = util.client_for(emu)
       local job
@@ -488,11 +511,9 @@ describe("host adapters", function()
       assert.is_true(job.done, "work spawned from a cqueues coroutine was never stepped")
       assert(job.ok, tostring(job.error))
     end)
-    it("goes on after libcurl closes watched sockets (read, write) on timeouts", function()
-      if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
-      local cq = cqueues.new()
+    cqueues_it("goes on after libcurl closes watched sockets (read, write) on timeouts", function(cq)
       local adapter = adapters.attach(cq)
-      local stalled, close = stalled_clients(emu)
+      local stalled, close = stalled_clients()
       local job
       cq:wrap(function()
         job = adapter:spawn(stalls_then_call(stalled, util.client_for(emu)))
@@ -507,9 +528,7 @@ describe("host adapters", function()
       assert(job.ok, tostring(job.error))
     end)
 
-    it("shares one driver on a controller; refuses a second controller", function()
-      if not cqueues then return pending("cqueues is not installed for " .. _VERSION .. ": " .. tostring(why)) end
-      local cq = cqueues.new()
+    cqueues_it("shares one driver on a controller; refuses a second controller", function(cq)
       local a = adapters.attach(cq)
       local b = adapters.attach(cq)
       assert.equal(1, cq:count())             -- one driver coroutine

@@ -1,39 +1,28 @@
 -- Every runnable example, run as a user would (lua5.4 examples/NAME.lua)
 -- against the emulator: each must exit 0 and leave its videos in place.
 local emulator = require("helpers.emulator")
+local child = require("helpers.child")
+local process = require("helpers.process")
 local util = require("helpers.util")
 
-local SPEED = 200
+local q = process.quote
 
-local function run(emu, script, outdir)
-  local cmd = string.format("cd %q && SEEDANCE_BASE_URL=%q SEEDANCE_API_KEY=sk-examples SEEDANCE_TIME_SCALE=%s "
-    .. "SEEDANCE_OUT_DIR=%q LUA_PATH=%q LUA_CPATH=%q timeout 120 %s %q",
-    ".", emu.url, tostring(1 / SPEED), outdir, package.path, package.cpath, util.LUA, script)
-  local ok, out = util.run(cmd)
-  return ok, out
+-- Run an example script from the repository's root as a user would: whether it exited 0, its output.
+local function run_example(emu, script, outdir)
+  return util.run(("cd %s && SEEDANCE_BASE_URL=%s SEEDANCE_API_KEY=sk-examples SEEDANCE_TIME_SCALE=%s "
+    .. "SEEDANCE_OUT_DIR=%s %s timeout 120 %s %s"):format(q(util.ROOT), q(emu.url), tostring(1 / emu.speed), q(outdir),
+    child.paths(), util.LUA, q(script)))
 end
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+describe("examples #child", function()
+  local emu = emulator.fixture{ speed = util.SPEED }
+  local outdir
+  setup(function() outdir = util.tmpdir() end)
+  teardown(function() util.rmrf(outdir) end)
 
-describe("examples", function()
-  local emu, outdir
-  setup(function()
-    emu = emulator.start{ speed = SPEED }
-    outdir = os.tmpname() .. "-examples"
-    assert(os.execute("mkdir -p '" .. outdir .. "'"))
-  end)
-  teardown(function()
-    emu:stop()
-    os.execute("rm -rf '" .. outdir .. "'")
-  end)
-
-  local p = assert(io.popen("ls examples/*.lua"))
+  local p = assert(io.popen("ls " .. q(util.ROOT) .. "/examples/*.lua"))
   local scripts = {}
-  for line in p:lines() do scripts[#scripts + 1] = line end
+  for line in p:lines() do scripts[#scripts + 1] = line:sub(#util.ROOT + 2) end
   p:close()
 
   it("include one script per scenario of the service reference (13)", function()
@@ -44,10 +33,10 @@ describe("examples", function()
 
   for _, script in ipairs(scripts) do
     it("runs " .. script, function()
-      local ok, out = run(emu, script, outdir)
+      local ok, out = run_example(emu, script, outdir)
       assert(ok, script .. " failed:\n" .. out)
       local n = script:match("scenario%-(%d%d)")
-      if n then assert.is_true(exists(outdir .. "/scenario-" .. n .. ".mp4"), out) end
+      if n then assert.is_true(util.size_of(outdir .. "/scenario-" .. n .. ".mp4") ~= nil, out) end
     end)
   end
 end)

@@ -4,13 +4,14 @@
 -- They run their own Lua (LOVE and Neovim embed LuaJIT, with the core built
 -- by `make build-luajit`), so this spec runs in the Lua 5.4 run only.
 local emulator = require("helpers.emulator")
+local child = require("helpers.child")
 local util = require("helpers.util")
 
 local SPEED = 30
-local ROOT = select(2, util.run("pwd")):match("^(.-)%s*$")
+local ROOT = util.ROOT
 local OUT = ROOT .. "/out/hosts"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = require("helpers.process").quote
 
 local function have(program)
   return (util.run("command -v " .. program .. " >/dev/null"))
@@ -31,7 +32,7 @@ end
 
 -- The environment every host gets: the emulator, a scaled clock, and where
 -- the seedance modules and the LuaJIT core are.
-local function env(emu, extra)
+local function host_env(emu, extra)
   local parts = {
     "SEEDANCE_BASE_URL=" .. q(emu.url), "SEEDANCE_API_KEY=sk-hosts",
     "SEEDANCE_TIME_SCALE=" .. tostring(1 / SPEED),
@@ -41,7 +42,7 @@ local function env(emu, extra)
   return table.concat(parts, " ")
 end
 
-local function fresh(name)
+local function fresh_output(name)
   local p = OUT .. "/" .. name
   os.remove(p)
   os.remove(p .. ".part")
@@ -51,24 +52,20 @@ end
 
 local primary = util.LUA == "lua5.4"
 
-describe("real hosts", function()
-  local emu
+describe("real hosts #child", function()
+  -- a task takes about 2 s, the 4.6 KB clip about 1.5 s to arrive: progress to see
+  local emu = emulator.fixture{ speed = SPEED, media_rate = 3000 }
   setup(function()
     if not primary then return end
     assert(util.run("make --no-print-directory hosts"), "make hosts failed")
     assert(util.run("mkdir -p " .. q(OUT)))
-    -- a task takes about 2 s, the 4.6 KB clip about 1.5 s to arrive: progress to see
-    emu = emulator.start{ speed = SPEED, media_rate = 3000 }
-  end)
-  teardown(function()
-    if emu then emu:stop() end
   end)
 
   it("a C program embedding Lua calls seedance.step(0) from its frame loop and saves the video", function()
     if not primary then return pending("hosts run their own Lua; checked in the lua5.4 run") end
-    local video = fresh("c-host.mp4")
-    local ok, out, code = util.run(string.format("cd %s && LUA_PATH=%s LUA_CPATH=%s %s timeout -k 5 120 "
-      .. "build/c-host examples/c-host/job.lua %s", q(ROOT), q(package.path), q(package.cpath), env(emu), q(video)))
+    local video = fresh_output("c-host.mp4")
+    local ok, out, code = util.run(string.format("cd %s && %s %s timeout -k 5 120 "
+      .. "build/c-host examples/c-host/job.lua %s", q(ROOT), child.paths(), host_env(emu), q(video)))
     assert(ok, "exit " .. tostring(code) .. "\n" .. out)
     assert.matches("saved " .. video:gsub("%p", "%%%0"), out)
     assert.is_true((util.ffprobe_ok(video)), out)
@@ -87,9 +84,9 @@ describe("real hosts", function()
     if not (have("love") and have("xvfb-run")) then
       return pending("love or xvfb-run is not installed (sh .ci/install-deps test installs them)")
     end
-    local video, report, shot = fresh("love.mp4"), fresh("love.report"), fresh("love-progress.png")
+    local video, report, shot = fresh_output("love.mp4"), fresh_output("love.report"), fresh_output("love-progress.png")
     local ok, out, code = util.run(string.format("cd %s && %s timeout -k 5 120 xvfb-run -a love examples/love",
-      q(ROOT), env(emu, { SEEDANCE_OUT = video, SEEDANCE_REPORT = report, SEEDANCE_SCREENSHOT = shot,
+      q(ROOT), host_env(emu, { SEEDANCE_OUT = video, SEEDANCE_REPORT = report, SEEDANCE_SCREENSHOT = shot,
                           SEEDANCE_QUIT = "1" })))
     local r = read_report(report)
     assert(ok, "exit " .. tostring(code) .. "\n" .. out .. "\n" .. tostring(r and r.status))
@@ -121,10 +118,10 @@ describe("real hosts", function()
     if not primary then return pending("hosts run their own Lua; checked in the lua5.4 run") end
     if not have("nvim") then return pending("nvim is not installed (sh .ci/install-deps test installs it)") end
     -- run.lua types :SeedanceGenerate, whose first video is <output_dir>/seedance-1.mp4
-    local video, report = fresh("nvim/seedance-1.mp4"), fresh("nvim.report")
+    local video, report = fresh_output("nvim/seedance-1.mp4"), fresh_output("nvim.report")
     local ok, out, code = util.run(string.format("cd %s && %s timeout -k 5 150 nvim --headless --clean "
       .. "--cmd 'set rtp+=examples/nvim' -c 'luafile examples/nvim/run.lua' </dev/null", q(ROOT),
-      env(emu, { SEEDANCE_OUT_DIR = OUT .. "/nvim", SEEDANCE_REPORT = report })))
+      host_env(emu, { SEEDANCE_OUT_DIR = OUT .. "/nvim", SEEDANCE_REPORT = report })))
     local r = read_report(report)
     assert(ok, "exit " .. tostring(code) .. "\n" .. out)
     assert.truthy(r, "no report: " .. out)

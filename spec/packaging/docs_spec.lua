@@ -16,12 +16,7 @@ local function slurp(path)
   return s
 end
 
-local function sorted_keys(set)
-  local out = {}
-  for k in pairs(set) do out[#out + 1] = k end
-  table.sort(out)
-  return out
-end
+local sorted_keys = util.sorted_keys
 
 -- Compare two sets by their sorted keys, naming what differs.
 local function same_set(a, b, what)
@@ -117,7 +112,7 @@ local function runtime_objects()
   }
 end
 
-describe("the public API, its reference and its types", function()
+describe("the public API, its reference and its types #child", function()
   local types, reference, objects
   setup(function()
     types = read_types()
@@ -283,7 +278,7 @@ describe("the public API, its reference and its types", function()
   end)
 end)
 
-describe("the rock and the docs around it", function()
+describe("the rock and the docs around it #child", function()
   it("the rockspec ships every Lua module and every C source of the core", function()
     local env = {}
     local chunk
@@ -313,9 +308,8 @@ describe("the rock and the docs around it", function()
   end)
 
   it("the READMEs' relative links lead to files of this repository", function()
-    local p = io.popen("find . -name '*.md' -not -path './build/*' -not -path './docs/*' -not -path './out/*' | sort")
     local checked = 0
-    for file in p:lines() do
+    for _, file in ipairs(util.lines("find . -name '*.md' -not -path './build/*' -not -path './docs/*' -not -path './out/*'")) do
       local dir = file:match("^(.*)/[^/]*$")
       local text = slurp(file)
       local targets = {}
@@ -332,15 +326,13 @@ describe("the rock and the docs around it", function()
         end
       end
     end
-    p:close()
     assert.is_true(checked > 0)
     assert.matches("%(%.%./contract/API%.md%)", slurp("emulator/README.md"))
   end)
 
   it("the examples' headers start the emulator and scale the pauses to its speed", function()
-    local p = io.popen("grep -rl 'SEEDANCE_BASE_URL=http://127.0.0.1:PORT' examples README.md emulator/README.md")
     local n = 0
-    for file in p:lines() do
+    for _, file in ipairs(util.lines("grep -rl 'SEEDANCE_BASE_URL=http://127.0.0.1:PORT' examples README.md emulator/README.md")) do
       local text = slurp(file)
       local speed = tonumber(text:match("seedance%-emulator %-%-speed (%d+)"))
       local scale = tonumber(text:match("SEEDANCE_TIME_SCALE=([%d.]+)"))
@@ -350,7 +342,6 @@ describe("the rock and the docs around it", function()
         file, tostring(scale), speed))
       n = n + 1
     end
-    p:close()
     assert.is_true(n >= 18, n .. " files")
   end)
 end)

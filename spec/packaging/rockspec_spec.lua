@@ -23,9 +23,8 @@ local function luarocks(tree, args, env)
   return util.run(CLEAN .. (env or "") .. " luarocks --lua-version=" .. V .. " --tree '" .. tree .. "' " .. args)
 end
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local _, cwd = util.run("pwd")
-local ROOT = (cwd:gsub("%s+$", ""))
+local q = process.quote
+local ROOT = util.ROOT
 
 -- A rockspec's fields, read as LuaRocks reads it: a Lua file run in an empty environment.
 local function load_rockspec(path)
@@ -44,21 +43,9 @@ local function load_rockspec(path)
   return env
 end
 
-local function lines(cmd)
-  local ok, out = util.run(cmd)
-  assert(ok, out)
-  local t = {}
-  for l in out:gmatch("[^\n]+") do t[#t + 1] = l end
-  table.sort(t)
-  return t
-end
+local lines = util.lines
 
-local function sorted_keys(t)
-  local k = {}
-  for key in pairs(t) do k[#k + 1] = key end
-  table.sort(k)
-  return k
-end
+local sorted_keys = util.sorted_keys
 
 -- Every module under lua/ as LuaRocks names it: lua/seedance/init.lua is
 -- "seedance", lua/seedance/a/b.lua is "seedance.a.b".
@@ -225,6 +212,25 @@ describe("seedance-scm-1.rockspec", function()
   end)
 end)
 
+-- The emulator at `bin` (an installed one) serves a whole generation: a submit, a wait, a
+-- download of a playable video (named for `name`).
+local function serves_a_generation(bin, name)
+  local saved = emulator.bin
+  emulator.bin = bin
+  local emu = emulator.start{ speed = util.SPEED }
+  emulator.bin = saved
+  local client = util.client_for(emu)
+  local task = assert(client:generate{ model = "doubao-seedance-2.0", prompt = "a kite", duration = 5 })
+  assert(task:wait())
+  local path = util.tmpfile(name)
+  assert.equal(path, assert(task:download(path)))
+  assert.is_true(util.is_mp4(path))
+  assert.equal(1, emu:stats().tasks_created)
+  client:close()
+  os.remove(path)
+  assert.is_true(emu:stop())
+end
+
 -- The block of README.md after the marker line `<!-- rock-install: ... -->`, as it stands.
 local function readme_block(marker)
   local text = util.read_file("README.md")
@@ -273,19 +279,7 @@ describe("README's install from the source rock", function()
     assert.is_nil(util.read_file(edir .. "/doc/index.html"))
     assert.truthy(util.read_file(edir .. "/emulator/media/16x9-5s.mp4"))
     -- and that emulator, from the tree, serves a whole generation
-    local saved = emulator.bin
-    emulator.bin = tree .. "/bin/seedance-emulator"
-    local emu = emulator.start{ speed = util.SPEED }
-    emulator.bin = saved
-    local client = util.client_for(emu)
-    local task = assert(client:generate{ model = "doubao-seedance-2.0", prompt = "a kite", duration = 5 })
-    assert(task:wait())
-    local path = util.tmpfile("readme-rock.mp4")
-    assert.equal(path, assert(task:download(path)))
-    assert.is_true(util.is_mp4(path))
-    client:close()
-    os.remove(path)
-    assert.is_true(emu:stop())
+    serves_a_generation(tree .. "/bin/seedance-emulator", "readme-rock.mp4")
     process.remove_dir(home)
   end)
 
@@ -314,7 +308,7 @@ describe("README's install from the source rock", function()
 end)
 
 describe(EMU_ROCKSPEC, function()
-  it("installs with luarocks make an emulator that starts, answers and serves its videos from the tree", function()
+  it("installs with luarocks make an emulator that starts, answers and serves its videos from the tree #child", function()
     local tree = tmptree("emulator")
     local ok, out = luarocks(tree, "make " .. EMU_ROCKSPEC)
     assert(ok, out)
@@ -323,20 +317,7 @@ describe(EMU_ROCKSPEC, function()
     -- its fixtures are the installed ones, not this checkout's
     assert.is_true((util.run("grep -q -F " .. q(tree .. "/lib/luarocks/") .. " " .. q(bin))))
     assert.is_true((util.run("ls " .. q(tree) .. "/lib/luarocks/rocks-*/seedance-emulator/*/emulator/media/16x9-5s.mp4")))
-    local saved = emulator.bin
-    emulator.bin = bin
-    local emu = emulator.start{ speed = util.SPEED }
-    emulator.bin = saved
-    local client = util.client_for(emu)
-    local task = assert(client:generate{ model = "doubao-seedance-2.0", prompt = "a kite", duration = 5 })
-    assert(task:wait())
-    local path = util.tmpfile("emulator-rock.mp4")
-    assert.equal(path, assert(task:download(path)))
-    assert.is_true(util.is_mp4(path))
-    assert.equal(1, emu:stats().tasks_created)
-    client:close()
-    os.remove(path)
-    assert.is_true(emu:stop())
+    serves_a_generation(bin, "emulator-rock.mp4")
     os.execute("rm -rf " .. q(tree))
   end)
 end)

@@ -19,8 +19,9 @@ CONFIG
      "lifetime": 120, "script": SCRIPT}
 
 Each listener is its own port ("another host" for a spec that needs two
-origins); host 127.0.0.1 (default) or ::1; cert and key make it HTTPS. Every
-request is recorded with the listener it came to.
+origins); host 127.0.0.1 (default) or ::1; cert and key make it HTTPS (a TLS
+handshake sent to a plain one is ended at once). Every request is recorded
+with the listener it came to.
 
 CONTROL (plain HTTP on 127.0.0.1:CONTROL, never recorded)
 -------
@@ -446,6 +447,14 @@ def answer(sock, tls, req, rec, case, match, count, upstream):
 
 # ---------------------------------------------------------------- connections
 
+def first_byte(sock):
+    """The connection's first byte, left unread (b"" when the client ended or went quiet)."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK)
+    except OSError:
+        return b""
+
+
 def serve_conn(lst, sock, peer):
     rst, rfile = False, None
     with LOCK:
@@ -460,6 +469,10 @@ def serve_conn(lst, sock, peer):
             except (ssl.SSLError, OSError) as e:
                 conn["tls_error"] = str(e)
                 return
+        elif first_byte(sock) == b"\x16":
+            # a TLS handshake on a plain listener: no HTTP line will come, end it at once
+            conn["tls_error"] = "a TLS handshake on a plain HTTP listener"
+            return
         rfile = sock.makefile("rb")
         while True:
             req = read_request(rfile, sock, lst)

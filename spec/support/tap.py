@@ -19,6 +19,24 @@ import sys
 import threading
 
 
+def pump(src, dst, record=None):
+    """Copy src to dst until src ends (each piece written to record first), then end dst's half."""
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            if record is not None:
+                record.write(data)
+            dst.sendall(data)
+    except OSError:
+        pass
+    try:
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
 def relay(client, n, target_port, capture_dir):
     try:
         upstream = socket.create_connection(("127.0.0.1", target_port), timeout=10)
@@ -30,36 +48,10 @@ def relay(client, n, target_port, capture_dir):
 
     def client_to_upstream():
         with open(path, "ab", buffering=0) as cap:
-            try:
-                while True:
-                    data = client.recv(65536)
-                    if not data:
-                        break
-                    cap.write(data)
-                    upstream.sendall(data)
-            except OSError:
-                pass
-        try:
-            upstream.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-
-    def upstream_to_client():
-        try:
-            while True:
-                data = upstream.recv(65536)
-                if not data:
-                    break
-                client.sendall(data)
-        except OSError:
-            pass
-        try:
-            client.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
+            pump(client, upstream, cap)
 
     up = threading.Thread(target=client_to_upstream, daemon=True)
-    down = threading.Thread(target=upstream_to_client, daemon=True)
+    down = threading.Thread(target=pump, args=(upstream, client), daemon=True)
     up.start()
     down.start()
     up.join()

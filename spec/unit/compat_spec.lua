@@ -2,7 +2,7 @@
 -- (make test-all-lua runs this under each).
 local compat = require("seedance.compat")
 
-describe("seedance.compat", function()
+describe("seedance.compat #compat", function()
   it("xpcall passes the arguments to the function, nils and all (Lua 5.1's does not)", function()
     local got = compat.pack(compat.xpcall(function(...) return select("#", ...), ... end, debug.traceback,
       1, nil, "three", nil))

@@ -2,8 +2,9 @@
 -- backoff, answers turned into errors, and client settings.
 local seedance = require("seedance")
 local http = require("seedance.http")
+local util = require("helpers.util")
 
-describe("seedance.http", function()
+describe("seedance.http #c", function()
   describe("retry_after", function()
     it("reads delta seconds", function()
       assert.equals(5, http.retry_after("5"))
@@ -72,7 +73,14 @@ describe("seedance.http", function()
   end)
 end)
 
-describe("seedance.new", function()
+describe("seedance.new #c", function()
+  -- The message seedance.new raises for these options over a valid base.
+  local function new_error(over)
+    local ok, err = pcall(seedance.new, util.merge({ api_key = "sk-options", base_url = "http://127.0.0.1:9" }, over))
+    assert.is_false(ok, "accepted")
+    return err
+  end
+
   it("never prints the key #m-key-not-in-tostring", function()
     local c = seedance.new{ api_key = "sk-very-secret", base_url = "http://127.0.0.1:9" }
     assert.is_nil(tostring(c):find("secret", 1, true))
@@ -94,9 +102,7 @@ describe("seedance.new", function()
   end)
   it("takes SEEDANCE_TIME_SCALE (meant for an emulator) only for a loopback base URL #m-time-scale-loopback-only", function()
     local function scale(url, opts)
-      local o = { api_key = "k", base_url = url, allow_insecure_http = true }
-      for k, v in pairs(opts or {}) do o[k] = v end
-      return seedance.new(o).settings.time_scale
+      return seedance.new(util.merge({ api_key = "k", base_url = url, allow_insecure_http = true }, opts)).settings.time_scale
     end
     local saved = os.getenv
     finally(function() os.getenv = saved end) -- luacheck: ignore 122
@@ -112,6 +118,17 @@ describe("seedance.new", function()
     assert.has_error(function() seedance.new{ timeout = "5" } end,
       "bad argument #1 to 'new' (option 'timeout' must be a number, got string)")
   end)
+  it("refuses a fraction where an option is a whole number #compat #m-options-whole-numbers", function()
+    assert.matches("option 'max_retries' must be a whole number, got 1.5", new_error{ max_retries = 1.5 })
+    assert.matches("option 'max_in_flight' must be a whole number", new_error{ max_in_flight = 2.5 })
+  end)
+
+  it("refuses a value below an option's minimum #m-options-minimum", function()
+    assert.matches("option 'max_retries' must be at least 0, got %-1", new_error{ max_retries = -1 })
+    assert.matches("option 'max_in_flight' must be at least 1, got 0", new_error{ max_in_flight = 0 })
+    assert.matches("option 'timeout' must be at least 0", new_error{ timeout = -5 })
+  end)
+
   it("answers calls without a key with an authentication error, using no network", function()
     local c = seedance.new{ api_key = "", base_url = "http://127.0.0.1:9" }
     local t, err = c:generate{ model = "doubao-seedance-2.0", prompt = "x" }

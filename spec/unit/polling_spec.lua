@@ -56,7 +56,7 @@ describe("seedance.polling.observe", function()
   end)
 end)
 
-describe("Task:_poll_delay", function()
+describe("Task:_poll_delay #c", function()
   local function task_at(elapsed, fields)
     local c = seedance.new{ api_key = "k", base_url = "http://127.0.0.1:9", poll_min = 1, poll_max = 100 }
     local t = c:task("task_x")

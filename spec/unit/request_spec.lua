@@ -6,19 +6,10 @@ local cjson = require("cjson")
 local core = require("seedance.core")
 local request = require("seedance.request")
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local util = require("helpers.util")
 
 -- A valid text-to-video base, copied and changed per case.
-local function req(over)
-  local r = { model = "doubao-seedance-2.0", prompt = "a cat yawns at the camera" }
-  for k, v in pairs(over or {}) do r[k] = v end
-  return r
-end
+local req = util.request
 
 -- The body the validator writes for r: asserts that r is valid and was written.
 local function body_of(r)
@@ -48,12 +39,12 @@ end
 
 local LISTS = { "tools", "image_urls", "image_with_roles", "video_urls", "audio_urls" } -- field table order
 
-describe("seedance.request", function()
+describe("seedance.request #c #compat", function()
   describe("the validator's JSON text", function()
     for n = 1, 13 do
       local path = string.format("spec/fixtures/scenario-%02d.json", n)
       it("writes scenario " .. n .. " as JSON that lua-cjson decodes to the request", function()
-        round_trips(cjson.decode(read(path)))
+        round_trips(cjson.decode((assert(util.read_file(path)))))
       end)
     end
 

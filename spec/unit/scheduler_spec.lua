@@ -3,8 +3,26 @@ local seedance = require("seedance")
 local scheduler = require("seedance.scheduler")
 local core = require("seedance.core")
 local nowait = require("helpers.nowait")
+local child = require("helpers.child")
 
-describe("seedance.run", function()
+-- Under seedance.run, a spawned coroutine that raises `message`: its waiter gets nil and the error.
+local function waiter_gets_error(message)
+  seedance.run(function()
+    local v, err = seedance.spawn(function() error(message) end):wait()
+    assert.is_nil(v)
+    assert.matches(message, err)
+  end)
+end
+
+-- Step until every managed coroutine has ended (bounded), so no spec leaves work to the next.
+local function drain()
+  for _ = 1, 1000 do
+    if seedance.step(0.01) == 0 then return end
+  end
+  error("managed coroutines still alive after 1000 steps")
+end
+
+describe("seedance.run #c #compat", function()
   it("returns what the function returns", function()
     assert.same({ 1, "two" }, { seedance.run(function() return 1, "two" end) })
   end)
@@ -42,12 +60,7 @@ describe("seedance.run", function()
   end)
 
   it("hands a spawned coroutine's error to its waiter", function()
-    seedance.run(function()
-      local h = seedance.spawn(function() error("inner") end)
-      local v, err = h:wait()
-      assert.is_nil(v)
-      assert.matches("inner", err)
-    end)
+    waiter_gets_error("inner")
   end)
 
   it("reports errors nobody waits for to the error handler, and goes on", function()
@@ -61,6 +74,41 @@ describe("seedance.run", function()
     assert.matches("lost", seen)
   end)
 
+  it("hands the error handler only errors nobody waits on (not a waited spawn's, not run's own) #m-error-handler-unjoined", function()
+    local seen = {}
+    scheduler.set_error_handler(function(e) seen[#seen + 1] = e end)
+    finally(function() scheduler.set_error_handler(nil) end)
+    waiter_gets_error("waited for")
+    local ok, err = pcall(seedance.run, function() error("raised by run") end)
+    assert.is_false(ok)
+    assert.matches("raised by run", err)
+    assert.same({}, seen)
+  end)
+
+  it("refuses a NaN pause as a caller mistake #m-sleep-nan-refused", function()
+    local ok, err = pcall(seedance.sleep, 0 / 0)
+    assert.is_false(ok)
+    assert.matches("bad argument #1 to 'sleep' %(number of seconds expected, got NaN%)", err)
+  end)
+
+  -- The kind on every Lua: a seedance call whose yield raises (inside a C call, here string.gsub's
+  -- callback) has registered its wake first; the coroutine ends, and the stale wake must not end it twice.
+  it("a seedance call that cannot yield (inside a C call) ends its coroutine once; seedance.run works after #child #m-scheduler-stale-wake", function()
+    local ok, out = child.lua([[
+      local seedance = require("seedance")
+      local h = seedance.spawn(function()
+        ("x"):gsub("x", function() seedance.sleep(0.05) end)
+      end)
+      local wok, werr = h:wait()
+      io.write(tostring(wok), " ", tostring(werr and tostring(werr):match("yield") or werr), "; ")
+      io.stdout:flush()
+      seedance.sleep(0.1) -- the stale timer fires here
+      local rok, v = pcall(seedance.run, function() seedance.sleep(0.01) return 42 end)
+      io.write("run: ", tostring(rok), " ", tostring(v))]])
+    assert.is_true(ok, "the child hung or failed: " .. out)
+    assert.equals("nil yield; run: true 42", out)
+  end)
+
   it("refuses a non-function and nested run", function()
     assert.has_error(function() seedance.run(1) end, "bad argument #1 to 'run' (function expected, got number)")
     local ok, err = pcall(seedance.run, function() seedance.run(function() end) end)
@@ -69,7 +117,7 @@ describe("seedance.run", function()
   end)
 end)
 
-describe("seedance.step", function()
+describe("seedance.step #c #compat", function()
   it("never blocks, and drives spawned coroutines to the end #m-step-never-blocks", function()
     -- "never blocks" checked on what step(0) asks for, not on a clock: every
     -- wait it hands to the engine's poll or to core.sleep is zero
@@ -134,6 +182,35 @@ describe("seedance.step", function()
     assert.equals(6, done)
   end)
 
+  it("resumes in one step only what was ready when it began: a bare yield runs again at the next step #m-step-ready-snapshot", function()
+    local saved = scheduler.budget
+    finally(function() scheduler.budget = saved end)
+    scheduler.budget = math.huge -- no frame budget cuts the step short
+    local turns, child_ran = 0, false
+    seedance.spawn(function()
+      seedance.spawn(function() child_ran = true end)
+      for _ = 1, 3 do
+        turns = turns + 1
+        coroutine.yield()
+      end
+    end)
+    seedance.step(0)
+    assert.equals(1, turns)
+    assert.is_false(child_ran) -- spawned during this step: it first runs at the next
+    seedance.step(0)
+    assert.equals(2, turns)
+    assert.is_true(child_ran)
+    drain()
+  end)
+
+  it("raises when step is called from inside a step #m-step-not-reentrant", function()
+    local ok, err
+    seedance.spawn(function() ok, err = pcall(seedance.step, 0) end)
+    drain()
+    assert.is_false(ok)
+    assert.matches("seedance.step called from inside a step", err)
+  end)
+
   it("tells the host how long it may sleep", function()
     assert.is_nil(seedance.timeout())
     seedance.spawn(function() seedance.sleep(0.05) end)
@@ -142,6 +219,22 @@ describe("seedance.step", function()
     local t = seedance.timeout()
     assert.is_true(t > 0 and t <= 0.05)
     while seedance.step(0.01) > 0 do end
+    assert.is_nil(seedance.timeout())
+  end)
+
+  it("tells a host a wait it can take while a coroutine sleeps for ever, at most a day, and nothing once that pause "
+    .. "ended early #found #m-timeout-finite #m-timeout-drops-stale", function()
+    local token, done = {}, false
+    seedance.spawn(function()
+      scheduler.sleep(math.huge, token) -- seedance.sleep(math.huge), here with a way to end it
+      done = true
+    end)
+    seedance.step(0)
+    local t = seedance.timeout()
+    assert.is_true(t > 0 and t <= scheduler.TIMEOUT_MAX and t == t, tostring(t))
+    scheduler.interrupt(token)
+    seedance.step(0)
+    assert.is_true(done)
     assert.is_nil(seedance.timeout())
   end)
 

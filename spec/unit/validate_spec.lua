@@ -2,19 +2,10 @@
 local seedance = require("seedance")
 local cjson = require("cjson")
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local util = require("helpers.util")
 
 -- A valid text-to-video base, copied and changed per case.
-local function req(over)
-  local r = { model = "doubao-seedance-2.0", prompt = "a cat yawns at the camera" }
-  for k, v in pairs(over or {}) do r[k] = v end
-  return r
-end
+local req = util.request
 
 -- The problem naming `field`, if any.
 local function problem(err, field)
@@ -35,12 +26,12 @@ local function rejects(r, field, pattern)
   return err
 end
 
-describe("seedance.validate", function()
+describe("seedance.validate #c #compat", function()
   describe("the service reference's 13 scenarios", function()
     for n = 1, 13 do
       local path = string.format("spec/fixtures/scenario-%02d.json", n)
       it("accepts scenario " .. n .. " decoded by lua-cjson", function()
-        local r = cjson.decode(read(path))
+        local r = cjson.decode((assert(util.read_file(path))))
         local ok, err = seedance.validate(r)
         assert(ok, tostring(err))
         assert.is_true(ok)
@@ -331,7 +322,7 @@ describe("seedance.validate", function()
   end)
 end)
 
-describe("seedance.file", function()
+describe("seedance.file #c", function()
   it("marks a path and prints as a call", function()
     local f = seedance.file("cat.png")
     assert.equals("cat.png", f.path)
@@ -343,7 +334,7 @@ describe("seedance.file", function()
   end)
 end)
 
-describe("core.request_fields", function()
+describe("core.request_fields #c", function()
   local core = require("seedance.core")
 
   -- The ---@field lines of types/seedance.lua's seedance.Request class, in order.

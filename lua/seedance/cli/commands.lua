@@ -156,15 +156,22 @@ local function finish(ctx, g, task, args)
   return exit.EXIT.ok
 end
 
--- The state of generate's submit and what an interrupt does to it: `key` (the journal's, when it
+--- The state of generate's submit and what an interrupt does to it: `key` (the journal's, when it
 -- recorded one, wins), `sent` (the first attempt went out), `unanswered` (an attempt went without an
--- answer, or answered 5xx: the service may have made the task), `signal`.
+-- answer, or answered 5xx: the service may have made the task), `pause_until` (when the pause
+-- before the next attempt ends, on the scheduler's clock), `signal`.
 --
--- Not sent yet: stop at once, nothing paid. On the wire: the first signal prints the key and the
--- command that picks the task up, then lets the submit finish (its task is named when it comes); a
--- second one stops at once. Pausing between attempts (a 429's Retry-After, a backoff; `between`):
--- stop at once, naming the key when an attempt went unanswered.
-local function submit_state(ctx, key)
+-- Not sent yet: stop at once, nothing paid. Pausing between attempts (a 429's Retry-After, a
+-- backoff; `between`): stop at once, naming the key when an attempt went unanswered. Otherwise the
+-- submit is on the wire, or its answer has come and is on its way to the command (no transfer is
+-- in flight then, yet the task may be paid and is about to be named): the first signal prints the
+-- key and the command that picks the task up, then lets the submit finish (its task is named when it
+-- comes); a second one stops at once.
+-- @tparam table ctx the command's context
+-- @tparam string key the Idempotency-Key the submit goes under
+-- @treturn table with `on_signal(sig, count)` (the guard's on_submit), `on_retry(err, attempt, delay)`
+-- @local
+function M.submit_state(ctx, key)
   local sub = { key = key, sent = false, unanswered = false }
   -- Stop the process now with one line (and the JSON error with --json).
   local function stop(sig, text)
@@ -193,7 +200,9 @@ local function submit_state(ctx, key)
     if not sub.sent then
       stop(sig, string.format("seedance: interrupted (SIG%s) before the submit was sent: nothing was paid", sig))
     end
-    if scheduler.stats().transfers == 0 then return sub.between(sig) end
+    -- between two attempts only while the pause runs: once it ends the next attempt goes (or has gone) out,
+    -- and an answer that has come but not yet reached the command is a task paid for, to be named
+    if sub.pause_until and scheduler.now() < sub.pause_until then return sub.between(sig) end
     sub.unanswered = true -- on the wire: it may be made, whatever becomes of its answer
     if count >= 2 then
       stop(sig, string.format("seedance: interrupted (SIG%s) during the submit: %s", sig,
@@ -204,14 +213,17 @@ local function submit_state(ctx, key)
       .. "to name the task. A second one stops now; then %s", sig,
       (output.unanswered_note(ctx, sub.key, "it was on its way")))))
   end
-  --- The client's on_retry: an attempt failed; after a signal, stop before the next one.
-  function sub.on_retry(err)
+  --- The client's on_retry: an attempt failed, the next one goes after `delay` seconds; after a signal,
+  -- stop before it.
+  function sub.on_retry(err, _, delay)
     if sub.done then return end
     if not (err.status and err.status >= 400 and err.status < 500) then sub.unanswered = true end
+    sub.pause_until = scheduler.now() + (delay or 0)
     if sub.signal then sub.between(sub.signal) end
   end
   return sub
 end
+local submit_state = M.submit_state
 
 --- `seedance generate`: check everything, submit, then (with --wait, -o or
 -- --save-last-frame) wait and save. The submit goes under an Idempotency-Key

@@ -1,0 +1,105 @@
+-- max_in_flight: a task holds one of the client's slots from submit to its
+-- end, and gives it back on every exit path (a wait that times out or fails,
+-- a close, its handle collected); waiting for a slot honours the caller's
+-- deadline and pays for nothing once the client is closed.
+local seedance = require("seedance")
+local core = require("seedance.core")
+local emulator = require("helpers.emulator")
+local gateway = require("helpers.gateway")
+local util = require("helpers.util")
+
+local REQ = util.request("a paper boat on a river", 5)
+
+local cleanup = util.cleanup()
+
+describe("a max_in_flight slot comes back on every exit path #c #found", function()
+  local emu = emulator.fixture{ speed = 1, task_seconds = 3600 }
+  local function slot_client() return util.client_for(emu, { max_in_flight = 1, time_scale = 1 }) end
+
+  it("when wait times out, so the next generate does not hang #m-slot-back-when-wait-fails", function()
+    local c = slot_client()
+    local t1 = assert(c:generate(REQ))
+    local ok, err = t1:wait{ timeout = 0.2 }
+    assert.is_nil(ok)
+    assert.equals("timeout_error", err.type)
+    local t2, err2 = c:generate(REQ, { timeout = 5 })
+    assert.truthy(t2, tostring(err2))
+  end)
+
+  it("when the task is closed, and when its handle is collected #m-slot-back-when-closed #m-slot-back-when-collected", function()
+    local c = slot_client()
+    local t1 = assert(c:generate(REQ))
+    t1:close()
+    assert(c:generate(REQ, { timeout = 5 })) -- its handle is dropped at once
+    collectgarbage()
+    collectgarbage()
+    assert.truthy(c:generate(REQ, { timeout = 5 }))
+  end)
+
+  it("when wait ends with an error that is not retried #m-slot-back-when-wait-fails", function()
+    local gw = cleanup(gateway.start{ upstream = emu.url, cases = {
+      { method = "GET", pattern = "^/v1/tasks/", status = 400,
+        json = { error = { code = 400, type = "invalid_request_error", message = "no such task" } } } } })
+    local c = util.client_for(gw, { max_in_flight = 1, time_scale = 1 })
+    local t1 = assert(c:generate(REQ))
+    local _, err = t1:wait()
+    assert.equals("invalid_request_error", err.type)
+    assert.truthy(c:generate(REQ, { timeout = 5 }))
+  end)
+
+  it("when the task is closed during a long pause between polls, at once #m-close-wakes-wait", function()
+    local c = util.client_for(emu, { time_scale = 1, poll_min = 20, poll_max = 60 })
+    local t = assert(c:generate(REQ))
+    local t0, took = core.now(), nil
+    seedance.run(function()
+      local w = seedance.spawn(function() return t:wait{ timeout = 600 } end)
+      seedance.sleep(0.3) -- the wait is in its 20 s pause now
+      t:close()
+      local ok, err = w:wait()
+      took = core.now() - t0
+      assert.is_nil(ok)
+      assert.equals("aborted", err.type)
+    end)
+    assert.is_true(took < 2, "took " .. took)
+    assert.truthy(c:generate(REQ, { timeout = 5 })) -- and its slot came back
+  end)
+
+  it("and waiting for a slot honours the caller's deadline #m-slot-wait-deadline", function()
+    local c = slot_client()
+    -- held to the end: a collected handle gives its slot back (a GC-stress run collects it early)
+    local first = assert(c:generate(REQ))
+    local t0 = core.now()
+    local t, err = c:generate(REQ, { timeout = 0.3 })
+    assert.is_nil(t)
+    assert.equals("timeout_error", err.type)
+    assert.is_true(core.now() - t0 < 3)
+    assert.is_string(first.id)
+  end)
+
+  it("so map over a slot that a timed-out wait held finishes instead of hanging", function()
+    local results, stats = seedance.map(slot_client(), { REQ, REQ, REQ }, { timeout = 0.2, concurrency = 3 })
+    assert.equals(3, stats.failed)
+    for i = 1, 3 do assert.equals("timeout_error", results[i].error.type) end
+  end)
+end)
+
+describe("a submit waiting for a max_in_flight slot #c", function()
+  local emu = emulator.fixture{ speed = util.SPEED }
+
+  it("pays for nothing when the client is closed while a submit waits for its max_in_flight slot #m-submit-closed-while-waiting", function()
+    local c = util.client_for(emu, { max_in_flight = 1 })
+    local before = emu:created()
+    local second, err
+    seedance.run(function()
+      local first = assert(c:generate(util.request("holds the slot", 4)))
+      local h = seedance.spawn(function() return c:generate(util.request("waits for the slot")) end)
+      seedance.sleep(0.05)
+      c:close()
+      assert(first:wait())
+      second, err = h:wait()
+    end)
+    assert.is_nil(second)
+    assert.equals("aborted", err.type)
+    assert.equals(1, emu:created() - before)
+  end)
+end)
