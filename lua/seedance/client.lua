@@ -50,11 +50,14 @@ function M.open(opts)
   if s.journal then
     local jerr
     -- (a shared journal logs through the client's logger: Redis lost and found again)
-    jrnl, jerr = journal.open(s.journal, { ca_file = s.ca_file, log = function(...)
+    local jwhy
+    jrnl, jerr, jwhy = journal.open(s.journal, { ca_file = s.ca_file, log = function(...)
       if ctx then ctx.log(...) end
     end })
     if not jrnl then
-      return nil, errors.new{ type = "io_error", journal = journal.shown(s.journal), reason = tostring(jerr),
+      -- (a journal URL that names no journal is the caller's mistake: a usage error)
+      return nil, errors.new{ type = jwhy == "usage" and "usage_error" or "io_error", option = jwhy == "usage"
+                              and "journal" or nil, journal = journal.shown(s.journal), reason = tostring(jerr),
                               message = "cannot use journal: " .. tostring(jerr) }
     end
   end

@@ -188,9 +188,9 @@ function M.run(ctx, args)
   local jrnl
   -- (a redis:// journal is read as it stands: other workers may be running the same batch)
   if journal.is_url(args.journal) or core.stat(args.journal) then
-    local j, jerr = journal.read(args.journal, { ca_file = copts.ca_file })
+    local j, jerr, why = journal.read(args.journal, { ca_file = copts.ca_file })
     if not j then
-      return report(ctx, errors.new{ type = "io_error", retryable = false,
+      return report(ctx, errors.new{ type = why == "usage" and "usage_error" or "io_error", retryable = false,
         message = string.format("--journal %s: %s", journal.shown(args.journal), jerr) })
     end
     jrnl = j

@@ -363,7 +363,7 @@ function M.client_from(opts, args, logger)
   local client, cerr = seedance_client.open(opts)
   if client then return client end
   if cerr.journal then
-    return nil, errors.new{ type = "io_error", retryable = false,
+    return nil, errors.new{ type = cerr.type == "usage_error" and "usage_error" or "io_error", retryable = false,
       message = string.format("--journal %s: %s", require("seedance.journal").shown(tostring(args.journal)),
         cerr.reason) }
   end

@@ -240,7 +240,7 @@ end
 local function connect(url, opts, write)
   opts = opts or {}
   local conf, perr = M.parse(url)
-  if not conf then return nil, perr end
+  if not conf then return nil, perr, "usage" end
   local features, tls = core.redis_features()
   if not features then
     return nil, conf.shown .. ": this seedance was built without hiredis, so a redis:// journal is not available: "
@@ -295,6 +295,7 @@ end
 -- @treturn[1] table the journal
 -- @treturn[2] nil
 -- @treturn[2] string message (its URL's password masked)
+-- @treturn[2] string "usage" when the URL names no journal
 function M.open(url, opts)
   return connect(url, opts, true)
 end
@@ -306,8 +307,8 @@ end
 -- @treturn[2] nil
 -- @treturn[2] string message
 function M.read(url, opts)
-  local self, err = connect(url, opts, false)
-  if not self then return nil, err end
+  local self, err, why = connect(url, opts, false)
+  if not self then return nil, err, why end
   self:close()
   return self
 end
