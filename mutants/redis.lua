@@ -9,8 +9,7 @@ if h and h ~= ARGV[1] then return {0, h} end
 ]],
     to = [[
 if false then return {0, h} end
-]],
-    timeout = 300 },
+]] },
   { name = "redis-intent",
     promise = "with a shared journal, the intent (with its Idempotency-Key) is in Redis before the submit is sent",
     file = "lua/seedance/client.lua",

@@ -35,7 +35,7 @@ describe("seedance batch on a shared Redis journal #child", function()
   end)
 
   it("3 workers, 10 SIGKILLs of workers and a Redis restart: 60 items, exactly 60 tasks paid, 60 whole videos, "
-    .. "no partial file under a final name #slow #m-redis-lease #m-redis-reattach", function()
+    .. "no partial file under a final name #slow", function()
     emu = emulator.start{ speed = 40, task_seconds = 60, video_bytes = 65536, media_rate = 131072 }
     srv = redis.start{ password = "pw-batch" }
     env = cli.env(emu)
