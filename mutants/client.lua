@@ -103,11 +103,11 @@ return {
     promise = "the journal has the submit, with its Idempotency-Key, on disk before the submit is sent",
     file = "lua/seedance/client.lua",
     from = [[
-    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
+    local ok, werr, why = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
       attempt = attempt, item = opts.item, output = opts.output, prompt = journal.excerpt(sent.prompt) }
 ]],
     to = [[
-    local ok, werr = true, nil
+    local ok, werr, why = true, nil, nil
 ]] },
   { name = "key-masked-every-call",
     promise = "every public call masks the key in the error it returns (bodies quoted outside the HTTP layer too)",
@@ -260,19 +260,19 @@ return {
     promise = "the library writes nothing to stderr itself: a journal's skipped records go to the logger",
     file = "lua/seedance/client.lua",
     from = [[
-    ctx.log("warn", "journal %s: skipped %d malformed and %d torn records", s.journal, jrnl.skipped, jrnl.torn)
+    ctx.log("warn", "journal %s: skipped %d malformed and %d torn records", jrnl.path, jrnl.skipped, jrnl.torn)
 ]],
     to = [[
-    io.stderr:write(string.format("seedance: journal %s: skipped %d malformed and %d torn records\n", s.journal, jrnl.skipped, jrnl.torn))
+    io.stderr:write(string.format("seedance: journal %s: skipped %d malformed and %d torn records\n", jrnl.path, jrnl.skipped, jrnl.torn))
 ]] },
   { name = "cli-error-by-fields",
     promise = "the command tells a journal it cannot use (a file error, exit 10) from a bad setting by the error's fields, not its text",
     file = "lua/seedance/client.lua",
     from = [[
-      return nil, errors.new{ type = "io_error", journal = s.journal, reason = tostring(jerr),
+                              and "journal" or nil, journal = journal.shown(s.journal), reason = tostring(jerr),
 ]],
     to = [[
-      return nil, errors.new{ type = "io_error", reason = tostring(jerr),
+                              and "journal" or nil, reason = tostring(jerr),
 ]] },
   { name = "env-number-locale-free",
     promise = "Lua 5.1: a number option from the environment (SEEDANCE_TIME_SCALE=0.05) is read under a comma locale",
@@ -324,10 +324,10 @@ return {
 ]] },
       { file = "lua/seedance/journal.lua",
         from = [[
-      return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
+    return nil, self.path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
 ]],
         to = [[
-      return nil, path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
+    return nil, self.path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
 ]] },
     } },
   { name = "journal-key-one-occurrence",

@@ -4,10 +4,10 @@ return {
     promise = "the engine's step(0) never waits on IO: its poll is asked for no wait",
     file = "src/engine_loop.c",
     from = [[
-    n = sd_poll(e->pfds, e->nsocks, wait);
+    n = sd_poll(e->pfds, e->nsocks + nredis, wait);
 ]],
     to = [[
-    n = sd_poll(e->pfds, e->nsocks, wait + 100);
+    n = sd_poll(e->pfds, e->nsocks + nredis, wait + 100);
 ]] },
   { name = "guard-link-local-connect",
     promise = "the engine refuses link-local peers on the address it connects to",

@@ -4,10 +4,10 @@ return {
     promise = "journal records of the wrong types are skipped, never raised on",
     file = "lua/seedance/journal.lua",
     from = [[
-    elseif well_formed(rec) then
+  elseif well_formed(rec) then
 ]],
     to = [[
-    elseif true then
+  elseif true then
 ]] },
   { name = "journal-hash-image-bytes",
     promise = "a journaled request with a local image is told apart by the image's bytes",
@@ -40,8 +40,7 @@ return {
     promise = "a journal is never appended to a file that is not a journal",
     file = "lua/seedance/journal.lua",
     from = [[
-  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line
-      and text:sub(1, 1) == "{") then
+  if not M.is_header(first) and not (first == nil and only_line and text:sub(1, 1) == "{") then
 ]],
     to = [[
   if false then

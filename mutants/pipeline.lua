@@ -85,7 +85,7 @@ return {
     promise = "no map output names the client's journal, however spelled",
     file = "lua/seedance/preflight.lua",
     from = [[
-  if client.settings.journal then
+  if client.settings.journal and not require("seedance.journal").is_url(client.settings.journal) then
 ]],
     to = [[
   if false then
@@ -250,37 +250,37 @@ return {
     promise = "retry_failed submits the items whose journaled try failed again (and only them)",
     file = "lua/seedance/pipeline/fanout.lua",
     from = [[
-        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+    elseif failed and (other or not (opts.retry_failed and (opts.retry_moderated or not moderated))) then
 ]],
     to = [[
-        elseif failed then
+    elseif failed then
 ]] },
   { name = "map-retry-moderated",
     promise = "a moderation failure is retried only with retry_moderated, not by retry_failed alone",
     file = "lua/seedance/pipeline/fanout.lua",
     from = [[
-        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+    elseif failed and (other or not (opts.retry_failed and (opts.retry_moderated or not moderated))) then
 ]],
     to = [[
-        elseif failed and not opts.retry_failed then
+    elseif failed and (other or not opts.retry_failed) then
 ]] },
   { name = "map-failed-settled",
     promise = "a journaled re-run leaves a failed item failed, with its recorded error, sending nothing",
     file = "lua/seedance/pipeline/fanout.lua",
     from = [[
-        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+    elseif failed and (other or not (opts.retry_failed and (opts.retry_moderated or not moderated))) then
 ]],
     to = [[
-        elseif false then
+    elseif false then
 ]] },
   { name = "map-abandoned-skipped",
     promise = "a journaled re-run skips an abandoned item: no request, reason abandoned",
     file = "lua/seedance/pipeline/fanout.lua",
     from = [[
-        if e.abandoned then
+    if e.abandoned then
 ]],
     to = [[
-        if false then
+    if false then
 ]] },
   { name = "map-max-spend",
     promise = "max_spend: no item is submitted once used_balance has grown by more than the cap",

@@ -39,6 +39,7 @@
 #include "compat.h"
 #include "engine.h"
 #include "engine_int.h"
+#include "engine_lua.h"
 #include "fs.h"
 #include "header.h"
 
@@ -62,7 +63,7 @@ typedef struct sd_engine_box {
 } sd_engine_box;
 
 /* The open engine at argument 1; raises on a closed one. */
-static sd_engine *sd_check_engine(lua_State *L) {
+sd_engine *sd_check_engine(lua_State *L) {
     sd_engine_box *b = (sd_engine_box *)luaL_checkudata(L, 1, SD_ENGINE_MT);
     if (b->e == NULL) luaL_error(L, "attempt to use a closed engine");
     return b->e;
@@ -421,6 +422,7 @@ static int sd_engine_next_l(lua_State *L) {
         /* a finished job, held by a box whose __gc frees it if building its table raises */
         sd_job **box;
         if (!sd_jobs_finished(&e->jobs)) {
+            if (sd_engine_next_redis(L, e)) return 1;
             lua_pushnil(L);
             return 1;
         }
@@ -582,6 +584,7 @@ void sd_engine_register(lua_State *L) {
         sd_setfuncs(L, sd_engine_meta);
         lua_newtable(L);
         sd_setfuncs(L, sd_engine_methods);
+        sd_setfuncs(L, sd_engine_redis_methods);
         lua_setfield(L, -2, "__index");
         lua_pushliteral(L, SD_ENGINE_MT);
         lua_setfield(L, -2, "__name");
@@ -594,4 +597,5 @@ void sd_engine_register(lua_State *L) {
     lua_pop(L, 1);
     lua_pushcfunction(L, sd_engine_new_l);
     lua_setfield(L, -2, "engine");
+    sd_engine_redis_register(L);
 }

@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "jobs.h"
 #include "platform.h"
+#include "redis.h"
 
 /* Why a transfer was stopped by the engine rather than by libcurl. */
 typedef enum sd_fail {
@@ -105,6 +106,15 @@ typedef struct sd_sock {
     size_t idx;       /* its slot in socks[] and pfds[] */
 } sd_sock;
 
+/* A Redis connection of the engine (redis.c), its socket polled with libcurl's. */
+typedef struct sd_rlink {
+    long long id;           /* its handle, from the engine's ids */
+    sd_redis *conn;         /* the connection (owned) */
+    short revents;          /* what the last poll found on its socket */
+    int polled;             /* its socket was in the last poll */
+    struct sd_rlink *next;  /* the engine's next connection */
+} sd_rlink;
+
 /* Engine settings, read from Lua by engine.c. */
 typedef struct sd_engine_opts {
     long max_host_connections;  /* per host, 0 = unlimited */
@@ -131,6 +141,7 @@ typedef struct sd_engine {
     size_t npool;              /* their number */
     char *user_agent;          /* default User-Agent (owned) or NULL */
     sd_jobs jobs;              /* file work on the worker thread (jobs.c); ids from next_id too */
+    sd_rlink *redis;           /* Redis connections (redis.c), polled with libcurl's sockets */
     long long file_budget;     /* bytes of downloads one step may write to their files, 0 = no cap */
     long long step_bytes;      /* bytes written to download files in this step */
     int paused;                /* some download was paused by the file budget: resume it at the next step */
@@ -168,6 +179,21 @@ long sd_engine_timeout(sd_engine *e);
 
 /* Queue a file job under a new id; the id, or -1 (the job is freed) when the worker cannot start. */
 long long sd_engine_add_job(sd_engine *e, sd_job *j);
+
+/* Open a Redis connection under a new id (its first command connects); the id, or -1 with a message. */
+long long sd_engine_redis_open(sd_engine *e, const sd_redis_opts *o, char *err, size_t errlen);
+
+/* The connection with this id, or NULL. */
+sd_redis *sd_engine_redis_find(sd_engine *e, long long id);
+
+/* Close and free a connection; its commands give no result. Whether the id was found. */
+int sd_engine_redis_close(sd_engine *e, long long id);
+
+/* A new id for a command. */
+long long sd_engine_new_id(sd_engine *e);
+
+/* The oldest finished Redis command of any connection (the caller frees it), or NULL. */
+sd_redis_result *sd_engine_redis_take(sd_engine *e);
 
 /* Remove the oldest result from the queue and the id table (the caller frees it). */
 sd_transfer *sd_engine_pop(sd_engine *e);

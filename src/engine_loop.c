@@ -40,13 +40,14 @@ static short sd_poll_events(int what) {
     return ev;
 }
 
-/* Grow the socket arrays to hold one more; -1 when memory ran out. */
-static int sd_socks_grow(sd_engine *e) {
+/* Grow the socket arrays to hold at least n; -1 when memory ran out. */
+static int sd_socks_reserve(sd_engine *e, size_t n) {
     size_t cap;
     sd_sock **socks;
     sd_pollfd *pfds, *ready;
-    if (e->nsocks < e->capsocks) return 0;
+    if (n <= e->capsocks) return 0;
     cap = e->capsocks ? e->capsocks * 2 : 16;
+    while (cap < n) cap *= 2;
     socks = realloc(e->socks, cap * sizeof *socks);
     if (socks == NULL) return -1;
     e->socks = socks;
@@ -79,7 +80,7 @@ static int sd_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *
         return 0;
     }
     if (k == NULL) {
-        if (sd_socks_grow(e) != 0 || (k = malloc(sizeof *k)) == NULL) return -1;
+        if (sd_socks_reserve(e, e->nsocks + 1) != 0 || (k = malloc(sizeof *k)) == NULL) return -1;
         k->fd = s;
         k->idx = e->nsocks;
         e->socks[e->nsocks] = k;
@@ -147,6 +148,7 @@ nomem:
 
 void sd_engine_free(sd_engine *e) {
     size_t i;
+    while (e->redis != NULL) sd_engine_redis_close(e, e->redis->id);
     sd_jobs_free(&e->jobs); /* the worker finishes what was queued (a journal record lands), then stops */
     /* running transfers first: out of the multi handle, files closed */
     for (i = 0; i < e->nbuckets && e->buckets != NULL; i++) {
@@ -324,9 +326,130 @@ static void sd_collect(sd_engine *e) {
     }
 }
 
-/* Results waiting: transfers queued, and finished jobs. */
+/* Whether a Redis connection has results waiting. */
+static int sd_redis_results(const sd_engine *e) {
+    const sd_rlink *l;
+    for (l = e->redis; l != NULL; l = l->next)
+        if (sd_redis_has_results(l->conn)) return 1;
+    return 0;
+}
+
+/* Whether a Redis connection waits for replies (so the engine polls its socket). */
+static int sd_redis_busy(const sd_engine *e) {
+    const sd_rlink *l;
+    for (l = e->redis; l != NULL; l = l->next)
+        if (sd_redis_pending(l->conn) > 0) return 1;
+    return 0;
+}
+
+/* Results waiting: transfers queued, finished jobs and Redis replies. */
 static size_t sd_engine_waiting(sd_engine *e) {
-    return e->nqueued + (size_t)sd_jobs_finished(&e->jobs);
+    return e->nqueued + (size_t)sd_jobs_finished(&e->jobs) + (size_t)sd_redis_results(e);
+}
+
+long long sd_engine_new_id(sd_engine *e) {
+    return e->next_id++;
+}
+
+long long sd_engine_redis_open(sd_engine *e, const sd_redis_opts *o, char *err, size_t errlen) {
+    sd_rlink *l = calloc(1, sizeof *l);
+    if (l == NULL) {
+        snprintf(err, errlen, "not enough memory");
+        return -1;
+    }
+    l->conn = sd_redis_new(o, err, errlen);
+    if (l->conn == NULL) {
+        free(l);
+        return -1;
+    }
+    l->id = e->next_id++;
+    l->next = e->redis;
+    e->redis = l;
+    return l->id;
+}
+
+sd_redis *sd_engine_redis_find(sd_engine *e, long long id) {
+    sd_rlink *l;
+    for (l = e->redis; l != NULL; l = l->next)
+        if (l->id == id) return l->conn;
+    return NULL;
+}
+
+int sd_engine_redis_close(sd_engine *e, long long id) {
+    sd_rlink **p = &e->redis;
+    while (*p != NULL && (*p)->id != id) p = &(*p)->next;
+    if (*p == NULL) return 0;
+    {
+        sd_rlink *l = *p;
+        *p = l->next;
+        sd_redis_free(l->conn);
+        free(l);
+    }
+    return 1;
+}
+
+sd_redis_result *sd_engine_redis_take(sd_engine *e) {
+    sd_rlink *l;
+    for (l = e->redis; l != NULL; l = l->next) {
+        sd_redis_result *r = sd_redis_take(l->conn);
+        if (r != NULL) return r;
+    }
+    return NULL;
+}
+
+/* Put each Redis connection's socket after libcurl's in the poll array; how many. */
+static size_t sd_redis_arm(sd_engine *e) {
+    sd_rlink *l;
+    size_t n = 0, count = 0;
+    for (l = e->redis; l != NULL; l = l->next) count++;
+    if (count == 0 || sd_socks_reserve(e, e->nsocks + count) != 0) return 0;
+    for (l = e->redis; l != NULL; l = l->next) {
+        sd_socket s;
+        short ev;
+        l->revents = 0;
+        l->polled = sd_redis_want(l->conn, &s, &ev);
+        if (!l->polled) continue;
+        e->pfds[e->nsocks + n].fd = s;
+        e->pfds[e->nsocks + n].events = ev;
+        e->pfds[e->nsocks + n].revents = 0;
+        n++;
+    }
+    return n;
+}
+
+/* After the poll: each polled connection's revents (read before libcurl may move the array). */
+static void sd_redis_collect(sd_engine *e) {
+    sd_rlink *l;
+    size_t n = 0;
+    for (l = e->redis; l != NULL; l = l->next) {
+        if (!l->polled) continue;
+        l->revents = e->pfds[e->nsocks + n].revents;
+        n++;
+    }
+}
+
+/* Do each connection's IO and what is due. */
+static void sd_redis_run(sd_engine *e) {
+    sd_rlink *l;
+    long long now = sd_now_us();
+    for (l = e->redis; l != NULL; l = l->next) {
+        if (l->polled || sd_redis_deadline(l->conn) >= 0) sd_redis_io(l->conn, l->revents, now);
+        l->revents = 0;
+        l->polled = 0;
+    }
+}
+
+/* Milliseconds until the nearest Redis deadline (rounded up), or -1. */
+static long long sd_redis_left_ms(const sd_engine *e) {
+    const sd_rlink *l;
+    long long best = -1, now = sd_now_us();
+    for (l = e->redis; l != NULL; l = l->next) {
+        long long d = sd_redis_deadline(l->conn), ms;
+        if (d < 0) continue;
+        ms = d <= now ? 0 : (d - now + 999) / 1000;
+        if (best < 0 || ms < best) best = ms;
+    }
+    return best;
 }
 
 long long sd_engine_add_job(sd_engine *e, sd_job *j) {
@@ -353,8 +476,8 @@ static void sd_resume_paused(sd_engine *e) {
 }
 
 size_t sd_engine_step(sd_engine *e, int timeout_ms) {
-    int running, n, wait = timeout_ms;
-    size_t i, nready = 0;
+    int running, n, wait = timeout_ms, redis = sd_redis_busy(e);
+    size_t i, nready = 0, nredis;
     e->step_bytes = 0; /* this step's file budget */
     if (e->paused) {
         sd_resume_paused(e);
@@ -364,18 +487,24 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
         /* the worker's results are looked for every millisecond */
         if (sd_jobs_finished(&e->jobs) || e->nqueued > 0) wait = 0;
         else if (wait > 1) wait = 1;
-        if (e->running == 0) {
+        if (e->running == 0 && !redis) {
             if (wait > 0) sd_sleep(wait / 1000.0, NULL);
             return sd_engine_waiting(e);
         }
     }
-    if (e->running == 0) return e->nqueued;
-    if (e->nqueued > 0) wait = 0; /* results are waiting: never block */
+    if (e->running == 0 && !redis) return sd_engine_waiting(e);
+    if (sd_engine_waiting(e) > 0) wait = 0; /* results are waiting: never block */
     if (e->timer_at >= 0) {
         long long d = sd_timer_left_ms(e);
         if (d < wait) wait = (int)d;
     }
-    n = sd_poll(e->pfds, e->nsocks, wait);
+    if (redis) {
+        long long d = sd_redis_left_ms(e);
+        if (d >= 0 && d < wait) wait = (int)d;
+    }
+    nredis = redis ? sd_redis_arm(e) : 0;
+    n = sd_poll(e->pfds, e->nsocks + nredis, wait);
+    if (nredis > 0) sd_redis_collect(e);
     if (n > 0) {
         /* copy first: socket_action may add and remove sockets under us */
         for (i = 0; i < e->nsocks; i++) {
@@ -399,14 +528,17 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
             e->timer_at = sd_now_us() + (long long)ms * 1000;
     }
     sd_collect(e);
+    if (redis) sd_redis_run(e);
     return sd_engine_waiting(e);
 }
 
 long sd_engine_timeout(sd_engine *e) {
-    long long d;
+    long long d, r;
     if (sd_engine_waiting(e) > 0 || e->paused) return 0;
-    if (e->running == 0) return sd_jobs_outstanding(&e->jobs) > 0 ? 1 : -1;
-    d = sd_timer_left_ms(e);
-    if (sd_jobs_outstanding(&e->jobs) > 0 && d > 1) d = 1;
+    r = sd_redis_busy(e) ? sd_redis_left_ms(e) : -1;
+    if (e->running == 0 && r < 0) return sd_jobs_outstanding(&e->jobs) > 0 ? 1 : -1;
+    d = e->running == 0 ? -1 : sd_timer_left_ms(e);
+    if (r >= 0 && (d < 0 || r < d)) d = r;
+    if (sd_jobs_outstanding(&e->jobs) > 0 && (d < 0 || d > 1)) d = 1;
     return d > LONG_MAX ? LONG_MAX : (long)d;
 }

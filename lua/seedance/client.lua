@@ -46,18 +46,24 @@ function M.open(opts)
     return nil, errors.new{ type = "usage_error", option = "api_key",
                             message = "api_key contains spaces or control characters" }
   end
-  local jrnl
+  local jrnl, ctx
   if s.journal then
     local jerr
-    jrnl, jerr = journal.open(s.journal)
+    -- (a shared journal logs through the client's logger: Redis lost and found again)
+    local jwhy
+    jrnl, jerr, jwhy = journal.open(s.journal, { ca_file = s.ca_file, log = function(...)
+      if ctx then ctx.log(...) end
+    end })
     if not jrnl then
-      return nil, errors.new{ type = "io_error", journal = s.journal, reason = tostring(jerr),
+      -- (a journal URL that names no journal is the caller's mistake: a usage error)
+      return nil, errors.new{ type = jwhy == "usage" and "usage_error" or "io_error", option = jwhy == "usage"
+                              and "journal" or nil, journal = journal.shown(s.journal), reason = tostring(jerr),
                               message = "cannot use journal: " .. tostring(jerr) }
     end
   end
-  local ctx = context.new(s, key, base, jrnl)
+  ctx = context.new(s, key, base, jrnl)
   if jrnl and (jrnl.skipped > 0 or jrnl.torn > 0) then
-    ctx.log("warn", "journal %s: skipped %d malformed and %d torn records", s.journal, jrnl.skipped, jrnl.torn)
+    ctx.log("warn", "journal %s: skipped %d malformed and %d torn records", jrnl.path, jrnl.skipped, jrnl.torn)
   end
   -- the client's own settings stay its own: the public field is a copy
   local copy = {}
@@ -202,6 +208,9 @@ function submit(self, req, opts)
   end
   -- (busy: the caller's Idempotency-Key is another occurrence's, held by another call: not this one's to use)
   local task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
+  if not task and err and err.taken then -- another worker recorded this try first: its key, not a new one
+    task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
+  end
   -- no task: the occurrence is the next call's (a script's retry, or a re-run; see Journal:take_key)
   if not task and jkey and not opts.key then jrnl:release(jkey) end
   return task, err
@@ -244,9 +253,26 @@ end
 function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   local ctx = self._ctx
   local jrnl, entry, attempt = ctx.journal, nil, nil
+  if jrnl and jrnl.shared and not opts.claimed then
+    -- a journal shared by several workers: this request is claimed before it is looked at (and paid
+    -- for), waiting while another worker holds it; the claim is given back once its task is recorded
+    local ok, holder = jrnl:acquire(jkey, deadline)
+    if not ok then
+      return nil, errors.new{ type = "timeout_error", retryable = true, message = string.format(
+        "worker %s held this request (journal %s) until the deadline", tostring(holder), jrnl.path) }
+    end
+    local claimed = {}
+    for k, v in pairs(opts) do claimed[k] = v end
+    claimed.claimed = true
+    local task, err = attach_or_pay(self, req, sent, claimed, deadline, jkey, hash, body, busy)
+    jrnl:unclaim(jkey)
+    return task, err
+  end
   if jrnl then
     entry = jrnl:entry(jkey)
-    if entry and opts.retry_failed and try_failed(entry) then
+    -- (retry_attempt: the try the caller saw fail; another worker may have made a newer one since)
+    if entry and opts.retry_failed and try_failed(entry)
+      and (opts.retry_attempt == nil or entry.attempt == opts.retry_attempt) then
       attempt = (entry.attempt or 1) + 1 -- a new try: a new Idempotency-Key, recorded before the submit
     elseif entry and entry.task_id then
       -- paid for already: re-attach instead of submitting again
@@ -296,11 +322,15 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
     return fail(berr)
   end
   if jrnl and (not entry or attempt) then
-    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
+    local ok, werr, why = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
       attempt = attempt, item = opts.item, output = opts.output, prompt = journal.excerpt(sent.prompt) }
     if not ok then
+      -- nothing is sent without its intent recorded (a shared journal's: by the request's claim holder,
+      -- once per try; `taken`: another worker's is there, so read it and submit under its key)
       ctx.governor:release_task()
-      return fail(errors.new{ type = "io_error", message = "journal: " .. tostring(werr) })
+      if why == "taken" then jrnl:refresh() end
+      return fail(errors.new{ type = "io_error", taken = why == "taken" or nil, lost = why == "lost" or nil,
+                              message = "journal: " .. tostring(werr) })
     end
   end
   if opts.before_submit then

@@ -105,6 +105,7 @@ local function canonical(v, seen, memo, legacy)
   return "null"
 end
 M.canonical = canonical
+M.Journal = Journal
 
 --- The hash identifying a request (16 hex digits), the same in every process.
 -- @tparam table request
@@ -125,7 +126,7 @@ local SHAPES = {
   task = { key = "string", task_id = "string" },
   done = { key = "string", task_id = "string", status = "string", video_url = "?string",
            last_frame_url = "?string", expires_at = "?number", error = "?table" },
-  download = { key = "string", path = "string", bytes = "number" },
+  download = { key = "string", path = "string", bytes = "number", worker = "?string" },
   refused = { key = "string", error = "table" },
   abandon = { key = "string", task_id = "string" },
   expired = { key = "string", task_id = "string" },
@@ -161,18 +162,55 @@ end
 --- Records folded in between two chances for the host's frame (in a coroutine).
 M.SLICE = 256
 
+--- An empty journal state named `path` (what the fold starts from).
+-- @tparam string path
+-- @treturn table
+-- @local (for the journal implementations)
+function M.blank(path)
+  return setmetatable({ path = path, entries = {}, order = {}, counts = {}, hashes = {}, by_key = {}, torn = 0,
+                        skipped = 0 }, Journal)
+end
+
+--- Fold one record (a line of JSON) into a journal state: a torn or
+-- malformed one is counted, never raised on.
+-- @tparam table self the state
+-- @tparam string line
+-- @treturn[1] boolean true
+-- @treturn[2] nil
+-- @treturn[2] string message (a record of a newer version than this seedance reads)
+-- @local
+function M.fold(self, line)
+  local rec = json.decode(line)
+  if type(rec) ~= "table" then
+    self.torn = self.torn + 1
+  elseif type(rec.v) == "number" and rec.v > M.VERSION then
+    return nil, self.path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
+  elseif well_formed(rec) then
+    self:_apply(rec)
+  else
+    self.skipped = self.skipped + 1
+  end
+  return true
+end
+
+--- Whether the first record of a journal (nil: none) is its header.
+-- @param first the decoded first record
+-- @treturn boolean
+-- @local
+function M.is_header(first)
+  return type(first) == "table" and first.type == "journal"
+end
+
 -- A journal object holding what `text` (a journal file's whole content) says, or nil, message.
 -- A long journal is read over several frames (in a coroutine).
 local function parse(path, text)
-  local self = setmetatable({ path = path, entries = {}, order = {}, counts = {}, hashes = {}, by_key = {},
-                              torn = 0, skipped = 0 }, Journal)
+  local self = M.blank(path)
   if #text == 0 then return self end
   -- a file that is not a journal is the user's, not ours to append to
   local first = json.decode(text:match("^[^\n]*"))
   local only_line = not text:find("\n.", 1)
   -- (a lone line that is not JSON is a header torn mid-write only when it starts as a record does)
-  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line
-      and text:sub(1, 1) == "{") then
+  if not M.is_header(first) and not (first == nil and only_line and text:sub(1, 1) == "{") then
     return nil, path .. " is not a seedance journal (its first line is no journal header); "
       .. "choose a new path for the journal"
   end
@@ -180,16 +218,8 @@ local function parse(path, text)
   for line in text:gmatch("[^\n]+") do
     n = n + 1
     if n % M.SLICE == 0 then scheduler.pass() end
-    local rec = json.decode(line)
-    if type(rec) ~= "table" then
-      self.torn = self.torn + 1
-    elseif type(rec.v) == "number" and rec.v > M.VERSION then
-      return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
-    elseif well_formed(rec) then
-      self:_apply(rec)
-    else
-      self.skipped = self.skipped + 1
-    end
+    local ok, err = M.fold(self, line)
+    if not ok then return nil, err end
   end
   return self
 end
@@ -200,7 +230,8 @@ end
 -- @treturn[1] table the journal (read only: `entries`, `order`, `skipped`, `torn`)
 -- @treturn[2] nil
 -- @treturn[2] string message
-function M.read(path)
+function M.read(path, opts)
+  if M.is_url(path) then return require("seedance.journal.redis").read(path, opts) end
   local st = core.stat(path)
   if st and st.type ~= "file" then return nil, path .. " is a " .. st.type .. ", not a journal file" end
   -- (for the command's look: a plain read, whatever its length)
@@ -220,7 +251,8 @@ end
 -- @treturn[1] table the journal
 -- @treturn[2] nil
 -- @treturn[2] string message
-function M.open(path)
+function M.open(path, opts)
+  if M.is_url(path) then return require("seedance.journal.redis").open(path, opts) end
   local file = core.absolute(path) or path
   local st = core.stat(file)
   if st and st.type ~= "file" then
@@ -261,6 +293,66 @@ function M.open(path)
     end
   end
   return self
+end
+
+--- Whether a journal path is a Redis URL (`redis://` or `rediss://`: the shared journal,
+-- `seedance.journal.redis`) rather than a file.
+-- @param path
+-- @treturn boolean
+function M.is_url(path)
+  return type(path) == "string" and (path:match("^[Rr][Ee][Dd][Ii][Ss][Ss]?://") ~= nil)
+end
+
+--- A journal path as messages show it (a URL's password masked).
+-- @tparam string path
+-- @treturn string
+function M.shown(path)
+  if M.is_url(path) then return require("seedance.journal.redis").masked(path) end
+  return path
+end
+
+-- ---- the journal interface --------------------------------------------------------------------
+-- Both implementations (this file's, and `seedance.journal.redis`) give: `append(rec)`, `entry(key)`,
+-- `find_task(id)`, `take_key(hash)`, `release(key)`, `close()`, the fields `path`, `closed`, `entries`,
+-- `order`, `skipped`, `torn`, and for work shared between processes `shared`, `worker`,
+-- `claim(key)`, `unclaim(key)`, `holds(key)`, `refresh()`. A file journal belongs to one process
+-- (its lock), so it claims every key at once and has nothing to refresh.
+
+--- Whether the journal is shared by several processes (false: a file's lock makes it this one's).
+Journal.shared = false
+
+--- Claim a key for this process before paying for it: true, or false and the holder.
+-- @tparam string key
+-- @treturn boolean
+function Journal.claim(_, _)
+  return true
+end
+
+--- Give a claimed key back (nothing for a file journal).
+function Journal.unclaim(_, _) end
+
+--- Whether this process holds the key's claim (always, for a file journal).
+-- @treturn boolean
+function Journal.holds(_, _)
+  return true
+end
+
+--- Claim a key, waiting while another process holds it (a file journal's are all this one's).
+-- @treturn boolean true
+function Journal.acquire(_, _)
+  return true
+end
+
+--- Whether an entry's file at a path was saved by another process (never, for a file journal).
+-- @treturn boolean false
+function Journal.saved_elsewhere(_, _, _)
+  return false
+end
+
+--- Read what other processes appended since (nothing for a file journal).
+-- @treturn boolean true
+function Journal.refresh(_)
+  return true
 end
 
 --- Release the journal's lock (another process may open it then); later
@@ -305,6 +397,10 @@ function Journal:_apply(rec)
       rec.status, rec.video_url, rec.last_frame_url, rec.expires_at, rec.error
   elseif rec.type == "download" then
     e.downloads[rec.path] = rec.bytes
+    if rec.worker then -- (a shared journal's: which worker's disk holds the file)
+      e.savers = e.savers or {}
+      e.savers[rec.path] = rec.worker
+    end
   elseif rec.type == "refused" then
     e.refused = rec.error
   elseif rec.type == "abandon" and rec.task_id == e.task_id then

@@ -126,7 +126,7 @@ local function dry_run(ctx, copts, items, jrnl, args)
   end
   if ctx.json then
     output.json(ctx.out, { event = "plan", items = plan.items, seconds = plan.seconds, groups = plan.groups,
-      journal = args.journal, done = plan.journal.done, running = plan.journal.running,
+      journal = journal.shown(args.journal), done = plan.journal.done, running = plan.journal.running,
       failed = plan.journal.failed, abandoned = plan.journal.abandoned, to_pay = plan.journal.to_pay,
       to_pay_seconds = plan.to_pay_seconds, balance = bal and output.clean(bal) or json.null,
       balance_error = berr and berr.message or nil })
@@ -141,7 +141,7 @@ local function dry_run(ctx, copts, items, jrnl, args)
   end
   local j = plan.journal
   lines[#lines + 1] = string.format("journal %s: %d done, %d paid and running, %d failed%s, %d abandoned",
-    output.line(args.journal), j.done, j.running, j.failed, j.failed == 0 and "" or args.retry_failed
+    output.line(journal.shown(args.journal)), j.done, j.running, j.failed, j.failed == 0 and "" or args.retry_failed
     and " (refused for sensitive content: not retried without --retry-moderated)"
     or " (not retried without --retry-failed)", j.abandoned)
   lines[#lines + 1] = string.format("to submit (paid): %d item%s, %s s of video", j.to_pay, j.to_pay == 1 and ""
@@ -193,11 +193,12 @@ function M.run(ctx, args)
   local ok, verr = input.validate(items, args)
   if not ok then return report(ctx, verr) end
   local jrnl
-  if core.stat(args.journal) then
-    local j, jerr = journal.read(args.journal)
+  -- (a redis:// journal is read as it stands: other workers may be running the same batch)
+  if journal.is_url(args.journal) or core.stat(args.journal) then
+    local j, jerr, why = journal.read(args.journal, { ca_file = copts.ca_file })
     if not j then
-      return report(ctx, errors.new{ type = "io_error", retryable = false,
-        message = string.format("--journal %s: %s", args.journal, jerr) })
+      return report(ctx, errors.new{ type = why == "usage" and "usage_error" or "io_error", retryable = false,
+        message = string.format("--journal %s: %s", journal.shown(args.journal), jerr) })
     end
     jrnl = j
   end
@@ -220,12 +221,14 @@ function M.go(ctx, args, client, items, outs, frames, t0)
   ctx.show = show
   local requests, lines = {}, {}
   for i, item in ipairs(items) do requests[i], lines[i] = item.request, item.line end
-  local counts = { failed = {}, skipped = {}, earlier = 0, again = {} }
+  local counts = { failed = {}, skipped = {}, earlier = 0, elsewhere = 0, again = {} }
   local saved, paid = {}, {} -- files saved, by index; task ids paid for, by index
   local function on_event(ev)
     local line = lines[ev.index]
     if ev.event == "submitted" then paid[ev.index] = ev.task_id end
-    if ev.event == "skipped" and ev.reason == "done" then counts.earlier = counts.earlier + 1 end
+    if ev.event == "skipped" and ev.reason == "done" then
+      if ev.worker then counts.elsewhere = counts.elsewhere + 1 else counts.earlier = counts.earlier + 1 end
+    end
     if ev.event == "failed" then
       local a = ev.again or "rerun"
       counts.again[a] = (counts.again[a] or 0) + 1
@@ -286,7 +289,8 @@ function M.go(ctx, args, client, items, outs, frames, t0)
   local summary = { event = "summary", total = stats.total, done = stats.done, failed = stats.failed,
     skipped = stats.skipped, earlier = counts.earlier, failed_by_reason = counts.failed,
     skipped_by_reason = counts.skipped, seconds = math.floor(seconds * 10 + 0.5) / 10, files = files,
-    spent = stats.spent, journal = args.journal }
+    spent = stats.spent, journal = journal.shown(args.journal), other_workers = counts.elsewhere > 0
+    and counts.elsewhere or nil }
   local code = exit.EXIT.ok
   local abandoned = counts.skipped.abandoned or 0
   if g.signal then
@@ -376,7 +380,8 @@ end
 -- @local
 function M.print_summary(ctx, args, s, results, lines)
   local out = { string.format("batch %s: %d item%s: %d done%s, %d failed, %d skipped in %s s", output.line(args.file),
-    s.total, s.total == 1 and "" or "s", s.done, s.earlier > 0 and (" (" .. s.earlier .. " in an earlier run)") or "",
+    s.total, s.total == 1 and "" or "s", s.done, s.earlier > 0 and (" (" .. s.earlier .. " in an earlier run)") or
+    s.other_workers and (" (" .. s.other_workers .. " by other workers)") or "",
     s.failed, s.skipped, output.number(s.seconds)) }
   if next(s.failed_by_reason) then out[#out + 1] = "  failed: " .. by_reason(s.failed_by_reason) end
   for i, r in ipairs(results) do
@@ -393,7 +398,7 @@ function M.print_summary(ctx, args, s, results, lines)
     out[#out + 1] = string.format("  files: %d (%s%s)", n, output.line(s.files[1]), n > 1 and (" ... "
       .. output.line(s.files[n])) or "")
   end
-  out[#out + 1] = "  journal: " .. output.line(args.journal)
+  out[#out + 1] = "  journal: " .. output.line(journal.shown(args.journal))
   ctx.out:write(table.concat(out, "\n"), "\n")
 end
 

@@ -10,6 +10,7 @@ local core = require("seedance.core")
 local errors = require("seedance.errors")
 local fanout = require("seedance.pipeline.fanout")
 local files = require("seedance.files")
+local journal = require("seedance.journal")
 local json = require("seedance.json")
 local paths = require("seedance.paths")
 local request = require("seedance.cli.request")
@@ -216,7 +217,9 @@ function M.check_files(items, args, jrnl)
                       { "--model-rules", args.model_rules } } do
     if f[2] then set:add(f[1] .. " " .. f[2], f[2]) end
   end
-  if args.journal then set:add("--journal " .. args.journal, args.journal, { writes = true }) end
+  if args.journal and not journal.is_url(args.journal) then
+    set:add("--journal " .. args.journal, args.journal, { writes = true })
+  end
   local keys = jrnl and M.keys(items, jrnl)
   local saved_by = {} -- path -> the journal entry whose task saved it there
   local probed, folder_said = {}, {} -- folders that take a file; a folder's problem, by its words

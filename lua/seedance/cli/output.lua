@@ -286,8 +286,8 @@ local function paid_note(ctx, err)
   if NO_RESUME[err.type] or err.resume == false then
     if args.journal and (err.type == "task_failed" or err.type == "expired") then
       return string.format("--journal %s records task %s, so running this command again re-attaches to it; "
-        .. "to pay for a new attempt, delete %s (or name another --journal file)", args.journal, paid.id,
-        args.journal)
+        .. "to pay for a new attempt, delete %s (or name another --journal file)",
+        require("seedance.journal").shown(args.journal), paid.id, require("seedance.journal").shown(args.journal))
     end
     return nil
   end

@@ -151,6 +151,11 @@ function M.run(client, requests, opts, paths, hooks)
   local fatal                     -- what a pool raised outside any item (a bug): the batch ends
   local jrnl = client:journal()
   local keys, retry = {}, {}      -- journal key by index; whether the item is a new try
+  -- a journal shared with other workers (Redis): each item is claimed before it is worked on; those
+  -- another worker holds wait in `elsewhere` until it settles them or its claim lapses
+  local shared = jrnl and jrnl.shared
+  local seen, elsewhere, handed = {}, {}, {} -- the try seen at the start; items held by others; items lost to one
+  local watching = false                       -- a submitter watches `elsewhere`
   local base_used                 -- used_balance before the first paying submit (max_spend)
   local last_report
   local cancel = {}               -- the submits' stop token (scheduler.sleep's): interrupted with the batch
@@ -198,7 +203,18 @@ function M.run(client, requests, opts, paths, hooks)
   end
   -- Settle item i with `item` (`{ task, path, error }`); `counted` when it was in flight.
   local function settle(i, item, counted)
+    if counted and handed[i] and not interrupted then
+      -- another worker took the item over (this one's claim lapsed): it finishes it; watched till then
+      handed[i] = nil
+      finished, in_flight = finished + 1, in_flight - 1
+      stats.running = stats.running - 1
+      tasks[i] = nil
+      elsewhere[#elsewhere + 1] = i
+      poke()
+      return
+    end
     results[i] = item
+    if shared then jrnl:unclaim(keys[i]) end
     if counted then
       finished, in_flight = finished + 1, in_flight - 1
       stats.running = stats.running - 1
@@ -237,7 +253,8 @@ function M.run(client, requests, opts, paths, hooks)
   local given = hooks.given or paths -- each output as the caller named it, for the results
   -- whether the journal saved path (none: nothing to save) and the file is whole still
   local function whole(e, path)
-    return not path or (e.downloads[path] ~= nil and files.size(path) == e.downloads[path])
+    return not path or (e.downloads[path] ~= nil and (files.size(path) == e.downloads[path]
+      or jrnl:saved_elsewhere(e, path)))
   end
   -- each file the journal saved from a task, by path: the entry (another request's video is never clobbered)
   local saved_at = {}
@@ -255,40 +272,55 @@ function M.run(client, requests, opts, paths, hooks)
       tostring(other.task_id), task.id) }
   end
   local settled_early, journaled = 0, false
+  -- What the journal says of item i decides it, when it can: abandoned, failed (not to be tried
+  -- again), or done with its files whole (or saved by another worker, on its disk). true when settled.
+  local function judge(i, e)
+    if not e or results[i] then return results[i] ~= nil end
+    local failed, moderated = failed_try(e)
+    local other = shared and e.attempt ~= seen[i] -- (another worker made a newer try since the start)
+    local function early(item, ev, count)
+      settled_early = settled_early + 1
+      results[i] = item
+      stats[count] = stats[count] + 1
+      set_percent(i, 100)
+      event(ev)
+      if shared then
+        jrnl:unclaim(keys[i])
+        report()
+        poke()
+      end
+      return true
+    end
+    if e.abandoned then
+      return early({ error = errors.new{ type = "skipped", reason = "abandoned", task_id = e.task_id,
+        message = "task " .. tostring(e.task_id) .. " was abandoned: neither waited for nor downloaded" } },
+        { event = "skipped", index = i, task_id = e.task_id, reason = "abandoned" }, "skipped")
+    elseif failed and (other or not (opts.retry_failed and (opts.retry_moderated or not moderated))) then
+      local err = recorded_failure(e)
+      return early({ error = err }, { event = "failed", index = i, task_id = e.task_id, error = err, earlier = true,
+        again = M.again(e) }, "failed")
+    elseif failed or (e.task_id and e.expired and opts.retry_failed) then
+      retry[i] = true -- (a result that expired unsaved is had again only by a new try)
+    elseif e.status == "completed" and whole(e, paths[i]) and whole(e, frames[i]) then
+      -- finished in an earlier run (or by another worker): a handle without a request (a re-attach)
+      local ok, task = scheduler.protect(client.generate, client, requests[i],
+        { key = keys[i], validate = false, claimed = shared or nil })
+      if ok and task then
+        local by = shared and paths[i] and e.savers and e.savers[paths[i]]
+        return early({ task = task, path = given[i] }, { event = "skipped", index = i, task_id = e.task_id,
+          reason = "done", path = given[i], task = task, worker = by ~= jrnl.worker and by or nil }, "done")
+      end
+    end
+    return false
+  end
   if jrnl then
     for i, req in ipairs(requests) do
       keys[i] = jrnl:take_key(jrnl:hash_of(req))
       local e = jrnl:entry(keys[i])
       if e then
         journaled = true
-        local failed, moderated = failed_try(e)
-        if e.abandoned then
-          settled_early = settled_early + 1
-          results[i] = { error = errors.new{ type = "skipped", reason = "abandoned", task_id = e.task_id,
-            message = "task " .. tostring(e.task_id) .. " was abandoned: neither waited for nor downloaded" } }
-          stats.skipped = stats.skipped + 1
-          set_percent(i, 100)
-          event{ event = "skipped", index = i, task_id = e.task_id, reason = "abandoned" }
-        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
-          settled_early = settled_early + 1
-          results[i] = { error = recorded_failure(e) }
-          stats.failed = stats.failed + 1
-          set_percent(i, 100)
-          event{ event = "failed", index = i, task_id = e.task_id, error = results[i].error, earlier = true,
-                 again = M.again(e) }
-        elseif failed or (e.task_id and e.expired and opts.retry_failed) then
-          retry[i] = true -- (a result that expired unsaved is had again only by a new try)
-        elseif e.status == "completed" and whole(e, paths[i]) and whole(e, frames[i]) then
-          -- finished in an earlier run: a handle without a request (a re-attach), nothing fetched
-          local ok, task = scheduler.protect(client.generate, client, req, { key = keys[i], validate = false })
-          if ok and task then
-            settled_early = settled_early + 1
-            results[i] = { task = task, path = given[i] }
-            stats.done = stats.done + 1
-            set_percent(i, 100)
-            event{ event = "skipped", index = i, task_id = e.task_id, reason = "done", path = given[i], task = task }
-          end
-        end
+        seen[i] = e.attempt
+        judge(i, e)
       end
     end
   end
@@ -328,12 +360,61 @@ function M.run(client, requests, opts, paths, hooks)
   -- ---- the pools -------------------------------------------------------------------------------
   -- every item started has finished, and no more will start (or a pool broke)
   local function over()
-    return fatal ~= nil or (finished == started and (stop or qhead > #queue))
+    return fatal ~= nil or (finished == started and (stop or (qhead > #queue and #elsewhere == 0)))
+  end
+
+  -- Claim item i (a shared journal): true to work on it; false when another worker holds it (it waits
+  -- in `elsewhere`) or had settled it (what the journal says, read again now).
+  local function claim(i)
+    if not shared then return true end
+    local ok = jrnl:claim(keys[i])
+    if not ok then
+      elsewhere[#elsewhere + 1] = i
+      return false
+    end
+    jrnl:refresh()
+    if judge(i, jrnl:entry(keys[i])) then return false end -- (judge gave the claim back)
+    return true
+  end
+
+  -- One look at the items other workers hold (every lease/5): those they settled are settled here,
+  -- those whose claim lapsed (a worker killed) go back into the queue, to be re-attached to.
+  local function watch()
+    scheduler.sleep(math.max(0.2, math.min(2, (jrnl.lease or 10) / 5)))
+    jrnl:refresh()
+    local still = {}
+    for _, i in ipairs(elsewhere) do
+      if not results[i] and not judge(i, jrnl:entry(keys[i])) then
+        if not stop and jrnl:claim(keys[i]) then queue[#queue + 1] = i else still[#still + 1] = i end
+      end
+    end
+    elsewhere = still
+    poke()
+  end
+  if shared then
+    jrnl.on_lost = function(key)
+      for i, k in pairs(keys) do
+        if k == key and tasks[i] and not results[i] then
+          handed[i] = true
+          tasks[i]:close()
+        end
+      end
+    end
   end
 
   local function submitter()
-    while not stop and qhead <= #queue do
-      if in_flight >= concurrency then
+    -- (shared: submitters stay until the batch is over, for the items other workers may hand back)
+    while not stop and (qhead <= #queue or (shared and not over())) do
+      if qhead > #queue then -- only items other workers hold are left: one submitter watches them
+        if #elsewhere > 0 and not watching then
+          watching = true
+          watch()
+          watching = false
+        else
+          local v = version
+          changed.wait(function() return version ~= v or stop end)
+        end
+      elseif in_flight >= concurrency then
         changed.wait(function() return in_flight < concurrency or stop end)
       elseif client.closed then -- closed by a callback, say: no more submits
         stop = true
@@ -344,35 +425,42 @@ function M.run(client, requests, opts, paths, hooks)
         local i = queue[qhead]
         qhead, started, in_flight = qhead + 1, started + 1, in_flight + 1
         stats.running = stats.running + 1
-        local g = {}
-        for k, v in pairs(gopts) do g[k] = v end
-        g.key, g.item, g.output, g.retry_failed = keys[i], (hooks.items or {})[i] or i, paths[i], retry[i]
-        g.cancel = cancel
-        if not jrnl then g.item, g.output = nil, nil end
-        local ok, task, err = M.submit_item(client, requests[i], g, function() return stop end)
-        if not ok then
-          finish(i, { error = raised("generate", task) })
-        elseif not task and interrupted and err and (err.type == "aborted" or again(err)) then
-          -- called off before another attempt (or another round): nothing more sent, its key named
-          finish(i, { error = interrupted_error(nil, err) })
-        elseif not task then
-          finish(i, { error = err })
-        elseif interrupted then -- paid (or re-attached) while stopping: named, not waited for
-          tasks[i] = task
-          event{ event = "submitted", index = i, task_id = task.id, reattached = task.reattached or nil }
-          task:close()
-          finish(i, { task = task, error = interrupted_error(task) })
-        else
-          tasks[i] = task
-          event{ event = "submitted", index = i, task_id = task.id, reattached = task.reattached or nil }
-          local w = task:waiter{ timeout = opts.timeout, on_progress = function(t)
-            set_percent(i, t.progress or 0)
-            event{ event = "progress", index = i, task_id = t.id, status = t.status, progress = t.progress }
-            report()
-          end }
-          w.at, w.i = scheduler.now(), i
-          heap.push(due, w)
+        if not claim(i) then -- (another worker holds it, or settled it): no longer this one's to start
+          started, in_flight = started - 1, in_flight - 1
+          stats.running = stats.running - 1
           poke()
+        else
+          local g = {}
+          for k, v in pairs(gopts) do g[k] = v end
+          g.key, g.item, g.output, g.retry_failed = keys[i], (hooks.items or {})[i] or i, paths[i], retry[i]
+          g.claimed, g.retry_attempt = shared or nil, shared and retry[i] and seen[i] or nil
+          g.cancel = cancel
+          if not jrnl then g.item, g.output = nil, nil end
+          local ok, task, err = M.submit_item(client, requests[i], g, function() return stop end)
+          if not ok then
+            finish(i, { error = raised("generate", task) })
+          elseif not task and interrupted and err and (err.type == "aborted" or again(err)) then
+            -- called off before another attempt (or another round): nothing more sent, its key named
+            finish(i, { error = interrupted_error(nil, err) })
+          elseif not task then
+            finish(i, { error = err })
+          elseif interrupted then -- paid (or re-attached) while stopping: named, not waited for
+            tasks[i] = task
+            event{ event = "submitted", index = i, task_id = task.id, reattached = task.reattached or nil }
+            task:close()
+            finish(i, { task = task, error = interrupted_error(task) })
+          else
+            tasks[i] = task
+            event{ event = "submitted", index = i, task_id = task.id, reattached = task.reattached or nil }
+            local w = task:waiter{ timeout = opts.timeout, on_progress = function(t)
+              set_percent(i, t.progress or 0)
+              event{ event = "progress", index = i, task_id = t.id, status = t.status, progress = t.progress }
+              report()
+            end }
+            w.at, w.i = scheduler.now(), i
+            heap.push(due, w)
+            poke()
+          end
         end
       end
     end
