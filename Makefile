@@ -13,7 +13,7 @@ VALIDATE_SRC = src/validate.c src/validate_fields.c src/validate_checks.c src/va
 CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_api.c src/engine_loop.c \
             src/engine_sched.c src/engine_transfer.c src/engine_output.c src/answer.c src/jobs.c src/buf.c \
             src/fs.c src/json.c src/jsonread.c src/number.c src/text.c src/url.c src/signals.c \
-            src/platform_posix.c src/platform_win32.c
+            src/platform_posix.c src/platform_win32.c src/redis.c src/engine_redis.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
 # (the validator writes its numbers through platform.h: the emulator links the platform files too)
@@ -34,7 +34,15 @@ objs_of   = $(patsubst %.c,$(OBJ)/$(1)/%.o,$(2))
 CORE_OBJ  = $(call objs_of,core,$(CORE_SRC))
 EMU_OBJ_DIR ?= emu
 EMU_OBJ   = $(call objs_of,$(EMU_OBJ_DIR),$(EMU_SRC))
-CORE_CFLAGS = $(WARN) -std=c99 -fPIC $(CURL_INC)
+# The Redis journal (src/redis.c) is compiled in when hiredis is found (Debian: libhiredis-dev), and
+# rediss:// (TLS) with it when OpenSSL is (libssl-dev); without them the core says, when a redis://
+# journal is asked for, what to install.
+HAVE_HIREDIS := $(shell pkg-config --exists hiredis 2>/dev/null && echo 1)
+HAVE_OPENSSL := $(shell pkg-config --exists openssl 2>/dev/null && echo 1)
+REDIS_CFLAGS := $(if $(HAVE_HIREDIS),-DSD_HAVE_HIREDIS $(if $(HAVE_OPENSSL),-DSD_HAVE_OPENSSL))
+REDIS_LIBS   := $(if $(HAVE_HIREDIS),-lhiredis $(if $(HAVE_OPENSSL),-lssl -lcrypto))
+CORE_LIBS    = -lcurl $(REDIS_LIBS) -lpthread -lm
+CORE_CFLAGS = $(WARN) -std=c99 -fPIC $(CURL_INC) $(REDIS_CFLAGS)
 EMU_CFLAGS  = $(WARN) -std=gnu99 -Isrc $(LUA_INC) $(EMU_INC) -DEMU_MEDIA_DIR='"$(EMU_MEDIA)"'
 
 # $(call c_objects,VARIANT,COMPILER AND FLAGS): the rule that compiles a
@@ -102,7 +110,7 @@ build: $(CORE_SO)
 
 $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -shared -o $@ $(CORE_OBJ) -lcurl -lpthread -lm
+	$(CC) $(CFLAGS) -shared -o $@ $(CORE_OBJ) $(CORE_LIBS)
 
 $(EMU_BIN): $(EMU_OBJ)
 	@mkdir -p $(dir $@)

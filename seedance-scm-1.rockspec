@@ -37,6 +37,11 @@ external_dependencies = {
       --   luarocks install seedance CURL_DIR="$(brew --prefix curl)"
       -- (without CURL_DIR, a curl under /usr/local or /opt/homebrew is used if LuaRocks finds one).
       macosx = { CURL = { header = "curl/curl.h", library = "curl" } },
+      -- Linux: the shared journal (journal = "redis://...", src/redis.c) is built with hiredis and, for
+      -- rediss://, OpenSSL (Debian: libhiredis-dev, libssl-dev); LuaRocks names the package it misses.
+      -- Elsewhere src/redis.c builds without them and a redis:// journal is refused with what to install.
+      linux = { CURL = { library = "curl" }, HIREDIS = { header = "hiredis/hiredis.h", library = "hiredis" },
+                OPENSSL = { header = "openssl/ssl.h", library = "ssl" } },
    },
 }
 build = {
@@ -51,7 +56,8 @@ build = {
                      "src/engine.c", "src/engine_api.c", "src/engine_loop.c", "src/engine_sched.c",
                      "src/engine_transfer.c", "src/engine_output.c", "src/answer.c", "src/jobs.c", "src/buf.c",
                      "src/fs.c", "src/json.c", "src/jsonread.c", "src/number.c", "src/text.c", "src/url.c",
-                     "src/signals.c", "src/platform_posix.c", "src/platform_win32.c" },
+                     "src/signals.c", "src/platform_posix.c", "src/platform_win32.c",
+                     "src/redis.c", "src/engine_redis.c" },
          libraries = { "curl", "pthread" },
          incdirs = { "$(CURL_INCDIR)" },
          libdirs = { "$(CURL_LIBDIR)" },
@@ -88,6 +94,7 @@ build = {
       ["seedance.http"] = "lua/seedance/http.lua",
       ["seedance.interrupt"] = "lua/seedance/interrupt.lua",
       ["seedance.journal"] = "lua/seedance/journal.lua",
+      ["seedance.journal.redis"] = "lua/seedance/journal/redis.lua",
       ["seedance.json"] = "lua/seedance/json.lua",
       ["seedance.numbers"] = "lua/seedance/numbers.lua",
       ["seedance.models"] = "lua/seedance/models.lua",
@@ -107,6 +114,12 @@ build = {
       ["seedance.version"] = "lua/seedance/version.lua",
    },
    platforms = {
+      linux = { modules = { ["seedance.core"] = { libraries = { "curl", "pthread", "hiredis", "ssl", "crypto" },
+                                                  defines = { "SD_HAVE_HIREDIS", "SD_HAVE_OPENSSL" },
+                                                  incdirs = { "$(CURL_INCDIR)", "$(HIREDIS_INCDIR)",
+                                                              "$(OPENSSL_INCDIR)" },
+                                                  libdirs = { "$(CURL_LIBDIR)", "$(HIREDIS_LIBDIR)",
+                                                              "$(OPENSSL_LIBDIR)" } } } },
       -- the core calls Winsock (WSAPoll, socket) and BCryptGenRandom itself; Vista is the oldest Windows with WSAPoll
       windows = { modules = { ["seedance.core"] = { libraries = { "libcurl", "ws2_32", "bcrypt" },
                                                     defines = { "_WIN32_WINNT=0x0600" } } } },

@@ -88,7 +88,7 @@ $(eval $(call c_objects,emu-asan,$(CLANG) $(SAN_CFLAGS) $(EMU_CFLAGS)))
 
 $(ASAN_SO): $(call objs_of,asan,$(CORE_SRC))
 	@mkdir -p $(dir $@)
-	$(CLANG) $(SAN_CFLAGS) -shared -o $@ $^ -lcurl -lpthread -lm
+	$(CLANG) $(SAN_CFLAGS) -shared -o $@ $^ $(CORE_LIBS)
 
 # Run a spec command with output to the terminal and $(CHECK_DIR)/$(1).log;
 # its status goes to $(CHECK_DIR)/$(1).rc.

@@ -39,7 +39,7 @@ $(foreach l,$(OTHER_LUAS),$(eval $(call c_objects,$(l),$(CC) $(CFLAGS) $(CORE_CF
 .SECONDEXPANSION:
 build/%/seedance/core.so: $$(call objs_of,$$*,$(CORE_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -shared -o $@ $^ -lcurl -lpthread -lm
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(CORE_LIBS)
 
 $(OTHER_LUAS:%=test-%): test-%: build/%/seedance/core.so
 	@$(MAKE) --no-print-directory emulator

@@ -407,7 +407,7 @@ return {
     promise = "seedance batch never overwrites a file it did not make: an output already there stops it before paying",
     file = "lua/seedance/cli/batch_input.lua",
     from = [[
-          if files.size(path) and not (entry and entry.status == "completed") then
+          if files.size(path) and not (entry and (entry.downloads[path] or (this_line and not saved_by[path]))) then
 ]],
     to = [[
           if false then
@@ -438,5 +438,122 @@ return {
 ]],
     to = [[
     max_spend = nil, generate = { validate = not args.no_validate },
+]] },
+  { name = "batch-existing-output-this-task",
+    promise = "an output already there is a batch line's own only when the journal saved it at that path from that line's task (a line removed or moved since never clobbers another's video)",
+    file = "lua/seedance/cli/batch_input.lua",
+    from = [[
+          if files.size(path) and not (entry and (entry.downloads[path] or (this_line and not saved_by[path]))) then
+]],
+    to = [[
+          if files.size(path) and not (entry and entry.status == "completed") then
+]] },
+  { name = "batch-output-renamed-unrecorded",
+    promise = "a whole file a kill left between a download's rename and its journal record is taken for its line's own on the re-run",
+    file = "lua/seedance/cli/batch_input.lua",
+    from = [[
+          if files.size(path) and not (entry and (entry.downloads[path] or (this_line and not saved_by[path]))) then
+]],
+    to = [[
+          if files.size(path) and not (entry and entry.downloads[path]) then
+]] },
+  { name = "batch-failed-advice",
+    promise = "the batch's closing line offers --retry-failed only for the failures it retries (not a changed file, a timeout)",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+      local a = ev.again or "rerun"
+]],
+    to = [[
+      local a = "retry_failed"
+]] },
+  { name = "batch-dry-run-moderated",
+    promise = "--retry-failed --dry-run says that a line refused for sensitive content waits for --retry-moderated",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+    and " (refused for sensitive content: not retried without --retry-moderated)"
+]],
+    to = [[
+    and " (not retried without --retry-failed)"
+]] },
+  { name = "batch-pattern-whole-number",
+    promise = "-o and --save-last-frame patterns write the line number as a whole number: %c (a control character or '/' in a name), floats and %q are refused",
+    file = "lua/seedance/cli/batch_input.lua",
+    from = [[
+      if not spec:match("[diuoxXs]$") then bad = bad or ("%" .. spec) end
+]],
+    to = [[
+]] },
+  { name = "batch-every-problem-at-once",
+    promise = "a batch lists every problem of its file at once: lines that are not JSON objects and the other lines' invalid fields",
+    file = "lua/seedance/cli/batch_input.lua",
+    from = [[
+    for _, p in ipairs(validation_problems(items, args)) do problems[#problems + 1] = p end
+]],
+    to = [[
+]] },
+  { name = "batch-line-array",
+    promise = "a batch line that is an empty JSON array is refused as one, not taken for an empty object",
+    file = "lua/seedance/cli/batch_input.lua",
+    from = [[
+      if not is_object(obj) or raw:match("^%s*%[") then -- ([] decodes as an empty table, as {} does)
+]],
+    to = [[
+      if not is_object(obj) then
+]] },
+  { name = "batch-folder-once",
+    promise = "a missing output folder is said once for every line whose output it would hold",
+    file = "lua/seedance/cli/batch_input.lua",
+    from = [[
+        if not wok and why and why:find("folder", 1, true) and folder_said[why] then
+]],
+    to = [[
+        if false then
+]] },
+  { name = "cli-journal-items-list",
+    promise = "seedance journal --json lists items as a JSON list, empty too",
+    file = "lua/seedance/cli/journal.lua",
+    from = [[
+      { "items" }), "\n")
+]],
+    to = [[
+      nil), "\n")
+]] },
+  { name = "cli-interrupt-before-guard",
+    promise = "Ctrl-C before the command traps signals (reading, checking) is one line and exit 130, never an internal error",
+    file = "lua/seedance/cli.lua",
+    from = [[
+  if require("seedance.interrupt").from_host(first_line(code)) then
+]],
+    to = [[
+  if false then
+]] },
+  { name = "batch-maybe-paid-key",
+    promise = "a batch's --json event of a line whose submit went unanswered carries the key the service may have "
+      .. "made (and billed) its task under (error.idempotency_key, maybe_paid)",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+           status = e.status, maybe_paid = key and true or nil, idempotency_key = key }
+]],
+    to = [[
+           status = e.status }
+]] },
+  { name = "batch-maybe-paid-line",
+    promise = "a batch's line of an item whose submit went unanswered names the Idempotency-Key its task may have "
+      .. "been made under",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+  local key = e and not ev.task_id and e.maybe_paid and e.idempotency_key
+]],
+    to = [[
+  local key = nil
+]] },
+  { name = "batch-reason-by-type",
+    promise = "a batch's summary groups failures by their type (moderation apart), not a transfer's kind",
+    file = "lua/seedance/cli/batch.lua",
+    from = [[
+  return ev.error.kind == "moderation" and "moderation" or ev.error.type
+]],
+    to = [[
+  return ev.error.kind or ev.error.type
 ]] },
 }

@@ -105,11 +105,11 @@ return {
     promise = "the journal has the submit, with its Idempotency-Key, on disk before the submit is sent",
     file = "lua/seedance/client.lua",
     from = [[
-    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
+    local ok, werr, why = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
       attempt = attempt, item = opts.item, output = opts.output, prompt = journal.excerpt(sent.prompt) }
 ]],
     to = [[
-    local ok, werr = true, nil
+    local ok, werr, why = true, nil, nil
 ]] },
   { name = "key-masked-every-call",
     promise = "every public call masks the key in the error it returns (bodies quoted outside the HTTP layer too)",
@@ -203,7 +203,7 @@ return {
     timeout = settings.timeout, connect_timeout = settings.connect_timeout, max_body = 1e12,
 ]] },
   { name = "submit-closed-while-waiting",
-    promise = "a submit that waited for a max_in_flight slot on a client closed meanwhile pays for nothing",
+    promise = "a submit that waited for a max_in_flight slot on a client closed meanwhile pays for nothing and sends nothing (no upload of its local images)",
     file = "lua/seedance/client.lua",
     from = [[
   if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
@@ -264,19 +264,19 @@ return {
     promise = "the library writes nothing to stderr itself: a journal's skipped records go to the logger",
     file = "lua/seedance/client.lua",
     from = [[
-    ctx.log("warn", "journal %s: skipped %d malformed and %d torn records", s.journal, jrnl.skipped, jrnl.torn)
+    ctx.log("warn", "journal %s: skipped %d malformed and %d torn records", jrnl.path, jrnl.skipped, jrnl.torn)
 ]],
     to = [[
-    io.stderr:write(string.format("seedance: journal %s: skipped %d malformed and %d torn records\n", s.journal, jrnl.skipped, jrnl.torn))
+    io.stderr:write(string.format("seedance: journal %s: skipped %d malformed and %d torn records\n", jrnl.path, jrnl.skipped, jrnl.torn))
 ]] },
   { name = "cli-error-by-fields",
     promise = "the command tells a journal it cannot use (a file error, exit 10) from a bad setting by the error's fields, not its text",
     file = "lua/seedance/client.lua",
     from = [[
-      return nil, errors.new{ type = "io_error", journal = s.journal, reason = tostring(jerr),
+                              and "journal" or nil, journal = journal.shown(s.journal), reason = tostring(jerr),
 ]],
     to = [[
-      return nil, errors.new{ type = "io_error", reason = tostring(jerr),
+                              and "journal" or nil, reason = tostring(jerr),
 ]] },
   { name = "env-number-locale-free",
     promise = "Lua 5.1: a number option from the environment (SEEDANCE_TIME_SCALE=0.05) is read under a comma locale",
@@ -328,10 +328,10 @@ return {
 ]] },
       { file = "lua/seedance/journal.lua",
         from = [[
-      return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
+    return nil, self.path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
 ]],
         to = [[
-      return nil, path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
+    return nil, self.path .. ": journal version " .. rec.v .. " is newer than this seedance understands"
 ]] },
     } },
   { name = "journal-key-one-occurrence",
@@ -352,9 +352,28 @@ return {
     timeout = 90,
     file = "lua/seedance/client.lua",
     from = [[
-    self._submit_stopped = function() return client.closed and "the client was closed" or nil end
+      self._submit_stopped = function() return client.closed and "the client was closed" or nil end
 ]],
     to = [[
-    self._submit_stopped = function() return nil end
+      self._submit_stopped = function() return nil end
+]] },
+  { name = "journal-refusal-request-only",
+    promise = "only a refusal of the request itself (400, 413, 422, sensitive content) is recorded as a journaled try; a refused key or balance is not, so a later run submits it",
+    file = "lua/seedance/client.lua",
+    from = [[
+  return s == 400 or s == 413 or s == 422 or (r.kind == "moderation" and s ~= nil and s >= 400 and s < 500)
+]],
+    to = [[
+  return s ~= nil and s >= 400 and s < 500 and s ~= 429 and s ~= 408
+]] },
+  { name = "submit-stops-when-run-stopped",
+    promise = "a submit whose pipeline run was stopped (generate's cancel token interrupted: a batch's Ctrl-C) "
+      .. "sends no further attempt once its pause ended",
+    timeout = 120,
+    file = "lua/seedance/client.lua",
+    from = [[
+      if cancel.interrupted then return "the run was stopped" end
+]],
+    to = [[
 ]] },
 }

@@ -12,10 +12,10 @@ return {
 ]] },
       { file = "src/engine_loop.c",
         from = [[
-        n = e->nsocks > 0 || wait > 0 ? sd_poll(e->pfds, e->nsocks, wait) : 0;
+        n = e->nsocks + nredis > 0 || wait > 0 ? sd_poll(e->pfds, e->nsocks + nredis, wait) : 0;
 ]],
         to = [[
-        n = sd_poll(e->pfds, e->nsocks, wait + 100);
+        n = sd_poll(e->pfds, e->nsocks + nredis, wait + 100);
 ]] },
     } },
   { name = "guard-link-local-connect",

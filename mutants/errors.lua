@@ -47,4 +47,22 @@ return {
     to = [[
   local path = nil
 ]] },
+  { name = "moderation-not-insensitive",
+    promise = "'case-insensitive' is no word of a moderation verdict",
+    file = "lua/seedance/errors.lua",
+    from = [[
+    if text:sub(s - 2, s - 1) ~= "in" then return true end
+]],
+    to = [[
+    if true then return true end
+]] },
+  { name = "moderation-no-rate-limit",
+    promise = "a rate limit (429) or timeout (408) that names moderation is no verdict: retried as it is",
+    file = "lua/seedance/http.lua",
+    from = [[
+  local verdict = e and r.status ~= 408 and r.status ~= 429
+]],
+    to = [[
+  local verdict = e
+]] },
 }

@@ -4,19 +4,19 @@ return {
     promise = "journal records of the wrong types are skipped, never raised on",
     file = "lua/seedance/journal.lua",
     from = [[
-    elseif well_formed(rec) then
+  elseif well_formed(rec) then
 ]],
     to = [[
-    elseif true then
+  elseif true then
 ]] },
   { name = "journal-hash-image-bytes",
     promise = "a journaled request with a local image is told apart by the image's bytes",
     file = "lua/seedance/journal.lua",
     from = [[
-      local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
+        local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
 ]],
     to = [[
-      local r = { ok = false }
+        local r = { ok = false }
 ]] },
   { name = "journal-key-token",
     promise = "a journal's Idempotency-Key must be a header-safe token",
@@ -40,10 +40,19 @@ return {
     promise = "a journal is never appended to a file that is not a journal",
     file = "lua/seedance/journal.lua",
     from = [[
-  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
+  if not M.is_header(first) and not (first == nil and only_line and text:sub(1, 1) == "{") then
 ]],
     to = [[
   if false then
+]] },
+  { name = "journal-not-foreign-one-line",
+    promise = "a one-line file that is not JSON (a user's notes) is not taken for a journal torn mid-header",
+    file = "lua/seedance/journal.lua",
+    from = [[
+  if not M.is_header(first) and not (first == nil and only_line and text:sub(1, 1) == "{") then
+]],
+    to = [[
+  if not M.is_header(first) and not (first == nil and only_line) then
 ]] },
   { name = "journal-read-whole",
     promise = "a journal is read whole, however long",
@@ -90,11 +99,11 @@ return {
       .. "inside a host's step(0)",
     file = "lua/seedance/journal.lua",
     from = [[
-      local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
+        local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
 ]],
     to = [[
-      local bytes = core.read_file(v.resolved or v.path, M.HASH_MAX)
-      local r = { ok = bytes ~= nil, hash = bytes and core.hash(bytes) }
+        local data = core.read_file(v.resolved or v.path, M.HASH_MAX)
+        local r = { ok = data ~= nil, hash = data and core.hash(data) }
 ]] },
   { name = "journal-read-sliced",
     promise = "a journal of thousands of records is read over several frames (a slice per step), not in one step",
@@ -112,5 +121,22 @@ return {
 ]],
     to = [[
     if false then
+]] },
+  { name = "journal-hash-stable",
+    promise = "a request with a local image hashes the same in every process (its marker's keys in one order), so a re-run finds its task instead of paying again",
+    file = "lua/seedance/journal.lua",
+    from = [[
+      return '{"$file":' .. path .. ',"bytes":' .. sum .. "}"
+]],
+    to = [[
+      return json.encode({ ["$file"] = v.path, bytes = bytes })
+]] },
+  { name = "journal-legacy-hash",
+    promise = "a journal written before, holding a request's hash with its images' keys in the other order, is still found: a re-run pays nothing",
+    file = "lua/seedance/journal.lua",
+    from = [[
+  if legacy and not self.hashes[h] and self.hashes[legacy] then return legacy end
+]],
+    to = [[
 ]] },
 }

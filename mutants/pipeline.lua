@@ -85,7 +85,7 @@ return {
     promise = "no map output names the client's journal, however spelled",
     file = "lua/seedance/preflight.lua",
     from = [[
-  if client.settings.journal then
+  if client.settings.journal and not require("seedance.journal").is_url(client.settings.journal) then
 ]],
     to = [[
   if false then
@@ -250,37 +250,37 @@ return {
     promise = "retry_failed submits the items whose journaled try failed again (and only them)",
     file = "lua/seedance/pipeline/fanout.lua",
     from = [[
-        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+    elseif failed and (other or not (opts.retry_failed and (opts.retry_moderated or not moderated))) then
 ]],
     to = [[
-        elseif failed then
+    elseif failed then
 ]] },
   { name = "map-retry-moderated",
     promise = "a moderation failure is retried only with retry_moderated, not by retry_failed alone",
     file = "lua/seedance/pipeline/fanout.lua",
     from = [[
-        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+    elseif failed and (other or not (opts.retry_failed and (opts.retry_moderated or not moderated))) then
 ]],
     to = [[
-        elseif failed and not opts.retry_failed then
+    elseif failed and (other or not opts.retry_failed) then
 ]] },
   { name = "map-failed-settled",
     promise = "a journaled re-run leaves a failed item failed, with its recorded error, sending nothing",
     file = "lua/seedance/pipeline/fanout.lua",
     from = [[
-        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
+    elseif failed and (other or not (opts.retry_failed and (opts.retry_moderated or not moderated))) then
 ]],
     to = [[
-        elseif false then
+    elseif false then
 ]] },
   { name = "map-abandoned-skipped",
     promise = "a journaled re-run skips an abandoned item: no request, reason abandoned",
     file = "lua/seedance/pipeline/fanout.lua",
     from = [[
-        if e.abandoned then
+    if e.abandoned then
 ]],
     to = [[
-        if false then
+    if false then
 ]] },
   { name = "map-max-spend",
     promise = "max_spend: no item is submitted once used_balance has grown by more than the cap",
@@ -304,6 +304,43 @@ return {
     file = "lua/seedance/pipeline/fanout.lua",
     from = [[
   if journaled then report(true) end -- a journaled re-run: where it stands, at once
+]],
+    to = [[
+]] },
+  { name = "map-not-its-output",
+    promise = "a journaled re-run of map never overwrites a file the journal saved from another request's task (an item removed or moved since)",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+      elseif clash then
+]],
+    to = [[
+      elseif false then
+]] },
+  { name = "map-retry-expired",
+    promise = "a result that expired before it was saved is recorded, so retry_failed (--retry-failed) pays for a new try",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+      if jrnl and keys[i] and item.error.type == "expired" and item.task and not item.error.earlier then
+]],
+    to = [[
+      if false then
+]] },
+  { name = "map-account-stops",
+    promise = "a refusal of the key or the balance (401, 402, 403) stops the submits of map and seedance batch",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+      if M.ACCOUNT[item.error.type] and not item.task then
+]],
+    to = [[
+      if false then
+]] },
+  { name = "batch-interrupt-submit-pause",
+    promise = "a batch's Ctrl-C ends its submits' pauses before another attempt (a 429's Retry-After, the "
+      .. "client's shared pause) at once and sends nothing more: no line paid after Ctrl-C",
+    timeout = 120,
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+          g.cancel = cancel
 ]],
     to = [[
 ]] },

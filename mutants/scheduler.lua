@@ -155,4 +155,14 @@ return {
     to = [[
   while false do
 ]] },
+  { name = "sleep-token-wakes-all",
+    promise = "scheduler.interrupt(token) wakes every coroutine pausing on the token (a client's or a batch's "
+      .. "submits pausing at a 429 all end at once), not only the last to sleep",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  for rec, gen in pairs(token.sleepers or {}) do wake(rec, gen) end
+]],
+    to = [[
+  for rec, gen in pairs(token.sleepers or {}) do wake(rec, gen) break end
+]] },
 }

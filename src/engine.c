@@ -469,6 +469,11 @@ static int sd_engine_next_l(lua_State *L) {
         sd_engine_cancel(e, sd_engine_pop(e));
         return 1;
     }
+    if (n->kind == SD_NODE_REDIS) {
+        sd_push_redis(L, ((sd_rnode *)n)->r);
+        sd_engine_cancel(e, sd_engine_pop(e));
+        return 1;
+    }
     /* build the table first: a memory error here leaves the result queued */
     sd_push_result(L, (sd_transfer *)n);
     sd_transfer_free((sd_transfer *)sd_engine_pop(e));
@@ -602,6 +607,7 @@ void sd_engine_register(lua_State *L) {
         sd_setfuncs(L, sd_engine_meta);
         lua_newtable(L);
         sd_setfuncs(L, sd_engine_methods);
+        sd_setfuncs(L, sd_engine_redis_methods);
         lua_setfield(L, -2, "__index");
         lua_pushliteral(L, SD_ENGINE_MT);
         lua_setfield(L, -2, "__name");
@@ -615,4 +621,5 @@ void sd_engine_register(lua_State *L) {
     sd_api_register(L);
     lua_pushcfunction(L, sd_engine_new_l);
     lua_setfield(L, -2, "engine");
+    sd_engine_redis_register(L);
 }

@@ -536,6 +536,11 @@ int sd_engine_result_l(lua_State *L) {
         sd_engine_cancel(e, node);
         return 1;
     }
+    if (node != NULL && node->kind == SD_NODE_REDIS) {
+        sd_push_redis(L, ((sd_rnode *)node)->r);
+        sd_engine_cancel(e, node);
+        return 1;
+    }
     if (node == NULL || node->kind != SD_NODE_TRANSFER || ((sd_transfer *)node)->state != SD_T_DONE) {
         lua_pushnil(L);
         return 1;

@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "jobs.h"
 #include "platform.h"
+#include "redis.h"
 
 /* Why a transfer was stopped by the engine rather than by libcurl. */
 typedef enum sd_fail {
@@ -63,12 +64,19 @@ typedef struct sd_qnode {
 #define SD_NODE_TRANSFER 1
 #define SD_NODE_WATCH 2
 #define SD_NODE_JOB 3
+#define SD_NODE_REDIS 4
 
 /* A file job the worker finished (jobs.h), as it waits in the result queue. */
 typedef struct sd_jobnode {
     sd_qnode q;  /* its id (the job's) and queue links (first member) */
     sd_job *job; /* the job (owned) */
 } sd_jobnode;
+
+/* A Redis command that finished (redis.h), as it waits in the result queue. */
+typedef struct sd_rnode {
+    sd_qnode q;                /* its id (the command's) and queue links (first member) */
+    struct sd_redis_result *r; /* the result (owned) */
+} sd_rnode;
 
 /* A transfer's settings, read from Lua by engine.c; strings are borrowed. */
 typedef struct sd_request {
@@ -291,6 +299,15 @@ typedef struct sd_sock {
     size_t idx;       /* its slot in socks[] and pfds[] */
 } sd_sock;
 
+/* A Redis connection of the engine (redis.c), its socket polled with libcurl's. */
+typedef struct sd_rlink {
+    long long id;           /* its handle, from the engine's ids */
+    sd_redis *conn;         /* the connection (owned) */
+    short revents;          /* what the last poll found on its socket */
+    int polled;             /* its socket was in the last poll */
+    struct sd_rlink *next;  /* the engine's next connection */
+} sd_rlink;
+
 /* Engine settings, read from Lua by engine.c. */
 typedef struct sd_engine_opts {
     long max_host_connections;  /* per host, 0 = unlimited */
@@ -333,6 +350,7 @@ typedef struct sd_engine {
         int starts, downloads, sockets, answers;
     } last;
     sd_jobs jobs;              /* file work on the worker thread (jobs.c); ids from next_id too */
+    sd_rlink *redis;           /* Redis connections (redis.c), polled with libcurl's sockets */
     long long file_budget;     /* bytes of downloads one step may write to their files, 0 = no cap */
     long long step_bytes;      /* bytes written to download files in this step */
     int paused;                /* some download was paused by the file budget: resume it at the next step */
@@ -434,6 +452,21 @@ int sd_watch_answer(sd_watch *w, const sd_task_answer *a, long long now);
 int sd_heap_push(sd_engine *e, sd_watch *w);
 void sd_heap_remove(sd_engine *e, sd_watch *w);
 sd_watch *sd_heap_top(sd_engine *e);
+
+/* Open a Redis connection under a new id (its first command connects); the id, or -1 with a message. */
+long long sd_engine_redis_open(sd_engine *e, const sd_redis_opts *o, char *err, size_t errlen);
+
+/* The connection with this id, or NULL. */
+sd_redis *sd_engine_redis_find(sd_engine *e, long long id);
+
+/* Close and free a connection; its commands give no result. Whether the id was found. */
+int sd_engine_redis_close(sd_engine *e, long long id);
+
+/* A new id for a command. */
+long long sd_engine_new_id(sd_engine *e);
+
+/* The oldest finished Redis command of any connection (the caller frees it), or NULL. */
+sd_redis_result *sd_engine_redis_take(sd_engine *e);
 
 /* ---- engine_transfer.c: one transfer's easy-handle options and callbacks ---- */
 

@@ -56,13 +56,14 @@ static short sd_poll_events(int what) {
     return ev;
 }
 
-/* Grow the socket arrays to hold one more; -1 when memory ran out. */
-static int sd_socks_grow(sd_engine *e) {
+/* Grow the socket arrays to hold at least n; -1 when memory ran out. */
+static int sd_socks_reserve(sd_engine *e, size_t n) {
     size_t cap;
     sd_sock **socks;
     sd_pollfd *pfds, *ready;
-    if (e->nsocks < e->capsocks) return 0;
+    if (n <= e->capsocks) return 0;
     cap = e->capsocks ? e->capsocks * 2 : 16;
+    while (cap < n) cap *= 2;
     socks = realloc(e->socks, cap * sizeof *socks);
     if (socks == NULL) return -1;
     e->socks = socks;
@@ -96,7 +97,7 @@ static int sd_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *
         return 0;
     }
     if (k == NULL) {
-        if (sd_socks_grow(e) != 0 || (k = malloc(sizeof *k)) == NULL) return -1;
+        if (sd_socks_reserve(e, e->nsocks + 1) != 0 || (k = malloc(sizeof *k)) == NULL) return -1;
         k->fd = s;
         k->what = 0; /* not watched yet */
         k->idx = e->nsocks;
@@ -663,9 +664,146 @@ nomem:
     return NULL;
 }
 
+/* ---- Redis connections (redis.c), polled with libcurl's sockets ---- */
+
+/* Whether a Redis connection has results waiting. */
+static int sd_redis_results(const sd_engine *e) {
+    const sd_rlink *l;
+    for (l = e->redis; l != NULL; l = l->next)
+        if (sd_redis_has_results(l->conn)) return 1;
+    return 0;
+}
+
+/* Whether a Redis connection waits for replies (so the engine polls its socket). */
+static int sd_redis_busy(const sd_engine *e) {
+    const sd_rlink *l;
+    for (l = e->redis; l != NULL; l = l->next)
+        if (sd_redis_pending(l->conn) > 0) return 1;
+    return 0;
+}
+
+long long sd_engine_new_id(sd_engine *e) {
+    return e->next_id++;
+}
+
+long long sd_engine_redis_open(sd_engine *e, const sd_redis_opts *o, char *err, size_t errlen) {
+    sd_rlink *l = calloc(1, sizeof *l);
+    if (l == NULL) {
+        snprintf(err, errlen, "not enough memory");
+        return -1;
+    }
+    l->conn = sd_redis_new(o, err, errlen);
+    if (l->conn == NULL) {
+        free(l);
+        return -1;
+    }
+    l->id = e->next_id++;
+    l->next = e->redis;
+    e->redis = l;
+    return l->id;
+}
+
+sd_redis *sd_engine_redis_find(sd_engine *e, long long id) {
+    sd_rlink *l;
+    for (l = e->redis; l != NULL; l = l->next)
+        if (l->id == id) return l->conn;
+    return NULL;
+}
+
+int sd_engine_redis_close(sd_engine *e, long long id) {
+    sd_rlink **p = &e->redis;
+    while (*p != NULL && (*p)->id != id) p = &(*p)->next;
+    if (*p == NULL) return 0;
+    {
+        sd_rlink *l = *p;
+        *p = l->next;
+        sd_redis_free(l->conn);
+        free(l);
+    }
+    return 1;
+}
+
+sd_redis_result *sd_engine_redis_take(sd_engine *e) {
+    sd_rlink *l;
+    for (l = e->redis; l != NULL; l = l->next) {
+        sd_redis_result *r = sd_redis_take(l->conn);
+        if (r != NULL) return r;
+    }
+    return NULL;
+}
+
+/* Put each Redis connection's socket after libcurl's in the poll array; how many. */
+static size_t sd_redis_arm(sd_engine *e) {
+    sd_rlink *l;
+    size_t n = 0, count = 0;
+    for (l = e->redis; l != NULL; l = l->next) count++;
+    if (count == 0 || sd_socks_reserve(e, e->nsocks + count) != 0) return 0;
+    for (l = e->redis; l != NULL; l = l->next) {
+        sd_socket s;
+        short ev;
+        l->revents = 0;
+        l->polled = sd_redis_want(l->conn, &s, &ev);
+        if (!l->polled) continue;
+        e->pfds[e->nsocks + n].fd = s;
+        e->pfds[e->nsocks + n].events = ev;
+        e->pfds[e->nsocks + n].revents = 0;
+        n++;
+    }
+    return n;
+}
+
+/* After the poll: each polled connection's revents (read before libcurl may move the array). */
+static void sd_redis_collect(sd_engine *e) {
+    sd_rlink *l;
+    size_t n = 0;
+    for (l = e->redis; l != NULL; l = l->next) {
+        if (!l->polled) continue;
+        l->revents = e->pfds[e->nsocks + n].revents;
+        n++;
+    }
+}
+
+/* Do each connection's IO and what is due; the finished commands go to the result queue. */
+static void sd_redis_run(sd_engine *e) {
+    sd_rlink *l;
+    sd_redis_result *r;
+    long long now = sd_now_us();
+    for (l = e->redis; l != NULL; l = l->next) {
+        if (l->polled || sd_redis_deadline(l->conn) >= 0) sd_redis_io(l->conn, l->revents, now);
+        l->revents = 0;
+        l->polled = 0;
+    }
+    while (sd_redis_results(e)) {
+        sd_rnode *n = calloc(1, sizeof *n);
+        if (n == NULL) return; /* no memory now: the result waits in its connection for the next step */
+        r = sd_engine_redis_take(e);
+        if (r == NULL) {
+            free(n);
+            return;
+        }
+        n->r = r;
+        sd_engine_track_as(e, &n->q, r->id, SD_NODE_REDIS);
+        sd_engine_queue(e, &n->q);
+    }
+}
+
+/* Milliseconds until the nearest Redis deadline (rounded up), or -1. */
+static long long sd_redis_left_ms(const sd_engine *e) {
+    const sd_rlink *l;
+    long long best = -1, now = sd_now_us();
+    for (l = e->redis; l != NULL; l = l->next) {
+        long long d = sd_redis_deadline(l->conn), ms;
+        if (d < 0) continue;
+        ms = d <= now ? 0 : (d - now + 999) / 1000;
+        if (best < 0 || ms < best) best = ms;
+    }
+    return best;
+}
+
 void sd_engine_free(sd_engine *e) {
     size_t i;
     sd_profile *p;
+    while (e->redis != NULL) sd_engine_redis_close(e, e->redis->id);
     sd_jobs_free(&e->jobs); /* the worker finishes what was queued (a journal record lands), then stops */
     /* watches first (they cancel their polls), then the transfers left */
     for (i = 0; i < e->nbuckets && e->buckets != NULL; i++) {
@@ -710,6 +848,13 @@ void sd_engine_cancel(sd_engine *e, sd_qnode *n) {
         sd_unqueue(e, n);
         sd_untrack(e, n);
         sd_job_free(((sd_jobnode *)n)->job);
+        free(n);
+        return;
+    }
+    if (n->kind == SD_NODE_REDIS) {
+        sd_unqueue(e, n);
+        sd_untrack(e, n);
+        sd_redis_result_free(((sd_rnode *)n)->r);
         free(n);
         return;
     }
@@ -834,8 +979,8 @@ static long long sd_window_wake(sd_engine *e) {
 }
 
 size_t sd_engine_step(sd_engine *e, int timeout_ms) {
-    int running, n, wait = timeout_ms, starts = 0, downloads = 0, socks = 0, fired = 0;
-    size_t i, nready = 0;
+    int running, n, wait = timeout_ms, starts = 0, downloads = 0, socks = 0, fired = 0, redis = sd_redis_busy(e);
+    size_t i, nready = 0, nredis = 0;
     long long now = sd_now_us(), t0, at;
     sd_budget *b = &e->budget;
     sd_watch *w;
@@ -857,12 +1002,18 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
         if (d < wait) wait = (int)d;
     }
     if (wait > 1 && sd_jobs_outstanding(&e->jobs) > 0) wait = 1; /* the worker's results are looked for every ms */
-    if (e->poller != NULL && e->nsocks > 0) {
+    if (redis) {
+        long long d = sd_redis_left_ms(e);
+        if (d >= 0 && d < wait) wait = (int)d;
+        nredis = sd_redis_arm(e); /* (a step with Redis replies awaited polls the array: they are in it) */
+    }
+    if (e->poller != NULL && e->nsocks > 0 && nredis == 0) {
         /* the kernel's set: only the ready sockets come back */
         n = sd_poller_wait(e->poller, e->ready, e->nsocks, wait);
         if (n > 0) nready = (size_t)n;
     } else {
-        n = e->nsocks > 0 || wait > 0 ? sd_poll(e->pfds, e->nsocks, wait) : 0;
+        n = e->nsocks + nredis > 0 || wait > 0 ? sd_poll(e->pfds, e->nsocks + nredis, wait) : 0;
+        if (nredis > 0) sd_redis_collect(e);
         if (n > 0) {
             /* copy first: socket_action may add and remove sockets under us */
             for (i = 0; i < e->nsocks; i++) {
@@ -940,6 +1091,7 @@ size_t sd_engine_step(sd_engine *e, int timeout_ms) {
             e->timer_at = sd_now_us() + (long long)ms * 1000;
     }
     e->last.answers = sd_collect(e, b->answers, t0);
+    if (redis) sd_redis_run(e);
     if (e->pending_msgs > 0) e->more = 1;
     e->last.starts = starts;
     e->last.downloads = downloads;
@@ -956,6 +1108,11 @@ long sd_engine_timeout(sd_engine *e) {
     if (w != NULL && (at < 0 || w->next_us < at)) at = w->next_us;
     d = sd_window_wake(e);
     if (d >= 0 && (at < 0 || d < at)) at = d;
+    if (sd_redis_busy(e)) {
+        long long r = sd_redis_left_ms(e);
+        if (r >= 0 && (at < 0 || now + r * 1000 < at)) at = now + r * 1000;
+        else if (r < 0 && at < 0) return 1000; /* replies awaited, no deadline: looked for at least every second */
+    }
     if (at < 0) return (e->running > 0 || sd_engine_pending(e) > 0) ? 1000 : -1;
     d = sd_ms_until(at, now);
     return d > LONG_MAX ? LONG_MAX : (long)d;

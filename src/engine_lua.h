@@ -1,11 +1,13 @@
 /*
- * engine_lua.h: what the engine's two Lua-facing files share: engine.c (the
- * engine, its generic transfers) and engine_api.c (a client's profile, its
- * API calls and watches).
+ * engine_lua.h: what the engine's Lua-facing files share: engine.c (the
+ * engine, its generic transfers), engine_api.c (a client's profile, its API
+ * calls and watches) and engine_redis.c (its Redis methods: the hand-over of a
+ * finished Redis command by next()).
  */
 #ifndef SD_ENGINE_LUA_H
 #define SD_ENGINE_LUA_H
 
+#include <lauxlib.h>
 #include <lua.h>
 
 #include "engine_int.h"
@@ -48,5 +50,17 @@ int sd_engine_stats_l(lua_State *L);
 
 /* Register the profile type and core.poll_delay in the module table at the top of the stack. */
 void sd_api_register(lua_State *L);
+
+/* redis_open, redis, redis_close (engine_redis.c), added to the engine's methods. */
+extern const luaL_Reg sd_engine_redis_methods[];
+
+/* Push the result table of a finished Redis command (what next() and result() give). */
+void sd_push_redis(lua_State *L, const sd_redis_result *r);
+
+/* Push the oldest finished Redis command as next() gives it: 1, or 0 (nothing pushed) when none. */
+int sd_engine_next_redis(lua_State *L, sd_engine *e);
+
+/* Set core.redis_features in the module table at the top of the stack. */
+void sd_engine_redis_register(lua_State *L);
 
 #endif

@@ -236,6 +236,42 @@ void sd_poller_del(sd_poller *p, sd_socket fd);
  * (.fd and .revents as poll sets them). The number, or -1 with errno. */
 int sd_poller_wait(sd_poller *p, sd_pollfd *ready, size_t max, int timeout_ms);
 
+/* TCP connections the core opens itself (the Redis journal, src/redis.c): the
+ * addresses of host:port (getaddrinfo: a numeric address at once, a name
+ * through the system's resolver), a connect started without waiting on a
+ * non-blocking socket that is not inherited by children, its outcome once the
+ * socket turns writable, and sends and receives that never block (nor raise
+ * SIGPIPE: MSG_NOSIGNAL, SO_NOSIGPIPE). */
+typedef struct sd_addrs sd_addrs;
+
+/* The addresses of host:port, or NULL with a message in err. Free with sd_tcp_addrs_free. */
+sd_addrs *sd_tcp_resolve(const char *host, int port, char *err, size_t errlen);
+void sd_tcp_addrs_free(sd_addrs *a);
+
+/* Start connecting to address number i of a: 0 with *out the socket (connected or
+ * under way: wait until it is writable, then sd_tcp_result), 1 when a has no
+ * address i, -1 with errno. */
+int sd_tcp_start(const sd_addrs *a, size_t i, sd_socket *out);
+
+/* How a started connect ended, once the socket is writable: 0, or an errno value. */
+int sd_tcp_result(sd_socket s);
+
+/* Send or receive at most n bytes: the number done (a receive's 0 is the peer's
+ * end), or -1 with errno (EAGAIN when it would block). */
+long sd_tcp_send(sd_socket s, const void *buf, size_t n);
+long sd_tcp_recv(sd_socket s, void *buf, size_t n);
+
+/* Close a socket; safe with SD_BAD_SOCKET. */
+void sd_tcp_close(sd_socket s);
+
+/* ---- this process ---- */
+
+/* The process id (getpid, GetCurrentProcessId). */
+long sd_process_id(void);
+
+/* The machine's name into out (gethostname, GetComputerNameA); "" when it has none. */
+void sd_host_name(char *out, size_t n);
+
 /* ---- threads (the engine's file worker: src/jobs.c) ---- */
 
 /* A mutex and a condition variable (pthreads; a critical section and a

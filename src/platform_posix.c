@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -370,6 +372,97 @@ int sd_poller_wait(sd_poller *p, sd_pollfd *ready, size_t max, int timeout_ms) {
     return -1;
 }
 #endif
+
+struct sd_addrs {
+    struct addrinfo *list; /* from getaddrinfo */
+};
+
+sd_addrs *sd_tcp_resolve(const char *host, int port, char *err, size_t errlen) {
+    struct addrinfo hints, *list = NULL;
+    char service[16];
+    sd_addrs *a;
+    int rc;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(service, sizeof service, "%d", port);
+    rc = getaddrinfo(host, service, &hints, &list);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return NULL;
+    }
+    a = malloc(sizeof *a);
+    if (a == NULL) {
+        freeaddrinfo(list);
+        snprintf(err, errlen, "not enough memory");
+        return NULL;
+    }
+    a->list = list;
+    return a;
+}
+
+void sd_tcp_addrs_free(sd_addrs *a) {
+    if (a == NULL) return;
+    freeaddrinfo(a->list);
+    free(a);
+}
+
+int sd_tcp_start(const sd_addrs *a, size_t i, sd_socket *out) {
+    struct addrinfo *ai = a->list;
+    int s, one = 1;
+    while (ai != NULL && i > 0) {
+        ai = ai->ai_next;
+        i--;
+    }
+    if (ai == NULL) return 1;
+    s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (s < 0) return -1;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef SO_NOSIGPIPE
+    setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    if (connect(s, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+        int e = errno;
+        close(s);
+        errno = e;
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int sd_tcp_result(sd_socket s) {
+    int e = 0;
+    socklen_t len = sizeof e;
+    if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &len) != 0) return errno;
+    return e;
+}
+
+long sd_tcp_send(sd_socket s, const void *buf, size_t n) {
+#ifdef MSG_NOSIGNAL
+    return (long)send(s, buf, n, MSG_NOSIGNAL);
+#else
+    return (long)send(s, buf, n, 0);
+#endif
+}
+
+long sd_tcp_recv(sd_socket s, void *buf, size_t n) {
+    return (long)recv(s, buf, n, 0);
+}
+
+void sd_tcp_close(sd_socket s) {
+    if (s != SD_BAD_SOCKET) close(s);
+}
+
+long sd_process_id(void) {
+    return (long)getpid();
+}
+
+void sd_host_name(char *out, size_t n) {
+    if (n == 0) return;
+    if (gethostname(out, n) != 0) out[0] = '\0';
+    out[n - 1] = '\0';
+}
 
 int sd_mutex_init(sd_mutex *m) {
     return pthread_mutex_init(m, NULL) == 0 ? 0 : -1;

@@ -154,6 +154,57 @@ long long sd_http_date(const char *s, size_t n) {
     return t == (time_t)-1 ? -1 : (long long)t;
 }
 
+/*
+ * core.parse_redis_url(s) -> parts | nil, message: a journal's redis:// or rediss:// URL as
+ * libcurl reads it (a scheme it does not speak itself): scheme, host (IPv6 without brackets),
+ * port (nil when none is given), path, query, user and password (percent-decoded; nil when absent).
+ */
+static int sd_core_parse_redis_url(lua_State *L) {
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    CURLU *h;
+    CURLUcode rc;
+    char *host = NULL, *port = NULL;
+    if (len > SD_URL_MAX || strlen(s) != len) {
+        lua_pushnil(L);
+        lua_pushstring(L, len > SD_URL_MAX ? "URL too long" : "URL contains a NUL byte");
+        return 2;
+    }
+    h = curl_url();
+    if (h == NULL) return luaL_error(L, "not enough memory");
+    rc = curl_url_set(h, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME);
+    if (rc == CURLUE_OK) rc = curl_url_get(h, CURLUPART_HOST, &host, 0);
+    if (rc == CURLUE_OK && (host == NULL || host[0] == '\0')) rc = CURLUE_NO_HOST;
+    if (rc != CURLUE_OK) {
+        curl_free(host);
+        curl_url_cleanup(h);
+        lua_pushnil(L);
+        lua_pushstring(L, curl_url_strerror(rc));
+        return 2;
+    }
+    lua_createtable(L, 0, 7);
+    if (host[0] == '[') { /* an IPv6 address, as a resolver takes it */
+        size_t n = strlen(host);
+        lua_pushlstring(L, host + 1, n > 2 ? n - 2 : 0);
+    } else {
+        lua_pushstring(L, host);
+    }
+    lua_setfield(L, -2, "host");
+    curl_free(host);
+    sd_url_field(L, h, CURLUPART_SCHEME, 0, "scheme");
+    sd_url_field(L, h, CURLUPART_PATH, CURLU_URLDECODE, "path");
+    sd_url_field(L, h, CURLUPART_QUERY, 0, "query");
+    sd_url_field(L, h, CURLUPART_USER, CURLU_URLDECODE, "user");
+    sd_url_field(L, h, CURLUPART_PASSWORD, CURLU_URLDECODE, "password");
+    if (curl_url_get(h, CURLUPART_PORT, &port, 0) == CURLUE_OK && port != NULL) {
+        lua_pushinteger(L, (lua_Integer)strtol(port, NULL, 10));
+        lua_setfield(L, -2, "port");
+    }
+    curl_free(port);
+    curl_url_cleanup(h);
+    return 1;
+}
+
 /* core.getdate(s) -> unix seconds of an HTTP date in any of its three forms
  * (RFC 1123, RFC 850, asctime), as libcurl's curl_getdate reads it; nil when it is none. */
 static int sd_core_getdate(lua_State *L) {
@@ -167,6 +218,7 @@ static int sd_core_getdate(lua_State *L) {
 
 static const luaL_Reg sd_url_funcs[] = {
     {"parse_url", sd_core_parse_url},
+    {"parse_redis_url", sd_core_parse_redis_url},
     {"getdate", sd_core_getdate},
     {NULL, NULL}};
 

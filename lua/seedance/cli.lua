@@ -121,6 +121,17 @@ function M.main(argv, out, errout)
   local ok, code = compat.xpcall(run, debug.traceback, ctx, list)
   if ok then return M.finish_output(ctx, code) end
   if ctx.show then ctx.show:clear() end
+  if require("seedance.interrupt").from_host(first_line(code)) then
+    -- Ctrl-C before any guard took the signals (reading, checking): the interpreter's own "interrupted!"
+    local paid = output.paid_suffix(ctx)
+    if ctx.json then
+      output.json(ctx.out, { error = { type = "interrupted", signal = "INT", message = "interrupted (SIGINT)"
+        .. paid, task_id = ctx.paid and ctx.paid.id } })
+    else
+      ctx.err:write("seedance: interrupted (SIGINT)", paid, "\n")
+    end
+    return M.finish_output(ctx, exit.for_signal("INT"))
+  end
   local debug_on = (os.getenv("SEEDANCE_DEBUG") or "") ~= "" and os.getenv("SEEDANCE_DEBUG") ~= "0"
   local paid = output.paid_suffix(ctx)
   if debug_on then

@@ -21,7 +21,8 @@ Client.__index = Client
 
 local NO_OPTS = {}
 -- generate's options of a type the other checks do not look at (name, type)
-local OPTION_TYPES = { { "retry_failed", "boolean" }, { "item", "number" }, { "output", "string" } }
+local OPTION_TYPES = { { "retry_failed", "boolean" }, { "item", "number" }, { "output", "string" },
+  { "cancel", "table" } }
 
 --- Make a client, or say why not (what `seedance.new` raises, as a value).
 -- @tparam[opt] seedance.ClientOptions opts
@@ -50,18 +51,24 @@ function M.open(opts)
     return nil, errors.new{ type = "usage_error", option = "api_key",
                             message = "api_key contains spaces or control characters" }
   end
-  local jrnl
+  local jrnl, ctx
   if s.journal then
     local jerr
-    jrnl, jerr = journal.open(s.journal)
+    -- (a shared journal logs through the client's logger: Redis lost and found again)
+    local jwhy
+    jrnl, jerr, jwhy = journal.open(s.journal, { ca_file = s.ca_file, log = function(...)
+      if ctx then ctx.log(...) end
+    end })
     if not jrnl then
-      return nil, errors.new{ type = "io_error", journal = s.journal, reason = tostring(jerr),
+      -- (a journal URL that names no journal is the caller's mistake: a usage error)
+      return nil, errors.new{ type = jwhy == "usage" and "usage_error" or "io_error", option = jwhy == "usage"
+                              and "journal" or nil, journal = journal.shown(s.journal), reason = tostring(jerr),
                               message = "cannot use journal: " .. tostring(jerr) }
     end
   end
-  local ctx = context.new(s, key, base, jrnl)
+  ctx = context.new(s, key, base, jrnl)
   if jrnl and (jrnl.skipped > 0 or jrnl.torn > 0) then
-    ctx.log("warn", "journal %s: skipped %d malformed and %d torn records", s.journal, jrnl.skipped, jrnl.torn)
+    ctx.log("warn", "journal %s: skipped %d malformed and %d torn records", jrnl.path, jrnl.skipped, jrnl.torn)
   end
   -- the client's own settings stay its own: the public field is a copy
   local copy = {}
@@ -135,10 +142,12 @@ end
 --
 -- With the client's journal, a request it holds a task for is re-attached to
 -- (nothing is paid again), whatever became of that task; with `retry_failed`, a
--- request whose journaled try failed (its task failed, or the service refused
--- the submit) is submitted again under a new Idempotency-Key, recorded as a new
--- try. A submit the service refuses (a 4xx answer: nothing was made) is recorded
--- too. `item` and `output` are written beside it for people reading the journal.
+-- request whose journaled try failed (its task failed, the service refused the
+-- submit, or its result expired before a pipeline saved it) is submitted again
+-- under a new Idempotency-Key, recorded as a new try. A submit the service
+-- refuses for the request itself (400, 413, 422, sensitive content: nothing was
+-- made) is recorded too; a refusal of the key or the balance (401, 402, 403) is
+-- not, so a later run submits the request again under its key. `item` and `output` are written beside it for people reading the journal.
 -- @tparam seedance.Request req
 -- @tparam[opt] seedance.GenerateOptions opts `validate`, `idempotency_key` (the key to submit
 --   under: an earlier error's, to pick up the task it may have made; with a journal, the key the journal
@@ -148,7 +157,9 @@ end
 --   `before_submit(key)` (called once the checks, the slot and the uploads are done, right before the
 --   submit is first sent; returning false sends nothing and ends with an `aborted` error: a host's
 --   "cancel" that can still pay nothing), `retry_failed` (journal: pay again for a failed try), `item`
---   (a number) and `output` (a path), recorded in the journal
+--   (a number) and `output` (a path), recorded in the journal; `cancel` (the library's pipelines: a
+--   `scheduler.sleep` token; once interrupted, a submit pausing before another attempt ends at once and
+--   sends nothing more, with an `aborted` error carrying its key)
 -- @treturn[1] seedance.Task
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error
@@ -202,11 +213,14 @@ function submit(self, req, opts)
   local jrnl, jkey, hash, busy = ctx.journal, nil, nil, false
   if jrnl then
     -- a key the pipelines made (hash#n) names its hash: the request is not read and hashed twice
-    hash = type(opts.key) == "string" and opts.key:match("^(%x+)#%d+$") or journal.hash(sent)
+    hash = type(opts.key) == "string" and opts.key:match("^(%x+)#%d+$") or jrnl:hash_of(sent)
     if opts.key then jkey = opts.key else jkey, busy = jrnl:take_key(hash, opts.idempotency_key) end
   end
   -- (busy: the caller's Idempotency-Key is another occurrence's, held by another call: not this one's to use)
   local task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
+  if not task and err and err.taken then -- another worker recorded this try first: its key, not a new one
+    task, err = attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
+  end
   -- no task: the occurrence is the next call's (a script's retry, or a re-run; see Journal:take_key)
   if not task and jkey and not opts.key then jrnl:release(jkey) end
   return task, err
@@ -218,9 +232,11 @@ local function keyed(key, err)
   return nil, err
 end
 
--- Whether a journal entry's current try failed: its task failed or was cancelled, or its submit was refused.
+-- Whether a journal entry's current try failed: its task failed or was cancelled, its submit was refused,
+-- or its result expired before it was saved.
 local function try_failed(entry)
-  return entry.refused ~= nil or (entry.task_id ~= nil and (entry.status == "failed" or entry.status == "cancelled"))
+  return entry.refused ~= nil or (entry.task_id ~= nil and (entry.status == "failed" or entry.status == "cancelled"
+    or entry.expired == true))
 end
 
 -- Submits in flight (sent, no answer yet), for the interrupted error: Idempotency-Key -> journal key or true.
@@ -230,6 +246,15 @@ scheduler.on_interrupt(function(report)
     report.submits[#report.submits + 1] = { idempotency_key = key, key = jkey ~= true and jkey or nil }
   end
 end)
+
+-- Whether a submit's error answer refuses the request itself (its content, its size, sensitive content),
+-- which the journal records as the try's outcome. A refusal of the account (401, 402, 403: a wrong key, no
+-- balance), of the URL (404, 405) or of the moment (408, 429) says nothing of the request: a later run
+-- (the key fixed, the balance topped up) submits it again, under the same key.
+local function refused_request(r)
+  local s = r.status
+  return s == 400 or s == 413 or s == 422 or (r.kind == "moderation" and s ~= nil and s >= 400 and s < 500)
+end
 
 -- The error of a refused submit, as the journal keeps it (no key, no request).
 local function refusal(err)
@@ -244,9 +269,26 @@ end
 function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   local ctx = self._ctx
   local jrnl, entry, attempt = ctx.journal, nil, nil
+  if jrnl and jrnl.shared and not opts.claimed then
+    -- a journal shared by several workers: this request is claimed before it is looked at (and paid
+    -- for), waiting while another worker holds it; the claim is given back once its task is recorded
+    local ok, holder = jrnl:acquire(jkey, deadline)
+    if not ok then
+      return nil, errors.new{ type = "timeout_error", retryable = true, message = string.format(
+        "worker %s held this request (journal %s) until the deadline", tostring(holder), jrnl.path) }
+    end
+    local claimed = {}
+    for k, v in pairs(opts) do claimed[k] = v end
+    claimed.claimed = true
+    local task, err = attach_or_pay(self, req, sent, claimed, deadline, jkey, hash, body, busy)
+    jrnl:unclaim(jkey)
+    return task, err
+  end
   if jrnl then
     entry = jrnl:entry(jkey)
-    if entry and opts.retry_failed and try_failed(entry) then
+    -- (retry_attempt: the try the caller saw fail; another worker may have made a newer one since)
+    if entry and opts.retry_failed and try_failed(entry)
+      and (opts.retry_attempt == nil or entry.attempt == opts.retry_attempt) then
       attempt = (entry.attempt or 1) + 1 -- a new try: a new Idempotency-Key, recorded before the submit
     elseif entry and entry.task_id then
       -- paid for already: re-attach instead of submitting again
@@ -292,11 +334,15 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
     return keyed(key, berr)
   end
   if jrnl and (not entry or attempt) then
-    local ok, werr = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
+    local ok, werr, why = jrnl:append{ type = "submit", key = jkey, hash = hash, idempotency_key = key,
       attempt = attempt, item = opts.item, output = opts.output, prompt = journal.excerpt(sent.prompt) }
     if not ok then
+      -- nothing is sent without its intent recorded (a shared journal's: by the request's claim holder,
+      -- once per try; `taken`: another worker's is there, so read it and submit under its key)
       ctx.governor:release_task()
-      return keyed(key, errors.new{ type = "io_error", message = "journal: " .. tostring(werr) })
+      if why == "taken" then jrnl:refresh() end
+      return keyed(key, errors.new{ type = "io_error", taken = why == "taken" or nil, lost = why == "lost" or nil,
+                                    message = "journal: " .. tostring(werr) })
     end
   end
   if opts.before_submit then
@@ -309,15 +355,27 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   end
   -- a client closed while the submit pauses before another attempt (a 429's Retry-After, shared by every
   -- sender) sends nothing more: it ends at once with an `aborted` error (its key, maybe_paid when an
-  -- attempt went unanswered), never pays after close. The engine reads the task id from a clean answer
-  -- (a, b, c, d: the server's clock, id, status, replayed); any other is decoded here
-  local call = { nap = self._submit_nap, stopped = self._submit_stopped }
-  if not call.nap then
-    local client, naps = self, self._naps or {}
-    self._naps = naps -- (what close interrupts)
-    self._submit_nap = function(seconds) scheduler.sleep(seconds, naps) end
-    self._submit_stopped = function() return client.closed and "the client was closed" or nil end
-    call.nap, call.stopped = self._submit_nap, self._submit_stopped
+  -- attempt went unanswered), never pays after close (a pipeline's run stopped, the command's Ctrl-C:
+  -- `opts.cancel` interrupted, the same). The engine reads the task id from a clean answer (a, b, c, d:
+  -- the server's clock, id, status, replayed); any other is decoded here
+  local cancel = opts.cancel
+  local call
+  if cancel then
+    local client = self
+    call = { nap = function(seconds) scheduler.sleep(seconds, cancel) end }
+    call.stopped = function()
+      if client.closed then return "the client was closed" end
+      if cancel.interrupted then return "the run was stopped" end
+    end
+  else -- (the client's own pair, made once)
+    call = { nap = self._submit_nap, stopped = self._submit_stopped }
+    if not call.nap then
+      local client, naps = self, self._naps or {}
+      self._naps = naps -- (what close interrupts)
+      self._submit_nap = function(seconds) scheduler.sleep(seconds, naps) end
+      self._submit_stopped = function() return client.closed and "the client was closed" or nil end
+      call.nap, call.stopped = self._submit_nap, self._submit_stopped
+    end
   end
   submitting[key] = jkey or true
   local obj, a, b, c, d = http.request(ctx, "POST", "/v1/videos/generations", body, key, http.SUBMIT, nil, deadline,
@@ -333,8 +391,8 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   end
   if not id or (obj ~= true and not urls.task_id_ok(id)) then -- (the engine reads only a usable id)
     ctx.governor:release_task()
-    if not obj and jrnl and a.status and a.status >= 400 and a.status < 500 and a.status ~= 429 and a.status ~= 408 then
-      -- the service refused the submit (nothing was made, nothing paid): the journal says so
+    if not obj and jrnl and refused_request(a) then
+      -- the service refused the request (nothing was made, nothing paid): the journal says so
       local ok, werr = jrnl:append{ type = "refused", key = jkey, error = refusal(a) }
       if not ok then ctx.log("info", "journal: %s", tostring(werr)) end
     end

@@ -131,6 +131,17 @@ local MESSAGE_INPUTS = { { "generated audio", "audio" }, { "output audio", "audi
   { "output image", "output" }, { "generated video", "output" }, { "input text", "prompt" }, { "prompt", "prompt" },
   { "input image", "image_urls" }, { "input video", "video_urls" }, { "input audio", "audio_urls" } }
 
+-- Whether text holds the word w, "sensitive" not as part of "insensitive" ("case-insensitive" is no verdict).
+local function marks(text, w)
+  local at = 1
+  while true do
+    local s, e = text:find(w, at, true)
+    if not s then return false end
+    if text:sub(s - 2, s - 1) ~= "in" then return true end
+    at = e + 1
+  end
+end
+
 --- Whether the service's error (its `code`, `type` and `message`, from a refused
 -- submit or a failed task) says that content moderation refused something, and
 -- which input where the service says it: a field path it names (`prompt`,
@@ -150,7 +161,7 @@ function M.moderation(e)
   local low = message:lower()
   local hit = false
   for _, w in ipairs(MODERATION_WORDS) do
-    if code:find(w, 1, true) or kind:find(w, 1, true) or low:find(w, 1, true) then hit = true; break end
+    if marks(code, w) or marks(kind, w) or marks(low, w) then hit = true; break end
   end
   if not hit then return false end
   local path = message:match("image_with_roles%[%d+%]") or message:match("image_urls%[%d+%]")

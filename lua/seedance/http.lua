@@ -134,8 +134,10 @@ function M.answer_error(r)
     fields.message = string.format("HTTP %d with %s (%s)", r.status, M.excerpt(r.body),
       (r.headers and r.headers["content-type"]) or "no content type")
   end
-  -- content moderation (a 400 for sensitive content, say): kind = "moderation", never retried
-  local service = e and { code = fields.code, type = e.type, message = fields.message } or {}
+  -- content moderation (a 400 for sensitive content, say): kind = "moderation", never retried; a rate
+  -- limit or a timeout is no verdict, whatever its words ("too many moderation requests": retried)
+  local verdict = e and r.status ~= 408 and r.status ~= 429
+  local service = verdict and { code = fields.code, type = e.type, message = fields.message } or {}
   return errors.classify(errors.new(fields), service)
 end
 

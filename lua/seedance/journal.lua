@@ -14,6 +14,7 @@
 --     {"v":2,"type":"download","key":"3f2a...#1","task_id":"task_01...","path":"out/a.mp4","bytes":12345,"time":...}
 --     {"v":2,"type":"refused","key":"3f2a...#1","error":{"type":"invalid_request_error","kind":"moderation",...}}
 --     {"v":2,"type":"abandon","key":"3f2a...#1","task_id":"task_01...","time":...}
+--     {"v":2,"type":"expired","key":"3f2a...#1","task_id":"task_01...","time":...}
 --
 -- The `submit` record (with the Idempotency-Key) is on disk before the submit
 -- is sent, and the `task` record right after the answer: a crash between the
@@ -24,7 +25,9 @@
 -- first characters of the `prompt` are there for people (`seedance journal
 -- FILE`); the API key is never written. `refused` records a submit the service
 -- refused (no task, nothing paid), `abandon` a task nobody wants any more (a
--- re-run neither waits for it nor downloads it). A torn last line (a crash
+-- re-run neither waits for it nor downloads it), `expired` a task whose result
+-- expired before a pipeline saved it (the service no longer has it: a retry of
+-- failed items pays for a new try). A torn last line (a crash
 -- mid-write) is ignored on reading, and so is a record whose fields have the
 -- wrong types (counted in `skipped`).
 --
@@ -58,15 +61,25 @@ Journal.__index = Journal
 --- Bytes of a local image that count in a request's hash (its first 64 MiB).
 M.HASH_MAX = 64 * 1024 * 1024
 
--- Canonical JSON: keys sorted, so equal requests hash equally.
-local function canonical(v, seen)
+-- Canonical JSON: keys sorted, so equal requests hash equally, in every process. A local image is
+-- `{"$file":PATH,"bytes":HASH}`, its keys in that order (`legacy`: the other order, which journals
+-- before this one may hold: the order an encoder walked that table in, one per process). `memo` keeps
+-- each image's bytes hash for a second walk.
+local function canonical(v, seen, memo, legacy)
   local t = type(v)
   if t == "table" then
     if core.is_file(v) then
       -- a local image by its bytes too: a re-run after the image changed is another request; read and
       -- hashed on the worker thread (the file, as it was named when seedance.file was called)
-      local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
-      return json.encode({ ["$file"] = v.path, bytes = r.ok and r.hash or "unreadable" })
+      local bytes = memo and memo[v]
+      if not bytes then
+        local r = scheduler.job{ op = "hash", path = v.resolved or v.path, max = M.HASH_MAX }
+        bytes = r.ok and r.hash or "unreadable"
+        if memo then memo[v] = bytes end
+      end
+      local path, sum = json.encode(v.path) or "null", json.encode(bytes)
+      if legacy then return '{"bytes":' .. sum .. ',"$file":' .. path .. "}" end
+      return '{"$file":' .. path .. ',"bytes":' .. sum .. "}"
     end
     seen = seen or {}
     if seen[v] then return '"<cycle>"' end
@@ -74,7 +87,7 @@ local function canonical(v, seen)
     local parts = {}
     local n = #v
     if n > 0 then
-      for i = 1, n do parts[i] = canonical(v[i], seen) end
+      for i = 1, n do parts[i] = canonical(v[i], seen, memo, legacy) end
       seen[v] = nil
       return "[" .. table.concat(parts, ",") .. "]"
     end
@@ -82,7 +95,7 @@ local function canonical(v, seen)
     for k in pairs(v) do keys[#keys + 1] = tostring(k) end
     table.sort(keys)
     for i, k in ipairs(keys) do
-      parts[i] = json.encode(k) .. ":" .. canonical(v[k], seen)
+      parts[i] = json.encode(k) .. ":" .. canonical(v[k], seen, memo, legacy)
     end
     seen[v] = nil
     return "{" .. table.concat(parts, ",") .. "}"
@@ -92,12 +105,18 @@ local function canonical(v, seen)
   return "null"
 end
 M.canonical = canonical
+M.Journal = Journal
 
---- The hash identifying a request (16 hex digits).
+--- The hash identifying a request (16 hex digits), the same in every process.
 -- @tparam table request
 -- @treturn string
+-- @treturn string|nil for a request with local images, the hash journals written before this
+--   version may hold for it (its images' keys in the other order)
 function M.hash(request)
-  return core.hash(canonical(request))
+  local memo = {}
+  local h = core.hash(canonical(request, nil, memo))
+  if next(memo) == nil then return h end
+  return h, core.hash(canonical(request, nil, memo, true))
 end
 
 -- The fields each record type must have, with their types ("?" marks optional ones).
@@ -107,9 +126,10 @@ local SHAPES = {
   task = { key = "string", task_id = "string" },
   done = { key = "string", task_id = "string", status = "string", video_url = "?string",
            last_frame_url = "?string", expires_at = "?number", error = "?table" },
-  download = { key = "string", path = "string", bytes = "number" },
+  download = { key = "string", path = "string", bytes = "number", worker = "?string" },
   refused = { key = "string", error = "table" },
   abandon = { key = "string", task_id = "string" },
+  expired = { key = "string", task_id = "string" },
 }
 
 -- Whether a decoded record has the shape its type asks for (unknown types are skipped too).
@@ -142,16 +162,55 @@ end
 --- Records folded in between two chances for the host's frame (in a coroutine).
 M.SLICE = 256
 
+--- An empty journal state named `path` (what the fold starts from).
+-- @tparam string path
+-- @treturn table
+-- @local (for the journal implementations)
+function M.blank(path)
+  return setmetatable({ path = path, entries = {}, order = {}, counts = {}, hashes = {}, by_key = {}, torn = 0,
+                        skipped = 0 }, Journal)
+end
+
+--- Fold one record (a line of JSON) into a journal state: a torn or
+-- malformed one is counted, never raised on.
+-- @tparam table self the state
+-- @tparam string line
+-- @treturn[1] boolean true
+-- @treturn[2] nil
+-- @treturn[2] string message (a record of a newer version than this seedance reads)
+-- @local
+function M.fold(self, line)
+  local rec = json.decode(line)
+  if type(rec) ~= "table" then
+    self.torn = self.torn + 1
+  elseif type(rec.v) == "number" and rec.v > M.VERSION then
+    return nil, self.path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
+  elseif well_formed(rec) then
+    self:_apply(rec)
+  else
+    self.skipped = self.skipped + 1
+  end
+  return true
+end
+
+--- Whether the first record of a journal (nil: none) is its header.
+-- @param first the decoded first record
+-- @treturn boolean
+-- @local
+function M.is_header(first)
+  return type(first) == "table" and first.type == "journal"
+end
+
 -- A journal object holding what `text` (a journal file's whole content) says, or nil, message.
 -- A long journal is read over several frames (in a coroutine).
 local function parse(path, text)
-  local self = setmetatable({ path = path, entries = {}, order = {}, counts = {}, by_key = {}, torn = 0, skipped = 0 },
-    Journal)
+  local self = M.blank(path)
   if #text == 0 then return self end
   -- a file that is not a journal is the user's, not ours to append to
   local first = json.decode(text:match("^[^\n]*"))
   local only_line = not text:find("\n.", 1)
-  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
+  -- (a lone line that is not JSON is a header torn mid-write only when it starts as a record does)
+  if not M.is_header(first) and not (first == nil and only_line and text:sub(1, 1) == "{") then
     return nil, path .. " is not a seedance journal (its first line is no journal header); "
       .. "choose a new path for the journal"
   end
@@ -159,16 +218,8 @@ local function parse(path, text)
   for line in text:gmatch("[^\n]+") do
     n = n + 1
     if n % M.SLICE == 0 then scheduler.pass() end
-    local rec = json.decode(line)
-    if type(rec) ~= "table" then
-      self.torn = self.torn + 1
-    elseif type(rec.v) == "number" and rec.v > M.VERSION then
-      return nil, path .. ": journal version " .. numbers.text(rec.v) .. " is newer than this seedance understands"
-    elseif well_formed(rec) then
-      self:_apply(rec)
-    else
-      self.skipped = self.skipped + 1
-    end
+    local ok, err = M.fold(self, line)
+    if not ok then return nil, err end
   end
   return self
 end
@@ -179,7 +230,8 @@ end
 -- @treturn[1] table the journal (read only: `entries`, `order`, `skipped`, `torn`)
 -- @treturn[2] nil
 -- @treturn[2] string message
-function M.read(path)
+function M.read(path, opts)
+  if M.is_url(path) then return require("seedance.journal.redis").read(path, opts) end
   local st = core.stat(path)
   if st and st.type ~= "file" then return nil, path .. " is a " .. st.type .. ", not a journal file" end
   -- (for the command's look: a plain read, whatever its length)
@@ -199,7 +251,8 @@ end
 -- @treturn[1] table the journal
 -- @treturn[2] nil
 -- @treturn[2] string message
-function M.open(path)
+function M.open(path, opts)
+  if M.is_url(path) then return require("seedance.journal.redis").open(path, opts) end
   local file = core.absolute(path) or path
   local st = core.stat(file)
   if st and st.type ~= "file" then
@@ -242,6 +295,66 @@ function M.open(path)
   return self
 end
 
+--- Whether a journal path is a Redis URL (`redis://` or `rediss://`: the shared journal,
+-- `seedance.journal.redis`) rather than a file.
+-- @param path
+-- @treturn boolean
+function M.is_url(path)
+  return type(path) == "string" and (path:match("^[Rr][Ee][Dd][Ii][Ss][Ss]?://") ~= nil)
+end
+
+--- A journal path as messages show it (a URL's password masked).
+-- @tparam string path
+-- @treturn string
+function M.shown(path)
+  if M.is_url(path) then return require("seedance.journal.redis").masked(path) end
+  return path
+end
+
+-- ---- the journal interface --------------------------------------------------------------------
+-- Both implementations (this file's, and `seedance.journal.redis`) give: `append(rec)`, `entry(key)`,
+-- `find_task(id)`, `take_key(hash)`, `release(key)`, `close()`, the fields `path`, `closed`, `entries`,
+-- `order`, `skipped`, `torn`, and for work shared between processes `shared`, `worker`,
+-- `claim(key)`, `unclaim(key)`, `holds(key)`, `refresh()`. A file journal belongs to one process
+-- (its lock), so it claims every key at once and has nothing to refresh.
+
+--- Whether the journal is shared by several processes (false: a file's lock makes it this one's).
+Journal.shared = false
+
+--- Claim a key for this process before paying for it: true, or false and the holder.
+-- @tparam string key
+-- @treturn boolean
+function Journal.claim(_, _)
+  return true
+end
+
+--- Give a claimed key back (nothing for a file journal).
+function Journal.unclaim(_, _) end
+
+--- Whether this process holds the key's claim (always, for a file journal).
+-- @treturn boolean
+function Journal.holds(_, _)
+  return true
+end
+
+--- Claim a key, waiting while another process holds it (a file journal's are all this one's).
+-- @treturn boolean true
+function Journal.acquire(_, _)
+  return true
+end
+
+--- Whether an entry's file at a path was saved by another process (never, for a file journal).
+-- @treturn boolean false
+function Journal.saved_elsewhere(_, _, _)
+  return false
+end
+
+--- Read what other processes appended since (nothing for a file journal).
+-- @treturn boolean true
+function Journal.refresh(_)
+  return true
+end
+
 --- Release the journal's lock (another process may open it then); later
 -- appends fail. Safe to call twice.
 function Journal:close()
@@ -251,7 +364,7 @@ end
 
 -- What an entry knows of its current try, cleared when a new try begins.
 local TRY_FIELDS = { "task_id", "status", "video_url", "last_frame_url", "expires_at", "error", "refused",
-                     "abandoned" }
+                     "abandoned", "expired" }
 
 -- Fold one record into the in-memory state.
 function Journal:_apply(rec)
@@ -265,6 +378,7 @@ function Journal:_apply(rec)
     self.order[#self.order + 1] = key
   end
   if rec.type == "submit" then
+    self.hashes[rec.hash] = true
     local attempt = rec.attempt or 1
     if attempt > e.attempt then -- a new try of the request: the earlier one's outcome is history
       for _, k in ipairs(TRY_FIELDS) do e[k] = nil end
@@ -283,10 +397,16 @@ function Journal:_apply(rec)
       rec.status, rec.video_url, rec.last_frame_url, rec.expires_at, rec.error
   elseif rec.type == "download" then
     e.downloads[rec.path] = rec.bytes
+    if rec.worker then -- (a shared journal's: which worker's disk holds the file)
+      e.savers = e.savers or {}
+      e.savers[rec.path] = rec.worker
+    end
   elseif rec.type == "refused" then
     e.refused = rec.error
   elseif rec.type == "abandon" and rec.task_id == e.task_id then
     e.abandoned = true
+  elseif rec.type == "expired" and rec.task_id == e.task_id then
+    e.expired = true
   end
 end
 
@@ -306,6 +426,16 @@ function Journal:append(rec)
   if not r.ok then return nil, self.path .. ": " .. tostring(r.error) end
   self:_apply(rec)
   return true
+end
+
+--- The hash a request has in this journal: `seedance.journal.hash`, or the hash a journal written
+-- before this version recorded for it (a request with local images), so that its task is found.
+-- @tparam table request
+-- @treturn string
+function Journal:hash_of(request)
+  local h, legacy = M.hash(request)
+  if legacy and not self.hashes[h] and self.hashes[legacy] then return legacy end
+  return h
 end
 
 --- Take the key of the next occurrence of a request hash in this run,
@@ -355,7 +485,8 @@ end
 --- What the journal knows of a logical request, or nil: `key`, `hash`,
 -- `idempotency_key`, `attempt`, `item`, `output`, `prompt`, `task_id`, `status`,
 -- `video_url`, `last_frame_url`, `expires_at`, `error` (a failed task's),
--- `refused` (a refused submit's error), `abandoned`, `downloads` (path -> bytes).
+-- `refused` (a refused submit's error), `abandoned`, `expired` (its result expired unsaved),
+-- `downloads` (path -> bytes).
 -- @tparam string key
 -- @treturn table|nil
 function Journal:entry(key)

@@ -218,7 +218,7 @@ function M.items(client, requests, output, validate, shape)
   -- folders a new file was made in (and removed) already: a folder takes one as well for its next item,
   -- so a batch of thousands into one folder makes one probe file, not one per item inside the host's frames
   local probed = {}
-  if client.settings.journal then
+  if client.settings.journal and not require("seedance.journal").is_url(client.settings.journal) then
     set:add("the client's journal " .. client.settings.journal, client.journal_path or client.settings.journal,
       { writes = true })
   end

@@ -442,19 +442,24 @@ function M.sleep(seconds, token)
   if rec then
     rec.gen = rec.gen + 1
     heap.push(timers, { at = at, rec = rec, gen = rec.gen })
-    if token then token.rec, token.gen = rec, rec.gen end
+    -- every coroutine pausing on the token (several submits of one client, say) is woken by interrupt
+    local sleepers = token and (token.sleepers or {})
+    if token then
+      token.sleepers = sleepers
+      sleepers[rec] = rec.gen
+    end
     suspend(rec)
-    if token then token.rec = nil end
+    if token then sleepers[rec] = nil end
   else
     M.block_until(function() return now() >= at or (token ~= nil and token.interrupted == true) end, nil, at)
   end
 end
 
---- End, now and for good, every pause made with this token (see `sleep`).
+--- End, now and for good, every pause made with this token (see `sleep`), each coroutine's.
 -- @tparam table token
 function M.interrupt(token)
   token.interrupted = true
-  if token.rec then wake(token.rec, token.gen) end
+  for rec, gen in pairs(token.sleepers or {}) do wake(rec, gen) end
 end
 
 --- Wait until the engine has finished transfer (or job) `id`, or it was

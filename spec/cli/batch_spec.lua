@@ -315,6 +315,117 @@ describe("seedance batch #child", function()
     assert.equals("someone's video", util.read_file(dir .. "/2.mp4"))
   end)
 
+  it("#found lines with a local image: every re-run (a new process each) finds their tasks, paying once per line #child #m-journal-hash-stable", function()
+    start{ speed = 200 }
+    process.write(dir .. "/cat.png", "\137PNG\r\n\26\n" .. string.rep("\0", 32))
+    local file = lines_file(dir, { { prompt = "a cat", image_urls = { dir .. "/cat.png" } },
+                                   { prompt = "two cats", image_urls = { dir .. "/cat.png" } } })
+    local cmd = "batch -q " .. q(file) .. " -o " .. q(dir .. "/%d.mp4")
+    for _ = 1, 5 do
+      local code, _, err = cli.run(cmd, env)
+      assert.equals(0, code, err)
+      assert.equals(2, emu:stats().tasks_created)
+      os.remove(dir .. "/1.mp4") -- (fetched again from the task the journal holds, never paid again)
+    end
+  end)
+
+  it("#found a line taken out of the file: the lines after it are refused before paying, and no saved video is overwritten #m-batch-existing-output-this-task", function()
+    start{ speed = 200 }
+    local reqs = { { prompt = "one", duration = 4 }, { prompt = "two", duration = 6 }, { prompt = "three", duration = 8 } }
+    local file = lines_file(dir, reqs)
+    local cmd = "batch " .. q(file) .. " -o " .. q(dir .. "/%d.mp4")
+    local code, _, err = cli.run(cmd, env)
+    assert.equals(0, code, err)
+    local two = util.read_file(dir .. "/2.mp4")
+    lines_file(dir, { reqs[1], reqs[3] }) -- "two" taken out: "three" is line 2 now
+    code, _, err = cli.run(cmd, env)
+    assert.equals(10, code, err)
+    assert.matches("line 2: .*2%.mp4 already exists, and the journal did not save it from this line's task %(it "
+      .. "saved it from task task_%w+, of line 2 then; was a line removed or moved since%?%)", err)
+    assert.equals(two, util.read_file(dir .. "/2.mp4"))
+    assert.equals(3, emu:stats().tasks_created)
+    assert.equals(3, emu:stats().endpoints.submit)
+  end)
+
+  it("#found a kill between a download's rename and its journal record: the re-run takes the whole file for its line's, paying nothing #m-batch-output-renamed-unrecorded", function()
+    start{ speed = 200 }
+    local file = lines_file(dir, prompts(2))
+    local cmd = "batch " .. q(file) .. " -o " .. q(dir .. "/%d.mp4")
+    assert.equals(0, (cli.run(cmd, env)))
+    -- the journal as such a kill leaves it: the files renamed into place, their download records not written
+    local kept = {}
+    for line in util.read_file(file .. ".journal"):gmatch("[^\n]+") do
+      if not line:find('"type":"download"', 1, true) then kept[#kept + 1] = line end
+    end
+    process.write(file .. ".journal", table.concat(kept, "\n") .. "\n")
+    local code, _, err = cli.run(cmd, env)
+    assert.equals(0, code, err)
+    assert.equals(2, emu:stats().tasks_created)
+  end)
+
+  it("#found a result that expired before it was saved: a re-run pays nothing, --retry-failed pays for it again, and the closing line says so #m-map-retry-expired #m-batch-failed-advice", function()
+    start{ speed = 200, url_ttl = 0.001 }
+    local file = lines_file(dir, { { prompt = "gone by morning" } })
+    local cmd = "batch " .. q(file) .. " -o " .. q(dir .. "/%d.mp4")
+    local code, out, err = cli.run(cmd, env)
+    assert.equals(9, code, err)
+    assert.matches("failed: expired 1", out)
+    assert.matches("seedance: 1 item failed; run again with %-%-retry%-failed to pay for it again\n", err)
+    code = cli.run(cmd, env)
+    assert.equals(9, code)
+    assert.equals(1, emu:stats().tasks_created)
+    local _, list = cli.run("journal " .. q(file .. ".journal"))
+    assert.matches("\n1%s+task_%w+%s+expired", list)
+    local _, plan = cli.run(cmd .. " --dry-run --retry-failed", env)
+    assert.matches("to submit %(paid%): 1 item", plan)
+    cli.run(cmd .. " --retry-failed", env)
+    assert.equals(2, emu:stats().tasks_created)
+  end)
+
+  it("#found a wrong key stops the batch at its first refusal, recorded for no line: with the right key the same command pays each line once #m-map-account-stops #m-journal-refusal-request-only", function()
+    start{ speed = 200 }
+    local file = lines_file(dir, prompts(5))
+    local cmd = "batch " .. q(file) .. " --concurrency 1"
+    local bad = {}
+    for k, v in pairs(env) do bad[k] = v end
+    bad.SEEDANCE_API_KEY = "sk-test-401"
+    local code, out, err = cli.run(cmd, bad)
+    assert.equals(9, code, err)
+    assert.matches("0 done, 1 failed, 4 skipped", out)
+    assert.matches("the batch stopped: authentication failed: .*the key came from SEEDANCE_API_KEY.*once that is "
+      .. "fixed, the same command again submits the lines not paid for", err)
+    assert.equals(1, emu:stats().endpoints.submit)
+    code, out, err = cli.run(cmd, env)
+    assert.matches("5 done", out)
+    assert.equals(0, code, err)
+    assert.equals(5, emu:stats().tasks_created)
+  end)
+
+  it("#found a saved file changed since fails its line, and the closing line never offers --retry-failed for it #m-batch-failed-advice", function()
+    start{ speed = 200 }
+    local file = lines_file(dir, prompts(2))
+    local cmd = "batch " .. q(file) .. " -o " .. q(dir .. "/%d.mp4")
+    assert.equals(0, (cli.run(cmd, env)))
+    process.write(dir .. "/1.mp4", "my own edit")
+    local code, _, err = cli.run(cmd, env)
+    assert.equals(9, code, err)
+    assert.matches("line 1: failed: .*has changed since", err)
+    assert.matches("seedance: 1 item failed: see its line above %(the same command again pays for nothing twice%)\n",
+      err)
+    assert.is_nil(err:find("--retry-failed", 1, true))
+    assert.equals("my own edit", util.read_file(dir .. "/1.mp4"))
+  end)
+
+  it("#found --retry-failed --dry-run says that a line refused for sensitive content waits for --retry-moderated #m-batch-dry-run-moderated", function()
+    start{ speed = 200, refuse_word = "forbidden" }
+    local file = lines_file(dir, { { prompt = "a forbidden dance" }, { prompt = "a quiet dance" } })
+    assert.equals(9, (cli.run("batch " .. q(file), env)))
+    local code, out = cli.run("batch " .. q(file) .. " --retry-failed --dry-run", env)
+    assert.equals(0, code)
+    assert.matches("1 failed %(refused for sensitive content: not retried without %-%-retry%-moderated%)", out)
+    assert.matches("to submit %(paid%): 0 items", out)
+  end)
+
   it("the request flags are defaults a line overrides; - reads standard input with --journal", function()
     start{ speed = 200 }
     local file = lines_file(dir, { { prompt = "default six" }, { prompt = "own four", duration = 4 } })
@@ -345,5 +456,89 @@ describe("seedance batch #child", function()
     process.write(dir .. "/one.json", cjson.encode{ model = "doubao-seedance-2.5", prompt = "x", duration = 30 })
     assert.equals(3, (cli.run("validate " .. q(dir .. "/one.json"))))
     assert.equals(0, (cli.run("validate --model-rules " .. q(rules) .. " " .. q(dir .. "/one.json"))))
+  end)
+end)
+
+describe("seedance batch's closing line about failed lines", function()
+  local batch = require("seedance.cli.batch")
+
+  it("#found names the flag that settles each kind of failure, and never --retry-failed for what it does not retry #m-batch-failed-advice", function()
+    assert.equals("2 items failed; run again with --retry-failed to pay for them again",
+      batch.failed_advice(2, { retry_failed = 2 }))
+    assert.equals("1 item failed; it was refused for sensitive content: paid for again only with --retry-moderated",
+      batch.failed_advice(1, { retry_moderated = 1 }))
+    -- a file changed since, a timeout, an outage: --retry-failed would pay for none of them
+    assert.equals("2 items failed: see each line above (the same command again pays for nothing twice)",
+      batch.failed_advice(2, { rerun = 2 }))
+    assert.equals("4 items failed; run again with --retry-failed to pay for 1 of them again; 2 were refused for "
+      .. "sensitive content: paid for again only with --retry-moderated; the other 1: see its line above (the "
+      .. "same command again pays for nothing twice)", batch.failed_advice(4, { retry_failed = 1, retry_moderated = 2,
+      rerun = 1 }))
+  end)
+end)
+
+describe("seedance batch's Ctrl-C while its submits wait out a 429 #child", function()
+  local gateway = require("helpers.gateway")
+  local cleanup = util.cleanup()
+
+  it("#found ends every submit's pause at once and sends nothing more: exit 130, no line paid, the same command "
+    .. "resumes #m-batch-interrupt-submit-pause #m-submit-stops-when-run-stopped", function()
+    local emu = cleanup(emulator.start{ speed = 20 })
+    local gw = cleanup(gateway.start{ upstream = emu.url, cases = {
+      { name = "rate", method = "POST", times = 1000, status = 429, headers = { { "Retry-After", "100" } },
+        json = { error = { code = 429, type = "rate_limit_error", message = "slow down" } } } } })
+    local dir = cleanup(util.tmpdir())
+    local file = lines_file(dir, prompts(3, "patient %d"))
+    local env = { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-batch", SEEDANCE_TIME_SCALE = "0.05" }
+    local job = cli.start("batch " .. q(file) .. " --json --concurrency 3 -o " .. q(dir .. "/%d.mp4"), env)
+    gw:wait_requests(1, { case = "rate" })
+    os.execute("sleep 0.3") -- each submit pauses (5 s here): its own 429's, or the client's shared pause
+    local sent = #gw:requests{ method = "POST" }
+    job:signal("INT")
+    local code, out, err = job:finish()
+    assert.equals(130, code, err)
+    assert.equals(sent, #gw:requests{ method = "POST" }) -- nothing sent after Ctrl-C
+    local list = events(out)
+    local summary = list[#list]
+    assert.equals("summary", summary.event)
+    assert.same({ 0, 0, 3 }, { summary.done, summary.failed, summary.skipped })
+    for i = 1, #list - 1 do
+      assert.same({ "skipped", "interrupted" }, { list[i].event, list[i].reason })
+    end
+    assert.equals(0, emu:stats().tasks_created)
+    gw:script{ upstream = emu.url, cases = {} } -- the service takes submits again
+    local code2, _, err2 = cli.run("batch " .. q(file) .. " --concurrency 3 -o " .. q(dir .. "/%d.mp4"), env)
+    assert.equals(0, code2, err2)
+    assert.equals(3, emu:stats().tasks_created)
+  end)
+end)
+
+describe("seedance batch when a submit's answers are lost #child", function()
+  local gateway = require("helpers.gateway")
+  local cleanup = util.cleanup()
+
+  it("#found names the key under which the service may have made the line's task, in its --json event and its "
+    .. "line; the same command picks that task up, paying once #m-batch-maybe-paid-key #m-batch-maybe-paid-line #m-batch-reason-by-type", function()
+    local emu = cleanup(emulator.start{ speed = 50 })
+    -- every submit reaches the service (which makes and bills the task) and its answer is lost
+    local gw = cleanup(gateway.start{ upstream = emu.url, cases = {
+      { name = "lost", method = "POST", times = 1000, forward = true, drop = true } } })
+    local dir = cleanup(util.tmpdir())
+    local file = lines_file(dir, prompts(1, "unanswered %d"))
+    local env = { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-batch", SEEDANCE_TIME_SCALE = "0.02" }
+    local args = "batch " .. q(file) .. " -o " .. q(dir .. "/%d.mp4")
+    local code, out, err = cli.run(args .. " --json", env)
+    assert.equals(9, code, err)
+    local key = gw:requests{ method = "POST" }[1]:header("Idempotency-Key")
+    local failed = events(out)[1]
+    assert.equals("failed", failed.event)
+    assert.same({ true, key }, { failed.error.maybe_paid, failed.error.idempotency_key })
+    assert.equals(1, events(out)[2].failed_by_reason.network_error) -- grouped by type, not the transfer's kind
+    local _, _, text = cli.run(args, env)
+    assert.truthy(text:find("Idempotency-Key " .. key, 1, true), text)
+    gw:script{ upstream = emu.url, cases = {} }
+    local code2, _, err2 = cli.run(args, env)
+    assert.equals(0, code2, err2)
+    assert.equals(1, emu:stats().tasks_created)
   end)
 end)

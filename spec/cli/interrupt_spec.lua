@@ -288,6 +288,32 @@ describe("the seedance command on SIGINT and SIGTERM #child", function()
   end)
 end)
 
+describe("the seedance command on SIGINT before anything is at stake", function()
+  it("#found SIGINT while a batch reads and checks its lines: one line, exit 130, no internal error #child #m-cli-interrupt-before-guard", function()
+    local dir = util.tmpdir()
+    finally(function() os.execute("rm -rf " .. q(dir)) end)
+    local lines = {}
+    for i = 1, 400000 do lines[i] = '{"prompt":"clip ' .. i .. '"}' end
+    local file = dir .. "/reqs.jsonl"
+    local f = assert(io.open(file, "wb"))
+    f:write(table.concat(lines, "\n"), "\n")
+    f:close()
+    for _, json in ipairs{ "", " --json" } do
+      local job = cli.start("batch " .. q(file) .. json .. " --dry-run -o " .. q(dir .. "/%06d.mp4"), {})
+      os.execute("sleep 1")
+      job:signal("INT")
+      local code, out, err = job:finish()
+      assert.equals(130, code, err)
+      assert.is_nil(err:find("internal error", 1, true))
+      if json == "" then
+        assert.equals("seedance: interrupted (SIGINT)\n", err)
+      else
+        assert.equals("interrupted", require("cjson").decode(out).error.type)
+      end
+    end
+  end)
+end)
+
 describe("what a signal does to generate's submit (the command's submit state, in this process)", function()
   -- the state of a submit under key "k-1", its lines, and os.exit stubbed to raise the code it was given
   local function state()

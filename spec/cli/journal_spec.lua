@@ -1,7 +1,9 @@
 -- The command's --journal: a re-run pays again only for what changed (the
 -- bytes of an input image) or failed, and the journal stays the journal
 -- whatever the command's standard streams are (a closed stderr never hands
--- its descriptor to the journal).
+-- its descriptor to the journal); and `seedance journal FILE` lists what a
+-- journal holds, as text and as JSON, whatever the journal holds.
+local cjson = require("cjson")
 local emulator = require("helpers.emulator")
 local cli = require("helpers.cli")
 local util = require("helpers.util")
@@ -56,5 +58,21 @@ describe("the seedance command's --journal #child", function()
     end)
     assert.matches('"seedance%-journal"', cli.slurp(j):match("^[^\n]*"))
     assert.equals(1, paid, "the re-run paid again")
+  end)
+end)
+
+describe("seedance journal #child", function()
+  it("#found --json lists items as a JSON list, empty too (an empty or a torn journal) #m-cli-journal-items-list", function()
+    local dir = cleanup(util.tmpdir())
+    for name, text in pairs{ empty = "", torn = '{"v":2,"type":"jour' } do
+      local path = dir .. "/" .. name .. ".journal"
+      util.write(path, text)
+      local code, out = cli.run("journal --json " .. q(path))
+      assert.equals(0, code, name)
+      assert.matches('"items":%[%]', out)
+      assert.same({}, cjson.decode(out).items)
+      local _, list = cli.run("journal " .. q(path))
+      assert.matches("%(no item recorded%)", list)
+    end
   end)
 end)

@@ -1,7 +1,8 @@
 -- Specs for seedance.map's re-runs against the emulator: a journaled batch
 -- retries only what failed (retry_failed, and retry_moderated for failures for
 -- sensitive content), skips what was abandoned, stops paying at a spending cap
--- (max_spend), never overwrites a file it saved that has changed since, and
+-- (max_spend), never overwrites a file it saved that has changed since nor
+-- another item's saved video, stops at a refused key or balance, and
 -- reports progress on a change (and once at the start of a journaled re-run).
 local seedance = require("seedance")
 local emulator = require("helpers.emulator")
@@ -228,6 +229,66 @@ describe("a journaled re-run and its files #c", function()
     assert.is_nil(results[2].error)
     assert.equals(media + 1, emu:stats().media_requests) -- only the missing one
     assert.equals(2, emu:stats().tasks_created)
+  end)
+
+  it("#found an item taken out of the list: the items after it never overwrite their neighbours' saved videos #m-map-not-its-output", function()
+    local emu = cleanup(emulator.start{ speed = util.SPEED })
+    local dir = cleanup(tmpdir())
+    local j = dir .. "/j"
+    local reqs = { R("one", 4), R("two", 6), R("three", 8) }
+    map_journaled(emu, j, reqs, { output = dir .. "/%d.mp4" })
+    local two, three = util.read_file(dir .. "/2.mp4"), util.read_file(dir .. "/3.mp4")
+    assert.are_not.equal(two, three)
+    -- "two" is taken out: "three" is item 2 now, and 2.mp4 is still two's video
+    local results, stats = map_journaled(emu, j, { reqs[1], reqs[3] }, { output = dir .. "/%d.mp4" })
+    assert.same({ 1, 1 }, { stats.done, stats.failed })
+    assert.equals("io_error", results[2].error.type)
+    assert.matches("holds the video of task", results[2].error.message)
+    assert.equals(two, util.read_file(dir .. "/2.mp4"))
+    assert.equals(three, util.read_file(dir .. "/3.mp4"))
+    assert.equals(3, emu:stats().tasks_created)
+    -- moved away, it is saved there, paying nothing
+    os.rename(dir .. "/2.mp4", dir .. "/two.mp4")
+    results = map_journaled(emu, j, { reqs[1], reqs[3] }, { output = dir .. "/%d.mp4" })
+    assert.is_nil(results[2].error)
+    assert.equals(three, util.read_file(dir .. "/2.mp4"))
+    assert.equals(3, emu:stats().tasks_created)
+  end)
+
+  it("#found retry_failed pays again for an item whose result expired before it was saved; a re-run without it pays nothing #m-map-retry-expired", function()
+    local emu = cleanup(emulator.start{ speed = util.SPEED, url_ttl = 0.001 })
+    local dir = cleanup(tmpdir())
+    local j = dir .. "/j"
+    local reqs = { R"gone by morning" }
+    local first = map_journaled(emu, j, reqs, { output = dir .. "/%d.mp4" })
+    assert.equals("expired", first[1].error.type)
+    assert.equals(1, emu:stats().tasks_created)
+    local again = map_journaled(emu, j, reqs, { output = dir .. "/%d.mp4" })
+    assert.equals("expired", again[1].error.type)
+    assert.equals(1, emu:stats().tasks_created)
+    local retried = map_journaled(emu, j, reqs, { output = dir .. "/%d.mp4", retry_failed = true })
+    assert.equals(2, emu:stats().tasks_created)
+    assert.are_not.equal(first[1].task.id, retried[1].task.id)
+  end)
+end)
+
+describe("a key or a balance refused #c", function()
+  it("#found stops the submits, is not recorded as the items' tries, and the run with a good key pays each once #m-map-account-stops #m-journal-refusal-request-only", function()
+    local emu = cleanup(emulator.start{ speed = util.SPEED })
+    local dir = cleanup(tmpdir())
+    local j = dir .. "/j"
+    local reqs = util.requests("refused", 6)
+    local c = client_for(emu, { journal = j, api_key = "sk-test-401" })
+    local results, stats = seedance.map(c, reqs, { concurrency = 1 })
+    c:close()
+    assert.equals("authentication_error", results[1].error.type)
+    assert.equals(1, stats.failed)
+    assert.equals(5, stats.skipped)
+    assert.equals("authentication_error", stats.error.type)
+    assert.equals(1, emu:stats().endpoints.submit) -- the first refusal stopped the others
+    local _, s2 = map_journaled(emu, j, reqs, { concurrency = 3 }) -- the key fixed: every item paid once
+    assert.same({ 6, 0 }, { s2.done, s2.failed })
+    assert.equals(6, emu:stats().tasks_created)
   end)
 end)
 

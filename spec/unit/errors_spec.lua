@@ -120,4 +120,20 @@ describe("errors.classify", function()
     local page = http.answer_error{ status = 502, headers = {}, body = "<html>sensitive upstream</html>" }
     assert.is_nil(page.kind)
   end)
+
+  it("#found a rate limit that names moderation is no verdict: retried as a rate limit #m-moderation-no-rate-limit", function()
+    local e = http.answer_error{ status = 429, headers = {}, body = json.encode{ error = {
+      type = "rate_limit_error", message = "too many requests to the content moderation service" } } }
+    assert.is_nil(e.kind)
+    assert.is_true(e.retryable)
+  end)
+
+  it("#found \"case-insensitive\" is no word of a moderation verdict #m-moderation-not-insensitive", function()
+    local e = http.answer_error{ status = 400, headers = {}, body = json.encode{ error = {
+      type = "invalid_request_error", message = "size: must be one of 16:9, 9:16 (case-insensitive)" } } }
+    assert.is_nil(e.kind)
+    assert.is_false((errors.moderation{ code = "InvalidParameter", message = "header names are case-insensitive" }))
+    assert.is_true((errors.moderation{ message = "insensitive words aside, the prompt is sensitive" }))
+    assert.is_true((errors.moderation{ code = "InputTextSensitiveContentDetected" }))
+  end)
 end)

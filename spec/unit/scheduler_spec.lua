@@ -238,6 +238,23 @@ describe("seedance.step #c #compat", function()
     assert.is_nil(seedance.timeout())
   end)
 
+  it("interrupt(token) ends the pause of every coroutine sleeping on the token, not only the last one's "
+    .. "(several submits of a client pausing at a 429) #found #m-sleep-token-wakes-all", function()
+    local token, ended = {}, 0
+    for _ = 1, 3 do
+      seedance.spawn(function()
+        scheduler.sleep(3600, token)
+        ended = ended + 1
+      end)
+    end
+    seedance.step(0)
+    assert.equals(0, ended)
+    scheduler.interrupt(token)
+    seedance.step(0)
+    assert.equals(3, ended)
+    assert.is_nil(seedance.timeout())
+  end)
+
   it("sleeps what plain code asks (1/60 s asks for about 16.7 ms, not a 50 ms slice) #m-plain-sleep-length", function()
     -- checked on the waits it hands to core.sleep and the engine's poll, not on a clock
     local waits, stop = nowait.record()

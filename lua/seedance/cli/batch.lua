@@ -15,6 +15,7 @@ local errors = require("seedance.errors")
 local exit = require("seedance.cli.exit")
 local fanout = require("seedance.pipeline.fanout")
 local guard = require("seedance.cli.guard")
+local hints = require("seedance.cli.hints")
 local input = require("seedance.cli.batch_input")
 local journal = require("seedance.journal")
 local json = require("seedance.json")
@@ -68,31 +69,36 @@ end
 -- One line about an item, for the log off a terminal (or above the bar on one).
 local function item_line(ev, line)
   local id = ev.task_id and (" task " .. ev.task_id) or ""
+  local e = ev.error
+  -- a submit that went unanswered: the task it may have made (and billed) is named by its key
+  local key = e and not ev.task_id and e.maybe_paid and e.idempotency_key
+  local maybe = key and ("; the service may have made (and billed) its task under Idempotency-Key " .. key
+    .. ": the same command again picks it up, paying nothing twice") or ""
   if ev.event == "submitted" then
     return string.format("line %d: %s%s", line, ev.reattached and "re-attached to" or "submitted", id)
   elseif ev.event == "done" then
     return string.format("line %d: done%s%s", line, id, ev.output and (": " .. ev.output) or "")
   elseif ev.event == "failed" then
-    local e = ev.error
     local kind = e.kind == "moderation" and (" [moderation" .. (e.input and (": " .. e.input) or "") .. "]") or ""
     local msg = output.advice(e.message)
     if ev.task_id and msg:find(ev.task_id, 1, true) then id = "" end -- the message names the task already
-    return string.format("line %d: failed%s: %s%s", line, id, msg, kind)
+    return string.format("line %d: failed%s: %s%s%s", line, id, msg, kind, maybe)
   elseif ev.event == "skipped" then
-    return string.format("line %d: skipped (%s)%s", line, ev.reason, id)
+    return string.format("line %d: skipped (%s)%s%s", line, ev.reason, id, maybe)
   end
 end
 
--- The JSON form of an item's error.
+-- The JSON form of an item's error (with the key of a submit that may have made a task: maybe_paid).
 local function error_json(e)
+  local key = e.maybe_paid and e.idempotency_key or nil
   return { type = e.type, message = output.advice(e.message), kind = e.kind, input = e.input, code = e.code,
-           status = e.status }
+           status = e.status, maybe_paid = key and true or nil, idempotency_key = key }
 end
 
--- Counts by reason: a failure's kind ("moderation") or type, a skip's reason.
+-- Counts by reason: a failure's type, or "moderation" for one refused for sensitive content; a skip's reason.
 local function reason_of(ev)
   if ev.event == "skipped" then return ev.reason end
-  return ev.error.kind or ev.error.type
+  return ev.error.kind == "moderation" and "moderation" or ev.error.type
 end
 
 -- The summary line's counts, as text: "moderation 1, task_failed 2".
@@ -120,7 +126,7 @@ local function dry_run(ctx, copts, items, jrnl, args)
   end
   if ctx.json then
     output.json(ctx.out, { event = "plan", items = plan.items, seconds = plan.seconds, groups = plan.groups,
-      journal = args.journal, done = plan.journal.done, running = plan.journal.running,
+      journal = journal.shown(args.journal), done = plan.journal.done, running = plan.journal.running,
       failed = plan.journal.failed, abandoned = plan.journal.abandoned, to_pay = plan.journal.to_pay,
       to_pay_seconds = plan.to_pay_seconds, balance = bal and output.clean(bal) or json.null,
       balance_error = berr and berr.message or nil })
@@ -135,8 +141,9 @@ local function dry_run(ctx, copts, items, jrnl, args)
   end
   local j = plan.journal
   lines[#lines + 1] = string.format("journal %s: %d done, %d paid and running, %d failed%s, %d abandoned",
-    output.line(args.journal), j.done, j.running, j.failed, j.failed > 0 and " (not retried without --retry-failed)"
-    or "", j.abandoned)
+    output.line(journal.shown(args.journal)), j.done, j.running, j.failed, j.failed == 0 and "" or args.retry_failed
+    and " (refused for sensitive content: not retried without --retry-moderated)"
+    or " (not retried without --retry-failed)", j.abandoned)
   lines[#lines + 1] = string.format("to submit (paid): %d item%s, %s s of video", j.to_pay, j.to_pay == 1 and ""
     or "s", output.number(plan.to_pay_seconds))
   if bal then
@@ -186,11 +193,12 @@ function M.run(ctx, args)
   local ok, verr = input.validate(items, args)
   if not ok then return report(ctx, verr) end
   local jrnl
-  if core.stat(args.journal) then
-    local j, jerr = journal.read(args.journal)
+  -- (a redis:// journal is read as it stands: other workers may be running the same batch)
+  if journal.is_url(args.journal) or core.stat(args.journal) then
+    local j, jerr, why = journal.read(args.journal, { ca_file = copts.ca_file })
     if not j then
-      return report(ctx, errors.new{ type = "io_error", retryable = false,
-        message = string.format("--journal %s: %s", args.journal, jerr) })
+      return report(ctx, errors.new{ type = why == "usage" and "usage_error" or "io_error", retryable = false,
+        message = string.format("--journal %s: %s", journal.shown(args.journal), jerr) })
     end
     jrnl = j
   end
@@ -213,12 +221,18 @@ function M.go(ctx, args, client, items, outs, frames, t0)
   ctx.show = show
   local requests, lines = {}, {}
   for i, item in ipairs(items) do requests[i], lines[i] = item.request, item.line end
-  local counts = { failed = {}, skipped = {}, earlier = 0 }
+  local counts = { failed = {}, skipped = {}, earlier = 0, elsewhere = 0, again = {} }
   local saved, paid = {}, {} -- files saved, by index; task ids paid for, by index
   local function on_event(ev)
     local line = lines[ev.index]
     if ev.event == "submitted" then paid[ev.index] = ev.task_id end
-    if ev.event == "skipped" and ev.reason == "done" then counts.earlier = counts.earlier + 1 end
+    if ev.event == "skipped" and ev.reason == "done" then
+      if ev.worker then counts.elsewhere = counts.elsewhere + 1 else counts.earlier = counts.earlier + 1 end
+    end
+    if ev.event == "failed" then
+      local a = ev.again or "rerun"
+      counts.again[a] = (counts.again[a] or 0) + 1
+    end
     if ev.event == "failed" or (ev.event == "skipped" and ev.reason ~= "done") then
       local r = reason_of(ev)
       local t = ev.event == "failed" and counts.failed or counts.skipped
@@ -275,7 +289,8 @@ function M.go(ctx, args, client, items, outs, frames, t0)
   local summary = { event = "summary", total = stats.total, done = stats.done, failed = stats.failed,
     skipped = stats.skipped, earlier = counts.earlier, failed_by_reason = counts.failed,
     skipped_by_reason = counts.skipped, seconds = math.floor(seconds * 10 + 0.5) / 10, files = files,
-    spent = stats.spent, journal = args.journal }
+    spent = stats.spent, journal = journal.shown(args.journal), other_workers = counts.elsewhere > 0
+    and counts.elsewhere or nil }
   local code = exit.EXIT.ok
   local abandoned = counts.skipped.abandoned or 0
   if g.signal then
@@ -287,10 +302,7 @@ function M.go(ctx, args, client, items, outs, frames, t0)
   if g.signal then summary.resume = resume end
   if ctx.json then
     summary.exit = code
-    local line = json.encode(output.clean(summary))
-    -- (the core's JSON writes an empty table as {}: the file list is a list, empty or not)
-    if #files == 0 then line = line:gsub('"files":{}', '"files":[]', 1) end
-    ctx.out:write(line, "\n")
+    ctx.out:write(output.encode(summary, { "files" }), "\n") -- (the file list is a list, empty or not)
   else
     M.print_summary(ctx, args, summary, results, lines)
   end
@@ -302,30 +314,74 @@ function M.go(ctx, args, client, items, outs, frames, t0)
       if results[i] and results[i].error and results[i].error.type == "interrupted" then running[#running + 1] = id end
     end
     table.sort(running)
+    local unanswered = 0 -- submits that may have made a task nobody named (their keys are in the journal)
+    for i = 1, #items do
+      local e = results[i] and results[i].error
+      if e and e.maybe_paid and not e.task_id and not (results[i].task) then unanswered = unanswered + 1 end
+    end
+    local left = #running > 0 and (#running .. " task" .. (#running == 1 and "" or "s") .. " keep"
+      .. (#running == 1 and "s" or "") .. " running on the service (" .. table.concat(running, ", ") .. ")")
+      or unanswered == 0 and "no task is left running" or nil
+    if unanswered > 0 then
+      left = (left and (left .. "; ") or "") .. unanswered .. " submit" .. (unanswered == 1 and "" or "s")
+        .. " went unanswered and may have made a task (the journal keeps the key)"
+    end
     say(string.format("interrupted (SIG%s): %s; run the same command again to resume (it re-attaches, pays for "
-      .. "nothing twice): %s", g.signal, #running > 0 and (#running .. " task" .. (#running == 1 and "" or "s")
-      .. " keep" .. (#running == 1 and "s" or "") .. " running on the service (" .. table.concat(running, ", ")
-      .. ")") or "no task is left running", resume))
+      .. "nothing twice): %s", g.signal, left, resume))
   elseif stats.stopped == "max_spend" then
     say(string.format("stopped at the spending cap (--max-spend %s): used_balance grew by %s; %d item%s not "
       .. "submitted (skipped)", output.number(args.max_spend), output.value(stats.spent), counts.skipped.max_spend
       or 0, (counts.skipped.max_spend or 0) == 1 and " was" or "s were"))
   elseif stats.error and code ~= exit.EXIT.ok then
-    say(string.format("the batch stopped: %s", output.advice(stats.error.message)))
+    local e = stats.error
+    say(string.format("the batch stopped: %s%s", hints.apply(e, output.advice(e.message), ctx),
+      fanout.ACCOUNT[e.type] and "; once that is fixed, the same command again submits the lines not paid for"
+      or ""))
   elseif stats.failed > 0 then
-    local moderated = counts.failed.moderation or 0
-    say(string.format("%d item%s failed; run again with --retry-failed to pay for %s again%s", stats.failed,
-      stats.failed == 1 and "" or "s", stats.failed == 1 and "it" or "them", moderated > 0
-      and string.format(" (%d refused for sensitive content: only with --retry-moderated too)", moderated) or ""))
+    say(M.failed_advice(stats.failed, counts.again))
   end
   return code
+end
+
+--- The closing line about failed items: what a run again does for each (`--retry-failed` pays for a
+-- failed try again, `--retry-moderated` too for one refused for sensitive content; the others, an
+-- expired download, a file in the way, a timeout, resume or fail as they did, paying nothing twice).
+-- @tparam integer failed
+-- @tparam table again counts by `fanout.again`'s answer
+-- @treturn string
+-- @local
+function M.failed_advice(failed, again)
+  local retry, moderated = again.retry_failed or 0, again.retry_moderated or 0
+  local rest = failed - retry - moderated
+  local head = string.format("%d item%s failed", failed, failed == 1 and "" or "s")
+  local function of(n)
+    if n == failed then return n == 1 and "it" or "them" end
+    return n .. " of them"
+  end
+  local parts = {}
+  if retry > 0 then parts[#parts + 1] = "run again with --retry-failed to pay for " .. of(retry) .. " again" end
+  if moderated > 0 then
+    parts[#parts + 1] = string.format("%s refused for sensitive content: paid for again only with "
+      .. "--retry-moderated", moderated == failed and (moderated == 1 and "it was" or "they were")
+      or (moderated .. (moderated == 1 and " was" or " were")))
+  end
+  if rest > 0 then
+    parts[#parts + 1] = string.format("%s: see %s line above (the same command again pays for nothing twice)",
+      rest == failed and (rest == 1 and "it" or "they") or ("the other " .. rest), rest == 1 and "its" or "each")
+  end
+  if rest == failed then
+    return string.format("%s: see %s line above (the same command again pays for nothing twice)", head,
+      rest == 1 and "its" or "each")
+  end
+  return head .. "; " .. table.concat(parts, "; ")
 end
 
 --- Print the summary as text on standard output.
 -- @local
 function M.print_summary(ctx, args, s, results, lines)
   local out = { string.format("batch %s: %d item%s: %d done%s, %d failed, %d skipped in %s s", output.line(args.file),
-    s.total, s.total == 1 and "" or "s", s.done, s.earlier > 0 and (" (" .. s.earlier .. " in an earlier run)") or "",
+    s.total, s.total == 1 and "" or "s", s.done, s.earlier > 0 and (" (" .. s.earlier .. " in an earlier run)") or
+    s.other_workers and (" (" .. s.other_workers .. " by other workers)") or "",
     s.failed, s.skipped, output.number(s.seconds)) }
   if next(s.failed_by_reason) then out[#out + 1] = "  failed: " .. by_reason(s.failed_by_reason) end
   for i, r in ipairs(results) do
@@ -342,7 +398,7 @@ function M.print_summary(ctx, args, s, results, lines)
     out[#out + 1] = string.format("  files: %d (%s%s)", n, output.line(s.files[1]), n > 1 and (" ... "
       .. output.line(s.files[n])) or "")
   end
-  out[#out + 1] = "  journal: " .. output.line(args.journal)
+  out[#out + 1] = "  journal: " .. output.line(journal.shown(args.journal))
   ctx.out:write(table.concat(out, "\n"), "\n")
 end
 

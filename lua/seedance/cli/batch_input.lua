@@ -8,6 +8,7 @@
 
 local core = require("seedance.core")
 local errors = require("seedance.errors")
+local fanout = require("seedance.pipeline.fanout")
 local files = require("seedance.files")
 local journal = require("seedance.journal")
 local json = require("seedance.json")
@@ -35,6 +36,21 @@ local function is_object(v)
   return false
 end
 
+-- Every problem the validator finds in the items (none with --no-validate), as `{ line, field, message }`.
+local function validation_problems(items, args)
+  local problems = {}
+  if args.no_validate then return problems end
+  for _, item in ipairs(items) do
+    local ok, err = seedance.validate(item.request)
+    if not ok then
+      for _, p in ipairs(err.errors) do
+        problems[#problems + 1] = { line = item.line, field = p.field, message = p.message }
+      end
+    end
+  end
+  return problems
+end
+
 --- Read the batch's items: `{ { line = N, request = table }, ... }` in file
 -- order, each request the flags' defaults with the line's keys over them (a
 -- local image path in a line is uploaded, as `--image PATH` is).
@@ -56,8 +72,8 @@ function M.read(args, config_defaults)
     raw = raw:gsub("\r$", "")
     if raw:find("%S") then
       local obj, jerr = json.decode(raw)
-      if not is_object(obj) then
-        local what = jerr and (": " .. jerr) or type(obj) == "table" and ": a JSON array"
+      if not is_object(obj) or raw:match("^%s*%[") then -- ([] decodes as an empty table, as {} does)
+        local what = jerr and (": " .. M.json_problem(raw, jerr)) or type(obj) == "table" and ": a JSON array"
           or obj == json.null and ": null" or (": a JSON " .. type(obj))
         problems[#problems + 1] = { line = line, field = "line", message = "not a JSON object" .. what }
       else
@@ -71,12 +87,30 @@ function M.read(args, config_defaults)
       end
     end
   end
-  if #problems > 0 then return nil, M.problems(problems, args.file) end
+  if #problems > 0 then
+    -- every problem of the file at once: the other lines' too, in line order
+    for _, p in ipairs(validation_problems(items, args)) do problems[#problems + 1] = p end
+    for i, p in ipairs(problems) do p.rank = i end
+    table.sort(problems, function(a, b) return a.line < b.line or (a.line == b.line and a.rank < b.rank) end)
+    return nil, M.problems(problems, args.file)
+  end
   if #items == 0 then
     return nil, errors.new{ type = "usage_error", retryable = false,
       message = string.format("%s holds no request (one JSON object per line)", args.file) }
   end
   return items
+end
+
+--- What lua-cjson says of a line that is not JSON, as an editor shows the
+-- place: "column N: expected ..., found ...; the fix".
+-- @tparam string raw the line
+-- @tparam string message lua-cjson's
+-- @treturn string
+function M.json_problem(raw, message)
+  local said = request.json_problem(raw, message)
+  local column, rest = said:match("^%d+:(%d+): not valid JSON: (.*)$")
+  if not column then return (said:gsub("^ ", "")) end
+  return string.format("column %s: %s", column, (rest:gsub("the end of the file", "the end of the line")))
 end
 
 --- The error listing problems by line (`line N: field: message`).
@@ -108,16 +142,7 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error `validation_error` listing `line N: field: message`
 function M.validate(items, args)
-  if args.no_validate then return true end
-  local problems = {}
-  for _, item in ipairs(items) do
-    local ok, err = seedance.validate(item.request)
-    if not ok then
-      for _, p in ipairs(err.errors) do
-        problems[#problems + 1] = { line = item.line, field = p.field, message = p.message }
-      end
-    end
-  end
+  local problems = validation_problems(items, args)
   if #problems > 0 then return nil, M.problems(problems, args.file) end
   return true
 end
@@ -129,11 +154,26 @@ end
 -- @treturn[2] nil
 -- @treturn[2] seedance.Error `usage_error`
 function M.check_pattern(flag, pattern)
+  -- one conversion of a whole number (d i u o x X, or s: the number's digits), flags, width and precision
+  -- allowed, %% for a percent sign; never %c (a control character or '/' in a file name) nor a float
+  local count, at, bad = 0, 1, nil
+  while true do
+    local s, e, spec = pattern:find("%%([-+ #0]*%d*%.?%d*.?)", at)
+    if not s then break end
+    if spec == "%" then
+      at = e + 1
+    else
+      count = count + 1
+      if not spec:match("[diuoxXs]$") then bad = bad or ("%" .. spec) end
+      at = e + 1
+    end
+  end
   local ok1, a = pcall(string.format, pattern, 1)
   local ok2, b = pcall(string.format, pattern, 2)
-  if pattern == "-" or pattern:find("\0", 1, true) or not (ok1 and ok2) or a == b then
+  if pattern == "-" or pattern:find("\0", 1, true) or count ~= 1 or bad or not (ok1 and ok2) or a == b then
     return nil, errors.new{ type = "usage_error", retryable = false, message = string.format(
-      "%s %s: give a printf pattern that takes each item's line number once, e.g. out/%%03d.mp4", flag, pattern) }
+      "%s %s: give a printf pattern that takes each item's line number once, as a whole number, e.g. "
+      .. "out/%%03d.mp4%s", flag, pattern, bad and (" (" .. bad .. " does not write a whole number)") or "") }
   end
   return true
 end
@@ -141,11 +181,12 @@ end
 --- The journal keys of the items (`hash#n`, the n-th equal request), as the
 -- batch takes them from its journal.
 -- @tparam table items
+-- @tparam table jrnl the journal (`seedance.journal.read`'s)
 -- @treturn table keys by index
-function M.keys(items)
+function M.keys(items, jrnl)
   local counts, keys = {}, {}
   for i, item in ipairs(items) do
-    local h = journal.hash(item.request)
+    local h = jrnl:hash_of(item.request)
     counts[h] = (counts[h] or 0) + 1
     keys[i] = h .. "#" .. counts[h]
   end
@@ -176,8 +217,15 @@ function M.check_files(items, args, jrnl)
                       { "--model-rules", args.model_rules } } do
     if f[2] then set:add(f[1] .. " " .. f[2], f[2]) end
   end
-  if args.journal then set:add("--journal " .. args.journal, args.journal, { writes = true }) end
-  local keys = jrnl and M.keys(items)
+  if args.journal and not journal.is_url(args.journal) then
+    set:add("--journal " .. args.journal, args.journal, { writes = true })
+  end
+  local keys = jrnl and M.keys(items, jrnl)
+  local saved_by = {} -- path -> the journal entry whose task saved it there
+  local probed, folder_said = {}, {} -- folders that take a file; a folder's problem, by its words
+  for _, key in ipairs(jrnl and jrnl.order or {}) do
+    for path in pairs(jrnl.entries[key].downloads) do saved_by[path] = jrnl.entries[key] end
+  end
   for i, item in ipairs(items) do
     local line = item.line
     local ok, err = files.check_inputs(item.request)
@@ -195,23 +243,47 @@ function M.check_files(items, args, jrnl)
       end
     end
     local entry = keys and jrnl:entry(keys[i])
+    -- whether the journal's entry was submitted for this line's output (a kill between a download's rename
+    -- and its record leaves a whole file the journal has not recorded yet)
+    local this_line = entry and entry.status == "completed" and args.output and entry.output == string.format(
+      args.output, line)
     for _, o in ipairs{ { args.output, outs, "output" }, { args.save_last_frame, frames, "last frame" } } do
       if o[1] then
         local path = string.format(o[1], line)
         o[2][i] = path
-        local wok, werr = files.check_output(path)
-        if not wok then
+        local dir = files.dirname(path)
+        local wok, werr = files.check_output(path, not probed[dir]) -- (a folder is tried for a new file once)
+        local why = not wok and werr.message:sub(1, #path + 2) == path .. ": " and werr.message:sub(#path + 3)
+        if not wok and why and why:find("folder", 1, true) and folder_said[why] then
+          folder_said[why].more = folder_said[why].more + 1 -- the folder's problem, said once for every line
+        elseif not wok then
           problem(line, werr.message, werr.type)
+          if why and why:find("folder", 1, true) then
+            folder_said[why] = problems[#problems]
+            folder_said[why].more = 0
+          end
         else
-          local added, why = set:add(string.format("line %d's %s %s", line, o[3], path), path, { output = true })
-          if not added then problem(line, why, "usage_error") end
-          if files.size(path) and not (entry and entry.status == "completed") then
+          probed[dir] = true
+          local added, clash = set:add(string.format("line %d's %s %s", line, o[3], path), path, { output = true })
+          if not added then problem(line, clash, "usage_error") end
+          -- a file there is this line's only when the journal saved it at this very path from this line's
+          -- task: another line's video (the input changed since: a line removed, moved) is never clobbered
+          if files.size(path) and not (entry and (entry.downloads[path] or (this_line and not saved_by[path]))) then
+            local other = saved_by[path]
             problem(line, string.format("%s already exists, and the journal did not save it from this line's "
-              .. "task: the batch never overwrites a file it did not make; move it away, or choose another "
-              .. "pattern", path), "io_error")
+              .. "task%s: the batch never overwrites a file it did not make; move it away, or choose another "
+              .. "pattern", path, other and other.task_id and string.format(" (it saved it from task %s, of %s; "
+              .. "was a line removed or moved since?)", other.task_id, other.item and string.format("line %d then",
+              math.floor(other.item)) or "another request") or ""), "io_error")
           end
         end
       end
+    end
+  end
+  for _, p in pairs(folder_said) do
+    if p.more > 0 then
+      p.message = string.format("%s (and the same for the outputs of %d more line%s)", p.message, p.more,
+        p.more == 1 and "" or "s")
     end
   end
   if #problems > 0 then return nil, M.problems(problems, args.file, kind) end
@@ -227,7 +299,7 @@ end
 --   done, running, failed, abandoned, to_pay }, to_pay_seconds }`
 function M.plan(items, jrnl, args)
   local groups, by, seconds = {}, {}, 0
-  local keys = jrnl and M.keys(items)
+  local keys = jrnl and M.keys(items, jrnl)
   local state = { done = 0, running = 0, failed = 0, abandoned = 0, to_pay = 0 }
   local pay_seconds = 0
   for i, item in ipairs(items) do
@@ -242,13 +314,15 @@ function M.plan(items, jrnl, args)
     by[k].count = by[k].count + 1
     seconds = seconds + duration
     local e = keys and jrnl:entry(keys[i])
-    local failed = e and (e.refused or e.status == "failed" or e.status == "cancelled")
-    local moderated = failed and (errors.moderation(e.refused or (type(e.error) == "table" and e.error) or {}))
+    local failed, moderated = false, false
+    if e then failed, moderated = fanout.failed_try(e) end
+    local expired = e and e.task_id and e.expired and not failed -- its result expired unsaved
     if e and e.abandoned then state.abandoned = state.abandoned + 1
-    elseif failed and not (args.retry_failed and (args.retry_moderated or not moderated)) then
+    elseif (failed and not (args.retry_failed and (args.retry_moderated or not moderated)))
+      or (expired and not args.retry_failed) then
       state.failed = state.failed + 1
-    elseif e and e.status == "completed" then state.done = state.done + 1
-    elseif e and e.task_id and not failed then state.running = state.running + 1
+    elseif e and e.status == "completed" and not expired then state.done = state.done + 1
+    elseif e and e.task_id and not failed and not expired then state.running = state.running + 1
     else
       state.to_pay = state.to_pay + 1
       pay_seconds = pay_seconds + duration

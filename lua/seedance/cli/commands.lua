@@ -9,6 +9,7 @@ local core = require("seedance.core")
 local errors = require("seedance.errors")
 local exit = require("seedance.cli.exit")
 local guard = require("seedance.cli.guard")
+local journal_mod = require("seedance.journal")
 local json = require("seedance.json")
 local output = require("seedance.cli.output")
 local parser = require("seedance.cli.parser")
@@ -36,7 +37,8 @@ local function interrupted(ctx, g, task, args, partial)
     or "keeps running on the service"
   local resume = M.resume_command(task.id, args, ctx.paid and ctx.paid.saved)
   local kept = partial and ("the partial download " .. partial .. ".part is kept; ") or ""
-  local journal = args.journal and ("; or run this command again (--journal " .. args.journal .. " re-attaches)")
+  local journal = args.journal and ("; or run this command again (--journal " .. journal_mod.shown(args.journal)
+    .. " re-attaches)")
     or ""
   if ctx.show then ctx.show:done() end
   output.tell(ctx, string.format("seedance: interrupted (SIG%s): task %s %s; %spick it up with: %s%s",
@@ -248,9 +250,10 @@ function M.generate(ctx, args)
   local client, cerr = client_for(ctx, args, opts)
   if not client then return report(ctx, cerr) end
   -- a re-run with its journal re-attaches to the task whose result may stand at -o already
-  local rerun = args.journal and (core.stat(args.journal) or {}).size
+  local rerun = args.journal and (journal_mod.is_url(args.journal)
+    or ((core.stat(args.journal) or {}).size or 0) > 0)
   local ok, perr = request.preflight(req, { ["-o"] = args.output, ["--save-last-frame"] = args.save_last_frame },
-    not args.no_validate, args, rerun and rerun > 0)
+    not args.no_validate, args, rerun)
   if not ok then
     client:close()
     return report(ctx, perr)
@@ -280,7 +283,7 @@ function M.generate(ctx, args)
     -- id reaches standard error in every mode, whatever becomes of standard output
     ctx.paid = { id = task.id, args = args }
     ctx.err:write(task.reattached and string.format("re-attached to task %s (from --journal %s): not paid again\n",
-      task.id, output.line(args.journal)) or string.format("submitted task %s\n", task.id))
+      task.id, output.line(journal_mod.shown(args.journal))) or string.format("submitted task %s\n", task.id))
     if g.signal then return interrupted(ctx, g, task, args) end
     if not (args.wait or args.output or args.save_last_frame) then
       g:phase("idle")

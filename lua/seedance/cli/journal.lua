@@ -22,13 +22,15 @@ local function io_error(fmt, ...)
 end
 
 --- The status of a journal entry, in a word: submitting (no answer yet),
--- refused, running, completed, downloaded, failed, cancelled, abandoned.
+-- refused, running, completed, downloaded, failed, cancelled, abandoned,
+-- expired (its result expired before it was saved).
 -- @tparam table e
 -- @treturn string
 function M.status(e)
   if e.abandoned then return "abandoned" end
   if e.refused then return "refused" end
   if not e.task_id then return "submitting" end
+  if e.expired then return "expired" end
   if e.status == "completed" then return next(e.downloads) and "downloaded" or "completed" end
   return e.status or "running"
 end
@@ -48,33 +50,34 @@ function M.abandon(ctx, args)
     return report(ctx, settings.usage("task id must be 1 to 128 letters, digits, '_' or '-', got '%s'",
       output.line(args.id):sub(1, 40)))
   end
-  if not require("seedance.core").stat(args.journal) then
+  if not journal.is_url(args.journal) and not require("seedance.core").stat(args.journal) then
     return report(ctx, io_error("--journal %s: no such file", args.journal))
   end
+  local shown = journal.shown(args.journal)
   local j, err = journal.open(args.journal)
   if not j then
-    return report(ctx, io_error("--journal %s: %s%s", args.journal, err, tostring(err):find("held by another")
+    return report(ctx, io_error("--journal %s: %s%s", shown, err, tostring(err):find("held by another")
       and " (stop the batch that uses it first: Ctrl-C, then abandon, then run it again)" or ""))
   end
   local e = j:find_task(args.id)
   if not e then
     j:close()
     return report(ctx, settings.usage("task %s is not in --journal %s (seedance journal %s lists its tasks)",
-      args.id, args.journal, args.journal))
+      args.id, shown, shown))
   end
   local was = M.status(e)
   if not e.abandoned then
     local ok, aerr = j:append{ type = "abandon", key = e.key, task_id = args.id }
     if not ok then
       j:close()
-      return report(ctx, io_error("--journal %s: %s", args.journal, aerr))
+      return report(ctx, io_error("--journal %s: %s", shown, aerr))
     end
   end
   j:close()
   local note = "the service has no cancel: the task runs on and is billed; a re-run with this journal neither "
     .. "waits for it nor downloads it"
   if ctx.json then
-    output.json(ctx.out, { task_id = args.id, item = e.item, status = "abandoned", was = was, journal = args.journal,
+    output.json(ctx.out, { task_id = args.id, item = e.item, status = "abandoned", was = was, journal = shown,
       note = note })
   else
     ctx.out:write(string.format("abandoned task %s%s (it was %s): %s\n", args.id,
@@ -91,6 +94,7 @@ function M.list(ctx, args)
   ctx.json = args.json
   if args.file == "-" then return report(ctx, require("seedance.cli.request").no_dash("journal")) end
   local j, err = journal.read(args.file)
+  local shown = journal.shown(args.file)
   if not j then return report(ctx, io_error("%s", tostring(err))) end
   local rows = {}
   for _, key in ipairs(j.order) do
@@ -112,7 +116,8 @@ function M.list(ctx, args)
     return false
   end)
   if ctx.json then
-    output.json(ctx.out, { journal = args.file, items = rows, skipped = j.skipped, torn = j.torn })
+    ctx.out:write(output.encode({ journal = shown, items = rows, skipped = j.skipped, torn = j.torn },
+      { "items" }), "\n")
     return exit.EXIT.ok
   end
   local lines = { string.format("%-5s %-31s %-11s %-24s %s", "item", "task", "status", "output", "prompt") }

@@ -78,7 +78,25 @@ end
 -- @param stream
 -- @tparam table obj
 function M.json(stream, obj)
-  stream:write(json.encode(M.clean(obj)), "\n")
+  stream:write(M.encode(obj), "\n")
+end
+
+--- An object as one line of JSON (strings cleaned), its top-level fields named in `lists` written as
+-- lists when empty too (the core's writer, as lua-cjson's, writes an empty table as `{}`).
+-- @tparam table obj
+-- @tparam[opt] table lists names of fields that are lists
+-- @treturn string
+function M.encode(obj, lists)
+  local o, empty = M.clean(obj), {}
+  for _, k in ipairs(lists or {}) do
+    if type(o[k]) == "table" and next(o[k]) == nil then
+      o[k] = nil
+      empty[#empty + 1] = json.encode(k) .. ":[]"
+    end
+  end
+  local text = json.encode(o)
+  if #empty == 0 then return text end
+  return "{" .. table.concat(empty, ",") .. (text == "{}" and "}" or ("," .. text:sub(2)))
 end
 
 --- A stream that remembers its first failed write: `write` as a file's,
@@ -268,8 +286,8 @@ local function paid_note(ctx, err)
   if NO_RESUME[err.type] or err.resume == false then
     if args.journal and (err.type == "task_failed" or err.type == "expired") then
       return string.format("--journal %s records task %s, so running this command again re-attaches to it; "
-        .. "to pay for a new attempt, delete %s (or name another --journal file)", args.journal, paid.id,
-        args.journal)
+        .. "to pay for a new attempt, delete %s (or name another --journal file)",
+        require("seedance.journal").shown(args.journal), paid.id, require("seedance.journal").shown(args.journal))
     end
     return nil
   end

@@ -286,7 +286,9 @@ function M.inputs(req, args)
   if args.request and args.request ~= "-" then list[#list + 1] = { "--request", args.request } end
   if args.api_key_file then list[#list + 1] = { "--api-key-file", args.api_key_file } end
   if args.model_rules then list[#list + 1] = { "--model-rules", args.model_rules } end
-  if args.journal then list[#list + 1] = { "--journal", args.journal, writes = true } end
+  if args.journal and not require("seedance.journal").is_url(args.journal) then
+    list[#list + 1] = { "--journal", args.journal, writes = true }
+  end
   return list
 end
 

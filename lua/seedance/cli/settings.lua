@@ -363,8 +363,9 @@ function M.client_from(opts, args, logger)
   local client, cerr = seedance_client.open(opts)
   if client then return client end
   if cerr.journal then
-    return nil, errors.new{ type = "io_error", retryable = false,
-      message = string.format("--journal %s: %s", tostring(args.journal), cerr.reason) }
+    return nil, errors.new{ type = cerr.type == "usage_error" and "usage_error" or "io_error", retryable = false,
+      message = string.format("--journal %s: %s", require("seedance.journal").shown(tostring(args.journal)),
+        cerr.reason) }
   end
   local msg = tostring(cerr.message)
   for _, url in ipairs{ opts.proxy or "", opts.base_url or "" } do msg = replace(msg, url, masked(url)) end

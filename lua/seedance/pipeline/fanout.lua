@@ -27,7 +27,6 @@
 local errors = require("seedance.errors")
 local files = require("seedance.files")
 local heap = require("seedance.heap")
-local journal = require("seedance.journal")
 local numbers = require("seedance.numbers")
 local scheduler = require("seedance.scheduler")
 local tasks_mod = require("seedance.task")
@@ -56,6 +55,11 @@ M.generate_options = generate_options
 -- again by a later run. An item that still fails carries the key in its error.
 M.SUBMIT_ROUNDS = 3
 
+--- Refusals of the account, not of an item's request (a wrong key, a key that may not do this, no
+-- balance left): the first one stops the submits (the rest are `skipped`), and none is recorded as
+-- the item's try, so the run after the key is fixed or the balance topped up submits them.
+M.ACCOUNT = { authentication_error = true, permission_error = true, payment_required = true }
+
 -- Whether an item's submit that ended with err is worth another round under its key.
 local function again(err)
   return err ~= nil and err.idempotency_key ~= nil and err.maybe_paid == true
@@ -70,7 +74,8 @@ function M.submit_item(client, request, gopts, stopped)
   for _ = 2, M.SUBMIT_ROUNDS do
     if not ok or task or not again(err) or client.closed or (stopped and stopped()) then break end
     local s = client.settings
-    scheduler.sleep(math.min(s.max_backoff, s.backoff * 2 ^ s.max_retries) * s.time_scale)
+    scheduler.sleep(math.min(s.max_backoff, s.backoff * 2 ^ s.max_retries) * s.time_scale, gopts.cancel)
+    if client.closed or (stopped and stopped()) then break end
     local g = {}
     for k, v in pairs(gopts) do g[k] = v end
     g.idempotency_key = err.idempotency_key
@@ -79,13 +84,31 @@ function M.submit_item(client, request, gopts, stopped)
   return ok, task, err
 end
 
--- Whether a journal entry's try failed, and whether it was a moderation failure.
-local function failed_try(e)
+--- Whether a journal entry's try failed (its task failed, its submit was refused), and whether it was a
+-- moderation failure.
+-- @tparam table e the journal's entry
+-- @treturn boolean
+-- @treturn boolean
+function M.failed_try(e)
   if e.refused then return true, e.refused.kind == "moderation" or (errors.moderation(e.refused)) end
   if e.task_id and (e.status == "failed" or e.status == "cancelled") then
     return true, (errors.moderation(type(e.error) == "table" and e.error or {}))
   end
   return false, false
+end
+local failed_try = M.failed_try
+
+--- What would settle a failed item's journal entry (nil without one): "retry_failed" (its try failed, or
+-- its result expired unsaved: `retry_failed` pays for a new try), "retry_moderated" (refused for sensitive
+-- content: only with `retry_moderated` too), else "rerun" (a run again re-attaches and pays nothing again).
+-- @tparam[opt] table e the journal's entry
+-- @treturn string|nil
+function M.again(e)
+  if not e then return nil end
+  local failed, moderated = failed_try(e)
+  if moderated then return "retry_moderated" end
+  if failed or (e.task_id and e.expired) then return "retry_failed" end
+  return "rerun"
 end
 
 -- The error of a failed try as the journal recorded it (an earlier run's).
@@ -132,8 +155,14 @@ function M.run(client, requests, opts, paths, hooks)
   local fatal                     -- what a pool raised outside any item (a bug): the batch ends
   local jrnl = client:journal()
   local keys, retry = {}, {}      -- journal key by index; whether the item is a new try
+  -- a journal shared with other workers (Redis): each item is claimed before it is worked on; those
+  -- another worker holds wait in `elsewhere` until it settles them or its claim lapses
+  local shared = jrnl and jrnl.shared
+  local seen, elsewhere, handed = {}, {}, {} -- the try seen at the start; items held by others; items lost to one
+  local watching = false                       -- a submitter watches `elsewhere`
   local base_used                 -- used_balance before the first paying submit (max_spend)
   local last_report
+  local cancel = {}               -- the submits' stop token (scheduler.sleep's): interrupted with the batch
 
   local function event(ev)
     if hooks.on_event then hooks.on_event(ev) end
@@ -166,14 +195,30 @@ function M.run(client, requests, opts, paths, hooks)
     stop = true
     return e
   end
-  local function interrupted_error(task)
-    return errors.new{ type = "interrupted", task_id = task and task.id, message = task
+  -- (err: a submit called off between two attempts; one that went unanswered may have made a task)
+  local function interrupted_error(task, err)
+    local key = err and err.maybe_paid and err.idempotency_key
+    return errors.new{ type = "interrupted", task_id = task and task.id, idempotency_key = key or nil,
+      maybe_paid = key and true or nil, message = task
       and ("interrupted: task " .. task.id .. " keeps running on the service; a re-run with the journal resumes it")
+      or key and ("interrupted before its submit was answered: the service may have made its task under "
+        .. "Idempotency-Key " .. key .. ", which the journal keeps; a re-run submits it again under that key")
       or "interrupted before it was submitted" }
   end
   -- Settle item i with `item` (`{ task, path, error }`); `counted` when it was in flight.
   local function settle(i, item, counted)
+    if counted and handed[i] and not interrupted then
+      -- another worker took the item over (this one's claim lapsed): it finishes it; watched till then
+      handed[i] = nil
+      finished, in_flight = finished + 1, in_flight - 1
+      stats.running = stats.running - 1
+      tasks[i] = nil
+      elsewhere[#elsewhere + 1] = i
+      poke()
+      return
+    end
     results[i] = item
+    if shared then jrnl:unclaim(keys[i]) end
     if counted then
       finished, in_flight = finished + 1, in_flight - 1
       stats.running = stats.running - 1
@@ -185,8 +230,19 @@ function M.run(client, requests, opts, paths, hooks)
       event{ event = "skipped", index = i, task_id = tid, reason = "interrupted", error = item.error }
     elseif item.error then
       stats.failed = stats.failed + 1
+      if jrnl and keys[i] and item.error.type == "expired" and item.task and not item.error.earlier then
+        -- the service no longer has the result: the journal says so, so retry_failed pays for a new try
+        local ok, werr = jrnl:append{ type = "expired", key = keys[i], task_id = item.task.id }
+        if not ok then item.error.journal_error = werr end
+      end
       if opts.fail_fast then stop = true end
-      event{ event = "failed", index = i, task_id = tid, error = item.error }
+      if M.ACCOUNT[item.error.type] and not item.task then
+        -- the key or the balance refused: every later submit would be refused the same way
+        stop = true
+        stats.error = stats.error or item.error
+      end
+      event{ event = "failed", index = i, task_id = tid, error = item.error,
+             again = M.again(jrnl and keys[i] and jrnl:entry(keys[i])) }
     else
       stats.done = stats.done + 1
       event{ event = "done", index = i, task_id = tid, path = item.path, task = item.task }
@@ -255,42 +311,74 @@ function M.run(client, requests, opts, paths, hooks)
   local given = hooks.given or paths -- each output as the caller named it, for the results
   -- whether the journal saved path (none: nothing to save) and the file is whole still
   local function whole(e, path)
-    return not path or (e.downloads[path] ~= nil and files.size(path) == e.downloads[path])
+    return not path or (e.downloads[path] ~= nil and (files.size(path) == e.downloads[path]
+      or jrnl:saved_elsewhere(e, path)))
+  end
+  -- each file the journal saved from a task, by path: the entry (another request's video is never clobbered)
+  local saved_at = {}
+  for _, key in ipairs(jrnl and jrnl.order or {}) do
+    for path in pairs(jrnl.entries[key].downloads) do saved_at[path] = jrnl.entries[key] end
+  end
+  -- The error of item i's download to path when that file is still the one the journal saved from another
+  -- request's task (the list changed since: an item removed or moved), else nil.
+  local function not_its(i, task, path)
+    local other = path and saved_at[path]
+    if not other or other.key == keys[i] or files.size(path) ~= other.downloads[path] then return nil end
+    return errors.new{ type = "io_error", retryable = false, task_id = task.id, message = string.format(
+      "%s holds the video of task %s, another request's (saved by an earlier run, in the journal); not "
+      .. "overwritten with task %s's: move it away, or give this item another output", path,
+      tostring(other.task_id), task.id) }
   end
   local settled_early, journaled = 0, false
+  -- What the journal says of item i decides it, when it can: abandoned, failed (not to be tried
+  -- again), or done with its files whole (or saved by another worker, on its disk). true when settled.
+  local function judge(i, e)
+    if not e or results[i] then return results[i] ~= nil end
+    local failed, moderated = failed_try(e)
+    local other = shared and e.attempt ~= seen[i] -- (another worker made a newer try since the start)
+    local function early(item, ev, count)
+      settled_early = settled_early + 1
+      results[i] = item
+      stats[count] = stats[count] + 1
+      set_percent(i, 100)
+      event(ev)
+      if shared then
+        jrnl:unclaim(keys[i])
+        report()
+        poke()
+      end
+      return true
+    end
+    if e.abandoned then
+      return early({ error = errors.new{ type = "skipped", reason = "abandoned", task_id = e.task_id,
+        message = "task " .. tostring(e.task_id) .. " was abandoned: neither waited for nor downloaded" } },
+        { event = "skipped", index = i, task_id = e.task_id, reason = "abandoned" }, "skipped")
+    elseif failed and (other or not (opts.retry_failed and (opts.retry_moderated or not moderated))) then
+      local err = recorded_failure(e)
+      return early({ error = err }, { event = "failed", index = i, task_id = e.task_id, error = err, earlier = true,
+        again = M.again(e) }, "failed")
+    elseif failed or (e.task_id and e.expired and opts.retry_failed) then
+      retry[i] = true -- (a result that expired unsaved is had again only by a new try)
+    elseif e.status == "completed" and whole(e, paths[i]) and whole(e, frames[i]) then
+      -- finished in an earlier run (or by another worker): a handle without a request (a re-attach)
+      local ok, task = scheduler.protect(client.generate, client, requests[i],
+        { key = keys[i], validate = false, claimed = shared or nil })
+      if ok and task then
+        local by = shared and paths[i] and e.savers and e.savers[paths[i]]
+        return early({ task = task, path = given[i] }, { event = "skipped", index = i, task_id = e.task_id,
+          reason = "done", path = given[i], task = task, worker = by ~= jrnl.worker and by or nil }, "done")
+      end
+    end
+    return false
+  end
   if jrnl then
     for i, req in ipairs(requests) do
-      keys[i] = jrnl:take_key(journal.hash(req))
+      keys[i] = jrnl:take_key(jrnl:hash_of(req))
       local e = jrnl:entry(keys[i])
       if e then
         journaled = true
-        local failed, moderated = failed_try(e)
-        if e.abandoned then
-          settled_early = settled_early + 1
-          results[i] = { error = errors.new{ type = "skipped", reason = "abandoned", task_id = e.task_id,
-            message = "task " .. tostring(e.task_id) .. " was abandoned: neither waited for nor downloaded" } }
-          stats.skipped = stats.skipped + 1
-          set_percent(i, 100)
-          event{ event = "skipped", index = i, task_id = e.task_id, reason = "abandoned" }
-        elseif failed and not (opts.retry_failed and (opts.retry_moderated or not moderated)) then
-          settled_early = settled_early + 1
-          results[i] = { error = recorded_failure(e) }
-          stats.failed = stats.failed + 1
-          set_percent(i, 100)
-          event{ event = "failed", index = i, task_id = e.task_id, error = results[i].error, earlier = true }
-        elseif failed then
-          retry[i] = true
-        elseif e.status == "completed" and whole(e, paths[i]) and whole(e, frames[i]) then
-          -- finished in an earlier run: a handle without a request (a re-attach), nothing fetched
-          local ok, task = scheduler.protect(client.generate, client, req, { key = keys[i], validate = false })
-          if ok and task then
-            settled_early = settled_early + 1
-            results[i] = { task = task, path = given[i] }
-            stats.done = stats.done + 1
-            set_percent(i, 100)
-            event{ event = "skipped", index = i, task_id = e.task_id, reason = "done", path = given[i], task = task }
-          end
-        end
+        seen[i] = e.attempt
+        judge(i, e)
       end
     end
   end
@@ -330,12 +418,65 @@ function M.run(client, requests, opts, paths, hooks)
   -- ---- the pools -------------------------------------------------------------------------------
   -- every item started has finished, and no more will start (or a pool broke)
   local function over()
-    return fatal ~= nil or (finished == started and (stop or qhead > #queue))
+    return fatal ~= nil or (finished == started and (stop or (qhead > #queue and #elsewhere == 0)))
+  end
+
+  -- Claim item i (a shared journal): true to work on it; false when another worker holds it (it waits
+  -- in `elsewhere`) or had settled it (what the journal says, read again now).
+  local function claim(i)
+    if not shared then return true end
+    local ok = jrnl:claim(keys[i])
+    if not ok then
+      elsewhere[#elsewhere + 1] = i
+      return false
+    end
+    jrnl:refresh()
+    if judge(i, jrnl:entry(keys[i])) then return false end -- (judge gave the claim back)
+    return true
+  end
+
+  -- One look at the items other workers hold (every lease/5): those they settled are settled here,
+  -- those whose claim lapsed (a worker killed) go back into the queue, to be re-attached to.
+  local function watch()
+    scheduler.sleep(math.max(0.2, math.min(2, (jrnl.lease or 10) / 5)))
+    jrnl:refresh()
+    local still = {}
+    for _, i in ipairs(elsewhere) do
+      if not results[i] and not judge(i, jrnl:entry(keys[i])) then
+        if not stop and jrnl:claim(keys[i]) then queue[#queue + 1] = i else still[#still + 1] = i end
+      end
+    end
+    elsewhere = still
+    poke()
+  end
+  if shared then
+    jrnl.on_lost = function(key)
+      for i, k in pairs(keys) do
+        if k == key and tasks[i] and not results[i] then
+          handed[i] = true
+          local parked = type(tasks[i]) == "number"
+          local t = handle(i)
+          if t then t:close() end
+          -- (a parked item has no waiter left to end it: it ends here, handed over)
+          if parked then finish(i, { task = t, error = errors.new{ type = "aborted", message = "claim lost" } }) end
+        end
+      end
+    end
   end
 
   local function submitter()
-    while not stop and qhead <= #queue do
-      if in_flight >= concurrency then
+    -- (shared: submitters stay until the batch is over, for the items other workers may hand back)
+    while not stop and (qhead <= #queue or (shared and not over())) do
+      if qhead > #queue then -- only items other workers hold are left: one submitter watches them
+        if #elsewhere > 0 and not watching then
+          watching = true
+          watch()
+          watching = false
+        else
+          local v = version
+          changed.wait(function() return version ~= v or stop end)
+        end
+      elseif in_flight >= concurrency then
         changed.wait(function() return in_flight < concurrency or stop end)
       elseif client.closed then -- closed by a callback, say: no more submits
         stop = true
@@ -346,24 +487,35 @@ function M.run(client, requests, opts, paths, hooks)
         local i = queue[qhead]
         qhead, started, in_flight = qhead + 1, started + 1, in_flight + 1
         stats.running = stats.running + 1
-        local g = {}
-        for k, v in pairs(gopts) do g[k] = v end
-        g.key, g.item, g.output, g.retry_failed = keys[i], (hooks.items or {})[i] or i, paths[i], retry[i]
-        if not jrnl then g.item, g.output = nil, nil end
-        local ok, task, err = M.submit_item(client, requests[i], g, function() return stop end)
-        if not ok then
-          finish(i, { error = raised("generate", task) })
-        elseif not task then
-          finish(i, { error = err })
-        elseif interrupted then -- paid (or re-attached) while stopping: named, not waited for
-          tasks[i] = task
-          event{ event = "submitted", index = i, task_id = task.id, reattached = task.reattached or nil }
-          task:close()
-          finish(i, { task = task, error = interrupted_error(task) })
+        if not claim(i) then -- (another worker holds it, or settled it): no longer this one's to start
+          started, in_flight = started - 1, in_flight - 1
+          stats.running = stats.running - 1
+          poke()
         else
-          tasks[i] = task
-          event{ event = "submitted", index = i, task_id = task.id, reattached = task.reattached or nil }
-          step(task:waiter(kind, i))
+          local g = {}
+          for k, v in pairs(gopts) do g[k] = v end
+          g.key, g.item, g.output, g.retry_failed = keys[i], (hooks.items or {})[i] or i, paths[i], retry[i]
+          g.claimed, g.retry_attempt = shared or nil, shared and retry[i] and seen[i] or nil
+          g.cancel = cancel
+          if not jrnl then g.item, g.output = nil, nil end
+          local ok, task, err = M.submit_item(client, requests[i], g, function() return stop end)
+          if not ok then
+            finish(i, { error = raised("generate", task) })
+          elseif not task and interrupted and err and (err.type == "aborted" or again(err)) then
+            -- called off before another attempt (or another round): nothing more sent, its key named
+            finish(i, { error = interrupted_error(nil, err) })
+          elseif not task then
+            finish(i, { error = err })
+          elseif interrupted then -- paid (or re-attached) while stopping: named, not waited for
+            tasks[i] = task
+            event{ event = "submitted", index = i, task_id = task.id, reattached = task.reattached or nil }
+            task:close()
+            finish(i, { task = task, error = interrupted_error(task) })
+          else
+            tasks[i] = task
+            event{ event = "submitted", index = i, task_id = task.id, reattached = task.reattached or nil }
+            step(task:waiter(kind, i))
+          end
         end
       end
     end
@@ -388,11 +540,14 @@ function M.run(client, requests, opts, paths, hooks)
   local function downloader()
     while not over() do
       local w = table.remove(downloads, 1)
+      local clash = w and (not_its(w.i, w.task, paths[w.i]) or not_its(w.i, w.task, frames[w.i]))
       if not w then
         local v = version
         changed.wait(function() return version ~= v end)
       elseif interrupted then
         finish(w.i, { task = w.task, error = interrupted_error(w.task) })
+      elseif clash then
+        finish(w.i, { task = w.task, error = clash })
       else
         local item = { task = w.task }
         local ok, saved, err = scheduler.protect(w.task.download, w.task, paths[w.i],
@@ -418,6 +573,7 @@ function M.run(client, requests, opts, paths, hooks)
     function hooks.control.interrupt()
       if interrupted then return end
       interrupted, stop = true, true
+      scheduler.interrupt(cancel) -- a submit pausing before another attempt (a 429's Retry-After) ends now
       stats.stopped = stats.stopped or "interrupted"
       for i in pairs(tasks) do
         if not results[i] then

@@ -1,0 +1,40 @@
+-- mutants/redis.lua: mutations of the shared journal's promises (seedance.journal.redis; mutants/catalogue.lua
+-- says how a row reads).
+return {
+  { name = "redis-lease",
+    promise = "a request claimed by a worker (its lease, renewed while it lives) is refused to every other worker",
+    file = "lua/seedance/journal/redis.lua",
+    from = [[
+if h and h ~= ARGV[1] then return {0, h} end
+]],
+    to = [[
+if false then return {0, h} end
+]] },
+  { name = "redis-intent",
+    promise = "with a shared journal, the intent (with its Idempotency-Key) is in Redis before the submit is sent",
+    file = "lua/seedance/client.lua",
+    from = [[
+  if jrnl and (not entry or attempt) then
+]],
+    to = [[
+  if jrnl and not jrnl.shared and (not entry or attempt) then
+]] },
+  { name = "redis-reattach",
+    promise = "a worker that takes a request over reads what the others recorded for it (a killed worker's task) "
+      .. "before paying, and re-attaches to that task",
+    edits = {
+      { file = "lua/seedance/journal/redis.lua",
+        from = [[
+      self:refresh()
+]],
+        to = [[
+
+]] },
+      { file = "lua/seedance/journal/redis.lua",
+        from = [[
+  if tonumber(a) >= tonumber(ARGV[4]) then return {'taken', t} end
+]],
+        to = [[
+  if false then return {'taken', t} end
+]] } } },
+}

@@ -1,0 +1,130 @@
+-- Specs for `seedance batch FILE --journal redis://HOST:PORT/NAME` run by several
+-- workers at once, as users scale a batch out: the workers split the items,
+-- SIGKILLed workers' leases lapse and other workers re-attach to what they
+-- paid for, Redis restarting mid-batch pauses submits, and `seedance journal`
+-- reads the shared journal. A real redis-server (helpers.redis: append-only
+-- file, appendfsync always) and the emulator on loopback.
+local cjson = require("cjson")
+local cli = require("helpers.cli")
+local emulator = require("helpers.emulator")
+local process = require("helpers.process")
+local redis = require("helpers.redis")
+local util = require("helpers.util")
+
+local q = cli.q
+
+-- A batch file of n lines ("clip N").
+local function batch_file(dir, n)
+  local lines = {}
+  for i = 1, n do lines[i] = cjson.encode{ prompt = "clip " .. i, duration = 4 } end
+  local path = dir .. "/reqs.jsonl"
+  process.write(path, table.concat(lines, "\n") .. "\n")
+  return path
+end
+
+describe("seedance batch on a shared Redis journal #child", function()
+  local emu, srv, dir, env
+  before_each(function()
+    dir = util.tmpdir()
+  end)
+  after_each(function()
+    if emu then emu:stop() end
+    if srv then srv:stop() end
+    emu, srv = nil, nil
+    util.rmrf(dir)
+  end)
+
+  it("3 workers, 10 SIGKILLs of workers and a Redis restart: 60 items, exactly 60 tasks paid, 60 whole videos, "
+    .. "no partial file under a final name #slow", function()
+    emu = emulator.start{ speed = 40, task_seconds = 60, video_bytes = 65536, media_rate = 131072 }
+    srv = redis.start{ password = "pw-batch" }
+    env = cli.env(emu)
+    local file = batch_file(dir, 60)
+    local url = srv:url("big", "lease=2")
+    local cmd = "batch -q " .. q(file) .. " --concurrency 6 --journal " .. q(url) .. " -o " .. q(dir .. "/%02d.mp4")
+    math.randomseed(20261206)
+    local workers, finished, kills, restarted = {}, {}, 0, false
+    for w = 1, 3 do workers[w] = cli.start(cmd, env) end
+    local function whole_count()
+      local n = 0
+      for i = 1, 60 do
+        local size = util.size_of(string.format("%s/%02d.mp4", dir, i))
+        assert(size == nil or size == 65536, "a partial file under its final name: " .. i .. " " .. tostring(size))
+        if size then n = n + 1 end
+      end
+      return n
+    end
+    -- kill a random worker every 0.4 to 1.2 s (and start another in its place), restart Redis once
+    while kills < 10 do
+      process.sleep(0.4 + math.random() * 0.8)
+      local w = math.random(3)
+      os.execute("kill -9 " .. workers[w].pid .. " 2>/dev/null")
+      finished[#finished + 1] = { workers[w]:finish() }
+      kills = kills + 1
+      if kills == 5 and not restarted then
+        assert(whole_count() < 60, "the batch ended before Redis restarted: give its tasks more time")
+        srv:restart()
+        restarted = true
+      end
+      workers[w] = cli.start(cmd, env)
+      whole_count()
+    end
+    for w = 1, 3 do
+      local code, out, err = workers[w]:finish()
+      assert.equals(0, code, out .. err)
+      assert.is_nil(err:find("pw-batch", 1, true), err)  -- the password is masked
+      assert.is_nil(err:find("sk-cli-secret", 1, true))
+    end
+    assert.equals(60, whole_count())
+    assert.equals(60, emu:stats().tasks_created)
+    -- the service's key is never written to Redis
+    assert.equals("", srv:cli("--scan", "--pattern", "*"):gsub("big:[%w:#]+", ""):gsub("%s", ""))
+    local records = srv:cli("LRANGE", "big:records", "0", "-1")
+    assert.is_nil(records:find("sk-cli-secret", 1, true))
+    -- the shared journal reads as a file journal does
+    local code, out, err = cli.run("journal --json " .. q(url), env)
+    assert.equals(0, code, err)
+    local list = cjson.decode(out)
+    assert.equals(60, #list.items)
+    for _, item in ipairs(list.items) do assert.equals("downloaded", item.status) end
+    assert.is_nil(out:find("pw-batch", 1, true))
+  end)
+
+  it("split between workers: each item is paid once, the summary counts those done by the others", function()
+    emu = emulator.start{ speed = 100, task_seconds = 20 }
+    srv = redis.start{}
+    env = cli.env(emu)
+    local file = batch_file(dir, 12)
+    local url = srv:url("split")
+    local cmd = "batch " .. q(file) .. " --concurrency 3 --journal " .. q(url) .. " -o " .. q(dir .. "/%02d.mp4")
+    local a, b = cli.start(cmd, env), cli.start(cmd, env)
+    local ca, oa, ea = a:finish()
+    local cb, ob, eb = b:finish()
+    assert.equals(0, ca, oa .. ea)
+    assert.equals(0, cb, ob .. eb)
+    assert.equals(12, emu:stats().tasks_created)
+    assert.matches("12 done", oa)
+    assert.matches("12 done", ob)
+    assert.is_truthy(oa:find("by other workers", 1, true) or ob:find("by other workers", 1, true))
+    for i = 1, 12 do assert.is_truthy(util.size_of(string.format("%s/%02d.mp4", dir, i))) end
+    -- a re-run pays nothing: every item is done
+    local code, out = cli.run(cmd, env)
+    assert.equals(0, code)
+    assert.equals(12, emu:stats().tasks_created)
+    assert.matches("12 done", out)
+  end)
+
+  it("a journal URL naming no journal, or a bad lease, is refused before anything is paid", function()
+    emu = emulator.start{ speed = 100 }
+    env = cli.env(emu)
+    local file = batch_file(dir, 2)
+    local port = process.free_port()
+    local err = cli.refused(emu, "batch " .. q(file) .. " --journal " .. q("redis://127.0.0.1:" .. port) .. " -o "
+      .. q(dir .. "/%d.mp4"), 2, env)
+    assert.matches("/NAME", err)
+    err = cli.refused(emu, "generate --prompt x --journal " .. q("redis://:hidden@127.0.0.1:" .. port .. "/j?lease=0"),
+      2, env)
+    assert.matches("lease", err)
+    assert.is_nil(err:find("hidden", 1, true))
+  end)
+end)
