@@ -224,11 +224,13 @@ local function b2_mode(mode, sizes)
   local lua = (r[2].lua_kib - r[1].lua_kib) * 1024 / dn
   local how = mode == "map" and string.format("seedance.map, concurrency %d", sizes[2])
     or "a coroutine each in task:wait"
+  -- (issue 22's targets: 1 KiB a task held by map, 2 KiB a task each in its own wait coroutine)
+  local limit = mode == "map" and 1024 or 2048
   row(string.format("B2 memory per task in flight, %s (slope %d..%d)", how, sizes[1], sizes[2]),
     string.format("%.0f B/task RSS (Lua heap %.0f B/task, malloc/C rest %.0f)", rss, lua, rss - lua),
     string.format("RSS %.1f / %.1f MiB; %.1f / %.1f s to get them in flight", r[1].rss_kib / 1024,
-      r[2].rss_kib / 1024, r[1].seconds, r[2].seconds), "", "<= 1 KiB/task",
-    r[1]._ok and r[2]._ok and rss <= 1024)
+      r[2].rss_kib / 1024, r[1].seconds, r[2].seconds), "", string.format("<= %d KiB/task", math.floor(limit / 1024)),
+    r[1]._ok and r[2]._ok and rss <= limit)
 end
 
 local function b2()
@@ -239,12 +241,14 @@ local function b2()
 end
 
 -- B3 ---------------------------------------------------------------------
+-- (emulator --speed 20, as issue 22 measures it)
+local B3_SPEED = 20
 local function b3_run(n, gc, split)
-  local emu = emulator.start{ speed = 30, max_tasks = 1000000 }
+  local emu = emulator.start{ speed = B3_SPEED, max_tasks = 1000000 }
   local dir = OUT .. "/frame"
   os.execute("mkdir -p " .. dir)
-  local r = json_of(string.format("%s bench/frame.lua %s %d %s %s %s %s", LUA, emu.url, n, tostring(1 / 30), dir, gc,
-    split and "split" or ""))
+  local r = json_of(string.format("%s bench/frame.lua %s %d %s %s %s %s", LUA, emu.url, n, tostring(1 / B3_SPEED), dir,
+    gc, split and "split" or ""))
   emu:stop()
   log("  GC %s: p50 %.3f ms, p99 %.3f ms, max %.3f ms over %d steps (CPU time p99 %.3f, max %.3f); %d steps over "
     .. "1 ms, %d of them with GC work seen; %d cycles%s", gc, r.p50_ms, r.p99_ms, r.max_ms, r.steps, r.cpu_p99_ms,
@@ -256,7 +260,8 @@ end
 
 -- Rounds with the collector as the library leaves it (the row; median of
 -- the rounds' p99 and max), then one with the collector stopped (how much of
--- it is GC).
+-- it is GC). The verdict is on the frame thread's CPU time per step (issue
+-- 22's measure: robust to a shared machine); the wall clock is shown too.
 local function b3()
   log("B3 frame budget")
   local n, rounds = QUICK and 300 or 1000, QUICK and 1 or 3
@@ -272,8 +277,8 @@ local function b3()
     string.format("p99 %.2f ms, max %.2f ms (CPU time: p99 %.2f, max %.2f); %d of %d steps over 1 ms, %d of those "
       .. "with GC work seen", median(p99), median(max), median(cpu99), median(cpumax), slow, steps, slow_gc),
     string.format("GC stopped: p99 %.2f ms, max %.2f ms (slowest 1%%: engine %.2f + Lua %.2f ms)", off.p99_ms,
-      off.max_ms, off.slowest_engine_ms, off.slowest_lua_ms), "", "p99 <= 1 ms, max <= 2 ms",
-    ok and median(p99) <= 1 and median(max) <= 2)
+      off.max_ms, off.slowest_engine_ms, off.slowest_lua_ms), "", "CPU p99 <= 1 ms, max <= 2 ms",
+    ok and median(cpu99) <= 1 and median(cpumax) <= 2)
 end
 
 -- B4 ---------------------------------------------------------------------
