@@ -37,4 +37,12 @@ if false then return {0, h} end
         to = [[
   if false then return {'taken', t} end
 ]] } } },
+  { name = "redis-interrupt-waits",
+    promise = "a batch's interrupt (Ctrl-C) ends the journal's waits for a Redis that does not answer",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+      if jrnl then jrnl:interrupt() end -- (a shared journal waiting for its Redis waits no more)
+]],
+    to = [[
+]] },
 }

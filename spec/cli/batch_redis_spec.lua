@@ -114,6 +114,29 @@ describe("seedance batch on a shared Redis journal #child", function()
     assert.matches("12 done", out)
   end)
 
+  it("Redis gone for good mid-batch: the worker says it waits for Redis, and Ctrl-C ends it (130), naming the "
+    .. "tasks it paid for #found #m-redis-interrupt-waits", function()
+    emu = emulator.start{ speed = 20, task_seconds = 60 }
+    srv = redis.start{}
+    env = cli.env(emu)
+    local file = batch_file(dir, 6)
+    local job = cli.start("batch " .. q(file) .. " --concurrency 2 --journal " .. q(srv:url("gone")) .. " -o "
+      .. q(dir .. "/%d.mp4"), env)
+    assert(cli.until_true(function() return select(2, job:stderr():gsub("submitted task", "")) == 2 end),
+      job:stderr())
+    srv:down() -- and never back
+    assert(cli.until_true(function() return job:stderr():find("waiting for Redis", 1, true) ~= nil end),
+      job:stderr())
+    job:signal("INT")
+    local ended = cli.until_true(function() return not process.alive(job.pid) end, 20)
+    if not ended then job:signal("KILL") end
+    local code, out, err = job:finish()
+    assert.is_true(ended, "the worker did not end on Ctrl-C while Redis was gone: " .. err)
+    assert.equals(130, code, out .. err)
+    assert.matches("interrupted %(SIGINT%): 2 tasks keep running", err)
+    assert.equals(2, emu:stats().tasks_created)
+  end)
+
   it("a journal URL naming no journal, or a bad lease, is refused before anything is paid", function()
     emu = emulator.start{ speed = 100 }
     env = cli.env(emu)

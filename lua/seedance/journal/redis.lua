@@ -172,19 +172,24 @@ function Shared:_call(argv, deadline)
     if self.closed_conn then return nil, self.path .. ": journal closed" end
     local reply, err, transient = once(self, argv)
     if reply ~= nil then
-      if self.down then
-        self.down = false
+      self.down = false
+      if self.said_down then
+        self.said_down = false
         self.log("warn", "journal %s: Redis answers again", self.path)
       end
       return reply
     end
     if not transient then return nil, self.path .. ": " .. err end
     if deadline and scheduler.now() + pause > deadline then return nil, self.path .. ": " .. err end
-    if not self.down then
-      self.down = true
+    self.down = true
+    if self.stop_waiting.interrupted then -- (interrupted: Ctrl-C ends a worker whose Redis is gone)
+      return nil, self.path .. ": " .. err .. " (interrupted: no longer waiting for Redis)"
+    end
+    if not self.said_down then
+      self.said_down = true
       self.log("warn", "journal %s: %s; waiting for Redis (nothing is submitted meanwhile)", self.path, err)
     end
-    scheduler.sleep(pause)
+    scheduler.sleep(pause, self.stop_waiting)
     pause = math.min(M.BACKOFF_MAX, pause * 2)
   end
 end
@@ -261,7 +266,7 @@ local function connect(url, opts, write)
   self.log = opts.log or function() end
   local host, pid = core.process()
   self.worker = string.format("%s:%d:%s", host ~= "" and host or "host", pid, core.random_hex(2))
-  self.claims, self.lost = {}, {}
+  self.claims, self.lost, self.stop_waiting = {}, {}, {}
   close_when_collected(self)
   local deadline = scheduler.now() + (opts.wait or M.OPEN_WAIT)
   local first, err
@@ -456,7 +461,15 @@ function Shared:saved_elsewhere(e, path)
   return by ~= nil and by ~= self.worker
 end
 
---- Close: claims are given back, the renewer ends, the connection closes. Safe to call twice.
+--- Stop waiting for Redis: from now on a command Redis does not answer fails at once instead of
+-- being tried again until Redis is back (a batch's interrupt: Ctrl-C ends a worker whose Redis is
+-- gone; what it could not record, the next run learns from the intents Redis holds). For good.
+function Shared:interrupt()
+  scheduler.interrupt(self.stop_waiting)
+end
+
+--- Close: claims are given back (unless Redis is not answering: they lapse), the renewer ends, the
+-- connection closes. Safe to call twice.
 function Shared:close()
   if self.closed_conn then
     self.closed = true
@@ -464,6 +477,7 @@ function Shared:close()
   end
   local held = {}
   for k in pairs(self.claims) do held[#held + 1] = k end
+  if self.down then self.closed = true end -- (each give-back would wait for a reply that does not come)
   for _, k in ipairs(held) do pcall(self.unclaim, self, k) end
   self.closed = true
   if self.renew_token then scheduler.interrupt(self.renew_token) end

@@ -536,6 +536,7 @@ function M.run(client, requests, opts, paths, hooks)
       if interrupted then return end
       interrupted, stop = true, true
       scheduler.interrupt(cancel) -- a submit pausing before another attempt (a 429's Retry-After) ends now
+      if jrnl then jrnl:interrupt() end -- (a shared journal waiting for its Redis waits no more)
       stats.stopped = stats.stopped or "interrupted"
       for i in pairs(tasks) do
         if not results[i] then tasks[i]:close() end
