@@ -45,4 +45,22 @@ if false then return {0, h} end
 ]],
     to = [[
 ]] },
+  { name = "redis-journal-gone",
+    promise = "a worker writes (and submits) only into the journal it read: one Redis lost (restarted empty, "
+      .. "flushed, replaced under its NAME) takes no more records from it",
+    edits = {
+      { file = "lua/seedance/journal/redis.lua",
+        from = [[
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[2] or redis.call('LLEN', KEYS[1]) < tonumber(ARGV[3]) then
+]],
+        to = [[
+if false then
+]] },
+      { file = "lua/seedance/journal/redis.lua",
+        from = [[
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[6] or redis.call('LLEN', KEYS[1]) < tonumber(ARGV[7]) then
+]],
+        to = [[
+if false then
+]] } } },
 }

@@ -192,6 +192,25 @@ describe("the shared journal on Redis #c", function()
     assert.is_truthy(srv:cli("LRANGE", "frames:records", "0", "-1"):find('"type":"download"', 1, true))
   end)
 
+  it("Redis loses the journal (flushed, a fresh journal under its NAME since): the worker submits nothing more "
+    .. "with it and says why #found #m-redis-journal-gone", function()
+    local url = srv:url("flushed")
+    local c = util.client_for(emu, { journal = url })
+    cleanup(function() c:close() end)
+    local first, ferr = in_frames(function() return c:generate{ model = util.MODEL, prompt = "before the flush" } end)
+    assert.is_truthy(first, tostring(ferr))
+    local paid = emu:stats().tasks_created
+    srv:cli("FLUSHALL")
+    local other = assert(journal.open(url)) -- a worker started on the emptied Redis: a journal of its own
+    other:close()
+    local task, err = in_frames(function() return c:generate{ model = util.MODEL, prompt = "after the flush" } end)
+    assert.is_nil(task)
+    assert.is_true(err.journal_gone)
+    assert.matches("Redis no longer holds the journal this worker read", err.message)
+    assert.equals(paid, emu:stats().tasks_created)
+    assert.is_nil(srv:cli("LRANGE", "flushed:records", "0", "-1"):find("after the flush", 1, true))
+  end)
+
   it("a wrong password is refused with the password masked", function()
     local bad = srv:url("x"):gsub("pw%-spec", "wrong-pass")
     local j, err = journal.open(bad, { wait = 1 })

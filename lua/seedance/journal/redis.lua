@@ -60,9 +60,21 @@ local SCRIPTS = {
 if redis.call('LLEN', KEYS[1]) == 0 then redis.call('RPUSH', KEYS[1], ARGV[1]) end
 return redis.call('LINDEX', KEYS[1], 0)
 ]],
-  -- KEYS: records, lease, tries. ARGV: record, worker, request key, attempt, idempotency key.
-  -- The intent of a try: only by the lease's holder, once per try.
+  -- KEYS: records. ARGV: record, the header, the records read. A record, into the journal this worker
+  -- read (its header first, no shorter than what was read): else 'gone' (Redis lost it) and its length.
+  append = [[
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[2] or redis.call('LLEN', KEYS[1]) < tonumber(ARGV[3]) then
+  return {'gone', redis.call('LLEN', KEYS[1])}
+end
+return {'ok', redis.call('RPUSH', KEYS[1], ARGV[1])}
+]],
+  -- KEYS: records, lease, tries. ARGV: record, worker, request key, attempt, idempotency key, the header,
+  -- the records read. The intent of a try: only into the journal this worker read, only by the lease's
+  -- holder, once per try.
   submit = [[
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[6] or redis.call('LLEN', KEYS[1]) < tonumber(ARGV[7]) then
+  return {'gone', redis.call('LLEN', KEYS[1])}
+end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'lease', redis.call('GET', KEYS[2]) or ''} end
 local t = redis.call('HGET', KEYS[3], ARGV[3])
 if t then
@@ -211,6 +223,7 @@ end
 -- read (and append) at once on the one connection: each record is folded once, in the list's order
 -- (a record whose index another reader folded meanwhile is passed over).
 function Shared:_read_on(deadline)
+  if self.gone then return nil, self.gone end
   while true do
     local from = self.n
     local page, err = self:_call({ "LRANGE", self:_key("records"), tostring(from),
@@ -271,8 +284,10 @@ local function connect(url, opts, write)
   local deadline = scheduler.now() + (opts.wait or M.OPEN_WAIT)
   local first, err
   if write then
+    -- (its id tells this journal from one a fresh Redis got later under the same NAME)
     first, err = self:_script("header", { self:_key("records") }, { json.encode{ v = journal.VERSION,
-      type = "journal", format = "seedance-journal", created = os.time(), time = os.time() } }, deadline)
+      type = "journal", format = "seedance-journal", id = core.random_hex(8), created = os.time(),
+      time = os.time() } }, deadline)
   else
     first, err = self:_call({ "LINDEX", self:_key("records"), "0" }, deadline)
   end
@@ -280,6 +295,7 @@ local function connect(url, opts, write)
     self:close()
     return nil, err
   end
+  self.header_line = first
   if first and not journal.is_header(json.decode(first)) then
     self:close()
     return nil, conf.shown .. " is not a seedance journal (" .. self:_key("records")
@@ -325,10 +341,11 @@ end
 -- @tparam table rec
 -- @treturn[1] boolean true
 -- @treturn[2] nil
--- @treturn[2] string message; `lost` (another worker holds the request) or `taken` (its try is
---   recorded already: read the journal again) as a third value
+-- @treturn[2] string message; `lost` (another worker holds the request), `taken` (its try is
+--   recorded already: read the journal again) or `gone` (Redis lost the journal: see `gone`) as a third value
 function Shared:append(rec)
   if self.closed then return nil, self.path .. ": journal closed" end
+  if self.gone then return nil, self.gone, "gone" end
   rec.v = journal.VERSION
   rec.time = rec.time or os.time()
   if rec.type == "download" then rec.worker = self.worker end
@@ -338,8 +355,11 @@ function Shared:append(rec)
   if rec.type == "submit" then
     local r
     r, err = self:_script("submit", { self:_key("records"), self:_key("lease:" .. rec.key), self:_key("tries") },
-      { line, self.worker, rec.key, tostring(rec.attempt or 1), rec.idempotency_key })
-    if r and r[1] == "lease" then
+      { line, self.worker, rec.key, tostring(rec.attempt or 1), rec.idempotency_key, self.header_line,
+        tostring(self.n) })
+    if r and r[1] == "gone" then
+      return self:_lost_journal(r[2])
+    elseif r and r[1] == "lease" then
       return nil, string.format("%s: request %s is claimed by worker %s, not this one (%s)", self.path, rec.key,
         r[2] ~= "" and r[2] or "none", self.worker), "lost"
     elseif r and r[1] == "taken" then
@@ -347,7 +367,10 @@ function Shared:append(rec)
     end
     n = r and r[2]
   else
-    n, err = self:_call{ "RPUSH", self:_key("records"), line }
+    local r
+    r, err = self:_script("append", { self:_key("records") }, { line, self.header_line, tostring(self.n) })
+    if r and r[1] == "gone" then return self:_lost_journal(r[2]) end
+    n = r and r[2]
   end
   if not n then return nil, err end
   if n == self.n + 1 then -- nobody appended meanwhile: fold it as a file journal does
@@ -356,6 +379,20 @@ function Shared:append(rec)
     return true
   end
   return self:_read_on() -- (ours among them)
+end
+
+-- Redis no longer holds the journal this worker read (`left` records are there now): said once, and for
+-- good, nothing more is written to it (so nothing more is submitted). nil, the message, "gone".
+function Shared:_lost_journal(left)
+  if not self.gone then
+    self.gone = string.format("%s: Redis no longer holds the journal this worker read (%s has %s records "
+      .. "of the %d read, or begins with another journal's header: Redis restarted without its append-only "
+      .. "file, was flushed, or the keys were deleted); nothing more is submitted with it: the tasks this "
+      .. "worker paid for are named in its output, and a worker started on the emptied journal pays again for "
+      .. "what it does not hold", self.path, self:_key("records"), tostring(left), self.n)
+    self.log("warn", "journal %s", self.gone)
+  end
+  return nil, self.gone, "gone"
 end
 
 --- Read what other workers appended since (a failure keeps what was read, and says why).

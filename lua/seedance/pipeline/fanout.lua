@@ -232,7 +232,8 @@ function M.run(client, requests, opts, paths, hooks)
         if not ok then item.error.journal_error = werr end
       end
       if opts.fail_fast then stop = true end
-      if M.ACCOUNT[item.error.type] and not item.task then
+      if (M.ACCOUNT[item.error.type] or item.error.journal_gone) and not item.task then
+        -- (or the shared journal is gone from Redis: nothing more may be submitted with it)
         -- the key or the balance refused: every later submit would be refused the same way
         stop = true
         stats.error = stats.error or item.error
