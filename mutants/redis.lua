@@ -63,4 +63,14 @@ if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[6] or redis.call('LLEN', KEYS[1]) < 
         to = [[
 if false then
 ]] } } },
+  { name = "redis-output-claim",
+    promise = "with a shared journal, one worker at a time downloads into a path, and reads what the others saved "
+      .. "there first: another request's video is never overwritten (two batch files under one NAME)",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+    if not shared or not path then return true end
+]],
+    to = [[
+    if true then return true end
+]] },
 }

@@ -400,6 +400,8 @@ function Journal:_apply(rec)
       rec.status, rec.video_url, rec.last_frame_url, rec.expires_at, rec.error
   elseif rec.type == "download" then
     e.downloads[rec.path] = rec.bytes
+    self.saved_at = self.saved_at or {} -- (the entry each path was last saved from)
+    self.saved_at[rec.path] = e
     if rec.worker then -- (a shared journal's: which worker's disk holds the file)
       e.savers = e.savers or {}
       e.savers[rec.path] = rec.worker

@@ -265,10 +265,11 @@ function M.run(client, requests, opts, paths, hooks)
   -- The error of item i's download to path when that file is still the one the journal saved from another
   -- request's task (the list changed since: an item removed or moved), else nil.
   local function not_its(i, task, path)
-    local other = path and saved_at[path]
+    -- (a shared journal: what every worker saved so far, read again before each download)
+    local other = path and (shared and jrnl.saved_at or saved_at)[path]
     if not other or other.key == keys[i] or files.size(path) ~= other.downloads[path] then return nil end
     return errors.new{ type = "io_error", retryable = false, task_id = task.id, message = string.format(
-      "%s holds the video of task %s, another request's (saved by an earlier run, in the journal); not "
+      "%s holds the video of task %s, another request's (saved by an earlier run or another worker, in the journal); not "
       .. "overwritten with task %s's: move it away, or give this item another output", path,
       tostring(other.task_id), task.id) }
   end
@@ -500,16 +501,32 @@ function M.run(client, requests, opts, paths, hooks)
     end
   end
 
+  -- A shared journal: a path is downloaded into by one worker at a time (its claim, `out:PATH`), and what
+  -- the others saved is read again first, so another request's video there is seen (two batch files under
+  -- one NAME, one output pattern). false when the batch was interrupted meanwhile.
+  local function hold_output(path)
+    if not shared or not path then return true end
+    while not jrnl:claim("out:" .. path) do
+      if interrupted then return false end
+      scheduler.sleep(math.min(1, (jrnl.lease or 10) / 10), cancel)
+    end
+    jrnl:refresh()
+    return true
+  end
+
   local function downloader()
     while not over() do
       local w = table.remove(downloads, 1)
-      local clash = w and (not_its(w.i, w.task, paths[w.i]) or not_its(w.i, w.task, frames[w.i]))
+      local held = w and hold_output(paths[w.i])
+      local clash = held and (not_its(w.i, w.task, paths[w.i]) or not_its(w.i, w.task, frames[w.i]))
       if not w then
         local v = version
         changed.wait(function() return version ~= v end)
-      elseif interrupted then
+      elseif interrupted or not held then
+        if held and shared then jrnl:unclaim("out:" .. paths[w.i]) end
         finish(w.i, { task = w.task, error = interrupted_error(w.task) })
       elseif clash then
+        if shared then jrnl:unclaim("out:" .. paths[w.i]) end
         finish(w.i, { task = w.task, error = clash })
       else
         local item = { task = w.task }
@@ -525,6 +542,7 @@ function M.run(client, requests, opts, paths, hooks)
         elseif saved then item.path = given[w.i]
         elseif interrupted then item.error = interrupted_error(w.task)
         else item.error = err end
+        if shared then jrnl:unclaim("out:" .. paths[w.i]) end
         finish(w.i, item)
       end
     end
