@@ -8,7 +8,8 @@
 --     NAME:records      a list of the journal's records, the same JSON as a file journal's lines
 --                       (its first is the header); every process folds it as the file is folded
 --     NAME:tries        a hash: each request key -> "ATTEMPT IDEMPOTENCY-KEY" of its recorded intent
---     NAME:lease:KEY    the worker that holds a request (string, expiring after the lease)
+--     NAME:lease:KEY    the worker that holds a request (string, expiring after the lease); a batch's
+--                       downloads claim their paths the same way (NAME:lease:out:PATH)
 --
 -- Writes are Lua scripts run by Redis (EVAL), so each is atomic: the
 -- `submit` record (the intent, with its Idempotency-Key) is appended only by

@@ -269,8 +269,8 @@ function M.run(client, requests, opts, paths, hooks)
     local other = path and (shared and jrnl.saved_at or saved_at)[path]
     if not other or other.key == keys[i] or files.size(path) ~= other.downloads[path] then return nil end
     return errors.new{ type = "io_error", retryable = false, task_id = task.id, message = string.format(
-      "%s holds the video of task %s, another request's (saved by an earlier run or another worker, in the journal); not "
-      .. "overwritten with task %s's: move it away, or give this item another output", path,
+      "%s holds the video of task %s, another request's (saved by an earlier run or another worker, in the "
+      .. "journal); not overwritten with task %s's: move it away, or give this item another output", path,
       tostring(other.task_id), task.id) }
   end
   local settled_early, journaled = 0, false
