@@ -13,7 +13,7 @@ end
 
 local SKEW = 600 -- the server's clock is 10 minutes off this machine's
 
-describe("clocks #found", function()
+describe("clocks #found #c", function()
   local gw
   before_each(function() gw = gateway.start{ listeners = { "api", "media" } } end)
   after_each(function() assert.is_true(gw:stop(), gw:log()) end)
@@ -90,7 +90,7 @@ describe("clocks #found", function()
   end)
 end)
 
-describe("deadlines of no limit (math.huge) #found", function()
+describe("deadlines of no limit (math.huge) #found #c", function()
   local emulator = require("helpers.emulator")
   local emu
   setup(function() emu = emulator.start{ speed = util.SPEED } end)

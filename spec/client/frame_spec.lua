@@ -46,7 +46,7 @@ end
 
 local cleanup = util.cleanup()
 
-describe("file work and the host's frame #found", function()
+describe("file work and the host's frame #found #c", function()
   local emu, dir
   setup(function() emu = emulator.start{ speed = util.SPEED } end)
   teardown(function() emu:stop() end)

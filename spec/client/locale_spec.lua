@@ -41,7 +41,7 @@ local function in_c(fn, ...)
   return (table.unpack or unpack)(r) -- luacheck: ignore 113
 end
 
-describe("the host's locale #found #compat", function()
+describe("the host's locale #found #compat #c", function()
   describe("JSON", function()
     it("reads the service's answers and writes numbers the same under a comma locale #c "
       .. "#m-json-locale-free #m-strtod-locale-free", function()
