@@ -92,9 +92,7 @@ end)
 
 describe("deadlines of no limit (math.huge) #found #c", function()
   local emulator = require("helpers.emulator")
-  local emu
-  setup(function() emu = emulator.start{ speed = util.SPEED } end)
-  teardown(function() emu:stop() end)
+  local emu = emulator.fixture{ speed = util.SPEED }
 
   it("every call takes math.huge as a deadline with no limit, as documented, the download's too (it raised from the "
     .. "engine) #m-engine-timeout-unbounded", function()

@@ -86,9 +86,7 @@ describe("the host's locale #found #compat #c", function()
   end)
 
   describe("against the emulator", function()
-    local emu
-    setup(function() emu = emulator.start{ speed = util.SPEED } end)
-    teardown(function() emu:stop() end)
+    local emu = emulator.fixture{ speed = util.SPEED }
 
     it("after os.setlocale, two generates get their two tasks (one paid each), then wait, download and the "
       .. "balance work #m-json-locale-free", function()
