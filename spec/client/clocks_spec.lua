@@ -90,6 +90,7 @@ describe("clocks #found #c", function()
   end)
 end)
 
+-- The documented "no limit" of every call's timeout, down to the engine's transfer options.
 describe("deadlines of no limit (math.huge) #found #c", function()
   local emulator = require("helpers.emulator")
   local emu = emulator.fixture{ speed = util.SPEED }
