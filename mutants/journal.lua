@@ -49,11 +49,10 @@ return {
     promise = "a one-line file that is not JSON (a user's notes) is not taken for a journal torn mid-header",
     file = "lua/seedance/journal.lua",
     from = [[
-  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line
-      and text:sub(1, 1) == "{") then
+  if not M.is_header(first) and not (first == nil and only_line and text:sub(1, 1) == "{") then
 ]],
     to = [[
-  if not (type(first) == "table" and first.type == "journal") and not (first == nil and only_line) then
+  if not M.is_header(first) and not (first == nil and only_line) then
 ]] },
   { name = "journal-read-whole",
     promise = "a journal is read whole, however long",

@@ -340,7 +340,7 @@ return {
     timeout = 120,
     file = "lua/seedance/pipeline/fanout.lua",
     from = [[
-        g.cancel = cancel
+          g.cancel = cancel
 ]],
     to = [[
 ]] },
