@@ -232,9 +232,12 @@ function M.run(client, requests, opts, paths, hooks)
         if not ok then item.error.journal_error = werr end
       end
       if opts.fail_fast then stop = true end
-      if (M.ACCOUNT[item.error.type] or item.error.journal_gone) and not item.task then
-        -- (or the shared journal is gone from Redis: nothing more may be submitted with it)
+      if M.ACCOUNT[item.error.type] and not item.task then
         -- the key or the balance refused: every later submit would be refused the same way
+        stop = true
+        stats.error = stats.error or item.error
+      end
+      if item.error.journal_gone then -- (Redis lost the shared journal: nothing more is submitted with it)
         stop = true
         stats.error = stats.error or item.error
       end
