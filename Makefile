@@ -151,6 +151,7 @@ test: deps
 
 lint:
 	luacheck -q lua spec bin types bench windows mutants fuzz mk $(wildcard examples)
+	lua5.4 mutants/catalogue.lua check
 
 docs:
 	@sh .ci/install-deps docs

@@ -100,7 +100,7 @@ endef
 # hangs in setlocale under it), so the helper unsets LD_PRELOAD for every
 # command the specs start. Lua children load the ordinary core (LUA_CPATH),
 # while this process loads the ASan one (--cpath comes first); a spec that
-# wants its child checked too (gc_spec) preloads SEEDANCE_CHILD_PRELOAD itself.
+# wants its child checked too (core/lifetime_spec) preloads SEEDANCE_CHILD_PRELOAD itself.
 check-asan: $(ASAN_SO) build
 	@mkdir -p $(CHECK_DIR); rm -f $(CHECK_DIR)/asan.line
 	@$(MAKE) --no-print-directory emulator

@@ -25,7 +25,8 @@
 --   lua5.4 mutants/catalogue.lua promises          the promises held, per source file (mutants/run --list)
 --   lua5.4 mutants/catalogue.lua apply NAME DIR    apply NAME to the tree in DIR (exit 3: stale,
 --                                                  4: the mutated Lua file does not load)
---   lua5.4 mutants/catalogue.lua check             every row well formed and applying to this tree
+--   lua5.4 mutants/catalogue.lua check             every row well formed and applying to this tree, each
+--                                                  carried by a spec's #m- tag, each such tag a row's (make lint)
 local M = {}
 
 local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "mutants"
@@ -171,7 +172,24 @@ local function main(cmd, ...)
         end
       end
     end
-    for _, p in ipairs(problems) do print(p) end
+    -- each row's tag carried by a spec, and each spec's #m- tag naming a row
+    local tagged = {}
+    local p = io.popen("find spec -name '*_spec.lua' | sort")
+    for path in p:lines() do
+      for tag in (read(path) or ""):gmatch("#m%-([%w][%w%-]*)") do
+        if not by_name[tag] and not tagged[tag] then
+          problems[#problems + 1] = string.format("%s: #m-%s names no mutation", path, tag)
+        end
+        tagged[tag] = true
+      end
+    end
+    p:close()
+    for _, r in ipairs(rows) do
+      if r.name and not tagged[r.name] then
+        problems[#problems + 1] = string.format("%s: no spec carries #m-%s", r.name, r.name)
+      end
+    end
+    for _, msg in ipairs(problems) do print(msg) end
     os.exit(#problems == 0 and 0 or 1)
   else
     io.stderr:write("usage: catalogue.lua list|promises|check|apply NAME DIR|field NAME KEY\n")

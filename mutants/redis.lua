@@ -37,4 +37,40 @@ if false then return {0, h} end
         to = [[
   if false then return {'taken', t} end
 ]] } } },
+  { name = "redis-interrupt-waits",
+    promise = "a batch's interrupt (Ctrl-C) ends the journal's waits for a Redis that does not answer",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+      if jrnl then jrnl:interrupt() end -- (a shared journal waiting for its Redis waits no more)
+]],
+    to = [[
+]] },
+  { name = "redis-journal-gone",
+    promise = "a worker writes (and submits) only into the journal it read: one Redis lost (restarted empty, "
+      .. "flushed, replaced under its NAME) takes no more records from it",
+    edits = {
+      { file = "lua/seedance/journal/redis.lua",
+        from = [[
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[2] or redis.call('LLEN', KEYS[1]) < tonumber(ARGV[3]) then
+]],
+        to = [[
+if false then
+]] },
+      { file = "lua/seedance/journal/redis.lua",
+        from = [[
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[6] or redis.call('LLEN', KEYS[1]) < tonumber(ARGV[7]) then
+]],
+        to = [[
+if false then
+]] } } },
+  { name = "redis-output-claim",
+    promise = "with a shared journal, one worker at a time downloads into a path, and reads what the others saved "
+      .. "there first: another request's video is never overwritten (two batch files under one NAME)",
+    file = "lua/seedance/pipeline/fanout.lua",
+    from = [[
+    if not shared or not path then return true end
+]],
+    to = [[
+    if true then return true end
+]] },
 }

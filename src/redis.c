@@ -66,6 +66,7 @@ struct sd_redis {
 #ifdef SD_HAVE_OPENSSL
     SSL_CTX *ctx;             /* TLS settings (owned) */
     SSL *ssl;                 /* this connection's TLS (owned), or NULL */
+    BIO_METHOD *bio_method;   /* the BIO on our socket (owned; made at the first TLS start), or NULL */
 #endif
 };
 
@@ -279,19 +280,19 @@ static int sd_bio_create(BIO *b) {
     return 1;
 }
 
-/* The BIO method, made once. */
-static BIO_METHOD *sd_bio_method(void) {
-    static BIO_METHOD *m = NULL;
-    if (m == NULL) {
+/* The connection's BIO method, made at its first TLS start and freed with the connection
+ * (one made once for the process would be lost when Lua unloads the core). */
+static BIO_METHOD *sd_bio_method(sd_redis *c) {
+    if (c->bio_method == NULL) {
         BIO_METHOD *n = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "seedance redis socket");
         if (n == NULL) return NULL;
         BIO_meth_set_write(n, sd_bio_write);
         BIO_meth_set_read(n, sd_bio_read);
         BIO_meth_set_ctrl(n, sd_bio_ctrl);
         BIO_meth_set_create(n, sd_bio_create);
-        m = n;
+        c->bio_method = n;
     }
-    return m;
+    return c->bio_method;
 }
 
 /* The poll events an SSL call that did not finish waits for; 0 when it failed for good. */
@@ -315,7 +316,7 @@ static void sd_tls_error(sd_redis *c, char *out, size_t n) {
 /* Start TLS on the connected socket. 0, or -1 (failed). */
 static int sd_tls_start(sd_redis *c) {
     BIO *bio;
-    BIO_METHOD *m = sd_bio_method();
+    BIO_METHOD *m = sd_bio_method(c);
     unsigned char ip[16];
     int is_ip = 0;
     if (m == NULL || (c->ssl = SSL_new(c->ctx)) == NULL) return -1;
@@ -571,6 +572,7 @@ void sd_redis_free(sd_redis *c) {
     }
 #ifdef SD_HAVE_OPENSSL
     if (c->ctx != NULL) SSL_CTX_free(c->ctx);
+    if (c->bio_method != NULL) BIO_meth_free(c->bio_method); /* after the SSL (and its BIO) above */
 #endif
     if (c->password != NULL) memset(c->password, 0, strlen(c->password));
     free(c->password);

@@ -342,7 +342,7 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
       ctx.governor:release_task()
       if why == "taken" then jrnl:refresh() end
       return keyed(key, errors.new{ type = "io_error", taken = why == "taken" or nil, lost = why == "lost" or nil,
-                                    message = "journal: " .. tostring(werr) })
+                                    journal_gone = why == "gone" or nil, message = "journal: " .. tostring(werr) })
     end
   end
   if opts.before_submit then

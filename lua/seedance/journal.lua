@@ -315,7 +315,7 @@ end
 -- Both implementations (this file's, and `seedance.journal.redis`) give: `append(rec)`, `entry(key)`,
 -- `find_task(id)`, `take_key(hash)`, `release(key)`, `close()`, the fields `path`, `closed`, `entries`,
 -- `order`, `skipped`, `torn`, and for work shared between processes `shared`, `worker`,
--- `claim(key)`, `unclaim(key)`, `holds(key)`, `refresh()`. A file journal belongs to one process
+-- `claim(key)`, `unclaim(key)`, `holds(key)`, `refresh()`, `interrupt()`. A file journal belongs to one process
 -- (its lock), so it claims every key at once and has nothing to refresh.
 
 --- Whether the journal is shared by several processes (false: a file's lock makes it this one's).
@@ -348,6 +348,9 @@ end
 function Journal.saved_elsewhere(_, _, _)
   return false
 end
+
+--- Stop waiting for a shared journal's server (a batch's interrupt); nothing for a file journal.
+function Journal.interrupt(_) end
 
 --- Read what other processes appended since (nothing for a file journal).
 -- @treturn boolean true
@@ -397,6 +400,8 @@ function Journal:_apply(rec)
       rec.status, rec.video_url, rec.last_frame_url, rec.expires_at, rec.error
   elseif rec.type == "download" then
     e.downloads[rec.path] = rec.bytes
+    self.saved_at = self.saved_at or {} -- (the entry each path was last saved from)
+    self.saved_at[rec.path] = e
     if rec.worker then -- (a shared journal's: which worker's disk holds the file)
       e.savers = e.savers or {}
       e.savers[rec.path] = rec.worker

@@ -9,7 +9,7 @@ local util = require("helpers.util")
 
 local q = cli.q
 
-describe("seedance batch's input", function()
+describe("seedance batch's input #child", function()
   local dir
   before_each(function() dir = util.tmpdir() end)
   after_each(function() process.remove_dir(dir) end)

@@ -114,6 +114,48 @@ describe("seedance batch on a shared Redis journal #child", function()
     assert.matches("12 done", out)
   end)
 
+  it("Redis gone for good mid-batch: the worker says it waits for Redis, and Ctrl-C ends it (130), naming the "
+    .. "tasks it paid for #found #m-redis-interrupt-waits", function()
+    emu = emulator.start{ speed = 20, task_seconds = 60 }
+    srv = redis.start{}
+    env = cli.env(emu)
+    local file = batch_file(dir, 6)
+    local job = cli.start("batch " .. q(file) .. " --concurrency 2 --journal " .. q(srv:url("gone")) .. " -o "
+      .. q(dir .. "/%d.mp4"), env)
+    assert(cli.until_true(function() return select(2, job:stderr():gsub("submitted task", "")) == 2 end),
+      job:stderr())
+    srv:down() -- and never back
+    assert(cli.until_true(function() return job:stderr():find("waiting for Redis", 1, true) ~= nil end),
+      job:stderr())
+    job:signal("INT")
+    local ended = cli.until_true(function() return not process.alive(job.pid) end, 20)
+    if not ended then job:signal("KILL") end
+    local code, out, err = job:finish()
+    assert.is_true(ended, "the worker did not end on Ctrl-C while Redis was gone: " .. err)
+    assert.equals(130, code, out .. err)
+    assert.matches("interrupted %(SIGINT%): 2 tasks keep running", err)
+    assert.equals(2, emu:stats().tasks_created)
+  end)
+
+  it("two batch files under one NAME and one output pattern, at once: each file holds one request's video, the "
+    .. "other request's item fails saying so #found #m-redis-output-claim", function()
+    emu = emulator.start{ speed = 20, task_seconds = 40, video_bytes = 65536, media_rate = 65536 } -- (1 s downloads)
+    srv = redis.start{}
+    env = cli.env(emu)
+    local a, b = dir .. "/a.jsonl", dir .. "/b.jsonl"
+    process.write(a, '{"prompt":"from a 1","duration":4}\n{"prompt":"from a 2","duration":4}\n')
+    process.write(b, '{"prompt":"from b 1","duration":4}\n{"prompt":"from b 2","duration":4}\n')
+    local tail = " --journal " .. q(srv:url("mixed")) .. " -o " .. q(dir .. "/%d.mp4")
+    local ja, jb = cli.start("batch " .. q(a) .. tail, env), cli.start("batch " .. q(b) .. tail, env)
+    local ca, oa, ea = ja:finish()
+    local cb, ob, eb = jb:finish()
+    local done = tonumber(oa:match("(%d+) done")) + tonumber(ob:match("(%d+) done"))
+    assert.equals(2, done, oa .. ea .. ob .. eb) -- (one video per file, never two items claiming one file)
+    assert.same({ 0, 9 }, ca < cb and { ca, cb } or { cb, ca })
+    assert.matches("holds the video of task", oa .. ob)
+    assert.equals(4, emu:stats().tasks_created)
+  end)
+
   it("a journal URL naming no journal, or a bad lease, is refused before anything is paid", function()
     emu = emulator.start{ speed = 100 }
     env = cli.env(emu)

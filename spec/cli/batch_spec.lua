@@ -7,6 +7,7 @@
 -- `seedance journal`, and a model described at run time with --model-rules.
 local cjson = require("cjson")
 local emulator = require("helpers.emulator")
+local gateway = require("helpers.gateway")
 local cli = require("helpers.cli")
 local process = require("helpers.process")
 local util = require("helpers.util")
@@ -478,7 +479,6 @@ describe("seedance batch's closing line about failed lines", function()
 end)
 
 describe("seedance batch's Ctrl-C while its submits wait out a 429 #child", function()
-  local gateway = require("helpers.gateway")
   local cleanup = util.cleanup()
 
   it("#found ends every submit's pause at once and sends nothing more: exit 130, no line paid, the same command "
@@ -514,7 +514,6 @@ describe("seedance batch's Ctrl-C while its submits wait out a 429 #child", func
 end)
 
 describe("seedance batch when a submit's answers are lost #child", function()
-  local gateway = require("helpers.gateway")
   local cleanup = util.cleanup()
 
   it("#found names the key under which the service may have made the line's task, in its --json event and its "

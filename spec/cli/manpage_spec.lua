@@ -12,6 +12,11 @@ local q = cli.q
 local PAGE = "build/man/seedance.1"
 
 -- Warnings groff gives for a page (all of them: -ww), on the default device and on a terminal.
+-- Asserts that text holds the plain string s (message: what failed, s by default).
+local function has(text, s, message)
+  assert.truthy(text:find(s, 1, true), message or s)
+end
+
 local function groff_warnings(page)
   local _, a = util.run("groff -ww -z -man " .. q(page))
   local _, b = util.run("groff -ww -z -man -Tutf8 " .. q(page))
@@ -68,16 +73,16 @@ describe("seedance(1) #child", function()
 
   it("lists every environment variable, exit code and config key, and README's command section", function()
     local env = section(text, "ENVIRONMENT")
-    for _, e in ipairs(parser.ENVIRONMENT) do assert.truthy(env:find("\n       " .. e[1] .. "\n", 1, true), e[1]) end
+    for _, e in ipairs(parser.ENVIRONMENT) do has(env, "\n       " .. e[1] .. "\n", e[1]) end
     local codes = section(text, "EXIT STATUS")
     for _, row in ipairs(exit.CODES) do
       assert.matches("\n       " .. row[1] .. "%s+" .. row[3]:gsub("%p", "%%%0"), codes)
     end
     local files = section(text, "FILES")
-    for _, key in ipairs(require("seedance.cli.config").KEYS) do assert.truthy(files:find(key, 1, true), key) end
+    for _, key in ipairs(require("seedance.cli.config").KEYS) do has(files, key, key) end
     local description = section(text, "DESCRIPTION")
-    assert.truthy(description:find("Checks before paying.", 1, true))
-    assert.truthy(description:find("seedance completion bash", 1, true))
+    has(description, "Checks before paying.")
+    has(description, "seedance completion bash")
   end)
 
   it("#found its DESCRIPTION is for its reader: no spec or source file of the tree, no sentence about the page itself #m-man-for-readers", function()
@@ -87,15 +92,15 @@ describe("seedance(1) #child", function()
     end
     assert.is_nil(description:find("says all of this section again", 1, true))
     -- the sentences around them stay whole
-    assert.truthy(description:find("a 402 points at seedance balance.", 1, true))
-    assert.truthy(description:find("or, for the current bash only, source <(seedance completion bash).", 1, true))
+    has(description, "a 402 points at seedance balance.")
+    has(description, "or, for the current bash only, source <(seedance completion bash).")
     assert.truthy(description:find("usage errors included).", 1, true))
   end)
 
   it("#found ENVIRONMENT names where the config file is looked for and the proxy variables libcurl reads #m-man-environment", function()
     local env = section(text, "ENVIRONMENT")
     for _, name in ipairs{ "XDG_CONFIG_HOME", "https_proxy", "no_proxy" } do
-      assert.truthy(env:find("\n       " .. name .. "\n", 1, true), name)
+      has(env, "\n       " .. name .. "\n", name)
     end
   end)
 
@@ -117,7 +122,7 @@ describe("seedance(1) #child", function()
     local d = section(t, "DESCRIPTION")
     for _, want in ipairs{ "C:\\path\\to\\curl", "café — naïve → …", ".part files begin a line",
                            "'quoted' begins one too", ".hidden \\n # é", "--flag\\x" } do
-      assert.truthy(d:find(want, 1, true), want .. " in\n" .. d)
+      has(d, want, want .. " in\n" .. d)
     end
     assert.is_nil(t:find("not in the page", 1, true))
     process.remove_dir(dir)

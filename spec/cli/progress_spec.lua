@@ -258,7 +258,7 @@ describe("the seedance command's progress on a terminal #child", function()
   end)
 end)
 
-describe("the seedance command's progress with a server whose clock is 10 minutes behind #found", function()
+describe("the seedance command's progress with a server whose clock is 10 minutes behind #found #child", function()
   it("reads a task's age on the service's clock (its answers' Date): the ETA stands #m-progress-server-clock", function()
     local gateway = require("helpers.gateway")
     local server_now = os.time() - 600

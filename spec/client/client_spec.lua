@@ -526,7 +526,7 @@ describe("client errors against the emulator #c", function()
   end)
 end)
 
-describe("closing while a call waits out the service's rate limit #found", function()
+describe("closing while a call waits out the service's rate limit #found #c", function()
   local gateway = require("helpers.gateway")
   local emu, gw
   before_each(function()

@@ -14,7 +14,7 @@ end
 
 local SKEW = 600 -- the server's clock is 10 minutes off this machine's
 
-describe("clocks #found", function()
+describe("clocks #found #c", function()
   local gw
   before_each(function() gw = gateway.start{ listeners = { "api", "media" } } end)
   after_each(function() assert.is_true(gw:stop(), gw:log()) end)
@@ -94,11 +94,10 @@ describe("clocks #found", function()
   end)
 end)
 
-describe("deadlines of no limit (math.huge) #found", function()
+-- The documented "no limit" of every call's timeout, down to the engine's transfer options.
+describe("deadlines of no limit (math.huge) #found #c", function()
   local emulator = require("helpers.emulator")
-  local emu
-  setup(function() emu = emulator.start{ speed = util.SPEED } end)
-  teardown(function() emu:stop() end)
+  local emu = emulator.fixture{ speed = util.SPEED }
 
   it("every call takes math.huge as a deadline with no limit, as documented, the download's too (it raised from the "
     .. "engine) #m-engine-timeout-unbounded", function()

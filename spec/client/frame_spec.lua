@@ -46,10 +46,9 @@ end
 
 local cleanup = util.cleanup()
 
-describe("file work and the host's frame #found", function()
-  local emu, dir
-  setup(function() emu = emulator.start{ speed = util.SPEED } end)
-  teardown(function() emu:stop() end)
+describe("file work and the host's frame #found #c", function()
+  local emu = emulator.fixture{ speed = util.SPEED }
+  local dir
   before_each(function() dir = util.tmpdir() end)
   after_each(function() process.remove_dir(dir) end)
 

@@ -18,7 +18,7 @@ local function lose_submits(emu, n)
   } }
 end
 
-describe("a paid submit whose every answer is lost #found", function()
+describe("a paid submit whose every answer is lost #found #c", function()
   local emu, gw
   before_each(function()
     emu = emulator.start{ speed = util.SPEED }

@@ -302,7 +302,7 @@ describe("the journal #c", function()
 end)
 
 
-describe("the journal", function()
+describe("the journal #c", function()
   it("#found never takes a one-line file that is not JSON (a user's notes) for a journal torn mid-header, nor appends to it #m-journal-not-foreign-one-line", function()
     for _, text in ipairs{ "my notes, keep them\n", "my notes, no newline", "\0\1\2" } do
       local path = util.tmpfile("notes.txt")
@@ -323,7 +323,7 @@ describe("the journal", function()
   end)
 end)
 
-describe("a request's hash in the journal", function()
+describe("a request's hash in the journal #c", function()
   -- A small PNG at path.
   local function png(path)
     process.write(path, "\137PNG\r\n\26\n" .. string.rep("\0", 32))

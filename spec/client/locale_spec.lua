@@ -41,7 +41,7 @@ local function in_c(fn, ...)
   return (table.unpack or unpack)(r) -- luacheck: ignore 113
 end
 
-describe("the host's locale #found #compat", function()
+describe("the host's locale #found #compat #c", function()
   describe("JSON", function()
     it("reads the service's answers and writes numbers the same under a comma locale #c "
       .. "#m-json-locale-free #m-strtod-locale-free", function()
@@ -86,9 +86,7 @@ describe("the host's locale #found #compat", function()
   end)
 
   describe("against the emulator", function()
-    local emu
-    setup(function() emu = emulator.start{ speed = util.SPEED } end)
-    teardown(function() emu:stop() end)
+    local emu = emulator.fixture{ speed = util.SPEED }
 
     it("after os.setlocale, two generates get their two tasks (one paid each), then wait, download and the "
       .. "balance work #m-json-locale-free", function()

@@ -23,6 +23,12 @@ end
 
 local cleanup = util.cleanup()
 
+-- An emulator, a folder and the path of a journal in it, all removed after the spec.
+local function fresh_run()
+  local dir = cleanup(tmpdir())
+  return cleanup(emulator.start{ speed = util.SPEED }), dir, dir .. "/j"
+end
+
 describe("seedance.map with retry_failed #c", function()
   local emu, dir
   before_each(function()
@@ -214,9 +220,7 @@ end)
 
 describe("a journaled re-run and its files #c", function()
   it("never overwrites a saved file that changed since; says so, and fetches a missing one again #m-download-not-clobbered", function()
-    local emu = cleanup(emulator.start{ speed = util.SPEED })
-    local dir = cleanup(tmpdir())
-    local j = dir .. "/j"
+    local emu, dir, j = fresh_run()
     local reqs = { R"one", R"two" }
     map_journaled(emu, j, reqs, { output = dir .. "/%d.mp4" })
     process.write(dir .. "/1.mp4", "my own edit")
@@ -232,9 +236,7 @@ describe("a journaled re-run and its files #c", function()
   end)
 
   it("#found an item taken out of the list: the items after it never overwrite their neighbours' saved videos #m-map-not-its-output", function()
-    local emu = cleanup(emulator.start{ speed = util.SPEED })
-    local dir = cleanup(tmpdir())
-    local j = dir .. "/j"
+    local emu, dir, j = fresh_run()
     local reqs = { R("one", 4), R("two", 6), R("three", 8) }
     map_journaled(emu, j, reqs, { output = dir .. "/%d.mp4" })
     local two, three = util.read_file(dir .. "/2.mp4"), util.read_file(dir .. "/3.mp4")
@@ -274,9 +276,7 @@ end)
 
 describe("a key or a balance refused #c", function()
   it("#found stops the submits, is not recorded as the items' tries, and the run with a good key pays each once #m-map-account-stops #m-journal-refusal-request-only", function()
-    local emu = cleanup(emulator.start{ speed = util.SPEED })
-    local dir = cleanup(tmpdir())
-    local j = dir .. "/j"
+    local emu, _, j = fresh_run()
     local reqs = util.requests("refused", 6)
     local c = client_for(emu, { journal = j, api_key = "sk-test-401" })
     local results, stats = seedance.map(c, reqs, { concurrency = 1 })

@@ -17,7 +17,7 @@ local PNG = "\137PNG\r\n\26\n" .. string.rep("\0", 64)
 
 local cleanup = util.cleanup()
 
-describe("the host's working directory #found #compat", function()
+describe("the host's working directory #found #compat #c", function()
   if not ok_luv then
     it("needs lua-luv", function() pending("lua-luv is not installed for " .. _VERSION) end)
     return

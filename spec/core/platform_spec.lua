@@ -66,6 +66,7 @@ describe("core.probe_dir #c", function()
   end)
 end)
 
+-- The clock every deadline, backoff and poll schedule is measured on.
 describe("core.now #c", function()
   it("is monotonic and counts a sleep", function()
     local t0 = core.now()

@@ -823,6 +823,7 @@ describe("seedance-emulator #emulator #child", function()
     end)
   end)
 
+  -- --max-tasks: an emulator left running for days holds a bounded number of tasks.
   describe("bounded task store", function()
     it("--max-tasks keeps at most N tasks; the oldest ended one is evicted and answers 404", function()
       emu = emulator.start{ max_tasks = 3, speed = 1e5 }

@@ -32,9 +32,9 @@ end
 
 if os.getenv("SEEDANCE_CHECK_UNPRELOAD") == "1" then
   -- A child is not under the preloaded runtime, so a Lua child handed this
-  -- run's package.cpath (cli_spec, examples_spec) is pointed at the ordinary
+  -- run's package.cpath (the command's specs, hosts/examples_spec) is pointed at the ordinary
   -- core instead of the ASan one, which needs the runtime. A command that sets
-  -- LD_PRELOAD itself (gc_spec's child) keeps the ASan core and is checked too.
+  -- LD_PRELOAD itself (core/lifetime_spec's child) keeps the ASan core and is checked too.
   local function child(cmd)
     if not cmd:match("^LD_PRELOAD=") then cmd = cmd:gsub("build/asan/%?%.so", "build/?.so") end
     return "unset LD_PRELOAD; " .. cmd

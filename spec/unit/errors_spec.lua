@@ -9,6 +9,11 @@ local http = require("seedance.http")
 local exit = require("seedance.cli.exit")
 local json = require("seedance.json")
 
+-- The error a service's JSON answer of `status` makes, its error object { type, message }.
+local function answer(status, type, message)
+  return http.answer_error{ status = status, headers = {}, body = json.encode{ error = { type = type, message = message } } }
+end
+
 describe("seedance.error_types", function()
   it("gives each error type its retry, its HTTP status and its exit code from one row #m-error-types-one-table", function()
     for _, row in ipairs(error_types.list) do
@@ -112,8 +117,7 @@ describe("errors.classify", function()
     assert.equals("moderation", e.kind)
     assert.equals("prompt", e.input)
     -- a 503 for sensitive content (a gateway that says so) is not retried either
-    local busy = http.answer_error{ status = 503, headers = {}, body = json.encode{ error = {
-      type = "service_unavailable", message = "moderation: output video may contain sensitive information" } } }
+    local busy = answer(503, "service_unavailable", "moderation: output video may contain sensitive information")
     assert.equals("moderation", busy.kind)
     assert.is_false(busy.retryable)
     -- an HTML page that happens to say "sensitive" is no moderation answer
@@ -122,15 +126,13 @@ describe("errors.classify", function()
   end)
 
   it("#found a rate limit that names moderation is no verdict: retried as a rate limit #m-moderation-no-rate-limit", function()
-    local e = http.answer_error{ status = 429, headers = {}, body = json.encode{ error = {
-      type = "rate_limit_error", message = "too many requests to the content moderation service" } } }
+    local e = answer(429, "rate_limit_error", "too many requests to the content moderation service")
     assert.is_nil(e.kind)
     assert.is_true(e.retryable)
   end)
 
   it("#found \"case-insensitive\" is no word of a moderation verdict #m-moderation-not-insensitive", function()
-    local e = http.answer_error{ status = 400, headers = {}, body = json.encode{ error = {
-      type = "invalid_request_error", message = "size: must be one of 16:9, 9:16 (case-insensitive)" } } }
+    local e = answer(400, "invalid_request_error", "size: must be one of 16:9, 9:16 (case-insensitive)")
     assert.is_nil(e.kind)
     assert.is_false((errors.moderation{ code = "InvalidParameter", message = "header names are case-insensitive" }))
     assert.is_true((errors.moderation{ message = "insensitive words aside, the prompt is sensitive" }))

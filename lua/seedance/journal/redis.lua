@@ -8,7 +8,8 @@
 --     NAME:records      a list of the journal's records, the same JSON as a file journal's lines
 --                       (its first is the header); every process folds it as the file is folded
 --     NAME:tries        a hash: each request key -> "ATTEMPT IDEMPOTENCY-KEY" of its recorded intent
---     NAME:lease:KEY    the worker that holds a request (string, expiring after the lease)
+--     NAME:lease:KEY    the worker that holds a request (string, expiring after the lease); a batch's
+--                       downloads claim their paths the same way (NAME:lease:out:PATH)
 --
 -- Writes are Lua scripts run by Redis (EVAL), so each is atomic: the
 -- `submit` record (the intent, with its Idempotency-Key) is appended only by
@@ -60,9 +61,21 @@ local SCRIPTS = {
 if redis.call('LLEN', KEYS[1]) == 0 then redis.call('RPUSH', KEYS[1], ARGV[1]) end
 return redis.call('LINDEX', KEYS[1], 0)
 ]],
-  -- KEYS: records, lease, tries. ARGV: record, worker, request key, attempt, idempotency key.
-  -- The intent of a try: only by the lease's holder, once per try.
+  -- KEYS: records. ARGV: record, the header, the records read. A record, into the journal this worker
+  -- read (its header first, no shorter than what was read): else 'gone' (Redis lost it) and its length.
+  append = [[
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[2] or redis.call('LLEN', KEYS[1]) < tonumber(ARGV[3]) then
+  return {'gone', redis.call('LLEN', KEYS[1])}
+end
+return {'ok', redis.call('RPUSH', KEYS[1], ARGV[1])}
+]],
+  -- KEYS: records, lease, tries. ARGV: record, worker, request key, attempt, idempotency key, the header,
+  -- the records read. The intent of a try: only into the journal this worker read, only by the lease's
+  -- holder, once per try.
   submit = [[
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[6] or redis.call('LLEN', KEYS[1]) < tonumber(ARGV[7]) then
+  return {'gone', redis.call('LLEN', KEYS[1])}
+end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'lease', redis.call('GET', KEYS[2]) or ''} end
 local t = redis.call('HGET', KEYS[3], ARGV[3])
 if t then
@@ -172,19 +185,24 @@ function Shared:_call(argv, deadline)
     if self.closed_conn then return nil, self.path .. ": journal closed" end
     local reply, err, transient = once(self, argv)
     if reply ~= nil then
-      if self.down then
-        self.down = false
+      self.down = false
+      if self.said_down then
+        self.said_down = false
         self.log("warn", "journal %s: Redis answers again", self.path)
       end
       return reply
     end
     if not transient then return nil, self.path .. ": " .. err end
     if deadline and scheduler.now() + pause > deadline then return nil, self.path .. ": " .. err end
-    if not self.down then
-      self.down = true
+    self.down = true
+    if self.stop_waiting.interrupted then -- (interrupted: Ctrl-C ends a worker whose Redis is gone)
+      return nil, self.path .. ": " .. err .. " (interrupted: no longer waiting for Redis)"
+    end
+    if not self.said_down then
+      self.said_down = true
       self.log("warn", "journal %s: %s; waiting for Redis (nothing is submitted meanwhile)", self.path, err)
     end
-    scheduler.sleep(pause)
+    scheduler.sleep(pause, self.stop_waiting)
     pause = math.min(M.BACKOFF_MAX, pause * 2)
   end
 end
@@ -206,6 +224,7 @@ end
 -- read (and append) at once on the one connection: each record is folded once, in the list's order
 -- (a record whose index another reader folded meanwhile is passed over).
 function Shared:_read_on(deadline)
+  if self.gone then return nil, self.gone end
   while true do
     local from = self.n
     local page, err = self:_call({ "LRANGE", self:_key("records"), tostring(from),
@@ -261,13 +280,15 @@ local function connect(url, opts, write)
   self.log = opts.log or function() end
   local host, pid = core.process()
   self.worker = string.format("%s:%d:%s", host ~= "" and host or "host", pid, core.random_hex(2))
-  self.claims, self.lost = {}, {}
+  self.claims, self.lost, self.stop_waiting = {}, {}, {}
   close_when_collected(self)
   local deadline = scheduler.now() + (opts.wait or M.OPEN_WAIT)
   local first, err
   if write then
+    -- (its id tells this journal from one a fresh Redis got later under the same NAME)
     first, err = self:_script("header", { self:_key("records") }, { json.encode{ v = journal.VERSION,
-      type = "journal", format = "seedance-journal", created = os.time(), time = os.time() } }, deadline)
+      type = "journal", format = "seedance-journal", id = core.random_hex(8), created = os.time(),
+      time = os.time() } }, deadline)
   else
     first, err = self:_call({ "LINDEX", self:_key("records"), "0" }, deadline)
   end
@@ -275,6 +296,7 @@ local function connect(url, opts, write)
     self:close()
     return nil, err
   end
+  self.header_line = first
   if first and not journal.is_header(json.decode(first)) then
     self:close()
     return nil, conf.shown .. " is not a seedance journal (" .. self:_key("records")
@@ -320,10 +342,11 @@ end
 -- @tparam table rec
 -- @treturn[1] boolean true
 -- @treturn[2] nil
--- @treturn[2] string message; `lost` (another worker holds the request) or `taken` (its try is
---   recorded already: read the journal again) as a third value
+-- @treturn[2] string message; `lost` (another worker holds the request), `taken` (its try is
+--   recorded already: read the journal again) or `gone` (Redis lost the journal: see `gone`) as a third value
 function Shared:append(rec)
   if self.closed then return nil, self.path .. ": journal closed" end
+  if self.gone then return nil, self.gone, "gone" end
   rec.v = journal.VERSION
   rec.time = rec.time or os.time()
   if rec.type == "download" then rec.worker = self.worker end
@@ -333,8 +356,11 @@ function Shared:append(rec)
   if rec.type == "submit" then
     local r
     r, err = self:_script("submit", { self:_key("records"), self:_key("lease:" .. rec.key), self:_key("tries") },
-      { line, self.worker, rec.key, tostring(rec.attempt or 1), rec.idempotency_key })
-    if r and r[1] == "lease" then
+      { line, self.worker, rec.key, tostring(rec.attempt or 1), rec.idempotency_key, self.header_line,
+        tostring(self.n) })
+    if r and r[1] == "gone" then
+      return self:_lost_journal(r[2])
+    elseif r and r[1] == "lease" then
       return nil, string.format("%s: request %s is claimed by worker %s, not this one (%s)", self.path, rec.key,
         r[2] ~= "" and r[2] or "none", self.worker), "lost"
     elseif r and r[1] == "taken" then
@@ -342,7 +368,10 @@ function Shared:append(rec)
     end
     n = r and r[2]
   else
-    n, err = self:_call{ "RPUSH", self:_key("records"), line }
+    local r
+    r, err = self:_script("append", { self:_key("records") }, { line, self.header_line, tostring(self.n) })
+    if r and r[1] == "gone" then return self:_lost_journal(r[2]) end
+    n = r and r[2]
   end
   if not n then return nil, err end
   if n == self.n + 1 then -- nobody appended meanwhile: fold it as a file journal does
@@ -351,6 +380,20 @@ function Shared:append(rec)
     return true
   end
   return self:_read_on() -- (ours among them)
+end
+
+-- Redis no longer holds the journal this worker read (`left` records are there now): said once, and for
+-- good, nothing more is written to it (so nothing more is submitted). nil, the message, "gone".
+function Shared:_lost_journal(left)
+  if not self.gone then
+    self.gone = string.format("%s: Redis no longer holds the journal this worker read (%s has %s records "
+      .. "of the %d read, or begins with another journal's header: Redis restarted without its append-only "
+      .. "file, was flushed, or the keys were deleted); nothing more is submitted with it: the tasks this "
+      .. "worker paid for are named in its output, and a worker started on the emptied journal pays again for "
+      .. "what it does not hold", self.path, self:_key("records"), tostring(left), self.n)
+    self.log("warn", "journal %s", self.gone)
+  end
+  return nil, self.gone, "gone"
 end
 
 --- Read what other workers appended since (a failure keeps what was read, and says why).
@@ -456,7 +499,15 @@ function Shared:saved_elsewhere(e, path)
   return by ~= nil and by ~= self.worker
 end
 
---- Close: claims are given back, the renewer ends, the connection closes. Safe to call twice.
+--- Stop waiting for Redis: from now on a command Redis does not answer fails at once instead of
+-- being tried again until Redis is back (a batch's interrupt: Ctrl-C ends a worker whose Redis is
+-- gone; what it could not record, the next run learns from the intents Redis holds). For good.
+function Shared:interrupt()
+  scheduler.interrupt(self.stop_waiting)
+end
+
+--- Close: claims are given back (unless Redis is not answering: they lapse), the renewer ends, the
+-- connection closes. Safe to call twice.
 function Shared:close()
   if self.closed_conn then
     self.closed = true
@@ -464,6 +515,7 @@ function Shared:close()
   end
   local held = {}
   for k in pairs(self.claims) do held[#held + 1] = k end
+  if self.down then self.closed = true end -- (each give-back would wait for a reply that does not come)
   for _, k in ipairs(held) do pcall(self.unclaim, self, k) end
   self.closed = true
   if self.renew_token then scheduler.interrupt(self.renew_token) end

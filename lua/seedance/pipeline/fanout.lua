@@ -148,7 +148,7 @@ function M.run(client, requests, opts, paths, hooks)
   local started, finished, in_flight, percent_sum = 0, 0, 0, 0
   local queue, qhead = {}, 1     -- indexes of the items the pools work on, in order
   local due, downloads = {}, {} -- watches with an event to read, by when it came; completed items to download
-  local held = {}                 -- watch id -> its item's waiter, for the few tasks that are not parked
+  local unparked = {}             -- watch id -> its item's waiter, for the few tasks that are not parked
   local version = 0               -- bumped on every change the pools wait for
   local changed = scheduler.condition()
   local gopts = generate_options(opts)
@@ -241,6 +241,10 @@ function M.run(client, requests, opts, paths, hooks)
         stop = true
         stats.error = stats.error or item.error
       end
+      if item.error.journal_gone then -- (Redis lost the shared journal: nothing more is submitted with it)
+        stop = true
+        stats.error = stats.error or item.error
+      end
       event{ event = "failed", index = i, task_id = tid, error = item.error,
              again = M.again(jrnl and keys[i] and jrnl:entry(keys[i])) }
     else
@@ -282,7 +286,7 @@ function M.run(client, requests, opts, paths, hooks)
       if w.wid then scheduler.unwatch(w.wid) end
       finish(w.i, { task = w.task, error = interrupted_error(w.task) })
     elseif what == "wait" then
-      if w:park() then tasks[w.i] = w.wid else held[w.wid], tasks[w.i] = w, w.task end
+      if w:park() then tasks[w.i] = w.wid else unparked[w.wid], tasks[w.i] = w, w.task end
     elseif what == "done" and paths[w.i] then
       tasks[w.i] = w.task
       downloads[#downloads + 1] = w
@@ -299,7 +303,7 @@ function M.run(client, requests, opts, paths, hooks)
     if type(t) == "number" then
       local w = tasks_mod.unpark(kind, t)
       scheduler.unwatch(t)
-      held[t] = nil
+      unparked[t] = nil
       t = w and w.task
       tasks[i] = t
     end
@@ -322,11 +326,12 @@ function M.run(client, requests, opts, paths, hooks)
   -- The error of item i's download to path when that file is still the one the journal saved from another
   -- request's task (the list changed since: an item removed or moved), else nil.
   local function not_its(i, task, path)
-    local other = path and saved_at[path]
+    -- (a shared journal: what every worker saved so far, read again before each download)
+    local other = path and (shared and jrnl.saved_at or saved_at)[path]
     if not other or other.key == keys[i] or files.size(path) ~= other.downloads[path] then return nil end
     return errors.new{ type = "io_error", retryable = false, task_id = task.id, message = string.format(
-      "%s holds the video of task %s, another request's (saved by an earlier run, in the journal); not "
-      .. "overwritten with task %s's: move it away, or give this item another output", path,
+      "%s holds the video of task %s, another request's (saved by an earlier run or another worker, in the "
+      .. "journal); not overwritten with task %s's: move it away, or give this item another output", path,
       tostring(other.task_id), task.id) }
   end
   local settled_early, journaled = 0, false
@@ -529,24 +534,40 @@ function M.run(client, requests, opts, paths, hooks)
         changed.wait(function() return version ~= v end)
       else
         local wid = heap.pop(due).wid
-        local w = held[wid]
-        held[wid] = nil
+        local w = unparked[wid]
+        unparked[wid] = nil
         w = w or tasks_mod.unpark(kind, wid) -- nil: its wait ended already
         if w then step(w) end
       end
     end
   end
 
+  -- A shared journal: a path is downloaded into by one worker at a time (its claim, `out:PATH`), and what
+  -- the others saved is read again first, so another request's video there is seen (two batch files under
+  -- one NAME, one output pattern). false when the batch was interrupted meanwhile.
+  local function hold_output(path)
+    if not shared or not path then return true end
+    while not jrnl:claim("out:" .. path) do
+      if interrupted then return false end
+      scheduler.sleep(math.min(1, (jrnl.lease or 10) / 10), cancel)
+    end
+    jrnl:refresh()
+    return true
+  end
+
   local function downloader()
     while not over() do
       local w = table.remove(downloads, 1)
-      local clash = w and (not_its(w.i, w.task, paths[w.i]) or not_its(w.i, w.task, frames[w.i]))
+      local held = w and hold_output(paths[w.i])
+      local clash = held and (not_its(w.i, w.task, paths[w.i]) or not_its(w.i, w.task, frames[w.i]))
       if not w then
         local v = version
         changed.wait(function() return version ~= v end)
-      elseif interrupted then
+      elseif interrupted or not held then
+        if held and shared then jrnl:unclaim("out:" .. paths[w.i]) end
         finish(w.i, { task = w.task, error = interrupted_error(w.task) })
       elseif clash then
+        if shared then jrnl:unclaim("out:" .. paths[w.i]) end
         finish(w.i, { task = w.task, error = clash })
       else
         local item = { task = w.task }
@@ -562,6 +583,7 @@ function M.run(client, requests, opts, paths, hooks)
         elseif saved then item.path = given[w.i]
         elseif interrupted then item.error = interrupted_error(w.task)
         else item.error = err end
+        if shared then jrnl:unclaim("out:" .. paths[w.i]) end
         finish(w.i, item)
       end
     end
@@ -574,6 +596,7 @@ function M.run(client, requests, opts, paths, hooks)
       if interrupted then return end
       interrupted, stop = true, true
       scheduler.interrupt(cancel) -- a submit pausing before another attempt (a 429's Retry-After) ends now
+      if jrnl then jrnl:interrupt() end -- (a shared journal waiting for its Redis waits no more)
       stats.stopped = stats.stopped or "interrupted"
       for i in pairs(tasks) do
         if not results[i] then
@@ -611,9 +634,9 @@ function M.run(client, requests, opts, paths, hooks)
     if err then fatal = fatal or err end
   end
   if fatal then stats.error = stats.error or errors.callback("map", fatal, "aborted") end
-  for wid in pairs(held) do -- waits the batch ended under: the engine stops polling
+  for wid in pairs(unparked) do -- waits the batch ended under: the engine stops polling
     scheduler.unwatch(wid)
-    held[wid] = nil
+    unparked[wid] = nil
   end
   for i = 1, n do
     local task = not results[i] and handle(i) -- (a parked one: its handle again, the engine stops polling it)
