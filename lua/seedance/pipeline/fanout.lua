@@ -284,6 +284,7 @@ function M.run(client, requests, opts, paths, hooks)
     elseif interrupted then
       tasks[w.i] = w.task
       if w.wid then scheduler.unwatch(w.wid) end
+      w.task:close()
       finish(w.i, { task = w.task, error = interrupted_error(w.task) })
     elseif what == "wait" then
       if w:park() then tasks[w.i] = w.wid else unparked[w.wid], tasks[w.i] = w, w.task end
@@ -598,13 +599,11 @@ function M.run(client, requests, opts, paths, hooks)
       scheduler.interrupt(cancel) -- a submit pausing before another attempt (a 429's Retry-After) ends now
       if jrnl then jrnl:interrupt() end -- (a shared journal waiting for its Redis waits no more)
       stats.stopped = stats.stopped or "interrupted"
-      for i in pairs(tasks) do
+      for i, t in pairs(tasks) do
         if not results[i] then
-          local parked = type(tasks[i]) == "number"
-          local t = handle(i)
-          if t then t:close() end
-          -- (a parked item has no waiter left to end it: it ends here)
-          if parked then finish(i, { task = t, error = interrupted_error(t) }) end
+          -- a parked item is ended by a poller (its handle made again, closed, interrupted), never here:
+          -- settling an item may wait on its journal (a Redis that is gone), this may run outside a coroutine
+          if type(t) == "number" then heap.push(due, { at = scheduler.now(), wid = t }) else t:close() end
         end
       end
       poke()
