@@ -556,4 +556,12 @@ return {
     to = [[
   return ev.error.kind or ev.error.type
 ]] },
+  { name = "cli-journal-url-usage",
+    promise = "seedance journal and abandon refuse a Redis URL that names no journal (or a bad lease) as a usage error, exit 2, as batch does",
+    file = "lua/seedance/cli/journal.lua",
+    from = [[
+  if why == "usage" then err.type = "usage_error" end
+]],
+    to = [[
+]] },
 }

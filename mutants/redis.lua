@@ -73,4 +73,13 @@ if false then
     to = [[
     if true then return true end
 ]] },
+  { name = "redis-scheme-hint",
+    promise = "a Redis journal whose first contact gets no answer names a scheme that does not match the port as the likely cause (rediss:// to a plain port, redis:// to a TLS one)",
+    file = "lua/seedance/journal/redis.lua",
+    from = [[
+    return nil, M.scheme_hint(conf, err)
+]],
+    to = [[
+    return nil, err
+]] },
 }

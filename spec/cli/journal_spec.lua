@@ -75,4 +75,15 @@ describe("seedance journal #child", function()
       assert.matches("%(no item recorded%)", list)
     end
   end)
+
+  it("#found a Redis URL that names no journal, or a bad lease, is a usage error (exit 2), as batch says it, for "
+    .. "journal and abandon alike #m-cli-journal-url-usage", function()
+    -- (no Redis is needed: the URL is refused before any connection)
+    for _, args in ipairs{ "journal redis://127.0.0.1:1", "journal --json redis://127.0.0.1:1/",
+                           "abandon task_x --journal " .. q("redis://127.0.0.1:1/x?lease=-1") } do
+      local code, out, err = cli.run(args)
+      assert.equals(2, code, args .. ": " .. err)
+      assert.matches("redis:\\?/\\?/", err .. out) -- (with --json, the error is the JSON on standard output)
+    end
+  end)
 end)

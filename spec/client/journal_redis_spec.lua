@@ -220,7 +220,8 @@ describe("the shared journal on Redis #c", function()
   end)
 
   -- a redis-server with a tls-port and certificates this spec makes (spec/helpers/tls.lua)
-  it("over TLS (rediss://) works with the server's CA, and is refused without it", function()
+  it("over TLS (rediss://) works with the server's CA, and is refused without it; a scheme that does not match "
+    .. "the port is named #m-redis-scheme-hint", function()
     local certs = tls.make()
     local tls_srv = redis.start{ tls = certs }
     finally(function()
@@ -228,6 +229,14 @@ describe("the shared journal on Redis #c", function()
       certs:remove()
     end)
     local url = tls_srv:url("tls")
+    -- a scheme that does not match the port is named as the likely cause, either way (found: a bare timeout)
+    local plain_srv = redis.start{}
+    finally(function() plain_srv:stop() end)
+    local _, to_tls = journal.open((url:gsub("^rediss://", "redis://")), { wait = 2, timeout = 1 })
+    assert.matches("if this port is a TLS one, use rediss://", tostring(to_tls))
+    local _, to_plain = journal.open((plain_srv:url("x"):gsub("^redis://", "rediss://")),
+      { wait = 2, timeout = 1, ca_file = certs.ca })
+    assert.matches("if this port is a plain Redis one, use redis://", tostring(to_plain))
     assert.matches("^rediss://", url)
     local j, err = journal.open(url, { wait = 2 })
     assert.is_nil(j)

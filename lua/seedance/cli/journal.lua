@@ -21,6 +21,14 @@ local function io_error(fmt, ...)
   return errors.new{ type = "io_error", retryable = false, message = string.format(fmt, ...) }
 end
 
+-- The error of a journal that did not open: a usage error when its URL names no journal (why "usage",
+-- exit 2, as batch and generate say it), else a file's.
+local function open_error(why, fmt, ...)
+  local err = io_error(fmt, ...)
+  if why == "usage" then err.type = "usage_error" end
+  return err
+end
+
 --- The status of a journal entry, in a word: submitting (no answer yet),
 -- refused, running, completed, downloaded, failed, cancelled, abandoned,
 -- expired (its result expired before it was saved).
@@ -54,9 +62,9 @@ function M.abandon(ctx, args)
     return report(ctx, io_error("--journal %s: no such file", args.journal))
   end
   local shown = journal.shown(args.journal)
-  local j, err = journal.open(args.journal)
+  local j, err, why = journal.open(args.journal)
   if not j then
-    return report(ctx, io_error("--journal %s: %s%s", shown, err, tostring(err):find("held by another")
+    return report(ctx, open_error(why, "--journal %s: %s%s", shown, err, tostring(err):find("held by another")
       and " (stop the batch that uses it first: Ctrl-C, then abandon, then run it again)" or ""))
   end
   local e = j:find_task(args.id)
@@ -93,9 +101,9 @@ end
 function M.list(ctx, args)
   ctx.json = args.json
   if args.file == "-" then return report(ctx, require("seedance.cli.request").no_dash("journal")) end
-  local j, err = journal.read(args.file)
+  local j, err, why = journal.read(args.file)
   local shown = journal.shown(args.file)
-  if not j then return report(ctx, io_error("%s", tostring(err))) end
+  if not j then return report(ctx, open_error(why, "%s", tostring(err))) end
   local rows = {}
   for _, key in ipairs(j.order) do
     local e = j.entries[key]

@@ -255,6 +255,24 @@ local function close_when_collected(self)
   end)
 end
 
+--- The error of a first contact that got no Redis answer (a timeout, a connection reset or closed), with
+-- what most often causes it: a URL whose scheme does not match the port (rediss:// to a plain port waits for
+-- a TLS handshake that never comes; redis:// to a TLS port is cut off). Other errors as they are.
+-- @tparam table conf the parsed URL (`tls`)
+-- @param err the error
+-- @treturn string
+-- @local
+function M.scheme_hint(conf, err)
+  local text = tostring(err)
+  local lower = text:lower()
+  if not (lower:find("did not answer", 1, true) or lower:find("reset", 1, true) or lower:find("closed", 1, true)
+      or lower:find("eof", 1, true)) then
+    return text
+  end
+  return text .. (conf.tls and " (rediss:// speaks TLS: if this port is a plain Redis one, use redis://)"
+    or " (redis:// speaks plain Redis: if this port is a TLS one, use rediss://)")
+end
+
 -- Connect and read the journal (`write`: write its header when it is new). The journal, or nil, why.
 local function connect(url, opts, write)
   opts = opts or {}
@@ -294,7 +312,7 @@ local function connect(url, opts, write)
   end
   if first == nil then
     self:close()
-    return nil, err
+    return nil, M.scheme_hint(conf, err)
   end
   self.header_line = first
   if first and not journal.is_header(json.decode(first)) then
