@@ -202,7 +202,7 @@ return {
 ]] },
   { name = "engine-watch-deadline",
     promise = "a watch ends with a deadline event when its deadline comes (no poll after it)",
-    file = "src/engine_loop.c",
+    file = "src/engine_watch.c",
     from = [[
     if (w->deadline_us >= 0 && now >= w->deadline_us) {
 ]],

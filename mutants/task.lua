@@ -223,7 +223,7 @@ function Task:__gc()
     timeout = 90,
     edits = {
       -- a wait's polls: the watch's poll waiting in the client's window (the shared pause) goes with it
-      { file = "src/engine_loop.c",
+      { file = "src/engine_watch.c",
         from = [[
         t->watch = NULL;
         sd_engine_cancel(e, &t->q);

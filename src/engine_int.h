@@ -2,8 +2,9 @@
  * engine_int.h: what the engine's files share.
  *
  * Calls go one way: engine.c and engine_api.c (the Lua-facing functions)
- * call engine_loop.c (the multi handle, the id table, the result queue, the
- * step and its work budget), which calls engine_transfer.c (one easy
+ * call engine_loop.c (the multi handle, the step and its work budget; with
+ * engine_ids.c, engine_poll.c and engine_watch.c, the id table and result
+ * queue, the sockets polled, the watches: engine_loop.h), which calls engine_transfer.c (one easy
  * handle's options and callbacks), which calls engine_output.c (a download's
  * file); engine_loop.c and engine_transfer.c call engine_sched.c (a client's
  * profile and request window, its tasks' poll schedules: what may start and

@@ -1,9 +1,11 @@
 /*
- * engine_loop.c: the engine's multi handle, the sockets and timer libcurl asks
- * it to watch (socket interface), starting and finishing transfers, the id
- * table, the result queue, the pools of easy handles, the watches' polls, and
- * the step with its work budget. No Lua here: engine.c and engine_api.c touch
- * Lua. Calls engine_transfer.c and engine_sched.c, never the reverse.
+ * engine_loop.c: the engine's multi handle, the pools of easy handles,
+ * starting and finishing transfers (each API call through its client's
+ * request window), and the step with its work budget. The id table and result
+ * queue are in engine_ids.c, the sockets, timer and Redis connections the step
+ * polls in engine_poll.c, the watches' polls in engine_watch.c (engine_loop.h).
+ * No Lua here: engine.c and engine_api.c touch Lua. Calls engine_transfer.c
+ * and engine_sched.c, never the reverse.
  *
  * A step does bounded work: it hands at most budget.starts transfers to
  * libcurl, at most budget.sockets ready sockets (taken in turn, so none
@@ -19,8 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_int.h"
-#include "platform.h"
+#include "engine_loop.h"
 
 /* Idle easy handles kept for reuse. */
 #define SD_POOL_MAX 64
@@ -32,98 +33,12 @@
 #define SD_BUDGET_ANSWERS 48
 #define SD_BUDGET_US 600
 
-/* Monotonic microseconds. The timer is kept in microseconds: libcurl rounds
- * its timeouts up to whole ms, so the deadline we derive is never before its
- * own, and a timeout action never runs early (an early one would leave
- * libcurl believing it had told us about a timer it still owes). */
-static long long sd_now_us(void) {
-    return sd_clock_us();
-}
-
 /* Whole milliseconds from now until t (monotonic us), rounded up; -1 for t < 0. */
 static long long sd_ms_until(long long t, long long now) {
     long long d;
     if (t < 0) return -1;
     d = t - now;
     return d <= 0 ? 0 : (d + 999) / 1000;
-}
-
-/* poll() / WSAPoll() events for libcurl's CURL_POLL_* wish. */
-static short sd_poll_events(int what) {
-    short ev = 0;
-    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) ev |= POLLIN;
-    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) ev |= POLLOUT;
-    return ev;
-}
-
-/* Grow the socket arrays to hold at least n; -1 when memory ran out. */
-static int sd_socks_reserve(sd_engine *e, size_t n) {
-    size_t cap;
-    sd_sock **socks;
-    sd_pollfd *pfds, *ready;
-    if (n <= e->capsocks) return 0;
-    cap = e->capsocks ? e->capsocks * 2 : 16;
-    while (cap < n) cap *= 2;
-    socks = realloc(e->socks, cap * sizeof *socks);
-    if (socks == NULL) return -1;
-    e->socks = socks;
-    pfds = realloc(e->pfds, cap * sizeof *pfds);
-    if (pfds == NULL) return -1;
-    e->pfds = pfds;
-    ready = realloc(e->ready, cap * sizeof *ready);
-    if (ready == NULL) return -1;
-    e->ready = ready;
-    e->capsocks = cap;
-    return 0;
-}
-
-/* CURLMOPT_SOCKETFUNCTION: start, change or stop watching a socket. */
-static int sd_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
-    sd_engine *e = userp;
-    sd_sock *k = socketp;
-    (void)easy;
-    if (what == CURL_POLL_REMOVE) {
-        if (k != NULL) {
-            size_t last = e->nsocks - 1;
-            if (e->poller != NULL) sd_poller_del(e->poller, k->fd);
-            if (k->idx != last) { /* move the last socket into the freed slot */
-                e->socks[k->idx] = e->socks[last];
-                e->pfds[k->idx] = e->pfds[last];
-                e->socks[k->idx]->idx = k->idx;
-            }
-            e->nsocks--;
-            free(k);
-        }
-        return 0;
-    }
-    if (k == NULL) {
-        if (sd_socks_reserve(e, e->nsocks + 1) != 0 || (k = malloc(sizeof *k)) == NULL) return -1;
-        k->fd = s;
-        k->what = 0; /* not watched yet */
-        k->idx = e->nsocks;
-        e->socks[e->nsocks] = k;
-        e->pfds[e->nsocks].fd = s;
-        e->pfds[e->nsocks].revents = 0;
-        e->nsocks++;
-        curl_multi_assign(e->multi, s, k);
-    }
-    if (e->poller != NULL && (k->what == 0 || k->what != what) &&
-        sd_poller_set(e->poller, s, sd_poll_events(what), k->what != 0) != 0) {
-        /* the kernel's set refused it: poll the array from now on (it holds every socket) */
-        sd_poller_free(e->poller);
-        e->poller = NULL;
-    }
-    k->what = what;
-    e->pfds[k->idx].events = sd_poll_events(what);
-    return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: remember when libcurl wants its timeout action. */
-static int sd_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
-    sd_engine *e = userp;
-    (void)multi;
-    e->timer_at = timeout_ms < 0 ? -1 : sd_now_us() + (long long)timeout_ms * 1000;
-    return 0;
 }
 
 /* ---- easy handles ---- */
@@ -175,134 +90,6 @@ static void sd_engine_detach(sd_engine *e, sd_transfer *t) {
     sd_transfer_release_request(t);
 }
 
-/* ---- the id table and the result queue ---- */
-
-/* Bucket of an id. */
-static size_t sd_bucket(const sd_engine *e, long long id) {
-    return (size_t)((unsigned long long)id & (e->nbuckets - 1));
-}
-
-/* Double the id table when it gets crowded (silently stays as is without memory). */
-static void sd_rehash(sd_engine *e) {
-    size_t n = e->nbuckets * 2, i;
-    sd_qnode **b = calloc(n, sizeof *b);
-    if (b == NULL) return;
-    for (i = 0; i < e->nbuckets; i++) {
-        sd_qnode *t = e->buckets[i];
-        while (t != NULL) {
-            sd_qnode *next = t->hnext;
-            size_t j = (size_t)((unsigned long long)t->id & (n - 1));
-            t->hnext = b[j];
-            b[j] = t;
-            t = next;
-        }
-    }
-    free(e->buckets);
-    e->buckets = b;
-    e->nbuckets = n;
-}
-
-/* Give a node its id and enter it into the id table. */
-static void sd_engine_track(sd_engine *e, sd_qnode *n, int kind) {
-    size_t j;
-    n->id = e->next_id++;
-    n->kind = kind;
-    if (e->count >= e->nbuckets * 2) sd_rehash(e);
-    j = sd_bucket(e, n->id);
-    n->hnext = e->buckets[j];
-    e->buckets[j] = n;
-    e->count++;
-}
-
-sd_qnode *sd_engine_find(sd_engine *e, long long id) {
-    sd_qnode *n = e->buckets[sd_bucket(e, id)];
-    while (n != NULL && n->id != id) n = n->hnext;
-    return n;
-}
-
-/* Take a node out of the id table (a watch's poll was never in it: nothing happens). */
-static void sd_untrack(sd_engine *e, sd_qnode *n) {
-    sd_qnode **p;
-    if (n->id == 0) return;
-    p = &e->buckets[sd_bucket(e, n->id)];
-    while (*p != NULL && *p != n) p = &(*p)->hnext;
-    if (*p == n) {
-        *p = n->hnext;
-        e->count--;
-    }
-    n->hnext = NULL;
-}
-
-/* Append a result or event to the queue. */
-static void sd_engine_queue(sd_engine *e, sd_qnode *n) {
-    n->queued = 1;
-    n->qnext = NULL;
-    if (e->qtail != NULL) e->qtail->qnext = n;
-    else e->qhead = n;
-    e->qtail = n;
-    e->nqueued++;
-}
-
-/* Take a node out of the queue wherever it stands. */
-static void sd_unqueue(sd_engine *e, sd_qnode *n) {
-    sd_qnode **p = &e->qhead, *prev = NULL;
-    if (!n->queued) return;
-    while (*p != NULL && *p != n) {
-        prev = *p;
-        p = &(*p)->qnext;
-    }
-    if (*p == n) {
-        *p = n->qnext;
-        if (e->qtail == n) e->qtail = prev;
-        e->nqueued--;
-    }
-    n->queued = 0;
-    n->qnext = NULL;
-}
-
-sd_qnode *sd_engine_hand(sd_engine *e) {
-    sd_qnode *n = e->qhead;
-    if (n == NULL) return NULL;
-    e->qhead = n->qnext;
-    if (e->qhead == NULL) e->qtail = NULL;
-    e->nqueued--;
-    n->queued = 0;
-    n->qnext = NULL;
-    return n;
-}
-
-sd_qnode *sd_engine_pop(sd_engine *e) {
-    sd_qnode *n = sd_engine_hand(e);
-    if (n != NULL && n->kind != SD_NODE_WATCH) sd_untrack(e, n);
-    return n;
-}
-
-/* Enter a node into the id table under the id it has (a job's, taken from next_id when queued). */
-static void sd_engine_track_as(sd_engine *e, sd_qnode *n, long long id, int kind) {
-    size_t j;
-    n->id = id;
-    n->kind = kind;
-    if (e->count >= e->nbuckets * 2) sd_rehash(e);
-    j = sd_bucket(e, n->id);
-    n->hnext = e->buckets[j];
-    e->buckets[j] = n;
-    e->count++;
-}
-
-long long sd_engine_add_job(sd_engine *e, sd_job *j) {
-    j->id = e->next_id;
-    if (sd_jobs_add(&e->jobs, j) != 0) {
-        sd_job_free(j);
-        return -1;
-    }
-    return e->next_id++;
-}
-
-long long sd_engine_output_job(sd_engine *e, sd_job *j, sd_transfer *t) {
-    j->owner = t;
-    return sd_engine_add_job(e, j);
-}
-
 /* Move the jobs the worker finished into the result queue, each a node of its own; a download's
  * file opened goes to its transfer, which goes on. */
 static void sd_collect_jobs(sd_engine *e) {
@@ -329,11 +116,6 @@ static void sd_collect_jobs(sd_engine *e) {
     }
 }
 
-void sd_engine_forget(sd_engine *e, sd_transfer *t) {
-    sd_unqueue(e, &t->q);
-    sd_untrack(e, &t->q);
-}
-
 /* ---- starting and finishing ---- */
 
 /* Append a transfer to a FIFO (the start queue, or a window's waiting calls). */
@@ -357,8 +139,6 @@ static int sd_fifo_remove(sd_transfer **head, sd_transfer **tail, sd_transfer *t
     t->snext = NULL;
     return 1;
 }
-
-static void sd_watch_done(sd_engine *e, sd_transfer *t, long long now);
 
 /* A transfer is finished (or failed before any IO): its window moves, and its
  * result goes to the queue, or to its watch. */
@@ -419,7 +199,7 @@ static void sd_admit(sd_engine *e, sd_profile *p, long long now) {
 }
 
 /* An API call enters its window (or its queue). */
-static void sd_enter_window(sd_engine *e, sd_transfer *t, long long now) {
+void sd_enter_window(sd_engine *e, sd_transfer *t, long long now) {
     sd_profile *p = t->prof;
     sd_fail why = sd_window_refuses(p, t, now);
     t->eng = e;
@@ -504,123 +284,6 @@ static void sd_start(sd_engine *e, sd_transfer *t, long long now) {
     sd_finish(e, t, api, now);
 }
 
-/* ---- watches ---- */
-
-/* A watch has something for Lua (t: the answer, or NULL for its deadline). */
-static void sd_watch_event(sd_engine *e, sd_watch *w, int kind, sd_transfer *t) {
-    w->event = t;
-    w->event_kind = kind;
-    w->armed = 0;
-    if (!w->q.queued) sd_engine_queue(e, &w->q);
-}
-
-/* Put an armed watch in the heap for its next poll, at its deadline at the latest. */
-static void sd_watch_schedule(sd_engine *e, sd_watch *w, long long next) {
-    if (w->deadline_us >= 0 && next >= w->deadline_us) next = w->deadline_us;
-    w->next_us = next;
-    w->armed = 1;
-    if (sd_heap_push(e, w) != 0) sd_watch_event(e, w, SD_EV_DEADLINE, NULL); /* no memory: end the wait */
-}
-
-/* The poll of a watch ended. */
-static void sd_watch_done(sd_engine *e, sd_transfer *t, long long now) {
-    sd_watch *w = t->watch;
-    sd_task_answer a;
-    w->poll = NULL;
-    t->watch = NULL;
-    if (!sd_transfer_ok(t) || t->status >= 400) {
-        sd_watch_event(e, w, SD_EV_ANSWER, t);
-        return;
-    }
-    sd_answer_task(t->body.data ? t->body.data : "", t->body.len, w->task_id, w->id_len, &a);
-    if (a.clean) {
-        long long date = sd_transfer_date(t);
-        if (date >= 0) w->server_offset = (double)date - (double)now / 1e6;
-    }
-    if (!a.clean) {
-        sd_watch_event(e, w, SD_EV_ANSWER, t);
-    } else if (sd_watch_answer(w, &a, now)) {
-        /* kept as read, for Lua to take without reading it again */
-        if ((t->parsed = malloc(sizeof *t->parsed)) != NULL) *t->parsed = a;
-        sd_watch_event(e, w, SD_EV_TASK, t);
-    } else {
-        /* nothing its waiter asked about changed: Lua is not woken */
-        w->absorbed++;
-        sd_transfer_free(t);
-        sd_watch_schedule(e, w, now + sd_watch_delay_us(w));
-    }
-}
-
-/* A watch's poll is due: its deadline, or a GET of the task. */
-static void sd_watch_fire(sd_engine *e, sd_watch *w, long long now) {
-    sd_profile *p = w->prof;
-    char path[32 + 128 + 64];
-    size_t n = 0, q = p->poll_query ? strlen(p->poll_query) : 0;
-    sd_transfer *t;
-    sd_heap_remove(e, w);
-    if (w->deadline_us >= 0 && now >= w->deadline_us) {
-        sd_watch_event(e, w, SD_EV_DEADLINE, NULL);
-        return;
-    }
-    if (w->id_len > 128 || q > 63) {
-        sd_watch_event(e, w, SD_EV_DEADLINE, NULL); /* cannot happen: ids and languages are checked in Lua */
-        return;
-    }
-    memcpy(path, "/v1/tasks/", 10);
-    n = 10;
-    memcpy(path + n, w->task_id, w->id_len);
-    n += w->id_len;
-    if (q > 0) memcpy(path + n, p->poll_query, q);
-    n += q;
-    t = sd_api_new(p, path, n, NULL, 0, NULL, -1, w->deadline_us, SD_SHAPE_TASK);
-    if (t == NULL) { /* no memory now: try again in a second */
-        sd_watch_schedule(e, w, now + 1000000);
-        return;
-    }
-    t->watch = w;
-    w->poll = t;
-    sd_enter_window(e, t, now);
-}
-
-long long sd_engine_watch(sd_engine *e, sd_watch *w) {
-    sd_engine_track(e, &w->q, SD_NODE_WATCH);
-    e->nwatches++;
-    w->heap_idx = SD_NO_HEAP;
-    sd_watch_schedule(e, w, sd_now_us());
-    return w->q.id;
-}
-
-void sd_engine_rearm(sd_engine *e, sd_watch *w, double delay_s) {
-    long long now = sd_now_us(), d;
-    if (w->armed || w->poll != NULL) return;
-    if (w->event != NULL) {
-        sd_transfer_free(w->event);
-        w->event = NULL;
-    }
-    w->event_kind = SD_EV_NONE;
-    sd_unqueue(e, &w->q);
-    if (delay_s >= 0) d = delay_s > 1e9 ? (long long)1e15 : (long long)(delay_s * 1e6);
-    else d = sd_watch_delay_us(w);
-    sd_watch_schedule(e, w, now + d);
-}
-
-/* Free a watch (out of every list already but the id table). */
-static void sd_watch_free(sd_engine *e, sd_watch *w) {
-    sd_heap_remove(e, w);
-    if (w->poll != NULL) {
-        sd_transfer *t = w->poll;
-        w->poll = NULL;
-        t->watch = NULL;
-        sd_engine_cancel(e, &t->q);
-    }
-    if (w->event != NULL) sd_transfer_free(w->event);
-    sd_profile_release(w->prof);
-    e->nwatches--;
-    free(w->key);
-    free(w->told_long);
-    free(w);
-}
-
 /* ---- the engine ---- */
 
 sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen) {
@@ -662,142 +325,6 @@ nomem:
     snprintf(err, errlen, "not enough memory");
     if (e != NULL) sd_engine_free(e);
     return NULL;
-}
-
-/* ---- Redis connections (redis.c), polled with libcurl's sockets ---- */
-
-/* Whether a Redis connection has results waiting. */
-static int sd_redis_results(const sd_engine *e) {
-    const sd_rlink *l;
-    for (l = e->redis; l != NULL; l = l->next)
-        if (sd_redis_has_results(l->conn)) return 1;
-    return 0;
-}
-
-/* Whether a Redis connection waits for replies (so the engine polls its socket). */
-static int sd_redis_busy(const sd_engine *e) {
-    const sd_rlink *l;
-    for (l = e->redis; l != NULL; l = l->next)
-        if (sd_redis_pending(l->conn) > 0) return 1;
-    return 0;
-}
-
-long long sd_engine_new_id(sd_engine *e) {
-    return e->next_id++;
-}
-
-long long sd_engine_redis_open(sd_engine *e, const sd_redis_opts *o, char *err, size_t errlen) {
-    sd_rlink *l = calloc(1, sizeof *l);
-    if (l == NULL) {
-        snprintf(err, errlen, "not enough memory");
-        return -1;
-    }
-    l->conn = sd_redis_new(o, err, errlen);
-    if (l->conn == NULL) {
-        free(l);
-        return -1;
-    }
-    l->id = e->next_id++;
-    l->next = e->redis;
-    e->redis = l;
-    return l->id;
-}
-
-sd_redis *sd_engine_redis_find(sd_engine *e, long long id) {
-    sd_rlink *l;
-    for (l = e->redis; l != NULL; l = l->next)
-        if (l->id == id) return l->conn;
-    return NULL;
-}
-
-int sd_engine_redis_close(sd_engine *e, long long id) {
-    sd_rlink **p = &e->redis;
-    while (*p != NULL && (*p)->id != id) p = &(*p)->next;
-    if (*p == NULL) return 0;
-    {
-        sd_rlink *l = *p;
-        *p = l->next;
-        sd_redis_free(l->conn);
-        free(l);
-    }
-    return 1;
-}
-
-sd_redis_result *sd_engine_redis_take(sd_engine *e) {
-    sd_rlink *l;
-    for (l = e->redis; l != NULL; l = l->next) {
-        sd_redis_result *r = sd_redis_take(l->conn);
-        if (r != NULL) return r;
-    }
-    return NULL;
-}
-
-/* Put each Redis connection's socket after libcurl's in the poll array; how many. */
-static size_t sd_redis_arm(sd_engine *e) {
-    sd_rlink *l;
-    size_t n = 0, count = 0;
-    for (l = e->redis; l != NULL; l = l->next) count++;
-    if (count == 0 || sd_socks_reserve(e, e->nsocks + count) != 0) return 0;
-    for (l = e->redis; l != NULL; l = l->next) {
-        sd_socket s;
-        short ev;
-        l->revents = 0;
-        l->polled = sd_redis_want(l->conn, &s, &ev);
-        if (!l->polled) continue;
-        e->pfds[e->nsocks + n].fd = s;
-        e->pfds[e->nsocks + n].events = ev;
-        e->pfds[e->nsocks + n].revents = 0;
-        n++;
-    }
-    return n;
-}
-
-/* After the poll: each polled connection's revents (read before libcurl may move the array). */
-static void sd_redis_collect(sd_engine *e) {
-    sd_rlink *l;
-    size_t n = 0;
-    for (l = e->redis; l != NULL; l = l->next) {
-        if (!l->polled) continue;
-        l->revents = e->pfds[e->nsocks + n].revents;
-        n++;
-    }
-}
-
-/* Do each connection's IO and what is due; the finished commands go to the result queue. */
-static void sd_redis_run(sd_engine *e) {
-    sd_rlink *l;
-    sd_redis_result *r;
-    long long now = sd_now_us();
-    for (l = e->redis; l != NULL; l = l->next) {
-        if (l->polled || sd_redis_deadline(l->conn) >= 0) sd_redis_io(l->conn, l->revents, now);
-        l->revents = 0;
-        l->polled = 0;
-    }
-    while (sd_redis_results(e)) {
-        sd_rnode *n = calloc(1, sizeof *n);
-        if (n == NULL) return; /* no memory now: the result waits in its connection for the next step */
-        r = sd_engine_redis_take(e);
-        if (r == NULL) {
-            free(n);
-            return;
-        }
-        n->r = r;
-        sd_engine_track_as(e, &n->q, r->id, SD_NODE_REDIS);
-        sd_engine_queue(e, &n->q);
-    }
-}
-
-/* Milliseconds until the nearest Redis deadline (rounded up), or -1. */
-static long long sd_redis_left_ms(const sd_engine *e) {
-    const sd_rlink *l;
-    long long best = -1, now = sd_now_us();
-    for (l = e->redis; l != NULL; l = l->next) {
-        long long d = sd_redis_deadline(l->conn), ms;
-        if (d < 0) continue;
-        ms = d <= now ? 0 : (d - now + 999) / 1000;
-        if (best < 0 || ms < best) best = ms;
-    }
-    return best;
 }
 
 void sd_engine_free(sd_engine *e) {
