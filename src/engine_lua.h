@@ -1,7 +1,7 @@
 /*
  * engine_lua.h: what the engine's Lua-facing files share: engine.c (the
  * engine, its generic transfers), engine_api.c (a client's profile, its API
- * calls and watches) and engine_redis.c (its Redis methods: the hand-over of a
+ * calls), engine_api_watch.c (its watches) and engine_redis.c (its Redis methods: the hand-over of a
  * finished Redis command by next()).
  */
 #ifndef SD_ENGINE_LUA_H
@@ -50,6 +50,14 @@ int sd_engine_stats_l(lua_State *L);
 
 /* Register the profile type and core.poll_delay in the module table at the top of the stack. */
 void sd_api_register(lua_State *L);
+
+/* Shared by engine_api.c and engine_api_watch.c (a watch's Lua face). */
+/* The profile at argument i, which must belong to engine e (raises otherwise). */
+sd_profile *sd_engine_profile(lua_State *L, sd_engine *e, int i);
+/* An absolute deadline (core.now() seconds) at argument i as monotonic us, -1 for none. */
+long long sd_opt_deadline(lua_State *L, int i);
+/* The id at argument i (-1 when it cannot be one). */
+long long sd_arg_id(lua_State *L, int i);
 
 /* redis_open, redis, redis_close (engine_redis.c), added to the engine's methods. */
 extern const luaL_Reg sd_engine_redis_methods[];
