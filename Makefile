@@ -14,7 +14,7 @@ CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_api.c 
             src/engine_ids.c src/engine_poll.c src/engine_watch.c src/engine_sched.c src/engine_transfer.c \
             src/engine_output.c src/answer.c src/jobs.c src/buf.c \
             src/fs.c src/json.c src/jsonread.c src/number.c src/text.c src/url.c src/signals.c \
-            src/platform_posix.c src/platform_win32.c src/redis.c src/engine_redis.c
+            src/platform_posix.c src/platform_win32.c src/redis.c src/redis_tls.c src/engine_redis.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
 # (the validator writes its numbers through platform.h: the emulator links the platform files too)

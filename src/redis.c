@@ -11,9 +11,8 @@
  * (each gets a result) and returns to IDLE: the next command connects again,
  * so a Redis that restarts is reached again without anyone closing anything.
  *
- * TLS goes through OpenSSL with a BIO of our own on the socket (sends that
- * never raise SIGPIPE), the peer verified against ca_file (else the system's
- * CAs) and the host name (or address) of the URL.
+ * TLS (redis_tls.c) goes through OpenSSL with a BIO of our own on the
+ * socket; this file drives its handshake, reads and writes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -22,53 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "redis.h"
+#include "redis_int.h"
 
 #ifdef SD_HAVE_HIREDIS
-#include <hiredis/hiredis.h>
-#ifdef SD_HAVE_OPENSSL
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#endif
 
 /* Bytes read from the socket per call. */
 #define SD_REDIS_CHUNK 16384
 
-/* Where a connection stands. */
-typedef enum sd_rstate { SD_R_IDLE, SD_R_CONNECTING, SD_R_HANDSHAKE, SD_R_READY } sd_rstate;
-
-/* A command waiting for its reply. */
-typedef struct sd_rwait {
-    long long id;          /* the caller's id; 0 for the connection's own AUTH */
-    struct sd_rwait *next; /* the next one (FIFO) */
-} sd_rwait;
-
-struct sd_redis {
-    char *host;               /* from the options (owned) */
-    int port;                 /* TCP port */
-    char *user, *password;    /* AUTH (owned), or NULL */
-    int tls;                  /* rediss:// */
-    long timeout_ms;          /* connect or reply time limit */
-    sd_rstate state;          /* where it stands */
-    sd_addrs *addrs;          /* the host's addresses, while connecting */
-    size_t addr_i;            /* the address being tried */
-    sd_socket sock;           /* SD_BAD_SOCKET when IDLE */
-    sd_buf out;               /* formatted commands not sent yet (from out_off) */
-    size_t out_off;           /* bytes of out already sent */
-    redisReader *reader;      /* replies being read (NULL while IDLE) */
-    sd_rwait *wait_head, *wait_tail; /* commands sent or queued, in order */
-    size_t nwait;             /* their number (AUTH included) */
-    sd_redis_result *res_head, *res_tail; /* finished commands, in order */
-    long long deadline;       /* monotonic us at which the connect or the oldest reply is late, -1 none */
-    short want_tls;           /* poll events the TLS layer waits for (handshake, read or write) */
-#ifdef SD_HAVE_OPENSSL
-    SSL_CTX *ctx;             /* TLS settings (owned) */
-    SSL *ssl;                 /* this connection's TLS (owned), or NULL */
-    BIO_METHOD *bio_method;   /* the BIO on our socket (owned; made at the first TLS start), or NULL */
-#endif
-};
 
 int sd_redis_available(void) {
     return 1;
@@ -250,92 +209,6 @@ static void sd_rconnect(sd_redis *c, long long now_us) {
     sd_rconnect_next(c, now_us, 0);
 }
 
-#ifdef SD_HAVE_OPENSSL
-/* The BIO on the connection's socket: sends and receives through platform.h (never SIGPIPE). */
-static int sd_bio_write(BIO *b, const char *p, int n) {
-    sd_redis *c = BIO_get_data(b);
-    long r = sd_tcp_send(c->sock, p, (size_t)n);
-    BIO_clear_retry_flags(b);
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(b);
-    return (int)r;
-}
-
-static int sd_bio_read(BIO *b, char *p, int n) {
-    sd_redis *c = BIO_get_data(b);
-    long r = sd_tcp_recv(c->sock, p, (size_t)n);
-    BIO_clear_retry_flags(b);
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(b);
-    return (int)r;
-}
-
-static long sd_bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
-    (void)b;
-    (void)num;
-    (void)ptr;
-    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
-}
-
-static int sd_bio_create(BIO *b) {
-    BIO_set_init(b, 1);
-    return 1;
-}
-
-/* The connection's BIO method, made at its first TLS start and freed with the connection
- * (one made once for the process would be lost when Lua unloads the core). */
-static BIO_METHOD *sd_bio_method(sd_redis *c) {
-    if (c->bio_method == NULL) {
-        BIO_METHOD *n = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "seedance redis socket");
-        if (n == NULL) return NULL;
-        BIO_meth_set_write(n, sd_bio_write);
-        BIO_meth_set_read(n, sd_bio_read);
-        BIO_meth_set_ctrl(n, sd_bio_ctrl);
-        BIO_meth_set_create(n, sd_bio_create);
-        c->bio_method = n;
-    }
-    return c->bio_method;
-}
-
-/* The poll events an SSL call that did not finish waits for; 0 when it failed for good. */
-static short sd_tls_wants(sd_redis *c, int rc) {
-    int e = SSL_get_error(c->ssl, rc);
-    if (e == SSL_ERROR_WANT_READ) return POLLIN;
-    if (e == SSL_ERROR_WANT_WRITE) return POLLOUT;
-    return 0;
-}
-
-/* The last TLS error as text. */
-static void sd_tls_error(sd_redis *c, char *out, size_t n) {
-    unsigned long e = ERR_get_error();
-    long v = SSL_get_verify_result(c->ssl);
-    if (v != X509_V_OK) snprintf(out, n, "certificate not verified: %s", X509_verify_cert_error_string(v));
-    else if (e != 0) ERR_error_string_n(e, out, n);
-    else snprintf(out, n, "the connection ended during the TLS handshake");
-    ERR_clear_error();
-}
-
-/* Start TLS on the connected socket. 0, or -1 (failed). */
-static int sd_tls_start(sd_redis *c) {
-    BIO *bio;
-    BIO_METHOD *m = sd_bio_method(c);
-    unsigned char ip[16];
-    int is_ip = 0;
-    if (m == NULL || (c->ssl = SSL_new(c->ctx)) == NULL) return -1;
-    bio = BIO_new(m);
-    if (bio == NULL) return -1;
-    BIO_set_data(bio, c);
-    SSL_set_bio(c->ssl, bio, bio);
-    is_ip = inet_pton(AF_INET, c->host, ip) == 1 || inet_pton(AF_INET6, c->host, ip) == 1;
-    if (is_ip) {
-        if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host)) return -1;
-    } else {
-        SSL_set_tlsext_host_name(c->ssl, c->host);
-        if (!SSL_set1_host(c->ssl, c->host)) return -1;
-    }
-    SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_set_connect_state(c->ssl);
-    return 0;
-}
-#endif
 
 /* Hand every complete reply to its command. 0, or -1 (the connection failed). */
 static int sd_rreplies(sd_redis *c) {
@@ -534,22 +407,9 @@ sd_redis *sd_redis_new(const sd_redis_opts *o, char *err, size_t errlen) {
         return NULL;
     }
 #ifdef SD_HAVE_OPENSSL
-    if (c->tls) {
-        c->ctx = SSL_CTX_new(TLS_client_method());
-        if (c->ctx == NULL) {
-            sd_redis_free(c);
-            snprintf(err, errlen, "cannot set up TLS");
-            return NULL;
-        }
-        SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-        SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-        if (o->ca_file != NULL ? SSL_CTX_load_verify_locations(c->ctx, o->ca_file, NULL) != 1
-                               : SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
-            snprintf(err, errlen, "cannot read the CA bundle %s", o->ca_file ? o->ca_file : "of the system");
-            ERR_clear_error();
-            sd_redis_free(c);
-            return NULL;
-        }
+    if (c->tls && sd_rtls_setup(c, o->ca_file, err, errlen) != 0) {
+        sd_redis_free(c);
+        return NULL;
     }
 #endif
     return c;
@@ -571,8 +431,7 @@ void sd_redis_free(sd_redis *c) {
         r = next;
     }
 #ifdef SD_HAVE_OPENSSL
-    if (c->ctx != NULL) SSL_CTX_free(c->ctx);
-    if (c->bio_method != NULL) BIO_meth_free(c->bio_method); /* after the SSL (and its BIO) above */
+    sd_rtls_free(c); /* after the SSL (and its BIO) above */
 #endif
     if (c->password != NULL) memset(c->password, 0, strlen(c->password));
     free(c->password);
