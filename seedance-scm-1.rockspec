@@ -111,6 +111,7 @@ build = {
       ["seedance.heap"] = "lua/seedance/heap.lua",
       ["seedance.scheduler"] = "lua/seedance/scheduler.lua",
       ["seedance.task"] = "lua/seedance/task.lua",
+      ["seedance.task_answer"] = "lua/seedance/task_answer.lua",
       ["seedance.urls"] = "lua/seedance/urls.lua",
       ["seedance.version"] = "lua/seedance/version.lua",
    },

@@ -11,7 +11,7 @@ return {
 ]] },
   { name = "answers-never-raise",
     promise = "no value in a task answer makes a call raise (wrong types, fractions, huge numbers)",
-    file = "lua/seedance/task.lua",
+    file = "lua/seedance/task_answer.lua",
     from = [[
   local p = number_in(data.progress, -1e9, 1e9)
 ]],
@@ -39,18 +39,18 @@ return {
     } },
   { name = "key-nested-masked",
     promise = "the key is masked in every string of a service error, nested ones too",
-    file = "lua/seedance/task.lua",
+    file = "lua/seedance/task_answer.lua",
     from = [[
-    elseif type(v) == "table" then v = depth < 8 and clean_error(ctx, v, depth + 1) or nil end
+    elseif type(v) == "table" then v = depth < 8 and clean_error(redact, v, depth + 1) or nil end
 ]],
     to = [[
     elseif type(v) == "table" and depth > 8 then v = nil end
 ]] },
   { name = "poll-answer-other-task",
     promise = "a poll answer about another task is never taken as this task's state",
-    file = "lua/seedance/task.lua",
+    file = "lua/seedance/task_answer.lua",
     from = [[
-  if about ~= nil and about ~= self.id then
+  if about ~= nil and about ~= id then
 ]],
     to = [[
   if false then

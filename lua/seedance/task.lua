@@ -6,6 +6,7 @@
 -- or the handle is closed or collected: every exit path gives the slot back.
 -- @module seedance.task
 
+local answer = require("seedance.task_answer")
 local compat = require("seedance.compat")
 local core = require("seedance.core")
 local download = require("seedance.download")
@@ -215,47 +216,7 @@ function Task:__gc()
 end
 Unread.__gc, Unread.__tostring = Task.__gc, Task.__tostring
 
--- ---- reading the service's task object --------------------------------------
-
--- v when it is a finite number within [lo, hi], else nil.
-local function number_in(v, lo, hi)
-  if type(v) ~= "number" or v ~= v or v < lo or v > hi then return nil end
-  return v
-end
-
--- First string of a string-or-array URL field.
-local function first_url(v)
-  if type(v) == "string" and v ~= "" then return v end
-  if type(v) == "table" and type(v[1]) == "string" and v[1] ~= "" then return v[1] end
-  return nil
-end
-
--- The last frame's URL, from the places API.md section 2 lists, in order.
-local function last_frame(result)
-  local u = first_url(result.last_frame_url)
-  if u then return u end
-  if type(result.videos) == "table" then
-    for _, v in ipairs(result.videos) do
-      u = type(v) == "table" and first_url(v.last_frame_url)
-      if u then return u end
-    end
-  end
-  if type(result.images) == "table" and type(result.images[1]) == "table" then
-    return first_url(result.images[1].url)
-  end
-  return nil
-end
-
--- A service error object with its strings made printable (valid UTF-8, key masked), nested ones too.
-local function clean_error(ctx, e, depth)
-  local out = {}
-  for k, v in pairs(e) do
-    if type(v) == "string" then v = ctx.redact(core.utf8_clean(v))
-    elseif type(v) == "table" then v = depth < 8 and clean_error(ctx, v, depth + 1) or nil end
-    out[k] = v
-  end
-  return out
-end
+-- ---- the service's task object (read by seedance.task_answer) ----------------
 
 -- Update the handle from the fields of a task answer, as the engine reads a
 -- clean one (src/answer.c) and `_apply` any other: each already checked (nil:
@@ -271,7 +232,7 @@ function Task:_set(status, progress, estimated, created, completed, actual, resu
   if created then self.created = created end
   if completed then self.completed = completed end
   if actual then self.actual_time = actual end
-  if err then self.error = clean_error(self._ctx, err, 0) end
+  if err then self.error = answer.clean_error(self._ctx.redact, err) end
   if result then
     if video ~= nil then self.video_url = video or nil end
     if expires then self.expires_at = expires end
@@ -343,23 +304,7 @@ end
 -- the Lua layer: an answer the engine does not read). No value of any type
 -- or size makes this raise: what does not fit is ignored.
 function Task:_apply(data)
-  local p = number_in(data.progress, -1e9, 1e9)
-  if p then p = math.floor(math.max(0, math.min(100, p))) end
-  local c, d = number_in(data.created, 0, 1e11), number_in(data.completed, 0, 1e11)
-  local result, video, expires, frame = type(data.result) == "table" and data.result or nil, nil, nil, nil
-  if result then
-    local v = type(result.videos) == "table" and result.videos[1]
-    if type(v) == "table" then
-      video = first_url(v.url) or false
-      local e = number_in(v.expires_at, 0, 1e11)
-      expires = e and math.floor(e)
-    end
-    frame = last_frame(result) or false
-  end
-  self:_set(type(data.status) == "string" and #data.status <= 64 and data.status or nil, p,
-    number_in(data.estimated_time, 0, 1e8), c and math.floor(c), d and math.floor(d),
-    number_in(data.actual_time, 0, 1e8), result, video, expires, frame,
-    type(data.error) == "table" and data.error or nil)
+  self:_set(answer.fields(data))
 end
 
 -- The task ended: free its slot and note the outcome in the journal (once).
@@ -388,18 +333,9 @@ end
 
 -- A poll's decoded answer (one the engine did not read) applied: the handle, or the error.
 function Task:_read(obj)
-  if type(obj.data) ~= "table" then
-    return nil, errors.new{ type = "server_error", retryable = true, task_id = self.id,
-      message = "task answer has no data object" }
-  end
-  local about = obj.data.id or obj.data.task_id
-  if about ~= nil and about ~= self.id then
-    -- an answer about another task (a cache keyed without the path, say): never this task's state;
-    -- counted like an undecodable answer, so a wait does not go on reading them for ever
-    return nil, errors.new{ type = "server_error", retryable = true, undecodable = true, task_id = self.id,
-      message = "the answer to a poll of task " .. self.id .. " is about " .. http.excerpt(tostring(about)) }
-  end
-  self:_apply(obj.data)
+  local data, err = answer.data(obj, self.id)
+  if not data then return nil, err end
+  self:_apply(data)
   return self
 end
 
@@ -455,12 +391,7 @@ end
 -- The error of a task that ended failed or cancelled; a failure for sensitive content is
 -- `kind = "moderation"` with the `input` the service names (`seedance.errors.moderation`).
 function Task:_failure()
-  local e = type(self.error) == "table" and self.error or {}
-  return errors.classify(errors.new{
-    type = "task_failed", retryable = false, task_id = self.id,
-    code = e.code, service_type = e.type, service_error = self.error,
-    message = string.format("task %s %s: %s", self.id, self.status, tostring(e.message or "no reason given")),
-  }, e)
+  return answer.failure(self.id, self.status, self.error)
 end
 
 -- ---- waiting: the engine polls, the waiter decides ------------------------------
