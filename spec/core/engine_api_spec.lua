@@ -31,9 +31,8 @@ local function submit(eng, prof, key)
 end
 
 describe("the engine's API calls #c", function()
-  local emu, eng, prof
-  setup(function() emu = emulator.start{ speed = 1000000, max_tasks = 100000 } end)
-  teardown(function() emu:stop() end)
+  local emu = emulator.fixture{ speed = 1000000, max_tasks = 100000 }
+  local eng, prof
   before_each(function()
     eng = core.engine()
     prof = eng:profile{ base = emu.url, headers = { "Authorization: Bearer sk-engine-spec" } }
@@ -102,9 +101,7 @@ describe("the engine's API calls #c", function()
 end)
 
 describe("the engine's connections #c", function()
-  local emu
-  setup(function() emu = emulator.start{ speed = 1000000, latency_ms = 150 } end)
-  teardown(function() emu:stop() end)
+  local emu = emulator.fixture{ speed = 1000000, latency_ms = 150 }
 
   it("hands libcurl no more transfers than it has connections for #m-engine-max-running", function()
     local eng = core.engine{ max_host_connections = 2 }
@@ -143,10 +140,8 @@ describe("the engine's connections #c", function()
 end)
 
 describe("the engine's watches #c", function()
-  local emu
   -- tasks that run for a day: their status stays "running", their progress 0
-  setup(function() emu = emulator.start{ speed = 1, task_seconds = 86400 } end)
-  teardown(function() emu:stop() end)
+  local emu = emulator.fixture{ speed = 1, task_seconds = 86400 }
 
   it("reads polls that change nothing in C and does not wake Lua for them #m-engine-absorbs-unchanged-polls",
     function()
