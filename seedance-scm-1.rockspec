@@ -110,6 +110,7 @@ build = {
       ["seedance.retry"] = "lua/seedance/retry.lua",
       ["seedance.heap"] = "lua/seedance/heap.lua",
       ["seedance.scheduler"] = "lua/seedance/scheduler.lua",
+      ["seedance.runner"] = "lua/seedance/runner.lua",
       ["seedance.task"] = "lua/seedance/task.lua",
       ["seedance.task_answer"] = "lua/seedance/task_answer.lua",
       ["seedance.urls"] = "lua/seedance/urls.lua",

@@ -3,7 +3,7 @@ return {
   { name = "bare-yield-cooperative",
     promise = "a bare coroutine.yield in a managed coroutine resumes at the next step",
     timeout = 30,
-    file = "lua/seedance/scheduler.lua",
+    file = "lua/seedance/runner.lua",
     from = [[
   elseif not rec.waiting then
 ]],
@@ -21,7 +21,7 @@ return {
 ]] },
   { name = "error-handler-unjoined",
     promise = "the error handler gets only errors of spawned coroutines nobody waits on (never a waited one's, nor run's own)",
-    file = "lua/seedance/scheduler.lua",
+    file = "lua/seedance/runner.lua",
     from = [[
     if not h.joined then error_handler(h.error) end
 ]],
@@ -57,7 +57,7 @@ return {
 ]] },
   { name = "resume-budget",
     promise = "one step resumes ready coroutines within the frame budget; the rest run at the next step",
-    file = "lua/seedance/scheduler.lua",
+    file = "lua/seedance/runner.lua",
     from = [[
     if i <= last and now() > stop_at then break end
 ]],
@@ -68,14 +68,14 @@ return {
     promise = "a coroutine ends once: a wake it registered before a yield that raised is ignored",
     timeout = 60,
     edits = {
-      { file = "lua/seedance/scheduler.lua",
+      { file = "lua/seedance/runner.lua",
         from = [[
   rec.waiting = false
 ]],
         to = [[
 
 ]] },
-      { file = "lua/seedance/scheduler.lua",
+      { file = "lua/seedance/runner.lua",
         from = [[
   if rec.done then return end
 ]],
@@ -111,7 +111,7 @@ return {
 ]] },
   { name = "step-ready-snapshot",
     promise = "a step resumes only what was ready when it began: what its resumes make ready (a bare yield, a spawn) runs at the next step",
-    file = "lua/seedance/scheduler.lua",
+    file = "lua/seedance/runner.lua",
     from = [[
   while i <= last do
 ]],
@@ -148,7 +148,7 @@ return {
     promise = "seedance.timeout() counts only pauses still running: one ended early (interrupted) keeps no host "
       .. "awake, so a host loop returns once seedance is idle",
     timeout = 120,
-    file = "lua/seedance/scheduler.lua",
+    file = "lua/seedance/runner.lua",
     from = [[
   while top and not (top.rec.waiting and top.rec.gen == top.gen) do
 ]],

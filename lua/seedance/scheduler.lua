@@ -16,13 +16,16 @@
 -- transfers, sockets, answers read, microseconds), then at most `HANDOVERS`
 -- results handed over and `RESUMES` coroutines resumed, within `budget`
 -- seconds of Lua work; what does not fit waits for the next step.
+--
+-- The coroutines themselves (their records, the ready queue, the timers) are
+-- `seedance.runner`'s; this module pumps the engine and hands its results over.
 -- @module seedance.scheduler
 
 local compat = require("seedance.compat")
 local core = require("seedance.core")
 local errors = require("seedance.errors")
-local heap = require("seedance.heap")
 local interrupt = require("seedance.interrupt")
+local runner = require("seedance.runner")
 
 local M = {}
 
@@ -35,29 +38,10 @@ local inflight_n = 0
 local watchers = {}   -- watch id -> the record of the coroutine suspended waiting for its events, BUSY,
                       -- a sink function(id) (a pool serving many), or BLOCKED
 local watchers_n = 0
-local ready = {}      -- records to resume, in order: a queue from ready_head to ready_tail
-local ready_head, ready_tail = 1, 0
-
--- Queue a record to resume.
-local function push_ready(rec)
-  ready_tail = ready_tail + 1
-  ready[ready_tail] = rec
-end
-local timers = {}     -- binary heap of { at, rec, gen }
-local records = setmetatable({}, { __mode = "k" })  -- coroutine -> record (managed only)
-local live = 0        -- managed coroutines not yet finished
 local stepping = false
 local doomed = {}     -- transfer ids to cancel at the next step (from finalizers)
-
---- A handle on a spawned coroutine.
-local Spawned = {}
-Spawned.__index = Spawned
-
---- Handler for errors of spawned coroutines nobody waits on; replaceable via `set_error_handler`.
-local function default_error_handler(err)
-  io.stderr:write("seedance: error in a spawned coroutine: ", tostring(err), "\n")
-end
-local error_handler = default_error_handler
+-- the coroutine runner (seedance.runner): records, the ready queue, timers
+local wake, current, suspend = runner.wake, runner.current, runner.suspend
 
 --- How much the engine may do in one step: transfers handed to libcurl (of
 -- them, downloads: each makes its files as its answer comes), ready sockets,
@@ -87,84 +71,9 @@ function M.engine()
   return engine
 end
 
--- ---- timers: a binary heap (seedance.heap) ordered by `at` ---------------
-
--- ---- waking and resuming -------------------------------------------------
-
--- Make a suspended record runnable; ignored unless it waits for this generation.
-local function wake(rec, gen)
-  if rec.waiting and rec.gen == gen then
-    rec.waiting = false
-    push_ready(rec)
-  end
-end
-
 -- Make the record waiting for an engine id runnable (it is there only while suspended waiting for it).
 local function wake_waiter(w)
-  if w ~= BUSY and w ~= BLOCKED and w.waiting then
-    w.waiting = false
-    push_ready(w)
-  end
-end
-
--- The record of the running coroutine when this scheduler manages it, else nil.
-local function current()
-  local co = coroutine.running()
-  return co and records[co] or nil
-end
-
--- Suspend the running managed coroutine until woken; returns nothing.
-local function suspend(rec)
-  rec.waiting = true
-  coroutine.yield()
-end
-
-local function finish(rec, ok, ...)
-  -- a coroutine ends once: a wake it registered before its end (a yield that raised, as
-  -- Lua 5.1 does across a pcall) is ignored: wake finds it not waiting, resume finds it done
-  rec.waiting = false
-  live = live - 1
-  local h = rec -- (a coroutine's record is its handle)
-  h.done = true
-  h.ok = ok
-  if ok then
-    h.results = compat.pack(...)
-  else
-    h.error = ...
-    if not h.joined then error_handler(h.error) end
-  end
-  if h.waiters then
-    for _, waiter in ipairs(h.waiters) do wake(waiter, waiter.gen) end
-    h.waiters = nil
-  end
-end
-
--- What a resume gave back: the end of the coroutine (returned or raised), or a yield.
--- A yield that is not one of ours (a bare coroutine.yield() in user code, in a
--- callback say) is a cooperative one: the coroutine runs again at the next step.
-local function resumed(rec, ok, ...)
-  if not ok then
-    local e = ...
-    local okt, text = pcall(tostring, e)
-    finish(rec, false, debug.traceback(rec.co, okt and text or "an error object that cannot be printed"))
-  elseif coroutine.status(rec.co) == "dead" then
-    finish(rec, true, ...)
-  elseif not rec.waiting then
-    push_ready(rec)
-  end
-end
-
--- The body runs directly as the coroutine (no pcall inside it), so it may
--- yield on Lua 5.1 too; a raised error is caught by resume and given a traceback.
-local function resume(rec)
-  if rec.done then return end
-  local args = rec.args
-  if args then
-    rec.args = nil
-    resumed(rec, coroutine.resume(rec.co, compat.unpack(args, 1, args.n)))
-  else
-    resumed(rec, coroutine.resume(rec.co))
-  end
+  if w ~= BUSY and w ~= BLOCKED then runner.wake_waiting(w) end
 end
 
 --- Start `fn(...)` as a managed coroutine; it first runs at the next step.
@@ -172,14 +81,7 @@ end
 -- @return a handle with `done`, `ok`, `error`, and `:wait()` for fn's results
 function M.spawn(fn, ...)
   errors.checkarg(fn, "function", 1, "spawn")
-  local co = coroutine.create(fn)
-  -- one small table: the coroutine's record is the handle returned
-  local rec = setmetatable({ co = co, gen = 0, waiting = false, done = false }, Spawned)
-  if select("#", ...) > 0 then rec.args = compat.pack(...) end
-  records[co] = rec
-  live = live + 1
-  push_ready(rec)
-  return rec
+  return runner.spawn(fn, ...)
 end
 
 --- Whether a raised value is the `interrupted` error a plain script's Ctrl-C ends with (see `block_until`).
@@ -218,30 +120,6 @@ function M.protect(fn, ...)
   return false, h.error
 end
 
---- Wait for a spawned coroutine and return what it returned.
--- Yields when called from a managed coroutine, blocks otherwise.
--- @return the coroutine's results, or nil and its error
-function Spawned:wait()
-  self.joined = true
-  if not self.done then
-    local rec = current()
-    if rec then
-      rec.gen = rec.gen + 1
-      local ws = self.waiters
-      if not ws then
-        ws = {}
-        self.waiters = ws
-      end
-      ws[#ws + 1] = rec
-      while not self.done do suspend(rec) end
-    else
-      M.block_until(function() return self.done end)
-    end
-  end
-  if self.ok then return compat.unpack(self.results, 1, self.results.n) end
-  return nil, self.error
-end
-
 -- ---- the pump ------------------------------------------------------------
 
 -- Hand finished transfers and watch events to their waiters, at most HANDOVERS
@@ -274,14 +152,6 @@ local function dispatch(stop_at)
   end
 end
 
-local function fire_timers()
-  local t = now()
-  while timers[1] and timers[1].at <= t do
-    local e = heap.pop(timers)
-    wake(e.rec, e.gen)
-  end
-end
-
 --- Seconds of Lua work one `step` may do (a frame budget; default 0.3 ms):
 -- handing finished transfers over and resuming ready coroutines stop once
 -- it is spent (after at least one of each), or after HANDOVERS and RESUMES,
@@ -297,9 +167,10 @@ local function step_body(timeout)
     doomed = {}
     for i = 1, #ids do M.cancel(ids[i]) end
   end
-  if ready_tail >= ready_head then timeout = 0 end
-  if timeout > 0 and timers[1] then
-    timeout = math.max(0, math.min(timeout, timers[1].at - now()))
+  if runner.has_ready() then timeout = 0 end
+  local first = timeout > 0 and runner.first_timer()
+  if first then
+    timeout = math.max(0, math.min(timeout, first - now()))
   end
   if inflight_n > 0 or watchers_n > 0 then
     engine:step(math.floor(timeout * 1000 + 0.5))
@@ -308,20 +179,10 @@ local function step_body(timeout)
   end
   local stop_at = now() + M.budget
   dispatch(stop_at)
-  fire_timers()
+  runner.fire_timers()
   -- Resume what was ready when the step began, within the frame budget; the
   -- rest (and what these resumes make ready) waits in the queue for the next step.
-  local last, i = ready_tail, ready_head
-  if last - i >= M.RESUMES then last = i + M.RESUMES - 1 end
-  while i <= last do
-    local rec = ready[i]
-    ready[i] = nil
-    i = i + 1
-    ready_head = i
-    resume(rec)
-    if i <= last and now() > stop_at then break end
-  end
-  if ready_head > ready_tail then ready_head, ready_tail = 1, 0 end
+  runner.resume_ready(stop_at, M.RESUMES)
 end
 
 --- Pump once: run IO for at most `timeout` seconds (0 never blocks), hand
@@ -336,7 +197,7 @@ function M.step(timeout)
   local ok, err = pcall(step_body, timeout)
   stepping = false
   if not ok then error(err, 0) end
-  return live
+  return runner.live()
 end
 
 --- The longest `timeout()` says (a day): a coroutine that sleeps for ever
@@ -349,16 +210,11 @@ M.TIMEOUT_MAX = 86400
 -- sleep between steps.
 -- @treturn number|nil
 function M.timeout()
-  if ready_tail >= ready_head then return 0 end
-  -- a timer whose pause already ended (interrupted, or its coroutine woken by its transfer) is nothing
-  -- to wake for: dropped, so a pause ended early (a sleep of math.huge, say) does not keep a host awake
-  local top = timers[1]
-  while top and not (top.rec.waiting and top.rec.gen == top.gen) do
-    heap.pop(timers)
-    top = timers[1]
-  end
+  if runner.has_ready() then return 0 end
+  -- (a timer whose pause already ended is dropped: runner.next_timer)
+  local at = runner.next_timer()
   local t
-  if top then t = math.max(0, top.at - now()) end
+  if at then t = math.max(0, at - now()) end
   if engine and (inflight_n > 0 or watchers_n > 0) then
     local ms = engine:timeout()
     if ms and ms >= 0 and (not t or ms / 1000 < t) then t = ms / 1000 end
@@ -441,7 +297,7 @@ function M.sleep(seconds, token)
   local rec = current()
   if rec then
     rec.gen = rec.gen + 1
-    heap.push(timers, { at = at, rec = rec, gen = rec.gen })
+    runner.add_timer(at, rec)
     -- every coroutine pausing on the token (several submits of one client, say) is woken by interrupt
     local sleepers = token and (token.sleepers or {})
     if token then
@@ -481,7 +337,7 @@ function M.wait_for(id, opts)
     while inflight[id] do
       inflight[id] = rec -- (only while suspended here: a wake for it is for this wait)
       rec.gen = rec.gen + 1
-      if tick then heap.push(timers, { at = now() + tick, rec = rec, gen = rec.gen }) end
+      if tick then runner.add_timer(now() + tick, rec) end
       suspend(rec)
       if inflight[id] then -- the tick: the transfer runs on
         inflight[id] = BUSY
@@ -617,43 +473,9 @@ end
 -- blocks in plain code, and returns false if the deadline (absolute `now()`
 -- time) comes first; `notify(n)` wakes the n longest waiters (every one when n
 -- is nil) to re-check their predicate.
+-- @function condition
 -- @treturn table with `wait(pred, deadline)` and `notify(n)`
-function M.condition()
-  local cond = { waiters = {}, head = 1, tail = 0 }
-  function cond.wait(pred, deadline)
-    while not pred() do
-      if deadline and now() >= deadline then return false end
-      local rec = current()
-      if rec then
-        rec.gen = rec.gen + 1
-        -- with the generation it waits for: once the deadline has woken it, a
-        -- later notify must not wake it from whatever it waits for next
-        cond.tail = cond.tail + 1
-        cond.waiters[cond.tail] = { rec = rec, gen = rec.gen }
-        if deadline then heap.push(timers, { at = deadline, rec = rec, gen = rec.gen }) end
-        suspend(rec)
-      elseif not M.block_until(pred, deadline) then
-        return false
-      end
-    end
-    return true
-  end
-  function cond.notify(n)
-    local ws, woke = cond.waiters, 0
-    while cond.head <= cond.tail and (not n or woke < n) do
-      local w = ws[cond.head]
-      ws[cond.head] = nil
-      cond.head = cond.head + 1
-      -- a waiter that left (its deadline came) is skipped: the wake goes to the next
-      if w.rec.waiting and w.rec.gen == w.gen then
-        wake(w.rec, w.gen)
-        woke = woke + 1
-      end
-    end
-    if cond.head > cond.tail then cond.head, cond.tail = 1, 0 end
-  end
-  return cond
-end
+M.condition = runner.condition
 
 --- Run `fn(...)` in a managed coroutine and pump until it and every other
 -- managed coroutine have finished. Returns what fn returned; raises what fn raised.
@@ -665,7 +487,7 @@ function M.run(fn, ...)
   end
   local h = M.spawn(fn, ...)
   h.joined = true
-  M.block_until(function() return live == 0 end)
+  M.block_until(function() return runner.live() == 0 end)
   if not h.ok then error(h.error, 0) end
   return compat.unpack(h.results, 1, h.results.n)
 end
@@ -679,15 +501,17 @@ end
 --- Replace the handler called with errors of spawned coroutines nobody waits on.
 -- @tparam function|nil fn receives the error (with traceback); nil restores the default
 function M.set_error_handler(fn)
-  error_handler = fn or default_error_handler
+  runner.set_error_handler(fn)
 end
 
 --- Counts for diagnostics: managed coroutines alive, transfers in flight, timers pending.
 -- @treturn table
 function M.stats()
-  return { coroutines = live, transfers = inflight_n, watches = watchers_n, timers = #timers,
-           ready = ready_tail - ready_head + 1 }
+  local live, timers, ready = runner.counts()
+  return { coroutines = live, transfers = inflight_n, watches = watchers_n, timers = timers, ready = ready }
 end
+
+runner.set_blocker(M.block_until)
 
 M.now = now
 return M
