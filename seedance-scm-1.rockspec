@@ -103,6 +103,7 @@ build = {
       ["seedance.paths"] = "lua/seedance/paths.lua",
       ["seedance.pipeline"] = "lua/seedance/pipeline.lua",
       ["seedance.pipeline.fanout"] = "lua/seedance/pipeline/fanout.lua",
+      ["seedance.pipeline.tries"] = "lua/seedance/pipeline/tries.lua",
       ["seedance.polling"] = "lua/seedance/polling.lua",
       ["seedance.preflight"] = "lua/seedance/preflight.lua",
       ["seedance.progress"] = "lua/seedance/progress.lua",

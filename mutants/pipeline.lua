@@ -129,7 +129,7 @@ return {
 ]] },
   { name = "map-pool-call-protected",
     promise = "what a submit raises inside map is its item's aborted error, and ends the batch",
-    file = "lua/seedance/pipeline/fanout.lua",
+    file = "lua/seedance/pipeline/tries.lua",
     from = [[
   local ok, task, err = scheduler.protect(client.generate, client, request, gopts)
 ]],
@@ -200,7 +200,7 @@ return {
   { name = "pipeline-submit-rounds",
     promise = "map and chain submit an item again under its own key while its answers were lost, so a task the "
       .. "service made lands in its item",
-    file = "lua/seedance/pipeline/fanout.lua",
+    file = "lua/seedance/pipeline/tries.lua",
     from = [[
   for _ = 2, M.SUBMIT_ROUNDS do
 ]],
