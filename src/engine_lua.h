@@ -1,7 +1,7 @@
 /*
  * engine_lua.h: what the engine's Lua-facing files share: engine.c (the
  * engine, its generic transfers), engine_api.c (a client's profile, its API
- * calls), engine_api_watch.c (its watches) and engine_redis.c (its Redis methods: the hand-over of a
+ * calls), engine_api_watch.c (its watches), engine_api_answer.c (a clean answer's values) and engine_redis.c (its Redis methods: the hand-over of a
  * finished Redis command by next()).
  */
 #ifndef SD_ENGINE_LUA_H
@@ -58,6 +58,11 @@ sd_profile *sd_engine_profile(lua_State *L, sd_engine *e, int i);
 long long sd_opt_deadline(lua_State *L, int i);
 /* The id at argument i (-1 when it cannot be one). */
 long long sd_arg_id(lua_State *L, int i);
+
+/* engine_api_answer.c: push a clean task answer's fields (15 values: true, status, seconds, the
+ * service's clock, then the task's fields; 0 when the answer is not clean), or a clean submit's. */
+int sd_push_task(lua_State *L, sd_transfer *t, const char *id, size_t id_len);
+int sd_push_submit(lua_State *L, sd_transfer *t);
 
 /* redis_open, redis, redis_close (engine_redis.c), added to the engine's methods. */
 extern const luaL_Reg sd_engine_redis_methods[];
