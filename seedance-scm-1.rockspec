@@ -115,6 +115,7 @@ build = {
       ["seedance.runner"] = "lua/seedance/runner.lua",
       ["seedance.task"] = "lua/seedance/task.lua",
       ["seedance.task_answer"] = "lua/seedance/task_answer.lua",
+      ["seedance.task_wait"] = "lua/seedance/task_wait.lua",
       ["seedance.urls"] = "lua/seedance/urls.lua",
       ["seedance.version"] = "lua/seedance/version.lua",
    },

@@ -108,25 +108,25 @@ function Task:__gc()
 ]] },
   { name = "slot-back-when-wait-fails",
     promise = "a task gives its max_in_flight slot back when wait ends without success (timeout, error)",
-    file = "lua/seedance/task.lua",
+    file = "lua/seedance/task_wait.lua",
     from = [[
-      task:_release()
+      tasks().release(task)
 ]],
     to = [[
 
 ]] },
   { name = "undecodable-cap",
     promise = "wait gives up after a few undecodable answers in a row",
-    file = "lua/seedance/task.lua",
+    file = "lua/seedance/task_wait.lua",
     from = [[
-  if (self.undecodable or 0) >= M.UNDECODABLE_MAX then
+  if (self.undecodable or 0) >= tasks().UNDECODABLE_MAX then
 ]],
     to = [[
   if false then
 ]] },
   { name = "wait-callback-protected",
     promise = "a raising on_progress in wait comes back as callback_error, never raised into the host",
-    file = "lua/seedance/task.lua",
+    file = "lua/seedance/task_wait.lua",
     from = [[
     if self.i then cok, cerr = scheduler.protect(self.on_progress, task, self.i)
     else cok, cerr = scheduler.protect(self.on_progress, task) end
@@ -137,7 +137,7 @@ function Task:__gc()
   { name = "wait-progress-on-change",
     promise = "wait calls on_progress only when the task's status or progress changed",
     edits = {
-      { file = "lua/seedance/task.lua",
+      { file = "lua/seedance/task_wait.lua",
         from = [[
   if self.on_progress and changed then
 ]],
@@ -154,7 +154,7 @@ function Task:__gc()
     } },
   { name = "wait-timeout-option",
     promise = "the client's wait_timeout is the deadline of a wait given none",
-    file = "lua/seedance/task.lua",
+    file = "lua/seedance/task_wait.lua",
     from = [[
   local timeout = opts.timeout or s.wait_timeout
 ]],
@@ -200,9 +200,9 @@ function Task:__gc()
 ]] },
   { name = "task-abandoned-no-wait",
     promise = "a handle of an abandoned task neither polls nor downloads",
-    file = "lua/seedance/task.lua",
+    file = "lua/seedance/task_wait.lua",
     from = [[
-  if task.abandoned then return "fail", abandoned_error(task) end
+  if task.abandoned then return "fail", T.abandoned_error(task) end
 ]],
     to = [[
 ]] },

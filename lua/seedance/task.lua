@@ -13,9 +13,9 @@ local download = require("seedance.download")
 local errors = require("seedance.errors")
 local estimate = require("seedance.estimate")
 local http = require("seedance.http")
-local numbers = require("seedance.numbers")
 local scheduler = require("seedance.scheduler")
 local urls = require("seedance.urls")
+local wait = require("seedance.task_wait")
 
 local M = {}
 
@@ -394,33 +394,29 @@ function Task:_failure()
   return answer.failure(self.id, self.status, self.error)
 end
 
--- ---- waiting: the engine polls, the waiter decides ------------------------------
---
--- A wait hands the task to the engine (`engine:watch`), which polls it on the
--- schedule of `seedance.polling` (src/engine_sched.c) and wakes the waiter
--- only for a change it asked about (the status; the progress too when there
--- is an on_progress), an answer the engine does not read (an error, an odd
--- body), or the deadline. Polls that change nothing never reach Lua. The
--- waiter makes every decision the Lua layer kept: the retries of one poll
--- (`seedance.retry`, Retry-After honoured), undecodable answers counted,
--- on_progress, the end.
-
-local Waiter = {}
-Waiter.__index = Waiter
+-- ---- waiting (seedance.task_wait): what a wait does to the handle -------------
 
 --- A kind of waiter: what every wait of a pool shares (`seedance.map`'s),
--- so that each of its waiters is a small table.
+-- so that each of its waiters is a small table (`seedance.task_wait.waiters`);
+-- its parked tasks are listed by an interrupt (`kind.items`).
 -- @tparam[opt] number timeout service seconds (default the client's wait_timeout)
 -- @tparam[opt] function on_progress `on_progress(task, i)`
 -- @tparam[opt] function sink `sink(watch id)`, called inside a step for each event (see `scheduler.watch`)
 -- @treturn table the kind, for `Task:waiter`
 -- @local
 function M.waiters(timeout, on_progress, sink)
-  local kind = { timeout = timeout, on_progress = on_progress, sink = sink, quiet = true }
-  kind.__index = kind
-  kinds[kind] = true -- (its parked tasks are listed by an interrupt: kind.items)
-  return setmetatable(kind, Waiter)
+  local kind = wait.waiters(timeout, on_progress, sink)
+  kinds[kind] = true
+  return kind
 end
+
+--- The handle of a parked task again, with its waiter (`seedance.task_wait.unpark`).
+-- @function unpark
+-- @tparam table kind
+-- @tparam integer wid
+-- @treturn table|nil the waiter
+-- @local
+M.unpark = wait.unpark
 
 --- A waiter: the state of one wait for this task, stepped by `wait` (or by a
 -- pool that serves many tasks, as `seedance.map` does).
@@ -429,176 +425,54 @@ end
 -- @treturn table with `step()` and `wid` (the engine's watch, once started)
 -- @local
 function Task:waiter(opts, i)
-  local s = self._ctx.settings
-  if getmetatable(opts) == Waiter then
-    if not opts.timeout then opts.timeout = s.wait_timeout end -- (a pool's waiters are one client's)
-    return setmetatable({ task = self, i = i, deadline = scheduler.now() + opts.timeout * s.time_scale }, opts)
-  end
-  local timeout = opts.timeout or s.wait_timeout
-  -- (four fields: a small table; an on_progress is a fifth)
-  local w = setmetatable({ task = self, timeout = timeout, deadline = scheduler.now() + timeout * s.time_scale,
-    wid = false }, Waiter)
-  if opts.on_progress then w.on_progress = opts.on_progress end
-  return w
+  return wait.new(self, self._ctx, opts, i)
 end
 
-local function aborted()
-  return errors.new{ type = "aborted", message = "task closed while waiting" }
+-- The handle's side of a wait, for seedance.task_wait (which reads no field of a handle but
+-- the ones a user reads): each @local.
+
+--- The path of a poll of the task.
+-- @local
+function M.path(task)
+  return task:_path()
 end
 
--- The error of a wait whose deadline came.
-function Waiter:_timeout()
-  local task = self.task
-  return errors.new{ type = "timeout_error", retryable = true, task_id = task.id,
-    message = string.format("task %s still %s after %s s; wait again to keep waiting", task.id,
-      tostring(task.status), numbers.format("%g", self.timeout)) }
-end
-
--- After a poll that read the task: on_progress when it `changed` (its status or progress is not
--- what the waiter was told before: the engine keeps that), then the outcome ("done", "fail") or
--- nil to go on.
-function Waiter:_seen(changed)
-  local task = self.task
-  self.failures, self.undecodable, self.n = nil, nil, nil
-  if self.on_progress and changed then
-    local cok, cerr
-    if self.i then cok, cerr = scheduler.protect(self.on_progress, task, self.i)
-    else cok, cerr = scheduler.protect(self.on_progress, task) end
-    if not cok then return "fail", errors.callback("on_progress", cerr) end
-  end
-  if task.status == "completed" then return "done", task end
-  if task.status == "failed" or task.status == "cancelled" then return "fail", task:_failure() end
-  return nil
-end
-
--- After a poll that failed with err: the retries of one poll (http.call's), then the wait's own
--- decision (the pause before the next poll, or the end). Returns a delay in seconds, or "fail", err.
-function Waiter:_failed(err, http_level)
-  local task = self.task
-  local ctx = task._ctx
-  if http_level then
-    -- the poll's own retries: never sooner than the server asked (the client's one rule)
-    local n = self.n or 1
-    local delay, derr = ctx.policy:delay(err, n, self.deadline)
-    if delay then
-      self.n = n + 1
-      return delay
-    end
-    err = derr
-  end
-  err.task_id = task.id
-  self.n = nil
-  if not err.retryable then return "fail", err end
-  -- (counts are nil when 0: a waiter is small, for the thousands a batch may hold)
-  self.undecodable = err.undecodable and (self.undecodable or 0) + 1 or nil
-  if (self.undecodable or 0) >= M.UNDECODABLE_MAX then
-    err.retryable = false
-    err.message = string.format("%d answers in a row were not the service's JSON; the last: %s",
-      self.undecodable, err.message)
-    return "fail", err
-  end
-  self.failures = (self.failures or 0) + 1
-  -- the client's one rule (seedance.retry): never sooner than the server asked, or end now
-  local delay, perr = ctx.policy:pause(err, self.failures, self.deadline)
-  if not delay then return "fail", perr end
-  return delay
-end
-
--- A poll the engine read: logged (when the client logs each exchange) and applied.
-function Waiter:_took(_, status, seconds, server_now, ...)
-  local task = self.task
-  local ctx = task._ctx
-  if ctx.logs then
-    ctx.log("info", "GET %s -> %s in %s s", task:_path(), status, numbers.format("%.3f", seconds))
-  end
+--- A poll the engine read: the service's clock (nil: none) and the fields, applied.
+-- @local
+function M.took(task, server_now, ...)
   if server_now then task._server_offset = server_now - scheduler.now() end
   task:_set(...)
 end
 
--- The decision after the watch's event (or, first, whether to start one):
--- "wait" (the engine goes on polling), "done", the task, or "fail", an error.
-function Waiter:_decide()
-  local task = self.task
-  if task.abandoned then return "fail", abandoned_error(task) end
-  if task.closed then return "fail", aborted() end
-  local ctx = task._ctx
-  local eng = scheduler.engine()
-  local wid = self.wid
-  if not wid then
-    if TERMINAL[task.status] then return self:_seen(true) end
-    if scheduler.now() >= self.deadline then return "fail", self:_timeout() end
-    if not ctx.has_key() then return "fail", ctx.no_key() end
-    -- what the waiter knows: the engine tells it of anything else it asks about: the status (a
-    -- wait's handle is the user's, read between wakes; a pool's is parked), the progress with an
-    -- on_progress; and always the end, errors and answers it does not read
-    local told_status = not self.on_progress and task.status or nil
-    local wake = (self.on_progress and 1 or 0) + (self.quiet and 0 or 2)
-    wid = eng:watch(ctx.profile, task.id, self.deadline, wake, told_status, nil,
-      task.progress, task.estimated_time, task.created)
-    self.wid, task._watch = wid, wid
-    scheduler.watch(wid, self.sink)
-    return "wait"
-  end
-  local kind, absorbed, changed = eng:event(wid)
-  if not kind then return "wait" end
-  -- polls the engine read in between (they changed nothing): the counts of failures in a row start again
-  if absorbed then self.failures, self.undecodable, self.n = nil, nil, nil end
-  local what, x
-  if kind == "deadline" then
-    eng:take(wid)
-    return "fail", self:_timeout()
-  elseif kind == "task" then
-    self:_took(eng:take(wid))
-    what, x = self:_seen(changed)
-    if what then return what, x end
-    eng:rearm(wid)
-    return "wait"
-  end
-  -- an answer the engine does not read: the Lua layer's reading (http.lua, Task:_read)
-  local _, r = eng:take(wid)
-  local ok, obj = http.settle(ctx, "GET", task:_path(), true, scheduler.now() - (r.time or 0), false, r)
-  local delay, err
-  if not ok then
-    delay, x = self:_failed(obj, true)
-  else
-    task._server_offset = http.server_time(r.headers) - scheduler.now()
-    ok, err = task:_read(obj)
-    if ok then
-      what, x = self:_seen(eng:seen(wid, task.status, task.progress, task.estimated_time, task.created))
-      if what then return what, x end
-      eng:rearm(wid)
-      return "wait"
-    end
-    delay, x = self:_failed(err, false)
-  end
-  if delay == "fail" then return "fail", x end
-  local left = self.deadline - scheduler.now()
-  eng:rearm(wid, delay < left and delay or math.max(0, left))
-  return "wait"
-end
-
---- One step of the wait: as `_decide`; a wait that ends stops its watch, and
--- one that ends without success gives the task's max_in_flight slot back (its
--- error masked).
--- @return "wait" | "done", task | "fail", error
+--- A poll's decoded answer applied, with the service's clock as its Date says: the handle, or the error.
 -- @local
-function Waiter:step()
-  local what, x = self:_decide()
-  if what ~= "wait" then
-    local task = self.task
-    if self.wid then
-      if task._watch == self.wid then task._watch = nil end
-      scheduler.unwatch(self.wid)
-    end
-    if what == "fail" then
-      task:_release()
-      x = task._ctx.redact_error(x)
-    end
-  end
-  return what, x
+function M.read(task, obj, server_now)
+  task._server_offset = server_now - scheduler.now()
+  return task:_read(obj)
 end
 
--- ---- parked tasks: a pool's items while the engine polls them ------------------
+--- The engine watches the task for a wait (watch id).
+-- @local
+function M.watching(task, wid)
+  task._watch = wid
+end
+
+--- The wait with watch wid ended.
+-- @local
+function M.unwatched(task, wid)
+  if task._watch == wid then task._watch = nil end
+end
+
+--- Give the task's max_in_flight slot back (a wait that failed).
+-- @local
+function M.release(task)
+  task:_release()
+end
+
+--- The error of a wait or download of an abandoned task.
+-- @function abandoned_error
+-- @local
+M.abandoned_error = abandoned_error
 
 -- A handle's flags, as a parked task keeps them (sums of these: Lua 5.1 has no bit operators).
 local SLOT, REPLAYED, REATTACHED, RECORDED = 1, 2, 4, 8
@@ -615,59 +489,38 @@ local function has(flags, f)
   return math.floor(flags / f) % 2 == 1
 end
 
---- Park this waiter's task (a pool's item, after a step that said "wait"):
--- what its handle held goes to its watch in the engine (the Idempotency-Key,
--- the item's number, its flags, its waiter's counts) and the handle goes
--- away, so a task the engine polls costs a record in C, not a table web;
--- `unpark` makes the handle again for its next event.
--- @treturn boolean whether it was parked (a handle with more than these fields is not)
+--- Whether the handle may be parked (it holds only what a parked task keeps): its flags and journal
+-- key, or nil.
 -- @local
-function Waiter:park()
-  local task, kind = self.task, getmetatable(self)
+function M.parkable(task)
   for k in pairs(task) do
-    if not PARKABLE[k] then return false end
+    if not PARKABLE[k] then return nil end
   end
   local flags = (task._slot and SLOT or 0) + (task.replayed and REPLAYED or 0) + (task.reattached and REATTACHED or 0)
     + (task._recorded and RECORDED or 0)
-  local eng = scheduler.engine()
-  eng:park(self.wid, task.idempotency_key, self.i, flags)
-  eng:counts(self.wid, self.n, self.failures, self.undecodable)
-  if task._journal_key then
-    kind.keys = kind.keys or {}
-    kind.keys[self.i] = task._journal_key
-  end
-  kind.client, kind.ctx = task.client, task._ctx
-  -- the handle goes, and nothing it would do when collected (its slot is the parked task's); an
-  -- interrupt lists it from the engine (kind.items)
+  return flags, task._journal_key
+end
+
+--- The handle of a task just parked goes, and nothing it would do when collected (its slot is the
+-- parked task's); an interrupt lists it from the engine (kind.items).
+-- @local
+function M.parked(task)
   unopen(task.id)
   task._slot, task._watch, task.closed = nil, nil, true
   setmetatable(task, nil)
-  return true
 end
 
---- The handle of a parked task again, with its waiter: for its watch's next
--- event, or for the end of its pool. nil when the watch has ended.
--- @tparam table kind the pool's kind of waiter (`waiters`), with `requests` (the pool's
---   requests, by item number) and `items` (item number -> its watch id while parked, which an
---   interrupt lists)
--- @tparam integer wid the task's watch
--- @treturn table|nil the waiter (its `task`)
+--- The handle of a parked task made again from what its watch kept.
 -- @local
-function M.unpark(kind, wid)
-  local eng = scheduler.engine()
-  local id, status, progress, est, created, key, i, flags, deadline = eng:parked(wid)
-  if not id then return nil end
+function M.unparked(client, ctx, id, status, request, key, flags, journal_key, progress, est, created, wid)
   local extra
-  if flags > SLOT or (kind.keys and kind.keys[i]) then
+  if flags > SLOT or journal_key then
     extra = { replayed = has(flags, REPLAYED) or nil, reattached = has(flags, REATTACHED) or nil,
-              recorded = has(flags, RECORDED) or nil, journal_key = kind.keys and kind.keys[i] }
+              recorded = has(flags, RECORDED) or nil, journal_key = journal_key }
   end
-  local t = M.new(kind.client, kind.ctx, id, status, kind.requests and kind.requests[i], key, has(flags, SLOT),
-    extra, true, nil, true)
+  local t = M.new(client, ctx, id, status, request, key, has(flags, SLOT), extra, true, nil, true)
   t.progress, t.estimated_time, t.created, t._watch = progress, est, created, wid
-  local n, failures, undecodable = eng:counts(wid)
-  return setmetatable({ task = t, i = i, wid = wid, deadline = deadline or math.huge, n = n, failures = failures,
-                        undecodable = undecodable }, kind)
+  return t
 end
 
 --- Poll until the task ends. Yields under `seedance.run`/`spawn`, blocks otherwise.
