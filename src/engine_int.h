@@ -357,7 +357,8 @@ typedef struct sd_engine {
     int paused;                /* some download was paused by the file budget: resume it at the next step */
 } sd_engine;
 
-/* ---- engine_loop.c: the multi handle, ids, results, the step ---- */
+/* ---- engine_loop.c (the multi handle, the step), engine_ids.c (ids, results), engine_poll.c (Redis
+ *      connections), engine_watch.c (watches) ---- */
 
 /* Make an engine; NULL (with a message in err) on failure. */
 sd_engine *sd_engine_new(const sd_engine_opts *o, char *err, size_t errlen);
