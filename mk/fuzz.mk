@@ -63,15 +63,15 @@ $(FUZZ_DIR)/fuzz_header: fuzz/fuzz_header.c src/buf.c src/buf.h src/header.h
 	$(FUZZ_CC) -o $@ fuzz/fuzz_header.c src/buf.c
 
 # fuzz_json: the library's JSON (src/json.c) under a comma locale, with the platform's number functions.
-$(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c src/json.c src/buf.c $(PLATFORM_SRC) $(CORE_HDR)
+$(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c src/json.c src/utf8.c src/buf.c $(PLATFORM_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_json.c src/json.c src/buf.c $(PLATFORM_SRC) $(LUA_LIBS) -lpthread -lm
+	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_json.c src/json.c src/utf8.c src/buf.c $(PLATFORM_SRC) $(LUA_LIBS) -lpthread -lm
 
 # fuzz_answer: the engine's reading of API answers (src/answer.c, src/jsonread.c) against the Lua
 # layer's reading of what src/json.c decodes, under a comma locale.
-$(FUZZ_DIR)/fuzz_answer: fuzz/fuzz_answer.c src/answer.c src/jsonread.c src/json.c src/buf.c $(PLATFORM_SRC) $(CORE_HDR)
+$(FUZZ_DIR)/fuzz_answer: fuzz/fuzz_answer.c src/answer.c src/jsonread.c src/json.c src/utf8.c src/buf.c $(PLATFORM_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_answer.c src/answer.c src/jsonread.c src/json.c src/buf.c $(PLATFORM_SRC) \
+	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_answer.c src/answer.c src/jsonread.c src/json.c src/utf8.c src/buf.c $(PLATFORM_SRC) \
 	    $(LUA_LIBS) -lpthread -lm
 
 $(FUZZ_DIR)/fuzz_range: fuzz/fuzz_range.c src/range.h

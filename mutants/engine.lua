@@ -31,10 +31,10 @@ return {
     promise = "where the API host speaks HTTP/2, a burst of requests waits for one multiplexed connection (PIPEWAIT)",
     file = "src/engine_transfer.c",
     from = [[
-    if (sd_strncasecmp(rq->url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    if (sd_strncasecmp(url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 ]],
     to = [[
-    (void)0;
+    (void)url;
 ]] },
   { name = "if-range-sent",
     promise = "a resume sends If-Range with the kept validator",
@@ -77,19 +77,19 @@ return {
     promise = "without the proxy option, libcurl reads https_proxy and no_proxy from the environment",
     file = "src/engine_transfer.c",
     from = [[
-    if (rq->proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, rq->proxy);
+    if (proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, proxy);
 ]],
     to = [[
-    curl_easy_setopt(h, CURLOPT_PROXY, rq->proxy != NULL ? rq->proxy : "");
+    curl_easy_setopt(h, CURLOPT_PROXY, proxy != NULL ? proxy : "");
 ]] },
   { name = "proxy-option",
     promise = "the proxy option is the proxy every transfer goes through",
     file = "src/engine_transfer.c",
     from = [[
-    if (rq->proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, rq->proxy);
+    if (proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, proxy);
 ]],
     to = [[
-    (void)0;
+    (void)proxy;
 ]] },
   { name = "range-206-offset",
     promise = "a 206 is appended only when it starts where the part ends",
@@ -132,10 +132,10 @@ return {
     promise = "TLS verification is on (certificates and host names)",
     file = "src/engine_transfer.c",
     from = [[
-    if (rq->insecure) {
+    if (insecure) {
 ]],
     to = [[
-    if (1) {
+    if ((void)insecure, 1) {
 ]] },
   { name = "validator-kept-at-once",
     promise = "the first answer's validator is kept beside the part as soon as its head arrives",

@@ -205,6 +205,20 @@ static void sd_ca_options(CURL *h, const char *ca_file) {
 #endif
 }
 
+/* How a transfer reaches its peer, the same for API calls (their profile's) and other requests (their
+ * own): one HTTP/2 connection shared over TLS, the CA bundle, the proxy, TLS verification. */
+static void sd_peer_options(CURL *h, const char *url, const char *ca_file, const char *proxy, int insecure) {
+    /* over TLS, wait for a connection that may multiplex (HTTP/2) rather than open more */
+    if (sd_strncasecmp(url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    sd_ca_options(h, ca_file);
+    /* NULL: libcurl reads https_proxy and no_proxy from the environment; "": none */
+    if (proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, proxy);
+    if (insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+}
+
 int sd_transfer_setup(sd_transfer *t, const sd_request *rq) {
     CURL *h = t->easy;
     int follow = rq->follow_redirects;
@@ -221,8 +235,6 @@ int sd_transfer_setup(sd_transfer *t, const sd_request *rq) {
     /* downloads: larger reads, so fewer callbacks and write calls per MiB
      * (each chunk still goes straight to the file) */
     if (rq->output != NULL) curl_easy_setopt(h, CURLOPT_BUFFERSIZE, SD_DOWNLOAD_BUFFER);
-    /* over TLS, wait for a connection that may multiplex (HTTP/2) rather than open more */
-    if (sd_strncasecmp(rq->url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
     sd_protocol_options(h, rq->redirect_protocols);
     if (t->eng->user_agent != NULL) curl_easy_setopt(h, CURLOPT_USERAGENT, t->eng->user_agent);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
@@ -236,12 +248,7 @@ int sd_transfer_setup(sd_transfer *t, const sd_request *rq) {
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, rq->low_speed_limit > 0 ? rq->low_speed_limit : 1L);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, rq->low_speed_time);
     }
-    sd_ca_options(h, rq->ca_file);
-    if (rq->proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, rq->proxy);
-    if (rq->insecure) {
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
+    sd_peer_options(h, rq->url, rq->ca_file, rq->proxy, rq->insecure);
     if (rq->resume_from > 0) {
         /* CURLOPT_RANGE rather than RESUME_FROM: a 200 answer (If-Range
          * mismatch, no range support) is accepted and the file rewritten */
@@ -498,12 +505,10 @@ int sd_api_setup(sd_transfer *t, int fresh) {
         /* the profile's settings: the same for every call, set once per handle */
         sd_common_options(h, p->guard_link_local);
         sd_protocol_options(h, NULL);
-        if (sd_strncasecmp(p->base, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
         if (t->eng->user_agent != NULL) curl_easy_setopt(h, CURLOPT_USERAGENT, t->eng->user_agent);
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
         if (p->connect_timeout_ms > 0) curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, p->connect_timeout_ms);
-        sd_ca_options(h, p->ca_file);
-        if (p->proxy != NULL) curl_easy_setopt(h, CURLOPT_PROXY, p->proxy);
+        sd_peer_options(h, p->base, p->ca_file, p->proxy, 0); /* (an API call never skips verification) */
     }
     /* the call's own */
     sd_self_options(h, t);

@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "json.h"
 #include "platform.h"
+#include "utf8.h"
 
 #define SD_JSON_BUF_MT "seedance.jsonbuf"
 
@@ -89,21 +90,6 @@ static void sd_jspace(sd_jdec *d) {
 static int sd_jword(const sd_jdec *d, const char *w) {
     size_t n = strlen(w);
     return (size_t)(d->end - d->p) >= n && memcmp(d->p, w, n) == 0;
-}
-
-/* The value of 4 hex digits at p, or -1. */
-static long sd_jhex4(const char *p) {
-    long v = 0;
-    int i;
-    for (i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= c - '0';
-        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-        else return -1;
-    }
-    return v;
 }
 
 /* Append code point u as UTF-8. */
@@ -176,11 +162,11 @@ static int sd_jstring(sd_jdec *d) {
         case 'r': luaL_addchar(&b, '\r'); d->p += 2; continue;
         case 't': luaL_addchar(&b, '\t'); d->p += 2; continue;
         case 'u': {
-            long u = d->end - d->p >= 6 ? sd_jhex4(d->p + 2) : -1, lo;
+            long u = d->end - d->p >= 6 ? sd_hex4((const unsigned char *)d->p + 2) : -1, lo;
             if (u < 0 || (u >= 0xDC00 && u <= 0xDFFF)) goto bad_unicode;
             if (u >= 0xD800 && u <= 0xDBFF) { /* a pair: its low half must follow */
                 if (d->end - d->p < 12 || d->p[6] != '\\' || d->p[7] != 'u') goto bad_unicode;
-                lo = sd_jhex4(d->p + 8);
+                lo = sd_hex4((const unsigned char *)d->p + 8);
                 if (lo < 0xDC00 || lo > 0xDFFF) goto bad_unicode;
                 sd_jutf8(&b, 0x10000 + (((unsigned long)u - 0xD800) << 10) + ((unsigned long)lo - 0xDC00));
                 d->p += 12;

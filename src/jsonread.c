@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jsonread.h"
+#include "utf8.h"
 
 /* Exact powers of ten as doubles (10^22 is the last one a double holds exactly). */
 static const double sd_p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -77,21 +78,6 @@ static int sd_next_item(sd_jr *j, unsigned char closer) {
         if (j->p >= j->end || *j->p == closer) return (sd_fail(j), -1); /* a trailing comma */
     }
     return 1;
-}
-
-/* 4 hex digits at s (s has 4 bytes) as a value, or -1. */
-static long sd_hex4(const unsigned char *s) {
-    long v = 0;
-    int i;
-    for (i = 0; i < 4; i++) {
-        unsigned char c = s[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= c - '0';
-        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-        else return -1;
-    }
-    return v;
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n) (n >= 1), or 0 when none starts there. */

@@ -9,6 +9,7 @@
 
 #include "compat.h"
 #include "text.h"
+#include "utf8.h"
 
 /* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
 static const char SD_FFFD[] = "\xEF\xBF\xBD";
@@ -67,21 +68,6 @@ static int sd_core_utf8_clean(lua_State *L) {
     sd_add_clean(&b, s, n);
     luaL_pushresult(&b);
     return 1;
-}
-
-/* The value of 4 hex digits at s, or -1. */
-static long sd_hex4(const unsigned char *s) {
-    long v = 0;
-    int i;
-    for (i = 0; i < 4; i++) {
-        unsigned char c = s[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= c - '0';
-        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-        else return -1;
-    }
-    return v;
 }
 
 /*

@@ -41,3 +41,17 @@ invalid:
     *bad = i;
     return 0;
 }
+
+long sd_hex4(const unsigned char *s) {
+    long v = 0;
+    int i;
+    for (i = 0; i < 4; i++) {
+        unsigned char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= c - '0';
+        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+        else return -1;
+    }
+    return v;
+}

@@ -12,4 +12,7 @@
  */
 int sd_utf8_count(const char *s, size_t len, size_t *count, size_t *bad);
 
+/* The value of the 4 hex digits at s (a JSON \uXXXX escape's; s has 4 bytes), or -1. */
+long sd_hex4(const unsigned char *s);
+
 #endif

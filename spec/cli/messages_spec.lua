@@ -222,8 +222,9 @@ local ROWS = {
 }
 
 -- A line as a Lua pattern: every character itself, {TASK} any task id.
+-- (libcurl's "after N ms" is however long the refused connect took: a loaded machine's is not 0)
 local function pattern(line)
-  return "^" .. line:gsub("%p", "%%%0"):gsub("%%{TASK%%}", "task_%%w+") .. "$"
+  return "^" .. line:gsub("%p", "%%%0"):gsub("%%{TASK%%}", "task_%%w+"):gsub("after 0 ms", "after %%d+ ms") .. "$"
 end
 
 -- A JSON value with its strings' placeholders filled.

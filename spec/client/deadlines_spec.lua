@@ -43,6 +43,8 @@ describe("deadlines #c", function()
       local ok, a, b = pcall(function() return c:task("task_A"):wait{ timeout = 0 / 0 } end)
       io.write(ok and ("returned " .. tostring(b)) or ("raised " .. tostring(a)))]]):format(gw.url), { limit = 5 })
     assert.is_true(ok, "wait{timeout = NaN} still running after 5 s " .. out)
+    -- a caller mistake, raised (an engine that ends such a wait by itself is no reason to take NaN)
+    assert.matches("^raised .*field 'timeout' must be a number of seconds, got NaN", out)
   end)
 
   -- found: an API call whose deadline had passed when its attempt started took a slot of the
@@ -66,5 +68,7 @@ describe("deadlines #c", function()
       local t, err = c:task("task_A"):wait{ timeout = 1 }
       io.write("returned: ", tostring(err))]]):format(gw.url), { limit = 6, env = { SEEDANCE_TIME_SCALE = "1e999" } })
     assert.is_true(ok, "the child did not finish in 6 s: " .. out)
+    -- refused when the client is made, naming the variable (not only a wait that happens to end)
+    assert.matches("^refused: .*SEEDANCE_TIME_SCALE", out)
   end)
 end)
