@@ -44,6 +44,27 @@ function M.quantile(list, p)
   return s[math.max(1, math.ceil(#s * p))]
 end
 
+--- Step seedance from a 60 Hz host loop (step(0), then the rest of the frame) until done() or
+-- `limit` seconds; each step's wall and CPU time.
+-- @treturn table steps, max_ms, p99_ms, cpu_max_ms, cpu_p99_ms, budget_ms (a frame's)
+function M.frames(done, limit)
+  local seedance, core = require("seedance"), require("seedance.core")
+  local times, cpu_times = {}, {}
+  local deadline = core.now() + limit
+  while not done() and core.now() < deadline do
+    local t0, c0 = core.now(), os.clock()
+    seedance.step(0)
+    times[#times + 1] = (core.now() - t0) * 1000
+    cpu_times[#cpu_times + 1] = (os.clock() - c0) * 1000
+    core.sleep(1 / 60) -- the rest of the frame
+  end
+  local max, cpu_max = 0, 0
+  for _, v in ipairs(times) do if v > max then max = v end end
+  for _, v in ipairs(cpu_times) do if v > cpu_max then cpu_max = v end end
+  return { steps = #times, max_ms = max, p99_ms = M.quantile(times, 0.99), cpu_max_ms = cpu_max,
+           cpu_p99_ms = M.quantile(cpu_times, 0.99), budget_ms = 1000 / 60 }
+end
+
 --- A typical request of the service's reference page (image-to-video with roles).
 function M.typical_request(i)
   return {

@@ -37,22 +37,10 @@ seedance.spawn(function()
   result = { path = path, err = err and tostring(err) }
 end)
 
-local times, cpu_times = {}, {}
-local deadline = core.now() + 300
-while not result and core.now() < deadline do
-  local t0, c0 = core.now(), os.clock()
-  seedance.step(0)
-  times[#times + 1] = (core.now() - t0) * 1000
-  cpu_times[#cpu_times + 1] = (os.clock() - c0) * 1000
-  core.sleep(1 / 60) -- the rest of the frame
-end
+local row = common.frames(function() return result ~= nil end, 300)
 client:close()
 os.remove(out)
-local max, cpu_max = 0, 0
-for _, v in ipairs(times) do if v > max then max = v end end
-for _, v in ipairs(cpu_times) do if v > cpu_max then cpu_max = v end end
-common.emit{ mode = mode, ok = result ~= nil and result.path ~= nil, error = result and result.err,
-             steps = #times, max_ms = max, p99_ms = common.quantile(times, 0.99), cpu_max_ms = cpu_max,
-             cpu_p99_ms = common.quantile(cpu_times, 0.99), budget_ms = 1000 / 60,
-             mib_per_s = bytes and t_dl and bytes / t_dl / 1048576 or nil }
+row.mode, row.ok, row.error = mode, result ~= nil and result.path ~= nil, result and result.err
+row.mib_per_s = bytes and t_dl and bytes / t_dl / 1048576 or nil
+common.emit(row)
 os.exit(result and result.path and 0 or 1)

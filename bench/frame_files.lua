@@ -11,7 +11,6 @@
 -- frame budget (1/60 s) as one JSON line.
 package.path = "bench/?.lua;" .. package.path
 local seedance = require("seedance")
-local core = require("seedance.core")
 local common = require("common")
 
 local url, scale, dir, mode = arg[1], tonumber(arg[2]), arg[3], arg[4]
@@ -43,23 +42,11 @@ seedance.spawn(function()
   result = { path = path, err = err and tostring(err) }
 end)
 
-local times, cpu_times = {}, {}
-local deadline = core.now() + 120
-while not result and core.now() < deadline do
-  local t0, c0 = core.now(), os.clock()
-  seedance.step(0)
-  times[#times + 1] = (core.now() - t0) * 1000
-  cpu_times[#cpu_times + 1] = (os.clock() - c0) * 1000
-  core.sleep(1 / 60) -- the rest of the frame
-end
+local row = common.frames(function() return result ~= nil end, 120)
 client:close()
 os.remove(image)
 os.remove(dir .. "/b8.mp4")
 if journal then os.remove(journal) end
-local max, cpu_max = 0, 0
-for _, v in ipairs(times) do if v > max then max = v end end
-for _, v in ipairs(cpu_times) do if v > cpu_max then cpu_max = v end end
-common.emit{ mode = mode, ok = result ~= nil and result.path ~= nil, error = result and result.err,
-             steps = #times, max_ms = max, p99_ms = common.quantile(times, 0.99), cpu_max_ms = cpu_max,
-             cpu_p99_ms = common.quantile(cpu_times, 0.99), budget_ms = 1000 / 60 }
+row.mode, row.ok, row.error = mode, result ~= nil and result.path ~= nil, result and result.err
+common.emit(row)
 os.exit(result and result.path and 0 or 1)
