@@ -32,6 +32,15 @@ static int sd_url_has(CURLU *h, CURLUPart part) {
     return yes;
 }
 
+/* Whether the URL s (len bytes) is refused before libcurl reads it (longer than
+ * SD_URL_MAX, or holding a NUL byte); when it is, nil and the reason are pushed. */
+static int sd_url_refused(lua_State *L, const char *s, size_t len) {
+    if (len <= SD_URL_MAX && strlen(s) == len) return 0;
+    lua_pushnil(L);
+    lua_pushstring(L, len > SD_URL_MAX ? "URL too long" : "URL contains a NUL byte");
+    return 1;
+}
+
 /*
  * core.parse_url(s[, base]) -> parts | nil, message. With base, s may be
  * relative to it (as a redirect's Location is). parts: url (as libcurl writes it
@@ -49,11 +58,7 @@ static int sd_core_parse_url(lua_State *L) {
     CURLUcode rc;
     char *port = NULL, *url = NULL;
     unsigned int host_flags = 0;
-    if (len > SD_URL_MAX || strlen(s) != len) {
-        lua_pushnil(L);
-        lua_pushstring(L, len > SD_URL_MAX ? "URL too long" : "URL contains a NUL byte");
-        return 2;
-    }
+    if (sd_url_refused(L, s, len)) return 2;
     h = curl_url();
     if (h == NULL) return luaL_error(L, "not enough memory");
 #ifdef CURLU_PUNYCODE
@@ -165,11 +170,7 @@ static int sd_core_parse_redis_url(lua_State *L) {
     CURLU *h;
     CURLUcode rc;
     char *host = NULL, *port = NULL;
-    if (len > SD_URL_MAX || strlen(s) != len) {
-        lua_pushnil(L);
-        lua_pushstring(L, len > SD_URL_MAX ? "URL too long" : "URL contains a NUL byte");
-        return 2;
-    }
+    if (sd_url_refused(L, s, len)) return 2;
     h = curl_url();
     if (h == NULL) return luaL_error(L, "not enough memory");
     rc = curl_url_set(h, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME);
