@@ -480,16 +480,10 @@ static int sd_engine_next_l(lua_State *L) {
     return 1;
 }
 
-/* The id at argument 2 (a number; raises otherwise). */
-static long long sd_check_id(lua_State *L) {
-    double d = (double)luaL_checknumber(L, 2);
-    return (d >= 1 && d < 9007199254740992.0) ? (long long)d : -1;
-}
-
 /* eng:progress(id) -> bytes so far, expected total (0 = unknown); nil for an unknown id. */
 static int sd_engine_progress_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
-    sd_qnode *n = sd_engine_find(e, sd_check_id(L));
+    sd_qnode *n = sd_engine_find(e, sd_arg_id(L, 2));
     sd_transfer *t = n != NULL && n->kind == SD_NODE_TRANSFER ? (sd_transfer *)n : NULL;
     if (t == NULL) {
         lua_pushnil(L);
@@ -503,7 +497,7 @@ static int sd_engine_progress_l(lua_State *L) {
 /* eng:cancel(id) -> whether a transfer (running or unread) or a watch was dropped; it yields no result. */
 static int sd_engine_cancel_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
-    long long id = sd_check_id(L);
+    long long id = sd_arg_id(L, 2);
     sd_qnode *n = sd_engine_find(e, id);
     if (n != NULL) sd_engine_cancel(e, n);
     lua_pushboolean(L, n != NULL || sd_jobs_cancel(&e->jobs, id));

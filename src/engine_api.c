@@ -322,7 +322,8 @@ int sd_engine_pop_l(lua_State *L) {
     return 1;
 }
 
-/* The id at argument i. */
+/* The id (of a transfer, watch, job or Redis connection) at argument i: a number (raises otherwise),
+ * -1 when it is no id the engine gives. */
 long long sd_arg_id(lua_State *L, int i) {
     double d = (double)luaL_checknumber(L, i);
     return (d >= 1 && d < 9007199254740992.0) ? (long long)d : -1;

@@ -72,16 +72,10 @@ static int sd_engine_redis_open_l(lua_State *L) {
     return 1;
 }
 
-/* The handle at argument 2. */
-static long long sd_rhandle(lua_State *L) {
-    double d = (double)luaL_checknumber(L, 2);
-    return (d >= 1 && d < 9007199254740992.0) ? (long long)d : -1;
-}
-
 /* eng:redis(handle, { "CMD", "arg", ... }) -> id: the command is queued (and sent when it can be). */
 static int sd_engine_redis_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
-    sd_redis *c = sd_engine_redis_find(e, sd_rhandle(L));
+    sd_redis *c = sd_engine_redis_find(e, sd_arg_id(L, 2));
     const char *argv[SD_REDIS_MAX_ARGS];
     size_t lens[SD_REDIS_MAX_ARGS], n, i;
     long long id;
@@ -107,7 +101,7 @@ static int sd_engine_redis_l(lua_State *L) {
 /* eng:redis_close(handle) -> whether it was open. */
 static int sd_engine_redis_close_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
-    lua_pushboolean(L, sd_engine_redis_close(e, sd_rhandle(L)));
+    lua_pushboolean(L, sd_engine_redis_close(e, sd_arg_id(L, 2)));
     return 1;
 }
 
