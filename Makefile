@@ -12,7 +12,7 @@ VALIDATE_SRC = src/validate.c src/validate_fields.c src/validate_checks.c src/va
                src/validate_report.c src/validate_suggest.c src/validate_json.c src/validate_models.c
 CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_api.c src/engine_api_watch.c \
             src/engine_api_answer.c src/engine_loop.c src/engine_ids.c src/engine_poll.c src/engine_watch.c \
-            src/engine_sched.c src/engine_transfer.c src/engine_output.c src/answer.c src/jobs.c src/buf.c \
+            src/engine_sched.c src/engine_transfer.c src/engine_output.c src/answer.c src/answer_push.c src/jobs.c src/buf.c \
             src/fs.c src/json.c src/jsonread.c src/number.c src/text.c src/url.c src/signals.c \
             src/platform_posix.c src/platform_win32.c src/redis.c src/redis_tls.c src/engine_redis.c
 CORE_HDR  = $(wildcard src/*.h)

@@ -56,7 +56,7 @@ build = {
                      "src/engine.c", "src/engine_api.c", "src/engine_api_watch.c", "src/engine_api_answer.c",
                      "src/engine_loop.c", "src/engine_ids.c", "src/engine_poll.c", "src/engine_watch.c",
                      "src/engine_sched.c",
-                     "src/engine_transfer.c", "src/engine_output.c", "src/answer.c", "src/jobs.c", "src/buf.c",
+                     "src/engine_transfer.c", "src/engine_output.c", "src/answer.c", "src/answer_push.c", "src/jobs.c", "src/buf.c",
                      "src/fs.c", "src/json.c", "src/jsonread.c", "src/number.c", "src/text.c", "src/url.c",
                      "src/signals.c", "src/platform_posix.c", "src/platform_win32.c",
                      "src/redis.c", "src/redis_tls.c", "src/engine_redis.c" },

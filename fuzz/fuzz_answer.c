@@ -24,7 +24,6 @@
  * - nothing leaks (LeakSanitizer).
  */
 #include <locale.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@
 #include <lualib.h>
 
 #include "answer.h"
+#include "answer_push.h"
 #include "json.h"
 
 static lua_State *L;
@@ -160,26 +160,6 @@ static void check_span(const char *what, const sd_jr_str *s, const char *body, s
     free(out);
 }
 
-/* Push a string field decoded (nil when not set). */
-static void push_str(const sd_answer_str *f) {
-    char *out;
-    size_t n;
-    if (!f->set) {
-        lua_pushnil(L);
-        return;
-    }
-    out = malloc(SD_JR_DECODED_MAX(f->s.len));
-    if (out == NULL) abort();
-    n = sd_jr_decode(&f->s, out);
-    lua_pushlstring(L, out, n);
-    free(out);
-}
-
-static void push_num(const sd_answer_num *f, int floored) {
-    if (!f->set) lua_pushnil(L);
-    else lua_pushnumber(L, floored ? floor(f->v) : f->v);
-}
-
 static void call(int nargs) {
     if (lua_pcall(L, nargs, 0, 0) != 0) {
         fprintf(stderr, "%s\n", lua_tostring(L, -1));
@@ -203,49 +183,7 @@ static void task(const char *id, size_t id_len, const char *body, size_t len) {
     lua_getglobal(L, "check_task");
     lua_pushlstring(L, body, len);
     lua_pushlstring(L, id, id_len);
-    push_str(&a.status);
-    if (a.progress.set) {
-        double v = a.progress.v < 0 ? 0 : a.progress.v > 100 ? 100 : a.progress.v;
-        lua_pushnumber(L, floor(v));
-    } else {
-        lua_pushnil(L);
-    }
-    push_num(&a.estimated, 0);
-    push_num(&a.created, 1);
-    push_num(&a.completed, 1);
-    push_num(&a.actual, 0);
-    if (a.result != NULL) {
-        lua_pushlstring(L, a.result, a.result_len);
-        if (a.video && a.video_url.set) push_str(&a.video_url);
-        else if (a.video) lua_pushboolean(L, 0);
-        else lua_pushnil(L);
-        if (a.video) push_num(&a.expires, 1);
-        else lua_pushnil(L);
-        if (a.last_frame.set) push_str(&a.last_frame);
-        else lua_pushboolean(L, 0);
-    } else {
-        lua_pushnil(L);
-        lua_pushnil(L);
-        lua_pushnil(L);
-        lua_pushnil(L);
-    }
-    if (a.has_error) {
-        lua_createtable(L, 0, 3);
-        if (a.error_code.set) {
-            lua_pushnumber(L, a.error_code.v);
-            lua_setfield(L, -2, "code");
-        }
-        if (a.error_message.set) {
-            push_str(&a.error_message);
-            lua_setfield(L, -2, "message");
-        }
-        if (a.error_type.set) {
-            push_str(&a.error_type);
-            lua_setfield(L, -2, "type");
-        }
-    } else {
-        lua_pushnil(L);
-    }
+    sd_answer_push_task(L, &a); /* the engine's own push (src/answer_push.c) */
     call(13);
 }
 

@@ -69,9 +69,9 @@ $(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c src/json.c src/utf8.c src/buf.c $(PLATFO
 
 # fuzz_answer: the engine's reading of API answers (src/answer.c, src/jsonread.c) against the Lua
 # layer's reading of what src/json.c decodes, under a comma locale.
-$(FUZZ_DIR)/fuzz_answer: fuzz/fuzz_answer.c src/answer.c src/jsonread.c src/json.c src/utf8.c src/buf.c $(PLATFORM_SRC) $(CORE_HDR)
+$(FUZZ_DIR)/fuzz_answer: fuzz/fuzz_answer.c src/answer.c src/answer_push.c src/jsonread.c src/json.c src/utf8.c src/buf.c $(PLATFORM_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_answer.c src/answer.c src/jsonread.c src/json.c src/utf8.c src/buf.c $(PLATFORM_SRC) \
+	$(FUZZ_CC) $(LUA_INC) -o $@ fuzz/fuzz_answer.c src/answer.c src/answer_push.c src/jsonread.c src/json.c src/utf8.c src/buf.c $(PLATFORM_SRC) \
 	    $(LUA_LIBS) -lpthread -lm
 
 $(FUZZ_DIR)/fuzz_range: fuzz/fuzz_range.c src/range.h
