@@ -34,16 +34,9 @@ static void sd_rehash(sd_engine *e) {
     e->nbuckets = n;
 }
 
-/* Give a node its id and enter it into the id table. */
+/* Give a node its id (the next one) and enter it into the id table. */
 void sd_engine_track(sd_engine *e, sd_qnode *n, int kind) {
-    size_t j;
-    n->id = e->next_id++;
-    n->kind = kind;
-    if (e->count >= e->nbuckets * 2) sd_rehash(e);
-    j = sd_bucket(e, n->id);
-    n->hnext = e->buckets[j];
-    e->buckets[j] = n;
-    e->count++;
+    sd_engine_track_as(e, n, e->next_id++, kind);
 }
 
 sd_qnode *sd_engine_find(sd_engine *e, long long id) {
