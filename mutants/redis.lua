@@ -77,7 +77,7 @@ if false then
     promise = "a Redis journal whose first contact gets no answer names a scheme that does not match the port as the likely cause (rediss:// to a plain port, redis:// to a TLS one)",
     file = "lua/seedance/journal/redis.lua",
     from = [[
-    return nil, M.scheme_hint(conf, err)
+    return nil, M.scheme_hint(conf, err, kind)
 ]],
     to = [[
     return nil, err

@@ -53,6 +53,8 @@ local TRANSIENT_REPLY = { LOADING = true, BUSY = true, TRYAGAIN = true, MASTERDO
 
 -- Failures of the connection that pass: Redis restarting, a connection the server closed.
 local TRANSIENT_KIND = { connect = true, closed = true, timeout = true, protocol = true }
+-- The failures of a first contact that a scheme not matching the port makes (a refused connection is no such).
+local SCHEME_KIND = { closed = true, timeout = true, protocol = true }
 
 -- The scripts. Each runs atomically in Redis.
 local SCRIPTS = {
@@ -164,26 +166,28 @@ end
 
 -- ---- the connection ----------------------------------------------------------------------------
 
--- One command, waited for: the reply, or nil, the error message and whether it may pass.
+-- One command, waited for: the reply, or nil, the error message, whether it may pass and the
+-- failure's kind (the engine's: connect, closed, timeout, protocol, reply, ...).
 local function once(self, argv)
   local eng = scheduler.engine()
   local ok, id = pcall(eng.redis, eng, self.conn, argv)
-  if not ok then return nil, tostring(id), false end
+  if not ok then return nil, tostring(id), false, "call" end
   local r = scheduler.await(id)
   if r.ok then return r.reply end
   if r.kind == "reply" then
-    return nil, "redis: " .. tostring(r.error), TRANSIENT_REPLY[tostring(r.error):match("^(%u+)")] == true
+    return nil, "redis: " .. tostring(r.error), TRANSIENT_REPLY[tostring(r.error):match("^(%u+)")] == true, r.kind
   end
-  return nil, tostring(r.error), TRANSIENT_KIND[r.kind] == true
+  return nil, tostring(r.error), TRANSIENT_KIND[r.kind] == true, r.kind
 end
 
 -- A command, tried again while Redis cannot be reached (Redis down, restarting, loading), until
--- `deadline` (absolute, scheduler time; nil: for as long as it takes). The reply, or nil, message.
+-- `deadline` (absolute, scheduler time; nil: for as long as it takes). The reply, or nil, message and
+-- the last failure's kind.
 function Shared:_call(argv, deadline)
   local pause = 0.05
   while true do
     if self.closed_conn then return nil, self.path .. ": journal closed" end
-    local reply, err, transient = once(self, argv)
+    local reply, err, transient, kind = once(self, argv)
     if reply ~= nil then
       self.down = false
       if self.said_down then
@@ -192,11 +196,11 @@ function Shared:_call(argv, deadline)
       end
       return reply
     end
-    if not transient then return nil, self.path .. ": " .. err end
-    if deadline and scheduler.now() + pause > deadline then return nil, self.path .. ": " .. err end
+    if not transient then return nil, self.path .. ": " .. err, kind end
+    if deadline and scheduler.now() + pause > deadline then return nil, self.path .. ": " .. err, kind end
     self.down = true
     if self.stop_waiting.interrupted then -- (interrupted: Ctrl-C ends a worker whose Redis is gone)
-      return nil, self.path .. ": " .. err .. " (interrupted: no longer waiting for Redis)"
+      return nil, self.path .. ": " .. err .. " (interrupted: no longer waiting for Redis)", kind
     end
     if not self.said_down then
       self.said_down = true
@@ -255,20 +259,18 @@ local function close_when_collected(self)
   end)
 end
 
---- The error of a first contact that got no Redis answer (a timeout, a connection reset or closed), with
+--- The error of a first contact that got no Redis answer (its kind: timeout, closed, protocol), with
 -- what most often causes it: a URL whose scheme does not match the port (rediss:// to a plain port waits for
--- a TLS handshake that never comes; redis:// to a TLS port is cut off). Other errors as they are.
+-- a TLS handshake that never comes; redis:// to a TLS port is cut off, or reads what is no Redis reply).
+-- Other errors as they are.
 -- @tparam table conf the parsed URL (`tls`)
 -- @param err the error
+-- @tparam[opt] string kind the failure's kind (the engine's)
 -- @treturn string
 -- @local
-function M.scheme_hint(conf, err)
+function M.scheme_hint(conf, err, kind)
   local text = tostring(err)
-  local lower = text:lower()
-  if not (lower:find("did not answer", 1, true) or lower:find("reset", 1, true) or lower:find("closed", 1, true)
-      or lower:find("eof", 1, true)) then
-    return text
-  end
+  if not SCHEME_KIND[kind] then return text end
   return text .. (conf.tls and " (rediss:// speaks TLS: if this port is a plain Redis one, use redis://)"
     or " (redis:// speaks plain Redis: if this port is a TLS one, use rediss://)")
 end
@@ -301,18 +303,18 @@ local function connect(url, opts, write)
   self.claims, self.lost, self.stop_waiting = {}, {}, {}
   close_when_collected(self)
   local deadline = scheduler.now() + (opts.wait or M.OPEN_WAIT)
-  local first, err
+  local first, err, kind
   if write then
     -- (its id tells this journal from one a fresh Redis got later under the same NAME)
-    first, err = self:_script("header", { self:_key("records") }, { json.encode{ v = journal.VERSION,
+    first, err, kind = self:_script("header", { self:_key("records") }, { json.encode{ v = journal.VERSION,
       type = "journal", format = "seedance-journal", id = core.random_hex(8), created = os.time(),
       time = os.time() } }, deadline)
   else
-    first, err = self:_call({ "LINDEX", self:_key("records"), "0" }, deadline)
+    first, err, kind = self:_call({ "LINDEX", self:_key("records"), "0" }, deadline)
   end
   if first == nil then
     self:close()
-    return nil, M.scheme_hint(conf, err)
+    return nil, M.scheme_hint(conf, err, kind)
   end
   self.header_line = first
   if first and not journal.is_header(json.decode(first)) then
