@@ -376,4 +376,35 @@ return {
 ]],
     to = [[
 ]] },
+  { name = "submit-withdrawn-when-closed",
+    promise = "a client closed while a submit's request waits in the client's window (a 429's pause every sender "
+      .. "waits out) withdraws it unsent: it ends at once, aborted, not maybe paid, and is never sent",
+    timeout = 90,
+    file = "lua/seedance/client.lua",
+    from = [[
+    call = { nap = self._submit_nap, stopped = self._submit_stopped, token = naps }
+]],
+    to = [[
+    call = { nap = self._submit_nap, stopped = self._submit_stopped }
+]] },
+  { name = "submit-withdrawn-when-run-stopped",
+    promise = "a run stopped (generate's cancel token interrupted: a batch's Ctrl-C) while a submit's request "
+      .. "waits in the client's window withdraws it unsent",
+    timeout = 90,
+    file = "lua/seedance/client.lua",
+    from = [[
+    scheduler.link(cancel, token)
+]],
+    to = [[
+]] },
+  { name = "withdrawn-is-unsent",
+    promise = "a withdrawn submit says nothing was sent: it is not maybe paid",
+    timeout = 90,
+    file = "lua/seedance/http.lua",
+    from = [[
+  if opt and opt.token and scheduler.withdrawn(id) then
+]],
+    to = [[
+  if false then
+]] },
 }

@@ -247,4 +247,15 @@ return {
     to = [[
     rq.timeout_ms = sd_ms(sd_opt_number(L, 2, "timeout", 2, 0));
 ]] },
+  { name = "withdraw-only-unsent",
+    promise = "withdrawing a submit (its client closed, its run stopped) takes back only a request not sent yet; "
+      .. "one on the wire is let finish, so the task it paid for is named",
+    timeout = 120,
+    file = "src/engine.c",
+    from = [[
+                     (((sd_transfer *)n)->state == SD_T_WAITING || ((sd_transfer *)n)->state == SD_T_STARTING);
+]],
+    to = [[
+                     ((sd_transfer *)n)->state != SD_T_DONE;
+]] },
 }

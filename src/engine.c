@@ -494,11 +494,20 @@ static int sd_engine_progress_l(lua_State *L) {
     return 2;
 }
 
-/* eng:cancel(id) -> whether a transfer (running or unread) or a watch was dropped; it yields no result. */
+/* eng:cancel(id[, unsent]) -> whether a transfer (running or unread) or a watch was dropped; it yields no
+ * result. With unsent true, only a transfer not handed to libcurl yet is dropped (an API call waiting for
+ * its client's request window, a 429's pause, or for a step to start it): nothing of it was sent. */
 static int sd_engine_cancel_l(lua_State *L) {
     sd_engine *e = sd_check_engine(L);
     long long id = sd_arg_id(L, 2);
     sd_qnode *n = sd_engine_find(e, id);
+    if (lua_toboolean(L, 3)) {
+        int unsent = n != NULL && n->kind == SD_NODE_TRANSFER &&
+                     (((sd_transfer *)n)->state == SD_T_WAITING || ((sd_transfer *)n)->state == SD_T_STARTING);
+        if (unsent) sd_engine_cancel(e, n);
+        lua_pushboolean(L, unsent);
+        return 1;
+    }
     if (n != NULL) sd_engine_cancel(e, n);
     lua_pushboolean(L, n != NULL || sd_jobs_cancel(&e->jobs, id));
     return 1;

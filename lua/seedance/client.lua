@@ -358,20 +358,25 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   -- attempt went unanswered), never pays after close (a pipeline's run stopped, the command's Ctrl-C:
   -- `opts.cancel` interrupted, the same). The engine reads the task id from a clean answer (a, b, c, d:
   -- the server's clock, id, status, replayed); any other is decoded here
+  -- An attempt still waiting in the client's request window (a 429's pause every sender waits out) when
+  -- the client is closed or the run stopped is withdrawn, unsent (`token`: see http.request).
   local cancel = opts.cancel
+  local naps = self._naps or {}
+  self._naps = naps -- (what close interrupts)
   local call
   if cancel then
-    local client = self
-    call = { nap = function(seconds) scheduler.sleep(seconds, cancel) end }
+    local client, token = self, {}
+    scheduler.link(cancel, token)
+    scheduler.link(naps, token)
+    call = { token = token, nap = function(seconds) scheduler.sleep(seconds, token) end }
     call.stopped = function()
       if client.closed then return "the client was closed" end
       if cancel.interrupted then return "the run was stopped" end
     end
   else -- (the client's own pair, made once)
-    call = { nap = self._submit_nap, stopped = self._submit_stopped }
+    call = { nap = self._submit_nap, stopped = self._submit_stopped, token = naps }
     if not call.nap then
-      local client, naps = self, self._naps or {}
-      self._naps = naps -- (what close interrupts)
+      local client = self
       self._submit_nap = function(seconds) scheduler.sleep(seconds, naps) end
       self._submit_stopped = function() return client.closed and "the client was closed" or nil end
       call.nap, call.stopped = self._submit_nap, self._submit_stopped

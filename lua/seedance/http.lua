@@ -223,18 +223,24 @@ function M.settle(ctx, method, path, decode, t0, ok, a, _, ...)
 end
 
 -- The error of a call whose owner was stopped (a task closed, a client closed) before it tried again.
-local function stopped_error(why)
-  return errors.new{ type = "aborted", retryable = false,
-    message = (type(why) == "string" and why or "stopped") .. " before the call tried again: nothing more was sent" }
+-- `when`: default "before the call tried again".
+local function stopped_error(why, when)
+  return errors.new{ type = "aborted", retryable = false, message = (type(why) == "string" and why or "stopped")
+    .. " " .. (when or "before the call tried again") .. ": nothing more was sent" }
 end
 
 -- One attempt of an API call: true and the results, or false and the error.
--- The engine sends it through the client's request window (the governor), within its deadline.
+-- The engine sends it through the client's request window (the governor), within its deadline. An
+-- attempt still waiting there (a 429's pause) when its owner's token is interrupted is withdrawn: it
+-- ends as stopped, with nothing sent.
 local function attempt(ctx, method, path, body, key, shape, task_id, deadline, opt)
   local eng = scheduler.engine()
   local t0 = scheduler.now()
   local id = eng:api(ctx.profile, method, path, body, key, opt and opt.timeout, deadline, shape)
-  scheduler.wait_for(id, opt and opt.track and opt)
+  scheduler.wait_for(id, opt and (opt.track or opt.token) and opt)
+  if opt and opt.token and scheduler.withdrawn(id) then
+    return false, stopped_error(opt.stopped and opt.stopped(), "while the request waited to be sent"), true
+  end
   return M.settle(ctx, method, path, shape ~= 0 or (opt ~= nil and opt.decode), t0, eng:take(id, task_id))
 end
 
@@ -276,7 +282,8 @@ end
 -- @tparam[opt] table opt `timeout`, `decode` (a `RAW` answer is JSON), `retry` (false: one attempt),
 --   `track`, `nap` (the pause between attempts; default scheduler.sleep; it may end early when its owner
 --   is stopped), `stopped` (a function: what stopped the call's owner, a task or client closed, as a
---   string, else nil; a stopped call sends nothing more and ends with an `aborted` error); gets `unanswered`
+--   string, else nil; a stopped call sends nothing more and ends with an `aborted` error), `token` (the
+--   owner's pause token: interrupting it withdraws an attempt not sent yet); gets `unanswered`
 -- @return[1] `true` and the fields the engine read (a shape's clean answer); else the decoded
 --   object and the engine's result (decode, or a shape), or the engine's result
 -- @treturn[2] nil
@@ -288,7 +295,7 @@ end
 --- Perform one API call under the client's retry and deadline policy.
 -- @tparam table ctx the client's context (`seedance.context`)
 -- @tparam table req `method`, `path`, `body`, `key` (Idempotency-Key), `form_file`, `timeout`,
---   `decode`, `shape`, `task_id`, `deadline`, `retry`, `track`, `nap`, `stopped` (see `request`)
+--   `decode`, `shape`, `task_id`, `deadline`, `retry`, `track`, `nap`, `stopped`, `token` (see `request`)
 -- @return what `request` returns
 function M.call(ctx, req)
   return call_from(ctx, req.method or "GET", req.path, req.body or req.form_file, req.key, req.shape or 0,

@@ -311,11 +311,59 @@ function M.sleep(seconds, token)
   end
 end
 
---- End, now and for good, every pause made with this token (see `sleep`), each coroutine's.
+--- End, now and for good, every pause made with this token (see `sleep`), each coroutine's; withdraw
+-- every transfer waited for with it that has not been sent yet (see `wait_for`); and interrupt the
+-- tokens linked to it (`link`).
 -- @tparam table token
 function M.interrupt(token)
   token.interrupted = true
   for rec, gen in pairs(token.sleepers or {}) do wake(rec, gen) end
+  local ids = {}
+  for id in pairs(token.sending or {}) do ids[#ids + 1] = id end
+  for _, id in ipairs(ids) do M.withdraw(id) end
+  for child in pairs(token.children or {}) do
+    if not child.interrupted then M.interrupt(child) end
+  end
+end
+
+--- Have `interrupt(parent)` interrupt `child` too (at once when parent already was). The parent holds
+-- its children weakly: a child no longer in use goes with its call.
+-- @tparam table parent
+-- @tparam table child
+function M.link(parent, child)
+  local kids = parent.children
+  if not kids then
+    kids = setmetatable({}, { __mode = "k" })
+    parent.children = kids
+  end
+  kids[child] = true
+  if parent.interrupted then M.interrupt(child) end
+end
+
+local withdrawn = {} -- ids `withdraw` took back, until `withdrawn(id)` reads them
+
+--- Take back transfer `id` if the engine has not sent any of it yet (an API call waiting for its
+-- client's request window, or a 429's pause, or for a step to start it): its waiter wakes, and
+-- `withdrawn(id)` says so once. A transfer on the wire is let finish.
+-- @tparam integer id
+-- @treturn boolean whether it was taken back
+function M.withdraw(id)
+  local w = inflight[id]
+  if not (w and engine and engine:cancel(id, true)) then return false end
+  inflight[id] = nil
+  inflight_n = inflight_n - 1
+  withdrawn[id] = true
+  wake_waiter(w)
+  return true
+end
+
+--- Whether `withdraw` took transfer `id` back (true once: the mark is cleared).
+-- @tparam integer id
+-- @treturn boolean
+function M.withdrawn(id)
+  local w = withdrawn[id] == true
+  withdrawn[id] = nil
+  return w
 end
 
 --- Wait until the engine has finished transfer (or job) `id`, or it was
@@ -325,11 +373,18 @@ end
 -- `opts.on_tick(id)` calls back periodically while waiting (for download progress).
 -- @tparam integer id the engine's transfer id
 -- @tparam[opt] table opts `tick`, `on_tick`, `track` (a set that holds the id while the transfer runs,
---   so its owner can cancel it)
+--   so its owner can cancel it), `token` (a pause token, see `sleep`: `interrupt(token)` withdraws the
+--   transfer while none of it has been sent, see `withdraw`)
 function M.wait_for(id, opts)
   inflight_n = inflight_n + 1
   local track = opts and opts.track
   if track then track[id] = true end
+  local token = opts and opts.token
+  if token then
+    local sending = token.sending or {}
+    token.sending = sending
+    sending[id] = true
+  end
   local tick = opts and opts.tick
   local rec = current()
   if rec then
@@ -357,6 +412,7 @@ function M.wait_for(id, opts)
     end)
   end
   if track then track[id] = nil end
+  if token then token.sending[id] = nil end
 end
 
 -- The result of a transfer cut off by `cancel`.

@@ -492,7 +492,10 @@ describe("seedance batch's Ctrl-C while its submits wait out a 429 #child", func
     local env = { SEEDANCE_BASE_URL = gw.url, SEEDANCE_API_KEY = "sk-batch", SEEDANCE_TIME_SCALE = "0.05" }
     local job = cli.start("batch " .. q(file) .. " --json --concurrency 3 -o " .. q(dir .. "/%d.mp4"), env)
     gw:wait_requests(1, { case = "rate" })
-    os.execute("sleep 0.3") -- each submit pauses (5 s here): its own 429's, or the client's shared pause
+    -- each submit pauses (Retry-After is the service's wall clock: 100 s), on its own 429, or (#found: a loaded
+    -- machine, where a 429 came back before the other submits were handed over) its request waits in the client's
+    -- shared pause, unsent, which Ctrl-C withdraws
+    os.execute("sleep 0.3")
     local sent = #gw:requests{ method = "POST" }
     job:signal("INT")
     local code, out, err = job:finish()

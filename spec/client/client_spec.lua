@@ -622,4 +622,60 @@ describe("closing while a call waits out the service's rate limit #found #c", fu
     assert.equals(1, #gw:requests{ method = "POST" })
     assert.equals(0, emu:stats().tasks_created)
   end)
+
+  -- a's submit met a 429 and pauses; b's submit came after it, so its request waits in the client's window
+  -- (the pause every sender waits out) without being sent; then stop() (a close, or the run's token)
+  local function second_submit_in_pause(c, stop, opts)
+    gw:script{ upstream = emu.url, cases = { rate_limited{ name = "rate", method = "POST", times = 3 } } }
+    local results = {}
+    seedance.run(function()
+      seedance.spawn(function() results.a = { c:generate(REQ, opts) } end)
+      while #gw:requests{ case = "rate" } < 1 do seedance.sleep(0.01) end
+      seedance.sleep(0.1)
+      seedance.spawn(function() results.b = { c:generate(REQ, opts) } end)
+      seedance.sleep(0.2)
+      stop()
+    end)
+    for _, r in pairs{ results.a, results.b } do
+      assert.is_nil(r[1])
+      assert.equals("aborted", r[2].type)
+      assert.is_string(r[2].idempotency_key)
+      assert.is_nil(r[2].maybe_paid) -- (b's request was never sent; a's was answered, 429)
+    end
+    assert.equals(1, #gw:requests{ method = "POST" }) -- a's; b's went with the close, unsent
+    assert.equals(0, require("seedance.scheduler").engine():pending()) -- nothing left to send when the pause ends
+    assert.equals(0, emu:stats().tasks_created)
+    return results
+  end
+
+  it("#found a client closed while another submit waits in the client's 429 pause, unsent, withdraws it: both "
+    .. "end at once, aborted, nothing sent after close #m-submit-withdrawn-when-closed #m-withdrawn-is-unsent", function()
+    local c = client()
+    local r = second_submit_in_pause(c, function() c:close() end)
+    assert.matches("client was closed while the request waited to be sent", r.b[2].message)
+  end)
+
+  it("#found a run stopped (generate's cancel token interrupted: a batch's Ctrl-C) while its submit waits in the "
+    .. "client's 429 pause, unsent, withdraws it #m-submit-withdrawn-when-run-stopped", function()
+    local scheduler = require("seedance.scheduler")
+    local c, cancel = client(), {}
+    local r = second_submit_in_pause(c, function() scheduler.interrupt(cancel) end, { cancel = cancel })
+    assert.matches("run was stopped while the request waited to be sent", r.b[2].message)
+  end)
+
+  it("a client closed while its submit is on the wire lets it finish: the task it paid for is returned, named "
+    .. "#m-withdraw-only-unsent", function()
+    gw:script{ upstream = emu.url, cases = { { name = "slow", method = "POST", forward = true, stall = 1 } } }
+    local c = client()
+    local result
+    seedance.run(function()
+      seedance.spawn(function() result = { c:generate(REQ) } end)
+      while #gw:requests{ case = "slow" } < 1 do seedance.sleep(0.01) end
+      seedance.sleep(0.2) -- (the service made the task; its answer is on its way)
+      c:close()
+    end)
+    assert.equals(1, emu:stats().tasks_created)
+    assert.is_table(result[1], tostring(result[2]))
+    assert.matches("^task_", result[1].id)
+  end)
 end)
