@@ -99,6 +99,13 @@ function M.traceback(e)
   return debug.traceback(e)
 end
 
+-- protect's results, passed on (no table): a plain script's Ctrl-C ends the script, never a callback's or
+-- a call's error
+local function protected(ok, ...)
+  if not ok and M.is_interrupt((...)) then error((...), 0) end
+  return ok, ...
+end
+
 --- Call `fn(...)` protected, where it may still yield to this scheduler (a
 -- network call in it goes on yielding): with `xpcall` where a coroutine can
 -- yield inside one (5.2+, LuaJIT, and plain code, which blocks), else (Lua
@@ -108,12 +115,7 @@ end
 -- @treturn boolean whether fn returned
 -- @return fn's results, or what it raised (with a traceback)
 function M.protect(fn, ...)
-  if compat.yield_in_pcall or not current() then
-    local res = compat.pack(compat.xpcall(fn, M.traceback, ...))
-    -- a plain script's Ctrl-C ends the script: never a callback's or a call's error
-    if not res[1] and M.is_interrupt(res[2]) then error(res[2], 0) end
-    return compat.unpack(res, 1, res.n)
-  end
+  if compat.yield_in_pcall or not current() then return protected(compat.xpcall(fn, M.traceback, ...)) end
   local h = M.spawn(fn, ...)
   h:wait()
   if h.ok then return true, compat.unpack(h.results, 1, h.results.n) end
