@@ -564,4 +564,14 @@ return {
 ]],
     to = [[
 ]] },
+  { name = "journal-commands-ca-file",
+    promise = "seedance journal (and abandon) verify a rediss:// journal against --ca-file",
+    timeout = 90,
+    file = "lua/seedance/cli/journal.lua",
+    from = [[
+  local j, err, why = journal.read(args.file, { ca_file = args.ca_file })
+]],
+    to = [[
+  local j, err, why = journal.read(args.file)
+]] },
 }

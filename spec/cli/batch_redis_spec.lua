@@ -159,6 +159,31 @@ describe("seedance batch on a shared Redis journal #child", function()
     assert.equals(4, emu:stats().tasks_created)
   end)
 
+  it("seedance journal and abandon read a rediss:// journal with --ca-file (without it the server's certificate "
+    .. "is refused) #m-journal-commands-ca-file", function()
+    local certs = require("helpers.tls").make()
+    finally(function() certs:remove() end)
+    emu = emulator.start{ speed = 20 }
+    srv = redis.start{ tls = certs }
+    env = cli.env(emu)
+    local url = srv:url("over-tls")
+    local file = batch_file(dir, 1)
+    local code, out, err = cli.run("batch " .. q(file) .. " --ca-file " .. q(certs.ca) .. " --journal " .. q(url)
+      .. " -o " .. q(dir .. "/%d.mp4"), env)
+    assert.equals(0, code, out .. err)
+    local id = err:match("submitted task (task_[%w_-]+)")
+    assert.truthy(id, err)
+    local lcode, list, lerr = cli.run("journal " .. q(url) .. " --ca-file " .. q(certs.ca))
+    assert.equals(0, lcode, lerr)
+    assert.matches(id, list)
+    local ncode = cli.run("journal " .. q(url))
+    assert.is_not.equals(0, ncode) -- (the system's CAs do not know this server)
+    local acode, aout, aerr = cli.run("abandon " .. id .. " --journal " .. q(url) .. " --ca-file " .. q(certs.ca))
+    assert.equals(0, acode, aout .. aerr)
+    local _, list2 = cli.run("journal " .. q(url) .. " --ca-file " .. q(certs.ca))
+    assert.matches(id .. "%s+abandoned", list2)
+  end)
+
   it("a journal URL naming no journal, or a bad lease, is refused before anything is paid", function()
     emu = emulator.start{ speed = 100 }
     env = cli.env(emu)

@@ -62,7 +62,7 @@ function M.abandon(ctx, args)
     return report(ctx, io_error("--journal %s: no such file", args.journal))
   end
   local shown = journal.shown(args.journal)
-  local j, err, why = journal.open(args.journal)
+  local j, err, why = journal.open(args.journal, { ca_file = args.ca_file })
   if not j then
     return report(ctx, open_error(why, "--journal %s: %s%s", shown, err, tostring(err):find("held by another")
       and " (stop the batch that uses it first: Ctrl-C, then abandon, then run it again)" or ""))
@@ -101,7 +101,7 @@ end
 function M.list(ctx, args)
   ctx.json = args.json
   if args.file == "-" then return report(ctx, require("seedance.cli.request").no_dash("journal")) end
-  local j, err, why = journal.read(args.file)
+  local j, err, why = journal.read(args.file, { ca_file = args.ca_file })
   local shown = journal.shown(args.file)
   if not j then return report(ctx, open_error(why, "%s", tostring(err))) end
   local rows = {}

@@ -124,6 +124,12 @@ local function settings_flags(cmd)
       :target("verbose"))
 end
 
+-- --ca-file of the journal commands: a rediss:// journal's TLS verified against FILE.
+local function journal_ca(cmd)
+  return option(cmd, "--ca-file", "Verify a rediss:// journal's TLS against the CA bundle (PEM) in FILE.")
+    :argname("FILE"):convert(path_value("--ca-file", "name a CA bundle (PEM), or leave the flag out"))
+end
+
 -- Flags of the result: where to save it, how long to wait; `extra` are more flags for the group.
 local function result_flags(cmd, extra)
   note("-o", true, cmd)   -- --output's hidden short name
@@ -286,12 +292,14 @@ function M.new(state, opts)
   local ab = command(p, state, "abandon", "Record in a journal that nobody wants task ID any more: a re-run "
     .. "neither waits for it nor downloads it. The service has no cancel: the task runs on and is billed.",
     { id = true, env = false })
-  ab:group("Journal", option(ab, "--journal", "The journal that records the task (required)."):argname("FILE"))
+  ab:group("Journal", option(ab, "--journal", "The journal that records the task (required)."):argname("FILE"),
+    journal_ca(ab))
   output_flags(ab, false)
 
   local jl = command(p, state, "journal", "List what a journal records: each item's number, task id, status, "
-    .. "output and the start of its prompt (no network).", { env = false })
-  jl:argument("file", "The journal."):argname("FILE")
+    .. "output and the start of its prompt (no network but a redis:// journal's).", { env = false })
+  jl:argument("file", "The journal: a file, or redis://[:PASSWORD@]HOST:PORT/NAME (rediss:// for TLS)."):argname("FILE")
+  jl:group("Journal", journal_ca(jl))
   output_flags(jl, false)
 
   local s = command(p, state, "status", "Show a task's status, progress and result URLs.", { id = true, env = true })
