@@ -50,10 +50,10 @@ return {
     lua = "lua5.1",
     file = "lua/seedance/scheduler.lua",
     from = [[
-  if compat.yield_in_pcall or not current() then
+  if compat.yield_in_pcall or not current() then return protected(compat.xpcall(fn, M.traceback, ...)) end
 ]],
     to = [[
-  if true then
+  if true then return protected(compat.xpcall(fn, M.traceback, ...)) end
 ]] },
   { name = "resume-budget",
     promise = "one step resumes ready coroutines within the frame budget; the rest run at the next step",
@@ -131,7 +131,7 @@ return {
     promise = "Ctrl-C is never taken for a protected call's error (chain's wait): the script ends interrupted",
     file = "lua/seedance/scheduler.lua",
     from = [[
-    if not res[1] and M.is_interrupt(res[2]) then error(res[2], 0) end
+  if not ok and M.is_interrupt((...)) then error((...), 0) end
 ]],
     to = [[
 ]] },
