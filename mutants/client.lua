@@ -407,4 +407,25 @@ return {
     to = [[
   if false then
 ]] },
+  { name = "slot-wait-ends-when-closed",
+    promise = "a client closed while a submit waits for a max_in_flight slot (a running task holds it) ends that "
+      .. "submit at once, aborted, nothing sent",
+    timeout = 90,
+    file = "lua/seedance/runner.lua",
+    from = [[
+      if token and token.interrupted then return false end
+]],
+    to = [[
+]] },
+  { name = "slot-wait-ends-when-run-stopped",
+    promise = "a run stopped (generate's cancel token interrupted) while its submit waits for a max_in_flight slot "
+      .. "ends that submit at once, aborted",
+    timeout = 90,
+    file = "lua/seedance/client.lua",
+    from = [[
+  if not ctx.governor:acquire_task(deadline, token) then
+]],
+    to = [[
+  if not ctx.governor:acquire_task(deadline) then
+]] },
 }

@@ -77,10 +77,10 @@ return {
     timeout = 20,
     file = "lua/seedance/governor.lua",
     from = [[
-    if not self.slots.wait(function() return self.in_flight < self.max_in_flight end, deadline) then
+    if not self.slots.wait(function() return self.in_flight < self.max_in_flight end, deadline, token) then
 ]],
     to = [[
-    if not self.slots.wait(function() return self.in_flight < self.max_in_flight end) then
+    if not self.slots.wait(function() return self.in_flight < self.max_in_flight end, nil, token) then
 ]] },
   { name = "tls-not-retried",
     promise = "a TLS verification failure is a tls_error, never retried",

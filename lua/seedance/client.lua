@@ -308,7 +308,23 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   -- (a new try of a failed request gets a new key: the old one would answer with the failed task)
   local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
     or core.random_hex(16)
-  if not ctx.governor:acquire_task(deadline) then
+  -- the submit's stop token: the client's own (`_naps`, which close interrupts), or one interrupted with
+  -- either that and the run's (`opts.cancel`). Interrupting it ends the wait for a slot, a pause before
+  -- another attempt, and withdraws an attempt waiting unsent in the client's 429 pause.
+  local cancel = opts.cancel
+  local naps = self._naps or {}
+  self._naps = naps -- (what close interrupts)
+  local token = naps
+  if cancel then
+    token = {}
+    scheduler.link(cancel, token)
+    scheduler.link(naps, token)
+  end
+  if not ctx.governor:acquire_task(deadline, token) then
+    if self.closed or token.interrupted then -- stopped while this submit waited for its slot: nothing paid
+      return keyed(key, errors.new{ type = "aborted", message = self.closed
+        and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
+    end
     return keyed(key, errors.new{ type = "timeout_error", retryable = true,
       message = "no max_in_flight slot came free before the deadline" })
   end
@@ -360,14 +376,9 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   -- the server's clock, id, status, replayed); any other is decoded here
   -- An attempt still waiting in the client's request window (a 429's pause every sender waits out) when
   -- the client is closed or the run stopped is withdrawn, unsent (`token`: see http.request).
-  local cancel = opts.cancel
-  local naps = self._naps or {}
-  self._naps = naps -- (what close interrupts)
   local call
   if cancel then
-    local client, token = self, {}
-    scheduler.link(cancel, token)
-    scheduler.link(naps, token)
+    local client = self
     call = { token = token, nap = function(seconds) scheduler.sleep(seconds, token) end }
     call.stopped = function()
       if client.closed then return "the client was closed" end

@@ -33,10 +33,11 @@ end
 
 --- Wait for a task slot, then take it.
 -- @tparam[opt] number deadline absolute `scheduler.now()` time to give up at
--- @treturn boolean whether a slot was taken (false: the deadline came first)
-function Governor:acquire_task(deadline)
+-- @tparam[opt] table token a `scheduler.sleep` token: once interrupted, the wait gives up
+-- @treturn boolean whether a slot was taken (false: the deadline came first, or the token was interrupted)
+function Governor:acquire_task(deadline, token)
   if self.in_flight >= self.max_in_flight then
-    if not self.slots.wait(function() return self.in_flight < self.max_in_flight end, deadline) then
+    if not self.slots.wait(function() return self.in_flight < self.max_in_flight end, deadline, token) then
       return false
     end
   end

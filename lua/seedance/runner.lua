@@ -256,13 +256,15 @@ end
 -- governor, say). `wait(pred, deadline)` yields in a managed coroutine and
 -- blocks in plain code, and returns false if the deadline (absolute `now()`
 -- time) comes first; `notify(n)` wakes the n longest waiters (every one when n
--- is nil) to re-check their predicate.
--- @treturn table with `wait(pred, deadline)` and `notify(n)`
+-- is nil) to re-check their predicate. With a `token` (a `scheduler.sleep` token), `wait` also
+-- returns false once the token is interrupted (`scheduler.interrupt` wakes it).
+-- @treturn table with `wait(pred, deadline, token)` and `notify(n)`
 function M.condition()
   local cond = { waiters = {}, head = 1, tail = 0 }
-  function cond.wait(pred, deadline)
+  function cond.wait(pred, deadline, token)
     while not pred() do
       if deadline and now() >= deadline then return false end
+      if token and token.interrupted then return false end
       local rec = current()
       if rec then
         rec.gen = rec.gen + 1
@@ -271,8 +273,14 @@ function M.condition()
         cond.tail = cond.tail + 1
         cond.waiters[cond.tail] = { rec = rec, gen = rec.gen }
         if deadline then heap.push(timers, { at = deadline, rec = rec, gen = rec.gen }) end
+        local sleepers = token and (token.sleepers or {})
+        if token then
+          token.sleepers = sleepers
+          sleepers[rec] = rec.gen
+        end
         suspend(rec)
-      elseif not block_until(pred, deadline) then
+        if token then sleepers[rec] = nil end
+      elseif not block_until(token and function() return token.interrupted == true or pred() end or pred, deadline) then
         return false
       end
     end

@@ -663,6 +663,44 @@ describe("closing while a call waits out the service's rate limit #found #c", fu
     assert.matches("run was stopped while the request waited to be sent", r.b[2].message)
   end)
 
+  -- a submit waits for a max_in_flight slot that a running task holds (no 429 at all); then stop() (a close, or
+  -- the run's token). With a 5 s deadline: an unfixed wait ends at it (timeout_error), not at the stop.
+  local function submit_waiting_for_slot(stop, opts)
+    local c = seedance.new{ api_key = "sk-spec", base_url = gw.url, time_scale = 1 / SPEED, max_in_flight = 1 }
+    local holder = assert(c:generate(REQ)) -- holds the one slot until it ends or is closed (nobody waits for it)
+    local result, waited
+    seedance.run(function()
+      seedance.spawn(function()
+        local o = { timeout = 5 }
+        for k, v in pairs(opts or {}) do o[k] = v end
+        result = { c:generate(REQ, o) }
+      end)
+      seedance.sleep(0.2)
+      local t0 = seedance.now()
+      stop(c)
+      while not result do seedance.sleep(0.01) end
+      waited = seedance.now() - t0
+    end)
+    assert.is_nil(result[1])
+    assert.equals("aborted", result[2].type, tostring(result[2]))
+    assert.is_true(waited < 1, "the waiting submit ended " .. waited .. " s after the stop")
+    assert.equals(1, #gw:requests{ method = "POST" }) -- the holder's; nothing after the stop
+    assert.equals(1, emu:stats().tasks_created)
+    holder:close()
+    return result
+  end
+
+  it("#found a client closed while a submit waits for a max_in_flight slot (held by a running task) ends that "
+    .. "submit at once, aborted, nothing sent #m-slot-wait-ends-when-closed", function()
+    submit_waiting_for_slot(function(c) c:close() end)
+  end)
+
+  it("#found a run stopped (generate's cancel token interrupted) while its submit waits for a max_in_flight slot "
+    .. "ends that submit at once, aborted, nothing sent #m-slot-wait-ends-when-run-stopped", function()
+    local cancel = {}
+    submit_waiting_for_slot(function() require("seedance.scheduler").interrupt(cancel) end, { cancel = cancel })
+  end)
+
   it("a client closed while its submit is on the wire lets it finish: the task it paid for is returned, named "
     .. "#m-withdraw-only-unsent", function()
     gw:script{ upstream = emu.url, cases = { { name = "slow", method = "POST", forward = true, stall = 1 } } }
