@@ -480,8 +480,8 @@ end
 -- it), and the client may make no more calls (they raise "attempt to use a closed
 -- client", and `client.closed` is true). A submit that was waiting for a max_in_flight slot,
 -- or pausing before another attempt (a 429's Retry-After), or whose request waits unsent in the
--- client's 429 pause, sends nothing more: it ends at once with an `aborted` error carrying its key. Safe to call twice; tasks of this client
--- keep working, without the journal.
+-- client's 429 pause, sends nothing more: it ends at once with an `aborted` error carrying its key.
+-- Safe to call twice; tasks of this client keep working, without the journal.
 function Client:close()
   self.closed = true
   if self._naps then scheduler.interrupt(self._naps) end
