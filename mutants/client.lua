@@ -21,9 +21,10 @@ return {
 ]] },
       { file = "lua/seedance/client.lua",
         from = [[
-  if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
+  if self.closed or token.interrupted then -- stopped as its slot came free: no more calls, nothing paid
     ctx.governor:release_task()
-    return keyed(key, errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
+    return keyed(key, errors.new{ type = "aborted", message = self.closed
+      and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
   end
 ]],
         to = [[
@@ -206,9 +207,10 @@ return {
     promise = "a submit that waited for a max_in_flight slot on a client closed meanwhile pays for nothing and sends nothing (no upload of its local images)",
     file = "lua/seedance/client.lua",
     from = [[
-  if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
+  if self.closed or token.interrupted then -- stopped as its slot came free: no more calls, nothing paid
     ctx.governor:release_task()
-    return keyed(key, errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
+    return keyed(key, errors.new{ type = "aborted", message = self.closed
+      and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
   end
 ]],
     to = [[

@@ -328,9 +328,10 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
     return keyed(key, errors.new{ type = "timeout_error", retryable = true,
       message = "no max_in_flight slot came free before the deadline" })
   end
-  if self.closed then -- closed while this submit waited for its slot: no more calls, nothing paid
+  if self.closed or token.interrupted then -- stopped as its slot came free: no more calls, nothing paid
     ctx.governor:release_task()
-    return keyed(key, errors.new{ type = "aborted", message = "the client was closed while this submit waited" })
+    return keyed(key, errors.new{ type = "aborted", message = self.closed
+      and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
   end
   local berr
   if not body then

@@ -86,14 +86,20 @@ end)
 describe("a submit waiting for a max_in_flight slot #c", function()
   local emu = emulator.fixture{ speed = util.SPEED }
 
-  it("pays for nothing and sends nothing (not even its local image's upload) when the client is closed while a "
-    .. "submit waits for its max_in_flight slot #m-submit-closed-while-waiting", function()
-    local c = util.client_for(emu, { max_in_flight = 1 })
-    local png = util.tmpfile("slot.png")
+  -- a small PNG file (removed after the spec): a local image whose upload a paid-nothing submit never makes
+  local function a_png(name)
+    local png = util.tmpfile(name)
     finally(function() os.remove(png) end)
     local f = assert(io.open(png, "wb"))
     f:write("\137PNG\r\n\26\n", string.rep("\0", 64))
     f:close()
+    return png
+  end
+
+  it("pays for nothing and sends nothing (not even its local image's upload) when the client is closed while a "
+    .. "submit waits for its max_in_flight slot #m-submit-closed-while-waiting", function()
+    local c = util.client_for(emu, { max_in_flight = 1 })
+    local png = a_png("slot.png")
     local before, stats = emu:created(), emu:stats()
     local second, err
     seedance.run(function()
@@ -111,5 +117,26 @@ describe("a submit waiting for a max_in_flight slot #c", function()
     assert.equals(1, emu:created() - before)
     assert.equals(stats.uploads, emu:stats().uploads)
     assert.equals(stats.submits + 1, emu:stats().submits)
+  end)
+
+  it("#found pays for nothing and uploads nothing when the client is closed just as its slot comes free (the "
+    .. "wait is over, the submit not yet begun) #m-submit-closed-while-waiting", function()
+    local c = util.client_for(emu, { max_in_flight = 1 })
+    local png = a_png("slot-free.png")
+    local before, stats = emu:created(), emu:stats()
+    local second, err
+    seedance.run(function()
+      local first = assert(c:generate(util.request("holds the slot", 4)))
+      local waiting = util.request("waits for the slot")
+      waiting.image_urls = { seedance.file(png) }
+      local h = seedance.spawn(function() return c:generate(waiting) end)
+      assert(first:wait()) -- the slot comes free: the waiting submit is woken, to run at the next step
+      c:close()            -- before it runs
+      second, err = h:wait()
+    end)
+    assert.is_nil(second)
+    assert.equals("aborted", err.type)
+    assert.equals(1, emu:created() - before)
+    assert.equals(stats.uploads, emu:stats().uploads)
   end)
 end)
