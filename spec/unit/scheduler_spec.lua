@@ -250,7 +250,12 @@ describe("seedance.step #c #compat", function()
     seedance.step(0)
     assert.equals(0, ended)
     scheduler.interrupt(token)
-    seedance.step(0)
+    -- a few steps with no time to pass (#found: under valgrind one step's Lua budget resumed only one of them;
+    -- the rest go at the next steps): every pause ended, none waits out its hour
+    for _ = 1, 20 do
+      if ended == 3 then break end
+      seedance.step(0)
+    end
     assert.equals(3, ended)
     assert.is_nil(seedance.timeout())
   end)
