@@ -108,6 +108,17 @@ local function add_help(cmd, state)
   end)
 end
 
+-- --ca-file FILE, a CA bundle (PEM), with this help.
+local function ca_option(cmd, help)
+  return option(cmd, "--ca-file", help):argname("FILE")
+    :convert(path_value("--ca-file", "name a CA bundle (PEM), or leave the flag out"))
+end
+
+-- --ca-file of the journal commands: a rediss:// journal's TLS verified against FILE.
+local function journal_ca(cmd)
+  return ca_option(cmd, "Verify a rediss:// journal's TLS against the CA bundle (PEM) in FILE.")
+end
+
 local function settings_flags(cmd)
   cmd:group("Settings",
     option(cmd, "--base-url", "The service's address (default $SEEDANCE_BASE_URL or https://xcompute.us).")
@@ -116,19 +127,13 @@ local function settings_flags(cmd)
       :convert(path_value("--api-key-file", "name the file that holds the API key, or leave the flag out")),
     flag(cmd, "--allow-insecure-http", "Allow a plain http:// base URL to a host other than this machine."),
     option(cmd, "--proxy", "Proxy for every request, e.g. http://HOST:PORT."):argname("URL"),
-    option(cmd, "--ca-file", "Verify TLS against the CA bundle (PEM) in FILE."):argname("FILE")
-      :convert(path_value("--ca-file", "name a CA bundle (PEM), or leave the flag out")),
+    ca_option(cmd, "Verify TLS against the CA bundle (PEM) in FILE."),
     option(cmd, "--timeout", "Seconds per HTTP request (default 60)."):argname("SECONDS")
       :convert(seconds("--timeout")),
     flag(cmd, "-v --verbose", "Log each HTTP exchange to standard error (-vv: more)."):count("0-2")
       :target("verbose"))
 end
 
--- --ca-file of the journal commands: a rediss:// journal's TLS verified against FILE.
-local function journal_ca(cmd)
-  return option(cmd, "--ca-file", "Verify a rediss:// journal's TLS against the CA bundle (PEM) in FILE.")
-    :argname("FILE"):convert(path_value("--ca-file", "name a CA bundle (PEM), or leave the flag out"))
-end
 
 -- Flags of the result: where to save it, how long to wait; `extra` are more flags for the group.
 local function result_flags(cmd, extra)
