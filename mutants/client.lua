@@ -21,8 +21,8 @@ return {
 ]] },
       { file = "lua/seedance/client.lua",
         from = [[
-  if self.closed or token.interrupted then -- stopped as its slot came free: no more calls, nothing paid
-    ctx.governor:release_task()
+  if self.closed or token.interrupted then
+    if slot then ctx.governor:release_task() end
     return keyed(key, errors.new{ type = "aborted", message = self.closed
       and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
   end
@@ -207,8 +207,8 @@ return {
     promise = "a submit that waited for a max_in_flight slot on a client closed meanwhile pays for nothing and sends nothing (no upload of its local images)",
     file = "lua/seedance/client.lua",
     from = [[
-  if self.closed or token.interrupted then -- stopped as its slot came free: no more calls, nothing paid
-    ctx.governor:release_task()
+  if self.closed or token.interrupted then
+    if slot then ctx.governor:release_task() end
     return keyed(key, errors.new{ type = "aborted", message = self.closed
       and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
   end
@@ -354,10 +354,10 @@ return {
     timeout = 90,
     file = "lua/seedance/client.lua",
     from = [[
-      self._submit_stopped = function() return client.closed and "the client was closed" or nil end
+      stopped = function() return client.closed and "the client was closed" or nil end
 ]],
     to = [[
-      self._submit_stopped = function() return nil end
+      stopped = function() return nil end
 ]] },
   { name = "journal-refusal-request-only",
     promise = "only a refusal of the request itself (400, 413, 422, sensitive content) is recorded as a journaled try; a refused key or balance is not, so a later run submits it",
@@ -382,12 +382,12 @@ return {
     promise = "a client closed while a submit's request waits in the client's window (a 429's pause every sender "
       .. "waits out) withdraws it unsent: it ends at once, aborted, not maybe paid, and is never sent",
     timeout = 90,
-    file = "lua/seedance/client.lua",
+    file = "lua/seedance/http.lua",
     from = [[
-    call = { nap = self._submit_nap, stopped = self._submit_stopped, token = naps }
+  scheduler.wait_for(id, opt and (opt.track or opt.token) and opt)
 ]],
     to = [[
-    call = { nap = self._submit_nap, stopped = self._submit_stopped }
+  scheduler.wait_for(id, opt and opt.track and opt)
 ]] },
   { name = "submit-withdrawn-when-run-stopped",
     promise = "a run stopped (generate's cancel token interrupted: a batch's Ctrl-C) while a submit's request "
@@ -425,9 +425,9 @@ return {
     timeout = 90,
     file = "lua/seedance/client.lua",
     from = [[
-  if not ctx.governor:acquire_task(deadline, token) then
+  local slot = ctx.governor:acquire_task(deadline, token)
 ]],
     to = [[
-  if not ctx.governor:acquire_task(deadline) then
+  local slot = ctx.governor:acquire_task(deadline)
 ]] },
 }

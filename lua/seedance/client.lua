@@ -320,18 +320,16 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
     scheduler.link(cancel, token)
     scheduler.link(naps, token)
   end
-  if not ctx.governor:acquire_task(deadline, token) then
-    if self.closed or token.interrupted then -- stopped while this submit waited for its slot: nothing paid
-      return keyed(key, errors.new{ type = "aborted", message = self.closed
-        and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
-    end
-    return keyed(key, errors.new{ type = "timeout_error", retryable = true,
-      message = "no max_in_flight slot came free before the deadline" })
-  end
-  if self.closed or token.interrupted then -- stopped as its slot came free: no more calls, nothing paid
-    ctx.governor:release_task()
+  local slot = ctx.governor:acquire_task(deadline, token)
+  -- stopped while this submit waited for its slot, or as it came free: no more calls, nothing paid
+  if self.closed or token.interrupted then
+    if slot then ctx.governor:release_task() end
     return keyed(key, errors.new{ type = "aborted", message = self.closed
       and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
+  end
+  if not slot then
+    return keyed(key, errors.new{ type = "timeout_error", retryable = true,
+      message = "no max_in_flight slot came free before the deadline" })
   end
   local berr
   if not body then
@@ -377,22 +375,22 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   -- the server's clock, id, status, replayed); any other is decoded here
   -- An attempt still waiting in the client's request window (a 429's pause every sender waits out) when
   -- the client is closed or the run stopped is withdrawn, unsent (`token`: see http.request).
+  -- (the pause between attempts is a sleep on the token: see http.request)
   local call
   if cancel then
     local client = self
-    call = { token = token, nap = function(seconds) scheduler.sleep(seconds, token) end }
-    call.stopped = function()
+    call = { token = token, stopped = function()
       if client.closed then return "the client was closed" end
       if cancel.interrupted then return "the run was stopped" end
-    end
-  else -- (the client's own pair, made once)
-    call = { nap = self._submit_nap, stopped = self._submit_stopped, token = naps }
-    if not call.nap then
+    end }
+  else -- (the client's own `stopped`, made once)
+    local stopped = self._submit_stopped
+    if not stopped then
       local client = self
-      self._submit_nap = function(seconds) scheduler.sleep(seconds, naps) end
-      self._submit_stopped = function() return client.closed and "the client was closed" or nil end
-      call.nap, call.stopped = self._submit_nap, self._submit_stopped
+      stopped = function() return client.closed and "the client was closed" or nil end
+      self._submit_stopped = stopped
     end
+    call = { stopped = stopped, token = naps }
   end
   submitting[key] = jkey or true
   local obj, a, b, c, d = http.request(ctx, "POST", "/v1/videos/generations", body, key, http.SUBMIT, nil, deadline,

@@ -254,7 +254,7 @@ local function after(ctx, method, path, body, key, shape, task_id, deadline, opt
   if opt and not unsent and not (a.status and a.status >= 400 and a.status < 500) then opt.unanswered = true end
   local delay, err = ctx.policy:delay(a, n, deadline, opt and opt.retry == false and 0 or nil)
   if not delay then return nil, err end
-  if opt and opt.nap then opt.nap(delay) else scheduler.sleep(delay) end
+  if opt and opt.nap then opt.nap(delay) else scheduler.sleep(delay, opt and opt.token) end
   return call_from(ctx, method, path, body, key, shape, task_id, deadline, opt, n + 1)
 end
 
@@ -280,8 +280,8 @@ end
 -- @tparam[opt] string task_id the task a `TASK` answer must be about
 -- @tparam[opt] number deadline absolute `scheduler.now()` time
 -- @tparam[opt] table opt `timeout`, `decode` (a `RAW` answer is JSON), `retry` (false: one attempt),
---   `track`, `nap` (the pause between attempts; default scheduler.sleep; it may end early when its owner
---   is stopped), `stopped` (a function: what stopped the call's owner, a task or client closed, as a
+--   `track`, `nap` (the pause between attempts; default scheduler.sleep on `token`; it may end early when its
+--   owner is stopped), `stopped` (a function: what stopped the call's owner, a task or client closed, as a
 --   string, else nil; a stopped call sends nothing more and ends with an `aborted` error), `token` (the
 --   owner's pause token: interrupting it withdraws an attempt not sent yet); gets `unanswered`
 -- @return[1] `true` and the fields the engine read (a shape's clean answer); else the decoded

@@ -86,6 +86,20 @@ local function suspend(rec)
 end
 M.suspend = suspend
 
+--- Suspend `rec` as `suspend` does; with a pause token (`scheduler.sleep`'s), `scheduler.interrupt(token)`
+-- wakes it too: it is one of the token's sleepers while suspended.
+-- @tparam table rec its record
+-- @tparam[opt] table token
+local function suspend_on(rec, token)
+  if not token then return suspend(rec) end
+  local sleepers = token.sleepers or {}
+  token.sleepers = sleepers
+  sleepers[rec] = rec.gen
+  suspend(rec)
+  sleepers[rec] = nil
+end
+M.suspend_on = suspend_on
+
 --- Wake `rec` at `at` (absolute `core.now()` time) unless it was woken since (its generation moved on).
 -- @tparam number at
 -- @tparam table rec
@@ -273,13 +287,7 @@ function M.condition()
         cond.tail = cond.tail + 1
         cond.waiters[cond.tail] = { rec = rec, gen = rec.gen }
         if deadline then heap.push(timers, { at = deadline, rec = rec, gen = rec.gen }) end
-        local sleepers = token and (token.sleepers or {})
-        if token then
-          token.sleepers = sleepers
-          sleepers[rec] = rec.gen
-        end
-        suspend(rec)
-        if token then sleepers[rec] = nil end
+        suspend_on(rec, token)
       elseif not block_until(token and function() return token.interrupted == true or pred() end or pred, deadline) then
         return false
       end

@@ -301,13 +301,7 @@ function M.sleep(seconds, token)
     rec.gen = rec.gen + 1
     runner.add_timer(at, rec)
     -- every coroutine pausing on the token (several submits of one client, say) is woken by interrupt
-    local sleepers = token and (token.sleepers or {})
-    if token then
-      token.sleepers = sleepers
-      sleepers[rec] = rec.gen
-    end
-    suspend(rec)
-    if token then sleepers[rec] = nil end
+    runner.suspend_on(rec, token)
   else
     M.block_until(function() return now() >= at or (token ~= nil and token.interrupted == true) end, nil, at)
   end
@@ -320,9 +314,7 @@ end
 function M.interrupt(token)
   token.interrupted = true
   for rec, gen in pairs(token.sleepers or {}) do wake(rec, gen) end
-  local ids = {}
-  for id in pairs(token.sending or {}) do ids[#ids + 1] = id end
-  for _, id in ipairs(ids) do M.withdraw(id) end
+  for id in pairs(token.sending or {}) do M.withdraw(id) end -- (a waiter's own wait_for drops its id later)
   for child in pairs(token.children or {}) do
     if not child.interrupted then M.interrupt(child) end
   end
