@@ -33,6 +33,9 @@ local function tasks()
   return task_mod
 end
 
+-- KiB of collector debt a parked task adds (see Waiter:park; bench B2: about 2 KiB of garbage per item)
+local PARK_DEBT_KIB = 2
+
 local Waiter = {}
 Waiter.__index = Waiter
 
@@ -247,6 +250,10 @@ function Waiter:park()
   end
   kind.client = task.client
   tm.parked(task)
+  -- the collector paced by what parking leaves behind: the handle, its waiter and its submit's garbage
+  -- (about 2 KiB) count once more as debt, so that a pool filling with thousands of parked tasks does not
+  -- pile their garbage up to the host's pause (by default twice the live heap) before a cycle frees it
+  collectgarbage("step", PARK_DEBT_KIB)
   return true
 end
 
