@@ -395,7 +395,7 @@ return {
     timeout = 90,
     file = "lua/seedance/client.lua",
     from = [[
-    scheduler.link(cancel, token)
+  scheduler.link(cancel, token)
 ]],
     to = [[
 ]] },
@@ -408,6 +408,19 @@ return {
 ]],
     to = [[
   if false then
+]] },
+  { name = "reattach-slot-wait-stops",
+    promise = "a re-attach to a journaled task waiting for a max_in_flight slot ends at close or when its run is "
+      .. "stopped, aborted, naming the task paid for",
+    timeout = 90,
+    file = "lua/seedance/client.lua",
+    from = [[
+        local got = ctx.governor:acquire_task(deadline, token)
+        if self.closed or token.interrupted then
+]],
+    to = [[
+        local got = ctx.governor:acquire_task(deadline)
+        if false then
 ]] },
   { name = "slot-wait-ends-when-closed",
     promise = "a client closed while a submit waits for a max_in_flight slot (a running task holds it) ends that "

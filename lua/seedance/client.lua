@@ -262,6 +262,20 @@ local function refusal(err)
            input = err.input }
 end
 
+-- A submit's stop token: the client's own (`_naps`, which close interrupts), or, with the run's
+-- (`opts.cancel`), one interrupted with either. Interrupting it ends the wait for a slot, a pause before
+-- another attempt, and withdraws an attempt waiting unsent in the client's 429 pause.
+local function stop_token(self, opts)
+  local naps = self._naps or {}
+  self._naps = naps -- (what close interrupts)
+  local cancel = opts.cancel
+  if not cancel then return naps end
+  local token = {}
+  scheduler.link(cancel, token)
+  scheduler.link(naps, token)
+  return token
+end
+
 -- Re-attach to the journal's task for key jkey, or submit (and pay) body, or sent's JSON when body is nil
 -- (req: the caller's request, kept by the task). Once the submit's Idempotency-Key is chosen, every error
 -- it ends with carries it (`idempotency_key`): an answer lost after the service made (and billed) the task
@@ -293,9 +307,20 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
     elseif entry and entry.task_id then
       -- paid for already: re-attach instead of submitting again
       local slot = (entry.status == nil or not Task.TERMINAL[entry.status]) and not entry.abandoned
-      if slot and not ctx.governor:acquire_task(deadline) then
-        return nil, errors.new{ type = "timeout_error", retryable = true, task_id = entry.task_id,
-          message = "no max_in_flight slot came free before the deadline" }
+      if slot then
+        -- its slot waited for as a submit's is: ended by close or a stopped run, the task named
+        local token = stop_token(self, opts)
+        local got = ctx.governor:acquire_task(deadline, token)
+        if self.closed or token.interrupted then
+          if got then ctx.governor:release_task() end
+          return nil, errors.new{ type = "aborted", task_id = entry.task_id, idempotency_key = entry.idempotency_key,
+            message = (self.closed and "the client was closed" or "the run was stopped")
+              .. " while this re-attach to a task paid for already waited for its max_in_flight slot" }
+        end
+        if not got then
+          return nil, errors.new{ type = "timeout_error", retryable = true, task_id = entry.task_id,
+            message = "no max_in_flight slot came free before the deadline" }
+        end
       end
       return Task.new(self, ctx, entry.task_id, entry.status or "submitted", req, entry.idempotency_key, slot, {
         reattached = true, video_url = entry.video_url, last_frame_url = entry.last_frame_url,
@@ -308,18 +333,8 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   -- (a new try of a failed request gets a new key: the old one would answer with the failed task)
   local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
     or core.random_hex(16)
-  -- the submit's stop token: the client's own (`_naps`, which close interrupts), or one interrupted with
-  -- either that and the run's (`opts.cancel`). Interrupting it ends the wait for a slot, a pause before
-  -- another attempt, and withdraws an attempt waiting unsent in the client's 429 pause.
   local cancel = opts.cancel
-  local naps = self._naps or {}
-  self._naps = naps -- (what close interrupts)
-  local token = naps
-  if cancel then
-    token = {}
-    scheduler.link(cancel, token)
-    scheduler.link(naps, token)
-  end
+  local token = stop_token(self, opts)
   local slot = ctx.governor:acquire_task(deadline, token)
   -- stopped while this submit waited for its slot, or as it came free: no more calls, nothing paid
   if self.closed or token.interrupted then
@@ -390,7 +405,7 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
       stopped = function() return client.closed and "the client was closed" or nil end
       self._submit_stopped = stopped
     end
-    call = { stopped = stopped, token = naps }
+    call = { stopped = stopped, token = token }
   end
   submitting[key] = jkey or true
   local obj, a, b, c, d = http.request(ctx, "POST", "/v1/videos/generations", body, key, http.SUBMIT, nil, deadline,

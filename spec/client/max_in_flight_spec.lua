@@ -127,6 +127,45 @@ describe("a submit waiting for a max_in_flight slot #c", function()
     end)
   end)
 
+  -- A re-attach (a journaled task, paid for by an earlier client) waits for its slot as a submit does.
+  local function reattach_stopped(stop)
+    local dir = cleanup(util.tmpdir())
+    local path = dir .. "/j.journal"
+    local c1 = util.client_for(emu, { journal = path })
+    local paid = assert(c1:generate(util.request("paid before the restart", 4)))
+    c1:close()
+    local c2 = util.client_for(emu, { journal = path, max_in_flight = 1 })
+    local before = emu:created()
+    local again, err, h
+    local cancel = {}
+    seedance.run(function()
+      local first = assert(c2:generate(util.request("holds the slot", 4)))
+      h = seedance.spawn(function()
+        return c2:generate(util.request("paid before the restart", 4), { cancel = cancel, timeout = 5 })
+      end)
+      seedance.sleep(0.05)
+      stop(c2, cancel)
+      again, err = h:wait()
+      first:close()
+    end)
+    assert.is_nil(again)
+    assert.equals("aborted", err.type)
+    assert.equals(paid.id, err.task_id) -- the task paid for stays named
+    assert.equals(paid.idempotency_key, err.idempotency_key)
+    assert.equals(1, emu:created() - before)
+    c2:close()
+  end
+
+  it("#found ends a re-attach waiting for its max_in_flight slot when the client is closed, naming its task "
+    .. "#m-reattach-slot-wait-stops", function()
+    reattach_stopped(function(c) c:close() end)
+  end)
+
+  it("#found ends a re-attach waiting for its max_in_flight slot when its run is stopped, naming its task "
+    .. "#m-reattach-slot-wait-stops", function()
+    reattach_stopped(function(_, cancel) require("seedance.scheduler").interrupt(cancel) end)
+  end)
+
   it("#found pays for nothing and uploads nothing when the client is closed just as its slot comes free (the "
     .. "wait is over, the submit not yet begun) #m-submit-closed-while-waiting", function()
     closed_while_waiting("slot-free.png", function(c, first)
