@@ -3,7 +3,7 @@
 -- then complete a subcommand and a model name (the values of --model,
 -- --resolution and --size come from the validator's field table).
 local cli = require("helpers.cli")
-local core = require("seedance.core")
+local child = require("helpers.child")
 local parser = require("seedance.cli.parser")
 local process = require("helpers.process")
 local util = require("helpers.util")
@@ -22,11 +22,16 @@ local function script(shell, path)
   return out
 end
 
--- The values the validator lists for a field.
+-- The values the validator lists for a field, as a fresh process (the command's) sees them: this one's
+-- may hold models other specs added at run time (seedance.models).
 local function values_of(field)
-  for _, f in ipairs(core.request_fields()) do
-    if f.name == field then return f.values end
-  end
+  local code = "for _, f in ipairs(require('seedance.core').request_fields()) do if f.name == '" .. field
+    .. "' then print(table.concat(f.values, '\\n')) end end"
+  local p = assert(io.popen(child.command(code)))
+  local values = {}
+  for line in p:lines() do values[#values + 1] = line end
+  p:close()
+  return values
 end
 
 local function has(shell)
