@@ -85,15 +85,16 @@ M.UNDECODABLE_MAX = 3
 -- @local
 function M.new(client, ctx, id, status, request, idempotency_key, slot, extra, submitted, server_now, paid)
   local now = scheduler.now()
+  -- (nine fields named here: the table is made with room for the ones a wait adds, not grown twice)
   local t = setmetatable({ client = client, id = id, status = status, request = request,
-                           idempotency_key = idempotency_key, _ctx = ctx, _slot = slot, _t0 = now }, Task)
+                           idempotency_key = idempotency_key, _ctx = ctx, _slot = slot, _t0 = now,
+                           _server_offset = server_now and server_now - now or nil }, Task)
   if extra then
     for k, v in pairs(extra) do
       if k == "journal_key" then t._journal_key = v elseif k == "recorded" then t._recorded = v else t[k] = v end
     end
   end
   if not submitted then t._met = true end -- met by its id (after a restart): `created` may say when it began
-  if server_now then t._server_offset = server_now - now end
   compat.on_collect(t, "_gc", Task.__gc)
   if paid and not TERMINAL[status] and not t.abandoned then
     open[id] = idempotency_key or true
