@@ -93,7 +93,7 @@ return {
 ]] },
   { name = "window-slot-on-deadline",
     promise = "a call whose deadline passed gives the request window's slot back",
-    file = "src/engine_loop.c",
+    file = "src/engine_window.c",
     from = [[
     if (why != SD_FAIL_NONE) {
         sd_refuse(e, t, why, now);

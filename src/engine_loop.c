@@ -1,7 +1,8 @@
 /*
  * engine_loop.c: the engine's multi handle, the pools of easy handles,
  * starting and finishing transfers (each API call through its client's
- * request window), and the step with its work budget. The id table and result
+ * request window, whose queue is engine_window.c's), and the step with its
+ * work budget. The id table and result
  * queue are in engine_ids.c, the sockets, timer and Redis connections the step
  * polls in engine_poll.c, the watches' polls in engine_watch.c (engine_loop.h).
  * No Lua here: engine.c and engine_api.c touch Lua. Calls engine_transfer.c
@@ -119,7 +120,7 @@ static void sd_collect_jobs(sd_engine *e) {
 /* ---- starting and finishing ---- */
 
 /* Append a transfer to a FIFO (the start queue, or a window's waiting calls). */
-static void sd_fifo_push(sd_transfer **head, sd_transfer **tail, sd_transfer *t) {
+void sd_fifo_push(sd_transfer **head, sd_transfer **tail, sd_transfer *t) {
     t->snext = NULL;
     if (*tail != NULL) (*tail)->snext = t;
     else *head = t;
@@ -127,7 +128,7 @@ static void sd_fifo_push(sd_transfer **head, sd_transfer **tail, sd_transfer *t)
 }
 
 /* Remove t from a FIFO wherever it stands; 1 when it was there. */
-static int sd_fifo_remove(sd_transfer **head, sd_transfer **tail, sd_transfer *t) {
+int sd_fifo_remove(sd_transfer **head, sd_transfer **tail, sd_transfer *t) {
     sd_transfer **p = head, *prev = NULL;
     while (*p != NULL && *p != t) {
         prev = *p;
@@ -142,82 +143,11 @@ static int sd_fifo_remove(sd_transfer **head, sd_transfer **tail, sd_transfer *t
 
 /* A transfer is finished (or failed before any IO): its window moves, and its
  * result goes to the queue, or to its watch. */
-static void sd_finish(sd_engine *e, sd_transfer *t, int admitted, long long now) {
+void sd_finish(sd_engine *e, sd_transfer *t, int admitted, long long now) {
     t->state = SD_T_DONE;
     if (t->prof != NULL && admitted) sd_window_done(t->prof, sd_transfer_ok(t) ? t->status : 0);
     if (t->watch != NULL) sd_watch_done(e, t, now);
     else sd_engine_queue(e, &t->q);
-}
-
-/* An API call that will not start: it fails at once (a result, not a raise). */
-static void sd_refuse(sd_engine *e, sd_transfer *t, sd_fail why, long long now) {
-    sd_profile *p = t->prof;
-    if (why == SD_FAIL_PAUSED) {
-        t->wait_s = now < p->pause_until_us ? (double)(p->pause_until_us - now) / 1e6 : 0;
-        sd_transfer_fail(t, why, "the client is backing off from the service's rate limit for %.3g s more, "
-                         "past the deadline", t->wait_s);
-    } else {
-        sd_transfer_fail(t, why, "the deadline passed before the request could be sent");
-    }
-    sd_transfer_release_request(t);
-    t->code = CURLE_OK;
-    sd_finish(e, t, 0, now);
-}
-
-/* Refuse a profile's waiting calls that can wait no more (a deadline passed,
- * a pause that ends past it), and note when the next one may have to be. */
-static void sd_expire(sd_engine *e, sd_profile *p, long long now) {
-    sd_transfer *t = p->wait_head, *next;
-    p->check_us = -1;
-    for (; t != NULL; t = next) {
-        sd_fail why = sd_window_refuses(p, t, now);
-        next = t->snext;
-        if (why != SD_FAIL_NONE) {
-            sd_fifo_remove(&p->wait_head, &p->wait_tail, t);
-            p->nwaiting--;
-            sd_refuse(e, t, why, now);
-        } else if (t->deadline_us >= 0 && (p->check_us < 0 || t->deadline_us < p->check_us)) {
-            p->check_us = t->deadline_us;
-        }
-    }
-}
-
-/* Let a profile's waiting calls through while its window has room. */
-static void sd_admit(sd_engine *e, sd_profile *p, long long now) {
-    sd_transfer *t;
-    if (p->check_us >= 0 && now >= p->check_us) sd_expire(e, p, now);
-    while (p->wait_head != NULL && sd_window_open(p, now)) {
-        t = p->wait_head;
-        p->wait_head = t->snext;
-        if (p->wait_head == NULL) p->wait_tail = NULL;
-        p->nwaiting--;
-        if (p->governed) p->active++;
-        t->state = SD_T_STARTING;
-        sd_fifo_push(&e->shead, &e->stail, t);
-        e->nstarting++;
-    }
-}
-
-/* An API call enters its window (or its queue). */
-void sd_enter_window(sd_engine *e, sd_transfer *t, long long now) {
-    sd_profile *p = t->prof;
-    sd_fail why = sd_window_refuses(p, t, now);
-    t->eng = e;
-    if (why != SD_FAIL_NONE) {
-        sd_refuse(e, t, why, now);
-        return;
-    }
-    t->state = SD_T_WAITING;
-    sd_fifo_push(&p->wait_head, &p->wait_tail, t);
-    p->nwaiting++;
-    if (t->deadline_us >= 0 && (p->check_us < 0 || t->deadline_us < p->check_us)) p->check_us = t->deadline_us;
-    sd_admit(e, p, now);
-}
-
-long long sd_engine_api(sd_engine *e, sd_transfer *t) {
-    sd_engine_track(e, &t->q, SD_NODE_TRANSFER);
-    sd_enter_window(e, t, sd_now_us());
-    return t->q.id;
 }
 
 long long sd_engine_add(sd_engine *e, sd_request *rq) {
@@ -491,18 +421,6 @@ static void sd_resume_paused(sd_engine *e) {
             if (t->easy != NULL) curl_easy_pause(t->easy, CURLPAUSE_CONT);
         }
     }
-}
-
-/* The earliest time a waiting call of any profile may change state (pause end, deadline), -1 none. */
-static long long sd_window_wake(sd_engine *e) {
-    long long at = -1;
-    sd_profile *p;
-    for (p = e->profiles; p != NULL; p = p->next) {
-        if (p->nwaiting == 0) continue;
-        if (p->governed && p->pause_until_us > 0 && (at < 0 || p->pause_until_us < at)) at = p->pause_until_us;
-        if (p->check_us >= 0 && (at < 0 || p->check_us < at)) at = p->check_us;
-    }
-    return at;
 }
 
 size_t sd_engine_step(sd_engine *e, int timeout_ms) {

@@ -1,11 +1,12 @@
 /*
  * engine_loop.h: what the files of the engine's loop share, and nothing else
  * includes. engine_loop.c (the pools of easy handles, starting and finishing
- * transfers, the request windows' queues, the step and its budget) calls
- * engine_ids.c (the id table and the result queue), engine_poll.c (the
- * sockets and timer libcurl asks to have watched, and the Redis connections
- * polled beside them) and engine_watch.c (the watches' polls); engine_watch.c
- * calls back into engine_loop.c only to put a poll in its window.
+ * transfers, the step and its budget) and engine_window.c (the request
+ * windows' queues) call engine_ids.c (the id table and the result queue),
+ * engine_poll.c (the sockets and timer libcurl asks to have watched, and the
+ * Redis connections polled beside them) and engine_watch.c (the watches'
+ * polls); engine_watch.c calls back into engine_window.c only to put a poll
+ * in its window.
  */
 #ifndef SD_ENGINE_LOOP_H
 #define SD_ENGINE_LOOP_H
@@ -62,7 +63,20 @@ void sd_watch_free(sd_engine *e, sd_watch *w);
 
 /* ---- engine_loop.c ---- */
 
+/* Append a transfer to a FIFO (the start queue, or a window's waiting calls). */
+void sd_fifo_push(sd_transfer **head, sd_transfer **tail, sd_transfer *t);
+/* Remove t from a FIFO wherever it stands; 1 when it was there. */
+int sd_fifo_remove(sd_transfer **head, sd_transfer **tail, sd_transfer *t);
+/* A transfer is finished (or failed before any IO; admitted: it held room in its window). */
+void sd_finish(sd_engine *e, sd_transfer *t, int admitted, long long now);
+
+/* ---- engine_window.c: a profile's queue of waiting calls ---- */
+
 /* An API call enters its profile's window (or its queue of waiting calls). */
 void sd_enter_window(sd_engine *e, sd_transfer *t, long long now);
+/* Let a profile's waiting calls through while its window has room (refusing the expired). */
+void sd_admit(sd_engine *e, sd_profile *p, long long now);
+/* The earliest time a waiting call of any profile may change state (pause end, deadline), -1 none. */
+long long sd_window_wake(sd_engine *e);
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * engine_lua.h: what the engine's Lua-facing files share: engine.c (the
- * engine, its generic transfers), engine_api.c (a client's profile, its API
- * calls), engine_api_watch.c (its watches), engine_api_answer.c (a clean answer's values) and engine_redis.c (its Redis methods: the hand-over of a
- * finished Redis command by next()).
+ * engine, its generic transfers), engine_fields.c (its argument tables'
+ * fields), engine_api.c (a client's profile, its API calls),
+ * engine_api_watch.c (its watches), engine_api_answer.c (a clean answer's
+ * values) and engine_redis.c (its Redis methods: the hand-over of a finished
+ * Redis command by next()).
  */
 #ifndef SD_ENGINE_LUA_H
 #define SD_ENGINE_LUA_H
@@ -21,6 +23,23 @@ typedef struct sd_engine_box {
 
 /* The open engine at argument 1; raises on a closed one. */
 sd_engine *sd_check_engine(lua_State *L);
+
+/* engine_fields.c: the fields of an argument table t (arg: its position, for the error). */
+/* Raise "bad argument #arg (field 'key' must be <what>, got <type>)" about the value at the top. */
+int sd_field_error(lua_State *L, int arg, const char *key, const char *what);
+/* Push t[key] and return it as a string without NULs (any bytes with len), or NULL when nil and not
+ * required (a required one missing raises); the value stays on the stack, anchored. */
+const char *sd_opt_string(lua_State *L, int t, const char *key, int arg, int required, size_t *len);
+/* t[key] as a number >= 0 (def when nil); popped. */
+double sd_opt_number(lua_State *L, int t, const char *key, int arg, double def);
+/* t[key] as timeout seconds >= 0, math.huge (no limit) as 0, libcurl's "none" (0 when nil); popped. */
+double sd_opt_seconds(lua_State *L, int t, const char *key, int arg);
+/* t[key] as an integral number >= 0 (def when nil); popped. */
+double sd_opt_count(lua_State *L, int t, const char *key, int arg, double def);
+/* t[key] as a boolean (false when nil); popped. */
+int sd_opt_bool(lua_State *L, int t, const char *key, int arg);
+/* Seconds (float) to milliseconds for libcurl, rounded up, capped at LONG_MAX. */
+long sd_ms(double s);
 
 /* Push a table of the header lines in raw (lowercased names, trimmed values, repeats joined by LF). */
 void sd_push_headers(lua_State *L, const sd_buf *raw);

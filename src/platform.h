@@ -12,8 +12,9 @@
  *   platform_win32.c  Windows (QueryPerformanceCounter, Sleep,
  *                     BCryptGenRandom, CreateFileW without following reparse
  *                     points, LockFileEx, FlushFileBuffers, MoveFileExW,
- *                     GetFullPathNameW, DuplicateHandle, WSAPoll, socket,
- *                     CreateThread with critical sections and condition variables)
+ *                     GetFullPathNameW, DuplicateHandle), with
+ *                     platform_win32_io.c (WSAPoll, socket, CreateThread
+ *                     with critical sections and condition variables)
  *
  * Errors are errno values on both (the Windows file reports its own as the
  * nearest errno), so callers print them with sd_errstr() and name them the
