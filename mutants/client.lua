@@ -409,6 +409,15 @@ return {
     to = [[
   if false then
 ]] },
+  { name = "park-gc-respects-stop",
+    promise = "map paces the collector as it parks tasks only while the host lets the collector run",
+    file = "lua/seedance/task_wait.lua",
+    from = [[
+  if compat.gc_running() then collectgarbage("step", PARK_DEBT_KIB) end
+]],
+    to = [[
+  collectgarbage("step", PARK_DEBT_KIB)
+]] },
   { name = "reattach-slot-wait-stops",
     promise = "a re-attach to a journaled task waiting for a max_in_flight slot ends at close or when its run is "
       .. "stopped, aborted, naming the task paid for",

@@ -50,4 +50,13 @@ end
 -- end with is raised there as its text.
 M.prints_error_objects = _VERSION ~= "Lua 5.1" or rawget(_G, "jit") ~= nil
 
+--- Whether the collector runs (the host has not stopped it): `collectgarbage("isrunning")` on 5.2+ and
+-- LuaJIT 2.1; Lua 5.1 cannot tell, and says true.
+-- @treturn boolean
+local has_isrunning = pcall(collectgarbage, "isrunning")
+function M.gc_running()
+  if not has_isrunning then return true end
+  return collectgarbage("isrunning")
+end
+
 return M

@@ -19,6 +19,7 @@
 -- @local
 
 local answer = require("seedance.task_answer")
+local compat = require("seedance.compat")
 local errors = require("seedance.errors")
 local http = require("seedance.http")
 local numbers = require("seedance.numbers")
@@ -252,8 +253,9 @@ function Waiter:park()
   tm.parked(task)
   -- the collector paced by what parking leaves behind: the handle, its waiter and its submit's garbage
   -- (about 2 KiB) count once more as debt, so that a pool filling with thousands of parked tasks does not
-  -- pile their garbage up to the host's pause (by default twice the live heap) before a cycle frees it
-  collectgarbage("step", PARK_DEBT_KIB)
+  -- pile their garbage up to the host's pause (by default twice the live heap) before a cycle frees it;
+  -- never while the host has stopped the collector (an explicit step would run it)
+  if compat.gc_running() then collectgarbage("step", PARK_DEBT_KIB) end
   return true
 end
 

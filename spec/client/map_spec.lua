@@ -37,6 +37,25 @@ describe("seedance.map #c", function()
     assert.equals(100, last)
   end)
 
+  -- Parking an item paces the collector (a step per parked task, for the garbage it leaves): never
+  -- while the host has stopped it, since an explicit step runs even a stopped collector.
+  it("#found runs no collection while the host has stopped the collector #m-park-gc-respects-stop", function()
+    if _VERSION ~= "Lua 5.4" then return pending("a step that is a whole cycle (stepsize 40) is Lua 5.4's") end
+    collectgarbage("collect")
+    collectgarbage("incremental", 0, 0, 40) -- (a step, were one run, is a whole cycle)
+    collectgarbage("stop")
+    local ok, err = pcall(function()
+      do local _ = string.rep("x", 8 * 1024 * 1024) end -- garbage a collection would free
+      local before = collectgarbage("count")
+      local results = seedance.map(util.client_for(emu), util.requests("stopped ", 3), { concurrency = 3 })
+      for _, r in ipairs(results) do assert.equals("completed", r.task.status) end
+      assert.is_true(collectgarbage("count") >= before, "a collection ran while the host had stopped the collector")
+    end)
+    collectgarbage("restart")
+    collectgarbage("incremental", 0, 0, 13)
+    assert(ok, err)
+  end)
+
   it("stops starting new items after the first error with fail_fast", function()
     local reqs = { R{ prompt = "bad", duration = 99 } }
     for i = 2, 6 do reqs[i] = R("x" .. i) end
