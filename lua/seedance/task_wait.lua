@@ -236,7 +236,8 @@ end
 -- what its handle held goes to its watch in the engine (the Idempotency-Key,
 -- the item's number, its flags, its waiter's counts) and the handle goes
 -- away, so a task the engine polls costs a record in C, not a table web;
--- `unpark` makes the handle again for its next event.
+-- `unpark` makes the handle again for its next event. Parking paces the
+-- collector (2 KiB of debt) unless the host has stopped it.
 -- @treturn boolean whether it was parked (a handle with more than a parked task keeps is not)
 function Waiter:park()
   local task, kind, tm = self.task, getmetatable(self), tasks()
