@@ -411,12 +411,29 @@ return {
 ]] },
   { name = "park-gc-respects-stop",
     promise = "map paces the collector as it parks tasks only while the host lets the collector run",
-    file = "lua/seedance/task_wait.lua",
+    file = "lua/seedance/compat.lua",
     from = [[
-  if compat.gc_running() then collectgarbage("step", PARK_DEBT_KIB) end
+  if ok and running == false then return end
 ]],
     to = [[
-  collectgarbage("step", PARK_DEBT_KIB)
+]] },
+  { name = "park-gc-without-collectgarbage",
+    promise = "map works in a sandbox without collectgarbage (its pacing is skipped, every item completes)",
+    file = "lua/seedance/compat.lua",
+    from = [[
+  pcall(gc, "step", kib)
+]],
+    to = [[
+  gc("step", kib)
+]] },
+  { name = "reattach-timeout-names-key",
+    promise = "a re-attach whose max_in_flight slot wait reaches its deadline names the task and its Idempotency-Key",
+    file = "lua/seedance/client.lua",
+    from = [[
+            idempotency_key = entry.idempotency_key, message = "no max_in_flight slot came free before the "
+]],
+    to = [[
+            message = "no max_in_flight slot came free before the "
 ]] },
   { name = "reattach-slot-wait-stops",
     promise = "a re-attach to a journaled task waiting for a max_in_flight slot ends at close or when its run is "

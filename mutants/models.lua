@@ -1,6 +1,22 @@
 -- mutants/models.lua: mutations of the promises of models as data (seedance.models; mutants/catalogue.lua
 -- says how a row reads).
 return {
+  { name = "joined-whole-names",
+    promise = "a list of models (or words) too long for its message names whole items and counts the rest",
+    file = "src/validate_suggest.c",
+    from = [[
+    for (i = 0; i < total; i++) {
+        const char *sep = i ? ", " : "";
+        size_t need = strlen(sep) + strlen(list[i]) + (i + 1 < total ? SD_JOINED_TAIL : 0);
+        if (n + need >= cap) break;
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", sep, list[i]);
+    }
+    if (i < total) snprintf(out + n, cap - n, "%s%d more", i ? " and " : "", total - i);
+]],
+    to = [[
+    for (i = 0; i < total && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", list[i]);
+]] },
   { name = "models-duration-data",
     promise = "the duration range is the request's model's rules (a model added with max 30 takes 30)",
     file = "src/validate_checks.c",

@@ -30,12 +30,21 @@ static const char *const KEY_ADVICE[][2] = {
     {"seconds", "use duration (seconds)"},
     {NULL, NULL}};
 
-/* Comma-separated rendering of a NULL-terminated list. */
+/* Comma-separated rendering of a NULL-terminated list, whole items only: what does not fit in cap
+ * (at least 32 bytes) is counted at the end ("a, b and 7 more"), never cut mid-word. */
+#define SD_JOINED_TAIL 16 /* " and 9999 more" */
 const char *sd_joined(char *out, size_t cap, const char *const *list) {
     size_t n = 0;
+    int i, total = 0;
+    while (list[total]) total++;
     out[0] = '\0';
-    for (int i = 0; list[i] && n < cap; i++)
-        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", list[i]);
+    for (i = 0; i < total; i++) {
+        const char *sep = i ? ", " : "";
+        size_t need = strlen(sep) + strlen(list[i]) + (i + 1 < total ? SD_JOINED_TAIL : 0);
+        if (n + need >= cap) break;
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", sep, list[i]);
+    }
+    if (i < total) snprintf(out + n, cap - n, "%s%d more", i ? " and " : "", total - i);
     return out;
 }
 

@@ -314,12 +314,13 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
         if self.closed or token.interrupted then
           if got then ctx.governor:release_task() end
           return nil, errors.new{ type = "aborted", task_id = entry.task_id, idempotency_key = entry.idempotency_key,
-            message = (self.closed and "the client was closed" or "the run was stopped")
-              .. " while this re-attach to a task paid for already waited for its max_in_flight slot" }
+            message = (self.closed and "the client was closed" or "the run was stopped") .. " before this "
+              .. "re-attach to task " .. entry.task_id .. " (paid for already) took its max_in_flight slot" }
         end
         if not got then
           return nil, errors.new{ type = "timeout_error", retryable = true, task_id = entry.task_id,
-            message = "no max_in_flight slot came free before the deadline" }
+            idempotency_key = entry.idempotency_key, message = "no max_in_flight slot came free before the "
+              .. "deadline for the re-attach to task " .. entry.task_id .. " (paid for already)" }
         end
       end
       return Task.new(self, ctx, entry.task_id, entry.status or "submitted", req, entry.idempotency_key, slot, {

@@ -50,13 +50,15 @@ end
 -- end with is raised there as its text.
 M.prints_error_objects = _VERSION ~= "Lua 5.1" or rawget(_G, "jit") ~= nil
 
---- Whether the collector runs (the host has not stopped it): `collectgarbage("isrunning")` on 5.2+ and
--- LuaJIT 2.1; Lua 5.1 cannot tell, and says true.
--- @treturn boolean
-local has_isrunning = pcall(collectgarbage, "isrunning")
-function M.gc_running()
-  if not has_isrunning then return true end
-  return collectgarbage("isrunning")
+--- Pace the collector: `collectgarbage("step", kib)`, only while it runs. Nothing when the host has
+-- stopped it (an explicit step would run it; `isrunning` on 5.2+ and LuaJIT 2.1, which Lua 5.1 cannot
+-- tell), nor when the host took `collectgarbage` away or refuses the call (a sandbox).
+-- @tparam number kib KiB of debt
+function M.gc_step(kib)
+  local gc = collectgarbage
+  local ok, running = pcall(gc, "isrunning")
+  if ok and running == false then return end
+  pcall(gc, "step", kib)
 end
 
 return M

@@ -255,8 +255,8 @@ function Waiter:park()
   -- the collector paced by what parking leaves behind: the handle, its waiter and its submit's garbage
   -- (about 2 KiB) count once more as debt, so that a pool filling with thousands of parked tasks does not
   -- pile their garbage up to the host's pause (by default twice the live heap) before a cycle frees it;
-  -- never while the host has stopped the collector (an explicit step would run it)
-  if compat.gc_running() then collectgarbage("step", PARK_DEBT_KIB) end
+  -- never while the host has stopped the collector (an explicit step would run it), nor in a sandbox without it
+  compat.gc_step(PARK_DEBT_KIB)
   return true
 end
 

@@ -30,7 +30,8 @@ local function values_of(field)
   local p = assert(io.popen(child.command(code)))
   local values = {}
   for line in p:lines() do values[#values + 1] = line end
-  p:close()
+  assert(p:close(), "the child listing " .. field .. "'s values failed")
+  assert(#values > 0, "the validator lists no values for " .. field)
   return values
 end
 

@@ -56,6 +56,19 @@ describe("seedance.map #c", function()
     assert(ok, err)
   end)
 
+  it("#found works in a host without collectgarbage (a sandbox): parking skips its pacing "
+    .. "#m-park-gc-without-collectgarbage", function()
+    local gc = collectgarbage
+    rawset(_G, "collectgarbage", nil)
+    local ok, results = pcall(seedance.map, util.client_for(emu), util.requests("sandboxed ", 2), { concurrency = 2 })
+    rawset(_G, "collectgarbage", gc)
+    assert(ok, results)
+    for _, r in ipairs(results) do
+      assert.is_nil(r.error)
+      assert.equals("completed", r.task.status)
+    end
+  end)
+
   it("stops starting new items after the first error with fail_fast", function()
     local reqs = { R{ prompt = "bad", duration = 99 } }
     for i = 2, 6 do reqs[i] = R("x" .. i) end

@@ -128,7 +128,7 @@ describe("a submit waiting for a max_in_flight slot #c", function()
   end)
 
   -- A re-attach (a journaled task, paid for by an earlier client) waits for its slot as a submit does.
-  local function reattach_stopped(stop)
+  local function reattach_stopped(stop, want, timeout)
     local dir = cleanup(util.tmpdir())
     local path = dir .. "/j.journal"
     local c1 = util.client_for(emu, { journal = path })
@@ -141,7 +141,7 @@ describe("a submit waiting for a max_in_flight slot #c", function()
     seedance.run(function()
       local first = assert(c2:generate(util.request("holds the slot", 4)))
       h = seedance.spawn(function()
-        return c2:generate(util.request("paid before the restart", 4), { cancel = cancel, timeout = 5 })
+        return c2:generate(util.request("paid before the restart", 4), { cancel = cancel, timeout = timeout or 5 })
       end)
       seedance.sleep(0.05)
       stop(c2, cancel)
@@ -149,7 +149,7 @@ describe("a submit waiting for a max_in_flight slot #c", function()
       first:close()
     end)
     assert.is_nil(again)
-    assert.equals("aborted", err.type)
+    assert.equals(want or "aborted", err.type)
     assert.equals(paid.id, err.task_id) -- the task paid for stays named
     assert.equals(paid.idempotency_key, err.idempotency_key)
     assert.equals(1, emu:created() - before)
@@ -164,6 +164,11 @@ describe("a submit waiting for a max_in_flight slot #c", function()
   it("#found ends a re-attach waiting for its max_in_flight slot when its run is stopped, naming its task "
     .. "#m-reattach-slot-wait-stops", function()
     reattach_stopped(function(_, cancel) require("seedance.scheduler").interrupt(cancel) end)
+  end)
+
+  it("#found names the task and its Idempotency-Key when a re-attach's slot wait reaches its deadline "
+    .. "#m-reattach-timeout-names-key", function()
+    reattach_stopped(function() seedance.sleep(0.3) end, "timeout_error", 0.1)
   end)
 
   it("#found pays for nothing and uploads nothing when the client is closed just as its slot comes free (the "

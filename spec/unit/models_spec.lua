@@ -96,6 +96,27 @@ describe("seedance.models #c", function()
       problem(req{ model = name, return_last_frame = true }, "return_last_frame"))
   end)
 
+  it("#found names every model that fits in a message and counts the rest, never cutting a name short "
+    .. "#m-joined-whole-names", function()
+    -- in a child: sixty models more would stay in this state
+    local ok, out = require("helpers.child").lua([[
+      local seedance = require("seedance")
+      for i = 1, 60 do seedance.models.add(("model-%02d-with-a-long-name"):format(i), { like = "doubao-seedance-2.0" }) end
+      local _, err = seedance.validate({ prompt = "a cat" })
+      for _, p in ipairs(err.errors) do if p.field == "model" then io.write(p.message) end end
+    ]])
+    assert(ok, out)
+    local list, more = out:match("^required: one of (.-) and (%d+) more$")
+    assert.truthy(list, out)
+    local shown = 0
+    for name in (list .. ","):gmatch("%s*([^,]+),") do
+      shown = shown + 1
+      assert.truthy(name:match("^doubao%-seedance%-2%.0[%a%-]*$") or name:match("^model%-%d%d%-with%-a%-long%-name$"),
+        "a name cut short: " .. name)
+    end
+    assert.equals(64, shown + tonumber(more))
+  end)
+
   it("refuses a model nobody described, saying how to describe one #m-models-unknown-says-how", function()
     local msg = problem(req{ model = "doubao-seedance-3.0-pro" }, "model")
     assert.matches("seedance.models.add", msg, nil, true)
