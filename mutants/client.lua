@@ -22,9 +22,8 @@ return {
       { file = "lua/seedance/client.lua",
         from = [[
   if self.closed or token.interrupted then
-    if slot then ctx.governor:release_task() end
-    return keyed(key, errors.new{ type = "aborted", message = self.closed
-      and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
+    if slot then governor:release_task() end
+    return nil, self.closed and "closed" or "stopped"
   end
 ]],
         to = [[
@@ -208,9 +207,8 @@ return {
     file = "lua/seedance/client.lua",
     from = [[
   if self.closed or token.interrupted then
-    if slot then ctx.governor:release_task() end
-    return keyed(key, errors.new{ type = "aborted", message = self.closed
-      and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
+    if slot then governor:release_task() end
+    return nil, self.closed and "closed" or "stopped"
   end
 ]],
     to = [[
@@ -430,10 +428,10 @@ return {
     promise = "a re-attach whose max_in_flight slot wait reaches its deadline names the task and its Idempotency-Key",
     file = "lua/seedance/client.lua",
     from = [[
-            idempotency_key = entry.idempotency_key, message = "no max_in_flight slot came free before the "
+          idempotency_key = entry.idempotency_key, message = "no max_in_flight slot came free before the "
 ]],
     to = [[
-            message = "no max_in_flight slot came free before the "
+          message = "no max_in_flight slot came free before the "
 ]] },
   { name = "reattach-slot-wait-stops",
     promise = "a re-attach to a journaled task waiting for a max_in_flight slot ends at close or when its run is "
@@ -441,12 +439,10 @@ return {
     timeout = 90,
     file = "lua/seedance/client.lua",
     from = [[
-        local got = ctx.governor:acquire_task(deadline, token)
-        if self.closed or token.interrupted then
+      if slot then _, why = take_slot(self, opts, deadline) end
 ]],
     to = [[
-        local got = ctx.governor:acquire_task(deadline)
-        if false then
+      if slot then why = not ctx.governor:acquire_task(deadline) and "timeout" or nil end
 ]] },
   { name = "slot-wait-ends-when-closed",
     promise = "a client closed while a submit waits for a max_in_flight slot (a running task holds it) ends that "
@@ -464,9 +460,9 @@ return {
     timeout = 90,
     file = "lua/seedance/client.lua",
     from = [[
-  local slot = ctx.governor:acquire_task(deadline, token)
+  local slot = governor:acquire_task(deadline, token)
 ]],
     to = [[
-  local slot = ctx.governor:acquire_task(deadline)
+  local slot = governor:acquire_task(deadline)
 ]] },
 }

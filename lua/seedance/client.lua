@@ -276,6 +276,21 @@ local function stop_token(self, opts)
   return token
 end
 
+-- Wait for one of the client's max_in_flight slots on the submit's stop token: the token, the slot
+-- taken; or nil and why not: "closed" or "stopped" (nothing taken, also when the slot came free just as
+-- the client closed or the run stopped), or "timeout" (the deadline came first).
+local function take_slot(self, opts, deadline)
+  local governor = self._ctx.governor
+  local token = stop_token(self, opts)
+  local slot = governor:acquire_task(deadline, token)
+  if self.closed or token.interrupted then
+    if slot then governor:release_task() end
+    return nil, self.closed and "closed" or "stopped"
+  end
+  if not slot then return nil, "timeout" end
+  return token
+end
+
 -- Re-attach to the journal's task for key jkey, or submit (and pay) body, or sent's JSON when body is nil
 -- (req: the caller's request, kept by the task). Once the submit's Idempotency-Key is chosen, every error
 -- it ends with carries it (`idempotency_key`): an answer lost after the service made (and billed) the task
@@ -307,21 +322,17 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
     elseif entry and entry.task_id then
       -- paid for already: re-attach instead of submitting again
       local slot = (entry.status == nil or not Task.TERMINAL[entry.status]) and not entry.abandoned
-      if slot then
-        -- its slot waited for as a submit's is: ended by close or a stopped run, the task named
-        local token = stop_token(self, opts)
-        local got = ctx.governor:acquire_task(deadline, token)
-        if self.closed or token.interrupted then
-          if got then ctx.governor:release_task() end
-          return nil, errors.new{ type = "aborted", task_id = entry.task_id, idempotency_key = entry.idempotency_key,
-            message = (self.closed and "the client was closed" or "the run was stopped") .. " before this "
-              .. "re-attach to task " .. entry.task_id .. " (paid for already) took its max_in_flight slot" }
-        end
-        if not got then
-          return nil, errors.new{ type = "timeout_error", retryable = true, task_id = entry.task_id,
-            idempotency_key = entry.idempotency_key, message = "no max_in_flight slot came free before the "
-              .. "deadline for the re-attach to task " .. entry.task_id .. " (paid for already)" }
-        end
+      -- its slot waited for as a submit's is: ended by close or a stopped run, the task named
+      local _, why
+      if slot then _, why = take_slot(self, opts, deadline) end
+      if why == "timeout" then
+        return nil, errors.new{ type = "timeout_error", retryable = true, task_id = entry.task_id,
+          idempotency_key = entry.idempotency_key, message = "no max_in_flight slot came free before the "
+            .. "deadline for the re-attach to task " .. entry.task_id .. " (paid for already)" }
+      elseif why then
+        return nil, errors.new{ type = "aborted", task_id = entry.task_id, idempotency_key = entry.idempotency_key,
+          message = (why == "closed" and "the client was closed" or "the run was stopped") .. " before this "
+            .. "re-attach to task " .. entry.task_id .. " (paid for already) took its max_in_flight slot" }
       end
       return Task.new(self, ctx, entry.task_id, entry.status or "submitted", req, entry.idempotency_key, slot, {
         reattached = true, video_url = entry.video_url, last_frame_url = entry.last_frame_url,
@@ -335,17 +346,13 @@ function attach_or_pay(self, req, sent, opts, deadline, jkey, hash, body, busy)
   local key = (not attempt and entry and entry.idempotency_key) or (not busy and opts.idempotency_key)
     or core.random_hex(16)
   local cancel = opts.cancel
-  local token = stop_token(self, opts)
-  local slot = ctx.governor:acquire_task(deadline, token)
-  -- stopped while this submit waited for its slot, or as it came free: no more calls, nothing paid
-  if self.closed or token.interrupted then
-    if slot then ctx.governor:release_task() end
-    return keyed(key, errors.new{ type = "aborted", message = self.closed
-      and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
-  end
-  if not slot then
+  local token, no_slot = take_slot(self, opts, deadline)
+  if no_slot == "timeout" then
     return keyed(key, errors.new{ type = "timeout_error", retryable = true,
       message = "no max_in_flight slot came free before the deadline" })
+  elseif no_slot then -- stopped while this submit waited for its slot, or as it came free: nothing paid
+    return keyed(key, errors.new{ type = "aborted", message = no_slot == "closed"
+      and "the client was closed while this submit waited" or "the run was stopped while this submit waited" })
   end
   local berr
   if not body then
