@@ -144,17 +144,19 @@ static void check_integer(sd_vctx *v, const char *name, int idx, double lo, doub
 void sd_check_model(sd_vctx *v, const char *name, int idx) {
     lua_State *L = v->L;
     sd_path at = {name, 0, NULL};
-    const char *names[SD_MODELS_MAX + 1];
+    const char *names[SD_MODELS_MAX + 1], *s = NULL;
     char all[400], got[96], want[440];
+    size_t len = 0;
     if (lua_type(L, idx) == LUA_TSTRING) {
-        size_t len;
-        const char *s = lua_tolstring(L, idx, &len);
+        s = lua_tolstring(L, idx, &len);
         v->model = sd_model_find(L, idx);
         if (v->model) {
             sd_json_text(v, s, len, 1); /* a model's name: plain ASCII (validate_models.c) */
             return;
         }
-        sd_model_names(L, names, SD_MODELS_MAX); /* (the names for the error only) */
+    }
+    sd_model_names(L, names, SD_MODELS_MAX); /* (the names for the error only) */
+    if (s != NULL) {
         sd_joined(all, sizeof all, names);
         sd_describe(L, idx, got, sizeof got);
         const char *closest = sd_closest(names, s, len);
@@ -164,10 +166,7 @@ void sd_check_model(sd_vctx *v, const char *name, int idx) {
             sd_problem(v, &at, "unknown model %s (%s); did you mean %s?", got, DESCRIBE_MODEL, closest);
         else
             sd_problem(v, &at, "unknown model %s; the models are %s; %s", got, all, DESCRIBE_MODEL);
-        return;
-    }
-    sd_model_names(L, names, SD_MODELS_MAX);
-    if (lua_isnil(L, idx)) {
+    } else if (lua_isnil(L, idx)) {
         sd_problem(v, &at, "required: one of %s", sd_joined(all, sizeof all, names));
     } else {
         snprintf(want, sizeof want, "a string, one of %s", sd_joined(all, sizeof all, names));

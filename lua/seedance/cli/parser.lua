@@ -134,7 +134,6 @@ local function settings_flags(cmd)
       :target("verbose"))
 end
 
-
 -- Flags of the result: where to save it, how long to wait; `extra` are more flags for the group.
 local function result_flags(cmd, extra)
   note("-o", true, cmd)   -- --output's hidden short name
