@@ -54,4 +54,17 @@ return {
     to = [[
         s[22] != ':' || s[25] != ' ')
 ]] },
+  { name = "kind-nofollow",
+    promise = "core.kind reports a symbolic link as a link, never what it points to, unless asked to follow",
+    file = "src/fs.c",
+    from = [[
+static int sd_core_kind(lua_State *L) {
+    const char *path = sd_checkcstring(L, 1);
+    int follow = lua_toboolean(L, 2);
+]],
+    to = [[
+static int sd_core_kind(lua_State *L) {
+    const char *path = sd_checkcstring(L, 1);
+    int follow = 1;
+]] },
 }

@@ -32,7 +32,7 @@ return {
     promise = "the download's companion files (.part, .part.meta) are checked before paying",
     file = "lua/seedance/files.lua",
     from = [[
-    if cst and cst.type ~= "file" and cst.type ~= "link" then
+    if ckind and ckind ~= "file" and ckind ~= "link" then
 ]],
     to = [[
     if false then
@@ -51,7 +51,7 @@ return {
     timeout = 60,
     file = "lua/seedance/files.lua",
     from = [[
-  if st and st.type ~= "file" and st.type ~= "link" then
+  if kind and kind ~= "file" and kind ~= "link" then
 ]],
     to = [[
   if false then

@@ -1,6 +1,6 @@
 /*
  * fs.c: the local file operations the Lua layer needs and plain Lua lacks
- * (core.stat, core.read_file, core.probe_dir, core.lock, core.append_sync,
+ * (core.stat, core.kind, core.read_file, core.probe_dir, core.lock, core.append_sync,
  * core.remove, core.replace, core.random_hex, core.file_id). Every path opened here is
  * opened without following a symbolic link in its last component, so a
  * planted link never redirects a read or a write. The calls themselves are in the platform layer
@@ -19,14 +19,18 @@
 
 #define SD_LOCK_MT "seedance.lock"
 
+/* The short name of an errno value, as the calls below return it. */
+static const char *sd_fs_code(int err) {
+    return err == ENOENT ? "ENOENT" : err == EACCES ? "EACCES" : err == EISDIR ? "EISDIR"
+         : err == ELOOP ? "ELOOP" : err == ENOSPC ? "ENOSPC" : err == EROFS ? "EROFS"
+         : err == ENOTDIR ? "ENOTDIR" : err == EWOULDBLOCK ? "EWOULDBLOCK" : "EIO";
+}
+
 /* Push nil, "<path>: <strerror>", "<ENAME>" and return 3. */
 static int sd_fs_fail(lua_State *L, const char *path, int err) {
-    const char *code = err == ENOENT ? "ENOENT" : err == EACCES ? "EACCES" : err == EISDIR ? "EISDIR"
-                     : err == ELOOP ? "ELOOP" : err == ENOSPC ? "ENOSPC" : err == EROFS ? "EROFS"
-                     : err == ENOTDIR ? "ENOTDIR" : err == EWOULDBLOCK ? "EWOULDBLOCK" : "EIO";
     lua_pushnil(L);
     lua_pushfstring(L, "%s: %s", path, sd_errstr(err));
-    lua_pushstring(L, code);
+    lua_pushstring(L, sd_fs_code(err));
     return 3;
 }
 
@@ -55,6 +59,24 @@ static int sd_core_stat(lua_State *L) {
         lua_setfield(L, -2, "mode");
     }
     return 1;
+}
+
+/* core.kind(path[, follow]) -> type, size | nil, code: core.stat's type and size as two values, or
+ * nil and its code ("ENOENT", ...) with no message. No table and no string made: what a download's
+ * checks ask of each of its files, many times a task, in a host's frame. */
+static int sd_core_kind(lua_State *L) {
+    const char *path = sd_checkcstring(L, 1);
+    int follow = lua_toboolean(L, 2);
+    sd_stat st;
+    if (sd_path_stat(path, &st, follow) != 0) {
+        int err = errno;
+        lua_pushnil(L);
+        lua_pushstring(L, sd_fs_code(err));
+        return 2;
+    }
+    lua_pushstring(L, sd_fs_type(st.type));
+    sd_pushbig(L, st.size);
+    return 2;
 }
 
 /* core.file_id(path[, follow]) -> "dev:ino" | nil, message, code. The identity
@@ -268,6 +290,7 @@ static int sd_lock_unlock(lua_State *L) {
 
 static const luaL_Reg sd_fs_funcs[] = {
     {"stat", sd_core_stat},
+    {"kind", sd_core_kind},
     {"file_id", sd_core_file_id},
     {"read_file", sd_core_read_file},
     {"probe_dir", sd_core_probe_dir},

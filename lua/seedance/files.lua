@@ -16,6 +16,9 @@ M.UPLOAD_MAX = 20 * 1024 * 1024
 --- Longest file name (one path component, in bytes) the file systems we run on take.
 M.NAME_MAX = 255
 
+-- The files a download keeps beside its target while it runs (a part and its validator).
+local COMPANIONS = { ".part", ".part.meta" }
+
 local function io_error(path, msg, extra)
   local e = errors.new{ type = "io_error", retryable = false, path = path, message = path .. ": " .. msg }
   for k, v in pairs(extra or {}) do e[k] = v end
@@ -66,8 +69,8 @@ end
 -- @tparam string path
 -- @treturn integer|nil
 function M.size(path)
-  local st = core.stat(path)
-  return st and st.type == "file" and st.size or nil
+  local kind, size = core.kind(path)
+  return kind == "file" and size or nil
 end
 
 --- Remove a file (a link itself, never what it points to); quiet when absent.
@@ -128,15 +131,16 @@ function M.check_output(path, probe, shown)
   local why = M.path_problem(path)
   shown = shown or path
   if why then return nil, errors.new{ type = "io_error", retryable = false, message = "output: " .. why } end
-  local st = core.stat(path)
-  if st and st.type ~= "file" and st.type ~= "link" then
-    return io_error(shown, "is a " .. st.type .. ", not a file; choose another output path")
+  -- (core.kind: no table, no message for a file not there yet; a download checks several a task)
+  local kind = core.kind(path)
+  if kind and kind ~= "file" and kind ~= "link" then
+    return io_error(shown, "is a " .. kind .. ", not a file; choose another output path")
   end
   -- the companions the download makes beside it: never anything but files, and names that fit
-  for _, suffix in ipairs{ ".part", ".part.meta" } do
-    local cst = core.stat(path .. suffix)
-    if cst and cst.type ~= "file" and cst.type ~= "link" then
-      return io_error(shown, shown .. suffix .. " (where the download is kept while it runs) is a " .. cst.type
+  for _, suffix in ipairs(COMPANIONS) do
+    local ckind = core.kind(path .. suffix)
+    if ckind and ckind ~= "file" and ckind ~= "link" then
+      return io_error(shown, shown .. suffix .. " (where the download is kept while it runs) is a " .. ckind
         .. "; remove it or choose another output path")
     end
   end
@@ -146,14 +150,16 @@ function M.check_output(path, probe, shown)
       .. "'.part.meta' it would pass the %d-byte limit of a name", #base, M.NAME_MAX))
   end
   local dir = M.dirname(path)
-  local dst, derr = core.stat(dir)
-  if not dst then
+  local dkind = core.kind(dir)
+  if not dkind then
+    local _, derr, code = core.stat(dir) -- (the message, only now)
+    derr = derr or code or "not found"
     local reason = tostring(derr):match(": ([^:]*)$") or tostring(derr)
     return io_error(shown, "its folder " .. M.dirname(shown) .. " does not exist (" .. M.dirname(shown) .. ": "
       .. reason .. ")")
   end
-  if dst.type ~= "directory" and dst.type ~= "link" then -- a link to a folder is a folder
-    return io_error(shown, M.dirname(shown) .. " is a " .. dst.type .. ", not a folder")
+  if dkind ~= "directory" and dkind ~= "link" then -- a link to a folder is a folder
+    return io_error(shown, M.dirname(shown) .. " is a " .. dkind .. ", not a folder")
   end
   if probe == false then return true end
   local ok, perr = core.probe_dir(dir)

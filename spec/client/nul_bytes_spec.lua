@@ -18,7 +18,7 @@ describe("strings holding a NUL byte #c #compat", function()
     local dir = cleanup(util.tmpdir())
     local p = dir .. "/f\0.x"
     for _, call in ipairs{
-      { "stat", p }, { "file_id", p }, { "read_file", p, 10 }, { "probe_dir", p }, { "append_sync", p, "x" },
+      { "stat", p }, { "kind", p }, { "file_id", p }, { "read_file", p, 10 }, { "probe_dir", p }, { "append_sync", p, "x" },
       { "remove", p }, { "replace", p, dir .. "/g" }, { "replace", dir .. "/g", p }, { "lock", p }, { "file", p },
     } do
       local ok, err = pcall(core[call[1]], call[2], call[3])
