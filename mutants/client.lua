@@ -4,10 +4,10 @@ return {
     promise = "Authorization goes only to the API host, never to the media host",
     file = "lua/seedance/context.lua",
     from = [[
-    local spec = spec_of(parts.url, dl.timeout, parts.scheme)
+    local spec = spec_of(parts.url, timeout, parts.scheme)
 ]],
     to = [[
-    local spec = spec_of(parts.url, dl.timeout, parts.scheme); spec.headers[#spec.headers + 1] = "Authorization: Bearer " .. key
+    local spec = spec_of(parts.url, timeout, parts.scheme); spec.headers = { spec.headers[1], "Authorization: Bearer " .. key }
 ]] },
   { name = "closed-client-refuses",
     promise = "a closed client makes no more calls, and its journal takes no more records",

@@ -33,10 +33,10 @@ return {
     timeout = 120,
     file = "lua/seedance/download.lua",
     from = [[
-      if_range = have > 0 and validator or nil, timeout = left,
+    local r = scheduler.transfer(ctx.media_spec(parts, part, meta, left, have > 0 and have or nil,
 ]],
     to = [[
-      if_range = have > 0 and validator or nil, timeout = 0,
+    local r = scheduler.transfer(ctx.media_spec(parts, part, meta, 0, have > 0 and have or nil,
 ]] },
   { name = "download-progress-counts-part",
     promise = "a resumed download's on_progress counts the bytes already in .part (done from the part's size, total the whole file)",
@@ -123,10 +123,10 @@ return {
     promise = "a retried download resumes the part with Range instead of fetching it all again",
     file = "lua/seedance/download.lua",
     from = [[
-      output = part, validator_file = meta, resume_from = have > 0 and have or nil,
+    local r = scheduler.transfer(ctx.media_spec(parts, part, meta, left, have > 0 and have or nil,
 ]],
     to = [[
-      output = part, validator_file = meta, resume_from = nil,
+    local r = scheduler.transfer(ctx.media_spec(parts, part, meta, left, nil,
 ]] },
   { name = "resume-needs-validator",
     promise = "a part is resumed only when its validator was kept; else the download starts over",

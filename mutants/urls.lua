@@ -40,10 +40,10 @@ return {
     promise = "result URLs never go to link-local addresses",
     file = "lua/seedance/urls.lua",
     from = [[
-    return nil, string.format("result URL '%s' points at a link-local address (where cloud metadata lives)", shown)
+    return nil, string.format("result URL '%s' points at a link-local address (where cloud metadata lives)",
 ]],
     to = [[
-    return p
+    do return p end return nil, string.format("result URL '%s' points at a link-local address (where cloud metadata lives)",
 ]] },
   { name = "url-message-masks-userinfo",
     promise = "messages never quote a URL's user info (password)",

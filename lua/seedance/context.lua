@@ -150,9 +150,11 @@ function M.new(settings, key, base, jrnl)
   }
 
   -- Settings every other transfer (a download) shares.
+  -- (one list for every download: the engine only reads it)
+  local media_headers = { user_agent }
   local function spec_of(url, timeout, scheme)
     return {
-      url = url, headers = { user_agent },
+      url = url, headers = media_headers,
       timeout = timeout, connect_timeout = settings.connect_timeout,
       ca_file = settings.ca_file, proxy = proxy_for(scheme), guard_link_local = true,
     }
@@ -162,12 +164,16 @@ function M.new(settings, key, base, jrnl)
   -- redirect followed by libcurl (the download checks each Location as a result
   -- URL and follows it itself, so a proxy in the way hides no target from it).
   -- @tparam table parts the checked URL (see `seedance.urls.check_media`)
-  -- @tparam table dl `output`, `validator_file`, `resume_from`, `if_range`, `timeout`
+  -- @tparam string output the file the body goes to (the part)
+  -- @tparam string validator_file where the answer's validator is kept (the part's .meta)
+  -- @tparam number timeout seconds
+  -- @tparam[opt] integer resume_from bytes already in `output` (a Range request from there)
+  -- @tparam[opt] string if_range the validator those bytes were fetched under (If-Range)
   -- @treturn table
-  function ctx.media_spec(parts, dl)
-    local spec = spec_of(parts.url, dl.timeout, parts.scheme)
-    spec.output, spec.validator_file = dl.output, dl.validator_file
-    spec.resume_from, spec.if_range = dl.resume_from, dl.if_range
+  function ctx.media_spec(parts, output, validator_file, timeout, resume_from, if_range)
+    local spec = spec_of(parts.url, timeout, parts.scheme)
+    spec.output, spec.validator_file = output, validator_file
+    spec.resume_from, spec.if_range = resume_from, if_range
     spec.max_file = settings.max_download
     spec.low_speed_limit = settings.min_download_rate > 0 and settings.min_download_rate or nil
     spec.low_speed_time = settings.min_download_rate > 0 and 30 or nil

@@ -228,13 +228,13 @@ function M.run(task, path, opts, env)
     end
     if not hop then first_scheme = parts.scheme end
     local t0 = scheduler.now()
-    local r = scheduler.transfer(ctx.media_spec(parts, {
-      output = part, validator_file = meta, resume_from = have > 0 and have or nil,
-      if_range = have > 0 and validator or nil, timeout = left,
-    }), { track = env.track, tick = on_tick and 0.1 or nil, on_tick = on_tick })
-    ctx.log("info", "GET %s -> %s in %s s (%d bytes%s)", parts.host .. (parts.path or ""),
-      r.ok and tostring(r.status) or r.kind, numbers.format("%.3f", scheduler.now() - t0), r.bytes or 0,
-      have > 0 and ", resumed" or "")
+    local r = scheduler.transfer(ctx.media_spec(parts, part, meta, left, have > 0 and have or nil,
+      have > 0 and validator or nil), { track = env.track, tick = on_tick and 0.1 or nil, on_tick = on_tick })
+    if ctx.logs then -- (its strings made only for a log that is written)
+      ctx.log("info", "GET %s -> %s in %s s (%d bytes%s)", parts.host .. (parts.path or ""),
+        r.ok and tostring(r.status) or r.kind, numbers.format("%.3f", scheduler.now() - t0), r.bytes or 0,
+        have > 0 and ", resumed" or "")
+    end
     if cb_err then return nil, cb_err end
     if env.closed() then return nil, err_of{ type = "aborted", message = "task closed during its download" } end
     local d = M.decide{ result = r, have = have, validator = validator, size = files.size(part) or 0,

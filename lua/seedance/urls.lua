@@ -108,16 +108,17 @@ end
 function M.check_media(s, allow_insecure)
   local p, err = M.parse(s)
   if not p then return nil, string.format("result URL is not a URL (%s)", tostring(err)) end
-  local shown = M.redact(s)
+  -- (the URL as a message shows it is made only for a message: a download checks one a task)
   if p.scheme ~= "http" and p.scheme ~= "https" then
-    return nil, string.format("result URL '%s' is not http(s)", shown)
+    return nil, string.format("result URL '%s' is not http(s)", M.redact(s))
   end
   if M.is_link_local(p.host) then
-    return nil, string.format("result URL '%s' points at a link-local address (where cloud metadata lives)", shown)
+    return nil, string.format("result URL '%s' points at a link-local address (where cloud metadata lives)",
+      M.redact(s))
   end
   if p.scheme == "http" and not M.is_loopback(p.host) and not allow_insecure then
     return nil, string.format("result URL '%s' is plain http to another host; only https (or http to this "
-      .. "machine) is fetched, unless allow_insecure_media is set for a gateway of your own", shown)
+      .. "machine) is fetched, unless allow_insecure_media is set for a gateway of your own", M.redact(s))
   end
   return p
 end
