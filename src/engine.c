@@ -297,7 +297,10 @@ static int sd_engine_step_l(lua_State *L) {
 void sd_push_headers(lua_State *L, const sd_buf *raw) {
     const char *p = raw->data, *end = raw->data ? raw->data + raw->len : NULL;
     sd_header_field f;
-    lua_newtable(L);
+    int n = 0;
+    while (n < 64 && sd_header_next(&p, end, &f)) n++; /* its size first: the table is made once */
+    lua_createtable(L, 0, n);
+    p = raw->data;
     while (sd_header_next(&p, end, &f)) {
         luaL_Buffer name;
         size_t i;

@@ -49,8 +49,10 @@ Estimate.__index = Estimate
 --   clock set wrong cannot move its estimate)
 -- @treturn table the estimate
 function M.new(start, scale, met)
-  -- `sure`: start is when the task began (its submit was seen, or its created time said so)
-  return setmetatable({ start = start, scale = scale or 1, met = met or nil, sure = not met, shown = 0 }, Estimate)
+  -- `sure`: start is when the task began (its submit was seen, or its created time said so); the
+  -- fields `observe` sets are named too, so the table is made at its size once, not grown by the first answer
+  return setmetatable({ start = start, scale = scale or 1, met = met or nil, sure = not met, shown = 0,
+    status = nil, estimated = nil, last_t = nil, last_p = nil, first_t = nil, first_p = nil }, Estimate)
 end
 
 --- Note what an answer said about the task.
