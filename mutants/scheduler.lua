@@ -14,10 +14,10 @@ return {
     promise = "one step hands finished transfers over within the frame budget; the rest wait in the engine",
     file = "lua/seedance/scheduler.lua",
     from = [[
-    if n >= M.HANDOVERS or ((n == 1 or n % 8 == 0) and now() > stop_at) then return end
+    if n >= most or ((n == 1 or n % 8 == 0) and now() > stop_at) then return end
 ]],
     to = [[
-    if n >= M.HANDOVERS then return end
+    if n >= most then return end
 ]] },
   { name = "error-handler-unjoined",
     promise = "the error handler gets only errors of spawned coroutines nobody waits on (never a waited one's, nor run's own)",
@@ -105,7 +105,7 @@ return {
     promise = "seedance.step called from inside a step raises",
     file = "lua/seedance/scheduler.lua",
     from = [[
-  if stepping then error("seedance.step called from inside a step", 2) end
+  if stepping then error("seedance.step called from inside a step", 3) end
 ]],
     to = [[
 ]] },
@@ -164,5 +164,23 @@ return {
 ]],
     to = [[
   for rec, gen in pairs(token.sleepers or {}) do wake(rec, gen) break end
+]] },
+  { name = "resume-count",
+    promise = "a host's step resumes at most RESUMES coroutines, however much of its time budget is left",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  runner.resume_ready(stop_at, p and p.resumes or M.RESUMES)
+]],
+    to = [[
+  runner.resume_ready(stop_at, p and p.resumes or math.huge)
+]] },
+  { name = "pump-budget",
+    promise = "plain code that blocks steps with the pump's budget (M.PUMP), never a host's frame budget",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+    step_once(wait, true)
+]],
+    to = [[
+    step_once(wait, false)
 ]] },
 }

@@ -48,11 +48,11 @@ local wake, current, suspend = runner.wake, runner.current, runner.suspend
 -- finished transfers read, microseconds (see `engine:budget`).
 M.ENGINE_BUDGET = { starts = 12, downloads = 2, sockets = 16, answers = 32, us = 300 }
 
---- Results and watch events handed over in one step, at most.
-M.HANDOVERS = 32
+--- Results and watch events handed over in one host's `step`, at most.
+M.HANDOVERS = 12
 
---- Coroutines resumed in one step, at most.
-M.RESUMES = 32
+--- Coroutines resumed in one host's `step`, at most.
+M.RESUMES = 12
 
 --- Bytes of downloads one `step` may write to their files (512 KiB): a download
 -- that would write more waits for the next step, so a fast one (a video served at
@@ -126,7 +126,7 @@ end
 
 -- Hand finished transfers and watch events to their waiters, at most HANDOVERS
 -- and until stop_at (at least one); the rest stay queued in the engine for the next step.
-local function dispatch(stop_at)
+local function dispatch(stop_at, most)
   local eng = engine
   if not eng then return end
   local n = 0
@@ -149,20 +149,26 @@ local function dispatch(stop_at)
     end
     n = n + 1
     -- (a handover is a few table writes: the clock is read after the first, then every eighth)
-    if n >= M.HANDOVERS or ((n == 1 or n % 8 == 0) and now() > stop_at) then return end
+    if n >= most or ((n == 1 or n % 8 == 0) and now() > stop_at) then return end
     id = eng:pop()
   end
 end
 
---- Seconds of Lua work one `step` may do (a frame budget; default 0.3 ms):
+--- Seconds of Lua work one host's `step` may do (a frame budget; default 0.15 ms):
 -- handing finished transfers over and resuming ready coroutines stop once
 -- it is spent (after at least one of each), or after HANDOVERS and RESUMES,
 -- and the rest wait for the next step. The engine's own work has its budget
 -- (`ENGINE_BUDGET`).
-M.budget = 0.0003
+M.budget = 0.00015
 
--- The body of step (a named function: no closure is made per step).
-local function step_body(timeout)
+--- The same budget for the steps of plain code that blocks (a blocking call,
+-- `seedance.run`): no host frame waits on them, and they step again at once,
+-- so each does more before the next (fewer steps for the same work).
+M.PUMP = { budget = 0.0003, handovers = 32, resumes = 32 }
+
+-- The body of step (a named function: no closure is made per step); pump: a blocking
+-- call's step (M.PUMP's budget), else a host's (M.budget, HANDOVERS, RESUMES).
+local function step_body(timeout, pump)
   timeout = timeout or 0
   if doomed[1] then
     local ids = doomed
@@ -179,12 +185,22 @@ local function step_body(timeout)
   elseif timeout > 0 then
     core.sleep(timeout)
   end
-  local stop_at = now() + M.budget
-  dispatch(stop_at)
+  local p = pump and M.PUMP
+  local stop_at = now() + (p and p.budget or M.budget)
+  dispatch(stop_at, p and p.handovers or M.HANDOVERS)
   runner.fire_timers()
   -- Resume what was ready when the step began, within the frame budget; the
   -- rest (and what these resumes make ready) waits in the queue for the next step.
-  runner.resume_ready(stop_at, M.RESUMES)
+  runner.resume_ready(stop_at, p and p.resumes or M.RESUMES)
+end
+
+-- One step, never from inside another (a host's, or with pump a blocking call's).
+local function step_once(timeout, pump)
+  if stepping then error("seedance.step called from inside a step", 3) end
+  stepping = true
+  local ok, err = pcall(step_body, timeout, pump)
+  stepping = false
+  if not ok then error(err, 0) end
 end
 
 --- Pump once: run IO for at most `timeout` seconds (0 never blocks), hand
@@ -194,11 +210,7 @@ end
 -- @tparam[opt=0] number timeout seconds to wait for IO at most
 -- @treturn integer the number of managed coroutines still alive
 function M.step(timeout)
-  if stepping then error("seedance.step called from inside a step", 2) end
-  stepping = true
-  local ok, err = pcall(step_body, timeout)
-  stepping = false
-  if not ok then error(err, 0) end
+  step_once(timeout, false)
   return runner.live()
 end
 
@@ -257,7 +269,7 @@ local function pump_until(pred, deadline, wake_at)
       if left <= 0 then return false end
       if left < wait then wait = left end
     end
-    M.step(wait)
+    step_once(wait, true)
   end
   return true
 end

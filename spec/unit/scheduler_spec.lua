@@ -156,6 +156,45 @@ describe("seedance.step #c #compat", function()
     assert.is_nil(seedance.timeout())
   end)
 
+  it("resumes at most RESUMES coroutines in a host's step, however much time is left #m-resume-count", function()
+    local saved = scheduler.budget
+    finally(function() scheduler.budget = saved end)
+    scheduler.budget = math.huge
+    local ran = 0
+    for _ = 1, scheduler.RESUMES + 8 do seedance.spawn(function() ran = ran + 1 end) end
+    seedance.step(0)
+    assert.equals(scheduler.RESUMES, ran)
+    drain()
+    assert.equals(scheduler.RESUMES + 8, ran)
+  end)
+
+  it("steps plain code that blocks with the pump's budget, never a host's frame budget #m-pump-budget", function()
+    -- (a host's budget this small would make a blocking call resume one coroutine a step)
+    local runner = require("seedance.runner")
+    local saved, resume_ready = { scheduler.budget, scheduler.RESUMES }, runner.resume_ready
+    finally(function()
+      scheduler.budget, scheduler.RESUMES = saved[1], saved[2]
+      runner.resume_ready = resume_ready
+    end)
+    scheduler.budget, scheduler.RESUMES = 0, 1
+    local most = {}
+    runner.resume_ready = function(stop_at, max)
+      most[#most + 1] = max
+      return resume_ready(stop_at, max)
+    end
+    local ran = 0
+    seedance.run(function()
+      for _ = 1, 20 do seedance.spawn(function() ran = ran + 1 end) end
+    end)
+    assert.equals(20, ran)
+    assert.is_true(#most > 0)
+    for _, m in ipairs(most) do assert.equals(scheduler.PUMP.resumes, m) end
+    most = {}
+    seedance.spawn(function() end)
+    seedance.step(0)
+    assert.same({ 1 }, most) -- (and a host's step keeps its own)
+  end)
+
   it("hands finished transfers over within the budget too, and loses none #m-dispatch-budget", function()
     local saved = scheduler.budget
     finally(function() scheduler.budget = saved end)
