@@ -169,10 +169,10 @@ return {
     promise = "a host's step resumes at most RESUMES coroutines, however much of its time budget is left",
     file = "lua/seedance/scheduler.lua",
     from = [[
-  runner.resume_ready(stop_at, p and p.resumes or M.RESUMES)
+  local budget, handovers, resumes = M.budget, M.HANDOVERS, M.RESUMES
 ]],
     to = [[
-  runner.resume_ready(stop_at, p and p.resumes or math.huge)
+  local budget, handovers, resumes = M.budget, M.HANDOVERS, math.huge
 ]] },
   { name = "pump-budget",
     promise = "plain code that blocks steps with the pump's budget (M.PUMP), never a host's frame budget",
@@ -182,5 +182,14 @@ return {
 ]],
     to = [[
     step_once(wait, false)
+]] },
+  { name = "step-does-one",
+    promise = "a step resumes and hands over at least one, whatever a host set its counts to (0, nil, NaN): never a run that hangs",
+    file = "lua/seedance/scheduler.lua",
+    from = [[
+  return type(n) == "number" and n >= 1 and n or 1
+]],
+    to = [[
+  return n
 ]] },
 }

@@ -162,9 +162,24 @@ end
 M.budget = 0.00015
 
 --- The same budget for the steps of plain code that blocks (a blocking call,
--- `seedance.run`): no host frame waits on them, and they step again at once,
--- so each does more before the next (fewer steps for the same work).
+-- `seedance.run`, `seedance.sleep`): no host frame waits on each of them (a
+-- pause lasts as long as it was asked, however its steps share it), and they
+-- step again at once, so each does more before the next (fewer steps for the
+-- same work). A field that is missing or not a number is the host's value.
 M.PUMP = { budget = 0.0003, handovers = 32, resumes = 32 }
+
+-- A count of a budget: at least 1 (a step always does one of each, as documented), the host's
+-- when it is no number.
+local function count_of(n, host)
+  if type(n) ~= "number" then n = host end
+  return type(n) == "number" and n >= 1 and n or 1
+end
+
+-- Seconds of a budget: at least 0, the host's when it is no number (none at all: 0).
+local function seconds_of(s, host)
+  if type(s) ~= "number" then s = host end
+  return type(s) == "number" and s > 0 and s or 0
+end
 
 -- The body of step (a named function: no closure is made per step); pump: a blocking
 -- call's step (M.PUMP's budget), else a host's (M.budget, HANDOVERS, RESUMES).
@@ -185,13 +200,15 @@ local function step_body(timeout, pump)
   elseif timeout > 0 then
     core.sleep(timeout)
   end
+  local budget, handovers, resumes = M.budget, M.HANDOVERS, M.RESUMES
   local p = pump and M.PUMP
-  local stop_at = now() + (p and p.budget or M.budget)
-  dispatch(stop_at, p and p.handovers or M.HANDOVERS)
+  if type(p) == "table" then budget, handovers, resumes = p.budget, p.handovers, p.resumes end
+  local stop_at = now() + seconds_of(budget, M.budget)
+  dispatch(stop_at, count_of(handovers, M.HANDOVERS))
   runner.fire_timers()
   -- Resume what was ready when the step began, within the frame budget; the
   -- rest (and what these resumes make ready) waits in the queue for the next step.
-  runner.resume_ready(stop_at, p and p.resumes or M.RESUMES)
+  runner.resume_ready(stop_at, count_of(resumes, M.RESUMES))
 end
 
 -- One step, never from inside another (a host's, or with pump a blocking call's).

@@ -168,6 +168,28 @@ describe("seedance.step #c #compat", function()
     assert.equals(scheduler.RESUMES + 8, ran)
   end)
 
+  it("resumes and hands over at least one a step, whatever a host set the counts to #found #m-step-does-one", function()
+    -- (found by a helper: RESUMES = 0 made every step resume nothing, and a run hang for ever)
+    local saved = { scheduler.RESUMES, scheduler.HANDOVERS, scheduler.PUMP }
+    finally(function() scheduler.RESUMES, scheduler.HANDOVERS, scheduler.PUMP = saved[1], saved[2], saved[3] end)
+    for _, n in ipairs{ 0, -1, 0 / 0, false } do
+      scheduler.RESUMES = n or nil
+      local ran = 0
+      for _ = 1, 3 do seedance.spawn(function() ran = ran + 1 end) end
+      seedance.step(0)
+      assert.equals(1, ran, tostring(n))
+      drain()
+      assert.equals(3, ran)
+    end
+    scheduler.RESUMES, scheduler.PUMP = saved[1], { budget = 0.0003, handovers = 32, resumes = 0 }
+    local ran = 0
+    assert.equals("done", seedance.run(function()
+      for _ = 1, 3 do seedance.spawn(function() ran = ran + 1 end) end
+      return "done"
+    end))
+    assert.equals(3, ran)
+  end)
+
   it("steps plain code that blocks with the pump's budget, never a host's frame budget #m-pump-budget", function()
     -- (a host's budget this small would make a blocking call resume one coroutine a step)
     local runner = require("seedance.runner")
