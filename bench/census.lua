@@ -13,7 +13,9 @@
 -- B3). A diagnostic, not a row of make bench.
 package.path = "bench/?.lua;spec/?.lua;" .. package.path
 local seedance = require("seedance")
+local core = require("seedance.core")
 local emulator = require("helpers.emulator")
+local common = require("common")
 local N, mode = tonumber(arg[1]), arg[2] or "wait"
 assert(N and (mode == "map" or mode == "wait"), "usage: census.lua N wait|map")
 local emu = emulator.start{ speed = 1, task_seconds = 100000, max_tasks = 1000000 }
@@ -67,27 +69,16 @@ local function census()
   return count, bytes
 end
 
-local t0 = os.clock()
+local t0 = core.now()
 seedance.run(function()
-  if mode == "map" then
-    local requests = {}
-    for i = 1, N do requests[i] = { model = "doubao-seedance-2.0", prompt = "hold " .. i, duration = 5 } end
-    seedance.spawn(function() seedance.map(client, requests, { concurrency = N }) end)
-  else
-    for i = 1, N do
-      seedance.spawn(function()
-        local task, err = client:generate{ model = "doubao-seedance-2.0", prompt = "hold " .. i, duration = 5 }
-        if task then task, err = task:wait() end
-        if not task then io.stderr:write(tostring(err), "\n") end
-      end)
-    end
-  end
+  common.hold(client, N, mode)
   local stats0 = emu:stats()
   local base_s, base_p = stats0.endpoints.submit, stats0.endpoints.poll
-  while os.clock() - t0 < 120 do
+  local in_flight = false
+  while not in_flight and core.now() - t0 < 120 do
     seedance.sleep(0.2)
     local s = emu:stats()
-    if s.endpoints.submit - base_s >= N and s.endpoints.poll - base_p >= N then break end
+    in_flight = s.endpoints.submit - base_s >= N and s.endpoints.poll - base_p >= N
   end
   seedance.sleep(0.3)
   collectgarbage("collect"); collectgarbage("collect")
@@ -100,5 +91,5 @@ seedance.run(function()
   table.sort(parts)
   print(table.concat(parts, " "))
   emu:stop()
-  os.exit(0)
+  os.exit(in_flight and 0 or 1)
 end)

@@ -128,4 +128,24 @@ function M.fanout(client, req, total, conc)
   return done, failed
 end
 
+--- B2's two ways users hold `total` generations in flight (bench/hold.lua, bench/census.lua), spawned
+-- under a running seedance.run: "map" (one seedance.map, concurrency `total`) or "wait" (a coroutine
+-- each, generate then task:wait). Errors go to stderr.
+function M.hold(client, total, mode)
+  local seedance = require("seedance")
+  if mode == "map" then
+    local requests = {}
+    for i = 1, total do requests[i] = { model = "doubao-seedance-2.0", prompt = "hold " .. i, duration = 5 } end
+    seedance.spawn(function() seedance.map(client, requests, { concurrency = total }) end)
+  else
+    for i = 1, total do
+      seedance.spawn(function()
+        local task, err = client:generate{ model = "doubao-seedance-2.0", prompt = "hold " .. i, duration = 5 }
+        if task then task, err = task:wait() end
+        if not task then io.stderr:write(tostring(err), "\n") end
+      end)
+    end
+  end
+end
+
 return M

@@ -44,19 +44,7 @@ end
 
 local t0 = core.now()
 seedance.run(function()
-  if mode == "map" then
-    local requests = {}
-    for i = 1, total do requests[i] = { model = "doubao-seedance-2.0", prompt = "hold " .. i, duration = 5 } end
-    seedance.spawn(function() seedance.map(client, requests, { concurrency = total }) end)
-  else
-    for i = 1, total do
-      seedance.spawn(function()
-        local task, err = client:generate{ model = "doubao-seedance-2.0", prompt = "hold " .. i, duration = 5 }
-        if task then task, err = task:wait() end
-        if not task then io.stderr:write(tostring(err), "\n") end
-      end)
-    end
-  end
+  common.hold(client, total, mode)
   local submits, polls = 0, 0
   while (submits < total or polls < total) and core.now() - t0 < 300 do
     seedance.sleep(0.1)
