@@ -14,11 +14,11 @@ CORE_SRC  = src/core.c $(VALIDATE_SRC) src/utf8.c src/engine.c src/engine_fields
             src/engine_api_answer.c src/engine_loop.c src/engine_window.c src/engine_ids.c src/engine_poll.c src/engine_watch.c \
             src/engine_sched.c src/engine_transfer.c src/engine_output.c src/answer.c src/answer_push.c src/jobs.c src/buf.c \
             src/fs.c src/json.c src/jsonread.c src/number.c src/text.c src/url.c src/signals.c \
-            src/platform_posix.c src/platform_win32.c src/platform_win32_io.c src/redis.c src/redis_tls.c src/engine_redis.c
+            $(PLATFORM_SRC) src/redis.c src/redis_tls.c src/engine_redis.c
 CORE_HDR  = $(wildcard src/*.h)
 CORE_SO   = build/seedance/core.so
 # (the validator writes its numbers through platform.h: the emulator links the platform files too)
-PLATFORM_SRC = src/platform_posix.c src/platform_win32.c src/platform_win32_io.c
+PLATFORM_SRC = src/platform_posix.c src/platform_win32.c src/platform_win32_io.c src/platform_nopoll.c
 EMU_SRC   = $(wildcard emulator/*.c) $(VALIDATE_SRC) src/utf8.c src/buf.c $(PLATFORM_SRC)
 EMU_HDR   = $(wildcard emulator/*.h) $(wildcard src/validate*.h) src/utf8.h src/buf.h src/compat.h src/platform.h
 EMU_BIN   = build/seedance-emulator

@@ -59,6 +59,7 @@ build = {
                      "src/engine_transfer.c", "src/engine_output.c", "src/answer.c", "src/answer_push.c", "src/jobs.c", "src/buf.c",
                      "src/fs.c", "src/json.c", "src/jsonread.c", "src/number.c", "src/text.c", "src/url.c",
                      "src/signals.c", "src/platform_posix.c", "src/platform_win32.c", "src/platform_win32_io.c",
+                     "src/platform_nopoll.c",
                      "src/redis.c", "src/redis_tls.c", "src/engine_redis.c" },
          libraries = { "curl", "pthread" },
          incdirs = { "$(CURL_INCDIR)" },

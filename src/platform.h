@@ -15,6 +15,8 @@
  *                     GetFullPathNameW, DuplicateHandle), with
  *                     platform_win32_io.c (WSAPoll, socket, CreateThread
  *                     with critical sections and condition variables)
+ *   platform_nopoll.c  the poller where there is no epoll (Windows, POSIX
+ *                     systems but Linux): none, the engine polls its array
  *
  * Errors are errno values on both (the Windows file reports its own as the
  * nearest errno), so callers print them with sd_errstr() and name them the

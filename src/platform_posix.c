@@ -345,33 +345,7 @@ int sd_poller_wait(sd_poller *p, sd_pollfd *ready, size_t max, int timeout_ms) {
     }
     return n;
 }
-#else
-sd_poller *sd_poller_new(void) {
-    return NULL;
-}
-void sd_poller_free(sd_poller *p) {
-    (void)p;
-}
-int sd_poller_set(sd_poller *p, sd_socket fd, short events, int known) {
-    (void)p;
-    (void)fd;
-    (void)events;
-    (void)known;
-    return -1;
-}
-void sd_poller_del(sd_poller *p, sd_socket fd) {
-    (void)p;
-    (void)fd;
-}
-int sd_poller_wait(sd_poller *p, sd_pollfd *ready, size_t max, int timeout_ms) {
-    (void)p;
-    (void)ready;
-    (void)max;
-    (void)timeout_ms;
-    errno = ENOSYS;
-    return -1;
-}
-#endif
+#endif /* (without epoll: platform_nopoll.c's poller, the engine polling its array) */
 
 struct sd_addrs {
     struct addrinfo *list; /* from getaddrinfo */
