@@ -65,7 +65,8 @@ describe("the journal #c", function()
       return task, got, err
     end
     local before = emu:created()
-    local first = once()
+    local first, saved, ferr = once()
+    assert.equals(path, saved, tostring(ferr)) -- (says why, when the first download fails)
     assert.is_true(util.size_of(path) > 0)
     os.remove(path)
     local second, got, err = once()
